@@ -1,0 +1,117 @@
+/*
+ * course.h: the lesson model.
+ *
+ * A lesson is what src/lesson parses out of one lessons/*.md file: front
+ * matter (id, title, part, topology, scenario, link conditions, scripted
+ * faults), Markdown pages for the reader, and the run's script: steps that
+ * cut the timeline into parts, checkpoints that ask the student to predict
+ * what the run will show next, and notes that the lesson attaches to the
+ * events that match them. Matchers are kept as source text (see match.h);
+ * the runner compiles them. All strings are owned by the lesson.
+ */
+#ifndef NC_COURSE_H
+#define NC_COURSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Link conditions the wire applies in both directions. */
+typedef struct nc_link {
+    int64_t delay_ns;  /* one-way delay */
+    double loss;       /* 0..1, seeded random loss */
+    uint64_t rate_bps; /* bits per second; 0 = unlimited */
+} nc_link_t;
+
+/* A scripted fault: "drop 3rd packet from=client tcp.len>0". */
+typedef struct nc_fault {
+    char *spec;     /* the text as written, for messages and notes */
+    char *action;   /* "drop" */
+    unsigned nth;   /* 1-based: act on the nth matching packet, once */
+    char *match;    /* matcher source, evaluated on the decoded packet */
+    int line;
+} nc_fault_t;
+
+typedef struct nc_page {
+    char *title;    /* the page's "# " heading */
+    char *markdown; /* the page body (Markdown; fenced run blocks removed) */
+    int line;
+} nc_page_t;
+
+/* A step ends at the first event (after the previous step ended) that
+ * matches `until`; the last step may have until == NULL (end of run). */
+typedef struct nc_step {
+    char *id;
+    char *title;
+    char *until;
+    char *text; /* what to look for during this step (one paragraph) */
+    int line;
+} nc_step_t;
+
+typedef enum {
+    NC_CHOICE_WHEN,  /* the target event itself matches `match` */
+    NC_CHOICE_LATER, /* some event after the target matches (ref = target) */
+    NC_CHOICE_NEVER, /* no event after the target matches (ref = target) */
+    NC_CHOICE_OTHERWISE
+} nc_choice_rule_t;
+
+typedef struct nc_choice {
+    char *key;  /* "a", "b", ... */
+    char *text;
+    nc_choice_rule_t rule;
+    char *match; /* NULL for OTHERWISE */
+} nc_choice_t;
+
+/* A checkpoint is asked just before the first event matching `before` is
+ * shown; the run then decides which choice was right. */
+typedef struct nc_checkpoint {
+    char *id;
+    char *question;
+    char *before;
+    char *explain; /* shown after the answer is revealed */
+    nc_choice_t *choices;
+    size_t nchoices;
+    int line;
+} nc_checkpoint_t;
+
+/* A note the lesson attaches to events matching `match` (the first one
+ * only, unless `every`). */
+typedef struct nc_lesson_note {
+    char *match;
+    char *text;
+    int every;
+    int line;
+} nc_lesson_note_t;
+
+typedef struct nc_lesson {
+    char *path; /* the file it came from */
+    char *id;
+    char *title;
+    char *summary;  /* one line for the course map */
+    int part;       /* 1-based part number */
+    char *part_title;
+    int number;     /* position in the catalogue */
+    char *topology; /* "local" or "pair" */
+    char *scenario; /* scenario name in the registry */
+    nc_link_t link;
+    nc_fault_t *faults;
+    size_t nfaults;
+    nc_page_t *pages;
+    size_t npages;
+    nc_step_t *steps;
+    size_t nsteps;
+    nc_checkpoint_t *checkpoints;
+    size_t ncheckpoints;
+    nc_lesson_note_t *notes;
+    size_t nnotes;
+} nc_lesson_t;
+
+typedef struct nc_course {
+    char *dir;
+    nc_lesson_t **lessons; /* sorted by number */
+    size_t nlessons;
+} nc_course_t;
+
+/* Returns the lesson with this id, or NULL (borrowed). */
+const nc_lesson_t *nc_course_find(const nc_course_t *c, const char *id);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * match.h: event matchers, the one small language lessons use to point at
+ * events (a step's end, a checkpoint's moment and answers, a note's target,
+ * a scripted fault's packet).
+ *
+ * A matcher is space-separated terms that must all hold:
+ *
+ *   packet app state mark note   the event's type
+ *   path                         the value exists and is true/non-zero/non-empty
+ *   !path                        the value is absent, false, zero or empty
+ *   path=value  path!=value      the text form equals (lists: "SYN,ACK" is the
+ *                                exact set, in any order)
+ *   path~text                    contains (strings: substring; lists: element)
+ *   path>n path<n path>=n path<=n   numeric comparison
+ *
+ * Paths are those of nc_event_value() (event.h): "from", "tcp.flags",
+ * "dns.id", "host", "type", ... A value that starts with '$' is a path looked
+ * up in the reference event (a checkpoint's target): "dns.id=$dns.id".
+ * Values may be double-quoted to hold spaces.
+ */
+#ifndef NC_MATCH_H
+#define NC_MATCH_H
+
+#include "event.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct nc_match nc_match_t;
+
+/* Compiles src. Returns NULL and writes one sentence to err on a syntax
+ * error. The caller frees the result with nc_match_free. */
+nc_match_t *nc_match_compile(const char *src, char *err, size_t errlen);
+void nc_match_free(nc_match_t *m);
+/* ref may be NULL when the matcher has no '$' values (they then fail). */
+bool nc_match_event(const nc_match_t *m, const nc_event_t *ev, const nc_event_t *ref);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * decode.h: turning captured frames into packet events.
+ *
+ * A decoder walks one frame layer by layer (link, network, transport,
+ * application), each protocol in its own file and listed in one registry
+ * table, reading every byte through a bounds-checked cursor. It writes the
+ * layers as fields of a packet event (event.h): one object per layer named
+ * like the protocol ("eth", "ip", "tcp", "dns" ...), with "_off"/"_len" giving
+ * the layer's bytes for the hex view, plus "from", "to", "proto" (the highest
+ * layer decoded) and "len" (bytes on the wire), and a one-line summary.
+ *
+ * It keeps per-flow state between frames: TCP relative sequence numbers per
+ * direction, window scaling, retransmission detection. One decoder per
+ * timeline, used from one thread at a time.
+ */
+#ifndef NC_DECODE_H
+#define NC_DECODE_H
+
+#include "../core/event.h"
+
+#include <stdint.h>
+
+typedef struct nc_decoder nc_decoder_t;
+
+nc_decoder_t *nc_decoder_new(void);
+void nc_decoder_free(nc_decoder_t *d);
+
+/* Names an address for "from"/"to" and "host": lab hosts are named
+ * ("10.0.0.1" -> "client"); unnamed addresses are printed as they are.
+ * Both strings are copied. */
+void nc_decoder_name_host(nc_decoder_t *d, const char *addr, const char *name);
+
+/*
+ * Decodes one frame (DLT_* linktype) into b, which the caller has started
+ * with nc_evb_reset(b, NC_EV_PACKET, t). Adds the fields above, sets the
+ * summary and host (the sender), and copies the bytes (nc_evb_data).
+ * Returns 0, NC_ETRUNC or NC_EBADDATA when a layer was cut short or
+ * malformed (the layers before it are kept and the summary says what broke),
+ * or NC_EUNSUPP for a link type it does not know. Never crashes on any input.
+ */
+int nc_decoder_packet(nc_decoder_t *d, int linktype, const uint8_t *data, uint32_t caplen,
+                      uint32_t wirelen, nc_evb_t *b);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * run.h: one live run of a lesson.
+ *
+ * A run builds the lesson's lab, starts its scenario (the lesson's own
+ * clients and servers) on the lab's hosts, and fills a timeline with what
+ * happens. While events are published it applies the lesson's script: its
+ * notes, the marks where steps begin and end, and its checkpoints, which are
+ * asked just before their target event and decided by what the run shows.
+ * Everything happens on threads of the run's own; the caller only polls.
+ */
+#ifndef NC_RUN_H
+#define NC_RUN_H
+
+#include "../core/course.h"
+#include "../core/timeline.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct nc_run nc_run_t;
+
+typedef struct nc_run_opts {
+    uint64_t seed;       /* for random loss; 0 = the lesson's default (1) */
+    const char *link;    /* "--link" override, or NULL */
+} nc_run_opts_t;
+
+/* Checkpoint state, as the run decides it. */
+typedef struct nc_run_checkpoint {
+    const nc_checkpoint_t *cp; /* borrowed from the lesson */
+    long asked_at;   /* index of the "asked" mark event, -1 until reached */
+    long target;     /* index of the target event, -1 until reached */
+    int right;       /* index into cp->choices of the right answer, -1 until decided */
+    long decided_at; /* index of the event that decided it, -1 until then */
+} nc_run_checkpoint_t;
+
+/* Starts a run. Returns NULL with one sentence in err (an unknown scenario,
+ * a bad --link, a lab that cannot be built). */
+nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *err,
+                       size_t errlen);
+/* The run's timeline (borrowed; lives as long as the run). */
+nc_timeline_t *nc_run_timeline(nc_run_t *r);
+/* Call from the owner's loop, often (every 10-50 ms): publishes what is due.
+ * Returns true once the run is over and every event is published. */
+bool nc_run_poll(nc_run_t *r);
+/* 0 when the scenario completed; otherwise a negative code and err. */
+int nc_run_status(const nc_run_t *r, char *err, size_t errlen);
+/* Stops a run early (the scenario is told to finish; the lab is torn down). */
+void nc_run_stop(nc_run_t *r);
+void nc_run_free(nc_run_t *r);
+
+size_t nc_run_checkpoint_count(const nc_run_t *r);
+/* A snapshot of checkpoint k (copied under the run's lock). */
+void nc_run_checkpoint(const nc_run_t *r, size_t k, nc_run_checkpoint_t *out);
+/* The step in progress at event index i (0-based into lesson->steps), or -1
+ * before the first step's first event. */
+int nc_run_step_at(const nc_run_t *r, size_t i);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * tui.h: the terminal interface.
+ *
+ * The main thread owns the terminal and runs a libuv loop for keys, resize,
+ * timers and timeline wake-ups. Views draw into an nc_canvas_t (a grid of
+ * cells with attributes) that one backend copies to curses and another
+ * renders to text for tests; views never call curses themselves.
+ */
+#ifndef NC_TUI_H
+#define NC_TUI_H
+
+#include "../core/course.h"
+#include "../scenario/run.h"
+#include "../store/store.h"
+
+typedef struct nc_tui_opts {
+    const nc_course_t *course; /* borrowed */
+    nc_store_t *store;         /* borrowed; may be NULL (progress not kept) */
+    nc_run_opts_t run;         /* passed to every live run */
+    const char *start_lesson;  /* open this lesson first, or NULL for the map */
+} nc_tui_opts_t;
+
+/* Runs the interface until the user quits. Returns 0, or a negative code
+ * with one sentence in err (no terminal, a terminal that cannot be used). */
+int nc_tui_main(const nc_tui_opts_t *o, char *err, size_t errlen);
+
+#endif
