@@ -1,7 +1,7 @@
 /*
  * course.h: the lesson model.
  *
- * A lesson is what src/lesson parses out of one lessons/*.md file: front
+ * A lesson is what src/lesson parses out of one lessons/NAME.md file: front
  * matter (id, title, part, topology, scenario, link conditions, scripted
  * faults), Markdown pages for the reader, and the run's script: steps that
  * cut the timeline into parts, checkpoints that ask the student to predict

@@ -1,5 +1,5 @@
 /*
- * lesson.h: reading lessons/*.md into the lesson model (core/course.h).
+ * lesson.h: reading lessons/NAME.md into the lesson model (core/course.h).
  *
  * A lesson file is Markdown with a front-matter block and fenced blocks for
  * the run's script (step, checkpoint, note); the format is described in

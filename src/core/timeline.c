@@ -1,0 +1,301 @@
+/*
+ * timeline.c: the append-only, time-ordered event log.
+ *
+ * Storage: events live in fixed-size chunks whose addresses never change
+ * (the chunk table is allocated once, large enough for 2^26 events), and
+ * their strings, fields and bytes live in one arena. Keys are interned: a
+ * packet's "sport" is one shared string however many packets there are.
+ *
+ * Adding: producers copy their built event in under the lock; it waits in
+ * `pending`, kept sorted by time, until it is older than the reorder window.
+ * Publishing takes due events in time order, runs the publish hook, writes
+ * them to the next slots and only then advances `count` with a release store,
+ * so a reader that loads `count` with acquire sees complete events.
+ */
+#include "timeline.h"
+
+#include "clock.h"
+#include "xmalloc.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NC_TL_CHUNK_BITS 12
+#define NC_TL_CHUNK (1u << NC_TL_CHUNK_BITS)
+#define NC_TL_MAX_CHUNKS (1u << 14)
+#define NC_TL_KEYS_MIN 256
+
+struct nc_timeline {
+    pthread_mutex_t lock;
+    nc_arena_t arena;
+    int64_t t0;
+    int64_t window;
+    nc_event_t **chunks;
+    _Atomic size_t count;
+    size_t capacity; /* slots allocated in chunks */
+    nc_event_t *pending;
+    size_t npending, cap_pending;
+    nc_event_t *follow;
+    size_t nfollow, cap_follow;
+    const char **keys; /* interned keys, open addressing */
+    size_t nkeys, cap_keys;
+    nc_timeline_hook_fn hook;
+    void *hook_arg;
+    void (*notify)(void *);
+    void *notify_arg;
+    size_t overflow; /* events refused because the table is full */
+};
+
+nc_timeline_t *nc_timeline_new(int64_t t0_ns)
+{
+    nc_timeline_t *tl = nc_xcalloc(1, sizeof(*tl));
+    pthread_mutex_init(&tl->lock, NULL);
+    nc_arena_init(&tl->arena, 256 * 1024);
+    tl->t0 = t0_ns;
+    tl->window = 30 * 1000000LL;
+    tl->chunks = nc_xcalloc(NC_TL_MAX_CHUNKS, sizeof(*tl->chunks));
+    tl->cap_keys = NC_TL_KEYS_MIN;
+    tl->keys = nc_xcalloc(tl->cap_keys, sizeof(*tl->keys));
+    return tl;
+}
+
+void nc_timeline_free(nc_timeline_t *tl)
+{
+    if (tl == NULL)
+        return;
+    for (size_t c = 0; c < NC_TL_MAX_CHUNKS && tl->chunks[c]; c++)
+        free(tl->chunks[c]);
+    free(tl->chunks);
+    free(tl->pending);
+    free(tl->follow);
+    free(tl->keys);
+    nc_arena_done(&tl->arena);
+    pthread_mutex_destroy(&tl->lock);
+    free(tl);
+}
+
+int64_t nc_timeline_t0(const nc_timeline_t *tl)
+{
+    return tl->t0;
+}
+
+void nc_timeline_set_window(nc_timeline_t *tl, int64_t window_ns)
+{
+    pthread_mutex_lock(&tl->lock);
+    tl->window = window_ns < 0 ? 0 : window_ns;
+    pthread_mutex_unlock(&tl->lock);
+}
+
+void nc_timeline_set_notify(nc_timeline_t *tl, void (*fn)(void *), void *arg)
+{
+    tl->notify = fn;
+    tl->notify_arg = arg;
+}
+
+void nc_timeline_set_hook(nc_timeline_t *tl, nc_timeline_hook_fn fn, void *arg)
+{
+    tl->hook = fn;
+    tl->hook_arg = arg;
+}
+
+static uint64_t nc_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+    return h;
+}
+
+/* Returns the interned copy of key (lock held). */
+static const char *nc_timeline_key(nc_timeline_t *tl, const char *key)
+{
+    if (key == NULL)
+        return NULL;
+    if (tl->nkeys * 2 >= tl->cap_keys) {
+        size_t cap = tl->cap_keys * 2;
+        const char **keys = nc_xcalloc(cap, sizeof(*keys));
+        for (size_t k = 0; k < tl->cap_keys; k++) {
+            if (tl->keys[k] == NULL)
+                continue;
+            size_t h = nc_hash(tl->keys[k]) & (cap - 1);
+            while (keys[h])
+                h = (h + 1) & (cap - 1);
+            keys[h] = tl->keys[k];
+        }
+        free(tl->keys);
+        tl->keys = keys;
+        tl->cap_keys = cap;
+    }
+    size_t h = nc_hash(key) & (tl->cap_keys - 1);
+    while (tl->keys[h]) {
+        if (strcmp(tl->keys[h], key) == 0)
+            return tl->keys[h];
+        h = (h + 1) & (tl->cap_keys - 1);
+    }
+    tl->keys[h] = nc_arena_strdup(&tl->arena, key);
+    tl->nkeys++;
+    return tl->keys[h];
+}
+
+/* Deep-copies the builder's event into the arena (lock held). */
+static nc_event_t nc_timeline_copy(nc_timeline_t *tl, nc_evb_t *b)
+{
+    const nc_event_t *src = nc_evb_view(b);
+    nc_event_t ev = *src;
+    /* Close anything the producer left open so the stream is well formed. */
+    uint32_t n = b->nfields + (uint32_t)(b->depth > 0 ? b->depth : 0);
+    nc_field_t *f = nc_arena_alloc(&tl->arena, (n ? n : 1) * sizeof(*f));
+    for (uint32_t k = 0; k < b->nfields; k++) {
+        f[k] = src->fields[k];
+        f[k].key = nc_timeline_key(tl, src->fields[k].key);
+        if (f[k].kind == NC_F_STR)
+            f[k].v.s = nc_arena_strdup(&tl->arena, src->fields[k].v.s);
+    }
+    for (uint32_t k = b->nfields; k < n; k++) {
+        f[k].key = NULL;
+        f[k].kind = NC_F_END;
+        f[k].v.i = 0;
+    }
+    ev.fields = f;
+    ev.nfields = n;
+    ev.host = nc_timeline_key(tl, src->host ? src->host : "");
+    ev.summary = nc_arena_strdup(&tl->arena, src->summary ? src->summary : "");
+    ev.note = src->note && src->note[0] ? nc_arena_strdup(&tl->arena, src->note) : NULL;
+    if (src->data && src->caplen)
+        ev.data = nc_arena_memdup(&tl->arena, src->data, src->caplen);
+    else
+        ev.data = NULL;
+    return ev;
+}
+
+/* Writes ev to the next slot and makes it visible (lock held). */
+static void nc_timeline_publish_one(nc_timeline_t *tl, nc_event_t *ev)
+{
+    size_t i = atomic_load_explicit(&tl->count, memory_order_relaxed);
+    size_t c = i >> NC_TL_CHUNK_BITS;
+    if (c >= NC_TL_MAX_CHUNKS) {
+        tl->overflow++;
+        return;
+    }
+    if (tl->chunks[c] == NULL)
+        tl->chunks[c] = nc_xmalloc(NC_TL_CHUNK * sizeof(nc_event_t));
+    ev->i = i;
+    tl->chunks[c][i & (NC_TL_CHUNK - 1)] = *ev;
+    atomic_store_explicit(&tl->count, i + 1, memory_order_release);
+}
+
+/* The event the hook is looking at, so precede() can renumber it. */
+static _Thread_local nc_event_t *nc_hook_current;
+
+void nc_timeline_precede(nc_timeline_t *tl, nc_evb_t *b)
+{
+    nc_event_t ev = nc_timeline_copy(tl, b);
+    int64_t t = nc_hook_current ? nc_hook_current->t_ns : ev.t_ns - tl->t0;
+    ev.t_ns = t;
+    nc_timeline_publish_one(tl, &ev);
+    if (nc_hook_current)
+        nc_hook_current->i = atomic_load_explicit(&tl->count, memory_order_relaxed);
+}
+
+void nc_timeline_follow(nc_timeline_t *tl, nc_evb_t *b)
+{
+    nc_event_t ev = nc_timeline_copy(tl, b);
+    if (nc_hook_current)
+        ev.t_ns = nc_hook_current->t_ns;
+    if (tl->nfollow == tl->cap_follow) {
+        tl->cap_follow = tl->cap_follow ? tl->cap_follow * 2 : 8;
+        tl->follow = nc_xrealloc(tl->follow, tl->cap_follow * sizeof(*tl->follow));
+    }
+    tl->follow[tl->nfollow++] = ev;
+}
+
+char *nc_timeline_strdup(nc_timeline_t *tl, const char *s)
+{
+    return nc_arena_strdup(&tl->arena, s);
+}
+
+/* Publishes pending events due at `now` (lock held); returns how many. */
+static size_t nc_timeline_publish_due(nc_timeline_t *tl, int64_t now, bool all)
+{
+    size_t done = 0;
+    while (done < tl->npending) {
+        nc_event_t ev = tl->pending[done];
+        if (!all && ev.t_ns > now - tl->window)
+            break;
+        done++;
+        ev.t_ns -= tl->t0;
+        ev.i = atomic_load_explicit(&tl->count, memory_order_relaxed);
+        if (tl->hook) {
+            nc_hook_current = &ev;
+            tl->hook(tl, &ev, tl->hook_arg);
+            nc_hook_current = NULL;
+        }
+        nc_timeline_publish_one(tl, &ev);
+        /* Followers may themselves be looked at by the hook (a step that
+         * ends on a mark); they are published as they are. */
+        for (size_t k = 0; k < tl->nfollow; k++)
+            nc_timeline_publish_one(tl, &tl->follow[k]);
+        tl->nfollow = 0;
+    }
+    if (done) {
+        memmove(tl->pending, tl->pending + done, (tl->npending - done) * sizeof(*tl->pending));
+        tl->npending -= done;
+    }
+    return done;
+}
+
+void nc_timeline_add(nc_timeline_t *tl, nc_evb_t *b)
+{
+    pthread_mutex_lock(&tl->lock);
+    nc_event_t ev = nc_timeline_copy(tl, b);
+    if (tl->t0 == 0)
+        tl->t0 = ev.t_ns;
+    if (tl->npending == tl->cap_pending) {
+        tl->cap_pending = tl->cap_pending ? tl->cap_pending * 2 : 64;
+        tl->pending = nc_xrealloc(tl->pending, tl->cap_pending * sizeof(*tl->pending));
+    }
+    /* Insert in time order; equal times keep arrival order. */
+    size_t k = tl->npending;
+    while (k > 0 && tl->pending[k - 1].t_ns > ev.t_ns) {
+        tl->pending[k] = tl->pending[k - 1];
+        k--;
+    }
+    tl->pending[k] = ev;
+    tl->npending++;
+    size_t done = tl->window == 0 ? nc_timeline_publish_due(tl, 0, true)
+                                  : nc_timeline_publish_due(tl, nc_clock_real_ns(), false);
+    pthread_mutex_unlock(&tl->lock);
+    if (done && tl->notify)
+        tl->notify(tl->notify_arg);
+}
+
+void nc_timeline_flush(nc_timeline_t *tl, bool all)
+{
+    pthread_mutex_lock(&tl->lock);
+    size_t done = nc_timeline_publish_due(tl, nc_clock_real_ns(), all);
+    pthread_mutex_unlock(&tl->lock);
+    if (done && tl->notify)
+        tl->notify(tl->notify_arg);
+}
+
+size_t nc_timeline_count(const nc_timeline_t *tl)
+{
+    return atomic_load_explicit(&((nc_timeline_t *)tl)->count, memory_order_acquire);
+}
+
+const nc_event_t *nc_timeline_get(const nc_timeline_t *tl, size_t i)
+{
+    if (i >= nc_timeline_count(tl))
+        return NULL;
+    return &tl->chunks[i >> NC_TL_CHUNK_BITS][i & (NC_TL_CHUNK - 1)];
+}
+
+size_t nc_timeline_memory(const nc_timeline_t *tl)
+{
+    size_t chunks = 0;
+    for (size_t c = 0; c < NC_TL_MAX_CHUNKS && tl->chunks[c]; c++)
+        chunks++;
+    return tl->arena.used_total + chunks * NC_TL_CHUNK * sizeof(nc_event_t);
+}
