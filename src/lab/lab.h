@@ -20,6 +20,7 @@
 #define NC_LAB_H
 
 #include "../core/course.h"
+#include "../core/link.h"
 #include "../core/timeline.h"
 
 #include <pthread.h>
@@ -78,8 +79,7 @@ void nc_lab_stop(nc_lab_t *lab);
 /* Stops if needed and removes every namespace. */
 void nc_lab_free(nc_lab_t *lab);
 
-/* Parses "delay=50ms,loss=5%,rate=1mbit" onto *link (fields not named are
- * kept). Returns 0, or NC_ESYNTAX with one sentence in err. */
-int nc_link_parse(const char *spec, nc_link_t *link, char *err, size_t errlen);
+/* Link specs ("delay=50ms,loss=5%") are parsed by nc_link_parse in
+ * core/link.h, shared with the lesson parser. */
 
 #endif
