@@ -1,0 +1,26 @@
+/*
+ * lesson_priv.h: what lesson.c and course.c share beyond lesson.h.
+ *
+ * A parsed lesson is allocated as an nc_lesson_priv_t whose first member is
+ * the public nc_lesson_t, so nc_lesson_free() can free it through the public
+ * pointer. The extra members remember the lines of the id and number keys,
+ * so that the course loader can point at them when two lessons collide.
+ */
+#ifndef NC_LESSON_PRIV_H
+#define NC_LESSON_PRIV_H
+
+#include "core/course.h"
+
+typedef struct nc_lesson_priv {
+    nc_lesson_t pub; /* must stay first */
+    int id_line;
+    int number_line;
+} nc_lesson_priv_t;
+
+/* Returns the private view of a lesson made by nc_lesson_parse (borrowed). */
+static inline const nc_lesson_priv_t *nc_lesson_priv(const nc_lesson_t *l)
+{
+    return (const nc_lesson_priv_t *)l;
+}
+
+#endif
