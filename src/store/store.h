@@ -4,8 +4,8 @@
  * One database file, progress.db, in the data directory. It records where
  * the student is in each lesson (page and step), every checkpoint answer and
  * whether it was right, and which lessons are complete. Each change is its
- * own small transaction (WAL mode, synchronous=NORMAL... FULL for answers),
- * so a process killed at any moment loses nothing already answered. The
+ * own small transaction (WAL mode, synchronous=FULL), so a process killed at
+ * any moment loses nothing already answered. The
  * schema carries a version number (PRAGMA user_version) and migrations.
  */
 #ifndef NC_STORE_H
@@ -26,6 +26,9 @@ char *nc_store_default_dir(const char *override);
  * Returns NULL with one sentence in err on failure. */
 nc_store_t *nc_store_open(const char *dir, char *err, size_t errlen);
 void nc_store_close(nc_store_t *st);
+/* The sentence describing the last failure of a call on st (borrowed; valid
+ * until the next call). Added beside the original contract. */
+const char *nc_store_error(const nc_store_t *st);
 
 typedef struct nc_progress {
     int page;          /* last page read, 0-based */
