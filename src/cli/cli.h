@@ -1,0 +1,37 @@
+/*
+ * cli.h: subcommands. Each lives in its own cmd_*.c file and exports one
+ * const nc_cmd_t, listed in the table in main.c. Commands only turn
+ * arguments into calls: the work is in the modules.
+ */
+#ifndef NC_CLI_H
+#define NC_CLI_H
+
+#include "../core/course.h"
+
+#include <stdbool.h>
+
+/* Exit statuses: 0 done, 1 it failed at run time, 2 the user's words were
+ * wrong (unknown lesson, bad option), 130 interrupted. */
+enum { NC_EXIT_OK = 0, NC_EXIT_FAIL = 1, NC_EXIT_USAGE = 2, NC_EXIT_INTERRUPTED = 130 };
+
+typedef struct nc_cmd {
+    const char *name;
+    const char *args;  /* for the usage line */
+    const char *about; /* one line */
+    bool needs_lab;    /* enter the lab's user namespace first */
+    int (*main)(int argc, char **argv);
+} nc_cmd_t;
+
+/* Prints "netcourse: <sentence>" to stderr. */
+void nc_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Loads the course from the lessons directory; prints one sentence and
+ * returns NULL when it cannot. */
+nc_course_t *nc_cli_course(void);
+/* Finds a lesson, printing one sentence when there is none by that name. */
+const nc_lesson_t *nc_cli_lesson(const nc_course_t *c, const char *id);
+
+/* Options every command takes. */
+extern const char *nc_cli_data_dir; /* --data-dir */
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * main.c: netcourse's entry point and the table of subcommands.
+ *
+ * The first thing main does, for the commands that run a lab, is enter a
+ * user namespace of its own (nc_lab_prepare): that only works while the
+ * process has a single thread, so it happens before libuv, SQLite or curses
+ * start anything.
+ */
+#include "cli.h"
+
+#include "../core/xmalloc.h"
+#include "../lab/lab.h"
+#include "../lesson/lesson.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const nc_cmd_t nc_cmd_tui;
+extern const nc_cmd_t nc_cmd_list;
+extern const nc_cmd_t nc_cmd_run;
+extern const nc_cmd_t nc_cmd_progress;
+
+static const nc_cmd_t *const nc_cmds[] = {
+    &nc_cmd_list,
+    &nc_cmd_run,
+    &nc_cmd_progress,
+};
+
+const char *nc_cli_data_dir;
+
+void nc_cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("netcourse: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+nc_course_t *nc_cli_course(void)
+{
+    char *dir = nc_course_find_dir();
+    if (dir == NULL) {
+        nc_cli_error("cannot find the lessons directory; set NETCOURSE_LESSONS to it");
+        return NULL;
+    }
+    nc_course_t *c = NULL;
+    char err[512];
+    if (nc_course_load(dir, &c, err, sizeof(err)) != 0) {
+        nc_cli_error("%s", err);
+        free(dir);
+        return NULL;
+    }
+    free(dir);
+    return c;
+}
+
+const nc_lesson_t *nc_cli_lesson(const nc_course_t *c, const char *id)
+{
+    const nc_lesson_t *l = nc_course_find(c, id);
+    if (l == NULL)
+        nc_cli_error("there is no lesson \"%s\"; `netcourse list` shows the lessons", id);
+    return l;
+}
+
+static void nc_usage(FILE *out)
+{
+    fprintf(out, "usage: netcourse [--data-dir DIR] [COMMAND] [ARGS]\n\n"
+                 "  netcourse                 %s\n",
+            nc_cmd_tui.about);
+    for (size_t k = 0; k < sizeof(nc_cmds) / sizeof(nc_cmds[0]); k++) {
+        char left[64];
+        snprintf(left, sizeof(left), "%s %s", nc_cmds[k]->name, nc_cmds[k]->args);
+        fprintf(out, "  netcourse %-16s%s\n", left, nc_cmds[k]->about);
+    }
+    fprintf(out, "\n  --help, --version         this text; the version\n"
+                 "\nSee netcourse(1) for every option.\n");
+}
+
+int main(int argc, char **argv)
+{
+    /* Global options come before the command. */
+    int i = 1;
+    for (; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
+            strcmp(argv[i], "help") == 0) {
+            nc_usage(stdout);
+            return NC_EXIT_OK;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("netcourse %s\n", NC_VERSION);
+            return NC_EXIT_OK;
+        } else if (strcmp(argv[i], "--data-dir") == 0) {
+            if (i + 1 >= argc) {
+                nc_cli_error("--data-dir needs a directory");
+                return NC_EXIT_USAGE;
+            }
+            nc_cli_data_dir = argv[++i];
+        } else if (strncmp(argv[i], "--data-dir=", 11) == 0) {
+            nc_cli_data_dir = argv[i] + 11;
+        } else {
+            break;
+        }
+    }
+    const nc_cmd_t *cmd = &nc_cmd_tui;
+    if (i < argc && argv[i][0] != '-') {
+        cmd = NULL;
+        for (size_t k = 0; k < sizeof(nc_cmds) / sizeof(nc_cmds[0]); k++)
+            if (strcmp(argv[i], nc_cmds[k]->name) == 0)
+                cmd = nc_cmds[k];
+        if (cmd == NULL) {
+            nc_cli_error("unknown command \"%s\"; `netcourse --help` lists the commands",
+                         argv[i]);
+            return NC_EXIT_USAGE;
+        }
+        i++;
+    }
+    if (cmd->needs_lab) {
+        char err[512];
+        if (nc_lab_prepare(err, sizeof(err)) != 0) {
+            nc_cli_error("%s", err);
+            return NC_EXIT_FAIL;
+        }
+    }
+    /* Hand the command its own argv, with argv[0] as its name. */
+    argv[i - 1] = (char *)cmd->name;
+    return cmd->main(argc - (i - 1), argv + (i - 1));
+}

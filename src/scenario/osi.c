@@ -1,0 +1,224 @@
+/*
+ * osi.c: the OSI lesson's programs: one HTTP/1.1 request, dissected.
+ *
+ * The server listens on TCP port 80 of "server" and serves one small page.
+ * The client connects, sends "GET /index.html" with "Connection: close",
+ * reads the response until the server closes, and closes too. Every packet
+ * of it (ARP, the handshake, the request, the response, the close) is a
+ * stack of layers for the inspector.
+ */
+#include "scenario.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OSI_PORT 80
+
+static const char osi_request[] = "GET /index.html HTTP/1.1\r\n"
+                                  "Host: server\r\n"
+                                  "User-Agent: netcourse\r\n"
+                                  "Accept: text/html\r\n"
+                                  "Connection: close\r\n"
+                                  "\r\n";
+
+static const char osi_body[] = "<!doctype html>\n"
+                               "<title>netcourse</title>\n"
+                               "<p>Every layer wrapped this page once.</p>\n";
+
+typedef struct osi_state {
+    nc_scn_t *s;
+    nc_scn_signal_t listening;
+    uv_tcp_t listener, conn, sock;
+    uv_connect_t connect_req;
+    uv_write_t write_req, client_write;
+    char head[2048];
+    size_t headlen;
+    char response[1024];
+    size_t received;
+} osi_state_t;
+
+static void osi_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    static _Thread_local char space[65536];
+    buf->base = space;
+    buf->len = sizeof(space);
+}
+
+/* ---- server ---- */
+
+static void osi_server_closed(uv_handle_t *h)
+{
+    osi_state_t *st = h->data;
+    uv_close((uv_handle_t *)&st->listener, NULL);
+}
+
+static void osi_server_wrote(uv_write_t *req, int status)
+{
+    osi_state_t *st = req->data;
+    if (status < 0)
+        nc_scn_fail(st->s, "server: write failed: %s", uv_strerror(status));
+    nc_scn_app(st->s, "server", "close",
+               "close(): \"Connection: close\" was asked for, so the server closes first");
+    uv_close((uv_handle_t *)&st->conn, osi_server_closed);
+}
+
+static void osi_server_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
+{
+    osi_state_t *st = stream->data;
+    if (n < 0) {
+        if (!uv_is_closing((uv_handle_t *)stream))
+            uv_close((uv_handle_t *)stream, osi_server_closed);
+        return;
+    }
+    size_t room = sizeof(st->head) - 1 - st->headlen;
+    size_t take = (size_t)n < room ? (size_t)n : room;
+    memcpy(st->head + st->headlen, buf->base, take);
+    st->headlen += take;
+    st->head[st->headlen] = '\0';
+    if (strstr(st->head, "\r\n\r\n") == NULL)
+        return;
+    uv_read_stop(stream);
+    nc_scn_app(st->s, "server", "read",
+               "read() returned the request head (%zu bytes); an empty line ends it", st->headlen);
+    int len = snprintf(st->response, sizeof(st->response),
+                       "HTTP/1.1 200 OK\r\n"
+                       "Content-Type: text/html\r\n"
+                       "Content-Length: %zu\r\n"
+                       "Connection: close\r\n"
+                       "\r\n%s",
+                       strlen(osi_body), osi_body);
+    uv_buf_t out = uv_buf_init(st->response, (unsigned)len);
+    st->write_req.data = st;
+    nc_scn_app(st->s, "server", "write", "write() the response: 200 OK and a %zu-byte page",
+               strlen(osi_body));
+    uv_write(&st->write_req, stream, &out, 1, osi_server_wrote);
+}
+
+static void osi_server_accept(uv_stream_t *listener, int status)
+{
+    osi_state_t *st = listener->data;
+    uv_tcp_init(listener->loop, &st->conn);
+    st->conn.data = st;
+    if (status < 0 || uv_accept(listener, (uv_stream_t *)&st->conn) != 0) {
+        nc_scn_fail(st->s, "server: accept failed");
+        return;
+    }
+    nc_scn_app(st->s, "server", "accept", "accept() returned the client's connection");
+    uv_read_start((uv_stream_t *)&st->conn, osi_alloc, osi_server_read);
+}
+
+static void *osi_server(void *arg)
+{
+    osi_state_t *st = arg;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    uv_tcp_init(&loop, &st->listener);
+    st->listener.data = st;
+    struct sockaddr_in addr;
+    uv_ip4_addr(nc_scn_addr(st->s, "server"), OSI_PORT, &addr);
+    int rc = uv_tcp_bind(&st->listener, (const struct sockaddr *)&addr, 0);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&st->listener, 8, osi_server_accept);
+    if (rc != 0) {
+        nc_scn_fail(st->s, "server: cannot listen on port %d: %s", OSI_PORT, uv_strerror(rc));
+        uv_close((uv_handle_t *)&st->listener, NULL);
+    } else {
+        nc_scn_app(st->s, "server", "listen", "listen() on port %d: a web server is ready",
+                   OSI_PORT);
+    }
+    nc_scn_signal_set(&st->listening);
+    nc_scn_loop_run(st->s, &loop, "server", 20000);
+    uv_loop_close(&loop);
+    return NULL;
+}
+
+/* ---- client ---- */
+
+static void osi_client_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
+{
+    osi_state_t *st = stream->data;
+    if (n > 0) {
+        st->received += (size_t)n;
+        nc_scn_app(st->s, "client", "read", "read() returned %zd bytes of the response", n);
+        return;
+    }
+    if (n == 0)
+        return;
+    if (n == UV_EOF) {
+        nc_scn_app(st->s, "client", "read",
+                   "read() returned 0: the server closed; the page is complete (%zu bytes)",
+                   st->received);
+        nc_scn_app(st->s, "client", "close", "close(): the client closes its side too");
+    } else {
+        nc_scn_fail(st->s, "client: read failed: %s", uv_strerror((int)n));
+    }
+    uv_close((uv_handle_t *)stream, NULL);
+}
+
+static void osi_client_wrote(uv_write_t *req, int status)
+{
+    osi_state_t *st = req->data;
+    if (status < 0)
+        nc_scn_fail(st->s, "client: write failed: %s", uv_strerror(status));
+}
+
+static void osi_client_connected(uv_connect_t *req, int status)
+{
+    osi_state_t *st = req->data;
+    if (status < 0) {
+        nc_scn_fail(st->s, "client: connect failed: %s", uv_strerror(status));
+        uv_close((uv_handle_t *)&st->sock, NULL);
+        return;
+    }
+    nc_scn_app(st->s, "client", "connect", "connect() returned: a TCP connection to server:80");
+    st->client_write.data = st;
+    uv_buf_t buf = uv_buf_init((char *)osi_request, sizeof(osi_request) - 1);
+    nc_scn_app(st->s, "client", "write", "write() the request: GET /index.html (%zu bytes)",
+               sizeof(osi_request) - 1);
+    uv_write(&st->client_write, (uv_stream_t *)&st->sock, &buf, 1, osi_client_wrote);
+    uv_read_start((uv_stream_t *)&st->sock, osi_alloc, osi_client_read);
+}
+
+static void *osi_client(void *arg)
+{
+    osi_state_t *st = arg;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    uv_tcp_init(&loop, &st->sock);
+    st->sock.data = st;
+    st->connect_req.data = st;
+    struct sockaddr_in addr;
+    uv_ip4_addr(nc_scn_addr(st->s, "server"), OSI_PORT, &addr);
+    nc_scn_app(st->s, "client", "connect", "connect() to server:80 (the browser's first step)");
+    int rc = uv_tcp_connect(&st->connect_req, &st->sock, (const struct sockaddr *)&addr,
+                            osi_client_connected);
+    if (rc != 0) {
+        nc_scn_fail(st->s, "client: connect: %s", uv_strerror(rc));
+        uv_close((uv_handle_t *)&st->sock, NULL);
+    }
+    nc_scn_loop_run(st->s, &loop, "client", 20000);
+    uv_loop_close(&loop);
+    return NULL;
+}
+
+static int osi_run(nc_scn_t *s)
+{
+    osi_state_t *st = calloc(1, sizeof(*st));
+    st->s = s;
+    nc_scn_signal_init(&st->listening);
+    int rc = nc_scn_spawn(s, "server", osi_server, st);
+    if (rc == 0 && nc_scn_signal_wait(&st->listening, 5000) == 0 && s->error == 0)
+        nc_scn_spawn(s, "client", osi_client, st);
+    rc = nc_scn_join(s);
+    nc_scn_signal_done(&st->listening);
+    free(st);
+    return rc;
+}
+
+const nc_scenario_t nc_scenario_osi = {
+    .name = "osi",
+    .topology = "pair",
+    .about = "one HTTP/1.1 GET, every layer of every packet",
+    .run = osi_run,
+};

@@ -1,0 +1,217 @@
+/*
+ * scenario.c: the scenario registry and what every scenario shares.
+ *
+ * The registry is one table; adding a scenario is adding a file and a line.
+ * The rest are the services a run gives its programs: threads on lab hosts,
+ * app events, loops with a watchdog, and one-shot signals.
+ */
+#include "scenario.h"
+
+#include "../core/clock.h"
+#include "../core/error.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+extern const nc_scenario_t nc_scenario_tcp;
+extern const nc_scenario_t nc_scenario_udp;
+extern const nc_scenario_t nc_scenario_osi;
+
+static const nc_scenario_t *const nc_scenarios[] = {
+    &nc_scenario_osi,
+    &nc_scenario_udp,
+    &nc_scenario_tcp,
+};
+
+const nc_scenario_t *nc_scenario_find(const char *name)
+{
+    for (size_t k = 0; k < sizeof(nc_scenarios) / sizeof(nc_scenarios[0]); k++)
+        if (strcmp(nc_scenarios[k]->name, name) == 0)
+            return nc_scenarios[k];
+    return NULL;
+}
+
+int nc_scn_spawn(nc_scn_t *s, const char *host, void *(*fn)(void *), void *arg)
+{
+    pthread_mutex_lock(&s->lock);
+    if (s->nthreads >= (int)(sizeof(s->threads) / sizeof(s->threads[0]))) {
+        pthread_mutex_unlock(&s->lock);
+        nc_scn_fail(s, "too many programs in one scenario");
+        return NC_EINVAL;
+    }
+    int rc = nc_lab_spawn(s->lab, host, fn, arg, &s->threads[s->nthreads]);
+    if (rc == 0)
+        s->nthreads++;
+    pthread_mutex_unlock(&s->lock);
+    if (rc != 0)
+        nc_scn_fail(s, "could not start a program on %s: %s", host, nc_strerror(rc));
+    return rc;
+}
+
+int nc_scn_join(nc_scn_t *s)
+{
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        if (s->nthreads == 0) {
+            pthread_mutex_unlock(&s->lock);
+            break;
+        }
+        pthread_t t = s->threads[--s->nthreads];
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(t, NULL);
+    }
+    return s->error;
+}
+
+void nc_scn_fail(nc_scn_t *s, const char *fmt, ...)
+{
+    pthread_mutex_lock(&s->lock);
+    if (s->error == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+        va_end(ap);
+        s->error = NC_EIO;
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+const char *nc_scn_addr(nc_scn_t *s, const char *host)
+{
+    const char *a = nc_lab_host_addr(s->lab, host);
+    return a ? a : "127.0.0.1";
+}
+
+void nc_scn_app(nc_scn_t *s, const char *host, const char *call, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    nc_evb_t b;
+    nc_evb_init(&b);
+    nc_evb_reset(&b, NC_EV_APP, nc_clock_real_ns());
+    nc_evb_host(&b, host);
+    nc_evb_summary(&b, "%s", text);
+    nc_evb_str(&b, "call", call);
+    nc_evb_str(&b, "text", text);
+    nc_timeline_add(s->tl, &b);
+    nc_evb_done(&b);
+}
+
+typedef struct nc_scn_watch {
+    nc_scn_t *s;
+    int64_t deadline;
+    int result;
+} nc_scn_watch_t;
+
+static void nc_scn_close_cb(uv_handle_t *h, void *arg)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static void nc_scn_watch_tick(uv_timer_t *t)
+{
+    nc_scn_watch_t *w = t->data;
+    int stop = w->s->stop;
+    int late = nc_clock_mono_ns() > w->deadline;
+    if (!stop && !late)
+        return;
+    w->result = stop ? NC_ESTOPPED : NC_ETIMEDOUT;
+    uv_walk(t->loop, nc_scn_close_cb, NULL);
+}
+
+int nc_scn_loop_run(nc_scn_t *s, uv_loop_t *loop, const char *who, int timeout_ms)
+{
+    nc_scn_watch_t w = {s, nc_clock_mono_ns() + (int64_t)timeout_ms * 1000000, 0};
+    uv_timer_t watch;
+    uv_timer_init(loop, &watch);
+    watch.data = &w;
+    uv_timer_start(&watch, nc_scn_watch_tick, 50, 50);
+    /* The watchdog does not keep the loop alive: the loop ends when the
+     * program's own handles are done, or when the watchdog closes them. */
+    uv_unref((uv_handle_t *)&watch);
+    uv_run(loop, UV_RUN_DEFAULT);
+    if (!uv_is_closing((uv_handle_t *)&watch))
+        uv_close((uv_handle_t *)&watch, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+    if (w.result == NC_ETIMEDOUT)
+        nc_scn_fail(s, "the %s did not finish within %d s", who, timeout_ms / 1000);
+    return w.result;
+}
+
+void nc_scn_signal_init(nc_scn_signal_t *sig)
+{
+    pthread_mutex_init(&sig->lock, NULL);
+    pthread_cond_init(&sig->cond, NULL);
+    sig->set = 0;
+}
+
+void nc_scn_signal_done(nc_scn_signal_t *sig)
+{
+    pthread_mutex_destroy(&sig->lock);
+    pthread_cond_destroy(&sig->cond);
+}
+
+void nc_scn_signal_set(nc_scn_signal_t *sig)
+{
+    pthread_mutex_lock(&sig->lock);
+    sig->set = 1;
+    pthread_cond_broadcast(&sig->cond);
+    pthread_mutex_unlock(&sig->lock);
+}
+
+int nc_scn_signal_wait(nc_scn_signal_t *sig, int timeout_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&sig->lock);
+    int rc = 0;
+    while (!sig->set && rc == 0)
+        rc = pthread_cond_timedwait(&sig->cond, &sig->lock, &ts);
+    int set = sig->set;
+    pthread_mutex_unlock(&sig->lock);
+    return set ? 0 : NC_ETIMEDOUT;
+}
+
+void nc_scn_peer_name(nc_scn_t *s, const struct sockaddr *sa, char *out, size_t outlen)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+        port = ntohs(in->sin_port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+        port = ntohs(in6->sin6_port);
+    }
+    const char *name = ip;
+    for (size_t k = 0; k < nc_lab_host_count(s->lab); k++) {
+        const char *h = nc_lab_host_name(s->lab, k);
+        const char *a = nc_lab_host_addr(s->lab, h);
+        if (a && strcmp(a, ip) == 0)
+            name = h;
+    }
+    snprintf(out, outlen, "%s:%d", name, port);
+}
+
+void nc_scn_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}

@@ -1,0 +1,84 @@
+/*
+ * scenario.h: the lessons' own clients and servers.
+ *
+ * A scenario is one file exporting one const nc_scenario_t, listed in the
+ * registry in scenario.c. Its run() is called on a thread of the run; it
+ * starts the lesson's programs on lab hosts with nc_scn_spawn (each on a
+ * thread inside that host's network namespace, usually with a libuv loop of
+ * its own), waits for them, and returns 0 when the scenario completed.
+ *
+ * Programs report what they do as app events with nc_scn_app: a call named
+ * after the system or library call ("connect", "accept", "read", "write",
+ * "close", "sendto", ...) and one sentence saying what came back.
+ */
+#ifndef NC_SCENARIO_H
+#define NC_SCENARIO_H
+
+#include "../core/timeline.h"
+#include "../lab/lab.h"
+
+#include <stdbool.h>
+#include <uv.h>
+
+typedef struct nc_scn nc_scn_t;
+
+typedef struct nc_scenario {
+    const char *name;     /* the lesson front matter's "scenario:" */
+    const char *topology; /* the topology it needs */
+    const char *about;    /* one line */
+    int (*run)(nc_scn_t *s);
+} nc_scenario_t;
+
+/* Returns the scenario with this name, or NULL. */
+const nc_scenario_t *nc_scenario_find(const char *name);
+
+/* The context a run hands to its scenario. */
+struct nc_scn {
+    nc_lab_t *lab;
+    nc_timeline_t *tl;
+    volatile int stop; /* set when the run is stopped early */
+    pthread_mutex_t lock;
+    pthread_t threads[16];
+    int nthreads;
+    int error;       /* first error a program reported */
+    char errmsg[256];
+};
+
+/* Starts fn(arg) on host (see nc_lab_spawn). Returns 0 or a negative code. */
+int nc_scn_spawn(nc_scn_t *s, const char *host, void *(*fn)(void *), void *arg);
+/* Joins every program; returns 0 or the first error reported. */
+int nc_scn_join(nc_scn_t *s);
+/* Reports an error (the first one is kept) from any program thread. */
+void nc_scn_fail(nc_scn_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The host's address, as text. */
+const char *nc_scn_addr(nc_scn_t *s, const char *host);
+/* Adds an app event: host did call, and text says what came back. */
+void nc_scn_app(nc_scn_t *s, const char *host, const char *call, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
+ * Runs a program's loop until it has no more work, the run is stopped, or
+ * timeout_ms passes (then every handle is closed and an error reported).
+ * Returns 0, or NC_ETIMEDOUT / NC_ESTOPPED.
+ */
+int nc_scn_loop_run(nc_scn_t *s, uv_loop_t *loop, const char *who, int timeout_ms);
+
+/* A one-shot signal between programs ("the server is listening"). */
+typedef struct nc_scn_signal {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int set;
+} nc_scn_signal_t;
+void nc_scn_signal_init(nc_scn_signal_t *sig);
+void nc_scn_signal_done(nc_scn_signal_t *sig);
+void nc_scn_signal_set(nc_scn_signal_t *sig);
+/* Returns 0 when set, NC_ETIMEDOUT after timeout_ms. */
+int nc_scn_signal_wait(nc_scn_signal_t *sig, int timeout_ms);
+
+/* Text of a peer address ("client:40112" when the address is a lab host). */
+void nc_scn_peer_name(nc_scn_t *s, const struct sockaddr *sa, char *out, size_t outlen);
+
+/* Sleeps ms milliseconds (on a program thread without a loop). */
+void nc_scn_sleep_ms(int ms);
+
+#endif
