@@ -1,0 +1,182 @@
+/*
+ * lab.c: building a lesson's network from a topology and running it.
+ *
+ * An nc_lab_t holds one namespace fd per host, one for the wire when the
+ * topology has one, and the wire (wire.c). Building goes in three steps,
+ * each on short-lived threads inside the namespace concerned: create the
+ * namespaces; in the wire's namespace create one veth pair per host, whose
+ * peer is placed directly in the host's namespace; then give each host its
+ * address. Namespaces vanish when their fds are closed and no thread or
+ * socket is left in them, so nc_lab_free only closes fds: scenario threads
+ * must have been joined by then.
+ */
+#include "lab_impl.h"
+
+#include "core/error.h"
+#include "core/xmalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct nc_lab {
+    const nc_topology_t *topo;
+    int host_ns[4];
+    int wire_ns;
+    nc_wire_t *wire;
+};
+
+typedef struct setup_ctx {
+    nc_lab_t *lab;
+    const nc_topo_host_t *host;
+    int host_ns;
+    char err[256];
+} setup_ctx_t;
+
+/* In the wire's namespace: the host's link, its wire end ready to bridge. */
+static int setup_port(void *arg)
+{
+    setup_ctx_t *c = arg;
+    const nc_topo_host_t *h = c->host;
+    int rc = nc_netlink_veth_add(h->port, h->ifname, c->host_ns, c->err, sizeof c->err);
+    if (rc == 0)
+        rc = nc_netlink_offload_off(h->port, c->err, sizeof c->err);
+    if (rc == 0)
+        rc = nc_netlink_link_up(h->port, c->err, sizeof c->err);
+    return rc;
+}
+
+/* In the host's namespace: its end of the link, addressed and up. */
+static int setup_host(void *arg)
+{
+    setup_ctx_t *c = arg;
+    const nc_topo_host_t *h = c->host;
+    if (strcmp(h->ifname, "lo") == 0)
+        return 0; /* lo is up and holds 127.0.0.1/8 already */
+    int rc = nc_netlink_offload_off(h->ifname, c->err, sizeof c->err);
+    if (rc == 0)
+        rc = nc_netlink_addr_add(h->ifname, h->addr, h->prefix, c->err, sizeof c->err);
+    if (rc == 0)
+        rc = nc_netlink_link_up(h->ifname, c->err, sizeof c->err);
+    return rc;
+}
+
+static int run_setup(nc_lab_t *lab, int netns, int (*fn)(void *), size_t host, char *err,
+                     size_t errlen)
+{
+    setup_ctx_t c = {.lab = lab, .host = &lab->topo->hosts[host], .host_ns = lab->host_ns[host]};
+    int rc = nc_netns_call(netns, fn, &c);
+    if (rc != 0)
+        snprintf(err, errlen, "%s", c.err[0] ? c.err : "lab: cannot enter a lab namespace.");
+    return rc;
+}
+
+nc_lab_t *nc_lab_new(const nc_lab_opts_t *o, char *err, size_t errlen)
+{
+    const nc_topology_t *topo = nc_topology_find(o->topology);
+    if (!topo) {
+        snprintf(err, errlen, "lab: unknown topology '%s'; expected one of %s.",
+                 o->topology ? o->topology : "", nc_topology_names());
+        return NULL;
+    }
+    nc_lab_t *lab = nc_xcalloc(1, sizeof *lab);
+    lab->topo = topo;
+    lab->wire_ns = -1;
+    for (size_t i = 0; i < 4; i++)
+        lab->host_ns[i] = -1;
+    for (size_t i = 0; i < topo->nhosts; i++)
+        if (nc_netns_new(&lab->host_ns[i], err, errlen) != 0)
+            goto fail;
+    if (topo->wire) {
+        if (nc_netns_new(&lab->wire_ns, err, errlen) != 0)
+            goto fail;
+        for (size_t i = 0; i < topo->nhosts; i++)
+            if (run_setup(lab, lab->wire_ns, setup_port, i, err, errlen) != 0)
+                goto fail;
+    }
+    for (size_t i = 0; i < topo->nhosts; i++)
+        if (run_setup(lab, lab->host_ns[i], setup_host, i, err, errlen) != 0)
+            goto fail;
+    nc_wire_cfg_t cfg = {
+        .netns = topo->wire ? lab->wire_ns : lab->host_ns[0],
+        .topo = topo,
+        .link = o->link,
+        .faults = o->faults,
+        .nfaults = o->nfaults,
+        .seed = o->seed,
+        .tl = o->tl,
+    };
+    lab->wire = nc_wire_start(&cfg, err, errlen);
+    if (!lab->wire)
+        goto fail;
+    return lab;
+fail:
+    nc_lab_free(lab);
+    return NULL;
+}
+
+size_t nc_lab_host_count(const nc_lab_t *lab)
+{
+    return lab->topo->nhosts;
+}
+
+const char *nc_lab_host_name(const nc_lab_t *lab, size_t i)
+{
+    return i < lab->topo->nhosts ? lab->topo->hosts[i].name : NULL;
+}
+
+static int host_index(const nc_lab_t *lab, const char *host)
+{
+    for (size_t i = 0; host && i < lab->topo->nhosts; i++)
+        if (strcmp(lab->topo->hosts[i].name, host) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *nc_lab_host_addr(const nc_lab_t *lab, const char *host)
+{
+    int i = host_index(lab, host);
+    return i < 0 ? NULL : lab->topo->hosts[i].addr;
+}
+
+int nc_lab_host_netns(const nc_lab_t *lab, const char *host)
+{
+    int i = host_index(lab, host);
+    return i < 0 ? -1 : lab->host_ns[i];
+}
+
+int nc_lab_spawn(nc_lab_t *lab, const char *host, void *(*fn)(void *), void *arg,
+                 pthread_t *thread)
+{
+    int ns = nc_lab_host_netns(lab, host);
+    if (ns < 0)
+        return NC_ENOENT;
+    return nc_netns_spawn(ns, fn, arg, thread);
+}
+
+void nc_lab_stats(const nc_lab_t *lab, nc_lab_stats_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (lab->wire)
+        nc_wire_stats(lab->wire, out);
+}
+
+void nc_lab_stop(nc_lab_t *lab)
+{
+    if (lab && lab->wire)
+        nc_wire_stop(lab->wire);
+}
+
+void nc_lab_free(nc_lab_t *lab)
+{
+    if (!lab)
+        return;
+    nc_wire_free(lab->wire);
+    for (size_t i = 0; i < 4; i++)
+        if (lab->host_ns[i] >= 0)
+            close(lab->host_ns[i]);
+    if (lab->wire_ns >= 0)
+        close(lab->wire_ns);
+    free(lab);
+}
