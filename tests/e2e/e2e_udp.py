@@ -1,0 +1,27 @@
+"""netcourse run udp --headless --json: datagrams between three apps and
+three services, a DNS query dropped by the lab's wire that nobody resends."""
+from nctest import *
+
+need_lab()
+ev = run_json("udp")
+udp = [e for e in ev if e["type"] == "packet" and "udp" in e]
+check(len(udp) >= 8, f"only {len(udp)} UDP packets", ev)
+for e in udp:
+    check(e["udp"]["len"] >= 8, "a UDP length below its 8-byte header", ev)
+dropped = [e for e in udp if e["dropped"]]
+check(len(dropped) == 1, f"expected one dropped datagram, saw {len(dropped)}", ev)
+d = dropped[0]
+check("dns" in d and not d["dns"]["response"], "the dropped datagram is not a DNS query", ev)
+qid = d["dns"]["id"]
+again = [e for e in udp if e["i"] > d["i"] and "dns" in e and e["dns"]["id"] == qid]
+check(not again, "the dropped DNS query was sent again (or answered)", ev)
+check(any(e["type"] == "app" and e["call"] == "timeout" for e in ev if e["i"] > d["i"]),
+      "the resolver never reported the timeout", ev)
+answers = [e for e in udp if "dns" in e and e["dns"]["response"]]
+check(len(answers) == 2, f"expected two DNS answers, saw {len(answers)}", ev)
+sports = {e["udp"]["sport"] for e in udp if e["from"] == "client"}
+check(len(sports) == 3, f"expected three client apps (source ports), saw {sorted(sports)}", ev)
+dports = {e["udp"]["dport"] for e in udp if e["from"] == "client"}
+check(dports == {7, 37, 53}, f"client datagrams went to ports {sorted(dports)}", ev)
+check(len(marks(ev, event="decided")) >= 2, "fewer than two checkpoints decided", ev)
+print("ok: udp run shows the dropped query gone for good")
