@@ -903,7 +903,7 @@ static int nc_lp_body(nc_lp_t *p, size_t from)
         nc_page_finish(page, &md);
     nc_buf_done(&md);
     if (rc == 0 && l->npages == 0)
-        rc = nc_lp_fail(p, (int)(from ? from : 1), NC_ESYNTAX,
+        rc = nc_lp_fail(p, (int)from + 1, NC_ESYNTAX,
                         "the lesson has no pages (a page starts with a \"# Title\" line)");
     for (size_t i = 0; rc == 0 && i + 1 < l->nsteps; i++)
         if (!l->steps[i].until)
