@@ -1,0 +1,28 @@
+/*
+ * rules_udp.c: the note for plain UDP datagrams (DNS has its own).
+ */
+#include "rules.h"
+
+#include <string.h>
+
+static bool udp_match(const nc_event_t *ev)
+{
+    const char *proto = nc_event_str(ev, "proto");
+    return proto && strcmp(proto, "udp") == 0;
+}
+
+static void udp_write(nc_evb_t *b, const nc_event_t *ev)
+{
+    nc_evb_note(b, "UDP: an 8-byte header (ports, length, checksum) and %lld bytes of data "
+                   "from port %lld to port %lld; no handshake, no acknowledgement: if this "
+                   "datagram is lost nobody resends it.",
+                (long long)nc_annotate_int(ev, "udp.len", 0),
+                (long long)nc_annotate_int(ev, "udp.sport", 0),
+                (long long)nc_annotate_int(ev, "udp.dport", 0));
+}
+
+static const nc_rule_t udp_rules[] = {
+    {"udp", udp_match, udp_write},
+};
+
+const nc_rule_set_t nc_rules_udp = {udp_rules, sizeof(udp_rules) / sizeof(udp_rules[0])};

@@ -1,0 +1,279 @@
+/*
+ * decode.c: the decoder, its registry of protocols and the dispatchers.
+ *
+ * The registry is four tables: link type -> link-layer decoder, EtherType ->
+ * network decoder, IP protocol number -> transport decoder, and an ordered
+ * list of application decoders, each with a match function that looks at the
+ * transport's ports or payload. A decoder is a flow table plus the names the
+ * lab gave to its hosts.
+ *
+ * nc_decoder_packet() writes "from", "to", "proto" and "len" first with
+ * placeholder values (so they lead the JSON object) and patches them once the
+ * walk has found the addresses and the highest layer. The walk keeps
+ * everything in the nc_dctx_t on the stack; per packet it allocates nothing
+ * but the event builder's own arena copies.
+ */
+#include "proto.h"
+
+#include "../core/error.h"
+#include "../core/xmalloc.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    int linktype;
+    const nc_proto_t *proto;
+} nc_link_table[] = {
+    {0, &nc_null_proto},    /* DLT_NULL: BSD loopback */
+    {108, &nc_null_proto},  /* DLT_LOOP (LINKTYPE_LOOP) */
+    {1, &nc_eth_proto},     /* DLT_EN10MB */
+    {12, &nc_raw_proto},    /* DLT_RAW */
+    {14, &nc_raw_proto},    /* DLT_RAW on OpenBSD */
+    {101, &nc_raw_proto},   /* LINKTYPE_RAW */
+    {228, &nc_ipv4_proto},  /* LINKTYPE_IPV4 */
+    {229, &nc_ipv6_proto},  /* LINKTYPE_IPV6 */
+    {113, &nc_sll_proto},   /* DLT_LINUX_SLL */
+    {276, &nc_sll2_proto},  /* DLT_LINUX_SLL2 */
+};
+
+static const struct {
+    uint16_t type;
+    const nc_proto_t *proto;
+} nc_ethertype_table[] = {
+    {0x0800, &nc_ipv4_proto},
+    {0x86dd, &nc_ipv6_proto},
+    {0x0806, &nc_arp_proto},
+};
+
+static const struct {
+    uint8_t proto;
+    const nc_proto_t *decoder;
+} nc_ipproto_table[] = {
+    {6, &nc_tcp_proto},
+    {17, &nc_udp_proto},
+    {1, &nc_icmp_proto},
+    {58, &nc_icmpv6_proto},
+    {4, &nc_ipv4_proto},  /* IP in IP */
+    {41, &nc_ipv6_proto}, /* IPv6 in IP */
+};
+
+static const nc_app_proto_t *const nc_app_table[] = {
+    &nc_dns_app,
+    &nc_http1_app,
+};
+
+/* IP-in-IP and stacked tags may nest this deep, no deeper. */
+#define NC_DECODE_MAX_DEPTH 4
+
+nc_decoder_t *nc_decoder_new(void)
+{
+    nc_decoder_t *d = nc_xcalloc(1, sizeof(*d));
+    d->flows = nc_flow_table_new(0);
+    return d;
+}
+
+void nc_decoder_free(nc_decoder_t *d)
+{
+    if (d == NULL)
+        return;
+    for (size_t i = 0; i < d->nnames; i++) {
+        free(d->names[i].addr);
+        free(d->names[i].name);
+    }
+    free(d->names);
+    nc_flow_table_free(d->flows);
+    free(d);
+}
+
+void nc_decoder_name_host(nc_decoder_t *d, const char *addr, const char *name)
+{
+    if (addr == NULL || name == NULL)
+        return;
+    for (size_t i = 0; i < d->nnames; i++) {
+        if (strcmp(d->names[i].addr, addr) == 0) {
+            free(d->names[i].name);
+            d->names[i].name = nc_xstrdup(name);
+            return;
+        }
+    }
+    if (d->nnames == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 8;
+        d->names = nc_xrealloc(d->names, d->cap * sizeof(*d->names));
+    }
+    d->names[d->nnames].addr = nc_xstrdup(addr);
+    d->names[d->nnames].name = nc_xstrdup(name);
+    d->nnames++;
+}
+
+static const char *nc_decoder_lookup(const nc_decoder_t *d, const char *addr)
+{
+    for (size_t i = 0; i < d->nnames; i++)
+        if (strcmp(d->names[i].addr, addr) == 0)
+            return d->names[i].name;
+    return addr;
+}
+
+void nc_decode_open(nc_dctx_t *x, const char *name, const nc_cursor_t *c)
+{
+    if (x->layer_open)
+        nc_decode_close(x, c);
+    x->layer_depth = x->b->depth;
+    nc_evb_obj(x->b, name);
+    nc_evb_int(x->b, "_off", c->ptr - x->frame);
+    x->layer_len_idx = x->b->nfields;
+    nc_evb_int(x->b, "_len", 0);
+    x->layer_start = c->ptr;
+    x->layer_open = 1;
+    x->proto = name;
+}
+
+void nc_decode_close(nc_dctx_t *x, const nc_cursor_t *c)
+{
+    if (!x->layer_open)
+        return;
+    x->b->fields[x->layer_len_idx].v.i = c->ptr - x->layer_start;
+    while (x->b->depth > x->layer_depth)
+        nc_evb_end(x->b);
+    x->layer_open = 0;
+}
+
+int nc_decode_fail(nc_dctx_t *x, int code, const char *fmt, ...)
+{
+    if (x->status == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(x->err, sizeof(x->err), fmt, ap);
+        va_end(ap);
+        x->status = code;
+    }
+    if (x->layer_open) {
+        /* Close the layer and any list or object left open inside it; its
+         * byte range is the rest of the frame. */
+        x->b->fields[x->layer_len_idx].v.i = (x->frame + x->caplen) - x->layer_start;
+        while (x->b->depth > x->layer_depth)
+            nc_evb_end(x->b);
+        x->layer_open = 0;
+    }
+    return code;
+}
+
+void nc_decode_summary(nc_dctx_t *x, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->summary, sizeof(x->summary), fmt, ap);
+    va_end(ap);
+}
+
+void nc_decode_mac_text(const uint8_t *m, char *out)
+{
+    snprintf(out, NC_ADDR_TEXT, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+             m[5]);
+}
+
+void nc_decode_ip_text(int ver, const uint8_t *addr, char *out)
+{
+    if (inet_ntop(ver == 6 ? AF_INET6 : AF_INET, addr, out, NC_ADDR_TEXT) == NULL)
+        out[0] = '\0';
+}
+
+int nc_decode_ethertype(nc_dctx_t *x, uint16_t type, nc_cursor_t *c)
+{
+    for (size_t i = 0; i < sizeof(nc_ethertype_table) / sizeof(nc_ethertype_table[0]); i++)
+        if (nc_ethertype_table[i].type == type)
+            return nc_ethertype_table[i].proto->decode(x, c);
+    nc_decode_summary(x, "EtherType 0x%04x, %u bytes", type, x->wirelen);
+    return 0;
+}
+
+int nc_decode_ipproto(nc_dctx_t *x, uint8_t proto, nc_cursor_t *c)
+{
+    if (x->later_fragment) {
+        nc_decode_summary(x, "IP fragment");
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(nc_ipproto_table) / sizeof(nc_ipproto_table[0]); i++) {
+        if (nc_ipproto_table[i].proto != proto)
+            continue;
+        if (proto == 4 || proto == 41) {
+            if (x->depth >= NC_DECODE_MAX_DEPTH)
+                return nc_decode_fail(x, NC_EBADDATA, "ip: tunnels nested too deep");
+            x->depth++;
+        }
+        return nc_ipproto_table[i].decoder->decode(x, c);
+    }
+    return 0; /* the IP layer's summary names the protocol */
+}
+
+int nc_decode_app(nc_dctx_t *x, nc_cursor_t *c)
+{
+    if (nc_cur_left(c) == 0)
+        return 0;
+    for (size_t i = 0; i < sizeof(nc_app_table) / sizeof(nc_app_table[0]); i++)
+        if (nc_app_table[i]->match(x, c))
+            return nc_app_table[i]->proto->decode(x, c);
+    return 0;
+}
+
+static void nc_decode_patch(nc_evb_t *b, uint32_t idx, const char *s)
+{
+    b->fields[idx].v.s = nc_arena_strdup(&b->arena, s);
+}
+
+int nc_decoder_packet(nc_decoder_t *d, int linktype, const uint8_t *data, uint32_t caplen,
+                      uint32_t wirelen, nc_evb_t *b)
+{
+    nc_dctx_t x;
+    memset(&x, 0, sizeof(x));
+    x.d = d;
+    x.b = b;
+    x.frame = data;
+    x.caplen = data ? caplen : 0;
+    x.wirelen = wirelen < x.caplen ? x.caplen : wirelen;
+    x.proto = "unknown";
+
+    nc_evb_data(b, data, x.caplen, x.wirelen, linktype);
+    uint32_t from_idx = b->nfields;
+    nc_evb_str(b, "from", "");
+    uint32_t to_idx = b->nfields;
+    nc_evb_str(b, "to", "");
+    uint32_t proto_idx = b->nfields;
+    nc_evb_str(b, "proto", "");
+    nc_evb_int(b, "len", x.wirelen);
+
+    nc_cursor_t c = nc_cur_make(data, x.caplen);
+    const nc_proto_t *link = NULL;
+    for (size_t i = 0; i < sizeof(nc_link_table) / sizeof(nc_link_table[0]); i++)
+        if (nc_link_table[i].linktype == linktype)
+            link = nc_link_table[i].proto;
+    int rc;
+    if (link == NULL) {
+        rc = nc_decode_fail(&x, NC_EUNSUPP, "link type %d is not supported", linktype);
+    } else {
+        rc = link->decode(&x, &c);
+        if (x.layer_open)
+            nc_decode_close(&x, &c);
+    }
+    if (rc == 0)
+        rc = x.status;
+    if (x.status != 0) {
+        nc_evb_str(b, "error", x.err);
+        if (x.summary[0])
+            nc_evb_summary(b, "%s [%s]", x.summary, x.err);
+        else
+            nc_evb_summary(b, "%s", x.err);
+    } else {
+        nc_evb_summary(b, "%s", x.summary[0] ? x.summary : "frame");
+    }
+    const char *from = x.src[0] ? nc_decoder_lookup(d, x.src) : "";
+    const char *to = x.dst[0] ? nc_decoder_lookup(d, x.dst) : "";
+    nc_decode_patch(b, from_idx, from);
+    nc_decode_patch(b, to_idx, to);
+    nc_decode_patch(b, proto_idx, x.proto);
+    nc_evb_host(b, from);
+    return rc;
+}

@@ -1,0 +1,218 @@
+/*
+ * flow.c: the flow table and TCP sequence analysis.
+ *
+ * Flows live in one array of max_flows slots, found through a bucket array
+ * of chains (indices, -1 ends a chain) keyed by a FNV-1a hash of the
+ * canonical key. Slots are handed out in a ring: once every slot is used the
+ * next new flow takes the slot of the oldest one, which is unlinked from its
+ * chain first. Nothing is allocated after nc_flow_table_new().
+ *
+ * The TCP analysis follows Wireshark's rules closely enough for teaching:
+ * relative numbers from the SYN's sequence number (or, for a connection seen
+ * mid-stream, from one before the first sequence number seen); a segment that
+ * carries data (or SYN/FIN) below the highest sequence number already seen
+ * is a retransmission, unless it is a keep-alive (one byte, or none, just
+ * below it) or a zero-window probe (one byte while the peer's window is 0).
+ */
+#include "flow.h"
+
+#include "../core/xmalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct nc_flow_table {
+    nc_flow_t *slots;
+    int32_t *buckets;
+    size_t max, nbuckets, used, ring;
+};
+
+nc_flow_table_t *nc_flow_table_new(size_t max_flows)
+{
+    if (max_flows == 0)
+        max_flows = 16384;
+    nc_flow_table_t *t = nc_xcalloc(1, sizeof(*t));
+    t->max = max_flows;
+    t->nbuckets = 1;
+    while (t->nbuckets < max_flows * 2)
+        t->nbuckets <<= 1;
+    t->slots = nc_xcalloc(max_flows, sizeof(*t->slots));
+    t->buckets = nc_xmalloc(t->nbuckets * sizeof(*t->buckets));
+    for (size_t i = 0; i < t->nbuckets; i++)
+        t->buckets[i] = -1;
+    return t;
+}
+
+void nc_flow_table_free(nc_flow_table_t *t)
+{
+    if (t == NULL)
+        return;
+    free(t->slots);
+    free(t->buckets);
+    free(t);
+}
+
+size_t nc_flow_table_count(const nc_flow_table_t *t)
+{
+    return t->used;
+}
+
+static uint32_t nc_flow_hash(const uint8_t *k, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= k[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* Builds the canonical key: the smaller (address, port) endpoint first. */
+static int nc_flow_canon(const nc_flow_key_t *k, uint8_t out[38])
+{
+    size_t alen = k->ipver == 6 ? 16 : 4;
+    int c = memcmp(k->saddr, k->daddr, alen);
+    int swap = c > 0 || (c == 0 && k->sport > k->dport);
+    const uint8_t *a = swap ? k->daddr : k->saddr, *b = swap ? k->saddr : k->daddr;
+    uint16_t pa = swap ? k->dport : k->sport, pb = swap ? k->sport : k->dport;
+    memset(out, 0, 38);
+    out[0] = k->ipver;
+    out[1] = k->l4;
+    memcpy(out + 2, a, alen);
+    memcpy(out + 18, b, alen);
+    out[34] = (uint8_t)(pa >> 8);
+    out[35] = (uint8_t)pa;
+    out[36] = (uint8_t)(pb >> 8);
+    out[37] = (uint8_t)pb;
+    return swap;
+}
+
+static void nc_flow_unlink(nc_flow_table_t *t, int32_t idx)
+{
+    nc_flow_t *f = &t->slots[idx];
+    int32_t *p = &t->buckets[f->hash & (t->nbuckets - 1)];
+    while (*p != -1) {
+        if (*p == idx) {
+            *p = f->next;
+            return;
+        }
+        p = &t->slots[*p].next;
+    }
+}
+
+nc_flow_t *nc_flow_get(nc_flow_table_t *t, const nc_flow_key_t *k, int *dir)
+{
+    uint8_t key[38];
+    *dir = nc_flow_canon(k, key);
+    uint32_t h = nc_flow_hash(key, sizeof(key));
+    int32_t *head = &t->buckets[h & (t->nbuckets - 1)];
+    for (int32_t i = *head; i != -1; i = t->slots[i].next) {
+        if (t->slots[i].hash == h && memcmp(t->slots[i].key, key, sizeof(key)) == 0)
+            return &t->slots[i];
+    }
+    int32_t idx = (int32_t)t->ring;
+    t->ring = (t->ring + 1) % t->max;
+    nc_flow_t *f = &t->slots[idx];
+    if (f->used)
+        nc_flow_unlink(t, idx);
+    else
+        t->used++;
+    memset(f, 0, sizeof(*f));
+    memcpy(f->key, key, sizeof(key));
+    f->hash = h;
+    f->used = true;
+    f->dir[0].wscale = f->dir[1].wscale = -1;
+    f->next = *head;
+    *head = idx;
+    return f;
+}
+
+/* Sequence-space comparison (RFC 1982 style). */
+static bool nc_seq_lt(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) < 0;
+}
+
+static bool nc_seq_gt(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) > 0;
+}
+
+static void nc_flow_dir_reset(nc_flow_dir_t *d)
+{
+    memset(d, 0, sizeof(*d));
+    d->wscale = -1;
+}
+
+void nc_flow_tcp(nc_flow_t *f, int dir, nc_tcp_seg_t *s)
+{
+    nc_flow_dir_t *d = &f->dir[dir & 1], *r = &f->dir[!(dir & 1)];
+    bool syn = s->flags & NC_TCP_SYN, fin = s->flags & NC_TCP_FIN;
+    bool rst = s->flags & NC_TCP_RST, ack = s->flags & NC_TCP_ACK;
+
+    /* A new SYN with another ISN on the same ports is a new connection. */
+    if (syn && !ack && d->syn && s->seq != d->base) {
+        nc_flow_dir_reset(d);
+        nc_flow_dir_reset(r);
+    }
+    if (syn && !d->syn) {
+        d->syn = true;
+        d->synack = ack;
+        d->base = s->seq;
+        d->base_set = true;
+        d->wscale = (int8_t)(s->wscale > 14 ? 14 : s->wscale);
+    }
+    if (!d->base_set) {
+        d->base = s->seq - 1;
+        d->base_set = true;
+    }
+    if (ack && !r->base_set) {
+        r->base = s->ack - 1;
+        r->base_set = true;
+    }
+    s->rel_seq = s->seq - d->base;
+    s->rel_ack = ack ? s->ack - r->base : 0;
+    s->rev_base = r->base;
+
+    /* Windows are scaled only once both SYNs offered scaling. */
+    int shift = 0;
+    if (d->syn && r->syn && d->wscale >= 0 && r->wscale >= 0)
+        shift = d->wscale;
+    s->win_scaled = syn ? s->win : (uint64_t)s->win << shift;
+
+    uint32_t seglen = s->len + (syn ? 1u : 0u) + (fin ? 1u : 0u);
+    bool plain = !syn && !fin && !rst;
+    s->retransmission = s->dup_ack = s->zero_window = false;
+    s->window_probe = s->keepalive = s->established = false;
+    if (d->next_set && plain && ack && s->len <= 1 && s->seq == d->next_seq - 1) {
+        s->keepalive = true;
+    } else if (d->next_set && plain && s->len == 1 && s->seq == d->next_seq && r->win_set &&
+               r->last_win_scaled == 0) {
+        s->window_probe = true;
+    } else if (d->next_set && seglen > 0 && !rst && nc_seq_lt(s->seq, d->next_seq)) {
+        s->retransmission = true;
+    }
+    if (s->win == 0 && plain)
+        s->zero_window = true;
+    if (ack && s->len == 0 && plain && d->ack_set && s->ack == d->last_ack &&
+        d->win_set && s->win == d->last_win && r->next_set && nc_seq_lt(s->ack, r->next_seq))
+        s->dup_ack = true;
+    if (ack && !syn && !rst && d->syn && !d->synack && r->synack && !d->established &&
+        s->ack == r->base + 1) {
+        d->established = true;
+        s->established = true;
+    }
+
+    uint32_t end = s->seq + seglen;
+    if (!d->next_set || nc_seq_gt(end, d->next_seq)) {
+        d->next_seq = end;
+        d->next_set = true;
+    }
+    if (ack) {
+        d->last_ack = s->ack;
+        d->ack_set = true;
+    }
+    d->last_win = s->win;
+    d->last_win_scaled = s->win_scaled;
+    d->win_set = true;
+}

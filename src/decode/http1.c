@@ -1,0 +1,146 @@
+/*
+ * http1.c: HTTP/1.x start lines and headers (RFC 9112), on any TCP port.
+ *
+ *   request:   METHOD SP target SP HTTP/1.1 CRLF    response: HTTP/1.1 SP 200 SP OK CRLF
+ *              Name: value CRLF ...                           Name: value CRLF ...
+ *              CRLF                                           CRLF
+ *              body                                           body
+ *
+ * A TCP payload is HTTP when it starts with a known method and a space, or
+ * with "HTTP/1."; no reassembly: a header block cut by the segment end is
+ * counted as far as it goes. Fields: request (bool), method, target,
+ * version, status, reason, headers (count), content_length (when the header
+ * is there), body_len (payload bytes after the blank line, when it was seen).
+ */
+#include "proto.h"
+
+#include "../core/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const http1_methods[] = {"GET",   "POST",    "PUT",     "DELETE", "HEAD",
+                                            "PATCH", "OPTIONS", "CONNECT", "TRACE"};
+
+#define HTTP1_LINE_MAX 8192
+
+/* Splits the next line (without CRLF or LF) off c; false when there is no
+ * line end in the captured bytes (then line holds the rest). */
+static bool http1_line(nc_cursor_t *c, nc_cursor_t *line)
+{
+    *line = *c;
+    uint8_t ch;
+    while (nc_cur_u8(c, &ch)) {
+        if (ch == '\n') {
+            line->end = c->ptr - 1;
+            if (line->end > line->ptr && line->end[-1] == '\r')
+                line->end--;
+            return true;
+        }
+    }
+    line->end = c->ptr;
+    return false;
+}
+
+/* Splits the next space-separated token off line. */
+static nc_cursor_t http1_token(nc_cursor_t *line)
+{
+    nc_cursor_t tok = *line;
+    uint8_t ch;
+    while (nc_cur_peek_u8(line, 0, &ch) && ch != ' ')
+        nc_cur_skip(line, 1);
+    tok.end = line->ptr;
+    nc_cur_skip(line, 1);
+    return tok;
+}
+
+static int http1_method(const nc_cursor_t *c)
+{
+    size_t left = nc_cur_left(c);
+    for (size_t i = 0; i < sizeof(http1_methods) / sizeof(http1_methods[0]); i++) {
+        size_t n = strlen(http1_methods[i]);
+        if (left > n && memcmp(c->ptr, http1_methods[i], n) == 0 && c->ptr[n] == ' ')
+            return (int)i;
+    }
+    return -1;
+}
+
+static bool http1_is_response(const nc_cursor_t *c)
+{
+    return nc_cur_left(c) >= 8 && memcmp(c->ptr, "HTTP/1.", 7) == 0;
+}
+
+static bool http1_match(const nc_dctx_t *x, const nc_cursor_t *c)
+{
+    return x->l4 == 6 && (http1_method(c) >= 0 || http1_is_response(c));
+}
+
+static void http1_str(nc_dctx_t *x, const char *key, nc_cursor_t t)
+{
+    nc_evb_strn(x->b, key, (const char *)t.ptr, nc_cur_left(&t));
+}
+
+static int http1_decode(nc_dctx_t *x, nc_cursor_t *c)
+{
+    const uint8_t *start = c->ptr;
+    nc_decode_open(x, "http", c);
+    bool request = !http1_is_response(c);
+    nc_cursor_t line;
+    http1_line(c, &line);
+    nc_cursor_t a = http1_token(&line), b = http1_token(&line), rest = line;
+    nc_evb_bool(x->b, "request", request);
+    int al = (int)(nc_cur_left(&a) > 16 ? 16 : nc_cur_left(&a));
+    int bl = (int)(nc_cur_left(&b) > 200 ? 200 : nc_cur_left(&b));
+    int rl = (int)(nc_cur_left(&rest) > 200 ? 200 : nc_cur_left(&rest));
+    if (request) {
+        http1_str(x, "method", a);
+        http1_str(x, "target", b);
+        http1_str(x, "version", rest);
+        nc_decode_summary(x, "%.*s %.*s %.*s", al, (const char *)a.ptr, bl > 80 ? 80 : bl,
+                          (const char *)b.ptr, rl > 16 ? 16 : rl, (const char *)rest.ptr);
+    } else {
+        char num[8] = "";
+        size_t n = nc_cur_left(&b) < sizeof(num) - 1 ? nc_cur_left(&b) : sizeof(num) - 1;
+        nc_cur_bytes(&b, num, n);
+        http1_str(x, "version", a);
+        nc_evb_int(x->b, "status", strtol(num, NULL, 10));
+        http1_str(x, "reason", rest);
+        nc_decode_summary(x, "%.*s %s %.*s", al, (const char *)a.ptr, num, rl > 60 ? 60 : rl,
+                          (const char *)rest.ptr);
+    }
+    int headers = 0;
+    long long clen = -1;
+    bool ended = false;
+    while (nc_cur_left(c) > 0) {
+        if (!http1_line(c, &line))
+            break;
+        if (nc_cur_left(&line) == 0) {
+            ended = true;
+            break;
+        }
+        headers++;
+        static const char cl[] = "content-length:";
+        if (nc_cur_left(&line) > sizeof(cl) - 1 &&
+            strncasecmp((const char *)line.ptr, cl, sizeof(cl) - 1) == 0) {
+            char num[24] = "";
+            nc_cur_skip(&line, sizeof(cl) - 1);
+            size_t n = nc_cur_left(&line) < sizeof(num) - 1 ? nc_cur_left(&line)
+                                                            : sizeof(num) - 1;
+            nc_cur_bytes(&line, num, n);
+            clen = strtoll(num, NULL, 10);
+        }
+    }
+    nc_evb_int(x->b, "headers", headers);
+    if (clen >= 0)
+        nc_evb_int(x->b, "content_length", clen);
+    uint32_t hdr_bytes = (uint32_t)(c->ptr - start);
+    if (ended)
+        nc_evb_int(x->b, "body_len", x->l7_len > hdr_bytes ? x->l7_len - hdr_bytes : 0);
+    nc_decode_close(x, c);
+    c->ptr = c->end;
+    return 0;
+}
+
+const nc_proto_t nc_http1_proto = {"http", http1_decode};
+const nc_app_proto_t nc_http1_app = {&nc_http1_proto, http1_match};

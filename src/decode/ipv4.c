@@ -1,0 +1,82 @@
+/*
+ * ipv4.c: Internet Protocol version 4 (RFC 791).
+ *
+ *    0                   1                   2                   3
+ *    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |Version|  IHL  |Type of Service|          Total Length         |
+ *   |         Identification        |Flags|      Fragment Offset    |
+ *   |  Time to Live |    Protocol   |         Header Checksum       |
+ *   |                       Source Address                          |
+ *   |                    Destination Address                        |
+ *   |                    Options (IHL > 5)                          |
+ *
+ * Fields of the "ip" object: version, src, dst, ttl, len (total length),
+ * proto, id, df, and for fragments frag_off (bytes) and mf. The payload is
+ * cut to the total length (Ethernet pads short frames); a capture cut short
+ * by the snapshot length keeps what was captured, and the transport learns
+ * the real length from l4_len. Only the first fragment's transport header is
+ * decoded; later fragments are summarised as "IP fragment".
+ */
+#include "proto.h"
+
+#include "../core/error.h"
+
+#include <string.h>
+
+static int ipv4_decode(nc_dctx_t *x, nc_cursor_t *c)
+{
+    uint8_t vihl, tos, ttl, proto;
+    uint16_t total, id, frag, csum;
+    uint8_t src[4], dst[4];
+    nc_decode_open(x, "ip", c);
+    size_t avail = nc_cur_left(c);
+    if (!nc_cur_u8(c, &vihl) || !nc_cur_u8(c, &tos) || !nc_cur_u16be(c, &total) ||
+        !nc_cur_u16be(c, &id) || !nc_cur_u16be(c, &frag) || !nc_cur_u8(c, &ttl) ||
+        !nc_cur_u8(c, &proto) || !nc_cur_u16be(c, &csum) || !nc_cur_bytes(c, src, 4) ||
+        !nc_cur_bytes(c, dst, 4))
+        return nc_decode_fail(x, NC_ETRUNC, "ip: header truncated (%zu of 20 bytes)", avail);
+    nc_evb_int(x->b, "version", vihl >> 4);
+    if (vihl >> 4 != 4)
+        return nc_decode_fail(x, NC_EBADDATA, "ip: version %u in an IPv4 header", vihl >> 4);
+    unsigned hlen = (vihl & 0x0f) * 4u;
+    x->ipver = 4;
+    memcpy(x->saddr, src, 4);
+    memcpy(x->daddr, dst, 4);
+    x->ttl = ttl;
+    nc_decode_ip_text(4, src, x->src);
+    nc_decode_ip_text(4, dst, x->dst);
+    nc_evb_str(x->b, "src", x->src);
+    nc_evb_str(x->b, "dst", x->dst);
+    nc_evb_int(x->b, "ttl", ttl);
+    nc_evb_int(x->b, "len", total);
+    nc_evb_int(x->b, "proto", proto);
+    nc_evb_int(x->b, "id", id);
+    nc_evb_bool(x->b, "df", frag & 0x4000);
+    unsigned off = (frag & 0x1fffu) * 8u;
+    bool mf = frag & 0x2000;
+    if (off || mf) {
+        nc_evb_int(x->b, "frag_off", off);
+        nc_evb_bool(x->b, "mf", mf);
+    }
+    if (hlen < 20)
+        return nc_decode_fail(x, NC_EBADDATA, "ip: header length %u is less than 20", hlen);
+    if (total < hlen)
+        return nc_decode_fail(x, NC_EBADDATA, "ip: total length %u is less than the header (%u)",
+                              total, hlen);
+    if (!nc_cur_skip(c, hlen - 20))
+        return nc_decode_fail(x, NC_ETRUNC, "ip: options truncated (%zu of %u bytes)", avail,
+                              hlen);
+    nc_decode_close(x, c);
+    nc_cur_limit(c, total - hlen);
+    x->l4_len = total - hlen;
+    x->later_fragment = off != 0;
+    if (x->later_fragment) {
+        nc_decode_summary(x, "IP fragment offset=%u len=%u", off, x->l4_len);
+        return 0;
+    }
+    nc_decode_summary(x, "IP %s > %s proto %u", x->src, x->dst, proto);
+    return nc_decode_ipproto(x, proto, c);
+}
+
+const nc_proto_t nc_ipv4_proto = {"ip", ipv4_decode};

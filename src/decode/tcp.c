@@ -1,0 +1,237 @@
+/*
+ * tcp.c: Transmission Control Protocol (RFC 9293) headers and options.
+ *
+ *    0                   1                   2                   3
+ *   +-------------------------------+-------------------------------+
+ *   |          Source Port          |       Destination Port        |
+ *   |                        Sequence Number                        |
+ *   |                    Acknowledgment Number                      |
+ *   |  Data |       |C|E|U|A|P|R|S|F|                               |
+ *   | Offset| Rsrvd |W|C|R|C|S|S|Y|I|            Window             |
+ *   |           Checksum            |         Urgent Pointer        |
+ *   |                    Options (Data Offset > 5)                  |
+ *
+ * Options read: MSS (2), window scale (3), SACK permitted (4), SACK (5),
+ * timestamps (8); the walk stops at EOL or at a malformed length. The
+ * segment then goes through the flow table (flow.c) for relative numbers,
+ * the scaled window and retransmission / dup-ACK / zero-window detection.
+ * Fields are those of common.md: sport, dport, flags (list), seq, ack,
+ * raw_seq, raw_ack, len, win, hdr_len, retransmission, options {mss, wscale,
+ * sack_perm, sack, ts_val, ts_ecr}, and zero_window, window_probe, dup_ack,
+ * keepalive when true. "_established" (private) marks the ACK that completes
+ * the three-way handshake, for the annotation rules.
+ */
+#include "proto.h"
+
+#include "../core/error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Flag names in the order the list and the summary use. */
+static const struct {
+    uint8_t bit;
+    const char *name;
+} tcp_flag_names[] = {
+    {NC_TCP_SYN, "SYN"}, {NC_TCP_ACK, "ACK"}, {NC_TCP_FIN, "FIN"}, {NC_TCP_RST, "RST"},
+    {NC_TCP_PSH, "PSH"}, {NC_TCP_URG, "URG"}, {NC_TCP_ECE, "ECE"}, {NC_TCP_CWR, "CWR"},
+};
+
+typedef struct tcp_opts {
+    int mss, wscale;
+    bool sack_perm, ts;
+    uint32_t ts_val, ts_ecr;
+    int nsack;
+    uint32_t sack[4][2];
+    bool any;
+} tcp_opts_t;
+
+static void tcp_parse_opts(nc_cursor_t o, tcp_opts_t *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->mss = t->wscale = -1;
+    uint8_t kind, len;
+    while (nc_cur_u8(&o, &kind)) {
+        if (kind == 0)
+            break;
+        if (kind == 1)
+            continue;
+        if (!nc_cur_u8(&o, &len) || len < 2 || nc_cur_left(&o) < (size_t)len - 2)
+            break;
+        nc_cursor_t v;
+        nc_cur_sub(&o, (size_t)len - 2, &v);
+        uint16_t mss;
+        uint8_t ws;
+        if (kind == 2 && len == 4 && nc_cur_u16be(&v, &mss)) {
+            t->mss = mss;
+        } else if (kind == 3 && len == 3 && nc_cur_u8(&v, &ws)) {
+            t->wscale = ws;
+        } else if (kind == 4 && len == 2) {
+            t->sack_perm = true;
+        } else if (kind == 5) {
+            while (t->nsack < 4 && nc_cur_u32be(&v, &t->sack[t->nsack][0]) &&
+                   nc_cur_u32be(&v, &t->sack[t->nsack][1]))
+                t->nsack++;
+        } else if (kind == 8 && len == 10) {
+            t->ts = nc_cur_u32be(&v, &t->ts_val) && nc_cur_u32be(&v, &t->ts_ecr);
+        } else {
+            continue;
+        }
+        t->any = true;
+    }
+}
+
+static void tcp_write_opts(nc_dctx_t *x, const tcp_opts_t *t, uint32_t rev_base)
+{
+    nc_evb_obj(x->b, "options");
+    if (t->mss >= 0)
+        nc_evb_int(x->b, "mss", t->mss);
+    if (t->wscale >= 0)
+        nc_evb_int(x->b, "wscale", t->wscale);
+    if (t->sack_perm)
+        nc_evb_bool(x->b, "sack_perm", true);
+    if (t->nsack) {
+        nc_evb_list(x->b, "sack");
+        for (int i = 0; i < t->nsack; i++)
+            nc_evb_strf(x->b, NULL, "%u-%u", t->sack[i][0] - rev_base, t->sack[i][1] - rev_base);
+        nc_evb_end(x->b);
+    }
+    if (t->ts) {
+        nc_evb_int(x->b, "ts_val", t->ts_val);
+        nc_evb_int(x->b, "ts_ecr", t->ts_ecr);
+    }
+    nc_evb_end(x->b);
+}
+
+/* The summary names flags in Wireshark's order ("SYN,ACK", "PSH,ACK",
+ * "FIN,ACK"): from the lowest bit up. */
+static void tcp_summary(nc_dctx_t *x, const nc_tcp_seg_t *s, const tcp_opts_t *t)
+{
+    static const char *const bit_names[] = {"FIN", "SYN", "RST", "PSH",
+                                            "ACK", "URG", "ECE", "CWR"};
+    char buf[sizeof(x->summary)];
+    size_t n = 0;
+    for (int i = 0; i < 8; i++) {
+        if (!(s->flags & (1u << i)))
+            continue;
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", n ? "," : "", bit_names[i]);
+    }
+    if (n == 0)
+        n += (size_t)snprintf(buf, sizeof(buf), "none");
+#define TCP_ADD(...)                                                                           \
+    do {                                                                                       \
+        if (n < sizeof(buf))                                                                   \
+            n += (size_t)snprintf(buf + n, sizeof(buf) - n, __VA_ARGS__);                      \
+    } while (0)
+    TCP_ADD(" seq=%u", s->rel_seq);
+    if (s->flags & NC_TCP_ACK)
+        TCP_ADD(" ack=%u", s->rel_ack);
+    if ((s->flags & NC_TCP_SYN) && !(s->flags & NC_TCP_ACK))
+        TCP_ADD(" win=%llu", (unsigned long long)s->win_scaled);
+    if (s->flags & NC_TCP_SYN) {
+        if (t->mss >= 0)
+            TCP_ADD(" MSS=%d", t->mss);
+        if (t->wscale >= 0)
+            TCP_ADD(" WS=%u", 1u << (t->wscale > 14 ? 14 : t->wscale));
+    }
+    if (s->len)
+        TCP_ADD(" len=%u", s->len);
+    if (s->zero_window)
+        TCP_ADD(" win=0");
+    if (s->retransmission)
+        TCP_ADD(" (retransmission)");
+    if (s->dup_ack)
+        TCP_ADD(" (dup ACK)");
+    if (s->keepalive)
+        TCP_ADD(" (keep-alive)");
+    if (s->window_probe)
+        TCP_ADD(" (window probe)");
+    if (s->zero_window)
+        TCP_ADD(" (zero window)");
+#undef TCP_ADD
+    nc_decode_summary(x, "%s", buf);
+}
+
+static int tcp_decode(nc_dctx_t *x, nc_cursor_t *c)
+{
+    uint16_t sport, dport, offflags, win, csum, urg;
+    uint32_t seq, ack;
+    nc_decode_open(x, "tcp", c);
+    size_t avail = nc_cur_left(c);
+    if (!nc_cur_u16be(c, &sport) || !nc_cur_u16be(c, &dport) || !nc_cur_u32be(c, &seq) ||
+        !nc_cur_u32be(c, &ack) || !nc_cur_u16be(c, &offflags) || !nc_cur_u16be(c, &win) ||
+        !nc_cur_u16be(c, &csum) || !nc_cur_u16be(c, &urg))
+        return nc_decode_fail(x, NC_ETRUNC, "tcp: header truncated (%zu of 20 bytes)", avail);
+    nc_evb_int(x->b, "sport", sport);
+    nc_evb_int(x->b, "dport", dport);
+    x->l4 = 6;
+    x->sport = sport;
+    x->dport = dport;
+    unsigned hlen = (offflags >> 12) * 4u;
+    if (hlen < 20)
+        return nc_decode_fail(x, NC_EBADDATA, "tcp: header length %u is less than 20", hlen);
+    if (x->l4_len < hlen)
+        return nc_decode_fail(x, NC_EBADDATA, "tcp: header length %u exceeds the segment (%u)",
+                              hlen, x->l4_len);
+    nc_cursor_t optc;
+    if (!nc_cur_sub(c, hlen - 20, &optc))
+        return nc_decode_fail(x, NC_ETRUNC, "tcp: header truncated (%zu of %u bytes)", avail,
+                              hlen);
+    tcp_opts_t opts;
+    tcp_parse_opts(optc, &opts);
+
+    nc_tcp_seg_t s;
+    memset(&s, 0, sizeof(s));
+    s.seq = seq;
+    s.ack = ack;
+    s.win = win;
+    s.flags = (uint8_t)offflags;
+    s.len = x->l4_len - hlen;
+    s.wscale = (s.flags & NC_TCP_SYN) ? opts.wscale : -1;
+    nc_flow_key_t key;
+    memset(&key, 0, sizeof(key));
+    key.ipver = (uint8_t)x->ipver;
+    key.l4 = 6;
+    memcpy(key.saddr, x->saddr, 16);
+    memcpy(key.daddr, x->daddr, 16);
+    key.sport = sport;
+    key.dport = dport;
+    int dir;
+    nc_flow_t *f = nc_flow_get(x->d->flows, &key, &dir);
+    nc_flow_tcp(f, dir, &s);
+
+    nc_evb_list(x->b, "flags");
+    for (size_t i = 0; i < sizeof(tcp_flag_names) / sizeof(tcp_flag_names[0]); i++)
+        if (s.flags & tcp_flag_names[i].bit)
+            nc_evb_str(x->b, NULL, tcp_flag_names[i].name);
+    nc_evb_end(x->b);
+    nc_evb_int(x->b, "seq", s.rel_seq);
+    nc_evb_int(x->b, "ack", s.rel_ack);
+    nc_evb_int(x->b, "raw_seq", seq);
+    nc_evb_int(x->b, "raw_ack", ack);
+    nc_evb_int(x->b, "len", s.len);
+    nc_evb_int(x->b, "win", (int64_t)s.win_scaled);
+    nc_evb_int(x->b, "hdr_len", hlen);
+    nc_evb_bool(x->b, "retransmission", s.retransmission);
+    if (opts.any)
+        tcp_write_opts(x, &opts, s.rev_base);
+    if (s.zero_window)
+        nc_evb_bool(x->b, "zero_window", true);
+    if (s.window_probe)
+        nc_evb_bool(x->b, "window_probe", true);
+    if (s.dup_ack)
+        nc_evb_bool(x->b, "dup_ack", true);
+    if (s.keepalive)
+        nc_evb_bool(x->b, "keepalive", true);
+    if (s.established)
+        nc_evb_bool(x->b, "_established", true);
+    nc_decode_close(x, c);
+    tcp_summary(x, &s, &opts);
+    nc_cur_limit(c, s.len);
+    x->l7_len = s.len;
+    if (s.len == 0 || (s.flags & NC_TCP_RST))
+        return 0;
+    return nc_decode_app(x, c);
+}
+
+const nc_proto_t nc_tcp_proto = {"tcp", tcp_decode};
