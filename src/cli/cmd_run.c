@@ -136,7 +136,7 @@ static int nc_run_main(int argc, char **argv)
     nc_run_opts_t o = {0};
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'H':
             headless = true;

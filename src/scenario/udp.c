@@ -148,7 +148,9 @@ static void udp_server_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
                             const struct sockaddr *from, unsigned flags)
 {
     udp_state_t *st = h->data;
-    if (n <= 0 || from == NULL)
+    /* n == 0 with an address is an empty datagram (the time query); with
+     * no address it only means the socket has nothing more to read. */
+    if (n < 0 || from == NULL)
         return;
     char peer[64];
     nc_scn_peer_name(st->s, from, peer, sizeof(peer));
@@ -246,7 +248,7 @@ static void udp_client_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
                             const struct sockaddr *from, unsigned flags)
 {
     udp_state_t *st = h->data;
-    if (n <= 0 || from == NULL || st->step >= UDP_STEPS)
+    if (n < 0 || from == NULL || st->step >= UDP_STEPS)
         return;
     udp_app_t app = udp_plan[st->step].app;
     if (h != &st->app[app])

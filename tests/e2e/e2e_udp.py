@@ -7,7 +7,8 @@ ev = run_json("udp")
 udp = [e for e in ev if e["type"] == "packet" and "udp" in e]
 check(len(udp) >= 8, f"only {len(udp)} UDP packets", ev)
 for e in udp:
-    check(e["udp"]["len"] >= 8, "a UDP length below its 8-byte header", ev)
+    # udp.len is payload bytes, like tcp.len; the IP packet adds 20 + 8.
+    check(e["ip"]["len"] == 28 + e["udp"]["len"], "IP length is not 20 + 8 + payload", ev)
 dropped = [e for e in udp if e["dropped"]]
 check(len(dropped) == 1, f"expected one dropped datagram, saw {len(dropped)}", ev)
 d = dropped[0]
