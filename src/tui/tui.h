@@ -13,11 +13,15 @@
 #include "../scenario/run.h"
 #include "../store/store.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+
 typedef struct nc_tui_opts {
     const nc_course_t *course; /* borrowed */
     nc_store_t *store;         /* borrowed; may be NULL (progress not kept) */
     nc_run_opts_t run;         /* passed to every live run */
     const char *start_lesson;  /* open this lesson first, or NULL for the map */
+    bool start_run;            /* with start_lesson: go to the ladder and start its run */
 } nc_tui_opts_t;
 
 /* Runs the interface until the user quits. Returns 0, or a negative code

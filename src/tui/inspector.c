@@ -1,0 +1,305 @@
+/*
+ * inspector.c: one packet's decoded layers and its bytes.
+ *
+ * The event's field tokens are walked generically, so a new decoder shows
+ * up here without a line of code: scalars become "key: value" lines,
+ * objects indented sections, lists of scalars one comma-separated line,
+ * lists of objects numbered sections. Private keys (a leading '_') are
+ * hidden. The layers are the top-level objects; ui->layer selects one, whose
+ * heading is highlighted and whose bytes (its "_off"/"_len" range) are shown
+ * in reverse video in the hex dump below. Tab (or h/l) cycles the layers,
+ * j/k scroll the fields.
+ */
+#include "ui.h"
+
+#include "../core/xmalloc.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NC_INSP_LAYERS 16
+
+typedef struct nc_insp_line {
+    size_t off, n;
+    int layer; /* the layer whose heading this is, or -1 */
+} nc_insp_line_t;
+
+typedef struct nc_insp {
+    nc_cellv_t cells;
+    nc_insp_line_t *lines;
+    size_t nlines, cap;
+    int nlayers;
+    const char *layer_name[NC_INSP_LAYERS];
+    int64_t off[NC_INSP_LAYERS], len[NC_INSP_LAYERS];
+} nc_insp_t;
+
+static void nc_insp_line(nc_insp_t *in, int depth, const char *key, const char *value,
+                         int layer, nc_style_t kst)
+{
+    if (in->nlines == in->cap) {
+        in->cap = in->cap ? in->cap * 2 : 64;
+        in->lines = nc_xrealloc(in->lines, in->cap * sizeof *in->lines);
+    }
+    size_t off = in->cells.n;
+    for (int i = 0; i < depth * 2 + 1; i++)
+        nc_cellv_putc(&in->cells, ' ', NC_PLAIN);
+    nc_cellv_puts(&in->cells, key, kst);
+    if (value) {
+        nc_cellv_puts(&in->cells, ": ", kst);
+        nc_cellv_puts(&in->cells, value, NC_PLAIN);
+    }
+    in->lines[in->nlines++] = (nc_insp_line_t){off, in->cells.n - off, layer};
+}
+
+static void nc_insp_scalar(const nc_field_t *f, nc_buf_t *out)
+{
+    switch (f->kind) {
+    case NC_F_INT:
+        nc_buf_printf(out, "%" PRId64, f->v.i);
+        break;
+    case NC_F_NUM:
+        nc_buf_printf(out, "%.9g", f->v.d);
+        break;
+    case NC_F_STR:
+        nc_buf_puts(out, f->v.s ? f->v.s : "");
+        break;
+    case NC_F_BOOL:
+        nc_buf_puts(out, f->v.b ? "true" : "false");
+        break;
+    default:
+        break;
+    }
+}
+
+static bool nc_insp_private(const nc_field_t *f)
+{
+    return f->key && f->key[0] == '_';
+}
+
+/* Renders the value at idx (under key, NULL in lists) and returns the
+ * index after it. */
+static uint32_t nc_insp_value(nc_insp_t *in, const nc_field_t *f, uint32_t n, uint32_t idx,
+                              int depth, const char *key, int layer)
+{
+    const nc_field_t *t = &f[idx];
+    uint32_t next = nc_fields_skip(f, n, idx);
+    if (nc_insp_private(t))
+        return next;
+    nc_buf_t b;
+    nc_buf_init(&b);
+    const char *name = key ? key : "-";
+    if (t->kind == NC_F_OBJ) {
+        nc_insp_line(in, depth, name, NULL, layer,
+                     NC_STYLE(NC_A_BOLD, depth == 0 ? NC_ROLE_ACCENT : NC_ROLE_NORMAL));
+        for (uint32_t i = idx + 1; i < next && f[i].kind != NC_F_END;)
+            i = nc_insp_value(in, f, n, i, depth + 1, f[i].key, -1);
+    } else if (t->kind == NC_F_LIST) {
+        bool flat = true;
+        for (uint32_t i = idx + 1; i < next && f[i].kind != NC_F_END; i = nc_fields_skip(f, n, i))
+            if (f[i].kind == NC_F_OBJ || f[i].kind == NC_F_LIST)
+                flat = false;
+        if (flat) {
+            for (uint32_t i = idx + 1; i < next && f[i].kind != NC_F_END; i++) {
+                if (i > idx + 1)
+                    nc_buf_puts(&b, ", ");
+                nc_insp_scalar(&f[i], &b);
+            }
+            nc_insp_line(in, depth, name, nc_buf_cstr(&b), layer,
+                         NC_STYLE(0, NC_ROLE_MUTED));
+        } else {
+            nc_insp_line(in, depth, name, NULL, layer, NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL));
+            int k = 0;
+            for (uint32_t i = idx + 1; i < next && f[i].kind != NC_F_END; k++) {
+                char label[16];
+                snprintf(label, sizeof label, "[%d]", k);
+                i = nc_insp_value(in, f, n, i, depth + 1, label, -1);
+            }
+        }
+    } else if (t->kind != NC_F_END) {
+        nc_insp_scalar(t, &b);
+        nc_insp_line(in, depth, name, nc_buf_cstr(&b), layer, NC_STYLE(0, NC_ROLE_MUTED));
+    }
+    nc_buf_done(&b);
+    return next;
+}
+
+static void nc_insp_build(nc_insp_t *in, const nc_event_t *ev)
+{
+    memset(in, 0, sizeof *in);
+    nc_cellv_init(&in->cells);
+    const nc_field_t *f = ev->fields;
+    uint32_t n = ev->nfields;
+    for (uint32_t i = 0; i < n;) {
+        int layer = -1;
+        if (f[i].kind == NC_F_OBJ && f[i].key && !nc_insp_private(&f[i]) &&
+            in->nlayers < NC_INSP_LAYERS) {
+            layer = in->nlayers++;
+            in->layer_name[layer] = f[i].key;
+            uint32_t end = nc_fields_skip(f, n, i);
+            const nc_field_t *o = nc_fields_get(f + i + 1, end - i - 1, "_off");
+            const nc_field_t *l = nc_fields_get(f + i + 1, end - i - 1, "_len");
+            in->off[layer] = o && o->kind == NC_F_INT ? o->v.i : -1;
+            in->len[layer] = l && l->kind == NC_F_INT ? l->v.i : 0;
+        }
+        i = nc_insp_value(in, f, n, i, 0, f[i].key, layer);
+    }
+}
+
+static void nc_insp_free(nc_insp_t *in)
+{
+    nc_cellv_done(&in->cells);
+    free(in->lines);
+}
+
+static void nc_insp_hex(nc_canvas_t *c, const nc_event_t *ev, int y, int rows, int64_t off,
+                        int64_t len)
+{
+    size_t nlines = (ev->caplen + 15) / 16;
+    size_t top = 0;
+    if (off >= 0 && (size_t)off / 16 >= (size_t)rows)
+        top = (size_t)off / 16;
+    nc_style_t hi = NC_STYLE(NC_A_REVERSE, NC_ROLE_ACCENT);
+    for (int r = 0; r < rows && top + (size_t)r < nlines; r++) {
+        size_t base = (top + (size_t)r) * 16;
+        nc_canvas_printf(c, y + r, 1, NC_STYLE(0, NC_ROLE_MUTED), "%04zx", base);
+        for (size_t k = 0; k < 16 && base + k < ev->caplen; k++) {
+            size_t at = base + k;
+            uint8_t byte = ev->data[at];
+            bool in = off >= 0 && (int64_t)at >= off && (int64_t)at < off + len;
+            int hx = 7 + (int)k * 3 + (k >= 8 ? 1 : 0);
+            nc_canvas_printf(c, y + r, hx, NC_PLAIN, "%02x", byte);
+            char ch[2] = {byte >= 0x20 && byte < 0x7F ? (char)byte : '.', 0};
+            nc_canvas_text(c, y + r, 57 + (int)k, ch, NC_STYLE(0, NC_ROLE_MUTED));
+            if (in) {
+                /* The gap after a highlighted byte joins it to the next. */
+                bool next_in = (int64_t)at + 1 < off + len && k < 15 && at + 1 < ev->caplen;
+                nc_canvas_mark(c, y + r, hx, next_in ? 3 : 2, hi);
+                nc_canvas_mark(c, y + r, 57 + (int)k, 1, hi);
+            }
+        }
+    }
+}
+
+static void nc_insp_draw(nc_canvas_t *c, nc_ui_t *ui)
+{
+    const nc_event_t *ev = nc_ui_current(ui);
+    if (!ev) {
+        nc_canvas_text(c, 2, 2, "No packet selected.", NC_PLAIN);
+        return;
+    }
+    nc_insp_t in;
+    nc_insp_build(&in, ev);
+    if (in.nlayers == 0)
+        ui->layer = 0;
+    else if (ui->layer >= in.nlayers)
+        ui->layer = in.nlayers - 1;
+    char title[512], right[64];
+    snprintf(title, sizeof title, "Packet #%llu: %s", (unsigned long long)ev->i, ev->summary);
+    if (in.nlayers)
+        snprintf(right, sizeof right, "layer %d of %d: %s", ui->layer + 1, in.nlayers,
+                 in.layer_name[ui->layer]);
+    else
+        snprintf(right, sizeof right, "no layers");
+    nc_ui_title(c, 0, title, right);
+    nc_canvas_hline(c, 1, 0, c->w, NC_STYLE(0, NC_ROLE_MUTED));
+
+    size_t hex_lines = (ev->caplen + 15) / 16;
+    int hex_rows = (int)hex_lines;
+    if (hex_rows > (c->h - 4) / 2)
+        hex_rows = (c->h - 4) / 2;
+    if (hex_rows < 1)
+        hex_rows = 1;
+    int fy = 2, fh = c->h - 1 - fy - hex_rows - 1;
+    int hy = fy + fh;
+
+    if (ui->insp_scroll < 0) {
+        /* Just switched layer: bring its heading into view. */
+        ui->insp_scroll = 0;
+        for (size_t i = 0; i < in.nlines; i++)
+            if (in.lines[i].layer == ui->layer && (int)i >= fh)
+                ui->insp_scroll = (int)i;
+    }
+    int max_scroll = (int)in.nlines > fh ? (int)in.nlines - fh : 0;
+    if (ui->insp_scroll > max_scroll)
+        ui->insp_scroll = max_scroll;
+    for (int r = 0; r < fh && (size_t)(ui->insp_scroll + r) < in.nlines; r++) {
+        const nc_insp_line_t *ln = &in.lines[ui->insp_scroll + r];
+        int x = nc_canvas_cells(c, fy + r, 0, in.cells.v + ln->off, ln->n);
+        if (in.nlayers && ln->layer == ui->layer) {
+            int x0 = 1;
+            nc_canvas_mark(c, fy + r, x0, x - x0, NC_STYLE(NC_A_REVERSE, NC_ROLE_ACCENT));
+        }
+    }
+
+    nc_canvas_hline(c, hy, 0, c->w, NC_STYLE(0, NC_ROLE_MUTED));
+    char bytes[96];
+    if (in.nlayers && in.off[ui->layer] >= 0)
+        snprintf(bytes, sizeof bytes, " %u bytes; %s: %lld-%lld ", ev->caplen,
+                 in.layer_name[ui->layer], (long long)in.off[ui->layer],
+                 (long long)(in.off[ui->layer] + in.len[ui->layer] - 1));
+    else
+        snprintf(bytes, sizeof bytes, " %u bytes ", ev->caplen);
+    nc_canvas_text(c, hy, 2, bytes, NC_STYLE(NC_A_BOLD, NC_ROLE_MUTED));
+    if (!ev->data || ev->caplen == 0)
+        nc_canvas_text(c, hy + 1, 1, "No captured bytes for this event.",
+                       NC_STYLE(0, NC_ROLE_MUTED));
+    else
+        nc_insp_hex(c, ev, hy + 1, hex_rows, in.nlayers ? in.off[ui->layer] : -1,
+                    in.nlayers ? in.len[ui->layer] : 0);
+    nc_insp_free(&in);
+}
+
+static int nc_insp_key(nc_ui_t *ui, nc_action_t a, int key)
+{
+    switch (a) {
+    case NC_ACT_TAB:
+    case NC_ACT_RIGHT:
+        ui->layer++; /* wraps in draw, which knows the count */
+        {
+            const nc_event_t *ev = nc_ui_current(ui);
+            int n = 0;
+            for (uint32_t i = 0; ev && i < ev->nfields; i = nc_fields_skip(ev->fields, ev->nfields, i))
+                if (ev->fields[i].kind == NC_F_OBJ && ev->fields[i].key &&
+                    ev->fields[i].key[0] != '_')
+                    n++;
+            if (ui->layer >= n)
+                ui->layer = 0;
+        }
+        ui->insp_scroll = -1;
+        break;
+    case NC_ACT_LEFT:
+        if (ui->layer > 0)
+            ui->layer--;
+        ui->insp_scroll = -1;
+        break;
+    case NC_ACT_UP:
+        if (ui->insp_scroll > 0)
+            ui->insp_scroll--;
+        break;
+    case NC_ACT_DOWN:
+        ui->insp_scroll++;
+        break;
+    case NC_ACT_TOP:
+        ui->insp_scroll = 0;
+        break;
+    case NC_ACT_OPEN:
+        nc_ui_pop(ui);
+        break;
+    default:
+        return 0;
+    }
+    return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
+}
+
+static const nc_action_t nc_insp_footer[] = {
+    NC_ACT_TAB, NC_ACT_LEFT, NC_ACT_UP, NC_ACT_DOWN, NC_ACT_HELP, NC_ACT_BACK, NC_ACT_NONE,
+};
+
+const nc_view_t nc_view_inspector = {
+    .name = "inspector",
+    .draw = nc_insp_draw,
+    .key = nc_insp_key,
+    .footer = nc_insp_footer,
+};

@@ -1,0 +1,120 @@
+/*
+ * keys.c: the key table.
+ *
+ * nc_keymap lists every binding, in the order the help overlay shows them:
+ * arrows first, then their vi equivalents. nc_actions gives each action a
+ * footer label and a help sentence. Adding a binding is adding a line here;
+ * the help overlay and footers follow by themselves.
+ */
+#include "keys.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    int key;
+    nc_action_t action;
+} nc_keymap[] = {
+    {NC_KEY_UP, NC_ACT_UP},       {'k', NC_ACT_UP},
+    {NC_KEY_DOWN, NC_ACT_DOWN},   {'j', NC_ACT_DOWN},
+    {NC_KEY_LEFT, NC_ACT_LEFT},   {'h', NC_ACT_LEFT},
+    {NC_KEY_RIGHT, NC_ACT_RIGHT}, {'l', NC_ACT_RIGHT},
+    {NC_KEY_HOME, NC_ACT_TOP},    {'g', NC_ACT_TOP},
+    {'G', NC_ACT_BOTTOM},         {NC_KEY_PGUP, NC_ACT_PGUP},
+    {NC_KEY_BACKSPACE, NC_ACT_PGUP}, {NC_KEY_PGDN, NC_ACT_PGDN},
+    {NC_KEY_ENTER, NC_ACT_OPEN},  {' ', NC_ACT_NEXT},
+    {'r', NC_ACT_RUN},            {'i', NC_ACT_INSPECT},
+    {'f', NC_ACT_FOLLOW},         {'F', NC_ACT_LIVE},
+    {NC_KEY_END, NC_ACT_LIVE},    {NC_KEY_TAB, NC_ACT_TAB},
+    {'?', NC_ACT_HELP},           {NC_KEY_ESC, NC_ACT_BACK},
+    {'q', NC_ACT_QUIT},
+};
+
+static const struct {
+    const char *label;
+    const char *help;
+} nc_actions[NC_ACT__COUNT] = {
+    [NC_ACT_NONE] = {"", ""},
+    [NC_ACT_UP] = {"up", "move up / scroll up"},
+    [NC_ACT_DOWN] = {"down", "move down / scroll down"},
+    [NC_ACT_LEFT] = {"prev", "previous page"},
+    [NC_ACT_RIGHT] = {"next", "next page"},
+    [NC_ACT_TOP] = {"top", "go to the first item"},
+    [NC_ACT_BOTTOM] = {"bottom", "go to the last item"},
+    [NC_ACT_PGUP] = {"page up", "scroll one screen up"},
+    [NC_ACT_PGDN] = {"page down", "scroll one screen down"},
+    [NC_ACT_OPEN] = {"open", "open the selected lesson or packet; dismiss a result"},
+    [NC_ACT_NEXT] = {"more", "scroll down, then go to the next page"},
+    [NC_ACT_RUN] = {"run", "start the lesson's live run"},
+    [NC_ACT_INSPECT] = {"inspect", "inspect the selected packet's layers and bytes"},
+    [NC_ACT_FOLLOW] = {"follow", "follow the newest event on or off"},
+    [NC_ACT_LIVE] = {"live", "jump to the newest event and follow it"},
+    [NC_ACT_TAB] = {"layer", "next layer (inspector)"},
+    [NC_ACT_HELP] = {"help", "show or hide this help"},
+    [NC_ACT_BACK] = {"back", "go back"},
+    [NC_ACT_QUIT] = {"quit", "go back; on the course map, quit"},
+};
+
+nc_action_t nc_key_action(int key)
+{
+    if (key == '\r')
+        key = NC_KEY_ENTER;
+    for (size_t i = 0; i < sizeof nc_keymap / sizeof nc_keymap[0]; i++)
+        if (nc_keymap[i].key == key)
+            return nc_keymap[i].action;
+    return NC_ACT_NONE;
+}
+
+const char *nc_action_label(nc_action_t a)
+{
+    return (unsigned)a < NC_ACT__COUNT ? nc_actions[a].label : "";
+}
+
+const char *nc_action_help(nc_action_t a)
+{
+    return (unsigned)a < NC_ACT__COUNT ? nc_actions[a].help : "";
+}
+
+static const struct {
+    int key;
+    const char *utf8, *ascii;
+} nc_keynames[] = {
+    {NC_KEY_UP, "↑", "Up"},         {NC_KEY_DOWN, "↓", "Down"},
+    {NC_KEY_LEFT, "←", "Left"},     {NC_KEY_RIGHT, "→", "Right"},
+    {NC_KEY_HOME, "Home", "Home"},  {NC_KEY_END, "End", "End"},
+    {NC_KEY_PGUP, "PgUp", "PgUp"},  {NC_KEY_PGDN, "PgDn", "PgDn"},
+    {NC_KEY_ENTER, "Enter", "Enter"}, {NC_KEY_ESC, "Esc", "Esc"},
+    {NC_KEY_TAB, "Tab", "Tab"},     {NC_KEY_BTAB, "S-Tab", "S-Tab"},
+    {NC_KEY_BACKSPACE, "Bksp", "Bksp"}, {' ', "Space", "Space"},
+};
+
+const char *nc_key_name(int key, char *buf, size_t len, int utf8)
+{
+    for (size_t i = 0; i < sizeof nc_keynames / sizeof nc_keynames[0]; i++)
+        if (nc_keynames[i].key == key)
+            return utf8 ? nc_keynames[i].utf8 : nc_keynames[i].ascii;
+    if (key > 0x20 && key < 0x7F)
+        snprintf(buf, len, "%c", key);
+    else
+        snprintf(buf, len, "#%d", key);
+    return buf;
+}
+
+char *nc_action_keys(nc_action_t a, const char *sep, char *buf, size_t len, int utf8)
+{
+    size_t at = 0;
+    if (len == 0)
+        return buf;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof nc_keymap / sizeof nc_keymap[0]; i++) {
+        if (nc_keymap[i].action != a)
+            continue;
+        char tmp[16];
+        const char *name = nc_key_name(nc_keymap[i].key, tmp, sizeof tmp, utf8);
+        int n = snprintf(buf + at, len - at, "%s%s", at ? sep : "", name);
+        if (n < 0 || (size_t)n >= len - at)
+            break;
+        at += (size_t)n;
+    }
+    return buf;
+}

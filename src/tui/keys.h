@@ -1,0 +1,67 @@
+/*
+ * keys.h: key codes and the one table that maps keys to actions.
+ *
+ * A key is a Unicode code point for characters, or one of the NC_KEY_*
+ * values below for keys that have no character. The backend translates the
+ * terminal's codes into these, so views and tests never see curses. Views
+ * react to actions (NC_ACT_*), not keys; the key table in keys.c is the only
+ * place that knows that `k` and the up arrow both mean "up", and the help
+ * overlay and the footers are generated from it.
+ */
+#ifndef NC_KEYS_H
+#define NC_KEYS_H
+
+#include <stddef.h>
+
+enum {
+    NC_KEY_TAB = 9,
+    NC_KEY_ENTER = 10,
+    NC_KEY_ESC = 27,
+    NC_KEY_SPECIAL = 0x110000, /* past the last code point */
+    NC_KEY_UP,
+    NC_KEY_DOWN,
+    NC_KEY_LEFT,
+    NC_KEY_RIGHT,
+    NC_KEY_HOME,
+    NC_KEY_END,
+    NC_KEY_PGUP,
+    NC_KEY_PGDN,
+    NC_KEY_BTAB,
+    NC_KEY_BACKSPACE,
+    NC_KEY_RESIZE,
+};
+
+typedef enum {
+    NC_ACT_NONE,
+    NC_ACT_UP,
+    NC_ACT_DOWN,
+    NC_ACT_LEFT,
+    NC_ACT_RIGHT,
+    NC_ACT_TOP,
+    NC_ACT_BOTTOM,
+    NC_ACT_PGUP,
+    NC_ACT_PGDN,
+    NC_ACT_OPEN,
+    NC_ACT_NEXT,
+    NC_ACT_RUN,
+    NC_ACT_INSPECT,
+    NC_ACT_FOLLOW,
+    NC_ACT_LIVE,
+    NC_ACT_TAB,
+    NC_ACT_HELP,
+    NC_ACT_BACK,
+    NC_ACT_QUIT,
+    NC_ACT__COUNT
+} nc_action_t;
+
+/* Returns the action bound to key, or NC_ACT_NONE. */
+nc_action_t nc_key_action(int key);
+/* A short label for the footer ("move", "open") and a sentence for help. */
+const char *nc_action_label(nc_action_t a);
+const char *nc_action_help(nc_action_t a);
+/* The printable name of a key ("k", "Enter", "PgUp"); static or in buf. */
+const char *nc_key_name(int key, char *buf, size_t len, int utf8);
+/* The keys bound to an action, joined with sep, into buf; returns buf. */
+char *nc_action_keys(nc_action_t a, const char *sep, char *buf, size_t len, int utf8);
+
+#endif

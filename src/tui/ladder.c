@@ -1,0 +1,524 @@
+/*
+ * ladder.c: the live ladder diagram.
+ *
+ * Time runs down: one row per event of ui->src.tl, with its time at the
+ * left. Each host is a lane (a vertical line); a packet is an arrow from
+ * its sender's lane to its receiver's, labelled with the event's summary; a
+ * packet the wire dropped stops half-way with a cross; an app event is text
+ * beside its host's lane; marks, notes and state samples are muted lines
+ * across the whole width. Lanes are laid out on every draw from the hosts in
+ * the visible events: the client at the left, the server at the right, any
+ * other host between them in order of first appearance; a lesson with the
+ * "local" topology has a single lane.
+ *
+ * ui->cursor is the selected event (reverse video); with ui->follow it stays
+ * on the newest one. Under the ladder, a panel shows the selected event's
+ * note, or a checkpoint: while a checkpoint is asked and not answered the
+ * ladder stops at its "asked" mark (nc_ui_visible) and shows the question;
+ * once answered, the events flow again and the panel shows the verdict as
+ * soon as the run has decided it.
+ */
+#include "ui.h"
+
+#include "../core/xmalloc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define NC_LADDER_T 10 /* the time column: "+0.012345 " */
+#define NC_LADDER_LANES 8
+
+typedef struct nc_lanes {
+    const char *name[NC_LADDER_LANES];
+    int x[NC_LADDER_LANES];
+    int n;
+} nc_lanes_t;
+
+static int nc_lanes_find(const nc_lanes_t *L, const char *name)
+{
+    for (int i = 0; name && i < L->n; i++)
+        if (strcmp(L->name[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static void nc_lanes_add(nc_lanes_t *L, const char *name)
+{
+    if (name && *name && L->n < NC_LADDER_LANES && nc_lanes_find(L, name) < 0)
+        L->name[L->n++] = name;
+}
+
+/* Moves lane i to position to, shifting the others. */
+static void nc_lanes_move(nc_lanes_t *L, int i, int to)
+{
+    const char *name = L->name[i];
+    if (i < to)
+        memmove(&L->name[i], &L->name[i + 1], (size_t)(to - i) * sizeof L->name[0]);
+    else if (i > to)
+        memmove(&L->name[to + 1], &L->name[to], (size_t)(i - to) * sizeof L->name[0]);
+    L->name[to] = name;
+}
+
+static void nc_ladder_lanes(nc_ui_t *ui, size_t vis, int w, nc_lanes_t *L)
+{
+    memset(L, 0, sizeof *L);
+    for (size_t i = 0; i < vis && L->n < NC_LADDER_LANES; i++) {
+        const nc_event_t *ev = nc_timeline_get(ui->src.tl, i);
+        if (ev->type == NC_EV_PACKET) {
+            nc_lanes_add(L, nc_event_str(ev, "from"));
+            nc_lanes_add(L, nc_event_str(ev, "to"));
+        } else if (ev->type == NC_EV_APP) {
+            nc_lanes_add(L, ev->host);
+        }
+    }
+    bool local = ui->lesson && ui->lesson->topology && strcmp(ui->lesson->topology, "local") == 0;
+    int cap = (w - NC_LADDER_T) / 14;
+    if (local)
+        cap = 1;
+    if (cap < 1)
+        cap = 1;
+    int c = nc_lanes_find(L, "client");
+    if (c > 0)
+        nc_lanes_move(L, c, 0);
+    int s = nc_lanes_find(L, "server");
+    if (s >= 0 && s < L->n - 1)
+        nc_lanes_move(L, s, L->n - 1);
+    if (L->n > cap) {
+        /* Keep the server at the right edge when lanes are cut. */
+        s = nc_lanes_find(L, "server");
+        if (s >= cap)
+            nc_lanes_move(L, s, cap - 1);
+        L->n = cap;
+    }
+    int left = NC_LADDER_T + 2, right = w - 3;
+    for (int i = 0; i < L->n; i++)
+        L->x[i] = L->n == 1 ? left : left + i * (right - left) / (L->n - 1);
+}
+
+static nc_role_t nc_ladder_role(const nc_lanes_t *L, int lane)
+{
+    if (lane < 0)
+        return NC_ROLE_NORMAL;
+    if (strcmp(L->name[lane], "client") == 0)
+        return NC_ROLE_CLIENT;
+    if (strcmp(L->name[lane], "server") == 0)
+        return NC_ROLE_SERVER;
+    if (lane == 0)
+        return NC_ROLE_CLIENT;
+    return lane == L->n - 1 ? NC_ROLE_SERVER : NC_ROLE_ACCENT;
+}
+
+/* Text beside a lane: to its right, or for the rightmost of several lanes
+ * to its left, so it never runs off the screen. */
+static void nc_ladder_lane_text(nc_canvas_t *c, const nc_lanes_t *L, int lane, int y,
+                                const char *text, nc_style_t st)
+{
+    int x = L->x[lane];
+    int tw = nc_text_width(text);
+    if (L->n >= 2 && lane == L->n - 1) {
+        int room = x - 2 - (NC_LADDER_T + 1);
+        int lw = tw < room ? tw : room;
+        if (lw > 0)
+            nc_canvas_textn(c, y, x - 1 - lw, lw, text, st, true);
+        return;
+    }
+    int right = lane + 1 < L->n ? L->x[lane + 1] - 2 : c->w - 1;
+    nc_canvas_textn(c, y, x + 2, right - (x + 2), text, st, true);
+}
+
+/* A label centred in the columns [lo, hi], padded with a space each side. */
+static void nc_ladder_label(nc_canvas_t *c, int y, int lo, int hi, const char *text,
+                            nc_style_t st)
+{
+    int span = hi - lo + 1, room = span - 6;
+    if (room < 3)
+        return;
+    int tw = nc_text_width(text);
+    int lw = tw < room ? tw : room;
+    int x = lo + (span - lw) / 2;
+    nc_canvas_fill(c, y, x - 1, 1, lw + 2, ' ', st);
+    nc_canvas_textn(c, y, x, lw, text, st, true);
+}
+
+static void nc_ladder_arrow(nc_canvas_t *c, const nc_lanes_t *L, int fa, int fb, int y,
+                            const nc_event_t *ev)
+{
+    int xa = L->x[fa], xb = L->x[fb], dir = xb > xa ? 1 : -1;
+    const char *label = ev->summary;
+    if (!nc_event_bool(ev, "dropped")) {
+        nc_style_t st = NC_STYLE(0, nc_ladder_role(L, fa));
+        int lo = (xa < xb ? xa : xb) + 1, hi = (xa < xb ? xb : xa) - 1;
+        nc_canvas_hline(c, y, lo, hi - lo + 1, st);
+        if (dir > 0)
+            nc_canvas_text(c, y, hi, nc_canvas_glyph(c, NC_G_RARROW), st);
+        else
+            nc_canvas_text(c, y, lo, nc_canvas_glyph(c, NC_G_LARROW), st);
+        nc_ladder_label(c, y, lo, hi, label, st);
+        return;
+    }
+    /* Dropped: the line stops half-way at a cross; the label fills the
+     * half the packet never crossed. */
+    nc_style_t st = NC_STYLE(NC_A_BOLD, NC_ROLE_DROPPED);
+    int mid = (xa + xb) / 2;
+    if (dir > 0) {
+        nc_canvas_hline(c, y, xa + 1, mid - xa - 1, st);
+        nc_canvas_text(c, y, mid, nc_canvas_glyph(c, NC_G_DROP), st);
+        nc_canvas_textn(c, y, mid + 2, xb - 2 - (mid + 2), label, st, true);
+    } else {
+        nc_canvas_hline(c, y, mid + 1, xa - mid - 1, st);
+        nc_canvas_text(c, y, mid, nc_canvas_glyph(c, NC_G_DROP), st);
+        int room = mid - 2 - (xb + 2);
+        int tw = nc_text_width(label), lw = tw < room ? tw : room;
+        if (lw > 0)
+            nc_canvas_textn(c, y, mid - 1 - lw, lw, label, st, true);
+    }
+}
+
+static void nc_ladder_row(nc_canvas_t *c, const nc_lanes_t *L, const nc_event_t *ev, int y)
+{
+    nc_canvas_printf(c, y, 0, NC_STYLE(0, NC_ROLE_MUTED), "+%.6f", (double)ev->t_ns / 1e9);
+    if (ev->type == NC_EV_MARK || ev->type == NC_EV_STATE || ev->type == NC_EV_NOTE) {
+        nc_style_t st = NC_STYLE(NC_A_DIM, NC_ROLE_MUTED);
+        nc_canvas_hline(c, y, NC_LADDER_T, 2, st);
+        nc_canvas_textn(c, y, NC_LADDER_T + 3, c->w - NC_LADDER_T - 4, ev->summary, st, true);
+        return;
+    }
+    for (int i = 0; i < L->n; i++)
+        nc_canvas_vline(c, y, L->x[i], 1, NC_STYLE(0, NC_ROLE_MUTED));
+    if (L->n == 0)
+        return;
+    if (ev->type == NC_EV_PACKET) {
+        int fa = nc_lanes_find(L, nc_event_str(ev, "from"));
+        int fb = nc_lanes_find(L, nc_event_str(ev, "to"));
+        if (fa >= 0 && fb >= 0 && fa != fb) {
+            nc_ladder_arrow(c, L, fa, fb, y, ev);
+            return;
+        }
+        /* One lane (or a host without one): an arrow and the summary. */
+        int lane = fa >= 0 ? fa : 0;
+        bool dropped = nc_event_bool(ev, "dropped");
+        nc_style_t st = dropped ? NC_STYLE(NC_A_BOLD, NC_ROLE_DROPPED)
+                                : NC_STYLE(0, nc_ladder_role(L, lane));
+        char text[512];
+        snprintf(text, sizeof text, "%s %s%s",
+                 nc_canvas_glyph(c, dropped ? NC_G_DROP : NC_G_RARROW), ev->summary,
+                 dropped ? " (dropped)" : "");
+        nc_ladder_lane_text(c, L, lane, y, text, st);
+        return;
+    }
+    int lane = nc_lanes_find(L, ev->host);
+    nc_ladder_lane_text(c, L, lane >= 0 ? lane : 0, y, ev->summary,
+                        NC_STYLE(NC_A_BOLD, nc_ladder_role(L, lane >= 0 ? lane : 0)));
+}
+
+/* The checkpoint asked and not answered (the one with the earliest asked
+ * mark), or -1. */
+static long nc_ladder_question(nc_ui_t *ui, nc_run_checkpoint_t *out)
+{
+    long best = -1;
+    size_t count = ui->src.tl ? nc_timeline_count(ui->src.tl) : 0;
+    for (size_t k = 0; k < ui->nanswers; k++) {
+        nc_run_checkpoint_t cp;
+        ui->src.checkpoint(ui->src.ctx, k, &cp);
+        if (cp.asked_at < 0 || (size_t)cp.asked_at >= count || ui->answers[k].choice >= 0 ||
+            !cp.cp)
+            continue;
+        if (best < 0 || cp.asked_at < out->asked_at)
+            best = (long)k, *out = cp;
+    }
+    return best;
+}
+
+/* The answered checkpoint whose verdict was not dismissed yet, or -1. */
+static long nc_ladder_result(nc_ui_t *ui, nc_run_checkpoint_t *out)
+{
+    long best = -1;
+    for (size_t k = 0; k < ui->nanswers; k++) {
+        nc_run_checkpoint_t cp;
+        ui->src.checkpoint(ui->src.ctx, k, &cp);
+        if (ui->answers[k].choice < 0 || ui->answers[k].seen || !cp.cp)
+            continue;
+        if (best < 0 || cp.asked_at > out->asked_at)
+            best = (long)k, *out = cp;
+    }
+    return best;
+}
+
+static int nc_ladder_question_draw(nc_canvas_t *c, int y, int h, const nc_run_checkpoint_t *rc,
+                                   bool measure)
+{
+    const nc_checkpoint_t *cp = rc->cp;
+    int used = 0;
+    int qh = measure ? 0 : h;
+    used += nc_canvas_wrap(c, y, 1, qh < 3 ? qh : 3, c->w - 2, cp->question,
+                           NC_STYLE(NC_A_BOLD, NC_ROLE_ACCENT));
+    if (used > 3)
+        used = 3;
+    for (size_t i = 0; i < cp->nchoices; i++, used++) {
+        if (measure || used >= h)
+            continue;
+        nc_canvas_printf(c, y + used, 3, NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL), "%s)",
+                         cp->choices[i].key);
+        nc_canvas_textn(c, y + used, 7, c->w - 8, cp->choices[i].text, NC_PLAIN, true);
+    }
+    if (!measure && used < h) {
+        char hint[64];
+        snprintf(hint, sizeof hint, "Predict, then press %s%s%s to answer.",
+                 cp->nchoices ? cp->choices[0].key : "a", cp->nchoices > 1 ? "-" : "",
+                 cp->nchoices > 1 ? cp->choices[cp->nchoices - 1].key : "");
+        nc_canvas_text(c, y + used, 1, hint, NC_STYLE(0, NC_ROLE_MUTED));
+    }
+    return used + 1;
+}
+
+static void nc_ladder_result_draw(nc_canvas_t *c, int y, int h, const nc_run_checkpoint_t *rc,
+                                  int choice)
+{
+    const nc_checkpoint_t *cp = rc->cp;
+    const nc_choice_t *mine = (size_t)choice < cp->nchoices ? &cp->choices[choice] : NULL;
+    nc_canvas_printf(c, y, 1, NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL), "Your answer: %s) %s",
+                     mine ? mine->key : "?", mine ? mine->text : "");
+    if (h < 2)
+        return;
+    if (rc->right < 0) {
+        nc_canvas_text(c, y + 1, 1, "waiting for the run to decide...",
+                       NC_STYLE(0, NC_ROLE_MUTED));
+        return;
+    }
+    nc_buf_t b;
+    nc_buf_init(&b);
+    const nc_choice_t *right = (size_t)rc->right < cp->nchoices ? &cp->choices[rc->right] : NULL;
+    if (rc->right == choice) {
+        nc_canvas_text(c, y + 1, 1, "Right!", NC_STYLE(NC_A_BOLD, NC_ROLE_OK));
+    } else {
+        nc_canvas_text(c, y + 1, 1, "Not this time:", NC_STYLE(NC_A_BOLD, NC_ROLE_BAD));
+        nc_buf_printf(&b, "the run showed %s) %s. ", right ? right->key : "?",
+                      right ? right->text : "");
+    }
+    if (cp->explain)
+        nc_buf_puts(&b, cp->explain);
+    nc_canvas_wrap(c, y + 2, 1, h - 3, c->w - 2, nc_buf_cstr(&b), NC_STYLE(0, NC_ROLE_NOTE));
+    nc_buf_done(&b);
+    nc_canvas_text(c, y + h - 1, 1, "Enter: continue", NC_STYLE(0, NC_ROLE_MUTED));
+}
+
+static void nc_ladder_note_draw(nc_canvas_t *c, nc_ui_t *ui, int y, int h)
+{
+    const nc_event_t *ev = nc_ui_current(ui);
+    if (!ev)
+        return;
+    char head[512];
+    snprintf(head, sizeof head, "#%llu %s %s: %s", (unsigned long long)ev->i,
+             nc_event_type_name(ev->type), ev->host, ev->summary);
+    nc_canvas_textn(c, y, 1, c->w - 2, head, NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL), true);
+    if (h < 2)
+        return;
+    if (ev->note && *ev->note)
+        nc_canvas_wrap(c, y + 1, 1, h - 1, c->w - 2, ev->note, NC_STYLE(0, NC_ROLE_NOTE));
+    else
+        nc_canvas_text(c, y + 1, 1, "No annotation for this event.", NC_STYLE(0, NC_ROLE_MUTED));
+}
+
+static void nc_ladder_header(nc_canvas_t *c, nc_ui_t *ui)
+{
+    const nc_lesson_t *l = ui->lesson;
+    char title[256], right[64];
+    snprintf(title, sizeof title, "%s: live run", l ? l->title : "netcourse");
+    snprintf(right, sizeof right, "%s%s", ui->follow ? "following" : "paused",
+             ui->src.done ? ", run complete" : "");
+    nc_ui_title(c, 0, title, right);
+    int step = -1;
+    if (ui->src.tl && ui->src.step_at && nc_ui_visible(ui) > 0)
+        step = ui->src.step_at(ui->src.ctx, ui->cursor);
+    if (l && step >= 0 && (size_t)step < l->nsteps) {
+        const nc_step_t *s = &l->steps[step];
+        char text[512];
+        snprintf(text, sizeof text, "Step %d/%zu: %s", step + 1, l->nsteps,
+                 s->title ? s->title : "");
+        int x = nc_canvas_textn(c, 1, 1, c->w - 2, text, NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL),
+                                true);
+        if (s->text && x + 4 < c->w)
+            nc_canvas_textn(c, 1, x + 2, c->w - x - 3, s->text, NC_STYLE(0, NC_ROLE_MUTED),
+                            true);
+    }
+}
+
+static void nc_ladder_draw(nc_canvas_t *c, nc_ui_t *ui)
+{
+    nc_ladder_header(c, ui);
+    size_t vis = nc_ui_visible(ui);
+    nc_run_checkpoint_t q, res;
+    memset(&q, 0, sizeof q);
+    memset(&res, 0, sizeof res);
+    long qk = nc_ladder_question(ui, &q);
+    long rk = qk < 0 ? nc_ladder_result(ui, &res) : -1;
+
+    int ph = c->h >= 40 ? 8 : 5; /* panel rows, separator included */
+    if (qk >= 0) {
+        int need = nc_ladder_question_draw(c, 0, 0, &q, true) + 1;
+        ph = need > ph ? need : ph;
+        if (ph > c->h / 2)
+            ph = c->h / 2;
+    }
+    int ey = 3, eh = c->h - 1 - ph - ey;
+    ui->ladder_rows = eh;
+    int py = c->h - 1 - ph;
+
+    if (!ui->src.tl) {
+        const char *msg = ui->run_error[0] ? ui->run_error
+                                           : "No run yet. Press r to start the live run.";
+        nc_canvas_wrap(c, ey + 1, 2, eh - 1, c->w - 4, msg,
+                       NC_STYLE(0, ui->run_error[0] ? NC_ROLE_BAD : NC_ROLE_MUTED));
+        nc_canvas_hline(c, py, 0, c->w, NC_STYLE(0, NC_ROLE_MUTED));
+        return;
+    }
+
+    nc_lanes_t L;
+    nc_ladder_lanes(ui, vis, c->w, &L);
+    nc_canvas_text(c, 2, 0, "time", NC_STYLE(NC_A_BOLD, NC_ROLE_MUTED));
+    for (int i = 0; i < L.n; i++) {
+        int nw = nc_text_width(L.name[i]);
+        int x = L.x[i] - nw / 2;
+        if (x + nw > c->w - 1)
+            x = c->w - 1 - nw;
+        if (x < NC_LADDER_T)
+            x = NC_LADDER_T;
+        nc_canvas_text(c, 2, x, L.name[i], NC_STYLE(NC_A_BOLD, nc_ladder_role(&L, i)));
+    }
+
+    if (vis == 0) {
+        ui->cursor = 0;
+        nc_canvas_text(c, ey, NC_LADDER_T + 2, "waiting for the first event...",
+                       NC_STYLE(0, NC_ROLE_MUTED));
+    } else {
+        if (ui->follow || ui->cursor >= vis)
+            ui->cursor = vis - 1;
+        if (ui->cursor < ui->top)
+            ui->top = ui->cursor;
+        if (eh > 0 && ui->cursor >= ui->top + (size_t)eh)
+            ui->top = ui->cursor - (size_t)eh + 1;
+        for (int r = 0; r < eh && ui->top + (size_t)r < vis; r++) {
+            size_t i = ui->top + (size_t)r;
+            nc_ladder_row(c, &L, nc_timeline_get(ui->src.tl, i), ey + r);
+            if (i == ui->cursor)
+                nc_canvas_mark(c, ey + r, 0, c->w, NC_STYLE(NC_A_REVERSE, NC_ROLE_NORMAL));
+        }
+    }
+
+    nc_style_t sep = NC_STYLE(0, NC_ROLE_MUTED);
+    nc_canvas_hline(c, py, 0, c->w, sep);
+    if (qk >= 0) {
+        nc_canvas_text(c, py, 2, " checkpoint ", NC_STYLE(NC_A_BOLD, NC_ROLE_ACCENT));
+        nc_ladder_question_draw(c, py + 1, ph - 1, &q, false);
+    } else if (rk >= 0) {
+        nc_canvas_text(c, py, 2, " checkpoint ", NC_STYLE(NC_A_BOLD, NC_ROLE_ACCENT));
+        nc_ladder_result_draw(c, py + 1, ph - 1, &res, ui->answers[rk].choice);
+    } else {
+        nc_canvas_text(c, py, 2, " note ", NC_STYLE(NC_A_BOLD, NC_ROLE_MUTED));
+        nc_ladder_note_draw(c, ui, py + 1, ph - 1);
+    }
+}
+
+/* An answer key for the open question: the choice whose key is this key. */
+static int nc_ladder_answer(nc_ui_t *ui, int key)
+{
+    nc_run_checkpoint_t q;
+    long k = nc_ladder_question(ui, &q);
+    if (k < 0)
+        return 0;
+    for (size_t i = 0; i < q.cp->nchoices; i++) {
+        const char *ck = q.cp->choices[i].key;
+        if (ck && ck[0] == key && ck[1] == '\0') {
+            ui->answers[k].choice = (int)i;
+            return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
+        }
+    }
+    return 0;
+}
+
+/* Opens the inspector on the selected event, when it is a packet. */
+static int nc_ladder_inspect(nc_ui_t *ui)
+{
+    const nc_event_t *ev = nc_ui_current(ui);
+    if (!ev || ev->type != NC_EV_PACKET)
+        return NC_VIEW_HANDLED;
+    ui->layer = 0;
+    ui->insp_scroll = 0;
+    nc_ui_push(ui, &nc_view_inspector);
+    return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
+}
+
+static int nc_ladder_key(nc_ui_t *ui, nc_action_t a, int key)
+{
+    int flags = key > ' ' && key < 0x7F ? nc_ladder_answer(ui, key) : 0;
+    if (flags)
+        return flags;
+    size_t vis = nc_ui_visible(ui);
+    size_t page = ui->ladder_rows > 1 ? (size_t)ui->ladder_rows - 1 : 1;
+    switch (a) {
+    case NC_ACT_UP:
+        ui->follow = false;
+        if (ui->cursor > 0)
+            ui->cursor--;
+        break;
+    case NC_ACT_DOWN:
+        ui->follow = false;
+        if (ui->cursor + 1 < vis)
+            ui->cursor++;
+        break;
+    case NC_ACT_PGUP:
+        ui->follow = false;
+        ui->cursor = ui->cursor > page ? ui->cursor - page : 0;
+        break;
+    case NC_ACT_PGDN:
+        ui->follow = false;
+        ui->cursor = ui->cursor + page < vis ? ui->cursor + page : (vis ? vis - 1 : 0);
+        break;
+    case NC_ACT_TOP:
+        ui->follow = false;
+        ui->cursor = 0;
+        break;
+    case NC_ACT_BOTTOM:
+        ui->follow = false;
+        ui->cursor = vis ? vis - 1 : 0;
+        break;
+    case NC_ACT_FOLLOW:
+        ui->follow = !ui->follow;
+        break;
+    case NC_ACT_LIVE:
+        ui->follow = true;
+        break;
+    case NC_ACT_RUN:
+        return NC_VIEW_HANDLED | NC_VIEW_REDRAW | NC_VIEW_RUN;
+    case NC_ACT_OPEN:
+    case NC_ACT_NEXT: {
+        /* Enter and Space first dismiss a verdict; then Enter inspects. */
+        nc_run_checkpoint_t res;
+        long rk = nc_ladder_result(ui, &res);
+        if (rk >= 0 && res.right >= 0) {
+            ui->answers[rk].seen = true;
+            break;
+        }
+        if (a == NC_ACT_NEXT)
+            return 0;
+        return nc_ladder_inspect(ui);
+    }
+    case NC_ACT_INSPECT:
+        return nc_ladder_inspect(ui);
+    default:
+        return 0;
+    }
+    return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
+}
+
+static const nc_action_t nc_ladder_footer[] = {
+    NC_ACT_UP, NC_ACT_DOWN, NC_ACT_OPEN, NC_ACT_FOLLOW, NC_ACT_LIVE, NC_ACT_RUN,
+    NC_ACT_HELP, NC_ACT_BACK, NC_ACT_NONE,
+};
+
+const nc_view_t nc_view_ladder = {
+    .name = "ladder",
+    .draw = nc_ladder_draw,
+    .key = nc_ladder_key,
+    .footer = nc_ladder_footer,
+};

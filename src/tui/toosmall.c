@@ -1,0 +1,25 @@
+/*
+ * toosmall.c: what a terminal below 80x24 gets.
+ *
+ * The other views assume 80x24; rather than draw them squeezed into
+ * garbage, nc_ui_render() shows only this centred message until the
+ * terminal grows again. It takes no keys but q (see nc_ui_key).
+ */
+#include "ui.h"
+
+#include <stdio.h>
+
+static void nc_toosmall_draw(nc_canvas_t *c, nc_ui_t *ui)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "terminal too small: need %dx%d, have %dx%d", NC_UI_MIN_W,
+             NC_UI_MIN_H, c->w, c->h);
+    int mw = nc_text_width(msg);
+    int x = mw < c->w ? (c->w - mw) / 2 : 0;
+    nc_canvas_text(c, c->h / 2, x, msg, NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL));
+}
+
+const nc_view_t nc_view_toosmall = {
+    .name = "toosmall",
+    .draw = nc_toosmall_draw,
+};

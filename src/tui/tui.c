@@ -1,0 +1,297 @@
+/*
+ * tui.c: the terminal, the loop and the live run behind the views.
+ *
+ * One nc_tui_t lives on nc_tui_main's stack for the whole session. Its libuv
+ * loop runs on the main thread (curses is not thread-safe) with:
+ *   input   uv_poll on stdin: keys go to nc_ui_key();
+ *   winch   SIGWINCH: the new size is passed to curses;
+ *   intr    SIGINT and SIGTERM: leave the loop, restoring the terminal;
+ *   tick    every 30 ms: nc_run_poll() publishes the run's events;
+ *   wake    uv_async sent by the timeline when events become visible;
+ *   check   after each loop turn: one redraw, if anything set `dirty`.
+ * Callbacks only set `dirty`, so a burst of packets or keys costs one
+ * redraw. The run (nc_run_t) belongs to this file: the views see it only as
+ * an nc_ui_source_t.
+ */
+#include "tui.h"
+
+#include "nc_curses.h"
+#include "ui.h"
+
+#include "../core/error.h"
+
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+typedef struct nc_tui {
+    uv_loop_t loop;
+    uv_poll_t input;
+    uv_signal_t winch, intr, term;
+    uv_timer_t tick;
+    uv_async_t wake;
+    uv_check_t check;
+    const nc_tui_opts_t *o;
+    nc_ui_t ui;
+    nc_canvas_t *canvas;
+    nc_run_t *run;
+    const nc_lesson_t *run_lesson;
+    size_t shown;  /* timeline count at the last redraw */
+    bool recorded; /* the finished run was written to the store */
+    bool dirty;
+} nc_tui_t;
+
+static size_t nc_tui_cp_count(void *ctx)
+{
+    return nc_run_checkpoint_count(ctx);
+}
+
+static void nc_tui_cp(void *ctx, size_t k, nc_run_checkpoint_t *out)
+{
+    nc_run_checkpoint(ctx, k, out);
+}
+
+static int nc_tui_step_at(void *ctx, size_t i)
+{
+    return nc_run_step_at(ctx, i);
+}
+
+/* Called on whichever thread published events. */
+static void nc_tui_notify(void *arg)
+{
+    uv_async_send(arg);
+}
+
+static void nc_tui_stop_run(nc_tui_t *t)
+{
+    if (!t->run)
+        return;
+    nc_ui_source_t none = {0};
+    nc_ui_set_source(&t->ui, &none);
+    nc_run_stop(t->run);
+    nc_run_free(t->run);
+    t->run = NULL;
+}
+
+static void nc_tui_start_run(nc_tui_t *t)
+{
+    nc_tui_stop_run(t);
+    t->ui.run_error[0] = '\0';
+    t->recorded = false;
+    t->shown = 0;
+    t->run_lesson = t->ui.lesson;
+    if (!t->ui.lesson)
+        return;
+    char err[256] = "";
+    t->run = nc_run_start(t->ui.lesson, &t->o->run, err, sizeof err);
+    if (!t->run) {
+        snprintf(t->ui.run_error, sizeof t->ui.run_error, "The run could not start: %s",
+                 err[0] ? err : "unknown error");
+        return;
+    }
+    nc_timeline_set_notify(nc_run_timeline(t->run), nc_tui_notify, &t->wake);
+    nc_ui_source_t src = {
+        .tl = nc_run_timeline(t->run),
+        .ctx = t->run,
+        .checkpoint_count = nc_tui_cp_count,
+        .checkpoint = nc_tui_cp,
+        .step_at = nc_tui_step_at,
+    };
+    nc_ui_set_source(&t->ui, &src);
+}
+
+static void nc_tui_record(nc_tui_t *t)
+{
+    nc_store_t *st = t->o->store;
+    if (!st || !t->run_lesson || !t->recorded)
+        return;
+    nc_store_update_completion(st, t->run_lesson->id, (int)t->run_lesson->ncheckpoints);
+}
+
+static void nc_tui_on_tick(uv_timer_t *h)
+{
+    nc_tui_t *t = h->data;
+    if (!t->run)
+        return;
+    bool done = nc_run_poll(t->run);
+    if (done && !t->ui.src.done) {
+        t->ui.src.done = true;
+        char err[256] = "";
+        if (nc_run_status(t->run, err, sizeof err) < 0)
+            snprintf(t->ui.run_error, sizeof t->ui.run_error, "The run failed: %s", err);
+        else if (t->o->store && t->run_lesson)
+            nc_store_run_seen(t->o->store, t->run_lesson->id);
+        t->recorded = t->ui.run_error[0] == '\0';
+        nc_tui_record(t);
+        t->dirty = true;
+    }
+    if (nc_ui_tick(&t->ui)) {
+        nc_tui_record(t);
+        t->dirty = true;
+    }
+    if (nc_timeline_count(nc_run_timeline(t->run)) != t->shown)
+        t->dirty = true;
+}
+
+static void nc_tui_on_wake(uv_async_t *h)
+{
+    nc_tui_t *t = h->data;
+    t->dirty = true;
+}
+
+static void nc_tui_quit(nc_tui_t *t)
+{
+    uv_stop(&t->loop);
+}
+
+static void nc_tui_on_input(uv_poll_t *h, int status, int events)
+{
+    nc_tui_t *t = h->data;
+    if (status < 0) {
+        nc_tui_quit(t);
+        return;
+    }
+    int key;
+    while ((key = nc_curses_key()) >= 0) {
+        if (key == NC_KEY_RESIZE) {
+            t->dirty = true;
+            continue;
+        }
+        int flags = nc_ui_key(&t->ui, key);
+        if (flags & NC_VIEW_RUN)
+            nc_tui_start_run(t);
+        if (flags & NC_VIEW_REDRAW)
+            t->dirty = true;
+        if (flags & NC_VIEW_QUIT) {
+            nc_tui_quit(t);
+            return;
+        }
+    }
+}
+
+static void nc_tui_on_winch(uv_signal_t *h, int sig)
+{
+    nc_tui_t *t = h->data;
+    nc_curses_resize();
+    t->dirty = true;
+}
+
+static void nc_tui_on_intr(uv_signal_t *h, int sig)
+{
+    nc_tui_quit(h->data);
+}
+
+static void nc_tui_on_check(uv_check_t *h)
+{
+    nc_tui_t *t = h->data;
+    if (!t->dirty)
+        return;
+    t->dirty = false;
+    int w, ht;
+    nc_curses_size(&w, &ht);
+    if (w != t->canvas->w || ht != t->canvas->h)
+        nc_canvas_resize(t->canvas, w, ht);
+    if (t->run)
+        t->shown = nc_timeline_count(nc_run_timeline(t->run));
+    nc_ui_render(&t->ui, t->canvas);
+    nc_curses_blit(t->canvas);
+}
+
+/* Restores the terminal however the process ends. */
+static void nc_tui_atexit(void)
+{
+    nc_curses_stop();
+}
+
+static void nc_tui_close_cb(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void nc_tui_walk_close(uv_handle_t *h, void *arg)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, nc_tui_close_cb);
+}
+
+static bool nc_tui_utf8(void)
+{
+    const char *cs = nl_langinfo(CODESET);
+    return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+
+int nc_tui_main(const nc_tui_opts_t *o, char *err, size_t errlen)
+{
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        snprintf(err, errlen,
+                 "netcourse needs a terminal; use `netcourse run LESSON --headless` "
+                 "to print a lesson's run instead");
+        return NC_EUNSUPP;
+    }
+    const nc_lesson_t *start = NULL;
+    if (o->start_lesson) {
+        start = o->course ? nc_course_find(o->course, o->start_lesson) : NULL;
+        if (!start) {
+            snprintf(err, errlen, "there is no lesson named \"%s\"", o->start_lesson);
+            return NC_ENOENT;
+        }
+    }
+    setlocale(LC_ALL, "");
+    nc_tui_t t;
+    memset(&t, 0, sizeof t);
+    t.o = o;
+    nc_ui_init(&t.ui, o->course, o->store, nc_tui_utf8());
+    if (start) {
+        nc_ui_open_lesson(&t.ui, start);
+        nc_ui_push(&t.ui, &nc_view_reader);
+    }
+    int rc = nc_curses_start(err, errlen);
+    if (rc < 0) {
+        nc_ui_done(&t.ui);
+        return rc;
+    }
+    atexit(nc_tui_atexit);
+    int w, h;
+    nc_curses_size(&w, &h);
+    t.canvas = nc_canvas_new(w, h, t.ui.utf8);
+
+    uv_loop_init(&t.loop);
+    uv_poll_init(&t.loop, &t.input, STDIN_FILENO);
+    uv_signal_init(&t.loop, &t.winch);
+    uv_signal_init(&t.loop, &t.intr);
+    uv_signal_init(&t.loop, &t.term);
+    uv_timer_init(&t.loop, &t.tick);
+    uv_async_init(&t.loop, &t.wake, nc_tui_on_wake);
+    uv_check_init(&t.loop, &t.check);
+    t.input.data = t.winch.data = t.intr.data = t.term.data = &t;
+    t.tick.data = t.wake.data = t.check.data = &t;
+    uv_poll_start(&t.input, UV_READABLE, nc_tui_on_input);
+    /* After newterm(), so libuv's handler replaces the one curses set. */
+    uv_signal_start(&t.winch, nc_tui_on_winch, SIGWINCH);
+    uv_signal_start(&t.intr, nc_tui_on_intr, SIGINT);
+    uv_signal_start(&t.term, nc_tui_on_intr, SIGTERM);
+    uv_timer_start(&t.tick, nc_tui_on_tick, 30, 30);
+    uv_check_start(&t.check, nc_tui_on_check);
+
+    if (start && o->start_run) {
+        nc_ui_push(&t.ui, &nc_view_ladder);
+        nc_tui_start_run(&t);
+    }
+    t.dirty = true;
+    nc_tui_on_check(&t.check);
+    uv_run(&t.loop, UV_RUN_DEFAULT);
+
+    nc_curses_stop();
+    nc_tui_stop_run(&t);
+    uv_walk(&t.loop, nc_tui_walk_close, NULL);
+    uv_run(&t.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&t.loop);
+    nc_canvas_free(t.canvas);
+    nc_ui_done(&t.ui);
+    return 0;
+}
