@@ -14,7 +14,7 @@ static bool query_match(const nc_event_t *ev)
 static void query_write(nc_evb_t *b, const nc_event_t *ev)
 {
     char f[64], t[64];
-    nc_evb_note(b, "DNS query: %s asks the resolver %s for the %s record of %s (id 0x%04llx); "
+    nc_evb_note(b, "DNS query: %s asks %s (its DNS resolver) for the %s record of %s (id 0x%04llx); "
                    "the answer must carry the same id.%s",
                 nc_annotate_who(ev, "from", f, sizeof(f)), nc_annotate_who(ev, "to", t, sizeof(t)),
                 nc_event_str(ev, "dns.qtype"), nc_event_str(ev, "dns.qname"),
@@ -26,7 +26,7 @@ static void query_write(nc_evb_t *b, const nc_event_t *ev)
 
 static bool answer_match(const nc_event_t *ev)
 {
-    return nc_event_bool(ev, "dns.response");
+    return nc_event_bool(ev, "dns.response") && nc_event_get(ev, "dns.records") != NULL;
 }
 
 static void answer_write(nc_evb_t *b, const nc_event_t *ev)

@@ -26,9 +26,10 @@ static bool arp_request_match(const nc_event_t *ev)
 
 static void arp_request_write(nc_evb_t *b, const nc_event_t *ev)
 {
+    char f[64];
     nc_evb_note(b, "ARP request: %s needs the MAC address of %s before it can send it an "
                    "Ethernet frame, so it broadcasts the question to every host on the link.",
-                nc_event_str(ev, "arp.sender_ip"), nc_event_str(ev, "arp.target_ip"));
+                nc_annotate_who(ev, "from", f, sizeof(f)), nc_event_str(ev, "arp.target_ip"));
 }
 
 static bool arp_reply_match(const nc_event_t *ev)
@@ -39,9 +40,11 @@ static bool arp_reply_match(const nc_event_t *ev)
 
 static void arp_reply_write(nc_evb_t *b, const nc_event_t *ev)
 {
-    nc_evb_note(b, "ARP reply: %s answers that it is at %s. The asker keeps this in its ARP "
+    char f[64];
+    nc_evb_note(b, "ARP reply: %s answers that %s is at %s. The asker keeps this in its ARP "
                    "cache, so the next packets go out without asking again.",
-                nc_event_str(ev, "arp.sender_ip"), nc_event_str(ev, "arp.sender_mac"));
+                nc_annotate_who(ev, "from", f, sizeof(f)), nc_event_str(ev, "arp.sender_ip"),
+                nc_event_str(ev, "arp.sender_mac"));
 }
 
 static bool icmp_match(const nc_event_t *ev)
@@ -86,11 +89,17 @@ static void icmp_write(nc_evb_t *b, const nc_event_t *ev)
 
 static bool frag_match(const nc_event_t *ev)
 {
-    return nc_annotate_int(ev, "ip.frag_off", 0) > 0;
+    return nc_annotate_int(ev, "ip.frag_off", 0) > 0 || nc_event_bool(ev, "ip.mf");
 }
 
 static void frag_write(nc_evb_t *b, const nc_event_t *ev)
 {
+    if (nc_annotate_int(ev, "ip.frag_off", 0) == 0) {
+        nc_evb_note(b, "First IP fragment: the datagram was too big for the link and was "
+                       "split; more fragments follow, and only this one carries the transport "
+                       "header.");
+        return;
+    }
     nc_evb_note(b, "IP fragment at offset %lld: a datagram too big for the link was split; "
                    "only the first fragment carries the transport header, and the receiver "
                    "reassembles the pieces.",

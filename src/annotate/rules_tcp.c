@@ -160,8 +160,8 @@ static void fin_write(nc_evb_t *b, const nc_event_t *ev)
 {
     char f[64], t[64];
     nc_evb_note(b, "FIN: %s has no more data to send and closes its side of the connection "
-                   "(the FIN takes one sequence number). %s can still send until it closes "
-                   "too.",
+                   "(the FIN takes one sequence number). Until it closes too, %s can still "
+                   "send.",
                 nc_annotate_who(ev, "from", f, sizeof(f)), nc_annotate_who(ev, "to", t, sizeof(t)));
 }
 

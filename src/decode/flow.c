@@ -194,7 +194,7 @@ void nc_flow_tcp(nc_flow_t *f, int dir, nc_tcp_seg_t *s)
     }
     if (s->win == 0 && plain)
         s->zero_window = true;
-    if (ack && s->len == 0 && plain && d->ack_set && s->ack == d->last_ack &&
+    if (ack && s->len == 0 && plain && !s->keepalive && s->win != 0 && d->ack_set && s->ack == d->last_ack &&
         d->win_set && s->win == d->last_win && r->next_set && nc_seq_lt(s->ack, r->next_seq))
         s->dup_ack = true;
     if (ack && !syn && !rst && d->syn && !d->synack && r->synack && !d->established &&
