@@ -398,19 +398,25 @@ int nc_canvas_cells(nc_canvas_t *c, int y, int x, const nc_cell_t *cells, size_t
     return x;
 }
 
+int nc_canvas_wrapv(nc_canvas_t *c, int y, int x, int h, int w, const nc_cellv_t *v)
+{
+    size_t at = 0, end, next;
+    int lines = 0;
+    while (nc_cellv_wrap(v, at, w, &end, &next)) {
+        if (lines < h)
+            nc_canvas_cells(c, y + lines, x, v->v + at, end - at);
+        lines++;
+        at = next;
+    }
+    return lines;
+}
+
 int nc_canvas_wrap(nc_canvas_t *c, int y, int x, int h, int w, const char *s, nc_style_t st)
 {
     nc_cellv_t v;
     nc_cellv_init(&v);
     nc_cellv_puts(&v, s, st);
-    size_t at = 0, end, next;
-    int lines = 0;
-    while (nc_cellv_wrap(&v, at, w, &end, &next)) {
-        if (lines < h)
-            nc_canvas_cells(c, y + lines, x, v.v + at, end - at);
-        lines++;
-        at = next;
-    }
+    int lines = nc_canvas_wrapv(c, y, x, h, w, &v);
     nc_cellv_done(&v);
     return lines;
 }

@@ -157,6 +157,9 @@ void nc_cellv_puts(nc_cellv_t *v, const char *s, nc_style_t st);
 bool nc_cellv_wrap(const nc_cellv_t *v, size_t start, int width, size_t *end, size_t *next);
 /* Draws cells [from, to) at (y, x); returns the column after them. */
 int nc_canvas_cells(nc_canvas_t *c, int y, int x, const nc_cell_t *cells, size_t n);
+/* Draws styled cells word-wrapped into the rectangle (y, x, h, w); returns
+ * the number of lines they need (it may be more than h). */
+int nc_canvas_wrapv(nc_canvas_t *c, int y, int x, int h, int w, const nc_cellv_t *v);
 /* Draws UTF-8 text word-wrapped into the rectangle (y, x, h, w); returns the
  * number of lines the whole text needs (it may be more than h). */
 int nc_canvas_wrap(nc_canvas_t *c, int y, int x, int h, int w, const char *s, nc_style_t st);

@@ -214,22 +214,30 @@ static void nc_insp_draw(nc_canvas_t *c, nc_ui_t *ui)
     int fy = 2, fh = c->h - 1 - fy - hex_rows - 1;
     int hy = fy + fh;
 
-    if (ui->insp_scroll < 0) {
-        /* Just switched layer: bring its heading into view. */
-        ui->insp_scroll = 0;
-        for (size_t i = 0; i < in.nlines; i++)
-            if (in.lines[i].layer == ui->layer && (int)i >= fh)
-                ui->insp_scroll = (int)i;
-    }
     int max_scroll = (int)in.nlines > fh ? (int)in.nlines - fh : 0;
+    if (ui->insp_scroll < 0) {
+        /* Just switched layer: show its whole section if it fits, else
+         * start at its heading. */
+        ui->insp_scroll = 0;
+        for (size_t i = 0; i < in.nlines; i++) {
+            if (in.lines[i].layer != ui->layer)
+                continue;
+            size_t end = i + 1;
+            while (end < in.nlines && in.lines[end].layer < 0)
+                end++;
+            if ((int)end > fh)
+                ui->insp_scroll = (int)end - fh < (int)i ? (int)end - fh : (int)i;
+            break;
+        }
+    }
     if (ui->insp_scroll > max_scroll)
         ui->insp_scroll = max_scroll;
     for (int r = 0; r < fh && (size_t)(ui->insp_scroll + r) < in.nlines; r++) {
         const nc_insp_line_t *ln = &in.lines[ui->insp_scroll + r];
         int x = nc_canvas_cells(c, fy + r, 0, in.cells.v + ln->off, ln->n);
         if (in.nlayers && ln->layer == ui->layer) {
-            int x0 = 1;
-            nc_canvas_mark(c, fy + r, x0, x - x0, NC_STYLE(NC_A_REVERSE, NC_ROLE_ACCENT));
+            nc_canvas_text(c, fy + r, 0, ui->utf8 ? "▸" : ">", NC_STYLE(NC_A_BOLD, NC_ROLE_ACCENT));
+            nc_canvas_mark(c, fy + r, 1, x - 1, NC_STYLE(NC_A_REVERSE, NC_ROLE_ACCENT));
         }
     }
 

@@ -43,7 +43,7 @@ static const struct {
     [NC_ACT_BOTTOM] = {"bottom", "go to the last item"},
     [NC_ACT_PGUP] = {"page up", "scroll one screen up"},
     [NC_ACT_PGDN] = {"page down", "scroll one screen down"},
-    [NC_ACT_OPEN] = {"open", "open the selected lesson or packet; dismiss a result"},
+    [NC_ACT_OPEN] = {"open", "open the selected lesson or packet, or continue"},
     [NC_ACT_NEXT] = {"more", "scroll down, then go to the next page"},
     [NC_ACT_RUN] = {"run", "start the lesson's live run"},
     [NC_ACT_INSPECT] = {"inspect", "inspect the selected packet's layers and bytes"},

@@ -259,7 +259,8 @@ static int nc_ladder_question_draw(nc_canvas_t *c, int y, int h, const nc_run_ch
             continue;
         nc_canvas_printf(c, y + used, 3, NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL), "%s)",
                          cp->choices[i].key);
-        nc_canvas_textn(c, y + used, 7, c->w - 8, cp->choices[i].text, NC_PLAIN, true);
+        nc_canvas_textn(c, y + used, 3 + nc_text_width(cp->choices[i].key) + 2, c->w - 10,
+                        cp->choices[i].text, NC_PLAIN, true);
     }
     if (!measure && used < h) {
         char hint[64];
@@ -271,35 +272,51 @@ static int nc_ladder_question_draw(nc_canvas_t *c, int y, int h, const nc_run_ch
     return used + 1;
 }
 
-static void nc_ladder_result_draw(nc_canvas_t *c, int y, int h, const nc_run_checkpoint_t *rc,
-                                  int choice)
+/* The verdict on an answer, as styled text: empty until the run decided. */
+static void nc_ladder_verdict(const nc_run_checkpoint_t *rc, int choice, nc_cellv_t *v)
+{
+    const nc_checkpoint_t *cp = rc->cp;
+    if (rc->right < 0)
+        return;
+    const nc_choice_t *right = (size_t)rc->right < cp->nchoices ? &cp->choices[rc->right] : NULL;
+    if (rc->right == choice) {
+        nc_cellv_puts(v, "Right! ", NC_STYLE(NC_A_BOLD, NC_ROLE_OK));
+    } else {
+        nc_cellv_puts(v, "Not this time: ", NC_STYLE(NC_A_BOLD, NC_ROLE_BAD));
+        nc_cellv_puts(v, "the run showed ", NC_PLAIN);
+        nc_cellv_puts(v, right ? right->key : "?", NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL));
+        nc_cellv_puts(v, ") ", NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL));
+        nc_cellv_puts(v, right ? right->text : "", NC_PLAIN);
+        nc_cellv_puts(v, ". ", NC_PLAIN);
+    }
+    if (cp->explain)
+        nc_cellv_puts(v, cp->explain, NC_STYLE(0, NC_ROLE_NOTE));
+}
+
+/* Draws the result panel into h rows at y; returns the rows it needs. */
+static int nc_ladder_result_draw(nc_canvas_t *c, int y, int h, const nc_run_checkpoint_t *rc,
+                                 int choice)
 {
     const nc_checkpoint_t *cp = rc->cp;
     const nc_choice_t *mine = (size_t)choice < cp->nchoices ? &cp->choices[choice] : NULL;
-    nc_canvas_printf(c, y, 1, NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL), "Your answer: %s) %s",
-                     mine ? mine->key : "?", mine ? mine->text : "");
-    if (h < 2)
-        return;
+    if (h > 0)
+        nc_canvas_printf(c, y, 1, NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL), "Your answer: %s) %s",
+                         mine ? mine->key : "?", mine ? mine->text : "");
     if (rc->right < 0) {
-        nc_canvas_text(c, y + 1, 1, "waiting for the run to decide...",
-                       NC_STYLE(0, NC_ROLE_MUTED));
-        return;
+        if (h > 1)
+            nc_canvas_text(c, y + 1, 1, "waiting for the run to decide...",
+                           NC_STYLE(0, NC_ROLE_MUTED));
+        return 2;
     }
-    nc_buf_t b;
-    nc_buf_init(&b);
-    const nc_choice_t *right = (size_t)rc->right < cp->nchoices ? &cp->choices[rc->right] : NULL;
-    if (rc->right == choice) {
-        nc_canvas_text(c, y + 1, 1, "Right!", NC_STYLE(NC_A_BOLD, NC_ROLE_OK));
-    } else {
-        nc_canvas_text(c, y + 1, 1, "Not this time:", NC_STYLE(NC_A_BOLD, NC_ROLE_BAD));
-        nc_buf_printf(&b, "the run showed %s) %s. ", right ? right->key : "?",
-                      right ? right->text : "");
-    }
-    if (cp->explain)
-        nc_buf_puts(&b, cp->explain);
-    nc_canvas_wrap(c, y + 2, 1, h - 3, c->w - 2, nc_buf_cstr(&b), NC_STYLE(0, NC_ROLE_NOTE));
-    nc_buf_done(&b);
-    nc_canvas_text(c, y + h - 1, 1, "Enter: continue", NC_STYLE(0, NC_ROLE_MUTED));
+    nc_cellv_t v;
+    nc_cellv_init(&v);
+    nc_ladder_verdict(rc, choice, &v);
+    int room = h - 2 > 0 ? h - 2 : 0;
+    int lines = nc_canvas_wrapv(c, y + 1, 1, room, c->w - 2, &v);
+    nc_cellv_done(&v);
+    if (h > 0)
+        nc_canvas_text(c, y + h - 1, 1, "Enter: continue", NC_STYLE(0, NC_ROLE_MUTED));
+    return lines + 2;
 }
 
 static void nc_ladder_note_draw(nc_canvas_t *c, nc_ui_t *ui, int y, int h)
@@ -327,6 +344,11 @@ static void nc_ladder_header(nc_canvas_t *c, nc_ui_t *ui)
     snprintf(right, sizeof right, "%s%s", ui->follow ? "following" : "paused",
              ui->src.done ? ", run complete" : "");
     nc_ui_title(c, 0, title, right);
+    if (ui->src.tl && ui->run_error[0]) {
+        nc_canvas_textn(c, 1, 1, c->w - 2, ui->run_error, NC_STYLE(NC_A_BOLD, NC_ROLE_BAD),
+                        true);
+        return;
+    }
     int step = -1;
     if (ui->src.tl && ui->src.step_at && nc_ui_visible(ui) > 0)
         step = ui->src.step_at(ui->src.ctx, ui->cursor);
@@ -345,8 +367,12 @@ static void nc_ladder_header(nc_canvas_t *c, nc_ui_t *ui)
 
 static void nc_ladder_draw(nc_canvas_t *c, nc_ui_t *ui)
 {
-    nc_ladder_header(c, ui);
     size_t vis = nc_ui_visible(ui);
+    if (vis == 0)
+        ui->cursor = 0;
+    else if (ui->follow || ui->cursor >= vis)
+        ui->cursor = vis - 1;
+    nc_ladder_header(c, ui);
     nc_run_checkpoint_t q, res;
     memset(&q, 0, sizeof q);
     memset(&res, 0, sizeof res);
@@ -354,12 +380,13 @@ static void nc_ladder_draw(nc_canvas_t *c, nc_ui_t *ui)
     long rk = qk < 0 ? nc_ladder_result(ui, &res) : -1;
 
     int ph = c->h >= 40 ? 8 : 5; /* panel rows, separator included */
-    if (qk >= 0) {
-        int need = nc_ladder_question_draw(c, 0, 0, &q, true) + 1;
-        ph = need > ph ? need : ph;
-        if (ph > c->h / 2)
-            ph = c->h / 2;
-    }
+    int need = 0;
+    if (qk >= 0)
+        need = nc_ladder_question_draw(c, 0, 0, &q, true) + 1;
+    else if (rk >= 0)
+        need = nc_ladder_result_draw(c, 0, 0, &res, ui->answers[rk].choice) + 1;
+    if (need > ph)
+        ph = need < c->h / 2 ? need : c->h / 2;
     int ey = 3, eh = c->h - 1 - ph - ey;
     ui->ladder_rows = eh;
     int py = c->h - 1 - ph;
@@ -387,12 +414,9 @@ static void nc_ladder_draw(nc_canvas_t *c, nc_ui_t *ui)
     }
 
     if (vis == 0) {
-        ui->cursor = 0;
         nc_canvas_text(c, ey, NC_LADDER_T + 2, "waiting for the first event...",
                        NC_STYLE(0, NC_ROLE_MUTED));
     } else {
-        if (ui->follow || ui->cursor >= vis)
-            ui->cursor = vis - 1;
         if (ui->cursor < ui->top)
             ui->top = ui->cursor;
         if (eh > 0 && ui->cursor >= ui->top + (size_t)eh)

@@ -36,8 +36,8 @@ static void nc_map_describe(nc_ui_t *ui, const nc_lesson_t *l, char *out, size_t
 {
     nc_progress_t p;
     if (!nc_map_progress(ui, l, &p) || (p.updated == 0 && p.answered == 0 && !p.run_seen)) {
-        snprintf(out, len, "Not started. %zu pages, %zu checkpoints.", l->npages,
-                 l->ncheckpoints);
+        snprintf(out, len, "Not started. %zu page%s, %zu checkpoint%s.", l->npages,
+                 l->npages == 1 ? "" : "s", l->ncheckpoints, l->ncheckpoints == 1 ? "" : "s");
         return;
     }
     if (p.completed) {
@@ -106,8 +106,10 @@ static void nc_map_draw(nc_canvas_t *c, nc_ui_t *ui)
             nc_canvas_textn(c, y, x + 2, c->w - 1 - (x + 2), l->summary,
                             NC_STYLE(0, NC_ROLE_MUTED), true);
         }
-        if (i == ui->map_sel)
+        if (i == ui->map_sel) {
+            nc_canvas_text(c, y, 1, ui->utf8 ? "▸" : ">", NC_STYLE(NC_A_BOLD, NC_ROLE_ACCENT));
             nc_canvas_mark(c, y, 1, c->w - 2, NC_STYLE(NC_A_REVERSE, NC_ROLE_NORMAL));
+        }
     }
 
     const nc_lesson_t *sel = co->lessons[ui->map_sel];

@@ -1,0 +1,639 @@
+/*
+ * test_tui.c: the views, rendered to text.
+ *
+ * Each snapshot test renders a view into a canvas of a fixed size and
+ * compares the text with tests/tui/golden/NAME.txt. A tiny course is parsed
+ * from text in this file, and the ladder reads a synthetic timeline built
+ * with the event builder (no live run, no network). Checkpoints come from a
+ * fake source whose state the test changes by hand.
+ *
+ * To regenerate the golden files after an intended change:
+ *   NC_UPDATE_GOLDEN=1 ctest -R test_tui
+ * then review the diff with git.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "core/error.h"
+#include "core/xmalloc.h"
+#include "lesson/lesson.h"
+#include "store/store.h"
+#include "tui/canvas.h"
+#include "tui/md.h"
+#include "tui/ui.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const nc_test_lesson_text =
+    "---\n"
+    "id: tcp\n"
+    "title: TCP\n"
+    "number: 14\n"
+    "part: 2 Protocols\n"
+    "summary: A reliable byte stream: the handshake, acknowledgements, a lost segment resent.\n"
+    "topology: pair\n"
+    "scenario: tcp\n"
+    "---\n"
+    "# A conversation with receipts\n"
+    "\n"
+    "TCP turns the network's **unreliable packets** into a reliable *stream* of\n"
+    "bytes. Every byte has a number, and the receiver acknowledges what it got\n"
+    "with `ack`, so the sender knows what to send again.\n"
+    "\n"
+    "- the **handshake** opens the connection: SYN, SYN-ACK, ACK;\n"
+    "- data flows, and every segment is acknowledged;\n"
+    "  1. cumulatively,\n"
+    "  2. by the next byte expected;\n"
+    "- FIN closes each direction.\n"
+    "\n"
+    "> A lost segment is not an error: it is resent.\n"
+    "\n"
+    "```\n"
+    "client                 server\n"
+    "  |------ SYN ---------->|\n"
+    "```\n"
+    "\n"
+    "# The second page\n"
+    "\n"
+    "Short.\n"
+    "\n"
+    "```step\n"
+    "id: open\n"
+    "title: Open the connection\n"
+    "until: packet from=client tcp.flags=ACK\n"
+    "text: Watch the three packets of the handshake.\n"
+    "```\n"
+    "\n"
+    "```step\n"
+    "id: data\n"
+    "title: Data, and a loss\n"
+    "text: One segment is dropped by the wire and sent again.\n"
+    "```\n";
+
+static const char *const nc_test_lesson2_text =
+    "---\n"
+    "id: udp\n"
+    "title: UDP\n"
+    "number: 13\n"
+    "part: 2 Protocols\n"
+    "summary: Datagrams and ports.\n"
+    "topology: pair\n"
+    "scenario: udp\n"
+    "---\n"
+    "# Datagrams\n"
+    "\n"
+    "Each datagram stands alone.\n";
+
+static const char *const nc_test_lesson3_text =
+    "---\n"
+    "id: push\n"
+    "title: Push\n"
+    "number: 3\n"
+    "part: 1 Communication patterns\n"
+    "summary: The server speaks first.\n"
+    "topology: local\n"
+    "scenario: push\n"
+    "---\n"
+    "# Push\n"
+    "\n"
+    "Server-initiated messages.\n";
+
+/* Compares text with golden/NAME.txt, or rewrites it with NC_UPDATE_GOLDEN. */
+static void nc_golden(const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/golden/%s.txt", NC_TEST_DATA, name);
+    const char *upd = getenv("NC_UPDATE_GOLDEN");
+    if (upd && *upd && strcmp(upd, "0") != 0) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+        return;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "missing golden file %s (run with NC_UPDATE_GOLDEN=1)\n", path);
+        fail();
+    }
+    nc_buf_t want;
+    nc_buf_init(&want);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        nc_buf_append(&want, chunk, n);
+    fclose(f);
+    if (strcmp(nc_buf_cstr(&want), text) != 0) {
+        fprintf(stderr, "--- %s (expected)\n%s--- got\n%s", path, nc_buf_cstr(&want), text);
+        nc_buf_done(&want);
+        fail_msg("%s differs from the rendering", name);
+    }
+    nc_buf_done(&want);
+}
+
+static nc_lesson_t *nc_test_parse(const char *text)
+{
+    nc_lesson_t *l = NULL;
+    char err[256] = "";
+    int rc = nc_lesson_parse("test.md", text, strlen(text), &l, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", err);
+    assert_int_equal(rc, 0);
+    return l;
+}
+
+typedef struct nc_fixture {
+    nc_course_t course;
+    nc_lesson_t *lessons[3];
+    nc_ui_t ui;
+    nc_timeline_t *tl;
+    nc_run_checkpoint_t cps[1];
+    nc_checkpoint_t cp;
+    nc_choice_t choices[3];
+    size_t ncps;
+    nc_store_t *store;
+    char dir[64];
+} nc_fixture_t;
+
+static size_t nc_fake_count(void *ctx)
+{
+    return ((nc_fixture_t *)ctx)->ncps;
+}
+
+static void nc_fake_cp(void *ctx, size_t k, nc_run_checkpoint_t *out)
+{
+    *out = ((nc_fixture_t *)ctx)->cps[k];
+}
+
+/* Step 0 until the handshake's ACK (event 4), then step 1. */
+static int nc_fake_step(void *ctx, size_t i)
+{
+    return i <= 4 ? 0 : 1;
+}
+
+/* Bytes of a pretend frame: 14 of Ethernet, 20 of IPv4, 20 of TCP, data. */
+static void nc_frame(uint8_t *b, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        b[i] = (uint8_t)(i * 7 + 3);
+    b[12] = 0x08, b[13] = 0x00, b[14] = 0x45;
+}
+
+static void nc_add_packet(nc_timeline_t *tl, nc_evb_t *b, int64_t t, const char *from,
+                          const char *to, const char *summary, const char *flags[],
+                          int64_t seq, int64_t ack, int64_t len, bool dropped, const char *note)
+{
+    nc_evb_reset(b, NC_EV_PACKET, t);
+    nc_evb_host(b, from);
+    nc_evb_summary(b, "%s", summary);
+    if (note)
+        nc_evb_note(b, "%s", note);
+    nc_evb_str(b, "from", from);
+    nc_evb_str(b, "to", to);
+    nc_evb_str(b, "proto", "tcp");
+    nc_evb_int(b, "len", 54 + len);
+    nc_evb_bool(b, "dropped", dropped);
+    nc_evb_obj(b, "eth");
+    nc_evb_str(b, "src", "02:00:00:00:00:01");
+    nc_evb_str(b, "dst", "02:00:00:00:00:02");
+    nc_evb_str(b, "type", "0x0800");
+    nc_evb_int(b, "_off", 0);
+    nc_evb_int(b, "_len", 14);
+    nc_evb_end(b);
+    nc_evb_obj(b, "ip");
+    nc_evb_int(b, "version", 4);
+    nc_evb_str(b, "src", strcmp(from, "client") == 0 ? "10.0.0.1" : "10.0.0.2");
+    nc_evb_str(b, "dst", strcmp(from, "client") == 0 ? "10.0.0.2" : "10.0.0.1");
+    nc_evb_int(b, "ttl", 64);
+    nc_evb_int(b, "len", 40 + len);
+    nc_evb_int(b, "_off", 14);
+    nc_evb_int(b, "_len", 20);
+    nc_evb_end(b);
+    nc_evb_obj(b, "tcp");
+    nc_evb_int(b, "sport", strcmp(from, "client") == 0 ? 40112 : 80);
+    nc_evb_int(b, "dport", strcmp(from, "client") == 0 ? 80 : 40112);
+    nc_evb_list(b, "flags");
+    for (int i = 0; flags[i]; i++)
+        nc_evb_str(b, NULL, flags[i]);
+    nc_evb_end(b);
+    nc_evb_int(b, "seq", seq);
+    nc_evb_int(b, "ack", ack);
+    nc_evb_int(b, "len", len);
+    nc_evb_int(b, "win", 64240);
+    nc_evb_obj(b, "options");
+    nc_evb_int(b, "mss", 1460);
+    nc_evb_bool(b, "sack_perm", true);
+    nc_evb_end(b);
+    nc_evb_int(b, "_off", 34);
+    nc_evb_int(b, "_len", 20);
+    nc_evb_end(b);
+    uint8_t frame[160];
+    uint32_t n = (uint32_t)(54 + len);
+    nc_frame(frame, n);
+    nc_evb_data(b, frame, n, n, 1);
+    nc_timeline_add(tl, b);
+}
+
+static void nc_add_simple(nc_timeline_t *tl, nc_evb_t *b, nc_event_type_t type, int64_t t,
+                          const char *host, const char *summary, const char *note)
+{
+    nc_evb_reset(b, type, t);
+    nc_evb_host(b, host);
+    nc_evb_summary(b, "%s", summary);
+    if (note)
+        nc_evb_note(b, "%s", note);
+    if (type == NC_EV_APP) {
+        nc_evb_str(b, "call", "connect");
+        nc_evb_str(b, "text", summary);
+    }
+    nc_timeline_add(tl, b);
+}
+
+#define T0 INT64_C(1700000000000000000)
+
+static nc_timeline_t *nc_test_timeline(void)
+{
+    nc_timeline_t *tl = nc_timeline_new(T0);
+    nc_timeline_set_window(tl, 0);
+    nc_evb_t b;
+    nc_evb_init(&b);
+    const char *syn[] = {"SYN", NULL}, *synack[] = {"SYN", "ACK", NULL}, *ack[] = {"ACK", NULL},
+               *psh[] = {"PSH", "ACK", NULL};
+    nc_add_simple(tl, &b, NC_EV_MARK, T0, "", "step 1 begins: Open the connection", NULL);
+    nc_add_simple(tl, &b, NC_EV_APP, T0 + 120000, "client", "connect() to server:80", NULL);
+    nc_add_packet(tl, &b, T0 + 150000, "client", "server", "SYN seq=0 win=64240 mss=1460", syn,
+                  0, 0, 0, false,
+                  "SYN: the client asks to open a connection and picks its initial sequence "
+                  "number 0 (relative). The options offer a maximum segment size of 1460 bytes.");
+    nc_add_packet(tl, &b, T0 + 12345678, "server", "client", "SYN-ACK seq=0 ack=1 win=65160",
+                  synack, 0, 1, 0, false, "SYN-ACK: the server's kernel agrees.");
+    nc_add_packet(tl, &b, T0 + 12400000, "client", "server", "ACK seq=1 ack=1", ack, 1, 1, 0,
+                  false, NULL);
+    nc_add_simple(tl, &b, NC_EV_APP, T0 + 13000000, "server",
+                  "accept() returned a connection from client:40112", NULL);
+    nc_add_packet(tl, &b, T0 + 14000000, "client", "server", "PSH-ACK seq=1 ack=1 len=100", psh,
+                  1, 1, 100, true, "The lesson's wire dropped this segment: it never arrives.");
+    nc_add_simple(tl, &b, NC_EV_NOTE, T0 + 14000001, "", "the wire dropped segment 1 (100 bytes)",
+                  NULL);
+    nc_add_packet(tl, &b, T0 + 220000000, "client", "server",
+                  "PSH-ACK seq=1 ack=1 len=100 retransmission", psh, 1, 1, 100, false,
+                  "A retransmission: no ACK came back in time.");
+    nc_add_packet(tl, &b, T0 + 220500000, "server", "client", "ACK seq=1 ack=101", ack, 1, 101,
+                  0, false, NULL);
+    nc_timeline_flush(tl, true);
+    nc_evb_done(&b);
+    return tl;
+}
+
+static int nc_setup(void **state)
+{
+    nc_fixture_t *fx = nc_xcalloc(1, sizeof *fx);
+    fx->lessons[0] = nc_test_parse(nc_test_lesson3_text);
+    fx->lessons[1] = nc_test_parse(nc_test_lesson2_text);
+    fx->lessons[2] = nc_test_parse(nc_test_lesson_text);
+    fx->course.lessons = fx->lessons;
+    fx->course.nlessons = 3;
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/nc-tui-test-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    char err[256];
+    fx->store = nc_store_open(fx->dir, err, sizeof err);
+    assert_non_null(fx->store);
+    nc_ui_init(&fx->ui, &fx->course, fx->store, true);
+    fx->tl = nc_test_timeline();
+    *state = fx;
+    return 0;
+}
+
+static int nc_teardown(void **state)
+{
+    nc_fixture_t *fx = *state;
+    nc_ui_done(&fx->ui);
+    nc_timeline_free(fx->tl);
+    for (int i = 0; i < 3; i++)
+        nc_lesson_free(fx->lessons[i]);
+    nc_store_close(fx->store);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->dir);
+    assert_int_equal(system(cmd), 0);
+    free(fx);
+    return 0;
+}
+
+static void nc_snapshot(nc_ui_t *ui, const char *view, int w, int h, const char *golden)
+{
+    nc_buf_t out;
+    nc_buf_init(&out);
+    assert_int_equal(nc_tui_render_text(ui, view, w, h, &out), 0);
+    nc_golden(golden, nc_buf_cstr(&out));
+    nc_buf_done(&out);
+}
+
+/* Points the ladder at the synthetic timeline, with the TCP lesson open. */
+static void nc_fixture_ladder(nc_fixture_t *fx)
+{
+    nc_ui_open_lesson(&fx->ui, fx->lessons[2]);
+    nc_ui_push(&fx->ui, &nc_view_reader);
+    nc_ui_push(&fx->ui, &nc_view_ladder);
+    nc_ui_source_t src = {
+        .tl = fx->tl,
+        .ctx = fx,
+        .checkpoint_count = nc_fake_count,
+        .checkpoint = nc_fake_cp,
+        .step_at = nc_fake_step,
+    };
+    nc_ui_set_source(&fx->ui, &src);
+}
+
+static void test_canvas(void **state)
+{
+    nc_canvas_t *c = nc_canvas_new(12, 3, true);
+    nc_canvas_text(c, 0, 0, "héllo wörld, clipped", NC_PLAIN);
+    nc_canvas_textn(c, 1, 2, 6, "abcdefghij", NC_PLAIN, true);
+    nc_canvas_text(c, 2, 10, "漢字", NC_PLAIN); /* the second one does not fit */
+    nc_canvas_text(c, 2, -3, "ignored", NC_PLAIN);
+    nc_buf_t out;
+    nc_buf_init(&out);
+    nc_canvas_to_text(c, &out);
+    assert_string_equal(nc_buf_cstr(&out), "héllo wörld,\n  abcde…\n          漢\n");
+    nc_buf_done(&out);
+    nc_canvas_free(c);
+
+    nc_cellv_t v;
+    nc_cellv_init(&v);
+    nc_cellv_puts(&v, "the quick brown fox jumpsoverthelazydog", NC_PLAIN);
+    size_t at = 0, end, next;
+    int lines = 0;
+    while (nc_cellv_wrap(&v, at, 10, &end, &next)) {
+        assert_true(end - at <= 10);
+        at = next;
+        lines++;
+    }
+    assert_int_equal(lines, 4); /* "the quick" "brown fox" then a word cut in two */
+    nc_cellv_done(&v);
+
+    c = nc_canvas_new(10, 1, false);
+    nc_canvas_hline(c, 0, 0, 3, NC_PLAIN);
+    nc_canvas_text(c, 0, 4, "→é", NC_PLAIN);
+    nc_buf_init(&out);
+    nc_canvas_to_text(c, &out);
+    assert_string_equal(nc_buf_cstr(&out), "--- ??\n");
+    nc_buf_done(&out);
+    nc_canvas_free(c);
+}
+
+static void test_keys(void **state)
+{
+    assert_int_equal(nc_key_action('k'), NC_ACT_UP);
+    assert_int_equal(nc_key_action(NC_KEY_UP), NC_ACT_UP);
+    assert_int_equal(nc_key_action('j'), NC_ACT_DOWN);
+    assert_int_equal(nc_key_action('\r'), NC_ACT_OPEN);
+    assert_int_equal(nc_key_action(NC_KEY_END), NC_ACT_LIVE);
+    assert_int_equal(nc_key_action('z'), NC_ACT_NONE);
+    char buf[64];
+    assert_string_equal(nc_action_keys(NC_ACT_UP, " ", buf, sizeof buf, 1), "↑ k");
+    assert_string_equal(nc_action_keys(NC_ACT_TOP, "/", buf, sizeof buf, 0), "Home/g");
+}
+
+static void test_map(void **state)
+{
+    nc_fixture_t *fx = *state;
+    /* udp started, tcp complete. */
+    assert_int_equal(nc_store_set_position(fx->store, "udp", 0, 0), 0);
+    assert_int_equal(nc_store_run_seen(fx->store, "tcp"), 0);
+    assert_int_equal(nc_store_update_completion(fx->store, "tcp", 0), 0);
+    nc_snapshot(&fx->ui, NULL, 80, 24, "map_80x24");
+    assert_int_equal(nc_ui_key(&fx->ui, 'j'), NC_VIEW_HANDLED | NC_VIEW_REDRAW);
+    assert_int_equal(nc_ui_key(&fx->ui, NC_KEY_DOWN), NC_VIEW_HANDLED | NC_VIEW_REDRAW);
+    assert_int_equal(fx->ui.map_sel, 2);
+    nc_ui_key(&fx->ui, 'k');
+    assert_int_equal(fx->ui.map_sel, 1);
+    nc_ui_key(&fx->ui, NC_KEY_ENTER);
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_reader);
+    assert_ptr_equal(fx->ui.lesson, fx->lessons[1]);
+    nc_ui_key(&fx->ui, NC_KEY_ESC);
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_map);
+    assert_true(nc_ui_key(&fx->ui, 'q') & NC_VIEW_QUIT);
+}
+
+static void test_reader(void **state)
+{
+    nc_fixture_t *fx = *state;
+    nc_ui_open_lesson(&fx->ui, fx->lessons[2]);
+    nc_snapshot(&fx->ui, "reader", 80, 24, "reader_80x24");
+    nc_ui_key(&fx->ui, 'l');
+    assert_int_equal(fx->ui.page, 1);
+    nc_snapshot(&fx->ui, "reader", 80, 24, "reader_page2_80x24");
+    /* The page is remembered. */
+    nc_progress_t p;
+    assert_int_equal(nc_store_progress(fx->store, "tcp", &p), 0);
+    assert_int_equal(p.page, 1);
+    nc_ui_key(&fx->ui, 'h');
+    assert_int_equal(fx->ui.page, 0);
+    assert_true(nc_ui_key(&fx->ui, 'r') & NC_VIEW_RUN);
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_ladder);
+}
+
+static void test_markdown(void **state)
+{
+    nc_md_t md;
+    nc_md_init(&md);
+    nc_md_layout(&md, "# Title\n\nA *b* `c` **d**\n\n1. one\n2. two\n\n> quoted text here\n",
+                 40, true);
+    nc_canvas_t *c = nc_canvas_new(40, (int)md.nlines, true);
+    for (size_t i = 0; i < md.nlines; i++)
+        nc_canvas_cells(c, (int)i, 0, md.cells.v + md.lines[i].off, md.lines[i].n);
+    nc_buf_t out;
+    nc_buf_init(&out);
+    nc_canvas_to_text(c, &out);
+    assert_string_equal(nc_buf_cstr(&out),
+                        "Title\n\nA b c d\n\n1. one\n2. two\n\n│ quoted text here\n");
+    /* Emphasis is underlined, code spans take the accent color. */
+    nc_cell_t *b = nc_canvas_cell(c, 2, 2), *code = nc_canvas_cell(c, 2, 4);
+    assert_true(b->attr & NC_A_UNDERLINE);
+    assert_int_equal(code->role, NC_ROLE_ACCENT);
+    assert_true(nc_canvas_cell(c, 0, 0)->attr & NC_A_BOLD);
+    nc_buf_done(&out);
+    nc_canvas_free(c);
+    nc_md_done(&md);
+}
+
+static void test_ladder(void **state)
+{
+    nc_fixture_t *fx = *state;
+    nc_fixture_ladder(fx);
+    nc_snapshot(&fx->ui, NULL, 80, 24, "ladder_80x24");
+    nc_snapshot(&fx->ui, NULL, 120, 40, "ladder_120x40");
+    /* Select the SYN: the cursor row is in reverse video. */
+    nc_ui_key(&fx->ui, 'g');
+    nc_ui_key(&fx->ui, 'j');
+    nc_ui_key(&fx->ui, 'j');
+    assert_false(fx->ui.follow);
+    assert_int_equal(fx->ui.cursor, 2);
+    nc_buf_t out;
+    nc_buf_init(&out);
+    nc_tui_render_text(&fx->ui, NULL, 80, 24, &out);
+    assert_non_null(strstr(nc_buf_cstr(&out), "SYN seq=0 win=64240"));
+    assert_non_null(strstr(nc_buf_cstr(&out), "SYN: the client asks to open a connection"));
+    nc_buf_done(&out);
+    nc_canvas_t *c = nc_canvas_new(80, 24, true);
+    nc_ui_render(&fx->ui, c);
+    assert_true(nc_canvas_cell(c, 3 + 2, 0)->attr & NC_A_REVERSE);
+    assert_false(nc_canvas_cell(c, 3 + 3, 0)->attr & NC_A_REVERSE);
+    nc_canvas_free(c);
+    nc_snapshot(&fx->ui, NULL, 80, 24, "ladder_syn_80x24");
+    /* F returns to the live edge. */
+    nc_ui_key(&fx->ui, 'F');
+    assert_true(fx->ui.follow);
+}
+
+static void test_checkpoint(void **state)
+{
+    nc_fixture_t *fx = *state;
+    fx->choices[0] = (nc_choice_t){.key = "a", .text = "The server answers at once"};
+    fx->choices[1] = (nc_choice_t){.key = "b", .text = "Nothing arrives; the client sends it again"};
+    fx->choices[2] = (nc_choice_t){.key = "c", .text = "The connection is reset"};
+    fx->cp = (nc_checkpoint_t){.id = "lost",
+                               .question = "The next data segment will be dropped by the wire. "
+                                           "What will the client do?",
+                               .explain = "TCP keeps a copy of unacknowledged data and sends it "
+                                          "again when no ACK comes back in time.",
+                               .choices = fx->choices,
+                               .nchoices = 3};
+    fx->cps[0] = (nc_run_checkpoint_t){
+        .cp = &fx->cp, .asked_at = 5, .target = 6, .right = -1, .decided_at = -1};
+    fx->ncps = 1;
+    nc_fixture_ladder(fx);
+    assert_int_equal(nc_ui_visible(&fx->ui), 6);
+    nc_snapshot(&fx->ui, NULL, 80, 24, "ladder_question_80x24");
+    assert_int_equal(nc_ui_key(&fx->ui, 'b'), NC_VIEW_HANDLED | NC_VIEW_REDRAW);
+    assert_int_equal(nc_ui_visible(&fx->ui), 10);
+    assert_false(nc_ui_tick(&fx->ui)); /* not decided: nothing stored */
+    nc_snapshot(&fx->ui, NULL, 80, 24, "ladder_waiting_80x24");
+    fx->cps[0].right = 1;
+    fx->cps[0].decided_at = 8;
+    assert_true(nc_ui_tick(&fx->ui));
+    char choice[8];
+    bool correct = false;
+    assert_true(nc_store_get_answer(fx->store, "tcp", "lost", choice, sizeof choice, &correct));
+    assert_string_equal(choice, "b");
+    assert_true(correct);
+    nc_snapshot(&fx->ui, NULL, 80, 24, "ladder_right_80x24");
+    nc_ui_key(&fx->ui, NC_KEY_ENTER); /* dismisses the verdict */
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_ladder);
+    assert_true(fx->ui.answers[0].seen);
+}
+
+static void test_inspector(void **state)
+{
+    nc_fixture_t *fx = *state;
+    nc_fixture_ladder(fx);
+    nc_ui_key(&fx->ui, 'g');
+    nc_ui_key(&fx->ui, 'j');
+    nc_ui_key(&fx->ui, 'j');
+    nc_ui_key(&fx->ui, NC_KEY_ENTER);
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_inspector);
+    nc_snapshot(&fx->ui, NULL, 80, 24, "inspector_80x24");
+    nc_ui_key(&fx->ui, NC_KEY_TAB);
+    nc_ui_key(&fx->ui, NC_KEY_TAB);
+    assert_int_equal(fx->ui.layer, 2);
+    nc_snapshot(&fx->ui, NULL, 80, 24, "inspector_tcp_80x24");
+    /* The tcp layer's bytes (34..53) are highlighted, the ip layer's not. */
+    nc_canvas_t *c = nc_canvas_new(80, 24, true);
+    nc_ui_render(&fx->ui, c);
+    nc_buf_t out;
+    nc_buf_init(&out);
+    nc_canvas_to_text(c, &out);
+    assert_null(strstr(nc_buf_cstr(&out), "_off"));
+    nc_buf_done(&out);
+    int row = -1;
+    for (int y = 0; y < c->h; y++)
+        if (nc_canvas_cell(c, y, 1)->ch == '0' && nc_canvas_cell(c, y, 3)->ch == '2' &&
+            nc_canvas_cell(c, y, 4)->ch == '0')
+            row = y;
+    assert_true(row > 0);
+    assert_false(nc_canvas_cell(c, row, 10)->attr & NC_A_REVERSE); /* byte 33 */
+    assert_true(nc_canvas_cell(c, row, 13)->attr & NC_A_REVERSE);  /* byte 34 */
+    assert_true(nc_canvas_cell(c, row, 59)->attr & NC_A_REVERSE);  /* its ASCII */
+    nc_canvas_free(c);
+    nc_ui_key(&fx->ui, NC_KEY_TAB);
+    assert_int_equal(fx->ui.layer, 0);
+    nc_ui_key(&fx->ui, NC_KEY_ESC);
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_ladder);
+}
+
+static void test_help(void **state)
+{
+    nc_fixture_t *fx = *state;
+    assert_int_equal(nc_ui_key(&fx->ui, '?'), NC_VIEW_HANDLED | NC_VIEW_REDRAW);
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_help);
+    nc_snapshot(&fx->ui, NULL, 80, 24, "help_80x24");
+    nc_ui_key(&fx->ui, '?');
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_map);
+}
+
+static void test_toosmall(void **state)
+{
+    nc_fixture_t *fx = *state;
+    nc_snapshot(&fx->ui, NULL, 60, 20, "toosmall_60x20");
+    /* Keys other than q do nothing while the terminal is too small. */
+    assert_int_equal(nc_ui_key(&fx->ui, NC_KEY_ENTER), 0);
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_map);
+    nc_fixture_ladder(fx);
+    nc_snapshot(&fx->ui, NULL, 79, 40, "toosmall_79x40");
+}
+
+/* The shipped lessons: every page lays out within 80 columns, and the map
+ * lists them all. */
+static void test_real_course(void **state)
+{
+    nc_course_t *co = NULL;
+    char err[256] = "";
+    int rc = nc_course_load(NC_SOURCE_DIR "/lessons", &co, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", err);
+    assert_int_equal(rc, 0);
+    nc_ui_t ui;
+    nc_ui_init(&ui, co, NULL, true);
+    nc_buf_t out;
+    nc_buf_init(&out);
+    nc_tui_render_text(&ui, NULL, 80, 24, &out);
+    for (size_t i = 0; i < co->nlessons; i++)
+        assert_non_null(strstr(nc_buf_cstr(&out), co->lessons[i]->title));
+    for (size_t i = 0; i < co->nlessons; i++) {
+        nc_ui_open_lesson(&ui, co->lessons[i]);
+        for (size_t p = 0; p < co->lessons[i]->npages; p++) {
+            ui.page = (int)p;
+            nc_buf_reset(&out);
+            assert_int_equal(nc_tui_render_text(&ui, "reader", 80, 24, &out), 0);
+            assert_non_null(strstr(nc_buf_cstr(&out), co->lessons[i]->pages[p].title));
+        }
+    }
+    nc_buf_done(&out);
+    nc_ui_done(&ui);
+    nc_course_free(co);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_canvas),
+        cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_markdown),
+        cmocka_unit_test_setup_teardown(test_map, nc_setup, nc_teardown),
+        cmocka_unit_test_setup_teardown(test_reader, nc_setup, nc_teardown),
+        cmocka_unit_test_setup_teardown(test_ladder, nc_setup, nc_teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint, nc_setup, nc_teardown),
+        cmocka_unit_test_setup_teardown(test_inspector, nc_setup, nc_teardown),
+        cmocka_unit_test_setup_teardown(test_help, nc_setup, nc_teardown),
+        cmocka_unit_test_setup_teardown(test_toosmall, nc_setup, nc_teardown),
+        cmocka_unit_test(test_real_course),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
