@@ -1,0 +1,352 @@
+/*
+ * test_decode.c: unit tests of the decoder: the cursor, TCP relative
+ * numbering and retransmission detection, DNS name compression (loops and
+ * bounds), truncation at every length, the flow table's bound, host names.
+ * Frames are built here byte by byte.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/error.h"
+#include "decode/cursor.h"
+#include "decode/decode.h"
+#include "decode/flow.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct frame {
+    uint8_t b[8192];
+    size_t n;
+} frame_t;
+
+static void put(frame_t *f, const void *p, size_t n)
+{
+    memcpy(f->b + f->n, p, n);
+    f->n += n;
+}
+
+static void put16(frame_t *f, uint16_t v)
+{
+    uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+    put(f, b, 2);
+}
+
+static void put32(frame_t *f, uint32_t v)
+{
+    put16(f, (uint16_t)(v >> 16));
+    put16(f, (uint16_t)v);
+}
+
+static const uint8_t mac_a[6] = {2, 0, 0, 0, 0, 1}, mac_b[6] = {2, 0, 0, 0, 0, 2};
+static const uint8_t ip_a[4] = {10, 0, 0, 1}, ip_b[4] = {10, 0, 0, 2};
+
+/* Ethernet + IPv4 header for l4len transport bytes, a -> b when fwd. */
+static void eth_ip(frame_t *f, bool fwd, uint8_t proto, size_t l4len)
+{
+    f->n = 0;
+    put(f, fwd ? mac_b : mac_a, 6);
+    put(f, fwd ? mac_a : mac_b, 6);
+    put16(f, 0x0800);
+    put16(f, 0x4500);
+    put16(f, (uint16_t)(20 + l4len));
+    put32(f, 0x00014000);
+    uint8_t ttl_proto[2] = {64, proto};
+    put(f, ttl_proto, 2);
+    put16(f, 0);
+    put(f, fwd ? ip_a : ip_b, 4);
+    put(f, fwd ? ip_b : ip_a, 4);
+}
+
+static void tcp_frame(frame_t *f, bool fwd, uint32_t seq, uint32_t ack, uint8_t flags,
+                      uint16_t win, size_t len)
+{
+    eth_ip(f, fwd, 6, 20 + len);
+    put16(f, fwd ? 40000 : 80);
+    put16(f, fwd ? 80 : 40000);
+    put32(f, seq);
+    put32(f, ack);
+    put16(f, (uint16_t)(0x5000 | flags));
+    put16(f, win);
+    put32(f, 0);
+    memset(f->b + f->n, 'x', len);
+    f->n += len;
+}
+
+static int decode(nc_decoder_t *d, nc_evb_t *b, const frame_t *f)
+{
+    nc_evb_reset(b, NC_EV_PACKET, 0);
+    return nc_decoder_packet(d, 1, f->b, (uint32_t)f->n, (uint32_t)f->n, b);
+}
+
+static int64_t geti(nc_evb_t *b, const char *path)
+{
+    int64_t v = -12345;
+    assert_true(nc_event_int(nc_evb_view(b), path, &v));
+    return v;
+}
+
+static void test_cursor(void **state)
+{
+    (void)state;
+    const uint8_t data[] = {1, 2, 3, 4, 5, 6, 7};
+    nc_cursor_t c = nc_cur_make(data, sizeof(data));
+    uint8_t u8;
+    uint16_t u16;
+    uint32_t u32;
+    assert_true(nc_cur_u8(&c, &u8));
+    assert_int_equal(u8, 1);
+    assert_true(nc_cur_u16be(&c, &u16));
+    assert_int_equal(u16, 0x0203);
+    assert_true(nc_cur_u32be(&c, &u32));
+    assert_int_equal(u32, 0x04050607u);
+    assert_false(nc_cur_u8(&c, &u8));
+    c = nc_cur_make(data, 3);
+    assert_false(nc_cur_u32be(&c, &u32));
+    assert_int_equal(nc_cur_left(&c), 3); /* a failed read moves nothing */
+    assert_false(nc_cur_skip(&c, 4));
+    assert_true(nc_cur_skip(&c, 3));
+    c = nc_cur_make(data, sizeof(data));
+    nc_cursor_t sub;
+    assert_true(nc_cur_sub(&c, 2, &sub));
+    assert_int_equal(nc_cur_left(&sub), 2);
+    assert_int_equal(nc_cur_left(&c), 5);
+    assert_false(nc_cur_sub(&c, 6, &sub));
+    nc_cur_limit(&c, 1);
+    assert_int_equal(nc_cur_left(&c), 1);
+    uint8_t two[2];
+    assert_false(nc_cur_bytes(&c, two, 2));
+    assert_true(nc_cur_peek_u8(&c, 0, &u8));
+    assert_int_equal(u8, 3);
+    assert_false(nc_cur_peek_u8(&c, 1, &u8));
+}
+
+static void test_tcp_relative_and_retransmission(void **state)
+{
+    (void)state;
+    nc_decoder_t *d = nc_decoder_new();
+    nc_decoder_name_host(d, "10.0.0.1", "client");
+    nc_decoder_name_host(d, "10.0.0.2", "server");
+    nc_evb_t b;
+    nc_evb_init(&b);
+    frame_t f;
+    const uint32_t C = 0xfffffff0u, S = 1000; /* the client's numbers wrap */
+
+    tcp_frame(&f, true, C, 0, NC_TCP_SYN, 64240, 0);
+    assert_int_equal(decode(d, &b, &f), 0);
+    assert_int_equal(geti(&b, "tcp.seq"), 0);
+    assert_string_equal(nc_evb_view(&b)->summary, "SYN seq=0 win=64240");
+    assert_string_equal(nc_event_str(nc_evb_view(&b), "from"), "client");
+    assert_string_equal(nc_event_str(nc_evb_view(&b), "to"), "server");
+    assert_string_equal(nc_evb_view(&b)->host, "client");
+
+    tcp_frame(&f, false, S, C + 1, NC_TCP_SYN | NC_TCP_ACK, 65160, 0);
+    decode(d, &b, &f);
+    assert_int_equal(geti(&b, "tcp.seq"), 0);
+    assert_int_equal(geti(&b, "tcp.ack"), 1);
+    assert_string_equal(nc_evb_view(&b)->summary, "SYN,ACK seq=0 ack=1");
+
+    tcp_frame(&f, true, C + 1, S + 1, NC_TCP_ACK, 502, 0);
+    decode(d, &b, &f);
+    assert_true(nc_event_bool(nc_evb_view(&b), "tcp._established"));
+    assert_string_equal(nc_evb_view(&b)->summary, "ACK seq=1 ack=1");
+
+    tcp_frame(&f, true, C + 1, S + 1, NC_TCP_ACK | NC_TCP_PSH, 502, 1000);
+    decode(d, &b, &f);
+    assert_string_equal(nc_evb_view(&b)->summary, "PSH,ACK seq=1 ack=1 len=1000");
+    assert_false(nc_event_bool(nc_evb_view(&b), "tcp.retransmission"));
+    assert_int_equal(geti(&b, "tcp.raw_seq"), (uint32_t)(C + 1));
+
+    tcp_frame(&f, true, C + 1001, S + 1, NC_TCP_ACK, 502, 1000);
+    decode(d, &b, &f);
+    assert_int_equal(geti(&b, "tcp.seq"), 1001);
+
+    /* The first data segment again: a retransmission, across the wrap. */
+    tcp_frame(&f, true, C + 1, S + 1, NC_TCP_ACK | NC_TCP_PSH, 502, 1000);
+    decode(d, &b, &f);
+    assert_true(nc_event_bool(nc_evb_view(&b), "tcp.retransmission"));
+    assert_string_equal(nc_evb_view(&b)->summary,
+                        "PSH,ACK seq=1 ack=1 len=1000 (retransmission)");
+
+    tcp_frame(&f, false, S + 1, C + 1001, NC_TCP_ACK, 509, 0);
+    decode(d, &b, &f);
+    assert_int_equal(geti(&b, "tcp.ack"), 1001);
+    assert_false(nc_event_bool(nc_evb_view(&b), "tcp.dup_ack"));
+    tcp_frame(&f, false, S + 1, C + 1001, NC_TCP_ACK, 509, 0);
+    decode(d, &b, &f);
+    assert_true(nc_event_bool(nc_evb_view(&b), "tcp.dup_ack"));
+
+    tcp_frame(&f, false, S + 1, C + 2001, NC_TCP_ACK, 0, 0);
+    decode(d, &b, &f);
+    assert_true(nc_event_bool(nc_evb_view(&b), "tcp.zero_window"));
+    tcp_frame(&f, true, C + 2001, S + 1, NC_TCP_ACK, 502, 1);
+    decode(d, &b, &f);
+    assert_true(nc_event_bool(nc_evb_view(&b), "tcp.window_probe"));
+    assert_false(nc_event_bool(nc_evb_view(&b), "tcp.retransmission"));
+
+    nc_evb_done(&b);
+    nc_decoder_free(d);
+}
+
+static void test_flow_window_scaling(void **state)
+{
+    (void)state;
+    nc_flow_table_t *t = nc_flow_table_new(4);
+    nc_flow_key_t k;
+    memset(&k, 0, sizeof(k));
+    k.ipver = 4;
+    k.l4 = 6;
+    memcpy(k.saddr, ip_a, 4);
+    memcpy(k.daddr, ip_b, 4);
+    k.sport = 1;
+    k.dport = 2;
+    int dir;
+    nc_flow_t *fl = nc_flow_get(t, &k, &dir);
+    nc_tcp_seg_t s = {.seq = 10, .flags = NC_TCP_SYN, .win = 100, .wscale = 7};
+    nc_flow_tcp(fl, dir, &s);
+    assert_int_equal(s.win_scaled, 100); /* a SYN's window is never scaled */
+    nc_flow_key_t r = k;
+    memcpy(r.saddr, ip_b, 4);
+    memcpy(r.daddr, ip_a, 4);
+    r.sport = 2;
+    r.dport = 1;
+    int rdir;
+    assert_ptr_equal(nc_flow_get(t, &r, &rdir), fl);
+    assert_int_not_equal(rdir, dir);
+    nc_tcp_seg_t sa = {.seq = 50, .ack = 11, .flags = NC_TCP_SYN | NC_TCP_ACK, .win = 100,
+                       .wscale = 2};
+    nc_flow_tcp(fl, rdir, &sa);
+    nc_tcp_seg_t a = {.seq = 11, .ack = 51, .flags = NC_TCP_ACK, .win = 100, .wscale = -1};
+    nc_flow_tcp(fl, dir, &a);
+    assert_int_equal(a.win_scaled, 100 << 7);
+    assert_true(a.established);
+
+    /* The table is bounded: many flows evict the oldest. */
+    for (int i = 0; i < 100; i++) {
+        k.sport = (uint16_t)(1000 + i);
+        nc_flow_get(t, &k, &dir);
+    }
+    assert_int_equal(nc_flow_table_count(t), 4);
+    nc_flow_table_free(t);
+}
+
+/* Ethernet/IPv4/UDP port 53 around a DNS message. */
+static void dns_frame(frame_t *f, const uint8_t *msg, size_t n)
+{
+    eth_ip(f, false, 17, 8 + n);
+    put16(f, 53);
+    put16(f, 40000);
+    put16(f, (uint16_t)(8 + n));
+    put16(f, 0);
+    put(f, msg, n);
+}
+
+static void test_dns_compression(void **state)
+{
+    (void)state;
+    nc_decoder_t *d = nc_decoder_new();
+    nc_evb_t b;
+    nc_evb_init(&b);
+    frame_t f;
+    /* A response: question a.lab A, answer via pointer to the question. */
+    static const uint8_t good[] = {0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0,
+                                   1, 'a', 3, 'l', 'a', 'b', 0, 0, 1, 0, 1,
+                                   0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 2};
+    dns_frame(&f, good, sizeof(good));
+    assert_int_equal(decode(d, &b, &f), 0);
+    assert_string_equal(nc_evb_view(&b)->summary, "DNS answer a.lab A 10.0.0.2");
+    assert_string_equal(nc_event_str(nc_evb_view(&b), "dns.rcode"), "NOERROR");
+    assert_true(nc_event_has(nc_evb_view(&b), "dns.records", "a.lab A 10.0.0.2"));
+
+    /* A pointer to itself. */
+    static const uint8_t self[] = {0, 1, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1};
+    dns_frame(&f, self, sizeof(self));
+    assert_int_equal(decode(d, &b, &f), NC_EBADDATA);
+    assert_non_null(nc_event_str(nc_evb_view(&b), "error"));
+
+    /* A forward pointer and two labels pointing at each other. */
+    static const uint8_t fwd[] = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 14, 0xc0, 12};
+    dns_frame(&f, fwd, sizeof(fwd));
+    assert_int_equal(decode(d, &b, &f), NC_EBADDATA);
+
+    /* A label followed by a pointer back into itself: a loop that only a
+     * jump count catches. */
+    static const uint8_t loop[] = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+                                   1, 'a', 1, 'b', 0xc0, 14, 0, 1, 0, 1};
+    dns_frame(&f, loop, sizeof(loop));
+    assert_int_equal(decode(d, &b, &f), NC_EBADDATA);
+
+    /* A very long name is cut, not overflowed: 60 labels of 63 bytes. */
+    static uint8_t longmsg[12 + 60 * 64 + 5];
+    memset(longmsg, 0, sizeof(longmsg));
+    longmsg[5] = 1;
+    size_t p = 12;
+    for (int i = 0; i < 60 && p + 64 < sizeof(longmsg); i++) {
+        longmsg[p++] = 63;
+        memset(longmsg + p, 'x', 63);
+        p += 63;
+    }
+    longmsg[p++] = 0;
+    longmsg[p + 1] = 1;
+    longmsg[p + 3] = 1;
+    dns_frame(&f, longmsg, sizeof(longmsg));
+    assert_int_equal(decode(d, &b, &f), 0);
+    const char *qname = nc_event_str(nc_evb_view(&b), "dns.qname");
+    assert_non_null(qname);
+    assert_true(strlen(qname) <= 255);
+
+    nc_evb_done(&b);
+    nc_decoder_free(d);
+}
+
+/* Every prefix of a good frame decodes without harm and says what broke. */
+static void test_truncation(void **state)
+{
+    (void)state;
+    nc_decoder_t *d = nc_decoder_new();
+    nc_evb_t b;
+    nc_evb_init(&b);
+    frame_t f;
+    tcp_frame(&f, true, 1, 0, NC_TCP_SYN, 1000, 0);
+    for (size_t n = 0; n < f.n; n++) {
+        nc_evb_reset(&b, NC_EV_PACKET, 0);
+        int rc = nc_decoder_packet(d, 1, f.b, (uint32_t)n, (uint32_t)f.n, &b);
+        assert_int_equal(rc, NC_ETRUNC);
+        const nc_event_t *ev = nc_evb_view(&b);
+        assert_non_null(nc_event_str(ev, "error"));
+        assert_non_null(strstr(ev->summary, "truncated"));
+        assert_int_equal(b.depth, 0);
+        if (n >= 14)
+            assert_non_null(nc_event_str(ev, "eth.src"));
+        if (n >= 34)
+            assert_non_null(nc_event_str(ev, "ip.src"));
+    }
+    nc_evb_reset(&b, NC_EV_PACKET, 0);
+    assert_int_equal(nc_decoder_packet(d, 1, f.b, (uint32_t)(f.n - 8), (uint32_t)f.n, &b),
+                     NC_ETRUNC);
+    assert_string_equal(nc_event_str(nc_evb_view(&b), "error"),
+                        "tcp: header truncated (12 of 20 bytes)");
+
+    nc_evb_reset(&b, NC_EV_PACKET, 0);
+    assert_int_equal(nc_decoder_packet(d, 9999, f.b, (uint32_t)f.n, (uint32_t)f.n, &b),
+                     NC_EUNSUPP);
+    nc_evb_reset(&b, NC_EV_PACKET, 0);
+    assert_int_equal(nc_decoder_packet(d, 1, NULL, 0, 0, &b), NC_ETRUNC);
+    nc_evb_done(&b);
+    nc_decoder_free(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cursor),
+        cmocka_unit_test(test_tcp_relative_and_retransmission),
+        cmocka_unit_test(test_flow_window_scaling),
+        cmocka_unit_test(test_dns_compression),
+        cmocka_unit_test(test_truncation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
