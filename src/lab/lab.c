@@ -155,6 +155,32 @@ int nc_lab_spawn(nc_lab_t *lab, const char *host, void *(*fn)(void *), void *arg
     return nc_netns_spawn(ns, fn, arg, thread);
 }
 
+typedef struct sysctl_job {
+    const char *path, *value;
+    char err[256];
+} sysctl_job_t;
+
+static int sysctl_in(void *arg)
+{
+    sysctl_job_t *j = arg;
+    return nc_netns_sysctl(j->path, j->value, j->err, sizeof j->err);
+}
+
+int nc_lab_sysctl(nc_lab_t *lab, const char *host, const char *path, const char *value,
+                  char *err, size_t errlen)
+{
+    int ns = nc_lab_host_netns(lab, host);
+    if (ns < 0) {
+        snprintf(err, errlen, "lab: no host '%s' in this lab.", host ? host : "");
+        return NC_ENOENT;
+    }
+    sysctl_job_t j = {.path = path, .value = value};
+    int rc = nc_netns_call(ns, sysctl_in, &j);
+    if (rc != 0)
+        snprintf(err, errlen, "%s", j.err[0] ? j.err : "lab: cannot enter the host's namespace.");
+    return rc;
+}
+
 void nc_lab_stats(const nc_lab_t *lab, nc_lab_stats_t *out)
 {
     memset(out, 0, sizeof *out);

@@ -64,6 +64,12 @@ int nc_lab_host_netns(const nc_lab_t *lab, const char *host);
 int nc_lab_spawn(nc_lab_t *lab, const char *host, void *(*fn)(void *), void *arg,
                  pthread_t *thread);
 
+/* Sets a sysctl of the host's network namespace ("net/ipv4/tcp_syncookies",
+ * "0"), as a lesson may need before its scenario starts. Returns 0, or a
+ * negative code with one sentence in err. */
+int nc_lab_sysctl(nc_lab_t *lab, const char *host, const char *path, const char *value,
+                  char *err, size_t errlen);
+
 /* Capture counters over all lab interfaces. */
 typedef struct nc_lab_stats {
     uint64_t captured;  /* frames read */

@@ -1,9 +1,10 @@
 /*
  * lab_impl.h: the pieces of the lab, shared between its files only.
  *
- *   netns.c     network namespaces: create one, run code inside one
+ *   netns.c     network namespaces: create one, run code inside one,
+ *               set its sysctls
  *   netlink.c   rtnetlink and ethtool by hand: veth pairs, addresses, links,
- *               offloads; per-namespace sysctls
+ *               offloads
  *   topology.c  the table of topologies (hosts, addresses, wire ports)
  *   wire_policy.c  the wire's decisions (scripted faults, seeded loss, the
  *               release time under delay and rate); pure, unit-tested
@@ -35,6 +36,10 @@ int nc_netns_new(int *fd, char *err, size_t errlen);
  * returns fn's result (or NC_ESYS if the thread could not enter it). */
 int nc_netns_call(int netns, int (*fn)(void *), void *arg);
 
+/* Writes value to /proc/sys/<path> ("net/ipv4/tcp_syncookies") for the
+ * calling thread's namespace. */
+int nc_netns_sysctl(const char *path, const char *value, char *err, size_t errlen);
+
 /* Starts fn(arg) on a new thread inside netns. Returns 0 once the thread is
  * inside (it then runs fn), or a negative code. */
 int nc_netns_spawn(int netns, void *(*fn)(void *), void *arg, pthread_t *thread);
@@ -52,8 +57,6 @@ int nc_netlink_addr_add(const char *ifname, const char *addr, int prefix, char *
 /* Turns off TX checksum offload, TSO, GSO and GRO, and checks they are off:
  * a userspace wire must see and forward complete, MSS-sized frames. */
 int nc_netlink_offload_off(const char *ifname, char *err, size_t errlen);
-/* Writes value to /proc/sys/<path> ("net/ipv4/tcp_syncookies"). */
-int nc_sysctl_write(const char *path, const char *value, char *err, size_t errlen);
 
 /* --- topology.c --- */
 

@@ -18,7 +18,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/ethtool.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
@@ -255,24 +254,4 @@ int nc_netlink_offload_off(const char *ifname, char *err, size_t errlen)
     }
     close(s);
     return rc;
-}
-
-int nc_sysctl_write(const char *path, const char *value, char *err, size_t errlen)
-{
-    char full[256];
-    snprintf(full, sizeof full, "/proc/sys/%s", path);
-    int fd = open(full, O_WRONLY | O_CLOEXEC);
-    ssize_t n = -1;
-    if (fd >= 0) {
-        n = write(fd, value, strlen(value));
-        int e = errno;
-        close(fd);
-        errno = e;
-    }
-    if (n < 0) {
-        int e = errno;
-        snprintf(err, errlen, "lab: cannot set %s to %s: %s.", full, value, strerror(e));
-        return e == EPERM || e == EACCES ? NC_EPERM : NC_ESYS;
-    }
-    return 0;
 }

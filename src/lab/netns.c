@@ -8,6 +8,9 @@
  * a thread that setns()es into it first. The calling thread never moves:
  * inside a user namespace, setns() back to the original network namespace is
  * refused (EPERM), because that one belongs to the initial user namespace.
+ * Per-namespace sysctls are files under /proc/sys/net that show the
+ * namespace of the thread that opens them, so they too are written from a
+ * thread inside.
  */
 #include "lab_impl.h"
 
@@ -63,7 +66,7 @@ static void *create_main(void *arg)
         snprintf(path, sizeof path, "/proc/sys/%s", ns_sysctls[i].path);
         if (access(path, F_OK) != 0)
             continue;
-        j->rc = nc_sysctl_write(ns_sysctls[i].path, ns_sysctls[i].value, j->err, sizeof j->err);
+        j->rc = nc_netns_sysctl(ns_sysctls[i].path, ns_sysctls[i].value, j->err, sizeof j->err);
         if (j->rc != 0)
             return NULL;
     }
@@ -154,5 +157,25 @@ int nc_netns_spawn(int netns, void *(*fn)(void *), void *arg, pthread_t *thread)
         return j.rc;
     }
     *thread = t;
+    return 0;
+}
+
+int nc_netns_sysctl(const char *path, const char *value, char *err, size_t errlen)
+{
+    char full[256];
+    snprintf(full, sizeof full, "/proc/sys/%s", path);
+    int fd = open(full, O_WRONLY | O_CLOEXEC);
+    ssize_t n = -1;
+    if (fd >= 0) {
+        n = write(fd, value, strlen(value));
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
+    if (n < 0) {
+        int e = errno;
+        snprintf(err, errlen, "lab: cannot set %s to %s: %s.", full, value, strerror(e));
+        return e == EPERM || e == EACCES ? NC_EPERM : NC_ESYS;
+    }
     return 0;
 }

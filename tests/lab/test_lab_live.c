@@ -55,6 +55,7 @@ typedef struct peer {
     int count;       /* udp: datagrams */
     int echo;        /* udp server: echo back */
     double rtt_s;    /* udp client with echo: the first round trip */
+    double elapsed_s; /* tcp server: from accept to end of stream */
     int rc;
 } peer_t;
 
@@ -70,10 +71,12 @@ static void *tcp_server(void *arg)
     if (p->rc)
         return NULL;
     int s = accept(ls, NULL, NULL);
+    int64_t t0 = nc_clock_mono_ns();
     char buf[65536];
     ssize_t n;
     while ((n = read(s, buf, sizeof buf)) > 0)
         p->received += (size_t)n;
+    p->elapsed_s = (double)(nc_clock_mono_ns() - t0) / 1e9;
     close(s);
     close(ls);
     return NULL;
@@ -177,6 +180,21 @@ static nc_lab_t *lab_or_fail(nc_lab_opts_t *o)
     return lab;
 }
 
+/* With NC_LAB_DUMP set, prints the timeline as JSON Lines (for eyes). */
+static void dump(nc_timeline_t *tl)
+{
+    if (!getenv("NC_LAB_DUMP"))
+        return;
+    nc_buf_t b;
+    nc_buf_init(&b);
+    for (size_t i = 0; i < nc_timeline_count(tl); i++) {
+        nc_buf_reset(&b);
+        nc_event_json(nc_timeline_get(tl, i), &b);
+        printf("%s\n", nc_buf_cstr(&b));
+    }
+    nc_buf_done(&b);
+}
+
 static bool flags_are(const nc_event_t *ev, const char *want)
 {
     nc_buf_t b;
@@ -206,6 +224,7 @@ static void test_pair_tcp_scripted_drop(void **state)
     assert_int_equal(st.wire_drops, 1);
     assert_int_equal(st.dropped, 0);
     nc_timeline_flush(tl, true);
+    dump(tl);
 
     int syn = -1, synack = -1, ack = -1, drop = -1, retrans = -1, fin_c = -1, fin_s = -1;
     int ndropped = 0;
@@ -275,6 +294,36 @@ static void test_pair_full_size_frames(void **state)
             maxlen = ev->wirelen;
     }
     assert_int_equal(maxlen, 1514);
+    nc_lab_free(lab);
+    nc_timeline_free(tl);
+}
+
+/* 8 Mbit/s: 250 kB take at least 0.25 s, and frames wait in the queue. */
+static void test_pair_rate(void **state)
+{
+    nc_timeline_t *tl = nc_timeline_new(0);
+    nc_lab_opts_t o = {.topology = "pair", .tl = tl};
+    char err[200];
+    assert_int_equal(nc_link_parse("rate=8mbit", &o.link, err, sizeof err), 0);
+    nc_lab_t *lab = lab_or_fail(&o);
+    assert_int_equal(nc_lab_sysctl(lab, "server", "net/ipv4/tcp_syncookies", "0", err,
+                                   sizeof err), 0);
+    assert_int_equal(nc_lab_sysctl(lab, "nobody", "net/ipv4/tcp_syncookies", "0", err,
+                                   sizeof err), NC_ENOENT);
+    peer_t s = {.addr = "10.0.0.2", .port = 7000};
+    peer_t c = {.addr = "10.0.0.2", .port = 7000, .writes = 1, .size = 250000};
+    run_pair(lab, tcp_server, &s, tcp_client, &c);
+    assert_int_equal(s.received, 250000);
+    assert_true(s.elapsed_s >= 0.25 && s.elapsed_s < 3);
+    nc_lab_stop(lab);
+    nc_timeline_flush(tl, true);
+    double maxdelay = 0;
+    for (size_t i = 0; i < nc_timeline_count(tl); i++) {
+        const nc_field_t *d = nc_event_get(nc_timeline_get(tl, i), "wire.delay");
+        if (d && d->kind == NC_F_NUM && d->v.d > maxdelay)
+            maxdelay = d->v.d;
+    }
+    assert_true(maxdelay > 0.0015); /* more than one 1514-byte frame's time */
     nc_lab_free(lab);
     nc_timeline_free(tl);
 }
@@ -432,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_pair_full_size_frames),
         cmocka_unit_test(test_pair_udp_seeded_loss),
         cmocka_unit_test(test_pair_delay),
+        cmocka_unit_test(test_pair_rate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
