@@ -116,7 +116,7 @@ static void nc_ladder_lane_text(nc_canvas_t *c, const nc_lanes_t *L, int lane, i
     int x = L->x[lane];
     int tw = nc_text_width(text);
     if (L->n >= 2 && lane == L->n - 1) {
-        int room = x - 2 - (NC_LADDER_T + 1);
+        int room = x - 2 - (L->x[lane - 1] + 2);
         int lw = tw < room ? tw : room;
         if (lw > 0)
             nc_canvas_textn(c, y, x - 1 - lw, lw, text, st, true);
@@ -376,8 +376,11 @@ static void nc_ladder_draw(nc_canvas_t *c, nc_ui_t *ui)
     nc_run_checkpoint_t q, res;
     memset(&q, 0, sizeof q);
     memset(&res, 0, sizeof res);
-    long qk = nc_ladder_question(ui, &q);
-    long rk = qk < 0 ? nc_ladder_result(ui, &res) : -1;
+    /* A verdict the run has decided is shown before the next question. */
+    long rk = nc_ladder_result(ui, &res);
+    long qk = rk >= 0 && res.right >= 0 ? -1 : nc_ladder_question(ui, &q);
+    if (qk >= 0)
+        rk = -1;
 
     int ph = c->h >= 40 ? 8 : 5; /* panel rows, separator included */
     int need = 0;
@@ -447,6 +450,9 @@ static void nc_ladder_draw(nc_canvas_t *c, nc_ui_t *ui)
 static int nc_ladder_answer(nc_ui_t *ui, int key)
 {
     nc_run_checkpoint_t q;
+    long rk = nc_ladder_result(ui, &q);
+    if (rk >= 0 && q.right >= 0)
+        return 0; /* the question is not on screen yet */
     long k = nc_ladder_question(ui, &q);
     if (k < 0)
         return 0;
