@@ -73,10 +73,13 @@ static void nc_ladder_lanes(nc_ui_t *ui, size_t vis, int w, nc_lanes_t *L)
     }
     bool local = ui->lesson && ui->lesson->topology && strcmp(ui->lesson->topology, "local") == 0;
     int cap = (w - NC_LADDER_T) / 14;
-    if (local)
-        cap = 1;
     if (cap < 1)
         cap = 1;
+    if (local) {
+        L->n = L->n > 0 ? 1 : 0;
+        L->x[0] = NC_LADDER_T + 2;
+        return;
+    }
     int c = nc_lanes_find(L, "client");
     if (c > 0)
         nc_lanes_move(L, c, 0);
@@ -199,10 +202,16 @@ static void nc_ladder_row(nc_canvas_t *c, const nc_lanes_t *L, const nc_event_t 
         bool dropped = nc_event_bool(ev, "dropped");
         nc_style_t st = dropped ? NC_STYLE(NC_A_BOLD, NC_ROLE_DROPPED)
                                 : NC_STYLE(0, nc_ladder_role(L, lane));
+        const char *from = nc_event_str(ev, "from"), *to = nc_event_str(ev, "to");
         char text[512];
-        snprintf(text, sizeof text, "%s %s%s",
-                 nc_canvas_glyph(c, dropped ? NC_G_DROP : NC_G_RARROW), ev->summary,
-                 dropped ? " (dropped)" : "");
+        if (from && to && strcmp(from, to) != 0)
+            snprintf(text, sizeof text, "%s %s %s: %s%s", from,
+                     nc_canvas_glyph(c, dropped ? NC_G_DROP : NC_G_RARROW), to, ev->summary,
+                     dropped ? " (dropped)" : "");
+        else
+            snprintf(text, sizeof text, "%s %s%s",
+                     nc_canvas_glyph(c, dropped ? NC_G_DROP : NC_G_RARROW), ev->summary,
+                     dropped ? " (dropped)" : "");
         nc_ladder_lane_text(c, L, lane, y, text, st);
         return;
     }

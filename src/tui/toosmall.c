@@ -15,8 +15,14 @@ static void nc_toosmall_draw(nc_canvas_t *c, nc_ui_t *ui)
     snprintf(msg, sizeof msg, "terminal too small: need %dx%d, have %dx%d", NC_UI_MIN_W,
              NC_UI_MIN_H, c->w, c->h);
     int mw = nc_text_width(msg);
-    int x = mw < c->w ? (c->w - mw) / 2 : 0;
-    nc_canvas_text(c, c->h / 2, x, msg, NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL));
+    if (mw <= c->w) {
+        nc_canvas_text(c, c->h / 2, (c->w - mw) / 2, msg, NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL));
+        return;
+    }
+    /* Narrower than the sentence: wrapped, from the left edge. */
+    int lines = nc_canvas_wrap(c, 0, 0, 0, c->w, msg, NC_PLAIN);
+    int y = (c->h - lines) / 2;
+    nc_canvas_wrap(c, y > 0 ? y : 0, 0, c->h, c->w, msg, NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL));
 }
 
 const nc_view_t nc_view_toosmall = {

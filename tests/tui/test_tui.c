@@ -589,6 +589,32 @@ static void test_toosmall(void **state)
     nc_snapshot(&fx->ui, NULL, 79, 40, "toosmall_79x40");
 }
 
+/* A lesson with the local topology: one lane, packets as text beside it. */
+static void test_ladder_local(void **state)
+{
+    nc_fixture_t *fx = *state;
+    nc_fixture_ladder(fx);
+    fx->ui.lesson = fx->lessons[0];
+    nc_snapshot(&fx->ui, NULL, 80, 24, "ladder_local_80x24");
+}
+
+/* Tiny terminals get the message, wrapped, never a squeezed view. */
+static void test_tiny(void **state)
+{
+    nc_fixture_t *fx = *state;
+    nc_buf_t out;
+    nc_buf_init(&out);
+    nc_tui_render_text(&fx->ui, NULL, 20, 5, &out);
+    assert_string_equal(nc_buf_cstr(&out),
+                        "\nterminal too small:\nneed 80x24, have\n20x5\n\n");
+    nc_buf_reset(&out);
+    nc_tui_render_text(&fx->ui, NULL, 1, 1, &out);
+    nc_buf_reset(&out);
+    nc_tui_render_text(&fx->ui, NULL, 0, 0, &out);
+    assert_string_equal(nc_buf_cstr(&out), "");
+    nc_buf_done(&out);
+}
+
 /* The shipped lessons: every page lays out within 80 columns, and the map
  * lists them all. */
 static void test_real_course(void **state)
@@ -633,6 +659,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_inspector, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_help, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_toosmall, nc_setup, nc_teardown),
+        cmocka_unit_test_setup_teardown(test_ladder_local, nc_setup, nc_teardown),
+        cmocka_unit_test_setup_teardown(test_tiny, nc_setup, nc_teardown),
         cmocka_unit_test(test_real_course),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
