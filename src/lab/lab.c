@@ -155,6 +155,14 @@ int nc_lab_spawn(nc_lab_t *lab, const char *host, void *(*fn)(void *), void *arg
     return nc_netns_spawn(ns, fn, arg, thread);
 }
 
+const char *nc_lab_iface_name(const nc_lab_t *lab, uint32_t iface)
+{
+    const nc_topology_t *t = lab->topo;
+    if (iface >= t->nhosts || (!t->wire && iface > 0))
+        return NULL;
+    return t->wire ? t->hosts[iface].port : t->hosts[0].ifname;
+}
+
 typedef struct sysctl_job {
     const char *path, *value;
     char err[256];

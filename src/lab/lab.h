@@ -15,6 +15,13 @@
  * with the wire's decision: "dropped": true and a note when it dropped it,
  * and a "wire" object ({"action": "forward|drop", "delay": seconds,
  * "reason": ...}). Nothing of the host machine's own network is touched.
+ * In "local" the capture thread runs in the host's namespace and reads lo.
+ *
+ * Packet events carry iface = the capture port they were read on (see
+ * nc_lab_iface_name); every lab interface is Ethernet (DLT_EN10MB). At stop
+ * the wire adds one "note" event, "capture: N frames, M lost by the
+ * capture, K dropped by the wire". Link specs ("delay=50ms,loss=5%") are
+ * parsed by nc_link_parse (core/link.h).
  */
 #ifndef NC_LAB_H
 #define NC_LAB_H
@@ -69,6 +76,11 @@ int nc_lab_spawn(nc_lab_t *lab, const char *host, void *(*fn)(void *), void *arg
  * negative code with one sentence in err. */
 int nc_lab_sysctl(nc_lab_t *lab, const char *host, const char *path, const char *value,
                   char *err, size_t errlen);
+
+/* The name of capture port iface (an event's iface): for "pair" 0 is "c0"
+ * (the client's link) and 1 is "s0" (the server's); for "local" 0 is "lo".
+ * Returns NULL past the last port. */
+const char *nc_lab_iface_name(const nc_lab_t *lab, uint32_t iface);
 
 /* Capture counters over all lab interfaces. */
 typedef struct nc_lab_stats {

@@ -213,6 +213,7 @@ static void test_pair_tcp_scripted_drop(void **state)
     nc_lab_t *lab = lab_or_fail(&o);
     assert_int_equal(nc_lab_host_count(lab), 2);
     assert_string_equal(nc_lab_host_addr(lab, "server"), "10.0.0.2");
+    assert_string_equal(nc_lab_iface_name(lab, 1), "s0");
     peer_t s = {.addr = "10.0.0.2", .port = 7000};
     peer_t c = {.addr = "10.0.0.2", .port = 7000, .writes = 5, .size = 1000};
     run_pair(lab, tcp_server, &s, tcp_client, &c);
@@ -428,6 +429,8 @@ static void test_local_smoke(void **state)
     assert_string_equal(nc_lab_host_addr(lab, "host"), "127.0.0.1");
     assert_true(nc_lab_host_netns(lab, "host") >= 0);
     assert_int_equal(nc_lab_host_netns(lab, "nobody"), -1);
+    assert_string_equal(nc_lab_iface_name(lab, 0), "lo");
+    assert_null(nc_lab_iface_name(lab, 1));
     peer_t p = {.count = 4};
     pthread_t t;
     assert_int_equal(nc_lab_spawn(lab, "host", local_udp, &p, &t), 0);
