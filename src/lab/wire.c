@@ -93,8 +93,6 @@ struct nc_wire {
     atomic_uint_fast64_t captured, lost, wire_drops, inject_errors;
 };
 
-static void release_due(nc_wire_t *w, int dir);
-
 static void inject(nc_wire_t *w, int dir, const uint8_t *data, uint32_t len)
 {
     if (nc_capture_inject(w->ports[1 - dir].cap, data, len) != 0)
@@ -282,6 +280,12 @@ static void finish(nc_wire_t *w)
         nc_evb_int(b, "captured", (int64_t)captured);
         nc_evb_int(b, "lost", (int64_t)lost);
         nc_evb_int(b, "wire_drops", (int64_t)drops);
+        uint64_t failed = atomic_load(&w->inject_errors);
+        if (failed) {
+            nc_evb_int(b, "inject_errors", (int64_t)failed);
+            nc_evb_note(b, "The wire failed to pass on %llu frames (the kernel refused them).",
+                        (unsigned long long)failed);
+        }
         if (lost)
             nc_evb_note(b, "The capture missed %llu frames (its buffer was full), so the timeline "
                            "is missing some packets that really were sent.",
