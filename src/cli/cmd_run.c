@@ -202,7 +202,8 @@ static int nc_run_main(int argc, char **argv)
             nc_course_free(course);
             return NC_EXIT_FAIL;
         }
-        nc_tui_opts_t to = {.course = course, .store = st, .run = o, .start_lesson = l->id};
+        nc_tui_opts_t to = {
+            .course = course, .store = st, .run = o, .start_lesson = l->id, .start_run = true};
         rc = nc_tui_main(&to, err, sizeof(err)) == 0 ? NC_EXIT_OK : NC_EXIT_FAIL;
         if (rc != NC_EXIT_OK)
             nc_cli_error("%s", err);

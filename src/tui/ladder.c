@@ -399,9 +399,13 @@ static void nc_ladder_draw(nc_canvas_t *c, nc_ui_t *ui)
         need = nc_ladder_result_draw(c, 0, 0, &res, ui->answers[rk].choice) + 1;
     if (need > ph)
         ph = need < c->h / 2 ? need : c->h / 2;
-    int ey = 3, eh = c->h - 1 - ph - ey;
+    /* While a checkpoint panel is up and the student has moved the cursor
+     * back to study earlier events, their notes get a few rows too. */
+    int nh = (qk >= 0 || rk >= 0) && !ui->follow ? (c->h >= 40 ? 7 : c->h >= 30 ? 5 : 3) : 0;
+    int ey = 3, eh = c->h - 1 - ph - nh - ey;
     ui->ladder_rows = eh;
     int py = c->h - 1 - ph;
+    int ny = py - nh;
 
     if (!ui->src.tl) {
         const char *msg = ui->run_error[0] ? ui->run_error
@@ -442,6 +446,11 @@ static void nc_ladder_draw(nc_canvas_t *c, nc_ui_t *ui)
     }
 
     nc_style_t sep = NC_STYLE(0, NC_ROLE_MUTED);
+    if (nh > 0) {
+        nc_canvas_hline(c, ny, 0, c->w, sep);
+        nc_canvas_text(c, ny, 2, " note ", NC_STYLE(NC_A_BOLD, NC_ROLE_MUTED));
+        nc_ladder_note_draw(c, ui, ny + 1, nh - 1);
+    }
     nc_canvas_hline(c, py, 0, c->w, sep);
     if (qk >= 0) {
         nc_canvas_text(c, py, 2, " checkpoint ", NC_STYLE(NC_A_BOLD, NC_ROLE_ACCENT));

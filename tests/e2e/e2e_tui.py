@@ -1,0 +1,126 @@
+"""The interface as a student meets it, driven in tmux: the course map,
+the TCP lesson's reader, its live run with the SYN arrow and its
+annotation, a checkpoint answered, a too-small terminal, and progress kept
+for the next start."""
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+from nctest import *
+
+need_lab()
+if shutil.which("tmux") is None:
+    print("SKIP: tmux is not installed")
+    sys.exit(77)
+
+data = tempfile.mkdtemp(prefix="nc-tui-")
+T = []
+
+
+def tmux(*args):
+    return subprocess.run(T + list(args), capture_output=True, text=True, check=False)
+
+
+def screen():
+    return tmux("capture-pane", "-p", "-t", "nc").stdout
+
+
+def keys(*k):
+    tmux("send-keys", "-t", "nc", *k)
+
+
+def wait_for(text, timeout=15, why=""):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        s = screen()
+        if text in s:
+            return s
+        time.sleep(0.1)
+    fail(f"{why or repr(text)} never appeared on screen; it shows:\n{screen()}")
+
+
+def start(cols=100, rows=40):
+    """A new tmux server (its own socket) running netcourse."""
+    global T
+    if T:
+        tmux("kill-server")
+    T = ["tmux", "-S", tempfile.mktemp(prefix="tmux-", dir=data)]
+    env = f"TERM=xterm-256color LANG=C.UTF-8 NETCOURSE_LESSONS={os.environ['NC_SOURCE_DIR']}/lessons"
+    r = tmux("new-session", "-d", "-s", "nc", "-x", str(cols), "-y", str(rows),
+             f"env {env} {BIN} --data-dir {data}; echo EXITED $?; sleep 30")
+    check(r.returncode == 0, f"tmux failed: {r.stderr}")
+
+
+try:
+    start()
+    s = wait_for("Part 2", why="the course map")
+    for title in ("The OSI and TCP/IP models", "UDP", "TCP"):
+        check(title in s, f"the map does not list {title}")
+
+    # Down to the TCP lesson, open it, start its run.
+    keys("j", "j", "Enter")
+    wait_for("A conversation, not a firehose", why="the TCP lesson's first page")
+    keys("r")
+    s = wait_for("SYN seq=0", why="the SYN arrow")
+    syn_line = next(l for l in s.splitlines() if "SYN seq=0" in l)
+    check("─" in syn_line or "-" in syn_line, f"the SYN is not drawn as an arrow: {syn_line!r}")
+    check("→" in syn_line or ">" in syn_line, f"the SYN arrow does not point right: {syn_line!r}")
+
+    # The first checkpoint holds the run before the SYN-ACK.
+    s = wait_for("What flags will the server", why="the SYN-ACK checkpoint")
+    check("SYN,ACK seq=0" not in s, "the SYN-ACK is shown before the checkpoint was answered")
+
+    # Before answering, study the SYN: move the cursor onto it, read its note.
+    keys("g")
+    for _ in range(12):
+        s = screen()
+        if "the client asks the server to open a connection" in s:
+            break
+        keys("j")
+        time.sleep(0.15)
+    check("the client asks the server to open a connection" in s,
+          f"the SYN's annotation never showed; screen:\n{s}")
+    keys("b")
+    wait_for("Right!", why="the verdict on the checkpoint")
+    keys("Enter")
+
+    # The inspector shows the layers.
+    keys("i")
+    s = wait_for("tcp", why="the inspector")
+    keys("Escape")
+
+    # Help overlay.
+    keys("?")
+    s = wait_for("help", timeout=5, why="the help overlay")
+    keys("Escape")
+
+    # A too-small terminal shows one message, never garbage.
+    tmux("resize-window", "-t", "nc", "-x", "60", "-y", "20")
+    s = wait_for("too small", timeout=5, why="the too-small message")
+    check(len([l for l in s.splitlines() if l.strip()]) <= 3, f"the too-small screen holds more than the message:\n{s}")
+    tmux("resize-window", "-t", "nc", "-x", "100", "-y", "40")
+    wait_for("SYN", timeout=5, why="the ladder after resizing back")
+
+    # Quit everything; the answer is in the progress database.
+    for _ in range(6):
+        keys("q")
+        time.sleep(0.2)
+    wait_for("EXITED 0", why="a clean exit")
+    rc, out, err = run(["progress", "--json"], data_dir=data)
+    check(rc == 0, "progress after the TUI")
+    import json
+    tcp = next(l for l in json.loads(out)["lessons"] if l["id"] == "tcp")
+    check(tcp["answered"] >= 1, f"the answer was not kept: {tcp}")
+    check(tcp["correct"] >= 1, f"the right answer was not recorded as right: {tcp}")
+
+    # Next start: the map shows the lesson as started.
+    start()
+    s = wait_for("Part 2", why="the course map on the second start")
+    tcp_line = next(l for l in s.splitlines() if "TCP" in l and "14" in l)
+    check("·" not in tcp_line.split("14")[0], f"the TCP lesson still looks unstarted: {tcp_line!r}")
+    keys("q")
+    print("ok: tui in tmux")
+finally:
+    tmux("kill-server")
