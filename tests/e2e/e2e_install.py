@@ -10,7 +10,8 @@ prefix = tempfile.mkdtemp(prefix="nc-install-")
 build = os.environ["NC_BUILD_DIR"]
 p = subprocess.run(["cmake", "--install", build, "--prefix", prefix], capture_output=True, text=True)
 check(p.returncode == 0, f"cmake --install failed: {p.stderr}")
-for path in ("bin/netcourse", "share/netcourse/lessons/tcp.md", "share/man/man1/netcourse.1"):
+for path in ("bin/netcourse", "share/netcourse/lessons/tcp.md", "share/man/man1/netcourse.1",
+             "share/bash-completion/completions/netcourse"):
     check(os.path.exists(os.path.join(prefix, path)), f"{path} was not installed")
 env = dict(os.environ)
 env.pop("NETCOURSE_LESSONS", None)
