@@ -31,6 +31,10 @@ nc_course_t *nc_cli_course(void);
 /* Finds a lesson, printing one sentence when there is none by that name. */
 const nc_lesson_t *nc_cli_lesson(const nc_course_t *c, const char *id);
 
+/* Opens the progress store in the data directory. On failure prints
+ * "netcourse: <prefix><why>" and returns NULL. */
+struct nc_store *nc_cli_store(const char *prefix);
+
 /* Options every command takes. */
 extern const char *nc_cli_data_dir; /* --data-dir */
 

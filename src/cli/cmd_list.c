@@ -28,12 +28,7 @@ static int nc_list_main(int argc, char **argv)
     nc_course_t *course = nc_cli_course();
     if (course == NULL)
         return NC_EXIT_FAIL;
-    char err[512];
-    char *dir = nc_store_default_dir(nc_cli_data_dir);
-    nc_store_t *st = nc_store_open(dir, err, sizeof(err));
-    free(dir);
-    if (st == NULL)
-        nc_cli_error("progress is not shown: %s", err);
+    nc_store_t *st = nc_cli_store("progress is not shown: ");
     int part = 0;
     for (size_t k = 0; k < course->nlessons; k++) {
         const nc_lesson_t *l = course->lessons[k];

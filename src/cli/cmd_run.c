@@ -104,16 +104,12 @@ static int nc_run_headless(const nc_lesson_t *l, const nc_run_opts_t *o, bool js
         nc_cli_error("the run of \"%s\" failed: %s", l->id, err);
         rc = NC_EXIT_FAIL;
     } else {
-        char *dir = nc_store_default_dir(nc_cli_data_dir);
-        nc_store_t *st = nc_store_open(dir, err, sizeof(err));
+        nc_store_t *st = nc_cli_store("the run completed, but progress was not saved: ");
         if (st) {
             nc_store_run_seen(st, l->id);
             nc_store_update_completion(st, l->id, (int)l->ncheckpoints);
             nc_store_close(st);
-        } else {
-            nc_cli_error("the run completed, but progress was not saved: %s", err);
         }
-        free(dir);
     }
     nc_run_free(r);
     return rc;
@@ -194,11 +190,8 @@ static int nc_run_main(int argc, char **argv)
         rc = nc_run_headless(l, &o, json);
     } else {
         char err[512];
-        char *dir = nc_store_default_dir(nc_cli_data_dir);
-        nc_store_t *st = nc_store_open(dir, err, sizeof(err));
-        free(dir);
+        nc_store_t *st = nc_cli_store("");
         if (st == NULL) {
-            nc_cli_error("%s", err);
             nc_course_free(course);
             return NC_EXIT_FAIL;
         }

@@ -26,11 +26,8 @@ static int nc_tui_cmd_main(int argc, char **argv)
     if (course == NULL)
         return NC_EXIT_FAIL;
     char err[512];
-    char *dir = nc_store_default_dir(nc_cli_data_dir);
-    nc_store_t *st = nc_store_open(dir, err, sizeof(err));
-    free(dir);
+    nc_store_t *st = nc_cli_store("");
     if (st == NULL) {
-        nc_cli_error("%s", err);
         nc_course_free(course);
         return NC_EXIT_FAIL;
     }

@@ -11,6 +11,7 @@
 #include "../core/xmalloc.h"
 #include "../lab/lab.h"
 #include "../lesson/lesson.h"
+#include "../store/store.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,6 +65,17 @@ const nc_lesson_t *nc_cli_lesson(const nc_course_t *c, const char *id)
     if (l == NULL)
         nc_cli_error("there is no lesson \"%s\"; `netcourse list` shows the lessons", id);
     return l;
+}
+
+nc_store_t *nc_cli_store(const char *prefix)
+{
+    char err[512];
+    char *dir = nc_store_default_dir(nc_cli_data_dir);
+    nc_store_t *st = nc_store_open(dir, err, sizeof(err));
+    free(dir);
+    if (st == NULL)
+        nc_cli_error("%s%s", prefix, err);
+    return st;
 }
 
 static void nc_usage(FILE *out)

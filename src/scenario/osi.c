@@ -38,13 +38,6 @@ typedef struct osi_state {
     size_t received;
 } osi_state_t;
 
-static void osi_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    static _Thread_local char space[65536];
-    buf->base = space;
-    buf->len = sizeof(space);
-}
-
 /* ---- server ---- */
 
 static void osi_server_closed(uv_handle_t *h)
@@ -98,14 +91,11 @@ static void osi_server_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
 static void osi_server_accept(uv_stream_t *listener, int status)
 {
     osi_state_t *st = listener->data;
-    uv_tcp_init(listener->loop, &st->conn);
-    st->conn.data = st;
-    if (status < 0 || uv_accept(listener, (uv_stream_t *)&st->conn) != 0) {
-        nc_scn_fail(st->s, "server: accept failed");
+    char name[64];
+    if (status < 0 || nc_scn_tcp_accept(st->s, listener, &st->conn, name, sizeof(name)) != 0)
         return;
-    }
-    nc_scn_app(st->s, "server", "accept", "accept() returned the client's connection");
-    uv_read_start((uv_stream_t *)&st->conn, osi_alloc, osi_server_read);
+    nc_scn_app(st->s, "server", "accept", "accept() returned the connection from %s", name);
+    uv_read_start((uv_stream_t *)&st->conn, nc_scn_alloc, osi_server_read);
 }
 
 static void *osi_server(void *arg)
@@ -115,18 +105,8 @@ static void *osi_server(void *arg)
     uv_loop_init(&loop);
     uv_tcp_init(&loop, &st->listener);
     st->listener.data = st;
-    struct sockaddr_in addr;
-    uv_ip4_addr(nc_scn_addr(st->s, "server"), OSI_PORT, &addr);
-    int rc = uv_tcp_bind(&st->listener, (const struct sockaddr *)&addr, 0);
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&st->listener, 8, osi_server_accept);
-    if (rc != 0) {
-        nc_scn_fail(st->s, "server: cannot listen on port %d: %s", OSI_PORT, uv_strerror(rc));
-        uv_close((uv_handle_t *)&st->listener, NULL);
-    } else {
-        nc_scn_app(st->s, "server", "listen", "listen() on port %d: a web server is ready",
-                   OSI_PORT);
-    }
+    nc_scn_tcp_listen(st->s, &st->listener, "server", OSI_PORT, osi_server_accept,
+                      "a web server is ready");
     nc_scn_signal_set(&st->listening);
     nc_scn_loop_run(st->s, &loop, "server", 20000);
     uv_loop_close(&loop);
@@ -177,7 +157,7 @@ static void osi_client_connected(uv_connect_t *req, int status)
     nc_scn_app(st->s, "client", "write", "write() the request: GET /index.html (%zu bytes)",
                sizeof(osi_request) - 1);
     uv_write(&st->client_write, (uv_stream_t *)&st->sock, &buf, 1, osi_client_wrote);
-    uv_read_start((uv_stream_t *)&st->sock, osi_alloc, osi_client_read);
+    uv_read_start((uv_stream_t *)&st->sock, nc_scn_alloc, osi_client_read);
 }
 
 static void *osi_client(void *arg)
@@ -207,10 +187,7 @@ static int osi_run(nc_scn_t *s)
     osi_state_t *st = calloc(1, sizeof(*st));
     st->s = s;
     nc_scn_signal_init(&st->listening);
-    int rc = nc_scn_spawn(s, "server", osi_server, st);
-    if (rc == 0 && nc_scn_signal_wait(&st->listening, 5000) == 0 && s->error == 0)
-        nc_scn_spawn(s, "client", osi_client, st);
-    rc = nc_scn_join(s);
+    int rc = nc_scn_run_pair(s, osi_server, osi_client, st, &st->listening);
     nc_scn_signal_done(&st->listening);
     free(st);
     return rc;

@@ -78,6 +78,25 @@ int nc_scn_signal_wait(nc_scn_signal_t *sig, int timeout_ms);
 /* Text of a peer address ("client:40112" when the address is a lab host). */
 void nc_scn_peer_name(nc_scn_t *s, const struct sockaddr *sa, char *out, size_t outlen);
 
+/* A libuv alloc callback: a per-thread 64 KiB buffer, enough for one read. */
+void nc_scn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+
+/* Binds an initialised listener to host's address and port and listens,
+ * reporting "listen() on port N: <what>" as an app event. On failure it
+ * reports the error, closes the listener and returns the libuv code. */
+int nc_scn_tcp_listen(nc_scn_t *s, uv_tcp_t *listener, const char *host, int port,
+                      uv_connection_cb cb, const char *what);
+/* Accepts the next connection onto conn (initialised here on the
+ * listener's loop, with the listener's data); writes the peer's name.
+ * Returns 0, or reports the failure and returns the libuv code. */
+int nc_scn_tcp_accept(nc_scn_t *s, uv_stream_t *listener, uv_tcp_t *conn, char *peer,
+                      size_t peerlen);
+/* The usual shape of a pair scenario: server() on "server", which calls
+ * nc_scn_signal_set(ready) once it listens; then client() on "client";
+ * then both are joined. Returns 0 or the first error. */
+int nc_scn_run_pair(nc_scn_t *s, void *(*server)(void *), void *(*client)(void *), void *arg,
+                    nc_scn_signal_t *ready);
+
 /* Sleeps ms milliseconds (on a program thread without a loop). */
 void nc_scn_sleep_ms(int ms);
 

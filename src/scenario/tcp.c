@@ -41,13 +41,6 @@ typedef struct tcp_write {
     size_t len;
 } tcp_write_t;
 
-static void tcp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    static _Thread_local char space[65536];
-    buf->base = space;
-    buf->len = sizeof(space);
-}
-
 static void tcp_written(uv_write_t *req, int status)
 {
     tcp_write_t *w = (tcp_write_t *)req;
@@ -115,21 +108,13 @@ static void tcp_server_accept(uv_stream_t *listener, int status)
         nc_scn_fail(st->s, "server: listen: %s", uv_strerror(status));
         return;
     }
-    uv_tcp_init(listener->loop, &st->conn);
-    st->conn.data = st;
-    if (uv_accept(listener, (uv_stream_t *)&st->conn) != 0) {
-        nc_scn_fail(st->s, "server: accept failed");
+    char name[64];
+    if (nc_scn_tcp_accept(st->s, listener, &st->conn, name, sizeof(name)) != 0)
         return;
-    }
-    struct sockaddr_storage peer;
-    int len = sizeof(peer);
-    char name[64] = "?";
-    if (uv_tcp_getpeername(&st->conn, (struct sockaddr *)&peer, &len) == 0)
-        nc_scn_peer_name(st->s, (struct sockaddr *)&peer, name, sizeof(name));
     nc_scn_app(st->s, "server", "accept",
                "accept() returned a connection from %s: the handshake finished in the kernel "
                "before the program asked", name);
-    uv_read_start((uv_stream_t *)&st->conn, tcp_alloc, tcp_server_read);
+    uv_read_start((uv_stream_t *)&st->conn, nc_scn_alloc, tcp_server_read);
 }
 
 static void *tcp_server(void *arg)
@@ -139,18 +124,8 @@ static void *tcp_server(void *arg)
     uv_loop_init(&loop);
     uv_tcp_init(&loop, &st->listener);
     st->listener.data = st;
-    struct sockaddr_in addr;
-    uv_ip4_addr(nc_scn_addr(st->s, "server"), TCP_PORT, &addr);
-    int rc = uv_tcp_bind(&st->listener, (const struct sockaddr *)&addr, 0);
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&st->listener, 8, tcp_server_accept);
-    if (rc != 0) {
-        nc_scn_fail(st->s, "server: cannot listen on port %d: %s", TCP_PORT, uv_strerror(rc));
-        uv_close((uv_handle_t *)&st->listener, NULL);
-    } else {
-        nc_scn_app(st->s, "server", "listen",
-                   "listen() on port %d: from now on the kernel answers SYNs for it", TCP_PORT);
-    }
+    nc_scn_tcp_listen(st->s, &st->listener, "server", TCP_PORT, tcp_server_accept,
+                      "from now on the kernel answers SYNs for it");
     nc_scn_signal_set(&st->listening);
     nc_scn_loop_run(st->s, &loop, "server", 20000);
     uv_loop_close(&loop);
@@ -188,7 +163,7 @@ static void tcp_client_tick(uv_timer_t *t)
     tcp_send(st, (uv_stream_t *)&st->sock, "client", st->message, sizeof(st->message), what);
     if (st->sent == TCP_MESSAGES) {
         uv_close((uv_handle_t *)t, NULL);
-        uv_read_start((uv_stream_t *)&st->sock, tcp_alloc, tcp_client_read);
+        uv_read_start((uv_stream_t *)&st->sock, nc_scn_alloc, tcp_client_read);
     }
 }
 
@@ -236,10 +211,7 @@ static int tcp_run(nc_scn_t *s)
     tcp_state_t *st = calloc(1, sizeof(*st));
     st->s = s;
     nc_scn_signal_init(&st->listening);
-    int rc = nc_scn_spawn(s, "server", tcp_server, st);
-    if (rc == 0 && nc_scn_signal_wait(&st->listening, 5000) == 0 && s->error == 0)
-        rc = nc_scn_spawn(s, "client", tcp_client, st);
-    rc = nc_scn_join(s);
+    int rc = nc_scn_run_pair(s, tcp_server, tcp_client, st, &st->listening);
     nc_scn_signal_done(&st->listening);
     free(st);
     return rc;

@@ -67,13 +67,6 @@ typedef struct udp_state {
     struct sockaddr_in server;
 } udp_state_t;
 
-static void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    static _Thread_local char space[2048];
-    buf->base = space;
-    buf->len = sizeof(space);
-}
-
 typedef struct udp_send {
     uv_udp_send_t req;
     char data[512];
@@ -226,7 +219,7 @@ static void *udp_server(void *arg)
             atomic_store(&st->client_done, 1);
             continue;
         }
-        uv_udp_recv_start(&st->svc[k], udp_alloc, udp_server_recv);
+        uv_udp_recv_start(&st->svc[k], nc_scn_alloc, udp_server_recv);
         nc_scn_app(st->s, "server", "bind",
                    "%s: bind() to UDP port %d; datagrams for that port now reach it",
                    what[k], ports[k]);
@@ -330,7 +323,7 @@ static void *udp_client(void *arg)
         nc_scn_app(st->s, "client", "bind",
                    "%s: its socket got %s; that port is how replies find this app",
                    udp_app_names[k], name);
-        uv_udp_recv_start(&st->app[k], udp_alloc, udp_client_recv);
+        uv_udp_recv_start(&st->app[k], nc_scn_alloc, udp_client_recv);
     }
     uv_timer_init(&loop, &st->timeout);
     st->timeout.data = st;
@@ -346,12 +339,8 @@ static int udp_run(nc_scn_t *s)
     udp_state_t *st = calloc(1, sizeof(*st));
     st->s = s;
     nc_scn_signal_init(&st->ready);
-    int rc = nc_scn_spawn(s, "server", udp_server, st);
-    if (rc == 0 && nc_scn_signal_wait(&st->ready, 5000) == 0 && s->error == 0)
-        nc_scn_spawn(s, "client", udp_client, st);
-    else
-        atomic_store(&st->client_done, 1);
-    rc = nc_scn_join(s);
+    int rc = nc_scn_run_pair(s, udp_server, udp_client, st, &st->ready);
+    atomic_store(&st->client_done, 1);
     nc_scn_signal_done(&st->ready);
     free(st);
     return rc;
