@@ -1,11 +1,12 @@
 /*
  * flow.c: the flow table and TCP sequence analysis.
  *
- * Flows live in one array of max_flows slots, found through a bucket array
- * of chains (indices, -1 ends a chain) keyed by a FNV-1a hash of the
- * canonical key. Slots are handed out in a ring: once every slot is used the
- * next new flow takes the slot of the oldest one, which is unlinked from its
- * chain first. Nothing is allocated after nc_flow_table_new().
+ * Flows live in one array of slots, found through a bucket array of chains
+ * (indices, -1 ends a chain) keyed by a FNV-1a hash of the canonical key.
+ * The array starts small and doubles (rehashing the chains) until it holds
+ * max_flows; from then on slots are handed out in a ring: the next new flow
+ * takes the slot of the oldest one, which is unlinked from its chain first.
+ * So a short capture costs a few kilobytes and a hostile one a fixed bound.
  *
  * The TCP analysis follows Wireshark's rules closely enough for teaching:
  * relative numbers from the SYN's sequence number (or, for a connection seen
@@ -24,8 +25,27 @@
 struct nc_flow_table {
     nc_flow_t *slots;
     int32_t *buckets;
-    size_t max, nbuckets, used, ring;
+    size_t max, cap, nbuckets, used, ring;
 };
+
+#define NC_FLOW_INITIAL 64
+
+/* Sizes the bucket array for the slot capacity and relinks every flow. */
+static void nc_flow_rehash(nc_flow_table_t *t)
+{
+    t->nbuckets = 1;
+    while (t->nbuckets < t->cap * 2)
+        t->nbuckets <<= 1;
+    free(t->buckets);
+    t->buckets = nc_xmalloc(t->nbuckets * sizeof(*t->buckets));
+    for (size_t i = 0; i < t->nbuckets; i++)
+        t->buckets[i] = -1;
+    for (size_t i = 0; i < t->used; i++) {
+        int32_t *head = &t->buckets[t->slots[i].hash & (t->nbuckets - 1)];
+        t->slots[i].next = *head;
+        *head = (int32_t)i;
+    }
+}
 
 nc_flow_table_t *nc_flow_table_new(size_t max_flows)
 {
@@ -33,13 +53,9 @@ nc_flow_table_t *nc_flow_table_new(size_t max_flows)
         max_flows = 16384;
     nc_flow_table_t *t = nc_xcalloc(1, sizeof(*t));
     t->max = max_flows;
-    t->nbuckets = 1;
-    while (t->nbuckets < max_flows * 2)
-        t->nbuckets <<= 1;
-    t->slots = nc_xcalloc(max_flows, sizeof(*t->slots));
-    t->buckets = nc_xmalloc(t->nbuckets * sizeof(*t->buckets));
-    for (size_t i = 0; i < t->nbuckets; i++)
-        t->buckets[i] = -1;
+    t->cap = max_flows < NC_FLOW_INITIAL ? max_flows : NC_FLOW_INITIAL;
+    t->slots = nc_xcalloc(t->cap, sizeof(*t->slots));
+    nc_flow_rehash(t);
     return t;
 }
 
@@ -110,13 +126,22 @@ nc_flow_t *nc_flow_get(nc_flow_table_t *t, const nc_flow_key_t *k, int *dir)
         if (t->slots[i].hash == h && memcmp(t->slots[i].key, key, sizeof(key)) == 0)
             return &t->slots[i];
     }
-    int32_t idx = (int32_t)t->ring;
-    t->ring = (t->ring + 1) % t->max;
-    nc_flow_t *f = &t->slots[idx];
-    if (f->used)
+    if (t->used == t->cap && t->cap < t->max) {
+        t->cap = t->cap * 2 < t->max ? t->cap * 2 : t->max;
+        t->slots = nc_xrealloc(t->slots, t->cap * sizeof(*t->slots));
+        memset(t->slots + t->used, 0, (t->cap - t->used) * sizeof(*t->slots));
+        nc_flow_rehash(t);
+        head = &t->buckets[h & (t->nbuckets - 1)];
+    }
+    int32_t idx;
+    if (t->used < t->cap) {
+        idx = (int32_t)t->used++;
+    } else {
+        idx = (int32_t)t->ring;
+        t->ring = (t->ring + 1) % t->max;
         nc_flow_unlink(t, idx);
-    else
-        t->used++;
+    }
+    nc_flow_t *f = &t->slots[idx];
     memset(f, 0, sizeof(*f));
     memcpy(f->key, key, sizeof(key));
     f->hash = h;

@@ -231,6 +231,25 @@ static void test_flow_window_scaling(void **state)
     }
     assert_int_equal(nc_flow_table_count(t), 4);
     nc_flow_table_free(t);
+
+    /* A table grows to its bound, then recycles the oldest flows; the
+     * newest ones keep their state across growth and eviction. */
+    t = nc_flow_table_new(1000);
+    nc_flow_t *keep = NULL;
+    for (int i = 0; i < 3000; i++) {
+        k.sport = (uint16_t)(2000 + i);
+        nc_flow_t *x = nc_flow_get(t, &k, &dir);
+        x->dir[0].base = (uint32_t)i;
+        if (i == 2990)
+            keep = x;
+    }
+    assert_int_equal(nc_flow_table_count(t), 1000);
+    k.sport = 2000 + 2990;
+    assert_ptr_equal(nc_flow_get(t, &k, &dir), keep);
+    assert_int_equal(keep->dir[0].base, 2990);
+    k.sport = 2000 + 5; /* evicted long ago: comes back fresh */
+    assert_int_equal(nc_flow_get(t, &k, &dir)->dir[0].base, 0);
+    nc_flow_table_free(t);
 }
 
 /* Ethernet/IPv4/UDP port 53 around a DNS message. */
