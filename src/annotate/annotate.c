@@ -3,7 +3,10 @@
  *
  * The rule sets are listed in one table, lowest layer first, so that a note
  * reads from what broke (a truncated capture) through the transport (TCP)
- * to the application (DNS, HTTP). Only packet events are annotated here.
+ * to the application (DNS, HTTP). Only packet events are annotated. For
+ * each event the top-level tokens are walked once to find "from", "to",
+ * "proto" and the layer objects; each set then sees a view narrowed to its
+ * layer (see rules.h).
  */
 #include "annotate.h"
 
@@ -14,14 +17,23 @@
 #include <string.h>
 
 static const nc_rule_set_t *const nc_rule_sets[] = {
-    &nc_rules_ip, &nc_rules_tcp, &nc_rules_udp, &nc_rules_dns, &nc_rules_http,
+    &nc_rules_error, &nc_rules_arp, &nc_rules_icmp, &nc_rules_icmpv6, &nc_rules_ip,
+    &nc_rules_tcp,   &nc_rules_udp, &nc_rules_dns,  &nc_rules_http,
 };
 
-const char *nc_annotate_who(const nc_event_t *ev, const char *key, char *buf, size_t n)
+#define NC_ANNOT_SETS (sizeof(nc_rule_sets) / sizeof(nc_rule_sets[0]))
+
+int64_t nc_annotate_int(const nc_event_t *ev, const char *path, int64_t def)
 {
-    const char *s = nc_event_str(ev, key);
+    int64_t v;
+    return nc_event_int(ev, path, &v) ? v : def;
+}
+
+/* "the client" for a lab host name, the address as it is otherwise. */
+static const char *nc_annotate_who(const char *s, const char *none, char *buf, size_t n)
+{
     if (s == NULL || s[0] == '\0')
-        return strcmp(key, "from") == 0 ? "the sender" : "the receiver";
+        return none;
     for (const char *p = s; *p; p++)
         if (!isalpha((unsigned char)*p) && *p != '-' && *p != '_' &&
             !(p > s && isdigit((unsigned char)*p)))
@@ -30,21 +42,60 @@ const char *nc_annotate_who(const nc_event_t *ev, const char *key, char *buf, si
     return buf;
 }
 
-int64_t nc_annotate_int(const nc_event_t *ev, const char *path, int64_t def)
-{
-    int64_t v;
-    return nc_event_int(ev, path, &v) ? v : def;
-}
-
 void nc_annotate_event(nc_evb_t *b)
 {
     const nc_event_t *ev = nc_evb_view(b);
     if (ev->type != NC_EV_PACKET)
         return;
-    for (size_t s = 0; s < sizeof(nc_rule_sets) / sizeof(nc_rule_sets[0]); s++) {
+    const char *from = NULL, *to = NULL, *proto = "";
+    uint32_t layer_at[NC_ANNOT_SETS], layer_end[NC_ANNOT_SETS];
+    memset(layer_at, 0xff, sizeof(layer_at));
+    for (uint32_t k = 0; k < ev->nfields && ev->fields[k].kind != NC_F_END;) {
+        const nc_field_t *f = &ev->fields[k];
+        uint32_t next = nc_fields_skip(ev->fields, ev->nfields, k);
+        if (f->key && f->kind == NC_F_STR) {
+            if (strcmp(f->key, "from") == 0)
+                from = f->v.s;
+            else if (strcmp(f->key, "to") == 0)
+                to = f->v.s;
+            else if (strcmp(f->key, "proto") == 0)
+                proto = f->v.s;
+        } else if (f->key && f->kind == NC_F_OBJ) {
+            for (size_t s = 0; s < NC_ANNOT_SETS; s++) {
+                const char *layer = nc_rule_sets[s]->layer;
+                if (layer && layer_at[s] == UINT32_MAX && strcmp(f->key, layer) == 0) {
+                    layer_at[s] = k;
+                    layer_end[s] = next;
+                }
+            }
+        }
+        k = next;
+    }
+    char fbuf[80], tbuf[80];
+    nc_annot_t a = {
+        .b = b,
+        .full = ev,
+        .proto = proto,
+        .from = nc_annotate_who(from, "the sender", fbuf, sizeof(fbuf)),
+        .to = nc_annotate_who(to, "the receiver", tbuf, sizeof(tbuf)),
+    };
+    for (size_t s = 0; s < NC_ANNOT_SETS; s++) {
         const nc_rule_set_t *set = nc_rule_sets[s];
+        nc_event_t narrow;
+        if (set->layer) {
+            if (layer_at[s] == UINT32_MAX)
+                continue;
+            narrow = *ev;
+            narrow.fields = ev->fields + layer_at[s];
+            narrow.nfields = layer_end[s] - layer_at[s];
+            a.ev = &narrow;
+        } else {
+            a.ev = ev;
+        }
+        if (set->prepare)
+            set->prepare(&a);
         for (size_t i = 0; i < set->count; i++)
-            if (set->rules[i].match(ev))
-                set->rules[i].write(b, ev);
+            if (set->rules[i].match(&a))
+                set->rules[i].write(&a);
     }
 }

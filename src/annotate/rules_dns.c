@@ -5,33 +5,37 @@
 
 #include <string.h>
 
-static bool query_match(const nc_event_t *ev)
+static bool query_match(const nc_annot_t *a)
 {
+    const nc_event_t *ev = a->ev;
     return nc_event_get(ev, "dns.id") != NULL && !nc_event_bool(ev, "dns.response") &&
            nc_event_str(ev, "dns.qname") != NULL;
 }
 
-static void query_write(nc_evb_t *b, const nc_event_t *ev)
+static void query_write(const nc_annot_t *a)
 {
-    char f[64], t[64];
+    const nc_event_t *ev = a->ev;
+    nc_evb_t *b = a->b;
     nc_evb_note(b, "DNS query: %s asks %s (its DNS resolver) for the %s record of %s (id 0x%04llx); "
                    "the answer must carry the same id.%s",
-                nc_annotate_who(ev, "from", f, sizeof(f)), nc_annotate_who(ev, "to", t, sizeof(t)),
+                a->from, a->to,
                 nc_event_str(ev, "dns.qtype"), nc_event_str(ev, "dns.qname"),
                 (unsigned long long)nc_annotate_int(ev, "dns.id", 0),
-                nc_event_get(ev, "udp") ? " Over UDP nothing resends a lost query but the "
+                nc_event_get(a->full, "udp") ? " Over UDP nothing resends a lost query but the "
                                           "client's own timer."
                                         : "");
 }
 
-static bool answer_match(const nc_event_t *ev)
+static bool answer_match(const nc_annot_t *a)
 {
+    const nc_event_t *ev = a->ev;
     return nc_event_bool(ev, "dns.response") && nc_event_get(ev, "dns.records") != NULL;
 }
 
-static void answer_write(nc_evb_t *b, const nc_event_t *ev)
+static void answer_write(const nc_annot_t *a)
 {
-    char f[64];
+    const nc_event_t *ev = a->ev;
+    nc_evb_t *b = a->b;
     const char *rcode = nc_event_str(ev, "dns.rcode");
     const char *qname = nc_event_str(ev, "dns.qname");
     int64_t answers = nc_annotate_int(ev, "dns.answers", 0);
@@ -45,11 +49,11 @@ static void answer_write(nc_evb_t *b, const nc_event_t *ev)
         nc_evb_note(b, "DNS answer: NXDOMAIN, the name %s does not exist.", qname ? qname : "");
     else if (answers == 0)
         nc_evb_note(b, "DNS answer from %s with no records (%s).",
-                    nc_annotate_who(ev, "from", f, sizeof(f)), rcode ? rcode : "error");
+                    a->from, rcode ? rcode : "error");
     else
         nc_evb_note(b, "DNS answer from %s: %lld record%s, first %s. The TTL says how long the "
                        "asker may cache it.",
-                    nc_annotate_who(ev, "from", f, sizeof(f)), (long long)answers,
+                    a->from, (long long)answers,
                     answers == 1 ? "" : "s",
                     first);
 }
@@ -59,4 +63,8 @@ static const nc_rule_t dns_rules[] = {
     {"dns-answer", answer_match, answer_write},
 };
 
-const nc_rule_set_t nc_rules_dns = {dns_rules, sizeof(dns_rules) / sizeof(dns_rules[0])};
+const nc_rule_set_t nc_rules_dns = {
+    .layer = "dns",
+    .rules = dns_rules,
+    .count = sizeof(dns_rules) / sizeof(dns_rules[0]),
+};

@@ -3,30 +3,35 @@
  */
 #include "rules.h"
 
-static bool request_match(const nc_event_t *ev)
+static bool request_match(const nc_annot_t *a)
 {
+    const nc_event_t *ev = a->ev;
     return nc_event_get(ev, "http.request") != NULL && nc_event_bool(ev, "http.request");
 }
 
-static void request_write(nc_evb_t *b, const nc_event_t *ev)
+static void request_write(const nc_annot_t *a)
 {
-    char f[64], t[64];
+    const nc_event_t *ev = a->ev;
+    nc_evb_t *b = a->b;
     nc_evb_note(b, "HTTP request: %s asks %s to %s %s; %lld header line%s follow%s the request "
                    "line, and a blank line ends them.",
-                nc_annotate_who(ev, "from", f, sizeof(f)), nc_annotate_who(ev, "to", t, sizeof(t)),
+                a->from, a->to,
                 nc_event_str(ev, "http.method"), nc_event_str(ev, "http.target"),
                 (long long)nc_annotate_int(ev, "http.headers", 0),
                 nc_annotate_int(ev, "http.headers", 0) == 1 ? "" : "s",
                 nc_annotate_int(ev, "http.headers", 0) == 1 ? "s" : "");
 }
 
-static bool response_match(const nc_event_t *ev)
+static bool response_match(const nc_annot_t *a)
 {
+    const nc_event_t *ev = a->ev;
     return nc_event_get(ev, "http.request") != NULL && !nc_event_bool(ev, "http.request");
 }
 
-static void response_write(nc_evb_t *b, const nc_event_t *ev)
+static void response_write(const nc_annot_t *a)
 {
+    const nc_event_t *ev = a->ev;
+    nc_evb_t *b = a->b;
     int64_t clen = nc_annotate_int(ev, "http.content_length", -1);
     nc_evb_note(b, "HTTP response: status %lld %s.", (long long)nc_annotate_int(ev, "http.status", 0),
                 nc_event_str(ev, "http.reason") ? nc_event_str(ev, "http.reason") : "");
@@ -41,4 +46,8 @@ static const nc_rule_t http_rules[] = {
     {"http-response", response_match, response_write},
 };
 
-const nc_rule_set_t nc_rules_http = {http_rules, sizeof(http_rules) / sizeof(http_rules[0])};
+const nc_rule_set_t nc_rules_http = {
+    .layer = "http",
+    .rules = http_rules,
+    .count = sizeof(http_rules) / sizeof(http_rules[0]),
+};

@@ -4,218 +4,275 @@
  *
  * Sequence and ACK numbers in the notes are the relative ones of the event
  * (the SYN is byte 0 of each side's stream, data starts at byte 1), the
- * same numbers the ladder shows.
+ * same numbers the ladder shows. tcp_prepare() reads the "tcp" object once
+ * into nc_tcp_facts_t, so the predicates below are bit tests: this set runs
+ * on most packets of every replay.
  */
 #include "rules.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-static bool tcp_flag(const nc_event_t *ev, const char *f)
+enum { T_SYN = 1, T_ACK = 2, T_FIN = 4, T_RST = 8, T_PSH = 16 };
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} tcp_flag_bits[] = {{"SYN", T_SYN}, {"ACK", T_ACK}, {"FIN", T_FIN}, {"RST", T_RST},
+                     {"PSH", T_PSH}};
+
+static const struct {
+    const char *key;
+    size_t off;
+} tcp_int_keys[] = {
+    {"seq", offsetof(nc_tcp_facts_t, seq)}, {"ack", offsetof(nc_tcp_facts_t, ack)},
+    {"len", offsetof(nc_tcp_facts_t, len)}, {"win", offsetof(nc_tcp_facts_t, win)},
+    {"mss", offsetof(nc_tcp_facts_t, mss)}, {"wscale", offsetof(nc_tcp_facts_t, wscale)},
+};
+
+static const struct {
+    const char *key;
+    size_t off;
+} tcp_bool_keys[] = {
+    {"retransmission", offsetof(nc_tcp_facts_t, retransmission)},
+    {"dup_ack", offsetof(nc_tcp_facts_t, dup_ack)},
+    {"zero_window", offsetof(nc_tcp_facts_t, zero_window)},
+    {"window_probe", offsetof(nc_tcp_facts_t, window_probe)},
+    {"keepalive", offsetof(nc_tcp_facts_t, keepalive)},
+    {"_established", offsetof(nc_tcp_facts_t, established)},
+    {"sack_perm", offsetof(nc_tcp_facts_t, sack_perm)},
+};
+
+/* One walk over the tcp object (and its options object). */
+static void tcp_prepare(nc_annot_t *a)
 {
-    return nc_event_has(ev, "tcp.flags", f);
+    nc_tcp_facts_t *t = &a->tcp;
+    memset(t, 0, sizeof(*t));
+    t->mss = t->wscale = -1;
+    const nc_field_t *f = a->ev->fields;
+    uint32_t n = a->ev->nfields;
+    bool in_flags = false;
+    for (uint32_t k = 1; k < n; k++) {
+        if (f[k].kind == NC_F_END) {
+            in_flags = false;
+            continue;
+        }
+        if (in_flags && f[k].kind == NC_F_STR) {
+            for (size_t i = 0; i < sizeof(tcp_flag_bits) / sizeof(tcp_flag_bits[0]); i++)
+                if (strcmp(f[k].v.s, tcp_flag_bits[i].name) == 0)
+                    t->flags |= tcp_flag_bits[i].bit;
+            continue;
+        }
+        if (f[k].key == NULL)
+            continue;
+        if (f[k].kind == NC_F_LIST) {
+            in_flags = strcmp(f[k].key, "flags") == 0;
+            if (!in_flags)
+                k = nc_fields_skip(f, n, k) - 1;
+        } else if (f[k].kind == NC_F_INT) {
+            for (size_t i = 0; i < sizeof(tcp_int_keys) / sizeof(tcp_int_keys[0]); i++)
+                if (strcmp(f[k].key, tcp_int_keys[i].key) == 0)
+                    *(int64_t *)((char *)t + tcp_int_keys[i].off) = f[k].v.i;
+        } else if (f[k].kind == NC_F_BOOL) {
+            for (size_t i = 0; i < sizeof(tcp_bool_keys) / sizeof(tcp_bool_keys[0]); i++)
+                if (strcmp(f[k].key, tcp_bool_keys[i].key) == 0)
+                    *(bool *)((char *)t + tcp_bool_keys[i].off) = f[k].v.b != 0;
+        }
+    }
 }
 
-static bool tcp_plain(const nc_event_t *ev)
+static bool tcp_has(const nc_annot_t *a, unsigned bits)
 {
-    return nc_event_get(ev, "tcp") != NULL && !tcp_flag(ev, "SYN") && !tcp_flag(ev, "FIN") &&
-           !tcp_flag(ev, "RST");
+    return (a->tcp.flags & bits) == bits;
 }
 
-/* Appends " It offers MSS 1460 and window scaling x128." for SYNs. */
-static void tcp_offers(nc_evb_t *b, const nc_event_t *ev)
+static bool tcp_plain(const nc_annot_t *a)
 {
-    int64_t mss = nc_annotate_int(ev, "tcp.options.mss", -1);
-    int64_t ws = nc_annotate_int(ev, "tcp.options.wscale", -1);
-    bool sack = nc_event_bool(ev, "tcp.options.sack_perm");
+    return !(a->tcp.flags & (T_SYN | T_FIN | T_RST));
+}
+
+/* Appends "It offers MSS 1460 and window scaling x128." for SYNs. */
+static void tcp_offers(const nc_annot_t *a)
+{
+    const nc_tcp_facts_t *t = &a->tcp;
     char what[160] = "";
     size_t n = 0;
-    if (mss >= 0)
-        n += (size_t)snprintf(what + n, sizeof(what) - n, "MSS %lld", (long long)mss);
-    if (ws >= 0 && n < sizeof(what))
+    if (t->mss >= 0)
+        n += (size_t)snprintf(what + n, sizeof(what) - n, "MSS %lld", (long long)t->mss);
+    if (t->wscale >= 0 && n < sizeof(what))
         n += (size_t)snprintf(what + n, sizeof(what) - n, "%swindow scaling x%lld",
-                              n ? (sack ? ", " : " and ") : "", 1LL << (ws > 14 ? 14 : ws));
-    if (sack && n < sizeof(what))
+                              n ? (t->sack_perm ? ", " : " and ") : "",
+                              1LL << (t->wscale > 14 ? 14 : t->wscale));
+    if (t->sack_perm && n < sizeof(what))
         snprintf(what + n, sizeof(what) - n, "%sselective ACKs (SACK)", n ? " and " : "");
     if (what[0])
-        nc_evb_note(b, "It offers %s.", what);
+        nc_evb_note(a->b, "It offers %s.", what);
 }
 
-static bool syn_match(const nc_event_t *ev)
+static bool syn_match(const nc_annot_t *a)
 {
-    return tcp_flag(ev, "SYN") && !tcp_flag(ev, "ACK") && !nc_event_bool(ev, "tcp.retransmission");
+    return tcp_has(a, T_SYN) && !tcp_has(a, T_ACK) && !a->tcp.retransmission;
 }
 
-static void syn_write(nc_evb_t *b, const nc_event_t *ev)
+static void syn_write(const nc_annot_t *a)
 {
-    char f[64], t[64];
-    nc_evb_note(b, "SYN: %s asks %s to open a connection and picks its initial sequence "
-                   "number, shown as 0 (relative).",
-                nc_annotate_who(ev, "from", f, sizeof(f)), nc_annotate_who(ev, "to", t, sizeof(t)));
-    tcp_offers(b, ev);
+    nc_evb_note(a->b, "SYN: %s asks %s to open a connection and picks its initial sequence "
+                      "number, shown as 0 (relative).",
+                a->from, a->to);
+    tcp_offers(a);
 }
 
-static bool synack_match(const nc_event_t *ev)
+static bool synack_match(const nc_annot_t *a)
 {
-    return tcp_flag(ev, "SYN") && tcp_flag(ev, "ACK") && !nc_event_bool(ev, "tcp.retransmission");
+    return tcp_has(a, T_SYN | T_ACK) && !a->tcp.retransmission;
 }
 
-static void synack_write(nc_evb_t *b, const nc_event_t *ev)
+static void synack_write(const nc_annot_t *a)
 {
-    char f[64];
-    nc_evb_note(b, "SYN-ACK: %s accepts. It picks its own initial sequence number (0, "
-                   "relative) and acknowledges the SYN with ack %lld: a SYN counts as one byte.",
-                nc_annotate_who(ev, "from", f, sizeof(f)),
-                (long long)nc_annotate_int(ev, "tcp.ack", 1));
-    tcp_offers(b, ev);
+    nc_evb_note(a->b, "SYN-ACK: %s accepts. It picks its own initial sequence number (0, "
+                      "relative) and acknowledges the SYN with ack %lld: a SYN counts as one "
+                      "byte.",
+                a->from, (long long)a->tcp.ack);
+    tcp_offers(a);
 }
 
-static bool established_match(const nc_event_t *ev)
+static bool established_match(const nc_annot_t *a)
 {
-    return nc_event_bool(ev, "tcp._established");
+    return a->tcp.established;
 }
 
-static void established_write(nc_evb_t *b, const nc_event_t *ev)
+static void established_write(const nc_annot_t *a)
 {
-    char f[64];
-    nc_evb_note(b, "ACK: %s acknowledges the SYN-ACK. That completes the three-way handshake: "
-                   "the connection is now established on both sides.",
-                nc_annotate_who(ev, "from", f, sizeof(f)));
+    nc_evb_note(a->b, "ACK: %s acknowledges the SYN-ACK. That completes the three-way "
+                      "handshake: the connection is now established on both sides.",
+                a->from);
 }
 
-static bool data_match(const nc_event_t *ev)
+static bool data_match(const nc_annot_t *a)
 {
-    return nc_annotate_int(ev, "tcp.len", 0) > 0 && !nc_event_bool(ev, "tcp.retransmission") &&
-           !nc_event_bool(ev, "tcp.window_probe") && !nc_event_bool(ev, "tcp.keepalive");
+    return a->tcp.len > 0 && !a->tcp.retransmission && !a->tcp.window_probe &&
+           !a->tcp.keepalive;
 }
 
-static void data_write(nc_evb_t *b, const nc_event_t *ev)
+static void data_write(const nc_annot_t *a)
 {
-    char f[64];
-    int64_t seq = nc_annotate_int(ev, "tcp.seq", 0), len = nc_annotate_int(ev, "tcp.len", 0);
-    if (tcp_flag(ev, "SYN"))
-        seq++; /* data on a SYN (TCP Fast Open) starts after the SYN's byte */
-    nc_evb_note(b, "Data: %lld bytes that carry bytes %lld-%lld of %s's stream.",
-                (long long)len, (long long)seq, (long long)(seq + len - 1),
-                nc_annotate_who(ev, "from", f, sizeof(f)));
+    /* Data on a SYN (TCP Fast Open) starts after the SYN's byte. */
+    int64_t seq = a->tcp.seq + (tcp_has(a, T_SYN) ? 1 : 0), len = a->tcp.len;
+    nc_evb_note(a->b, "Data: %lld bytes that carry bytes %lld-%lld of %s's stream.",
+                (long long)len, (long long)seq, (long long)(seq + len - 1), a->from);
 }
 
-static bool retrans_match(const nc_event_t *ev)
+static bool retrans_match(const nc_annot_t *a)
 {
-    return nc_event_bool(ev, "tcp.retransmission");
+    return a->tcp.retransmission;
 }
 
-static void retrans_write(nc_evb_t *b, const nc_event_t *ev)
+static void retrans_write(const nc_annot_t *a)
 {
-    int64_t seq = nc_annotate_int(ev, "tcp.seq", 0), len = nc_annotate_int(ev, "tcp.len", 0);
+    int64_t seq = a->tcp.seq, len = a->tcp.len;
     if (len > 0)
-        nc_evb_note(b, "Retransmission of bytes %lld-%lld: the sender never got an ACK for "
-                       "these bytes, so its kernel sends them again (after a timeout, or at "
-                       "once after three duplicate ACKs).",
+        nc_evb_note(a->b, "Retransmission of bytes %lld-%lld: the sender never got an ACK for "
+                          "these bytes, so its kernel sends them again (after a timeout, or at "
+                          "once after three duplicate ACKs).",
                     (long long)seq, (long long)(seq + len - 1));
     else
-        nc_evb_note(b, "Retransmission: the sender never got an answer to this segment, so "
-                       "its kernel sends it again after a timeout (doubling the wait each time).");
+        nc_evb_note(a->b, "Retransmission: the sender never got an answer to this segment, so "
+                          "its kernel sends it again after a timeout (doubling the wait each "
+                          "time).");
 }
 
-static bool ack_match(const nc_event_t *ev)
+static bool ack_match(const nc_annot_t *a)
 {
-    return tcp_plain(ev) && tcp_flag(ev, "ACK") && nc_annotate_int(ev, "tcp.len", 0) == 0 &&
-           !nc_event_bool(ev, "tcp._established") && !nc_event_bool(ev, "tcp.dup_ack") &&
-           !nc_event_bool(ev, "tcp.keepalive");
+    return tcp_plain(a) && tcp_has(a, T_ACK) && a->tcp.len == 0 && !a->tcp.established &&
+           !a->tcp.dup_ack && !a->tcp.keepalive;
 }
 
-static void ack_write(nc_evb_t *b, const nc_event_t *ev)
+static void ack_write(const nc_annot_t *a)
 {
-    char t[64];
-    int64_t ack = nc_annotate_int(ev, "tcp.ack", 0);
-    nc_evb_note(b, "ACK %lld is cumulative: everything up to byte %lld of %s's stream has "
-                   "arrived, and byte %lld is expected next. The window says %lld more bytes "
-                   "fit in the receive buffer.",
-                (long long)ack, (long long)(ack - 1), nc_annotate_who(ev, "to", t, sizeof(t)),
-                (long long)ack, (long long)nc_annotate_int(ev, "tcp.win", 0));
+    int64_t ack = a->tcp.ack;
+    nc_evb_note(a->b, "ACK %lld is cumulative: everything up to byte %lld of %s's stream has "
+                      "arrived, and byte %lld is expected next. The window says %lld more "
+                      "bytes fit in the receive buffer.",
+                (long long)ack, (long long)(ack - 1), a->to, (long long)ack,
+                (long long)a->tcp.win);
 }
 
-static bool dupack_match(const nc_event_t *ev)
+static bool dupack_match(const nc_annot_t *a)
 {
-    return nc_event_bool(ev, "tcp.dup_ack");
+    return a->tcp.dup_ack;
 }
 
-static void dupack_write(nc_evb_t *b, const nc_event_t *ev)
+static void dupack_write(const nc_annot_t *a)
 {
-    char f[64];
-    int64_t ack = nc_annotate_int(ev, "tcp.ack", 0);
-    nc_evb_note(b, "Duplicate ACK: %s asks again for byte %lld. Something after it arrived, "
-                   "but the segment that starts at byte %lld is missing; after three duplicate "
-                   "ACKs the sender retransmits it at once (fast retransmit).",
-                nc_annotate_who(ev, "from", f, sizeof(f)), (long long)ack, (long long)ack);
+    int64_t ack = a->tcp.ack;
+    nc_evb_note(a->b, "Duplicate ACK: %s asks again for byte %lld. Something after it "
+                      "arrived, but the segment that starts at byte %lld is missing; after "
+                      "three duplicate ACKs the sender retransmits it at once (fast "
+                      "retransmit).",
+                a->from, (long long)ack, (long long)ack);
 }
 
-static bool fin_match(const nc_event_t *ev)
+static bool fin_match(const nc_annot_t *a)
 {
-    return tcp_flag(ev, "FIN") && !tcp_flag(ev, "RST");
+    return tcp_has(a, T_FIN) && !tcp_has(a, T_RST);
 }
 
-static void fin_write(nc_evb_t *b, const nc_event_t *ev)
+static void fin_write(const nc_annot_t *a)
 {
-    char f[64], t[64];
-    nc_evb_note(b, "FIN: %s has no more data to send and closes its side of the connection "
-                   "(the FIN takes one sequence number). Until it closes too, %s can still "
-                   "send.",
-                nc_annotate_who(ev, "from", f, sizeof(f)), nc_annotate_who(ev, "to", t, sizeof(t)));
+    nc_evb_note(a->b, "FIN: %s has no more data to send and closes its side of the "
+                      "connection (the FIN takes one sequence number). Until it closes too, "
+                      "%s can still send.",
+                a->from, a->to);
 }
 
-static bool rst_match(const nc_event_t *ev)
+static bool rst_match(const nc_annot_t *a)
 {
-    return tcp_flag(ev, "RST");
+    return tcp_has(a, T_RST);
 }
 
-static void rst_write(nc_evb_t *b, const nc_event_t *ev)
+static void rst_write(const nc_annot_t *a)
 {
-    char f[64];
-    nc_evb_note(b, "RST: %s aborts the connection at once; nothing more is delivered in "
-                   "either direction. Typical causes: no one listens on the port, or an "
-                   "application closed a socket with unread data.",
-                nc_annotate_who(ev, "from", f, sizeof(f)));
+    nc_evb_note(a->b, "RST: %s aborts the connection at once; nothing more is delivered in "
+                      "either direction. Typical causes: no one listens on the port, or an "
+                      "application closed a socket with unread data.",
+                a->from);
 }
 
-static bool zerowin_match(const nc_event_t *ev)
+static bool zerowin_match(const nc_annot_t *a)
 {
-    return nc_event_bool(ev, "tcp.zero_window");
+    return a->tcp.zero_window;
 }
 
-static void zerowin_write(nc_evb_t *b, const nc_event_t *ev)
+static void zerowin_write(const nc_annot_t *a)
 {
-    char f[64], t[64];
-    nc_evb_note(b, "Zero window: %s's receive buffer is full (its application is not "
-                   "reading), so %s must stop sending until the window opens again.",
-                nc_annotate_who(ev, "from", f, sizeof(f)), nc_annotate_who(ev, "to", t, sizeof(t)));
+    nc_evb_note(a->b, "Zero window: %s's receive buffer is full (its application is not "
+                      "reading), so %s must stop sending until the window opens again.",
+                a->from, a->to);
 }
 
-static bool probe_match(const nc_event_t *ev)
+static bool probe_match(const nc_annot_t *a)
 {
-    return nc_event_bool(ev, "tcp.window_probe");
+    return a->tcp.window_probe;
 }
 
-static void probe_write(nc_evb_t *b, const nc_event_t *ev)
+static void probe_write(const nc_annot_t *a)
 {
-    char f[64], t[64];
-    nc_evb_note(b, "Window probe: %s pushes one byte into the zero window to ask whether %s "
-                   "has room again; the answer's window tells.",
-                nc_annotate_who(ev, "from", f, sizeof(f)), nc_annotate_who(ev, "to", t, sizeof(t)));
+    nc_evb_note(a->b, "Window probe: %s pushes one byte into the zero window to ask whether "
+                      "%s has room again; the answer's window tells.",
+                a->from, a->to);
 }
 
-static bool keepalive_match(const nc_event_t *ev)
+static bool keepalive_match(const nc_annot_t *a)
 {
-    return nc_event_bool(ev, "tcp.keepalive");
+    return a->tcp.keepalive;
 }
 
-static void keepalive_write(nc_evb_t *b, const nc_event_t *ev)
+static void keepalive_write(const nc_annot_t *a)
 {
-    char f[64], t[64];
-    nc_evb_note(b, "Keep-alive: after a quiet spell %s re-sends an old sequence number to "
-                   "check that %s is still there; the answer is a plain ACK.",
-                nc_annotate_who(ev, "from", f, sizeof(f)), nc_annotate_who(ev, "to", t, sizeof(t)));
+    nc_evb_note(a->b, "Keep-alive: after a quiet spell %s re-sends an old sequence number to "
+                      "check that %s is still there; the answer is a plain ACK.",
+                a->from, a->to);
 }
 
 static const nc_rule_t tcp_rules[] = {
@@ -233,4 +290,9 @@ static const nc_rule_t tcp_rules[] = {
     {"keepalive", keepalive_match, keepalive_write},
 };
 
-const nc_rule_set_t nc_rules_tcp = {tcp_rules, sizeof(tcp_rules) / sizeof(tcp_rules[0])};
+const nc_rule_set_t nc_rules_tcp = {
+    .layer = "tcp",
+    .rules = tcp_rules,
+    .count = sizeof(tcp_rules) / sizeof(tcp_rules[0]),
+    .prepare = tcp_prepare,
+};

@@ -5,14 +5,15 @@
 
 #include <string.h>
 
-static bool udp_match(const nc_event_t *ev)
+static bool udp_match(const nc_annot_t *a)
 {
-    const char *proto = nc_event_str(ev, "proto");
-    return proto && strcmp(proto, "udp") == 0;
+    return strcmp(a->proto, "udp") == 0;
 }
 
-static void udp_write(nc_evb_t *b, const nc_event_t *ev)
+static void udp_write(const nc_annot_t *a)
 {
+    const nc_event_t *ev = a->ev;
+    nc_evb_t *b = a->b;
     nc_evb_note(b, "UDP: an 8-byte header (ports, length, checksum) and %lld bytes of data "
                    "from port %lld to port %lld; no handshake, no acknowledgement: if this "
                    "datagram is lost nobody resends it.",
@@ -25,4 +26,8 @@ static const nc_rule_t udp_rules[] = {
     {"udp", udp_match, udp_write},
 };
 
-const nc_rule_set_t nc_rules_udp = {udp_rules, sizeof(udp_rules) / sizeof(udp_rules[0])};
+const nc_rule_set_t nc_rules_udp = {
+    .layer = "udp",
+    .rules = udp_rules,
+    .count = sizeof(udp_rules) / sizeof(udp_rules[0]),
+};
