@@ -165,20 +165,75 @@ void nc_decode_summary(nc_dctx_t *x, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(x->summary, sizeof(x->summary), fmt, ap);
+    int n = vsnprintf(x->summary, sizeof(x->summary), fmt, ap);
     va_end(ap);
+    x->sumlen = n < 0 ? 0 : (size_t)n < sizeof(x->summary) ? (size_t)n : sizeof(x->summary) - 1;
+}
+
+void nc_decode_sum_reset(nc_dctx_t *x)
+{
+    x->sumlen = 0;
+    x->summary[0] = '\0';
+}
+
+void nc_decode_sum_str(nc_dctx_t *x, const char *s)
+{
+    while (*s && x->sumlen < sizeof(x->summary) - 1)
+        x->summary[x->sumlen++] = *s++;
+    x->summary[x->sumlen] = '\0';
+}
+
+void nc_decode_sum_uint(nc_dctx_t *x, uint64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n && x->sumlen < sizeof(x->summary) - 1)
+        x->summary[x->sumlen++] = tmp[--n];
+    x->summary[x->sumlen] = '\0';
+}
+
+static const char nc_hex[] = "0123456789abcdef";
+
+void nc_decode_hex16(uint16_t v, char *out)
+{
+    out[0] = '0';
+    out[1] = 'x';
+    for (int i = 0; i < 4; i++)
+        out[2 + i] = nc_hex[(v >> (12 - 4 * i)) & 0xf];
+    out[6] = '\0';
 }
 
 void nc_decode_mac_text(const uint8_t *m, char *out)
 {
-    snprintf(out, NC_ADDR_TEXT, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
-             m[5]);
+    for (int i = 0; i < 6; i++) {
+        out[3 * i] = nc_hex[m[i] >> 4];
+        out[3 * i + 1] = nc_hex[m[i] & 0xf];
+        out[3 * i + 2] = i < 5 ? ':' : '\0';
+    }
 }
 
 void nc_decode_ip_text(int ver, const uint8_t *addr, char *out)
 {
-    if (inet_ntop(ver == 6 ? AF_INET6 : AF_INET, addr, out, NC_ADDR_TEXT) == NULL)
-        out[0] = '\0';
+    if (ver == 6) {
+        if (inet_ntop(AF_INET6, addr, out, NC_ADDR_TEXT) == NULL)
+            out[0] = '\0';
+        return;
+    }
+    /* IPv4 by hand: inet_ntop goes through printf machinery. */
+    size_t n = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = addr[i];
+        if (v >= 100)
+            out[n++] = (char)('0' + v / 100);
+        if (v >= 10)
+            out[n++] = (char)('0' + v / 10 % 10);
+        out[n++] = (char)('0' + v % 10);
+        out[n++] = i < 3 ? '.' : '\0';
+    }
 }
 
 int nc_decode_ethertype(nc_dctx_t *x, uint16_t type, nc_cursor_t *c)
@@ -206,7 +261,7 @@ int nc_decode_ipproto(nc_dctx_t *x, uint8_t proto, nc_cursor_t *c)
         }
         return nc_ipproto_table[i].decoder->decode(x, c);
     }
-    return 0; /* the IP layer's summary names the protocol */
+    return 0; /* the summary falls back to the IP line (nc_decoder_packet) */
 }
 
 int nc_decode_app(nc_dctx_t *x, nc_cursor_t *c)
@@ -260,6 +315,9 @@ int nc_decoder_packet(nc_decoder_t *d, int linktype, const uint8_t *data, uint32
     }
     if (rc == 0)
         rc = x.status;
+    if (x.summary[0] == '\0' && x.ip_done)
+        nc_decode_summary(&x, "IP%s %s > %s proto %u", x.ipver == 6 ? "v6" : "", x.src, x.dst,
+                          x.ip_proto);
     if (x.status != 0) {
         nc_evb_str(b, "error", x.err);
         if (x.summary[0])
@@ -267,7 +325,8 @@ int nc_decoder_packet(nc_decoder_t *d, int linktype, const uint8_t *data, uint32
         else
             nc_evb_summary(b, "%s", x.err);
     } else {
-        nc_evb_summary(b, "%s", x.summary[0] ? x.summary : "frame");
+        /* The builder's summary is a plain arena string: copy it directly. */
+        b->ev.summary = nc_arena_strdup(&b->arena, x.summary[0] ? x.summary : "frame");
     }
     const char *from = x.src[0] ? nc_decoder_lookup(d, x.src) : "";
     const char *to = x.dst[0] ? nc_decoder_lookup(d, x.dst) : "";

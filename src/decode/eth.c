@@ -45,7 +45,9 @@ static int eth_decode(nc_dctx_t *x, nc_cursor_t *c)
         if (vlan < 0)
             vlan = tci & 0x0fff;
     }
-    nc_evb_strf(x->b, "type", "0x%04x", type);
+    char hex[8];
+    nc_decode_hex16(type, hex);
+    nc_evb_str(x->b, "type", hex);
     if (vlan >= 0)
         nc_evb_int(x->b, "vlan", vlan);
     nc_decode_close(x, c);

@@ -75,7 +75,8 @@ static int ipv4_decode(nc_dctx_t *x, nc_cursor_t *c)
         nc_decode_summary(x, "IP fragment offset=%u len=%u", off, x->l4_len);
         return 0;
     }
-    nc_decode_summary(x, "IP %s > %s proto %u", x->src, x->dst, proto);
+    x->ip_done = true;
+    x->ip_proto = proto;
     return nc_decode_ipproto(x, proto, c);
 }
 

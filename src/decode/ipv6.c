@@ -93,11 +93,12 @@ static int ipv6_decode(nc_dctx_t *x, nc_cursor_t *c)
         nc_decode_summary(x, "IP fragment offset=%u len=%u", off, remain);
         return 0;
     }
+    x->ip_done = true;
+    x->ip_proto = nh;
     if (nh == 59) {
         nc_decode_summary(x, "IPv6 %s > %s, no next header", x->src, x->dst);
         return 0;
     }
-    nc_decode_summary(x, "IPv6 %s > %s next header %u", x->src, x->dst, nh);
     return nc_decode_ipproto(x, nh, c);
 }
 

@@ -36,6 +36,7 @@ typedef struct nc_dctx {
     int status;                /* 0 or the first NC_E* a layer returned */
     char err[160];             /* what broke, when status != 0 */
     char summary[256];         /* the highest layer's summary line */
+    size_t sumlen;             /* its length, for the nc_decode_sum_* appenders */
     char src[NC_ADDR_TEXT];    /* sender's address text ("from") */
     char dst[NC_ADDR_TEXT];    /* receiver's address text ("to") */
     /* The layer object being written: its start and the _len token. */
@@ -47,6 +48,8 @@ typedef struct nc_dctx {
     int ipver;                 /* 0, 4 or 6 */
     uint8_t saddr[16], daddr[16];
     uint8_t ttl;
+    uint8_t ip_proto;          /* upper-layer protocol number */
+    bool ip_done;              /* the IP header was decoded whole */
     bool later_fragment;       /* an IP fragment after the first */
     uint32_t l4_len;           /* transport bytes per the IP header */
     int depth;                 /* tunnels and tags, to bound recursion */
@@ -88,6 +91,12 @@ int nc_decode_fail(nc_dctx_t *x, int code, const char *fmt, ...)
 void nc_decode_summary(nc_dctx_t *x, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Fast summary building without printf (the hot path of a replay): reset,
+ * then append strings and unsigned numbers. */
+void nc_decode_sum_reset(nc_dctx_t *x);
+void nc_decode_sum_str(nc_dctx_t *x, const char *s);
+void nc_decode_sum_uint(nc_dctx_t *x, uint64_t v);
+
 /* Dispatchers: hand the rest of c to the layer the key names. Unknown keys
  * leave a summary ("EtherType 0x88cc") and return 0. */
 int nc_decode_ethertype(nc_dctx_t *x, uint16_t type, nc_cursor_t *c);
@@ -97,6 +106,8 @@ int nc_decode_app(nc_dctx_t *x, nc_cursor_t *c);
 /* Text forms written into out (at least NC_ADDR_TEXT bytes). */
 void nc_decode_mac_text(const uint8_t *mac, char *out);
 void nc_decode_ip_text(int ver, const uint8_t *addr, char *out);
+/* "0x0800" into out (at least 7 bytes). */
+void nc_decode_hex16(uint16_t v, char *out);
 
 extern const nc_proto_t nc_eth_proto, nc_sll_proto, nc_sll2_proto, nc_raw_proto,
     nc_null_proto, nc_ipv4_proto, nc_ipv6_proto, nc_arp_proto, nc_icmp_proto,

@@ -37,7 +37,9 @@ static void sll_fields(nc_dctx_t *x, uint16_t pkttype, uint16_t hatype, uint16_t
             snprintf(hex + 2 * i, 3, "%02x", addr[i]);
         nc_evb_str(x->b, "addr", hex);
     }
-    nc_evb_strf(x->b, "proto", "0x%04x", proto);
+    char hex16[8];
+    nc_decode_hex16(proto, hex16);
+    nc_evb_str(x->b, "proto", hex16);
 }
 
 /* Protocols below 0x0600 are Linux's special values (LLC, 802.3 ...). */

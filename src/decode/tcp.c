@@ -104,52 +104,58 @@ static void tcp_write_opts(nc_dctx_t *x, const tcp_opts_t *t, uint32_t rev_base)
 }
 
 /* The summary names flags in Wireshark's order ("SYN,ACK", "PSH,ACK",
- * "FIN,ACK"): from the lowest bit up. */
+ * "FIN,ACK"): from the lowest bit up. Built without printf: it runs for
+ * every TCP segment of a replay. */
 static void tcp_summary(nc_dctx_t *x, const nc_tcp_seg_t *s, const tcp_opts_t *t)
 {
     static const char *const bit_names[] = {"FIN", "SYN", "RST", "PSH",
                                             "ACK", "URG", "ECE", "CWR"};
-    char buf[sizeof(x->summary)];
-    size_t n = 0;
+    nc_decode_sum_reset(x);
     for (int i = 0; i < 8; i++) {
         if (!(s->flags & (1u << i)))
             continue;
-        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", n ? "," : "", bit_names[i]);
+        if (x->sumlen)
+            nc_decode_sum_str(x, ",");
+        nc_decode_sum_str(x, bit_names[i]);
     }
-    if (n == 0)
-        n += (size_t)snprintf(buf, sizeof(buf), "none");
-#define TCP_ADD(...)                                                                           \
-    do {                                                                                       \
-        if (n < sizeof(buf))                                                                   \
-            n += (size_t)snprintf(buf + n, sizeof(buf) - n, __VA_ARGS__);                      \
-    } while (0)
-    TCP_ADD(" seq=%u", s->rel_seq);
-    if (s->flags & NC_TCP_ACK)
-        TCP_ADD(" ack=%u", s->rel_ack);
-    if ((s->flags & NC_TCP_SYN) && !(s->flags & NC_TCP_ACK))
-        TCP_ADD(" win=%llu", (unsigned long long)s->win_scaled);
+    if (x->sumlen == 0)
+        nc_decode_sum_str(x, "none");
+    nc_decode_sum_str(x, " seq=");
+    nc_decode_sum_uint(x, s->rel_seq);
+    if (s->flags & NC_TCP_ACK) {
+        nc_decode_sum_str(x, " ack=");
+        nc_decode_sum_uint(x, s->rel_ack);
+    }
+    if ((s->flags & NC_TCP_SYN) && !(s->flags & NC_TCP_ACK)) {
+        nc_decode_sum_str(x, " win=");
+        nc_decode_sum_uint(x, s->win_scaled);
+    }
     if (s->flags & NC_TCP_SYN) {
-        if (t->mss >= 0)
-            TCP_ADD(" MSS=%d", t->mss);
-        if (t->wscale >= 0)
-            TCP_ADD(" WS=%u", 1u << (t->wscale > 14 ? 14 : t->wscale));
+        if (t->mss >= 0) {
+            nc_decode_sum_str(x, " MSS=");
+            nc_decode_sum_uint(x, (uint64_t)t->mss);
+        }
+        if (t->wscale >= 0) {
+            nc_decode_sum_str(x, " WS=");
+            nc_decode_sum_uint(x, 1u << (t->wscale > 14 ? 14 : t->wscale));
+        }
     }
-    if (s->len)
-        TCP_ADD(" len=%u", s->len);
+    if (s->len) {
+        nc_decode_sum_str(x, " len=");
+        nc_decode_sum_uint(x, s->len);
+    }
     if (s->zero_window)
-        TCP_ADD(" win=0");
+        nc_decode_sum_str(x, " win=0");
     if (s->retransmission)
-        TCP_ADD(" (retransmission)");
+        nc_decode_sum_str(x, " (retransmission)");
     if (s->dup_ack)
-        TCP_ADD(" (dup ACK)");
+        nc_decode_sum_str(x, " (dup ACK)");
     if (s->keepalive)
-        TCP_ADD(" (keep-alive)");
+        nc_decode_sum_str(x, " (keep-alive)");
     if (s->window_probe)
-        TCP_ADD(" (window probe)");
+        nc_decode_sum_str(x, " (window probe)");
     if (s->zero_window)
-        TCP_ADD(" (zero window)");
-#undef TCP_ADD
-    nc_decode_summary(x, "%s", buf);
+        nc_decode_sum_str(x, " (zero window)");
 }
 
 static int tcp_decode(nc_dctx_t *x, nc_cursor_t *c)

@@ -36,7 +36,13 @@ static int udp_decode(nc_dctx_t *x, nc_cursor_t *c)
     nc_decode_close(x, c);
     nc_cur_limit(c, plen);
     x->l7_len = plen;
-    nc_decode_summary(x, "UDP %u > %u len=%u", sport, dport, plen);
+    nc_decode_sum_reset(x);
+    nc_decode_sum_str(x, "UDP ");
+    nc_decode_sum_uint(x, sport);
+    nc_decode_sum_str(x, " > ");
+    nc_decode_sum_uint(x, dport);
+    nc_decode_sum_str(x, " len=");
+    nc_decode_sum_uint(x, plen);
     return nc_decode_app(x, c);
 }
 
