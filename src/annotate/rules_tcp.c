@@ -22,26 +22,26 @@ static const struct {
 } tcp_flag_bits[] = {{"SYN", T_SYN}, {"ACK", T_ACK}, {"FIN", T_FIN}, {"RST", T_RST},
                      {"PSH", T_PSH}};
 
+/* The members tcp_prepare() reads: key, whether it is an integer (else a
+ * boolean), and where it goes. */
 static const struct {
     const char *key;
+    bool is_int;
     size_t off;
-} tcp_int_keys[] = {
-    {"seq", offsetof(nc_tcp_facts_t, seq)}, {"ack", offsetof(nc_tcp_facts_t, ack)},
-    {"len", offsetof(nc_tcp_facts_t, len)}, {"win", offsetof(nc_tcp_facts_t, win)},
-    {"mss", offsetof(nc_tcp_facts_t, mss)}, {"wscale", offsetof(nc_tcp_facts_t, wscale)},
-};
-
-static const struct {
-    const char *key;
-    size_t off;
-} tcp_bool_keys[] = {
-    {"retransmission", offsetof(nc_tcp_facts_t, retransmission)},
-    {"dup_ack", offsetof(nc_tcp_facts_t, dup_ack)},
-    {"zero_window", offsetof(nc_tcp_facts_t, zero_window)},
-    {"window_probe", offsetof(nc_tcp_facts_t, window_probe)},
-    {"keepalive", offsetof(nc_tcp_facts_t, keepalive)},
-    {"_established", offsetof(nc_tcp_facts_t, established)},
-    {"sack_perm", offsetof(nc_tcp_facts_t, sack_perm)},
+} tcp_keys[] = {
+    {"seq", true, offsetof(nc_tcp_facts_t, seq)},
+    {"ack", true, offsetof(nc_tcp_facts_t, ack)},
+    {"len", true, offsetof(nc_tcp_facts_t, len)},
+    {"win", true, offsetof(nc_tcp_facts_t, win)},
+    {"mss", true, offsetof(nc_tcp_facts_t, mss)},
+    {"wscale", true, offsetof(nc_tcp_facts_t, wscale)},
+    {"retransmission", false, offsetof(nc_tcp_facts_t, retransmission)},
+    {"dup_ack", false, offsetof(nc_tcp_facts_t, dup_ack)},
+    {"zero_window", false, offsetof(nc_tcp_facts_t, zero_window)},
+    {"window_probe", false, offsetof(nc_tcp_facts_t, window_probe)},
+    {"keepalive", false, offsetof(nc_tcp_facts_t, keepalive)},
+    {"_established", false, offsetof(nc_tcp_facts_t, established)},
+    {"sack_perm", false, offsetof(nc_tcp_facts_t, sack_perm)},
 };
 
 /* One walk over the tcp object (and its options object). */
@@ -54,30 +54,35 @@ static void tcp_prepare(nc_annot_t *a)
     uint32_t n = a->ev->nfields;
     bool in_flags = false;
     for (uint32_t k = 1; k < n; k++) {
-        if (f[k].kind == NC_F_END) {
+        const nc_field_t *tok = &f[k];
+        if (tok->kind == NC_F_END) {
             in_flags = false;
             continue;
         }
-        if (in_flags && f[k].kind == NC_F_STR) {
+        if (in_flags && tok->kind == NC_F_STR) {
             for (size_t i = 0; i < sizeof(tcp_flag_bits) / sizeof(tcp_flag_bits[0]); i++)
-                if (strcmp(f[k].v.s, tcp_flag_bits[i].name) == 0)
+                if (strcmp(tok->v.s, tcp_flag_bits[i].name) == 0)
                     t->flags |= tcp_flag_bits[i].bit;
             continue;
         }
-        if (f[k].key == NULL)
+        if (tok->key == NULL)
             continue;
-        if (f[k].kind == NC_F_LIST) {
-            in_flags = strcmp(f[k].key, "flags") == 0;
+        if (tok->kind == NC_F_LIST) {
+            in_flags = strcmp(tok->key, "flags") == 0;
             if (!in_flags)
                 k = nc_fields_skip(f, n, k) - 1;
-        } else if (f[k].kind == NC_F_INT) {
-            for (size_t i = 0; i < sizeof(tcp_int_keys) / sizeof(tcp_int_keys[0]); i++)
-                if (strcmp(f[k].key, tcp_int_keys[i].key) == 0)
-                    *(int64_t *)((char *)t + tcp_int_keys[i].off) = f[k].v.i;
-        } else if (f[k].kind == NC_F_BOOL) {
-            for (size_t i = 0; i < sizeof(tcp_bool_keys) / sizeof(tcp_bool_keys[0]); i++)
-                if (strcmp(f[k].key, tcp_bool_keys[i].key) == 0)
-                    *(bool *)((char *)t + tcp_bool_keys[i].off) = f[k].v.b != 0;
+            continue;
+        }
+        if (tok->kind != NC_F_INT && tok->kind != NC_F_BOOL)
+            continue;
+        for (size_t i = 0; i < sizeof(tcp_keys) / sizeof(tcp_keys[0]); i++) {
+            if (tok->key[0] != tcp_keys[i].key[0] || strcmp(tok->key, tcp_keys[i].key) != 0)
+                continue;
+            if (tcp_keys[i].is_int && tok->kind == NC_F_INT)
+                *(int64_t *)((char *)t + tcp_keys[i].off) = tok->v.i;
+            else if (!tcp_keys[i].is_int && tok->kind == NC_F_BOOL)
+                *(bool *)((char *)t + tcp_keys[i].off) = tok->v.b != 0;
+            break;
         }
     }
 }
