@@ -26,3 +26,16 @@ dports = {e["udp"]["dport"] for e in udp if e["from"] == "client"}
 check(dports == {7, 37, 53}, f"client datagrams went to ports {sorted(dports)}", ev)
 check(len(marks(ev, event="decided")) >= 2, "fewer than two checkpoints decided", ev)
 print("ok: udp run shows the dropped query gone for good")
+
+# --link and --seed: random loss is repeatable for a seed.
+def drops(seed):
+    ev = run_json("udp", extra=("--link", "loss=25%", "--seed", str(seed)))
+    pk = [e for e in ev if e["type"] == "packet"]
+    check(all(e["wire"]["reason"] for e in pk if e["dropped"]), "a drop without a reason", ev)
+    return [(n, e["proto"], e.get("dns", {}).get("id")) for n, e in enumerate(pk) if e["dropped"]]
+
+first, again, other = drops(7), drops(7), drops(8)
+check(len(first) >= 2, f"loss=25% dropped only {first}")
+check(first == again, f"the same seed dropped different packets: {first} vs {again}")
+check(first != other, "a different seed dropped the same packets")
+print("ok: --link loss with --seed is repeatable")
