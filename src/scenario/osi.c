@@ -167,16 +167,8 @@ static void *osi_client(void *arg)
     uv_loop_init(&loop);
     uv_tcp_init(&loop, &st->sock);
     st->sock.data = st;
-    st->connect_req.data = st;
-    struct sockaddr_in addr;
-    uv_ip4_addr(nc_scn_addr(st->s, "server"), OSI_PORT, &addr);
-    nc_scn_app(st->s, "client", "connect", "connect() to server:80 (the browser's first step)");
-    int rc = uv_tcp_connect(&st->connect_req, &st->sock, (const struct sockaddr *)&addr,
-                            osi_client_connected);
-    if (rc != 0) {
-        nc_scn_fail(st->s, "client: connect: %s", uv_strerror(rc));
-        uv_close((uv_handle_t *)&st->sock, NULL);
-    }
+    nc_scn_tcp_connect(st->s, &st->connect_req, &st->sock, "server", OSI_PORT, osi_client_connected,
+                       "connect() to server:80 (the browser's first step)");
     nc_scn_loop_run(st->s, &loop, "client", 20000);
     uv_loop_close(&loop);
     return NULL;

@@ -259,6 +259,21 @@ int nc_scn_tcp_accept(nc_scn_t *s, uv_stream_t *listener, uv_tcp_t *conn, char *
     return 0;
 }
 
+int nc_scn_tcp_connect(nc_scn_t *s, uv_connect_t *req, uv_tcp_t *sock, const char *host, int port,
+                       uv_connect_cb cb, const char *what)
+{
+    struct sockaddr_in addr;
+    uv_ip4_addr(nc_scn_addr(s, host), port, &addr);
+    req->data = sock->data;
+    nc_scn_app(s, "client", "connect", "%s", what);
+    int rc = uv_tcp_connect(req, sock, (const struct sockaddr *)&addr, cb);
+    if (rc != 0) {
+        nc_scn_fail(s, "client: connect to %s:%d: %s", host, port, uv_strerror(rc));
+        uv_close((uv_handle_t *)sock, NULL);
+    }
+    return rc;
+}
+
 int nc_scn_run_pair(nc_scn_t *s, void *(*server)(void *), void *(*client)(void *), void *arg,
                     nc_scn_signal_t *ready)
 {

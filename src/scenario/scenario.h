@@ -40,7 +40,7 @@ struct nc_scn {
     pthread_mutex_t lock;
     pthread_t threads[16];
     int nthreads;
-    int error;       /* first error a program reported */
+    int error; /* first error a program reported */
     char errmsg[256];
 };
 
@@ -91,6 +91,11 @@ int nc_scn_tcp_listen(nc_scn_t *s, uv_tcp_t *listener, const char *host, int por
  * Returns 0, or reports the failure and returns the libuv code. */
 int nc_scn_tcp_accept(nc_scn_t *s, uv_stream_t *listener, uv_tcp_t *conn, char *peer,
                       size_t peerlen);
+/* Starts connecting an initialised sock (its data set) to host:port,
+ * reporting "<what>" as a connect app event first. On failure reports it,
+ * closes sock and returns the libuv code. req->data is sock->data. */
+int nc_scn_tcp_connect(nc_scn_t *s, uv_connect_t *req, uv_tcp_t *sock, const char *host, int port,
+                       uv_connect_cb cb, const char *what);
 /* The usual shape of a pair scenario: server() on "server", which calls
  * nc_scn_signal_set(ready) once it listens; then client() on "client";
  * then both are joined. Returns 0 or the first error. */

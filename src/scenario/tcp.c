@@ -71,8 +71,9 @@ static void tcp_send(tcp_state_t *st, uv_stream_t *stream, const char *host, con
 static void tcp_server_closed(uv_handle_t *h)
 {
     tcp_state_t *st = h->data;
-    nc_scn_app(st->s, "server", "close", "close(): the server closes its side, so its kernel "
-                                        "sends FIN");
+    nc_scn_app(st->s, "server", "close",
+               "close(): the server closes its side, so its kernel "
+               "sends FIN");
     uv_close((uv_handle_t *)&st->listener, NULL);
 }
 
@@ -80,8 +81,9 @@ static void tcp_server_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
 {
     tcp_state_t *st = stream->data;
     if (n == UV_EOF) {
-        nc_scn_app(st->s, "server", "read", "read() returned 0: the client has closed its side "
-                                           "(its FIN arrived)");
+        nc_scn_app(st->s, "server", "read",
+                   "read() returned 0: the client has closed its side "
+                   "(its FIN arrived)");
         uv_close((uv_handle_t *)stream, tcp_server_closed);
         return;
     }
@@ -113,7 +115,8 @@ static void tcp_server_accept(uv_stream_t *listener, int status)
         return;
     nc_scn_app(st->s, "server", "accept",
                "accept() returned a connection from %s: the handshake finished in the kernel "
-               "before the program asked", name);
+               "before the program asked",
+               name);
     uv_read_start((uv_stream_t *)&st->conn, nc_scn_alloc, tcp_server_read);
 }
 
@@ -190,17 +193,8 @@ static void *tcp_client(void *arg)
     uv_loop_init(&loop);
     uv_tcp_init(&loop, &st->sock);
     st->sock.data = st;
-    st->connect_req.data = st;
-    struct sockaddr_in addr;
-    uv_ip4_addr(nc_scn_addr(st->s, "server"), TCP_PORT, &addr);
-    nc_scn_app(st->s, "client", "connect",
-               "connect() to server:%d: the kernel sends a SYN and the call waits", TCP_PORT);
-    int rc = uv_tcp_connect(&st->connect_req, &st->sock, (const struct sockaddr *)&addr,
-                            tcp_client_connected);
-    if (rc != 0) {
-        nc_scn_fail(st->s, "client: connect: %s", uv_strerror(rc));
-        uv_close((uv_handle_t *)&st->sock, NULL);
-    }
+    nc_scn_tcp_connect(st->s, &st->connect_req, &st->sock, "server", TCP_PORT, tcp_client_connected,
+                       "connect() to server:7000: the kernel sends a SYN and the call waits");
     nc_scn_loop_run(st->s, &loop, "client", 20000);
     uv_loop_close(&loop);
     return NULL;
