@@ -118,32 +118,42 @@ fail:
 
 size_t nc_lab_host_count(const nc_lab_t *lab)
 {
-    return lab->topo->nhosts;
+    return lab->topo->nhosts + lab->topo->naliases;
 }
 
 const char *nc_lab_host_name(const nc_lab_t *lab, size_t i)
 {
-    return i < lab->topo->nhosts ? lab->topo->hosts[i].name : NULL;
+    const nc_topology_t *t = lab->topo;
+    if (i < t->nhosts)
+        return t->hosts[i].name;
+    return i - t->nhosts < t->naliases ? t->aliases[i - t->nhosts].name : NULL;
 }
 
+/* The index of a host (or alias, numbered after the hosts), or -1. */
 static int host_index(const nc_lab_t *lab, const char *host)
 {
-    for (size_t i = 0; host && i < lab->topo->nhosts; i++)
-        if (strcmp(lab->topo->hosts[i].name, host) == 0)
+    for (size_t i = 0; host && i < nc_lab_host_count(lab); i++)
+        if (strcmp(nc_lab_host_name(lab, i), host) == 0)
             return (int)i;
     return -1;
 }
 
 const char *nc_lab_host_addr(const nc_lab_t *lab, const char *host)
 {
+    const nc_topology_t *t = lab->topo;
     int i = host_index(lab, host);
-    return i < 0 ? NULL : lab->topo->hosts[i].addr;
+    if (i < 0)
+        return NULL;
+    return (size_t)i < t->nhosts ? t->hosts[i].addr : t->aliases[(size_t)i - t->nhosts].addr;
 }
 
 int nc_lab_host_netns(const nc_lab_t *lab, const char *host)
 {
+    const nc_topology_t *t = lab->topo;
     int i = host_index(lab, host);
-    return i < 0 ? -1 : lab->host_ns[i];
+    if (i < 0)
+        return -1;
+    return (size_t)i < t->nhosts ? lab->host_ns[i] : lab->host_ns[t->aliases[(size_t)i - t->nhosts].host];
 }
 
 int nc_lab_spawn(nc_lab_t *lab, const char *host, void *(*fn)(void *), void *arg,

@@ -402,6 +402,8 @@ nc_wire_t *nc_wire_start(const nc_wire_cfg_t *c, char *err, size_t errlen)
     w->dec = nc_decoder_new();
     for (size_t i = 0; i < c->topo->nhosts; i++)
         nc_decoder_name_host(w->dec, c->topo->hosts[i].addr, c->topo->hosts[i].name);
+    for (size_t i = 0; i < c->topo->naliases; i++)
+        nc_decoder_name_host(w->dec, c->topo->aliases[i].addr, c->topo->aliases[i].name);
     nc_evb_init(&w->b);
     sem_init(&w->ready, 0, 0);
     int rc = nc_netns_spawn(c->netns, wire_main, w, &w->thread);

@@ -86,13 +86,11 @@ const char *nc_scn_addr(nc_scn_t *s, const char *host)
     return a ? a : "127.0.0.1";
 }
 
-void nc_scn_app(nc_scn_t *s, const char *host, const char *call, const char *fmt, ...)
+static void nc_scn_app_v(nc_scn_t *s, const char *host, const char *call,
+                         const nc_scn_kv_t *kv, size_t nkv, const char *fmt, va_list ap)
 {
     char text[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
     nc_evb_t b;
     nc_evb_init(&b);
     nc_evb_reset(&b, NC_EV_APP, nc_clock_real_ns());
@@ -100,8 +98,40 @@ void nc_scn_app(nc_scn_t *s, const char *host, const char *call, const char *fmt
     nc_evb_summary(&b, "%s", text);
     nc_evb_str(&b, "call", call);
     nc_evb_str(&b, "text", text);
+    for (size_t k = 0; k < nkv; k++) {
+        if (kv[k].kind == 's')
+            nc_evb_str(&b, kv[k].key, kv[k].s ? kv[k].s : "");
+        else if (kv[k].kind == 'b')
+            nc_evb_bool(&b, kv[k].key, kv[k].i != 0);
+        else
+            nc_evb_int(&b, kv[k].key, kv[k].i);
+    }
     nc_timeline_add(s->tl, &b);
     nc_evb_done(&b);
+}
+
+void nc_scn_app(nc_scn_t *s, const char *host, const char *call, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    nc_scn_app_v(s, host, call, NULL, 0, fmt, ap);
+    va_end(ap);
+}
+
+void nc_scn_app_kv(nc_scn_t *s, const char *host, const char *call, const nc_scn_kv_t *kv,
+                   size_t nkv, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    nc_scn_app_v(s, host, call, kv, nkv, fmt, ap);
+    va_end(ap);
+}
+
+void nc_scn_thread_name(const char *host)
+{
+    char name[16];
+    snprintf(name, sizeof(name), "nc-%s", host);
+    pthread_setname_np(pthread_self(), name);
 }
 
 typedef struct nc_scn_watch {

@@ -57,6 +57,35 @@ void nc_scn_app(nc_scn_t *s, const char *host, const char *call, const char *fmt
     __attribute__((format(printf, 4, 5)));
 
 /*
+ * App events with fields of their own, beside "call" and "text": the
+ * lessons about the kernel report pids, tids, ports, byte counts and errors
+ * ({"call": "write", "errno": "EAGAIN", "blocked": true}). An entry with
+ * kind 's' holds a string, 'i' an integer, 'b' a boolean (in i).
+ *
+ * Linking to packets: an accept or connect app event that carries "port"
+ * (the program's own port) and "peer_port" gets a field "packet" from the
+ * run: the timeline index of the packet that let the call return (for
+ * accept, the client's last handshake ACK before it; for connect, the
+ * server's SYN-ACK). See applink.c.
+ */
+typedef struct nc_scn_kv {
+    const char *key;
+    char kind; /* 's', 'i' or 'b' */
+    const char *s;
+    int64_t i;
+} nc_scn_kv_t;
+#define NC_KV_S(k, v) ((nc_scn_kv_t){(k), 's', (v), 0})
+#define NC_KV_I(k, v) ((nc_scn_kv_t){(k), 'i', NULL, (int64_t)(v)})
+#define NC_KV_B(k, v) ((nc_scn_kv_t){(k), 'b', NULL, (v) ? 1 : 0})
+void nc_scn_app_kv(nc_scn_t *s, const char *host, const char *call, const nc_scn_kv_t *kv,
+                   size_t nkv, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Names the calling program thread "nc-HOST" (what ps and /proc show), so a
+ * user can find a thread inside a host's namespace:
+ * nsenter --net=/proc/PID/task/TID/ns/net ss -tin. */
+void nc_scn_thread_name(const char *host);
+
+/*
  * Runs a program's loop until it has no more work, the run is stopped, or
  * timeout_ms passes (then every handle is closed and an error reported).
  * Returns 0, or NC_ETIMEDOUT / NC_ESTOPPED.

@@ -75,7 +75,9 @@ static void nc_ladder_lanes(nc_ui_t *ui, size_t vis, int w, nc_lanes_t *L)
     int cap = (w - NC_LADDER_T) / 14;
     if (cap < 1)
         cap = 1;
-    if (local) {
+    /* On one loopback the client (127.0.0.2) and the server still get a lane
+     * each; anything else seen there shares one lane. */
+    if (local && !(nc_lanes_find(L, "client") >= 0 && nc_lanes_find(L, "server") >= 0)) {
         L->n = L->n > 0 ? 1 : 0;
         L->x[0] = NC_LADDER_T + 2;
         return;
