@@ -82,7 +82,7 @@ typedef struct nc_topology {
     const char *name;
     nc_topo_host_t hosts[4];
     size_t nhosts;
-    nc_topo_alias_t aliases[2];
+    nc_topo_alias_t aliases[3];
     size_t naliases;
     bool wire; /* hosts are joined by the wire (else the capture is on lo) */
 } nc_topology_t;

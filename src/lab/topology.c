@@ -18,8 +18,10 @@ static const nc_topology_t topologies[] = {
         .name = "local",
         .hosts = {{"server", "127.0.0.1", 8, "lo", NULL}},
         .nhosts = 1,
-        .aliases = {{"client", "127.0.0.2", 0}},
-        .naliases = 1,
+        /* "silent" is a client that never answers (the accept-queue
+         * lesson's half-open handshakes): a name for its address only. */
+        .aliases = {{"client", "127.0.0.2", 0}, {"silent", "10.9.9.9", 0}},
+        .naliases = 2,
         .wire = false,
     },
     {

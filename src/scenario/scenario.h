@@ -129,4 +129,25 @@ int nc_scn_run_pair(nc_scn_t *s, void *(*server)(void *), void *(*client)(void *
 /* Sleeps ms milliseconds (on a program thread without a loop). */
 void nc_scn_sleep_ms(int ms);
 
+/*
+ * Plain sockets, for the lessons about the kernel (queues, buffers,
+ * workers, processes), whose programs must control exactly when they call
+ * listen(), accept(), read() and write(): an event loop would accept and
+ * read for them.
+ *
+ * nc_scn_socket: a TCP socket bound to host's address and port (0: any
+ * port), SO_REUSEADDR set, close-on-exec; nonblocking when asked. Returns
+ * the fd, or -1 after reporting the failure with nc_scn_fail.
+ */
+int nc_scn_socket(nc_scn_t *s, const char *host, int port, bool nonblock);
+/* Connects fd to host:port (a nonblocking fd returns at once; EINPROGRESS
+ * counts as success). Returns 0 or -errno. */
+int nc_scn_connect(nc_scn_t *s, int fd, const char *host, int port);
+/* The local or the remote port of a socket, or 0. */
+int nc_scn_port(int fd, bool peer);
+/* Waits until fd is ready for events (POLLIN, POLLOUT), at most
+ * timeout_ms, waking every 50 ms to honour a stopped run. Returns the
+ * revents, 0 on time-out, or NC_ESTOPPED. */
+int nc_scn_wait(nc_scn_t *s, int fd, short events, int timeout_ms);
+
 #endif
