@@ -274,7 +274,7 @@ static void *aq_server(void *arg)
     }
     for (int waited = 0; waited < AQ_HOLD_MS && !s->stop; waited += 50)
         nc_scn_sleep_ms(50);
-    nc_scn_app(s, "server", "accept", "the server wakes up and starts calling accept()");
+    nc_scn_app(s, "server", "sleep", "the server wakes up and starts calling accept()");
     int cfd[AQ_CLIENTS];
     int n = 0;
     int64_t deadline = nc_clock_mono_ns() + 6000 * 1000000LL;
