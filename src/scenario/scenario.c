@@ -26,6 +26,7 @@ extern const nc_scenario_t nc_scenario_udp;
 extern const nc_scenario_t nc_scenario_osi;
 extern const nc_scenario_t nc_scenario_accept_queue;
 extern const nc_scenario_t nc_scenario_socket_buffers;
+extern const nc_scenario_t nc_scenario_listener_workers;
 
 static const nc_scenario_t *const nc_scenarios[] = {
     &nc_scenario_osi,
@@ -33,6 +34,7 @@ static const nc_scenario_t *const nc_scenarios[] = {
     &nc_scenario_tcp,
     &nc_scenario_accept_queue,
     &nc_scenario_socket_buffers,
+    &nc_scenario_listener_workers,
 };
 
 const nc_scenario_t *nc_scenario_find(const char *name)
