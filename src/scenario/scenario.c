@@ -27,6 +27,7 @@ extern const nc_scenario_t nc_scenario_osi;
 extern const nc_scenario_t nc_scenario_accept_queue;
 extern const nc_scenario_t nc_scenario_socket_buffers;
 extern const nc_scenario_t nc_scenario_listener_workers;
+extern const nc_scenario_t nc_scenario_process_thread;
 
 static const nc_scenario_t *const nc_scenarios[] = {
     &nc_scenario_osi,
@@ -35,6 +36,7 @@ static const nc_scenario_t *const nc_scenarios[] = {
     &nc_scenario_accept_queue,
     &nc_scenario_socket_buffers,
     &nc_scenario_listener_workers,
+    &nc_scenario_process_thread,
 };
 
 const nc_scenario_t *nc_scenario_find(const char *name)
