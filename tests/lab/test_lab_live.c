@@ -211,7 +211,7 @@ static void test_pair_tcp_scripted_drop(void **state)
                     .nth = 3, .match = "from=client tcp.len>0"};
     nc_lab_opts_t o = {.topology = "pair", .faults = &f, .nfaults = 1, .seed = 1, .tl = tl};
     nc_lab_t *lab = lab_or_fail(&o);
-    assert_int_equal(nc_lab_host_count(lab), 3);
+    assert_int_equal(nc_lab_host_count(lab), 2);
     assert_string_equal(nc_lab_host_addr(lab, "server"), "10.0.0.2");
     assert_string_equal(nc_lab_iface_name(lab, 1), "s0");
     peer_t s = {.addr = "10.0.0.2", .port = 7000};
