@@ -31,6 +31,10 @@
  * noise in the lesson). Returns 0 and its fd in *fd (caller closes), or a
  * negative NC_E* code with one sentence in err. */
 int nc_netns_new(int *fd, char *err, size_t errlen);
+/* The same, created from inside the namespace parent: a new namespace
+ * takes some settings from the one it is created from (its TCP hash size,
+ * net.ipv4.tcp_child_ehash_entries). */
+int nc_netns_new_in(int parent, int *fd, char *err, size_t errlen);
 
 /* Runs fn(arg) on a short-lived thread inside the namespace netns and
  * returns fn's result (or NC_ESYS if the thread could not enter it). */

@@ -46,7 +46,7 @@ typedef void (*nc_diag_cb)(const nc_diag_sock_t *sk, void *arg);
 int nc_diag_open(void);
 
 /*
- * Dumps the TCP sockets (IPv4 and IPv6) whose state bit is in states
+ * Dumps the IPv4 TCP sockets (the lab turns IPv6 off) whose state bit is in states
  * (1 << TCP_LISTEN | ...), asking for tcp_info, and calls cb for each.
  * buf (cap bytes, 32 KiB or more) holds the answers. Never waits for more
  * than the kernel's own dump. Returns 0 or a negative NC_E* code.

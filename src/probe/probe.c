@@ -147,8 +147,12 @@ static nc_probe_rec_t *nc_probe_tab_add(nc_probe_tab_t *t)
     return r;
 }
 
-static nc_probe_rec_t *nc_probe_tab_find(nc_probe_tab_t *t, const char *key)
+/* Finds key, trying index hint first: dumps list sockets in the same order
+ * from one sample to the next, so the search is usually one comparison. */
+static nc_probe_rec_t *nc_probe_tab_find(nc_probe_tab_t *t, const char *key, size_t hint)
 {
+    if (hint < t->n && strcmp(t->r[hint].key, key) == 0)
+        return &t->r[hint];
     for (size_t i = 0; i < t->n; i++)
         if (strcmp(t->r[i].key, key) == 0)
             return &t->r[i];
@@ -318,13 +322,13 @@ static void nc_probe_sample(nc_probe_t *p)
             nc_probe_rec_t *r = &ns->cur.r[k];
             if (r->state == TCP_SYN_RECV)
                 continue;
-            nc_probe_rec_t *old = nc_probe_tab_find(&ns->prev, r->key);
+            nc_probe_rec_t *old = nc_probe_tab_find(&ns->prev, r->key, k);
             if (!old || !nc_probe_same(old, r))
                 nc_probe_emit(p, r, false, now);
         }
         for (size_t k = 0; k < ns->prev.n; k++) {
             nc_probe_rec_t *r = &ns->prev.r[k];
-            if (r->state != TCP_SYN_RECV && !nc_probe_tab_find(&ns->cur, r->key))
+            if (r->state != TCP_SYN_RECV && !nc_probe_tab_find(&ns->cur, r->key, k))
                 nc_probe_emit(p, r, true, now);
         }
         nc_probe_tab_t t = ns->prev;
