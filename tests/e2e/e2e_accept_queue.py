@@ -32,7 +32,10 @@ accepts = [e for e in apps(ev, call="accept") if "peer_port" in e]
 check(len(accepts) == 6, f"expected 6 accept() calls, saw {len(accepts)}", ev)
 after = [e for e in live if e["i"] > accepts[0]["i"]]
 check(after and after[0]["accept_queue"] == 0, "the queue did not drain to 0 after accept()", ev)
-check(live[-1]["accept_queue"] == 0, "the accept queue was not empty at the end", ev)
+# The last sample may catch a retransmitted SYN's connection in the queue
+# for an instant; then accept() must take it afterwards.
+taken_later = sum(1 for a in accepts if a["i"] > live[-1]["i"])
+check(live[-1]["accept_queue"] <= taken_later, "connections were left in the accept queue", ev)
 check(lst[-1]["state"] == "CLOSED", "the listener's closing was not reported", ev)
 
 # Half-open handshakes in the SYN queue.
