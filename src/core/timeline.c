@@ -211,6 +211,16 @@ void nc_timeline_follow(nc_timeline_t *tl, nc_evb_t *b)
     tl->follow[tl->nfollow++] = ev;
 }
 
+void nc_timeline_add_int(nc_timeline_t *tl, nc_event_t *ev, const char *key, int64_t v)
+{
+    nc_field_t *f = nc_arena_alloc(&tl->arena, (ev->nfields + 1) * sizeof(*f));
+    if (ev->nfields)
+        memcpy(f, ev->fields, ev->nfields * sizeof(*f));
+    f[ev->nfields] = (nc_field_t){.key = nc_timeline_key(tl, key), .kind = NC_F_INT, .v.i = v};
+    ev->fields = f;
+    ev->nfields++;
+}
+
 char *nc_timeline_strdup(nc_timeline_t *tl, const char *s)
 {
     return nc_arena_strdup(&tl->arena, s);

@@ -57,6 +57,9 @@ void nc_timeline_set_hook(nc_timeline_t *tl, nc_timeline_hook_fn fn, void *arg);
 /* Only from inside the hook: a copy of s kept as long as the timeline. */
 char *nc_timeline_strdup(nc_timeline_t *tl, const char *s);
 void nc_timeline_precede(nc_timeline_t *tl, nc_evb_t *b);
+/* Only from inside the hook: appends a top-level integer field to ev (the
+ * run uses it to point an app event at the packet that caused it). */
+void nc_timeline_add_int(nc_timeline_t *tl, nc_event_t *ev, const char *key, int64_t v);
 void nc_timeline_follow(nc_timeline_t *tl, nc_evb_t *b);
 
 /* Bytes of event storage, for benchmarks. */

@@ -210,7 +210,13 @@ void nc_flow_tcp(nc_flow_t *f, int dir, nc_tcp_seg_t *s)
     s->retransmission = s->dup_ack = s->zero_window = false;
     s->window_probe = s->keepalive = s->established = false;
     if (d->next_set && plain && ack && s->len <= 1 && s->seq == d->next_seq - 1) {
-        s->keepalive = true;
+        /* Linux probes a zero window with this same shape (tcp_xmit_probe_skb:
+         * the last byte's sequence number, no data); against a closed window
+         * it is a window probe, not a keep-alive. */
+        if (r->win_set && r->last_win_scaled == 0)
+            s->window_probe = true;
+        else
+            s->keepalive = true;
     } else if (d->next_set && plain && s->len == 1 && s->seq == d->next_seq && r->win_set &&
                r->last_win_scaled == 0) {
         s->window_probe = true;

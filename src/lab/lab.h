@@ -6,7 +6,8 @@
  * hosts and applies the lesson's link conditions (delay, loss, rate) and
  * scripted faults. Topologies:
  *
- *   local   one host "host", on its loopback (127.0.0.1)
+ *   local   one namespace, on its loopback: "server" is 127.0.0.1 and
+ *           "client" 127.0.0.2 (an alias: the same namespace)
  *   pair    "client" 10.0.0.1/24 ~wire~ "server" 10.0.0.2/24
  *
  * The wire and the capture run on one thread of their own, inside a third
@@ -59,6 +60,8 @@ typedef struct nc_lab_opts {
  * Returns NULL with one sentence in err on failure. */
 nc_lab_t *nc_lab_new(const nc_lab_opts_t *o, char *err, size_t errlen);
 
+/* Hosts by index, aliases included (after the real hosts); several may
+ * share a namespace (compare nc_lab_host_netns). */
 size_t nc_lab_host_count(const nc_lab_t *lab);
 const char *nc_lab_host_name(const nc_lab_t *lab, size_t i);
 /* Returns the host's IPv4 address as text ("10.0.0.2"), or NULL. */

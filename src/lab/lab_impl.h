@@ -31,6 +31,10 @@
  * noise in the lesson). Returns 0 and its fd in *fd (caller closes), or a
  * negative NC_E* code with one sentence in err. */
 int nc_netns_new(int *fd, char *err, size_t errlen);
+/* The same, created from inside the namespace parent: a new namespace
+ * takes some settings from the one it is created from (its TCP hash size,
+ * net.ipv4.tcp_child_ehash_entries). */
+int nc_netns_new_in(int parent, int *fd, char *err, size_t errlen);
 
 /* Runs fn(arg) on a short-lived thread inside the namespace netns and
  * returns fn's result (or NC_ESYS if the thread could not enter it). */
@@ -68,10 +72,22 @@ typedef struct nc_topo_host {
     const char *port;   /* the wire's end of the host's link ("c0"), or NULL */
 } nc_topo_host_t;
 
+/* A second name for an address inside a host's namespace: on one loopback
+ * the lesson can still tell its client (127.0.0.2) from its server. An alias
+ * is a host for naming, addresses and spawning, but has no namespace of its
+ * own. */
+typedef struct nc_topo_alias {
+    const char *name; /* "client" */
+    const char *addr; /* "127.0.0.2" */
+    size_t host;      /* index of the host whose namespace it shares */
+} nc_topo_alias_t;
+
 typedef struct nc_topology {
     const char *name;
     nc_topo_host_t hosts[4];
     size_t nhosts;
+    nc_topo_alias_t aliases[3];
+    size_t naliases;
     bool wire; /* hosts are joined by the wire (else the capture is on lo) */
 } nc_topology_t;
 

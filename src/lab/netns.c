@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 typedef struct create_job {
+    int parent; /* namespace to create from, or -1: the caller's */
     int fd;
     int rc;
     char err[256];
@@ -46,6 +47,12 @@ static const struct {
 static void *create_main(void *arg)
 {
     create_job_t *j = arg;
+    if (j->parent >= 0 && setns(j->parent, CLONE_NEWNET) != 0) {
+        j->rc = NC_ESYS;
+        snprintf(j->err, sizeof j->err, "lab: cannot enter the lab's parent namespace: %s.",
+                 strerror(errno));
+        return NULL;
+    }
     if (unshare(CLONE_NEWNET) != 0) {
         int e = errno;
         j->rc = e == EPERM ? NC_EPERM : NC_ESYS;
@@ -76,7 +83,12 @@ static void *create_main(void *arg)
 
 int nc_netns_new(int *fd, char *err, size_t errlen)
 {
-    create_job_t j = {.fd = -1};
+    return nc_netns_new_in(-1, fd, err, errlen);
+}
+
+int nc_netns_new_in(int parent, int *fd, char *err, size_t errlen)
+{
+    create_job_t j = {.parent = parent, .fd = -1};
     pthread_t t;
     if (pthread_create(&t, NULL, create_main, &j) != 0) {
         snprintf(err, errlen, "lab: cannot start a thread.");

@@ -5,7 +5,9 @@
  * interface and one IPv4 address. When the topology has a wire, each host's
  * interface is one end of a veth pair whose other end ("port") sits in the
  * wire's own namespace, where the wire thread bridges the ports. Without a
- * wire there is a single host and the capture reads its loopback.
+ * wire there is a single host and the capture reads its loopback; its
+ * aliases name other loopback addresses in the same namespace, so "local"
+ * has a server (127.0.0.1) and a client (127.0.0.2) on one lo.
  */
 #include "lab_impl.h"
 
@@ -14,8 +16,12 @@
 static const nc_topology_t topologies[] = {
     {
         .name = "local",
-        .hosts = {{"host", "127.0.0.1", 8, "lo", NULL}},
+        .hosts = {{"server", "127.0.0.1", 8, "lo", NULL}},
         .nhosts = 1,
+        /* "silent" is a client that never answers (the accept-queue
+         * lesson's half-open handshakes): a name for its address only. */
+        .aliases = {{"client", "127.0.0.2", 0}, {"silent", "10.9.9.9", 0}},
+        .naliases = 2,
         .wire = false,
     },
     {

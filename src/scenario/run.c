@@ -20,7 +20,10 @@
  */
 #include "run.h"
 
+#include "applink.h"
 #include "scenario.h"
+
+#include "../probe/probe.h"
 
 #include "../core/clock.h"
 #include "../core/error.h"
@@ -50,6 +53,8 @@ struct nc_run {
     const nc_scenario_t *scenario;
     nc_timeline_t *tl;
     nc_lab_t *lab;
+    nc_probe_t *probe;
+    nc_applink_t *applink;
     nc_scn_t scn;
     pthread_t thread;
     int thread_started;
@@ -151,6 +156,9 @@ static void nc_run_hook(nc_timeline_t *tl, nc_event_t *ev, void *arg)
     const nc_lesson_t *l = r->lesson;
     if (ev->type == NC_EV_MARK)
         return;
+    long link = nc_applink_see(r->applink, ev);
+    if (link >= 0)
+        nc_timeline_add_int(tl, ev, "packet", link);
 
     for (size_t k = 0; k < l->nnotes; k++) {
         nc_run_note_t *n = &r->notes[k];
@@ -213,6 +221,8 @@ static void *nc_run_thread(void *arg)
 {
     nc_run_t *r = arg;
     int rc = r->scenario->run(&r->scn);
+    /* The probe's last sample reports the sockets the programs closed. */
+    nc_probe_stop(r->probe);
     nc_lab_stop(r->lab);
     if (rc != 0 && r->status == 0) {
         r->status = rc;
@@ -293,6 +303,7 @@ nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *
     r->scenario = scn;
     pthread_mutex_init(&r->lock, NULL);
     nc_evb_init(&r->hookb);
+    r->applink = nc_applink_new();
     if (nc_run_compile_script(r, err, errlen) != 0) {
         nc_run_free(r);
         return NULL;
@@ -309,6 +320,13 @@ nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *
     };
     r->lab = nc_lab_new(&lo, err, errlen);
     if (r->lab == NULL) {
+        nc_run_free(r);
+        return NULL;
+    }
+    /* Every lesson is probed: with nothing changing it costs a few netlink
+     * dumps every 4 ms and adds no events. */
+    r->probe = nc_probe_start(&(nc_probe_opts_t){.lab = r->lab, .tl = r->tl}, err, errlen);
+    if (r->probe == NULL) {
         nc_run_free(r);
         return NULL;
     }
@@ -417,8 +435,10 @@ void nc_run_free(nc_run_t *r)
     if (r == NULL)
         return;
     nc_run_stop(r);
+    nc_probe_free(r->probe);
     if (r->lab)
         nc_lab_free(r->lab);
+    nc_applink_free(r->applink);
     nc_timeline_free(r->tl);
     const nc_lesson_t *l = r->lesson;
     for (size_t k = 0; r->until && k < l->nsteps; k++)

@@ -12,6 +12,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,11 +24,19 @@
 extern const nc_scenario_t nc_scenario_tcp;
 extern const nc_scenario_t nc_scenario_udp;
 extern const nc_scenario_t nc_scenario_osi;
+extern const nc_scenario_t nc_scenario_accept_queue;
+extern const nc_scenario_t nc_scenario_socket_buffers;
+extern const nc_scenario_t nc_scenario_listener_workers;
+extern const nc_scenario_t nc_scenario_process_thread;
 
 static const nc_scenario_t *const nc_scenarios[] = {
     &nc_scenario_osi,
     &nc_scenario_udp,
     &nc_scenario_tcp,
+    &nc_scenario_accept_queue,
+    &nc_scenario_socket_buffers,
+    &nc_scenario_listener_workers,
+    &nc_scenario_process_thread,
 };
 
 const nc_scenario_t *nc_scenario_find(const char *name)
@@ -86,13 +98,11 @@ const char *nc_scn_addr(nc_scn_t *s, const char *host)
     return a ? a : "127.0.0.1";
 }
 
-void nc_scn_app(nc_scn_t *s, const char *host, const char *call, const char *fmt, ...)
+static void nc_scn_app_v(nc_scn_t *s, const char *host, const char *call,
+                         const nc_scn_kv_t *kv, size_t nkv, const char *fmt, va_list ap)
 {
     char text[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
     nc_evb_t b;
     nc_evb_init(&b);
     nc_evb_reset(&b, NC_EV_APP, nc_clock_real_ns());
@@ -100,8 +110,40 @@ void nc_scn_app(nc_scn_t *s, const char *host, const char *call, const char *fmt
     nc_evb_summary(&b, "%s", text);
     nc_evb_str(&b, "call", call);
     nc_evb_str(&b, "text", text);
+    for (size_t k = 0; k < nkv; k++) {
+        if (kv[k].kind == 's')
+            nc_evb_str(&b, kv[k].key, kv[k].s ? kv[k].s : "");
+        else if (kv[k].kind == 'b')
+            nc_evb_bool(&b, kv[k].key, kv[k].i != 0);
+        else
+            nc_evb_int(&b, kv[k].key, kv[k].i);
+    }
     nc_timeline_add(s->tl, &b);
     nc_evb_done(&b);
+}
+
+void nc_scn_app(nc_scn_t *s, const char *host, const char *call, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    nc_scn_app_v(s, host, call, NULL, 0, fmt, ap);
+    va_end(ap);
+}
+
+void nc_scn_app_kv(nc_scn_t *s, const char *host, const char *call, const nc_scn_kv_t *kv,
+                   size_t nkv, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    nc_scn_app_v(s, host, call, kv, nkv, fmt, ap);
+    va_end(ap);
+}
+
+void nc_scn_thread_name(const char *host)
+{
+    char name[16];
+    snprintf(name, sizeof(name), "nc-%s", host);
+    pthread_setname_np(pthread_self(), name);
 }
 
 typedef struct nc_scn_watch {
@@ -284,4 +326,57 @@ int nc_scn_run_pair(nc_scn_t *s, void *(*server)(void *), void *(*client)(void *
             nc_scn_spawn(s, "client", client, arg);
     }
     return nc_scn_join(s);
+}
+
+int nc_scn_socket(nc_scn_t *s, const char *host, int port, bool nonblock)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
+    if (fd < 0) {
+        nc_scn_fail(s, "%s: socket(): %s", host, strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, nc_scn_addr(s, host), &sa.sin_addr);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        nc_scn_fail(s, "%s: bind() to port %d: %s", host, port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int nc_scn_connect(nc_scn_t *s, int fd, const char *host, int port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, nc_scn_addr(s, host), &sa.sin_addr);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EINPROGRESS)
+        return 0;
+    return -errno;
+}
+
+int nc_scn_port(int fd, bool peer)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    int rc = peer ? getpeername(fd, (struct sockaddr *)&sa, &len)
+                  : getsockname(fd, (struct sockaddr *)&sa, &len);
+    return rc == 0 ? ntohs(sa.sin_port) : 0;
+}
+
+int nc_scn_wait(nc_scn_t *s, int fd, short events, int timeout_ms)
+{
+    int64_t deadline = nc_clock_mono_ns() + (int64_t)timeout_ms * 1000000;
+    for (;;) {
+        if (s->stop)
+            return NC_ESTOPPED;
+        int64_t left = (deadline - nc_clock_mono_ns()) / 1000000;
+        if (left <= 0)
+            return 0;
+        struct pollfd p = {.fd = fd, .events = events};
+        int n = poll(&p, 1, left < 50 ? (int)left : 50);
+        if (n > 0)
+            return p.revents;
+    }
 }

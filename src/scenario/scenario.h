@@ -57,6 +57,35 @@ void nc_scn_app(nc_scn_t *s, const char *host, const char *call, const char *fmt
     __attribute__((format(printf, 4, 5)));
 
 /*
+ * App events with fields of their own, beside "call" and "text": the
+ * lessons about the kernel report pids, tids, ports, byte counts and errors
+ * ({"call": "write", "errno": "EAGAIN", "blocked": true}). An entry with
+ * kind 's' holds a string, 'i' an integer, 'b' a boolean (in i).
+ *
+ * Linking to packets: an accept or connect app event that carries "port"
+ * (the program's own port) and "peer_port" gets a field "packet" from the
+ * run: the timeline index of the packet that let the call return (for
+ * accept, the client's last handshake ACK before it; for connect, the
+ * server's SYN-ACK). See applink.c.
+ */
+typedef struct nc_scn_kv {
+    const char *key;
+    char kind; /* 's', 'i' or 'b' */
+    const char *s;
+    int64_t i;
+} nc_scn_kv_t;
+#define NC_KV_S(k, v) ((nc_scn_kv_t){(k), 's', (v), 0})
+#define NC_KV_I(k, v) ((nc_scn_kv_t){(k), 'i', NULL, (int64_t)(v)})
+#define NC_KV_B(k, v) ((nc_scn_kv_t){(k), 'b', NULL, (v) ? 1 : 0})
+void nc_scn_app_kv(nc_scn_t *s, const char *host, const char *call, const nc_scn_kv_t *kv,
+                   size_t nkv, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Names the calling program thread "nc-HOST" (what ps and /proc show), so a
+ * user can find a thread inside a host's namespace:
+ * nsenter --net=/proc/PID/task/TID/ns/net ss -tin. */
+void nc_scn_thread_name(const char *host);
+
+/*
  * Runs a program's loop until it has no more work, the run is stopped, or
  * timeout_ms passes (then every handle is closed and an error reported).
  * Returns 0, or NC_ETIMEDOUT / NC_ESTOPPED.
@@ -104,5 +133,26 @@ int nc_scn_run_pair(nc_scn_t *s, void *(*server)(void *), void *(*client)(void *
 
 /* Sleeps ms milliseconds (on a program thread without a loop). */
 void nc_scn_sleep_ms(int ms);
+
+/*
+ * Plain sockets, for the lessons about the kernel (queues, buffers,
+ * workers, processes), whose programs must control exactly when they call
+ * listen(), accept(), read() and write(): an event loop would accept and
+ * read for them.
+ *
+ * nc_scn_socket: a TCP socket bound to host's address and port (0: any
+ * port), SO_REUSEADDR set, close-on-exec; nonblocking when asked. Returns
+ * the fd, or -1 after reporting the failure with nc_scn_fail.
+ */
+int nc_scn_socket(nc_scn_t *s, const char *host, int port, bool nonblock);
+/* Connects fd to host:port (a nonblocking fd returns at once; EINPROGRESS
+ * counts as success). Returns 0 or -errno. */
+int nc_scn_connect(nc_scn_t *s, int fd, const char *host, int port);
+/* The local or the remote port of a socket, or 0. */
+int nc_scn_port(int fd, bool peer);
+/* Waits until fd is ready for events (POLLIN, POLLOUT), at most
+ * timeout_ms, waking every 50 ms to honour a stopped run. Returns the
+ * revents, 0 on time-out, or NC_ESTOPPED. */
+int nc_scn_wait(nc_scn_t *s, int fd, short events, int timeout_ms);
 
 #endif

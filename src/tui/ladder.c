@@ -17,7 +17,14 @@
  * ladder stops at its "asked" mark (nc_ui_visible) and shows the question;
  * once answered, the events flow again and the panel shows the verdict as
  * soon as the run has decided it.
+ *
+ * When the run has socket-state events and the terminal is at least
+ * NC_LADDER_SIDE_MIN wide, a side panel (gauges.c, chart.c) shows the
+ * kernel's queues and buffers as of the cursor, and a chart of one value
+ * over the run. App events sit in a lane of their own beside their host's
+ * line, marked with a bullet.
  */
+#include "gauges.h"
 #include "ui.h"
 
 #include "../core/xmalloc.h"
@@ -27,6 +34,7 @@
 
 #define NC_LADDER_T 10 /* the time column: "+0.012345 " */
 #define NC_LADDER_LANES 8
+#define NC_LADDER_SIDE_MIN 100 /* narrowest terminal with the state panel */
 
 typedef struct nc_lanes {
     const char *name[NC_LADDER_LANES];
@@ -75,7 +83,9 @@ static void nc_ladder_lanes(nc_ui_t *ui, size_t vis, int w, nc_lanes_t *L)
     int cap = (w - NC_LADDER_T) / 14;
     if (cap < 1)
         cap = 1;
-    if (local) {
+    /* On one loopback the client (127.0.0.2) and the server still get a lane
+     * each; anything else seen there shares one lane. */
+    if (local && !(nc_lanes_find(L, "client") >= 0 && nc_lanes_find(L, "server") >= 0)) {
         L->n = L->n > 0 ? 1 : 0;
         L->x[0] = NC_LADDER_T + 2;
         return;
@@ -216,8 +226,25 @@ static void nc_ladder_row(nc_canvas_t *c, const nc_lanes_t *L, const nc_event_t 
         return;
     }
     int lane = nc_lanes_find(L, ev->host);
-    nc_ladder_lane_text(c, L, lane >= 0 ? lane : 0, y, ev->summary,
-                        NC_STYLE(NC_A_BOLD, nc_ladder_role(L, lane >= 0 ? lane : 0)));
+    if (lane < 0)
+        lane = 0;
+    nc_style_t st = NC_STYLE(NC_A_BOLD, nc_ladder_role(L, lane));
+    /* The host's app lane: a bullet just beside its line. */
+    bool rightmost = L->n >= 2 && lane == L->n - 1;
+    nc_canvas_text(c, y, L->x[lane] + (rightmost ? -1 : 1), nc_canvas_glyph(c, NC_G_BULLET), st);
+    nc_ladder_lane_text(c, L, lane, y, ev->summary, st);
+}
+
+/* The state panel at the right: gauges as of the cursor, and a chart. */
+static void nc_ladder_side(nc_canvas_t *c, nc_ui_t *ui, size_t vis, int y, int h, int gw)
+{
+    int x0 = c->w - gw;
+    nc_canvas_fill(c, y, x0, h, gw, ' ', NC_PLAIN);
+    nc_canvas_vline(c, y, x0, h, NC_STYLE(0, NC_ROLE_MUTED));
+    int ch = h >= 16 ? 6 : 0;
+    nc_gauges_draw(c, ui->src.tl, vis, ui->cursor, y, x0 + 2, h - ch, gw - 3);
+    if (ch > 0)
+        nc_chart_draw(c, ui->src.tl, vis, ui->cursor, y + h - ch, x0 + 2, ch, gw - 3);
 }
 
 /* The checkpoint asked and not answered (the one with the earliest asked
@@ -416,8 +443,11 @@ static void nc_ladder_draw(nc_canvas_t *c, nc_ui_t *ui)
         return;
     }
 
+    int gw = c->w >= NC_LADDER_SIDE_MIN && nc_gauges_any(ui->src.tl, vis)
+                 ? (c->w >= 140 ? 44 : 36)
+                 : 0;
     nc_lanes_t L;
-    nc_ladder_lanes(ui, vis, c->w, &L);
+    nc_ladder_lanes(ui, vis, c->w - gw, &L);
     nc_canvas_text(c, 2, 0, "time", NC_STYLE(NC_A_BOLD, NC_ROLE_MUTED));
     for (int i = 0; i < L.n; i++) {
         int nw = nc_text_width(L.name[i]);
@@ -444,6 +474,9 @@ static void nc_ladder_draw(nc_canvas_t *c, nc_ui_t *ui)
                 nc_canvas_mark(c, ey + r, 0, c->w, NC_STYLE(NC_A_REVERSE, NC_ROLE_NORMAL));
         }
     }
+
+    if (gw > 0)
+        nc_ladder_side(c, ui, vis, 2, ey + eh - 2, gw);
 
     nc_style_t sep = NC_STYLE(0, NC_ROLE_MUTED);
     if (nh > 0) {

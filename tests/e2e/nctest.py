@@ -108,3 +108,30 @@ def need_lab():
                 sys.exit(77)
     except OSError:
         pass
+
+
+def states(events, socket=None, prefix=None):
+    """State events, optionally of one socket or of sockets whose name starts
+    with prefix."""
+    out = []
+    for e in events:
+        if e["type"] != "state":
+            continue
+        name = e.get("socket", "")
+        if socket is not None and name != socket:
+            continue
+        if prefix is not None and not name.startswith(prefix):
+            continue
+        out.append(e)
+    return out
+
+
+def apps(events, **where):
+    """App events whose fields equal the given values."""
+    return [e for e in events if e["type"] == "app" and all(e.get(k) == v for k, v in where.items())]
+
+
+def decided(events, checkpoint):
+    """The answer key the run decided for a checkpoint, or None."""
+    m = marks(events, checkpoint=checkpoint, event="decided")
+    return m[0]["answer"] if m else None

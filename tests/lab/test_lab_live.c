@@ -424,16 +424,22 @@ static void test_local_smoke(void **state)
     nc_timeline_t *tl = nc_timeline_new(0);
     nc_lab_opts_t o = {.topology = "local", .tl = tl};
     nc_lab_t *lab = lab_or_fail(&o);
-    assert_int_equal(nc_lab_host_count(lab), 1);
-    assert_string_equal(nc_lab_host_name(lab, 0), "host");
-    assert_string_equal(nc_lab_host_addr(lab, "host"), "127.0.0.1");
-    assert_true(nc_lab_host_netns(lab, "host") >= 0);
+    assert_int_equal(nc_lab_host_count(lab), 3);
+    assert_string_equal(nc_lab_host_name(lab, 0), "server");
+    assert_string_equal(nc_lab_host_name(lab, 1), "client");
+    assert_string_equal(nc_lab_host_name(lab, 2), "silent");
+    assert_null(nc_lab_host_name(lab, 3));
+    assert_string_equal(nc_lab_host_addr(lab, "server"), "127.0.0.1");
+    assert_string_equal(nc_lab_host_addr(lab, "client"), "127.0.0.2");
+    assert_true(nc_lab_host_netns(lab, "server") >= 0);
+    /* The client is an alias: the same namespace, one loopback. */
+    assert_int_equal(nc_lab_host_netns(lab, "client"), nc_lab_host_netns(lab, "server"));
     assert_int_equal(nc_lab_host_netns(lab, "nobody"), -1);
     assert_string_equal(nc_lab_iface_name(lab, 0), "lo");
     assert_null(nc_lab_iface_name(lab, 1));
     peer_t p = {.count = 4};
     pthread_t t;
-    assert_int_equal(nc_lab_spawn(lab, "host", local_udp, &p, &t), 0);
+    assert_int_equal(nc_lab_spawn(lab, "client", local_udp, &p, &t), 0);
     pthread_join(t, NULL);
     assert_int_equal(p.rc, 0);
     assert_int_equal(p.received, 4);
@@ -446,7 +452,7 @@ static void test_local_smoke(void **state)
         const nc_event_t *ev = nc_timeline_get(tl, i);
         if (ev->type == NC_EV_PACKET && nc_event_get(ev, "udp")) {
             udp++;
-            assert_string_equal(nc_event_str(ev, "from"), "host");
+            assert_string_equal(nc_event_str(ev, "from"), "server");
             assert_null(nc_event_get(ev, "wire"));
         }
     }

@@ -1,0 +1,159 @@
+/*
+ * test_gauges.c: snapshots of the state panel (gauges and chart) drawn from
+ * a synthetic timeline of state events, at several cursor positions, in
+ * UTF-8 and ASCII. Goldens live in golden/gauges_*.txt and chart_*.txt;
+ * regenerate them with NC_UPDATE_GOLDEN=1 ctest -R test_gauges.
+ */
+#include "tui/gauges.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define T0 1700000000000000000LL
+#define MS 1000000LL
+
+static void nc_golden(const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/golden/%s.txt", NC_TEST_DATA, name);
+    const char *upd = getenv("NC_UPDATE_GOLDEN");
+    if (upd && *upd && strcmp(upd, "0") != 0) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+        return;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("missing golden file %s (run with NC_UPDATE_GOLDEN=1)", path);
+    char want[16384];
+    size_t n = fread(want, 1, sizeof want - 1, f);
+    want[n] = '\0';
+    fclose(f);
+    if (strcmp(want, text) != 0) {
+        fprintf(stderr, "--- %s (expected)\n%s--- got\n%s", path, want, text);
+        fail_msg("%s differs from the rendering", name);
+    }
+}
+
+static void nc_listener(nc_timeline_t *tl, nc_evb_t *b, int64_t ms, int accept, int syn)
+{
+    nc_evb_reset(b, NC_EV_STATE, T0 + ms * MS);
+    nc_evb_host(b, "server");
+    nc_evb_summary(b, "listener");
+    nc_evb_str(b, "socket", "server:7000 listen");
+    nc_evb_str(b, "state", "LISTEN");
+    nc_evb_int(b, "syn_queue", syn);
+    nc_evb_int(b, "accept_queue", accept);
+    nc_evb_int(b, "backlog", 2);
+    nc_timeline_add(tl, b);
+}
+
+static void nc_conn(nc_timeline_t *tl, nc_evb_t *b, int64_t ms, const char *state, int recv_q,
+                    int send_q, int wnd)
+{
+    nc_evb_reset(b, NC_EV_STATE, T0 + ms * MS);
+    nc_evb_host(b, "client");
+    nc_evb_summary(b, "conn");
+    nc_evb_str(b, "socket", "client:40112->server:7000");
+    nc_evb_str(b, "state", state);
+    nc_evb_int(b, "recv_q", recv_q);
+    nc_evb_int(b, "send_q", send_q);
+    nc_evb_int(b, "snd_wnd", wnd);
+    nc_evb_int(b, "cwnd", 10);
+    nc_timeline_add(tl, b);
+}
+
+/* 0: listener empty; 1-3: queue fills; 4: connection; 5: overflow counted;
+ * 6-7: the window closes; 8: queue drains; 9: the connection is gone. */
+static nc_timeline_t *nc_fixture(void)
+{
+    nc_timeline_t *tl = nc_timeline_new(T0);
+    nc_evb_t b;
+    nc_evb_init(&b);
+    nc_listener(tl, &b, 0, 0, 0);
+    nc_listener(tl, &b, 100, 0, 1);
+    nc_listener(tl, &b, 200, 2, 0);
+    nc_listener(tl, &b, 300, 3, 0);
+    nc_conn(tl, &b, 400, "ESTABLISHED", 0, 1000, 64000);
+    nc_evb_reset(&b, NC_EV_STATE, T0 + 500 * MS);
+    nc_evb_host(&b, "server");
+    nc_evb_summary(&b, "counters");
+    nc_evb_str(&b, "scope", "host");
+    nc_evb_int(&b, "listen_overflows", 2);
+    nc_evb_int(&b, "listen_drops", 2);
+    nc_timeline_add(tl, &b);
+    nc_conn(tl, &b, 600, "ESTABLISHED", 0, 6000, 16000);
+    nc_conn(tl, &b, 700, "ESTABLISHED", 0, 8000, 0);
+    nc_listener(tl, &b, 800, 0, 0);
+    nc_evb_reset(&b, NC_EV_STATE, T0 + 900 * MS);
+    nc_evb_host(&b, "client");
+    nc_evb_summary(&b, "closed");
+    nc_evb_str(&b, "socket", "client:40112->server:7000");
+    nc_evb_str(&b, "state", "CLOSED");
+    nc_timeline_add(tl, &b);
+    nc_timeline_flush(tl, true);
+    nc_evb_done(&b);
+    return tl;
+}
+
+static void nc_render(const char *name, bool utf8, size_t cursor, bool chart)
+{
+    nc_timeline_t *tl = nc_fixture();
+    size_t n = nc_timeline_count(tl);
+    assert_int_equal(n, 10);
+    nc_canvas_t *c = nc_canvas_new(36, chart ? 6 : 12, utf8);
+    if (chart)
+        nc_chart_draw(c, tl, n, cursor, 0, 0, 6, 36);
+    else
+        nc_gauges_draw(c, tl, n, cursor, 0, 0, 12, 36);
+    nc_buf_t out;
+    nc_buf_init(&out);
+    nc_canvas_to_text(c, &out);
+    nc_golden(name, nc_buf_cstr(&out));
+    nc_buf_done(&out);
+    nc_canvas_free(c);
+    nc_timeline_free(tl);
+}
+
+/* The gauges follow the cursor: the queue filling, full with overflows,
+ * the window at 0, then drained and the connection gone. */
+static void test_gauges_cursor(void **state)
+{
+    nc_render("gauges_at_1", true, 1, false);
+    nc_render("gauges_at_5", true, 5, false);
+    nc_render("gauges_at_7", true, 7, false);
+    nc_render("gauges_at_9", true, 9, false);
+    nc_render("gauges_at_7_ascii", false, 7, false);
+}
+
+static void test_chart(void **state)
+{
+    nc_render("chart_at_3", true, 3, true);
+    nc_render("chart_at_9_ascii", false, 9, true);
+}
+
+static void test_gauges_any(void **state)
+{
+    nc_timeline_t *tl = nc_fixture();
+    assert_true(nc_gauges_any(tl, 1));
+    assert_false(nc_gauges_any(tl, 0));
+    nc_timeline_free(tl);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gauges_cursor),
+        cmocka_unit_test(test_chart),
+        cmocka_unit_test(test_gauges_any),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
