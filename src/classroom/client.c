@@ -54,7 +54,7 @@ struct nc_class_client {
     int attempts;
     bool stopping, fatal, done;
     int status;
-    char error[400];
+    char error[800];
     char token[40];
 
     pthread_mutex_t lock; /* commands, view, finished */
@@ -748,7 +748,7 @@ static void nc_cl_on_open(nc_conn_t *conn)
         return;
     }
     if (c->data_dir) {
-        char err[400];
+        char err[800];
         int rc = nc_tls_pin_check(c->data_dir, c->hostport, fp, c->o.trust_new_cert, err,
                                   sizeof err);
         if (rc < 0) {

@@ -130,8 +130,11 @@ static int nc_join_headless(nc_class_client_t *c, nc_join_answers_t *a, bool fro
 {
     char line[512];
     bool eof = false;
+    /* poll() sees the descriptor, not stdio's buffer: read unbuffered so
+     * that no line waits in the buffer while poll says there is nothing. */
+    setvbuf(stdin, NULL, _IONBF, 0);
     int status = 0;
-    char err[512] = "";
+    char err[800] = "";
     while (!nc_class_client_finished(c, &status, err, sizeof err)) {
         if (nc_join_interrupted) {
             nc_class_client_command(c, "bye");
@@ -274,7 +277,7 @@ static int nc_join_main(int argc, char **argv)
         co.on_checkpoint = NULL;
         nc_class_client_t *cl = nc_class_client_start(&co);
         nc_store_t *st = nc_cli_store("");
-        char err[512];
+        char err[800];
         nc_tui_opts_t to = {.course = course, .store = st, .join = cl};
         rc = nc_tui_main(&to, err, sizeof err) == 0 ? NC_EXIT_OK : NC_EXIT_FAIL;
         if (rc != NC_EXIT_OK)

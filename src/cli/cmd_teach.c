@@ -116,6 +116,9 @@ static bool nc_teach_line(nc_class_server_t *s, char *line)
 static int nc_teach_headless(nc_class_server_t *s, const char *script)
 {
     FILE *in = stdin;
+    /* poll() sees the descriptor, not stdio's buffer: read unbuffered so
+     * that no line waits in the buffer while poll says there is nothing. */
+    setvbuf(stdin, NULL, _IONBF, 0);
     if (script && (in = fopen(script, "r")) == NULL) {
         nc_cli_error("cannot read the script %s: %s", script, strerror(errno));
         return NC_EXIT_USAGE;
