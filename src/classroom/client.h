@@ -44,8 +44,12 @@ typedef struct nc_class_client_opts {
      * happens in the class as {"class": ...}. May be NULL. */
     void (*out)(void *arg, const char *line);
     /* Every event received from the instructor, with the instructor's
-     * send time (CLOCK_REALTIME ns). May be NULL. */
+     * send time (CLOCK_REALTIME ns). May be NULL. ev is NULL with
+     * receive_only. */
     void (*on_event)(void *arg, const nc_event_t *ev, int64_t sent_ns);
+    /* Load testing only: count event frames and report their send times
+     * to on_event (with ev NULL) without rebuilding the events. */
+    bool receive_only;
     /* A checkpoint opened: return the key of the answer to send now, or
      * NULL to answer later (nc_class_client_command "answer ..."). */
     const char *(*on_checkpoint)(void *arg, const char *id);

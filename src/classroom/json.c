@@ -95,25 +95,34 @@ static const char *nc_jp_string(nc_jp_t *jp)
 {
     const char *s = ++jp->p;
     const char *q = s;
-    while (q < jp->end && *q != '"') {
-        if (*q == '\\')
-            q++;
+    /* The closing quote is the first one after an even run of backslashes;
+     * memchr keeps long strings (packet bytes in base64) cheap. */
+    for (;;) {
+        const char *quote = q < jp->end ? memchr(q, '"', (size_t)(jp->end - q)) : NULL;
+        if (!quote)
+            return (const char *)nc_jp_fail(jp, "a string is not closed");
+        size_t nb = 0;
+        while (quote - nb > s && quote[-1 - (long)nb] == '\\')
+            nb++;
+        q = quote;
+        if (nb % 2 == 0)
+            break;
         q++;
     }
-    if (q >= jp->end)
-        return (const char *)nc_jp_fail(jp, "a string is not closed");
     char *out = nc_arena_alloc(jp->arena, (size_t)(q - s) + 1);
     size_t n = 0;
     const char *p = s;
     while (p < q) {
-        unsigned char c = (unsigned char)*p;
-        if (c < 0x20)
-            return (const char *)nc_jp_fail(jp, "a string holds a raw control character");
-        if (c != '\\') {
-            out[n++] = (char)c;
-            p++;
-            continue;
-        }
+        const char *bs = memchr(p, '\\', (size_t)(q - p));
+        const char *stop = bs ? bs : q;
+        for (const char *x = p; x < stop; x++)
+            if ((unsigned char)*x < 0x20)
+                return (const char *)nc_jp_fail(jp, "a string holds a raw control character");
+        memcpy(out + n, p, (size_t)(stop - p));
+        n += (size_t)(stop - p);
+        p = stop;
+        if (p == q)
+            break;
         p++;
         char e = *p++;
         static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
