@@ -168,7 +168,17 @@ static bool nc_cv_join_tick(nc_ui_t *ui, nc_tui_class_t *tc)
         if (v.following && v.tl && nc_ui_top(ui) == &nc_view_reader)
             nc_ui_push(ui, &nc_view_ladder);
     }
-    /* An answer given in the ladder goes to the instructor too. */
+    /* An answer given to the class counts in the ladder too ... */
+    for (size_t k = 0; v.my_answer[0] && k < ui->nanswers && ui->lesson; k++) {
+        const nc_checkpoint_t *cp = &ui->lesson->checkpoints[k];
+        if (ui->answers[k].choice >= 0 || strcmp(cp->id, v.cp_id) != 0)
+            continue;
+        for (size_t j = 0; j < cp->nchoices; j++)
+            if (strcmp(cp->choices[j].key, v.my_answer) == 0)
+                ui->answers[k].choice = (int)j;
+        snprintf(tc->sent_cp, sizeof tc->sent_cp, "%s", cp->id);
+    }
+    /* ... and one given in the ladder goes to the instructor. */
     for (size_t k = 0; v.cp_open && k < ui->nanswers && ui->lesson; k++) {
         const nc_checkpoint_t *cp = &ui->lesson->checkpoints[k];
         if (ui->answers[k].choice < 0 || strcmp(cp->id, v.cp_id) != 0 ||
@@ -205,8 +215,12 @@ void nc_tui_class_start(nc_ui_t *ui, nc_tui_class_t *tc)
 {
     memset(tc, 0, sizeof *tc);
     tc->set_page = -1;
-    if (ui->teach)
-        nc_ui_push(ui, &nc_view_dashboard);
+    if (ui->teach) {
+        /* The dashboard is the bottom of the stack: leaving it ends the
+         * class. */
+        ui->stack[0] = &nc_view_dashboard;
+        ui->depth = 1;
+    }
     if (ui->join)
         snprintf(ui->class_line, sizeof ui->class_line, "class: connecting");
 }
