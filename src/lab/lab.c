@@ -243,6 +243,16 @@ void nc_lab_stats(const nc_lab_t *lab, nc_lab_stats_t *out)
         nc_wire_stats(lab->wire, out);
 }
 
+int nc_lab_add_fault(nc_lab_t *lab, const nc_fault_t *f, char *err, size_t errlen)
+{
+    if (!lab->topo->wire || !lab->wire) {
+        snprintf(err, errlen, "the %s topology has no wire, so it cannot drop packets",
+                 lab->topo->name);
+        return NC_EUNSUPP;
+    }
+    return nc_wire_add_fault(lab->wire, f, err, errlen);
+}
+
 void nc_lab_stop(nc_lab_t *lab)
 {
     if (lab && lab->wire)

@@ -85,6 +85,12 @@ int nc_lab_sysctl(nc_lab_t *lab, const char *host, const char *path, const char 
  * Returns NULL past the last port. */
 const char *nc_lab_iface_name(const nc_lab_t *lab, uint32_t iface);
 
+/* Adds a scripted fault ("drop 1st packet tcp.flags=SYN,ACK") to a running
+ * lab, as an instructor does live: it counts matching frames from now on.
+ * f is copied. Thread-safe. Returns 0; NC_EUNSUPP when the topology has no
+ * wire ("local"); or another negative code with one sentence in err. */
+int nc_lab_add_fault(nc_lab_t *lab, const nc_fault_t *f, char *err, size_t errlen);
+
 /* Capture counters over all lab interfaces. */
 typedef struct nc_lab_stats {
     uint64_t captured;  /* frames read */

@@ -109,6 +109,9 @@ typedef struct nc_wire_verdict {
 nc_wire_policy_t *nc_wire_policy_new(const nc_link_t *link, const nc_fault_t *faults,
                                      size_t nfaults, uint64_t seed, char *err, size_t errlen);
 void nc_wire_policy_free(nc_wire_policy_t *p);
+/* Adds a fault (copied) to a policy in use: it counts matching frames from
+ * now on. Returns 0, or a negative code with one sentence in err. */
+int nc_wire_policy_add(nc_wire_policy_t *p, const nc_fault_t *f, char *err, size_t errlen);
 /* Decides the fate of one decoded frame travelling in direction dir (0 or
  * 1): scripted faults first (each drops its nth match, once), then seeded
  * random loss (one stream per direction, so same seed, same drops). */
@@ -142,6 +145,8 @@ nc_wire_t *nc_wire_start(const nc_wire_cfg_t *c, char *err, size_t errlen);
  * capture note and joins the thread. Idempotent. */
 void nc_wire_stop(nc_wire_t *w);
 void nc_wire_stats(const nc_wire_t *w, nc_lab_stats_t *out);
+/* Adds a fault while the wire runs; thread-safe (the policy's lock). */
+int nc_wire_add_fault(nc_wire_t *w, const nc_fault_t *f, char *err, size_t errlen);
 void nc_wire_free(nc_wire_t *w);
 
 #endif

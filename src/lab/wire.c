@@ -16,6 +16,9 @@
  * generic annotation, and goes to the timeline, forwarded or not. The
  * thread owns the decoder, the event builder and the queues; other threads
  * only read the atomic counters and ask it to stop through a uv_async.
+ * Faults may be added while the wire runs (an instructor's live "drop the
+ * next SYN-ACK"): the policy is then touched under policy_lock, which only
+ * the thread itself and nc_wire_add_fault take.
  */
 #include "lab_impl.h"
 
@@ -87,6 +90,8 @@ struct nc_wire {
     int64_t drain_deadline;
 
     nc_wire_policy_t *policy;
+    pthread_mutex_t policy_lock;
+    atomic_bool has_faults; /* decode even without a timeline */
     nc_decoder_t *dec;
     nc_evb_t b;
 
@@ -196,7 +201,7 @@ static void on_frame(void *arg, int64_t ts_ns, const uint8_t *data, uint32_t cap
     int dir = pt->idx;
     atomic_fetch_add(&w->captured, 1);
     bool record = w->cfg.tl != NULL;
-    bool decode = record || (w->bridge && nc_wire_policy_needs_decode(w->policy));
+    bool decode = record || (w->bridge && atomic_load(&w->has_faults));
     if (decode) {
         nc_evb_reset(&w->b, NC_EV_PACKET, ts_ns);
         nc_decoder_packet(w->dec, pt->linktype, data, caplen, wirelen, &w->b);
@@ -214,7 +219,9 @@ static void on_frame(void *arg, int64_t ts_ns, const uint8_t *data, uint32_t cap
         return;
     }
     nc_wire_verdict_t v;
+    pthread_mutex_lock(&w->policy_lock);
     nc_wire_policy_decide(w->policy, dir, decode ? nc_evb_view(&w->b) : NULL, &v);
+    pthread_mutex_unlock(&w->policy_lock);
     int64_t now = nc_clock_mono_ns();
     int64_t release = now;
     if (!v.drop && caplen < wirelen) {
@@ -228,7 +235,9 @@ static void on_frame(void *arg, int64_t ts_ns, const uint8_t *data, uint32_t cap
                  QUEUE_MAX_FRAMES);
     }
     if (!v.drop) {
+        pthread_mutex_lock(&w->policy_lock);
         release = nc_wire_policy_release(w->policy, dir, now, wirelen);
+        pthread_mutex_unlock(&w->policy_lock);
         forward(w, dir, data, caplen, release, now);
     } else {
         atomic_fetch_add(&w->wire_drops, 1);
@@ -403,6 +412,8 @@ nc_wire_t *nc_wire_start(const nc_wire_cfg_t *c, char *err, size_t errlen)
         free(w);
         return NULL;
     }
+    pthread_mutex_init(&w->policy_lock, NULL);
+    atomic_store(&w->has_faults, nc_wire_policy_needs_decode(w->policy));
     w->dec = nc_decoder_new();
     for (size_t i = 0; i < c->topo->nhosts; i++)
         nc_decoder_name_host(w->dec, c->topo->hosts[i].addr, c->topo->hosts[i].name);
@@ -446,6 +457,16 @@ void nc_wire_stats(const nc_wire_t *w, nc_lab_stats_t *out)
     out->wire_drops = atomic_load(&m->wire_drops);
 }
 
+int nc_wire_add_fault(nc_wire_t *w, const nc_fault_t *f, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&w->policy_lock);
+    int rc = nc_wire_policy_add(w->policy, f, err, errlen);
+    pthread_mutex_unlock(&w->policy_lock);
+    if (rc == 0)
+        atomic_store(&w->has_faults, true);
+    return rc;
+}
+
 void nc_wire_free(nc_wire_t *w)
 {
     if (!w)
@@ -464,6 +485,7 @@ void nc_wire_free(nc_wire_t *w)
     for (size_t i = 0; i < w->nports; i++)
         nc_capture_close(w->ports[i].cap);
     nc_wire_policy_free(w->policy);
+    pthread_mutex_destroy(&w->policy_lock);
     nc_decoder_free(w->dec);
     nc_evb_done(&w->b);
     sem_destroy(&w->ready);

@@ -20,16 +20,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Each fault keeps its own copy of the spec, so faults added while the
+ * wire runs (nc_wire_policy_add) need not outlive the call. */
 typedef struct fault_state {
-    const nc_fault_t *f;
+    char *spec;
+    unsigned nth;
     nc_match_t *m;
-    unsigned seen; /* matching frames so far */
+    unsigned seen; /* matching frames since the fault was added */
 } fault_state_t;
 
 struct nc_wire_policy {
     nc_link_t link;
     fault_state_t *faults;
-    size_t nfaults;
+    size_t nfaults, cap;
     uint64_t rng[2];
     int64_t busy_until[2];
 };
@@ -49,39 +52,49 @@ nc_wire_policy_t *nc_wire_policy_new(const nc_link_t *link, const nc_fault_t *fa
     p->link = *link;
     p->rng[0] = seed;
     p->rng[1] = seed ^ 0x5851F42D4C957F2Dull;
-    p->faults = nc_xcalloc(nfaults ? nfaults : 1, sizeof *p->faults);
     for (size_t i = 0; i < nfaults; i++) {
-        const nc_fault_t *f = &faults[i];
-        const char *spec = f->spec ? f->spec : "";
-        if (!f->action || strcmp(f->action, "drop") != 0) {
-            snprintf(err, errlen, "fault '%s': unknown action '%s'; the wire can only drop.",
-                     spec, f->action ? f->action : "");
+        if (nc_wire_policy_add(p, &faults[i], err, errlen) != 0) {
             nc_wire_policy_free(p);
             return NULL;
         }
-        if (f->nth == 0) {
-            snprintf(err, errlen, "fault '%s': the packet number must be 1 or more.", spec);
-            nc_wire_policy_free(p);
-            return NULL;
-        }
-        char merr[200] = "";
-        nc_match_t *m = nc_match_compile(f->match ? f->match : "", merr, sizeof merr);
-        if (!m) {
-            snprintf(err, errlen, "fault '%s': %s", spec, merr);
-            nc_wire_policy_free(p);
-            return NULL;
-        }
-        p->faults[p->nfaults++] = (fault_state_t){.f = f, .m = m};
     }
     return p;
+}
+
+int nc_wire_policy_add(nc_wire_policy_t *p, const nc_fault_t *f, char *err, size_t errlen)
+{
+    const char *spec = f->spec ? f->spec : "";
+    if (!f->action || strcmp(f->action, "drop") != 0) {
+        snprintf(err, errlen, "fault '%s': unknown action '%s'; the wire can only drop.", spec,
+                 f->action ? f->action : "");
+        return NC_EINVAL;
+    }
+    if (f->nth == 0) {
+        snprintf(err, errlen, "fault '%s': the packet number must be 1 or more.", spec);
+        return NC_EINVAL;
+    }
+    char merr[200] = "";
+    nc_match_t *m = nc_match_compile(f->match ? f->match : "", merr, sizeof merr);
+    if (!m) {
+        snprintf(err, errlen, "fault '%s': %s", spec, merr);
+        return NC_ESYNTAX;
+    }
+    if (p->nfaults == p->cap) {
+        p->cap = p->cap ? 2 * p->cap : 4;
+        p->faults = nc_xrealloc(p->faults, p->cap * sizeof *p->faults);
+    }
+    p->faults[p->nfaults++] = (fault_state_t){.spec = nc_xstrdup(spec), .nth = f->nth, .m = m};
+    return 0;
 }
 
 void nc_wire_policy_free(nc_wire_policy_t *p)
 {
     if (!p)
         return;
-    for (size_t i = 0; i < p->nfaults; i++)
+    for (size_t i = 0; i < p->nfaults; i++) {
         nc_match_free(p->faults[i].m);
+        free(p->faults[i].spec);
+    }
     free(p->faults);
     free(p);
 }
@@ -103,9 +116,9 @@ void nc_wire_policy_decide(nc_wire_policy_t *p, int dir, const nc_event_t *ev,
         fault_state_t *fs = &p->faults[i];
         if (!nc_match_event(fs->m, ev, NULL))
             continue;
-        if (++fs->seen == fs->f->nth && !v->drop) {
+        if (++fs->seen == fs->nth && !v->drop) {
             v->drop = true;
-            snprintf(v->reason, sizeof v->reason, "scripted: %s", fs->f->spec ? fs->f->spec : "");
+            snprintf(v->reason, sizeof v->reason, "scripted: %s", fs->spec);
         }
     }
     /* One draw per frame and direction, dropped or not, keeps the stream

@@ -429,49 +429,73 @@ static int nc_fm_link(nc_lp_t *p, void *obj, const nc_kv_t *kv)
 
 /* "drop 3rd packet from=client tcp.len>0": an action, an ordinal (digits
  * with an optional st/nd/rd/th) and a matcher (the rest of the line). */
-static int nc_fm_fault(nc_lp_t *p, void *obj, const nc_kv_t *kv)
+int nc_fault_parse(const char *text, nc_fault_t *out, char *err, size_t errlen)
 {
-    nc_lesson_t *l = &((nc_lesson_priv_t *)obj)->pub;
-    const char *s = kv->value;
+    const char *s = text;
+    s += strspn(s, " \t");
     size_t alen = strcspn(s, " \t");
     const char *action = NULL;
     for (size_t i = 0; i < sizeof nc_fault_actions / sizeof nc_fault_actions[0]; i++)
         if (strlen(nc_fault_actions[i]) == alen && memcmp(nc_fault_actions[i], s, alen) == 0)
             action = nc_fault_actions[i];
-    if (!action)
-        return nc_lp_fail(p, kv->line, NC_ESYNTAX,
-                          "fault: unknown action \"%.*s\" (expected \"drop <nth> <matcher>\")",
-                          (int)alen, s);
+    if (!action) {
+        snprintf(err, errlen, "fault: unknown action \"%.*s\" (expected \"drop <nth> <matcher>\")",
+                 (int)(alen > 40 ? 40 : alen), s);
+        return NC_ESYNTAX;
+    }
     s += alen;
     s += strspn(s, " \t");
     int nth;
     const char *end;
-    if (!nc_small_number(s, &nth, &end))
-        return nc_lp_fail(p, kv->line, NC_ESYNTAX,
-                          "fault: expected an ordinal such as 1st, 2nd or 3rd after \"%s\"", action);
+    bool ok = nc_small_number(s, &nth, &end);
     static const char *const suffixes[] = {"st", "nd", "rd", "th"};
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
+    for (size_t i = 0; ok && i < sizeof suffixes / sizeof suffixes[0]; i++)
         if (strncmp(end, suffixes[i], 2) == 0) {
             end += 2;
             break;
         }
-    if (*end != ' ' && *end != '\t')
-        return nc_lp_fail(p, kv->line, NC_ESYNTAX,
-                          "fault: expected an ordinal such as 1st, 2nd or 3rd after \"%s\"", action);
-    char *match = nc_trimdup(end, strlen(end));
-    int rc = nc_lp_matcher(p, kv, match);
-    if (rc < 0) {
-        free(match);
-        return rc;
+    if (!ok || (*end != ' ' && *end != '\t')) {
+        snprintf(err, errlen, "fault: expected an ordinal such as 1st, 2nd or 3rd after \"%s\"",
+                 action);
+        return NC_ESYNTAX;
     }
-    l->faults = nc_xrealloc(l->faults, (l->nfaults + 1) * sizeof *l->faults);
-    l->faults[l->nfaults++] = (nc_fault_t){
-        .spec = nc_xstrdup(kv->value),
+    char *match = nc_trimdup(end, strlen(end));
+    char merr[256] = "";
+    nc_match_t *m = nc_match_compile(match, merr, sizeof merr);
+    if (!m) {
+        snprintf(err, errlen, "fault: bad matcher \"%s\": %s", match,
+                 merr[0] ? merr : "syntax error");
+        free(match);
+        return NC_ESYNTAX;
+    }
+    nc_match_free(m);
+    *out = (nc_fault_t){
+        .spec = nc_trimdup(text, strlen(text)),
         .action = nc_xstrdup(action),
         .nth = (unsigned)nth,
         .match = match,
-        .line = kv->line,
     };
+    return 0;
+}
+
+void nc_fault_done(nc_fault_t *f)
+{
+    free(f->spec);
+    free(f->action);
+    free(f->match);
+    memset(f, 0, sizeof *f);
+}
+
+static int nc_fm_fault(nc_lp_t *p, void *obj, const nc_kv_t *kv)
+{
+    nc_lesson_t *l = &((nc_lesson_priv_t *)obj)->pub;
+    nc_fault_t f;
+    char ferr[400];
+    if (nc_fault_parse(kv->value, &f, ferr, sizeof ferr) != 0)
+        return nc_lp_fail(p, kv->line, NC_ESYNTAX, "%s", ferr);
+    f.line = kv->line;
+    l->faults = nc_xrealloc(l->faults, (l->nfaults + 1) * sizeof *l->faults);
+    l->faults[l->nfaults++] = f;
     return 0;
 }
 

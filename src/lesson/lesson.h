@@ -20,6 +20,13 @@ int nc_lesson_parse(const char *path, const char *text, size_t len, nc_lesson_t 
                     char *err, size_t errlen);
 void nc_lesson_free(nc_lesson_t *l);
 
+/* Parses one scripted fault, as written after "fault:" in a lesson's front
+ * matter or typed by an instructor live: "drop 3rd packet from=client
+ * tcp.len>0". Returns 0 and fills *out (free with nc_fault_done), or a
+ * negative code with one sentence in err. */
+int nc_fault_parse(const char *text, nc_fault_t *out, char *err, size_t errlen);
+void nc_fault_done(nc_fault_t *f);
+
 /* Loads every *.md lesson in dir (README.md excepted), sorted by number;
  * also checks ids and numbers are unique. */
 int nc_course_load(const char *dir, nc_course_t **out, char *err, size_t errlen);

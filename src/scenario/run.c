@@ -330,6 +330,12 @@ nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *
         nc_run_free(r);
         return NULL;
     }
+    for (size_t k = 0; o && k < o->nfaults; k++) {
+        if (nc_lab_add_fault(r->lab, &o->faults[k], err, errlen) != 0) {
+            nc_run_free(r);
+            return NULL;
+        }
+    }
     r->scn.lab = r->lab;
     r->scn.tl = r->tl;
     pthread_mutex_init(&r->scn.lock, NULL);
@@ -340,6 +346,11 @@ nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *
     }
     r->thread_started = 1;
     return r;
+}
+
+struct nc_lab *nc_run_lab(nc_run_t *r)
+{
+    return r->lab;
 }
 
 nc_timeline_t *nc_run_timeline(nc_run_t *r)

@@ -23,6 +23,10 @@ typedef struct nc_run nc_run_t;
 typedef struct nc_run_opts {
     uint64_t seed;       /* for random loss; 0 = the lesson's default (1) */
     const char *link;    /* "--link" override, or NULL */
+    /* Faults added to the lesson's own (an instructor's injected faults),
+     * applied before the scenario starts; copied by nc_run_start. */
+    const nc_fault_t *faults;
+    size_t nfaults;
 } nc_run_opts_t;
 
 /* Checkpoint state, as the run decides it. */
@@ -38,6 +42,9 @@ typedef struct nc_run_checkpoint {
  * a bad --link, a lab that cannot be built). */
 nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *err,
                        size_t errlen);
+/* The run's lab (borrowed; lives as long as the run), for live faults:
+ * nc_lab_add_fault(nc_run_lab(r), ...). */
+struct nc_lab *nc_run_lab(nc_run_t *r);
 /* The run's timeline (borrowed; lives as long as the run). */
 nc_timeline_t *nc_run_timeline(nc_run_t *r);
 /* Call from the owner's loop, often (every 10-50 ms): publishes what is due.

@@ -15,8 +15,11 @@
  */
 #include "tui.h"
 
+#include "classview.h"
 #include "nc_curses.h"
 #include "ui.h"
+
+#include "../classroom/server.h"
 
 #include "../core/error.h"
 
@@ -44,6 +47,7 @@ typedef struct nc_tui {
     size_t shown;  /* timeline count at the last redraw */
     bool recorded; /* the finished run was written to the store */
     bool dirty;
+    nc_tui_class_t klass; /* a live class, when teaching or joining */
 } nc_tui_t;
 
 static size_t nc_tui_cp_count(void *ctx)
@@ -116,6 +120,8 @@ static void nc_tui_record(nc_tui_t *t)
 static void nc_tui_on_tick(uv_timer_t *h)
 {
     nc_tui_t *t = h->data;
+    if ((t->ui.teach || t->ui.join) && nc_tui_class_tick(&t->ui, &t->klass))
+        t->dirty = true;
     if (!t->run)
         return;
     bool done = nc_run_poll(t->run);
@@ -162,8 +168,14 @@ static void nc_tui_on_input(uv_poll_t *h, int status, int events)
             t->dirty = true;
             continue;
         }
-        int flags = nc_ui_key(&t->ui, key);
-        if (flags & NC_VIEW_RUN)
+        int flags = nc_tui_class_key(&t->ui, &t->klass, key);
+        if (!flags)
+            flags = nc_ui_key(&t->ui, key);
+        /* In a class the runs are the class's: the instructor's key starts
+         * one for everyone, a student's starts none of their own. */
+        if ((flags & NC_VIEW_RUN) && t->ui.teach)
+            nc_class_server_command(t->ui.teach, "run");
+        else if ((flags & NC_VIEW_RUN) && !t->ui.join)
             nc_tui_start_run(t);
         if (flags & NC_VIEW_REDRAW)
             t->dirty = true;
@@ -278,6 +290,10 @@ int nc_tui_main(const nc_tui_opts_t *o, char *err, size_t errlen)
     uv_timer_start(&t.tick, nc_tui_on_tick, 30, 30);
     uv_check_start(&t.check, nc_tui_on_check);
 
+    t.ui.teach = o->teach;
+    t.ui.join = o->join;
+    if (o->teach || o->join)
+        nc_tui_class_start(&t.ui, &t.klass);
     if (start && o->start_run) {
         nc_ui_push(&t.ui, &nc_view_ladder);
         nc_tui_start_run(&t);

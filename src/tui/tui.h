@@ -22,6 +22,10 @@ typedef struct nc_tui_opts {
     nc_run_opts_t run;         /* passed to every live run */
     const char *start_lesson;  /* open this lesson first, or NULL for the map */
     bool start_run;            /* with start_lesson: go to the ladder and start its run */
+    /* A live class (src/classroom): teaching opens the dashboard; joining
+     * follows the instructor. Borrowed; at most one of them. */
+    struct nc_class_server *teach;
+    struct nc_class_client *join;
 } nc_tui_opts_t;
 
 /* Runs the interface until the user quits. Returns 0, or a negative code

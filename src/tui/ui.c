@@ -23,7 +23,7 @@
 
 const nc_view_t *const nc_views[] = {
     &nc_view_map, &nc_view_reader, &nc_view_ladder, &nc_view_inspector,
-    &nc_view_help, &nc_view_toosmall, NULL,
+    &nc_view_help, &nc_view_toosmall, &nc_view_dashboard, NULL,
 };
 
 void nc_ui_init(nc_ui_t *ui, const nc_course_t *course, nc_store_t *store, bool utf8)
@@ -193,6 +193,13 @@ void nc_ui_render(nc_ui_t *ui, nc_canvas_t *c)
     for (int i = from; i < ui->depth; i++)
         ui->stack[i]->draw(c, ui);
     nc_ui_footer(c, ui, nc_ui_top(ui)->footer);
+    if (ui->class_line[0]) {
+        int w = nc_text_width(ui->class_line) + 2;
+        int x = c->w - w > c->w / 3 ? c->w - w : c->w / 3;
+        nc_canvas_fill(c, c->h - 1, x, 1, c->w - x, ' ', NC_STYLE(NC_A_REVERSE, NC_ROLE_ACCENT));
+        nc_canvas_textn(c, c->h - 1, x + 1, c->w - x - 1, ui->class_line,
+                        NC_STYLE(NC_A_REVERSE | NC_A_BOLD, NC_ROLE_ACCENT), true);
+    }
 }
 
 int nc_ui_key(nc_ui_t *ui, int key)

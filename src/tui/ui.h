@@ -48,7 +48,7 @@ typedef struct nc_view {
 } nc_view_t;
 
 extern const nc_view_t nc_view_map, nc_view_reader, nc_view_ladder, nc_view_inspector,
-    nc_view_help, nc_view_toosmall;
+    nc_view_help, nc_view_toosmall, nc_view_dashboard;
 /* Every view, ending with NULL. */
 extern const nc_view_t *const nc_views[];
 
@@ -98,6 +98,13 @@ struct nc_ui {
 
     int layer;        /* inspector: selected layer */
     int insp_scroll;
+
+    /* A live class (borrowed; NULL outside one). The dashboard reads the
+     * server; a student's screen shows class_line in the footer. */
+    struct nc_class_server *teach;
+    struct nc_class_client *join;
+    int class_cp;         /* dashboard: next checkpoint to open */
+    char class_line[160]; /* "following the instructor" ... */
 };
 
 /* Prepares ui for a course (borrowed) and a store (may be NULL); starts at

@@ -71,6 +71,39 @@ static void test_bad_faults(void **state)
     assert_non_null(strstr(err, "1 or more"));
 }
 
+/* A fault added while the wire runs counts from then on, and owns its
+ * copy of the spec (the caller's is gone by the time it fires). */
+static void test_fault_added_live(void **state)
+{
+    nc_link_t link = {0};
+    char err[200];
+    nc_wire_policy_t *p = nc_wire_policy_new(&link, NULL, 0, 1, err, sizeof err);
+    assert_non_null(p);
+    nc_evb_t b;
+    nc_evb_init(&b);
+    nc_wire_verdict_t v;
+    for (int i = 0; i < 3; i++) {
+        nc_wire_policy_decide(p, 0, tcp_event(&b, "client", 100), &v);
+        assert_false(v.drop);
+    }
+    char spec[] = "drop 2nd packet from=client tcp.len>0";
+    char action[] = "drop", match[] = "from=client tcp.len>0";
+    nc_fault_t f = {.spec = spec, .action = action, .nth = 2, .match = match};
+    assert_int_equal(nc_wire_policy_add(p, &f, err, sizeof err), 0);
+    memset(spec, 'x', sizeof spec - 1);
+    nc_wire_policy_decide(p, 0, tcp_event(&b, "client", 100), &v);
+    assert_false(v.drop);
+    nc_wire_policy_decide(p, 0, tcp_event(&b, "client", 100), &v);
+    assert_true(v.drop);
+    assert_string_equal(v.reason, "scripted: drop 2nd packet from=client tcp.len>0");
+    nc_wire_policy_decide(p, 0, tcp_event(&b, "client", 100), &v);
+    assert_false(v.drop);
+    nc_fault_t bad = {.spec = "drop 1st packet (", .action = action, .nth = 1, .match = "("};
+    assert_true(nc_wire_policy_add(p, &bad, err, sizeof err) < 0);
+    nc_evb_done(&b);
+    nc_wire_policy_free(p);
+}
+
 /* Returns a bitmap of which of the first 64 frames the loss drops. */
 static uint64_t loss_pattern(uint64_t seed, int dir, double loss)
 {
@@ -173,6 +206,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scripted_drop_nth_once),
         cmocka_unit_test(test_bad_faults),
+        cmocka_unit_test(test_fault_added_live),
         cmocka_unit_test(test_random_loss_is_seeded),
         cmocka_unit_test(test_fault_then_loss),
         cmocka_unit_test(test_release_times),

@@ -1,0 +1,267 @@
+/*
+ * classview.c: a live class in the interface (see classview.h).
+ *
+ * Each tick reads one snapshot of the class (the server's for the
+ * instructor, the client's for a student) and moves the interface to it:
+ * the lesson and page to show, the ladder's source when a new run's
+ * timeline appears, the footer's class line. A student's streamed timeline
+ * has no nc_run_t behind it, so its checkpoints are read back from the
+ * lesson marks in the timeline itself ("asked", "decided"), which carry
+ * everything the ladder needs.
+ */
+#include "classview.h"
+
+#include "../classroom/client.h"
+#include "../classroom/server.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- checkpoints of a run, or of a streamed timeline ---- */
+
+static size_t nc_cv_run_count(void *ctx)
+{
+    return nc_run_checkpoint_count(ctx);
+}
+
+static void nc_cv_run_cp(void *ctx, size_t k, nc_run_checkpoint_t *out)
+{
+    nc_run_checkpoint(ctx, k, out);
+}
+
+static int nc_cv_run_step(void *ctx, size_t i)
+{
+    return nc_run_step_at(ctx, i);
+}
+
+typedef struct nc_cv_stream {
+    nc_timeline_t *tl;
+    const nc_lesson_t *lesson;
+} nc_cv_stream_t;
+
+static nc_cv_stream_t nc_cv_stream; /* the one streamed source shown */
+
+static size_t nc_cv_stream_count(void *ctx)
+{
+    const nc_cv_stream_t *s = ctx;
+    return s->lesson ? s->lesson->ncheckpoints : 0;
+}
+
+static void nc_cv_stream_cp(void *ctx, size_t k, nc_run_checkpoint_t *out)
+{
+    const nc_cv_stream_t *s = ctx;
+    const nc_checkpoint_t *cp = &s->lesson->checkpoints[k];
+    *out = (nc_run_checkpoint_t){cp, -1, -1, -1, -1};
+    size_t n = nc_timeline_count(s->tl);
+    for (size_t i = 0; i < n; i++) {
+        const nc_event_t *ev = nc_timeline_get(s->tl, i);
+        const char *id = ev->type == NC_EV_MARK ? nc_event_str(ev, "checkpoint") : NULL;
+        if (!id || strcmp(id, cp->id) != 0)
+            continue;
+        const char *what = nc_event_str(ev, "event");
+        if (what && strcmp(what, "asked") == 0) {
+            out->asked_at = (long)i;
+            out->target = (long)i + 1;
+        } else if (what && strcmp(what, "decided") == 0) {
+            const char *key = nc_event_str(ev, "answer");
+            for (size_t j = 0; key && j < cp->nchoices; j++)
+                if (strcmp(cp->choices[j].key, key) == 0)
+                    out->right = (int)j;
+            int64_t by;
+            out->decided_at = nc_event_int(ev, "by", &by) ? (long)by : (long)i;
+        }
+    }
+}
+
+static void nc_cv_set_run(nc_ui_t *ui, nc_tui_class_t *tc, nc_timeline_t *tl, nc_run_t *run)
+{
+    tc->tl = tl;
+    tc->runp = run;
+    nc_ui_source_t src = {.tl = tl};
+    if (run) {
+        src.ctx = run;
+        src.checkpoint_count = nc_cv_run_count;
+        src.checkpoint = nc_cv_run_cp;
+        src.step_at = nc_cv_run_step;
+    } else if (tl) {
+        nc_cv_stream = (nc_cv_stream_t){tl, ui->lesson};
+        src.ctx = &nc_cv_stream;
+        src.checkpoint_count = nc_cv_stream_count;
+        src.checkpoint = nc_cv_stream_cp;
+    }
+    nc_ui_set_source(ui, &src);
+}
+
+static unsigned long nc_cv_mix(unsigned long h, unsigned long v)
+{
+    return (h ^ v) * 1099511628211ul;
+}
+
+static unsigned long nc_cv_str(unsigned long h, const char *s)
+{
+    while (s && *s)
+        h = nc_cv_mix(h, (unsigned char)*s++);
+    return h;
+}
+
+/* ---- the instructor ---- */
+
+static bool nc_cv_teach_tick(nc_ui_t *ui, nc_tui_class_t *tc)
+{
+    nc_class_snapshot_t s;
+    nc_class_server_snapshot(ui->teach, &s);
+    if (s.tl != tc->tl)
+        nc_cv_set_run(ui, tc, s.tl, (nc_run_t *)s.runp);
+    unsigned long h = 14695981039346656037ul;
+    h = nc_cv_mix(h, (unsigned long)s.page * 131 + (unsigned long)s.step);
+    h = nc_cv_mix(h, (unsigned long)s.run * 2 + s.run_active);
+    h = nc_cv_mix(h, (unsigned long)s.answered * 2 + s.cp_open);
+    h = nc_cv_mix(h, (unsigned long)(s.right + 1));
+    h = nc_cv_str(h, s.checkpoint);
+    h = nc_cv_str(h, s.results);
+    for (int j = 0; j < s.nchoices; j++)
+        h = nc_cv_mix(h, (unsigned long)s.counts[j]);
+    for (size_t k = 0; k < s.nstudents; k++) {
+        const nc_class_student_info_t *st = &s.students[k];
+        h = nc_cv_str(h, st->name);
+        h = nc_cv_mix(h, (unsigned long)(st->connected | st->following << 1 | st->hand << 2 |
+                                         st->answered << 3 | st->lagging << 4) +
+                             (unsigned long)st->page * 64 + (unsigned long)st->step * 4096);
+    }
+    if (s.tl)
+        h = nc_cv_mix(h, nc_timeline_count(s.tl));
+    nc_class_snapshot_done(&s);
+    bool dirty = h != tc->sig;
+    tc->sig = h;
+    return dirty;
+}
+
+/* ---- a student ---- */
+
+static bool nc_cv_join_tick(nc_ui_t *ui, nc_tui_class_t *tc)
+{
+    nc_class_view_t v;
+    nc_class_client_view(ui->join, &v);
+    if (v.welcomed && !tc->opened && ui->course) {
+        const nc_lesson_t *l = nc_course_find(ui->course, v.lesson);
+        if (l) {
+            nc_ui_open_lesson(ui, l);
+            if (nc_ui_top(ui) == &nc_view_map)
+                nc_ui_push(ui, &nc_view_reader);
+            tc->opened = true;
+            tc->sent_cp[0] = '\0';
+        }
+    }
+    if (tc->opened && v.following && (size_t)v.page < ui->lesson->npages) {
+        if (ui->page != tc->set_page && tc->set_page >= 0) {
+            /* The student turned the page: they explore on their own. */
+            nc_class_client_command(ui->join, "unfollow");
+            v.following = false;
+        } else if (ui->page != v.page) {
+            ui->page = v.page;
+            ui->scroll = 0;
+        }
+    }
+    tc->set_page = v.following ? v.page : -1;
+    if (tc->opened && v.tl != tc->tl) {
+        nc_cv_set_run(ui, tc, v.tl, v.local_run);
+        if (v.following && v.tl && nc_ui_top(ui) == &nc_view_reader)
+            nc_ui_push(ui, &nc_view_ladder);
+    }
+    /* An answer given to the class counts in the ladder too ... */
+    for (size_t k = 0; v.my_answer[0] && k < ui->nanswers && ui->lesson; k++) {
+        const nc_checkpoint_t *cp = &ui->lesson->checkpoints[k];
+        if (ui->answers[k].choice >= 0 || strcmp(cp->id, v.cp_id) != 0)
+            continue;
+        for (size_t j = 0; j < cp->nchoices; j++)
+            if (strcmp(cp->choices[j].key, v.my_answer) == 0)
+                ui->answers[k].choice = (int)j;
+        snprintf(tc->sent_cp, sizeof tc->sent_cp, "%s", cp->id);
+    }
+    /* ... and one given in the ladder goes to the instructor. */
+    for (size_t k = 0; v.cp_open && k < ui->nanswers && ui->lesson; k++) {
+        const nc_checkpoint_t *cp = &ui->lesson->checkpoints[k];
+        if (ui->answers[k].choice < 0 || strcmp(cp->id, v.cp_id) != 0 ||
+            strcmp(tc->sent_cp, cp->id) == 0 || (size_t)ui->answers[k].choice >= cp->nchoices)
+            continue;
+        char line[128];
+        snprintf(line, sizeof line, "answer %s %s", cp->id, cp->choices[ui->answers[k].choice].key);
+        nc_class_client_command(ui->join, line);
+        snprintf(tc->sent_cp, sizeof tc->sent_cp, "%s", cp->id);
+    }
+    if (!v.connected)
+        snprintf(ui->class_line, sizeof ui->class_line, "class: %.140s", v.status);
+    else if (v.cp_open && !v.my_answer[0])
+        snprintf(ui->class_line, sizeof ui->class_line,
+                 "checkpoint \"%s\" open: press its letter to answer", v.cp_id);
+    else if (v.cp_open)
+        snprintf(ui->class_line, sizeof ui->class_line, "answered %s; waiting for the reveal",
+                 v.my_answer);
+    else if (v.following)
+        snprintf(ui->class_line, sizeof ui->class_line, "following instructor (u: explore)");
+    else
+        snprintf(ui->class_line, sizeof ui->class_line, "exploring on your own (u or F: follow)");
+    unsigned long h = nc_cv_str(14695981039346656037ul, ui->class_line);
+    h = nc_cv_mix(h, (unsigned long)v.page * 131 + (unsigned long)v.step);
+    h = nc_cv_str(h, v.revealed);
+    if (v.tl)
+        h = nc_cv_mix(h, nc_timeline_count(v.tl));
+    bool dirty = h != tc->sig;
+    tc->sig = h;
+    return dirty;
+}
+
+void nc_tui_class_start(nc_ui_t *ui, nc_tui_class_t *tc)
+{
+    memset(tc, 0, sizeof *tc);
+    tc->set_page = -1;
+    if (ui->teach) {
+        /* The dashboard is the bottom of the stack: leaving it ends the
+         * class. */
+        ui->stack[0] = &nc_view_dashboard;
+        ui->depth = 1;
+    }
+    if (ui->join)
+        snprintf(ui->class_line, sizeof ui->class_line, "class: connecting");
+}
+
+bool nc_tui_class_tick(nc_ui_t *ui, nc_tui_class_t *tc)
+{
+    if (ui->teach)
+        return nc_cv_teach_tick(ui, tc);
+    if (ui->join)
+        return nc_cv_join_tick(ui, tc);
+    return false;
+}
+
+int nc_tui_class_key(nc_ui_t *ui, nc_tui_class_t *tc, int key)
+{
+    if (!ui->join)
+        return 0;
+    nc_class_view_t v;
+    nc_class_client_view(ui->join, &v);
+    if (key == 'u') {
+        nc_class_client_command(ui->join, v.following ? "unfollow" : "follow");
+        if (!v.following) {
+            ui->page = v.page;
+            tc->set_page = v.page;
+        } else {
+            tc->set_page = -1;
+        }
+        return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
+    }
+    if (nc_key_action(key) == NC_ACT_LIVE) {
+        /* Back to the instructor: their page, and the ladder's live edge. */
+        nc_class_client_command(ui->join, "follow");
+        ui->page = v.page;
+        tc->set_page = v.page;
+        return 0;
+    }
+    if (v.cp_open && key >= 'a' && key <= 'h' && nc_key_action(key) == NC_ACT_NONE) {
+        char line[96];
+        snprintf(line, sizeof line, "answer %s %c", v.cp_id, key);
+        nc_class_client_command(ui->join, line);
+        return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
+    }
+    return 0;
+}

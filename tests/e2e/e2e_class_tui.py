@@ -1,0 +1,115 @@
+"""A live class in the interface, driven in tmux: the instructor's dashboard
+shows the join code, the roster and a live tally; a student's screen
+follows the instructor (the class's page, the streamed run in the ladder)
+and says so in its footer; `u` leaves and rejoins the instructor."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from classlib import Proc
+from nctest import BIN, check, fail, need_lab
+
+need_lab()
+if shutil.which("tmux") is None:
+    print("SKIP: tmux is not installed")
+    sys.exit(77)
+
+data = tempfile.mkdtemp(prefix="nc-class-tui-")
+T = ["tmux", "-S", os.path.join(data, "sock")]
+ENV = (f"TERM=xterm-256color LANG=C.UTF-8 "
+       f"NETCOURSE_LESSONS={os.environ.get('NC_SOURCE_DIR', '.')}/lessons")
+
+
+def tmux(*args):
+    return subprocess.run(T + list(args), capture_output=True, text=True, check=False)
+
+
+def screen(win):
+    return tmux("capture-pane", "-p", "-t", win).stdout
+
+
+def keys(win, *k):
+    tmux("send-keys", "-t", win, *k)
+
+
+def wait_for(win, pred, why, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        s = screen(win)
+        if pred(s):
+            return s
+        time.sleep(0.1)
+    fail(f"{why} never appeared on the {win} screen; it shows:\n{screen(win)}")
+
+
+def start(win, args, first=False):
+    cmd = f"env {ENV} {BIN} {args}; echo EXITED $?; sleep 30"
+    r = tmux("new-session" if first else "new-window", "-d", *(["-s"] if first else ["-n"]),
+             win, "-x", "110", "-y", "32", cmd) if first else \
+        tmux("new-window", "-d", "-n", win, cmd)
+    check(r.returncode == 0, f"tmux failed: {r.stderr}")
+
+
+students = []
+try:
+    start("teach", f"--data-dir {data}/inst teach tcp --port 0", first=True)
+    s = wait_for("teach", lambda s: "join code" in s, "the dashboard")
+    check("Class: TCP (watch)" in s and "Students: 0 connected" in s, f"dashboard:\n{s}")
+    line = [l for l in s.splitlines() if "join code" in l][0].split()
+    code, port = line[line.index("code") + 1], line[line.index("port") + 1]
+
+    for name, answer in (("ann", "b"), ("bob", "b"), ("cy", "a")):
+        path = os.path.join(data, name + ".answers")
+        with open(path, "w") as f:
+            f.write(f"synack {answer}\n")
+        students.append(Proc(name, ["join", "127.0.0.1", code, "--port", port, "--name", name,
+                                    "--headless", "--answers", path], f"{data}/{name}"))
+    start("stu", f"--data-dir {data}/dee join 127.0.0.1 {code} --port {port} --name dee")
+    wait_for("teach", lambda s: "Students: 4 connected of 4" in s, "four students")
+    st = wait_for("stu", lambda s: "following instructor" in s and "page 1 of" in s,
+                  "the student's reader following the instructor")
+
+    keys("teach", "l")  # next page: the student follows
+    wait_for("stu", lambda s: "page 2 of" in s, "the student on page 2")
+    keys("teach", "Enter")  # open the first checkpoint
+    wait_for("stu", lambda s: "press its letter to answer" in s, "the open checkpoint")
+    keys("stu", "c")
+    s = wait_for("teach", lambda s: "4 answered of 4" in s, "the tally of four answers")
+    check('Checkpoint "synack" (open)' in s, f"dashboard:\n{s}")
+    rows = {l.split()[0]: l for l in s.splitlines() if l.split() and
+            l.split()[0] in ("ann", "bob", "cy", "dee")}
+    check(len(rows) == 4 and all("following" in r for r in rows.values()), f"roster:\n{s}")
+    bars = {l.split("│")[1].split()[0]: l.split("│")[1].split()[-1] for l in s.splitlines()
+            if "│" in l and l.split("│")[1].strip()[:2] in ("a ", "b ", "c ")}
+    check(bars == {"a": "1", "b": "2", "c": "1"}, f"tally bars {bars}:\n{s}")
+
+    keys("teach", "r")  # run: the student's ladder follows the streamed run
+    wait_for("stu", lambda s: "TCP: live run" in s and "SYN seq=0" in s,
+             "the streamed run in the student's ladder")
+    check("Predict, then press" not in screen("stu"),
+          "the ladder asks again what the student answered to the class")
+    keys("teach", "Enter")  # reveal
+    s = wait_for("teach", lambda s: "(revealed)" in s and "SYN and ACK" in s, "the reveal")
+    wait_for("stu", lambda s: "following instructor" in s, "following after the reveal")
+    keys("stu", "u")
+    wait_for("stu", lambda s: "exploring on your own" in s, "unfollowed")
+    keys("stu", "F")
+    wait_for("stu", lambda s: "following instructor" in s, "following again")
+    keys("teach", "q")
+    wait_for("teach", lambda s: "EXITED 0" in s, "the instructor's exit")
+    wait_for("stu", lambda s: "the class is over" in s, "the end of the class on the student's")
+    for _ in range(6):  # the student keeps their screen until they leave
+        keys("stu", "q")
+        time.sleep(0.2)
+    wait_for("stu", lambda s: "EXITED 0" in s, "the student's exit")
+    for p in students:
+        p.wait_class("bye")
+        check(p.finish() == 0, f"{p.name} did not exit 0")
+    print("ok: dashboard with roster and tally; a student following the instructor")
+finally:
+    for p in students:
+        p.kill()
+    tmux("kill-server")
