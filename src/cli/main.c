@@ -22,11 +22,13 @@ extern const nc_cmd_t nc_cmd_tui;
 extern const nc_cmd_t nc_cmd_list;
 extern const nc_cmd_t nc_cmd_run;
 extern const nc_cmd_t nc_cmd_progress;
+extern const nc_cmd_t nc_cmd_replay;
 
 static const nc_cmd_t *const nc_cmds[] = {
     &nc_cmd_list,
     &nc_cmd_run,
     &nc_cmd_progress,
+    &nc_cmd_replay,
 };
 
 const char *nc_cli_data_dir;

@@ -296,6 +296,22 @@ void nc_event_json(const nc_event_t *ev, nc_buf_t *out)
     nc_buf_putc(out, '}');
 }
 
+void nc_event_text(const nc_event_t *ev, nc_buf_t *out)
+{
+    char who[48];
+    const char *from = nc_event_str(ev, "from");
+    const char *to = nc_event_str(ev, "to");
+    if (ev->type == NC_EV_PACKET && from && to)
+        snprintf(who, sizeof(who), "%s %s %s", from, nc_event_bool(ev, "dropped") ? "-x" : "->",
+                 to);
+    else
+        snprintf(who, sizeof(who), "%s", ev->host && ev->host[0] ? ev->host : "-");
+    nc_buf_printf(out, "%5" PRIu64 " %+11.6f  %-7s %-22s %s\n", ev->i, (double)ev->t_ns / 1e9,
+                  nc_event_type_name(ev->type), who, ev->summary ? ev->summary : "");
+    if (ev->note)
+        nc_buf_printf(out, "%43s%s\n", "", ev->note);
+}
+
 /* ---- the builder ---- */
 
 void nc_evb_init(nc_evb_t *b)

@@ -22,6 +22,8 @@ typedef struct nc_tui_opts {
     nc_run_opts_t run;         /* passed to every live run */
     const char *start_lesson;  /* open this lesson first, or NULL for the map */
     bool start_run;            /* with start_lesson: go to the ladder and start its run */
+    const char *save_path;     /* also save each finished run here, or NULL */
+    const char *replay_path;   /* replay this file instead of a live run, or NULL */
 } nc_tui_opts_t;
 
 /* Runs the interface until the user quits. Returns 0, or a negative code
