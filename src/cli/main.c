@@ -23,12 +23,16 @@ extern const nc_cmd_t nc_cmd_list;
 extern const nc_cmd_t nc_cmd_run;
 extern const nc_cmd_t nc_cmd_progress;
 extern const nc_cmd_t nc_cmd_replay;
+extern const nc_cmd_t nc_cmd_runs;
+extern const nc_cmd_t nc_cmd_export;
 
 static const nc_cmd_t *const nc_cmds[] = {
     &nc_cmd_list,
     &nc_cmd_run,
     &nc_cmd_progress,
     &nc_cmd_replay,
+    &nc_cmd_runs,
+    &nc_cmd_export,
 };
 
 const char *nc_cli_data_dir;
