@@ -670,6 +670,8 @@ static bool nc_json_time(nc_json_t *j, int64_t *ns)
         *ns = (int64_t)llround(d * 1e9);
         return true;
     }
+    if (sec > 4000000000LL) /* past 2096 as a run time: not ours */
+        return false;
     for (; fd < 9; fd++)
         frac *= 10;
     *ns = (sec * 1000000000LL + frac) * (neg ? -1 : 1);
@@ -879,8 +881,9 @@ int nc_runfile_info_parse(const uint8_t *payload, size_t len, nc_runfile_info_t 
         int64_t v;
         if (nc_event_int(ev, "seed", &v))
             out->seed = (uint64_t)v;
+        /* Clamped so that a time plus t0 never overflows. */
         if (nc_event_int(ev, "t0_ns", &v))
-            out->t0_ns = v;
+            out->t0_ns = v < 0 ? 0 : v > 4000000000000000000LL ? 4000000000000000000LL : v;
         if (nc_event_int(ev, "packets", &v))
             out->packets = (uint64_t)v;
         if (nc_event_int(ev, "events", &v))
