@@ -20,11 +20,13 @@
 extern const nc_scenario_t nc_scenario_tcp;
 extern const nc_scenario_t nc_scenario_udp;
 extern const nc_scenario_t nc_scenario_osi;
+extern const nc_scenario_t nc_scenario_bench;
 
 static const nc_scenario_t *const nc_scenarios[] = {
     &nc_scenario_osi,
     &nc_scenario_udp,
     &nc_scenario_tcp,
+    &nc_scenario_bench,
 };
 
 const nc_scenario_t *nc_scenario_find(const char *name)
