@@ -208,6 +208,7 @@ int nc_ui_key(nc_ui_t *ui, int key)
         return a == NC_ACT_QUIT ? NC_VIEW_QUIT : 0;
     const nc_view_t *top = nc_ui_top(ui);
     if (a == NC_ACT_HELP) {
+        ui->help_scroll = 0;
         if (top == &nc_view_help)
             nc_ui_pop(ui);
         else
