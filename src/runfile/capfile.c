@@ -485,11 +485,6 @@ int nc_capfile_next(nc_capfile_t *f, nc_capfile_packet_t *out, char *err, size_t
                                           : nc_capfile_next_pcap(f, out, err, errlen);
 }
 
-uint64_t nc_capfile_offset(const nc_capfile_t *f)
-{
-    return f->pos;
-}
-
 size_t nc_capfile_iface_count(const nc_capfile_t *f)
 {
     return f->nifaces;

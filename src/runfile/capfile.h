@@ -59,9 +59,6 @@ nc_capfile_format_t nc_capfile_format(const nc_capfile_t *f);
  */
 int nc_capfile_next(nc_capfile_t *f, nc_capfile_packet_t *out, char *err, size_t errlen);
 
-/* Byte offset of the next record or block (the file size at the end). */
-uint64_t nc_capfile_offset(const nc_capfile_t *f);
-
 /* Interfaces seen so far (pcap: exactly one). */
 size_t nc_capfile_iface_count(const nc_capfile_t *f);
 int nc_capfile_iface_linktype(const nc_capfile_t *f, size_t iface);

@@ -167,12 +167,6 @@ int64_t nc_replay_t0(const nc_replay_t *r)
     return r->t0_known ? r->t0 : 0;
 }
 
-void nc_replay_progress(const nc_replay_t *r, uint64_t *done, uint64_t *total)
-{
-    *total = r->len;
-    *done = r->packets_done ? r->len : nc_capfile_offset(r->cap);
-}
-
 /* Peeks the next line of the block: its kind and index, without parsing it
  * all. A line that does not start as ours ends the block. */
 static void nc_replay_peek(nc_replay_t *r)

@@ -49,7 +49,4 @@ int nc_replay_next(nc_replay_t *r, nc_evb_t *b, char *err, size_t errlen);
  * time; 0 before the first event of a foreign capture. */
 int64_t nc_replay_t0(const nc_replay_t *r);
 
-/* Bytes of the file read so far and its size (for a progress line). */
-void nc_replay_progress(const nc_replay_t *r, uint64_t *done, uint64_t *total);
-
 #endif
