@@ -149,10 +149,9 @@ static int nc_playback_step_at(void *ctx, size_t i)
             for (size_t s = 0; p->model && id && s < p->model->nsteps; s++)
                 if (p->model->steps[s].id && strcmp(p->model->steps[s].id, id) == 0)
                     return (int)s;
-            int64_t v = 0;
-            const char *summary = ev->summary;
+            long v = 0;
             /* "Step N of M: ..." carries the step's number. */
-            if (summary && sscanf(summary, "Step %ld of", (long *)&v) == 1 && v > 0)
+            if (ev->summary && sscanf(ev->summary, "Step %ld of", &v) == 1 && v > 0 && v < 10000)
                 step = (int)(v - 1);
             break;
         }
