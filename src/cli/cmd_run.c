@@ -12,6 +12,7 @@
 #include "../core/clock.h"
 #include "../lesson/lesson.h"
 #include "../scenario/run.h"
+#include "../scenario/save.h"
 #include "../store/store.h"
 #include "../tui/tui.h"
 
@@ -31,24 +32,8 @@ static void nc_run_on_signal(int sig)
     nc_run_interrupted = 1;
 }
 
-/* One event as a line of the text ladder (and its note below it). */
-static void nc_run_print_text(const nc_event_t *ev, nc_buf_t *out)
-{
-    char who[48];
-    const char *from = nc_event_str(ev, "from");
-    const char *to = nc_event_str(ev, "to");
-    if (ev->type == NC_EV_PACKET && from && to)
-        snprintf(who, sizeof(who), "%s %s %s", from, nc_event_bool(ev, "dropped") ? "-x" : "->",
-                 to);
-    else
-        snprintf(who, sizeof(who), "%s", ev->host && ev->host[0] ? ev->host : "-");
-    nc_buf_printf(out, "%5" PRIu64 " %+11.6f  %-7s %-22s %s\n", ev->i, (double)ev->t_ns / 1e9,
-                  nc_event_type_name(ev->type), who, ev->summary);
-    if (ev->note)
-        nc_buf_printf(out, "%43s%s\n", "", ev->note);
-}
-
-static int nc_run_headless(const nc_lesson_t *l, const nc_run_opts_t *o, bool json)
+static int nc_run_headless(const nc_lesson_t *l, const nc_run_opts_t *o, bool json,
+                           const char *save)
 {
     char err[512];
     nc_run_t *r = nc_run_start(l, o, err, sizeof(err));
@@ -81,7 +66,7 @@ static int nc_run_headless(const nc_lesson_t *l, const nc_run_opts_t *o, bool js
                 nc_event_json(ev, &out);
                 nc_buf_putc(&out, '\n');
             } else {
-                nc_run_print_text(ev, &out);
+                nc_event_text(ev, &out);
             }
         }
         if (out.len) {
@@ -108,8 +93,14 @@ static int nc_run_headless(const nc_lesson_t *l, const nc_run_opts_t *o, bool js
         if (st) {
             nc_store_run_seen(st, l->id);
             nc_store_update_completion(st, l->id, (int)l->ncheckpoints);
+            if (nc_save_auto(r, st, NULL, err, sizeof(err)) < 0)
+                nc_cli_error("the run was not kept in the data directory: %s", err);
             nc_store_close(st);
         }
+    }
+    if (save && !nc_run_interrupted && nc_save_run(r, save, err, sizeof(err)) < 0) {
+        nc_cli_error("%s", err);
+        rc = NC_EXIT_FAIL;
     }
     nc_run_free(r);
     return rc;
@@ -117,7 +108,8 @@ static int nc_run_headless(const nc_lesson_t *l, const nc_run_opts_t *o, bool js
 
 static void nc_run_usage(FILE *out)
 {
-    fprintf(out, "usage: netcourse run LESSON [--headless] [--json] [--seed N] [--link SPEC]\n");
+    fprintf(out, "usage: netcourse run LESSON [--headless] [--json] [--seed N] [--link SPEC] "
+                 "[--save FILE]\n");
 }
 
 static int nc_run_main(int argc, char **argv)
@@ -126,9 +118,11 @@ static int nc_run_main(int argc, char **argv)
         {"headless", no_argument, NULL, 'H'}, {"json", no_argument, NULL, 'j'},
         {"seed", required_argument, NULL, 's'}, {"link", required_argument, NULL, 'l'},
         {"data-dir", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
+        {"save", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
     bool headless = false, json = false;
+    const char *save = NULL;
     nc_run_opts_t o = {0};
     int c;
     opterr = 0;
@@ -152,6 +146,9 @@ static int nc_run_main(int argc, char **argv)
         }
         case 'l':
             o.link = optarg;
+            break;
+        case 'S':
+            save = optarg;
             break;
         case 'd':
             nc_cli_data_dir = optarg;
@@ -187,7 +184,7 @@ static int nc_run_main(int argc, char **argv)
     }
     int rc;
     if (headless) {
-        rc = nc_run_headless(l, &o, json);
+        rc = nc_run_headless(l, &o, json, save);
     } else {
         char err[512];
         nc_store_t *st = nc_cli_store("");
@@ -196,7 +193,8 @@ static int nc_run_main(int argc, char **argv)
             return NC_EXIT_FAIL;
         }
         nc_tui_opts_t to = {
-            .course = course, .store = st, .run = o, .start_lesson = l->id, .start_run = true};
+            .course = course, .store = st, .run = o, .start_lesson = l->id, .start_run = true,
+            .save_path = save};
         rc = nc_tui_main(&to, err, sizeof(err)) == 0 ? NC_EXIT_OK : NC_EXIT_FAIL;
         if (rc != NC_EXIT_OK)
             nc_cli_error("%s", err);

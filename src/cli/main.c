@@ -24,6 +24,9 @@ extern const nc_cmd_t nc_cmd_run;
 extern const nc_cmd_t nc_cmd_progress;
 extern const nc_cmd_t nc_cmd_teach;
 extern const nc_cmd_t nc_cmd_join;
+extern const nc_cmd_t nc_cmd_replay;
+extern const nc_cmd_t nc_cmd_runs;
+extern const nc_cmd_t nc_cmd_export;
 
 static const nc_cmd_t *const nc_cmds[] = {
     &nc_cmd_list,
@@ -31,6 +34,9 @@ static const nc_cmd_t *const nc_cmds[] = {
     &nc_cmd_progress,
     &nc_cmd_teach,
     &nc_cmd_join,
+    &nc_cmd_replay,
+    &nc_cmd_runs,
+    &nc_cmd_export,
 };
 
 const char *nc_cli_data_dir;

@@ -57,19 +57,29 @@ void nc_buf_puts(nc_buf_t *b, const char *s)
 
 void nc_buf_putc(nc_buf_t *b, char c)
 {
-    nc_buf_append(b, &c, 1);
+    if (b->len + 2 > b->cap)
+        nc_buf_reserve(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
 }
 
 void nc_buf_vprintf(nc_buf_t *b, const char *fmt, va_list ap)
 {
+    /* Format straight into the spare room; only a text that does not fit
+     * is formatted twice. */
+    nc_buf_reserve(b, 128);
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    int n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap2);
     va_end(ap2);
-    if (n <= 0)
+    if (n <= 0) {
+        b->data[b->len] = '\0';
         return;
-    nc_buf_reserve(b, (size_t)n);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    }
+    if ((size_t)n >= b->cap - b->len) {
+        nc_buf_reserve(b, (size_t)n);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    }
     b->len += (size_t)n;
 }
 
@@ -117,6 +127,15 @@ void nc_buf_json_str(nc_buf_t *b, const char *s)
     const unsigned char *p = (const unsigned char *)(s ? s : "");
     while (*p) {
         unsigned char c = *p;
+        /* Printable ASCII needs no escape: copy the whole run at once. */
+        const unsigned char *q = p;
+        while (*q >= 0x20 && *q < 0x7F && *q != '"' && *q != '\\')
+            q++;
+        if (q > p) {
+            nc_buf_append(b, p, (size_t)(q - p));
+            p = q;
+            continue;
+        }
         if (c == '"' || c == '\\') {
             nc_buf_putc(b, '\\');
             nc_buf_putc(b, (char)c);

@@ -168,13 +168,41 @@ static void nc_num_text(nc_buf_t *out, double d)
     nc_buf_puts(out, tmp);
 }
 
+/* One byte, without a call when there is room (the JSON writer's commas,
+ * colons and brackets are most of its calls). */
+static inline void nc_put1(nc_buf_t *out, char c)
+{
+    if (out->len + 2 > out->cap) {
+        nc_buf_putc(out, c);
+        return;
+    }
+    out->data[out->len++] = c;
+    out->data[out->len] = '\0';
+}
+
+/* Appends v in decimal: the event stream prints millions of integers, and
+ * printf's machinery costs more than the rest of an event together. */
+static void nc_int_text(nc_buf_t *out, int64_t v)
+{
+    char tmp[24];
+    int n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[sizeof tmp - 1 - n++] = '-';
+    nc_buf_append(out, tmp + sizeof tmp - n, (size_t)n);
+}
+
 /* Writes the value starting at f[k] as JSON; returns the index after it. */
 static uint32_t nc_fields_json_value(const nc_field_t *f, uint32_t n, uint32_t k, nc_buf_t *out)
 {
     const nc_field_t *t = &f[k];
     switch (t->kind) {
     case NC_F_INT:
-        nc_buf_printf(out, "%" PRId64, t->v.i);
+        nc_int_text(out, t->v.i);
         return k + 1;
     case NC_F_NUM:
         nc_num_text(out, t->v.d);
@@ -188,7 +216,7 @@ static uint32_t nc_fields_json_value(const nc_field_t *f, uint32_t n, uint32_t k
     case NC_F_OBJ:
     case NC_F_LIST: {
         int obj = t->kind == NC_F_OBJ;
-        nc_buf_putc(out, obj ? '{' : '[');
+        nc_put1(out, obj ? '{' : '[');
         int first = 1;
         k++;
         while (k < n && f[k].kind != NC_F_END) {
@@ -197,15 +225,15 @@ static uint32_t nc_fields_json_value(const nc_field_t *f, uint32_t n, uint32_t k
                 continue;
             }
             if (!first)
-                nc_buf_putc(out, ',');
+                nc_put1(out, ',');
             first = 0;
             if (obj) {
                 nc_buf_json_str(out, f[k].key ? f[k].key : "");
-                nc_buf_putc(out, ':');
+                nc_put1(out, ':');
             }
             k = nc_fields_json_value(f, n, k, out);
         }
-        nc_buf_putc(out, obj ? '}' : ']');
+        nc_put1(out, obj ? '}' : ']');
         return k < n ? k + 1 : n;
     }
     default:
@@ -252,7 +280,7 @@ bool nc_event_value(const nc_event_t *ev, const char *path, nc_buf_t *out)
         int first = 1;
         while (k < ev->nfields && ev->fields[k].kind != NC_F_END) {
             if (!first)
-                nc_buf_putc(out, ',');
+                nc_put1(out, ',');
             first = 0;
             if (ev->fields[k].kind == NC_F_STR) {
                 nc_buf_puts(out, ev->fields[k].v.s);
@@ -267,10 +295,38 @@ bool nc_event_value(const nc_event_t *ev, const char *path, nc_buf_t *out)
     return true;
 }
 
+/* Seconds from nanoseconds, as nc_num_text prints (double)ns / 1e9: for
+ * times under 10^6 s the double rounds back to the same 9 decimals, so
+ * they are written from the integer directly; others go through printf. */
+static void nc_ns_text(nc_buf_t *out, int64_t ns)
+{
+    if (ns <= -1000000000000000LL || ns >= 1000000000000000LL) {
+        nc_num_text(out, (double)ns / 1e9);
+        return;
+    }
+    uint64_t u = ns < 0 ? (uint64_t)(-ns) : (uint64_t)ns;
+    char frac[10];
+    uint64_t f = u % 1000000000u;
+    for (int k = 8; k >= 0; k--) {
+        frac[k] = (char)('0' + f % 10);
+        f /= 10;
+    }
+    int len = 9;
+    while (len > 1 && frac[len - 1] == '0')
+        len--;
+    if (ns < 0)
+        nc_put1(out, '-');
+    nc_int_text(out, (int64_t)(u / 1000000000u));
+    nc_put1(out, '.');
+    nc_buf_append(out, frac, (size_t)len);
+}
+
 void nc_event_json(const nc_event_t *ev, nc_buf_t *out)
 {
-    nc_buf_printf(out, "{\"i\":%" PRIu64 ",\"t\":", ev->i);
-    nc_num_text(out, (double)ev->t_ns / 1e9);
+    nc_buf_puts(out, "{\"i\":");
+    nc_int_text(out, (int64_t)ev->i);
+    nc_buf_puts(out, ",\"t\":");
+    nc_ns_text(out, ev->t_ns);
     nc_buf_puts(out, ",\"type\":");
     nc_buf_json_str(out, nc_event_type_name(ev->type));
     nc_buf_puts(out, ",\"host\":");
@@ -288,12 +344,68 @@ void nc_event_json(const nc_event_t *ev, nc_buf_t *out)
             k = nc_fields_skip(ev->fields, ev->nfields, k);
             continue;
         }
-        nc_buf_putc(out, ',');
+        nc_put1(out, ',');
         nc_buf_json_str(out, t->key);
-        nc_buf_putc(out, ':');
+        nc_put1(out, ':');
         k = nc_fields_json_value(ev->fields, ev->nfields, k, out);
     }
-    nc_buf_putc(out, '}');
+    nc_put1(out, '}');
+}
+
+/* Appends s padded with spaces to width columns (bytes; the names are ASCII). */
+static void nc_pad_text(nc_buf_t *out, const char *s, size_t width)
+{
+    size_t n = strlen(s);
+    nc_buf_append(out, s, n);
+    static const char spaces[] = "                                                  ";
+    while (n < width) {
+        size_t k = width - n < sizeof spaces - 1 ? width - n : sizeof spaces - 1;
+        nc_buf_append(out, spaces, k);
+        n += k;
+    }
+}
+
+void nc_event_text(const nc_event_t *ev, nc_buf_t *out)
+{
+    char who[48];
+    const char *from = nc_event_str(ev, "from");
+    const char *to = nc_event_str(ev, "to");
+    if (ev->type == NC_EV_PACKET && from && to)
+        snprintf(who, sizeof(who), "%s %s %s", from, nc_event_bool(ev, "dropped") ? "-x" : "->",
+                 to);
+    else
+        snprintf(who, sizeof(who), "%s", ev->host && ev->host[0] ? ev->host : "-");
+    /* "%5" PRIu64 " %+11.6f  %-7s %-22s %s\n", without printf's cost. */
+    char num[24];
+    int n = snprintf(num, sizeof num, "%" PRIu64, ev->i);
+    for (; n < 5; n++)
+        nc_put1(out, ' ');
+    nc_buf_puts(out, num);
+    nc_put1(out, ' ');
+    int64_t us = ev->t_ns >= 0 ? (ev->t_ns + 500) / 1000 : -((-ev->t_ns + 500) / 1000);
+    if (us > -1000000000000LL && us < 1000000000000LL) {
+        uint64_t u = us < 0 ? (uint64_t)-us : (uint64_t)us;
+        char t[32];
+        int tl = snprintf(t, sizeof t, "%c%llu.%06llu", ev->t_ns < 0 ? '-' : '+',
+                          (unsigned long long)(u / 1000000), (unsigned long long)(u % 1000000));
+        for (; tl < 11; tl++)
+            nc_put1(out, ' ');
+        nc_buf_puts(out, t);
+    } else {
+        nc_buf_printf(out, "%+11.6f", (double)ev->t_ns / 1e9);
+    }
+    nc_buf_puts(out, "  ");
+    nc_pad_text(out, nc_event_type_name(ev->type), 7);
+    nc_put1(out, ' ');
+    nc_pad_text(out, who, 22);
+    nc_put1(out, ' ');
+    nc_buf_puts(out, ev->summary ? ev->summary : "");
+    nc_put1(out, '\n');
+    if (ev->note) {
+        nc_pad_text(out, "", 43);
+        nc_buf_puts(out, ev->note);
+        nc_put1(out, '\n');
+    }
 }
 
 /* ---- the builder ---- */

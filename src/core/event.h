@@ -110,6 +110,11 @@ bool nc_event_value(const nc_event_t *ev, const char *path, nc_buf_t *out);
 /* Appends the event as one line of JSON (no newline), EVENTS.md layout. */
 void nc_event_json(const nc_event_t *ev, nc_buf_t *out);
 
+/* Appends the event as the text ladder prints it (`run --headless`,
+ * `replay --dump`): index, time, type, who (a packet's "from -> to", "-x"
+ * when dropped), summary, newline, and the note on a line of its own. */
+void nc_event_text(const nc_event_t *ev, nc_buf_t *out);
+
 /*
  * The builder. Embed one per producing thread; nc_evb_reset() starts a new
  * event. Strings and bytes passed in are copied into the builder's arena.

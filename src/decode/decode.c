@@ -274,6 +274,14 @@ int nc_decode_app(nc_dctx_t *x, nc_cursor_t *c)
     return 0;
 }
 
+bool nc_decoder_supports(int linktype)
+{
+    for (size_t i = 0; i < sizeof(nc_link_table) / sizeof(nc_link_table[0]); i++)
+        if (nc_link_table[i].linktype == linktype)
+            return true;
+    return false;
+}
+
 static void nc_decode_patch(nc_evb_t *b, uint32_t idx, const char *s)
 {
     b->fields[idx].v.s = nc_arena_strdup(&b->arena, s);

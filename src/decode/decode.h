@@ -18,6 +18,7 @@
 
 #include "../core/event.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct nc_decoder nc_decoder_t;
@@ -40,5 +41,8 @@ void nc_decoder_name_host(nc_decoder_t *d, const char *addr, const char *name);
  */
 int nc_decoder_packet(nc_decoder_t *d, int linktype, const uint8_t *data, uint32_t caplen,
                       uint32_t wirelen, nc_evb_t *b);
+
+/* True when linktype (DLT_* / LINKTYPE_*) has a link-layer decoder. */
+bool nc_decoder_supports(int linktype);
 
 #endif

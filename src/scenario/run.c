@@ -70,6 +70,8 @@ struct nc_run {
     nc_run_cp_t *cps;
     nc_run_note_t *notes;
     nc_evb_t hookb; /* used only inside the hook (under the timeline lock) */
+    uint64_t seed;
+    char *link;
 };
 
 static void nc_run_mark(nc_run_t *r, nc_evb_t *b, int64_t t)
@@ -301,6 +303,8 @@ nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *
     nc_run_t *r = nc_xcalloc(1, sizeof(*r));
     r->lesson = lesson;
     r->scenario = scn;
+    r->seed = o && o->seed ? o->seed : 1;
+    r->link = o && o->link ? nc_xstrdup(o->link) : NULL;
     pthread_mutex_init(&r->lock, NULL);
     nc_evb_init(&r->hookb);
     r->applink = nc_applink_new();
@@ -468,10 +472,31 @@ void nc_run_free(nc_run_t *r)
         nc_match_free(r->notes[k].m);
     free(r->notes);
     nc_evb_done(&r->hookb);
+    free(r->link);
     pthread_mutex_destroy(&r->lock);
     if (r->scn.lab)
         pthread_mutex_destroy(&r->scn.lock);
     free(r);
+}
+
+const nc_lesson_t *nc_run_lesson(const nc_run_t *r)
+{
+    return r->lesson;
+}
+
+uint64_t nc_run_seed(const nc_run_t *r)
+{
+    return r->seed;
+}
+
+const char *nc_run_link(const nc_run_t *r)
+{
+    return r->link;
+}
+
+nc_lab_t *nc_run_lab(const nc_run_t *r)
+{
+    return r->lab;
 }
 
 size_t nc_run_checkpoint_count(const nc_run_t *r)

@@ -56,6 +56,12 @@ int nc_run_status(const nc_run_t *r, char *err, size_t errlen);
 void nc_run_stop(nc_run_t *r);
 void nc_run_free(nc_run_t *r);
 
+/* What the run was started with, for saving it (borrowed from the run). */
+const nc_lesson_t *nc_run_lesson(const nc_run_t *r);
+uint64_t nc_run_seed(const nc_run_t *r);
+const char *nc_run_link(const nc_run_t *r); /* the --link override, or NULL */
+struct nc_lab *nc_run_lab(const nc_run_t *r);
+
 size_t nc_run_checkpoint_count(const nc_run_t *r);
 /* A snapshot of checkpoint k (copied under the run's lock). */
 void nc_run_checkpoint(const nc_run_t *r, size_t k, nc_run_checkpoint_t *out);

@@ -28,6 +28,7 @@ extern const nc_scenario_t nc_scenario_accept_queue;
 extern const nc_scenario_t nc_scenario_socket_buffers;
 extern const nc_scenario_t nc_scenario_listener_workers;
 extern const nc_scenario_t nc_scenario_process_thread;
+extern const nc_scenario_t nc_scenario_bench;
 
 static const nc_scenario_t *const nc_scenarios[] = {
     &nc_scenario_osi,
@@ -37,6 +38,7 @@ static const nc_scenario_t *const nc_scenarios[] = {
     &nc_scenario_socket_buffers,
     &nc_scenario_listener_workers,
     &nc_scenario_process_thread,
+    &nc_scenario_bench,
 };
 
 const nc_scenario_t *nc_scenario_find(const char *name)

@@ -1,7 +1,8 @@
 /*
  * store.c: the student's progress in one SQLite database, progress.db.
  *
- * Two tables. lessons holds one row per lesson the student opened: the page
+ * Three tables. saved_runs indexes the runs kept as files (path, lesson,
+ * when, how big). lessons holds one row per lesson the student opened: the page
  * and step they reached, whether a run was watched to its end, whether the
  * lesson is complete, and when the row last changed (unix seconds). answers
  * holds one row per answered checkpoint (the latest answer wins).
@@ -59,6 +60,14 @@ static const char *const nc_store_migrations[] = {
     "  correct INTEGER NOT NULL,"
     "  answered_at INTEGER NOT NULL,"
     "  PRIMARY KEY (lesson, checkpoint));",
+    /* 1 -> 2: the index of saved runs (files under DATA/runs/). */
+    "CREATE TABLE saved_runs ("
+    "  path TEXT PRIMARY KEY,"
+    "  lesson TEXT NOT NULL DEFAULT '',"
+    "  saved_at INTEGER NOT NULL,"
+    "  packets INTEGER NOT NULL DEFAULT 0,"
+    "  events INTEGER NOT NULL DEFAULT 0,"
+    "  bytes INTEGER NOT NULL DEFAULT 0);",
 };
 
 #define NC_STORE_VERSION ((int)(sizeof nc_store_migrations / sizeof nc_store_migrations[0]))
@@ -368,4 +377,68 @@ int nc_store_reset(nc_store_t *st)
     if (rc < 0)
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
+}
+
+int nc_store_saved_add(nc_store_t *st, const nc_store_saved_t *r)
+{
+    return nc_store_run(st,
+                        "INSERT OR REPLACE INTO saved_runs (path, lesson, saved_at, packets, events, "
+                        "bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        "ssIIII", r->path, r->lesson ? r->lesson : "", r->saved_at, r->packets,
+                        r->events, r->bytes);
+}
+
+int nc_store_saved_remove(nc_store_t *st, const char *path)
+{
+    return nc_store_run(st, "DELETE FROM saved_runs WHERE path = ?1", "s", path);
+}
+
+int nc_store_saved_list(nc_store_t *st, nc_store_saved_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT path, lesson, saved_at, packets, events, bytes FROM saved_runs "
+                           "ORDER BY saved_at DESC, path DESC",
+                           -1, &s, NULL) != SQLITE_OK)
+        return nc_store_fail(st, "prepare");
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            *out = nc_xrealloc(*out, cap * sizeof **out);
+        }
+        nc_store_saved_t *r = &(*out)[(*n)++];
+        r->path = nc_xstrdup((const char *)sqlite3_column_text(s, 0));
+        r->lesson = nc_xstrdup((const char *)sqlite3_column_text(s, 1));
+        r->saved_at = sqlite3_column_int64(s, 2);
+        r->packets = sqlite3_column_int64(s, 3);
+        r->events = sqlite3_column_int64(s, 4);
+        r->bytes = sqlite3_column_int64(s, 5);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        nc_store_saved_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+        return nc_store_fail(st, "read");
+    }
+    return 0;
+}
+
+void nc_store_saved_free(nc_store_saved_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].path);
+        free(v[i].lesson);
+    }
+    free(v);
+}
+
+char *nc_store_dir(const nc_store_t *st)
+{
+    const char *slash = strrchr(st->path, '/');
+    return slash ? nc_xstrndup(st->path, (size_t)(slash - st->path)) : nc_xstrdup(".");
 }

@@ -54,4 +54,23 @@ bool nc_store_get_answer(nc_store_t *st, const char *lesson, const char *checkpo
                          char *out, size_t outlen, bool *correct);
 int nc_store_reset(nc_store_t *st);
 
+/* A saved run kept in the data directory (see `netcourse runs`). */
+typedef struct nc_store_saved {
+    char *path;       /* absolute path of the .pcapng */
+    char *lesson;     /* "" when unknown */
+    int64_t saved_at; /* unix seconds */
+    int64_t packets, events, bytes;
+} nc_store_saved_t;
+
+/* Indexes a saved run (replacing a row with the same path). Strings are
+ * copied. Returns 0 or a negative code (nc_store_error says why). */
+int nc_store_saved_add(nc_store_t *st, const nc_store_saved_t *r);
+int nc_store_saved_remove(nc_store_t *st, const char *path);
+/* Every indexed run, newest first, into a heap array the caller frees with
+ * nc_store_saved_free. */
+int nc_store_saved_list(nc_store_t *st, nc_store_saved_t **out, size_t *n);
+void nc_store_saved_free(nc_store_saved_t *v, size_t n);
+/* The data directory the store lives in (heap string; caller frees). */
+char *nc_store_dir(const nc_store_t *st);
+
 #endif

@@ -48,6 +48,12 @@ typedef enum {
     NC_ACT_FOLLOW,
     NC_ACT_LIVE,
     NC_ACT_TAB,
+    NC_ACT_PLAY,  /* replay: play or pause */
+    NC_ACT_STEP,  /* replay: one event back (',') or forward ('.') */
+    NC_ACT_SEEK,  /* replay: to the start ('<') or the end ('>') */
+    NC_ACT_MARK,  /* replay: to the previous ('[') or next (']') step */
+    NC_ACT_SPEED, /* replay: slower ('-') or faster ('+') */
+    NC_ACT_SAVE,  /* save the run as a pcapng file */
     NC_ACT_HELP,
     NC_ACT_BACK,
     NC_ACT_QUIT,

@@ -67,10 +67,19 @@ static void nc_lanes_move(nc_lanes_t *L, int i, int to)
     L->name[to] = name;
 }
 
+/* Lanes come from the first NC_LADDER_SCAN events and the rows on screen,
+ * so a replayed capture of a million packets costs no more per draw. */
+#define NC_LADDER_SCAN 4096
+
 static void nc_ladder_lanes(nc_ui_t *ui, size_t vis, int w, nc_lanes_t *L)
 {
     memset(L, 0, sizeof *L);
+    size_t win = ui->top + (size_t)(ui->ladder_rows > 0 ? ui->ladder_rows : 0);
     for (size_t i = 0; i < vis && L->n < NC_LADDER_LANES; i++) {
+        if (i == NC_LADDER_SCAN && ui->top > i)
+            i = ui->top;
+        if (i >= NC_LADDER_SCAN && i >= win)
+            break;
         const nc_event_t *ev = nc_timeline_get(ui->src.tl, i);
         if (ev->type == NC_EV_PACKET) {
             nc_lanes_add(L, nc_event_str(ev, "from"));
@@ -376,10 +385,19 @@ static void nc_ladder_header(nc_canvas_t *c, nc_ui_t *ui)
 {
     const nc_lesson_t *l = ui->lesson;
     char title[256], right[64];
-    snprintf(title, sizeof title, "%s: live run", l ? l->title : "netcourse");
-    snprintf(right, sizeof right, "%s%s", ui->follow ? "following" : "paused",
-             ui->src.done ? ", run complete" : "");
+    snprintf(title, sizeof title, "%s: %s", l ? l->title : "netcourse",
+             ui->src.title ? ui->src.title : "live run");
+    if (ui->src.status)
+        ui->src.status(ui->src.ctx, right, sizeof right);
+    else
+        snprintf(right, sizeof right, "%s%s", ui->follow ? "following" : "paused",
+                 ui->src.done ? ", run complete" : "");
     nc_ui_title(c, 0, title, right);
+    if (ui->notice[0]) {
+        nc_canvas_textn(c, 1, 1, c->w - 2, ui->notice, NC_STYLE(NC_A_BOLD, NC_ROLE_ACCENT),
+                        true);
+        return;
+    }
     if (ui->src.tl && ui->run_error[0]) {
         nc_canvas_textn(c, 1, 1, c->w - 2, ui->run_error, NC_STYLE(NC_A_BOLD, NC_ROLE_BAD),
                         true);
@@ -533,6 +551,9 @@ static int nc_ladder_key(nc_ui_t *ui, nc_action_t a, int key)
 {
     int flags = key > ' ' && key < 0x7F ? nc_ladder_answer(ui, key) : 0;
     if (flags)
+        return flags;
+    ui->notice[0] = '\0';
+    if (ui->src.key && (flags = ui->src.key(ui->src.ctx, ui, a, key)) != 0)
         return flags;
     size_t vis = nc_ui_visible(ui);
     size_t page = ui->ladder_rows > 1 ? (size_t)ui->ladder_rows - 1 : 1;

@@ -11,17 +11,23 @@
  *   check   after each loop turn: one redraw, if anything set `dirty`.
  * Callbacks only set `dirty`, so a burst of packets or keys costs one
  * redraw. The run (nc_run_t) belongs to this file: the views see it only as
- * an nc_ui_source_t.
+ * an nc_ui_source_t. So does a replay (`netcourse replay FILE`): an
+ * nc_playback_t loading the file on its own thread, advanced by the tick.
+ * A finished live run is kept (save.h); `s` saves it where the user asks.
  */
 #include "tui.h"
 
 #include "classview.h"
 #include "nc_curses.h"
+#include "playback.h"
 #include "ui.h"
 
 #include "../classroom/server.h"
 
+#include "../core/clock.h"
 #include "../core/error.h"
+#include "../core/xmalloc.h"
+#include "../scenario/save.h"
 
 #include <langinfo.h>
 #include <locale.h>
@@ -29,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -43,6 +50,7 @@ typedef struct nc_tui {
     nc_ui_t ui;
     nc_canvas_t *canvas;
     nc_run_t *run;
+    nc_playback_t *playback;
     const nc_lesson_t *run_lesson;
     size_t shown;  /* timeline count at the last redraw */
     bool recorded; /* the finished run was written to the store */
@@ -52,17 +60,47 @@ typedef struct nc_tui {
 
 static size_t nc_tui_cp_count(void *ctx)
 {
-    return nc_run_checkpoint_count(ctx);
+    return nc_run_checkpoint_count(((nc_tui_t *)ctx)->run);
 }
 
 static void nc_tui_cp(void *ctx, size_t k, nc_run_checkpoint_t *out)
 {
-    nc_run_checkpoint(ctx, k, out);
+    nc_run_checkpoint(((nc_tui_t *)ctx)->run, k, out);
 }
 
 static int nc_tui_step_at(void *ctx, size_t i)
 {
-    return nc_run_step_at(ctx, i);
+    return nc_run_step_at(((nc_tui_t *)ctx)->run, i);
+}
+
+/* `s` on a live run: the events so far, to --save's file or a new file in
+ * the current directory. */
+static int nc_tui_live_key(void *ctx, nc_ui_t *ui, nc_action_t a, int key)
+{
+    nc_tui_t *t = ctx;
+    if (a != NC_ACT_SAVE || !t->run)
+        return 0;
+    char *path;
+    if (t->o->save_path) {
+        path = strdup(t->o->save_path);
+    } else {
+        char stamp[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        localtime_r(&now, &tm);
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+        path = nc_xasprintf("netcourse-%s-%s.pcapng", t->run_lesson ? t->run_lesson->id : "run",
+                            stamp);
+    }
+    char err[256] = "";
+    if (nc_save_run(t->run, path, err, sizeof err) == 0)
+        snprintf(ui->notice, sizeof ui->notice,
+                 "Saved %zu events to %s: Wireshark opens it, `netcourse replay` plays it back.",
+                 nc_timeline_count(nc_run_timeline(t->run)), path);
+    else
+        snprintf(ui->notice, sizeof ui->notice, "Not saved: %s", err);
+    free(path);
+    return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
 }
 
 /* Called on whichever thread published events. */
@@ -101,10 +139,11 @@ static void nc_tui_start_run(nc_tui_t *t)
     nc_timeline_set_notify(nc_run_timeline(t->run), nc_tui_notify, &t->wake);
     nc_ui_source_t src = {
         .tl = nc_run_timeline(t->run),
-        .ctx = t->run,
+        .ctx = t,
         .checkpoint_count = nc_tui_cp_count,
         .checkpoint = nc_tui_cp,
         .step_at = nc_tui_step_at,
+        .key = nc_tui_live_key,
     };
     nc_ui_set_source(&t->ui, &src);
 }
@@ -117,11 +156,34 @@ static void nc_tui_record(nc_tui_t *t)
     nc_store_update_completion(st, t->run_lesson->id, (int)t->run_lesson->ncheckpoints);
 }
 
+/* Keeps the finished run: in the data directory, and at --save's path. */
+static void nc_tui_keep(nc_tui_t *t)
+{
+    char err[256] = "";
+    if (t->o->store && nc_save_auto(t->run, t->o->store, NULL, err, sizeof err) < 0)
+        snprintf(t->ui.notice, sizeof t->ui.notice, "The run was not kept: %s", err);
+    if (t->o->save_path) {
+        if (nc_save_run(t->run, t->o->save_path, err, sizeof err) == 0)
+            snprintf(t->ui.notice, sizeof t->ui.notice, "Saved the run to %s.", t->o->save_path);
+        else
+            snprintf(t->ui.notice, sizeof t->ui.notice, "Not saved: %s", err);
+    }
+}
+
 static void nc_tui_on_tick(uv_timer_t *h)
 {
     nc_tui_t *t = h->data;
     if ((t->ui.teach || t->ui.join) && nc_tui_class_tick(&t->ui, &t->klass))
         t->dirty = true;
+    if (t->playback && t->ui.src.ctx == t->playback) {
+        if (nc_playback_tick(t->playback, &t->ui, nc_clock_mono_ns()))
+            t->dirty = true;
+        const char *perr = nc_playback_error(t->playback);
+        if (perr && !t->ui.run_error[0]) {
+            snprintf(t->ui.run_error, sizeof t->ui.run_error, "%s", perr);
+            t->dirty = true;
+        }
+    }
     if (!t->run)
         return;
     bool done = nc_run_poll(t->run);
@@ -134,6 +196,7 @@ static void nc_tui_on_tick(uv_timer_t *h)
             nc_store_run_seen(t->o->store, t->run_lesson->id);
         t->recorded = t->ui.run_error[0] == '\0';
         nc_tui_record(t);
+        nc_tui_keep(t);
         t->dirty = true;
     }
     if (nc_ui_tick(&t->ui)) {
@@ -172,10 +235,12 @@ static void nc_tui_on_input(uv_poll_t *h, int status, int events)
         if (!flags)
             flags = nc_ui_key(&t->ui, key);
         /* In a class the runs are the class's: the instructor's key starts
-         * one for everyone, a student's starts none of their own. */
+         * one for everyone, a student's starts none of their own. In a
+         * replay, the reader's "run" goes back to the replay's ladder. */
+        bool replaying = t->playback && t->ui.src.ctx == t->playback;
         if ((flags & NC_VIEW_RUN) && t->ui.teach)
             nc_class_server_command(t->ui.teach, "run");
-        else if ((flags & NC_VIEW_RUN) && !t->ui.join)
+        else if ((flags & NC_VIEW_RUN) && !t->ui.join && !replaying)
             nc_tui_start_run(t);
         if (flags & NC_VIEW_REDRAW)
             t->dirty = true;
@@ -210,6 +275,8 @@ static void nc_tui_on_check(uv_check_t *h)
         nc_canvas_resize(t->canvas, w, ht);
     if (t->run)
         t->shown = nc_timeline_count(nc_run_timeline(t->run));
+    if (t->playback && nc_playback_error(t->playback) && t->ui.src.ctx == t->playback)
+        t->ui.src.done = true;
     nc_ui_render(&t->ui, t->canvas);
     nc_curses_blit(t->canvas);
 }
@@ -298,16 +365,43 @@ int nc_tui_main(const nc_tui_opts_t *o, char *err, size_t errlen)
         nc_ui_push(&t.ui, &nc_view_ladder);
         nc_tui_start_run(&t);
     }
+    if (o->replay_path) {
+        t.playback = nc_playback_open(o->replay_path, nc_tui_notify, &t.wake, err, errlen);
+        if (t.playback == NULL) {
+            rc = NC_EINVAL;
+            uv_stop(&t.loop);
+        } else {
+            const char *id = nc_playback_lesson(t.playback);
+            const nc_lesson_t *l = id && o->course ? nc_course_find(o->course, id) : NULL;
+            if (l) {
+                nc_playback_set_lesson(t.playback, l);
+                nc_ui_open_lesson(&t.ui, l);
+                nc_ui_push(&t.ui, &nc_view_reader);
+            }
+            nc_ui_push(&t.ui, &nc_view_ladder);
+            nc_ui_source_t src;
+            nc_playback_source(t.playback, &src);
+            nc_ui_set_source(&t.ui, &src);
+            t.ui.follow = false;
+        }
+    }
     t.dirty = true;
-    nc_tui_on_check(&t.check);
-    uv_run(&t.loop, UV_RUN_DEFAULT);
+    if (rc == 0) {
+        nc_tui_on_check(&t.check);
+        uv_run(&t.loop, UV_RUN_DEFAULT);
+    }
 
     nc_curses_stop();
     nc_tui_stop_run(&t);
+    if (t.playback) {
+        nc_ui_source_t none = {0};
+        nc_ui_set_source(&t.ui, &none);
+        nc_playback_free(t.playback);
+    }
     uv_walk(&t.loop, nc_tui_walk_close, NULL);
     uv_run(&t.loop, UV_RUN_DEFAULT);
     uv_loop_close(&t.loop);
     nc_canvas_free(t.canvas);
     nc_ui_done(&t.ui);
-    return 0;
+    return rc;
 }

@@ -26,6 +26,8 @@ typedef struct nc_tui_opts {
      * follows the instructor. Borrowed; at most one of them. */
     struct nc_class_server *teach;
     struct nc_class_client *join;
+    const char *save_path;     /* also save each finished run here, or NULL */
+    const char *replay_path;   /* replay this file instead of a live run, or NULL */
 } nc_tui_opts_t;
 
 /* Runs the interface until the user quits. Returns 0, or a negative code

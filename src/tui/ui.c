@@ -95,6 +95,7 @@ void nc_ui_set_source(nc_ui_t *ui, const nc_ui_source_t *src)
     ui->follow = true;
     ui->layer = 0;
     ui->insp_scroll = 0;
+    ui->notice[0] = '\0';
     free(ui->answers);
     ui->nanswers = src->checkpoint_count ? src->checkpoint_count(src->ctx) : 0;
     ui->answers = nc_xcalloc(ui->nanswers + 1, sizeof *ui->answers);
@@ -107,6 +108,11 @@ size_t nc_ui_visible(nc_ui_t *ui)
     if (!ui->src.tl)
         return 0;
     size_t vis = nc_timeline_count(ui->src.tl);
+    if (ui->src.limit) {
+        size_t lim = ui->src.limit(ui->src.ctx);
+        if (lim < vis)
+            vis = lim;
+    }
     for (size_t k = 0; k < ui->nanswers; k++) {
         nc_run_checkpoint_t cp;
         ui->src.checkpoint(ui->src.ctx, k, &cp);
@@ -209,6 +215,7 @@ int nc_ui_key(nc_ui_t *ui, int key)
         return a == NC_ACT_QUIT ? NC_VIEW_QUIT : 0;
     const nc_view_t *top = nc_ui_top(ui);
     if (a == NC_ACT_HELP) {
+        ui->help_scroll = 0;
         if (top == &nc_view_help)
             nc_ui_pop(ui);
         else

@@ -60,6 +60,14 @@ typedef struct nc_ui_source {
     void (*checkpoint)(void *ctx, size_t k, nc_run_checkpoint_t *out);
     int (*step_at)(void *ctx, size_t i); /* may be NULL */
     bool done; /* the run is over */
+    /* Optional, for sources other than a live run (a replay): */
+    size_t (*limit)(void *ctx); /* events past it are not shown yet */
+    /* Keys the source handles before the ladder does; returns NC_VIEW_*
+     * flags, 0 when it did not handle the key. */
+    int (*key)(void *ctx, nc_ui_t *ui, nc_action_t action, int key);
+    /* The ladder title's right side ("paused x1", "playing x4"). */
+    void (*status)(void *ctx, char *buf, size_t len);
+    const char *title; /* what the ladder calls the run ("replay"); NULL: "live run" */
 } nc_ui_source_t;
 
 /* A checkpoint answer given in this run. */
@@ -105,6 +113,8 @@ struct nc_ui {
     struct nc_class_client *join;
     int class_cp;         /* dashboard: next checkpoint to open */
     char class_line[160]; /* "following the instructor" ... */
+    int help_scroll;  /* help: first action row shown */
+    char notice[256]; /* ladder: a message for the user ("saved to ...") */
 };
 
 /* Prepares ui for a course (borrowed) and a store (may be NULL); starts at

@@ -84,14 +84,14 @@ static void test_open_migrate(void **state)
     assert_int_equal(sb.st_mode & 0777, 0700);
     nc_store_close(st);
     snprintf(db, sizeof db, "%s/progress.db", dir);
-    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 1);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 2);
     assert_int_equal(pragma_int(db, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
     assert_int_equal(pragma_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('lessons','answers')"), 2);
     /* Opening again is a no-op migration. */
     st = nc_store_open(dir, err, sizeof err);
     assert_non_null(st);
     nc_store_close(st);
-    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 1);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 2);
     rmtree(root);
     free(root);
 }
@@ -314,6 +314,35 @@ static void test_not_a_directory(void **state)
     free(dir);
 }
 
+static void test_saved_runs(void **state)
+{
+    char *root = tmpdir();
+    char err[256] = "";
+    nc_store_t *st = nc_store_open(root, err, sizeof err);
+    assert_non_null(st);
+    nc_store_saved_t a = {"/x/a.pcapng", "tcp", 100, 10, 20, 3000};
+    nc_store_saved_t b = {"/x/b.pcapng", "udp", 200, 5, 9, 1000};
+    assert_int_equal(nc_store_saved_add(st, &a), 0);
+    assert_int_equal(nc_store_saved_add(st, &b), 0);
+    a.bytes = 4000; /* same path: replaced, not doubled */
+    assert_int_equal(nc_store_saved_add(st, &a), 0);
+    nc_store_saved_t *v;
+    size_t n;
+    assert_int_equal(nc_store_saved_list(st, &v, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0].path, "/x/b.pcapng"); /* newest first */
+    assert_string_equal(v[1].lesson, "tcp");
+    assert_int_equal(v[1].bytes, 4000);
+    nc_store_saved_free(v, n);
+    assert_int_equal(nc_store_saved_remove(st, "/x/b.pcapng"), 0);
+    assert_int_equal(nc_store_saved_list(st, &v, &n), 0);
+    assert_int_equal(n, 1);
+    nc_store_saved_free(v, n);
+    nc_store_close(st);
+    rmtree(root);
+    free(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_not_ours),
         cmocka_unit_test(test_unwritable),
         cmocka_unit_test(test_not_a_directory),
+        cmocka_unit_test(test_saved_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -574,8 +574,13 @@ static void test_help(void **state)
     assert_int_equal(nc_ui_key(&fx->ui, '?'), NC_VIEW_HANDLED | NC_VIEW_REDRAW);
     assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_help);
     nc_snapshot(&fx->ui, NULL, 80, 24, "help_80x24");
+    /* Too many keys for 24 rows: the list scrolls to its end, no further. */
+    for (int k = 0; k < 40; k++)
+        nc_ui_key(&fx->ui, NC_KEY_DOWN);
+    nc_snapshot(&fx->ui, NULL, 80, 24, "help_end_80x24");
     nc_ui_key(&fx->ui, '?');
     assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_map);
+    assert_int_equal(fx->ui.help_scroll, 0);
 }
 
 static void test_toosmall(void **state)

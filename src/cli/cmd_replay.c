@@ -1,0 +1,149 @@
+/*
+ * cmd_replay.c: `netcourse replay FILE`: a saved run or any capture.
+ *
+ * Without options it opens the file in the TUI's ladder, with playback
+ * controls. --dump prints the ladder as text and --json the EVENTS.md
+ * stream, both streamed: each event is decoded, printed and forgotten, so a
+ * file of any size costs the same memory. On a saved run the stream equals
+ * the one the live run printed.
+ */
+#include "cli.h"
+
+#include "../core/buf.h"
+#include "../core/error.h"
+#include "../lesson/lesson.h"
+#include "../runfile/replay.h"
+#include "../store/store.h"
+#include "../tui/tui.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int nc_replay_print(const char *path, bool json)
+{
+    char err[512];
+    nc_replay_t *r = nc_replay_open(path, err, sizeof err);
+    if (r == NULL) {
+        nc_cli_error("%s", err);
+        return NC_EXIT_FAIL;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    nc_evb_t b;
+    nc_evb_init(&b);
+    nc_buf_t out;
+    nc_buf_init(&out);
+    int rc;
+    bool write_failed = false;
+    while ((rc = nc_replay_next(r, &b, err, sizeof err)) == 1) {
+        b.ev.t_ns -= nc_replay_t0(r);
+        if (json) {
+            nc_event_json(&b.ev, &out);
+            nc_buf_putc(&out, '\n');
+        } else {
+            nc_event_text(&b.ev, &out);
+        }
+        if (out.len >= (1u << 16)) {
+            write_failed = fwrite(out.data, 1, out.len, stdout) != out.len;
+            nc_buf_reset(&out);
+            if (write_failed)
+                break;
+        }
+    }
+    if (!write_failed && out.len && fwrite(out.data, 1, out.len, stdout) != out.len)
+        write_failed = true;
+    if (fflush(stdout) != 0)
+        write_failed = true;
+    nc_buf_done(&out);
+    nc_evb_done(&b);
+    nc_replay_close(r);
+    if (rc < 0) {
+        nc_cli_error("%s: %s", path, err);
+        return NC_EXIT_FAIL;
+    }
+    return write_failed ? NC_EXIT_FAIL : NC_EXIT_OK;
+}
+
+static void nc_replay_usage(FILE *out)
+{
+    fprintf(out, "usage: netcourse replay FILE [--dump | --json]\n");
+}
+
+static int nc_replay_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"dump", no_argument, NULL, 'D'},
+        {"json", no_argument, NULL, 'j'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    bool dump = false, json = false;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'D':
+            dump = true;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'd':
+            nc_cli_data_dir = optarg;
+            break;
+        case 'h':
+            nc_replay_usage(stdout);
+            return NC_EXIT_OK;
+        default:
+            nc_cli_error("replay: unknown option \"%s\"; see `netcourse replay --help`",
+                         argv[optind - 1]);
+            return NC_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        nc_cli_error("replay needs a file: `netcourse replay FILE` (a saved run, pcap or pcapng)");
+        return NC_EXIT_USAGE;
+    }
+    if (optind + 1 < argc) {
+        nc_cli_error("replay takes one file, not \"%s\" too", argv[optind + 1]);
+        return NC_EXIT_USAGE;
+    }
+    if (dump && json) {
+        nc_cli_error("--dump and --json are two ways to print; pick one");
+        return NC_EXIT_USAGE;
+    }
+    const char *path = argv[optind];
+    if (dump || json)
+        return nc_replay_print(path, json);
+
+    /* The interface: the lessons are optional (a foreign capture needs none). */
+    char err[512];
+    nc_replay_t *probe = nc_replay_open(path, err, sizeof err);
+    if (probe == NULL) {
+        nc_cli_error("%s", err);
+        return NC_EXIT_FAIL;
+    }
+    nc_replay_close(probe);
+    nc_course_t *course = nc_cli_course();
+    nc_store_t *st = nc_cli_store("");
+    nc_tui_opts_t to = {.course = course, .store = st, .replay_path = path};
+    int rc = nc_tui_main(&to, err, sizeof err) == 0 ? NC_EXIT_OK : NC_EXIT_FAIL;
+    if (rc != NC_EXIT_OK)
+        nc_cli_error("%s", err);
+    if (st)
+        nc_store_close(st);
+    if (course)
+        nc_course_free(course);
+    return rc;
+}
+
+const nc_cmd_t nc_cmd_replay = {
+    .name = "replay",
+    .args = "FILE",
+    .about = "replay a saved run or any pcap/pcapng (--dump text, --json JSON Lines)",
+    .needs_lab = false,
+    .main = nc_replay_main,
+};

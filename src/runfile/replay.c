@@ -1,0 +1,291 @@
+/*
+ * replay.c: merging a capture file's packets with a saved run's record.
+ *
+ * Data model: a capfile reader over the mapped file gives the packets; for
+ * a saved run, `body`..`body_end` is the rest of the Custom Block's text and
+ * `line` the next line, peeked: its kind and index are known (`peek_kind`,
+ * `peek_index`) before it is parsed in full. Event number `next_i` is the
+ * position the next event takes: an event line whose "i" is not past it
+ * goes first, otherwise the next packet does. `extra` holds the fields of
+ * the last "p" line, appended to every packet from that one on.
+ */
+#include "replay.h"
+
+#include "capfile.h"
+
+#include "../annotate/annotate.h"
+#include "../core/error.h"
+#include "../core/xmalloc.h"
+#include "../decode/decode.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct nc_replay {
+    uint8_t *map;    /* the mapping, when nc_replay_open made one */
+    size_t maplen;
+    const uint8_t *data;
+    size_t len;
+    nc_capfile_t *cap;
+    nc_decoder_t *dec;
+    bool saved;
+    nc_runfile_info_t info;
+    const char *body, *body_end; /* the Custom Block's lines not read yet */
+    int peek_kind;               /* -1: none peeked */
+    uint64_t peek_index;
+    const char *peek_line;
+    size_t peek_len;
+    nc_evb_t extra;
+    bool have_extra;
+    uint64_t next_i;
+    int64_t t0;
+    bool t0_known;
+    bool packets_done;
+    bool break_noted;
+    char break_msg[256];
+    int64_t last_t;
+};
+
+static void nc_replay_unsupported(int linktype, char *err, size_t errlen)
+{
+    const char *name = nc_capfile_linktype_name(linktype);
+    char what[96];
+    if (name)
+        snprintf(what, sizeof what, "%s (link type %d)", name, linktype);
+    else
+        snprintf(what, sizeof what, "link type %d", linktype);
+    snprintf(err, errlen,
+             "the capture's frames are %s, which netcourse cannot decode; it reads Ethernet, "
+             "Linux cooked (SLL, SLL2), raw IPv4/IPv6 and BSD loopback captures",
+             what);
+}
+
+nc_replay_t *nc_replay_open_mem(const uint8_t *data, size_t len, char *err, size_t errlen)
+{
+    nc_capfile_t *cap = nc_capfile_open(data, len, err, errlen);
+    if (cap == NULL)
+        return NULL;
+    if (nc_capfile_iface_count(cap) > 0 &&
+        !nc_decoder_supports(nc_capfile_iface_linktype(cap, 0))) {
+        nc_replay_unsupported(nc_capfile_iface_linktype(cap, 0), err, errlen);
+        nc_capfile_close(cap);
+        return NULL;
+    }
+    nc_replay_t *r = nc_xcalloc(1, sizeof *r);
+    r->data = data;
+    r->len = len;
+    r->cap = cap;
+    r->dec = nc_decoder_new();
+    r->peek_kind = -1;
+    nc_evb_init(&r->extra);
+    const uint8_t *payload;
+    size_t plen, body;
+    char why[256];
+    if (nc_capfile_custom_tail(cap, NC_RUNFILE_PEN, &payload, &plen)) {
+        if (nc_runfile_info_parse(payload, plen, &r->info, &body, why, sizeof why) == 0) {
+            r->saved = true;
+            r->body = (const char *)payload + body;
+            r->body_end = (const char *)payload + plen;
+            /* The block is padded with NULs to a multiple of 4. */
+            while (r->body_end > r->body && r->body_end[-1] == '\0')
+                r->body_end--;
+            r->t0 = r->info.t0_ns;
+            r->t0_known = true;
+            for (size_t i = 0; i < r->info.nhosts; i++)
+                nc_decoder_name_host(r->dec, r->info.host_addrs[i], r->info.host_names[i]);
+        } else {
+            snprintf(r->break_msg, sizeof r->break_msg, "%s", why);
+        }
+    }
+    return r;
+}
+
+nc_replay_t *nc_replay_open(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s is not a regular file", path);
+        close(fd);
+        return NULL;
+    }
+    size_t len = (size_t)st.st_size;
+    uint8_t *map = NULL;
+    if (len > 0) {
+        map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map == MAP_FAILED) {
+            snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+            close(fd);
+            return NULL;
+        }
+        madvise(map, len, MADV_SEQUENTIAL);
+    }
+    close(fd);
+    char why[512];
+    nc_replay_t *r = nc_replay_open_mem(map ? map : (const uint8_t *)"", len, why, sizeof why);
+    if (r == NULL) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        if (map)
+            munmap(map, len);
+        return NULL;
+    }
+    r->map = map;
+    r->maplen = len;
+    return r;
+}
+
+void nc_replay_close(nc_replay_t *r)
+{
+    if (r == NULL)
+        return;
+    nc_capfile_close(r->cap);
+    nc_decoder_free(r->dec);
+    nc_runfile_info_done(&r->info);
+    nc_evb_done(&r->extra);
+    if (r->map)
+        munmap(r->map, r->maplen);
+    free(r);
+}
+
+const nc_runfile_info_t *nc_replay_info(const nc_replay_t *r)
+{
+    return r->saved ? &r->info : NULL;
+}
+
+int64_t nc_replay_t0(const nc_replay_t *r)
+{
+    return r->t0_known ? r->t0 : 0;
+}
+
+/* Peeks the next line of the block: its kind and index, without parsing it
+ * all. A line that does not start as ours ends the block. */
+static void nc_replay_peek(nc_replay_t *r)
+{
+    while (r->peek_kind < 0 && r->body && r->body < r->body_end) {
+        const char *nl = memchr(r->body, '\n', (size_t)(r->body_end - r->body));
+        const char *end = nl ? nl : r->body_end;
+        const char *line = r->body;
+        r->body = nl ? nl + 1 : r->body_end;
+        size_t n = (size_t)(end - line);
+        if (n == 0)
+            continue;
+        int kind = -1;
+        if (n > 5 && memcmp(line, "{\"i\":", 5) == 0)
+            kind = NC_RUNFILE_LINE_EVENT;
+        else if (n > 5 && memcmp(line, "{\"p\":", 5) == 0)
+            kind = NC_RUNFILE_LINE_PACKET;
+        if (kind < 0)
+            continue; /* a line this version does not know: skipped */
+        uint64_t v = 0;
+        size_t k = 5;
+        while (k < n && line[k] >= '0' && line[k] <= '9' && v < (UINT64_MAX / 10 - 10))
+            v = v * 10 + (uint64_t)(line[k++] - '0');
+        r->peek_kind = kind;
+        r->peek_index = v;
+        r->peek_line = line;
+        r->peek_len = n;
+    }
+}
+
+/* The note that closes a file which broke off. */
+static void nc_replay_break_note(nc_replay_t *r, nc_evb_t *b)
+{
+    nc_evb_reset(b, NC_EV_NOTE, r->t0 + r->last_t);
+    nc_evb_host(b, "replay");
+    nc_evb_summary(b, "%s", r->break_msg);
+    nc_evb_note(b, "Everything before this point is shown; the rest of the file is missing or "
+                   "unreadable.");
+    nc_evb_str(b, "error", r->break_msg);
+}
+
+/* Decodes packet p into b. */
+static void nc_replay_packet(nc_replay_t *r, const nc_capfile_packet_t *p, nc_evb_t *b)
+{
+    if (!r->t0_known) {
+        r->t0 = p->ts_ns;
+        r->t0_known = true;
+    }
+    nc_evb_reset(b, NC_EV_PACKET, p->ts_ns);
+    nc_decoder_packet(r->dec, p->linktype, p->data, p->caplen, p->wirelen, b);
+    b->ev.iface = p->iface;
+    if (!r->saved) {
+        nc_annotate_event(b);
+        return;
+    }
+    if (r->have_extra)
+        nc_runfile_apply(b, &r->extra);
+    nc_buf_reset(&b->note);
+    if (p->comment && p->comment_len)
+        nc_buf_append(&b->note, p->comment, p->comment_len);
+}
+
+int nc_replay_next(nc_replay_t *r, nc_evb_t *b, char *err, size_t errlen)
+{
+    char why[256];
+    for (;;) {
+        nc_replay_peek(r);
+        if (r->peek_kind == NC_RUNFILE_LINE_EVENT &&
+            (r->peek_index <= r->next_i || r->packets_done)) {
+            uint64_t idx;
+            int kind = nc_runfile_line_parse(r->peek_line, r->peek_len, b, &idx, why, sizeof why);
+            r->peek_kind = -1;
+            if (kind != NC_RUNFILE_LINE_EVENT)
+                continue; /* a damaged line: skipped */
+            b->ev.t_ns += r->t0;
+            r->last_t = b->ev.t_ns - r->t0;
+            b->ev.i = r->next_i++;
+            nc_evb_view(b);
+            return 1;
+        }
+        if (r->packets_done) {
+            if (r->break_msg[0] && !r->break_noted) {
+                r->break_noted = true;
+                nc_replay_break_note(r, b);
+                b->ev.i = r->next_i++;
+                nc_evb_view(b);
+                return 1;
+            }
+            return 0;
+        }
+        nc_capfile_packet_t p;
+        int rc = nc_capfile_next(r->cap, &p, why, sizeof why);
+        if (rc <= 0) {
+            r->packets_done = true;
+            if (rc < 0)
+                snprintf(r->break_msg, sizeof r->break_msg, "%s", why);
+            continue;
+        }
+        if (!nc_decoder_supports(p.linktype)) {
+            nc_replay_unsupported(p.linktype, err, errlen);
+            r->packets_done = true;
+            r->break_msg[0] = '\0';
+            r->body = NULL;
+            r->peek_kind = -1;
+            return NC_EUNSUPP;
+        }
+        /* The "p" line of this packet, when there is one. */
+        while (r->peek_kind == NC_RUNFILE_LINE_PACKET && r->peek_index <= p.number) {
+            uint64_t idx;
+            int kind = nc_runfile_line_parse(r->peek_line, r->peek_len, &r->extra, &idx, why,
+                                             sizeof why);
+            r->peek_kind = -1;
+            r->have_extra = kind == NC_RUNFILE_LINE_PACKET && r->extra.nfields > 0;
+            nc_replay_peek(r);
+        }
+        nc_replay_packet(r, &p, b);
+        r->last_t = b->ev.t_ns - r->t0;
+        b->ev.i = r->next_i++;
+        nc_evb_view(b);
+        return 1;
+    }
+}

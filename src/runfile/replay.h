@@ -1,0 +1,52 @@
+/*
+ * replay.h: the events of a capture file, saved run or foreign capture.
+ *
+ * A replay reads a file (mapped, never copied) and produces its events one
+ * at a time, in timeline order, through an event builder: packets are
+ * decoded again (decode.h); for a saved run (runfile.h) each takes its note
+ * from its packet comment and its netcourse-only fields from the run's
+ * Custom Block, and the events that are not packets are merged back in at
+ * their original positions, so the stream equals the live run's. A foreign
+ * capture gets the generic annotations (annotate.h), and its hosts are the
+ * addresses.
+ *
+ * Nothing is kept per event: printing a million-packet file costs the
+ * decoder's flow table and one builder. A file that breaks off ends with a
+ * "note" event saying where; a packet of a link type netcourse cannot decode
+ * stops the replay with one sentence (NC_EUNSUPP).
+ */
+#ifndef NC_REPLAY_H
+#define NC_REPLAY_H
+
+#include "runfile.h"
+
+#include "../core/event.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct nc_replay nc_replay_t;
+
+/* Opens a file. Returns NULL with one sentence in err (missing, not a
+ * capture, a link type netcourse cannot decode). */
+nc_replay_t *nc_replay_open(const char *path, char *err, size_t errlen);
+/* The same over bytes in memory (borrowed; they must outlive the replay). */
+nc_replay_t *nc_replay_open_mem(const uint8_t *data, size_t len, char *err, size_t errlen);
+void nc_replay_close(nc_replay_t *r);
+
+/* The saved run's header, or NULL for a foreign capture (borrowed). */
+const nc_runfile_info_t *nc_replay_info(const nc_replay_t *r);
+
+/*
+ * Builds the next event into b (reset first): t_ns is absolute, ev.i is
+ * the event's position (from 0). Returns 1, 0 after the last event, or
+ * NC_EUNSUPP with one sentence in err.
+ */
+int nc_replay_next(nc_replay_t *r, nc_evb_t *b, char *err, size_t errlen);
+
+/* The run's start (absolute ns): a saved run's t0, else the first event's
+ * time; 0 before the first event of a foreign capture. */
+int64_t nc_replay_t0(const nc_replay_t *r);
+
+#endif

@@ -1,0 +1,98 @@
+"""Replay in the interface, driven in tmux: a saved tcp run opens in the
+ladder titled as a replay, its lesson's step shows, playback keys move the
+play head (start, play to the end, step back, next step mark, speed), the
+lesson's pages are one key away; and in a live run `s` saves the run to a
+file that replays."""
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+from nctest import *
+
+if shutil.which("tmux") is None:
+    print("SKIP: tmux is not installed")
+    sys.exit(77)
+
+data = tempfile.mkdtemp(prefix="nc-tui-replay-")
+src = os.environ["NC_SOURCE_DIR"]
+saved = os.path.join(src, "tests", "runfile", "captures", "tcp_run.pcapng")
+T = ["tmux", "-S", os.path.join(data, "tmux.sock")]
+
+
+def tmux(*args):
+    return subprocess.run(T + list(args), capture_output=True, text=True, check=False)
+
+
+def screen():
+    return tmux("capture-pane", "-p", "-t", "nc").stdout
+
+
+def keys(*k):
+    tmux("send-keys", "-t", "nc", *k)
+
+
+def wait_for(text, timeout=15, why=""):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        s = screen()
+        if text in s:
+            return s
+        time.sleep(0.05)
+    fail(f"{why or repr(text)} never appeared on screen; it shows:\n{screen()}")
+
+
+def start(*args):
+    tmux("kill-server")
+    env = f"TERM=xterm-256color LANG=C.UTF-8 NETCOURSE_LESSONS={src}/lessons"
+    cmd = " ".join([BIN, "--data-dir", data] + list(args))
+    r = tmux("new-session", "-d", "-s", "nc", "-x", "110", "-y", "36",
+             f"cd {data} && env {env} {cmd}; echo EXITED $?; sleep 30")
+    check(r.returncode == 0, f"tmux failed: {r.stderr}")
+
+
+try:
+    start("replay", saved)
+    s = wait_for("paused x1, 62/62", why="the replay's status (all 62 events, paused)")
+    check("TCP: replay" in s, f"the title does not say replay:\n{s}")
+    check("Step 1/5" in s, f"the lesson's first step is not shown:\n{s}")
+    check("SYN seq=0" in s, f"the SYN is not on the ladder:\n{s}")
+    keys("<")
+    wait_for("paused x1, 1/62", why="seek to the start")
+    keys("]")
+    s = wait_for("Step 2/5", why="the next step mark")
+    keys(",")
+    s = wait_for("Step 1/5", why="one event back, into step 1")
+    keys("+", "+")
+    wait_for("paused x4", why="speed x4")
+    keys("-", "-", "-", "-")
+    wait_for("paused x0.25", why="speed x0.25")
+    keys("+", "+", "+", "+", "+", "+", "+", "+")
+    wait_for("paused x16", why="speed x16, no further")
+    keys("p")
+    wait_for("playing x16", why="playing")
+    wait_for("paused x16, 62/62", timeout=10, why="the end of the replay")
+    keys("q")
+    s = wait_for("r run", why="the lesson's reader under the replay")
+    keys("r")
+    wait_for("paused x16, 62/62", why="back to the replay from the reader")
+    keys("q", "q", "q")
+    wait_for("EXITED 0", why="a clean exit")
+    print("ok: replay in the interface: status, steps, seek, speed, play, lesson pages")
+
+    if os.geteuid() == 0 or os.path.exists("/proc/sys/user/max_user_namespaces"):
+        start("run", "udp")
+        wait_for("run complete", timeout=30, why="the end of the live udp run")
+        keys("s")
+        s = wait_for("Saved ", why="the save notice")
+        files = [f for f in os.listdir(data) if f.startswith("netcourse-udp-") and f.endswith(".pcapng")]
+        check(len(files) == 1, f"`s` wrote {files} in the current directory")
+        rc, out, err = run(["replay", os.path.join(data, files[0]), "--json"])
+        check(rc == 0 and '"type":"mark"' in out, f"the file `s` saved does not replay: {err}")
+        keys("q", "q", "q", "q")
+        wait_for("EXITED 0", why="a clean exit after the live run")
+        print("ok: `s` saves a live run that replays")
+finally:
+    tmux("kill-server")
+    shutil.rmtree(data, ignore_errors=True)
