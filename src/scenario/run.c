@@ -352,11 +352,6 @@ nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *
     return r;
 }
 
-struct nc_lab *nc_run_lab(nc_run_t *r)
-{
-    return r->lab;
-}
-
 nc_timeline_t *nc_run_timeline(nc_run_t *r)
 {
     return r->tl;

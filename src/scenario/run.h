@@ -42,9 +42,6 @@ typedef struct nc_run_checkpoint {
  * a bad --link, a lab that cannot be built). */
 nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *err,
                        size_t errlen);
-/* The run's lab (borrowed; lives as long as the run), for live faults:
- * nc_lab_add_fault(nc_run_lab(r), ...). */
-struct nc_lab *nc_run_lab(nc_run_t *r);
 /* The run's timeline (borrowed; lives as long as the run). */
 nc_timeline_t *nc_run_timeline(nc_run_t *r);
 /* Call from the owner's loop, often (every 10-50 ms): publishes what is due.
@@ -60,6 +57,8 @@ void nc_run_free(nc_run_t *r);
 const nc_lesson_t *nc_run_lesson(const nc_run_t *r);
 uint64_t nc_run_seed(const nc_run_t *r);
 const char *nc_run_link(const nc_run_t *r); /* the --link override, or NULL */
+/* The run's lab (borrowed; lives as long as the run): for saving, and for
+ * live faults, nc_lab_add_fault(nc_run_lab(r), ...). */
 struct nc_lab *nc_run_lab(const nc_run_t *r);
 
 size_t nc_run_checkpoint_count(const nc_run_t *r);
