@@ -18,7 +18,7 @@ if shutil.which("tmux") is None:
 data = tempfile.mkdtemp(prefix="nc-tui-replay-")
 src = os.environ["NC_SOURCE_DIR"]
 saved = os.path.join(src, "tests", "runfile", "captures", "tcp_run.pcapng")
-T = ["tmux", "-S", os.path.join(data, "tmux.sock")]
+T = []
 
 
 def tmux(*args):
@@ -44,7 +44,12 @@ def wait_for(text, timeout=15, why=""):
 
 
 def start(*args):
-    tmux("kill-server")
+    """A new tmux server on a socket of its own (a server being killed can
+    still hold the old one) running netcourse with args."""
+    global T
+    if T:
+        tmux("kill-server")
+    T = ["tmux", "-S", tempfile.mktemp(prefix="tmux-", dir=data)]
     env = f"TERM=xterm-256color LANG=C.UTF-8 NETCOURSE_LESSONS={src}/lessons"
     cmd = " ".join([BIN, "--data-dir", data] + list(args))
     r = tmux("new-session", "-d", "-s", "nc", "-x", "110", "-y", "36",
