@@ -196,8 +196,18 @@ static void nc_int_text(nc_buf_t *out, int64_t v)
     nc_buf_append(out, tmp + sizeof tmp - n, (size_t)n);
 }
 
+/* Numbers with 17 significant digits: they read back to the same double. */
+static void nc_num_exact(nc_buf_t *out, double d)
+{
+    if (!isfinite(d))
+        nc_buf_puts(out, "null");
+    else
+        nc_buf_printf(out, "%.17g%s", d, d == floor(d) ? ".0" : "");
+}
+
 /* Writes the value starting at f[k] as JSON; returns the index after it. */
-static uint32_t nc_fields_json_value(const nc_field_t *f, uint32_t n, uint32_t k, nc_buf_t *out)
+static uint32_t nc_fields_json_any(const nc_field_t *f, uint32_t n, uint32_t k, bool exact,
+                                   nc_buf_t *out)
 {
     const nc_field_t *t = &f[k];
     switch (t->kind) {
@@ -205,7 +215,10 @@ static uint32_t nc_fields_json_value(const nc_field_t *f, uint32_t n, uint32_t k
         nc_int_text(out, t->v.i);
         return k + 1;
     case NC_F_NUM:
-        nc_num_text(out, t->v.d);
+        if (exact)
+            nc_num_exact(out, t->v.d);
+        else
+            nc_num_text(out, t->v.d);
         return k + 1;
     case NC_F_STR:
         nc_buf_json_str(out, t->v.s);
@@ -231,7 +244,7 @@ static uint32_t nc_fields_json_value(const nc_field_t *f, uint32_t n, uint32_t k
                 nc_buf_json_str(out, f[k].key ? f[k].key : "");
                 nc_put1(out, ':');
             }
-            k = nc_fields_json_value(f, n, k, out);
+            k = nc_fields_json_any(f, n, k, exact, out);
         }
         nc_put1(out, obj ? '}' : ']');
         return k < n ? k + 1 : n;
@@ -240,6 +253,16 @@ static uint32_t nc_fields_json_value(const nc_field_t *f, uint32_t n, uint32_t k
         nc_buf_puts(out, "null");
         return k + 1;
     }
+}
+
+static uint32_t nc_fields_json_value(const nc_field_t *f, uint32_t n, uint32_t k, nc_buf_t *out)
+{
+    return nc_fields_json_any(f, n, k, false, out);
+}
+
+uint32_t nc_fields_json(const nc_field_t *f, uint32_t n, uint32_t k, bool exact, nc_buf_t *out)
+{
+    return nc_fields_json_any(f, n, k, exact, out);
 }
 
 bool nc_event_value(const nc_event_t *ev, const char *path, nc_buf_t *out)

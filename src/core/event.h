@@ -107,6 +107,12 @@ bool nc_event_has(const nc_event_t *ev, const char *path, const char *s);
  */
 bool nc_event_value(const nc_event_t *ev, const char *path, nc_buf_t *out);
 
+/* Appends the value that starts at f[k] as JSON (private '_' keys left out)
+ * and returns the index just past it. Numbers are printed as the event
+ * stream prints them, or with exact set, with 17 significant digits so
+ * that they read back to the same double (saved runs). */
+uint32_t nc_fields_json(const nc_field_t *f, uint32_t n, uint32_t k, bool exact, nc_buf_t *out);
+
 /* Appends the event as one line of JSON (no newline), EVENTS.md layout. */
 void nc_event_json(const nc_event_t *ev, nc_buf_t *out);
 

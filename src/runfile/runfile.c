@@ -110,55 +110,6 @@ static void nc_runfile_idb(nc_runfile_writer_t *w, uint32_t iface, int linktype)
     nc_runfile_block(w, 1, b);
 }
 
-/* Writes the subtree of fields starting at f[k] as JSON; returns the index
- * after it. Private keys are left out, as the event stream does. */
-static uint32_t nc_runfile_json_value(const nc_field_t *f, uint32_t n, uint32_t k, nc_buf_t *out)
-{
-    const nc_field_t *t = &f[k];
-    switch (t->kind) {
-    case NC_F_INT:
-        nc_buf_printf(out, "%" PRId64, t->v.i);
-        return k + 1;
-    case NC_F_NUM:
-        if (!isfinite(t->v.d))
-            nc_buf_puts(out, "null");
-        else
-            nc_buf_printf(out, "%.17g%s", t->v.d, t->v.d == floor(t->v.d) ? ".0" : "");
-        return k + 1;
-    case NC_F_STR:
-        nc_buf_json_str(out, t->v.s);
-        return k + 1;
-    case NC_F_BOOL:
-        nc_buf_puts(out, t->v.b ? "true" : "false");
-        return k + 1;
-    case NC_F_OBJ:
-    case NC_F_LIST: {
-        bool obj = t->kind == NC_F_OBJ;
-        nc_buf_putc(out, obj ? '{' : '[');
-        bool first = true;
-        k++;
-        while (k < n && f[k].kind != NC_F_END) {
-            if (obj && f[k].key && f[k].key[0] == '_') {
-                k = nc_fields_skip(f, n, k);
-                continue;
-            }
-            if (!first)
-                nc_buf_putc(out, ',');
-            first = false;
-            if (obj) {
-                nc_buf_json_str(out, f[k].key ? f[k].key : "");
-                nc_buf_putc(out, ':');
-            }
-            k = nc_runfile_json_value(f, n, k, out);
-        }
-        nc_buf_putc(out, obj ? '}' : ']');
-        return k < n ? k + 1 : n;
-    }
-    default:
-        nc_buf_puts(out, "null");
-        return k + 1;
-    }
-}
 
 /* The packet's netcourse-only fields as the inside of a JSON object. */
 static void nc_runfile_extras(const nc_event_t *ev, nc_buf_t *out)
@@ -176,7 +127,7 @@ static void nc_runfile_extras(const nc_event_t *ev, nc_buf_t *out)
         nc_buf_putc(out, ',');
         nc_buf_json_str(out, t->key);
         nc_buf_putc(out, ':');
-        k = nc_runfile_json_value(ev->fields, ev->nfields, k, out);
+        k = nc_fields_json(ev->fields, ev->nfields, k, true, out);
     }
 }
 
