@@ -9,6 +9,7 @@
 #include "../core/course.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Exit statuses: 0 done, 1 it failed at run time, 2 the user's words were
  * wrong (unknown lesson, bad option), 130 interrupted. */
@@ -34,6 +35,17 @@ const nc_lesson_t *nc_cli_lesson(const nc_course_t *c, const char *id);
 /* Opens the progress store in the data directory. On failure prints
  * "netcourse: <prefix><why>" and returns NULL. */
 struct nc_store *nc_cli_store(const char *prefix);
+
+/* Parses --seed's argument; prints one sentence and returns false when it
+ * is not a whole number. */
+bool nc_cli_seed(const char *arg, uint64_t *out);
+
+/* The one LESSON operand of `netcourse CMD [options] LESSON` at argv[first]:
+ * loads the course and finds the lesson. Returns NC_EXIT_OK with *course
+ * (caller frees with nc_course_free) and *lesson set, or prints one sentence
+ * and returns the exit status to give. */
+int nc_cli_lesson_arg(const char *cmd, int argc, char **argv, int first, nc_course_t **course,
+                      const nc_lesson_t **lesson);
 
 /* Options every command takes. */
 extern const char *nc_cli_data_dir; /* --data-dir */

@@ -134,16 +134,10 @@ static int nc_run_main(int argc, char **argv)
         case 'j':
             json = true;
             break;
-        case 's': {
-            char *end;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || optarg[0] == '-') {
-                nc_cli_error("--seed takes a whole number, not \"%s\"", optarg);
+        case 's':
+            if (!nc_cli_seed(optarg, &o.seed))
                 return NC_EXIT_USAGE;
-            }
-            o.seed = v;
             break;
-        }
         case 'l':
             o.link = optarg;
             break;
@@ -162,26 +156,15 @@ static int nc_run_main(int argc, char **argv)
             return NC_EXIT_USAGE;
         }
     }
-    if (optind >= argc) {
-        nc_cli_error("run needs a lesson: `netcourse run LESSON`; `netcourse list` shows them");
-        return NC_EXIT_USAGE;
-    }
-    if (optind + 1 < argc) {
-        nc_cli_error("run takes one lesson, not \"%s\" too", argv[optind + 1]);
-        return NC_EXIT_USAGE;
-    }
     if (json && !headless) {
         nc_cli_error("--json goes with --headless");
         return NC_EXIT_USAGE;
     }
-    nc_course_t *course = nc_cli_course();
-    if (course == NULL)
-        return NC_EXIT_FAIL;
-    const nc_lesson_t *l = nc_cli_lesson(course, argv[optind]);
-    if (l == NULL) {
-        nc_course_free(course);
-        return NC_EXIT_USAGE;
-    }
+    nc_course_t *course;
+    const nc_lesson_t *l;
+    int status = nc_cli_lesson_arg("run", argc, argv, optind, &course, &l);
+    if (status != NC_EXIT_OK)
+        return status;
     int rc;
     if (headless) {
         rc = nc_run_headless(l, &o, json, save);

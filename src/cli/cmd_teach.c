@@ -196,15 +196,10 @@ static int nc_teach_main(int argc, char **argv)
         case 'S':
             script = optarg;
             break;
-        case 's': {
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || optarg[0] == '-') {
-                nc_cli_error("--seed takes a whole number, not \"%s\"", optarg);
+        case 's':
+            if (!nc_cli_seed(optarg, &so.run.seed))
                 return NC_EXIT_USAGE;
-            }
-            so.run.seed = v;
             break;
-        }
         case 'l':
             so.run.link = optarg;
             break;
@@ -220,26 +215,15 @@ static int nc_teach_main(int argc, char **argv)
             return NC_EXIT_USAGE;
         }
     }
-    if (optind >= argc) {
-        nc_cli_error("teach needs a lesson: `netcourse teach LESSON`; `netcourse list` shows them");
-        return NC_EXIT_USAGE;
-    }
-    if (optind + 1 < argc) {
-        nc_cli_error("teach takes one lesson, not \"%s\" too", argv[optind + 1]);
-        return NC_EXIT_USAGE;
-    }
     if (script && !headless) {
         nc_cli_error("--script goes with --headless");
         return NC_EXIT_USAGE;
     }
-    nc_course_t *course = nc_cli_course();
-    if (course == NULL)
-        return NC_EXIT_FAIL;
-    const nc_lesson_t *l = nc_cli_lesson(course, argv[optind]);
-    if (l == NULL) {
-        nc_course_free(course);
-        return NC_EXIT_USAGE;
-    }
+    nc_course_t *course;
+    const nc_lesson_t *l;
+    int status = nc_cli_lesson_arg("teach", argc, argv, optind, &course, &l);
+    if (status != NC_EXIT_OK)
+        return status;
     nc_teach_raise_nofile();
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa;

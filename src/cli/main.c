@@ -77,6 +77,40 @@ const nc_lesson_t *nc_cli_lesson(const nc_course_t *c, const char *id)
     return l;
 }
 
+bool nc_cli_seed(const char *arg, uint64_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || arg[0] == '-') {
+        nc_cli_error("--seed takes a whole number, not \"%s\"", arg);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+int nc_cli_lesson_arg(const char *cmd, int argc, char **argv, int first, nc_course_t **course,
+                      const nc_lesson_t **lesson)
+{
+    if (first >= argc) {
+        nc_cli_error("%s needs a lesson: `netcourse %s LESSON`; `netcourse list` shows them", cmd,
+                     cmd);
+        return NC_EXIT_USAGE;
+    }
+    if (first + 1 < argc) {
+        nc_cli_error("%s takes one lesson, not \"%s\" too", cmd, argv[first + 1]);
+        return NC_EXIT_USAGE;
+    }
+    if ((*course = nc_cli_course()) == NULL)
+        return NC_EXIT_FAIL;
+    if ((*lesson = nc_cli_lesson(*course, argv[first])) == NULL) {
+        nc_course_free(*course);
+        *course = NULL;
+        return NC_EXIT_USAGE;
+    }
+    return NC_EXIT_OK;
+}
+
 nc_store_t *nc_cli_store(const char *prefix)
 {
     char err[512];
