@@ -317,27 +317,15 @@ static int nc_capfile_next_ng(nc_capfile_t *f, nc_capfile_packet_t *out, char *e
         case BT_IDB:
             nc_capfile_idb(f, at, blen);
             continue;
-        case BT_EPB: {
-            if (blen < 32)
-                return nc_capfile_fail(f, NC_EBADDATA, at, err, errlen,
-                                       "a packet block is too short");
-            if (nc_capfile_iface_of(f, rd32(f, at + 8), &ifc) < 0)
-                return nc_capfile_fail(f, NC_EBADDATA, at, err, errlen,
-                                       "a packet names an interface the file never described");
-            uint64_t ts = (uint64_t)rd32(f, at + 12) << 32 | rd32(f, at + 16);
-            out->ts_ns = nc_capfile_ts(ifc, ts);
-            if (nc_capfile_bytes(f, at + 28, body_end, rd32(f, at + 20), rd32(f, at + 24), out,
-                                 &next) < 0)
-                return nc_capfile_fail(f, NC_EBADDATA, at, err, errlen,
-                                       "a packet claims more bytes than its block holds");
-            nc_capfile_comment(f, next, body_end, out);
-            break;
-        }
+        case BT_EPB:
         case BT_OPB: {
             if (blen < 32)
                 return nc_capfile_fail(f, NC_EBADDATA, at, err, errlen,
                                        "a packet block is too short");
-            if (nc_capfile_iface_of(f, rd16(f, at + 8), &ifc) < 0)
+            /* The obsolete Packet Block keeps a 16-bit interface id (and a
+             * 16-bit drop count) where the Enhanced one has 32 bits. */
+            uint32_t ifid = type == BT_EPB ? rd32(f, at + 8) : rd16(f, at + 8);
+            if (nc_capfile_iface_of(f, ifid, &ifc) < 0)
                 return nc_capfile_fail(f, NC_EBADDATA, at, err, errlen,
                                        "a packet names an interface the file never described");
             uint64_t ts = (uint64_t)rd32(f, at + 12) << 32 | rd32(f, at + 16);
