@@ -10,47 +10,32 @@ import tempfile
 import time
 
 from classlib import Proc
-from nctest import BIN, check, fail, need_lab
+from nctest import BIN, Tmux, check, fail, need_lab, need_tmux
 
 need_lab()
-if shutil.which("tmux") is None:
-    print("SKIP: tmux is not installed")
-    sys.exit(77)
+need_tmux()
 
 data = tempfile.mkdtemp(prefix="nc-class-tui-")
-T = ["tmux", "-S", os.path.join(data, "sock")]
-ENV = (f"TERM=xterm-256color LANG=C.UTF-8 "
-       f"NETCOURSE_LESSONS={os.environ.get('NC_SOURCE_DIR', '.')}/lessons")
-
-
-def tmux(*args):
-    return subprocess.run(T + list(args), capture_output=True, text=True, check=False)
+tm = Tmux(data)
 
 
 def screen(win):
-    return tmux("capture-pane", "-p", "-t", win).stdout
+    return tm.screen(win)
 
 
 def keys(win, *k):
-    tmux("send-keys", "-t", win, *k)
+    tm.keys(*k, win=win)
 
 
 def wait_for(win, pred, why, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        s = screen(win)
-        if pred(s):
-            return s
-        time.sleep(0.1)
-    fail(f"{why} never appeared on the {win} screen; it shows:\n{screen(win)}")
+    return tm.wait_for(pred, why, timeout, win)
 
 
 def start(win, args, first=False):
-    cmd = f"env {ENV} {BIN} {args}; echo EXITED $?; sleep 30"
-    r = tmux("new-session" if first else "new-window", "-d", *(["-s"] if first else ["-n"]),
-             win, "-x", "110", "-y", "32", cmd) if first else \
-        tmux("new-window", "-d", "-n", win, cmd)
-    check(r.returncode == 0, f"tmux failed: {r.stderr}")
+    if first:
+        tm.start(args, cols=110, rows=32, win=win)
+    else:
+        tm.window(win, args)
 
 
 students = []
@@ -112,4 +97,4 @@ try:
 finally:
     for p in students:
         p.kill()
-    tmux("kill-server")
+    tm.kill()

@@ -11,46 +11,15 @@ import time
 from nctest import *
 
 need_lab()
-if shutil.which("tmux") is None:
-    print("SKIP: tmux is not installed")
-    sys.exit(77)
+need_tmux()
 
 data = tempfile.mkdtemp(prefix="nc-tui-")
-T = []
+tm = Tmux(data)
+screen, keys, wait_for = tm.screen, tm.keys, tm.wait_for
 
 
-def tmux(*args):
-    return subprocess.run(T + list(args), capture_output=True, text=True, check=False)
-
-
-def screen():
-    return tmux("capture-pane", "-p", "-t", "nc").stdout
-
-
-def keys(*k):
-    tmux("send-keys", "-t", "nc", *k)
-
-
-def wait_for(text, timeout=15, why=""):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        s = screen()
-        if text in s:
-            return s
-        time.sleep(0.1)
-    fail(f"{why or repr(text)} never appeared on screen; it shows:\n{screen()}")
-
-
-def start(cols=100, rows=40):
-    """A new tmux server (its own socket) running netcourse."""
-    global T
-    if T:
-        tmux("kill-server")
-    T = ["tmux", "-S", tempfile.mktemp(prefix="tmux-", dir=data)]
-    env = f"TERM=xterm-256color LANG=C.UTF-8 NETCOURSE_LESSONS={os.environ['NC_SOURCE_DIR']}/lessons"
-    r = tmux("new-session", "-d", "-s", "nc", "-x", str(cols), "-y", str(rows),
-             f"env {env} {BIN} --data-dir {data}; echo EXITED $?; sleep 30")
-    check(r.returncode == 0, f"tmux failed: {r.stderr}")
+def start():
+    tm.start(f"--data-dir {data}", cols=100, rows=40)
 
 
 try:
@@ -97,10 +66,10 @@ try:
     keys("Escape")
 
     # A too-small terminal shows one message, never garbage.
-    tmux("resize-window", "-t", "nc", "-x", "60", "-y", "20")
+    tm.resize(60, 20)
     s = wait_for("too small", timeout=5, why="the too-small message")
     check(len([l for l in s.splitlines() if l.strip()]) <= 3, f"the too-small screen holds more than the message:\n{s}")
-    tmux("resize-window", "-t", "nc", "-x", "100", "-y", "40")
+    tm.resize(100, 40)
     wait_for("SYN", timeout=5, why="the ladder after resizing back")
 
     # Quit everything; the answer is in the progress database.
@@ -123,4 +92,4 @@ try:
     keys("q")
     print("ok: tui in tmux")
 finally:
-    tmux("kill-server")
+    tm.kill()

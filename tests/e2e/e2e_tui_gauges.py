@@ -14,24 +14,11 @@ import time
 from nctest import *
 
 need_lab()
-if shutil.which("tmux") is None:
-    print("SKIP: tmux is not installed")
-    sys.exit(77)
+need_tmux()
 
 data = tempfile.mkdtemp(prefix="nc-tui-")
-T = ["tmux", "-S", tempfile.mktemp(prefix="tmux-", dir=data)]
-
-
-def tmux(*args):
-    return subprocess.run(T + list(args), capture_output=True, text=True, check=False)
-
-
-def screen():
-    return tmux("capture-pane", "-p", "-t", "nc").stdout
-
-
-def keys(*k):
-    tmux("send-keys", "-t", "nc", *k)
+tm = Tmux(data)
+screen, keys = tm.screen, tm.keys
 
 
 def gauge(s):
@@ -46,10 +33,7 @@ def cursor_index(s):
 
 
 try:
-    env = f"TERM=xterm-256color LANG=C.UTF-8 NETCOURSE_LESSONS={os.environ['NC_SOURCE_DIR']}/lessons"
-    r = tmux("new-session", "-d", "-s", "nc", "-x", "120", "-y", "40",
-             f"env {env} {BIN} --data-dir {data} run accept-queue; echo EXITED $?; sleep 30")
-    check(r.returncode == 0, f"tmux failed: {r.stderr}")
+    tm.start(f"--data-dir {data} run accept-queue", cols=120, rows=40)
 
     # Answer the checkpoints as they come, until the run is complete.
     answers = {"half-open": "a", "Client 4": "b", "wakes up": "a"}
@@ -104,4 +88,4 @@ try:
         keys("q")
         time.sleep(0.2)
 finally:
-    tmux("kill-server")
+    tm.kill()

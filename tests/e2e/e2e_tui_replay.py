@@ -11,50 +11,17 @@ import time
 
 from nctest import *
 
-if shutil.which("tmux") is None:
-    print("SKIP: tmux is not installed")
-    sys.exit(77)
+need_tmux()
 
 data = tempfile.mkdtemp(prefix="nc-tui-replay-")
 src = os.environ["NC_SOURCE_DIR"]
 saved = os.path.join(src, "tests", "runfile", "captures", "tcp_run.pcapng")
-T = []
-
-
-def tmux(*args):
-    return subprocess.run(T + list(args), capture_output=True, text=True, check=False)
-
-
-def screen():
-    return tmux("capture-pane", "-p", "-t", "nc").stdout
-
-
-def keys(*k):
-    tmux("send-keys", "-t", "nc", *k)
-
-
-def wait_for(text, timeout=15, why=""):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        s = screen()
-        if text in s:
-            return s
-        time.sleep(0.05)
-    fail(f"{why or repr(text)} never appeared on screen; it shows:\n{screen()}")
+tm = Tmux(data)
+screen, keys, wait_for = tm.screen, tm.keys, tm.wait_for
 
 
 def start(*args):
-    """A new tmux server on a socket of its own (a server being killed can
-    still hold the old one) running netcourse with args."""
-    global T
-    if T:
-        tmux("kill-server")
-    T = ["tmux", "-S", tempfile.mktemp(prefix="tmux-", dir=data)]
-    env = f"TERM=xterm-256color LANG=C.UTF-8 NETCOURSE_LESSONS={src}/lessons"
-    cmd = " ".join([BIN, "--data-dir", data] + list(args))
-    r = tmux("new-session", "-d", "-s", "nc", "-x", "110", "-y", "36",
-             f"cd {data} && env {env} {cmd}; echo EXITED $?; sleep 30")
-    check(r.returncode == 0, f"tmux failed: {r.stderr}")
+    tm.start(" ".join(["--data-dir", data] + list(args)), cols=110, rows=36)
 
 
 try:
@@ -99,5 +66,5 @@ try:
         wait_for("EXITED 0", why="a clean exit after the live run")
         print("ok: `s` saves a live run that replays")
 finally:
-    tmux("kill-server")
+    tm.kill()
     shutil.rmtree(data, ignore_errors=True)

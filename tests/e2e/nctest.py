@@ -2,9 +2,11 @@
 JSON Lines, and fail with a message that says what was expected."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 BIN = os.environ.get("NETCOURSE_BIN", "netcourse")
 
@@ -135,3 +137,66 @@ def decided(events, checkpoint):
     """The answer key the run decided for a checkpoint, or None."""
     m = marks(events, checkpoint=checkpoint, event="decided")
     return m[0]["answer"] if m else None
+
+
+class Tmux:
+    """A tmux server of its own for driving the interface as a person
+    would: start netcourse in a window, type keys, read the screen. Each
+    start() uses a fresh socket, since a server being killed can still
+    hold its old one for a moment."""
+
+    def __init__(self, data):
+        self.data = data
+        self.cmd = None
+
+    def tmux(self, *args):
+        return subprocess.run(self.cmd + list(args), capture_output=True, text=True, check=False)
+
+    def _shell(self, args):
+        env = (f"TERM=xterm-256color LANG=C.UTF-8 "
+               f"NETCOURSE_LESSONS={os.environ.get('NC_SOURCE_DIR', '.')}/lessons")
+        return f"cd {self.data} && env {env} {BIN} {args}; echo EXITED $?; sleep 30"
+
+    def start(self, args, cols=100, rows=40, win="nc"):
+        """A new server whose first window, win, runs `netcourse ARGS`."""
+        self.kill()
+        self.cmd = ["tmux", "-S", tempfile.mktemp(prefix="tmux-", dir=self.data)]
+        r = self.tmux("new-session", "-d", "-s", win, "-x", str(cols), "-y", str(rows),
+                      self._shell(args))
+        check(r.returncode == 0, f"tmux failed: {r.stderr}")
+
+    def window(self, win, args):
+        """Another window of the same server running `netcourse ARGS`."""
+        r = self.tmux("new-window", "-d", "-n", win, self._shell(args))
+        check(r.returncode == 0, f"tmux failed: {r.stderr}")
+
+    def screen(self, win="nc"):
+        return self.tmux("capture-pane", "-p", "-t", win).stdout
+
+    def keys(self, *k, win="nc"):
+        self.tmux("send-keys", "-t", win, *k)
+
+    def resize(self, cols, rows, win="nc"):
+        self.tmux("resize-window", "-t", win, "-x", str(cols), "-y", str(rows))
+
+    def wait_for(self, want, why="", timeout=15, win="nc"):
+        """Waits until the screen holds the text want (or want(screen) is
+        true); returns the screen, or fails saying what it showed."""
+        pred = want if callable(want) else (lambda s: want in s)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            s = self.screen(win)
+            if pred(s):
+                return s
+            time.sleep(0.05)
+        fail(f"{why or repr(want)} never appeared on the {win} screen; it shows:\n{self.screen(win)}")
+
+    def kill(self):
+        if self.cmd:
+            self.tmux("kill-server")
+
+
+def need_tmux():
+    if shutil.which("tmux") is None:
+        print("SKIP: tmux is not installed")
+        sys.exit(77)
