@@ -287,8 +287,42 @@ static void nc_decode_patch(nc_evb_t *b, uint32_t idx, const char *s)
     b->fields[idx].v.s = nc_arena_strdup(&b->arena, s);
 }
 
-int nc_decoder_packet(nc_decoder_t *d, int linktype, const uint8_t *data, uint32_t caplen,
-                      uint32_t wirelen, nc_evb_t *b)
+/* What a layer below `first` would have left in the walk's state, for
+ * nc_decoder_layer(): which kind of context a layer needs. */
+typedef enum { NC_CTX_NONE, NC_CTX_IP4, NC_CTX_IP6, NC_CTX_UDP, NC_CTX_TCP } nc_ctx_kind_t;
+
+static void nc_decode_fake_lower(nc_dctx_t *x, nc_ctx_kind_t kind, uint8_t ip_proto,
+                                 uint16_t dport, uint32_t len)
+{
+    if (kind == NC_CTX_NONE)
+        return;
+    x->ipver = kind == NC_CTX_IP6 ? 6 : 4;
+    x->saddr[x->ipver == 6 ? 15 : 3] = 1;
+    x->daddr[x->ipver == 6 ? 15 : 3] = 2;
+    if (x->ipver == 4) {
+        x->saddr[0] = x->daddr[0] = 10;
+    } else {
+        x->saddr[0] = x->daddr[0] = 0xfd;
+    }
+    nc_decode_ip_text(x->ipver, x->saddr, x->src);
+    nc_decode_ip_text(x->ipver, x->daddr, x->dst);
+    x->ttl = 64;
+    x->ip_proto = ip_proto;
+    x->ip_done = true;
+    x->l4_len = len;
+    if (kind == NC_CTX_UDP || kind == NC_CTX_TCP) {
+        x->l4 = kind == NC_CTX_TCP ? 6 : 17;
+        x->sport = 40000;
+        x->dport = dport;
+        x->l7_len = len;
+    }
+}
+
+/* The walk shared by whole frames and single layers: the event's fixed
+ * fields, then `first` on the bytes, then summary, error and names. */
+static int nc_decode_walk(nc_decoder_t *d, const nc_proto_t *first, int linktype,
+                          const uint8_t *data, uint32_t caplen, uint32_t wirelen, nc_evb_t *b,
+                          nc_ctx_kind_t ctx, uint8_t ip_proto, uint16_t dport)
 {
     nc_dctx_t x;
     memset(&x, 0, sizeof(x));
@@ -298,6 +332,7 @@ int nc_decoder_packet(nc_decoder_t *d, int linktype, const uint8_t *data, uint32
     x.caplen = data ? caplen : 0;
     x.wirelen = wirelen < x.caplen ? x.caplen : wirelen;
     x.proto = "unknown";
+    nc_decode_fake_lower(&x, ctx, ip_proto, dport, x.caplen);
 
     nc_evb_data(b, data, x.caplen, x.wirelen, linktype);
     uint32_t from_idx = b->nfields;
@@ -309,15 +344,11 @@ int nc_decoder_packet(nc_decoder_t *d, int linktype, const uint8_t *data, uint32
     nc_evb_int(b, "len", x.wirelen);
 
     nc_cursor_t c = nc_cur_make(data, x.caplen);
-    const nc_proto_t *link = NULL;
-    for (size_t i = 0; i < sizeof(nc_link_table) / sizeof(nc_link_table[0]); i++)
-        if (nc_link_table[i].linktype == linktype)
-            link = nc_link_table[i].proto;
     int rc;
-    if (link == NULL) {
+    if (first == NULL) {
         rc = nc_decode_fail(&x, NC_EUNSUPP, "link type %d is not supported", linktype);
     } else {
-        rc = link->decode(&x, &c);
+        rc = first->decode(&x, &c);
         if (x.layer_open)
             nc_decode_close(&x, &c);
     }
@@ -343,4 +374,50 @@ int nc_decoder_packet(nc_decoder_t *d, int linktype, const uint8_t *data, uint32
     nc_decode_patch(b, proto_idx, x.proto);
     nc_evb_host(b, from);
     return rc;
+}
+
+int nc_decoder_packet(nc_decoder_t *d, int linktype, const uint8_t *data, uint32_t caplen,
+                      uint32_t wirelen, nc_evb_t *b)
+{
+    const nc_proto_t *link = NULL;
+    for (size_t i = 0; i < sizeof(nc_link_table) / sizeof(nc_link_table[0]); i++)
+        if (nc_link_table[i].linktype == linktype)
+            link = nc_link_table[i].proto;
+    return nc_decode_walk(d, link, linktype, data, caplen, wirelen, b, NC_CTX_NONE, 0, 0);
+}
+
+/* Every decoder by the name of its file, with the context its lower layers
+ * would give it. */
+static const struct {
+    const char *name;
+    const nc_proto_t *proto;
+    nc_ctx_kind_t ctx;
+    uint8_t ip_proto;
+    uint16_t dport;
+} nc_layer_table[] = {
+    {"eth", &nc_eth_proto, NC_CTX_NONE, 0, 0},
+    {"sll", &nc_sll_proto, NC_CTX_NONE, 0, 0},
+    {"sll2", &nc_sll2_proto, NC_CTX_NONE, 0, 0},
+    {"raw", &nc_raw_proto, NC_CTX_NONE, 0, 0},
+    {"null", &nc_null_proto, NC_CTX_NONE, 0, 0},
+    {"ipv4", &nc_ipv4_proto, NC_CTX_NONE, 0, 0},
+    {"ipv6", &nc_ipv6_proto, NC_CTX_NONE, 0, 0},
+    {"arp", &nc_arp_proto, NC_CTX_NONE, 0, 0},
+    {"icmp", &nc_icmp_proto, NC_CTX_IP4, 1, 0},
+    {"icmpv6", &nc_icmpv6_proto, NC_CTX_IP6, 58, 0},
+    {"udp", &nc_udp_proto, NC_CTX_IP4, 17, 0},
+    {"tcp", &nc_tcp_proto, NC_CTX_IP4, 6, 0},
+    {"dns", &nc_dns_proto, NC_CTX_UDP, 17, 53},
+    {"http1", &nc_http1_proto, NC_CTX_TCP, 6, 80},
+};
+
+int nc_decoder_layer(nc_decoder_t *d, const char *name, const uint8_t *data, uint32_t len,
+                     nc_evb_t *b)
+{
+    for (size_t i = 0; i < sizeof(nc_layer_table) / sizeof(nc_layer_table[0]); i++)
+        if (strcmp(nc_layer_table[i].name, name) == 0)
+            return nc_decode_walk(d, nc_layer_table[i].proto, -1, data, len, len, b,
+                                  nc_layer_table[i].ctx, nc_layer_table[i].ip_proto,
+                                  nc_layer_table[i].dport);
+    return NC_ENOENT;
 }

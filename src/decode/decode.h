@@ -45,4 +45,16 @@ int nc_decoder_packet(nc_decoder_t *d, int linktype, const uint8_t *data, uint32
 /* True when linktype (DLT_* / LINKTYPE_*) has a link-layer decoder. */
 bool nc_decoder_supports(int linktype);
 
+/*
+ * Decodes data as the bytes that reach one decoder, by the name of its
+ * file ("eth", "ipv4", "tcp", "dns", "http1" ...), with the context the layers below
+ * would have given it made up (IPv4 10.0.0.1 -> 10.0.0.2, ports 40000 ->
+ * 53 for DNS and 80 for HTTP). It exists so that each decoder has a fuzz
+ * harness of its own; captured traffic always goes through
+ * nc_decoder_packet. Returns as nc_decoder_packet does, or NC_ENOENT for an
+ * unknown name.
+ */
+int nc_decoder_layer(nc_decoder_t *d, const char *name, const uint8_t *data, uint32_t len,
+                     nc_evb_t *b);
+
 #endif
