@@ -397,8 +397,14 @@ static void nc_srv_pump(nc_class_server_t *s, nc_student_t *st)
             }
             return;
         }
+        /* One write of whole frames, at most a chunk and at most the room
+         * left under the limit (but always one frame), so the backlog stays
+         * near the limit however small the limit is. */
+        size_t room = s->o.out_limit - nc_conn_backlog(c);
+        if (room > NC_SRV_CHUNK)
+            room = NC_SRV_CHUNK;
         size_t end = st->next;
-        while (end < r->n && r->off[end + 1] - r->off[st->next] <= NC_SRV_CHUNK)
+        while (end < r->n && r->off[end + 1] - r->off[st->next] <= room)
             end++;
         if (end == st->next)
             end++;

@@ -148,7 +148,8 @@ static int nc_teach_headless(nc_class_server_t *s, const char *script)
 static void nc_teach_usage(FILE *out)
 {
     fprintf(out, "usage: netcourse teach LESSON [--mode watch|lockstep] [--bind ADDR] [--port N]\n"
-                 "                       [--headless] [--script FILE] [--seed N] [--link SPEC]\n");
+                 "                       [--headless] [--script FILE] [--seed N] [--link SPEC]\n"
+                 "                       [--student-buffer KIB]\n");
 }
 
 static int nc_teach_main(int argc, char **argv)
@@ -158,6 +159,7 @@ static int nc_teach_main(int argc, char **argv)
         {"port", required_argument, NULL, 'p'},  {"headless", no_argument, NULL, 'H'},
         {"script", required_argument, NULL, 'S'}, {"seed", required_argument, NULL, 's'},
         {"link", required_argument, NULL, 'l'},  {"data-dir", required_argument, NULL, 'd'},
+        {"student-buffer", required_argument, NULL, 'B'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     nc_class_server_opts_t so = {.mode = NC_CLASS_WATCH, .port = NC_CLASS_DEFAULT_PORT};
@@ -188,6 +190,15 @@ static int nc_teach_main(int argc, char **argv)
                 return NC_EXIT_USAGE;
             }
             so.port = (int)v;
+            break;
+        }
+        case 'B': {
+            long v = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || v < 4 || v > 65536) {
+                nc_cli_error("--student-buffer takes KiB from 4 to 65536, not \"%s\"", optarg);
+                return NC_EXIT_USAGE;
+            }
+            so.out_limit = (size_t)v * 1024;
             break;
         }
         case 'H':
