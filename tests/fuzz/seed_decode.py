@@ -9,8 +9,9 @@ tests/decode/pcaps and from a few shared tcpdump captures (classic pcap only).
 """
 import hashlib
 import os
-import struct
 import sys
+
+from seed_layers import frames as pcap_frames
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -25,26 +26,12 @@ SHARED = ["dns_udp_2.pcap", "edns-opts.pcap", "dns-uri.pcap", "tfo-5c1fa7f9ae91.
 
 
 def frames(path, limit):
-    with open(path, "rb") as f:
-        data = f.read()
-    if len(data) < 24:
-        return
-    magic = data[:4]
-    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
-        e = "<"
-    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
-        e = ">"
-    else:
-        return
-    lt = struct.unpack(e + "I", data[20:24])[0] & 0xFFFF
-    if lt not in LINKTYPES:
-        return
-    off, n = 24, 0
-    while off + 16 <= len(data) and n < limit:
-        caplen = struct.unpack(e + "I", data[off + 8:off + 12])[0]
-        frame = data[off + 16:off + 16 + caplen]
-        off += 16 + caplen
-        if 0 < len(frame) <= 1600:
+    """Up to limit seeds from path: the link-type byte, then the frame."""
+    n = 0
+    for lt, frame in pcap_frames(path):
+        if n >= limit:
+            return
+        if lt in LINKTYPES and 0 < len(frame) <= 1600:
             n += 1
             yield bytes([LINKTYPES.index(lt)]) + frame
 
