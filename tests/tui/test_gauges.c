@@ -15,33 +15,11 @@
 
 #include <cmocka.h>
 
+#include "golden.h"
+
 #define T0 1700000000000000000LL
 #define MS 1000000LL
 
-static void nc_golden(const char *name, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/golden/%s.txt", NC_TEST_DATA, name);
-    const char *upd = getenv("NC_UPDATE_GOLDEN");
-    if (upd && *upd && strcmp(upd, "0") != 0) {
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
-        fputs(text, f);
-        fclose(f);
-        return;
-    }
-    FILE *f = fopen(path, "r");
-    if (!f)
-        fail_msg("missing golden file %s (run with NC_UPDATE_GOLDEN=1)", path);
-    char want[16384];
-    size_t n = fread(want, 1, sizeof want - 1, f);
-    want[n] = '\0';
-    fclose(f);
-    if (strcmp(want, text) != 0) {
-        fprintf(stderr, "--- %s (expected)\n%s--- got\n%s", path, want, text);
-        fail_msg("%s differs from the rendering", name);
-    }
-}
 
 static void nc_listener(nc_timeline_t *tl, nc_evb_t *b, int64_t ms, int accept, int syn)
 {

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "golden.h"
+
 #include "core/error.h"
 #include "core/xmalloc.h"
 #include "lesson/lesson.h"
@@ -105,38 +107,6 @@ static const char *const nc_test_lesson3_text =
     "\n"
     "Server-initiated messages.\n";
 
-/* Compares text with golden/NAME.txt, or rewrites it with NC_UPDATE_GOLDEN. */
-static void nc_golden(const char *name, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/golden/%s.txt", NC_TEST_DATA, name);
-    const char *upd = getenv("NC_UPDATE_GOLDEN");
-    if (upd && *upd && strcmp(upd, "0") != 0) {
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
-        fputs(text, f);
-        fclose(f);
-        return;
-    }
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "missing golden file %s (run with NC_UPDATE_GOLDEN=1)\n", path);
-        fail();
-    }
-    nc_buf_t want;
-    nc_buf_init(&want);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        nc_buf_append(&want, chunk, n);
-    fclose(f);
-    if (strcmp(nc_buf_cstr(&want), text) != 0) {
-        fprintf(stderr, "--- %s (expected)\n%s--- got\n%s", path, nc_buf_cstr(&want), text);
-        nc_buf_done(&want);
-        fail_msg("%s differs from the rendering", name);
-    }
-    nc_buf_done(&want);
-}
 
 static nc_lesson_t *nc_test_parse(const char *text)
 {
