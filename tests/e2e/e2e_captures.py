@@ -18,6 +18,7 @@ src = os.environ.get("NC_SOURCE_DIR", ".")
 caps = os.environ.get("NC_CAPTURES") or os.path.join(src, "..", "shared", "captures")
 mine = os.path.join(src, "tests", "runfile", "captures")
 tshark = shutil.which("tshark")
+check(tshark, "tshark is missing (Debian package tshark); .ci/quickstart installs it")
 
 
 def replay(path, mode):
@@ -91,9 +92,8 @@ for name, path in link_types.items():
     pk = [e for e in ev if e["type"] == "packet"]
     check(pk, f"{name}: no packets from {path}")
     check(not any("link type" in e.get("error", "") for e in pk), f"{name}: link type not decoded")
-    if tshark:
-        n = tshark_count(path)
-        check(len(pk) == n, f"{name}: {len(pk)} packets, tshark counts {n}")
+    n = tshark_count(path)
+    check(len(pk) == n, f"{name}: {len(pk)} packets, tshark counts {n}")
 print(f"ok: {len(link_types)} link types and encodings give tshark's packet counts")
 
 # The same packets, whatever the encoding.
@@ -111,8 +111,7 @@ with open(multi, "wb") as out:
         out.write(open(os.path.join(caps, "tcpdump", part), "rb").read())
 pk = [e for e in packets_of(multi) if e["type"] == "packet"]
 check(len(pk) == 4, f"three sections: {len(pk)} packets, expected 1 + 2 + 1")
-if tshark:
-    check(tshark_count(multi) == 4, "tshark disagrees about the three-section file")
+check(tshark_count(multi) == 4, "tshark disagrees about the three-section file")
 
 # A truncated saved run: every packet before the break, then a note.
 whole = open(os.path.join(mine, "tcp_run.pcapng"), "rb").read()
@@ -122,11 +121,10 @@ ev = packets_of(cut)
 check(ev[-1]["type"] == "note" and "breaks off at byte" in ev[-1]["summary"],
       f"a truncated file does not end with a note saying where: {ev[-1]}")
 pk = [e for e in ev if e["type"] == "packet"]
-if tshark:
-    p = subprocess.run([tshark, "-r", cut, "-T", "fields", "-e", "frame.number"],
-                       capture_output=True, text=True, timeout=60)
-    n = len([l for l in p.stdout.splitlines() if l.strip()])
-    check(len(pk) == n, f"truncated: {len(pk)} packets before the break, tshark reads {n}")
+p = subprocess.run([tshark, "-r", cut, "-T", "fields", "-e", "frame.number"],
+                   capture_output=True, text=True, timeout=60)
+n = len([l for l in p.stdout.splitlines() if l.strip()])
+check(len(pk) == n, f"truncated: {len(pk)} packets before the break, tshark reads {n}")
 rc, out, err = replay(cut, "--dump")
 check(rc == 0 and "breaks off at byte" in out, "--dump of a truncated file does not say where it broke")
 

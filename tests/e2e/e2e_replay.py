@@ -54,25 +54,23 @@ print(f"ok: replay --json equals the live run, {len(live)} events")
 
 # Wireshark's frame numbers are netcourse's packet numbers, notes are comments.
 tshark = shutil.which("tshark")
-if tshark:
-    p = subprocess.run([tshark, "-r", saved, "-T", "fields", "-e", "frame.number", "-e",
-                        "frame.comment", "-e", "frame.len"],
-                       capture_output=True, text=True, timeout=60)
-    check(p.returncode == 0, f"tshark could not read the saved run: {p.stderr.strip()}")
-    frames = [line.split("\t") for line in p.stdout.splitlines()]
-    pk = [e for e in live if e["type"] == "packet"]
-    check(len(frames) >= len(pk), f"tshark shows {len(frames)} frames for {len(pk)} packets")
-    for k, e in enumerate(pk, 1):
-        num, comment, flen = frames[k - 1][0], frames[k - 1][1], frames[k - 1][2]
-        check(int(num) == k, f"tshark frame {num} where netcourse has packet {k}")
-        check(comment == e.get("note", ""),
-              f"frame {k}: comment {comment[:60]!r} is not the note of packet {k} "
-              f"(event {e['i']}: {e.get('note', '')[:60]!r})")
-        check(int(flen) == e["len"], f"frame {k} is {flen} bytes, packet {k} {e['len']}")
-    # Anything after the packets is the netcourse block, never a renumbered frame.
-    print(f"ok: tshark frames 1..{len(pk)} carry netcourse's notes as comments")
-else:
-    print("note: tshark not installed; frame comments not checked")
+check(tshark, "tshark is missing (Debian package tshark); .ci/quickstart installs it")
+p = subprocess.run([tshark, "-r", saved, "-T", "fields", "-e", "frame.number", "-e",
+                    "frame.comment", "-e", "frame.len"],
+                   capture_output=True, text=True, timeout=60)
+check(p.returncode == 0, f"tshark could not read the saved run: {p.stderr.strip()}")
+frames = [line.split("\t") for line in p.stdout.splitlines()]
+pk = [e for e in live if e["type"] == "packet"]
+check(len(frames) >= len(pk), f"tshark shows {len(frames)} frames for {len(pk)} packets")
+for k, e in enumerate(pk, 1):
+    num, comment, flen = frames[k - 1][0], frames[k - 1][1], frames[k - 1][2]
+    check(int(num) == k, f"tshark frame {num} where netcourse has packet {k}")
+    check(comment == e.get("note", ""),
+          f"frame {k}: comment {comment[:60]!r} is not the note of packet {k} "
+          f"(event {e['i']}: {e.get('note', '')[:60]!r})")
+    check(int(flen) == e["len"], f"frame {k} is {flen} bytes, packet {k} {e['len']}")
+# Anything after the packets is the netcourse block, never a renumbered frame.
+print(f"ok: tshark frames 1..{len(pk)} carry netcourse's notes as comments")
 
 # Kept automatically and listed.
 rc, out, err = run(["runs"], data_dir=data_dir)
