@@ -308,7 +308,7 @@ int nc_tui_main(const nc_tui_opts_t *o, char *err, size_t errlen)
 {
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
         snprintf(err, errlen,
-                 "netcourse needs a terminal; use `netcourse run LESSON --headless` "
+                 "the interface needs a terminal; use `netcourse run LESSON --headless` "
                  "to print a lesson's run instead");
         return NC_EUNSUPP;
     }
