@@ -26,6 +26,8 @@ void nc_arena_done(nc_arena_t *a);
 void nc_arena_reset(nc_arena_t *a);
 /* Returns n bytes aligned for any type (borrowed from the arena). */
 void *nc_arena_alloc(nc_arena_t *a, size_t n);
+/* Copies of strings and bytes are packed with no alignment: read them as
+ * bytes, never as structs. */
 char *nc_arena_strdup(nc_arena_t *a, const char *s);
 char *nc_arena_strndup(nc_arena_t *a, const char *s, size_t n);
 void *nc_arena_memdup(nc_arena_t *a, const void *p, size_t n);
