@@ -325,6 +325,8 @@ int nc_tui_main(const nc_tui_opts_t *o, char *err, size_t errlen)
     memset(&t, 0, sizeof t);
     t.o = o;
     nc_ui_init(&t.ui, o->course, o->store, nc_tui_utf8());
+    if (o->store_note)
+        snprintf(t.ui.banner, sizeof t.ui.banner, "%s", o->store_note);
     if (start) {
         nc_ui_open_lesson(&t.ui, start);
         nc_ui_push(&t.ui, &nc_view_reader);

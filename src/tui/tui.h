@@ -28,6 +28,9 @@ typedef struct nc_tui_opts {
     struct nc_class_client *join;
     const char *save_path;     /* also save each finished run here, or NULL */
     const char *replay_path;   /* replay this file instead of a live run, or NULL */
+    /* With no store: why progress will not be kept, shown once (until the
+     * first key) on the first screen. Borrowed; may be NULL. */
+    const char *store_note;
 } nc_tui_opts_t;
 
 /* Runs the interface until the user quits. Returns 0, or a negative code

@@ -199,6 +199,13 @@ void nc_ui_render(nc_ui_t *ui, nc_canvas_t *c)
     for (int i = from; i < ui->depth; i++)
         ui->stack[i]->draw(c, ui);
     nc_ui_footer(c, ui, nc_ui_top(ui)->footer);
+    if (ui->banner[0]) {
+        int lines = nc_canvas_wrap(c, 0, 1, 0, c->w - 2, ui->banner, NC_PLAIN);
+        int y = c->h - 1 - lines;
+        nc_canvas_fill(c, y, 0, lines, c->w, ' ', NC_STYLE(NC_A_REVERSE, NC_ROLE_BAD));
+        nc_canvas_wrap(c, y, 1, lines, c->w - 2, ui->banner,
+                       NC_STYLE(NC_A_REVERSE | NC_A_BOLD, NC_ROLE_BAD));
+    }
     if (ui->class_line[0]) {
         int w = nc_text_width(ui->class_line) + 2;
         int x = c->w - w > c->w / 3 ? c->w - w : c->w / 3;
@@ -211,6 +218,7 @@ void nc_ui_render(nc_ui_t *ui, nc_canvas_t *c)
 int nc_ui_key(nc_ui_t *ui, int key)
 {
     nc_action_t a = nc_key_action(key);
+    ui->banner[0] = '\0'; /* said once: the first key dismisses it */
     if (ui->w && ui->h && (ui->w < NC_UI_MIN_W || ui->h < NC_UI_MIN_H))
         return a == NC_ACT_QUIT ? NC_VIEW_QUIT : 0;
     const nc_view_t *top = nc_ui_top(ui);

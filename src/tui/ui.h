@@ -115,6 +115,9 @@ struct nc_ui {
     char class_line[160]; /* "following the instructor" ... */
     int help_scroll;  /* help: first action row shown */
     char notice[256]; /* ladder: a message for the user ("saved to ...") */
+    /* Said once, above the footer of whatever view is up, until the next
+     * key: "progress will not be kept: ...". */
+    char banner[768];
 };
 
 /* Prepares ui for a course (borrowed) and a store (may be NULL); starts at
