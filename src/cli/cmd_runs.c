@@ -11,6 +11,7 @@
 #include "../core/xmalloc.h"
 #include "../scenario/save.h"
 #include "../store/store.h"
+#include "../tui/tui.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -19,16 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static void nc_runs_size(int64_t bytes, char *buf, size_t len)
-{
-    if (bytes >= 1024 * 1024)
-        snprintf(buf, len, "%.1f MiB", (double)bytes / (1024.0 * 1024.0));
-    else if (bytes >= 1024)
-        snprintf(buf, len, "%.1f KiB", (double)bytes / 1024.0);
-    else
-        snprintf(buf, len, "%" PRId64 " B", bytes);
-}
 
 static int nc_runs_main(int argc, char **argv)
 {
@@ -89,7 +80,7 @@ static int nc_runs_main(int argc, char **argv)
         snprintf(cell[i][1], sizeof cell[i][1], "%s", v[i].lesson[0] ? v[i].lesson : "-");
         snprintf(cell[i][2], sizeof cell[i][2], "%" PRId64, v[i].packets);
         snprintf(cell[i][3], sizeof cell[i][3], "%" PRId64, v[i].events);
-        nc_runs_size(v[i].bytes, cell[i][4], sizeof cell[i][4]);
+        nc_tui_bytes(v[i].bytes, cell[i][4], sizeof cell[i][4]);
         for (int k = 0; k < NC_RUNS_COLS - 1; k++) {
             int w = (int)strlen(cell[i][k]);
             width[k] = w > width[k] ? w : width[k];

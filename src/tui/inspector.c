@@ -8,7 +8,12 @@
  * hidden. The layers are the top-level objects; ui->layer selects one, whose
  * heading is highlighted and whose bytes (its "_off"/"_len" range) are shown
  * in reverse video in the hex dump below. Tab (or h/l) cycles the layers,
- * j/k scroll the fields.
+ * j/k scroll the fields, n/N go to the next and previous packet of the
+ * timeline with the same layer open (by name: ui->insp_layer). Under the
+ * title, the packet's place in its connection: the packets of the visible
+ * timeline between the same two endpoints (host and port, either way; for
+ * a protocol without ports, the same two hosts and protocol) are counted
+ * on every draw.
  */
 #include "ui.h"
 
@@ -182,6 +187,63 @@ static void nc_insp_hex(nc_canvas_t *c, const nc_event_t *ev, int y, int rows, i
     }
 }
 
+/* One side of a packet's conversation: "client:40112", or "client" for a
+ * protocol without ports. */
+static void nc_insp_end(const nc_event_t *ev, bool src, char *out, size_t len)
+{
+    const char *host = nc_event_str(ev, src ? "from" : "to");
+    if (!host)
+        host = nc_event_str(ev, src ? "ip.src" : "ip.dst");
+    if (!host)
+        host = nc_event_str(ev, src ? "ipv6.src" : "ipv6.dst");
+    int64_t port;
+    if (nc_event_int(ev, src ? "tcp.sport" : "tcp.dport", &port) ||
+        nc_event_int(ev, src ? "udp.sport" : "udp.dport", &port))
+        snprintf(out, len, "%s:%lld", host ? host : "?", (long long)port);
+    else
+        snprintf(out, len, "%s", host ? host : "?");
+}
+
+/* The conversation's key: its protocol and both ends, in a fixed order. */
+static void nc_insp_conv(const nc_event_t *ev, char *out, size_t len)
+{
+    char a[96], b[96];
+    nc_insp_end(ev, true, a, sizeof a);
+    nc_insp_end(ev, false, b, sizeof b);
+    const char *proto = nc_event_str(ev, "proto");
+    bool swap = strcmp(a, b) > 0;
+    snprintf(out, len, "%s %s %s", proto ? proto : "", swap ? b : a, swap ? a : b);
+}
+
+/* "packet 5 of 14 in client:40112 ↔ server:7000 (tcp)": the ends in the
+ * order of the conversation's first packet. */
+static void nc_insp_place(nc_ui_t *ui, const nc_event_t *ev, char *out, size_t len)
+{
+    char key[256], k2[256];
+    nc_insp_conv(ev, key, sizeof key);
+    size_t vis = nc_ui_visible(ui), nth = 0, total = 0;
+    const nc_event_t *first = NULL;
+    for (size_t i = 0; i < vis; i++) {
+        const nc_event_t *e = nc_timeline_get(ui->src.tl, i);
+        if (e->type != NC_EV_PACKET)
+            continue;
+        nc_insp_conv(e, k2, sizeof k2);
+        if (strcmp(key, k2) != 0)
+            continue;
+        if (!first)
+            first = e;
+        total++;
+        if (e == ev)
+            nth = total;
+    }
+    char a[96], b[96];
+    nc_insp_end(first ? first : ev, true, a, sizeof a);
+    nc_insp_end(first ? first : ev, false, b, sizeof b);
+    const char *proto = nc_event_str(ev, "proto");
+    snprintf(out, len, " packet %zu of %zu in %s %s %s (%s) ", nth, total, a,
+             ui->utf8 ? "↔" : "<->", b, proto ? proto : "?");
+}
+
 static void nc_insp_draw(nc_canvas_t *c, nc_ui_t *ui)
 {
     const nc_event_t *ev = nc_ui_current(ui);
@@ -191,10 +253,18 @@ static void nc_insp_draw(nc_canvas_t *c, nc_ui_t *ui)
     }
     nc_insp_t in;
     nc_insp_build(&in, ev);
+    /* The layer open on the previous packet stays open when this one has
+     * it; a packet without it shows its nearest layer, and the wish is
+     * kept for the next. */
+    for (int k = 0; ui->insp_layer[0] && k < in.nlayers; k++)
+        if (strcmp(in.layer_name[k], ui->insp_layer) == 0)
+            ui->layer = k;
     if (in.nlayers == 0)
         ui->layer = 0;
     else if (ui->layer >= in.nlayers)
         ui->layer = in.nlayers - 1;
+    if (!ui->insp_layer[0] && in.nlayers)
+        snprintf(ui->insp_layer, sizeof ui->insp_layer, "%s", in.layer_name[ui->layer]);
     char title[512], right[64];
     snprintf(title, sizeof title, "Packet #%llu: %s", (unsigned long long)ev->i, ev->summary);
     if (in.nlayers)
@@ -204,6 +274,9 @@ static void nc_insp_draw(nc_canvas_t *c, nc_ui_t *ui)
         snprintf(right, sizeof right, "no layers");
     nc_ui_title(c, 0, title, right);
     nc_canvas_hline(c, 1, 0, c->w, NC_STYLE(0, NC_ROLE_MUTED));
+    char place[320];
+    nc_insp_place(ui, ev, place, sizeof place);
+    nc_canvas_textn(c, 1, 2, c->w - 4, place, NC_STYLE(NC_A_BOLD, NC_ROLE_MUTED), true);
 
     size_t hex_lines = (ev->caplen + 15) / 16;
     int hex_rows = (int)hex_lines;
@@ -259,9 +332,29 @@ static void nc_insp_draw(nc_canvas_t *c, nc_ui_t *ui)
     nc_insp_free(&in);
 }
 
+/* Moves the cursor to the next (dir > 0) or previous packet shown. */
+static void nc_insp_move(nc_ui_t *ui, int dir)
+{
+    size_t vis = nc_ui_visible(ui);
+    for (size_t i = ui->cursor; dir > 0 ? i + 1 < vis : i > 0;) {
+        i = dir > 0 ? i + 1 : i - 1;
+        if (nc_timeline_get(ui->src.tl, i)->type == NC_EV_PACKET) {
+            ui->cursor = i;
+            ui->follow = false;
+            ui->insp_scroll = -1;
+            return;
+        }
+    }
+}
+
 static int nc_insp_key(nc_ui_t *ui, nc_action_t a, int key)
 {
+    if (a == NC_ACT_TAB || a == NC_ACT_RIGHT || a == NC_ACT_LEFT)
+        ui->insp_layer[0] = '\0'; /* the draw records the newly chosen one */
     switch (a) {
+    case NC_ACT_PACKET:
+        nc_insp_move(ui, key == 'N' ? -1 : 1);
+        break;
     case NC_ACT_TAB:
     case NC_ACT_RIGHT:
         ui->layer++; /* wraps in draw, which knows the count */
@@ -302,7 +395,8 @@ static int nc_insp_key(nc_ui_t *ui, nc_action_t a, int key)
 }
 
 static const nc_action_t nc_insp_footer[] = {
-    NC_ACT_TAB, NC_ACT_LEFT, NC_ACT_UP, NC_ACT_DOWN, NC_ACT_HELP, NC_ACT_BACK, NC_ACT_NONE,
+    NC_ACT_TAB, NC_ACT_LEFT, NC_ACT_PACKET, NC_ACT_UP, NC_ACT_DOWN, NC_ACT_HELP, NC_ACT_BACK,
+    NC_ACT_NONE,
 };
 
 const nc_view_t nc_view_inspector = {
@@ -310,4 +404,5 @@ const nc_view_t nc_view_inspector = {
     .draw = nc_insp_draw,
     .key = nc_insp_key,
     .footer = nc_insp_footer,
+    .legend = nc_legend_inspector,
 };
