@@ -1,5 +1,6 @@
 """The command line as a user meets it: help, version, list, progress, and
 one clear sentence with a non-zero exit for every mistake."""
+# ctest: timeout=300 (it runs two lessons, so it takes the lab lock)
 import json
 import os
 import subprocess
