@@ -120,12 +120,12 @@ static void nc_tui_stop_run(nc_tui_t *t)
     t->run = NULL;
 }
 
-/* Forgets a replay opened from the saved runs (R), once the ladder shows
- * something else. A replay given on the command line stays: the reader's
- * r goes back to it. */
-static void nc_tui_drop_replay(nc_tui_t *t)
+/* Forgets the replay: always before another one opens (all), else only
+ * one opened from the saved runs (R), once a live run replaces it. A
+ * replay given on the command line stays: the reader's r goes back to it. */
+static void nc_tui_drop_replay(nc_tui_t *t, bool all)
 {
-    if (!t->playback || t->o->replay_path)
+    if (!t->playback || (t->o->replay_path && !all))
         return;
     if (t->ui.src.ctx == t->playback) {
         nc_ui_source_t none = {0};
@@ -138,7 +138,7 @@ static void nc_tui_drop_replay(nc_tui_t *t)
 static void nc_tui_start_run(nc_tui_t *t)
 {
     nc_tui_stop_run(t);
-    nc_tui_drop_replay(t);
+    nc_tui_drop_replay(t, false);
     t->ui.run_error[0] = '\0';
     t->recorded = false;
     t->shown = 0;
@@ -280,7 +280,7 @@ static void nc_tui_on_input(uv_poll_t *h, int status, int events)
         if (flags & NC_VIEW_REPLAY) {
             char err[512] = "";
             nc_tui_stop_run(t);
-            nc_tui_drop_replay(t);
+            nc_tui_drop_replay(t, true);
             t->ui.depth = 1; /* the replay opens over the map, as a new start */
             if (nc_tui_open_replay(t, t->ui.replay_path, err, sizeof err) < 0)
                 snprintf(t->ui.banner, sizeof t->ui.banner, "%s", err);

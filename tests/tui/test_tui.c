@@ -519,14 +519,20 @@ static void test_checkpoint(void **state)
     assert_true(fx->ui.answers[0].seen);
 }
 
-static void test_inspector(void **state)
+/* The ladder, then the inspector on the SYN (the third event). */
+static void nc_fixture_inspect_syn(nc_fixture_t *fx)
 {
-    nc_fixture_t *fx = *state;
     nc_fixture_ladder(fx);
     nc_ui_key(&fx->ui, 'g');
     nc_ui_key(&fx->ui, 'j');
     nc_ui_key(&fx->ui, 'j');
     nc_ui_key(&fx->ui, NC_KEY_ENTER);
+}
+
+static void test_inspector(void **state)
+{
+    nc_fixture_t *fx = *state;
+    nc_fixture_inspect_syn(fx);
     assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_inspector);
     nc_snapshot(&fx->ui, NULL, 80, 24, "inspector_80x24");
     nc_ui_key(&fx->ui, NC_KEY_TAB);
@@ -687,11 +693,7 @@ static void test_man_keys(void **state)
 static void test_inspector_packets(void **state)
 {
     nc_fixture_t *fx = *state;
-    nc_fixture_ladder(fx);
-    nc_ui_key(&fx->ui, 'g');
-    nc_ui_key(&fx->ui, 'j');
-    nc_ui_key(&fx->ui, 'j');
-    nc_ui_key(&fx->ui, NC_KEY_ENTER);
+    nc_fixture_inspect_syn(fx);
     nc_buf_t out;
     nc_buf_init(&out);
     nc_tui_render_text(&fx->ui, NULL, 80, 24, &out);
