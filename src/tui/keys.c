@@ -79,7 +79,7 @@ static const struct {
     [NC_ACT_ANSWER] = {"answer", "answer the open checkpoint with that choice"},
     [NC_ACT_EXPLORE] = {"explore", "in a class: explore on your own, or follow again"},
     [NC_ACT_HAND] = {"hand", "in a class: raise or lower your hand"},
-    [NC_ACT_RUNS] = {"runs", "the saved runs; Enter replays one"},
+    [NC_ACT_RUNS] = {"runs", "the saved runs; Enter replays one (not in a class)"},
     [NC_ACT_HELP] = {"help", "show or hide the keys and this screen's legend"},
     [NC_ACT_BACK] = {"back", "go back"},
     [NC_ACT_QUIT] = {"quit", "go back; on the course map, quit; on the dashboard, end the "

@@ -253,7 +253,8 @@ int nc_ui_key(nc_ui_t *ui, int key)
                                : "this one is not kept: s saves it first");
         return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
     }
-    if (a == NC_ACT_RUNS && top != &nc_view_runs && !top->overlay) {
+    /* In a class the ladder is the class's: the saved runs wait until after. */
+    if (a == NC_ACT_RUNS && top != &nc_view_runs && !top->overlay && !ui->teach && !ui->join) {
         nc_ui_runs_load(ui);
         nc_ui_push(ui, &nc_view_runs);
         return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
