@@ -119,7 +119,7 @@ try:
                     f"unshare -m sh -c 'mount --bind -o ro {ro} {ro} && env {env} {BIN} --data-dir {ro}'; echo EXITED $?; sleep 30")
         check(r.returncode == 0, f"tmux: {r.stderr}")
         s = wait_for("Part 2", why="the map with a read-only data directory")
-        check("progress will not be kept" in s and "cannot be written" in s,
+        check("progress will not be kept" in s and "Read-only file system" in s,
               f"the interface does not say why progress is not kept:\n{s}")
         keys("j")
         s = wait_for(lambda s: "progress will not be kept" not in s, why="said once")
