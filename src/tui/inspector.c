@@ -13,7 +13,7 @@
  * title, the packet's place in its connection: the packets of the visible
  * timeline between the same two endpoints (host and port, either way; for
  * a protocol without ports, the same two hosts and protocol) are counted
- * on every draw.
+ * when the packet or the timeline changes, near the packet in a long one.
  */
 #include "ui.h"
 
@@ -215,15 +215,26 @@ static void nc_insp_conv(const nc_event_t *ev, char *out, size_t len)
     snprintf(out, len, "%s %s %s", proto ? proto : "", swap ? b : a, swap ? a : b);
 }
 
+/* How far from the packet its conversation is counted, each way: a
+ * replayed capture of a million packets costs no more per move. */
+#define NC_INSP_PLACE_SPAN 5000
+
 /* "packet 5 of 14 in client:40112 ↔ server:7000 (tcp)": the ends in the
- * order of the conversation's first packet. */
-static void nc_insp_place(nc_ui_t *ui, const nc_event_t *ev, char *out, size_t len)
+ * order of the conversation's first packet. Counted once per packet and
+ * number of visible events (ui->place_*), within NC_INSP_PLACE_SPAN events
+ * each way, and said so when the timeline goes on beyond them. */
+static const char *nc_insp_place(nc_ui_t *ui, const nc_event_t *ev)
 {
+    size_t vis = nc_ui_visible(ui);
+    if (ui->place[0] && ui->place_at == ui->cursor && ui->place_vis == vis)
+        return ui->place;
     char key[256], k2[256];
     nc_insp_conv(ev, key, sizeof key);
-    size_t vis = nc_ui_visible(ui), nth = 0, total = 0;
+    size_t lo = ui->cursor > NC_INSP_PLACE_SPAN ? ui->cursor - NC_INSP_PLACE_SPAN : 0;
+    size_t hi = vis - ui->cursor > NC_INSP_PLACE_SPAN ? ui->cursor + NC_INSP_PLACE_SPAN : vis;
+    size_t nth = 0, total = 0;
     const nc_event_t *first = NULL;
-    for (size_t i = 0; i < vis; i++) {
+    for (size_t i = lo; i < hi; i++) {
         const nc_event_t *e = nc_timeline_get(ui->src.tl, i);
         if (e->type != NC_EV_PACKET)
             continue;
@@ -240,8 +251,12 @@ static void nc_insp_place(nc_ui_t *ui, const nc_event_t *ev, char *out, size_t l
     nc_insp_end(first ? first : ev, true, a, sizeof a);
     nc_insp_end(first ? first : ev, false, b, sizeof b);
     const char *proto = nc_event_str(ev, "proto");
-    snprintf(out, len, " packet %zu of %zu in %s %s %s (%s) ", nth, total, a,
-             ui->utf8 ? "↔" : "<->", b, proto ? proto : "?");
+    snprintf(ui->place, sizeof ui->place, " packet %zu of %zu in %s %s %s (%s)%s ", nth, total,
+             a, ui->utf8 ? "↔" : "<->", b, proto ? proto : "?",
+             lo > 0 || hi < vis ? ", counted within 5000 events each way" : "");
+    ui->place_at = ui->cursor;
+    ui->place_vis = vis;
+    return ui->place;
 }
 
 static void nc_insp_draw(nc_canvas_t *c, nc_ui_t *ui)
@@ -274,9 +289,8 @@ static void nc_insp_draw(nc_canvas_t *c, nc_ui_t *ui)
         snprintf(right, sizeof right, "no layers");
     nc_ui_title(c, 0, title, right);
     nc_canvas_hline(c, 1, 0, c->w, NC_STYLE(0, NC_ROLE_MUTED));
-    char place[320];
-    nc_insp_place(ui, ev, place, sizeof place);
-    nc_canvas_textn(c, 1, 2, c->w - 4, place, NC_STYLE(NC_A_BOLD, NC_ROLE_MUTED), true);
+    nc_canvas_textn(c, 1, 2, c->w - 4, nc_insp_place(ui, ev), NC_STYLE(NC_A_BOLD, NC_ROLE_MUTED),
+                    true);
 
     size_t hex_lines = (ev->caplen + 15) / 16;
     int hex_rows = (int)hex_lines;

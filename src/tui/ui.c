@@ -99,6 +99,7 @@ void nc_ui_set_source(nc_ui_t *ui, const nc_ui_source_t *src)
     ui->layer = 0;
     ui->insp_scroll = 0;
     ui->insp_layer[0] = '\0';
+    ui->place[0] = '\0';
     ui->notice[0] = '\0';
     free(ui->answers);
     ui->nanswers = src->checkpoint_count ? src->checkpoint_count(src->ctx) : 0;

@@ -125,6 +125,10 @@ struct nc_ui {
     /* inspector: the selected layer's name, kept when n/N move to another
      * packet so the same layer stays open ("" until a layer is chosen). */
     char insp_layer[16];
+    /* inspector: the packet's place in its connection, as counted for the
+     * event at place_at when place_vis events were visible. */
+    char place[320];
+    size_t place_at, place_vis;
 
     /* A live class (borrowed; NULL outside one). The dashboard reads the
      * server; a student's screen shows class_line in the footer. */
