@@ -204,13 +204,25 @@ static void nc_insp_end(const nc_event_t *ev, bool src, char *out, size_t len)
         snprintf(out, len, "%s", host ? host : "?");
 }
 
+/* The protocol a conversation is told apart by: the transport when there
+ * is one (an HTTP request and the handshake before it are one connection),
+ * else the packet's own protocol (arp, icmp). */
+static const char *nc_insp_transport(const nc_event_t *ev)
+{
+    if (nc_event_get(ev, "tcp"))
+        return "tcp";
+    if (nc_event_get(ev, "udp"))
+        return "udp";
+    return nc_event_str(ev, "proto");
+}
+
 /* The conversation's key: its protocol and both ends, in a fixed order. */
 static void nc_insp_conv(const nc_event_t *ev, char *out, size_t len)
 {
     char a[96], b[96];
     nc_insp_end(ev, true, a, sizeof a);
     nc_insp_end(ev, false, b, sizeof b);
-    const char *proto = nc_event_str(ev, "proto");
+    const char *proto = nc_insp_transport(ev);
     bool swap = strcmp(a, b) > 0;
     snprintf(out, len, "%s %s %s", proto ? proto : "", swap ? b : a, swap ? a : b);
 }
@@ -250,7 +262,7 @@ static const char *nc_insp_place(nc_ui_t *ui, const nc_event_t *ev)
     char a[96], b[96];
     nc_insp_end(first ? first : ev, true, a, sizeof a);
     nc_insp_end(first ? first : ev, false, b, sizeof b);
-    const char *proto = nc_event_str(ev, "proto");
+    const char *proto = nc_insp_transport(ev);
     snprintf(ui->place, sizeof ui->place, " packet %zu of %zu in %s %s %s (%s)%s ", nth, total,
              a, ui->utf8 ? "↔" : "<->", b, proto ? proto : "?",
              lo > 0 || hi < vis ? ", counted within 5000 events each way" : "");
