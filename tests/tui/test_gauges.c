@@ -46,6 +46,20 @@ static void nc_conn(nc_timeline_t *tl, nc_evb_t *b, int64_t ms, const char *stat
     nc_evb_int(b, "send_q", send_q);
     nc_evb_int(b, "snd_wnd", wnd);
     nc_evb_int(b, "cwnd", 10);
+    nc_evb_int(b, "rcvbuf", 131072);
+    nc_evb_int(b, "sndbuf", 16384);
+    nc_timeline_add(tl, b);
+}
+
+/* A state event with nothing but the socket's name and state. */
+static void nc_bare(nc_timeline_t *tl, nc_evb_t *b, int64_t ms, const char *host,
+                    const char *socket, const char *state)
+{
+    nc_evb_reset(b, NC_EV_STATE, T0 + ms * MS);
+    nc_evb_host(b, host);
+    nc_evb_summary(b, "bare");
+    nc_evb_str(b, "socket", socket);
+    nc_evb_str(b, "state", state);
     nc_timeline_add(tl, b);
 }
 
@@ -71,12 +85,7 @@ static nc_timeline_t *nc_fixture(void)
     nc_conn(tl, &b, 600, "ESTABLISHED", 0, 6000, 16000);
     nc_conn(tl, &b, 700, "ESTABLISHED", 0, 8000, 0);
     nc_listener(tl, &b, 800, 0, 0);
-    nc_evb_reset(&b, NC_EV_STATE, T0 + 900 * MS);
-    nc_evb_host(&b, "client");
-    nc_evb_summary(&b, "closed");
-    nc_evb_str(&b, "socket", "client:40112->server:7000");
-    nc_evb_str(&b, "state", "CLOSED");
-    nc_timeline_add(tl, &b);
+    nc_bare(tl, &b, 900, "client", "client:40112->server:7000", "CLOSED");
     nc_timeline_flush(tl, true);
     nc_evb_done(&b);
     return tl;
@@ -112,6 +121,53 @@ static void test_gauges_cursor(void **state)
     nc_render("gauges_at_7_ascii", false, 7, false);
 }
 
+/* The end of a tcp run: 0 the listener; 1 one byte in flight; 2 the
+ * client's FIN sent; 3 the listener closed; 4 the client in TIME_WAIT;
+ * 5 the server's socket gone; 6 the client's timewait socket gone too. */
+static nc_timeline_t *nc_fixture_end(void)
+{
+    nc_timeline_t *tl = nc_timeline_new(T0);
+    nc_evb_t b;
+    nc_evb_init(&b);
+    nc_listener(tl, &b, 0, 0, 0);
+    nc_conn(tl, &b, 100, "ESTABLISHED", 0, 1, 64000);
+    nc_conn(tl, &b, 200, "FIN_WAIT1", 0, 1, 64000);
+    nc_bare(tl, &b, 300, "server", "server:7000 listen", "CLOSED");
+    nc_bare(tl, &b, 400, "client", "client:40112->server:7000", "TIME_WAIT");
+    nc_bare(tl, &b, 500, "server", "server:7000->client:40112", "CLOSED");
+    nc_bare(tl, &b, 600, "client", "client:40112->server:7000", "CLOSED");
+    nc_timeline_flush(tl, true);
+    nc_evb_done(&b);
+    return tl;
+}
+
+static void nc_render_end(const char *name, size_t cursor)
+{
+    nc_timeline_t *tl = nc_fixture_end();
+    size_t n = nc_timeline_count(tl);
+    assert_int_equal(n, 7);
+    nc_canvas_t *c = nc_canvas_new(36, 10, true);
+    nc_gauges_draw(c, tl, n, cursor, 0, 0, 10, 36);
+    nc_buf_t out;
+    nc_buf_init(&out);
+    nc_canvas_to_text(c, &out);
+    nc_golden(name, nc_buf_cstr(&out));
+    nc_buf_done(&out);
+    nc_canvas_free(c);
+    nc_timeline_free(tl);
+}
+
+/* Every bar says what it is drawn against: one byte in a 16384-byte send
+ * buffer is a sliver, not a full bar. The accept queue reads as the ladder
+ * and ss do: "0 of 3" with "backlog 2 + 1". At the end of the run the
+ * client shows TIME_WAIT, and closed sockets are said to be closed. */
+static void test_gauges_scale_and_end(void **state)
+{
+    nc_render_end("gauges_one_byte", 1);
+    nc_render_end("gauges_time_wait", 5);
+    nc_render_end("gauges_all_closed", 6);
+}
+
 static void test_chart(void **state)
 {
     nc_render("chart_at_3", true, 3, true);
@@ -130,6 +186,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gauges_cursor),
+        cmocka_unit_test(test_gauges_scale_and_end),
         cmocka_unit_test(test_chart),
         cmocka_unit_test(test_gauges_any),
     };
