@@ -51,7 +51,7 @@ try:
     s = screen()
     check("run complete" in s, f"the run did not complete in the interface:\n{s}")
     check("kernel state at #" in s, f"no state panel beside the ladder at 120x40:\n{s}")
-    check("accept_queue of server:7000" in s, f"no chart of the accept queue:\n{s}")
+    check("accept_queue, server:7000" in s, f"no chart of the accept queue:\n{s}")
 
     # Step the cursor from the top and read the gauge at every step.
     keys("g")

@@ -168,6 +168,30 @@ static void test_gauges_scale_and_end(void **state)
     nc_render_end("gauges_all_closed", 6);
 }
 
+/* The queue drains at 800 ms of a 900 ms run: the last columns hold no bar
+ * but stand on the zero line, which runs to the right edge, and the axis
+ * says where the run ends; so the drain reads as 0, not as the margin. */
+static void test_chart_drain(void **state)
+{
+    nc_timeline_t *tl = nc_fixture();
+    size_t n = nc_timeline_count(tl);
+    nc_canvas_t *c = nc_canvas_new(36, 6, false);
+    nc_chart_draw(c, tl, n, 0, 0, 0, 6, 36);
+    /* Rows: title, three of bars, the zero line, the labels. */
+    for (int x = 32; x < 36; x++) {
+        assert_int_equal(nc_canvas_cell(c, 3, x)->ch, ' ');
+        assert_int_equal(nc_canvas_cell(c, 4, x)->ch, '-');
+    }
+    assert_int_equal(nc_canvas_cell(c, 3, 31)->ch, '#');
+    nc_buf_t out;
+    nc_buf_init(&out);
+    nc_canvas_to_text(c, &out);
+    assert_non_null(strstr(nc_buf_cstr(&out), "0.90 s\n"));
+    nc_buf_done(&out);
+    nc_canvas_free(c);
+    nc_timeline_free(tl);
+}
+
 static void test_chart(void **state)
 {
     nc_render("chart_at_3", true, 3, true);
@@ -188,6 +212,7 @@ int main(void)
         cmocka_unit_test(test_gauges_cursor),
         cmocka_unit_test(test_gauges_scale_and_end),
         cmocka_unit_test(test_chart),
+        cmocka_unit_test(test_chart_drain),
         cmocka_unit_test(test_gauges_any),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
