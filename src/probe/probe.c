@@ -197,8 +197,9 @@ static void nc_probe_on_sock(const nc_diag_sock_t *sk, void *arg)
     snprintf(r->name, sizeof r->name, "%s:%u->%s:%u", lh ? lh : sk->src, sk->sport,
              rh ? rh : sk->dst, sk->dport);
     /* A request socket counts in its listener's SYN queue; a timewait
-     * socket has nothing left but its state. */
-    if (sk->state == TCP_SYN_RECV || sk->state == TCP_TIME_WAIT)
+     * socket (TIME_WAIT, or an orphan's FIN_WAIT2: a minisocket without
+     * tcp_info or buffers) has nothing left but its state. */
+    if (sk->state == TCP_SYN_RECV || sk->state == TCP_TIME_WAIT || (!sk->has_info && !sk->has_mem))
         return;
     nc_probe_set(r, NC_PV_RECVQ, sk->rqueue);
     nc_probe_set(r, NC_PV_SENDQ, sk->wqueue);
@@ -261,8 +262,7 @@ static void nc_probe_summary(nc_evb_t *b, const nc_probe_rec_t *r)
         return;
     }
     if (r->state == TCP_TIME_WAIT) {
-        nc_evb_summary(b, "%s TIME_WAIT: closed, the port pair is kept %u s more", r->name,
-                       (r->expires_ms + 999) / 1000);
+        nc_evb_summary(b, "%s TIME_WAIT for %u s", r->name, (r->expires_ms + 999) / 1000);
         return;
     }
     if (!(r->has & (1u << NC_PV_SNDWND))) {

@@ -15,7 +15,8 @@
  *                 "rcvbuf", "sndbuf" (the buffer limits, bytes of kernel
  *                 memory)}
  *                a closed connection that left a timewait socket gets
- *                {"state": "TIME_WAIT"} and nothing else; a connection that
+ *                {"state": "TIME_WAIT"} (or "FIN_WAIT2" for an orphan still
+ *                waiting for its peer's FIN) and nothing else; a connection that
  *                is gone gets one last event with "state": "CLOSED"
  *   namespaces   {"scope": "host", "listen_overflows", "listen_drops"}: the
  *                host's ListenOverflows and ListenDrops since the lab began

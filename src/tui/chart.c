@@ -82,7 +82,7 @@ static void nc_chart_time(char *out, size_t n, int64_t ns)
     if (ns == 0)
         snprintf(out, n, "0 s");
     else if (ns < 10000000)
-        snprintf(out, n, "%.1f ms", (double)ns / 1e6);
+        snprintf(out, n, "%.3f ms", (double)ns / 1e6);
     else
         snprintf(out, n, "%.2f s", (double)ns / 1e9);
 }
