@@ -438,8 +438,25 @@ bool nc_cellv_wrap(const nc_cellv_t *v, size_t start, int width, size_t *end, si
 
 int nc_canvas_cells(nc_canvas_t *c, int y, int x, const nc_cell_t *cells, size_t n)
 {
+    /* Cells that run past the canvas or the clip end with an ellipsis, as
+     * text does. */
+    int right = c->clip_x + c->clip_w < c->w ? c->clip_x + c->clip_w : c->w;
+    int total = 0;
     for (size_t i = 0; i < n; i++)
+        total += nc_wcwidth(cells[i].ch);
+    int room = x + total > right ? right - x - 1 : total;
+    int used = 0;
+    size_t i = 0;
+    for (; i < n && used + nc_wcwidth(cells[i].ch) <= room; i++) {
+        used += nc_wcwidth(cells[i].ch);
         x += nc_canvas_putc(c, y, x, cells[i].ch, NC_STYLE(cells[i].attr, cells[i].role));
+    }
+    if (i < n && room >= 0) {
+        const char *g = nc_canvas_glyph(c, NC_G_ELLIPSIS);
+        uint32_t e;
+        nc_utf8_decode(g, strlen(g), &e);
+        x += nc_canvas_putc(c, y, x, e, NC_STYLE(cells[i].attr, cells[i].role));
+    }
     return x;
 }
 

@@ -169,7 +169,8 @@ void nc_cellv_puts(nc_cellv_t *v, const char *s, nc_style_t st);
  * Returns false when start is at the end.
  */
 bool nc_cellv_wrap(const nc_cellv_t *v, size_t start, int width, size_t *end, size_t *next);
-/* Draws cells [from, to) at (y, x); returns the column after them. */
+/* Draws n cells at (y, x); cells past the canvas or the clip are cut and
+ * the cut marked with an ellipsis. Returns the column after them. */
 int nc_canvas_cells(nc_canvas_t *c, int y, int x, const nc_cell_t *cells, size_t n);
 /* Draws styled cells word-wrapped into the rectangle (y, x, h, w); returns
  * the number of lines they need (it may be more than h). When they need

@@ -343,6 +343,16 @@ static void test_canvas_cuts(void **state)
                                            "VmRSS 69440 kB, Pss …\n"
                                            "worker 1: 6, worker…||||||||||||||||||||\n"
                                            "connections per worker: worker 1: 6,…\n");
+    /* Styled cells drawn past the edge are cut and marked the same way. */
+    nc_cellv_t v;
+    nc_cellv_init(&v);
+    nc_cellv_puts(&v, "cwnd 10", NC_PLAIN);
+    nc_canvas_clear(c);
+    assert_int_equal(nc_canvas_cells(c, 0, 35, v.v, v.n), 40);
+    nc_buf_reset(&out);
+    nc_canvas_to_text(c, &out);
+    assert_string_equal(nc_buf_cstr(&out), "                                   cwnd…\n\n\n\n");
+    nc_cellv_done(&v);
     nc_buf_done(&out);
     nc_canvas_free(c);
 }
