@@ -6,9 +6,10 @@
  * INET_DIAG_SKMEMINFO, so every full socket comes with its struct tcp_info
  * and its buffer limits. The answer is a multipart dump: inet_diag_msg
  * records, each followed by attributes, ending with NLMSG_DONE (request and
- * timewait sockets have no attributes). Every length is checked before the bytes are trusted; tcp_info
- * is read by offset after checking the attribute holds the field, because
- * the kernel's copy may be older or newer than <linux/tcp.h>
+ * timewait sockets have no attributes). Every length is checked before the
+ * bytes are trusted; tcp_info is read by offset after checking the
+ * attribute holds the field, because the kernel's copy may be older or
+ * newer than <linux/tcp.h>
  * (tcpi_rcv_wnd, from 6.2, follows tcpi_snd_wnd and is not in Debian 12's
  * headers).
  */
