@@ -45,7 +45,7 @@ typedef struct nc_diag_sock {
     bool has_info;   /* the tcp_info fields below are set */
     bool has_rcv_wnd; /* the kernel reports tcpi_rcv_wnd (6.2 and later) */
     uint32_t cwnd, unacked, total_retrans, notsent, snd_wnd, rcv_wnd;
-    bool has_mem;  /* rcvbuf and sndbuf are set */
+    bool has_mem; /* rcvbuf and sndbuf are set */
     uint32_t rcvbuf, sndbuf;
     uint32_t expires_ms; /* idiag_expires: the socket's pending timer */
 } nc_diag_sock_t;

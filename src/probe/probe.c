@@ -257,8 +257,7 @@ static void nc_probe_summary(nc_evb_t *b, const nc_probe_rec_t *r)
     if (r->listen) {
         long long q = r->v[NC_PV_ACCEPTQ], bl = r->v[NC_PV_BACKLOG];
         nc_evb_summary(b, "%s: accept queue %lld of %lld (backlog %lld + 1)%s, SYN queue %lld",
-                       r->name, q, bl + 1, bl, q > bl ? ", full" : "",
-                       (long long)r->v[NC_PV_SYNQ]);
+                       r->name, q, bl + 1, bl, q > bl ? ", full" : "", (long long)r->v[NC_PV_SYNQ]);
         return;
     }
     if (r->state == TCP_TIME_WAIT) {
@@ -326,11 +325,10 @@ static void nc_probe_counters(nc_probe_t *p, nc_probe_ns_t *ns, int64_t now)
 /* Every state but CLOSE (a socket that is gone): what a lesson's programs
  * hold, their half-open handshakes (SYN_RECV), and what a closed
  * connection leaves behind (TIME_WAIT). */
-#define NC_PROBE_STATES                                                                  \
-    ((1u << TCP_ESTABLISHED) | (1u << TCP_SYN_SENT) | (1u << TCP_SYN_RECV) |             \
-     (1u << TCP_FIN_WAIT1) | (1u << TCP_FIN_WAIT2) | (1u << TCP_TIME_WAIT) |             \
-     (1u << TCP_CLOSE_WAIT) | (1u << TCP_LAST_ACK) | (1u << TCP_LISTEN) |                \
-     (1u << TCP_CLOSING))
+#define NC_PROBE_STATES                                                                            \
+    ((1u << TCP_ESTABLISHED) | (1u << TCP_SYN_SENT) | (1u << TCP_SYN_RECV) |                       \
+     (1u << TCP_FIN_WAIT1) | (1u << TCP_FIN_WAIT2) | (1u << TCP_TIME_WAIT) |                       \
+     (1u << TCP_CLOSE_WAIT) | (1u << TCP_LAST_ACK) | (1u << TCP_LISTEN) | (1u << TCP_CLOSING))
 
 static void nc_probe_sample(nc_probe_t *p)
 {

@@ -168,8 +168,9 @@ static int nc_gauge_sock_draw(nc_canvas_t *c, const nc_timeline_t *tl, const nc_
     /* A connection without queues (TIME_WAIT, or one the kernel reports
      * no more about) is its name and state. */
     if (!nc_event_get(ev, "recv_q"))
-        return h < 1 ? 0 : nc_gauge_head(c, y, x, h, w, g->name, state ? state : "?",
-                                         NC_STYLE(0, role));
+        return h < 1
+                   ? 0
+                   : nc_gauge_head(c, y, x, h, w, g->name, state ? state : "?", NC_STYLE(0, role));
     int head = nc_text_width(g->name) + 1 + nc_text_width(state ? state : "") <= w ? 1 : 2;
     if (h < head + 3)
         return 0;
@@ -199,8 +200,8 @@ static int nc_gauge_sock_draw(nc_canvas_t *c, const nc_timeline_t *tl, const nc_
             tw = nc_text_width(rows[k].text);
     }
     for (int k = 0; k < 3; k++)
-        nc_gauge_bar(c, y + k, x + 1, w - 1, rows[k].label, rows[k].v, rows[k].scale,
-                     rows[k].text, tw, role);
+        nc_gauge_bar(c, y + k, x + 1, w - 1, rows[k].label, rows[k].v, rows[k].scale, rows[k].text,
+                     tw, role);
     return head + 3;
 }
 

@@ -328,11 +328,10 @@ static void nc_ladder_arrow(nc_canvas_t *c, const nc_lanes_t *L, int fa, int fb,
  * lanes. Returns the lane (its style in *st), or -1 for an arrow or a line
  * across the ladder.
  */
-static int nc_ladder_lane_of(nc_canvas_t *c, const nc_lanes_t *L, const nc_event_t *ev,
-                             char *text, size_t n, nc_style_t *st)
+static int nc_ladder_lane_of(nc_canvas_t *c, const nc_lanes_t *L, const nc_event_t *ev, char *text,
+                             size_t n, nc_style_t *st)
 {
-    if (L->n == 0 || ev->type == NC_EV_MARK || ev->type == NC_EV_STATE ||
-        ev->type == NC_EV_NOTE)
+    if (L->n == 0 || ev->type == NC_EV_MARK || ev->type == NC_EV_STATE || ev->type == NC_EV_NOTE)
         return -1;
     if (ev->type != NC_EV_PACKET) {
         int lane = nc_lanes_find(L, ev->host);

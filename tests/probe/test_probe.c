@@ -365,10 +365,8 @@ static void test_probe_time_wait(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_netstat),
-        cmocka_unit_test(test_diag_parse),
-        cmocka_unit_test(test_diag_meminfo),
-        cmocka_unit_test(test_probe_live),
+        cmocka_unit_test(test_netstat),         cmocka_unit_test(test_diag_parse),
+        cmocka_unit_test(test_diag_meminfo),    cmocka_unit_test(test_probe_live),
         cmocka_unit_test(test_probe_time_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -209,10 +209,8 @@ static void test_gauges_any(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gauges_cursor),
-        cmocka_unit_test(test_gauges_scale_and_end),
-        cmocka_unit_test(test_chart),
-        cmocka_unit_test(test_chart_drain),
+        cmocka_unit_test(test_gauges_cursor), cmocka_unit_test(test_gauges_scale_and_end),
+        cmocka_unit_test(test_chart),         cmocka_unit_test(test_chart_drain),
         cmocka_unit_test(test_gauges_any),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -638,8 +638,7 @@ static nc_timeline_t *nc_truth_timeline(void)
     nc_evb_init(&b);
     int64_t t = T0;
     nc_add_simple(tl, &b, NC_EV_APP, t += 1000, "server",
-                  "reuseport: connections per worker: worker 1: 6, worker 2: 2, worker 3: 4",
-                  NULL);
+                  "reuseport: connections per worker: worker 1: 6, worker 2: 2, worker 3: 4", NULL);
     nc_add_simple(tl, &b, NC_EV_APP, t += 1000, "server",
                   "processes: a child (pid 32262, 1 threads): VmRSS 69440 kB, Pss 13808 kB "
                   "(81% shared)",
@@ -658,8 +657,7 @@ static nc_timeline_t *nc_truth_timeline(void)
     for (int k = 0; k < 6; k++) {
         nc_add_conn_packet(tl, &b, t += 1000, "server", "client", 80, 40112 + k,
                            "FIN,ACK seq=1 ack=6");
-        nc_add_conn_packet(tl, &b, t += 1000, "client", "server", 40112 + k, 80,
-                           "ACK seq=6 ack=2");
+        nc_add_conn_packet(tl, &b, t += 1000, "client", "server", 40112 + k, 80, "ACK seq=6 ack=2");
     }
     nc_timeline_flush(tl, true);
     nc_evb_done(&b);
