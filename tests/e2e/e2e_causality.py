@@ -7,6 +7,8 @@ send comes after it:
                   (the window update read() sends when it frees space) after
                   a read() that followed the zero window; the client's FIN
                   after its close().
+  accept-queue    the server's first FIN after its report that it says goodbye
+                  and closes; the clients' first FIN after theirs.
 Each lesson runs three times: order must hold in every run, not by luck."""
 from nctest import *
 
@@ -67,7 +69,14 @@ def buffers_run():
     first_fin_after_close(ev, "client")
 
 
+def accept_queue_run():
+    ev = run_json("accept-queue")
+    first_fin_after_close(ev, "server")
+    first_fin_after_close(ev, "client")
+
+
 for n in range(3):
     tcp_run()
     buffers_run()
+    accept_queue_run()
 print("ok: close() before FIN, write() before data, read() before the window update, 3 runs each")
