@@ -213,21 +213,30 @@ static uint64_t home_overflows(void)
     return ov;
 }
 
-static void test_probe_live(void **state)
+/* A local lab with SYN cookies off and a probe adding to a new timeline;
+ * skips the test where labs cannot be built. */
+static nc_lab_t *live_lab(nc_timeline_t **tl, nc_probe_t **p)
 {
     char err[256];
     if (nc_lab_prepare(err, sizeof err) != 0) {
         fprintf(stderr, "skipping the live probe test: %s\n", err);
         skip();
     }
-    nc_timeline_t *tl = nc_timeline_new(0);
-    nc_lab_opts_t o = {.topology = "local", .tl = NULL};
-    nc_lab_t *lab = nc_lab_new(&o, err, sizeof err);
+    *tl = nc_timeline_new(0);
+    nc_lab_t *lab = nc_lab_new(&(nc_lab_opts_t){.topology = "local"}, err, sizeof err);
     assert_non_null(lab);
     assert_int_equal(nc_lab_sysctl(lab, "server", "net/ipv4/tcp_syncookies", "0", err, sizeof err), 0);
+    *p = nc_probe_start(&(nc_probe_opts_t){.lab = lab, .tl = *tl}, err, sizeof err);
+    assert_non_null(*p);
+    return lab;
+}
+
+static void test_probe_live(void **state)
+{
     uint64_t home_before = home_overflows();
-    nc_probe_t *p = nc_probe_start(&(nc_probe_opts_t){.lab = lab, .tl = tl}, err, sizeof err);
-    assert_non_null(p);
+    nc_timeline_t *tl;
+    nc_probe_t *p;
+    nc_lab_t *lab = live_lab(&tl, &p);
     flood_t f = {0};
     pthread_t t;
     assert_int_equal(nc_lab_spawn(lab, "client", flood_main, &f, &t), 0);
@@ -315,16 +324,9 @@ static void *closer_main(void *arg)
  * left in LAST_ACK or FIN_WAIT2. */
 static void test_probe_time_wait(void **state)
 {
-    char err[256];
-    if (nc_lab_prepare(err, sizeof err) != 0) {
-        fprintf(stderr, "skipping the live probe test: %s\n", err);
-        skip();
-    }
-    nc_timeline_t *tl = nc_timeline_new(0);
-    nc_lab_t *lab = nc_lab_new(&(nc_lab_opts_t){.topology = "local"}, err, sizeof err);
-    assert_non_null(lab);
-    nc_probe_t *p = nc_probe_start(&(nc_probe_opts_t){.lab = lab, .tl = tl}, err, sizeof err);
-    assert_non_null(p);
+    nc_timeline_t *tl;
+    nc_probe_t *p;
+    nc_lab_t *lab = live_lab(&tl, &p);
     closer_t c = {0};
     pthread_t t;
     assert_int_equal(nc_lab_spawn(lab, "client", closer_main, &c, &t), 0);

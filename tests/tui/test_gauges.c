@@ -91,16 +91,17 @@ static nc_timeline_t *nc_fixture(void)
     return tl;
 }
 
-static void nc_render(const char *name, bool utf8, size_t cursor, bool chart)
+/* Draws the gauges (h rows) or the chart (6 rows) of tl, 36 columns wide,
+ * as of cursor, compares them with golden/NAME.txt, and frees tl. */
+static void nc_render_tl(const char *name, nc_timeline_t *tl, bool utf8, size_t cursor, bool chart,
+                         int h)
 {
-    nc_timeline_t *tl = nc_fixture();
     size_t n = nc_timeline_count(tl);
-    assert_int_equal(n, 10);
-    nc_canvas_t *c = nc_canvas_new(36, chart ? 6 : 12, utf8);
+    nc_canvas_t *c = nc_canvas_new(36, chart ? 6 : h, utf8);
     if (chart)
         nc_chart_draw(c, tl, n, cursor, 0, 0, 6, 36);
     else
-        nc_gauges_draw(c, tl, n, cursor, 0, 0, 12, 36);
+        nc_gauges_draw(c, tl, n, cursor, 0, 0, h, 36);
     nc_buf_t out;
     nc_buf_init(&out);
     nc_canvas_to_text(c, &out);
@@ -108,6 +109,13 @@ static void nc_render(const char *name, bool utf8, size_t cursor, bool chart)
     nc_buf_done(&out);
     nc_canvas_free(c);
     nc_timeline_free(tl);
+}
+
+static void nc_render(const char *name, bool utf8, size_t cursor, bool chart)
+{
+    nc_timeline_t *tl = nc_fixture();
+    assert_int_equal(nc_timeline_count(tl), 10);
+    nc_render_tl(name, tl, utf8, cursor, chart, 12);
 }
 
 /* The gauges follow the cursor: the queue filling, full with overflows,
@@ -144,17 +152,8 @@ static nc_timeline_t *nc_fixture_end(void)
 static void nc_render_end(const char *name, size_t cursor)
 {
     nc_timeline_t *tl = nc_fixture_end();
-    size_t n = nc_timeline_count(tl);
-    assert_int_equal(n, 7);
-    nc_canvas_t *c = nc_canvas_new(36, 10, true);
-    nc_gauges_draw(c, tl, n, cursor, 0, 0, 10, 36);
-    nc_buf_t out;
-    nc_buf_init(&out);
-    nc_canvas_to_text(c, &out);
-    nc_golden(name, nc_buf_cstr(&out));
-    nc_buf_done(&out);
-    nc_canvas_free(c);
-    nc_timeline_free(tl);
+    assert_int_equal(nc_timeline_count(tl), 7);
+    nc_render_tl(name, tl, true, cursor, false, 10);
 }
 
 /* Every bar says what it is drawn against: one byte in a 16384-byte send
