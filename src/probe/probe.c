@@ -296,9 +296,10 @@ static void nc_probe_emit(nc_probe_t *p, const nc_probe_rec_t *r, bool closed, i
     nc_timeline_add(p->tl, b);
 }
 
-static void nc_probe_counters(nc_probe_t *p, nc_probe_ns_t *ns, int64_t now)
+static void nc_probe_counters(nc_probe_t *p, nc_probe_ns_t *ns)
 {
     ssize_t n = pread(ns->netstat, p->text, NC_PROBE_BUF - 1, 0);
+    int64_t now = nc_clock_real_ns();
     if (n <= 0)
         return;
     uint64_t ov, dr;
@@ -330,9 +331,14 @@ static void nc_probe_counters(nc_probe_t *p, nc_probe_ns_t *ns, int64_t now)
      (1u << TCP_FIN_WAIT1) | (1u << TCP_FIN_WAIT2) | (1u << TCP_TIME_WAIT) |                       \
      (1u << TCP_CLOSE_WAIT) | (1u << TCP_LAST_ACK) | (1u << TCP_LISTEN) | (1u << TCP_CLOSING))
 
+/*
+ * One pass over every namespace. A sample is stamped when its dump is
+ * complete, not when it began: what it shows was true by then, so a change
+ * a program's call made (stamped just before the call) never appears
+ * before that call on the timeline.
+ */
 static void nc_probe_sample(nc_probe_t *p)
 {
-    int64_t now = nc_clock_real_ns();
     for (size_t i = 0; i < p->nns; i++) {
         nc_probe_ns_t *ns = &p->ns[i];
         ns->cur.n = 0;
@@ -342,6 +348,7 @@ static void nc_probe_sample(nc_probe_t *p)
             atomic_fetch_add(&p->errors, 1);
             continue;
         }
+        int64_t now = nc_clock_real_ns();
         nc_probe_count_requests(&ns->cur);
         for (size_t k = 0; k < ns->cur.n; k++) {
             nc_probe_rec_t *r = &ns->cur.r[k];
@@ -359,7 +366,7 @@ static void nc_probe_sample(nc_probe_t *p)
         nc_probe_tab_t t = ns->prev;
         ns->prev = ns->cur;
         ns->cur = t;
-        nc_probe_counters(p, ns, now);
+        nc_probe_counters(p, ns);
     }
     atomic_fetch_add(&p->samples, 1);
 }

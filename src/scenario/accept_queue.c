@@ -265,6 +265,7 @@ static void *aq_server(void *arg)
     int lfd = nc_scn_socket(s, "server", AQ_PORT, false);
     if (lfd < 0)
         return NULL;
+    nc_scn_call_begin("listen");
     listen(lfd, AQ_BACKLOG);
     nc_scn_app_kv(s, "server", "listen",
                   (nc_scn_kv_t[]){NC_KV_I("port", AQ_PORT), NC_KV_I("backlog", AQ_BACKLOG)}, 2,
@@ -286,6 +287,7 @@ static void *aq_server(void *arg)
             continue;
         struct sockaddr_in peer;
         socklen_t len = sizeof peer;
+        nc_scn_call_begin("accept");
         int fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
         if (fd < 0)
             continue;

@@ -307,6 +307,7 @@ int nc_scn_tcp_listen(nc_scn_t *s, uv_tcp_t *listener, const char *host, int por
     struct sockaddr_in addr;
     uv_ip4_addr(nc_scn_addr(s, host), port, &addr);
     int rc = uv_tcp_bind(listener, (const struct sockaddr *)&addr, 0);
+    nc_scn_call_begin("listen");
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)listener, 8, cb);
     if (rc != 0) {

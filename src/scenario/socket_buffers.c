@@ -54,6 +54,7 @@ static void *sb_server(void *arg)
     setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     socklen_t len = sizeof size;
     getsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &size, &len);
+    nc_scn_call_begin("listen");
     listen(lfd, 4);
     nc_scn_app_kv(s, "server", "listen",
                   (nc_scn_kv_t[]){NC_KV_I("port", SB_PORT), NC_KV_I("rcvbuf", size)}, 2,
@@ -67,6 +68,7 @@ static void *sb_server(void *arg)
     }
     struct sockaddr_in peer;
     len = sizeof peer;
+    nc_scn_call_begin("accept");
     int fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
     close(lfd);
     if (fd < 0) {

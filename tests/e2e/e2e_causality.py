@@ -8,8 +8,13 @@ send comes after it:
                   a read() that followed the zero window; the client's FIN
                   after its close().
   accept-queue    the server's first FIN after its report that it says goodbye
-                  and closes; the clients' first FIN after theirs.
-Each lesson runs three times: order must hold in every run, not by luck."""
+                  and closes; the clients' first FIN after theirs; every time
+                  the accept queue shrinks, as many accept() calls before it.
+  every lesson    a listener's first state sample after its program's listen().
+The probe stamps a sample when its dump is complete (what it shows was true
+by then), and a call is stamped before it is made, so a state change a call
+caused comes after the call. Each lesson runs three times: order must hold
+in every run, not by luck."""
 from nctest import *
 
 need_lab()
@@ -43,8 +48,32 @@ def writes_before_data(ev, host):
               f"that sent it", ev)
 
 
+def listen_before_listener(ev):
+    seen = set()
+    for e in ev:
+        if e["type"] == "app" and e.get("call") == "listen":
+            seen.add(e["host"])
+        sock = e.get("socket", "") if e["type"] == "state" else ""
+        if sock.endswith(" listen") and e["host"] not in seen:
+            fail(f"the listener {sock} is sampled (#{e['i']}, +{e['t']:.6f}) before any listen() "
+                 f"on {e['host']}", ev)
+
+
+def accepts_before_shrinks(ev):
+    accepts, shrunk, q = 0, 0, 0
+    for e in ev:
+        if e["type"] == "app" and e["host"] == "server" and e.get("call") == "accept":
+            accepts += 1
+        if e["type"] == "state" and e.get("socket") == "server:7000 listen" and "accept_queue" in e:
+            shrunk += max(0, q - e["accept_queue"])
+            q = e["accept_queue"]
+            check(shrunk <= accepts, f"the accept queue shrank to {q} (#{e['i']}) before the "
+                  f"accept() that took a connection off it ({accepts} accepts, {shrunk} taken)", ev)
+
+
 def tcp_run():
     ev = run_json("tcp")
+    listen_before_listener(ev)
     for host in ("client", "server"):
         first_fin_after_close(ev, host)
         writes_before_data(ev, host)
@@ -65,12 +94,15 @@ def window_reopened_after_read(ev):
 
 def buffers_run():
     ev = run_json("socket-buffers")
+    listen_before_listener(ev)
     window_reopened_after_read(ev)
     first_fin_after_close(ev, "client")
 
 
 def accept_queue_run():
     ev = run_json("accept-queue")
+    listen_before_listener(ev)
+    accepts_before_shrinks(ev)
     first_fin_after_close(ev, "server")
     first_fin_after_close(ev, "client")
 
@@ -79,4 +111,7 @@ for n in range(3):
     tcp_run()
     buffers_run()
     accept_queue_run()
-print("ok: close() before FIN, write() before data, read() before the window update, 3 runs each")
+    for lesson in ("osi", "listener-workers", "process-thread"):
+        listen_before_listener(run_json(lesson))
+print("ok: close() before FIN, write() before data, read() before the window update, listen() "
+      "before its listener, accept() before the queue shrinks; every lesson 3 times")
