@@ -45,7 +45,10 @@ try:
         if "Enter: continue" in s:
             keys("Enter")
         elif "Predict, then press" in s:
-            key = next((k for q, k in answers.items() if q in s), "a")
+            # Read the question in the checkpoint panel, not the state
+            # panel's words ("1 half-open").
+            panel = s[s.find(" checkpoint "):]
+            key = next((k for q, k in answers.items() if q in panel), "a")
             keys(key)
         time.sleep(0.2)
     s = screen()
