@@ -89,6 +89,21 @@ static uint32_t nc_ladder_ports(const nc_event_t *ev, int64_t *sport, int64_t *d
     return a < b ? a << 16 | b : b << 16 | a;
 }
 
+/* True when text already names port as a word of its own ("UDP 39650 >
+ * 7"), so a tag would only repeat it. */
+static bool nc_ladder_says_port(const char *text, int64_t port)
+{
+    char word[16];
+    int n = snprintf(word, sizeof word, "%lld", (long long)port);
+    for (const char *p = strstr(text, word); p; p = strstr(p + 1, word)) {
+        bool start = p == text || p[-1] == ' ';
+        bool end = p[n] == '\0' || p[n] == ' ' || p[n] == ':';
+        if (start && end)
+            return true;
+    }
+    return false;
+}
+
 /* Notes that host has the connection key. */
 static void nc_lanes_conn(nc_lanes_t *L, const char *host, uint32_t key)
 {
@@ -289,7 +304,7 @@ static void nc_ladder_arrow(nc_canvas_t *c, const nc_lanes_t *L, int fa, int fb,
     char tagged[320];
     int64_t sp, dp;
     if ((nc_lanes_multi(L, L->name[fa]) || nc_lanes_multi(L, L->name[fb])) &&
-        nc_ladder_ports(ev, &sp, &dp)) {
+        nc_ladder_ports(ev, &sp, &dp) && !nc_ladder_says_port(label, dir > 0 ? sp : dp)) {
         snprintf(tagged, sizeof tagged, ":%lld %s", (long long)(dir > 0 ? sp : dp), ev->summary);
         label = tagged;
     }

@@ -605,18 +605,19 @@ static void test_toosmall(void **state)
 /* A lesson with the local topology: one lane, packets as text beside it. */
 /* A packet of one of several parallel connections: only what the ladder
  * reads (hosts, ports, flags). */
-static void nc_add_conn_packet(nc_timeline_t *tl, nc_evb_t *b, int64_t t, const char *from,
-                               const char *to, int64_t sport, int64_t dport, const char *summary)
+static void nc_add_conn_packet(nc_timeline_t *tl, nc_evb_t *b, int64_t t, const char *proto,
+                               const char *from, const char *to, int64_t sport, int64_t dport,
+                               const char *summary)
 {
     nc_evb_reset(b, NC_EV_PACKET, t);
     nc_evb_host(b, from);
     nc_evb_summary(b, "%s", summary);
     nc_evb_str(b, "from", from);
     nc_evb_str(b, "to", to);
-    nc_evb_str(b, "proto", "tcp");
+    nc_evb_str(b, "proto", proto);
     nc_evb_int(b, "len", 66);
     nc_evb_bool(b, "dropped", false);
-    nc_evb_obj(b, "tcp");
+    nc_evb_obj(b, proto);
     nc_evb_int(b, "sport", sport);
     nc_evb_int(b, "dport", dport);
     nc_evb_end(b);
@@ -655,10 +656,14 @@ static nc_timeline_t *nc_truth_timeline(void)
     nc_evb_int(&b, "cwnd", 10);
     nc_timeline_add(tl, &b);
     for (int k = 0; k < 6; k++) {
-        nc_add_conn_packet(tl, &b, t += 1000, "server", "client", 80, 40112 + k,
+        nc_add_conn_packet(tl, &b, t += 1000, "tcp", "server", "client", 80, 40112 + k,
                            "FIN,ACK seq=1 ack=6");
-        nc_add_conn_packet(tl, &b, t += 1000, "client", "server", 40112 + k, 80, "ACK seq=6 ack=2");
+        nc_add_conn_packet(tl, &b, t += 1000, "tcp", "client", "server", 40112 + k, 80,
+                           "ACK seq=6 ack=2");
     }
+    /* A summary that names its ports already gets no tag. */
+    nc_add_conn_packet(tl, &b, t += 1000, "udp", "client", "server", 39650, 7,
+                       "UDP 39650 > 7 len=14");
     nc_timeline_flush(tl, true);
     nc_evb_done(&b);
     return tl;
@@ -688,6 +693,8 @@ static void test_ladder_truth(void **state)
         assert_non_null(strstr(text, tag));
     }
     assert_null(strstr(text, "cwnd 1\xe2\x94\x82")); /* "cwnd 1" then the panel's line */
+    assert_non_null(strstr(text, " UDP 39650 > 7 len=14 "));
+    assert_null(strstr(text, ":39650"));
     nc_buf_done(&out);
 }
 
