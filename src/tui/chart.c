@@ -106,7 +106,8 @@ void nc_chart_draw(nc_canvas_t *c, const nc_timeline_t *tl, size_t upto, size_t 
     /* Column k covers the times (tmax*k/w, tmax*(k+1)/w]: it shows the
      * largest value the socket had in it (the value carried in, and every
      * sample inside), so a short peak is not lost; a column where the
-     * socket did not exist yet, or any more (CLOSED), has no value. */
+     * socket did not have the value yet, or any more (closed, or in
+     * TIME_WAIT), has none. */
     int64_t col[NC_CHART_MAX_COLS];
     bool alive[NC_CHART_MAX_COLS];
     int64_t cur = 0, vmax = 0;
@@ -121,9 +122,9 @@ void nc_chart_draw(nc_canvas_t *c, const nc_timeline_t *tl, size_t upto, size_t 
             const char *name = ev->type == NC_EV_STATE ? nc_event_str(ev, "socket") : NULL;
             if (!name || strcmp(name, p.socket) != 0)
                 continue;
-            const char *state = nc_event_str(ev, "state");
-            exists = !(state && strcmp(state, "CLOSED") == 0);
-            if (exists && nc_event_int(ev, p.field, &cur)) {
+            /* An event without the value (CLOSED, TIME_WAIT) ends it. */
+            exists = nc_event_int(ev, p.field, &cur);
+            if (exists) {
                 any = true;
                 if (cur > top)
                     top = cur;

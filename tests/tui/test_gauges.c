@@ -191,6 +191,33 @@ static void test_chart_drain(void **state)
     nc_timeline_free(tl);
 }
 
+/* A listener closed while its queue was full: the bars stop where it
+ * closed and the zero line turns to dots, rather than the last value
+ * running on to the end of the run. */
+static void test_chart_closed(void **state)
+{
+    nc_timeline_t *tl = nc_timeline_new(T0);
+    nc_evb_t b;
+    nc_evb_init(&b);
+    nc_listener(tl, &b, 0, 0, 0);
+    nc_listener(tl, &b, 100, 3, 0);
+    nc_bare(tl, &b, 500, "server", "server:7000 listen", "CLOSED");
+    nc_conn(tl, &b, 1000, "ESTABLISHED", 0, 0, 64000);
+    nc_timeline_flush(tl, true);
+    nc_evb_done(&b);
+    nc_canvas_t *c = nc_canvas_new(20, 6, false);
+    nc_chart_draw(c, tl, nc_timeline_count(tl), 0, 0, 0, 6, 20);
+    /* 20 columns of 50 ms: the listener has its value up to column 9. */
+    assert_int_equal(nc_canvas_cell(c, 3, 9)->ch, '#');
+    assert_int_equal(nc_canvas_cell(c, 4, 9)->ch, '-');
+    for (int x = 11; x < 20; x++) {
+        assert_int_equal(nc_canvas_cell(c, 3, x)->ch, ' ');
+        assert_int_equal(nc_canvas_cell(c, 4, x)->ch, '.');
+    }
+    nc_canvas_free(c);
+    nc_timeline_free(tl);
+}
+
 static void test_chart(void **state)
 {
     nc_render("chart_at_3", true, 3, true);
@@ -210,6 +237,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gauges_cursor), cmocka_unit_test(test_gauges_scale_and_end),
         cmocka_unit_test(test_chart),         cmocka_unit_test(test_chart_drain),
+        cmocka_unit_test(test_chart_closed),
         cmocka_unit_test(test_gauges_any),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
