@@ -18,6 +18,7 @@
 #include "tui.h"
 
 #include "classview.h"
+#include "nav.h"
 #include "nc_curses.h"
 #include "playback.h"
 #include "ui.h"
@@ -254,6 +255,9 @@ static int nc_tui_open_replay(nc_tui_t *t, const char *path, char *err, size_t e
     nc_playback_source(t->playback, &src);
     nc_ui_set_source(&t->ui, &src);
     t->ui.follow = false;
+    /* `replay FILE --filter M`: the command checked that M compiles. */
+    if (t->o->filter && path == t->o->replay_path)
+        nc_nav_set_filter(&t->ui, t->o->filter, err, errlen);
     return 0;
 }
 
