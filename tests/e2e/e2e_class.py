@@ -27,7 +27,7 @@ def same_events(who, got, want):
 def main():
     need_lab()
     t = Teacher()
-    answers = {"ann": "synack a\n", "bob": "synack b\n", "cy": "* b\n"}
+    answers = {"ann": "header a\n", "bob": "header b\n", "cy": "* b\n"}
     st = {n: Student(t, n, a) for n, a in answers.items()}
     for n in st:
         t.wait_class("joined", student=n)
@@ -42,7 +42,7 @@ def main():
         s.wait_class("step", step=2)
 
     # Checkpoint: the tally equals the scripted answers.
-    t.send("open synack")
+    t.send("open header")
     t.wait_class("tally", answered=3)
     tally = t.wait_class("tally", answered=3)
     check(tally["counts"] == {"a": 1, "b": 2, "c": 0}, f"tally {tally['counts']}")
@@ -63,7 +63,7 @@ def main():
         same_events(n, s.runs()[1], want)
         db = sqlite3.connect(f"{s.data_dir}/progress.db")
         row = db.execute("select choice, correct from answers where lesson='tcp' and "
-                         "checkpoint='synack'").fetchone()
+                         "checkpoint='header'").fetchone()
         check(row == (answers[n].split()[1], int(n != "ann")), f"{n}'s stored answer {row}")
 
     # A late joiner gets the whole timeline so far.
