@@ -147,22 +147,25 @@ static char *nc_run_explain(const char *tmpl, const nc_event_t *target, const nc
     return text;
 }
 
-/* Publishes a mark after (follow) or before (precede) the current event of
- * the hook, or appends it at time t at the end of the run (t >= 0). */
-static void nc_run_publish(nc_run_t *r, nc_evb_t *b, int where, int64_t t)
+/* Where a checkpoint's mark goes: just before or just after the event the
+ * hook is publishing, or at the end of the run (at time t). */
+typedef enum { NC_MARK_BEFORE, NC_MARK_AFTER, NC_MARK_AT_END } nc_mark_at_t;
+
+static void nc_run_publish(nc_run_t *r, nc_evb_t *b, nc_mark_at_t where, int64_t t)
 {
-    if (where > 0)
+    if (where == NC_MARK_AFTER) {
         nc_timeline_follow(r->tl, b);
-    else if (where < 0)
+    } else if (where == NC_MARK_BEFORE) {
         nc_timeline_precede(r->tl, b);
-    else {
+    } else {
         b->ev.t_ns = t;
         nc_timeline_add(r->tl, b);
     }
 }
 
 /* Records that checkpoint c is skipped and why; nothing of it is graded. */
-static void nc_run_skip(nc_run_t *r, nc_run_cp_t *c, const char *reason, int where, int64_t t)
+static void nc_run_skip(nc_run_t *r, nc_run_cp_t *c, const char *reason, nc_mark_at_t where,
+                        int64_t t)
 {
     const nc_checkpoint_t *cp = c->pub.cp;
     int was_asked = c->pub.asked_at >= 0;
@@ -190,7 +193,7 @@ static void nc_run_skip(nc_run_t *r, nc_run_cp_t *c, const char *reason, int whe
  * answer and the explanation chosen by it, else c is skipped.
  */
 static void nc_run_close(nc_run_t *r, nc_run_cp_t *c, const nc_event_t *target,
-                         const nc_event_t *close, int where, int64_t t)
+                         const nc_event_t *close, nc_mark_at_t where, int64_t t)
 {
     const nc_checkpoint_t *cp = c->pub.cp;
     int right = -1, nheld = 0, other = -1;
@@ -283,7 +286,7 @@ static void nc_run_target(nc_run_t *r, nc_run_cp_t *c, const nc_event_t *ev, int
         if (cp->choices[k].rule == NC_CHOICE_WHEN && nc_match_event(c->choice[k], ev, NULL))
             c->seen[k] = 1;
     if (cp->window == NC_WINDOW_TARGET || (cp->window == NC_WINDOW_STEP && step_ends))
-        nc_run_close(r, c, ev, ev, 1, 0);
+        nc_run_close(r, c, ev, ev, NC_MARK_AFTER, 0);
 }
 
 /* ev is an event after c's target: it is part of the window. */
@@ -299,7 +302,7 @@ static void nc_run_watch(nc_run_t *r, nc_run_cp_t *c, const nc_event_t *ev, int 
     }
     if ((cp->window == NC_WINDOW_UNTIL && nc_match_event(c->until, ev, target)) ||
         (cp->window == NC_WINDOW_STEP && step_ends))
-        nc_run_close(r, c, target, ev, 1, 0);
+        nc_run_close(r, c, target, ev, NC_MARK_AFTER, 0);
 }
 
 /* The checkpoints' part of the hook; step_ends tells whether ev ends the
@@ -336,7 +339,7 @@ static void nc_run_checkpoints(nc_run_t *r, nc_event_t *ev, int step_ends)
             snprintf(why, sizeof why,
                      "its moment came while the answer to \"%s\" was not shown yet, so it could not be asked in time",
                      l->checkpoints[other].id);
-            nc_run_skip(r, c, why, -1, 0);
+            nc_run_skip(r, c, why, NC_MARK_BEFORE, 0);
             continue;
         }
         nc_run_ask(r, c, ev);
@@ -575,6 +578,14 @@ static void nc_run_finalize(nc_run_t *r)
     size_t n = nc_timeline_count(r->tl);
     const nc_event_t *last = n ? nc_timeline_get(r->tl, n - 1) : NULL;
     int64_t t = nc_timeline_t0(r->tl) + (last ? last->t_ns : 0);
+    /* A window open to the end closes on the run's last event that is not a
+     * mark (its fields fill the explanation). */
+    const nc_event_t *last_real = NULL;
+    for (size_t i = n; i-- > 0 && last_real == NULL;) {
+        const nc_event_t *ev = nc_timeline_get(r->tl, i);
+        if (ev->type != NC_EV_MARK)
+            last_real = ev;
+    }
     nc_evb_t b;
     nc_evb_init(&b);
     for (size_t k = 0; k < l->ncheckpoints; k++) {
@@ -583,12 +594,12 @@ static void nc_run_finalize(nc_run_t *r)
             continue;
         if (c->state == NC_CP_OPEN) {
             const nc_event_t *target = nc_timeline_get(r->tl, (size_t)c->pub.target);
-            nc_run_close(r, c, target, last, 0, t);
+            nc_run_close(r, c, target, last_real, NC_MARK_AT_END, t);
             continue;
         }
         char why[400];
         nc_run_unmet(c, why, sizeof why);
-        nc_run_skip(r, c, why, 0, t);
+        nc_run_skip(r, c, why, NC_MARK_AT_END, t);
     }
     if (r->step_open && r->cur_step < l->nsteps) {
         nc_run_mark(r, &b, t);
