@@ -570,8 +570,6 @@ static const nc_key_t nc_step_keys[] = {
     {"text", true, false, nc_step_text},
 };
 
-static int nc_lp_untargeted(nc_lp_t *p, const nc_kv_t *kv, char **out);
-
 static int nc_cp_id(nc_lp_t *p, void *obj, const nc_kv_t *kv)
 {
     if (!nc_ident_ok(kv->value))
@@ -585,11 +583,6 @@ static int nc_cp_ask(nc_lp_t *p, void *obj, const nc_kv_t *kv)
 {
     ((nc_checkpoint_t *)obj)->question = nc_xstrdup(kv->value);
     return 0;
-}
-
-static int nc_cp_before(nc_lp_t *p, void *obj, const nc_kv_t *kv)
-{
-    return nc_lp_untargeted(p, kv, &((nc_checkpoint_t *)obj)->before);
 }
 
 /* Checks the {path} placeholders of an explanation: each brace closes on
@@ -639,6 +632,11 @@ static int nc_lp_untargeted(nc_lp_t *p, const nc_kv_t *kv, char **out)
     if (rc == 0)
         *out = nc_xstrdup(kv->value);
     return rc;
+}
+
+static int nc_cp_before(nc_lp_t *p, void *obj, const nc_kv_t *kv)
+{
+    return nc_lp_untargeted(p, kv, &((nc_checkpoint_t *)obj)->before);
 }
 
 static int nc_cp_after(nc_lp_t *p, void *obj, const nc_kv_t *kv)
