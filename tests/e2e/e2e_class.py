@@ -55,11 +55,15 @@ def main():
           f"reveal {rev}")
     want = t.students_runs()[1]
     check(len(want) > 30, f"the instructor's run has only {len(want)} events")
+    # The reveal explains by the run's outcome, as the run's decided mark does.
+    dec = [e for e in want if e.get("checkpoint") == "header" and e.get("event") == "decided"]
+    check(dec, "the instructor's run did not decide the header checkpoint")
     for n, s in st.items():
         s.wait_class("run", state="done", run=1)
         r = s.wait_class("reveal")
         check(r["mine"] == answers[n].split()[1] and r["correct"] == (n != "ann"),
               f"{n}'s reveal {r}")
+        check(r.get("explain") == dec[0]["explain"], f"{n}'s reveal explains {r.get('explain')!r}")
         same_events(n, s.runs()[1], want)
         db = sqlite3.connect(f"{s.data_dir}/progress.db")
         row = db.execute("select choice, correct from answers where lesson='tcp' and "
