@@ -50,6 +50,9 @@ def one_run(lesson, seed, link):
     failed = f"{label}: exited {rc}: {err.strip()}" if rc != 0 else None
     events = cpcheck.parse_events(out)
     problems = cpcheck.check_run(os.path.join(SRC, "lessons", lesson + ".md"), events)
+    # Under ASan a failing run's exit status says nothing more: read stderr.
+    if "Sanitizer" in err or "runtime error:" in err:
+        problems.append("the sanitizers reported an error:\n" + err[-2000:])
     # Item 1: the note about the wire's deliberate drop sits on that drop only.
     for e in events:
         if e["type"] == "packet" and "on purpose" in (e.get("note") or ""):
