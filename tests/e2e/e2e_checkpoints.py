@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# ctest: timeout=600
 """The checkpoint property test: every lesson, over seeds and link
 conditions, keeps every promise of the checkpoint model.
 
