@@ -557,14 +557,14 @@ nc_timeline_t *nc_run_timeline(nc_run_t *r)
 static void nc_run_unmet(const nc_run_cp_t *c, char *why, size_t n)
 {
     const nc_checkpoint_t *cp = c->pub.cp;
-    if (cp->premise)
+    if (c->state == NC_CP_ASKED)
+        snprintf(why, n, "the run never reached its target (no event matched \"%s\")",
+                 cp->before);
+    else if (cp->premise)
         snprintf(why, n, "its premise did not hold in this run (%s)", cp->premise);
     else if (c->state == NC_CP_DORMANT)
         snprintf(why, n, "its premise did not hold in this run (no event matched \"%s\")",
                  cp->after);
-    else if (c->state == NC_CP_ASKED)
-        snprintf(why, n, "the run never reached its target (no event matched \"%s\")",
-                 cp->before);
     else
         snprintf(why, n, "its premise did not hold in this run (no event matched \"%s\")",
                  cp->before);
