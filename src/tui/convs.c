@@ -53,8 +53,7 @@ static nc_convs_t *nc_convs_of(nc_ui_t *ui)
 }
 
 /* "name:port" of one end of ev, or false when it has no such end. */
-static bool nc_conv_end(const nc_event_t *ev, const char *proto, bool dst, char *buf,
-                        size_t len)
+static bool nc_conv_end(const nc_event_t *ev, const char *proto, bool dst, char *buf, size_t len)
 {
     char path[16];
     int64_t port;
@@ -106,8 +105,7 @@ static uint64_t nc_conv_hash(const nc_conv_key_t *k)
 
 static bool nc_conv_same(const nc_conv_key_t *x, const nc_conv_key_t *y)
 {
-    return strcmp(x->a, y->a) == 0 && strcmp(x->b, y->b) == 0 &&
-           strcmp(x->proto, y->proto) == 0;
+    return strcmp(x->a, y->a) == 0 && strcmp(x->b, y->b) == 0 && strcmp(x->proto, y->proto) == 0;
 }
 
 /* Slot of k in s (its index + 1, or the empty slot it would take). */
@@ -185,8 +183,8 @@ void nc_convs_open(nc_ui_t *ui)
     nc_convs_t *s = nc_convs_of(ui);
     nc_convs_build(s, ui->src.tl, vis);
     /* The selection starts on the conversation under the cursor. */
-    const nc_event_t *cur = vis ? nc_timeline_get(ui->src.tl, ui->cursor < vis ? ui->cursor : 0)
-                                : NULL;
+    const nc_event_t *cur =
+        vis ? nc_timeline_get(ui->src.tl, ui->cursor < vis ? ui->cursor : 0) : NULL;
     nc_conv_key_t k;
     if (cur && nc_conv_key(cur, &k) && *nc_convs_slot(s, &k))
         s->sel = *nc_convs_slot(s, &k) - 1;
@@ -207,8 +205,8 @@ static void nc_convs_problems(const nc_conv_t *c, char *buf, size_t len)
     };
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
         if (p[i].n && at < len)
-            at += (size_t)snprintf(buf + at, len - at, "%s%" PRIu32 " %s", at ? ", " : "",
-                                   p[i].n, p[i].n == 1 ? p[i].one : p[i].many);
+            at += (size_t)snprintf(buf + at, len - at, "%s%" PRIu32 " %s", at ? ", " : "", p[i].n,
+                                   p[i].n == 1 ? p[i].one : p[i].many);
     if (!at)
         snprintf(buf, len, "-");
 }
@@ -231,8 +229,8 @@ static void nc_convs_draw(nc_canvas_t *c, nc_ui_t *ui)
     int ew = c->w - 3 - 5 - 8 - 11 - 10 - 24;
     if (ew < 24)
         ew = 24;
-    nc_canvas_printf(c, 2, 3, NC_STYLE(NC_A_BOLD, NC_ROLE_MUTED), "%-4s %-*s %7s %10s %9s  %s",
-                     "", ew, "endpoints", "packets", "bytes", "duration", "problems");
+    nc_canvas_printf(c, 2, 3, NC_STYLE(NC_A_BOLD, NC_ROLE_MUTED), "%-4s %-*s %7s %10s %9s  %s", "",
+                     ew, "endpoints", "packets", "bytes", "duration", "problems");
     int ly = 3, lh = c->h - 1 - ly - 2;
     size_t top = s->sel >= (size_t)lh ? s->sel - (size_t)lh + 1 : 0;
     for (int r = 0; r < lh && top + (size_t)r < s->n; r++) {
@@ -244,8 +242,8 @@ static void nc_convs_draw(nc_canvas_t *c, nc_ui_t *ui)
         nc_convs_problems(v, problems, sizeof problems);
         int x = nc_canvas_printf(c, ly + r, 3, NC_STYLE(0, NC_ROLE_MUTED), "%-4s ", v->k.proto);
         nc_canvas_textn(c, ly + r, x, ew, label, NC_PLAIN, true);
-        nc_canvas_printf(c, ly + r, x + ew + 1, NC_PLAIN, "%7" PRIu64 " %10s %8.3fs  ",
-                         v->packets, bytes, (double)(v->t_last - v->t_first) / 1e9);
+        nc_canvas_printf(c, ly + r, x + ew + 1, NC_PLAIN, "%7" PRIu64 " %10s %8.3fs  ", v->packets,
+                         bytes, (double)(v->t_last - v->t_first) / 1e9);
         nc_canvas_textn(c, ly + r, x + ew + 30, c->w - (x + ew + 31), problems,
                         NC_STYLE(0, problems[0] == '-' ? NC_ROLE_MUTED : NC_ROLE_BAD), true);
         if (i == s->sel) {

@@ -299,8 +299,8 @@ int nc_nav_goto(nc_ui_t *ui, const char *text)
                      "Event #%llu is not shown yet: it comes after the %s.", n,
                      ui->src.limit ? "play head (> shows everything)" : "open checkpoint");
         else
-            snprintf(ui->notice, sizeof ui->notice, "There is no event #%llu: the last is #%zu.",
-                     n, count ? count - 1 : 0);
+            snprintf(ui->notice, sizeof ui->notice, "There is no event #%llu: the last is #%zu.", n,
+                     count ? count - 1 : 0);
         return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
     }
     if (nc_nav_from(ui, (size_t)n, vis) != (size_t)n) {

@@ -23,7 +23,7 @@
 
 /* What one event of a conversation is (convs.c). */
 typedef struct nc_conv_key {
-    char proto[4]; /* "tcp" or "udp" */
+    char proto[4];     /* "tcp" or "udp" */
     char a[72], b[72]; /* the two endpoints ("10.0.0.1:44310"), a < b */
 } nc_conv_key_t;
 
@@ -48,9 +48,9 @@ typedef struct nc_nav {
     nc_conv_key_t conv;
     size_t *idx, nidx, cap, scanned;
     char search[128];
-    int prompt;          /* '/', ':' or '&' while the prompt is open */
-    char line[256];      /* what is typed in the prompt */
-    nc_convs_t *convs;   /* the conversations view's table, or NULL */
+    int prompt;        /* '/', ':' or '&' while the prompt is open */
+    char line[256];    /* what is typed in the prompt */
+    nc_convs_t *convs; /* the conversations view's table, or NULL */
 } nc_nav_t;
 
 void nc_nav_free(nc_nav_t *nav);

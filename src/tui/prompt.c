@@ -46,8 +46,7 @@ static void nc_prompt_draw(nc_canvas_t *c, nc_ui_t *ui)
     nc_canvas_text(c, y, x, "_", NC_STYLE(NC_A_BOLD, NC_ROLE_ACCENT));
     if (ui->notice[0]) {
         nc_canvas_fill(c, y - 1, 0, 1, c->w, ' ', NC_PLAIN);
-        nc_canvas_textn(c, y - 1, 1, c->w - 2, ui->notice, NC_STYLE(NC_A_BOLD, NC_ROLE_BAD),
-                        true);
+        nc_canvas_textn(c, y - 1, 1, c->w - 2, ui->notice, NC_STYLE(NC_A_BOLD, NC_ROLE_BAD), true);
     }
 }
 
