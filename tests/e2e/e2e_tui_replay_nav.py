@@ -50,7 +50,8 @@ try:
 
     # The conversation list, then one conversation's ladder.
     keys("C")
-    s = wait_for("5 conversations", why="the conversation list")
+    s = wait_for(lambda s: "5 conversations" in s and "1 reset" in s and "Enter shows" in s,
+                 why="the conversation list, drawn whole")
     rows = [l for l in s.splitlines() if l.strip().startswith(("tcp", "▸ tcp"))]
     check(len(rows) == 5, f"the list does not show 5 TCP conversations:\n{s}")
     check(sum(" 12 " in r for r in rows) == 4 and " 2 " in rows[4] and "1 reset" in rows[4],
