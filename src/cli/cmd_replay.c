@@ -75,7 +75,8 @@ static int nc_replay_print(const char *path, bool json, const nc_match_t *m)
 
 static void nc_replay_usage(FILE *out)
 {
-    fprintf(out, "usage: netcourse replay FILE [--dump | --json] [--filter MATCHER]\n");
+    fprintf(out, "usage: netcourse replay FILE [--dump | --json] [--filter MATCHER] "
+                 "[--pace SECONDS]\n");
 }
 
 static int nc_replay_main(int argc, char **argv)
@@ -84,12 +85,14 @@ static int nc_replay_main(int argc, char **argv)
         {"dump", no_argument, NULL, 'D'},
         {"json", no_argument, NULL, 'j'},
         {"filter", required_argument, NULL, 'f'},
+        {"pace", required_argument, NULL, 'p'},
         {"data-dir", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     bool dump = false, json = false;
     const char *filter = NULL;
+    double pace = 0;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -103,6 +106,15 @@ static int nc_replay_main(int argc, char **argv)
         case 'f':
             filter = optarg;
             break;
+        case 'p': {
+            char *end;
+            pace = strtod(optarg, &end);
+            if (end == optarg || *end != '\0' || !(pace >= 0.125 && pace <= 8)) {
+                nc_cli_error("--pace takes seconds an event, from 0.125 to 8, not \"%s\"", optarg);
+                return NC_EXIT_USAGE;
+            }
+            break;
+        }
         case 'd':
             nc_cli_data_dir = optarg;
             break;
@@ -112,6 +124,10 @@ static int nc_replay_main(int argc, char **argv)
         default:
             if (optopt == 'f') {
                 nc_cli_error("--filter needs a matcher, such as --filter 'tcp.flags~RST'");
+                return NC_EXIT_USAGE;
+            }
+            if (optopt == 'p') {
+                nc_cli_error("--pace needs seconds an event, such as --pace 1");
                 return NC_EXIT_USAGE;
             }
             nc_cli_error("replay: unknown option \"%s\"; see `netcourse replay --help`",
@@ -125,6 +141,10 @@ static int nc_replay_main(int argc, char **argv)
     }
     if (optind + 1 < argc) {
         nc_cli_error("replay takes one file, not \"%s\" too", argv[optind + 1]);
+        return NC_EXIT_USAGE;
+    }
+    if (pace > 0 && (dump || json)) {
+        nc_cli_error("--pace paces the interface; --dump and --json print at once");
         return NC_EXIT_USAGE;
     }
     if (dump && json) {
@@ -157,6 +177,7 @@ static int nc_replay_main(int argc, char **argv)
     nc_store_t *st = nc_cli_store_quiet(why, sizeof(why));
     snprintf(note, sizeof(note), "progress will not be kept: %s", why);
     nc_tui_opts_t to = {.course = course, .store = st, .replay_path = path, .filter = filter,
+                        .pace = pace,
                         .store_note = st ? NULL : note};
     int rc = nc_tui_main(&to, err, sizeof err) == 0 ? NC_EXIT_OK : NC_EXIT_FAIL;
     if (rc != NC_EXIT_OK)

@@ -34,7 +34,8 @@ static const struct {
     {'.', NC_ACT_STEP},           {'<', NC_ACT_SEEK},
     {'>', NC_ACT_SEEK},           {'[', NC_ACT_MARK},
     {']', NC_ACT_MARK},           {'-', NC_ACT_SPEED},
-    {'+', NC_ACT_SPEED},          {'s', NC_ACT_SAVE},
+    {'+', NC_ACT_SPEED},          {'P', NC_ACT_PACED},
+    {'s', NC_ACT_SAVE},
     {'/', NC_ACT_SEARCH},         {'n', NC_ACT_PACKET},
     {'N', NC_ACT_PACKET},         {':', NC_ACT_GOTO},
     {'&', NC_ACT_FILTER},         {'C', NC_ACT_CONVS},
@@ -75,7 +76,10 @@ static const struct {
     [NC_ACT_STEP] = {"step", "replay: one event back / forward"},
     [NC_ACT_SEEK] = {"seek", "replay: go to the start / the end"},
     [NC_ACT_MARK] = {"steps", "replay: go to the previous / next lesson step"},
-    [NC_ACT_SPEED] = {"speed", "replay: slower / faster (x0.25 to x16)"},
+    [NC_ACT_SPEED] = {"speed", "replay: slower / faster (x0.25 to x16; paced: 8 to 0.125 s an "
+                               "event)"},
+    [NC_ACT_PACED] = {"paced", "replay: paced mode on or off: one event at a time, pausing at "
+                               "each lesson step"},
     [NC_ACT_SAVE] = {"save", "save the run as a pcapng file (Wireshark opens it)"},
     [NC_ACT_PACKET] = {"next", "ladder: next / previous search hit; inspector: next / previous "
                                "packet, same layer"},

@@ -53,6 +53,7 @@ typedef enum {
     NC_ACT_SEEK,  /* replay: to the start ('<') or the end ('>') */
     NC_ACT_MARK,  /* replay: to the previous ('[') or next (']') step */
     NC_ACT_SPEED, /* replay: slower ('-') or faster ('+') */
+    NC_ACT_PACED, /* replay: paced mode on or off ('P') */
     NC_ACT_SAVE,  /* save the run as a pcapng file */
     NC_ACT_PACKET, /* next ('n') or previous ('N'): search hit; inspector: packet */
     NC_ACT_SEARCH, /* ladder: search summaries and notes ('/') */
