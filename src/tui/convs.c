@@ -307,4 +307,5 @@ const nc_view_t nc_view_convs = {
     .draw = nc_convs_draw,
     .key = nc_convs_key,
     .footer = nc_convs_footer,
+    .legend = nc_legend_convs,
 };

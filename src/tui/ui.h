@@ -48,7 +48,7 @@ typedef struct nc_legend {
 
 /* The legends (legend.c), one per view that draws marks. */
 extern const nc_legend_t nc_legend_map[], nc_legend_reader[], nc_legend_ladder[],
-    nc_legend_inspector[], nc_legend_runs[];
+    nc_legend_inspector[], nc_legend_runs[], nc_legend_convs[];
 
 typedef struct nc_view {
     const char *name;
