@@ -38,6 +38,13 @@ def typed(text):
         keys("-l", ch)
 
 
+def prompt(kind, text):
+    """Opens the prompt with kind ('/', ':' or '&'), types text, Enter."""
+    keys(kind)
+    typed(text)
+    keys("Enter")
+
+
 try:
     tm.start(f"--data-dir {data} replay {cap}", cols=110, rows=36)
     s = wait_for("paused x1, 50/50", why="the whole capture loaded")
@@ -101,9 +108,7 @@ try:
     keys("Enter")
     s = wait_for("#41 packet", why="the 404 response found")
     check("404 File not found" in s, f"the search did not land on the 404:\n{s}")
-    keys("/")
-    typed("200 ok")
-    keys("Enter")
+    prompt("/", "200 ok")
     wait_for("#5 packet", why="the first 200 (the search ignores case)")
     keys("n")
     wait_for("#17 packet", why="n: the next hit")
@@ -111,24 +116,16 @@ try:
     wait_for("#29 packet", why="n: the one after")
     keys("N")
     wait_for("#17 packet", why="N: back one hit")
-    keys("/")
-    typed("no such words")
-    keys("Enter")
+    prompt("/", "no such words")
     wait_for("holds \"no such words\"", why="the search's 'no hit' sentence")
     print("ok: / searches summaries and notes, n and N go from hit to hit")
 
     # Go to.
-    keys(":")
-    typed("48")
-    keys("Enter")
+    prompt(":", "48")
     s = wait_for("#48 packet", why="go to #48")
-    keys(":")
-    typed("999")
-    keys("Enter")
+    prompt(":", "999")
     wait_for("There is no event #999", why="go to past the end")
-    keys(":")
-    typed("abc")
-    keys("Enter")
+    prompt(":", "abc")
     wait_for("is not one", why="go to with no number")
     print("ok: : goes to an event by its number")
 
