@@ -22,8 +22,12 @@
 typedef struct nc_tcp_facts {
     unsigned flags; /* NC_ANNOT_SYN ... */
     int64_t seq, ack, len, win, mss, wscale;
+    int64_t dup_ack_num, dup_acks_before, asked, gap_ns; /* gap_ns -1: unknown */
     bool retransmission, dup_ack, zero_window, window_probe, keepalive, established;
-    bool sack_perm;
+    bool sack_perm, peer_fin, peer_syn, with_new;
+    const char *recovery;   /* "sack", "rto" ... or NULL (decode/tcp.c) */
+    const char *sack_first; /* the first SACK block ("2001-3001") or NULL */
+    int64_t nsack;          /* SACK blocks in the options */
 } nc_tcp_facts_t;
 
 /* What a rule sees: computed once per event. */

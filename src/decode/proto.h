@@ -51,6 +51,7 @@ typedef struct nc_dctx {
     uint8_t ip_proto;          /* upper-layer protocol number */
     bool ip_done;              /* the IP header was decoded whole */
     bool later_fragment;       /* an IP fragment after the first */
+    bool fragment;             /* any IP fragment: the transport is not whole */
     uint32_t l4_len;           /* transport bytes per the IP header */
     int depth;                 /* tunnels and tags, to bound recursion */
     /* Transport layer. */
@@ -102,6 +103,16 @@ void nc_decode_sum_uint(nc_dctx_t *x, uint64_t v);
 int nc_decode_ethertype(nc_dctx_t *x, uint16_t type, nc_cursor_t *c);
 int nc_decode_ipproto(nc_dctx_t *x, uint8_t proto, nc_cursor_t *c);
 int nc_decode_app(nc_dctx_t *x, nc_cursor_t *c);
+
+/* The Internet checksum (csum.c): adds the bytes of c (not moved) to a
+ * running ones' complement sum, and folds a sum to 16 bits. */
+uint32_t nc_csum_add(nc_cursor_t c, uint32_t acc);
+uint16_t nc_csum_fold(uint32_t acc);
+/* Writes "checksum" (stored) and "checksum_status" (good, bad, partial or
+ * unverified; see csum.c) into the open layer for a transport segment of len
+ * bytes starting at seg's position, with the pseudo-header when pseudo. */
+void nc_csum_write_l4(nc_dctx_t *x, nc_cursor_t seg, uint32_t len, uint16_t stored,
+                      bool pseudo);
 
 /* Text forms written into out (at least NC_ADDR_TEXT bytes). */
 void nc_decode_mac_text(const uint8_t *mac, char *out);
