@@ -3,7 +3,7 @@
  *
  * The rule sets are listed in one table, lowest layer first, so that a note
  * reads from what broke (a truncated capture) through the transport (TCP)
- * to the application (DNS, HTTP). Only packet events are annotated. For
+ * to the application (DNS, HTTP), then checksums. Only packet events are annotated. For
  * each event the top-level tokens are walked once to find "from", "to",
  * "proto" and the layer objects; each set then sees a view narrowed to its
  * layer (see rules.h).
@@ -18,7 +18,7 @@
 
 static const nc_rule_set_t *const nc_rule_sets[] = {
     &nc_rules_error, &nc_rules_arp, &nc_rules_icmp, &nc_rules_icmpv6, &nc_rules_ip,
-    &nc_rules_tcp,   &nc_rules_udp, &nc_rules_dns,  &nc_rules_http,
+    &nc_rules_tcp,   &nc_rules_udp, &nc_rules_dns,  &nc_rules_http, &nc_rules_csum,
 };
 
 #define NC_ANNOT_SETS (sizeof(nc_rule_sets) / sizeof(nc_rule_sets[0]))

@@ -1,6 +1,12 @@
 /*
  * rules_http.c: notes for HTTP/1.x requests and responses.
+ *
+ * A response's Content-Length is the body's size only where a body can
+ * follow: a response to HEAD, an interim (1xx), a 204 and a 304 carry none
+ * (RFC 9110 6.4.1, 8.6), whatever Content-Length says.
  */
+#include <string.h>
+
 #include "rules.h"
 
 static bool request_match(const nc_annot_t *a)
@@ -33,8 +39,24 @@ static void response_write(const nc_annot_t *a)
     const nc_event_t *ev = a->ev;
     nc_evb_t *b = a->b;
     int64_t clen = nc_annotate_int(ev, "http.content_length", -1);
-    nc_evb_note(b, "HTTP response: status %lld %s.", (long long)nc_annotate_int(ev, "http.status", 0),
-                nc_event_str(ev, "http.reason") ? nc_event_str(ev, "http.reason") : "");
+    int64_t status = nc_annotate_int(ev, "http.status", 0);
+    const char *method = nc_event_str(ev, "http.request_method");
+    bool head = method && strcmp(method, "HEAD") == 0;
+    nc_evb_note(b, "HTTP response: status %lld %s%s.", (long long)status,
+                nc_event_str(ev, "http.reason") ? nc_event_str(ev, "http.reason") : "",
+                head ? ", to a HEAD request" : "");
+    if (head || (status >= 100 && status < 200) || status == 204 || status == 304) {
+        if (clen >= 0)
+            nc_evb_note(b, "It carries no body (%s); its Content-Length of %lld tells the size "
+                           "the body %s, not bytes that follow.",
+                        head ? "the answer to HEAD never does" : "a status that never does",
+                        (long long)clen,
+                        head ? "of a GET would have" : "would have in a full response");
+        else
+            nc_evb_note(b, "It carries no body: %s.",
+                        head ? "the answer to HEAD never does" : "this status never does");
+        return;
+    }
     if (clen >= 0)
         nc_evb_note(b, "Content-Length says the body is %lld bytes, so the client knows where "
                        "this response ends on the connection.",

@@ -20,6 +20,8 @@
  *               IPv4, RFC 768; over IPv6 only for tunnels, RFC 6935);
  *   unverified  not every covered byte was captured (a snapshot length, an
  *               IP fragment), so the sum cannot be checked.
+ * The first partial checksum a decoder meets is marked "_csum_first", so the
+ * annotation explains offload once per capture, not on every packet.
  * The data is only read through a cursor, never past the captured bytes.
  */
 #include "proto.h"
@@ -76,4 +78,8 @@ void nc_csum_write_l4(nc_dctx_t *x, nc_cursor_t seg, uint32_t len, uint16_t stor
             status = "bad";
     }
     nc_evb_str(x->b, "checksum_status", status);
+    if (status[0] == 'p' && !x->d->csum_partial_seen) {
+        x->d->csum_partial_seen = true;
+        nc_evb_bool(x->b, "_csum_first", true);
+    }
 }

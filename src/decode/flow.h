@@ -60,6 +60,10 @@ typedef struct nc_flow_dir {
         int64_t first, last;
     } sent[NC_FLOW_SENT];
     uint8_t sent_next;
+    /* HTTP/1 requests this side sent that await a response: their methods
+     * (decode/http1.c's table index + 1), four bits each, oldest lowest. */
+    uint64_t http_methods;
+    uint8_t http_pending;
 } nc_flow_dir_t;
 
 typedef struct nc_flow {

@@ -58,6 +58,8 @@ typedef struct nc_dctx {
     uint8_t l4;                /* 6 TCP, 17 UDP, 0 none */
     uint16_t sport, dport;
     uint32_t l7_len;           /* application bytes on the wire */
+    nc_flow_t *flow;           /* the TCP flow (borrowed, this frame only), or NULL */
+    int flow_dir;              /* the frame's direction in it */
 } nc_dctx_t;
 
 typedef int (*nc_layer_fn)(nc_dctx_t *x, nc_cursor_t *c);
@@ -75,6 +77,7 @@ typedef struct nc_app_proto {
 
 struct nc_decoder {
     nc_flow_table_t *flows;
+    bool csum_partial_seen; /* a partial checksum was marked "_first" already */
     struct nc_host_name {
         char *addr, *name;
     } *names;

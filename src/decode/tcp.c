@@ -228,6 +228,8 @@ static int tcp_decode(nc_dctx_t *x, nc_cursor_t *c)
     int dir;
     nc_flow_t *f = nc_flow_get(x->d->flows, &key, &dir);
     nc_flow_tcp(f, dir, &s);
+    x->flow = f;
+    x->flow_dir = dir;
 
     nc_evb_list(x->b, "flags");
     for (size_t i = 0; i < sizeof(tcp_flag_names) / sizeof(tcp_flag_names[0]); i++)
