@@ -42,6 +42,16 @@ static const char *nc_annotate_who(const char *s, const char *none, char *buf, s
     return buf;
 }
 
+/* s with its first letter in capitals, for the start of a sentence. */
+static const char *nc_annotate_capital(const char *s, char *buf, size_t n)
+{
+    if (!islower((unsigned char)s[0]))
+        return s;
+    snprintf(buf, n, "%s", s);
+    buf[0] = (char)toupper((unsigned char)buf[0]);
+    return buf;
+}
+
 void nc_annotate_event(nc_evb_t *b)
 {
     const nc_event_t *ev = nc_evb_view(b);
@@ -71,7 +81,7 @@ void nc_annotate_event(nc_evb_t *b)
         }
         k = next;
     }
-    char fbuf[80], tbuf[80];
+    char fbuf[80], tbuf[80], Fbuf[80], Tbuf[80];
     nc_annot_t a = {
         .b = b,
         .full = ev,
@@ -79,6 +89,8 @@ void nc_annotate_event(nc_evb_t *b)
         .from = nc_annotate_who(from, "the sender", fbuf, sizeof(fbuf)),
         .to = nc_annotate_who(to, "the receiver", tbuf, sizeof(tbuf)),
     };
+    a.From = nc_annotate_capital(a.from, Fbuf, sizeof(Fbuf));
+    a.To = nc_annotate_capital(a.to, Tbuf, sizeof(Tbuf));
     for (size_t s = 0; s < NC_ANNOT_SETS; s++) {
         const nc_rule_set_t *set = nc_rule_sets[s];
         nc_event_t narrow;

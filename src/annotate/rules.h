@@ -24,7 +24,7 @@ typedef struct nc_tcp_facts {
     int64_t seq, ack, len, win, mss, wscale;
     int64_t dup_ack_num, dup_acks_before, asked, gap_ns; /* gap_ns -1: unknown */
     bool retransmission, dup_ack, zero_window, window_probe, keepalive, established;
-    bool sack_perm, peer_fin, peer_syn, with_new;
+    bool sack_perm, peer_fin, peer_syn, with_new, acks_fin;
     const char *recovery;   /* "sack", "rto" ... or NULL (decode/tcp.c) */
     const char *sack_first; /* the first SACK block ("2001-3001") or NULL */
     int64_t nsack;          /* SACK blocks in the options */
@@ -37,6 +37,7 @@ typedef struct nc_annot {
     const nc_event_t *full;  /* the whole event */
     const char *proto;       /* top-level "proto" ("" when absent) */
     const char *from, *to;   /* "the client", or the address as it is */
+    const char *From, *To;   /* the same for the start of a sentence ("The client") */
     nc_tcp_facts_t tcp;      /* filled by the TCP set's prepare */
 } nc_annot_t;
 

@@ -137,10 +137,10 @@ static bool len_from_frame_match(const nc_annot_t *a)
 static void len_from_frame_write(const nc_annot_t *a)
 {
     bool v6 = nc_annotate_int(a->ev, "ip.version", 4) == 6;
-    nc_evb_note(a->b, "The IP%s %s length field is 0, so the length is taken from the frame "
-                      "(%lld bytes). %s",
-                v6 ? "v6" : "v4", v6 ? "payload" : "total",
-                (long long)nc_annotate_int(a->full, "len", 0),
+    int64_t bytes = nc_annotate_int(a->full, "len", 0) - nc_annotate_int(a->ev, "ip._off", 0);
+    nc_evb_note(a->b, "The IP%s %s length field holds 0, so the length is taken from the "
+                      "frame: %lld bytes from the IP header on. %s",
+                v6 ? "v6" : "v4", v6 ? "payload" : "total", (long long)bytes,
                 v6 ? "This is a jumbogram (RFC 2675), or a BIG TCP segment of more than 64 KiB "
                      "captured on the sending host before it was split."
                    : "A capture on the sending host shows this for a segment that the network "

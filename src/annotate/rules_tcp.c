@@ -56,6 +56,7 @@ static const struct {
     {"_peer_fin", false, offsetof(nc_tcp_facts_t, peer_fin)},
     {"_peer_syn", false, offsetof(nc_tcp_facts_t, peer_syn)},
     {"_with_new", false, offsetof(nc_tcp_facts_t, with_new)},
+    {"_acks_fin", false, offsetof(nc_tcp_facts_t, acks_fin)},
 };
 
 /* One walk over the tcp object (and its options object). */
@@ -247,15 +248,15 @@ static void retrans_write(const nc_annot_t *a)
                           "blocks showing that later bytes had arrived; that was enough for the "
                           "sender to resend the gap without waiting for three (SACK loss "
                           "recovery; Linux's RACK, RFC 8985).",
-                    a->to, dups, dups == 1 ? "" : "s", asked);
+                    a->To, dups, dups == 1 ? "" : "s", asked);
     else if (recovery_is(a, "fast"))
         nc_evb_note(a->b, "%s had sent %lld duplicate ACKs asking for byte %lld: fast "
                           "retransmit.",
-                    a->to, dups, asked);
+                    a->To, dups, asked);
     else if (recovery_is(a, "dupack"))
         nc_evb_note(a->b, "%s had sent %lld duplicate ACK%s asking for byte %lld, without SACK "
                           "blocks.",
-                    a->to, dups, dups == 1 ? "" : "s", asked);
+                    a->To, dups, dups == 1 ? "" : "s", asked);
     else if (recovery_is(a, "rto"))
         nc_evb_note(a->b, "No duplicate ACK asked for these bytes: the sender's retransmission "
                           "timer (RTO) expired.");
@@ -272,12 +273,18 @@ static void retrans_write(const nc_annot_t *a)
 static bool ack_match(const nc_annot_t *a)
 {
     return tcp_plain(a) && tcp_has(a, T_ACK) && a->tcp.len == 0 && !a->tcp.established &&
-           !a->tcp.dup_ack && !a->tcp.keepalive;
+           !a->tcp.dup_ack && !a->tcp.keepalive && !a->tcp.window_probe;
 }
 
 static void ack_write(const nc_annot_t *a)
 {
     int64_t ack = a->tcp.ack;
+    if (a->tcp.acks_fin) {
+        nc_evb_note(a->b, "ACK %lld acknowledges %s's FIN (byte %lld of its stream): everything "
+                          "%s sent has arrived.",
+                    (long long)ack, a->to, (long long)(ack - 1), a->to);
+        return;
+    }
     if (ack <= 1 && a->tcp.peer_syn) {
         nc_evb_note(a->b, "ACK %lld: no data of %s's stream has arrived yet (its SYN was byte "
                           "0); byte 1 is expected first. The window says %lld bytes fit in the "
@@ -338,7 +345,7 @@ static void fin_write(const nc_annot_t *a)
                           "%s had already sent its FIN, so neither side sends data any more; "
                           "once this FIN is acknowledged the connection is closed, and the "
                           "side that sent the first FIN waits in TIME_WAIT.",
-                    a->from, a->to);
+                    a->from, a->To);
         return;
     }
     nc_evb_note(a->b, "FIN: %s has no more data to send and closes its side of the "

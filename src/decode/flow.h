@@ -110,6 +110,7 @@ typedef struct nc_tcp_seg {
     bool retransmission, dup_ack, zero_window, window_probe, keepalive;
     bool established;            /* this ACK completes the handshake */
     bool peer_fin;               /* the other side had already sent its FIN */
+    bool acks_fin;               /* this ACK covers the other side's FIN */
     bool peer_syn;               /* the other side's SYN was seen (numbers start there) */
     uint32_t dup_ack_num;        /* the how-manieth dup ACK in a row (0: not one) */
     nc_recovery_t recovery;      /* for retransmissions */

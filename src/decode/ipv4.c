@@ -20,7 +20,7 @@
  * transport learns the real length from l4_len. A total length of 0 is what
  * a capture on the sending host shows for a segment the network card (TSO)
  * or the kernel (BIG TCP, over 64 KiB) splits later: the length is then the
- * frame's, and len_from_frame says so. Only the first fragment's transport
+ * frame's, in len as tshark shows it, and len_from_frame says so. Only the first fragment's transport
  * header is decoded; later fragments are summarised as "IP fragment".
  */
 #include "proto.h"
@@ -57,7 +57,9 @@ static int ipv4_decode(nc_dctx_t *x, nc_cursor_t *c)
     nc_evb_str(x->b, "src", x->src);
     nc_evb_str(x->b, "dst", x->dst);
     nc_evb_int(x->b, "ttl", ttl);
-    nc_evb_int(x->b, "len", total);
+    /* Total length 0: TSO or BIG TCP seen on the sending host; the length
+     * is the frame's (as tshark shows ip.len then), flagged below. */
+    nc_evb_int(x->b, "len", total == 0 && framed >= hlen ? framed : total);
     nc_evb_int(x->b, "proto", proto);
     nc_evb_int(x->b, "id", id);
     nc_evb_bool(x->b, "df", frag & 0x4000);
