@@ -212,8 +212,11 @@ static void nc_flow_recovery(nc_flow_dir_t *d, const nc_flow_dir_t *r, nc_tcp_se
     }
     /* Later retransmissions of one episode (the other holes of a SACK
      * recovery, the rest of the window after a timeout) belong to the
-     * episode the first one began, while the peer's ACK stays put. */
-    if (d->recov != NC_RECOVERY_NONE && r->ack_set && r->last_ack == d->recov_ack) {
+     * episode the first one began, while the peer's ACK stays put. The
+     * first unacknowledged segment sent again starts a new one (an RTO
+     * after a tail loss probe drew no ACK). */
+    if (d->recov != NC_RECOVERY_NONE && r->ack_set && r->last_ack == d->recov_ack &&
+        s->seq != r->last_ack) {
         s->recovery = (nc_recovery_t)d->recov;
         s->dup_acks_before = d->recov_dups;
         return;
@@ -306,8 +309,7 @@ void nc_flow_tcp(nc_flow_t *f, int dir, nc_tcp_seg_t *s)
         s->dup_ack = true;
     if (s->retransmission && syn) {
         s->recovery = NC_RECOVERY_SYN;
-        if (d->syn_t)
-            s->gap_ns = s->t_ns - d->syn_t;
+        s->gap_ns = s->t_ns - d->syn_t; /* a resent SYN: the first one set syn_t */
     } else if (s->retransmission && (s->len > 0 || fin)) {
         nc_flow_recovery(d, r, s);
         int i = nc_flow_sent_find(d, s->seq);
@@ -315,7 +317,7 @@ void nc_flow_tcp(nc_flow_t *f, int dir, nc_tcp_seg_t *s)
             s->gap_ns = s->t_ns - d->sent[i].last;
     }
     if (syn)
-        d->syn_t = s->t_ns ? s->t_ns : 1;
+        d->syn_t = s->t_ns;
     if ((s->len > 0 || fin) && !s->keepalive)
         nc_flow_sent_add(d, s->seq, s->t_ns);
     if (fin)
