@@ -8,6 +8,7 @@ length of 0, from TSO, must not hide an HTTP POST) (checksum checks on, reassemb
 decodes each frame alone, as netcourse does). netcourse decodes fewer
 tunnels than tshark, so per packet its layers must be the first ones
 tshark shows, in order. Required: tshark is installed by the quick start."""
+# ctest: nolab timeout=600
 import glob
 import json
 import os
