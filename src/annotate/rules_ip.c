@@ -203,9 +203,22 @@ static const nc_rule_t ip_rules[] = {
     {"ip-fragment", frag_match, frag_write},
     {"ip-len-from-frame", len_from_frame_match, len_from_frame_write},
 };
+static bool csum_zero6_match(const nc_annot_t *a)
+{
+    const char *st = nc_event_str(a->full, "udp.checksum_status");
+    return st && strcmp(st, "none") == 0 && nc_annotate_int(a->full, "ip.version", 4) == 6;
+}
+
+static void csum_zero6_write(const nc_annot_t *a)
+{
+    nc_evb_note(a->b, "Its UDP checksum is 0, \"none computed\": IPv4 allows that, IPv6 only "
+                      "for tunnels (RFC 6935), so most IPv6 receivers drop this datagram.");
+}
+
 static const nc_rule_t csum_rules[] = {
     {"checksum-partial", csum_partial_match, csum_partial_write},
     {"checksum-bad", csum_bad_match, csum_bad_write},
+    {"checksum-zero-ipv6", csum_zero6_match, csum_zero6_write},
 };
 
 const nc_rule_set_t nc_rules_error = {
