@@ -374,8 +374,9 @@ static bool zerowin_match(const nc_annot_t *a)
 
 static void zerowin_write(const nc_annot_t *a)
 {
-    nc_evb_note(a->b, "Zero window: %s's receive buffer is full (its application is not "
-                      "reading), so %s must stop sending until the window opens again.",
+    nc_evb_note(a->b, "Zero window: %s's receive buffer is full (its application has not yet "
+                      "read what arrived), so %s must stop sending until the window opens "
+                      "again.",
                 a->from, a->to);
 }
 

@@ -109,6 +109,13 @@ for path in files:
         for (tf, layer, field, ver), theirs in zip(FIELDS, row):
             mine = ours(ev, layer, field, ver)
             if not mine:
+                # In our own captures, whatever tshark decodes netcourse
+                # decodes too (an HTTP POST inside a TSO segment), but for the
+                # datagram an ICMP error quotes, which netcourse leaves as bytes.
+                quoted = any(k in ("icmp", "icmpv6") for k, _ in ev)
+                if theirs and not quoted and path.startswith(os.path.join(src, "tests")):
+                    mismatches.append(f"{os.path.basename(path)} frame {n + 1}: netcourse has "
+                                      f"no {layer}.{field}, tshark {tf}={theirs}")
                 continue
             # Where tshark stops at a bogus field (an IPv4 total length below
             # the header's), netcourse still shows the header fields it read.
