@@ -64,6 +64,7 @@ typedef struct nc_flow_dir {
      * (decode/http1.c's table index + 1), four bits each, oldest lowest. */
     uint64_t http_methods;
     uint8_t http_pending;
+    uint8_t http_answered; /* the method of the last request answered (same code) */
 } nc_flow_dir_t;
 
 typedef struct nc_flow {

@@ -84,10 +84,11 @@ static void http1_str(nc_dctx_t *x, const char *key, nc_cursor_t t)
     nc_evb_strn(x->b, key, (const char *)t.ptr, nc_cur_left(&t));
 }
 
-/* Remembers a request's method (http1_methods index) on the flow. */
+/* Remembers a request's method (http1_methods index) on the flow; a
+ * retransmitted request was remembered the first time. */
 static void http1_request_seen(nc_dctx_t *x, int method)
 {
-    if (x->flow == NULL || method < 0)
+    if (x->flow == NULL || method < 0 || x->l4_retrans)
         return;
     nc_flow_dir_t *d = &x->flow->dir[x->flow_dir & 1];
     if (d->http_pending == 16)
@@ -98,18 +99,25 @@ static void http1_request_seen(nc_dctx_t *x, int method)
 
 /* Pairs a response with the oldest waiting request of the other side and
  * returns its method, or NULL when unknown. An interim (1xx) response leaves
- * the request waiting for its final one. */
+ * the request waiting for its final one; a retransmitted response answers
+ * the request the first copy answered. */
 static const char *http1_response_seen(nc_dctx_t *x, long status)
 {
     if (x->flow == NULL)
         return NULL;
     nc_flow_dir_t *d = &x->flow->dir[!(x->flow_dir & 1)];
-    if (d->http_pending == 0)
+    unsigned m;
+    if (x->l4_retrans) {
+        m = d->http_answered;
+    } else if (d->http_pending == 0) {
         return NULL;
-    unsigned m = (unsigned)(d->http_methods & 0xf);
-    if (status < 100 || status >= 200) {
-        d->http_methods >>= 4;
-        d->http_pending--;
+    } else {
+        m = (unsigned)(d->http_methods & 0xf);
+        if (status < 100 || status >= 200) {
+            d->http_methods >>= 4;
+            d->http_pending--;
+            d->http_answered = (uint8_t)m;
+        }
     }
     return m >= 1 && m <= sizeof(http1_methods) / sizeof(http1_methods[0]) ? http1_methods[m - 1]
                                                                              : NULL;

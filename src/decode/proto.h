@@ -60,6 +60,7 @@ typedef struct nc_dctx {
     uint32_t l7_len;           /* application bytes on the wire */
     nc_flow_t *flow;           /* the TCP flow (borrowed, this frame only), or NULL */
     int flow_dir;              /* the frame's direction in it */
+    bool l4_retrans;           /* the TCP segment is a retransmission */
 } nc_dctx_t;
 
 typedef int (*nc_layer_fn)(nc_dctx_t *x, nc_cursor_t *c);

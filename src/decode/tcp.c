@@ -230,6 +230,7 @@ static int tcp_decode(nc_dctx_t *x, nc_cursor_t *c)
     nc_flow_tcp(f, dir, &s);
     x->flow = f;
     x->flow_dir = dir;
+    x->l4_retrans = s.retransmission;
 
     nc_evb_list(x->b, "flags");
     for (size_t i = 0; i < sizeof(tcp_flag_names) / sizeof(tcp_flag_names[0]); i++)

@@ -4,10 +4,11 @@ capture in ../shared/captures/tcpdump and tests/decode/pcaps, each packet's
 from `netcourse replay --json` are compared with tshark's `udp.length`,
 `ip.len`, `ipv6.plen`, `ip.frag_offset`, `ipv6.fraghdr.offset` and
 `*.checksum.status`, and HTTP's method and Content-Length (an IPv4 total
-length of 0, from TSO, must not hide an HTTP POST) (checksum checks on, reassembly off, so that tshark
-decodes each frame alone, as netcourse does). netcourse decodes fewer
-tunnels than tshark, so per packet its layers must be the first ones
-tshark shows, in order. Required: tshark is installed by the quick start."""
+length of 0, from TSO, must not hide an HTTP POST). tshark runs with its
+checksum checks on, reassembly off and retransmitted payloads decoded, so
+that it decodes each frame alone, as netcourse does. netcourse decodes fewer
+tunnels than tshark, so per packet its layers must be the first ones tshark
+shows, in order. Required: tshark is installed by the quick start."""
 # ctest: nolab timeout=600
 import glob
 import json
@@ -43,7 +44,8 @@ FIELDS = [
 STATUS = {"bad": "0", "partial": "0", "good": "1", "unverified": "2", "none": "3"}
 OPTS = ["-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
         "-o", "udp.check_checksum:TRUE", "-o", "ip.defragment:FALSE",
-        "-o", "ipv6.defragment:FALSE", "-o", "tcp.desegment_tcp_streams:FALSE"]
+        "-o", "ipv6.defragment:FALSE", "-o", "tcp.desegment_tcp_streams:FALSE",
+        "-o", "tcp.no_subdissector_on_error:FALSE"]
 
 
 def tshark_rows(path):

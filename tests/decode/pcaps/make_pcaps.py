@@ -266,7 +266,8 @@ def notes_truth():
     """Fields and notes that must state only what was decoded: UDP on 443 and
     a truncated UDP header, IPv6 UDP and an IPv6 fragment, a HEAD and a 304
     response with Content-Length, IPv4 total length 0 (TSO) carrying an HTTP
-    POST with a partial (offloaded) checksum, and a damaged TCP checksum."""
+    POST with a partial (offloaded) checksum, a damaged TCP checksum, and a
+    retransmitted HEAD request before a GET."""
     A = bytes.fromhex("fd000000000000000000000000000001")
     B = bytes.fromhex("fd000000000000000000000000000002")
     e4 = lambda src, dst, pkt: eth(SMAC if src == CLIENT else CMAC, CMAC if src == CLIENT else SMAC, 0x0800, pkt)
@@ -299,6 +300,22 @@ def notes_truth():
     post = (b"POST /upload HTTP/1.1\r\nHost: server\r\nContent-Type: text/xml\r\n"
             b"Content-Length: %d\r\n\r\n" % len(body)) + body
     f.append(e4(CLIENT, SERVER, tcp_partial(CLIENT, SERVER, 40400, 80, 7001, 1, "PA", 502, post, total=0)))
+    # A HEAD request sent twice, then a GET; the responses pair with HEAD
+    # and GET (the request's copy is no request of its own), and the GET's
+    # response sent again still answers the GET.
+    c2 = lambda *a, **k: e4(CLIENT, SERVER, tcp(CLIENT, SERVER, 40500, 80, *a, **k))
+    s2 = lambda *a, **k: e4(SERVER, CLIENT, tcp(SERVER, CLIENT, 80, 40500, *a, **k))
+    f.append(c2(100, 0, "S", 64240))
+    f.append(s2(900, 101, "SA", 65160))
+    f.append(c2(101, 901, "A", 502))
+    get2 = b"GET /b HTTP/1.1\r\nHost: server\r\n\r\n"
+    r3 = b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nabcdefg"
+    f.append(c2(101, 901, "PA", 502, head))
+    f.append(c2(101, 901, "PA", 502, head))                  # the HEAD request again
+    f.append(c2(101 + len(head), 901, "PA", 502, get2))
+    f.append(s2(901, 101 + len(head + get2), "PA", 509, r1))  # answers HEAD
+    f.append(s2(901 + len(r1), 101 + len(head + get2), "PA", 509, r3))  # answers GET
+    f.append(s2(901 + len(r1), 101 + len(head + get2), "PA", 509, r3))  # and again
     pcap(os.path.join(HERE, "notes_truth.pcap"), 1, f)
 
 
