@@ -42,7 +42,8 @@ static const char *nc_annotate_who(const char *s, const char *none, char *buf, s
     return buf;
 }
 
-/* s with its first letter in capitals, for the start of a sentence. */
+/* s with its first letter in capitals, for the start of a sentence: s itself
+ * (borrowed) or buf holding the copy. */
 static const char *nc_annotate_capital(const char *s, char *buf, size_t n)
 {
     if (!islower((unsigned char)s[0]))
