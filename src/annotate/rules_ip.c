@@ -8,8 +8,10 @@
  * checksums that are wrong in one recognisable way ("partial": the kernel
  * left the sum to the network card, and on loopback or veth nothing ever
  * fills it in). That is explained on the first such packet of a capture
- * only (the decoder marks it "_first"), so the notes of a loopback run are
- * not all about offload; a checksum that is simply wrong is noted each time.
+ * only, so the notes of a loopback run are not all about offload; a
+ * checksum that is simply wrong is noted each time. The decoder sums the
+ * verdicts up in the private object "_csum" (decode/csum.c), present only
+ * when there is something to say, so this set skips other packets at once.
  */
 #include "rules.h"
 
@@ -148,25 +150,9 @@ static void len_from_frame_write(const nc_annot_t *a)
                      "splits into packets of the link's size only after the capture point.");
 }
 
-/* The first layer whose checksum_status is st, or NULL. */
-static const char *csum_layer(const nc_annot_t *a, const char *st)
-{
-    static const char *const layers[][2] = {
-        {"ip.checksum_status", "IPv4 header"}, {"tcp.checksum_status", "TCP"},
-        {"udp.checksum_status", "UDP"},        {"icmp.checksum_status", "ICMP"},
-        {"icmpv6.checksum_status", "ICMPv6"},
-    };
-    for (size_t i = 0; i < sizeof(layers) / sizeof(layers[0]); i++) {
-        const char *v = nc_event_str(a->full, layers[i][0]);
-        if (v && strcmp(v, st) == 0)
-            return layers[i][1];
-    }
-    return NULL;
-}
-
 static bool csum_partial_match(const nc_annot_t *a)
 {
-    return nc_event_bool(a->full, "tcp._csum_first") || nc_event_bool(a->full, "udp._csum_first");
+    return nc_event_str(a->ev, "_csum.partial_first") != NULL;
 }
 
 static void csum_partial_write(const nc_annot_t *a)
@@ -177,12 +163,12 @@ static void csum_partial_write(const nc_annot_t *a)
                       "and veth nothing ever does, as the bytes never leave the machine). The "
                       "packet is not damaged. Later packets of this capture that show the same "
                       "are marked \"partial\" without this note.",
-                csum_layer(a, "partial"));
+                nc_event_str(a->ev, "_csum.partial_first"));
 }
 
 static bool csum_bad_match(const nc_annot_t *a)
 {
-    return csum_layer(a, "bad") != NULL;
+    return nc_event_str(a->ev, "_csum.bad") != NULL;
 }
 
 static void csum_bad_write(const nc_annot_t *a)
@@ -190,7 +176,18 @@ static void csum_bad_write(const nc_annot_t *a)
     nc_evb_note(a->b, "The %s checksum does not match the bytes: the packet was damaged on "
                       "the way (a receiver drops it), or it was captured on the sending host "
                       "before the network card computed the checksum.",
-                csum_layer(a, "bad"));
+                nc_event_str(a->ev, "_csum.bad"));
+}
+
+static bool csum_zero6_match(const nc_annot_t *a)
+{
+    return nc_event_bool(a->ev, "_csum.zero6");
+}
+
+static void csum_zero6_write(const nc_annot_t *a)
+{
+    nc_evb_note(a->b, "Its UDP checksum is 0, \"none computed\": IPv4 allows that, IPv6 only "
+                      "for tunnels (RFC 6935), so most IPv6 receivers drop this datagram.");
 }
 
 static const nc_rule_t error_rules[] = {{"error", ip_error_match, ip_error_write}};
@@ -203,18 +200,6 @@ static const nc_rule_t ip_rules[] = {
     {"ip-fragment", frag_match, frag_write},
     {"ip-len-from-frame", len_from_frame_match, len_from_frame_write},
 };
-static bool csum_zero6_match(const nc_annot_t *a)
-{
-    const char *st = nc_event_str(a->full, "udp.checksum_status");
-    return st && strcmp(st, "none") == 0 && nc_annotate_int(a->full, "ip.version", 4) == 6;
-}
-
-static void csum_zero6_write(const nc_annot_t *a)
-{
-    nc_evb_note(a->b, "Its UDP checksum is 0, \"none computed\": IPv4 allows that, IPv6 only "
-                      "for tunnels (RFC 6935), so most IPv6 receivers drop this datagram.");
-}
-
 static const nc_rule_t csum_rules[] = {
     {"checksum-partial", csum_partial_match, csum_partial_write},
     {"checksum-bad", csum_bad_match, csum_bad_write},
@@ -247,7 +232,7 @@ const nc_rule_set_t nc_rules_ip = {
     .count = sizeof(ip_rules) / sizeof(ip_rules[0]),
 };
 const nc_rule_set_t nc_rules_csum = {
-    .layer = NULL,
+    .layer = "_csum",
     .rules = csum_rules,
     .count = sizeof(csum_rules) / sizeof(csum_rules[0]),
 };

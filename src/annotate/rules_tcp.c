@@ -102,7 +102,8 @@ static void tcp_prepare(nc_annot_t *a)
         if (tok->kind != NC_F_INT && tok->kind != NC_F_BOOL)
             continue;
         for (size_t i = 0; i < sizeof(tcp_keys) / sizeof(tcp_keys[0]); i++) {
-            if (tok->key[0] != tcp_keys[i].key[0] || strcmp(tok->key, tcp_keys[i].key) != 0)
+            if (tok->key[0] != tcp_keys[i].key[0] || tok->key[1] != tcp_keys[i].key[1] ||
+                strcmp(tok->key, tcp_keys[i].key) != 0)
                 continue;
             if (tcp_keys[i].is_int && tok->kind == NC_F_INT)
                 *(int64_t *)((char *)t + tcp_keys[i].off) = tok->v.i;

@@ -75,10 +75,9 @@ static int ipv4_decode(nc_dctx_t *x, nc_cursor_t *c)
     nc_evb_int(x->b, "checksum", csum);
     if (nc_cur_left(&hdr) >= hlen) {
         nc_cur_limit(&hdr, hlen);
-        nc_evb_str(x->b, "checksum_status",
-                   nc_csum_fold(nc_csum_add(hdr, 0)) == 0xffff ? "good" : "bad");
+        nc_csum_status(x, nc_csum_fold(nc_csum_add(hdr, 0)) == 0xffff ? "good" : "bad");
     } else {
-        nc_evb_str(x->b, "checksum_status", "unverified");
+        nc_csum_status(x, "unverified");
     }
     uint32_t ip_total = total;
     if (total == 0 && framed >= hlen) {

@@ -61,6 +61,13 @@ typedef struct nc_dctx {
     nc_flow_t *flow;           /* the TCP flow (borrowed, this frame only), or NULL */
     int flow_dir;              /* the frame's direction in it */
     bool l4_retrans;           /* the TCP segment is a retransmission */
+    /* What the checksum notes need, written as the private top-level
+     * "_csum" object at the end of the walk (only when one is set, so that
+     * the annotation skips the other packets at once): the first layer with
+     * a bad checksum, the layer of the capture's first partial one, a zero
+     * UDP checksum over IPv6. Layer names as a note says them ("TCP"). */
+    const char *csum_bad, *csum_partial;
+    bool csum_zero6;
 } nc_dctx_t;
 
 typedef int (*nc_layer_fn)(nc_dctx_t *x, nc_cursor_t *c);
@@ -78,7 +85,7 @@ typedef struct nc_app_proto {
 
 struct nc_decoder {
     nc_flow_table_t *flows;
-    bool csum_partial_seen; /* a partial checksum was marked "_first" already */
+    bool csum_partial_seen; /* the capture's first partial checksum was met */
     struct nc_host_name {
         char *addr, *name;
     } *names;
@@ -117,6 +124,9 @@ uint16_t nc_csum_fold(uint32_t acc);
  * bytes starting at seg's position, with the pseudo-header when pseudo. */
 void nc_csum_write_l4(nc_dctx_t *x, nc_cursor_t seg, uint32_t len, uint16_t stored,
                       bool pseudo);
+/* Writes "checksum_status" (status: a static string) into the open layer
+ * and remembers what the notes need (the dctx's csum_* members). */
+void nc_csum_status(nc_dctx_t *x, const char *status);
 
 /* Text forms written into out (at least NC_ADDR_TEXT bytes). */
 void nc_decode_mac_text(const uint8_t *mac, char *out);

@@ -46,7 +46,7 @@ static int udp_decode(nc_dctx_t *x, nc_cursor_t *c)
     nc_evb_int(x->b, "payload_len", plen);
     if (csum == 0) {
         nc_evb_int(x->b, "checksum", 0);
-        nc_evb_str(x->b, "checksum_status", "none");
+        nc_csum_status(x, "none");
     } else {
         nc_csum_write_l4(x, seg, dlen, csum, true);
     }
