@@ -19,13 +19,16 @@ static void request_write(const nc_annot_t *a)
 {
     const nc_event_t *ev = a->ev;
     nc_evb_t *b = a->b;
+    int64_t n = nc_annotate_int(ev, "http.headers", 0);
+    /* body_len is there only when the blank line that ends the headers was
+     * in this segment. */
+    bool ended = nc_event_get(ev, "http.body_len") != NULL;
     nc_evb_note(b, "HTTP request: %s asks %s to %s %s; %lld header line%s follow%s the request "
-                   "line, and a blank line ends them.",
-                a->from, a->to,
-                nc_event_str(ev, "http.method"), nc_event_str(ev, "http.target"),
-                (long long)nc_annotate_int(ev, "http.headers", 0),
-                nc_annotate_int(ev, "http.headers", 0) == 1 ? "" : "s",
-                nc_annotate_int(ev, "http.headers", 0) == 1 ? "s" : "");
+                   "line%s.",
+                a->from, a->to, nc_event_str(ev, "http.method"), nc_event_str(ev, "http.target"),
+                (long long)n, n == 1 ? "" : "s", n == 1 ? "s" : "",
+                ended ? ", and a blank line ends them"
+                      : " in this segment; the blank line that ends them is not in it");
 }
 
 static bool response_match(const nc_annot_t *a)

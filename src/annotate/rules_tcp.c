@@ -191,8 +191,11 @@ static void data_write(const nc_annot_t *a)
 {
     /* Data on a SYN (TCP Fast Open) starts after the SYN's byte. */
     int64_t seq = a->tcp.seq + (tcp_has(a, T_SYN) ? 1 : 0), len = a->tcp.len;
-    nc_evb_note(a->b, "Data: %lld bytes that carry bytes %lld-%lld of %s's stream.",
-                (long long)len, (long long)seq, (long long)(seq + len - 1), a->from);
+    if (len == 1)
+        nc_evb_note(a->b, "Data: 1 byte, byte %lld of %s's stream.", (long long)seq, a->from);
+    else
+        nc_evb_note(a->b, "Data: %lld bytes that carry bytes %lld-%lld of %s's stream.",
+                    (long long)len, (long long)seq, (long long)(seq + len - 1), a->from);
 }
 
 static bool retrans_match(const nc_annot_t *a)

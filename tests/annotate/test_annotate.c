@@ -310,6 +310,19 @@ static void test_no_undecoded_values(void **state)
     assert_null(strstr(n, "byte 0 of"));
     assert_non_null(strstr(n, "no data of the client's stream has arrived yet"));
 
+    /* A request whose header block goes on past this segment: no blank
+     * line was seen, so none is claimed. */
+    nc_evb_reset(&b, NC_EV_PACKET, 0);
+    nc_evb_str(&b, "proto", "http");
+    nc_evb_obj(&b, "http");
+    nc_evb_bool(&b, "request", true);
+    nc_evb_str(&b, "method", "GET");
+    nc_evb_str(&b, "target", "/");
+    nc_evb_int(&b, "headers", 2);
+    n = annotate(&b);
+    assert_null(strstr(n, "a blank line ends them"));
+    assert_non_null(strstr(n, "the blank line that ends them is not in it"));
+
     /* A truncated UDP header: the layer is open, no ports were read. */
     nc_evb_reset(&b, NC_EV_PACKET, 0);
     nc_evb_str(&b, "proto", "udp");
