@@ -90,10 +90,15 @@ static void icmp_write(const nc_annot_t *a)
         nc_evb_note(b, "ICMP destination unreachable%s%s%s: %s tells %s that a packet it sent "
                        "could not be delivered; the original header is quoted inside.",
                     reason ? " (" : "", reason ? reason : "", reason ? ")" : "", from, to);
-    else if (strcmp(name, "time exceeded") == 0)
-        nc_evb_note(b, "ICMP time exceeded: a packet's TTL reached 0 at %s, which dropped it "
-                       "and tells %s (this is how traceroute finds each hop).",
+    else if (strcmp(name, "time exceeded") == 0 && nc_annotate_int(ev, v6 ? "icmpv6.code"
+                                                                           : "icmp.code", 0) == 1)
+        nc_evb_note(b, "ICMP time exceeded (fragment reassembly): %s gave up waiting for the "
+                       "missing fragments of a datagram from %s and dropped the pieces it had.",
                     from, to);
+    else if (strcmp(name, "time exceeded") == 0)
+        nc_evb_note(b, "ICMP time exceeded: a packet's %s reached 0 at %s, which dropped it "
+                       "and tells %s (this is how traceroute finds each hop).",
+                    v6 ? "hop limit" : "TTL", from, to);
     else if (strcmp(name, "neighbor solicitation") == 0)
         nc_evb_note(b, "Neighbor solicitation: IPv6's ARP. %s asks who has %s.", from,
                     nc_event_str(ev, "icmpv6.target") ? nc_event_str(ev, "icmpv6.target")

@@ -130,6 +130,19 @@ static void test_udp_dns_arp(void **state)
     nc_annotate_event(&b);
     assert_non_null(strstr(note(&b), "ARP reply: the server answers that 10.0.0.2 is at"));
 
+    /* Time exceeded in reassembly is no TTL that ran out. */
+    nc_evb_reset(&b, NC_EV_PACKET, 0);
+    nc_evb_str(&b, "from", "server");
+    nc_evb_str(&b, "proto", "icmp");
+    nc_evb_obj(&b, "icmp");
+    nc_evb_int(&b, "type", 11);
+    nc_evb_int(&b, "code", 1);
+    nc_evb_str(&b, "name", "time exceeded");
+    nc_evb_end(&b);
+    nc_annotate_event(&b);
+    assert_non_null(strstr(note(&b), "fragment reassembly"));
+    assert_null(strstr(note(&b), "TTL"));
+
     /* Other event types are left alone. */
     nc_evb_reset(&b, NC_EV_APP, 0);
     nc_evb_str(&b, "proto", "udp");
