@@ -10,10 +10,12 @@
  * with "HTTP/1."; no reassembly: a header block cut by the segment end is
  * counted as far as it goes. Fields: request (bool), method, target,
  * version, status, reason, headers (count), content_length (when the header
- * is there), body_len (payload bytes after the blank line, when it was seen),
- * and for a response request_method, the method of the request it answers
- * (requests and responses pair up in order on a connection, so the flow
- * remembers the methods: a response to HEAD carries no body).
+ * is there), body_len (payload bytes after the blank line, when it was seen;
+ * for a request no more than its Content-Length, 0 without one),
+ * more_requests (requests pipelined behind a bodiless one in the same
+ * segment), and for a response request_method, the method of the request it
+ * answers (requests and responses pair up in order on a connection, so the
+ * flow remembers the methods: a response to HEAD carries no body).
  */
 #include "proto.h"
 
@@ -183,8 +185,31 @@ static int http1_decode(nc_dctx_t *x, nc_cursor_t *c)
     if (clen >= 0)
         nc_evb_int(x->b, "content_length", clen);
     uint32_t hdr_bytes = (uint32_t)(c->ptr - start);
-    if (ended)
-        nc_evb_int(x->b, "body_len", x->l7_len > hdr_bytes ? x->l7_len - hdr_bytes : 0);
+    if (ended) {
+        /* A request has a body only when Content-Length says so (RFC 9112
+         * 6.3; chunked requests are not read here): what follows a bodiless
+         * one is the next request. */
+        uint32_t after = x->l7_len > hdr_bytes ? x->l7_len - hdr_bytes : 0;
+        if (request && (clen <= 0 || (uint64_t)clen < after))
+            after = clen <= 0 ? 0 : (uint32_t)clen;
+        nc_evb_int(x->b, "body_len", after);
+    }
+    /* Requests without a body pipelined behind this one in the same segment
+     * are counted and remembered, so that each response finds its request. */
+    int more = 0;
+    nc_cursor_t next = *c;
+    while (request && ended && clen <= 0 && more < 16) {
+        int m = http1_method(&next);
+        if (m < 0)
+            break;
+        http1_request_seen(x, m);
+        more++;
+        ended = false;
+        while (!ended && http1_line(&next, &line))
+            ended = nc_cur_left(&line) == 0;
+    }
+    if (more)
+        nc_evb_int(x->b, "more_requests", more);
     nc_decode_close(x, c);
     c->ptr = c->end;
     return 0;
