@@ -24,7 +24,7 @@ typedef struct nc_tcp_facts {
     int64_t seq, ack, len, win, mss, wscale;
     int64_t dup_ack_num, dup_acks_before, asked, gap_ns; /* gap_ns -1: unknown */
     bool retransmission, dup_ack, zero_window, window_probe, keepalive, established;
-    bool sack_perm, peer_fin, peer_syn, with_new, acks_fin;
+    bool sack_perm, peer_fin, peer_syn, with_new, acks_fin, peer_established;
     const char *recovery;   /* "sack", "rto" ... or NULL (decode/tcp.c) */
     const char *sack_first; /* the first SACK block ("2001-3001") or NULL */
     int64_t nsack;          /* SACK blocks in the options */

@@ -57,6 +57,7 @@ static const struct {
     {"_peer_syn", false, offsetof(nc_tcp_facts_t, peer_syn)},
     {"_with_new", false, offsetof(nc_tcp_facts_t, with_new)},
     {"_acks_fin", false, offsetof(nc_tcp_facts_t, acks_fin)},
+    {"_peer_established", false, offsetof(nc_tcp_facts_t, peer_established)},
 };
 
 /* One walk over the tcp object (and its options object). */
@@ -224,7 +225,14 @@ static void retrans_write(const nc_annot_t *a)
     long long dups = (long long)t->dup_acks_before, asked = (long long)t->asked;
     if (tcp_has(a, T_SYN)) {
         tcp_gap_text(a, "the previous one", gap, sizeof(gap));
-        if (tcp_has(a, T_ACK))
+        if (tcp_has(a, T_ACK) && t->peer_established)
+            nc_evb_note(a->b, "Retransmitted SYN-ACK%s: %s did send the ACK that completes the "
+                              "handshake (it is in this capture), yet %s sends its SYN-ACK "
+                              "again: the ACK was lost on the way, or %s's kernel dropped it (on "
+                              "Linux, a full accept queue drops it while "
+                              "net.ipv4.tcp_abort_on_overflow is 0).",
+                        gap, a->to, a->from, a->from);
+        else if (tcp_has(a, T_ACK))
             nc_evb_note(a->b, "Retransmitted SYN-ACK: no ACK came back, so %s sends its SYN-ACK "
                               "again%s.",
                         a->from, gap);

@@ -284,6 +284,7 @@ void nc_flow_tcp(nc_flow_t *f, int dir, nc_tcp_seg_t *s)
     s->peer_fin = r->fin;
     s->acks_fin = ack && r->fin && r->next_set && s->ack == r->next_seq;
     s->peer_syn = r->syn;
+    s->peer_established = r->established;
     s->dup_ack_num = s->dup_acks_before = 0;
     s->with_new = false;
     s->recovery = NC_RECOVERY_NONE;

@@ -113,6 +113,7 @@ typedef struct nc_tcp_seg {
     bool peer_fin;               /* the other side had already sent its FIN */
     bool acks_fin;               /* this ACK covers the other side's FIN */
     bool peer_syn;               /* the other side's SYN was seen (numbers start there) */
+    bool peer_established;       /* the other side's handshake ACK was seen */
     uint32_t dup_ack_num;        /* the how-manieth dup ACK in a row (0: not one) */
     nc_recovery_t recovery;      /* for retransmissions */
     uint32_t dup_acks_before;    /* dup ACKs the peer had sent for the byte it asked for */

@@ -24,7 +24,8 @@
  * about (tcp_recovery_names). Private fields carry the flow's state to the
  * annotation rules, which see one event at a time: "_established" (this ACK
  * completes the handshake), "_peer_fin" (the other side sent its FIN
- * already), "_acks_fin" (this ACK covers that FIN), "_peer_syn" (the other side's SYN was seen, so its byte numbers
+ * already), "_acks_fin" (this ACK covers that FIN), "_peer_established" (on a
+ * retransmission: the other side's handshake ACK was seen before it), "_peer_syn" (the other side's SYN was seen, so its byte numbers
  * start there), "_dup_acks_before" and "_asked" (the dup ACKs that started this
  * recovery, and the byte they asked for) and
  * "_with_new" (a retransmission that also carries bytes never sent), and
@@ -266,6 +267,8 @@ static int tcp_decode(nc_dctx_t *x, nc_cursor_t *c)
         nc_evb_bool(x->b, "_peer_fin", true);
     if (s.acks_fin)
         nc_evb_bool(x->b, "_acks_fin", true);
+    if (s.retransmission && s.peer_established)
+        nc_evb_bool(x->b, "_peer_established", true);
     if (s.peer_syn)
         nc_evb_bool(x->b, "_peer_syn", true);
     if (s.dup_acks_before) {

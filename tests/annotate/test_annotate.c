@@ -242,6 +242,17 @@ static void test_syn_gap(void **state)
     const char *n = annotate(&b);
     assert_non_null(strstr(n, "sends its SYN again, 1.000 s after the previous one."));
     assert_null(strstr(n, "doubling"));
+
+    /* A SYN-ACK sent again after the client's ACK was seen: "no ACK came
+     * back" would be false. */
+    static const char *const sa[] = {"SYN", "ACK", NULL};
+    tcp_event(&b, "server", "client", sa, 0, 1, 0);
+    nc_evb_find(&b, "tcp.retransmission")->v.b = 1;
+    nc_evb_str(&b, "recovery", "syn");
+    nc_evb_bool(&b, "_peer_established", true);
+    n = annotate(&b);
+    assert_null(strstr(n, "no ACK came back"));
+    assert_non_null(strstr(n, "the client did send the ACK that completes the handshake"));
     nc_evb_done(&b);
 }
 

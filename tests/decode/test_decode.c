@@ -237,6 +237,11 @@ static void test_flow_recovery(void **state)
     assert_int_equal(s.gap_ns, 1000 * ms);
     seg(f, srv, 1010 * ms, 500, 101, NC_TCP_SYN | A, 0, 0);
     seg(f, c, 1020 * ms, 101, 501, A, 0, 0);
+    /* The SYN-ACK again although the client's ACK was seen (a full accept
+     * queue dropped it): the note must know that ACK was sent. */
+    s = seg(f, srv, 2010 * ms, 500, 101, NC_TCP_SYN | A, 0, 0);
+    assert_true(s.retransmission && s.peer_established);
+    assert_int_equal(s.gap_ns, 1000 * ms);
     /* 501-600 lost, 601-700 arrives: one SACKed dup ACK, then the resend. */
     seg(f, srv, 1030 * ms, 501, 101, A, 100, 0);
     seg(f, srv, 1031 * ms, 601, 101, A, 100, 0);
