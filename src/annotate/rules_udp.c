@@ -21,7 +21,8 @@ static bool udp_match(const nc_annot_t *a)
 static void udp_write(const nc_annot_t *a)
 {
     const nc_event_t *ev = a->ev;
-    int64_t sport = nc_annotate_int(ev, "udp.sport", 0), dport = nc_annotate_int(ev, "udp.dport", 0);
+    int64_t sport = nc_annotate_int(ev, "udp.sport", 0);
+    int64_t dport = nc_annotate_int(ev, "udp.dport", 0);
     nc_evb_note(a->b, "UDP: an 8-byte header (ports, length %lld, checksum) and %lld bytes of "
                       "data from port %lld to port %lld. UDP itself has no handshake and no "
                       "acknowledgement and resends nothing; any of that is up to the "

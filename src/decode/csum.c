@@ -78,7 +78,6 @@ uint32_t nc_csum_add(nc_cursor_t c, uint32_t acc)
     return acc + host;
 }
 
-
 /* The pseudo-header's sum for the walk's addresses, proto and length. */
 static uint32_t nc_csum_pseudo(const nc_dctx_t *x, uint8_t proto, uint32_t len)
 {
@@ -91,8 +90,7 @@ static uint32_t nc_csum_pseudo(const nc_dctx_t *x, uint8_t proto, uint32_t len)
     return acc;
 }
 
-void nc_csum_write_l4(nc_dctx_t *x, nc_cursor_t seg, uint32_t len, uint16_t stored,
-                      bool pseudo)
+void nc_csum_write_l4(nc_dctx_t *x, nc_cursor_t seg, uint32_t len, uint16_t stored, bool pseudo)
 {
     nc_evb_int(x->b, "checksum", stored);
     const char *status;
@@ -116,7 +114,8 @@ void nc_csum_write_l4(nc_dctx_t *x, nc_cursor_t seg, uint32_t len, uint16_t stor
 static const char *nc_csum_layer_name(const nc_dctx_t *x)
 {
     static const char *const names[][2] = {
-        {"ip", "IPv4 header"}, {"tcp", "TCP"}, {"udp", "UDP"}, {"icmp", "ICMP"}, {"icmpv6", "ICMPv6"},
+        {"ip", "IPv4 header"}, {"tcp", "TCP"},       {"udp", "UDP"},
+        {"icmp", "ICMP"},      {"icmpv6", "ICMPv6"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(x->proto, names[i][0]) == 0)

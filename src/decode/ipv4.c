@@ -20,8 +20,9 @@
  * transport learns the real length from l4_len. A total length of 0 is what
  * a capture on the sending host shows for a segment the network card (TSO)
  * or the kernel (BIG TCP, over 64 KiB) splits later: the length is then the
- * frame's, in len as tshark shows it, and len_from_frame says so. Only the first fragment's transport
- * header is decoded; later fragments are summarised as "IP fragment".
+ * frame's, which len holds as tshark shows it, and len_from_frame says so.
+ * Only the first fragment's transport header is decoded; later fragments
+ * are summarised as "IP fragment".
  */
 #include "proto.h"
 

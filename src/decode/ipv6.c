@@ -14,7 +14,7 @@
  * as the header holds it: extension headers included, the fixed 40 bytes
  * not; tshark's ipv6.plen), proto (the upper-layer protocol after the
  * extension headers), flow, and for fragments frag_off (the fragment
- * header's offset in 8-byte units, tshark's ipv6.fragment.offset), frag_bytes
+ * header's offset in 8-byte units, tshark's ipv6.fraghdr.offset), frag_bytes
  * (the same in bytes) and mf. A payload length of 0 is a jumbogram (RFC 2675)
  * or a BIG TCP segment seen on the sending host: the length is then the
  * frame's, and len_from_frame says so.

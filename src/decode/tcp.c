@@ -24,12 +24,13 @@
  * about (tcp_recovery_names). Private fields carry the flow's state to the
  * annotation rules, which see one event at a time: "_established" (this ACK
  * completes the handshake), "_peer_fin" (the other side sent its FIN
- * already), "_acks_fin" (this ACK covers that FIN), "_peer_established" (on a
- * retransmission: the other side's handshake ACK was seen before it), "_peer_syn" (the other side's SYN was seen, so its byte numbers
- * start there), "_dup_acks_before" and "_asked" (the dup ACKs that started this
- * recovery, and the byte they asked for) and
- * "_with_new" (a retransmission that also carries bytes never sent), and
- * "_gap_ns" (time since these bytes, or the previous SYN, were last sent).
+ * already), "_acks_fin" (this ACK covers that FIN), "_peer_syn" (the other
+ * side's SYN was seen, so its byte numbers start there), "_peer_established"
+ * (on a retransmission: the other side's handshake ACK was seen before it),
+ * "_dup_acks_before" and "_asked" (the dup ACKs that started this recovery,
+ * and the byte they asked for), "_with_new" (a retransmission that also
+ * carries bytes never sent) and "_gap_ns" (time since these bytes, or the
+ * previous SYN, were last sent).
  */
 #include "proto.h"
 

@@ -210,8 +210,10 @@ static void test_dupack_and_recovery(void **state)
     nc_evb_int(&b, "_asked", 2001);
     nc_evb_int(&b, "_gap_ns", 25000000);
     n = annotate(&b);
-    assert_non_null(strstr(n, "Retransmission of bytes 2001-3000, 0.025 s after they were last sent."));
-    assert_non_null(strstr(n, "The client had sent 1 duplicate ACK asking for byte 2001, with SACK"));
+    assert_non_null(
+        strstr(n, "Retransmission of bytes 2001-3000, 0.025 s after they were last sent."));
+    assert_non_null(
+        strstr(n, "The client had sent 1 duplicate ACK asking for byte 2001, with SACK"));
     assert_null(strstr(n, "after three duplicate ACKs"));
 
     tcp_event(&b, "server", "client", pa, 2001, 1, 1000);
