@@ -93,7 +93,7 @@ try:
     s = wait_for("The filter was not changed", why="the filter's error")
     check("needs a number" in s, f"the error does not say why:\n{s}")
     keys("Escape")
-    wait_for(lambda s: fins(s) and "_" not in s.splitlines()[-2],
+    wait_for(lambda s: fins(s) and not s.splitlines()[-2].startswith(" filter: "),
              why="the old filter and its ladder, kept")
     print("ok: & filters (footer), a bad matcher is one sentence and changes nothing")
 
