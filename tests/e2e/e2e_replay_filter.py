@@ -2,8 +2,8 @@
 on real captures (the shared tcpdump corpus and a saved lesson run) the
 packets a matcher keeps are, frame for frame, the ones tshark's equivalent
 filter keeps, for TCP flags, ports and addresses. Also: --dump filters
-like --json, and a filter that does not compile is one sentence and exit
-status 2."""
+like --json; a filter that does not compile is one sentence and exit
+status 2, and so is a --pace out of range or given with --json."""
 # ctest: nolab timeout=600
 import json
 import os
@@ -96,3 +96,12 @@ for bad in ("tcp.len>many", '"tcp.flags~RST'):
 rc, out, err = run(["replay", saved, "--filter"])
 check(rc == 2 and "--filter needs a matcher" in err, f"--filter alone: {rc} {err!r}")
 print("ok: a bad filter is one sentence and exit status 2")
+
+# --pace is for the interface, and takes a sane number of seconds.
+for args, why in (([saved, "--pace", "0.01"], "from 0.125 to 8"),
+                  ([saved, "--pace", "fast"], "from 0.125 to 8"),
+                  ([saved, "--json", "--pace", "1"], "paces the interface")):
+    rc, out, err = run(["replay", *args])
+    check(rc == 2 and why in err and len(err.strip().splitlines()) == 1,
+          f"replay {' '.join(args)}: exit {rc}, said {err!r}")
+print("ok: a bad --pace is one sentence and exit status 2")
