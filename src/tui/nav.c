@@ -293,11 +293,12 @@ int nc_nav_goto(nc_ui_t *ui, const char *text)
         return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
     }
     size_t vis = nc_ui_visible(ui), count = nc_timeline_count(ui->src.tl);
+    if (n >= vis && n < count && ui->src.reach) /* a replay's head goes there */
+        vis = ui->src.reach(ui->src.ctx, ui, (size_t)n);
     if (n >= vis) {
         if (n < count)
             snprintf(ui->notice, sizeof ui->notice,
-                     "Event #%llu is not shown yet: it comes after the %s.", n,
-                     ui->src.limit ? "play head (> shows everything)" : "open checkpoint");
+                     "Event #%llu is not shown yet: it comes after the open checkpoint.", n);
         else
             snprintf(ui->notice, sizeof ui->notice, "There is no event #%llu: the last is #%zu.", n,
                      count ? count - 1 : 0);

@@ -385,6 +385,16 @@ static void nc_playback_status(void *ctx, char *buf, size_t len)
              atomic_load(&p->loaded) ? "" : " loading");
 }
 
+/* `:N` past the head: the head moves on to show event i (not past a
+ * question not answered yet). */
+static size_t nc_playback_reach(void *ctx, nc_ui_t *ui, size_t i)
+{
+    nc_playback_t *p = ctx;
+    if (i >= nc_playback_shown(p))
+        nc_playback_seek(p, ui, i + 1);
+    return nc_ui_visible(ui);
+}
+
 /* The replay's own keys, for the ladder's footer: no `r` (a replay starts
  * no run) and no follow keys (the play head does that). */
 static const nc_action_t nc_playback_footer[] = {
@@ -405,6 +415,7 @@ void nc_playback_source(nc_playback_t *p, nc_ui_source_t *src)
     src->status = nc_playback_status;
     src->title = "replay";
     src->footer = nc_playback_footer;
+    src->reach = nc_playback_reach;
 }
 
 void nc_playback_play(nc_playback_t *p, size_t h)

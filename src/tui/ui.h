@@ -89,6 +89,9 @@ typedef struct nc_ui_source {
     /* The ladder's footer for this source (a replay's own keys), or NULL
      * for the ladder's. */
     const nc_action_t *footer;
+    /* Optional: moves the play head so that event i is shown (`:N` past
+     * it); returns the events shown now. */
+    size_t (*reach)(void *ctx, nc_ui_t *ui, size_t i);
 } nc_ui_source_t;
 
 /* A checkpoint answer given in this run. */

@@ -4,7 +4,7 @@ TCP conversations with their packets and problems and Enter shows one
 alone; `&` filters with a matcher (shown in the footer; a mistake is one
 sentence and changes nothing; empty shows everything again); `/` searches
 summaries and notes and `n` `N` go from hit to hit; `:` goes to an event by
-its number.
+its number, moving the play head there when it is past it.
 
 tests/e2e/captures/loopback_http.pcap is `tcpdump -i lo` of four curl
 requests to `python3 -m http.server 18080` (the last one a 404) and one
@@ -127,6 +127,11 @@ try:
     wait_for("There is no event #999", why="go to past the end")
     prompt(":", "abc")
     wait_for("is not one", why="go to with no number")
+    keys("<")
+    wait_for("paused x1, 1/50", why="the play head back at the start")
+    prompt(":", "40")
+    wait_for(lambda s: "#40 packet" in s and "paused x1, 41/50" in s,
+             why="go to past the play head moves the head there")
     print("ok: : goes to an event by its number")
 
     keys("q", "q")
