@@ -91,7 +91,10 @@ bool nc_conv_key(const nc_event_t *ev, nc_conv_key_t *k)
 
 void nc_conv_label(const nc_conv_key_t *k, bool utf8, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s %s %s", k->a, utf8 ? "↔" : "<->", k->b);
+    const char *colon = strrchr(k->a, ':');
+    size_t host = colon ? (size_t)(colon - k->a) : 0;
+    bool same = host && strncmp(k->a, k->b, host) == 0 && k->b[host] == ':';
+    snprintf(buf, len, "%s %s %s", k->a, utf8 ? "↔" : "<->", k->b + (same ? host : 0));
 }
 
 static uint64_t nc_conv_hash(const nc_conv_key_t *k)
@@ -226,9 +229,11 @@ static void nc_convs_draw(nc_canvas_t *c, nc_ui_t *ui)
     }
     if (s->sel >= s->n)
         s->sel = s->n - 1;
-    int ew = c->w - 3 - 5 - 8 - 11 - 10 - 24;
-    if (ew < 24)
-        ew = 24;
+    /* The endpoints take what the numbers leave, keeping 12 columns for
+     * the problems. */
+    int ew = c->w - 3 - 5 - 1 - 7 - 1 - 10 - 1 - 9 - 2 - 12;
+    if (ew > 48)
+        ew = 48;
     nc_canvas_printf(c, 2, 3, NC_STYLE(NC_A_BOLD, NC_ROLE_MUTED), "%-4s %-*s %7s %10s %9s  %s", "",
                      ew, "endpoints", "packets", "bytes", "duration", "problems");
     int ly = 3, lh = c->h - 1 - ly - 2;

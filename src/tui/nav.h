@@ -29,7 +29,8 @@ typedef struct nc_conv_key {
 
 /* Fills k for a TCP or UDP packet; returns false for any other event. */
 bool nc_conv_key(const nc_event_t *ev, nc_conv_key_t *k);
-/* A conversation's endpoints as people read them: "a ↔ b". */
+/* A conversation's endpoints as people read them: "a ↔ b", b without
+ * its host when it is a's ("127.0.0.1:40112 ↔ :8080"). */
 void nc_conv_label(const nc_conv_key_t *k, bool utf8, char *buf, size_t len);
 
 typedef struct nc_convs nc_convs_t;
@@ -50,6 +51,7 @@ typedef struct nc_nav {
     char search[128];
     int prompt;        /* '/', ':' or '&' while the prompt is open */
     char line[256];    /* what is typed in the prompt */
+    char error[256];   /* why the prompt's filter was refused, or "" */
     nc_convs_t *convs; /* the conversations view's table, or NULL */
 } nc_nav_t;
 

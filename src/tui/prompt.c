@@ -25,6 +25,7 @@ void nc_nav_prompt(nc_ui_t *ui, int kind)
     nav->prompt = kind;
     /* A filter is edited from its current text; a search starts afresh. */
     snprintf(nav->line, sizeof nav->line, "%s", kind == '&' ? nav->filter : "");
+    nav->error[0] = '\0';
     ui->notice[0] = '\0';
     nc_ui_push(ui, &nc_view_prompt);
 }
@@ -44,9 +45,10 @@ static void nc_prompt_draw(nc_canvas_t *c, nc_ui_t *ui)
                            NC_STYLE(NC_A_BOLD, NC_ROLE_ACCENT));
     x = nc_canvas_textn(c, y, x, c->w - x - 2, ui->nav->line, NC_PLAIN, true);
     nc_canvas_text(c, y, x, "_", NC_STYLE(NC_A_BOLD, NC_ROLE_ACCENT));
-    if (ui->notice[0]) {
+    if (ui->nav->error[0]) {
         nc_canvas_fill(c, y - 1, 0, 1, c->w, ' ', NC_PLAIN);
-        nc_canvas_textn(c, y - 1, 1, c->w - 2, ui->notice, NC_STYLE(NC_A_BOLD, NC_ROLE_BAD), true);
+        nc_canvas_textn(c, y - 1, 1, c->w - 2, ui->nav->error, NC_STYLE(NC_A_BOLD, NC_ROLE_BAD),
+                        true);
     }
 }
 
@@ -58,11 +60,8 @@ static int nc_prompt_commit(nc_ui_t *ui)
     snprintf(line, sizeof line, "%s", nav->line);
     ui->notice[0] = '\0';
     if (kind == '&') {
-        char err[sizeof ui->notice];
-        if (nc_nav_set_filter(ui, line, err, sizeof err) < 0) {
-            snprintf(ui->notice, sizeof ui->notice, "%s", err);
+        if (nc_nav_set_filter(ui, line, nav->error, sizeof nav->error) < 0)
             return NC_VIEW_HANDLED | NC_VIEW_REDRAW; /* stays open to be fixed */
-        }
         if (!nav->filter[0])
             nc_nav_set_conv(ui, NULL); /* an empty filter shows every event again */
         nav->prompt = 0;
@@ -81,9 +80,9 @@ static int nc_prompt_key(nc_ui_t *ui, nc_action_t a, int key)
 {
     nc_nav_t *nav = ui->nav;
     size_t n = strlen(nav->line);
+    nav->error[0] = '\0'; /* said until the next key */
     if (key == NC_KEY_ESC) {
         nav->prompt = 0;
-        ui->notice[0] = '\0';
         nc_ui_pop(ui);
     } else if (key == NC_KEY_ENTER || key == '\r') {
         return nc_prompt_commit(ui);
