@@ -155,4 +155,10 @@ int nc_scn_port(int fd, bool peer);
  * revents, 0 on time-out, or NC_ESTOPPED. */
 int nc_scn_wait(nc_scn_t *s, int fd, short events, int timeout_ms);
 
+/* Reads an integer kernel setting ("net.ipv4.tcp_syn_retries") as the
+ * calling thread's network namespace sees it (call it from a program
+ * thread to read the lab's value). Returns 0, or -errno (-ENOENT: this
+ * kernel has no such setting). See sysctl.c. */
+int nc_scn_sysctl_read(const char *name, long *value);
+
 #endif
