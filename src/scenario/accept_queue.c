@@ -63,43 +63,18 @@ typedef struct aq_state {
 
 /* ---- the kernel's settings ---- */
 
-/* A setting that decides what the run shows, and what each value means. */
-typedef struct aq_sysctl {
-    const char *name; /* as sysctl(8) spells it */
-    const char *key;  /* the app event's field */
-    long value;       /* -1: this kernel has no such setting */
-} aq_sysctl_t;
-
-static void aq_read(aq_sysctl_t *v, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        if (nc_scn_sysctl_read(v[k].name, &v[k].value) != 0)
-            v[k].value = -1;
-}
-
-/* Fills kv with the settings this kernel has; returns how many. */
-static size_t aq_kv(const aq_sysctl_t *v, size_t n, nc_scn_kv_t *kv)
-{
-    size_t nkv = 0;
-    for (size_t k = 0; k < n; k++)
-        if (v[k].value >= 0)
-            kv[nkv++] = NC_KV_I(v[k].key, v[k].value);
-    return nkv;
-}
-
 /* The client's side: when its kernel resends an unanswered SYN. Linux
  * waits 1 s (its initial retransmission timeout) before the first resend;
  * tcp_syn_linear_timeouts (Linux 6.5+) keeps that many more waits at 1 s
  * before each wait doubles; older kernels double from the start. */
 static void aq_report_client_sysctls(nc_scn_t *s)
 {
-    aq_sysctl_t v[] = {
-        {"net.ipv4.tcp_syn_linear_timeouts", "tcp_syn_linear_timeouts", -1},
-        {"net.ipv4.tcp_syn_retries", "tcp_syn_retries", -1},
+    nc_scn_sysctl_t v[] = {
+        {"net.ipv4.tcp_syn_linear_timeouts", -1},
+        {"net.ipv4.tcp_syn_retries", -1},
     };
-    aq_read(v, 2);
     nc_scn_kv_t kv[2];
-    size_t nkv = aq_kv(v, 2, kv);
+    size_t nkv = nc_scn_sysctl_read_all(v, 2, kv);
     long linear = v[0].value, retries = v[1].value;
     if (linear > 0)
         nc_scn_app_kv(s, "client", "sysctl", kv, nkv,
@@ -119,15 +94,14 @@ static void aq_report_client_sysctls(nc_scn_t *s)
  * only: the pages say what each one means, and the run shows it. */
 static void aq_report_server_sysctls(nc_scn_t *s)
 {
-    aq_sysctl_t v[] = {
-        {"net.ipv4.tcp_abort_on_overflow", "tcp_abort_on_overflow", -1},
-        {"net.core.somaxconn", "somaxconn", -1},
-        {"net.ipv4.tcp_synack_retries", "tcp_synack_retries", -1},
-        {"net.ipv4.tcp_syncookies", "tcp_syncookies", -1},
+    nc_scn_sysctl_t v[] = {
+        {"net.ipv4.tcp_abort_on_overflow", -1},
+        {"net.core.somaxconn", -1},
+        {"net.ipv4.tcp_synack_retries", -1},
+        {"net.ipv4.tcp_syncookies", -1},
     };
-    aq_read(v, 4);
     nc_scn_kv_t kv[4];
-    size_t nkv = aq_kv(v, 4, kv);
+    size_t nkv = nc_scn_sysctl_read_all(v, 4, kv);
     nc_scn_app_kv(s, "server", "sysctl", kv, nkv,
                   "sysctl: tcp_abort_on_overflow %ld, somaxconn %ld, tcp_synack_retries %ld, "
                   "tcp_syncookies %ld (off for this lesson)",

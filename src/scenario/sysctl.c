@@ -43,3 +43,17 @@ int nc_scn_sysctl_read(const char *name, long *value)
     *value = v;
     return 0;
 }
+
+size_t nc_scn_sysctl_read_all(nc_scn_sysctl_t *v, size_t n, nc_scn_kv_t *kv)
+{
+    size_t nkv = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (nc_scn_sysctl_read(v[k].name, &v[k].value) != 0) {
+            v[k].value = -1;
+            continue;
+        }
+        const char *dot = strrchr(v[k].name, '.');
+        kv[nkv++] = NC_KV_I(dot ? dot + 1 : v[k].name, v[k].value);
+    }
+    return nkv;
+}
