@@ -54,7 +54,7 @@ static void osi_server_wrote(uv_write_t *req, int status)
     if (status < 0)
         nc_scn_fail(st->s, "server: write failed: %s", uv_strerror(status));
     nc_scn_app(st->s, "server", "close",
-               "close(): \"Connection: close\" was asked for, so the server closes first");
+               "close(): the response is sent and \"Connection: close\" was asked for");
     uv_close((uv_handle_t *)&st->conn, osi_server_closed);
 }
 
