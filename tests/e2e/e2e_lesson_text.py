@@ -27,7 +27,8 @@ LESSONS = ["osi", "udp", "tcp", "process-thread", "accept-queue", "socket-buffer
 NOUNS = ("threads", "bytes", "connections", "processes", "times", "segments", "packets",
          "frames", "clients", "workers", "datagrams", "queries", "answers", "messages",
          "children", "drops", "overflows", "retries", "probes", "SYNs", "ACKs")
-ONE_PLURAL = re.compile(r"(?<![\d.,])\b1 (" + "|".join(NOUNS) + r")\b")
+# "1 threads", and "1 listen overflows" (one word may sit between).
+ONE_PLURAL = re.compile(r"(?<![\d.,])\b1 (?:[a-z]+ )?(" + "|".join(NOUNS) + r")\b")
 ARTICLE = re.compile(r"\b(a|an) (\d+)\b", re.IGNORECASE)
 
 
