@@ -25,6 +25,14 @@ check(len(sports) == 3, f"expected three client apps (source ports), saw {sorted
 dports = {e["udp"]["dport"] for e in udp if e["from"] == "client"}
 check(dports == {7, 37, 53}, f"client datagrams went to ports {sorted(dports)}", ev)
 check(len(marks(ev, event="decided")) >= 2, "fewer than two checkpoints decided", ev)
+# Each answer, computed here from the run's packets.
+udp_pk = [e for e in ev if e["type"] == "packet" and e.get("proto") in ("udp", "dns")]
+empty = [e for e in udp_pk if e["from"] == "client" and e.get("udp", {}).get("dport") == 37 and not e["dropped"]][0]
+got = [e for e in udp_pk if e["from"] == "server" and e.get("udp", {}).get("sport") == 37 and e["i"] > empty["i"]]
+check(decided(ev, "empty") == ("a" if got else "b"), "checkpoint empty", ev)
+lost = [e for e in udp_pk if e["dropped"] and e["from"] == "client"][0]
+again = [e for e in udp_pk if e["from"] == "client" and e["i"] > lost["i"] and e.get("dns", {}).get("id") == lost["dns"]["id"]]
+check(decided(ev, "resend") == ("a" if again else "b"), "checkpoint resend", ev)
 print("ok: udp run shows the dropped query gone for good")
 
 # --link and --seed: random loss is repeatable for a seed.
