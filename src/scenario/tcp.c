@@ -199,7 +199,7 @@ static void tcp_client_connected(uv_connect_t *req, int status)
 
 /*
  * Reports how the client's kernel will repair a loss, read in the lab: with
- * SACK (tcp_sack) and RACK (bit 1 of tcp_recovery), Linux resends a
+ * SACK (tcp_sack) and RACK (the 0x1 bit of tcp_recovery), Linux resends a
  * segment as soon as an acknowledgement shows later data arrived and
  * enough time passed, often after one duplicate ACK, not three; the
  * retransmission timer never fires sooner than tcp_rto_min_us (200 ms
