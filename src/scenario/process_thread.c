@@ -102,7 +102,9 @@ static void pt_memory(nc_scn_t *s, const char *model, int pid, const char *who, 
                                   NC_KV_I("rss_kb", rss), NC_KV_I("pss_kb", pss),
                                   NC_KV_I("shared_kb", shared), NC_KV_I("private_kb", priv),
                                   NC_KV_I("shared_pct", shared_pct), NC_KV_I("threads", threads)},
-                  8, "%s: %s (pid %d, %ld %s): VmRSS %ld kB, Pss %ld kB, private %ld kB (%ld%% shared)",
+                  8,
+                  "%s: %s (pid %d, %ld %s): VmRSS %ld kB, Pss %ld kB, private %ld kB "
+                  "(%ld%% shared)",
                   model, who, pid, threads, nc_words_plural(threads, "thread", "threads"), rss, pss,
                   priv, shared_pct);
 }
