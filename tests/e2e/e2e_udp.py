@@ -7,8 +7,10 @@ ev = run_json("udp")
 udp = [e for e in ev if e["type"] == "packet" and "udp" in e]
 check(len(udp) >= 8, f"only {len(udp)} UDP packets", ev)
 for e in udp:
-    # udp.len is payload bytes, like tcp.len; the IP packet adds 20 + 8.
-    check(e["ip"]["len"] == 28 + e["udp"]["len"], "IP length is not 20 + 8 + payload", ev)
+    # udp.len is the header's length field (8 header bytes included, tshark's
+    # udp.length); udp.payload_len the bytes after it; IPv4 adds 20.
+    check(e["ip"]["len"] == 20 + e["udp"]["len"], "IP length is not 20 + udp.len", ev)
+    check(e["udp"]["payload_len"] == e["udp"]["len"] - 8, "udp.payload_len is not len - 8", ev)
 dropped = [e for e in udp if e["dropped"]]
 check(len(dropped) == 1, f"expected one dropped datagram, saw {len(dropped)}", ev)
 d = dropped[0]
