@@ -305,7 +305,8 @@ static void finish(nc_wire_t *w)
         if (lost)
             nc_evb_note(b, "The capture missed %llu %s (its buffer was full), so the timeline "
                            "is missing some packets that really were sent.",
-                        (unsigned long long)lost, nc_words_plural((long long)lost, "frame", "frames"));
+                        (unsigned long long)lost,
+                        nc_words_plural((long long)lost, "frame", "frames"));
         nc_timeline_add(w->cfg.tl, b);
     }
     for (size_t i = 0; i < w->nports; i++)
