@@ -33,12 +33,14 @@ int nc_scn_sysctl_read(const char *name, long *value)
     char line[64];
     char *end = NULL;
     long v = 0;
+    int range = 0;
     if (fgets(line, sizeof line, f)) {
         errno = 0;
         v = strtol(line, &end, 10);
+        range = errno;
     }
     fclose(f);
-    if (end == NULL || end == line || errno != 0)
+    if (end == NULL || end == line || range != 0)
         return -EINVAL;
     *value = v;
     return 0;
