@@ -12,13 +12,30 @@
  * release times never decrease, so order is kept. Without a wire ("local")
  * the thread captures lo and only records.
  *
- * The event gets "dropped" and a "wire" object, a note when dropped, the
- * generic annotation, and goes to the timeline, forwarded or not. The
- * thread owns the decoder, the event builder and the queues; other threads
- * only read the atomic counters and ask it to stop through a uv_async.
- * Faults may be added while the wire runs (an instructor's live "drop the
- * next SYN-ACK"): the policy is then touched under policy_lock, which only
- * the thread itself and nc_wire_add_fault take.
+ * Recording is not the wire's work: the wire thread only forwards and
+ * decides. Each frame it reads, with its verdict and delay, is copied into
+ * the record ring (one producer, one consumer, bytes in place) and a
+ * second thread, the recorder, decodes it, adds "dropped", a "wire" object,
+ * a note when dropped and the generic annotation, and puts it on the
+ * timeline, forwarded or not. The ring keeps capture order. When it is
+ * full the wire waits for the recorder (every frame is recorded; nothing
+ * is sampled away), so at worst forwarding slows to the recording rate.
+ * The recorder is started only with a timeline and is joined after the
+ * wire thread, then the capture's summary note is added last.
+ *
+ * The policy needs decoded frames only when there are faults: the wire
+ * thread then decodes with a decoder of its own (pdec), which has seen
+ * every frame since the first fault was added, as the recorder's has seen
+ * every frame. Lesson faults are added before any traffic, so both see the
+ * same frames; a fault added live mid-connection sees that connection's
+ * relative numbers from its first frame after the fault.
+ *
+ * The wire thread owns pdec, pb and the queues; the recorder owns dec and
+ * b; other threads only read the atomic counters and ask the wire to stop
+ * through a uv_async. Faults may be added while the wire runs (an
+ * instructor's live "drop the next SYN-ACK"): the policy is then touched
+ * under policy_lock, which only the wire thread and nc_wire_add_fault
+ * take.
  */
 #include "lab_impl.h"
 
@@ -45,7 +62,31 @@ enum {
     LO_BUFFER = 32 << 20,    /* lo frames can be 64 KiB each */
     QUEUE_MAX_FRAMES = 20000, /* the link's buffer, per direction */
     DISPATCH_BATCH = 256,
+    RING_BYTES = 32 << 20,    /* frames waiting for the recorder */
 };
+
+/* One frame in the record ring, followed by caplen bytes; size covers both,
+ * rounded up to 8. A record of size 0 at the end of the buffer means the
+ * next one starts at offset 0. */
+typedef struct rec {
+    uint32_t size, caplen, wirelen;
+    int32_t iface;
+    int64_t ts_ns;
+    int64_t delay_ns;
+    nc_wire_verdict_t v;
+} rec_t;
+
+/* The record ring. head and tail only grow (offsets are taken modulo
+ * RING_BYTES); the wire thread writes head, the recorder tail. A side that
+ * finds nothing to do sets its waiting flag under the lock and sleeps on
+ * its condition; the other side signals it after moving its counter. */
+typedef struct ring {
+    uint8_t *buf;
+    atomic_size_t head, tail;
+    atomic_bool rec_waiting, wire_waiting, closed;
+    pthread_mutex_t lock;
+    pthread_cond_t nonempty, nonfull;
+} ring_t;
 
 typedef struct pending {
     struct pending *next;
@@ -93,11 +134,104 @@ struct nc_wire {
     nc_wire_policy_t *policy;
     pthread_mutex_t policy_lock;
     atomic_bool has_faults; /* decode even without a timeline */
-    nc_decoder_t *dec;
+    nc_decoder_t *pdec; /* the policy's, on the wire thread */
+    nc_evb_t pb;
+    nc_decoder_t *dec; /* the recorder's */
     nc_evb_t b;
+    ring_t ring;
+    pthread_t recorder;
+    bool recording, started;
 
     atomic_uint_fast64_t captured, lost, wire_drops, inject_errors;
 };
+
+static size_t rec_size(uint32_t caplen)
+{
+    return (sizeof(rec_t) + caplen + 7) & ~(size_t)7;
+}
+
+/* Wakes the recorder if it sleeps. Called once per batch of frames. */
+static void ring_kick(ring_t *r)
+{
+    if (atomic_load(&r->rec_waiting)) {
+        pthread_mutex_lock(&r->lock);
+        pthread_cond_signal(&r->nonempty);
+        pthread_mutex_unlock(&r->lock);
+    }
+}
+
+/* Waits, on the wire thread, until need bytes are free. */
+static void ring_wait_room(ring_t *r, size_t need)
+{
+    size_t head = atomic_load(&r->head);
+    if (RING_BYTES - (head - atomic_load(&r->tail)) >= need)
+        return;
+    ring_kick(r);
+    pthread_mutex_lock(&r->lock);
+    atomic_store(&r->wire_waiting, true);
+    while (RING_BYTES - (head - atomic_load(&r->tail)) < need)
+        pthread_cond_wait(&r->nonfull, &r->lock);
+    atomic_store(&r->wire_waiting, false);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* Copies one frame and its verdict into the ring (the wire thread). */
+static void ring_put(ring_t *r, const rec_t *h, const uint8_t *data)
+{
+    size_t size = rec_size(h->caplen);
+    size_t head = atomic_load(&r->head), off = head % RING_BYTES;
+    if (RING_BYTES - off < size) { /* no room before the end: wrap */
+        ring_wait_room(r, (RING_BYTES - off) + size);
+        ((rec_t *)(r->buf + off))->size = 0;
+        head += RING_BYTES - off;
+        off = 0;
+    } else {
+        ring_wait_room(r, size);
+    }
+    rec_t *dst = (rec_t *)(r->buf + off);
+    *dst = *h;
+    dst->size = (uint32_t)size;
+    memcpy(dst + 1, data, h->caplen);
+    atomic_store(&r->head, head + size);
+}
+
+/* The next record for the recorder, or NULL once the ring is closed and
+ * empty. *skip is set to the bytes to release after handling it. */
+static const rec_t *ring_take(ring_t *r, size_t *skip)
+{
+    for (;;) {
+        size_t tail = atomic_load(&r->tail);
+        if (tail != atomic_load(&r->head)) {
+            size_t off = tail % RING_BYTES;
+            const rec_t *h = (const rec_t *)(r->buf + off);
+            if (RING_BYTES - off >= sizeof(rec_t) && h->size != 0) {
+                *skip = h->size;
+                return h;
+            }
+            atomic_store(&r->tail, tail + (RING_BYTES - off)); /* wrap marker */
+            continue;
+        }
+        pthread_mutex_lock(&r->lock);
+        atomic_store(&r->rec_waiting, true);
+        while (atomic_load(&r->tail) == atomic_load(&r->head) && !atomic_load(&r->closed))
+            pthread_cond_wait(&r->nonempty, &r->lock);
+        atomic_store(&r->rec_waiting, false);
+        bool done = atomic_load(&r->tail) == atomic_load(&r->head);
+        pthread_mutex_unlock(&r->lock);
+        if (done)
+            return NULL;
+    }
+}
+
+static void ring_release(ring_t *r, size_t skip)
+{
+    atomic_store(&r->tail, atomic_load(&r->tail) + skip);
+    if (atomic_load(&r->wire_waiting)) {
+        pthread_mutex_lock(&r->lock);
+        pthread_cond_signal(&r->nonfull);
+        pthread_mutex_unlock(&r->lock);
+    }
+}
 
 static void inject(nc_wire_t *w, int dir, const uint8_t *data, uint32_t len)
 {
@@ -194,6 +328,37 @@ static void describe(nc_wire_t *w, const nc_wire_verdict_t *v, double delay_s)
     }
 }
 
+/* The recorder's half of a frame: decode, the wire's decision, notes, and
+ * the timeline. */
+static void record_frame(nc_wire_t *w, const rec_t *h)
+{
+    nc_evb_reset(&w->b, NC_EV_PACKET, h->ts_ns);
+    nc_decoder_packet(w->dec, w->ports[h->iface].linktype, (const uint8_t *)(h + 1), h->caplen,
+                      h->wirelen, &w->b);
+    w->b.ev.iface = (uint32_t)h->iface;
+    if (w->bridge) {
+        describe(w, &h->v, (double)h->delay_ns / 1e9);
+    } else if (!nc_evb_find(&w->b, "dropped")) {
+        /* No wire on a loopback: nothing is ever dropped by the lesson,
+         * but every packet says so, as EVENTS.md promises. */
+        nc_evb_bool(&w->b, "dropped", false);
+    }
+    nc_annotate_event(&w->b);
+    nc_timeline_add(w->cfg.tl, &w->b);
+}
+
+static void *recorder_main(void *arg)
+{
+    nc_wire_t *w = arg;
+    const rec_t *h;
+    size_t skip;
+    while ((h = ring_take(&w->ring, &skip)) != NULL) {
+        record_frame(w, h);
+        ring_release(&w->ring, skip);
+    }
+    return NULL;
+}
+
 static void on_frame(void *arg, int64_t ts_ns, const uint8_t *data, uint32_t caplen,
                      uint32_t wirelen)
 {
@@ -201,41 +366,35 @@ static void on_frame(void *arg, int64_t ts_ns, const uint8_t *data, uint32_t cap
     nc_wire_t *w = pt->w;
     int dir = pt->idx;
     atomic_fetch_add(&w->captured, 1);
-    bool record = w->cfg.tl != NULL;
-    bool decode = record || (w->bridge && atomic_load(&w->has_faults));
-    if (decode) {
-        nc_evb_reset(&w->b, NC_EV_PACKET, ts_ns);
-        nc_decoder_packet(w->dec, pt->linktype, data, caplen, wirelen, &w->b);
-        w->b.ev.iface = (uint32_t)pt->idx;
-    }
+    rec_t h = {.caplen = caplen, .wirelen = wirelen, .iface = dir, .ts_ns = ts_ns};
     if (!w->bridge) {
-        if (record) {
-            /* No wire on a loopback: nothing is ever dropped by the lesson,
-             * but every packet says so, as EVENTS.md promises. */
-            if (!nc_evb_find(&w->b, "dropped"))
-                nc_evb_bool(&w->b, "dropped", false);
-            nc_annotate_event(&w->b);
-            nc_timeline_add(w->cfg.tl, &w->b);
-        }
+        if (w->recording)
+            ring_put(&w->ring, &h, data);
         return;
     }
-    nc_wire_verdict_t v;
+    bool decode = atomic_load(&w->has_faults);
+    if (decode) {
+        nc_evb_reset(&w->pb, NC_EV_PACKET, ts_ns);
+        nc_decoder_packet(w->pdec, pt->linktype, data, caplen, wirelen, &w->pb);
+        w->pb.ev.iface = (uint32_t)pt->idx;
+    }
+    nc_wire_verdict_t *v = &h.v;
     pthread_mutex_lock(&w->policy_lock);
-    nc_wire_policy_decide(w->policy, dir, decode ? nc_evb_view(&w->b) : NULL, &v);
+    nc_wire_policy_decide(w->policy, dir, decode ? nc_evb_view(&w->pb) : NULL, v);
     pthread_mutex_unlock(&w->policy_lock);
     int64_t now = nc_clock_mono_ns();
     int64_t release = now;
-    if (!v.drop && caplen < wirelen) {
-        v.drop = true;
-        snprintf(v.reason, sizeof v.reason, "frame of %u bytes is bigger than the capture keeps",
+    if (!v->drop && caplen < wirelen) {
+        v->drop = true;
+        snprintf(v->reason, sizeof v->reason, "frame of %u bytes is bigger than the capture keeps",
                  wirelen);
     }
-    if (!v.drop && w->dirs[dir].frames >= QUEUE_MAX_FRAMES) {
-        v.drop = true;
-        snprintf(v.reason, sizeof v.reason, "the link's queue is full (%d frames)",
+    if (!v->drop && w->dirs[dir].frames >= QUEUE_MAX_FRAMES) {
+        v->drop = true;
+        snprintf(v->reason, sizeof v->reason, "the link's queue is full (%d frames)",
                  QUEUE_MAX_FRAMES);
     }
-    if (!v.drop) {
+    if (!v->drop) {
         pthread_mutex_lock(&w->policy_lock);
         release = nc_wire_policy_release(w->policy, dir, now, wirelen);
         pthread_mutex_unlock(&w->policy_lock);
@@ -243,16 +402,17 @@ static void on_frame(void *arg, int64_t ts_ns, const uint8_t *data, uint32_t cap
     } else {
         atomic_fetch_add(&w->wire_drops, 1);
     }
-    if (record) {
-        describe(w, &v, (double)(release - now) / 1e9);
-        nc_annotate_event(&w->b);
-        nc_timeline_add(w->cfg.tl, &w->b);
+    if (w->recording) {
+        h.delay_ns = v->drop ? 0 : release - now;
+        ring_put(&w->ring, &h, data);
     }
 }
 
 static void read_port(port_t *pt, int max)
 {
     nc_capture_dispatch(pt->cap, max, on_frame, pt);
+    if (pt->w->recording)
+        ring_kick(&pt->w->ring);
 }
 
 static void on_readable(uv_poll_t *h, int status, int events)
@@ -271,6 +431,37 @@ static void close_handle(uv_handle_t *h)
         uv_close(h, NULL);
 }
 
+/* The capture's closing note: what was captured, lost and dropped. Added
+ * after the recorder has put every frame on the timeline. */
+static void summarize(nc_wire_t *w)
+{
+    nc_evb_t *b = &w->b;
+    uint64_t captured = atomic_load(&w->captured), drops = atomic_load(&w->wire_drops);
+    uint64_t lost = atomic_load(&w->lost);
+    nc_evb_reset(b, NC_EV_NOTE, nc_clock_real_ns());
+    nc_evb_host(b, w->bridge ? "wire" : w->topo->hosts[0].name);
+    nc_evb_summary(b, "capture: %llu %s, %llu lost by the capture, %llu dropped by the wire",
+                   (unsigned long long)captured,
+                   nc_words_plural((long long)captured, "frame", "frames"),
+                   (unsigned long long)lost, (unsigned long long)drops);
+    nc_evb_int(b, "captured", (int64_t)captured);
+    nc_evb_int(b, "lost", (int64_t)lost);
+    nc_evb_int(b, "wire_drops", (int64_t)drops);
+    uint64_t failed = atomic_load(&w->inject_errors);
+    if (failed) {
+        nc_evb_int(b, "inject_errors", (int64_t)failed);
+        nc_evb_note(b, "The wire failed to pass on %llu %s (the kernel refused them).",
+                    (unsigned long long)failed,
+                    nc_words_plural((long long)failed, "frame", "frames"));
+    }
+    if (lost)
+        nc_evb_note(b, "The capture missed %llu %s (its buffer was full), so the timeline "
+                       "is missing some packets that really were sent.",
+                    (unsigned long long)lost,
+                    nc_words_plural((long long)lost, "frame", "frames"));
+    nc_timeline_add(w->cfg.tl, b);
+}
+
 /* Reads what is left, records the counters, and closes every handle so
  * that uv_run returns. */
 static void finish(nc_wire_t *w)
@@ -283,32 +474,6 @@ static void finish(nc_wire_t *w)
             lost += drop;
     }
     atomic_store(&w->lost, lost);
-    if (w->cfg.tl) {
-        nc_evb_t *b = &w->b;
-        uint64_t captured = atomic_load(&w->captured), drops = atomic_load(&w->wire_drops);
-        nc_evb_reset(b, NC_EV_NOTE, nc_clock_real_ns());
-        nc_evb_host(b, w->bridge ? "wire" : w->topo->hosts[0].name);
-        nc_evb_summary(b, "capture: %llu %s, %llu lost by the capture, %llu dropped by the wire",
-                       (unsigned long long)captured,
-                       nc_words_plural((long long)captured, "frame", "frames"),
-                       (unsigned long long)lost, (unsigned long long)drops);
-        nc_evb_int(b, "captured", (int64_t)captured);
-        nc_evb_int(b, "lost", (int64_t)lost);
-        nc_evb_int(b, "wire_drops", (int64_t)drops);
-        uint64_t failed = atomic_load(&w->inject_errors);
-        if (failed) {
-            nc_evb_int(b, "inject_errors", (int64_t)failed);
-            nc_evb_note(b, "The wire failed to pass on %llu %s (the kernel refused them).",
-                        (unsigned long long)failed,
-                        nc_words_plural((long long)failed, "frame", "frames"));
-        }
-        if (lost)
-            nc_evb_note(b, "The capture missed %llu %s (its buffer was full), so the timeline "
-                           "is missing some packets that really were sent.",
-                        (unsigned long long)lost,
-                        nc_words_plural((long long)lost, "frame", "frames"));
-        nc_timeline_add(w->cfg.tl, b);
-    }
     for (size_t i = 0; i < w->nports; i++)
         close_handle((uv_handle_t *)&w->ports[i].poll);
     for (size_t i = 0; i < (w->bridge ? 2u : 0u); i++)
@@ -403,6 +568,30 @@ static void *wire_main(void *arg)
     return NULL;
 }
 
+static nc_decoder_t *new_decoder(const nc_topology_t *topo)
+{
+    nc_decoder_t *d = nc_decoder_new();
+    for (size_t i = 0; i < topo->nhosts; i++)
+        nc_decoder_name_host(d, topo->hosts[i].addr, topo->hosts[i].name);
+    for (size_t i = 0; i < topo->naliases; i++)
+        nc_decoder_name_host(d, topo->aliases[i].addr, topo->aliases[i].name);
+    return d;
+}
+
+/* Closes the ring and waits for the recorder to put what is left on the
+ * timeline. */
+static void stop_recorder(nc_wire_t *w)
+{
+    if (!w->recording)
+        return;
+    pthread_mutex_lock(&w->ring.lock);
+    atomic_store(&w->ring.closed, true);
+    pthread_cond_signal(&w->ring.nonempty);
+    pthread_mutex_unlock(&w->ring.lock);
+    pthread_join(w->recorder, NULL);
+    w->recording = false;
+}
+
 nc_wire_t *nc_wire_start(const nc_wire_cfg_t *c, char *err, size_t errlen)
 {
     nc_wire_t *w = nc_xcalloc(1, sizeof *w);
@@ -418,13 +607,25 @@ nc_wire_t *nc_wire_start(const nc_wire_cfg_t *c, char *err, size_t errlen)
     }
     pthread_mutex_init(&w->policy_lock, NULL);
     atomic_store(&w->has_faults, nc_wire_policy_needs_decode(w->policy));
-    w->dec = nc_decoder_new();
-    for (size_t i = 0; i < c->topo->nhosts; i++)
-        nc_decoder_name_host(w->dec, c->topo->hosts[i].addr, c->topo->hosts[i].name);
-    for (size_t i = 0; i < c->topo->naliases; i++)
-        nc_decoder_name_host(w->dec, c->topo->aliases[i].addr, c->topo->aliases[i].name);
+    w->pdec = new_decoder(c->topo);
+    w->dec = new_decoder(c->topo);
+    nc_evb_init(&w->pb);
     nc_evb_init(&w->b);
     sem_init(&w->ready, 0, 0);
+    ring_t *r = &w->ring;
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->nonempty, NULL);
+    pthread_cond_init(&r->nonfull, NULL);
+    if (c->tl) {
+        r->buf = nc_xmalloc(RING_BYTES);
+        if (pthread_create(&w->recorder, NULL, recorder_main, w) != 0) {
+            snprintf(err, errlen, "lab: cannot start the wire's recorder thread.");
+            w->joined = true;
+            nc_wire_free(w);
+            return NULL;
+        }
+        w->recording = true;
+    }
     int rc = nc_netns_spawn(c->netns, wire_main, w, &w->thread);
     if (rc != 0) {
         snprintf(err, errlen, "lab: cannot start the wire's thread in its namespace.");
@@ -441,16 +642,23 @@ nc_wire_t *nc_wire_start(const nc_wire_cfg_t *c, char *err, size_t errlen)
         nc_wire_free(w);
         return NULL;
     }
+    w->started = true;
     return w;
 }
 
 void nc_wire_stop(nc_wire_t *w)
 {
-    if (!w || w->joined)
+    if (!w)
         return;
-    uv_async_send(&w->stop_async);
-    pthread_join(w->thread, NULL);
-    w->joined = true;
+    if (!w->joined) {
+        uv_async_send(&w->stop_async);
+        pthread_join(w->thread, NULL);
+        w->joined = true;
+    }
+    bool recorded = w->recording;
+    stop_recorder(w);
+    if (recorded && w->started)
+        summarize(w);
 }
 
 void nc_wire_stats(const nc_wire_t *w, nc_lab_stats_t *out)
@@ -490,8 +698,14 @@ void nc_wire_free(nc_wire_t *w)
         nc_capture_close(w->ports[i].cap);
     nc_wire_policy_free(w->policy);
     pthread_mutex_destroy(&w->policy_lock);
+    nc_decoder_free(w->pdec);
     nc_decoder_free(w->dec);
+    nc_evb_done(&w->pb);
     nc_evb_done(&w->b);
+    free(w->ring.buf);
+    pthread_mutex_destroy(&w->ring.lock);
+    pthread_cond_destroy(&w->ring.nonempty);
+    pthread_cond_destroy(&w->ring.nonfull);
     sem_destroy(&w->ready);
     free(w);
 }

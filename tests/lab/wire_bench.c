@@ -1,8 +1,9 @@
 /*
  * wire_bench.c: how fast the wire forwards, and the latency it adds.
  *
- *   lab_wire_bench [MBYTES]
+ *   lab_wire_bench [MBYTES] [forward|record|latency]
  *
+ * With a second argument only that part runs (for a profiler).
  * Throughput: a TCP bulk transfer from client to server through the "pair"
  * wire, once forwarding only (no timeline) and once recording every frame
  * (decode, annotate, timeline), as a lesson does. Latency: the median round
@@ -246,8 +247,12 @@ int main(int argc, char **argv)
         return 1;
     }
     size_t mbytes = argc > 1 ? (size_t)atoi(argv[1]) : 200;
-    bench_bulk(mbytes * 4, false);
-    bench_bulk(mbytes, true);
-    bench_latency();
+    const char *only = argc > 2 ? argv[2] : "";
+    if (!*only || !strcmp(only, "forward"))
+        bench_bulk(mbytes * 4, false);
+    if (!*only || !strcmp(only, "record"))
+        bench_bulk(mbytes, true);
+    if (!*only || !strcmp(only, "latency"))
+        bench_latency();
     return 0;
 }
