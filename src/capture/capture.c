@@ -14,10 +14,12 @@
 #include "core/error.h"
 #include "core/xmalloc.h"
 
+#include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 struct nc_capture {
     pcap_t *p;
@@ -130,6 +132,36 @@ int nc_capture_dispatch(nc_capture_t *c, int max, nc_capture_fn fn, void *arg)
 int nc_capture_inject(nc_capture_t *c, const void *frame, size_t len)
 {
     return pcap_inject(c->p, frame, len) == (int)len ? 0 : NC_EIO;
+}
+
+/* pcap_inject() on Linux is send() on the handle's socket, which is bound
+ * to the interface; sendmmsg() on the same socket sends a batch the same
+ * way. A frame the kernel refuses is counted and skipped, like a failed
+ * pcap_inject(). */
+size_t nc_capture_inject_many(nc_capture_t *c, const struct iovec *frames, size_t n)
+{
+    enum { BATCH = 64 };
+    struct mmsghdr m[BATCH];
+    int fd = pcap_get_selectable_fd(c->p);
+    size_t refused = 0, done = 0;
+    while (done < n) {
+        size_t k = n - done < BATCH ? n - done : BATCH;
+        for (size_t i = 0; i < k; i++)
+            m[i] = (struct mmsghdr){
+                .msg_hdr = {.msg_iov = (struct iovec *)&frames[done + i], .msg_iovlen = 1}};
+        int sent = fd >= 0 ? sendmmsg(fd, m, (unsigned)k, 0) : -1;
+        if (sent < 0 && errno == EINTR)
+            continue;
+        if (sent <= 0) { /* the first frame was refused */
+            refused++;
+            done++;
+            continue;
+        }
+        for (int i = 0; i < sent; i++)
+            refused += m[i].msg_len != frames[done + (size_t)i].iov_len;
+        done += (size_t)sent;
+    }
+    return refused;
 }
 
 int nc_capture_stats(nc_capture_t *c, uint64_t *received, uint64_t *lost)

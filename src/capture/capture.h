@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 typedef struct nc_capture nc_capture_t;
 
@@ -49,6 +50,11 @@ int nc_capture_dispatch(nc_capture_t *c, int max, nc_capture_fn fn, void *arg);
 
 /* Sends one whole frame out of the interface. Returns 0 or NC_EIO. */
 int nc_capture_inject(nc_capture_t *c, const void *frame, size_t len);
+
+/* Sends n whole frames out of the interface in one system call where the
+ * kernel allows (sendmmsg on the handle's packet socket, in order).
+ * Returns how many of them the kernel refused. */
+size_t nc_capture_inject_many(nc_capture_t *c, const struct iovec *frames, size_t n);
 
 /* Kernel counters since open: frames the kernel handed to the ring
  * (ps_recv; on lo each frame counts twice) and frames lost because the ring

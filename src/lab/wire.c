@@ -6,8 +6,8 @@
  * arriving from its host (PCAP_D_IN). Every frame read is decoded into a
  * packet event, the policy (wire_policy.c) decides to forward or drop it,
  * and a forwarded frame waits in the release queue of its direction until
- * its release time (delay, rate) and then leaves by pcap_inject() on the
- * other port. Releases are driven by one timerfd per direction (uv timers
+ * its release time (delay, rate) and then leaves on the other port, sent
+ * with the rest of its batch by one sendmmsg() on the capture's socket. Releases are driven by one timerfd per direction (uv timers
  * tick in milliseconds; a rate needs microseconds). Queues are FIFO and
  * release times never decrease, so order is kept. Without a wire ("local")
  * the thread captures lo and only records.
@@ -63,7 +63,18 @@ enum {
     QUEUE_MAX_FRAMES = 20000, /* the link's buffer, per direction */
     DISPATCH_BATCH = 256,
     RING_BYTES = 32 << 20,    /* frames waiting for the recorder */
+    OUTBOX_FRAMES = 64,       /* frames sent by one sendmmsg */
+    OUTBOX_BYTES = 1 << 20,   /* more than the largest frame kept (snaplen) */
 };
+
+/* Frames due to leave in one direction, copied (the capture's ring slot is
+ * the kernel's again once the callback returns) and sent together by
+ * outbox_flush at the end of each batch read or released. */
+typedef struct outbox {
+    uint8_t *buf;
+    size_t used, n;
+    struct iovec iov[OUTBOX_FRAMES];
+} outbox_t;
 
 /* One frame in the record ring, followed by caplen bytes; size covers both,
  * rounded up to 8. A record of size 0 at the end of the buffer means the
@@ -101,6 +112,7 @@ typedef struct direction {
     size_t frames;
     int tfd;
     uv_poll_t tpoll;
+    outbox_t out;
 } direction_t;
 
 typedef struct port {
@@ -233,10 +245,26 @@ static void ring_release(ring_t *r, size_t skip)
     }
 }
 
+static void outbox_flush(nc_wire_t *w, int dir)
+{
+    outbox_t *o = &w->dirs[dir].out;
+    if (!o->n)
+        return;
+    size_t refused = nc_capture_inject_many(w->ports[1 - dir].cap, o->iov, o->n);
+    if (refused)
+        atomic_fetch_add(&w->inject_errors, refused);
+    o->n = o->used = 0;
+}
+
+/* Stages a frame to leave by the other port; sent at the batch's end. */
 static void inject(nc_wire_t *w, int dir, const uint8_t *data, uint32_t len)
 {
-    if (nc_capture_inject(w->ports[1 - dir].cap, data, len) != 0)
-        atomic_fetch_add(&w->inject_errors, 1);
+    outbox_t *o = &w->dirs[dir].out;
+    if (o->n == OUTBOX_FRAMES || o->used + len > OUTBOX_BYTES)
+        outbox_flush(w, dir);
+    memcpy(o->buf + o->used, data, len);
+    o->iov[o->n++] = (struct iovec){.iov_base = o->buf + o->used, .iov_len = len};
+    o->used += len;
 }
 
 static void arm(direction_t *d)
@@ -288,6 +316,7 @@ static void release_due(nc_wire_t *w, int dir)
         inject(w, dir, p->data, p->len);
         free(p);
     }
+    outbox_flush(w, dir);
     arm(d);
 }
 
@@ -350,6 +379,7 @@ static void record_frame(nc_wire_t *w, const rec_t *h)
 static void *recorder_main(void *arg)
 {
     nc_wire_t *w = arg;
+    pthread_setname_np(pthread_self(), "nc-recorder");
     const rec_t *h;
     size_t skip;
     while ((h = ring_take(&w->ring, &skip)) != NULL) {
@@ -411,6 +441,8 @@ static void on_frame(void *arg, int64_t ts_ns, const uint8_t *data, uint32_t cap
 static void read_port(port_t *pt, int max)
 {
     nc_capture_dispatch(pt->cap, max, on_frame, pt);
+    if (pt->w->bridge)
+        outbox_flush(pt->w, pt->idx);
     if (pt->w->recording)
         ring_kick(&pt->w->ring);
 }
@@ -527,6 +559,7 @@ static int open_ports(nc_wire_t *w)
     }
     for (size_t i = 0; i < (w->bridge ? 2u : 0u); i++) {
         direction_t *d = &w->dirs[i];
+        d->out.buf = nc_xmalloc(OUTBOX_BYTES);
         d->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
         if (d->tfd < 0) {
             snprintf(w->start_err, sizeof w->start_err, "lab: cannot create a timer: %s.",
@@ -548,6 +581,7 @@ static void walk_close(uv_handle_t *h, void *arg)
 static void *wire_main(void *arg)
 {
     nc_wire_t *w = arg;
+    pthread_setname_np(pthread_self(), "nc-wire");
     uv_loop_init(&w->loop);
     w->loop.data = w;
     uv_async_init(&w->loop, &w->stop_async, on_stop);
@@ -693,6 +727,7 @@ void nc_wire_free(nc_wire_t *w)
         }
         if (d->tfd >= 0)
             close(d->tfd);
+        free(d->out.buf);
     }
     for (size_t i = 0; i < w->nports; i++)
         nc_capture_close(w->ports[i].cap);

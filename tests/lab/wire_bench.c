@@ -21,6 +21,7 @@
 #include "lab/lab_impl.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <semaphore.h>
@@ -149,6 +150,44 @@ static void run(int srv_ns, int cli_ns, void *(*srv)(void *), void *(*cli)(void 
     pthread_join(ts, NULL);
 }
 
+/* CPU seconds (user + system) spent so far by this process's threads named
+ * name ("nc-wire", "nc-recorder"), from /proc. */
+static double thread_cpu_s(const char *name)
+{
+    double total = 0;
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[300], comm[64] = "", stat[1024];
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        if (!fgets(comm, sizeof comm, f))
+            comm[0] = '\0';
+        fclose(f);
+        comm[strcspn(comm, "\n")] = '\0';
+        if (strcmp(comm, name) != 0)
+            continue;
+        snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+        f = fopen(path, "r");
+        size_t n = f ? fread(stat, 1, sizeof stat - 1, f) : 0;
+        if (f)
+            fclose(f);
+        stat[n] = '\0';
+        const char *p = strrchr(stat, ')'); /* fields 14 and 15 follow comm */
+        unsigned long ut = 0, st = 0;
+        if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+                        &st) == 2)
+            total += (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+    }
+    if (d)
+        closedir(d);
+    return total;
+}
+
 static double median_rtt_us(job_t *j)
 {
     qsort(j->rtt, PINGS, sizeof j->rtt[0], cmp_double);
@@ -171,6 +210,7 @@ static void bench_bulk(size_t mbytes, bool record)
     j->bytes = mbytes << 20;
     run(nc_lab_host_netns(lab, "server"), nc_lab_host_netns(lab, "client"), bulk_server,
         bulk_client, j);
+    double wire_cpu = thread_cpu_s("nc-wire"), rec_cpu = thread_cpu_s("nc-recorder");
     nc_lab_stop(lab);
     double recorded_s = (double)(nc_clock_mono_ns() - j->t0) / 1e9;
     nc_lab_stats_t st;
@@ -181,6 +221,11 @@ static void bench_bulk(size_t mbytes, bool record)
            mbytes, record ? "recording every frame" : "forwarding only", mbit / j->seconds,
            (double)st.captured / j->seconds, (unsigned long long)st.captured,
            (unsigned long long)st.dropped);
+    printf("  CPU per frame: wire thread %.2f us%s", wire_cpu * 1e6 / (double)st.captured,
+           tl ? "" : "\n");
+    if (tl)
+        printf(", recorder %.2f us (until the transfer ended)\n",
+               rec_cpu * 1e6 / (double)st.captured);
     if (tl) {
         nc_timeline_flush(tl, true);
         size_t n = nc_timeline_count(tl), packets = 0;
