@@ -299,6 +299,44 @@ static void test_pair_full_size_frames(void **state)
     nc_timeline_free(tl);
 }
 
+/* A bulk transfer as fast as the wire goes: the recorder, behind its ring,
+ * still puts every frame the wire captured on the timeline before the lab
+ * stops, each with the wire's verdict, and the capture's note comes after
+ * the last of them and counts the same frames. */
+static void test_pair_bulk_every_frame_recorded(void **state)
+{
+    nc_timeline_t *tl = nc_timeline_new(0);
+    nc_lab_opts_t o = {.topology = "pair", .tl = tl};
+    nc_lab_t *lab = lab_or_fail(&o);
+    peer_t s = {.addr = "10.0.0.2", .port = 7000};
+    peer_t c = {.addr = "10.0.0.2", .port = 7000, .writes = 4, .size = 4 << 20};
+    run_pair(lab, tcp_server, &s, tcp_client, &c);
+    assert_int_equal(s.received, 16 << 20);
+    nc_lab_stop(lab);
+    nc_lab_stats_t st;
+    nc_lab_stats(lab, &st);
+    nc_timeline_flush(tl, true);
+    size_t n = nc_timeline_count(tl), packets = 0, note = 0;
+    for (size_t i = 0; i < n; i++) {
+        const nc_event_t *ev = nc_timeline_get(tl, i);
+        if (ev->type == NC_EV_PACKET) {
+            packets++;
+            assert_int_equal(note, 0);
+            assert_string_equal(nc_event_str(ev, "wire.action"), "forward");
+        } else if (ev->type == NC_EV_NOTE && strncmp(ev->summary, "capture: ", 9) == 0) {
+            note = i;
+            int64_t captured = -1;
+            assert_true(nc_event_int(ev, "captured", &captured));
+            assert_int_equal(captured, (int64_t)st.captured);
+        }
+    }
+    assert_true(st.captured > (16u << 20) / 1500);
+    assert_int_equal(packets, st.captured);
+    assert_true(note > 0);
+    nc_lab_free(lab);
+    nc_timeline_free(tl);
+}
+
 /* 8 Mbit/s: 250 kB take at least 0.25 s, and frames wait in the queue. */
 static void test_pair_rate(void **state)
 {
@@ -488,6 +526,7 @@ int main(void)
         cmocka_unit_test(test_local_smoke),
         cmocka_unit_test(test_pair_tcp_scripted_drop),
         cmocka_unit_test(test_pair_full_size_frames),
+        cmocka_unit_test(test_pair_bulk_every_frame_recorded),
         cmocka_unit_test(test_pair_udp_seeded_loss),
         cmocka_unit_test(test_pair_delay),
         cmocka_unit_test(test_pair_rate),
