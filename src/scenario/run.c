@@ -281,13 +281,15 @@ static int nc_run_compile_script(nc_run_t *r, char *err, size_t errlen)
 nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *err,
                        size_t errlen)
 {
-    const nc_scenario_t *scn = nc_scenario_find(lesson->scenario);
+    /* A lesson is run by its programs, or else by its named C scenario. */
+    const nc_scenario_t *scn =
+        lesson->nprograms ? &nc_scenario_programs : nc_scenario_find(lesson->scenario);
     if (scn == NULL) {
         snprintf(err, errlen, "%s: lesson \"%s\" names scenario \"%s\", which netcourse does not have",
                  lesson->path, lesson->id, lesson->scenario);
         return NULL;
     }
-    if (strcmp(scn->topology, lesson->topology) != 0) {
+    if (scn->topology && strcmp(scn->topology, lesson->topology) != 0) {
         snprintf(err, errlen, "%s: scenario \"%s\" needs the %s topology, not %s", lesson->path,
                  scn->name, scn->topology, lesson->topology);
         return NULL;
@@ -342,6 +344,7 @@ nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *
     }
     r->scn.lab = r->lab;
     r->scn.tl = r->tl;
+    r->scn.lesson = lesson;
     pthread_mutex_init(&r->scn.lock, NULL);
     if (pthread_create(&r->thread, NULL, nc_run_thread, r) != 0) {
         snprintf(err, errlen, "cannot start the run's thread");

@@ -32,10 +32,14 @@ typedef struct nc_scenario {
 /* Returns the scenario with this name, or NULL. */
 const nc_scenario_t *nc_scenario_find(const char *name);
 
+/* The scenario that runs a lesson's program blocks (program.c). */
+extern const nc_scenario_t nc_scenario_programs;
+
 /* The context a run hands to its scenario. */
 struct nc_scn {
     nc_lab_t *lab;
     nc_timeline_t *tl;
+    const struct nc_lesson *lesson; /* the lesson being run (its programs) */
     volatile int stop; /* set when the run is stopped early */
     pthread_mutex_t lock;
     pthread_t threads[16];
