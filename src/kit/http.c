@@ -68,6 +68,8 @@ struct nc_kit_http {
     bool busy;      /* server: a request handed out and not answered */
     bool streaming; /* server: a streamed answer is open */
     bool close_after;
+    bool head;      /* server: the request being answered is a HEAD */
+    bool want_continue; /* server: a "100 Continue" is due */
     size_t answered;
     /* client */
     nc_kit_sent_t *sent;
@@ -182,10 +184,10 @@ static int nc_kit_on_headers(http_parser *p)
         m->method = nc_xstrdup(http_method_str((enum http_method)p->method));
         nc_kit_http_msg_t v = nc_kit_pmsg_view(m);
         const char *expect = nc_kit_http_header(&v, "Expect");
-        /* The client waits for this before it sends the body. */
+        /* The client waits for this before it sends the body; it is
+         * written once the read that brought the head is reported. */
         if (expect && strcasecmp(expect, "100-continue") == 0)
-            nc_kit_write(h->c, "HTTP/1.1 100 Continue\r\n\r\n", 25,
-                         "write() \"100 Continue\": the server wants the body");
+            h->want_continue = true;
         return 0;
     }
     m->status = p->status_code;
@@ -248,10 +250,9 @@ static int nc_kit_on_body(http_parser *p, const char *at, size_t n)
 {
     nc_kit_http_t *h = p->data;
     nc_buf_append(&h->cur.body, at, n);
-    if (h->sse_body) {
+    /* Events are cut out after the read is reported (nc_kit_http_next). */
+    if (h->sse_body)
         nc_buf_append(&h->sse, at, n);
-        nc_kit_sse_cut(h);
-    }
     return 0;
 }
 
@@ -315,8 +316,9 @@ static void nc_kit_http_describe(nc_kit_conn_t *c, const char *data, size_t n, c
 {
     nc_kit_http_t *h = nc_kit_conn_owner(c);
     if (h->ws) {
-        nc__kit_ws_feed(h->ws, data, n);
-        snprintf(out, outlen, n ? "read() returned %zu bytes of WebSocket frames" : "", n);
+        /* The frames are read after the read() is reported (on_data). */
+        if (n)
+            snprintf(out, outlen, "read() returned %zu bytes of WebSocket frames", n);
         return;
     }
     size_t before = h->nqueue;
@@ -357,7 +359,13 @@ static void nc_kit_http_next(nc_kit_http_t *h);
 
 static void nc_kit_http_data_cb(nc_kit_conn_t *c, const char *data, size_t n)
 {
-    nc_kit_http_next(nc_kit_conn_owner(c));
+    nc_kit_http_t *h = nc_kit_conn_owner(c);
+    nc_kit_ws_t *ws = h->ws;
+    nc_kit_http_next(h);
+    /* Bytes that came to a WebSocket already (not the ones the upgrade
+     * handed over just now, which it has read). */
+    if (ws)
+        nc__kit_ws_feed(ws, data, n);
 }
 
 static void nc_kit_http_eof(nc_kit_conn_t *c)
@@ -442,6 +450,13 @@ nc_kit_http_t *nc_kit_http_client(nc_kit_conn_t *c, nc_kit_http_response_cb cb,
  * every response (a 100 releases the held body). */
 static void nc_kit_http_next(nc_kit_http_t *h)
 {
+    if (h->want_continue) {
+        h->want_continue = false;
+        nc_kit_write(h->c, "HTTP/1.1 100 Continue\r\n\r\n", 25,
+                     "write() \"100 Continue\": the server wants the body");
+    }
+    if (!h->server && h->sse.len)
+        nc_kit_sse_cut(h);
     while (h->nqueue > 0 && !(h->server && h->busy) && !nc_kit_conn_closing(h->c)) {
         nc_kit_pmsg_t m = h->queue[0];
         memmove(h->queue, h->queue + 1, (h->nqueue - 1) * sizeof *h->queue);
@@ -450,6 +465,7 @@ static void nc_kit_http_next(nc_kit_http_t *h)
         if (h->server) {
             h->busy = true;
             h->close_after = !m.keep_alive && !m.upgrade;
+            h->head = m.method && strcmp(m.method, "HEAD") == 0;
             h->on_request(h, &v, h->data);
         } else {
             if (m.status == 100 && h->nsent > 0 && h->sent[0].held) {
@@ -536,6 +552,8 @@ int nc_kit_http_respond(nc_kit_http_t *h, int status, const nc_kit_header_t *hea
         nc_buf_puts(&out, "Transfer-Encoding: chunked\r\n");
     else if (!nobody && how == NC_KIT_BODY_FIXED)
         nc_buf_printf(&out, "Content-Length: %zu\r\n", len);
+    /* A HEAD is answered with the headers a GET would get, and no body. */
+    nobody = nobody || h->head;
     if (h->close_after)
         nc_buf_puts(&out, "Connection: close\r\n");
     else if (h->p.http_minor == 0)

@@ -61,7 +61,7 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"signal", "w", "", {{0}}, false},
     {"wait", "ww", "", {{0}}, false},
     {"http-listen", "p", "", {SAY, {"backlog", 'n', false}, {"accept", 's', false}}, false},
-    {"route", "wwn", "",
+    {"route", "wsn", "",
      {{"header", 'H', true}, {"body", 's', false}, {"chunks", 'n', false}, {"hold", 'w', false},
       {"sse", 'n', false}, {"every", 'd', false}, {"ws", 'w', false}, SAY}, false},
     {"serve", "n", "", {{0}}, false},

@@ -26,6 +26,7 @@
 #include "../kit/kit.h"
 #include "../lesson/program.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,7 +487,9 @@ static void nc_ws_echo(nc_kit_ws_t *ws, nc_kit_ws_op_t op, const char *data, siz
 
 static bool nc_route_matches(const nc_prog_stmt_t *r, const nc_kit_http_msg_t *req)
 {
-    if (strcmp(r->args[0], "*") != 0 && strcmp(r->args[0], req->method) != 0)
+    /* A GET route answers HEAD too (the kit leaves the body out). */
+    bool head = strcmp(req->method, "HEAD") == 0 && strcmp(r->args[0], "GET") == 0;
+    if (strcmp(r->args[0], "*") != 0 && strcmp(r->args[0], req->method) != 0 && !head)
         return false;
     const char *path = r->args[1];
     size_t n = strlen(path);
@@ -588,6 +591,8 @@ static void nc_pi_sse(nc_kit_http_t *h, const char *id, const char *event, const
 static void nc_pi_http_gone(nc_kit_http_t *h, void *data)
 {
     nc_pi_t *pi = data;
+    if (pi->http != h)
+        return; /* a connection the program closed and left already */
     pi->http = NULL;
     pi->ws = NULL;
     pi->conn = NULL;
@@ -728,6 +733,10 @@ static int nc_v_close(nc_pi_t *pi, const nc_prog_stmt_t *st)
         return 0; /* the other side or the kit closed it already */
     char say[400];
     nc_kit_close(pi->conn, nc_pi_say(pi, st, 0, say, sizeof say));
+    /* The program is done with it: the next connect starts afresh. */
+    pi->conn = NULL;
+    pi->http = NULL;
+    pi->ws = NULL;
     return 0;
 }
 
@@ -818,7 +827,7 @@ static int nc_v_request(nc_pi_t *pi, const nc_prog_stmt_t *st)
     char method[8];
     snprintf(method, sizeof method, "%s", events ? "GET" : st->verb);
     for (char *c = method; *c; c++)
-        *c = (char)(*c - 'a' + 'A');
+        *c = (char)toupper((unsigned char)*c);
     const char *body = nc_opt(st, "body");
     const char *chunks = nc_opt(st, "chunks");
     const char *version = nc_opt(st, "version");
