@@ -550,6 +550,6 @@ int nc_program_check(const nc_lesson_t *l, char *err, size_t errlen)
                           "a lesson runs either its scenario \"%s\" or its programs, not both",
                           l->scenario);
     if (!l->nprograms && !l->scenario)
-        return nc_pp_fail(&p, 1, "the lesson has neither a \"scenario:\" nor program blocks");
+        return nc_pp_fail(&p, 1, "the lesson has neither a \"scenario\" key nor program blocks");
     return 0;
 }
