@@ -57,6 +57,7 @@ struct nc_kit_http {
     nc_kit_http_response_cb on_response;
     nc_kit_sse_cb on_event;
     void (*on_closed)(nc_kit_http_t *h, void *data);
+    void (*on_eof)(nc_kit_http_t *h, void *data);
     void *data;
     /* the message being parsed */
     nc_kit_pmsg_t cur;
@@ -376,8 +377,11 @@ static void nc_kit_http_eof(nc_kit_conn_t *c)
         nc__kit_ws_gone(h->ws);
         return;
     }
-    /* A server answers a half-closed client still; a client is done. */
-    if (!h->server || (!h->busy && h->nqueue == 0))
+    /* A server answers a half-closed client still; a client is done, or
+     * its owner closes when it likes. */
+    if (!h->server && h->on_eof)
+        h->on_eof(h, h->data);
+    else if (!h->server || (!h->busy && h->nqueue == 0))
         nc_kit_close(c, NULL);
 }
 
@@ -665,6 +669,11 @@ void *nc_kit_http_data(const nc_kit_http_t *h)
 }
 
 /* ---- client requests ---- */
+
+void nc_kit_http_set_eof(nc_kit_http_t *h, void (*on_eof)(nc_kit_http_t *h, void *data))
+{
+    h->on_eof = on_eof;
+}
 
 int nc_kit_http_request(nc_kit_http_t *h, const nc_kit_http_req_t *r, const char *say)
 {

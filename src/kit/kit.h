@@ -193,6 +193,10 @@ nc_kit_http_t *nc_kit_http_client(nc_kit_conn_t *c, nc_kit_http_response_cb cb,
                                   nc_kit_sse_cb on_event,
                                   void (*on_closed)(nc_kit_http_t *h, void *data), void *data);
 
+/* A client hears of the server's FIN through on_eof (then closes when it
+ * likes) instead of the kit closing at once. */
+void nc_kit_http_set_eof(nc_kit_http_t *h, void (*on_eof)(nc_kit_http_t *h, void *data));
+
 /* How a request is sent. */
 typedef struct nc_kit_http_req {
     const char *method;

@@ -601,6 +601,17 @@ static void nc_pi_http_gone(nc_kit_http_t *h, void *data)
     nc_pi_poke(pi);
 }
 
+static void nc_pi_http_eof(nc_kit_http_t *h, void *data)
+{
+    nc_pi_t *pi = data;
+    if (pi->http != h) {
+        nc_kit_close(nc_kit_http_conn(h), NULL);
+        return;
+    }
+    pi->eof = true;
+    nc_pi_poke(pi);
+}
+
 static void nc_pi_ws_msg(nc_kit_ws_t *ws, nc_kit_ws_op_t op, const char *data, size_t len,
                          int code, void *ud)
 {
@@ -636,6 +647,10 @@ static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
         nc_kit_conn_start(c, &nc_pi_conn_cbs, pi);
     } else {
         pi->http = nc_kit_http_client(c, nc_pi_response, nc_pi_sse, nc_pi_http_gone, pi);
+        /* A WebSocket ends with its connection; an HTTP client closes
+         * when its program says so (read eof, then close). */
+        if (strcmp(st->verb, "ws-connect") != 0)
+            nc_kit_http_set_eof(pi->http, nc_pi_http_eof);
         if (strcmp(st->verb, "ws-connect") == 0)
             pi->ws = nc_kit_ws_connect(pi->http, st->args[2], nc_pi_ws_open, nc_pi_ws_msg, pi);
     }

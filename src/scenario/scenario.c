@@ -23,9 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-extern const nc_scenario_t nc_scenario_tcp;
 extern const nc_scenario_t nc_scenario_udp;
-extern const nc_scenario_t nc_scenario_osi;
 extern const nc_scenario_t nc_scenario_accept_queue;
 extern const nc_scenario_t nc_scenario_socket_buffers;
 extern const nc_scenario_t nc_scenario_listener_workers;
@@ -33,9 +31,7 @@ extern const nc_scenario_t nc_scenario_process_thread;
 extern const nc_scenario_t nc_scenario_bench;
 
 static const nc_scenario_t *const nc_scenarios[] = {
-    &nc_scenario_osi,
     &nc_scenario_udp,
-    &nc_scenario_tcp,
     &nc_scenario_accept_queue,
     &nc_scenario_socket_buffers,
     &nc_scenario_listener_workers,
