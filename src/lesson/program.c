@@ -81,6 +81,7 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"ws-ping", "", "s", {SAY}, false},
     {"ws-read", "", "", {{0}}, false},
     {"ws-close", "c", "s", {SAY}, false},
+    {"cut", "d", "", {SAY, {"restore", 's', false}}, false},
 };
 
 #define NC_PROG_MAX_DEPTH 4

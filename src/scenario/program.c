@@ -91,6 +91,8 @@ struct nc_pi {
     const nc_prog_stmt_t *cur;
     nc_wait_t wait;
     bool finished;
+    bool cut;                 /* this program cut the link and will restore it */
+    const char *restore_say; /* borrowed from the cut statement */
     const char *wait_prog, *wait_event;
     size_t want;
     /* server side */
@@ -292,10 +294,22 @@ static void nc_pi_poke(nc_pi_t *pi)
     nc_pi_run(pi);
 }
 
+static void nc_pi_restore(nc_pi_t *pi)
+{
+    if (!pi->cut)
+        return;
+    pi->cut = false;
+    char err[200];
+    if (nc_lab_cut(pi->s->lab, false, err, sizeof err) == 0)
+        nc_kit_report(pi->kit, NULL, "restore", NULL, 0, pi->restore_say,
+                      "the lesson restores the link");
+}
+
 static void nc_pi_tick(uv_timer_t *t)
 {
     nc_pi_t *pi = t->data;
     if (pi->wait == NC_W_SLEEP) {
+        nc_pi_restore(pi);
         pi->wait = NC_W_NONE;
         nc_pi_run(pi);
         return;
@@ -767,6 +781,22 @@ static int nc_v_sleep(nc_pi_t *pi, const nc_prog_stmt_t *st)
     return 1;
 }
 
+/* Cuts the lab's wire for a while: a program "sleeps" through the cut and
+ * restores the link when it wakes. */
+static int nc_v_cut(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    char err[200];
+    if (nc_lab_cut(pi->s->lab, true, err, sizeof err) != 0)
+        return nc_pi_fail(pi, "%s", err);
+    pi->cut = true;
+    pi->restore_say = nc_opt(st, "restore");
+    int64_t ms = nc_prog_duration_ns(st->args[0]) / 1000000;
+    nc_kit_report(pi->kit, NULL, "cut", NULL, 0, nc_opt(st, "say"),
+                  "the lesson cuts the link: nothing gets through");
+    nc_pi_sleep(pi, (uint64_t)ms);
+    return 1;
+}
+
 static int nc_v_repeat(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
     if (pi->depth + 1 >= NC_PI_DEPTH)
@@ -922,7 +952,7 @@ static const struct {
     {"restart", nc_v_restart},     {"get", nc_v_request},        {"head", nc_v_request},
     {"post", nc_v_request},        {"events", nc_v_request},     {"await", nc_v_await},
     {"ws-send", nc_v_ws_send},     {"ws-ping", nc_v_ws_send},    {"ws-read", nc_v_ws_read},
-    {"ws-close", nc_v_ws_close},
+    {"ws-close", nc_v_ws_close},  {"cut", nc_v_cut},
 };
 
 /* ---- running ---- */
@@ -974,6 +1004,7 @@ static void nc_pi_finish(nc_pi_t *pi)
         return;
     pi->finished = true;
     pi->wait = NC_W_NONE;
+    nc_pi_restore(pi);
     if (!uv_is_closing((uv_handle_t *)&pi->timer))
         uv_close((uv_handle_t *)&pi->timer, NULL);
     for (size_t i = pi->nsconns; i-- > 0;)

@@ -103,6 +103,20 @@ for host, text in (("server", "101 Switching Protocols"), ("client", "text frame
 echoes = [e for e in app if e["host"] == "server" and "echoes" in e["text"]]
 check(len(echoes) == 2, f"the server echoed {len(echoes)} messages, not 2", ev)
 
+# A link cut for a while: what is sent meanwhile is dropped by the wire,
+# and TCP delivers it again once the link is back.
+cut = first(ev, "the cut", host="server", call="cut")
+restore = first(ev, "the restore", host="server", call="restore")
+late = first(ev, "the request sent during the cut", host="client", call="write", text="while the link is cut")
+lost = [p for p in pk.values() if p["dropped"] and cut["i"] < p["i"] < restore["i"]]
+check(lost and any(p["from"] == "client" and p["tcp"]["len"] > 0 for p in lost),
+      "nothing the client sent was dropped while the link was cut", ev)
+check(all("cut" in p.get("note", "") for p in lost), "a drop during the cut does not say why", ev)
+check(any(p["from"] == "client" and not p["dropped"] and p["i"] > restore["i"]
+          and p.get("http", {}).get("method") == "GET" for p in pk.values()),
+      "the request was never delivered after the link came back", ev)
+check(cut["i"] < late["i"], "the request was not sent during the cut", ev)
+
 check(len(marks(ev, event="decided")) == 2, "the fixture's two checkpoints were not decided", ev)
 
 # The same lesson as an ordinary user (netcourse enters a user namespace).
