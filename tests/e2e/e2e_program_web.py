@@ -117,6 +117,16 @@ check(any(p["from"] == "client" and not p["dropped"] and p["i"] > restore["i"]
       "the request was never delivered after the link came back", ev)
 check(cut["i"] < late["i"], "the request was not sent during the cut", ev)
 
+# A restart: the server drops its connection, listens again, and answers.
+listens = [e for e in app if e["host"] == "server" and e["call"] == "listen"]
+check(len(listens) == 2, f"{len(listens)} listen() calls, expected 2 (a restart)", ev)
+dropped = first(ev, "the restart's close", host="server", call="close", text="restarts")
+check(dropped["i"] < listens[1]["i"], "the server listened again before dropping its connection", ev)
+again = first(ev, "the request after the restart", host="client", call="write", text="restarted server")
+answers = [e for e in app if e["host"] == "client" and e["call"] == "read" and e["i"] > again["i"]
+           and "response 200" in e["text"]]
+check(again["i"] > listens[1]["i"] and answers, "the restarted server did not answer", ev)
+
 check(len(marks(ev, event="decided")) == 2, "the fixture's two checkpoints were not decided", ev)
 
 # The same lesson as an ordinary user (netcourse enters a user namespace).
