@@ -30,6 +30,7 @@ extern const nc_cmd_t nc_cmd_join;
 extern const nc_cmd_t nc_cmd_replay;
 extern const nc_cmd_t nc_cmd_runs;
 extern const nc_cmd_t nc_cmd_export;
+extern const nc_cmd_t nc_cmd_shell;
 
 static const nc_cmd_t *const nc_cmds[] = {
     &nc_cmd_list,
@@ -40,6 +41,7 @@ static const nc_cmd_t *const nc_cmds[] = {
     &nc_cmd_replay,
     &nc_cmd_runs,
     &nc_cmd_export,
+    &nc_cmd_shell,
 };
 
 const char *nc_cli_data_dir;

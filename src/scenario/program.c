@@ -34,6 +34,7 @@
 #define NC_PI_DEPTH 4
 #define NC_PI_MAX_CONNS 64
 #define NC_PI_TIMEOUT_MS 30000
+#define NC_PI_SHELL_TIMEOUT_MS (24 * 3600 * 1000)
 
 typedef struct nc_prun {
     nc_scn_t *s;
@@ -56,6 +57,7 @@ typedef enum {
     NC_W_WSMSG,
     NC_W_CLOSED,
     NC_W_EVENTS,
+    NC_W_STOP,
 } nc_wait_t;
 
 typedef struct nc_frame {
@@ -267,6 +269,8 @@ static bool nc_pi_ready(nc_pi_t *pi)
         return pi->conn_closed;
     case NC_W_EVENTS:
         return pi->sse_events >= pi->want || pi->conn_closed;
+    case NC_W_STOP:
+        return false; /* only a stopped run ends it (nc_pi_poke) */
     default:
         return true;
     }
@@ -329,8 +333,10 @@ static int nc_pi_wait(nc_pi_t *pi, nc_wait_t w)
         pi->wait = NC_W_NONE;
         return 0;
     }
-    /* The poll timer also notices a stopped run. */
-    uv_timer_start(&pi->timer, nc_pi_tick, 2, 2);
+    /* The poll timer also notices a stopped run; a server waiting for the
+     * student to leave need not look as often. */
+    uint64_t every = w == NC_W_STOP ? 50 : 2;
+    uv_timer_start(&pi->timer, nc_pi_tick, every, every);
     return 1;
 }
 
@@ -966,6 +972,11 @@ static void nc_pi_run(nc_pi_t *pi)
         }
         nc_frame_t *f = &pi->fr[pi->depth];
         if (f->pc >= f->n) {
+            /* In a lab the student steps into, servers stay up for them. */
+            if (pi->depth == 0 && pi->s->shell_host && pi->listener) {
+                nc_pi_wait(pi, NC_W_STOP);
+                return;
+            }
             if (pi->depth == 0) {
                 nc_pi_finish(pi);
                 return;
@@ -1034,7 +1045,9 @@ static void *nc_pi_thread(void *arg)
     nc_pi_run(pi);
     char who[80];
     snprintf(who, sizeof who, "program %s", pi->pg->name);
-    nc_scn_loop_run(pi->s, &pi->loop, who, NC_PI_TIMEOUT_MS);
+    /* A shell's lab lasts as long as the student stays. */
+    nc_scn_loop_run(pi->s, &pi->loop, who,
+                    pi->s->shell_host ? NC_PI_SHELL_TIMEOUT_MS : NC_PI_TIMEOUT_MS);
     if (!pi->finished) {
         nc_pi_finish(pi);
         uv_run(&pi->loop, UV_RUN_DEFAULT);
@@ -1060,6 +1073,12 @@ static int nc_programs_run(nc_scn_t *s)
     nc_pi_t *pis = nc_xcalloc(l->nprograms, sizeof *pis);
     for (size_t i = 0; i < l->nprograms; i++) {
         pis[i] = (nc_pi_t){.pr = &pr, .pg = &l->programs[i], .s = s};
+        /* The student is this host: its programs are not run, and whoever
+         * waits for them goes on. */
+        if (s->shell_host && strcmp(s->shell_host, l->programs[i].host) == 0) {
+            nc_prun_set(&pr, l->programs[i].name, "done");
+            continue;
+        }
         if (nc_scn_spawn(s, l->programs[i].host, nc_pi_thread, &pis[i]) != 0)
             break;
     }

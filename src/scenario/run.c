@@ -541,6 +541,7 @@ nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *
     r->scn.lab = r->lab;
     r->scn.tl = r->tl;
     r->scn.lesson = lesson;
+    r->scn.shell_host = o && o->shell_host ? nc_xstrdup(o->shell_host) : NULL;
     pthread_mutex_init(&r->scn.lock, NULL);
     if (pthread_create(&r->thread, NULL, nc_run_thread, r) != 0) {
         snprintf(err, errlen, "cannot start the run's thread");
@@ -684,6 +685,7 @@ void nc_run_free(nc_run_t *r)
     free(r->notes);
     nc_evb_done(&r->hookb);
     free(r->link);
+    free(r->scn.shell_host);
     pthread_mutex_destroy(&r->lock);
     if (r->scn.lab)
         pthread_mutex_destroy(&r->scn.lock);

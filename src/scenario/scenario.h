@@ -40,6 +40,9 @@ struct nc_scn {
     nc_lab_t *lab;
     nc_timeline_t *tl;
     const struct nc_lesson *lesson; /* the lesson being run (its programs) */
+    /* netcourse shell: the host the student is (its programs are not run;
+     * servers stay up until the run is stopped), or NULL. Owned. */
+    char *shell_host;
     volatile int stop; /* set when the run is stopped early */
     pthread_mutex_t lock;
     pthread_t threads[16];
