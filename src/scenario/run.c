@@ -348,6 +348,25 @@ static void nc_run_checkpoints(nc_run_t *r, nc_event_t *ev, int step_ends)
     }
 }
 
+/* In a lab the student stepped into (netcourse shell), the packets to and
+ * from the student's host are the student's own: they carry "student": 1,
+ * and what the student sent says so first. */
+static void nc_run_mark_student(nc_run_t *r, nc_timeline_t *tl, nc_event_t *ev)
+{
+    const char *me = r->scn.shell_host;
+    const char *from = ev->type == NC_EV_PACKET ? nc_event_str(ev, "from") : NULL;
+    const char *to = ev->type == NC_EV_PACKET ? nc_event_str(ev, "to") : NULL;
+    if (!me || !((from && strcmp(from, me) == 0) || (to && strcmp(to, me) == 0)))
+        return;
+    nc_timeline_add_int(tl, ev, "student", 1);
+    if (!from || strcmp(from, me) != 0)
+        return;
+    char *text = nc_xasprintf("Your own traffic, sent from the shell on %s.%s%s", me,
+                              ev->note ? " " : "", ev->note ? ev->note : "");
+    ev->note = nc_timeline_strdup(tl, text);
+    free(text);
+}
+
 static void nc_run_hook(nc_timeline_t *tl, nc_event_t *ev, void *arg)
 {
     nc_run_t *r = arg;
@@ -357,6 +376,7 @@ static void nc_run_hook(nc_timeline_t *tl, nc_event_t *ev, void *arg)
     long link = nc_applink_see(r->applink, ev);
     if (link >= 0)
         nc_timeline_add_int(tl, ev, "packet", link);
+    nc_run_mark_student(r, tl, ev);
 
     for (size_t k = 0; k < l->nnotes; k++) {
         nc_run_note_t *n = &r->notes[k];

@@ -34,7 +34,11 @@ def shell(lessons, data_dir=None, user=None):
     check([(e["from"], e["http"]["method"], e["http"]["target"]) for e in reqs] ==
           [("client", "GET", "/hello"), ("client", "POST", "/upload")],
           "the student's requests are not on the wire as sent", ev)
-    check(all(e.get("note") for e in reqs), "the student's requests are not explained", ev)
+    check(all(e.get("note", "").startswith("Your own traffic") for e in reqs),
+          "the student's requests are not explained as the student's own", ev)
+    mine = [e for e in ev if e["type"] == "packet" and "tcp" in e]
+    check(mine and all(e.get("student") == 1 for e in mine),
+          "a packet of the student's connections is not marked as the student's", ev)
     resp = [e["http"]["status"] for e in ev if e["type"] == "packet" and e["from"] == "server"
             and "status" in e.get("http", {})]
     check(resp == [200, 201], f"the server's answers were {resp}", ev)
