@@ -8,9 +8,7 @@ both ports; accept() and connect() link to their packets. Then the same run
 as an ordinary user."""
 import json
 import os
-import pwd
 import shutil
-import subprocess
 import tempfile
 
 from nctest import *
@@ -131,23 +129,8 @@ check(len(marks(ev, event="decided")) == 2, "the fixture's two checkpoints were 
 
 # The same lesson as an ordinary user (netcourse enters a user namespace).
 if os.geteuid() == 0:
-    user = "nc-e2e"
-    try:
-        pwd.getpwnam(user)
-    except KeyError:
-        subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", user], check=True)
-    work = tempfile.mkdtemp(prefix="nc-web-")
-    shutil.copy(BIN, f"{work}/netcourse")
-    shutil.copytree(LESSONS, f"{work}/lessons")
-    os.mkdir(f"{work}/data")
-    shutil.chown(f"{work}/data", user)
-    for root, dirs, files in os.walk(work):
-        for name in dirs + files:
-            os.chmod(os.path.join(root, name), 0o755)
-    os.chmod(work, 0o755)
-    import nctest
-    nctest.BIN = f"{work}/netcourse"
-    ev = run_web(f"{work}/lessons", data_dir=f"{work}/data", user=user)
+    user, work, lessons, data = ordinary_user(LESSONS)
+    ev = run_web(lessons, data_dir=data, user=user)
     check(any("101 Switching Protocols" in e.get("text", "") for e in ev),
           "the unprivileged run did not reach the WebSocket", ev)
     shutil.rmtree(work, ignore_errors=True)

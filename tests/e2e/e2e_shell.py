@@ -5,9 +5,7 @@ $SERVER, and its exchanges are captured, decoded and explained in the
 timeline printed when the shell exits. Then the same as an ordinary user."""
 import json
 import os
-import pwd
 import shutil
-import subprocess
 import tempfile
 
 from nctest import *
@@ -51,22 +49,7 @@ def shell(lessons, data_dir=None, user=None):
 
 shell(LESSONS)
 if os.geteuid() == 0:
-    user = "nc-e2e"
-    try:
-        pwd.getpwnam(user)
-    except KeyError:
-        subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", user], check=True)
-    work = tempfile.mkdtemp(prefix="nc-shell-")
-    shutil.copy(BIN, f"{work}/netcourse")
-    shutil.copytree(LESSONS, f"{work}/lessons")
-    os.mkdir(f"{work}/data")
-    shutil.chown(f"{work}/data", user)
-    for root, dirs, files in os.walk(work):
-        for name in dirs + files:
-            os.chmod(os.path.join(root, name), 0o755)
-    os.chmod(work, 0o755)
-    import nctest
-    nctest.BIN = f"{work}/netcourse"
-    shell(f"{work}/lessons", data_dir=f"{work}/data", user=user)
+    user, work, lessons, data = ordinary_user(LESSONS)
+    shell(lessons, data_dir=data, user=user)
     shutil.rmtree(work, ignore_errors=True)
 print("ok: curl typed in a lab host's shell is captured and explained")
