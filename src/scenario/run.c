@@ -373,7 +373,9 @@ static void nc_run_hook(nc_timeline_t *tl, nc_event_t *ev, void *arg)
     const nc_lesson_t *l = r->lesson;
     if (ev->type == NC_EV_MARK)
         return;
-    long link = nc_applink_see(r->applink, ev);
+    /* An app event is linked now; a packet is remembered at the end, once
+     * the marks put before it have given it its final index. */
+    long link = ev->type == NC_EV_APP ? nc_applink_see(r->applink, ev) : -1;
     if (link >= 0)
         nc_timeline_add_int(tl, ev, "packet", link);
     nc_run_mark_student(r, tl, ev);
@@ -424,6 +426,8 @@ static void nc_run_hook(nc_timeline_t *tl, nc_event_t *ev, void *arg)
         r->step_open = 0;
         pthread_mutex_unlock(&r->lock);
     }
+    if (ev->type == NC_EV_PACKET)
+        nc_applink_see(r->applink, ev);
 }
 
 /* ---- the run's thread ---- */

@@ -53,6 +53,19 @@ for e in links:
     check({p["tcp"]["sport"], p["tcp"]["dport"]} == {e["port"], e["peer_port"]},
           f"{e['call']} #{e['i']} links to packet {p['i']} of another connection", ev)
 
+# Every read() links to what it read: the segment that carried its last
+# byte (bytes counted from 1 on each connection), or the peer's FIN.
+for e in app:
+    if e["call"] != "read" or "port" not in e:
+        continue
+    p = pk.get(e.get("packet"))
+    check(p is not None and p["tcp"]["sport"] == e["peer_port"] and p["tcp"]["dport"] == e["port"]
+          and not p["dropped"], f"read #{e['i']} is not linked to a packet that reached it", ev)
+    if e["bytes"] == 0:
+        check("FIN" in p["tcp"]["flags"], f"read #{e['i']} returned 0 but links to no FIN", ev)
+    else:
+        check(p["tcp"]["len"] > 0, f"read #{e['i']} links to a segment without data", ev)
+
 # Keep-alive and pipelining: one connection carries several requests, and
 # the three pipelined ones are all written before the first answer is read.
 ka = first(ev, "GET /hello", host="client", call="write", text="GET /hello")
