@@ -16,6 +16,7 @@
 #include "cli.h"
 
 #include "../core/buf.h"
+#include "../core/xmalloc.h"
 #include "../lab/lab.h"
 #include "../lesson/lesson.h"
 #include "../scenario/run.h"
@@ -84,9 +85,7 @@ static pid_t nc_shell_spawn(nc_lab_t *lab, const char *host, const char *cmd)
     while (environ[n])
         n++;
     size_t nh = nc_lab_host_count(lab);
-    char **env = calloc(n + nh + 4, sizeof *env);
-    if (!env)
-        return -1;
+    char **env = nc_xcalloc(n + nh + 4, sizeof *env);
     size_t e = 0;
     for (size_t i = 0; i < n; i++)
         if (strncmp(environ[i], "PS1=", 4) != 0)

@@ -441,5 +441,7 @@ static void nc_kit_close_now(nc_kit_conn_t *c, const char *say)
     c->closing = true;
     nc_scn_call_begin("close");
     nc_kit_report(c->k, c, "close", NULL, 0, say, "close(): the kernel sends FIN to %s", c->peer);
-    uv_close((uv_handle_t *)&c->tcp, nc_kit_conn_freed);
+    /* A loop torn down as a last resort may have closed it already. */
+    if (!uv_is_closing((uv_handle_t *)&c->tcp))
+        uv_close((uv_handle_t *)&c->tcp, nc_kit_conn_freed);
 }

@@ -93,6 +93,7 @@ struct nc_pi {
     const nc_prog_stmt_t *cur;
     nc_wait_t wait;
     bool finished;
+    int64_t deadline, hard_deadline; /* uv_hrtime() for the watchdog */
     bool cut;                 /* this program cut the link and will restore it */
     const char *restore_say; /* borrowed from the cut statement */
     const char *wait_prog, *wait_event;
@@ -1029,6 +1030,33 @@ static void nc_pi_finish(nc_pi_t *pi)
     nc_prun_set(pi->pr, pi->pg->name, "done");
 }
 
+static void nc_pi_close_any(uv_handle_t *h, void *arg)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+/*
+ * The program's watchdog (it does not keep the loop alive): a stopped run,
+ * or a program past its time, is finished the orderly way, so that every
+ * handle is closed through its own callback and freed. Should something
+ * still hold the loop 2 s after that, every handle is closed as is.
+ */
+static void nc_pi_watch(uv_timer_t *t)
+{
+    nc_pi_t *pi = t->data;
+    int64_t now = (int64_t)uv_hrtime();
+    if (!pi->finished && (pi->s->stop || now > pi->deadline)) {
+        if (!pi->s->stop)
+            nc_pi_fail(pi, "%s", "still waiting here when its time (30 s) ran out");
+        nc_pi_finish(pi);
+    }
+    if (pi->finished && pi->hard_deadline == 0)
+        pi->hard_deadline = now + 2000000000LL;
+    if (pi->hard_deadline && now > pi->hard_deadline)
+        uv_walk(t->loop, nc_pi_close_any, NULL);
+}
+
 static void *nc_pi_thread(void *arg)
 {
     nc_pi_t *pi = arg;
@@ -1041,17 +1069,20 @@ static void *nc_pi_thread(void *arg)
     pi->kit = nc_kit_new(pi->s, pi->pg->host, &pi->loop);
     uv_timer_init(&pi->loop, &pi->timer);
     pi->timer.data = pi;
+    /* A shell's lab lasts as long as the student stays. */
+    int64_t ms = pi->s->shell_host ? NC_PI_SHELL_TIMEOUT_MS : NC_PI_TIMEOUT_MS;
+    pi->deadline = (int64_t)uv_hrtime() + ms * 1000000LL;
+    uv_timer_t watch;
+    uv_timer_init(&pi->loop, &watch);
+    watch.data = pi;
+    uv_timer_start(&watch, nc_pi_watch, 50, 50);
+    uv_unref((uv_handle_t *)&watch);
     pi->fr[0] = (nc_frame_t){.st = pi->pg->stmts, .n = pi->pg->nstmts, .count = 1};
     nc_pi_run(pi);
-    char who[80];
-    snprintf(who, sizeof who, "program %s", pi->pg->name);
-    /* A shell's lab lasts as long as the student stays. */
-    nc_scn_loop_run(pi->s, &pi->loop, who,
-                    pi->s->shell_host ? NC_PI_SHELL_TIMEOUT_MS : NC_PI_TIMEOUT_MS);
-    if (!pi->finished) {
-        nc_pi_finish(pi);
-        uv_run(&pi->loop, UV_RUN_DEFAULT);
-    }
+    uv_run(&pi->loop, UV_RUN_DEFAULT);
+    if (!uv_is_closing((uv_handle_t *)&watch))
+        uv_close((uv_handle_t *)&watch, NULL);
+    uv_run(&pi->loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&pi->loop) != 0)
         nc_scn_fail(pi->s, "program %s: handles were left open", pi->pg->name);
     nc_kit_free(pi->kit);
