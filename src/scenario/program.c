@@ -1048,7 +1048,7 @@ static void nc_pi_watch(uv_timer_t *t)
     int64_t now = (int64_t)uv_hrtime();
     if (!pi->finished && (pi->s->stop || now > pi->deadline)) {
         if (!pi->s->stop)
-            nc_pi_fail(pi, "%s", "still waiting here when its time (30 s) ran out");
+            nc_pi_fail(pi, "%s", "still waiting here when its time ran out");
         nc_pi_finish(pi);
     }
     if (pi->finished && pi->hard_deadline == 0)
