@@ -91,7 +91,7 @@ static pid_t nc_shell_spawn(nc_lab_t *lab, const char *host, const char *cmd)
         if (strncmp(environ[i], "PS1=", 4) != 0)
             env[e++] = environ[i];
     char ps1[128], who[128];
-    snprintf(ps1, sizeof ps1, "PS1=[netcourse %s] \\w \\$ ", host);
+    snprintf(ps1, sizeof ps1, "PS1=[netcourse %s] $ ", host);
     snprintf(who, sizeof who, "NETCOURSE_HOST=%s", host);
     env[e++] = ps1;
     env[e++] = who;
@@ -116,12 +116,17 @@ static pid_t nc_shell_spawn(nc_lab_t *lab, const char *host, const char *cmd)
     } else {
         argv[1] = "-i";
     }
+    /* An interactive shell talks to the terminal, even when netcourse's own
+     * output (the timeline) goes to a file. */
+    bool to_terminal = !cmd && !isatty(1) && isatty(2);
     pid_t pid = fork();
     if (pid == 0) {
         signal(SIGINT, SIG_DFL);
         signal(SIGQUIT, SIG_DFL);
         if (setns(ns, CLONE_NEWNET) != 0)
             _exit(126);
+        if (to_terminal)
+            dup2(2, 1);
         execve(shell, argv, env);
         _exit(127);
     }
