@@ -71,6 +71,7 @@ struct nc_kit_http {
     bool close_after;
     bool head;      /* server: the request being answered is a HEAD */
     bool want_continue; /* server: a "100 Continue" is due */
+    bool peer_eof;      /* server: the client closed its side */
     size_t answered;
     /* client */
     nc_kit_sent_t *sent;
@@ -379,6 +380,7 @@ static void nc_kit_http_eof(nc_kit_conn_t *c)
     }
     /* A server answers a half-closed client still; a client is done, or
      * its owner closes when it likes. */
+    h->peer_eof = true;
     if (!h->server && h->on_eof)
         h->on_eof(h, h->data);
     else if (!h->server || (!h->busy && h->nqueue == 0))
@@ -511,6 +513,10 @@ static void nc_kit_http_done(nc_kit_http_t *h)
         return;
     }
     nc_kit_http_next(h);
+    /* The client left while this was being answered: nothing more will
+     * come, so the server closes its side too. */
+    if (h->server && h->peer_eof && !h->busy && h->nqueue == 0)
+        nc_kit_close(h->c, NULL);
 }
 
 static const struct {

@@ -138,6 +138,21 @@ answers = [e for e in app if e["host"] == "client" and e["call"] == "read" and e
            and "response 200" in e["text"]]
 check(again["i"] > listens[1]["i"] and answers, "the restarted server did not answer", ev)
 
+# A server whose client left while it was still answering (the SSE
+# stream) closes its side once it is done, not when it is torn down.
+sse_port = first(ev, "GET /events", host="client", call="write", text="GET /events")["port"]
+sse_close = [e for e in app if e["host"] == "server" and e["call"] == "close" and e.get("peer_port") == sse_port]
+check(sse_close and "restarts" not in sse_close[0]["text"],
+      "the server kept the SSE connection half-closed until its restart", ev)
+
+# Every connection ends closed on both sides.
+last = {}
+for e in states(ev):
+    if "->" in e.get("socket", ""):
+        last[e["socket"]] = e["state"]
+stale = {k: v for k, v in last.items() if v in ("LAST_ACK", "FIN_WAIT1", "FIN_WAIT2", "CLOSE_WAIT", "CLOSING")}
+check(last and not stale, f"sockets half-closed at the end of the run: {stale}", ev)
+
 check(len(marks(ev, event="decided")) == 2, "the fixture's two checkpoints were not decided", ev)
 
 # The same lesson as an ordinary user (netcourse enters a user namespace).
