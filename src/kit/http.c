@@ -58,6 +58,9 @@ struct nc_kit_http {
     nc_kit_sse_cb on_event;
     void (*on_closed)(nc_kit_http_t *h, void *data);
     void (*on_eof)(nc_kit_http_t *h, void *data);
+    void (*on_describe)(nc_kit_http_t *h, size_t n, char *out, size_t outlen, void *data);
+    size_t last_body;
+    const char *close_say; /* server: the close after this answer */
     void *data;
     /* the message being parsed */
     nc_kit_pmsg_t cur;
@@ -270,6 +273,7 @@ static int nc_kit_on_complete(http_parser *p)
 {
     nc_kit_http_t *h = p->data;
     h->cur.keep_alive = http_should_keep_alive(p) != 0;
+    h->last_body = h->cur.body.len;
     h->cur.upgrade = p->upgrade != 0;
     h->queue = nc_xrealloc(h->queue, (h->nqueue + 1) * sizeof *h->queue);
     h->queue[h->nqueue++] = h->cur;
@@ -350,6 +354,8 @@ static void nc_kit_http_describe(nc_kit_conn_t *c, const char *data, size_t n, c
         snprintf(out, outlen, "read() returned %zu bytes of a %s still incomplete", n,
                  h->server ? "request" : "response");
     nc_buf_done(&t);
+    if (h->on_describe)
+        h->on_describe(h, n, out, outlen, h->data);
     /* The bytes after a client's 101 or a server's upgrade request wait in
      * the parser's stead until the WebSocket is made. */
     if (rest.len)
@@ -508,8 +514,9 @@ static void nc_kit_http_done(nc_kit_http_t *h)
     h->streaming = false;
     h->answered++;
     if (h->close_after) {
-        nc_kit_close(h->c, "close(): the answer was the last on this connection, so the server "
-                           "closes first");
+        nc_kit_close(h->c, h->close_say ? h->close_say
+                                         : "close(): the answer was the last on this "
+                                           "connection, so the server closes it");
         return;
     }
     nc_kit_http_next(h);
@@ -585,10 +592,20 @@ int nc_kit_http_respond(nc_kit_http_t *h, int status, const nc_kit_header_t *hea
         if (chunked)
             nc_buf_puts(&out, "0\r\n\r\n");
     }
-    char dflt[200];
-    snprintf(dflt, sizeof dflt, "write() the response: %d %s%s", status, nc_kit_reason(status),
-             how == NC_KIT_BODY_STREAM ? ", its body to follow in pieces" : "");
-    int rc = nc_kit_write(h->c, out.data, out.len, say ? say : dflt);
+    char text[400];
+    if (say) {
+        /* "{n}": the bytes of the response, known only here. */
+        const char *mark = strstr(say, "{n}");
+        if (mark)
+            snprintf(text, sizeof text, "%.*s%zu%s", (int)(mark - say), say, out.len, mark + 3);
+        else
+            snprintf(text, sizeof text, "%s", say);
+    } else {
+        snprintf(text, sizeof text, "write() the response: %d %s%s", status,
+                 nc_kit_reason(status),
+                 how == NC_KIT_BODY_STREAM ? ", its body to follow in pieces" : "");
+    }
+    int rc = nc_kit_write(h->c, out.data, out.len, text);
     nc_buf_done(&out);
     if (rc != 0)
         return rc;
@@ -675,6 +692,23 @@ void *nc_kit_http_data(const nc_kit_http_t *h)
 }
 
 /* ---- client requests ---- */
+
+void nc_kit_http_set_describe(nc_kit_http_t *h,
+                              void (*fn)(nc_kit_http_t *h, size_t n, char *out, size_t outlen,
+                                         void *data))
+{
+    h->on_describe = fn;
+}
+
+void nc_kit_http_close_say(nc_kit_http_t *h, const char *say)
+{
+    h->close_say = say;
+}
+
+size_t nc_kit_http_last_body(const nc_kit_http_t *h)
+{
+    return h->last_body;
+}
 
 void nc_kit_http_set_eof(nc_kit_http_t *h, void (*on_eof)(nc_kit_http_t *h, void *data))
 {

@@ -110,6 +110,12 @@ nc_kit_t *nc_kit_conn_kit(const nc_kit_conn_t *c);
 const char *nc_kit_conn_peer(const nc_kit_conn_t *c);
 int nc_kit_conn_port(const nc_kit_conn_t *c, bool peer);
 bool nc_kit_conn_closing(const nc_kit_conn_t *c);
+/* Bytes read on the connection so far (every read report carries it as
+ * "total"). */
+size_t nc_kit_conn_read_total(const nc_kit_conn_t *c);
+/* Adds one integer field to the next report about c (key borrowed until
+ * then): a describe hook's way of saying more than the sentence. */
+void nc_kit_conn_note(nc_kit_conn_t *c, const char *key, int64_t value);
 /* Writes len bytes (copied), reporting write(). Returns 0 or a libuv code
  * (reported). */
 int nc_kit_write(nc_kit_conn_t *c, const void *data, size_t len, const char *say);
@@ -163,12 +169,16 @@ typedef enum {
 
 /* Answers the oldest unanswered request: status line, headers (the kit adds
  * Content-Length or Transfer-Encoding, and Connection: close when the
- * connection ends after it), body. With NC_KIT_BODY_STREAM the response
+ * connection ends after it), body. A "{n}" in say becomes the bytes
+ * written. With NC_KIT_BODY_STREAM the response
  * stays open for nc_kit_http_send / nc_kit_sse_event until nc_kit_http_end.
  * Returns 0 or a negative code. */
 int nc_kit_http_respond(nc_kit_http_t *h, int status, const nc_kit_header_t *headers,
                         size_t nheaders, nc_kit_body_t how, const char *body, size_t len,
                         int nchunks, const char *say);
+/* The sentence of the close() that ends the connection after the answer
+ * being given (borrowed until then; NULL: the kit's). */
+void nc_kit_http_close_say(nc_kit_http_t *h, const char *say);
 /* One piece of a streamed response (a chunk). */
 int nc_kit_http_send(nc_kit_http_t *h, const char *data, size_t len, const char *say);
 /* Ends a streamed response (the last, empty chunk). */
@@ -196,6 +206,15 @@ nc_kit_http_t *nc_kit_http_client(nc_kit_conn_t *c, nc_kit_http_response_cb cb,
 /* A client hears of the server's FIN through on_eof (then closes when it
  * likes) instead of the kit closing at once. */
 void nc_kit_http_set_eof(nc_kit_http_t *h, void (*on_eof)(nc_kit_http_t *h, void *data));
+
+/* Lets the owner rewrite the sentence of each read() on h: fn gets the
+ * kit's sentence in out (outlen bytes) and may replace it. */
+void nc_kit_http_set_describe(nc_kit_http_t *h,
+                              void (*fn)(nc_kit_http_t *h, size_t n, char *out, size_t outlen,
+                                         void *data));
+/* The body length of the last complete response (client) or request
+ * (server). */
+size_t nc_kit_http_last_body(const nc_kit_http_t *h);
 
 /* How a request is sent. */
 typedef struct nc_kit_http_req {

@@ -12,6 +12,7 @@
 #include "kit.h"
 
 #include "../core/error.h"
+#include "../core/words.h"
 #include "../core/xmalloc.h"
 
 #include <stdarg.h>
@@ -48,6 +49,9 @@ struct nc_kit_conn {
     void *connect_data;
     const char *say_done;
     size_t pending;  /* writes handed to libuv and not yet done */
+    size_t read_total; /* bytes read on the connection so far */
+    const char *note_key; /* one extra field for the next report, or NULL */
+    int64_t note_value;
     char *close_say; /* set when a close waits for pending writes */
     bool close_wanted;
     bool closing;
@@ -110,6 +114,10 @@ void nc_kit_report(nc_kit_t *k, nc_kit_conn_t *conn, const char *call, const nc_
     if (conn && conn->port) {
         kv[n++] = NC_KV_I("port", conn->port);
         kv[n++] = NC_KV_I("peer_port", conn->peer_port);
+    }
+    if (conn && conn->note_key) {
+        kv[n++] = NC_KV_I(conn->note_key, conn->note_value);
+        conn->note_key = NULL;
     }
     for (size_t i = 0; i < nextra && n < sizeof kv / sizeof kv[0]; i++)
         kv[n++] = extra[i];
@@ -323,19 +331,24 @@ static void nc_kit_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
         return;
     }
     size_t len = n > 0 ? (size_t)n : 0;
+    c->read_total += len;
     char text[400] = "";
     if (c->cbs.describe)
         c->cbs.describe(c, buf->base, len, text, sizeof text);
     if (n == UV_EOF) {
         uv_read_stop(stream);
-        nc_kit_report(k, c, "read", (nc_scn_kv_t[]){NC_KV_I("bytes", 0)}, 1, text[0] ? text : NULL,
+        nc_kit_report(k, c, "read",
+                      (nc_scn_kv_t[]){NC_KV_I("bytes", 0), NC_KV_I("total", (int64_t)c->read_total)}, 2,
+                      text[0] ? text : NULL,
                       "read() returned 0: %s has closed its side (its FIN arrived)", c->peer);
         if (c->cbs.on_eof)
             c->cbs.on_eof(c);
         return;
     }
-    nc_kit_report(k, c, "read", (nc_scn_kv_t[]){NC_KV_I("bytes", (int64_t)len)}, 1,
-                  text[0] ? text : NULL, "read() returned %zu bytes", len);
+    nc_kit_report(k, c, "read",
+                  (nc_scn_kv_t[]){NC_KV_I("bytes", (int64_t)len), NC_KV_I("total", (int64_t)c->read_total)},
+                  2, text[0] ? text : NULL, "read() returned %zu %s", len,
+                  nc_words_plural((long long)len, "byte", "bytes"));
     if (c->cbs.on_data)
         c->cbs.on_data(c, buf->base, len);
 }
@@ -374,6 +387,17 @@ const char *nc_kit_conn_peer(const nc_kit_conn_t *c)
 int nc_kit_conn_port(const nc_kit_conn_t *c, bool peer)
 {
     return peer ? c->peer_port : c->port;
+}
+
+size_t nc_kit_conn_read_total(const nc_kit_conn_t *c)
+{
+    return c->read_total;
+}
+
+void nc_kit_conn_note(nc_kit_conn_t *c, const char *key, int64_t value)
+{
+    c->note_key = key;
+    c->note_value = value;
 }
 
 bool nc_kit_conn_closing(const nc_kit_conn_t *c)
@@ -420,7 +444,8 @@ int nc_kit_write(nc_kit_conn_t *c, const void *data, size_t len, const char *say
         return UV_ECANCELED;
     nc_scn_call_begin("write");
     nc_kit_report(c->k, c, "write", (nc_scn_kv_t[]){NC_KV_I("bytes", (int64_t)len)}, 1, say,
-                  "write() handed %zu bytes to the kernel", len);
+                  "write() handed %zu %s to the kernel", len,
+                  nc_words_plural((long long)len, "byte", "bytes"));
     return nc_kit_write_quiet(c, data, len);
 }
 

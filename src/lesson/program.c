@@ -43,7 +43,7 @@ typedef struct nc_prog_verb {
     const char *name;
     const char *args;     /* kinds of the required arguments */
     const char *optional; /* kinds of the arguments that may follow */
-    nc_prog_optdef_t opts[8];
+    nc_prog_optdef_t opts[10];
     bool body;
 } nc_prog_verb_t;
 
@@ -63,7 +63,8 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"http-listen", "p", "", {SAY, {"backlog", 'n', false}, {"accept", 's', false}}, false},
     {"route", "wsn", "",
      {{"header", 'H', true}, {"body", 's', false}, {"chunks", 'n', false}, {"hold", 'w', false},
-      {"sse", 'n', false}, {"every", 'd', false}, {"ws", 'w', false}, SAY}, false},
+      {"sse", 'n', false}, {"every", 'd', false}, {"ws", 'w', false}, SAY,
+      {"close", 's', false}}, false},
     {"serve", "n", "", {{0}}, false},
     {"restart", "", "", {SAY}, false},
     {"http-connect", "hp", "", {SAY, {"done", 's', false}}, false},
@@ -82,6 +83,7 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"ws-read", "", "", {{0}}, false},
     {"ws-close", "c", "s", {SAY}, false},
     {"cut", "d", "", {SAY, {"restore", 's', false}}, false},
+    {"sysctl", "s", "sssssss", {SAY}, false},
 };
 
 #define NC_PROG_MAX_DEPTH 4

@@ -21,7 +21,9 @@
 #include "scenario.h"
 
 #include "../core/course.h"
+#include "../core/buf.h"
 #include "../core/error.h"
+#include "../core/words.h"
 #include "../core/xmalloc.h"
 #include "../kit/kit.h"
 #include "../lesson/program.h"
@@ -113,6 +115,7 @@ struct nc_pi {
     nc_kit_conn_t *conn;
     bool connected, conn_closed;
     size_t avail, total;
+    size_t body; /* the body of the answer being given or read */
     bool eof;
     nc_kit_http_t *http;
     size_t outstanding, sse_events;
@@ -173,34 +176,48 @@ static void nc_pi_iter(const nc_pi_t *pi, long *i, long *count)
     }
 }
 
-/* Fills a sentence template: {n} {total} {peer} {i} {count}. */
+/* A sentence's placeholders: {n} (bytes of this call; NC_PI_KEEP_N leaves
+ * it for the kit to fill), {bytes} ("byte" or "bytes" after {n}), {total}
+ * (bytes read on the connection), {body} and {a_body} (the body of the
+ * answer: "84", "an 84"), {head} (total less body), {peer}, {i} and
+ * {count} (the innermost repeat's turn and count). */
+#define NC_PI_KEEP_N ((size_t)-1)
+
 static void nc_pi_fmt(const nc_pi_t *pi, const char *tpl, size_t n, char *out, size_t outlen)
 {
     long i, count;
     nc_pi_iter(pi, &i, &count);
+    static const char *const names[] = {"{n}",    "{total}", "{peer}", "{i}",   "{count}",
+                                        "{bytes}", "{body}",  "{a_body}", "{head}"};
+    size_t nn = sizeof names / sizeof names[0];
     size_t o = 0;
     out[0] = '\0';
     for (const char *s = tpl; *s && o + 1 < outlen;) {
-        static const char *const names[] = {"{n}", "{total}", "{peer}", "{i}", "{count}"};
         size_t k = 0;
-        while (k < 5 && strncmp(s, names[k], strlen(names[k])) != 0)
+        while (k < nn && strncmp(s, names[k], strlen(names[k])) != 0)
             k++;
-        if (k == 5) {
+        if (k == nn || (k == 0 && n == NC_PI_KEEP_N)) {
             out[o++] = *s++;
             out[o] = '\0';
             continue;
         }
-        int w = 0;
-        if (k == 0)
-            w = snprintf(out + o, outlen - o, "%zu", n);
-        else if (k == 1)
-            w = snprintf(out + o, outlen - o, "%zu", pi->total);
-        else if (k == 2)
-            w = snprintf(out + o, outlen - o, "%s", pi->conn ? nc_kit_conn_peer(pi->conn) : "?");
-        else if (k == 3)
-            w = snprintf(out + o, outlen - o, "%ld", i);
-        else
-            w = snprintf(out + o, outlen - o, "%ld", count);
+        char v[64];
+        switch (k) {
+        case 0: snprintf(v, sizeof v, "%zu", n); break;
+        case 1: snprintf(v, sizeof v, "%zu", pi->total); break;
+        case 2: snprintf(v, sizeof v, "%s", pi->conn ? nc_kit_conn_peer(pi->conn) : "?"); break;
+        case 3: snprintf(v, sizeof v, "%ld", i); break;
+        case 4: snprintf(v, sizeof v, "%ld", count); break;
+        case 5: snprintf(v, sizeof v, "%s", nc_words_plural((long long)n, "byte", "bytes")); break;
+        case 6: snprintf(v, sizeof v, "%zu", pi->body); break;
+        case 7:
+            snprintf(v, sizeof v, "%s %zu", nc_words_article((long long)pi->body), pi->body);
+            break;
+        default:
+            snprintf(v, sizeof v, "%zu", pi->total >= pi->body ? pi->total - pi->body : 0);
+            break;
+        }
+        int w = snprintf(out + o, outlen - o, "%s", v);
         if (w < 0 || (size_t)w >= outlen - o)
             break;
         o += (size_t)w;
@@ -451,10 +468,12 @@ static void nc_route_answer(nc_sconn_t *sc)
     const char *chunks = nc_opt(r, "chunks");
     long status = nc_prog_number(r->args[2], 100, 999);
     char say[400];
+    sc->pi->body = body ? strlen(body) : 0;
+    nc_kit_http_close_say(sc->h, nc_opt(r, "close"));
     nc_kit_http_respond(sc->h, (int)status, hd, nh, chunks ? NC_KIT_BODY_CHUNKED : NC_KIT_BODY_FIXED,
                         body ? body : "", body ? strlen(body) : 0,
                         chunks ? (int)nc_prog_number(chunks, 1, 1000000) : 0,
-                        nc_pi_say(sc->pi, r, body ? strlen(body) : 0, say, sizeof say));
+                        nc_pi_say(sc->pi, r, NC_PI_KEEP_N, say, sizeof say));
     nc_sconn_served(sc);
 }
 
@@ -622,6 +641,24 @@ static void nc_pi_http_gone(nc_kit_http_t *h, void *data)
     nc_pi_poke(pi);
 }
 
+/* The sentence of a read() on the program's HTTP client: its read
+ * statement's say=, with the answer's sizes; the read that ends the
+ * connection also carries the last body's length. */
+static void nc_pi_http_describe(nc_kit_http_t *h, size_t n, char *out, size_t outlen, void *data)
+{
+    nc_pi_t *pi = data;
+    nc_kit_conn_t *c = nc_kit_http_conn(h);
+    pi->total = nc_kit_conn_read_total(c);
+    pi->body = nc_kit_http_last_body(h);
+    if (n == 0)
+        nc_kit_conn_note(c, "body_len", (int64_t)pi->body);
+    const nc_prog_stmt_t *st = pi->cur;
+    if (pi->http != h || !st || strcmp(st->verb, "read") != 0 || pi->wait == NC_W_NONE)
+        return;
+    if ((strcmp(st->args[0], "eof") == 0) == (n == 0) && nc_opt(st, "say"))
+        nc_pi_say(pi, st, n, out, outlen);
+}
+
 static void nc_pi_http_eof(nc_kit_http_t *h, void *data)
 {
     nc_pi_t *pi = data;
@@ -672,6 +709,7 @@ static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
          * when its program says so (read eof, then close). */
         if (strcmp(st->verb, "ws-connect") != 0)
             nc_kit_http_set_eof(pi->http, nc_pi_http_eof);
+        nc_kit_http_set_describe(pi->http, nc_pi_http_describe);
         if (strcmp(st->verb, "ws-connect") == 0)
             pi->ws = nc_kit_ws_connect(pi->http, st->args[2], nc_pi_ws_open, nc_pi_ws_msg, pi);
     }
@@ -802,6 +840,57 @@ static int nc_v_cut(nc_pi_t *pi, const nc_prog_stmt_t *st)
                   "the lesson cuts the link: nothing gets through");
     nc_pi_sleep(pi, (uint64_t)ms);
     return 1;
+}
+
+/*
+ * Reads kernel settings in the program's host (its network namespace has
+ * its own) and reports them in one "sysctl" app event, a field each, so
+ * that a page need not guess this kernel's behaviour. The sentence says
+ * what the well-known ones mean, unless say= gives one.
+ */
+static const struct {
+    const char *name;
+    const char *on, *off; /* the phrase when the value is odd / even */
+} nc_pi_sysctl_words[] = {
+    {"net.ipv4.tcp_sack", "SACK on", "SACK off"},
+    {"net.ipv4.tcp_recovery", "RACK on", "RACK off"},
+    {"net.ipv4.tcp_fastopen", "Fast Open allowed", "Fast Open off"},
+};
+
+static int nc_v_sysctl(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    nc_scn_sysctl_t v[8];
+    nc_scn_kv_t kv[8];
+    size_t n = st->nargs < 8 ? st->nargs : 8;
+    for (size_t k = 0; k < n; k++)
+        v[k] = (nc_scn_sysctl_t){st->args[k], -1};
+    size_t nkv = nc_scn_sysctl_read_all(v, n, kv);
+    nc_buf_t t;
+    nc_buf_init(&t);
+    nc_buf_puts(&t, "sysctl: ");
+    for (size_t k = 0; k < n; k++) {
+        const char *last = strrchr(v[k].name, '.') ? strrchr(v[k].name, '.') + 1 : v[k].name;
+        nc_buf_puts(&t, k ? ", " : "");
+        size_t w = 0, nw = sizeof nc_pi_sysctl_words / sizeof nc_pi_sysctl_words[0];
+        while (w < nw && strcmp(nc_pi_sysctl_words[w].name, v[k].name) != 0)
+            w++;
+        if (v[k].value < 0 && strcmp(v[k].name, "net.ipv4.tcp_rto_min_us") == 0)
+            nc_buf_puts(&t, "the retransmission timer waits at least 200 ms (built in)");
+        else if (v[k].value < 0)
+            nc_buf_printf(&t, "%s not on this kernel", last);
+        else if (strcmp(v[k].name, "net.ipv4.tcp_rto_min_us") == 0)
+            nc_buf_printf(&t, "the retransmission timer waits at least %ld ms (%s %ld)",
+                          v[k].value / 1000, last, v[k].value);
+        else if (w < nw)
+            nc_buf_printf(&t, "%s (%s %ld)",
+                          (v[k].value & 1) ? nc_pi_sysctl_words[w].on : nc_pi_sysctl_words[w].off,
+                          last, v[k].value);
+        else
+            nc_buf_printf(&t, "%s %ld", last, v[k].value);
+    }
+    nc_kit_report(pi->kit, NULL, "sysctl", kv, nkv, nc_opt(st, "say"), "%s", nc_buf_cstr(&t));
+    nc_buf_done(&t);
+    return 0;
 }
 
 static int nc_v_repeat(nc_pi_t *pi, const nc_prog_stmt_t *st)
@@ -959,7 +1048,7 @@ static const struct {
     {"restart", nc_v_restart},     {"get", nc_v_request},        {"head", nc_v_request},
     {"post", nc_v_request},        {"events", nc_v_request},     {"await", nc_v_await},
     {"ws-send", nc_v_ws_send},     {"ws-ping", nc_v_ws_send},    {"ws-read", nc_v_ws_read},
-    {"ws-close", nc_v_ws_close},  {"cut", nc_v_cut},
+    {"ws-close", nc_v_ws_close},  {"cut", nc_v_cut},          {"sysctl", nc_v_sysctl},
 };
 
 /* ---- running ---- */
