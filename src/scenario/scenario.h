@@ -137,21 +137,6 @@ void nc_scn_peer_name(nc_scn_t *s, const struct sockaddr *sa, char *out, size_t 
  * (nc_scn_call_begin) for the "read" or "recvfrom" event that reports it. */
 void nc_scn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 
-/* Binds an initialised listener to host's address and port and listens,
- * reporting "listen() on port N: <what>" as an app event. On failure it
- * reports the error, closes the listener and returns the libuv code. */
-int nc_scn_tcp_listen(nc_scn_t *s, uv_tcp_t *listener, const char *host, int port,
-                      uv_connection_cb cb, const char *what);
-/* Accepts the next connection onto conn (initialised here on the
- * listener's loop, with the listener's data); writes the peer's name.
- * Returns 0, or reports the failure and returns the libuv code. */
-int nc_scn_tcp_accept(nc_scn_t *s, uv_stream_t *listener, uv_tcp_t *conn, char *peer,
-                      size_t peerlen);
-/* Starts connecting an initialised sock (its data set) to host:port,
- * reporting "<what>" as a connect app event first. On failure reports it,
- * closes sock and returns the libuv code. req->data is sock->data. */
-int nc_scn_tcp_connect(nc_scn_t *s, uv_connect_t *req, uv_tcp_t *sock, const char *host, int port,
-                       uv_connect_cb cb, const char *what);
 /* The usual shape of a pair scenario: server() on "server", which calls
  * nc_scn_signal_set(ready) once it listens; then client() on "client";
  * then both are joined. Returns 0 or the first error. */
