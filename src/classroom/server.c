@@ -1420,7 +1420,7 @@ static void nc_srv_on_sweep(uv_timer_t *t)
 {
     nc_class_server_t *s = t->data;
     int64_t now = nc_clock_mono_ns();
-    int64_t gap = s->last_sweep_ns ? now - s->last_sweep_ns : 0;
+    int64_t gap = now - s->last_sweep_ns;
     s->last_sweep_ns = now;
     int64_t shift = gap > (int64_t)NC_SRV_PAUSE_MS * 1000000 ? gap : 0;
     int64_t hello_ns = (int64_t)s->o.hello_timeout_ms * 1000000;
@@ -2072,6 +2072,7 @@ nc_class_server_t *nc_class_server_start(const nc_class_server_opts_t *o, char *
         free(s);
         return NULL;
     }
+    s->last_sweep_ns = nc_clock_mono_ns();
     uv_timer_start(&s->sweep, nc_srv_on_sweep, NC_SRV_SWEEP_MS, NC_SRV_SWEEP_MS);
     uv_check_start(&s->check, nc_srv_on_check);
     nc_srv_publish(s);
