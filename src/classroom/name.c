@@ -32,6 +32,12 @@ static void nc_name_init(void)
         nc_name_spoof = NULL;
 }
 
+void nc_class_name_init(void)
+{
+    char out[NC_CLASS_NAME_MAX + 1], skel[NC_CLASS_SKEL_MAX], why[16];
+    nc_class_name_clean("ann", out, skel, why, sizeof why);
+}
+
 /* Why code point c may not be in a name, or NULL when it may. */
 static const char *nc_name_refuse(UChar32 c)
 {

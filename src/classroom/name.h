@@ -23,6 +23,10 @@
 #define NC_CLASS_NAME_MAX 32
 #define NC_CLASS_SKEL_MAX 200
 
+/* Loads ICU's normalisation and confusables data now (tens of
+ * milliseconds), so that the first join does not pay for it. */
+void nc_class_name_init(void);
+
 /* Cleans in into out (NC_CLASS_NAME_MAX + 1 bytes) and writes its skeleton
  * to skel (NC_CLASS_SKEL_MAX bytes). Returns 0, or -1 with one sentence in
  * why saying what is wrong with the name. */

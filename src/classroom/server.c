@@ -56,7 +56,7 @@ enum {
     NC_SRV_PENDING_MAX = 1024,      /* ... and in all */
     NC_SRV_LOAD_PENDING = 256,      /* past this many the class is under load: */
     NC_SRV_PRETLS_LOAD_MS = 2000,   /* ... a connection silent this long is closed */
-    NC_SRV_PER_ADDRESS = 500,       /* admitted students per source, by default */
+    NC_SRV_PER_ADDRESS = 1024,      /* admitted students per source, by default */
     NC_SRV_MAX_VIOLATIONS = 10,
     NC_SRV_MSG_BURST = 50,          /* messages a student may send at once ... */
     NC_SRV_MSG_REFILL_MS = 100,     /* ... and one more every 100 ms */
@@ -2031,6 +2031,7 @@ nc_class_server_t *nc_class_server_start(const nc_class_server_opts_t *o, char *
         s->o.out_limit = 256 * 1024;
     if (s->o.max_per_address <= 0)
         s->o.max_per_address = NC_SRV_PER_ADDRESS;
+    nc_class_name_init();
     nc_strmap_init(&s->by_token);
     nc_strmap_init(&s->by_name);
     nc_strmap_init(&s->by_skel);
