@@ -27,7 +27,7 @@ def main():
         # ASan keeps freed memory in a quarantine for a while: a plateau
         # needs it small.
         os.environ["ASAN_OPTIONS"] = ":".join(
-            filter(None, [os.environ.get("ASAN_OPTIONS"), "quarantine_size_mb=4"]))
+            filter(None, [os.environ.get("ASAN_OPTIONS"), "quarantine_size_mb=0:allocator_release_to_os_interval_ms=50"]))
     t = Teacher()
     ann = Student(t, "ann", "")
     t.wait_class("joined", student="ann")
