@@ -11,10 +11,23 @@
  *             pointer given to the dashboard stays valid); the current one
  *             has a frame cache: each published event serialized once, as
  *             a whole frame, with its offset, shared by every student;
- *   buckets   failed-join token buckets, a fixed table indexed by a keyed
- *             hash of the source (IPv4 address or IPv6 /64): no eviction,
+ *   by_token, by_name, by_skel
+ *             hash tables (strmap.h) over the roster: a student by its
+ *             current resume token and by its shown name, and how many
+ *             names share a look-alike skeleton (name.h), so a join costs
+ *             O(1) however many students (or one hostile's thousands of
+ *             namesakes) there are;
+ *   buckets   per source (IPv4 address or IPv6 /64), a fixed table indexed
+ *             by a keyed hash: the failed-join token bucket (no eviction,
  *             so an attacker cannot reset a bucket, and a collision only
- *             makes two sources share one limit.
+ *             makes two sources share one limit), the source's admitted
+ *             students, and its unfinished joins, oldest first;
+ *   ufirst..ulast
+ *             every unfinished join (accepted, hello not yet admitted),
+ *             oldest first: admission evicts from the front of this list
+ *             or of the source's (PROTOCOL.md, Admission). A connection is
+ *             in the lists while sc->unfinished, and leaves them exactly
+ *             once, so the counts cannot drift.
  * Every student has `next`, the next event of the current run to send:
  * live streaming and catching up are the same pump, which sends from next
  * while the connection's backlog is under out_limit. A student whose
@@ -1048,8 +1061,9 @@ static int nc_srv_hello(nc_class_server_t *s, nc_sconn_t *sc, const nc_json_t *m
             old->st = NULL;
             st->sc = NULL;
             nc_srv_send_error(old->conn, "replaced",
-                              "you joined this class again from somewhere else; this "
-                              "session ended");
+                              "another session joined with your resume token (another "
+                              "`join` with the same data directory?), and the newer one "
+                              "stays");
             nc_conn_close(old->conn, "replaced by the student's new connection");
         }
     }

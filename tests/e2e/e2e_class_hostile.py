@@ -59,6 +59,7 @@ def stalled_log(t, ann):
     t.drain()
     t.wait(lambda o: o.get("class") in ("flood", "throttled") and o.get("student") == "mallory",
            "mallory throttled or cut")
+    t.wait_class("run", state="done", run=1)
     hands = t.count(lambda o: o.get("class") == "hand")
     check(hands <= 200, f"{hands} hand toggles were logged: the flood was not throttled")
     want = t.students_runs()[1]
