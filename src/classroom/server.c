@@ -70,6 +70,7 @@ enum {
     NC_SRV_LOAD_PENDING = 256,      /* past this many the class is under load: */
     NC_SRV_PRETLS_LOAD_MS = 2000,   /* ... a connection silent this long is closed */
     NC_SRV_PER_ADDRESS = 1024,      /* admitted students per source, by default */
+    NC_SRV_RESERVE = 16,            /* connections past max_conns, for resumes */
     NC_SRV_MAX_VIOLATIONS = 10,
     NC_SRV_MSG_BURST = 50,          /* messages a student may send at once ... */
     NC_SRV_MSG_REFILL_MS = 100,     /* ... and one more every 100 ms */
@@ -1036,6 +1037,11 @@ static int nc_srv_hello(nc_class_server_t *s, nc_sconn_t *sc, const nc_json_t *m
     bool resumed = st != NULL;
     char looks_like[33] = "";
     if (!st) {
+        if (s->nconns - s->pending >= (size_t)s->o.max_conns) {
+            nc_srv_count_drop(s, "join refused: the class is full");
+            nc_srv_send_error(c, "full", "the class is full");
+            return 1;
+        }
         if (s->buckets[sc->src].admitted >= (uint32_t)s->o.max_per_address) {
             char text[200];
             snprintf(text, sizeof text,
@@ -1408,16 +1414,18 @@ static void nc_srv_on_connection(uv_stream_t *server, int status)
     nc_bucket_t *b = &s->buckets[sc->src];
     /* Admission (PROTOCOL.md): room is made by evicting the oldest
      * unfinished join, of this source when the source is at its cap, else
-     * of anyone; only a class whose connections are all admitted students
-     * is full. */
-    if (s->nconns > (size_t)s->o.max_conns && !s->ufirst) {
+     * of anyone. A class at max_conns still takes NC_SRV_RESERVE more
+     * connections, which only a resuming student gets past hello; past
+     * that, with no unfinished join left to evict, the class is full. */
+    size_t most = (size_t)s->o.max_conns + NC_SRV_RESERVE;
+    if (s->nconns > most && !s->ufirst) {
         nc_srv_count_drop(s, "connection refused: the class is full");
         nc_conn_refuse(c, "full", "the class is full");
         return;
     }
     if (b->pending >= NC_SRV_PENDING_PER_SOURCE)
         nc_srv_evict(s, b->head, "evicted: the oldest unfinished join from its source");
-    else if (s->pending >= NC_SRV_PENDING_MAX || s->nconns > (size_t)s->o.max_conns)
+    else if (s->pending >= NC_SRV_PENDING_MAX || s->nconns > most)
         nc_srv_evict(s, s->ufirst, "evicted: the oldest unfinished join");
     nc_srv_unfinished_add(s, sc);
     if (nc_conn_start(c) != 0)
@@ -2035,8 +2043,10 @@ nc_class_server_t *nc_class_server_start(const nc_class_server_opts_t *o, char *
         s->o.max_conns = 4096;
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        (rlim_t)s->o.max_conns + 64 > rl.rlim_cur)
-        s->o.max_conns = rl.rlim_cur > 128 ? (int)(rl.rlim_cur - 64) : 64;
+        (rlim_t)s->o.max_conns + 64 + NC_SRV_RESERVE > rl.rlim_cur)
+        s->o.max_conns = rl.rlim_cur > 128 + NC_SRV_RESERVE
+                             ? (int)(rl.rlim_cur - 64 - NC_SRV_RESERVE)
+                             : 64;
     if (!s->o.hello_timeout_ms)
         s->o.hello_timeout_ms = 10000;
     if (!s->o.idle_timeout_ms)

@@ -13,10 +13,13 @@
   longer takes a session over, and bye invalidates it (7);
 - takeovers do not lower the count of unfinished joins: one address never
   holds more than 64 (7);
-- a join refused before TLS learns why ("the class is full") (12).
+- a full class refuses a new student with "full" and admits one resuming
+  ahead of it (2); a connection closed before TLS is told why in one plain
+  line, and `join` shows it and tries again (12).
 """
 import os
 import resource
+import socket
 import sys
 import threading
 import time
@@ -76,6 +79,13 @@ def unfinished_flood(t, ann):
     """Item 2: the idle flood neither stops new joins nor resumes."""
     flood = IdleFlood(t.port, [f"127.0.1.{k}" for k in range(1, 17)], 64)
     time.sleep(1)
+    # One more from a flooding address: it evicts that address's oldest,
+    # and is told why before TLS once it is evicted or timed out in turn.
+    extra = tcp_connect(t.port, "127.0.1.1")
+    extra.settimeout(20)
+    said = extra.recv(200)
+    extra.close()
+    check(said.startswith(b"NC-REFUSED busy "), f"an idle connection was closed with {said!r}")
     carol = Student(t, "carol", "")
     carol.wait_class("welcome", timeout=40)
     t.send("drop ann")
@@ -180,33 +190,57 @@ def takeover_accounting(t):
     s.close()
 
 
-def refused_before_tls():
-    """Item 12: a class full of admitted students refuses before TLS, and
-    says so."""
-    t = Teacher(nofile=100)
+def full_class():
+    """Item 2 and 12: a full class refuses a new student with "full" and
+    admits a resuming one ahead of it; a refusal before TLS is one plain
+    line the student shows."""
+    t = Teacher(nofile=160)
     socks = []
-    while True:
-        try:
-            s, mtype, body = raw_join(t, f"s{len(socks)}", src="127.0.4.1")
-        except OSError:
-            break
+    while len(socks) <= 200:
+        s, mtype, body = raw_join(t, f"s{len(socks)}", src="127.0.4.1")
         if mtype != WELCOME:
             s.close()
             break
-        socks.append(s)
-        if len(socks) > 80:
-            break
-    check(40 <= len(socks) <= 64, f"{len(socks)} students in a class of 64 connections")
+        socks.append((s, body["token"]))
+    check(len(socks) == 80 and mtype == ERROR and body["code"] == "full",
+          f"{len(socks)} students in a class of 80, then {body}")
+    s, mtype, body = raw_join(t, "s0", src="127.0.4.1", token=socks[0][1])
+    check(mtype == WELCOME and body["resumed"], f"a resume in a full class: {body}")
+    socks[0] = (s, body["token"])
     eve = Student(t, "eve", "")
-    eve.wait(lambda o: o.get("class") == "disconnected" and "class is full" in o.get("reason", ""),
-             "eve told the class is full")
-    socks.pop().close()
+    eve.wait(lambda o: o.get("class") == "error" and o.get("code") == "full", "eve told it is full")
+    socks.pop()[0].close()
     eve.wait_class("welcome", timeout=40)
     t.send("quit")
     check(t.finish() == 0, "the full class did not end cleanly")
-    for s in socks:
+    for s, _ in socks:
         s.close()
-    eve.finish()
+    check(eve.finish() == 0, "eve did not exit 0")
+
+
+def refused_line():
+    """Item 12: what join makes of a refusal before TLS."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    port = srv.getsockname()[1]
+
+    def refuse():
+        for _ in range(2):
+            c, _ = srv.accept()
+            c.sendall(b"NC-REFUSED full the class is full\n")
+            c.close()
+    threading.Thread(target=refuse, daemon=True).start()
+
+    class Fake:
+        code = "AAAA-BBBB-CCCC"
+    Fake.port = port
+    eve = Student(Fake, "eve", "")
+    eve.wait(lambda o: o.get("class") == "disconnected" and
+             o.get("reason") == "refused (full): the class is full", "eve told the class is full")
+    check(eve.p.poll() is None, "join gave up on a full class instead of trying again")
+    eve.kill()
+    srv.close()
 
 
 def main():
@@ -224,7 +258,8 @@ def main():
     t.send("quit")
     check(t.finish() == 0, "the instructor did not exit 0")
     check(carol.finish() == 0 and dave.finish() == 0, "a student did not exit 0")
-    refused_before_tls()
+    full_class()
+    refused_line()
     print("ok: idle flood, per-address cap, rate vs resume, takeovers, accounting, "
           "refused before TLS")
 
