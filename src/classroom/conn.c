@@ -45,16 +45,23 @@ static void nc_conn_msg_cb(int write_p, int version, int content_type, const voi
     if (write_p || content_type != SSL3_RT_HANDSHAKE || len < 1 ||
         ((const uint8_t *)buf)[0] != SSL3_MT_KEY_UPDATE)
         return;
-    int64_t now = nc_clock_mono_ns() / 1000000;
-    const int64_t full = (int64_t)NC_CONN_KEYUPDATE_BURST * NC_CONN_KEYUPDATE_REFILL_MS;
-    c->ku_tokens_ms = c->ku_at_ms ? c->ku_tokens_ms + (now - c->ku_at_ms) : full;
-    if (c->ku_tokens_ms > full)
-        c->ku_tokens_ms = full;
-    c->ku_at_ms = now ? now : 1;
-    if (c->ku_tokens_ms < NC_CONN_KEYUPDATE_REFILL_MS)
+    if (!nc_rate_take(&c->ku, nc_clock_mono_ns() / 1000000, NC_CONN_KEYUPDATE_BURST,
+                      NC_CONN_KEYUPDATE_REFILL_MS, true))
         c->ku_flood = true;
-    else
-        c->ku_tokens_ms -= NC_CONN_KEYUPDATE_REFILL_MS;
+}
+
+bool nc_rate_take(nc_rate_t *r, int64_t now_ms, int burst, int refill_ms, bool consume)
+{
+    const int64_t full = (int64_t)burst * refill_ms;
+    r->tokens_ms = r->at_ms ? r->tokens_ms + (now_ms - r->at_ms) : full;
+    if (r->tokens_ms > full)
+        r->tokens_ms = full;
+    r->at_ms = now_ms ? now_ms : 1;
+    if (r->tokens_ms < refill_ms)
+        return false;
+    if (consume)
+        r->tokens_ms -= refill_ms;
+    return true;
 }
 
 static void nc_conn_peer_name(nc_conn_t *c)

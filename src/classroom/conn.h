@@ -24,6 +24,17 @@
 #include <stdint.h>
 #include <uv.h>
 
+/* A token bucket: up to burst tokens, one more every refill_ms; kept as
+ * milliseconds of refill so the arithmetic is integer. Zeroed is full. */
+typedef struct nc_rate {
+    int64_t tokens_ms;
+    int64_t at_ms; /* 0: never used */
+} nc_rate_t;
+
+/* Refills r to now_ms, then takes one token when there is one (and
+ * consume). Returns whether there was one. */
+bool nc_rate_take(nc_rate_t *r, int64_t now_ms, int burst, int refill_ms, bool consume);
+
 /* TLS key updates a peer may send: a burst of this many, then one every
  * NC_CONN_KEYUPDATE_REFILL_MS; past that the connection is closed. */
 #define NC_CONN_KEYUPDATE_BURST 8
@@ -60,8 +71,7 @@ struct nc_conn {
     int64_t close_at;   /* closing: force the close after this time */
     uint64_t rx_bytes;  /* bytes read from the socket so far */
     size_t out_cap;     /* 0, or the largest backlog: a send past it closes */
-    int64_t ku_tokens_ms; /* TLS key updates allowed (a bucket, ms-scaled) */
-    int64_t ku_at_ms;
+    nc_rate_t ku;       /* TLS key updates the peer may still send */
     bool ku_flood;      /* the peer sent key updates faster than allowed */
     char peer[64];      /* "address:port" of the other side */
     char reason[160];   /* why it closed */

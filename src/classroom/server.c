@@ -94,8 +94,7 @@ struct nc_sconn {
     bool admitted;    /* counted in its source's admitted students */
     nc_sconn_t *prev, *next;   /* all unfinished joins, oldest first */
     nc_sconn_t *sprev, *snext; /* its source's unfinished joins, oldest first */
-    int64_t msg_tokens_ms;     /* the message rate bucket (ms-scaled) */
-    int64_t msg_at_ms;
+    nc_rate_t msgs;            /* the messages it may still send */
     unsigned over;             /* messages over the rate, halved every sweep */
     unsigned dropped;          /* ... and not yet logged */
 };
@@ -134,8 +133,7 @@ typedef struct nc_srun {
 } nc_srun_t;
 
 typedef struct nc_bucket {
-    int64_t tokens_ms; /* tokens scaled: refill arithmetic in ms */
-    int64_t at_ms;
+    nc_rate_t wrong;   /* wrong codes it may still send */
     uint32_t pending;  /* connections not yet admitted */
     uint32_t admitted; /* connected students */
     nc_sconn_t *head, *tail; /* the unfinished joins, oldest first */
@@ -305,21 +303,8 @@ static uint32_t nc_srv_source(const nc_class_server_t *s, uv_tcp_t *t)
 
 static bool nc_srv_bucket_take(nc_class_server_t *s, uint32_t src, bool consume)
 {
-    nc_bucket_t *b = &s->buckets[src];
-    int64_t now = (int64_t)uv_now(&s->loop);
-    const int64_t full = (int64_t)NC_SRV_BUCKET_TOKENS * NC_SRV_BUCKET_REFILL_MS;
-    if (b->at_ms == 0)
-        b->tokens_ms = full;
-    else
-        b->tokens_ms += now - b->at_ms;
-    if (b->tokens_ms > full)
-        b->tokens_ms = full;
-    b->at_ms = now ? now : 1;
-    if (b->tokens_ms < NC_SRV_BUCKET_REFILL_MS)
-        return false;
-    if (consume)
-        b->tokens_ms -= NC_SRV_BUCKET_REFILL_MS;
-    return true;
+    return nc_rate_take(&s->buckets[src].wrong, (int64_t)uv_now(&s->loop), NC_SRV_BUCKET_TOKENS,
+                        NC_SRV_BUCKET_REFILL_MS, consume);
 }
 
 /* ---- the code ---- */
@@ -1194,16 +1179,9 @@ static int nc_srv_result(nc_class_server_t *s, nc_student_t *st, const nc_json_t
  * (no reply, no log line of its own); a student that keeps on is cut. */
 static bool nc_srv_msg_allowed(nc_class_server_t *s, nc_sconn_t *sc)
 {
-    int64_t now = (int64_t)uv_now(&s->loop);
-    const int64_t full = (int64_t)NC_SRV_MSG_BURST * NC_SRV_MSG_REFILL_MS;
-    sc->msg_tokens_ms = sc->msg_at_ms ? sc->msg_tokens_ms + (now - sc->msg_at_ms) : full;
-    if (sc->msg_tokens_ms > full)
-        sc->msg_tokens_ms = full;
-    sc->msg_at_ms = now ? now : 1;
-    if (sc->msg_tokens_ms >= NC_SRV_MSG_REFILL_MS) {
-        sc->msg_tokens_ms -= NC_SRV_MSG_REFILL_MS;
+    if (nc_rate_take(&sc->msgs, (int64_t)uv_now(&s->loop), NC_SRV_MSG_BURST,
+                     NC_SRV_MSG_REFILL_MS, true))
         return true;
-    }
     sc->over++;
     sc->dropped++;
     return false;

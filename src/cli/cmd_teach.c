@@ -216,6 +216,20 @@ static int nc_teach_headless(nc_class_server_t *s, const char *script)
     return nc_teach_interrupted ? NC_EXIT_INTERRUPTED : NC_EXIT_OK;
 }
 
+/* A whole number from lo to hi for option opt, or one sentence and false. */
+static bool nc_teach_number(const char *opt, const char *what, const char *arg, long lo, long hi,
+                            long *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || v < lo || v > hi) {
+        nc_cli_error("%s takes %s from %ld to %ld, not \"%s\"", opt, what, lo, hi, arg);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 static void nc_teach_usage(FILE *out)
 {
     fprintf(out, "usage: netcourse teach LESSON [--mode watch|lockstep] [--bind ADDR] [--port N]\n"
@@ -242,7 +256,7 @@ static int nc_teach_main(int argc, char **argv)
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        char *end;
+        long v;
         switch (c) {
         case 'm':
             if (strcmp(optarg, "watch") == 0)
@@ -257,44 +271,27 @@ static int nc_teach_main(int argc, char **argv)
         case 'b':
             so.bind = optarg;
             break;
-        case 'p': {
-            long v = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || v < 0 || v > 65535) {
-                nc_cli_error("--port takes a port number from 0 to 65535, not \"%s\"", optarg);
+        case 'p':
+            if (!nc_teach_number("--port", "a port number", optarg, 0, 65535, &v))
                 return NC_EXIT_USAGE;
-            }
             so.port = (int)v;
             break;
-        }
-        case 'B': {
-            long v = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || v < 4 || v > 65536) {
-                nc_cli_error("--student-buffer takes KiB from 4 to 65536, not \"%s\"", optarg);
+        case 'B':
+            if (!nc_teach_number("--student-buffer", "KiB", optarg, 4, 65536, &v))
                 return NC_EXIT_USAGE;
-            }
             so.out_limit = (size_t)v * 1024;
             break;
-        }
-        case 'A': {
-            long v = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 65535) {
-                nc_cli_error("--per-address takes a number of students from 1 to 65535, not "
-                             "\"%s\"", optarg);
+        case 'A':
+            if (!nc_teach_number("--per-address", "a number of students", optarg, 1, 65535, &v))
                 return NC_EXIT_USAGE;
-            }
             so.max_per_address = (int)v;
             break;
-        }
-        case 'I': {
-            long v = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || v < 6 || v > 3600) {
-                nc_cli_error("--idle-timeout takes seconds from 6 to 3600 (students ping "
-                             "every 5), not \"%s\"", optarg);
+        case 'I':
+            if (!nc_teach_number("--idle-timeout", "seconds (students ping every 5)", optarg, 6,
+                                 3600, &v))
                 return NC_EXIT_USAGE;
-            }
             so.idle_timeout_ms = (int)v * 1000;
             break;
-        }
         case 'H':
             headless = true;
             break;

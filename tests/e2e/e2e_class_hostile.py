@@ -78,7 +78,7 @@ def never_reads(t):
     wait_left(t, "pinger", "a never-reading pinger")
     check(closed_by_peer(p, 5), "the pinger's connection is still open")
     q, mtype, _ = raw_join(t, "asker", rcvbuf=4096)
-    flood(q, ANSWER, {"id": "synack", "choice": "a"}, 200000, batch=2000)
+    flood(q, ANSWER, {"id": "header", "choice": "a"}, 200000, batch=2000)
     wait_left(t, "asker", "a never-reading student answering a closed checkpoint")
     rss1 = proc_rss_kb(t.p.pid)
     check(rss1 - rss0 < 64 * 1024, f"the instructor grew from {rss0} to {rss1} KB")

@@ -40,13 +40,13 @@ def forged_results():
         run = read_until(s, RUN)
         s.sendall(frame(RESULT, {"run": run["run"], "events": 3, "packets": 1, "dropped": 0,
                                  "retransmissions": 0, "saw_retransmission": False,
-                                 "completed": True, "decided": {"synack": "c"}}))
+                                 "completed": True, "decided": {"header": "c"}}))
     t.wait_class("results", reported=4, timeout=60)
     t.wait_class("reference", timeout=60)
     for k in range(3):
         t.wait_class("outlier", student=f"fake{k}")
     check(not t.find(t.klass("outlier", student="ann")), "ann's honest result was flagged")
-    t.send("open synack")
+    t.send("open header")
     t.wait_class("tally", answered=1)
     t.send("reveal")
     rev = t.wait_class("reveal")
@@ -62,11 +62,11 @@ def forged_results():
 def grade_after_kill():
     """Item 8."""
     t = Teacher()
-    ann = Student(t, "ann", "synack b\n")
+    ann = Student(t, "ann", "header b\n")
     t.wait_class("joined", student="ann")
     t.send("run")
     t.wait_class("run", state="done", run=1, timeout=60)
-    t.send("open synack")
+    t.send("open header")
     t.wait_class("answer", student="ann", choice="b")
     ann.p.send_signal(signal.SIGKILL)
     ann.p.wait()
@@ -80,7 +80,7 @@ def grade_after_kill():
     check(r["mine"] == "b" and r["correct"], f"the rejoined student's reveal: {r}")
     db = sqlite3.connect(f"{ann.data_dir}/progress.db")
     row = db.execute("select choice, correct from answers where lesson='tcp' and "
-                     "checkpoint='synack'").fetchone()
+                     "checkpoint='header'").fetchone()
     db.close()
     check(row == ("b", 1), f"the stored answer after the rejoin: {row}")
     t.send("quit")
