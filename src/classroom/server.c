@@ -116,6 +116,7 @@ struct nc_student {
     int page, step;
     char answer[8]; /* to the open (or last) checkpoint */
     char (*answers)[8]; /* one per checkpoint of the lesson: what it answered */
+    struct nc_skel *skel; /* its name's look-alikes (borrowed from by_skel) */
     int run;     /* the run `next` counts in */
     size_t next; /* next event of that run to send */
     int violations;
@@ -141,11 +142,12 @@ typedef struct nc_bucket {
 
 /* Students whose names share a skeleton (name.h): how many, and the first
  * one's name. */
-typedef struct nc_skel {
+typedef struct nc_skel nc_skel_t;
+struct nc_skel {
     unsigned count;
     char first[33];
     char key[];
-} nc_skel_t;
+};
 
 typedef struct nc_drop_count {
     char reason[96];
@@ -761,7 +763,7 @@ static void nc_srv_new_token(nc_class_server_t *s, nc_student_t *st)
  * imitates another's name. The number is the count of look-alikes so far,
  * found in O(1). Returns false with a sentence in why. */
 static bool nc_srv_clean_name(nc_class_server_t *s, const char *in, char out[33],
-                              char looks_like[33], char *why, size_t whylen)
+                              char looks_like[33], nc_skel_t **kp, char *why, size_t whylen)
 {
     char skel[NC_CLASS_SKEL_MAX];
     looks_like[0] = '\0';
@@ -775,6 +777,7 @@ static bool nc_srv_clean_name(nc_class_server_t *s, const char *in, char out[33]
         snprintf(k->first, sizeof k->first, "%s", out);
         nc_strmap_put(&s->by_skel, k->key, k);
     }
+    *kp = k;
     char base[33];
     memcpy(base, out, sizeof base);
     /* A typed name holds no '#', so only a cut name can collide: try the
@@ -944,19 +947,15 @@ static void nc_srv_free_name(nc_class_server_t *s, nc_student_t *st)
     if (nc_strmap_get(&s->by_name, st->name) != st)
         return;
     nc_strmap_del(&s->by_name, st->name);
-    char clean[33], skel[NC_CLASS_SKEL_MAX], why[160];
-    char base[33];
-    snprintf(base, sizeof base, "%.*s", (int)strcspn(st->name, "#"), st->name);
-    if (nc_class_name_clean(base, clean, skel, why, sizeof why) == 0) {
-        nc_skel_t *k = nc_strmap_get(&s->by_skel, skel);
-        if (k && k->count)
-            k->count--;
-    }
+    if (st->skel && st->skel->count)
+        st->skel->count--;
+    st->skel = NULL;
 }
 
-static nc_student_t *nc_srv_new_student(nc_class_server_t *s, const char *name)
+static nc_student_t *nc_srv_new_student(nc_class_server_t *s, const char *name, nc_skel_t *k)
 {
     nc_student_t *st = nc_xcalloc(1, sizeof *st);
+    st->skel = k;
     st->id = ++s->next_id;
     snprintf(st->name, sizeof st->name, "%s", name);
     st->answers = nc_xcalloc(s->lesson->ncheckpoints ? s->lesson->ncheckpoints : 1,
@@ -1038,10 +1037,11 @@ static int nc_srv_hello(nc_class_server_t *s, nc_sconn_t *sc, const nc_json_t *m
             return 1;
         }
         char name[33], why[200];
+        nc_skel_t *k = NULL;
         const char *want = nc_json_str(m, "name");
-        if (!want || !nc_srv_clean_name(s, want, name, looks_like, why, sizeof why))
+        if (!want || !nc_srv_clean_name(s, want, name, looks_like, &k, why, sizeof why))
             return nc_srv_refuse(s, sc, "name", want ? why : "a hello needs a name");
-        st = nc_srv_new_student(s, name);
+        st = nc_srv_new_student(s, name, k);
     } else {
         nc_srv_new_token(s, st);
         if (st->sc) {
