@@ -37,7 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { NC_TEACH_LOG_MAX = 8 * 1024 * 1024 };
+enum { NC_TEACH_LOG_MAX = 4 * 1024 * 1024 };
 
 static volatile sig_atomic_t nc_teach_interrupted;
 
@@ -70,6 +70,23 @@ static void nc_teach_print(void *arg, const char *line)
     pthread_mutex_unlock(&nc_teach_log.lock);
 }
 
+/* Writes all of p to stdout's descriptor. Not through stdio: a write that
+ * blocks must not hold stdout's FILE lock, which glibc also takes when
+ * another thread reads stdin (it flushes line-buffered streams), and the
+ * commands come from stdin. */
+static void nc_teach_write_all(const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(STDOUT_FILENO, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
 static void *nc_teach_writer(void *arg)
 {
     nc_buf_t out;
@@ -86,12 +103,15 @@ static void *nc_teach_writer(void *arg)
         unsigned long dropped = nc_teach_log.dropped;
         nc_teach_log.dropped = 0;
         pthread_mutex_unlock(&nc_teach_log.lock);
-        fwrite(q.data, 1, q.len, stdout);
-        if (dropped)
-            fprintf(stdout, "{\"class\":\"log_dropped\",\"lines\":%lu,\"text\":\"the log "
-                            "was not read fast enough; lines were left out\"}\n",
-                    dropped);
-        fflush(stdout);
+        nc_teach_write_all(q.data, q.len);
+        if (dropped) {
+            char note[160];
+            int n = snprintf(note, sizeof note,
+                             "{\"class\":\"log_dropped\",\"lines\":%lu,\"text\":\"the log "
+                             "was not read fast enough; lines were left out\"}\n",
+                             dropped);
+            nc_teach_write_all(note, (size_t)n);
+        }
         out = q;
         pthread_mutex_lock(&nc_teach_log.lock);
     }

@@ -5,7 +5,8 @@ get every event of a run throughout:
   checkpoint: cut, and the instructor's memory stays bounded (item 1);
 - the instructor's stdout not read at all while a student floods hand
   toggles: the class goes on (the log never blocks the class thread), and
-  the flooder is throttled, then cut (item 5);
+  the flooder is throttled, then cut (item 5); a log nobody reads drops
+  lines and reports how many (item 5);
 - a flood of TLS KeyUpdates: the connection is closed (item 11);
 - denied messages: the tenth refusal closes the connection, as PROTOCOL.md
   says (item 12);
@@ -65,6 +66,33 @@ def stalled_log(t, ann):
     want = t.students_runs()[1]
     check(ann.runs()[1] == want, "ann did not get the whole run while the log was stalled")
     m.close()
+
+
+def log_drops():
+    """Item 5: a log nobody reads drops lines and says how many, instead of
+    holding them all or stalling: 100 students and 800 `roster` commands
+    (about 12 MB of log) while the instructor's stdout is not read."""
+    t = Teacher(drain=False)
+    socks = []
+    for k in range(100):
+        s, mtype, _ = raw_join(t, f"student{k:03d}", src="127.0.7.1")
+        check(mtype is not None, f"student{k:03d} was not welcomed")
+        socks.append(s)
+    for _ in range(800):
+        t.send("roster")
+    # The class still answers while its log is stuck.
+    late, mtype, _ = raw_join(t, "late", src="127.0.7.2")
+    check(mtype is not None, "a student could not join while the log was stuck")
+    t.drain()
+    d = t.wait_class("log_dropped", timeout=60)
+    check(d["lines"] > 0, f"log_dropped {d}")
+    shown = t.count(t.klass("roster"))
+    check(shown + d["lines"] >= 800 and shown < 800,
+          f"{shown} roster lines shown and {d['lines']} dropped, of 800")
+    for s in socks + [late]:
+        s.close()
+    t.send("quit")
+    check(t.finish() == 0, "the instructor did not exit 0")
 
 
 def never_reads(t):
@@ -139,6 +167,7 @@ def main():
     t.send("quit")
     check(t.finish() == 0, "the instructor did not exit 0")
     check(ann.finish() == 0 and bob.finish() == 0, "a student did not exit 0")
+    log_drops()
     print("ok: pinger and asker cut, flood throttled with the log stalled, key updates, "
           "10 refusals, fingerprint formats")
 
