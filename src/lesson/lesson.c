@@ -18,6 +18,7 @@
 #include "lesson.h"
 
 #include "lesson_priv.h"
+#include "program.h"
 
 #include "core/buf.h"
 #include "core/error.h"
@@ -506,7 +507,7 @@ static const nc_key_t nc_fm_keys[] = {
     {"part", true, false, nc_fm_part},
     {"summary", true, false, nc_fm_summary},
     {"topology", true, false, nc_fm_topology},
-    {"scenario", true, false, nc_fm_scenario},
+    {"scenario", false, false, nc_fm_scenario},
     {"link", false, false, nc_fm_link},
     {"fault", false, true, nc_fm_fault},
 };
@@ -973,6 +974,22 @@ static const struct {
     {"note", nc_block_note},
 };
 
+/* A program block: its lines are handed, as they stand in the file, to the
+ * program parser (program.c). */
+static int nc_lp_program(nc_lp_t *p, size_t from, size_t to)
+{
+    nc_lesson_t *l = &p->lesson->pub;
+    const char *text = from < to ? p->lines[from].s : "";
+    size_t len = from < to ? (size_t)(p->lines[to - 1].s + p->lines[to - 1].len - text) : 0;
+    nc_program_t pg;
+    int rc = nc_program_parse(p->path, text, len, (int)from + 1, &pg, p->err, p->errlen);
+    if (rc != 0)
+        return rc;
+    l->programs = nc_xrealloc(l->programs, (l->nprograms + 1) * sizeof *l->programs);
+    l->programs[l->nprograms++] = pg;
+    return 0;
+}
+
 /* ---- the body: fences and pages ---- */
 
 typedef struct nc_fence {
@@ -1048,8 +1065,11 @@ static int nc_lp_body(nc_lp_t *p, size_t from)
             size_t b = 0, nb = sizeof nc_blocks / sizeof nc_blocks[0];
             while (b < nb && strcmp(word, nc_blocks[b].info) != 0)
                 b++;
+            bool program = strcmp(word, "program") == 0;
             free(word);
-            if (b < nb) {
+            if (program) {
+                rc = nc_lp_program(p, i + 1, close);
+            } else if (b < nb) {
                 nc_kvs_t kvs = {0};
                 rc = nc_lp_kvs(p, i + 1, close, nc_blocks[b].info, &kvs);
                 if (rc == 0)
@@ -1123,6 +1143,8 @@ int nc_lesson_parse(const char *path, const char *text, size_t len, nc_lesson_t 
     }
     if (rc == 0)
         rc = nc_lp_body(&p, body);
+    if (rc == 0)
+        rc = nc_program_check(&p.lesson->pub, err, errlen);
     free(p.lines);
     if (rc < 0) {
         nc_lesson_free(&p.lesson->pub);
@@ -1188,6 +1210,9 @@ void nc_lesson_free(nc_lesson_t *l)
     for (size_t i = 0; i < l->nnotes; i++)
         nc_note_done(&l->notes[i]);
     free(l->notes);
+    for (size_t i = 0; i < l->nprograms; i++)
+        nc_program_done(&l->programs[i]);
+    free(l->programs);
     /* pub is the first member of nc_lesson_priv_t, so this frees it all. */
     free(l);
 }
