@@ -121,17 +121,29 @@ static size_t build_frame(uint8_t *f, int port, const char *text)
     return 42 + n;
 }
 
+/* A UDP socket on 10.9.9.9:port that gives up reading after a second, or
+ * -1. */
+static int bound_udp(int port)
+{
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "10.9.9.9", &sa.sin_addr);
+    struct timeval tv = {1, 0};
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (bind(s, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(s);
+        return -1;
+    }
+    return s;
+}
+
 static int inject_lo(void *arg)
 {
     result_t *r = arg;
     if (nc_netlink_addr_add("lo", "10.9.9.9", 32, r->err, sizeof r->err) != 0)
         return -3;
-    int s = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(7100)};
-    inet_pton(AF_INET, "10.9.9.9", &sa.sin_addr);
-    struct timeval tv = {1, 0};
-    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (bind(s, (struct sockaddr *)&sa, sizeof sa) != 0)
+    int s = bound_udp(7100);
+    if (s < 0)
         return -1;
     nc_capture_opts_t o = {.in_only = true};
     nc_capture_t *c = nc_capture_open("lo", &o, r->err, sizeof r->err);
@@ -155,12 +167,8 @@ static int inject_many_lo(void *arg)
     result_t *r = arg;
     nc_netlink_addr_add("lo", "10.9.9.9", 32, r->err, sizeof r->err); /* may exist already */
     r->err[0] = '\0';
-    int s = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(7101)};
-    inet_pton(AF_INET, "10.9.9.9", &sa.sin_addr);
-    struct timeval tv = {1, 0};
-    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (bind(s, (struct sockaddr *)&sa, sizeof sa) != 0)
+    int s = bound_udp(7101);
+    if (s < 0)
         return -1;
     nc_capture_opts_t o = {.in_only = true};
     nc_capture_t *c = nc_capture_open("lo", &o, r->err, sizeof r->err);
