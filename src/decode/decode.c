@@ -14,6 +14,7 @@
  * but the event builder's own arena copies.
  */
 #include "proto.h"
+#include "stream.h"
 
 #include "../core/error.h"
 #include "../core/xmalloc.h"
@@ -61,9 +62,10 @@ static const struct {
     {41, &nc_ipv6_proto}, /* IPv6 in IP */
 };
 
+/* Per-packet application decoders. HTTP/1, WebSocket and SSE are stream
+ * decoders instead (stream.h): tcp.c hands them whole connections. */
 static const nc_app_proto_t *const nc_app_table[] = {
     &nc_dns_app,
-    &nc_http1_app,
 };
 
 /* IP-in-IP and stacked tags may nest this deep, no deeper. */
@@ -86,6 +88,7 @@ void nc_decoder_free(nc_decoder_t *d)
     }
     free(d->names);
     nc_flow_table_free(d->flows);
+    free(d->sout);
     free(d);
 }
 
@@ -409,6 +412,8 @@ static const struct {
     {"tcp", &nc_tcp_proto, NC_CTX_IP4, 6, 0},
     {"dns", &nc_dns_proto, NC_CTX_UDP, 17, 53},
     {"http1", &nc_http1_proto, NC_CTX_TCP, 6, 80},
+    {"websocket", &nc_websocket_proto, NC_CTX_TCP, 6, 80},
+    {"sse", &nc_sse_proto, NC_CTX_TCP, 6, 80},
 };
 
 int nc_decoder_layer(nc_decoder_t *d, const char *name, const uint8_t *data, uint32_t len,

@@ -48,6 +48,8 @@ typedef struct nc_flow {
     int32_t next; /* chain in the bucket, -1 ends */
     bool used;
     nc_flow_dir_t dir[2];
+    struct nc_stream *stream; /* owned: reassembly and stream decoders (stream.h) */
+    bool stream_off;          /* no stream decoder reads this connection */
 } nc_flow_t;
 
 enum {

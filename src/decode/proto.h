@@ -61,9 +61,19 @@ typedef struct nc_dctx {
 
 typedef int (*nc_layer_fn)(nc_dctx_t *x, nc_cursor_t *c);
 
+/* One field a decoder writes: its path inside the layer object ("sport",
+ * "options.mss") and its kind (NC_F_INT, NC_F_STR, ... of event.h). A list
+ * of these ends with {NULL, 0}. Lesson matchers may only name declared
+ * fields (nc_decode_field_kind). */
+typedef struct nc_field_decl {
+    const char *path;
+    uint8_t kind;
+} nc_field_decl_t;
+
 typedef struct nc_proto {
     const char *name;      /* layer object key and "proto" value */
     nc_layer_fn decode;    /* reads from c; returns 0 or NC_E* */
+    const nc_field_decl_t *fields; /* every field decode can write */
 } nc_proto_t;
 
 /* An application decoder also says whether a payload looks like it. */
@@ -74,6 +84,7 @@ typedef struct nc_app_proto {
 
 struct nc_decoder {
     nc_flow_table_t *flows;
+    struct nc_stream_out *sout; /* owned: what one packet's stream completes */
     struct nc_host_name {
         char *addr, *name;
     } *names;
@@ -112,6 +123,7 @@ void nc_decode_hex16(uint16_t v, char *out);
 extern const nc_proto_t nc_eth_proto, nc_sll_proto, nc_sll2_proto, nc_raw_proto,
     nc_null_proto, nc_ipv4_proto, nc_ipv6_proto, nc_arp_proto, nc_icmp_proto,
     nc_icmpv6_proto, nc_udp_proto, nc_tcp_proto, nc_dns_proto, nc_http1_proto;
-extern const nc_app_proto_t nc_dns_app, nc_http1_app;
+extern const nc_proto_t nc_websocket_proto, nc_sse_proto;
+extern const nc_app_proto_t nc_dns_app;
 
 #endif

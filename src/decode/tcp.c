@@ -22,6 +22,7 @@
  * the three-way handshake, for the annotation rules.
  */
 #include "proto.h"
+#include "stream.h"
 
 #include "../core/error.h"
 
@@ -235,9 +236,40 @@ static int tcp_decode(nc_dctx_t *x, nc_cursor_t *c)
     tcp_summary(x, &s, &opts);
     nc_cur_limit(c, s.len);
     x->l7_len = s.len;
+    /* The stream decoders (stream.h) read connections they recognise;
+     * the rest goes to the per-packet application decoders. */
+    if (nc__stream_tcp(x, f, dir, &s, c))
+        return 0;
     if (s.len == 0 || (s.flags & NC_TCP_RST))
         return 0;
     return nc_decode_app(x, c);
 }
 
-const nc_proto_t nc_tcp_proto = {"tcp", tcp_decode};
+/* Every field this layer writes (proto.h); a name-or-number field is NC_F_STR. */
+static const nc_field_decl_t tcp_fields[] = {
+    {"sport", NC_F_INT},
+    {"dport", NC_F_INT},
+    {"flags", NC_F_LIST},
+    {"seq", NC_F_INT},
+    {"ack", NC_F_INT},
+    {"raw_seq", NC_F_INT},
+    {"raw_ack", NC_F_INT},
+    {"len", NC_F_INT},
+    {"win", NC_F_INT},
+    {"hdr_len", NC_F_INT},
+    {"retransmission", NC_F_BOOL},
+    {"options", NC_F_OBJ},
+    {"options.mss", NC_F_INT},
+    {"options.wscale", NC_F_INT},
+    {"options.sack_perm", NC_F_BOOL},
+    {"options.sack", NC_F_LIST},
+    {"options.ts_val", NC_F_INT},
+    {"options.ts_ecr", NC_F_INT},
+    {"zero_window", NC_F_BOOL},
+    {"window_probe", NC_F_BOOL},
+    {"dup_ack", NC_F_BOOL},
+    {"keepalive", NC_F_BOOL},
+    {NULL, 0},
+};
+
+const nc_proto_t nc_tcp_proto = {"tcp", tcp_decode, tcp_fields};
