@@ -9,6 +9,7 @@
  */
 #include "match.h"
 
+#include "error.h"
 #include "xmalloc.h"
 
 #include <ctype.h>
@@ -197,6 +198,51 @@ nc_match_t *nc_match_compile(const char *src, char *err, size_t errlen)
         return NULL;
     }
     return m;
+}
+
+/* The paths nc_event_value() answers for every event. */
+static bool nc_pseudo_path(const char *path)
+{
+    static const char *const pseudo[] = {"i", "t", "type", "host", "summary", "note"};
+    for (size_t k = 0; k < sizeof(pseudo) / sizeof(pseudo[0]); k++)
+        if (strcmp(path, pseudo[k]) == 0)
+            return true;
+    return false;
+}
+
+static int nc_match_check_path(nc_match_field_fn known, void *ctx, unsigned types,
+                               const char *path, char *err, size_t errlen)
+{
+    if (nc_pseudo_path(path))
+        return 0;
+    char why[200] = "";
+    if (known(ctx, types, path, why, sizeof(why)))
+        return 0;
+    snprintf(err, errlen, "no event has the field \"%s\"%s%s", path, why[0] ? ": " : "", why);
+    return NC_ESYNTAX;
+}
+
+int nc_match_check(const nc_match_t *m, nc_match_field_fn known, void *ctx, char *err,
+                   size_t errlen)
+{
+    unsigned types = 0;
+    for (size_t k = 0; k < m->nterms; k++)
+        if (m->terms[k].op == NC_OP_TYPE)
+            types |= 1u << m->terms[k].type;
+    if (types == 0)
+        types = (1u << NC_EV__COUNT) - 1;
+    for (size_t k = 0; k < m->nterms; k++) {
+        const nc_term_t *t = &m->terms[k];
+        if (t->op == NC_OP_TYPE)
+            continue;
+        int rc = nc_match_check_path(known, ctx, types, t->path, err, errlen);
+        if (rc == 0 && t->ref)
+            rc = nc_match_check_path(known, ctx, (1u << NC_EV__COUNT) - 1, t->value, err,
+                                     errlen);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
 }
 
 static int nc_truthy(const char *s)

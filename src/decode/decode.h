@@ -57,4 +57,18 @@ bool nc_decoder_supports(int linktype);
 int nc_decoder_layer(nc_decoder_t *d, const char *name, const uint8_t *data, uint32_t len,
                      nc_evb_t *b);
 
+/*
+ * Returns the kind (NC_F_INT, NC_F_STR ... of event.h) of the packet field
+ * at path ("tcp.flags", "http.method", "ip.src", "from"), as the decoders
+ * declare it, or -1 when no decoder writes it. *layer_known (may be NULL)
+ * says whether path's first part names a decoder's layer at all. A layer
+ * name alone ("http") is an object. Fields that hold a name, or a number
+ * where there is no name, are declared NC_F_STR.
+ */
+int nc_decode_field_kind(const char *path, bool *layer_known);
+
+/* Appends the declared fields of layer, comma-separated, to out (for the
+ * error a lesson matcher with an unknown field gets). */
+void nc_decode_field_names(const char *layer, nc_buf_t *out);
+
 #endif
