@@ -71,9 +71,27 @@ static size_t http1_method_len(const uint8_t *p, size_t n)
     return 0;
 }
 
+/* True when the n bytes at p are a proper beginning of "METHOD " or of
+ * "HTTP/1.": a first segment too short to tell. */
+static bool http1_prefix(const uint8_t *p, size_t n)
+{
+    if (n < 7 && memcmp(p, "HTTP/1.", n) == 0)
+        return true;
+    for (size_t i = 0; i < sizeof(http1_methods) / sizeof(http1_methods[0]); i++) {
+        size_t k = strlen(http1_methods[i]);
+        if (n <= k && memcmp(p, http1_methods[i], n) == 0)
+            return true;
+    }
+    return false;
+}
+
 bool nc__http1_looks_like(const uint8_t *p, size_t n)
 {
+    if (n == 0)
+        return false;
     if (n >= 7 && memcmp(p, "HTTP/1.", 7) == 0)
+        return true;
+    if (http1_prefix(p, n))
         return true;
     if (http1_method_len(p, n) == 0)
         return false;
@@ -292,6 +310,22 @@ static void http1_pop(nc_http_flow_t *f)
 
 /* The blank line ended the headers at relative seq end: decide the body.
  * Returns false when the stream leaves HTTP here (Upgrade, CONNECT). */
+/* Hands direction d to app from its next byte. */
+static void http1_switch(nc_stream_dir_t *d, uint8_t app, bool deflate)
+{
+    d->app = app;
+    memset(&d->ws, 0, sizeof(d->ws));
+    d->ws.deflate = deflate;
+}
+
+/* A request just ended: switch if the 101 answering it came first. */
+static void http1_after_request(nc_stream_ctx_t *sc)
+{
+    nc_http_dir_t *h = &sc->dir->http;
+    if (h->switch_to)
+        http1_switch(sc->dir, h->switch_to, h->switch_deflate);
+}
+
 static bool http1_headers_done(nc_stream_ctx_t *sc, uint32_t end)
 {
     nc_http_dir_t *h = &sc->dir->http;
@@ -314,6 +348,7 @@ static bool http1_headers_done(nc_stream_ctx_t *sc, uint32_t end)
         } else {
             http1_emit(sc, end, false);
             h->state = H_IDLE;
+            http1_after_request(sc);
         }
         return true;
     }
@@ -325,12 +360,15 @@ static bool http1_headers_done(nc_stream_ctx_t *sc, uint32_t end)
         http1_emit(sc, end, false);
         h->state = H_IDLE;
         uint8_t app = (req.upgrade_ws || h->upgrade_ws) ? NC_SAPP_WEBSOCKET : NC_SAPP_TUNNEL;
-        bool deflate = h->ws_deflate;
-        for (int k = 0; k < 2; k++) {
-            nc_stream_dir_t *d = &sc->st->dir[k];
-            d->app = app;
-            memset(&d->ws, 0, sizeof(d->ws));
-            d->ws.deflate = deflate;
+        http1_switch(sc->dir, app, h->ws_deflate);
+        /* The other side switches once its upgrade request is whole (the
+         * capture may show the 101 before the request's last segment). */
+        nc_http_dir_t *ph = &sc->peer->http;
+        if (sc->peer->app != NC_SAPP_HTTP || ph->state == H_IDLE || ph->state == H_UNSYNC) {
+            http1_switch(sc->peer, app, h->ws_deflate);
+        } else {
+            ph->switch_to = app;
+            ph->switch_deflate = h->ws_deflate;
         }
         return false;
     }
@@ -393,6 +431,8 @@ static void http1_done(nc_stream_ctx_t *sc, uint32_t end)
     else
         http1_emit(sc, end, false);
     h->state = H_IDLE;
+    if (h->request)
+        http1_after_request(sc);
 }
 
 /* Parses a chunk-size line; false when it is not one. */
@@ -508,11 +548,11 @@ static size_t http1_data(nc_stream_ctx_t *sc, const uint8_t *p, size_t n)
                     h->linetotal--;
                     h->cr = false;
                 }
-                bool stay = http1_line_done(sc, sc->rel + (uint32_t)i);
+                http1_line_done(sc, sc->rel + (uint32_t)i);
                 h->linelen = 0;
                 h->linetotal = 0;
-                if (!stay)
-                    return i;
+                if (sc->dir->app != NC_SAPP_HTTP)
+                    return i; /* the rest belongs to another decoder */
                 continue;
             }
             if (h->linelen < sizeof(h->line) - 1)
@@ -540,6 +580,8 @@ static size_t http1_data(nc_stream_ctx_t *sc, const uint8_t *p, size_t n)
                 else
                     h->state = H_CHUNK_END;
             }
+            if (sc->dir->app != NC_SAPP_HTTP)
+                return i;
             continue;
         }
         if (h->state == H_CLOSE) {
@@ -667,7 +709,7 @@ static const nc_field_decl_t http1_fields[] = {
     {"gap_bytes", NC_F_INT},      {"incomplete", NC_F_BOOL},   {"upgrade", NC_F_STR},
     {"ws_deflate", NC_F_BOOL},    {"content_type", NC_F_STR},  {"event_stream", NC_F_BOOL},
     {"last_event_id", NC_F_STR},  {"seq_start", NC_F_INT},     {"seq_end", NC_F_INT},
-    {"segments", NC_F_INT},       {NULL, 0},
+    {"segments", NC_F_INT},       {"other_direction", NC_F_BOOL}, {NULL, 0},
 };
 
 const nc_stream_proto_t nc_http1_stream = {

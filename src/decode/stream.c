@@ -97,6 +97,7 @@ void nc_stream_emit(nc_stream_ctx_t *sc, const nc_stream_msg_t *m, uint32_t end)
     nc_stream_msg_t *dst = &o->msgs[o->nmsgs++];
     *dst = *m;
     dst->seq_end = end;
+    dst->dir = (uint8_t)sc->d;
 }
 
 static void ctx_init(nc_stream_ctx_t *sc, nc_stream_t *s, int d, nc_stream_out_t *out)
@@ -403,9 +404,16 @@ void nc__stream_write(nc_dctx_t *x, const nc_stream_out_t *out)
                 lo = 0;
             if (lo > hi)
                 lo = hi;
+            /* A message of the other direction completes here when this
+             * packet's ACK turned its last hole into a gap: no bytes here. */
+            bool other = m->dir != out->pkt_dir;
+            if (other)
+                lo = hi = 0;
             nc_evb_obj(b, count > 1 ? NULL : pr->name);
             nc_evb_int(b, "_off", (int64_t)out->pkt_off + lo);
             nc_evb_int(b, "_len", hi - lo);
+            if (other)
+                nc_evb_bool(b, "other_direction", true);
             pr->write(b, m);
             nc_evb_end(b);
         }
@@ -443,7 +451,7 @@ void nc__stream_write(nc_dctx_t *x, const nc_stream_out_t *out)
     }
 }
 
-static nc_stream_out_t *stream_out(nc_dctx_t *x, const nc_cursor_t *c, uint32_t rel)
+static nc_stream_out_t *stream_out(nc_dctx_t *x, const nc_cursor_t *c, int dir, uint32_t rel)
 {
     if (x->d->sout == NULL)
         x->d->sout = nc_xmalloc(sizeof(*x->d->sout));
@@ -453,6 +461,7 @@ static nc_stream_out_t *stream_out(nc_dctx_t *x, const nc_cursor_t *c, uint32_t 
     out->pkt_rel = rel;
     out->pkt_len = (uint32_t)nc_cur_left(c);
     out->pkt_off = (uint32_t)(c->ptr - x->frame);
+    out->pkt_dir = (uint8_t)(dir & 1);
     return out;
 }
 
@@ -481,7 +490,7 @@ bool nc__stream_tcp(nc_dctx_t *x, nc_flow_t *f, int dir, const nc_tcp_seg_t *s,
         .payload = c->ptr,
         .caplen = (uint32_t)nc_cur_left(c),
     };
-    nc_stream_out_t *out = stream_out(x, c, s->rel_seq + (syn ? 1u : 0u));
+    nc_stream_out_t *out = stream_out(x, c, dir, s->rel_seq + (syn ? 1u : 0u));
     bool claimed = nc_stream_segment(f->stream, &g, out);
     nc__stream_write(x, out);
     /* A connection no stream decoder reads costs nothing from now on. */
@@ -522,7 +531,7 @@ int nc__stream_layer(nc_dctx_t *x, nc_cursor_t *c, nc_sapp_t app)
         .payload = c->ptr,
         .caplen = (uint32_t)nc_cur_left(c),
     };
-    nc_stream_out_t *out = stream_out(x, c, seq);
+    nc_stream_out_t *out = stream_out(x, c, dir, seq);
     nc_stream_segment(f->stream, &g, out);
     nc__stream_write(x, out);
     c->ptr = c->end;

@@ -93,6 +93,8 @@ typedef struct nc_http_dir {
     uint32_t start_seq;       /* relative seq of the message's first byte */
     uint32_t segments;        /* segments that carried its bytes */
     bool sse;                 /* the body is a text/event-stream */
+    uint8_t switch_to;        /* nc_sapp_t to switch to once this request ends */
+    bool switch_deflate;
 } nc_http_dir_t;
 
 /* What both directions of an HTTP connection share: the requests waiting
@@ -158,6 +160,7 @@ typedef struct nc_stream_state {
 typedef struct nc_stream_msg {
     const struct nc_stream_proto *proto;
     uint32_t seq_start, seq_end, segments;
+    uint8_t dir;              /* the direction that sent it */
     bool incomplete;          /* the direction ended before the message did */
     union {
         nc_http_dir_t http;   /* a copy of the parser's message fields */
@@ -175,6 +178,7 @@ typedef struct nc_stream_out {
     /* The packet's own payload: its relative seq, length and offset in the
      * frame (for each layer's _off/_len). */
     uint32_t pkt_rel, pkt_len, pkt_off;
+    uint8_t pkt_dir;
 } nc_stream_out_t;
 
 /* What a decoder call sees. */
