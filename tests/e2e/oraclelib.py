@@ -1,0 +1,110 @@
+"""Helpers for the decoder oracles (e2e_oracle_*.py): real clients and servers
+in a private network namespace, captured by tcpdump, then decoded twice, by
+`netcourse replay --json` and by tshark with TCP and HTTP reassembly on, so
+the tests can compare message by message.
+
+A test calls in_namespace() first: it re-runs the script inside a new network
+namespace (`unshare -n` as root, `unshare -rn` otherwise) with loopback up,
+so the servers it starts and the traffic it captures touch nothing else.
+Every tool an oracle needs is required: a missing one fails the test with the
+Debian package to install (.ci/quickstart installs them all)."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+from nctest import *
+
+TSHARK_REASSEMBLY = ["-o", "tcp.desegment_tcp_streams:TRUE", "-o", "http.desegment_body:TRUE",
+                     "-o", "http.desegment_headers:TRUE"]
+
+
+def need_tools(tools):
+    """tools: {program: debian package}. Fails on the first missing one."""
+    for prog, pkg in tools.items():
+        check(shutil.which(prog), f"{prog} is missing (Debian package {pkg}; .ci/quickstart installs it)")
+
+
+def in_namespace():
+    """Re-executes this script in a fresh network namespace, once."""
+    if os.environ.get("NC_ORACLE_INNER") == "1":
+        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+        return
+    need_tools({"unshare": "util-linux", "ip": "iproute2"})
+    flags = "-n" if os.geteuid() == 0 else "-rn"
+    env = dict(os.environ, NC_ORACLE_INNER="1")
+    p = subprocess.run(["unshare", flags, sys.executable] + sys.argv, env=env)
+    sys.exit(p.returncode)
+
+
+class Capture:
+    """tcpdump on lo into path, from start() until stop()."""
+
+    def __init__(self, path, port_filter):
+        self.path, self.filter, self.p = path, port_filter, None
+
+    def start(self):
+        self.p = subprocess.Popen(["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-s", "0", "-n", "-Z", "root",
+                                   "-w", self.path, self.filter],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        # tcpdump says "listening on lo" once its socket is ready.
+        line = self.p.stderr.readline()
+        check("listening" in line, f"tcpdump did not start: {line.strip()}")
+        return self
+
+    def stop(self):
+        time.sleep(0.3)  # let the last segments reach the socket before it closes
+        self.p.send_signal(signal.SIGINT)
+        self.p.wait(timeout=20)
+        rest = self.p.stderr.read()
+        check(os.path.getsize(self.path) > 24, f"tcpdump captured nothing: {rest.strip()}")
+
+
+def netcourse_packets(path):
+    """The packet events of `netcourse replay path --json`."""
+    rc, out, err = run(["replay", path, "--json"], timeout=120)
+    check(rc == 0, f"netcourse replay {path} --json exited {rc}: {err.strip()}")
+    return [e for e in map(json.loads, out.splitlines()) if e["type"] == "packet"]
+
+
+def layer_list(ev, name):
+    """A layer's messages in a packet event: none, one object or a list."""
+    v = ev.get(name)
+    if v is None:
+        return []
+    return v if isinstance(v, list) else [v]
+
+
+def tshark_pdml(path, extra=()):
+    """Runs tshark on path with reassembly on and returns the PDML packets:
+    a list of (frame number, [proto elements])."""
+    cmd = ["tshark", "-r", path, "-T", "pdml", *TSHARK_REASSEMBLY, *extra]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, f"tshark exited {p.returncode}: {p.stderr.strip()[:500]}")
+    root = ET.fromstring(p.stdout)
+    out = []
+    for pkt in root.iter("packet"):
+        num = None
+        protos = []
+        for proto in pkt.findall("proto"):
+            if proto.get("name") == "geninfo":
+                for f in proto.iter("field"):
+                    if f.get("name") == "num":
+                        num = int(f.get("show"))
+            protos.append(proto)
+        out.append((num, protos))
+    return out
+
+
+def fields(proto, name):
+    """Every field called name under a PDML proto element, in order."""
+    return [f for f in proto.iter("field") if f.get("name") == name]
+
+
+def first_show(proto, name, conv=str):
+    f = fields(proto, name)
+    return conv(f[0].get("show")) if f else None
