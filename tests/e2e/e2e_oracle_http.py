@@ -1,3 +1,4 @@
+# ctest: nolab
 """HTTP/1 messages agree with tshark (TCP and HTTP reassembly on) for method,
 URI, status and body length, and appear on the same frame, on a capture this
 test makes of real clients against nginx on loopback, in a network namespace

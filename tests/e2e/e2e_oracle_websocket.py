@@ -1,3 +1,4 @@
+# ctest: nolab
 """WebSocket frames agree with tshark (TCP reassembly on) for FIN, opcode,
 mask, payload length (the 7-bit field and the extended one) and the
 permessage-deflate bit, frame by frame, on a capture this test makes of a real
