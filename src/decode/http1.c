@@ -308,8 +308,8 @@ static void http1_pop(nc_http_flow_t *f)
     }
 }
 
-/* The blank line ended the headers at relative seq end: decide the body.
- * Returns false when the stream leaves HTTP here (Upgrade, CONNECT). */
+/* The blank line ended the headers at relative seq end: decide the body,
+ * or hand the stream to another decoder (Upgrade, CONNECT). */
 /* Hands direction d to app from its next byte. */
 static void http1_switch(nc_stream_dir_t *d, uint8_t app, bool deflate)
 {
@@ -326,7 +326,7 @@ static void http1_after_request(nc_stream_ctx_t *sc)
         http1_switch(sc->dir, h->switch_to, h->switch_deflate);
 }
 
-static bool http1_headers_done(nc_stream_ctx_t *sc, uint32_t end)
+static void http1_headers_done(nc_stream_ctx_t *sc, uint32_t end)
 {
     nc_http_dir_t *h = &sc->dir->http;
     nc_http_flow_t *f = &sc->st->http;
@@ -350,7 +350,7 @@ static bool http1_headers_done(nc_stream_ctx_t *sc, uint32_t end)
             h->state = H_IDLE;
             http1_after_request(sc);
         }
-        return true;
+        return;
     }
     nc_http_pending_t req = {0};
     if (http1_front(f))
@@ -370,25 +370,25 @@ static bool http1_headers_done(nc_stream_ctx_t *sc, uint32_t end)
             ph->switch_to = app;
             ph->switch_deflate = h->ws_deflate;
         }
-        return false;
+        return;
     }
     if (h->status >= 100 && h->status < 200) {
         /* An interim response: the request still waits for its final one. */
         http1_emit(sc, end, false);
         h->state = H_IDLE;
-        return true;
+        return;
     }
     http1_pop(f);
     if (req.connect && h->status >= 200 && h->status < 300) {
         http1_emit(sc, end, false);
         h->state = H_IDLE;
         sc->dir->app = sc->peer->app = NC_SAPP_TUNNEL;
-        return false;
+        return;
     }
     if (req.head || h->status == 204 || h->status == 304) {
         http1_emit(sc, end, false);
         h->state = H_IDLE;
-        return true;
+        return;
     }
     h->sse = strncasecmp(h->content_type, "text/event-stream", 17) == 0;
     if (h->sse) {
@@ -410,7 +410,6 @@ static bool http1_headers_done(nc_stream_ctx_t *sc, uint32_t end)
     } else {
         h->state = H_CLOSE;
     }
-    return true;
 }
 
 /* Body bytes [p, p+n) at relative seq rel. */
@@ -458,30 +457,31 @@ static bool http1_chunk_size(nc_http_dir_t *h, uint64_t *size)
     return true;
 }
 
-/* A whole line is in h->line; end is the relative seq just past its LF.
- * Returns false when the stream leaves HTTP at end. */
-static bool http1_line_done(nc_stream_ctx_t *sc, uint32_t end)
+/* A whole line is in h->line; end is the relative seq just past its LF. The
+ * stream may leave HTTP here (the caller checks sc->dir->app). */
+static void http1_line_done(nc_stream_ctx_t *sc, uint32_t end)
 {
     nc_http_dir_t *h = &sc->dir->http;
     switch (h->state) {
     case H_START:
         if (!http1_start_line(h)) {
             http1_not_http(sc);
-            return false;
+            return;
         }
         h->state = H_HEADER;
-        return true;
+        return;
     case H_HEADER:
         if (h->linetotal == 0)
-            return http1_headers_done(sc, end);
-        http1_header_line(h);
-        return true;
+            http1_headers_done(sc, end);
+        else
+            http1_header_line(h);
+        return;
     case H_CHUNK_SIZE: {
         uint64_t size;
         if (!http1_chunk_size(h, &size)) {
             http1_emit(sc, end, true);
             http1_lose(sc);
-            return true;
+            return;
         }
         if (h->nchunks < NC_HTTP_CHUNKS)
             h->chunk_sizes[h->nchunks] = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
@@ -492,22 +492,22 @@ static bool http1_line_done(nc_stream_ctx_t *sc, uint32_t end)
             h->remaining = size;
             h->state = H_CHUNK_DATA;
         }
-        return true;
+        return;
     }
     case H_CHUNK_END:
         if (h->linetotal != 0) {
             http1_emit(sc, end, true);
             http1_lose(sc);
-            return true;
+            return;
         }
         h->state = H_CHUNK_SIZE;
-        return true;
+        return;
     case H_TRAILER:
         if (h->linetotal == 0)
             http1_done(sc, end);
-        return true;
+        return;
     default:
-        return true;
+        return;
     }
 }
 
