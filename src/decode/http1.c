@@ -517,6 +517,57 @@ static bool http1_in_line(uint8_t state)
            state == H_CHUNK_END || state == H_TRAILER;
 }
 
+/* One byte of a line; end is the relative seq just past it. */
+static void http1_line_byte(nc_stream_ctx_t *sc, uint8_t ch, uint32_t end)
+{
+    nc_http_dir_t *h = &sc->dir->http;
+    if (ch == '\n') {
+        if (h->cr) {
+            /* The CR of a CRLF is not part of the line. */
+            if (h->linelen == h->linetotal)
+                h->line[--h->linelen] = '\0';
+            h->linetotal--;
+            h->cr = false;
+        }
+        http1_line_done(sc, end);
+        h->linelen = 0;
+        h->linetotal = 0;
+        return;
+    }
+    if (h->linelen < sizeof(h->line) - 1)
+        h->line[h->linelen++] = (char)ch;
+    h->line[h->linelen] = '\0';
+    h->linetotal++;
+    h->cr = ch == '\r';
+    if (h->linetotal > HTTP1_LINE_LIMIT) {
+        if (h->state == H_START)
+            http1_not_http(sc);
+        else
+            http1_lose(sc);
+    }
+}
+
+/* Body bytes: as many of c's as the body or chunk still has. */
+static void http1_body_bytes(nc_stream_ctx_t *sc, nc_cursor_t *c, uint32_t rel)
+{
+    nc_http_dir_t *h = &sc->dir->http;
+    size_t k = nc_cur_left(c);
+    if (h->state != H_CLOSE && h->remaining < k)
+        k = (size_t)h->remaining;
+    nc_cursor_t body;
+    nc_cur_sub(c, k, &body);
+    http1_body(sc, body.ptr, k, rel);
+    if (h->state == H_CLOSE)
+        return;
+    h->remaining -= k;
+    if (h->remaining > 0)
+        return;
+    if (h->state == H_BODY)
+        http1_done(sc, rel + (uint32_t)k);
+    else
+        h->state = H_CHUNK_END;
+}
+
 static size_t http1_data(nc_stream_ctx_t *sc, const uint8_t *p, size_t n)
 {
     nc_http_dir_t *h = &sc->dir->http;
@@ -527,68 +578,27 @@ static size_t http1_data(nc_stream_ctx_t *sc, const uint8_t *p, size_t n)
     }
     if (sc->seg_start && h->state != H_IDLE)
         h->segments++;
-    size_t i = 0;
-    while (i < n) {
-        uint32_t rel = sc->rel + (uint32_t)i;
+    nc_cursor_t c = nc_cur_make(p, n);
+    uint8_t ch;
+    while (nc_cur_left(&c) > 0 && h->state != H_UNSYNC) {
+        uint32_t rel = sc->rel + (uint32_t)(c.ptr - p);
         if (h->state == H_IDLE) {
-            if (p[i] == '\r' || p[i] == '\n') {
-                i++;
+            /* Blank lines between messages are allowed (RFC 9112 2.2). */
+            if (nc_cur_peek_u8(&c, 0, &ch) && (ch == '\r' || ch == '\n')) {
+                nc_cur_skip(&c, 1);
                 continue;
             }
             http1_begin(h, rel);
             h->state = H_START;
         }
         if (http1_in_line(h->state)) {
-            uint8_t ch = p[i++];
-            if (ch == '\n') {
-                if (h->cr) {
-                    /* The CR of a CRLF is not part of the line. */
-                    if (h->linelen == h->linetotal)
-                        h->line[--h->linelen] = '\0';
-                    h->linetotal--;
-                    h->cr = false;
-                }
-                http1_line_done(sc, sc->rel + (uint32_t)i);
-                h->linelen = 0;
-                h->linetotal = 0;
-                if (sc->dir->app != NC_SAPP_HTTP)
-                    return i; /* the rest belongs to another decoder */
-                continue;
-            }
-            if (h->linelen < sizeof(h->line) - 1)
-                h->line[h->linelen++] = (char)ch;
-            h->line[h->linelen] = '\0';
-            h->linetotal++;
-            h->cr = ch == '\r';
-            if (h->linetotal > HTTP1_LINE_LIMIT) {
-                if (h->state == H_START)
-                    http1_not_http(sc);
-                else
-                    http1_lose(sc);
-                return n;
-            }
-            continue;
+            nc_cur_u8(&c, &ch);
+            http1_line_byte(sc, ch, rel + 1);
+        } else {
+            http1_body_bytes(sc, &c, rel);
         }
-        if (h->state == H_BODY || h->state == H_CHUNK_DATA) {
-            size_t k = n - i < h->remaining ? n - i : (size_t)h->remaining;
-            http1_body(sc, p + i, k, rel);
-            h->remaining -= k;
-            i += k;
-            if (h->remaining == 0) {
-                if (h->state == H_BODY)
-                    http1_done(sc, sc->rel + (uint32_t)i);
-                else
-                    h->state = H_CHUNK_END;
-            }
-            if (sc->dir->app != NC_SAPP_HTTP)
-                return i;
-            continue;
-        }
-        if (h->state == H_CLOSE) {
-            http1_body(sc, p + i, n - i, rel);
-            return n;
-        }
-        return n;
+        if (sc->dir->app != NC_SAPP_HTTP)
+            return (size_t)(c.ptr - p); /* the rest belongs to another decoder */
     }
     return n;
 }

@@ -109,8 +109,9 @@ void nc__sse_data(nc_stream_ctx_t *sc, const uint8_t *p, size_t n, uint32_t rel)
     nc_sse_dir_t *e = &sc->dir->sse;
     if (sc->seg_start && e->in_event)
         e->segments++;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t ch = p[i];
+    nc_cursor_t c = nc_cur_make(p, n);
+    uint8_t ch;
+    for (uint32_t i = 0; nc_cur_u8(&c, &ch); i++) {
         /* CRLF, LF and CR all end a line: the LF of a CRLF ends nothing. */
         if (e->after_cr && ch == '\n') {
             e->after_cr = false;
@@ -118,13 +119,13 @@ void nc__sse_data(nc_stream_ctx_t *sc, const uint8_t *p, size_t n, uint32_t rel)
         }
         e->after_cr = false;
         if (!e->in_event) {
-            e->start_seq = rel + (uint32_t)i;
+            e->start_seq = rel + i;
             e->segments = 1;
             e->in_event = true;
         }
         if (ch == '\n' || ch == '\r') {
             e->after_cr = ch == '\r';
-            sse_line(sc, rel + (uint32_t)i + 1);
+            sse_line(sc, rel + i + 1);
             e->linelen = 0;
             continue;
         }

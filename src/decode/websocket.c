@@ -122,6 +122,28 @@ static uint8_t ws_header_len(uint8_t b1)
     return n;
 }
 
+/* Payload bytes: unmasks and keeps the first ones, counts the rest. */
+static void ws_payload(nc_stream_ctx_t *sc, nc_cursor_t *c, uint32_t rel)
+{
+    nc_ws_dir_t *w = &sc->dir->ws;
+    size_t k = nc_cur_left(c) < w->remaining ? nc_cur_left(c) : (size_t)w->remaining;
+    nc_cursor_t pay;
+    nc_cur_sub(c, k, &pay);
+    uint8_t ch;
+    while (w->textlen < sizeof(w->text) - 1 && nc_cur_u8(&pay, &ch)) {
+        if (w->mask)
+            ch ^= w->key[w->kpos & 3];
+        w->kpos++;
+        w->text[w->textlen++] = (char)ch;
+    }
+    w->text[w->textlen] = '\0';
+    /* Only the key's phase matters for the bytes not kept. */
+    w->kpos = (uint8_t)(w->kpos + nc_cur_left(&pay));
+    w->remaining -= k;
+    if (w->remaining == 0)
+        ws_emit(sc, rel + (uint32_t)k, false);
+}
+
 static size_t ws_data(nc_stream_ctx_t *sc, const uint8_t *p, size_t n)
 {
     nc_ws_dir_t *w = &sc->dir->ws;
@@ -129,39 +151,27 @@ static size_t ws_data(nc_stream_ctx_t *sc, const uint8_t *p, size_t n)
         return n;
     if (sc->seg_start && (w->state != WS_HDR || w->hlen > 0))
         w->segments++;
-    size_t i = 0;
-    while (i < n) {
-        if (w->state == WS_HDR) {
-            if (w->hlen == 0) {
-                w->start_seq = sc->rel + (uint32_t)i;
-                w->segments = 1;
-                w->need = 2;
-            }
-            w->hdr[w->hlen++] = p[i++];
-            if (w->hlen == 2)
-                w->need = ws_header_len(w->hdr[1]);
-            if (w->hlen < w->need)
-                continue;
-            ws_header(w);
-            w->state = WS_PAYLOAD;
-            if (w->remaining == 0)
-                ws_emit(sc, sc->rel + (uint32_t)i, false);
+    nc_cursor_t c = nc_cur_make(p, n);
+    while (nc_cur_left(&c) > 0) {
+        uint32_t rel = sc->rel + (uint32_t)(c.ptr - p);
+        if (w->state == WS_PAYLOAD) {
+            ws_payload(sc, &c, rel);
             continue;
         }
-        size_t k = n - i < w->remaining ? n - i : (size_t)w->remaining;
-        for (size_t j = 0; j < k; j++) {
-            uint8_t ch = p[i + j];
-            if (w->mask)
-                ch ^= w->key[w->kpos & 3];
-            w->kpos++;
-            if (w->textlen < sizeof(w->text) - 1)
-                w->text[w->textlen++] = (char)ch;
+        if (w->hlen == 0) {
+            w->start_seq = rel;
+            w->segments = 1;
+            w->need = 2;
         }
-        w->text[w->textlen] = '\0';
-        w->remaining -= k;
-        i += k;
+        nc_cur_u8(&c, &w->hdr[w->hlen++]);
+        if (w->hlen == 2)
+            w->need = ws_header_len(w->hdr[1]);
+        if (w->hlen < w->need)
+            continue;
+        ws_header(w);
+        w->state = WS_PAYLOAD;
         if (w->remaining == 0)
-            ws_emit(sc, sc->rel + (uint32_t)i, false);
+            ws_emit(sc, rel + 1, false);
     }
     return n;
 }
