@@ -138,7 +138,7 @@ static void deliver(nc_stream_t *s, int d, const uint8_t *p, uint32_t n, nc_stre
         const nc_stream_proto_t *pr = app_proto(dir->app);
         if (pr == NULL)
             break;
-        sc.rel = dir->next + done - dir->base;
+        sc.rel = dir->next + done;
         size_t used = pr->data(&sc, p + done, n - done);
         if (used > n - done)
             used = n - done;
@@ -152,15 +152,15 @@ static void deliver_gap(nc_stream_t *s, int d, uint32_t n, nc_stream_out_t *out,
 {
     nc_stream_dir_t *dir = &s->st.dir[d];
     if (out->ngaps++ == 0) {
-        out->gap_start = dir->next - dir->base;
-        out->gap_end = dir->next + n - dir->base;
+        out->gap_start = dir->next;
+        out->gap_end = dir->next + n;
         out->gap_reverse = reverse;
     }
     const nc_stream_proto_t *pr = app_proto(dir->app);
     if (pr != NULL) {
         nc_stream_ctx_t sc;
         ctx_init(&sc, s, d, out);
-        sc.rel = dir->next - dir->base;
+        sc.rel = dir->next;
         pr->gap(&sc, n);
     }
     dir->next += n;
@@ -235,7 +235,7 @@ static void end_dir(nc_stream_t *s, int d, nc_stream_out_t *out, bool reverse)
     if (pr != NULL) {
         nc_stream_ctx_t sc;
         ctx_init(&sc, s, d, out);
-        sc.rel = dir->next - dir->base;
+        sc.rel = dir->next;
         pr->end(&sc);
     }
 }
@@ -270,19 +270,21 @@ bool nc_stream_segment(nc_stream_t *s, const nc_stream_seg_t *g, nc_stream_out_t
 {
     int d = g->dir & 1;
     nc_stream_dir_t *dir = &s->st.dir[d];
-    /* A new SYN with another sequence number starts a new connection. */
-    if (g->syn && dir->started && g->seq != dir->base)
+    /* Everything here is relative to the flow's base (flow.c): the stream
+     * keeps no raw sequence number, so its state needs nothing else. */
+    uint32_t seq = (g->syn ? g->seq + 1 : g->seq) - g->base;
+    /* A SYN after data is a new connection on the same ports (the flow
+     * table has already re-based it). */
+    if (g->syn && dir->started && (dir->next != 1 || s->ooo[d].n > 0))
         reset_state(s);
     if (!dir->started) {
         if (!g->syn && g->len == 0 && !g->fin)
             return false;
         dir->started = true;
-        dir->base = g->base;
-        dir->next = g->syn ? g->seq + 1 : g->from_syn ? g->base + 1 : g->seq;
+        dir->next = g->syn || g->from_syn ? 1 : seq;
     }
     if (dir->ended)
         return app_proto(dir->app) != NULL;
-    uint32_t seq = g->syn ? g->seq + 1 : g->seq;
     /* Bytes the capture cut off are bytes we do not have: a segment cut
      * short delivers what was captured and the rest becomes a gap later. */
     uint32_t n = g->caplen < g->len ? g->caplen : g->len;
@@ -307,7 +309,7 @@ bool nc_stream_segment(nc_stream_t *s, const nc_stream_seg_t *g, nc_stream_out_t
                 deliver(s, d, p, n, out);
                 /* The snapshot length cut the segment: the rest was sent
                  * and never captured. */
-                if (g->caplen < g->len && seq + n == g->seq + (g->syn ? 1u : 0u) + g->caplen)
+                if (g->caplen < g->len && seq + n == (g->syn ? 1u : 0u) + g->seq - g->base + g->caplen)
                     deliver_gap(s, d, g->len - g->caplen, out, false);
                 drain(s, d, out);
             } else {
@@ -318,8 +320,9 @@ bool nc_stream_segment(nc_stream_t *s, const nc_stream_seg_t *g, nc_stream_out_t
     check_hole(s, d, out, false);
     if (g->ack) {
         nc_stream_dir_t *peer = &s->st.dir[!d];
-        if (peer->started && (!peer->acked_set || seq_lt(peer->acked, g->ack_seq))) {
-            peer->acked = g->ack_seq;
+        uint32_t acked = g->ack_seq - g->peer_base;
+        if (peer->started && (!peer->acked_set || seq_lt(peer->acked, acked))) {
+            peer->acked = acked;
             peer->acked_set = true;
         }
         check_hole(s, !d, out, true);
@@ -484,6 +487,7 @@ bool nc__stream_tcp(nc_dctx_t *x, nc_flow_t *f, int dir, const nc_tcp_seg_t *s,
         .fin = s->flags & NC_TCP_FIN,
         .rst = s->flags & NC_TCP_RST,
         .base = f->dir[dir & 1].base,
+        .peer_base = f->dir[!(dir & 1)].base,
         .from_syn = f->dir[dir & 1].syn,
         .ack = s->flags & NC_TCP_ACK,
         .ack_seq = s->ack,

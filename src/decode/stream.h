@@ -139,10 +139,11 @@ typedef struct nc_sse_dir {
 
 typedef struct nc_stream_dir {
     bool started, ended, fin_seen, acked_set;
-    uint32_t acked;           /* the highest raw ACK the peer sent for it */
-    uint32_t base;            /* raw seq that relative 0 stands for */
-    uint32_t next;            /* raw seq of the next byte to deliver */
-    uint32_t fin_seq;         /* raw seq just past the last byte, once FIN was seen */
+    /* Sequence numbers here are relative, as the tcp layer shows them: the
+     * raw base they are relative to lives once, in the flow table. */
+    uint32_t acked;           /* the highest ACK the peer sent for it */
+    uint32_t next;            /* the next byte to deliver */
+    uint32_t fin_seq;         /* just past the last byte, once FIN was seen */
     uint8_t app;              /* nc_sapp_t */
     nc_http_dir_t http;
     nc_ws_dir_t ws;
@@ -227,8 +228,8 @@ typedef struct nc_stream_seg {
     int dir;                  /* 0 or 1 */
     uint32_t seq, len;        /* raw seq; payload bytes */
     bool syn, fin, rst;
-    uint32_t base;            /* the direction's relative-0 raw seq */
-    bool from_syn;            /* the SYN was seen: the stream starts at base + 1 */
+    uint32_t base, peer_base; /* each direction's relative 0, from the flow */
+    bool from_syn;            /* the SYN was seen: the stream starts at 1 */
     bool ack;                 /* the ACK flag, and the raw ACK number: */
     uint32_t ack_seq;         /* it acknowledges the other direction's bytes */
     const uint8_t *payload;   /* borrowed: len bytes, of which caplen captured */

@@ -100,6 +100,7 @@ static void feed(nc_stream_t *st, const seg_t *g, rec_t *r, bool ack)
         .syn = g->syn,
         .fin = g->fin,
         .base = isn,
+        .peer_base = peer_isn,
         .from_syn = true,
         .ack = ack,
         .ack_seq = peer_isn + 1 + len_of(!g->dir),

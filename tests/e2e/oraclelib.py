@@ -57,7 +57,17 @@ class Capture:
         return self
 
     def stop(self):
-        time.sleep(0.3)  # let the last segments reach the socket before it closes
+        # tcpdump writes each packet as it reads it (-U); on a busy machine
+        # it may lag behind the traffic. Stop once the file has stopped
+        # growing for a second (at most 30 s), so no last segment is lost.
+        last, still = -1, 0
+        for _ in range(150):
+            size = os.path.getsize(self.path) if os.path.exists(self.path) else 0
+            still = still + 1 if size == last else 0
+            if still >= 5:
+                break
+            last = size
+            time.sleep(0.2)
         self.p.send_signal(signal.SIGINT)
         self.p.wait(timeout=20)
         rest = self.p.stderr.read()

@@ -72,6 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             .fin = ctl & 4,
             .rst = ctl & 8,
             .base = d ? 899999u : 999u,
+            .peer_base = d ? 999u : 899999u,
             .from_syn = true,
             .ack = ctl & 16,
             .ack_seq = next[!d] + (uint32_t)(int32_t)off,
