@@ -19,10 +19,12 @@
  * Each decoder keeps its state in a plain struct inside nc_stream_dir_t (or
  * in nc_stream_state_t when both directions share it, as HTTP's queue of
  * request methods does). Those structs hold no pointers at all: text a
- * message needs later (a method, a target) is copied, bounded, into them. So
- * nc_stream_state_t is a checkpoint: copy it (nc_stream_save) at any packet
- * where nothing is held out of order, and decoding resumed from the copy
- * (nc_stream_restore) emits exactly what the original emits from there on.
+ * message needs later (a method, a target) is copied, bounded, into them, and
+ * sequence numbers are relative (the raw bases live once, in the flow table,
+ * and come with every segment). So nc_stream_state_t is a checkpoint: copy it
+ * (nc_stream_save) at any packet where nothing is held out of order, and
+ * decoding resumed from the copy (nc_stream_restore), beside the flow's
+ * nc_flow_dir_t pair, emits exactly what the original emits from there on.
  *
  * A decoder reports a finished message with nc_stream_emit(): the message is
  * attached to the packet whose bytes completed it, and carries the byte range
