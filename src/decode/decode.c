@@ -277,6 +277,19 @@ int nc_decode_app(nc_dctx_t *x, nc_cursor_t *c)
     return 0;
 }
 
+nc_flow_t *nc_decode_flow(nc_dctx_t *x, uint8_t l4, int *dir)
+{
+    nc_flow_key_t key;
+    memset(&key, 0, sizeof(key));
+    key.ipver = (uint8_t)x->ipver;
+    key.l4 = l4;
+    memcpy(key.saddr, x->saddr, 16);
+    memcpy(key.daddr, x->daddr, 16);
+    key.sport = x->sport;
+    key.dport = x->dport;
+    return nc_flow_get(x->d->flows, &key, dir);
+}
+
 bool nc_decoder_supports(int linktype)
 {
     for (size_t i = 0; i < sizeof(nc_link_table) / sizeof(nc_link_table[0]); i++)

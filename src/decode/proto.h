@@ -114,6 +114,11 @@ int nc_decode_ethertype(nc_dctx_t *x, uint16_t type, nc_cursor_t *c);
 int nc_decode_ipproto(nc_dctx_t *x, uint8_t proto, nc_cursor_t *c);
 int nc_decode_app(nc_dctx_t *x, nc_cursor_t *c);
 
+/* The flow of the frame being decoded: its addresses and x->sport/dport,
+ * for transport l4 (borrowed, valid until the next flow lookup); *dir is the
+ * frame's direction in it. */
+nc_flow_t *nc_decode_flow(nc_dctx_t *x, uint8_t l4, int *dir);
+
 /* Text forms written into out (at least NC_ADDR_TEXT bytes). */
 void nc_decode_mac_text(const uint8_t *mac, char *out);
 void nc_decode_ip_text(int ver, const uint8_t *addr, char *out);

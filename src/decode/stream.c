@@ -148,6 +148,16 @@ static void deliver(nc_stream_t *s, int d, const uint8_t *p, uint32_t n, nc_stre
     dir->next += n;
 }
 
+/* The decoder of direction d, with sc set for a call at its next byte, or
+ * NULL when no stream decoder reads it. */
+static const nc_stream_proto_t *app_at_next(nc_stream_t *s, int d, nc_stream_out_t *out,
+                                            nc_stream_ctx_t *sc)
+{
+    ctx_init(sc, s, d, out);
+    sc->rel = s->st.dir[d].next;
+    return app_proto(s->st.dir[d].app);
+}
+
 static void deliver_gap(nc_stream_t *s, int d, uint32_t n, nc_stream_out_t *out, bool reverse)
 {
     nc_stream_dir_t *dir = &s->st.dir[d];
@@ -156,13 +166,10 @@ static void deliver_gap(nc_stream_t *s, int d, uint32_t n, nc_stream_out_t *out,
         out->gap_end = dir->next + n;
         out->gap_reverse = reverse;
     }
-    const nc_stream_proto_t *pr = app_proto(dir->app);
-    if (pr != NULL) {
-        nc_stream_ctx_t sc;
-        ctx_init(&sc, s, d, out);
-        sc.rel = dir->next;
+    nc_stream_ctx_t sc;
+    const nc_stream_proto_t *pr = app_at_next(s, d, out, &sc);
+    if (pr != NULL)
         pr->gap(&sc, n);
-    }
     dir->next += n;
 }
 
@@ -231,13 +238,10 @@ static void end_dir(nc_stream_t *s, int d, nc_stream_out_t *out, bool reverse)
     if (dir->fin_seen && seq_lt(dir->next, dir->fin_seq))
         deliver_gap(s, d, dir->fin_seq - dir->next, out, reverse);
     dir->ended = true;
-    const nc_stream_proto_t *pr = app_proto(dir->app);
-    if (pr != NULL) {
-        nc_stream_ctx_t sc;
-        ctx_init(&sc, s, d, out);
-        sc.rel = dir->next;
+    nc_stream_ctx_t sc;
+    const nc_stream_proto_t *pr = app_at_next(s, d, out, &sc);
+    if (pr != NULL)
         pr->end(&sc);
-    }
 }
 
 /* Turns into gaps the holes of direction k that its peer has acknowledged
@@ -509,16 +513,8 @@ bool nc__stream_tcp(nc_dctx_t *x, nc_flow_t *f, int dir, const nc_tcp_seg_t *s,
 
 int nc__stream_layer(nc_dctx_t *x, nc_cursor_t *c, nc_sapp_t app)
 {
-    nc_flow_key_t key;
-    memset(&key, 0, sizeof(key));
-    key.ipver = (uint8_t)x->ipver;
-    key.l4 = 6;
-    memcpy(key.saddr, x->saddr, 16);
-    memcpy(key.daddr, x->daddr, 16);
-    key.sport = x->sport;
-    key.dport = x->dport;
     int dir;
-    nc_flow_t *f = nc_flow_get(x->d->flows, &key, &dir);
+    nc_flow_t *f = nc_decode_flow(x, 6, &dir);
     if (f->stream == NULL) {
         f->stream = nc_stream_new();
         nc_stream_set_app(f->stream, dir, app);

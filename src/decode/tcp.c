@@ -195,16 +195,8 @@ static int tcp_decode(nc_dctx_t *x, nc_cursor_t *c)
     s.flags = (uint8_t)offflags;
     s.len = x->l4_len - hlen;
     s.wscale = (s.flags & NC_TCP_SYN) ? opts.wscale : -1;
-    nc_flow_key_t key;
-    memset(&key, 0, sizeof(key));
-    key.ipver = (uint8_t)x->ipver;
-    key.l4 = 6;
-    memcpy(key.saddr, x->saddr, 16);
-    memcpy(key.daddr, x->daddr, 16);
-    key.sport = sport;
-    key.dport = dport;
     int dir;
-    nc_flow_t *f = nc_flow_get(x->d->flows, &key, &dir);
+    nc_flow_t *f = nc_decode_flow(x, 6, &dir);
     nc_flow_tcp(f, dir, &s);
 
     nc_evb_list(x->b, "flags");

@@ -176,13 +176,7 @@ for num, protos in tshark_pdml(cap_path, ["-o", "http.decompress_body:FALSE"]):
             theirs.append((num, ports, "response", code, None, body))
 
 check(len(theirs) >= 20, f"tshark saw only {len(theirs)} HTTP messages: {theirs}")
-if ours != theirs:
-    lines = [f"{'netcourse':60} | tshark"]
-    for k in range(max(len(ours), len(theirs))):
-        a = str(ours[k]) if k < len(ours) else "-"
-        b = str(theirs[k]) if k < len(theirs) else "-"
-        lines.append(f"{a:60} | {b}{'' if a == b else '   <--'}")
-    fail("HTTP messages differ from tshark's:\n" + "\n".join(lines))
+same_as_tshark(ours, theirs, "HTTP messages", 60)
 
 kinds = {(m[2], m[3]) for m in ours}
 for want in [("request", "HEAD"), ("response", 204), ("request", "POST")]:

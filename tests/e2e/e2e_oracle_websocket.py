@@ -117,13 +117,7 @@ for num, protos in tshark_pdml(cap_path, ["-d", f"tcp.port=={PORT},http"]):
                        flag("websocket.pmc")))
 
 check(len(theirs) >= 20, f"tshark saw only {len(theirs)} WebSocket frames: {theirs}")
-if ours != theirs:
-    lines = [f"{'netcourse':66} | tshark"]
-    for k in range(max(len(ours), len(theirs))):
-        a = str(ours[k]) if k < len(ours) else "-"
-        b = str(theirs[k]) if k < len(theirs) else "-"
-        lines.append(f"{a:66} | {b}{'' if a == b else '   <--'}")
-    fail("WebSocket frames differ from tshark's:\n" + "\n".join(lines))
+same_as_tshark(ours, theirs, "WebSocket frames", 66)
 ops = {m[3] for m in ours}
 check({0, 1, 2, 8, 9, 10} <= ops, f"opcodes seen: {sorted(ops)}")
 check(any(m[6] is not None and m[6] > 65535 for m in ours), "no 64-bit length")

@@ -118,3 +118,15 @@ def fields(proto, name):
 def first_show(proto, name, conv=str):
     f = fields(proto, name)
     return conv(f[0].get("show")) if f else None
+
+
+def same_as_tshark(ours, theirs, what, width):
+    """Fails, showing both lists side by side, unless they are equal."""
+    if ours == theirs:
+        return
+    lines = [f"{'netcourse':{width}} | tshark"]
+    for k in range(max(len(ours), len(theirs))):
+        a = str(ours[k]) if k < len(ours) else "-"
+        b = str(theirs[k]) if k < len(theirs) else "-"
+        lines.append(f"{a:{width}} | {b}{'' if a == b else '   <--'}")
+    fail(f"{what} differ from tshark's:\n" + "\n".join(lines))
