@@ -9,6 +9,7 @@
 
 #include "../core/clock.h"
 #include "../core/error.h"
+#include "../core/xmalloc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -49,6 +51,25 @@ const nc_scenario_t *nc_scenario_find(const char *name)
     return NULL;
 }
 
+/* The run a program thread belongs to, so that a wait that is not handed
+ * the run (nc_scn_signal_wait) still ends when the run is stopped. Set by
+ * nc_scn_start for the threads nc_scn_spawn starts. */
+static __thread nc_scn_t *nc_scn_self;
+
+typedef struct nc_scn_start {
+    nc_scn_t *s;
+    void *(*fn)(void *);
+    void *arg;
+} nc_scn_start_t;
+
+static void *nc_scn_start(void *p)
+{
+    nc_scn_start_t st = *(nc_scn_start_t *)p;
+    free(p);
+    nc_scn_self = st.s;
+    return st.fn(st.arg);
+}
+
 int nc_scn_spawn(nc_scn_t *s, const char *host, void *(*fn)(void *), void *arg)
 {
     pthread_mutex_lock(&s->lock);
@@ -57,9 +78,13 @@ int nc_scn_spawn(nc_scn_t *s, const char *host, void *(*fn)(void *), void *arg)
         nc_scn_fail(s, "too many programs in one scenario");
         return NC_EINVAL;
     }
-    int rc = nc_lab_spawn(s->lab, host, fn, arg, &s->threads[s->nthreads]);
+    nc_scn_start_t *st = nc_xmalloc(sizeof *st);
+    *st = (nc_scn_start_t){s, fn, arg};
+    int rc = nc_lab_spawn(s->lab, host, nc_scn_start, st, &s->threads[s->nthreads]);
     if (rc == 0)
         s->nthreads++;
+    else
+        free(st);
     pthread_mutex_unlock(&s->lock);
     if (rc != 0)
         nc_scn_fail(s, "could not start a program on %s: %s", host, nc_strerror(rc));
@@ -100,6 +125,39 @@ const char *nc_scn_addr(nc_scn_t *s, const char *host)
     return a ? a : "127.0.0.1";
 }
 
+/*
+ * The call this program thread is about to make, and when: set by
+ * nc_scn_call_begin, used and cleared by the next app event for that call.
+ * A NULL call with a time is a read of any kind (libuv's alloc callback
+ * cannot know whether its program reports "read" or "recvfrom").
+ */
+static _Thread_local const char *nc_scn_call_name;
+static _Thread_local int64_t nc_scn_call_ns;
+static const char *const nc_scn_reads[] = {"read", "recv", "recvfrom", "recvmsg"};
+
+void nc_scn_call_begin(const char *call)
+{
+    nc_scn_call_name = call;
+    nc_scn_call_ns = nc_clock_real_ns();
+}
+
+/* The time of an app event for call: when it was begun, else now. */
+static int64_t nc_scn_call_time(const char *call)
+{
+    int64_t now = nc_clock_real_ns();
+    if (nc_scn_call_ns == 0)
+        return now;
+    bool match = nc_scn_call_name && strcmp(nc_scn_call_name, call) == 0;
+    for (size_t k = 0; !nc_scn_call_name && k < sizeof nc_scn_reads / sizeof nc_scn_reads[0]; k++)
+        match = match || strcmp(nc_scn_reads[k], call) == 0;
+    if (!match)
+        return now;
+    int64_t t = nc_scn_call_ns;
+    nc_scn_call_ns = 0;
+    nc_scn_call_name = NULL;
+    return t;
+}
+
 static void nc_scn_app_v(nc_scn_t *s, const char *host, const char *call,
                          const nc_scn_kv_t *kv, size_t nkv, const char *fmt, va_list ap)
 {
@@ -107,7 +165,7 @@ static void nc_scn_app_v(nc_scn_t *s, const char *host, const char *call,
     vsnprintf(text, sizeof(text), fmt, ap);
     nc_evb_t b;
     nc_evb_init(&b);
-    nc_evb_reset(&b, NC_EV_APP, nc_clock_real_ns());
+    nc_evb_reset(&b, NC_EV_APP, nc_scn_call_time(call));
     nc_evb_host(&b, host);
     nc_evb_summary(&b, "%s", text);
     nc_evb_str(&b, "call", call);
@@ -211,23 +269,32 @@ void nc_scn_signal_set(nc_scn_signal_t *sig)
     pthread_mutex_unlock(&sig->lock);
 }
 
+/* Waits in slices of at most 50 ms, so that a program thread whose run is
+ * stopped gives up at once instead of sitting out its time-out (which held
+ * up a restarted run by up to 5 s). */
 int nc_scn_signal_wait(nc_scn_signal_t *sig, int timeout_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    int64_t deadline = nc_clock_mono_ns() + (int64_t)timeout_ms * 1000000;
     pthread_mutex_lock(&sig->lock);
-    int rc = 0;
-    while (!sig->set && rc == 0)
-        rc = pthread_cond_timedwait(&sig->cond, &sig->lock, &ts);
+    for (;;) {
+        int64_t left = deadline - nc_clock_mono_ns();
+        if (sig->set || left <= 0 || (nc_scn_self && nc_scn_self->stop))
+            break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t slice = left < 50000000 ? left : 50000000;
+        ts.tv_nsec += (long)slice;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&sig->cond, &sig->lock, &ts);
+    }
     int set = sig->set;
     pthread_mutex_unlock(&sig->lock);
-    return set ? 0 : NC_ETIMEDOUT;
+    if (set)
+        return 0;
+    return nc_scn_self && nc_scn_self->stop ? NC_ESTOPPED : NC_ETIMEDOUT;
 }
 
 void nc_scn_peer_name(nc_scn_t *s, const struct sockaddr *sa, char *out, size_t outlen)
@@ -263,6 +330,7 @@ void nc_scn_sleep_ms(int ms)
 void nc_scn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     static _Thread_local char space[65536];
+    nc_scn_call_begin(NULL);
     buf->base = space;
     buf->len = sizeof(space);
 }
@@ -273,6 +341,7 @@ int nc_scn_tcp_listen(nc_scn_t *s, uv_tcp_t *listener, const char *host, int por
     struct sockaddr_in addr;
     uv_ip4_addr(nc_scn_addr(s, host), port, &addr);
     int rc = uv_tcp_bind(listener, (const struct sockaddr *)&addr, 0);
+    nc_scn_call_begin("listen");
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)listener, 8, cb);
     if (rc != 0) {

@@ -20,6 +20,7 @@ typedef struct nc_tui_class {
     unsigned long sig;   /* what the last frame showed, to redraw on change */
     int set_page;        /* the class page last shown while following, -1 */
     bool opened;         /* the class's lesson is open */
+    bool hand;           /* the student's hand is raised (H) */
 } nc_tui_class_t;
 
 /* Prepares ui for the class in ui->teach or ui->join. */
