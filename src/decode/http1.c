@@ -55,6 +55,11 @@ enum {
     H_UNSYNC,     /* lost: waiting for a segment that starts a message */
 };
 
+/* nc_http_dir_t.sent: what a direction has sent so far. A direction that
+ * sent responses does not send requests: a "request" there is body text. */
+#define HTTP1_SENT_REQUESTS 1u
+#define HTTP1_SENT_RESPONSES 2u
+
 /* Longest line the decoder will wait for; a longer one is not HTTP. */
 #define HTTP1_LINE_LIMIT 65536u
 
@@ -117,9 +122,10 @@ static void http1_copy(char *dst, size_t cap, const char *p, size_t n)
 
 static void http1_begin(nc_http_dir_t *h, uint32_t rel)
 {
-    uint8_t keep_state = h->state;
+    uint8_t keep_state = h->state, keep_sent = h->sent;
     memset(h, 0, sizeof(*h));
     h->state = keep_state;
+    h->sent = keep_sent;
     h->content_length = -1;
     h->start_seq = rel;
     h->segments = 1;
@@ -137,6 +143,8 @@ static void http1_emit(nc_stream_ctx_t *sc, uint32_t end, bool incomplete)
     m.segments = h->segments;
     m.incomplete = incomplete;
     nc_stream_emit(sc, &m, end);
+    if (!incomplete)
+        h->sent |= h->request ? HTTP1_SENT_REQUESTS : HTTP1_SENT_RESPONSES;
 }
 
 static void http1_lose(nc_stream_ctx_t *sc)
@@ -144,10 +152,21 @@ static void http1_lose(nc_stream_ctx_t *sc)
     sc->dir->http.state = H_UNSYNC;
 }
 
+void nc__http1_join(nc_stream_dir_t *dir)
+{
+    dir->http.state = H_UNSYNC;
+}
+
 /* The connection is not HTTP after all: plain TCP from here on, in both
- * directions unless the other one already carried HTTP messages. */
+ * directions unless the other one already carried HTTP messages. Met in the
+ * middle, it may just be a body that looked like a start line: wait for the
+ * next segment instead. */
 static void http1_not_http(nc_stream_ctx_t *sc)
 {
+    if (sc->dir->midstream) {
+        http1_lose(sc);
+        return;
+    }
     sc->dir->app = NC_SAPP_OPAQUE;
     if (sc->peer->app == NC_SAPP_HTTP && sc->peer->http.state == H_IDLE &&
         sc->peer->http.start_seq == 0 && sc->peer->http.headers == 0)
@@ -277,13 +296,23 @@ static const struct {
     {"last-event-id", hdr_last_event_id},
 };
 
-static void http1_header_line(nc_http_dir_t *h)
+/* Reads one header line; false when it is not one (no colon, or a name
+ * that is not a token), which means the bytes are not HTTP after all. */
+static bool http1_header_line(nc_http_dir_t *h)
 {
-    h->headers++;
     const char *s = h->line;
+    if (h->linelen > 0 && (s[0] == ' ' || s[0] == '\t'))
+        return true; /* obs-fold: the value above goes on (RFC 9112 5.2) */
     const char *colon = memchr(s, ':', h->linelen);
-    if (colon == NULL)
-        return;
+    if (colon == NULL || colon == s)
+        return false;
+    for (const char *p = s; p < colon; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '"' || *p == '(' || *p == ')' ||
+            *p == ',' || *p == '/' || *p == ';' || *p == '<' || *p == '>' || *p == '@' ||
+            *p == '[' || *p == ']' || *p == '\\' || *p == '{' || *p == '}' || *p == '=' ||
+            *p == '?')
+            return false;
+    h->headers++;
     size_t nlen = (size_t)(colon - s);
     const char *v = colon + 1, *end = s + h->linelen;
     while (v < end && (*v == ' ' || *v == '\t'))
@@ -293,6 +322,7 @@ static void http1_header_line(nc_http_dir_t *h)
     for (size_t i = 0; i < sizeof(http1_headers) / sizeof(http1_headers[0]); i++)
         if (strlen(http1_headers[i].name) == nlen && strncasecmp(s, http1_headers[i].name, nlen) == 0)
             http1_headers[i].set(h, v, (size_t)(end - v));
+    return true;
 }
 
 static nc_http_pending_t *http1_front(nc_http_flow_t *f)
@@ -468,13 +498,21 @@ static void http1_line_done(nc_stream_ctx_t *sc, uint32_t end)
             http1_not_http(sc);
             return;
         }
+        if (h->sent & (h->request ? HTTP1_SENT_RESPONSES : HTTP1_SENT_REQUESTS)) {
+            http1_lose(sc);
+            return;
+        }
         h->state = H_HEADER;
         return;
     case H_HEADER:
-        if (h->linetotal == 0)
+        if (h->linetotal == 0) {
             http1_headers_done(sc, end);
-        else
-            http1_header_line(h);
+        } else if (!http1_header_line(h)) {
+            /* A start line followed by something else: body text that
+             * looked like a message. Met in the middle, wait for the next
+             * segment; otherwise this is not HTTP. */
+            http1_not_http(sc);
+        }
         return;
     case H_CHUNK_SIZE: {
         uint64_t size;

@@ -118,11 +118,16 @@ static void pick_app(nc_stream_t *s, int d, const uint8_t *p, size_t n)
         return;
     if (nc__http1_looks_like(p, n)) {
         dir->app = NC_SAPP_HTTP;
-        if (peer->app == NC_SAPP_UNKNOWN)
+        if (peer->app == NC_SAPP_UNKNOWN) {
             peer->app = NC_SAPP_HTTP;
-    } else {
+            if (peer->started && peer->midstream)
+                nc__http1_join(peer);
+        }
+    } else if (!dir->midstream || ++dir->probes >= NC_STREAM_PROBES) {
         dir->app = NC_SAPP_OPAQUE;
     }
+    /* Else a capture that began mid-connection: a later segment may start
+     * a message, so the direction stays undecided a while. */
 }
 
 /* Delivers n in-order bytes at s's next sequence number of direction d. */
@@ -285,7 +290,10 @@ bool nc_stream_segment(nc_stream_t *s, const nc_stream_seg_t *g, nc_stream_out_t
         if (!g->syn && g->len == 0 && !g->fin)
             return false;
         dir->started = true;
-        dir->next = g->syn || g->from_syn ? 1 : seq;
+        dir->midstream = !g->syn && !g->from_syn;
+        dir->next = dir->midstream ? seq : 1;
+        if (dir->midstream && dir->app == NC_SAPP_HTTP)
+            nc__http1_join(dir);
     }
     if (dir->ended)
         return app_proto(dir->app) != NULL;

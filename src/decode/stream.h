@@ -56,6 +56,7 @@
 #define NC_STREAM_OOO_BYTES (256u * 1024u)
 #define NC_STREAM_OOO_SEGS 64
 #define NC_STREAM_MAX_MSGS 32 /* messages written into one packet */
+#define NC_STREAM_PROBES 16   /* segments a mid-connection start may wait for a message */
 
 /* Which decoder reads a direction. */
 typedef enum {
@@ -95,6 +96,7 @@ typedef struct nc_http_dir {
     uint32_t start_seq;       /* relative seq of the message's first byte */
     uint32_t segments;        /* segments that carried its bytes */
     bool sse;                 /* the body is a text/event-stream */
+    uint8_t sent;             /* requests and/or responses seen so far (http1.c) */
     uint8_t switch_to;        /* nc_sapp_t to switch to once this request ends */
     bool switch_deflate;
 } nc_http_dir_t;
@@ -141,6 +143,8 @@ typedef struct nc_sse_dir {
 
 typedef struct nc_stream_dir {
     bool started, ended, fin_seen, acked_set;
+    bool midstream;           /* the capture began after the connection did */
+    uint8_t probes;           /* segments looked at before choosing a decoder */
     /* Sequence numbers here are relative, as the tcp layer shows them: the
      * raw base they are relative to lives once, in the flow table. */
     uint32_t acked;           /* the highest ACK the peer sent for it */
@@ -220,6 +224,10 @@ void nc__sse_end(nc_stream_ctx_t *sc, uint32_t rel);
 /* HTTP/1 start-line test used to pick the decoder of a new stream: true when
  * p starts like a request ("GET ") or a response ("HTTP/1."). */
 bool nc__http1_looks_like(const uint8_t *p, size_t n);
+
+/* Starts reading HTTP on a direction met in the middle of a message: the
+ * decoder waits for a segment that starts one. */
+void nc__http1_join(nc_stream_dir_t *dir);
 
 /* ---- the reassembler ---- */
 

@@ -23,13 +23,15 @@ from make_pcaps import CLIENT, SERVER, CMAC, SMAC, HERE, eth, pcap, tcp  # noqa:
 class Conn:
     """One TCP connection: a handshake, then segments either way."""
 
-    def __init__(self, frames, sport=40112, dport=80, c_isn=0x11223344, s_isn=0xA0B0C0D0):
+    def __init__(self, frames, sport=40112, dport=80, c_isn=0x11223344, s_isn=0xA0B0C0D0,
+                 handshake=True):
         self.f, self.sport, self.dport = frames, sport, dport
         self.c, self.s = c_isn + 1, s_isn + 1  # next seq each way
         self.c_isn, self.s_isn = c_isn, s_isn
-        self.f.append(self._c2s(c_isn, 0, "S"))
-        self.f.append(self._s2c(s_isn, c_isn + 1, "SA"))
-        self.f.append(self._c2s(self.c, self.s, "A"))
+        if handshake:
+            self.f.append(self._c2s(c_isn, 0, "S"))
+            self.f.append(self._s2c(s_isn, c_isn + 1, "SA"))
+            self.f.append(self._c2s(self.c, self.s, "A"))
 
     def _c2s(self, seq, ack, flags, data=b""):
         return eth(SMAC, CMAC, 0x0800, tcp(CLIENT, SERVER, self.sport, self.dport, seq, ack, flags, 502, data))
@@ -125,7 +127,7 @@ def http_chunked():
 
 
 def rtsp():
-    """RTSP looks like HTTP (issue 9: called HTTP): it is not."""
+    """RTSP and SIP look like HTTP (issue 9: RTSP called HTTP): they are not."""
     f = []
     c = Conn(f, sport=40200, dport=554)
     c.client(b"OPTIONS rtsp://server/media RTSP/1.0\r\nCSeq: 1\r\n\r\n")
@@ -133,6 +135,11 @@ def rtsp():
     c.client(b"DESCRIBE rtsp://server/media RTSP/1.0\r\nCSeq: 2\r\n\r\n")
     c.server(b"RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Length: 0\r\n\r\n")
     c.close()
+    sip = Conn(f, sport=40300, dport=5060)
+    sip.client(b"OPTIONS sip:server SIP/2.0\r\nVia: SIP/2.0/TCP client\r\nCSeq: 1 OPTIONS\r\n"
+               b"Content-Length: 0\r\n\r\n")
+    sip.server(b"SIP/2.0 200 OK\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
+    sip.close()
     pcap(os.path.join(HERE, "stream_rtsp.pcap"), 1, f)
 
 
@@ -235,6 +242,22 @@ def sse():
     pcap(os.path.join(HERE, "stream_sse.pcap"), 1, f)
 
 
+def midstream():
+    """A capture that begins in the middle of a kept-alive connection: the
+    end of a response body (which happens to hold a request line), then the
+    next exchange, which must be decoded."""
+    f = []
+    c = Conn(f, handshake=False)
+    c.server(b"GET /not-a-request HTTP/1.1\r\n... the rest of a body\n")
+    c.server(b"more of that body\n")
+    c.client(req("GET", "/next"))
+    c.server(resp(200, "OK", [("Content-Length", "2")], b"ok"))
+    c.client(req("GET", "/after"))
+    c.server(resp(304, "Not Modified"))
+    c.close()
+    pcap(os.path.join(HERE, "stream_midstream.pcap"), 1, f)
+
+
 if __name__ == "__main__":
     http_pipelined()
     http_chunked()
@@ -242,3 +265,4 @@ if __name__ == "__main__":
     reorder()
     websocket()
     sse()
+    midstream()
