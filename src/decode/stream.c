@@ -259,9 +259,13 @@ static void check_hole(nc_stream_t *s, int k, nc_stream_out_t *out, bool reverse
         return;
     while (dir->acked_set && s->ooo[k].n > 0 && seq_lt(dir->next, dir->acked))
         gap_to_store(s, k, out, reverse);
-    if (dir->acked_set && dir->fin_seen && s->ooo[k].n == 0 && seq_lt(dir->next, dir->fin_seq) &&
-        seq_lt(dir->next, dir->acked)) {
-        uint32_t to = seq_lt(dir->acked, dir->fin_seq) ? dir->acked : dir->fin_seq;
+    /* Acknowledged bytes past everything seen, with nothing held: the last
+     * segments were sent and never captured (Wireshark's "ACKed segment
+     * that wasn't captured"). Without the FIN in view, an ACK of the FIN
+     * counts its sequence number in the gap too. */
+    if (dir->acked_set && s->ooo[k].n == 0 && seq_lt(dir->next, dir->acked) &&
+        (!dir->fin_seen || seq_lt(dir->next, dir->fin_seq))) {
+        uint32_t to = dir->fin_seen && seq_lt(dir->fin_seq, dir->acked) ? dir->fin_seq : dir->acked;
         deliver_gap(s, k, to - dir->next, out, reverse);
     }
     if (dir->fin_seen && seq_le(dir->fin_seq, dir->next))

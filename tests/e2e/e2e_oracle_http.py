@@ -13,6 +13,7 @@ of its own:
 
 tshark, tcpdump, curl and nginx are required (.ci/quickstart test_pkgs)."""
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -127,20 +128,9 @@ finally:
     cap.stop()
     nginx.terminate()
     nginx.wait(timeout=10)
+retry_if_lossy(cap_path)
 
-# netcourse's messages: (frame, conversation, kind, method/status, uri, body length).
-ours = []
-chunked = 0
-for ev in netcourse_packets(cap_path):
-    conv = tuple(sorted([ev["tcp"]["sport"], ev["tcp"]["dport"]]))
-    for m in layer_list(ev, "http"):
-        if m.get("other_direction"):
-            continue
-        if m["request"]:
-            ours.append((ev["i"] + 1, conv, "request", m["method"], m["target"], m["body_len"]))
-        else:
-            ours.append((ev["i"] + 1, conv, "response", m["status"], None, m.get("body_len", 0)))
-            chunked += bool(m.get("chunked")) and len(m.get("chunks", [])) >= 2
+ours, chunked = http_messages(cap_path)
 
 # The pipeline with HEAD: three responses, bodies of 6, 0 and 34 bytes.
 head_conv = tuple(sorted([head_port, PORT]))
@@ -150,31 +140,7 @@ check([(m[2], m[3], m[5]) for m in mine] ==
        ("response", 200, 6), ("response", 200, 0), ("response", 200, len(FAKE))],
       f"the pipeline with HEAD: {mine}")
 ours = [m for m in ours if m[1] != head_conv]
-
-theirs = []
-for num, protos in tshark_pdml(cap_path, ["-o", "http.decompress_body:FALSE"]):
-    ports = None
-    for p in protos:
-        if p.get("name") == "tcp":
-            ports = tuple(sorted([first_show(p, "tcp.srcport", int), first_show(p, "tcp.dstport", int)]))
-    if ports == head_conv:
-        continue
-    for p in protos:
-        if p.get("name") != "http":
-            continue
-        # The body tshark reassembled: its File Data, or, for a compressed
-        # body it was told not to inflate, the sum of its chunk sizes.
-        data = fields(p, "http.file_data")
-        chunks = [int(f.get("show")) for f in fields(p, "http.chunk_size")]
-        body = int(data[0].get("size")) if data else sum(chunks)
-        method = first_show(p, "http.request.method")
-        if method is not None:
-            theirs.append((num, ports, "request", method, first_show(p, "http.request.uri"), body))
-        else:
-            code = first_show(p, "http.response.code", int)
-            check(code is not None, f"frame {num}: tshark's http layer is neither request nor response")
-            theirs.append((num, ports, "response", code, None, body))
-
+theirs = tshark_http_messages(cap_path, skip_conv=head_conv)
 check(len(theirs) >= 20, f"tshark saw only {len(theirs)} HTTP messages: {theirs}")
 same_as_tshark(ours, theirs, "HTTP messages", 60)
 
@@ -185,3 +151,4 @@ check(any(m[2] == "request" and m[4] == "/fake.txt" for m in ours), "no request 
 check(all(m[4] != "/fake" for m in ours), "a body's request line was read as a request")
 check(chunked >= 1, "no chunked response with its chunk sizes")
 print(f"ok: {len(ours)} HTTP messages agree with tshark (frame, method, URI, status, body length)")
+shutil.rmtree(tmp, ignore_errors=True)

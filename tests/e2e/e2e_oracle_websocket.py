@@ -10,6 +10,7 @@ and 64-bit lengths), a fragmented message, ping/pong and a close with code
 tshark, tcpdump and python3-websockets are required (.ci/quickstart
 test_pkgs)."""
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -89,6 +90,7 @@ finally:
     cap.stop()
     server.terminate()
     server.wait(timeout=10)
+retry_if_lossy(cap_path)
 
 # (frame, conversation, fin, opcode, mask, payload_length, extended length, pmc)
 ours = []
@@ -96,15 +98,12 @@ for ev in netcourse_packets(cap_path):
     conv = tuple(sorted([ev["tcp"]["sport"], ev["tcp"]["dport"]]))
     for m in layer_list(ev, "websocket"):
         ext = m.get("payload_length_ext_16", m.get("payload_length_ext_64"))
-        ours.append((ev["i"] + 1, conv, m["fin"], m["opcode"], m["mask"], m["payload_length"], ext,
+        ours.append((ev["frame"], conv, m["fin"], m["opcode"], m["mask"], m["payload_length"], ext,
                      m.get("pmc", False)))
 
 theirs = []
 for num, protos in tshark_pdml(cap_path, ["-d", f"tcp.port=={PORT},http"]):
-    ports = None
-    for p in protos:
-        if p.get("name") == "tcp":
-            ports = tuple(sorted([first_show(p, "tcp.srcport", int), first_show(p, "tcp.dstport", int)]))
+    ports = tcp_conversation(protos)
     for p in protos:
         if p.get("name") != "websocket":
             continue
@@ -123,3 +122,4 @@ check({0, 1, 2, 8, 9, 10} <= ops, f"opcodes seen: {sorted(ops)}")
 check(any(m[6] is not None and m[6] > 65535 for m in ours), "no 64-bit length")
 check(any(m[7] for m in ours), "no compressed (permessage-deflate) frame")
 print(f"ok: {len(ours)} WebSocket frames agree with tshark (FIN, opcode, mask, lengths, pmc)")
+shutil.rmtree(tmp, ignore_errors=True)
