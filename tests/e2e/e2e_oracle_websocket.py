@@ -95,6 +95,8 @@ retry_if_lossy(cap_path)
 # (frame, conversation, fin, opcode, mask, payload_length, extended length, pmc)
 ours = []
 for ev in netcourse_packets(cap_path):
+    if "websocket" not in ev:
+        continue
     conv = tuple(sorted([ev["tcp"]["sport"], ev["tcp"]["dport"]]))
     for m in layer_list(ev, "websocket"):
         ext = m.get("payload_length_ext_16", m.get("payload_length_ext_64"))

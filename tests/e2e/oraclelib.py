@@ -110,6 +110,8 @@ def http_messages(path):
     or more."""
     out, chunked = [], 0
     for ev in netcourse_packets(path):
+        if "http" not in ev:
+            continue
         conv = tuple(sorted([ev["tcp"]["sport"], ev["tcp"]["dport"]]))
         for m in layer_list(ev, "http"):
             if m.get("other_direction"):
