@@ -75,6 +75,7 @@ nc_decoder_t *nc_decoder_new(void)
 {
     nc_decoder_t *d = nc_xcalloc(1, sizeof(*d));
     d->flows = nc_flow_table_new(0);
+    d->ooo_budget.max = NC_STREAM_BUDGET_DEFAULT;
     return d;
 }
 

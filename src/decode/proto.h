@@ -21,6 +21,7 @@
 #include "cursor.h"
 #include "decode.h"
 #include "flow.h"
+#include "stream.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -84,7 +85,8 @@ typedef struct nc_app_proto {
 
 struct nc_decoder {
     nc_flow_table_t *flows;
-    struct nc_stream_out *sout; /* owned: what one packet's stream completes */
+    nc_stream_out_t *sout;         /* owned: what one packet's stream completes */
+    nc_stream_budget_t ooo_budget; /* bytes all streams hold out of order */
     struct nc_host_name {
         char *addr, *name;
     } *names;

@@ -40,6 +40,7 @@ typedef struct nc_ooo {
 struct nc_stream {
     nc_stream_state_t st;
     nc_ooo_t ooo[2];
+    nc_stream_budget_t *budget; /* borrowed: shared with the decoder's other streams */
 };
 
 static bool seq_lt(uint32_t a, uint32_t b)
@@ -57,19 +58,34 @@ nc_stream_t *nc_stream_new(void)
     return nc_xcalloc(1, sizeof(nc_stream_t));
 }
 
-static void ooo_clear(nc_ooo_t *o)
+void nc_stream_set_budget(nc_stream_t *s, nc_stream_budget_t *b)
 {
-    for (uint32_t i = 0; i < o->n; i++)
-        free(o->seg[i].data);
-    o->n = o->bytes = 0;
+    s->budget = b;
+}
+
+/* Counts n stored bytes more (or fewer) against the shared budget. */
+static void budget_add(nc_stream_t *s, int64_t n)
+{
+    if (s->budget)
+        s->budget->used = (uint64_t)((int64_t)s->budget->used + n);
+}
+
+static void ooo_clear(nc_stream_t *s)
+{
+    for (int d = 0; d < 2; d++) {
+        nc_ooo_t *o = &s->ooo[d];
+        for (uint32_t i = 0; i < o->n; i++)
+            free(o->seg[i].data);
+        budget_add(s, -(int64_t)o->bytes);
+        o->n = o->bytes = 0;
+    }
 }
 
 void nc_stream_free(nc_stream_t *s)
 {
     if (s == NULL)
         return;
-    ooo_clear(&s->ooo[0]);
-    ooo_clear(&s->ooo[1]);
+    ooo_clear(s);
     free(s);
 }
 
@@ -188,6 +204,7 @@ static void drain(nc_stream_t *s, int d, nc_stream_out_t *out)
         memmove(&o->seg[0], &o->seg[1], (o->n - 1) * sizeof(o->seg[0]));
         o->n--;
         o->bytes -= g.len;
+        budget_add(s, -(int64_t)g.len);
         uint32_t skip = dir->next - g.seq;
         if (skip < g.len)
             deliver(s, d, g.data + skip, g.len - skip, out);
@@ -210,9 +227,12 @@ static void ooo_insert(nc_stream_t *s, int d, uint32_t seq, const uint8_t *p, ui
                        nc_stream_out_t *out)
 {
     nc_ooo_t *o = &s->ooo[d];
-    while (o->n > 0 && (o->n == NC_STREAM_OOO_SEGS || o->bytes + n > NC_STREAM_OOO_BYTES))
+    while (o->n > 0 && (o->n == NC_STREAM_OOO_SEGS || o->bytes + n > NC_STREAM_OOO_BYTES ||
+                        (s->budget && s->budget->used + n > s->budget->max)))
         gap_to_store(s, d, out, false);
-    if (n > NC_STREAM_OOO_BYTES)
+    /* Still no room (other streams hold the budget): the bytes are not
+     * kept, and become part of a gap once the peer acknowledges past them. */
+    if (n > NC_STREAM_OOO_BYTES || (s->budget && s->budget->used + n > s->budget->max))
         return;
     nc_stream_dir_t *dir = &s->st.dir[d];
     if (seq_le(seq + n, dir->next)) /* the gap just declared covered it */
@@ -231,6 +251,7 @@ static void ooo_insert(nc_stream_t *s, int d, uint32_t seq, const uint8_t *p, ui
     memcpy(o->seg[i].data, p, n);
     o->n++;
     o->bytes += n;
+    budget_add(s, n);
 }
 
 static void end_dir(nc_stream_t *s, int d, nc_stream_out_t *out, bool reverse)
@@ -274,8 +295,7 @@ static void check_hole(nc_stream_t *s, int k, nc_stream_out_t *out, bool reverse
 
 static void reset_state(nc_stream_t *s)
 {
-    ooo_clear(&s->ooo[0]);
-    ooo_clear(&s->ooo[1]);
+    ooo_clear(s);
     memset(&s->st, 0, sizeof(s->st));
 }
 
@@ -371,8 +391,7 @@ bool nc_stream_save(const nc_stream_t *s, nc_stream_state_t *ck)
 
 void nc_stream_restore(nc_stream_t *s, const nc_stream_state_t *ck)
 {
-    ooo_clear(&s->ooo[0]);
-    ooo_clear(&s->ooo[1]);
+    ooo_clear(s);
     s->st = *ck;
 }
 
@@ -493,6 +512,7 @@ bool nc__stream_tcp(nc_dctx_t *x, nc_flow_t *f, int dir, const nc_tcp_seg_t *s,
         if (s->len == 0)
             return false;
         f->stream = nc_stream_new();
+        nc_stream_set_budget(f->stream, &x->d->ooo_budget);
     }
     bool syn = s->flags & NC_TCP_SYN;
     nc_stream_seg_t g = {

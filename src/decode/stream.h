@@ -38,7 +38,8 @@
  * the out-of-order store. Bytes already delivered (an overlapping
  * retransmission) are trimmed off. A segment beyond a hole is copied into the
  * direction's out-of-order store, bounded by NC_STREAM_OOO_BYTES and
- * NC_STREAM_OOO_SEGS. A hole becomes a gap, delivered to the decoder and
+ * NC_STREAM_OOO_SEGS, and all of a decoder's stores together by its budget
+ * (NC_STREAM_BUDGET_DEFAULT). A hole becomes a gap, delivered to the decoder and
  * written into the packet as reassembly.gap_start/gap_end, when the peer has
  * acknowledged bytes past it (they were sent but the capture never saw them),
  * when the store is full, or when the direction ends. Gaps are never papered
@@ -249,6 +250,18 @@ typedef struct nc_stream_seg {
 /* Returns a new, empty stream (the caller frees it with nc_stream_free). */
 nc_stream_t *nc_stream_new(void);
 void nc_stream_free(nc_stream_t *s);
+
+/* What all the streams of one decoder may hold out of order together, so
+ * that a capture with thousands of holes costs a bounded amount. */
+typedef struct nc_stream_budget {
+    uint64_t used, max;
+} nc_stream_budget_t;
+
+#define NC_STREAM_BUDGET_DEFAULT (64u * 1024u * 1024u)
+
+/* Makes s count its out-of-order bytes against b (borrowed: it must outlive
+ * s). Without a budget, only the per-stream bounds apply. */
+void nc_stream_set_budget(nc_stream_t *s, nc_stream_budget_t *b);
 
 /* Feeds one segment; what it completes is appended to out (which the caller
  * cleared). Returns true when a stream decoder reads this direction (so the

@@ -387,6 +387,36 @@ static void test_bounded(void **state)
     nc_stream_free(st);
 }
 
+static void test_budget(void **state)
+{
+    (void)state;
+    /* Two streams share a budget of 5000 bytes out of order: it is never
+     * exceeded, and freeing the streams gives every byte back. */
+    static uint8_t junk[1000];
+    nc_stream_budget_t budget = {0, 5000};
+    nc_stream_t *st[2] = {nc_stream_new(), nc_stream_new()};
+    nc_stream_out_t *out = calloc(1, sizeof(*out));
+    for (int k = 0; k < 2; k++) {
+        nc_stream_set_budget(st[k], &budget);
+        nc_stream_seg_t syn = {.dir = 0, .seq = ISN_C, .syn = true, .base = ISN_C};
+        nc_stream_segment(st[k], &syn, out);
+    }
+    for (uint32_t i = 1; i <= 8; i++) {
+        for (int k = 0; k < 2; k++) {
+            memset(out, 0, sizeof(*out));
+            nc_stream_seg_t g = {.dir = 0, .seq = ISN_C + 1 + i * 1000, .len = 1000,
+                                 .base = ISN_C, .payload = junk, .caplen = 1000};
+            nc_stream_segment(st[k], &g, out);
+            assert_true(budget.used <= budget.max);
+        }
+    }
+    assert_true(budget.used > 0);
+    nc_stream_free(st[0]);
+    nc_stream_free(st[1]);
+    assert_int_equal(budget.used, 0);
+    free(out);
+}
+
 static void test_checkpoint(void **state)
 {
     (void)state;
@@ -423,6 +453,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cuts),     cmocka_unit_test(test_overlaps),
         cmocka_unit_test(test_gap),      cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_budget),
         cmocka_unit_test(test_checkpoint),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
