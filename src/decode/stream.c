@@ -345,7 +345,7 @@ bool nc_stream_segment(nc_stream_t *s, const nc_stream_seg_t *g, nc_stream_out_t
                 deliver(s, d, p, n, out);
                 /* The snapshot length cut the segment: the rest was sent
                  * and never captured. */
-                if (g->caplen < g->len && seq + n == (g->syn ? 1u : 0u) + g->seq - g->base + g->caplen)
+                if (g->caplen < g->len)
                     deliver_gap(s, d, g->len - g->caplen, out, false);
                 drain(s, d, out);
             } else {

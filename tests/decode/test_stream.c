@@ -387,6 +387,34 @@ static void test_bounded(void **state)
     nc_stream_free(st);
 }
 
+static void test_snaplen(void **state)
+{
+    (void)state;
+    /* A capture with a small snapshot length keeps 60 of a segment's 140
+     * bytes: the other 80 are a gap at once, counted in the body. */
+    static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n";
+    uint8_t seg[140];
+    memset(seg, 'b', sizeof(seg));
+    memcpy(seg, resp, sizeof(resp) - 1);
+    assert_int_equal(sizeof(resp) - 1 + 100, 140);
+    nc_stream_t *st = nc_stream_new();
+    nc_stream_set_app(st, 1, NC_SAPP_HTTP);
+    nc_stream_out_t *out = calloc(1, sizeof(*out));
+    nc_stream_seg_t syn = {.dir = 1, .seq = ISN_S, .syn = true, .base = ISN_S};
+    nc_stream_segment(st, &syn, out);
+    nc_stream_seg_t g = {.dir = 1, .seq = ISN_S + 1, .len = 140, .base = ISN_S,
+                         .payload = seg, .caplen = 60};
+    nc_stream_segment(st, &g, out);
+    assert_int_equal(out->ngaps, 1);
+    assert_int_equal(out->gap_start, 61);
+    assert_int_equal(out->gap_end, 141);
+    assert_int_equal(out->nmsgs, 1);
+    assert_int_equal(out->msgs[0].u.http.body_len, 100);
+    assert_int_equal(out->msgs[0].u.http.gap_bytes, 80);
+    nc_stream_free(st);
+    free(out);
+}
+
 static void test_budget(void **state)
 {
     (void)state;
@@ -453,7 +481,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cuts),     cmocka_unit_test(test_overlaps),
         cmocka_unit_test(test_gap),      cmocka_unit_test(test_bounded),
-        cmocka_unit_test(test_budget),
+        cmocka_unit_test(test_budget),   cmocka_unit_test(test_snaplen),
         cmocka_unit_test(test_checkpoint),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
