@@ -430,6 +430,11 @@ static const struct {
     {"sse", &nc_sse_proto, NC_CTX_TCP, 6, 80},
 };
 
+const nc_proto_t *nc__decode_proto(size_t i)
+{
+    return i < sizeof(nc_layer_table) / sizeof(nc_layer_table[0]) ? nc_layer_table[i].proto : NULL;
+}
+
 int nc_decoder_layer(nc_decoder_t *d, const char *name, const uint8_t *data, uint32_t len,
                      nc_evb_t *b)
 {

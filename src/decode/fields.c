@@ -2,7 +2,8 @@
  * fields.c: the packet fields the decoders declare, for lesson matchers.
  *
  * Every decoder's descriptor lists the fields it writes (nc_field_decl_t,
- * proto.h); this file walks them all by layer name, plus the fields every
+ * proto.h); this file walks them all by layer name, through decode.c's one
+ * registry (nc__decode_proto), plus the fields every
  * packet event has (decode.c, and "dropped"/"wire" from the lab's wire) and
  * the reassembler's "reassembly" object (stream.c). Several decoders may
  * share a layer name (IPv4 and IPv6 both write "ip"): a path is known when
@@ -27,14 +28,6 @@ static const nc_field_decl_t reassembly_fields[] = {
     {"gaps", NC_F_INT},      {"reverse", NC_F_BOOL}, {NULL, 0},
 };
 
-/* Every descriptor that declares fields. */
-static const nc_proto_t *const nc_field_protos[] = {
-    &nc_eth_proto,    &nc_sll_proto, &nc_sll2_proto, &nc_raw_proto, &nc_null_proto,
-    &nc_ipv4_proto,   &nc_ipv6_proto, &nc_arp_proto, &nc_icmp_proto, &nc_icmpv6_proto,
-    &nc_udp_proto,    &nc_tcp_proto, &nc_dns_proto,  &nc_http1_proto, &nc_websocket_proto,
-    &nc_sse_proto,
-};
-
 static int decl_find(const nc_field_decl_t *f, const char *path)
 {
     for (; f && f->path; f++)
@@ -55,13 +48,13 @@ int nc_decode_field_kind(const char *path, bool *layer_known)
     bool known = llen == 10 && strncmp(path, "reassembly", 10) == 0;
     if (known && dot)
         k = decl_find(reassembly_fields, dot + 1);
-    for (size_t p = 0; p < sizeof(nc_field_protos) / sizeof(nc_field_protos[0]); p++) {
-        const char *name = nc_field_protos[p]->name;
-        if (strlen(name) != llen || strncmp(name, path, llen) != 0)
+    const nc_proto_t *pr;
+    for (size_t i = 0; (pr = nc__decode_proto(i)) != NULL; i++) {
+        if (strlen(pr->name) != llen || strncmp(pr->name, path, llen) != 0)
             continue;
         known = true;
         if (dot && k < 0)
-            k = decl_find(nc_field_protos[p]->fields, dot + 1);
+            k = decl_find(pr->fields, dot + 1);
     }
     if (layer_known)
         *layer_known = known;
@@ -73,10 +66,11 @@ int nc_decode_field_kind(const char *path, bool *layer_known)
 void nc_decode_field_names(const char *layer, nc_buf_t *out)
 {
     bool first = true;
-    for (size_t p = 0; p < sizeof(nc_field_protos) / sizeof(nc_field_protos[0]); p++) {
-        if (strcmp(nc_field_protos[p]->name, layer) != 0)
+    const nc_proto_t *pr;
+    for (size_t i = 0; (pr = nc__decode_proto(i)) != NULL; i++) {
+        if (strcmp(pr->name, layer) != 0)
             continue;
-        for (const nc_field_decl_t *f = nc_field_protos[p]->fields; f && f->path; f++) {
+        for (const nc_field_decl_t *f = pr->fields; f && f->path; f++) {
             nc_buf_printf(out, "%s%s", first ? "" : ", ", f->path);
             first = false;
         }

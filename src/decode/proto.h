@@ -121,6 +121,10 @@ int nc_decode_app(nc_dctx_t *x, nc_cursor_t *c);
  * frame's direction in it. */
 nc_flow_t *nc_decode_flow(nc_dctx_t *x, uint8_t l4, int *dir);
 
+/* The i-th decoder of the registry (every protocol file's descriptor), or
+ * NULL past the last: how fields.c finds every declared field. */
+const nc_proto_t *nc__decode_proto(size_t i);
+
 /* Text forms written into out (at least NC_ADDR_TEXT bytes). */
 void nc_decode_mac_text(const uint8_t *mac, char *out);
 void nc_decode_ip_text(int ver, const uint8_t *addr, char *out);

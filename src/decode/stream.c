@@ -89,18 +89,22 @@ void nc_stream_free(nc_stream_t *s)
     free(s);
 }
 
+/* Which stream decoder reads a direction of each kind. */
+static const struct {
+    uint8_t app;
+    const nc_stream_proto_t *proto;
+} nc_stream_apps[] = {
+    {NC_SAPP_HTTP, &nc_http1_stream},
+    {NC_SAPP_WEBSOCKET, &nc_websocket_stream},
+    {NC_SAPP_SSE, &nc_sse_stream},
+};
+
 static const nc_stream_proto_t *app_proto(uint8_t app)
 {
-    switch (app) {
-    case NC_SAPP_HTTP:
-        return &nc_http1_stream;
-    case NC_SAPP_WEBSOCKET:
-        return &nc_websocket_stream;
-    case NC_SAPP_SSE:
-        return &nc_sse_stream;
-    default:
-        return NULL;
-    }
+    for (size_t i = 0; i < sizeof(nc_stream_apps) / sizeof(nc_stream_apps[0]); i++)
+        if (nc_stream_apps[i].app == app)
+            return nc_stream_apps[i].proto;
+    return NULL;
 }
 
 void nc_stream_emit(nc_stream_ctx_t *sc, const nc_stream_msg_t *m, uint32_t end)
