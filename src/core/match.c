@@ -342,6 +342,47 @@ static bool nc_term_eval(const nc_term_t *t, const nc_event_t *ev, const nc_even
     }
 }
 
+/* A term on "layer.field" where the event holds a list of layer objects
+ * (a packet that completes three pipelined requests): it holds when it holds
+ * for one of the objects, and a negative term (!path, path!=value) when it
+ * holds for each. Anywhere else the term is evaluated as it is. */
+static bool nc_term_eval_each(const nc_term_t *t, const nc_event_t *ev, const nc_event_t *ref,
+                              nc_buf_t *a, nc_buf_t *b)
+{
+    const char *dot = t->op != NC_OP_TYPE && t->path ? strchr(t->path, '.') : NULL;
+    char head[64];
+    if (dot == NULL || (size_t)(dot - t->path) >= sizeof(head))
+        return nc_term_eval(t, ev, ref, a, b);
+    memcpy(head, t->path, (size_t)(dot - t->path));
+    head[dot - t->path] = '\0';
+    const nc_field_t *l = nc_event_get(ev, head);
+    if (l == NULL || l->kind != NC_F_LIST)
+        return nc_term_eval(t, ev, ref, a, b);
+    uint32_t idx = (uint32_t)(l - ev->fields);
+    uint32_t end = nc_fields_skip(ev->fields, ev->nfields, idx);
+    nc_term_t sub = *t;
+    sub.path = (char *)(dot + 1);
+    bool negative = t->op == NC_OP_FALSE || t->op == NC_OP_NE;
+    bool any = false, all = true, seen = false;
+    for (uint32_t k = idx + 1; k < end && ev->fields[k].kind != NC_F_END;) {
+        uint32_t next = nc_fields_skip(ev->fields, end, k);
+        if (ev->fields[k].kind == NC_F_OBJ && next >= k + 2) {
+            /* The object's members, as an event of their own. */
+            nc_event_t el = *ev;
+            el.fields = ev->fields + k + 1;
+            el.nfields = next - k - 2;
+            bool r = nc_term_eval(&sub, &el, ref, a, b);
+            any |= r;
+            all &= r;
+            seen = true;
+        }
+        k = next;
+    }
+    if (!seen)
+        return nc_term_eval(t, ev, ref, a, b);
+    return negative ? all : any;
+}
+
 bool nc_match_event(const nc_match_t *m, const nc_event_t *ev, const nc_event_t *ref)
 {
     nc_buf_t a, b;
@@ -349,7 +390,7 @@ bool nc_match_event(const nc_match_t *m, const nc_event_t *ev, const nc_event_t 
     nc_buf_init(&b);
     bool ok = true;
     for (size_t k = 0; k < m->nterms && ok; k++)
-        ok = nc_term_eval(&m->terms[k], ev, ref, &a, &b);
+        ok = nc_term_eval_each(&m->terms[k], ev, ref, &a, &b);
     nc_buf_done(&a);
     nc_buf_done(&b);
     return ok;

@@ -14,8 +14,11 @@
  *   path>n path<n path>=n path<=n   numeric comparison
  *
  * Paths are those of nc_event_value() (event.h): "from", "tcp.flags",
- * "dns.id", "host", "type", ... A value that starts with '$' is a path looked
- * up in the reference event (a checkpoint's target): "dns.id=$dns.id".
+ * "dns.id", "host", "type", ... Where a packet holds a list of one layer's
+ * objects (three pipelined requests), "http.target=/c" holds when one of
+ * them matches, and "!http.incomplete" or "http.status!=200" when each does.
+ * A value that starts with '$' is a path looked up in the reference event
+ * (a checkpoint's target): "dns.id=$dns.id".
  * Values may be double-quoted to hold spaces.
  */
 #ifndef NC_MATCH_H
