@@ -21,16 +21,20 @@
  *
  * A stream starts as HTTP when its first bytes look like a request or a
  * response; a start line that then turns out not to be HTTP/1.x (RTSP/1.0,
- * SIP/2.0) gives the connection back to the per-packet decoders, as plain
- * TCP. Bytes lost to a gap inside a body are counted (gap_bytes); a gap
- * anywhere else ends the message as incomplete, and the decoder waits for a
- * segment that starts a message to find its footing again.
+ * SIP/2.0), or one followed by a line that is not a header, gives the
+ * connection back to the per-packet decoders, as plain TCP. A direction that
+ * sent responses never sends a request (that is body text). Bytes lost to a
+ * gap inside a body are counted (gap_bytes); a gap anywhere else ends the
+ * message as incomplete, and the decoder waits for a segment that starts a
+ * message to find its footing again, as it does on a connection the capture
+ * met in the middle.
  *
  * A message is written into the packet that completes it. Fields: request,
  * method, target, version, status, reason, headers (count), content_length,
  * chunked, chunks (sizes, in order), chunk_count, body_len (body bytes after
- * dechunking), gap_bytes, incomplete, upgrade, content_type, last_event_id,
- * seq_start, seq_end and segments (the stream bytes it spans).
+ * dechunking), gap_bytes, incomplete, upgrade, ws_deflate, content_type,
+ * event_stream, last_event_id, seq_start, seq_end and segments (the stream
+ * bytes it spans), other_direction.
  */
 #include "proto.h"
 #include "stream.h"
