@@ -30,7 +30,8 @@
  * met in the middle.
  *
  * A message is written into the packet that completes it. Fields: request,
- * method, target, version, status, reason, headers (count), content_length,
+ * method, target, version, status, reason, request_method (a response's:
+ * the method of the request it answers), headers (count), content_length,
  * chunked, chunks (sizes, in order), chunk_count, body_len (body bytes after
  * dechunking), gap_bytes, incomplete, upgrade, ws_deflate, content_type,
  * event_stream, last_event_id, seq_start, seq_end and segments (the stream
@@ -368,8 +369,7 @@ static void http1_headers_done(nc_stream_ctx_t *sc, uint32_t end)
         if (f->qlen < NC_HTTP_PENDING) {
             nc_http_pending_t *q = &f->q[(f->qhead + f->qlen) % NC_HTTP_PENDING];
             memset(q, 0, sizeof(*q));
-            q->head = strcmp(h->method, "HEAD") == 0;
-            q->connect = strcmp(h->method, "CONNECT") == 0;
+            http1_copy(q->method, sizeof(q->method), h->method, strlen(h->method));
             q->upgrade_ws = h->upgrade_ws;
             q->ws_deflate = h->ws_deflate;
             f->qlen++;
@@ -389,6 +389,8 @@ static void http1_headers_done(nc_stream_ctx_t *sc, uint32_t end)
     nc_http_pending_t req = {0};
     if (http1_front(f))
         req = *http1_front(f);
+    memcpy(h->request_method, req.method, sizeof(h->request_method));
+    bool head = strcmp(req.method, "HEAD") == 0, connect = strcmp(req.method, "CONNECT") == 0;
     if (h->status == 101) {
         http1_pop(f);
         http1_emit(sc, end, false);
@@ -413,13 +415,13 @@ static void http1_headers_done(nc_stream_ctx_t *sc, uint32_t end)
         return;
     }
     http1_pop(f);
-    if (req.connect && h->status >= 200 && h->status < 300) {
+    if (connect && h->status >= 200 && h->status < 300) {
         http1_emit(sc, end, false);
         h->state = H_IDLE;
         sc->dir->app = sc->peer->app = NC_SAPP_TUNNEL;
         return;
     }
-    if (req.head || h->status == 204 || h->status == 304) {
+    if (head || h->status == 204 || h->status == 304) {
         http1_emit(sc, end, false);
         h->state = H_IDLE;
         return;
@@ -709,6 +711,8 @@ static void http1_write(nc_evb_t *b, const nc_stream_msg_t *m)
         nc_evb_str(b, "version", h->version);
         nc_evb_int(b, "status", h->status);
         nc_evb_str(b, "reason", h->reason);
+        if (h->request_method[0])
+            nc_evb_str(b, "request_method", h->request_method);
     }
     nc_evb_int(b, "headers", h->headers);
     if (h->content_length >= 0)
@@ -756,6 +760,7 @@ static void http1_summary(const nc_stream_msg_t *m, char *s, size_t n)
 static const nc_field_decl_t http1_fields[] = {
     {"request", NC_F_BOOL},       {"method", NC_F_STR},        {"target", NC_F_STR},
     {"version", NC_F_STR},        {"status", NC_F_INT},        {"reason", NC_F_STR},
+    {"request_method", NC_F_STR},
     {"headers", NC_F_INT},        {"content_length", NC_F_INT}, {"chunked", NC_F_BOOL},
     {"chunks", NC_F_LIST},        {"chunk_count", NC_F_INT},   {"body_len", NC_F_INT},
     {"gap_bytes", NC_F_INT},      {"incomplete", NC_F_BOOL},   {"upgrade", NC_F_STR},

@@ -85,6 +85,7 @@ typedef struct nc_http_dir {
     bool request;
     char method[24], target[NC_HTTP_TEXT], version[16], reason[64];
     char content_type[64], last_event_id[64];
+    char request_method[16];  /* a response's: the method of the request it answers */
     int status;
     uint32_t headers;
     int64_t content_length;   /* -1 when absent */
@@ -106,7 +107,8 @@ typedef struct nc_http_dir {
  * for their responses, oldest first (a response to HEAD has no body, a 101
  * to an Upgrade: websocket request switches the connection). */
 typedef struct nc_http_pending {
-    uint8_t head : 1, connect : 1, upgrade_ws : 1, ws_deflate : 1;
+    char method[16];          /* cut to 15 bytes */
+    bool upgrade_ws, ws_deflate;
 } nc_http_pending_t;
 
 typedef struct nc_http_flow {
