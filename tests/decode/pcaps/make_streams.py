@@ -87,7 +87,8 @@ def http_pipelined():
     r1 = resp(200, "OK", [("Content-Length", "34")], fake)
     r2 = resp(200, "OK", [("Content-Length", "5"), ("Content-Type", "text/plain")], b"hello")
     r3 = resp(404, "Not Found", [("Content-Length", "0")])
-    c.server(r1)
+    c.server(r1[:-len(fake)])
+    c.server(fake)  # the body starts a segment, as in the capture
     c.server(r2[:20])
     c.server(r2[20:] + r3)
     c.ack_from_client()
@@ -106,8 +107,8 @@ def http_chunked():
     chunk1 = b"HTTP/1.1 404 Not Found\r\n\r\n"
     body = b"%x\r\n%s\r\n" % (len(chunk1), chunk1) + b"5\r\nhello\r\n" + b"0\r\nX-Trailer: 1\r\n\r\n"
     head = resp(200, "OK", [("Transfer-Encoding", "chunked")])
-    c.server(head + body[:10])
-    c.server(body[10:40])
+    c.server(head + body[:4])
+    c.server(body[4:40])  # chunk data that starts a segment, as in the capture
     c.server(body[40:])
     c.client(req("HEAD", "/big"))
     c.server(resp(200, "OK", [("Content-Length", "100000")]))
