@@ -462,7 +462,7 @@ static void http1_done(nc_stream_ctx_t *sc, uint32_t end)
 {
     nc_http_dir_t *h = &sc->dir->http;
     if (h->sse)
-        nc__sse_end(sc, end);
+        nc__sse_end(sc);
     else
         http1_emit(sc, end, false);
     h->state = H_IDLE;
@@ -679,7 +679,7 @@ static void http1_gap(nc_stream_ctx_t *sc, uint32_t n)
         return;
     }
     if (h->sse && http1_in_body(h->state))
-        nc__sse_end(sc, sc->rel);
+        nc__sse_end(sc);
     else if (http1_started(h->state))
         http1_emit(sc, sc->rel, true);
     http1_lose(sc);
@@ -692,7 +692,7 @@ static void http1_end(nc_stream_ctx_t *sc)
         http1_done(sc, sc->rel);
     } else if (http1_started(h->state)) {
         if (h->sse && http1_in_body(h->state))
-            nc__sse_end(sc, sc->rel);
+            nc__sse_end(sc);
         else
             http1_emit(sc, sc->rel, true);
     }

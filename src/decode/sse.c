@@ -135,11 +135,10 @@ void nc__sse_data(nc_stream_ctx_t *sc, const uint8_t *p, size_t n, uint32_t rel)
     }
 }
 
-void nc__sse_end(nc_stream_ctx_t *sc, uint32_t rel)
+void nc__sse_end(nc_stream_ctx_t *sc)
 {
     /* An event not ended by a blank line is discarded (the standard). */
     nc_sse_dir_t *e = &sc->dir->sse;
-    (void)rel;
     sse_reset_event(e);
     e->linelen = 0;
     e->after_cr = false;
@@ -192,12 +191,13 @@ static size_t sse_stream_data(nc_stream_ctx_t *sc, const uint8_t *p, size_t n)
 
 static void sse_stream_gap(nc_stream_ctx_t *sc, uint32_t n)
 {
-    nc__sse_end(sc, sc->rel + n);
+    (void)n; /* the event cut by the gap is dropped, however long the gap */
+    nc__sse_end(sc);
 }
 
 static void sse_stream_end(nc_stream_ctx_t *sc)
 {
-    nc__sse_end(sc, sc->rel);
+    nc__sse_end(sc);
 }
 
 const nc_stream_proto_t nc_sse_stream = {

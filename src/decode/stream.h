@@ -222,7 +222,7 @@ void nc_stream_emit(nc_stream_ctx_t *sc, const nc_stream_msg_t *m, uint32_t end)
 /* The SSE decoder is fed by HTTP (the dechunked body of a text/event-stream
  * response), not by the reassembler: these are its entry points. */
 void nc__sse_data(nc_stream_ctx_t *sc, const uint8_t *p, size_t n, uint32_t rel);
-void nc__sse_end(nc_stream_ctx_t *sc, uint32_t rel);
+void nc__sse_end(nc_stream_ctx_t *sc);
 
 /* HTTP/1 start-line test used to pick the decoder of a new stream: true when
  * p starts like a request ("GET ") or a response ("HTTP/1."). */
