@@ -1236,9 +1236,19 @@ static void nc_srv_do_reveal(nc_class_server_t *s)
     } else {
         nc_buf_puts(&b, "null");
     }
-    if (cp->explain) {
+    /* In watch mode the instructor's run chose the explanation by its
+     * outcome (lessons/README.md); otherwise the lesson's general one. */
+    const char *explain = cp->explain;
+    nc_srun_t *cur = nc_srv_cur(s);
+    nc_run_checkpoint_t rc = {0};
+    if (s->o.mode == NC_CLASS_WATCH && cur && cur->run) {
+        nc_run_checkpoint(cur->run, (size_t)s->cp, &rc);
+        if (rc.explain)
+            explain = rc.explain;
+    }
+    if (explain) {
         nc_buf_puts(&b, ",\"explain\":");
-        nc_buf_json_str(&b, cp->explain);
+        nc_buf_json_str(&b, explain);
     }
     nc_buf_puts(&b, ",\"counts\":{");
     for (size_t j = 0; j < cp->nchoices && j < 8; j++) {

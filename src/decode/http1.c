@@ -725,7 +725,9 @@ static void http1_write(nc_evb_t *b, const nc_stream_msg_t *m)
         nc_evb_end(b);
         nc_evb_int(b, "chunk_count", h->nchunks);
     }
-    if (!h->sse)
+    /* body_len only once the blank line ended the headers (the notes say
+     * whether it did by its presence). */
+    if (!h->sse && !(m->incomplete && h->state == H_HEADER))
         nc_evb_int(b, "body_len", (int64_t)h->body_len);
     if (h->gap_bytes)
         nc_evb_int(b, "gap_bytes", (int64_t)h->gap_bytes);

@@ -51,7 +51,8 @@ static void nc_cv_stream_cp(void *ctx, size_t k, nc_run_checkpoint_t *out)
 {
     const nc_cv_stream_t *s = ctx;
     const nc_checkpoint_t *cp = &s->lesson->checkpoints[k];
-    *out = (nc_run_checkpoint_t){cp, -1, -1, -1, -1};
+    *out = (nc_run_checkpoint_t){
+        .cp = cp, .asked_at = -1, .target = -1, .right = -1, .decided_at = -1};
     size_t n = nc_timeline_count(s->tl);
     for (size_t i = 0; i < n; i++) {
         const nc_event_t *ev = nc_timeline_get(s->tl, i);
@@ -69,6 +70,9 @@ static void nc_cv_stream_cp(void *ctx, size_t k, nc_run_checkpoint_t *out)
                     out->right = (int)j;
             int64_t by;
             out->decided_at = nc_event_int(ev, "by", &by) ? (long)by : (long)i;
+            out->explain = nc_event_str(ev, "explain");
+        } else if (what && strcmp(what, "skipped") == 0) {
+            out->skipped = 1;
         }
     }
 }

@@ -142,10 +142,10 @@ def tshark_http_messages(path, extra=(), skip_conv=None):
             method = first_show(p, "http.request.method")
             if method is not None:
                 out.append((num, conv, "request", method, first_show(p, "http.request.uri"), body))
-            else:
-                code = first_show(p, "http.response.code", int)
-                check(code is not None, f"frame {num}: tshark's http layer is neither request nor response")
-                out.append((num, conv, "response", code, None, body))
+            elif first_show(p, "http.response.code", int) is not None:
+                out.append((num, conv, "response", first_show(p, "http.response.code", int), None,
+                            body))
+            # else a "Continuation": bytes tshark could not place in a message
     return out
 
 
