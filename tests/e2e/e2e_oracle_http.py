@@ -71,14 +71,7 @@ cap = Capture(cap_path, f"tcp port {PORT}").start()
 nginx = subprocess.Popen(["nginx", "-p", tmp, "-c", conf, "-g", "daemon off;"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 try:
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", PORT), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        fail("nginx did not start: " + nginx.stderr.read()[:500] if nginx.poll() is not None else "nginx did not start")
+    wait_listening(PORT, nginx, "nginx")
     base = f"http://127.0.0.1:{PORT}"
 
     def curl(*args):

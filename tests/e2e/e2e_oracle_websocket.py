@@ -78,12 +78,7 @@ cap = Capture(cap_path, f"tcp port {PORT}").start()
 server = subprocess.Popen([PY, server_py], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                           text=True)
 try:
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", PORT), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    wait_listening(PORT, server, "the WebSocket server")
     p = subprocess.run([PY, client_py], capture_output=True, text=True, timeout=60)
     check(p.returncode == 0 and "ok" in p.stdout, f"the WebSocket client failed: {p.stderr[-800:]}")
 finally:

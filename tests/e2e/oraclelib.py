@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -90,6 +91,20 @@ def retry_if_lossy(path):
     os.environ["NC_ORACLE_ATTEMPT"] = str(n + 1)
     sys.stdout.flush()
     os.execv(sys.executable, [sys.executable] + sys.argv)
+
+
+def wait_listening(port, proc, what):
+    """Waits until something accepts on 127.0.0.1:port; fails if proc (the
+    server) exits or ten seconds pass."""
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if proc.poll() is not None:
+                fail(f"{what} exited: {proc.stderr.read()[:500]}")
+            time.sleep(0.05)
+    fail(f"{what} is not listening on port {port}")
 
 
 def netcourse_packets(path):
