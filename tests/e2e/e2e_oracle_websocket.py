@@ -11,10 +11,8 @@ tshark, tcpdump and python3-websockets are required (.ci/quickstart
 test_pkgs)."""
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 
 from oraclelib import *
 
