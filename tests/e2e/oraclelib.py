@@ -78,15 +78,30 @@ class Capture:
 def retry_if_lossy(path):
     """A capture that missed segments is no oracle. On this machine tcpdump
     on lo now and then misses a few segments of a connection without counting
-    them as dropped; tshark flags the hole. Then the whole test runs again
-    (in the same namespace, its servers stopped), three times at most."""
+    them as dropped: tshark flags a hole, or a connection lacks its FINs. Then
+    the whole test runs again (in the same namespace, its servers stopped),
+    three times at most."""
     p = subprocess.run(["tshark", "-r", path, "-Y",
                         "tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment"],
                        capture_output=True, text=True, timeout=120)
-    if not p.stdout.strip():
+    missing = p.stdout.strip()
+    # Every connection of these tests ends, with a FIN each way or a reset
+    # (a server's readiness probe): one that does not lost its end.
+    p = subprocess.run(["tshark", "-r", path, "-T", "fields", "-e", "tcp.stream", "-e",
+                        "tcp.flags.fin", "-e", "tcp.flags.reset"],
+                       capture_output=True, text=True, timeout=120)
+    ends = {}
+    for line in p.stdout.splitlines():
+        cols = line.split("\t")
+        if len(cols) == 3 and cols[0]:
+            fin, rst = cols[1] in ("1", "True"), cols[2] in ("1", "True")
+            ends[cols[0]] = ends.get(cols[0], 0) + (2 if rst else 1 if fin else 0)
+    unclosed = [st for st, n in ends.items() if n < 2]
+    if not missing and not unclosed:
         return
     n = int(os.environ.get("NC_ORACLE_ATTEMPT", "1"))
-    check(n < 3, f"tcpdump missed segments in {n} captures running:\n{p.stdout[:600]}")
+    check(n < 3, f"tcpdump missed segments in {n} captures running:\n{missing[:600]}"
+                 f"\nstreams without both FINs: {unclosed}")
     print(f"note: capture {n} missed segments; capturing again", file=sys.stderr)
     os.environ["NC_ORACLE_ATTEMPT"] = str(n + 1)
     sys.stdout.flush()
