@@ -14,7 +14,12 @@
  *                    hands it to whatever sc->dir->app now names (an HTTP
  *                    Upgrade switches both directions to WebSocket).
  *   gap(sc, n)       n bytes at this point were never captured.
- *   end(sc)          the direction ended (FIN, RST, or the capture's end).
+ *   end(sc)          the direction ended (FIN, RST, or nc_stream_finish).
+ *
+ * Which decoder reads a direction is chosen by its first bytes (HTTP/1 when
+ * they start a request or a response); a direction the capture met in the
+ * middle of a connection waits up to NC_STREAM_PROBES segments for one that
+ * starts a message.
  *
  * Each decoder keeps its state in a plain struct inside nc_stream_dir_t (or
  * in nc_stream_state_t when both directions share it, as HTTP's queue of
@@ -41,9 +46,11 @@
  * NC_STREAM_OOO_SEGS, and all of a decoder's stores together by its budget
  * (NC_STREAM_BUDGET_DEFAULT). A hole becomes a gap, delivered to the decoder and
  * written into the packet as reassembly.gap_start/gap_end, when the peer has
- * acknowledged bytes past it (they were sent but the capture never saw them),
- * when the store is full, or when the direction ends. Gaps are never papered
- * over: the decoder knows exactly how many bytes are missing.
+ * acknowledged bytes past it (they were sent but the capture never saw them;
+ * also past everything seen, with nothing held), when the store is full, or
+ * when the direction ends; the bytes a snapshot length cut off a segment are
+ * a gap at once. Gaps are never papered over: the decoder knows exactly how
+ * many bytes are missing.
  */
 #ifndef NC_DECODE_STREAM_H
 #define NC_DECODE_STREAM_H
