@@ -1,16 +1,17 @@
 /*
- * wire.c: the capture/wire thread.
+ * wire.c: the capture/wire thread and its recorder.
  *
  * One thread, inside one namespace, runs a libuv loop. With a wire (the
  * "pair" topology) it holds one capture per port, each reading only frames
- * arriving from its host (PCAP_D_IN). Every frame read is decoded into a
- * packet event, the policy (wire_policy.c) decides to forward or drop it,
- * and a forwarded frame waits in the release queue of its direction until
- * its release time (delay, rate) and then leaves on the other port, sent
- * with the rest of its batch by one sendmmsg() on the capture's socket. Releases are driven by one timerfd per direction (uv timers
- * tick in milliseconds; a rate needs microseconds). Queues are FIFO and
- * release times never decrease, so order is kept. Without a wire ("local")
- * the thread captures lo and only records.
+ * arriving from its host (PCAP_D_IN). For every frame read the policy
+ * (wire_policy.c) decides to forward or drop it, and a forwarded frame
+ * waits in the release queue of its direction until its release time
+ * (delay, rate) and then leaves on the other port, sent with the rest of
+ * its batch by one sendmmsg() on the capture's socket. Releases are driven
+ * by one timerfd per direction (uv timers tick in milliseconds; a rate
+ * needs microseconds). Queues are FIFO and release times never decrease,
+ * so order is kept. Without a wire ("local") the thread captures lo and
+ * only records.
  *
  * Recording is not the wire's work: the wire thread only forwards and
  * decides. Each frame it reads, with its verdict and delay, is copied into
