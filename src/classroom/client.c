@@ -14,6 +14,7 @@
 
 #include "conn.h"
 #include "evjson.h"
+#include "hold.h"
 #include "json.h"
 #include "proto.h"
 #include "server.h"
@@ -35,6 +36,15 @@
 #include <string.h>
 
 enum { NC_CL_PING_MS = 5000, NC_CL_RETRY_MAX_MS = 5000 };
+
+/* A checkpoint of the current run: what the student's side knows of it
+ * (in lockstep, all the student's own run knows), and whether the
+ * instructor has opened and revealed it, which decides what the view may
+ * show (hold.h). */
+typedef struct nc_cl_cp {
+    nc_class_cp_t known;
+    bool opened, revealed;
+} nc_cl_cp_t;
 
 struct nc_class_client {
     nc_class_client_opts_t o;
@@ -72,6 +82,8 @@ struct nc_class_client {
     bool cp_open;
     char my_answer[8];
     char revealed[8];
+    nc_cl_cp_t cps[NC_CLASS_MAX_CPS];
+    int ncps;
     int run;
     int64_t t0;
     nc_timeline_t **tls;
@@ -142,8 +154,17 @@ static void nc_cl_refresh(nc_class_client_t *c)
     snprintf(v->my_answer, sizeof v->my_answer, "%s", c->my_answer);
     snprintf(v->revealed, sizeof v->revealed, "%s", c->revealed);
     v->run = c->run;
-    v->tl = c->lockstep ? (c->local ? nc_run_timeline(c->local) : NULL) : c->tl;
+    v->tl = c->tl;
     v->local_run = c->local;
+    v->ncps = c->ncps;
+    for (int k = 0; k < c->ncps; k++) {
+        const nc_cl_cp_t *cp = &c->cps[k];
+        nc_class_cp_t *o = &v->cps[k];
+        snprintf(o->id, sizeof o->id, "%s", cp->known.id);
+        o->asked_at = cp->opened ? cp->known.asked_at : -1;
+        o->decided_at = cp->revealed ? cp->known.decided_at : -1;
+        snprintf(o->answer, sizeof o->answer, "%s", cp->revealed ? cp->known.answer : "");
+    }
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -208,6 +229,75 @@ static void nc_cl_store_answer(nc_class_client_t *c, const char *cp, const char 
     nc_store_t *st = nc_cl_store(c);
     if (st && c->lesson_id[0])
         nc_store_answer(st, c->lesson_id, cp, choice, correct);
+}
+
+/* ---- checkpoints of the current run ---- */
+
+/* The checkpoint with this id, added when new (NULL when the table is
+ * full or id is NULL). */
+static nc_cl_cp_t *nc_cl_cp(nc_class_client_t *c, const char *id)
+{
+    if (!id)
+        return NULL;
+    for (int k = 0; k < c->ncps; k++)
+        if (strcmp(c->cps[k].known.id, id) == 0)
+            return &c->cps[k];
+    if (c->ncps == NC_CLASS_MAX_CPS)
+        return NULL;
+    nc_cl_cp_t *cp = &c->cps[c->ncps++];
+    memset(cp, 0, sizeof *cp);
+    snprintf(cp->known.id, sizeof cp->known.id, "%s", id);
+    cp->known.asked_at = cp->known.decided_at = -1;
+    return cp;
+}
+
+/* A new run knows nothing of its checkpoints yet; the one open now is
+ * open for it too. */
+static void nc_cl_cps_reset(nc_class_client_t *c)
+{
+    c->ncps = 0;
+    nc_cl_cp_t *cp = c->cp_open ? nc_cl_cp(c, c->cp_id) : NULL;
+    if (cp)
+        cp->opened = true;
+}
+
+/* A checkpoint mark that reached the timeline released (the instructor
+ * opened or revealed its checkpoint): what it says becomes known. */
+static void nc_cl_cp_mark(nc_class_client_t *c, const nc_event_t *ev)
+{
+    const char *id;
+    nc_hold_kind_t kind = nc_hold_kind(ev, &id);
+    nc_cl_cp_t *cp = kind != NC_HOLD_NONE ? nc_cl_cp(c, id) : NULL;
+    if (!cp)
+        return;
+    if (kind == NC_HOLD_ASK) {
+        cp->known.asked_at = (long)ev->i;
+        cp->opened = true;
+        return;
+    }
+    const char *answer = nc_event_str(ev, "answer");
+    int64_t by;
+    snprintf(cp->known.answer, sizeof cp->known.answer, "%s", answer ? answer : "");
+    cp->known.decided_at = nc_event_int(ev, "by", &by) ? (long)by : (long)ev->i;
+    cp->revealed = true;
+}
+
+/* Lockstep: the student's own run knows its checkpoints as it goes. */
+static void nc_cl_cps_local(nc_class_client_t *c)
+{
+    for (size_t k = 0; k < nc_run_checkpoint_count(c->local); k++) {
+        nc_run_checkpoint_t rc;
+        nc_run_checkpoint(c->local, k, &rc);
+        nc_cl_cp_t *cp = rc.asked_at >= 0 ? nc_cl_cp(c, rc.cp->id) : NULL;
+        if (!cp)
+            continue;
+        cp->known.asked_at = rc.asked_at;
+        if (rc.right >= 0 && (size_t)rc.right < rc.cp->nchoices) {
+            snprintf(cp->known.answer, sizeof cp->known.answer, "%s",
+                     rc.cp->choices[rc.right].key);
+            cp->known.decided_at = rc.decided_at >= 0 ? rc.decided_at : rc.asked_at;
+        }
+    }
 }
 
 /* ---- runs ---- */
@@ -276,6 +366,8 @@ static void nc_cl_report(nc_class_client_t *c)
         nc_store_run_seen(c->store, c->lesson_id);
 }
 
+static void nc_cl_local_event(nc_class_client_t *c, const nc_event_t *ev);
+
 static void nc_cl_on_poll(uv_timer_t *t)
 {
     nc_class_client_t *c = t->data;
@@ -284,8 +376,13 @@ static void nc_cl_on_poll(uv_timer_t *t)
     bool over = nc_run_poll(c->local);
     nc_timeline_t *tl = nc_run_timeline(c->local);
     size_t n = nc_timeline_count(tl);
+    bool more = c->local_shown < n;
     for (; c->local_shown < n; c->local_shown++)
-        nc_cl_print_event(c, nc_timeline_get(tl, c->local_shown));
+        nc_cl_local_event(c, nc_timeline_get(tl, c->local_shown));
+    if (more) {
+        nc_cl_cps_local(c);
+        nc_cl_refresh(c);
+    }
     if (over) {
         c->local_done = true;
         uv_timer_stop(&c->poll);
@@ -339,6 +436,9 @@ static void nc_cl_start_local(nc_class_client_t *c, const nc_json_t *m)
     c->local = r;
     c->local_shown = 0;
     c->local_done = false;
+    c->t0 = nc_timeline_t0(nc_run_timeline(r));
+    nc_cl_new_timeline(c, c->t0);
+    nc_cl_cps_reset(c);
     uv_timer_start(&c->poll, nc_cl_on_poll, 10, 10);
 }
 
@@ -428,6 +528,7 @@ static void nc_cl_run(nc_class_client_t *c, const nc_json_t *m)
         c->run = (int)run;
         c->t0 = t0;
         nc_cl_new_timeline(c, t0);
+        nc_cl_cps_reset(c);
     }
 }
 
@@ -450,13 +551,11 @@ static int nc_cl_b64(const char *s, uint8_t **out)
     return got;
 }
 
-static void nc_cl_event(nc_class_client_t *c, const nc_json_t *m)
+/* Adds the event of an event message body to the current timeline. */
+static void nc_cl_add_event(nc_class_client_t *c, const nc_json_t *m)
 {
-    int64_t run = 0, ts = 0;
-    nc_json_int(m, "run", &run);
+    int64_t ts = 0;
     nc_json_int(m, "ts", &ts);
-    if (c->lockstep || (int)run != c->run || !c->tl)
-        return;
     char err[200];
     if (nc_event_from_json(nc_json_get(m, "ev"), &c->b, err, sizeof err) != 0) {
         nc_buf_t *b = nc_cl_log(c, "error");
@@ -485,9 +584,35 @@ static void nc_cl_event(nc_class_client_t *c, const nc_json_t *m)
     nc_timeline_add(c->tl, &c->b);
     nc_timeline_flush(c->tl, true);
     const nc_event_t *ev = nc_timeline_get(c->tl, have);
+    nc_cl_cp_mark(c, ev);
     if (c->o.on_event)
         c->o.on_event(c->o.arg, ev, ts);
     nc_cl_print_event(c, ev);
+}
+
+static void nc_cl_event(nc_class_client_t *c, const nc_json_t *m)
+{
+    int64_t run = 0;
+    nc_json_int(m, "run", &run);
+    if (c->lockstep || (int)run != c->run || !c->tl)
+        return;
+    nc_cl_add_event(c, m);
+}
+
+/* Lockstep: an event of the student's own run reaches the student's
+ * timeline as the instructor's would, checkpoint marks held. */
+static void nc_cl_local_event(nc_class_client_t *c, const nc_event_t *ev)
+{
+    nc_buf_t body;
+    nc_buf_init(&body);
+    nc_hold_event_body(&body, c->run, nc_clock_real_ns(), ev,
+                       nc_hold_kind(ev, NULL) != NC_HOLD_NONE);
+    nc_json_doc_t doc;
+    char why[120];
+    if (nc_json_parse(&doc, body.data, body.len, why, sizeof why) == 0)
+        nc_cl_add_event(c, doc.root);
+    nc_json_doc_done(&doc);
+    nc_buf_done(&body);
 }
 
 static void nc_cl_answer(nc_class_client_t *c, const char *id, const char *choice)
@@ -526,6 +651,13 @@ static void nc_cl_checkpoint(nc_class_client_t *c, const nc_json_t *m)
     c->revealed[0] = '\0';
     if (!again)
         c->my_answer[0] = '\0';
+    nc_cl_cp_t *cp = nc_cl_cp(c, id);
+    int64_t run = 0, at = -1;
+    if (cp) {
+        cp->opened = true;
+        if (nc_json_int(m, "run", &run) && run == c->run && nc_json_int(m, "at", &at) && at >= 0)
+            cp->known.asked_at = (long)at;
+    }
     nc_buf_t *b = nc_cl_log(c, "checkpoint");
     nc_cl_kv(b, "id", id);
     nc_cl_kv(b, "question", nc_json_str(m, "question"));
@@ -565,6 +697,19 @@ static void nc_cl_reveal(nc_class_client_t *c, const nc_json_t *m)
         return;
     c->cp_open = false;
     snprintf(c->revealed, sizeof c->revealed, "%s", answer ? answer : "");
+    nc_cl_cp_t *cp = nc_cl_cp(c, id);
+    int64_t run = 0, at = -1, by = -1;
+    if (cp) {
+        cp->revealed = true;
+        if (!c->lockstep && nc_json_int(m, "run", &run) && run == c->run) {
+            if (nc_json_int(m, "at", &at) && at >= 0)
+                cp->known.asked_at = (long)at;
+            if (nc_json_int(m, "by", &by) && by >= 0)
+                cp->known.decided_at = (long)by;
+            if (answer)
+                snprintf(cp->known.answer, sizeof cp->known.answer, "%s", answer);
+        }
+    }
     /* Lockstep: the student's own run is the judge of their answer. */
     const char *judge = answer;
     if (c->lockstep && c->local) {

@@ -76,6 +76,17 @@ void nc_class_client_command(nc_class_client_t *c, const char *line);
  * negative, with one sentence in err. */
 bool nc_class_client_finished(nc_class_client_t *c, int *status, char *err, size_t errlen);
 
+#define NC_CLASS_MAX_CPS 16
+
+/* What a student may know of one checkpoint in the current run: only what
+ * the instructor has released (hold.h), whatever the run itself knows. */
+typedef struct nc_class_cp {
+    char id[64];
+    long asked_at;   /* its "asked" mark, once the instructor opened it; -1 */
+    long decided_at; /* the event that decided it, once revealed; -1 */
+    char answer[8];  /* the run's answer, once revealed; "" */
+} nc_class_cp_t;
+
 /* What the student's screen shows, copied under a lock. */
 typedef struct nc_class_view {
     bool connected, following, welcomed;
@@ -90,8 +101,13 @@ typedef struct nc_class_view {
     char my_answer[8];
     char revealed[8];          /* the revealed answer, "" */
     int run;
-    nc_timeline_t *tl;         /* the current run's timeline, or NULL */
+    /* The current run's timeline as the student may see it (checkpoint
+     * marks held, hold.h): the instructor's streamed one, or in lockstep
+     * the student's own run passed through the same hold; or NULL. */
+    nc_timeline_t *tl;
     nc_run_t *local_run;       /* lockstep: the student's own run, or NULL */
+    nc_class_cp_t cps[NC_CLASS_MAX_CPS]; /* the run's checkpoints so far */
+    int ncps;
 } nc_class_view_t;
 
 void nc_class_client_view(nc_class_client_t *c, nc_class_view_t *out);

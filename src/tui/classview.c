@@ -4,10 +4,11 @@
  * Each tick reads one snapshot of the class (the server's for the
  * instructor, the client's for a student) and moves the interface to it:
  * the lesson and page to show, the ladder's source when a new run's
- * timeline appears, the footer's class line. A student's streamed timeline
- * has no nc_run_t behind it, so its checkpoints are read back from the
- * lesson marks in the timeline itself ("asked", "decided"), which carry
- * everything the ladder needs.
+ * timeline appears, the footer's class line. A student's timeline (the
+ * instructor's streamed one, or in lockstep their own run's) comes with its
+ * checkpoint marks held (classroom/hold.h), so the ladder learns of a
+ * checkpoint only from what the client says the instructor released: where
+ * it was asked once the instructor opened it, its answer once revealed.
  */
 #include "classview.h"
 
@@ -34,12 +35,16 @@ static int nc_cv_run_step(void *ctx, size_t i)
     return nc_run_step_at(ctx, i);
 }
 
+/* The one student timeline shown, with what the instructor released of
+ * its checkpoints (copied from the client's view every tick). */
 typedef struct nc_cv_stream {
     nc_timeline_t *tl;
     const nc_lesson_t *lesson;
+    nc_class_cp_t cps[NC_CLASS_MAX_CPS];
+    int ncps;
 } nc_cv_stream_t;
 
-static nc_cv_stream_t nc_cv_stream; /* the one streamed source shown */
+static nc_cv_stream_t nc_cv_stream;
 
 static size_t nc_cv_stream_count(void *ctx)
 {
@@ -51,25 +56,18 @@ static void nc_cv_stream_cp(void *ctx, size_t k, nc_run_checkpoint_t *out)
 {
     const nc_cv_stream_t *s = ctx;
     const nc_checkpoint_t *cp = &s->lesson->checkpoints[k];
-    *out = (nc_run_checkpoint_t){cp, -1, -1, -1, -1};
-    size_t n = nc_timeline_count(s->tl);
-    for (size_t i = 0; i < n; i++) {
-        const nc_event_t *ev = nc_timeline_get(s->tl, i);
-        const char *id = ev->type == NC_EV_MARK ? nc_event_str(ev, "checkpoint") : NULL;
-        if (!id || strcmp(id, cp->id) != 0)
+    *out = (nc_run_checkpoint_t){.cp = cp, .asked_at = -1, .target = -1, .right = -1,
+                                 .decided_at = -1};
+    for (int j = 0; j < s->ncps; j++) {
+        const nc_class_cp_t *c = &s->cps[j];
+        if (strcmp(c->id, cp->id) != 0)
             continue;
-        const char *what = nc_event_str(ev, "event");
-        if (what && strcmp(what, "asked") == 0) {
-            out->asked_at = (long)i;
-            out->target = (long)i + 1;
-        } else if (what && strcmp(what, "decided") == 0) {
-            const char *key = nc_event_str(ev, "answer");
-            for (size_t j = 0; key && j < cp->nchoices; j++)
-                if (strcmp(cp->choices[j].key, key) == 0)
-                    out->right = (int)j;
-            int64_t by;
-            out->decided_at = nc_event_int(ev, "by", &by) ? (long)by : (long)i;
-        }
+        out->asked_at = c->asked_at;
+        out->target = c->asked_at >= 0 ? c->asked_at + 1 : -1;
+        for (size_t i = 0; c->answer[0] && i < cp->nchoices; i++)
+            if (strcmp(cp->choices[i].key, c->answer) == 0)
+                out->right = (int)i;
+        out->decided_at = out->right >= 0 ? c->decided_at : -1;
     }
 }
 
@@ -84,7 +82,8 @@ static void nc_cv_set_run(nc_ui_t *ui, nc_tui_class_t *tc, nc_timeline_t *tl, nc
         src.checkpoint = nc_cv_run_cp;
         src.step_at = nc_cv_run_step;
     } else if (tl) {
-        nc_cv_stream = (nc_cv_stream_t){tl, ui->lesson};
+        nc_cv_stream.tl = tl;
+        nc_cv_stream.lesson = ui->lesson;
         src.ctx = &nc_cv_stream;
         src.checkpoint_count = nc_cv_stream_count;
         src.checkpoint = nc_cv_stream_cp;
@@ -163,8 +162,10 @@ static bool nc_cv_join_tick(nc_ui_t *ui, nc_tui_class_t *tc)
         }
     }
     tc->set_page = v.following ? v.page : -1;
+    memcpy(nc_cv_stream.cps, v.cps, sizeof v.cps);
+    nc_cv_stream.ncps = v.ncps;
     if (tc->opened && v.tl != tc->tl) {
-        nc_cv_set_run(ui, tc, v.tl, v.local_run);
+        nc_cv_set_run(ui, tc, v.tl, NULL);
         if (v.following && v.tl && nc_ui_top(ui) == &nc_view_reader)
             nc_ui_push(ui, &nc_view_ladder);
     }
@@ -204,6 +205,11 @@ static bool nc_cv_join_tick(nc_ui_t *ui, nc_tui_class_t *tc)
     unsigned long h = nc_cv_str(14695981039346656037ul, ui->class_line);
     h = nc_cv_mix(h, (unsigned long)v.page * 131 + (unsigned long)v.step);
     h = nc_cv_str(h, v.revealed);
+    for (int k = 0; k < v.ncps; k++) {
+        h = nc_cv_mix(h, (unsigned long)(v.cps[k].asked_at + 1) * 8191 +
+                             (unsigned long)(v.cps[k].decided_at + 1));
+        h = nc_cv_str(h, v.cps[k].answer);
+    }
     if (v.tl)
         h = nc_cv_mix(h, nc_timeline_count(v.tl));
     bool dirty = h != tc->sig;
