@@ -63,6 +63,8 @@ struct nc_class_client {
     uv_async_t wake, stop_async;
     int attempts;
     bool stopping, fatal, done;
+    bool admitted;              /* welcomed at least once */
+    char pin_fp[NC_TLS_FP_LEN]; /* to pin once admitted, "" */
     int status;
     char error[800];
     char token[40];
@@ -209,7 +211,7 @@ static void nc_cl_finish(nc_class_client_t *c, int status, const char *why)
     uv_timer_stop(&c->retry);
     if (c->conn)
         nc_conn_close(c->conn, why ? why : "the class is over");
-    nc_cl_status(c, "%s", status == 0 ? "the class is over" : "refused");
+    nc_cl_status(c, "%s", why ? why : "the class is over");
 }
 
 /* ---- progress ---- */
@@ -471,6 +473,25 @@ static void nc_cl_load_token(nc_class_client_t *c)
     free(path);
 }
 
+/* Admitted: the certificate the connection showed is pinned now (it was
+ * only looked at before, so that a refused join pins nothing). */
+static void nc_cl_pin(nc_class_client_t *c)
+{
+    if (!c->pin_fp[0] || !c->data_dir)
+        return;
+    char err[800] = "";
+    int rc = nc_tls_pin_check(c->data_dir, c->hostport, c->pin_fp, c->o.trust_new_cert, err,
+                              sizeof err);
+    nc_buf_t *b = nc_cl_log(c, rc < 0 ? "error" : "pinned");
+    nc_cl_kv(b, "fingerprint", c->pin_fp);
+    if (rc < 0)
+        nc_cl_kv(b, "text", err);
+    else
+        nc_cl_kv(b, "pin", rc == NC_TLS_PIN_REPLACED ? "replaced" : "new");
+    nc_cl_end(c);
+    c->pin_fp[0] = '\0';
+}
+
 static void nc_cl_welcome(nc_class_client_t *c, const nc_json_t *m)
 {
     const char *tok = nc_json_str(m, "token");
@@ -494,8 +515,10 @@ static void nc_cl_welcome(nc_class_client_t *c, const nc_json_t *m)
     if (c->following)
         c->my_page = c->page;
     c->welcomed = true;
+    c->admitted = true;
     c->attempts = 0;
     nc_cl_save_token(c);
+    nc_cl_pin(c);
     nc_buf_t *b = nc_cl_log(c, "welcome");
     nc_cl_kv(b, "name", c->name);
     nc_cl_kv(b, "lesson", c->lesson_id);
@@ -851,7 +874,7 @@ static int nc_cl_frame(nc_conn_t *conn, int type, const uint8_t *body, uint32_t 
         nc_buf_t *b = nc_cl_log(c, "bye");
         nc_cl_kv(b, "text", nc_json_str(m, "text"));
         nc_cl_end(c);
-        nc_cl_finish(c, 0, "the class is over");
+        nc_cl_finish(c, 0, "the instructor ended the class");
         break;
     }
     default:
@@ -893,6 +916,7 @@ static void nc_cl_on_open(nc_conn_t *conn)
     if (cert)
         nc_tls_fingerprint(cert, fp);
     const char *pinned = "none";
+    c->pin_fp[0] = '\0';
     if (c->fingerprint && strcasecmp(c->fingerprint, fp) != 0) {
         char msg[400];
         snprintf(msg, sizeof msg,
@@ -904,8 +928,9 @@ static void nc_cl_on_open(nc_conn_t *conn)
     }
     if (c->data_dir) {
         char err[800];
-        int rc = nc_tls_pin_check(c->data_dir, c->hostport, fp, c->o.trust_new_cert, err,
-                                  sizeof err);
+        /* Only a look: the pin is written once the class admits us. */
+        int rc = nc_tls_pin_peek(c->data_dir, c->hostport, fp, c->o.trust_new_cert, err,
+                                 sizeof err);
         if (rc < 0) {
             nc_buf_t *b = nc_cl_log(c, "certificate_changed");
             nc_cl_kv(b, "fingerprint", fp);
@@ -915,7 +940,9 @@ static void nc_cl_on_open(nc_conn_t *conn)
             nc_cl_finish(c, rc, err);
             return;
         }
-        pinned = rc == NC_TLS_PIN_NEW ? "new" : rc == NC_TLS_PIN_REPLACED ? "replaced" : "match";
+        pinned = rc == NC_TLS_PIN_NEW ? "unpinned" : rc == NC_TLS_PIN_REPLACED ? "changed" : "match";
+        if (rc != NC_TLS_PIN_MATCH)
+            snprintf(c->pin_fp, sizeof c->pin_fp, "%s", fp);
     }
     nc_buf_t *b = nc_cl_log(c, "connected");
     nc_cl_kv(b, "to", c->hostport);
@@ -937,6 +964,15 @@ static void nc_cl_on_close(nc_conn_t *conn, const char *reason)
         c->conn = NULL;
     c->welcomed = false;
     if (c->done || c->stopping) {
+        nc_cl_refresh(c);
+        return;
+    }
+    if (!c->admitted) {
+        /* Never in the class: nothing was lost, so nothing to resume. */
+        char msg[600];
+        snprintf(msg, sizeof msg, "could not join the class at %s: %s", c->hostport, reason);
+        c->fatal = true;
+        nc_cl_finish(c, NC_ESYS, msg);
         nc_cl_refresh(c);
         return;
     }
@@ -1086,6 +1122,26 @@ static void nc_cl_command(nc_class_client_t *c, char *line)
     nc_cl_refresh(c);
 }
 
+/* After a refusal: tries again with another join code (the student
+ * retyped it). */
+static void nc_cl_rejoin(nc_class_client_t *c, const char *code)
+{
+    if (c->stopping || !c->fatal)
+        return;
+    free(c->code);
+    c->code = nc_xstrdup(code);
+    pthread_mutex_lock(&c->lock);
+    c->done = false;
+    c->fatal = false;
+    c->status = 0;
+    c->error[0] = '\0';
+    pthread_mutex_unlock(&c->lock);
+    c->attempts = 0;
+    uv_timer_start(&c->ping, nc_cl_on_ping, NC_CL_PING_MS, NC_CL_PING_MS);
+    nc_cl_connect(c);
+    nc_cl_refresh(c);
+}
+
 static void nc_cl_on_wake(uv_async_t *a)
 {
     nc_class_client_t *c = a->data;
@@ -1102,6 +1158,8 @@ static void nc_cl_on_wake(uv_async_t *a)
             break;
         if (!c->done)
             nc_cl_command(c, line);
+        else if (strncmp(line, "rejoin ", 7) == 0)
+            nc_cl_rejoin(c, line + 7);
         free(line);
     }
 }
@@ -1252,4 +1310,11 @@ void nc_class_client_free(nc_class_client_t *c)
         free(loop);
     }
     free(c);
+}
+
+void nc_class_client_rejoin(nc_class_client_t *c, const char *code)
+{
+    char line[128];
+    snprintf(line, sizeof line, "rejoin %.100s", code);
+    nc_class_client_command(c, line);
 }

@@ -71,6 +71,11 @@ void nc_class_client_free(nc_class_client_t *c);
  * following), "bye". */
 void nc_class_client_command(nc_class_client_t *c, const char *line);
 
+/* After a refusal that retrying cannot fix (nc_class_client_finished says
+ * so with a negative status), tries again with another join code: the
+ * student retyped it. Thread-safe; does nothing unless refused. */
+void nc_class_client_rejoin(nc_class_client_t *c, const char *code);
+
 /* Over: the class said goodbye, or a refusal that retrying cannot fix (a
  * wrong code, a changed certificate). status is 0 after goodbye, else
  * negative, with one sentence in err. */

@@ -1394,6 +1394,18 @@ static void nc_srv_do_run(nc_class_server_t *s)
     s->dirty = true;
 }
 
+/* Lockstep: a run is in progress while a connected student it started
+ * has not reported its result. */
+static bool nc_srv_lockstep_going(const nc_class_server_t *s, const nc_srun_t *r)
+{
+    for (size_t k = 0; k < s->nstudents; k++) {
+        const nc_student_t *st = s->students[k];
+        if (st->sc && st->run == r->id && !st->result.have)
+            return true;
+    }
+    return false;
+}
+
 static void nc_srv_do_inject(nc_class_server_t *s, const char *arg)
 {
     nc_fault_t f;
@@ -1412,9 +1424,9 @@ static void nc_srv_do_inject(nc_class_server_t *s, const char *arg)
         }
         live = true;
         nc_fault_done(&f);
-    } else if (s->o.mode == NC_CLASS_LOCKSTEP && cur && s->nruns) {
-        /* Students' runs may be going: they add it live, or ignore it when
-         * theirs is over. It also applies to the next run. */
+    } else if (s->o.mode == NC_CLASS_LOCKSTEP && cur && nc_srv_lockstep_going(s, cur)) {
+        /* Students' runs are going: they add it live, or ignore it when
+         * theirs is over. */
         nc_buf_t b;
         nc_buf_init(&b);
         nc_buf_printf(&b, "{\"run\":%d,\"fault\":", cur->id);
@@ -1424,15 +1436,16 @@ static void nc_srv_do_inject(nc_class_server_t *s, const char *arg)
         nc_buf_done(&b);
         live = true;
     }
-    if (!live || s->o.mode == NC_CLASS_LOCKSTEP) {
+    if (!live) {
         s->inject = nc_xrealloc(s->inject, (s->ninject + 1) * sizeof *s->inject);
         s->inject[s->ninject++] = f;
     }
     nc_buf_t *l = nc_srv_log(s, "inject");
     nc_srv_kv(l, "fault", arg);
     nc_buf_printf(l, ",\"live\":%s", live ? "true" : "false");
-    nc_srv_kv(l, "text", live ? "added to the run in progress"
-                              : "applies to the next run");
+    nc_srv_kv(l, "text", !live ? "no run is in progress: it applies to the next run"
+                         : s->o.mode == NC_CLASS_WATCH ? "added to the run in progress"
+                                                       : "added to the students' runs in progress");
     nc_srv_end(s);
 }
 
@@ -1586,7 +1599,8 @@ static void nc_srv_publish(nc_class_server_t *s)
     nc_srun_t *r = nc_srv_cur(s);
     n.run = (int)s->nruns;
     if (r) {
-        n.run_active = r->run ? !r->done : false;
+        n.run_active = r->run ? !r->done
+                              : s->o.mode == NC_CLASS_LOCKSTEP && nc_srv_lockstep_going(s, r);
         n.tl = r->run ? nc_run_timeline(r->run) : NULL;
         n.runp = r->run;
     }
@@ -1643,7 +1657,7 @@ static void nc_srv_stop(nc_class_server_t *s)
     s->stopping = true;
     nc_buf_t bye;
     nc_buf_init(&bye);
-    nc_buf_puts(&bye, "{\"text\":\"the class is over\"}");
+    nc_buf_puts(&bye, "{\"text\":\"the instructor ended the class\"}");
     nc_srv_broadcast(s, NC_MSG_BYE, &bye);
     nc_buf_done(&bye);
     for (size_t k = 0; k < s->nconns; k++)

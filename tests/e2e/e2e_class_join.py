@@ -1,0 +1,122 @@
+"""Live class, what `join` and the instructor's commands say, headless
+(issue 14 items 9, 13, 14, 15):
+
+- a join to a port where no class listens says what failed and stops
+  (exit 1), where a connection lost later is retried by itself;
+- a refused join code pins nothing; the certificate is pinned once the
+  class admits the student;
+- ending the class tells the students, whose `join` exits 0 saying so;
+- lockstep: `inject` with no run in progress says it applies to the next
+  run, and does; during a run it goes to the students' runs.
+"""
+import os
+import socket
+import sys
+import time
+
+from classlib import Student, Teacher
+from nctest import BIN, check, need_lab, run
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def pins(data_dir):
+    path = os.path.join(data_dir, "class", "known_instructors")
+    if not os.path.exists(path):
+        return ""
+    with open(path) as f:
+        return f.read()
+
+
+def wrong_port():
+    port = free_port()
+    rc, out, err = run(["join", "127.0.0.1", "AAAA-BBBB-CCCC", "--port", str(port), "--headless"],
+                       timeout=30)
+    check(rc == 1, f"join to a closed port exited {rc}: {err!r}")
+    check(f"could not join the class at 127.0.0.1:{port}" in err and "refused" in err,
+          f"join's message: {err!r}")
+    check(err.count("\n") == 1, f"join said more than one sentence: {err!r}")
+    check('"disconnected"' not in out, f"join retried a connection it never had:\n{out}")
+
+
+def pinning_and_end():
+    t = Teacher()
+    eve = Student(t, "eve", "", code="AAAA-BBBB-CCCC")
+    check(eve.finish() == 1, "a wrong code did not make join exit 1")
+    con = eve.wait_class("connected")
+    check(con["pin"] == "unpinned", f"the refused join's connected line: {con}")
+    check(not eve.find(eve.klass("pinned")), "a refused join pinned the certificate")
+    check(t.fingerprint not in pins(eve.data_dir),
+          f"a refused join pinned the certificate: {pins(eve.data_dir)!r}")
+
+    ann = Student(t, "ann", "", data_dir=eve.data_dir)
+    ann.wait_class("welcome")
+    p = ann.wait_class("pinned")
+    check(p["pin"] == "new" and p["fingerprint"] == t.fingerprint, f"pinned {p}")
+    check(t.fingerprint in pins(ann.data_dir), "the admitted student's pin is missing")
+
+    # A connection lost later is retried.
+    t.send("drop ann")
+    ann.wait_class("disconnected")
+    ann.wait_class("welcome", resumed=True)
+    check(ann.p.poll() is None, "join stopped after a lost connection")
+
+    # The end of the class: the student is told, and exits 0 saying so.
+    t.send("quit")
+    check(t.finish() == 0, "the instructor did not exit 0")
+    bye = ann.wait_class("bye")
+    check(bye["text"] == "the instructor ended the class", f"bye {bye}")
+    check(ann.finish() == 0, f"ann did not exit 0: {ann.err}")
+    check("the instructor ended the class" in ann.err, f"join's last words: {ann.err!r}")
+
+
+def lockstep_inject():
+    t = Teacher(extra=["--mode", "lockstep", "--seed", "7"])
+    ann = Student(t, "ann", "")
+    t.wait_class("joined", student="ann")
+    t.send("run")
+    t.wait_class("results", reported=1, timeout=60)
+    # Run 1 is over for everyone: nothing is in progress.
+    t.send("inject drop 1st packet from=server tcp.flags=SYN,ACK")
+    inj = t.wait_class("inject")
+    check(inj["live"] is False and "next run" in inj["text"] and "in progress" in inj["text"] and
+          "added" not in inj["text"], f"inject after the run: {inj}")
+    check(not ann.find(ann.klass("inject")), "the fault went to a run that was over")
+    t.send("run")
+    t.wait_class("results", reported=1, n=2, timeout=60)
+    ev = ann.runs()[2]
+    synack = [e for e in ev if e["type"] == "packet" and
+              set(e.get("tcp", {}).get("flags", [])) == {"SYN", "ACK"}]
+    check(synack and synack[0]["dropped"], "the fault did not apply to the next run", ev)
+    first = ann.runs()[1]
+    synack1 = [e for e in first if e["type"] == "packet" and
+               set(e.get("tcp", {}).get("flags", [])) == {"SYN", "ACK"}]
+    check(synack1 and not synack1[0]["dropped"], "run 1 had the fault", first)
+    # Queued faults apply once: run 3 is clean again.
+    t.send("run")
+    t.wait_class("results", reported=1, n=3, timeout=60)
+    ev3 = ann.runs()[3]
+    synack3 = [e for e in ev3 if e["type"] == "packet" and
+               set(e.get("tcp", {}).get("flags", [])) == {"SYN", "ACK"}]
+    check(synack3 and not synack3[0]["dropped"], "run 3 still had the fault", ev3)
+    t.send("quit")
+    check(t.finish() == 0, "the instructor did not exit 0")
+    check(ann.finish() == 0, f"ann did not exit 0: {ann.err}")
+
+
+def main():
+    need_lab()
+    wrong_port()
+    pinning_and_end()
+    lockstep_inject()
+    print("ok: wrong port, pin after admission, the end of a class, lockstep inject")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
