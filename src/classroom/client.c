@@ -866,6 +866,9 @@ static int nc_cl_frame(nc_conn_t *conn, int type, const uint8_t *body, uint32_t 
             snprintf(msg, sizeof msg, "the instructor refused to admit you: %s",
                      text ? text : "no reason given");
             c->fatal = true;
+            pthread_mutex_lock(&c->lock);
+            snprintf(c->view.refused, sizeof c->view.refused, "%s", code);
+            pthread_mutex_unlock(&c->lock);
             nc_cl_finish(c, NC_EPERM, msg);
         }
         break;
@@ -1135,6 +1138,7 @@ static void nc_cl_rejoin(nc_class_client_t *c, const char *code)
     c->fatal = false;
     c->status = 0;
     c->error[0] = '\0';
+    c->view.refused[0] = '\0';
     pthread_mutex_unlock(&c->lock);
     c->attempts = 0;
     uv_timer_start(&c->ping, nc_cl_on_ping, NC_CL_PING_MS, NC_CL_PING_MS);

@@ -15,6 +15,7 @@
 #include "../classroom/client.h"
 #include "../classroom/server.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -135,12 +136,89 @@ static bool nc_cv_teach_tick(nc_ui_t *ui, nc_tui_class_t *tc)
     return dirty;
 }
 
+/* ---- the class box ---- */
+
+static void nc_cv_box(nc_ui_t *ui, bool input, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void nc_cv_box(nc_ui_t *ui, bool input, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ui->class_box, sizeof ui->class_box, fmt, ap);
+    va_end(ap);
+    if (ui->class_box[0] >= 'a' && ui->class_box[0] <= 'z')
+        ui->class_box[0] = (char)(ui->class_box[0] - 'a' + 'A');
+    ui->class_input_on = input;
+    ui->class_input[0] = '\0';
+    if (nc_ui_top(ui) != &nc_view_classbox)
+        nc_ui_push(ui, &nc_view_classbox);
+}
+
+static void nc_cv_box_close(nc_ui_t *ui)
+{
+    if (nc_ui_top(ui) == &nc_view_classbox)
+        nc_ui_pop(ui);
+    ui->class_box[0] = '\0';
+    ui->class_input_on = false;
+}
+
+/* A key while the box is up: the instructor's answer to "end the class?",
+ * a student's join code being retyped, or a key to leave. */
+static int nc_cv_box_key(nc_ui_t *ui, nc_tui_class_t *tc, int key)
+{
+    int quit = NC_VIEW_HANDLED | NC_VIEW_QUIT;
+    if (ui->teach) {
+        nc_cv_box_close(ui);
+        return key == 'y' || key == 'Y' ? quit : NC_VIEW_HANDLED | NC_VIEW_REDRAW;
+    }
+    if (!ui->class_input_on || key == NC_KEY_ESC)
+        return quit;
+    size_t n = strlen(ui->class_input);
+    if (nc_key_action(key) == NC_ACT_OPEN) {
+        if (n == 0)
+            return NC_VIEW_HANDLED;
+        nc_class_client_rejoin(ui->join, ui->class_input);
+        nc_cv_box_close(ui);
+        tc->ended = false;
+        snprintf(ui->class_line, sizeof ui->class_line, "class: connecting");
+    } else if (key == NC_KEY_BACKSPACE || key == 127 || key == 8) {
+        if (n)
+            ui->class_input[n - 1] = '\0';
+    } else if (key > ' ' && key < 0x7F && n + 1 < sizeof ui->class_input) {
+        ui->class_input[n] = (char)key;
+        ui->class_input[n + 1] = '\0';
+    }
+    return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
+}
+
 /* ---- a student ---- */
+
+/* The class is over for this student: the instructor ended it, refused
+ * us, or could not be reached. The box says so, in the words join prints
+ * without the interface. */
+static void nc_cv_join_ended(nc_ui_t *ui, nc_tui_class_t *tc, const nc_class_view_t *v)
+{
+    int status = 0;
+    char err[800] = "";
+    if (tc->ended || !nc_class_client_finished(ui->join, &status, err, sizeof err))
+        return;
+    tc->ended = true;
+    bool retype = strcmp(v->refused, "code") == 0 || strcmp(v->refused, "rate") == 0;
+    if (status == 0)
+        nc_cv_box(ui, false, "%s. Press any key to leave.", err);
+    else if (retype)
+        nc_cv_box(ui, true, "%s. Type the join code again and press Enter, or Esc to leave.",
+                  err);
+    else
+        nc_cv_box(ui, false, "%s. Press any key to leave.", err);
+}
 
 static bool nc_cv_join_tick(nc_ui_t *ui, nc_tui_class_t *tc)
 {
     nc_class_view_t v;
     nc_class_client_view(ui->join, &v);
+    nc_cv_join_ended(ui, tc, &v);
     if (v.welcomed && !tc->opened && ui->course) {
         const nc_lesson_t *l = nc_course_find(ui->course, v.lesson);
         if (l) {
@@ -162,6 +240,15 @@ static bool nc_cv_join_tick(nc_ui_t *ui, nc_tui_class_t *tc)
         }
     }
     tc->set_page = v.following ? v.page : -1;
+    if (tc->opened && !v.following && ui->page != tc->sent_page) {
+        /* Exploring: the instructor's roster shows the page read. */
+        char line[32];
+        snprintf(line, sizeof line, "page %d", ui->page + 1);
+        nc_class_client_command(ui->join, line);
+        tc->sent_page = ui->page;
+    } else if (v.following) {
+        tc->sent_page = -1;
+    }
     memcpy(nc_cv_stream.cps, v.cps, sizeof v.cps);
     nc_cv_stream.ncps = v.ncps;
     if (tc->opened && v.tl != tc->tl) {
@@ -205,6 +292,7 @@ static bool nc_cv_join_tick(nc_ui_t *ui, nc_tui_class_t *tc)
     unsigned long h = nc_cv_str(14695981039346656037ul, ui->class_line);
     h = nc_cv_mix(h, (unsigned long)v.page * 131 + (unsigned long)v.step);
     h = nc_cv_str(h, v.revealed);
+    h = nc_cv_str(h, ui->class_box);
     for (int k = 0; k < v.ncps; k++) {
         h = nc_cv_mix(h, (unsigned long)(v.cps[k].asked_at + 1) * 8191 +
                              (unsigned long)(v.cps[k].decided_at + 1));
@@ -221,6 +309,7 @@ void nc_tui_class_start(nc_ui_t *ui, nc_tui_class_t *tc)
 {
     memset(tc, 0, sizeof *tc);
     tc->set_page = -1;
+    tc->sent_page = -1;
     if (ui->teach) {
         /* The dashboard is the bottom of the stack: leaving it ends the
          * class. */
@@ -242,6 +331,21 @@ bool nc_tui_class_tick(nc_ui_t *ui, nc_tui_class_t *tc)
 
 int nc_tui_class_key(nc_ui_t *ui, nc_tui_class_t *tc, int key)
 {
+    if (nc_ui_top(ui) == &nc_view_classbox)
+        return nc_cv_box_key(ui, tc, key);
+    if (ui->teach && nc_ui_top(ui) == &nc_view_dashboard && nc_key_action(key) == NC_ACT_QUIT) {
+        nc_class_snapshot_t s;
+        nc_class_server_snapshot(ui->teach, &s);
+        size_t n = s.nconnected;
+        nc_class_snapshot_done(&s);
+        if (n == 0)
+            return 0;
+        nc_cv_box(ui, false,
+                  "End the class? %zu student%s connected; they will be told the class has "
+                  "ended. y: end it, any other key: go on teaching.",
+                  n, n == 1 ? " is" : "s are");
+        return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
+    }
     if (!ui->join)
         return 0;
     nc_class_view_t v;

@@ -37,6 +37,13 @@ enum {
     NC_VIEW_RUN = 8, /* start (or restart) the live run of ui->lesson */
 };
 
+/* A view's own footer label for an action, where the generic one would
+ * mislead (the dashboard's Tab shows a timeline, not a layer). */
+typedef struct nc_view_label {
+    nc_action_t action;
+    const char *label;
+} nc_view_label_t;
+
 typedef struct nc_view {
     const char *name;
     void (*draw)(nc_canvas_t *c, nc_ui_t *ui);
@@ -45,10 +52,12 @@ typedef struct nc_view {
     /* Actions shown in the footer, ending with NC_ACT_NONE. */
     const nc_action_t *footer;
     bool overlay; /* drawn on top of the view below it */
+    /* Footer labels of its own, ending with NC_ACT_NONE; may be NULL. */
+    const nc_view_label_t *labels;
 } nc_view_t;
 
 extern const nc_view_t nc_view_map, nc_view_reader, nc_view_ladder, nc_view_inspector,
-    nc_view_help, nc_view_toosmall, nc_view_dashboard;
+    nc_view_help, nc_view_toosmall, nc_view_dashboard, nc_view_classbox;
 /* Every view, ending with NULL. */
 extern const nc_view_t *const nc_views[];
 
@@ -113,6 +122,9 @@ struct nc_ui {
     struct nc_class_client *join;
     int class_cp;         /* dashboard: next checkpoint to open */
     char class_line[160]; /* "following the instructor" ... */
+    char class_box[320];  /* a class message over the screen (classbox.c) */
+    char class_input[40]; /* a join code being retyped in it */
+    bool class_input_on;  /* the box has that input line */
     int help_scroll;  /* help: first action row shown */
     char notice[256]; /* ladder: a message for the user ("saved to ...") */
 };
