@@ -5,6 +5,7 @@ decode); real captures of every supported link type, in every encoding
 (pcap micro/nano, both byte orders, pcapng with several sections, obsolete
 and simple packet blocks) give the packets tshark counts; a truncated file
 shows everything before the break, then a note saying where it broke."""
+# ctest: nolab
 import glob
 import json
 import os

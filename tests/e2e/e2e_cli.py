@@ -1,5 +1,6 @@
 """The command line as a user meets it: help, version, list, progress, and
 one clear sentence with a non-zero exit for every mistake."""
+# ctest: nolab
 import json
 import tempfile
 

@@ -1,5 +1,6 @@
 """cmake --install puts the binary, lessons and man page in the standard
 places, and the installed binary finds its lessons from anywhere."""
+# ctest: nolab
 import os
 import subprocess
 import tempfile
