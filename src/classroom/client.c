@@ -656,7 +656,6 @@ static void nc_cl_answer(nc_class_client_t *c, const char *id, const char *choic
     nc_buf_putc(&m, '}');
     nc_cl_send(c, NC_MSG_ANSWER, &m);
     nc_buf_done(&m);
-    nc_cl_store_answer(c, id, choice, false);
     nc_buf_t *b = nc_cl_log(c, "answered");
     nc_cl_kv(b, "id", id);
     nc_cl_kv(b, "choice", choice);

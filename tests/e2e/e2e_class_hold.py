@@ -17,6 +17,8 @@ nothing of them reaches the student's output before the open and the
 reveal.
 """
 import json
+import os
+import sqlite3
 import sys
 
 from classlib import Student, Teacher, same_run
@@ -51,6 +53,21 @@ def leaks(student, secrets, upto=None):
         elif any(t in s for t in secrets):
             bad.append(s)
     return bad
+
+
+def stored(student, checkpoint):
+    """The (choice, correct) the student's progress holds, or None."""
+    path = os.path.join(student.data_dir, "progress.db")
+    if not os.path.exists(path):
+        return None
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("select choice, correct from answers where checkpoint=?",
+                          (checkpoint,)).fetchone()
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        db.close()
 
 
 def watch():
@@ -90,6 +107,8 @@ def watch():
         check(cp["question"] == asked["question"], f"{s.name}'s checkpoint {cp}")
     ann.wait_class("answered", id="synack", choice="b")
     t.wait_class("tally", answered=1)
+    check(stored(ann, "synack") is None,
+          f"ann's progress judged her answer before the reveal: {stored(ann, 'synack')}")
     late = Student(t, "cy", "")
     late.wait(lambda o: o.get("i") == len(want) - 1 and "type" in o, "the last event")
     same_run("the late joiner (open)", late.runs()[1], want, {("synack", "asked")})
@@ -109,6 +128,8 @@ def watch():
               f"{s.name}'s reveal {r}, the run decided {decided[0]['answer']}")
         if mine:
             check(r["correct"] == (mine == rev["answer"]), f"{s.name}'s reveal {r}")
+            check(stored(s, "synack") == (mine, int(r["correct"])),
+                  f"{s.name}'s stored answer {stored(s, 'synack')}")
 
     # After the reveal, a new student gets synack released, the rest held;
     # a killed and restarted one too.
