@@ -34,6 +34,13 @@ def pins(data_dir):
         return f.read()
 
 
+def first_synack_dropped(events):
+    """Whether the run's first SYN-ACK was dropped (None: it had none)."""
+    synack = [e for e in events if e["type"] == "packet" and
+              set(e.get("tcp", {}).get("flags", [])) == {"SYN", "ACK"}]
+    return synack[0]["dropped"] if synack else None
+
+
 def wrong_port():
     port = free_port()
     rc, out, err = run(["join", "127.0.0.1", "AAAA-BBBB-CCCC", "--port", str(port), "--headless"],
@@ -90,21 +97,15 @@ def lockstep_inject():
     check(not ann.find(ann.klass("inject")), "the fault went to a run that was over")
     t.send("run")
     t.wait_class("results", reported=1, n=2, timeout=60)
-    ev = ann.runs()[2]
-    synack = [e for e in ev if e["type"] == "packet" and
-              set(e.get("tcp", {}).get("flags", [])) == {"SYN", "ACK"}]
-    check(synack and synack[0]["dropped"], "the fault did not apply to the next run", ev)
-    first = ann.runs()[1]
-    synack1 = [e for e in first if e["type"] == "packet" and
-               set(e.get("tcp", {}).get("flags", [])) == {"SYN", "ACK"}]
-    check(synack1 and not synack1[0]["dropped"], "run 1 had the fault", first)
+    runs = ann.runs()
+    check(first_synack_dropped(runs[2]) is True, "the fault did not apply to the next run",
+          runs[2])
+    check(first_synack_dropped(runs[1]) is False, "run 1 had the fault", runs[1])
     # Queued faults apply once: run 3 is clean again.
     t.send("run")
     t.wait_class("results", reported=1, n=3, timeout=60)
     ev3 = ann.runs()[3]
-    synack3 = [e for e in ev3 if e["type"] == "packet" and
-               set(e.get("tcp", {}).get("flags", [])) == {"SYN", "ACK"}]
-    check(synack3 and not synack3[0]["dropped"], "run 3 still had the fault", ev3)
+    check(first_synack_dropped(ev3) is False, "run 3 still had the fault", ev3)
     t.send("quit")
     check(t.finish() == 0, "the instructor did not exit 0")
     check(ann.finish() == 0, f"ann did not exit 0: {ann.err}")
