@@ -37,7 +37,6 @@
 #include "../lab/lab.h"
 #include "../lesson/lesson.h"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -1435,6 +1434,7 @@ static void nc_srv_do_inject(nc_class_server_t *s, const char *arg)
         nc_srv_broadcast(s, NC_MSG_INJECT, &b);
         nc_buf_done(&b);
         live = true;
+        nc_fault_done(&f);
     }
     if (!live) {
         s->inject = nc_xrealloc(s->inject, (s->ninject + 1) * sizeof *s->inject);
