@@ -14,7 +14,7 @@ import socket
 import sys
 import time
 
-from classlib import Student, Teacher
+from classlib import HELLO, INJECT, WELCOME, Student, Teacher, frame, read_until, tls_connect
 from nctest import BIN, check, need_lab, run
 
 
@@ -87,16 +87,32 @@ def lockstep_inject():
     t = Teacher(extra=["--mode", "lockstep", "--seed", "7"])
     ann = Student(t, "ann", "")
     t.wait_class("joined", student="ann")
+    # A student that never reports keeps run 1 in progress.
+    slow = tls_connect(t.port)
+    slow.sendall(frame(HELLO, {"v": 1, "name": "slow", "code": t.code}))
+    check(read_until(slow, WELCOME) is not None, "the slow student was not welcomed")
+    t.wait_class("joined", student="slow")
     t.send("run")
     t.wait_class("results", reported=1, timeout=60)
-    # Run 1 is over for everyone: nothing is in progress.
-    t.send("inject drop 1st packet from=server tcp.flags=SYN,ACK")
+    t.send("inject drop 1st packet from=server tcp.flags=ACK")
     inj = t.wait_class("inject")
+    check(inj["live"] is True and inj["text"] == "added to the students' runs in progress",
+          f"inject during the run: {inj}")
+    got = read_until(slow, INJECT)
+    check(got and got["run"] == 1, f"the slow student's inject: {got}")
+    slow.close()
+    t.wait_class("left", student="slow")
+    # Run 1 is over for everyone connected: nothing is in progress.
+    t.send("inject drop 1st packet from=server tcp.flags=SYN,ACK")
+    inj = t.wait_class("inject", n=2)
     check(inj["live"] is False and "next run" in inj["text"] and "in progress" in inj["text"] and
           "added" not in inj["text"], f"inject after the run: {inj}")
-    check(not ann.find(ann.klass("inject")), "the fault went to a run that was over")
     t.send("run")
     t.wait_class("results", reported=1, n=2, timeout=60)
+    # Messages keep their order: had it been sent, it would be before run 2.
+    ann.wait_class("run", run=2)
+    check(not ann.find(ann.klass("inject", fault="drop 1st packet from=server tcp.flags=SYN,ACK")),
+          "the fault went to a run that was over")
     runs = ann.runs()
     check(first_synack_dropped(runs[2]) is True, "the fault did not apply to the next run",
           runs[2])
