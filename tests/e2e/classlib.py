@@ -181,6 +181,15 @@ def same_run(who, got, want, released=None):
             check(a == b, f"{who}'s event {b['i']} differs:\n  got  {a}\n  want {b}")
 
 
+def free_port():
+    """A loopback port where nothing listens (just closed)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def tls_connect(port):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False

@@ -10,20 +10,11 @@
   run, and does; during a run it goes to the students' runs.
 """
 import os
-import socket
 import sys
-import time
 
-from classlib import HELLO, INJECT, WELCOME, Student, Teacher, frame, read_until, tls_connect
-from nctest import BIN, check, need_lab, run
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from classlib import (HELLO, INJECT, WELCOME, Student, Teacher, frame, free_port, read_until,
+                      tls_connect)
+from nctest import check, need_lab, run
 
 
 def pins(data_dir):

@@ -10,12 +10,15 @@
   and shows no outcome; opening asks, and right/wrong comes with the
   reveal only;
 - `q` on the dashboard asks before ending a class with students in it;
-  the students are told, and their `netcourse join` exits 0 saying so.
+  the students are told, and their `netcourse join` exits 0 saying so;
+- a join to a port where no class listens says what failed, and exits 1;
+- lockstep: the student's own run asks nothing before the open either.
 """
 import re
 import sys
 import time
 
+from classlib import Teacher, free_port
 from nctest import Tmux, check, fail, need_lab, need_tmux
 
 need_lab()
@@ -137,7 +140,40 @@ try:
     tm.keys("x", win="stu")
     s = wait_for("stu", lambda s: "EXITED 0" in s, "the student's exit")
     check("netcourse: the instructor ended the class" in s, f"join's last words:\n{s}")
+    # Item 9 in the interface: the first connection fails, and join stops.
+    port = free_port()
+    tm.window("nowhere", f"--data-dir {data}/nowhere join 127.0.0.1 AAAA-BBBB-CCCC "
+                         f"--port {port} --name eve")
+    s = wait_for("nowhere", lambda s: "Could not join the class" in s and "refused" in s,
+                 "the failed first connection")
+    check("Join code" not in s, f"a failed connection offers to retype the code:\n{s}")
+    tm.keys("x", win="nowhere")
+    s = wait_for("nowhere", lambda s: "EXITED 1" in s, "join's exit")
+    check(f"could not join the class at 127.0.0.1:{port}" in s, f"join's last words:\n{s}")
+
+    # Lockstep: the student's own run is held back as the instructor's is.
+    t = Teacher(extra=["--mode", "lockstep"])
+    try:
+        tm.window("lock", f"--data-dir {data}/lock join 127.0.0.1 {t.code} --port {t.port} "
+                          f"--name fay")
+        wait_for("lock", lambda s: "following instructor" in s, "the lockstep student")
+        t.send("run")
+        t.wait_class("results", reported=1, timeout=60)
+        s = wait_for("lock", lambda s: "TCP: live run" in s and "FIN" in s, "the student's run")
+        check(not secret(s), f"the lockstep student saw a checkpoint before it was opened:\n{s}")
+        t.send("open synack")
+        wait_for("lock", lambda s: "Predict, then press" in s, "the question, once opened")
+        tm.keys("b", win="lock")
+        s = wait_for("lock", lambda s: "Your answer: b)" in s, "the lockstep student's answer")
+        check("Right!" not in s and "Not this time" not in s, f"a verdict before the reveal:\n{s}")
+        t.wait_class("tally", answered=1)
+        t.send("reveal")
+        wait_for("lock", lambda s: "Right!" in s or "Not this time" in s, "the verdict")
+        t.send("quit")
+        check(t.finish() == 0, "the lockstep instructor did not exit 0")
+    finally:
+        t.kill()
     print("ok: wrong code retyped, roster page, footer and help, tally texts, held checkpoints, "
-          "ending a class")
+          "ending a class, a wrong port, lockstep")
 finally:
     tm.kill()
