@@ -16,15 +16,14 @@
 """
 import re
 import sys
+import tempfile
 import time
 
 from classlib import Teacher, free_port
-from nctest import Tmux, check, fail, need_lab, need_tmux
+from nctest import Tmux, check, need_lab, need_tmux
 
 need_lab()
 need_tmux()
-
-import tempfile  # noqa: E402
 
 data = tempfile.mkdtemp(prefix="nc-class-screens-")
 tm = Tmux(data)
