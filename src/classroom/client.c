@@ -1138,6 +1138,7 @@ static void nc_cl_rejoin(nc_class_client_t *c, const char *code)
     c->status = 0;
     c->error[0] = '\0';
     c->view.refused[0] = '\0';
+    c->view.rejoins++;
     pthread_mutex_unlock(&c->lock);
     c->attempts = 0;
     uv_timer_start(&c->ping, nc_cl_on_ping, NC_CL_PING_MS, NC_CL_PING_MS);

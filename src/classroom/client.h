@@ -100,6 +100,7 @@ typedef struct nc_class_view {
     char mode[16];
     char status[160];          /* "following the instructor", "reconnecting ..." */
     char refused[16];          /* the error code the instructor refused us with, "" */
+    unsigned rejoins;          /* how many nc_class_client_rejoin the client took */
     int page, step;            /* the class's (0-based) */
     int my_page;               /* the student's own page while not following */
     char cp_id[64];            /* open or last checkpoint, "" */

@@ -178,6 +178,9 @@ static int nc_cv_box_key(nc_ui_t *ui, nc_tui_class_t *tc, int key)
     if (nc_key_action(key) == NC_ACT_OPEN) {
         if (n == 0)
             return NC_VIEW_HANDLED;
+        nc_class_view_t v;
+        nc_class_client_view(ui->join, &v);
+        tc->rejoins = v.rejoins + 1; /* until the client took it, it is still refused */
         nc_class_client_rejoin(ui->join, ui->class_input);
         nc_cv_box_close(ui);
         tc->ended = false;
@@ -194,6 +197,26 @@ static int nc_cv_box_key(nc_ui_t *ui, nc_tui_class_t *tc, int key)
 
 /* ---- a student ---- */
 
+/* The client's view, where a follow or unfollow this screen sent and the
+ * client has not taken yet counts as taken: a stale view would otherwise
+ * snap an exploring student back to the instructor's page. */
+static void nc_cv_view(nc_ui_t *ui, nc_tui_class_t *tc, nc_class_view_t *v)
+{
+    nc_class_client_view(ui->join, v);
+    if (tc->pending < 0)
+        return;
+    if (v->following == (tc->pending == 1))
+        tc->pending = -1;
+    else
+        v->following = tc->pending == 1;
+}
+
+static void nc_cv_follow(nc_ui_t *ui, nc_tui_class_t *tc, bool on)
+{
+    nc_class_client_command(ui->join, on ? "follow" : "unfollow");
+    tc->pending = on;
+}
+
 /* The class is over for this student: the instructor ended it, refused
  * us, or could not be reached. The box says so, in the words join prints
  * without the interface. */
@@ -201,7 +224,8 @@ static void nc_cv_join_ended(nc_ui_t *ui, nc_tui_class_t *tc, const nc_class_vie
 {
     int status = 0;
     char err[800] = "";
-    if (tc->ended || !nc_class_client_finished(ui->join, &status, err, sizeof err))
+    if (tc->ended || v->rejoins < tc->rejoins ||
+        !nc_class_client_finished(ui->join, &status, err, sizeof err))
         return;
     tc->ended = true;
     bool retype = strcmp(v->refused, "code") == 0 || strcmp(v->refused, "rate") == 0;
@@ -217,7 +241,7 @@ static void nc_cv_join_ended(nc_ui_t *ui, nc_tui_class_t *tc, const nc_class_vie
 static bool nc_cv_join_tick(nc_ui_t *ui, nc_tui_class_t *tc)
 {
     nc_class_view_t v;
-    nc_class_client_view(ui->join, &v);
+    nc_cv_view(ui, tc, &v);
     nc_cv_join_ended(ui, tc, &v);
     if (v.welcomed && !tc->opened && ui->course) {
         const nc_lesson_t *l = nc_course_find(ui->course, v.lesson);
@@ -232,7 +256,7 @@ static bool nc_cv_join_tick(nc_ui_t *ui, nc_tui_class_t *tc)
     if (tc->opened && v.following && (size_t)v.page < ui->lesson->npages) {
         if (ui->page != tc->set_page && tc->set_page >= 0) {
             /* The student turned the page: they explore on their own. */
-            nc_class_client_command(ui->join, "unfollow");
+            nc_cv_follow(ui, tc, false);
             v.following = false;
         } else if (ui->page != v.page) {
             ui->page = v.page;
@@ -310,6 +334,7 @@ void nc_tui_class_start(nc_ui_t *ui, nc_tui_class_t *tc)
     memset(tc, 0, sizeof *tc);
     tc->set_page = -1;
     tc->sent_page = -1;
+    tc->pending = -1;
     if (ui->teach) {
         /* The dashboard is the bottom of the stack: leaving it ends the
          * class. */
@@ -349,9 +374,9 @@ int nc_tui_class_key(nc_ui_t *ui, nc_tui_class_t *tc, int key)
     if (!ui->join)
         return 0;
     nc_class_view_t v;
-    nc_class_client_view(ui->join, &v);
+    nc_cv_view(ui, tc, &v);
     if (key == 'u') {
-        nc_class_client_command(ui->join, v.following ? "unfollow" : "follow");
+        nc_cv_follow(ui, tc, !v.following);
         if (!v.following) {
             ui->page = v.page;
             tc->set_page = v.page;
@@ -362,7 +387,7 @@ int nc_tui_class_key(nc_ui_t *ui, nc_tui_class_t *tc, int key)
     }
     if (nc_key_action(key) == NC_ACT_LIVE) {
         /* Back to the instructor: their page, and the ladder's live edge. */
-        nc_class_client_command(ui->join, "follow");
+        nc_cv_follow(ui, tc, true);
         ui->page = v.page;
         tc->set_page = v.page;
         return 0;

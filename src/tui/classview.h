@@ -25,6 +25,8 @@ typedef struct nc_tui_class {
     bool opened;         /* the class's lesson is open */
     bool ended;          /* a student's class ended or refused us: the box says so */
     int sent_page;       /* the own page last told the instructor, -1 */
+    int pending;         /* a follow (1) or unfollow (0) sent, not yet seen; -1 */
+    unsigned rejoins;    /* the client's rejoins once it takes the code retyped */
 } nc_tui_class_t;
 
 /* Prepares ui for the class in ui->teach or ui->join. */
