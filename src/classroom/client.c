@@ -166,6 +166,7 @@ static void nc_cl_refresh(nc_class_client_t *c)
         o->asked_at = cp->opened ? cp->known.asked_at : -1;
         o->decided_at = cp->revealed ? cp->known.decided_at : -1;
         snprintf(o->answer, sizeof o->answer, "%s", cp->revealed ? cp->known.answer : "");
+        snprintf(o->explain, sizeof o->explain, "%s", cp->revealed ? cp->known.explain : "");
     }
     pthread_mutex_unlock(&c->lock);
 }
@@ -278,8 +279,11 @@ static void nc_cl_cp_mark(nc_class_client_t *c, const nc_event_t *ev)
         return;
     }
     const char *answer = nc_event_str(ev, "answer");
+    const char *explain = nc_event_str(ev, "explain");
     int64_t by;
     snprintf(cp->known.answer, sizeof cp->known.answer, "%s", answer ? answer : "");
+    if (explain)
+        snprintf(cp->known.explain, sizeof cp->known.explain, "%s", explain);
     cp->known.decided_at = nc_event_int(ev, "by", &by) ? (long)by : (long)ev->i;
     cp->revealed = true;
 }
@@ -721,8 +725,11 @@ static void nc_cl_reveal(nc_class_client_t *c, const nc_json_t *m)
     snprintf(c->revealed, sizeof c->revealed, "%s", answer ? answer : "");
     nc_cl_cp_t *cp = nc_cl_cp(c, id);
     int64_t run = 0, at = -1, by = -1;
+    const char *explain = nc_json_str(m, "explain");
     if (cp) {
         cp->revealed = true;
+        if (explain)
+            snprintf(cp->known.explain, sizeof cp->known.explain, "%s", explain);
         if (!c->lockstep && nc_json_int(m, "run", &run) && run == c->run) {
             if (nc_json_int(m, "at", &at) && at >= 0)
                 cp->known.asked_at = (long)at;
