@@ -759,7 +759,6 @@ static void nc_cl_reveal(nc_class_client_t *c, const nc_json_t *m)
     nc_cl_kv(b, "answer", answer);
     nc_cl_kv(b, "mine", mine ? c->my_answer : NULL);
     nc_buf_printf(b, ",\"correct\":%s", correct ? "true" : "false");
-    const char *explain = nc_json_str(m, "explain");
     if (explain)
         nc_cl_kv(b, "explain", explain);
     nc_cl_end(c);
