@@ -750,15 +750,17 @@ static void nc_cl_reveal(nc_class_client_t *c, const nc_json_t *m)
                 judge = rc.cp->choices[rc.right].key;
         }
     }
+    /* An answer is judged only by a run that decided the checkpoint: one
+     * no run decided (skipped, or not reached) is not graded. */
     bool mine = strcmp(c->cp_id, id) == 0 && c->my_answer[0];
     bool correct = mine && judge && strcmp(judge, c->my_answer) == 0;
-    if (mine)
+    if (mine && judge)
         nc_cl_store_answer(c, id, c->my_answer, correct);
     nc_buf_t *b = nc_cl_log(c, "reveal");
     nc_cl_kv(b, "id", id);
     nc_cl_kv(b, "answer", answer);
     nc_cl_kv(b, "mine", mine ? c->my_answer : NULL);
-    nc_buf_printf(b, ",\"correct\":%s", correct ? "true" : "false");
+    nc_buf_printf(b, ",\"correct\":%s", !judge ? "null" : correct ? "true" : "false");
     if (explain)
         nc_cl_kv(b, "explain", explain);
     nc_cl_end(c);

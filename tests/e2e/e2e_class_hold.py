@@ -173,17 +173,36 @@ def lockstep():
     check(not ann.find(ann.klass("reveal")), "a reveal before the reveal")
     t.send("reveal")
     r = ann.wait_class("reveal", id="synack")
-    check(r["mine"] == "b" and r["correct"] is (res["decided"].get("synack") == "b"),
+    own = res["decided"].get("synack")
+    check(r["mine"] == "b" and r["correct"] is (None if own is None else own == "b"),
           f"ann's reveal {r}, her run decided {res['decided']}")
     t.send("quit")
     check(t.finish() == 0, "the instructor did not exit 0")
     check(ann.finish() == 0, f"ann did not exit 0: {ann.err}")
 
 
+def ungraded():
+    """A checkpoint revealed before any run decided it grades nobody."""
+    t = Teacher()
+    ann = Student(t, "ann", "* b\n")
+    t.wait_class("joined", student="ann")
+    t.send("open synack")
+    ann.wait_class("answered", id="synack", choice="b")
+    t.wait_class("tally", answered=1)
+    t.send("reveal")
+    r = ann.wait_class("reveal", id="synack")
+    check(r["answer"] is None and r["mine"] == "b" and r["correct"] is None,
+          f"a reveal no run decided: {r}")
+    check(stored(ann, "synack") is None, f"an ungraded answer was stored: {stored(ann, 'synack')}")
+    t.send("quit")
+    check(t.finish() == 0 and ann.finish() == 0, "the class did not end cleanly")
+
+
 def main():
     need_lab()
     watch()
     lockstep()
+    ungraded()
     print("ok: checkpoints held until the instructor opens and reveals them")
 
 
