@@ -9,6 +9,7 @@
 #include "../core/course.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Exit statuses: 0 done, 1 it failed at run time, 2 the user's words were
@@ -29,16 +30,25 @@ void nc_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Loads the course from the lessons directory; prints one sentence and
  * returns NULL when it cannot. */
 nc_course_t *nc_cli_course(void);
-/* Finds a lesson, printing one sentence when there is none by that name. */
+/* Finds a lesson by its id ("tcp") or its number ("14", as `list` shows
+ * it), printing one sentence when there is none. */
 const nc_lesson_t *nc_cli_lesson(const nc_course_t *c, const char *id);
 
 /* Opens the progress store in the data directory. On failure prints
  * "netcourse: <prefix><why>" and returns NULL. */
 struct nc_store *nc_cli_store(const char *prefix);
+/* The same, printing nothing: on failure, says in why (one clause, for
+ * "progress will not be kept: <why>") what stops it, such as a data
+ * directory that cannot be written. */
+struct nc_store *nc_cli_store_quiet(char *why, size_t len);
 
 /* Parses --seed's argument; prints one sentence and returns false when it
  * is not a whole number. */
 bool nc_cli_seed(const char *arg, uint64_t *out);
+
+/* Checks --link's argument (core/link.h) before anything starts; prints
+ * one sentence and returns false when it is not a valid link spec. */
+bool nc_cli_link(const char *arg);
 
 /* The one LESSON operand of `netcourse CMD [options] LESSON` at argv[first]:
  * loads the course and finds the lesson. Returns NC_EXIT_OK with *course

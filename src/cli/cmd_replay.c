@@ -128,8 +128,11 @@ static int nc_replay_main(int argc, char **argv)
     }
     nc_replay_close(probe);
     nc_course_t *course = nc_cli_course();
-    nc_store_t *st = nc_cli_store("");
-    nc_tui_opts_t to = {.course = course, .store = st, .replay_path = path};
+    char why[640], note[700];
+    nc_store_t *st = nc_cli_store_quiet(why, sizeof(why));
+    snprintf(note, sizeof(note), "progress will not be kept: %s", why);
+    nc_tui_opts_t to = {.course = course, .store = st, .replay_path = path,
+                        .store_note = st ? NULL : note};
     int rc = nc_tui_main(&to, err, sizeof err) == 0 ? NC_EXIT_OK : NC_EXIT_FAIL;
     if (rc != NC_EXIT_OK)
         nc_cli_error("%s", err);

@@ -32,8 +32,10 @@ static void nc_run_on_signal(int sig)
     nc_run_interrupted = 1;
 }
 
+/* st may be NULL: the run goes on, and progress is not kept (said once,
+ * by the caller, before the run). */
 static int nc_run_headless(const nc_lesson_t *l, const nc_run_opts_t *o, bool json,
-                           const char *save)
+                           const char *save, nc_store_t *st)
 {
     char err[512];
     nc_run_t *r = nc_run_start(l, o, err, sizeof(err));
@@ -88,15 +90,11 @@ static int nc_run_headless(const nc_lesson_t *l, const nc_run_opts_t *o, bool js
     } else if (status != 0) {
         nc_cli_error("the run of \"%s\" failed: %s", l->id, err);
         rc = NC_EXIT_FAIL;
-    } else {
-        nc_store_t *st = nc_cli_store("the run completed, but progress was not saved: ");
-        if (st) {
-            nc_store_run_seen(st, l->id);
-            nc_store_update_completion(st, l->id, (int)l->ncheckpoints);
-            if (nc_save_auto(r, st, NULL, err, sizeof(err)) < 0)
-                nc_cli_error("the run was not kept in the data directory: %s", err);
-            nc_store_close(st);
-        }
+    } else if (st) {
+        nc_store_run_seen(st, l->id);
+        nc_store_update_completion(st, l->id, (int)l->ncheckpoints);
+        if (nc_save_auto(r, st, NULL, err, sizeof(err)) < 0)
+            nc_cli_error("the run was not kept in the data directory: %s", err);
     }
     if (save && !nc_run_interrupted && nc_save_run(r, save, err, sizeof(err)) < 0) {
         nc_cli_error("%s", err);
@@ -139,6 +137,8 @@ static int nc_run_main(int argc, char **argv)
                 return NC_EXIT_USAGE;
             break;
         case 'l':
+            if (!nc_cli_link(optarg))
+                return NC_EXIT_USAGE;
             o.link = optarg;
             break;
         case 'S':
@@ -165,24 +165,29 @@ static int nc_run_main(int argc, char **argv)
     int status = nc_cli_lesson_arg("run", argc, argv, optind, &course, &l);
     if (status != NC_EXIT_OK)
         return status;
+    /* A data directory that cannot be used stops no run: it is said once,
+     * before the run, that progress will not be kept, and why. */
+    char why[640];
+    nc_store_t *st = nc_cli_store_quiet(why, sizeof(why));
+    char note[700] = "";
+    if (st == NULL)
+        snprintf(note, sizeof(note), "progress will not be kept: %s", why);
     int rc;
     if (headless) {
-        rc = nc_run_headless(l, &o, json, save);
+        if (st == NULL)
+            nc_cli_error("%s", note);
+        rc = nc_run_headless(l, &o, json, save, st);
     } else {
         char err[512];
-        nc_store_t *st = nc_cli_store("");
-        if (st == NULL) {
-            nc_course_free(course);
-            return NC_EXIT_FAIL;
-        }
         nc_tui_opts_t to = {
             .course = course, .store = st, .run = o, .start_lesson = l->id, .start_run = true,
-            .save_path = save};
+            .save_path = save, .store_note = st ? NULL : note};
         rc = nc_tui_main(&to, err, sizeof(err)) == 0 ? NC_EXIT_OK : NC_EXIT_FAIL;
         if (rc != NC_EXIT_OK)
             nc_cli_error("%s", err);
-        nc_store_close(st);
     }
+    if (st)
+        nc_store_close(st);
     nc_course_free(course);
     return rc;
 }

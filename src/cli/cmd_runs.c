@@ -3,28 +3,23 @@
  *
  * One line per run, newest first: when it was saved, the lesson, its
  * packets and events, the file's size and its path (which `netcourse
- * replay` and Wireshark open). Runs whose files were removed by hand are
- * dropped from the index first.
+ * replay` and Wireshark open), in columns as wide as their widest cell.
+ * Runs whose files were removed by hand are dropped from the index first.
  */
 #include "cli.h"
 
+#include "../core/xmalloc.h"
 #include "../scenario/save.h"
 #include "../store/store.h"
+#include "../tui/tui.h"
 
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
-
-static void nc_runs_size(int64_t bytes, char *buf, size_t len)
-{
-    if (bytes >= 1024 * 1024)
-        snprintf(buf, len, "%.1f MiB", (double)bytes / (1024.0 * 1024.0));
-    else if (bytes >= 1024)
-        snprintf(buf, len, "%.1f KiB", (double)bytes / 1024.0);
-    else
-        snprintf(buf, len, "%" PRId64 " B", bytes);
-}
 
 static int nc_runs_main(int argc, char **argv)
 {
@@ -67,19 +62,38 @@ static int nc_runs_main(int argc, char **argv)
     }
     if (n == 0)
         printf("No saved runs yet: every lesson run is kept here once it finishes.\n");
-    else
-        printf("%-19s  %-10s %8s %8s %10s  %s\n", "saved", "lesson", "packets", "events", "size",
-               "file");
+    /* Each row's cells first, then every column as wide as its widest cell
+     * (the heading's included), so no lesson id or size shifts the rest. */
+    enum { NC_RUNS_COLS = 6 };
+    static const char *const head[NC_RUNS_COLS] = {"saved", "lesson", "packets", "events",
+                                                    "size", "file"};
+    static const bool right[NC_RUNS_COLS] = {false, false, true, true, true, false};
+    char(*cell)[NC_RUNS_COLS][32] = nc_xcalloc(n ? n : 1, sizeof *cell);
+    int width[NC_RUNS_COLS];
+    for (int k = 0; k < NC_RUNS_COLS; k++)
+        width[k] = (int)strlen(head[k]);
     for (size_t i = 0; i < n; i++) {
-        char when[32], size[32];
         time_t t = (time_t)v[i].saved_at;
         struct tm tm;
         localtime_r(&t, &tm);
-        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-        nc_runs_size(v[i].bytes, size, sizeof size);
-        printf("%-19s  %-10s %8" PRId64 " %8" PRId64 " %10s  %s\n", when,
-               v[i].lesson[0] ? v[i].lesson : "-", v[i].packets, v[i].events, size, v[i].path);
+        strftime(cell[i][0], sizeof cell[i][0], "%Y-%m-%d %H:%M:%S", &tm);
+        snprintf(cell[i][1], sizeof cell[i][1], "%s", v[i].lesson[0] ? v[i].lesson : "-");
+        snprintf(cell[i][2], sizeof cell[i][2], "%" PRId64, v[i].packets);
+        snprintf(cell[i][3], sizeof cell[i][3], "%" PRId64, v[i].events);
+        nc_tui_bytes(v[i].bytes, cell[i][4], sizeof cell[i][4]);
+        for (int k = 0; k < NC_RUNS_COLS - 1; k++) {
+            int w = (int)strlen(cell[i][k]);
+            width[k] = w > width[k] ? w : width[k];
+        }
     }
+    for (size_t i = 0; i <= n && n > 0; i++) {
+        for (int k = 0; k < NC_RUNS_COLS - 1; k++) {
+            const char *text = i == 0 ? head[k] : cell[i - 1][k];
+            printf(right[k] ? "%*s  " : "%-*s  ", width[k], text);
+        }
+        printf("%s\n", i == 0 ? head[NC_RUNS_COLS - 1] : v[i - 1].path);
+    }
+    free(cell);
     nc_store_saved_free(v, n);
     nc_store_close(st);
     return NC_EXIT_OK;

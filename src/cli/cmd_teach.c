@@ -212,6 +212,8 @@ static int nc_teach_main(int argc, char **argv)
                 return NC_EXIT_USAGE;
             break;
         case 'l':
+            if (!nc_cli_link(optarg))
+                return NC_EXIT_USAGE;
             so.run.link = optarg;
             break;
         case 'd':

@@ -26,16 +26,17 @@ static int nc_tui_cmd_main(int argc, char **argv)
     if (course == NULL)
         return NC_EXIT_FAIL;
     char err[512];
-    nc_store_t *st = nc_cli_store("");
-    if (st == NULL) {
-        nc_course_free(course);
-        return NC_EXIT_FAIL;
-    }
-    nc_tui_opts_t o = {.course = course, .store = st};
+    /* Without a usable data directory the course still runs; the interface
+     * says once that progress will not be kept, and why. */
+    char why[640], note[700];
+    nc_store_t *st = nc_cli_store_quiet(why, sizeof(why));
+    snprintf(note, sizeof(note), "progress will not be kept: %s", why);
+    nc_tui_opts_t o = {.course = course, .store = st, .store_note = st ? NULL : note};
     int rc = nc_tui_main(&o, err, sizeof(err));
     if (rc != 0)
         nc_cli_error("%s", err);
-    nc_store_close(st);
+    if (st)
+        nc_store_close(st);
     nc_course_free(course);
     return rc == 0 ? NC_EXIT_OK : NC_EXIT_FAIL;
 }

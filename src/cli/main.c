@@ -8,15 +8,18 @@
  */
 #include "cli.h"
 
+#include "../core/link.h"
 #include "../core/xmalloc.h"
 #include "../lab/lab.h"
 #include "../lesson/lesson.h"
 #include "../store/store.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 extern const nc_cmd_t nc_cmd_tui;
 extern const nc_cmd_t nc_cmd_list;
@@ -72,9 +75,26 @@ nc_course_t *nc_cli_course(void)
 const nc_lesson_t *nc_cli_lesson(const nc_course_t *c, const char *id)
 {
     const nc_lesson_t *l = nc_course_find(c, id);
+    char *end;
+    long number = id[0] >= '0' && id[0] <= '9' ? strtol(id, &end, 10) : -1;
+    for (size_t k = 0; !l && number >= 0 && *end == '\0' && k < c->nlessons; k++)
+        if (c->lessons[k]->number == number)
+            l = c->lessons[k];
     if (l == NULL)
-        nc_cli_error("there is no lesson \"%s\"; `netcourse list` shows the lessons", id);
+        nc_cli_error("there is no lesson \"%s\"; `netcourse list` shows the lessons with "
+                     "their numbers and ids",
+                     id);
     return l;
+}
+
+bool nc_cli_link(const char *arg)
+{
+    nc_link_t link = {0};
+    char why[256];
+    if (nc_link_parse(arg, &link, why, sizeof why) == 0)
+        return true;
+    nc_cli_error("--link: %s", why);
+    return false;
 }
 
 bool nc_cli_seed(const char *arg, uint64_t *out)
@@ -111,14 +131,27 @@ int nc_cli_lesson_arg(const char *cmd, int argc, char **argv, int first, nc_cour
     return NC_EXIT_OK;
 }
 
-nc_store_t *nc_cli_store(const char *prefix)
+nc_store_t *nc_cli_store_quiet(char *why, size_t len)
 {
     char err[512];
     char *dir = nc_store_default_dir(nc_cli_data_dir);
     nc_store_t *st = nc_store_open(dir, err, sizeof(err));
+    /* SQLite's own words for a directory it cannot write in ("unable to
+     * open database file") do not say what is wrong; access() does. */
+    if (st == NULL && access(dir, F_OK) == 0 && access(dir, W_OK) != 0)
+        snprintf(why, len, "the data directory %s cannot be written (%s)", dir, strerror(errno));
+    else if (st == NULL)
+        snprintf(why, len, "%s", err);
     free(dir);
+    return st;
+}
+
+nc_store_t *nc_cli_store(const char *prefix)
+{
+    char why[640];
+    nc_store_t *st = nc_cli_store_quiet(why, sizeof(why));
     if (st == NULL)
-        nc_cli_error("%s%s", prefix, err);
+        nc_cli_error("%s%s", prefix, why);
     return st;
 }
 

@@ -9,6 +9,7 @@
 
 #include "../core/clock.h"
 #include "../core/error.h"
+#include "../core/xmalloc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -49,6 +51,25 @@ const nc_scenario_t *nc_scenario_find(const char *name)
     return NULL;
 }
 
+/* The run a program thread belongs to, so that a wait that is not handed
+ * the run (nc_scn_signal_wait) still ends when the run is stopped. Set by
+ * nc_scn_start for the threads nc_scn_spawn starts. */
+static __thread nc_scn_t *nc_scn_self;
+
+typedef struct nc_scn_start {
+    nc_scn_t *s;
+    void *(*fn)(void *);
+    void *arg;
+} nc_scn_start_t;
+
+static void *nc_scn_start(void *p)
+{
+    nc_scn_start_t st = *(nc_scn_start_t *)p;
+    free(p);
+    nc_scn_self = st.s;
+    return st.fn(st.arg);
+}
+
 int nc_scn_spawn(nc_scn_t *s, const char *host, void *(*fn)(void *), void *arg)
 {
     pthread_mutex_lock(&s->lock);
@@ -57,9 +78,13 @@ int nc_scn_spawn(nc_scn_t *s, const char *host, void *(*fn)(void *), void *arg)
         nc_scn_fail(s, "too many programs in one scenario");
         return NC_EINVAL;
     }
-    int rc = nc_lab_spawn(s->lab, host, fn, arg, &s->threads[s->nthreads]);
+    nc_scn_start_t *st = nc_xmalloc(sizeof *st);
+    *st = (nc_scn_start_t){s, fn, arg};
+    int rc = nc_lab_spawn(s->lab, host, nc_scn_start, st, &s->threads[s->nthreads]);
     if (rc == 0)
         s->nthreads++;
+    else
+        free(st);
     pthread_mutex_unlock(&s->lock);
     if (rc != 0)
         nc_scn_fail(s, "could not start a program on %s: %s", host, nc_strerror(rc));
@@ -211,23 +236,32 @@ void nc_scn_signal_set(nc_scn_signal_t *sig)
     pthread_mutex_unlock(&sig->lock);
 }
 
+/* Waits in slices of at most 50 ms, so that a program thread whose run is
+ * stopped gives up at once instead of sitting out its time-out (which held
+ * up a restarted run by up to 5 s). */
 int nc_scn_signal_wait(nc_scn_signal_t *sig, int timeout_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    int64_t deadline = nc_clock_mono_ns() + (int64_t)timeout_ms * 1000000;
     pthread_mutex_lock(&sig->lock);
-    int rc = 0;
-    while (!sig->set && rc == 0)
-        rc = pthread_cond_timedwait(&sig->cond, &sig->lock, &ts);
+    for (;;) {
+        int64_t left = deadline - nc_clock_mono_ns();
+        if (sig->set || left <= 0 || (nc_scn_self && nc_scn_self->stop))
+            break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t slice = left < 50000000 ? left : 50000000;
+        ts.tv_nsec += (long)slice;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&sig->cond, &sig->lock, &ts);
+    }
     int set = sig->set;
     pthread_mutex_unlock(&sig->lock);
-    return set ? 0 : NC_ETIMEDOUT;
+    if (set)
+        return 0;
+    return nc_scn_self && nc_scn_self->stop ? NC_ESTOPPED : NC_ETIMEDOUT;
 }
 
 void nc_scn_peer_name(nc_scn_t *s, const struct sockaddr *sa, char *out, size_t outlen)

@@ -101,7 +101,8 @@ typedef struct nc_scn_signal {
 void nc_scn_signal_init(nc_scn_signal_t *sig);
 void nc_scn_signal_done(nc_scn_signal_t *sig);
 void nc_scn_signal_set(nc_scn_signal_t *sig);
-/* Returns 0 when set, NC_ETIMEDOUT after timeout_ms. */
+/* Returns 0 when set, NC_ETIMEDOUT after timeout_ms, or NC_ESTOPPED as
+ * soon as the run of the calling program thread is stopped. */
 int nc_scn_signal_wait(nc_scn_signal_t *sig, int timeout_ms);
 
 /* Text of a peer address ("client:40112" when the address is a lab host). */

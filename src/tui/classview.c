@@ -310,9 +310,11 @@ static bool nc_cv_join_tick(nc_ui_t *ui, nc_tui_class_t *tc)
         snprintf(ui->class_line, sizeof ui->class_line, "answered %s; waiting for the reveal",
                  v.my_answer);
     else if (v.following)
-        snprintf(ui->class_line, sizeof ui->class_line, "following instructor (u: explore)");
+        snprintf(ui->class_line, sizeof ui->class_line, "following instructor (u: explore)%s",
+                 tc->hand ? "; hand raised (H: lower)" : "");
     else
-        snprintf(ui->class_line, sizeof ui->class_line, "exploring on your own (u or F: follow)");
+        snprintf(ui->class_line, sizeof ui->class_line, "exploring on your own (u or F: follow)%s",
+                 tc->hand ? "; hand raised (H: lower)" : "");
     unsigned long h = nc_cv_str(14695981039346656037ul, ui->class_line);
     h = nc_cv_mix(h, (unsigned long)v.page * 131 + (unsigned long)v.step);
     h = nc_cv_str(h, v.revealed);
@@ -392,7 +394,13 @@ int nc_tui_class_key(nc_ui_t *ui, nc_tui_class_t *tc, int key)
         tc->set_page = v.page;
         return 0;
     }
-    if (v.cp_open && key >= 'a' && key <= 'h' && nc_key_action(key) == NC_ACT_NONE) {
+    if (nc_key_action(key) == NC_ACT_HAND) {
+        tc->hand = !tc->hand;
+        nc_class_client_command(ui->join, tc->hand ? "hand" : "hand down");
+        return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
+    }
+    nc_action_t act = nc_key_action(key);
+    if (v.cp_open && key >= 'a' && key <= 'h' && (act == NC_ACT_NONE || act == NC_ACT_ANSWER)) {
         char line[96];
         snprintf(line, sizeof line, "answer %s %c", v.cp_id, key);
         nc_class_client_command(ui->join, line);

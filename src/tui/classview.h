@@ -27,6 +27,7 @@ typedef struct nc_tui_class {
     int sent_page;       /* the own page last told the instructor, -1 */
     int pending;         /* a follow (1) or unfollow (0) sent, not yet seen; -1 */
     unsigned rejoins;    /* the client's rejoins once it takes the code retyped */
+    bool hand;           /* the student's hand is raised (H) */
 } nc_tui_class_t;
 
 /* Prepares ui for the class in ui->teach or ui->join. */

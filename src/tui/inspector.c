@@ -8,7 +8,12 @@
  * hidden. The layers are the top-level objects; ui->layer selects one, whose
  * heading is highlighted and whose bytes (its "_off"/"_len" range) are shown
  * in reverse video in the hex dump below. Tab (or h/l) cycles the layers,
- * j/k scroll the fields.
+ * j/k scroll the fields, n/N go to the next and previous packet of the
+ * timeline with the same layer open (by name: ui->insp_layer). Under the
+ * title, the packet's place in its connection: the packets of the visible
+ * timeline between the same two endpoints (host and port, either way; for
+ * a protocol without ports, the same two hosts and protocol) are counted
+ * when the packet or the timeline changes, near the packet in a long one.
  */
 #include "ui.h"
 
@@ -182,6 +187,90 @@ static void nc_insp_hex(nc_canvas_t *c, const nc_event_t *ev, int y, int rows, i
     }
 }
 
+/* One side of a packet's conversation: "client:40112", or "client" for a
+ * protocol without ports. */
+static void nc_insp_end(const nc_event_t *ev, bool src, char *out, size_t len)
+{
+    const char *host = nc_event_str(ev, src ? "from" : "to");
+    if (!host)
+        host = nc_event_str(ev, src ? "ip.src" : "ip.dst");
+    if (!host)
+        host = nc_event_str(ev, src ? "ipv6.src" : "ipv6.dst");
+    int64_t port;
+    if (nc_event_int(ev, src ? "tcp.sport" : "tcp.dport", &port) ||
+        nc_event_int(ev, src ? "udp.sport" : "udp.dport", &port))
+        snprintf(out, len, "%s:%lld", host ? host : "?", (long long)port);
+    else
+        snprintf(out, len, "%s", host ? host : "?");
+}
+
+/* The protocol a conversation is told apart by: the transport when there
+ * is one (an HTTP request and the handshake before it are one connection),
+ * else the packet's own protocol (arp, icmp). */
+static const char *nc_insp_transport(const nc_event_t *ev)
+{
+    if (nc_event_get(ev, "tcp"))
+        return "tcp";
+    if (nc_event_get(ev, "udp"))
+        return "udp";
+    return nc_event_str(ev, "proto");
+}
+
+/* The conversation's key: its protocol and both ends, in a fixed order. */
+static void nc_insp_conv(const nc_event_t *ev, char *out, size_t len)
+{
+    char a[96], b[96];
+    nc_insp_end(ev, true, a, sizeof a);
+    nc_insp_end(ev, false, b, sizeof b);
+    const char *proto = nc_insp_transport(ev);
+    bool swap = strcmp(a, b) > 0;
+    snprintf(out, len, "%s %s %s", proto ? proto : "", swap ? b : a, swap ? a : b);
+}
+
+/* How far from the packet its conversation is counted, each way: a
+ * replayed capture of a million packets costs no more per move. */
+#define NC_INSP_PLACE_SPAN 5000
+
+/* "packet 5 of 14 in client:40112 ↔ server:7000 (tcp)": the ends in the
+ * order of the conversation's first packet. Counted once per packet and
+ * number of visible events (ui->place_*), within NC_INSP_PLACE_SPAN events
+ * each way, and said so when the timeline goes on beyond them. */
+static const char *nc_insp_place(nc_ui_t *ui, const nc_event_t *ev)
+{
+    size_t vis = nc_ui_visible(ui);
+    if (ui->place[0] && ui->place_at == ui->cursor && ui->place_vis == vis)
+        return ui->place;
+    char key[256], k2[256];
+    nc_insp_conv(ev, key, sizeof key);
+    size_t lo = ui->cursor > NC_INSP_PLACE_SPAN ? ui->cursor - NC_INSP_PLACE_SPAN : 0;
+    size_t hi = vis - ui->cursor > NC_INSP_PLACE_SPAN ? ui->cursor + NC_INSP_PLACE_SPAN : vis;
+    size_t nth = 0, total = 0;
+    const nc_event_t *first = NULL;
+    for (size_t i = lo; i < hi; i++) {
+        const nc_event_t *e = nc_timeline_get(ui->src.tl, i);
+        if (e->type != NC_EV_PACKET)
+            continue;
+        nc_insp_conv(e, k2, sizeof k2);
+        if (strcmp(key, k2) != 0)
+            continue;
+        if (!first)
+            first = e;
+        total++;
+        if (e == ev)
+            nth = total;
+    }
+    char a[96], b[96];
+    nc_insp_end(first ? first : ev, true, a, sizeof a);
+    nc_insp_end(first ? first : ev, false, b, sizeof b);
+    const char *proto = nc_insp_transport(ev);
+    snprintf(ui->place, sizeof ui->place, " packet %zu of %zu in %s %s %s (%s)%s ", nth, total,
+             a, ui->utf8 ? "↔" : "<->", b, proto ? proto : "?",
+             lo > 0 || hi < vis ? ", counted within 5000 events each way" : "");
+    ui->place_at = ui->cursor;
+    ui->place_vis = vis;
+    return ui->place;
+}
+
 static void nc_insp_draw(nc_canvas_t *c, nc_ui_t *ui)
 {
     const nc_event_t *ev = nc_ui_current(ui);
@@ -191,10 +280,18 @@ static void nc_insp_draw(nc_canvas_t *c, nc_ui_t *ui)
     }
     nc_insp_t in;
     nc_insp_build(&in, ev);
+    /* The layer open on the previous packet stays open when this one has
+     * it; a packet without it shows its nearest layer, and the wish is
+     * kept for the next. */
+    for (int k = 0; ui->insp_layer[0] && k < in.nlayers; k++)
+        if (strcmp(in.layer_name[k], ui->insp_layer) == 0)
+            ui->layer = k;
     if (in.nlayers == 0)
         ui->layer = 0;
     else if (ui->layer >= in.nlayers)
         ui->layer = in.nlayers - 1;
+    if (!ui->insp_layer[0] && in.nlayers)
+        snprintf(ui->insp_layer, sizeof ui->insp_layer, "%s", in.layer_name[ui->layer]);
     char title[512], right[64];
     snprintf(title, sizeof title, "Packet #%llu: %s", (unsigned long long)ev->i, ev->summary);
     if (in.nlayers)
@@ -204,6 +301,8 @@ static void nc_insp_draw(nc_canvas_t *c, nc_ui_t *ui)
         snprintf(right, sizeof right, "no layers");
     nc_ui_title(c, 0, title, right);
     nc_canvas_hline(c, 1, 0, c->w, NC_STYLE(0, NC_ROLE_MUTED));
+    nc_canvas_textn(c, 1, 2, c->w - 4, nc_insp_place(ui, ev), NC_STYLE(NC_A_BOLD, NC_ROLE_MUTED),
+                    true);
 
     size_t hex_lines = (ev->caplen + 15) / 16;
     int hex_rows = (int)hex_lines;
@@ -259,9 +358,29 @@ static void nc_insp_draw(nc_canvas_t *c, nc_ui_t *ui)
     nc_insp_free(&in);
 }
 
+/* Moves the cursor to the next (dir > 0) or previous packet shown. */
+static void nc_insp_move(nc_ui_t *ui, int dir)
+{
+    size_t vis = nc_ui_visible(ui);
+    for (size_t i = ui->cursor; dir > 0 ? i + 1 < vis : i > 0;) {
+        i = dir > 0 ? i + 1 : i - 1;
+        if (nc_timeline_get(ui->src.tl, i)->type == NC_EV_PACKET) {
+            ui->cursor = i;
+            ui->follow = false;
+            ui->insp_scroll = -1;
+            return;
+        }
+    }
+}
+
 static int nc_insp_key(nc_ui_t *ui, nc_action_t a, int key)
 {
+    if (a == NC_ACT_TAB || a == NC_ACT_RIGHT || a == NC_ACT_LEFT)
+        ui->insp_layer[0] = '\0'; /* the draw records the newly chosen one */
     switch (a) {
+    case NC_ACT_PACKET:
+        nc_insp_move(ui, key == 'N' ? -1 : 1);
+        break;
     case NC_ACT_TAB:
     case NC_ACT_RIGHT:
         ui->layer++; /* wraps in draw, which knows the count */
@@ -302,7 +421,8 @@ static int nc_insp_key(nc_ui_t *ui, nc_action_t a, int key)
 }
 
 static const nc_action_t nc_insp_footer[] = {
-    NC_ACT_TAB, NC_ACT_LEFT, NC_ACT_UP, NC_ACT_DOWN, NC_ACT_HELP, NC_ACT_BACK, NC_ACT_NONE,
+    NC_ACT_TAB, NC_ACT_LEFT, NC_ACT_PACKET, NC_ACT_UP, NC_ACT_DOWN, NC_ACT_HELP, NC_ACT_BACK,
+    NC_ACT_NONE,
 };
 
 const nc_view_t nc_view_inspector = {
@@ -310,4 +430,5 @@ const nc_view_t nc_view_inspector = {
     .draw = nc_insp_draw,
     .key = nc_insp_key,
     .footer = nc_insp_footer,
+    .legend = nc_legend_inspector,
 };

@@ -4,10 +4,14 @@
  * nc_keymap lists every binding, in the order the help overlay shows them:
  * arrows first, then their vi equivalents. nc_actions gives each action a
  * footer label and a help sentence. Adding a binding is adding a line here;
- * the help overlay and footers follow by themselves.
+ * the help overlay and footers follow by themselves, and a test checks that
+ * the man page's KEYS section names every key with the same sentence.
+ * Keys that only mean something in one place (a checkpoint's letters, the
+ * class keys) are bound here too, so that help lists them.
  */
 #include "keys.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +35,11 @@ static const struct {
     {'>', NC_ACT_SEEK},           {'[', NC_ACT_MARK},
     {']', NC_ACT_MARK},           {'-', NC_ACT_SPEED},
     {'+', NC_ACT_SPEED},          {'s', NC_ACT_SAVE},
+    {'n', NC_ACT_PACKET},         {'N', NC_ACT_PACKET},
+    {'a', NC_ACT_ANSWER},         {'b', NC_ACT_ANSWER},
+    {'c', NC_ACT_ANSWER},         {'d', NC_ACT_ANSWER},
+    {'u', NC_ACT_EXPLORE},        {'H', NC_ACT_HAND},
+    {'R', NC_ACT_RUNS},
     {'?', NC_ACT_HELP},           {NC_KEY_ESC, NC_ACT_BACK},
     {'q', NC_ACT_QUIT},
 };
@@ -42,28 +51,39 @@ static const struct {
     [NC_ACT_NONE] = {"", ""},
     [NC_ACT_UP] = {"up", "move up / scroll up"},
     [NC_ACT_DOWN] = {"down", "move down / scroll down"},
-    [NC_ACT_LEFT] = {"prev", "previous page"},
-    [NC_ACT_RIGHT] = {"next", "next page"},
+    [NC_ACT_LEFT] = {"prev", "previous page; inspector: previous layer"},
+    [NC_ACT_RIGHT] = {"next", "next page; inspector: next layer"},
     [NC_ACT_TOP] = {"top", "go to the first item"},
     [NC_ACT_BOTTOM] = {"bottom", "go to the last item"},
     [NC_ACT_PGUP] = {"page up", "scroll one screen up"},
     [NC_ACT_PGDN] = {"page down", "scroll one screen down"},
-    [NC_ACT_OPEN] = {"open", "open the selected lesson or packet, or continue"},
-    [NC_ACT_NEXT] = {"more", "scroll down, then go to the next page"},
-    [NC_ACT_RUN] = {"run", "start the lesson's live run"},
+    [NC_ACT_OPEN] = {"open", "open the selected lesson, packet or run, or continue; "
+                             "dashboard: open, then reveal, a checkpoint"},
+    [NC_ACT_NEXT] = {"more", "scroll down, then go to the next page; dashboard: the "
+                             "class's next step"},
+    [NC_ACT_RUN] = {"run", "start the lesson's live run (asks before replacing one); "
+                           "dashboard: a run for the whole class"},
     [NC_ACT_INSPECT] = {"inspect", "inspect the selected packet's layers and bytes"},
     [NC_ACT_FOLLOW] = {"follow", "follow the newest event on or off"},
-    [NC_ACT_LIVE] = {"live", "jump to the newest event and follow it"},
-    [NC_ACT_TAB] = {"layer", "next layer (inspector)"},
+    [NC_ACT_LIVE] = {"live", "jump to the newest event and follow it; in a class, "
+                             "back to the instructor"},
+    [NC_ACT_TAB] = {"layer", "inspector: next layer; dashboard: the instructor's own "
+                             "timeline"},
     [NC_ACT_PLAY] = {"play", "replay: play or pause"},
     [NC_ACT_STEP] = {"step", "replay: one event back / forward"},
     [NC_ACT_SEEK] = {"seek", "replay: go to the start / the end"},
     [NC_ACT_MARK] = {"steps", "replay: go to the previous / next lesson step"},
     [NC_ACT_SPEED] = {"speed", "replay: slower / faster (x0.25 to x16)"},
     [NC_ACT_SAVE] = {"save", "save the run as a pcapng file (Wireshark opens it)"},
-    [NC_ACT_HELP] = {"help", "show or hide this help"},
+    [NC_ACT_PACKET] = {"packet", "inspector: next / previous packet, same layer"},
+    [NC_ACT_ANSWER] = {"answer", "answer the open checkpoint with that choice"},
+    [NC_ACT_EXPLORE] = {"explore", "in a class: explore on your own, or follow again"},
+    [NC_ACT_HAND] = {"hand", "in a class: raise or lower your hand"},
+    [NC_ACT_RUNS] = {"runs", "the saved runs; Enter replays one (not in a class)"},
+    [NC_ACT_HELP] = {"help", "show or hide the keys and this screen's legend"},
     [NC_ACT_BACK] = {"back", "go back"},
-    [NC_ACT_QUIT] = {"quit", "go back; on the course map, quit"},
+    [NC_ACT_QUIT] = {"quit", "go back; on the course map, quit; on the dashboard, end the "
+                             "class (asks first while students are connected)"},
 };
 
 nc_action_t nc_key_action(int key)
@@ -128,4 +148,20 @@ char *nc_action_keys(nc_action_t a, const char *sep, char *buf, size_t len, int 
         at += (size_t)n;
     }
     return buf;
+}
+
+size_t nc_key_actions(nc_action_t *out)
+{
+    size_t n = 0;
+    bool seen[NC_ACT__COUNT] = {false};
+    for (size_t i = 0; i < sizeof nc_keymap / sizeof nc_keymap[0]; i++) {
+        nc_action_t a = nc_keymap[i].action;
+        if (seen[a])
+            continue;
+        seen[a] = true;
+        if (out)
+            out[n] = a;
+        n++;
+    }
+    return n;
 }

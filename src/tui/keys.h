@@ -54,6 +54,11 @@ typedef enum {
     NC_ACT_MARK,  /* replay: to the previous ('[') or next (']') step */
     NC_ACT_SPEED, /* replay: slower ('-') or faster ('+') */
     NC_ACT_SAVE,  /* save the run as a pcapng file */
+    NC_ACT_PACKET, /* inspector: next ('n') or previous ('N') packet */
+    NC_ACT_ANSWER, /* a checkpoint's choice: the key is the choice's letter */
+    NC_ACT_EXPLORE, /* class: stop following the instructor, or follow again */
+    NC_ACT_HAND,   /* class: raise or lower a hand */
+    NC_ACT_RUNS,   /* the saved runs */
     NC_ACT_HELP,
     NC_ACT_BACK,
     NC_ACT_QUIT,
@@ -69,5 +74,8 @@ const char *nc_action_help(nc_action_t a);
 const char *nc_key_name(int key, char *buf, size_t len, int utf8);
 /* The keys bound to an action, joined with sep, into buf; returns buf. */
 char *nc_action_keys(nc_action_t a, const char *sep, char *buf, size_t len, int utf8);
+/* The help overlay's rows: every action with a key, in table order.
+ * Returns how many there are; with out, fills out[0 .. n-1]. */
+size_t nc_key_actions(nc_action_t *out);
 
 #endif

@@ -543,6 +543,7 @@ static int nc_ladder_inspect(nc_ui_t *ui)
         return NC_VIEW_HANDLED;
     ui->layer = 0;
     ui->insp_scroll = 0;
+    ui->insp_layer[0] = '\0';
     nc_ui_push(ui, &nc_view_inspector);
     return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
 }
@@ -623,4 +624,5 @@ const nc_view_t nc_view_ladder = {
     .draw = nc_ladder_draw,
     .key = nc_ladder_key,
     .footer = nc_ladder_footer,
+    .legend = nc_legend_ladder,
 };

@@ -174,4 +174,5 @@ const nc_view_t nc_view_map = {
     .draw = nc_map_draw,
     .key = nc_map_key,
     .footer = nc_map_footer,
+    .legend = nc_legend_map,
 };

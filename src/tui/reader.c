@@ -145,4 +145,5 @@ const nc_view_t nc_view_reader = {
     .draw = nc_reader_draw,
     .key = nc_reader_key,
     .footer = nc_reader_footer,
+    .legend = nc_legend_reader,
 };

@@ -120,9 +120,25 @@ static void nc_tui_stop_run(nc_tui_t *t)
     t->run = NULL;
 }
 
+/* Forgets the replay: always before another one opens (all), else only
+ * one opened from the saved runs (R), once a live run replaces it. A
+ * replay given on the command line stays: the reader's r goes back to it. */
+static void nc_tui_drop_replay(nc_tui_t *t, bool all)
+{
+    if (!t->playback || (t->o->replay_path && !all))
+        return;
+    if (t->ui.src.ctx == t->playback) {
+        nc_ui_source_t none = {0};
+        nc_ui_set_source(&t->ui, &none);
+    }
+    nc_playback_free(t->playback);
+    t->playback = NULL;
+}
+
 static void nc_tui_start_run(nc_tui_t *t)
 {
     nc_tui_stop_run(t);
+    nc_tui_drop_replay(t, false);
     t->ui.run_error[0] = '\0';
     t->recorded = false;
     t->shown = 0;
@@ -218,6 +234,29 @@ static void nc_tui_quit(nc_tui_t *t)
     uv_stop(&t->loop);
 }
 
+/* Opens path in the ladder, under its lesson's reader when the course has
+ * the lesson, as the ladder's source. Returns 0, or NC_EINVAL with one
+ * sentence in err. */
+static int nc_tui_open_replay(nc_tui_t *t, const char *path, char *err, size_t errlen)
+{
+    t->playback = nc_playback_open(path, nc_tui_notify, &t->wake, err, errlen);
+    if (t->playback == NULL)
+        return NC_EINVAL;
+    const char *id = nc_playback_lesson(t->playback);
+    const nc_lesson_t *l = id && t->o->course ? nc_course_find(t->o->course, id) : NULL;
+    if (l) {
+        nc_playback_set_lesson(t->playback, l);
+        nc_ui_open_lesson(&t->ui, l);
+        nc_ui_push(&t->ui, &nc_view_reader);
+    }
+    nc_ui_push(&t->ui, &nc_view_ladder);
+    nc_ui_source_t src;
+    nc_playback_source(t->playback, &src);
+    nc_ui_set_source(&t->ui, &src);
+    t->ui.follow = false;
+    return 0;
+}
+
 static void nc_tui_on_input(uv_poll_t *h, int status, int events)
 {
     nc_tui_t *t = h->data;
@@ -237,7 +276,15 @@ static void nc_tui_on_input(uv_poll_t *h, int status, int events)
         /* In a class the runs are the class's: the instructor's key starts
          * one for everyone, a student's starts none of their own. In a
          * replay, the reader's "run" goes back to the replay's ladder. */
-        bool replaying = t->playback && t->ui.src.ctx == t->playback;
+        bool replaying = t->playback && t->ui.src.ctx == t->playback && t->o->replay_path;
+        if (flags & NC_VIEW_REPLAY) {
+            char err[512] = "";
+            nc_tui_stop_run(t);
+            nc_tui_drop_replay(t, true);
+            t->ui.depth = 1; /* the replay opens over the map, as a new start */
+            if (nc_tui_open_replay(t, t->ui.replay_path, err, sizeof err) < 0)
+                snprintf(t->ui.banner, sizeof t->ui.banner, "%s", err);
+        }
         if ((flags & NC_VIEW_RUN) && t->ui.teach)
             nc_class_server_command(t->ui.teach, "run");
         else if ((flags & NC_VIEW_RUN) && !t->ui.join && !replaying)
@@ -325,6 +372,8 @@ int nc_tui_main(const nc_tui_opts_t *o, char *err, size_t errlen)
     memset(&t, 0, sizeof t);
     t.o = o;
     nc_ui_init(&t.ui, o->course, o->store, nc_tui_utf8());
+    if (o->store_note)
+        snprintf(t.ui.banner, sizeof t.ui.banner, "%s", o->store_note);
     if (start) {
         nc_ui_open_lesson(&t.ui, start);
         nc_ui_push(&t.ui, &nc_view_reader);
@@ -365,25 +414,9 @@ int nc_tui_main(const nc_tui_opts_t *o, char *err, size_t errlen)
         nc_ui_push(&t.ui, &nc_view_ladder);
         nc_tui_start_run(&t);
     }
-    if (o->replay_path) {
-        t.playback = nc_playback_open(o->replay_path, nc_tui_notify, &t.wake, err, errlen);
-        if (t.playback == NULL) {
-            rc = NC_EINVAL;
-            uv_stop(&t.loop);
-        } else {
-            const char *id = nc_playback_lesson(t.playback);
-            const nc_lesson_t *l = id && o->course ? nc_course_find(o->course, id) : NULL;
-            if (l) {
-                nc_playback_set_lesson(t.playback, l);
-                nc_ui_open_lesson(&t.ui, l);
-                nc_ui_push(&t.ui, &nc_view_reader);
-            }
-            nc_ui_push(&t.ui, &nc_view_ladder);
-            nc_ui_source_t src;
-            nc_playback_source(t.playback, &src);
-            nc_ui_set_source(&t.ui, &src);
-            t.ui.follow = false;
-        }
+    if (o->replay_path && nc_tui_open_replay(&t, o->replay_path, err, errlen) < 0) {
+        rc = NC_EINVAL;
+        uv_stop(&t.loop);
     }
     t.dirty = true;
     if (rc == 0) {

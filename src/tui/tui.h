@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct nc_tui_opts {
     const nc_course_t *course; /* borrowed */
@@ -28,7 +29,13 @@ typedef struct nc_tui_opts {
     struct nc_class_client *join;
     const char *save_path;     /* also save each finished run here, or NULL */
     const char *replay_path;   /* replay this file instead of a live run, or NULL */
+    /* With no store: why progress will not be kept, shown once (until the
+     * first key) on the first screen. Borrowed; may be NULL. */
+    const char *store_note;
 } nc_tui_opts_t;
+
+/* A file size as people read it: "812 B", "13.3 KiB", "1.2 MiB". */
+void nc_tui_bytes(int64_t bytes, char *buf, size_t len);
 
 /* Runs the interface until the user quits. Returns 0, or a negative code
  * with one sentence in err (no terminal, a terminal that cannot be used). */

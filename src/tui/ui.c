@@ -23,7 +23,8 @@
 
 const nc_view_t *const nc_views[] = {
     &nc_view_map, &nc_view_reader, &nc_view_ladder, &nc_view_inspector,
-    &nc_view_help, &nc_view_toosmall, &nc_view_dashboard, &nc_view_classbox, NULL,
+    &nc_view_help, &nc_view_toosmall, &nc_view_dashboard, &nc_view_classbox, &nc_view_runs,
+    NULL,
 };
 
 void nc_ui_init(nc_ui_t *ui, const nc_course_t *course, nc_store_t *store, bool utf8)
@@ -42,6 +43,9 @@ void nc_ui_done(nc_ui_t *ui)
     free(ui->answers);
     ui->answers = NULL;
     ui->nanswers = 0;
+    nc_store_saved_free(ui->runs, ui->nruns);
+    ui->runs = NULL;
+    ui->nruns = 0;
 }
 
 const nc_view_t *nc_ui_view(const char *name)
@@ -95,6 +99,8 @@ void nc_ui_set_source(nc_ui_t *ui, const nc_ui_source_t *src)
     ui->follow = true;
     ui->layer = 0;
     ui->insp_scroll = 0;
+    ui->insp_layer[0] = '\0';
+    ui->place[0] = '\0';
     ui->notice[0] = '\0';
     free(ui->answers);
     ui->nanswers = src->checkpoint_count ? src->checkpoint_count(src->ctx) : 0;
@@ -202,6 +208,13 @@ void nc_ui_render(nc_ui_t *ui, nc_canvas_t *c)
     for (int i = from; i < ui->depth; i++)
         ui->stack[i]->draw(c, ui);
     nc_ui_footer(c, ui, nc_ui_top(ui)->footer);
+    if (ui->banner[0]) {
+        int lines = nc_canvas_wrap(c, 0, 1, 0, c->w - 2, ui->banner, NC_PLAIN);
+        int y = c->h - 1 - lines;
+        nc_canvas_fill(c, y, 0, lines, c->w, ' ', NC_STYLE(NC_A_REVERSE, NC_ROLE_BAD));
+        nc_canvas_wrap(c, y, 1, lines, c->w - 2, ui->banner,
+                       NC_STYLE(NC_A_REVERSE | NC_A_BOLD, NC_ROLE_BAD));
+    }
     if (ui->class_line[0]) {
         int w = nc_text_width(ui->class_line) + 2;
         int x = c->w - w > c->w / 3 ? c->w - w : c->w / 3;
@@ -214,6 +227,7 @@ void nc_ui_render(nc_ui_t *ui, nc_canvas_t *c)
 int nc_ui_key(nc_ui_t *ui, int key)
 {
     nc_action_t a = nc_key_action(key);
+    ui->banner[0] = '\0'; /* said once: the first key dismisses it */
     if (ui->w && ui->h && (ui->w < NC_UI_MIN_W || ui->h < NC_UI_MIN_H))
         return a == NC_ACT_QUIT ? NC_VIEW_QUIT : 0;
     const nc_view_t *top = nc_ui_top(ui);
@@ -223,6 +237,31 @@ int nc_ui_key(nc_ui_t *ui, int key)
             nc_ui_pop(ui);
         else
             nc_ui_push(ui, &nc_view_help);
+        return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
+    }
+    /* r would throw away the live run on screen: the first r asks, a second
+     * one confirms, any other key keeps the run. */
+    bool confirmed = ui->confirm_run && a == NC_ACT_RUN;
+    ui->confirm_run = false;
+    if (a == NC_ACT_RUN && !confirmed && ui->src.tl && !ui->src.limit && !ui->join &&
+        !ui->teach && !top->overlay) {
+        ui->confirm_run = true;
+        if (!ui->src.done)
+            snprintf(ui->banner, sizeof ui->banner,
+                     "This run is still going. Press r again to stop it and start a new one; "
+                     "any other key keeps it.");
+        else
+            snprintf(ui->banner, sizeof ui->banner,
+                     "Start a new run? Press r again (%s); any other key keeps this one on "
+                     "screen.",
+                     ui->store ? "this one is kept: R lists the saved runs"
+                               : "this one is not kept: s saves it first");
+        return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
+    }
+    /* In a class the ladder is the class's: the saved runs wait until after. */
+    if (a == NC_ACT_RUNS && top != &nc_view_runs && !top->overlay && !ui->teach && !ui->join) {
+        nc_ui_runs_load(ui);
+        nc_ui_push(ui, &nc_view_runs);
         return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
     }
     int flags = top->key ? top->key(ui, a, key) : 0;

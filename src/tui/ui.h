@@ -35,6 +35,7 @@ enum {
     NC_VIEW_REDRAW = 2,
     NC_VIEW_QUIT = 4,
     NC_VIEW_RUN = 8, /* start (or restart) the live run of ui->lesson */
+    NC_VIEW_REPLAY = 16, /* replay the saved run at ui->replay_path */
 };
 
 /* A view's own footer label for an action, where the generic one would
@@ -44,6 +45,18 @@ typedef struct nc_view_label {
     const char *label;
 } nc_view_label_t;
 
+/* One row of a view's legend: a mark as the view draws it (in UTF-8 and
+ * in ASCII, in its style) and what it means. */
+typedef struct nc_legend {
+    const char *utf8, *ascii;
+    nc_style_t st;
+    const char *meaning;
+} nc_legend_t;
+
+/* The legends (legend.c), one per view that draws marks. */
+extern const nc_legend_t nc_legend_map[], nc_legend_reader[], nc_legend_ladder[],
+    nc_legend_inspector[], nc_legend_runs[];
+
 typedef struct nc_view {
     const char *name;
     void (*draw)(nc_canvas_t *c, nc_ui_t *ui);
@@ -52,12 +65,15 @@ typedef struct nc_view {
     /* Actions shown in the footer, ending with NC_ACT_NONE. */
     const nc_action_t *footer;
     bool overlay; /* drawn on top of the view below it */
+    /* What the view's marks and colours mean, for the help overlay; ends
+     * with a row whose meaning is NULL. May be NULL. */
+    const nc_legend_t *legend;
     /* Footer labels of its own, ending with NC_ACT_NONE; may be NULL. */
     const nc_view_label_t *labels;
 } nc_view_t;
 
 extern const nc_view_t nc_view_map, nc_view_reader, nc_view_ladder, nc_view_inspector,
-    nc_view_help, nc_view_toosmall, nc_view_dashboard, nc_view_classbox;
+    nc_view_help, nc_view_toosmall, nc_view_dashboard, nc_view_classbox, nc_view_runs;
 /* Every view, ending with NULL. */
 extern const nc_view_t *const nc_views[];
 
@@ -115,6 +131,13 @@ struct nc_ui {
 
     int layer;        /* inspector: selected layer */
     int insp_scroll;
+    /* inspector: the selected layer's name, kept when n/N move to another
+     * packet so the same layer stays open ("" until a layer is chosen). */
+    char insp_layer[16];
+    /* inspector: the packet's place in its connection, as counted for the
+     * event at place_at when place_vis events were visible. */
+    char place[320];
+    size_t place_at, place_vis;
 
     /* A live class (borrowed; NULL outside one). The dashboard reads the
      * server; a student's screen shows class_line in the footer. */
@@ -127,6 +150,17 @@ struct nc_ui {
     bool class_input_on;  /* the box has that input line */
     int help_scroll;  /* help: first action row shown */
     char notice[256]; /* ladder: a message for the user ("saved to ...") */
+    /* Said once, above the footer of whatever view is up, until the next
+     * key: "progress will not be kept: ...". */
+    char banner[768];
+
+    /* The saved runs view (runs.c): the store's list, read when opened. */
+    nc_store_saved_t *runs;
+    size_t nruns, runs_sel;
+    const char *replay_path; /* with NC_VIEW_REPLAY: the file to replay (in runs) */
+    /* r on a run that is under way or on screen asks first: set by the
+     * first r, cleared by any other key. */
+    bool confirm_run;
 };
 
 /* Prepares ui for a course (borrowed) and a store (may be NULL); starts at
@@ -155,6 +189,9 @@ int nc_ui_key(nc_ui_t *ui, int key);
 /* Called from the loop after events arrive: stores checkpoint answers the
  * run has decided. Returns true when something changed on screen. */
 bool nc_ui_tick(nc_ui_t *ui);
+
+/* Reads the saved runs from the store into ui->runs (runs.c). */
+void nc_ui_runs_load(nc_ui_t *ui);
 
 /* Renders view name at w x h into out as text (for tests and debugging). */
 int nc_tui_render_text(nc_ui_t *ui, const char *view, int w, int h, nc_buf_t *out);

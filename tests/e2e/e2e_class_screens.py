@@ -41,6 +41,12 @@ def roster_row(screen, name):
     return None
 
 
+def boxed(screen):
+    """The text inside the box on the screen, its lines joined by spaces."""
+    rows = [l.split("│")[1] for l in screen.splitlines() if l.count("│") >= 2]
+    return " ".join(" ".join(rows).split())
+
+
 def secret(screen):
     """What the student's screen must not show before the instructor opens
     and reveals: a question, a verdict, a checkpoint mark that is not held."""
@@ -62,6 +68,19 @@ try:
     for want in ("page", "next step", "open/reveal", "run", "Tab timeline", "end class"):
         check(want in foot, f"the dashboard footer lacks {want!r}: {foot!r}")
     check("layer" not in foot and "more" not in foot, f"dashboard footer: {foot!r}")
+    # ... and the help says the same (its sentences are the man page's KEYS).
+    tm.keys("?", win="teach")
+    h = boxed(wait_for("teach", lambda s: "Keys" in s, "the help"))
+    for _ in range(40):
+        tm.keys("Down", win="teach")
+    time.sleep(0.3)
+    h += " " + boxed(tm.screen("teach"))
+    for want in ("dashboard: open, then reveal, a checkpoint", "dashboard: the class's next step",
+                 "dashboard: a run for the whole class", "dashboard: the instructor's own timeline",
+                 "on the dashboard, end the class (asks first while students are connected)"):
+        check(want in h, f"the dashboard's help lacks {want!r}:\n{h}")
+    tm.keys("Escape", win="teach")
+    wait_for("teach", lambda s: "Keys" not in s, "the help closed")
     # Item 8: a wrong code, said as headless join says it, retyped.
     tm.window("stu", f"--data-dir {data}/stu join 127.0.0.1 WRNG-CODE-XXXX --port {port} "
                      f"--name dee")

@@ -369,6 +369,25 @@ static void test_keys(void **state)
     char buf[64];
     assert_string_equal(nc_action_keys(NC_ACT_UP, " ", buf, sizeof buf, 1), "↑ k");
     assert_string_equal(nc_action_keys(NC_ACT_TOP, "/", buf, sizeof buf, 0), "Home/g");
+    /* The keys that only mean something in one place are in the table too,
+     * so help lists them: a checkpoint's letters, the class keys, the
+     * inspector's packet keys, the saved runs. */
+    for (int k = 'a'; k <= 'd'; k++)
+        assert_int_equal(nc_key_action(k), NC_ACT_ANSWER);
+    assert_int_equal(nc_key_action('u'), NC_ACT_EXPLORE);
+    assert_int_equal(nc_key_action('F'), NC_ACT_LIVE);
+    assert_int_equal(nc_key_action('H'), NC_ACT_HAND);
+    assert_int_equal(nc_key_action('n'), NC_ACT_PACKET);
+    assert_int_equal(nc_key_action('N'), NC_ACT_PACKET);
+    assert_int_equal(nc_key_action('R'), NC_ACT_RUNS);
+    /* Every action with a key has a footer label and a help sentence. */
+    nc_action_t acts[NC_ACT__COUNT];
+    size_t n = nc_key_actions(acts);
+    assert_int_equal(n, NC_ACT__COUNT - 1);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(nc_action_label(acts[i])[0]);
+        assert_true(nc_action_help(acts[i])[0]);
+    }
 }
 
 static void test_map(void **state)
@@ -500,14 +519,20 @@ static void test_checkpoint(void **state)
     assert_true(fx->ui.answers[0].seen);
 }
 
-static void test_inspector(void **state)
+/* The ladder, then the inspector on the SYN (the third event). */
+static void nc_fixture_inspect_syn(nc_fixture_t *fx)
 {
-    nc_fixture_t *fx = *state;
     nc_fixture_ladder(fx);
     nc_ui_key(&fx->ui, 'g');
     nc_ui_key(&fx->ui, 'j');
     nc_ui_key(&fx->ui, 'j');
     nc_ui_key(&fx->ui, NC_KEY_ENTER);
+}
+
+static void test_inspector(void **state)
+{
+    nc_fixture_t *fx = *state;
+    nc_fixture_inspect_syn(fx);
     assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_inspector);
     nc_snapshot(&fx->ui, NULL, 80, 24, "inspector_80x24");
     nc_ui_key(&fx->ui, NC_KEY_TAB);
@@ -557,11 +582,239 @@ static void test_toosmall(void **state)
 {
     nc_fixture_t *fx = *state;
     nc_snapshot(&fx->ui, NULL, 60, 20, "toosmall_60x20");
+    /* It says how to leave: q quits. */
+    nc_buf_t msg;
+    nc_buf_init(&msg);
+    nc_tui_render_text(&fx->ui, NULL, 60, 20, &msg);
+    assert_non_null(strstr(nc_buf_cstr(&msg), "press q to quit"));
+    nc_buf_done(&msg);
     /* Keys other than q do nothing while the terminal is too small. */
     assert_int_equal(nc_ui_key(&fx->ui, NC_KEY_ENTER), 0);
     assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_map);
     nc_fixture_ladder(fx);
     nc_snapshot(&fx->ui, NULL, 79, 40, "toosmall_79x40");
+}
+
+/* Renders the whole help overlay, tall enough for every row. */
+static char *nc_help_text(nc_fixture_t *fx)
+{
+    nc_buf_t out;
+    nc_buf_init(&out);
+    assert_int_equal(nc_ui_key(&fx->ui, '?'), NC_VIEW_HANDLED | NC_VIEW_REDRAW);
+    nc_tui_render_text(&fx->ui, NULL, 100, 120, &out);
+    nc_ui_key(&fx->ui, '?');
+    char *text = nc_xstrdup(nc_buf_cstr(&out));
+    nc_buf_done(&out);
+    return text;
+}
+
+/* `?` lists every key of the table with its sentence, answer and class keys
+ * included, and opens with the legend of the screen it was opened from. */
+static void test_help_every_key(void **state)
+{
+    nc_fixture_t *fx = *state;
+    char *map = nc_help_text(fx);
+    assert_non_null(strstr(map, "On this screen (map)"));
+    assert_non_null(strstr(map, "lesson complete"));
+    nc_action_t acts[NC_ACT__COUNT];
+    size_t n = nc_key_actions(acts);
+    for (size_t i = 0; i < n; i++) {
+        char keys[64];
+        nc_action_keys(acts[i], " ", keys, sizeof keys, 1);
+        assert_non_null(strstr(map, keys));
+        /* Long sentences wrap: their first words are on the key's row. */
+        char head[31];
+        snprintf(head, sizeof head, "%s", nc_action_help(acts[i]));
+        assert_non_null(strstr(map, head));
+    }
+    assert_non_null(strstr(map, "a b c d"));
+    assert_non_null(strstr(map, "in a class: raise or lower your hand"));
+    free(map);
+
+    nc_fixture_ladder(fx);
+    char *ladder = nc_help_text(fx);
+    assert_non_null(strstr(ladder, "On this screen (ladder)"));
+    assert_non_null(strstr(ladder, "✕"));
+    assert_non_null(strstr(ladder, "a packet the wire dropped"));
+    assert_non_null(strstr(ladder, "• accept"));
+    assert_non_null(strstr(ladder, "── Step"));
+    assert_null(strstr(ladder, "lesson complete"));
+    free(ladder);
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_ladder);
+}
+
+/* The man page's KEYS section says what help says: every action, its keys
+ * (as the ASCII footers name them) and its sentence, word for word. */
+static void test_man_keys(void **state)
+{
+    FILE *f = fopen(NC_SOURCE_DIR "/man/netcourse.1", "r");
+    assert_non_null(f);
+    nc_buf_t man;
+    nc_buf_init(&man);
+    char line[1024];
+    bool in = false;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, ".SH ", 4) == 0)
+            in = strcmp(line, ".SH KEYS\n") == 0;
+        else if (in)
+            nc_buf_puts(&man, line);
+    }
+    fclose(f);
+    nc_action_t acts[NC_ACT__COUNT];
+    size_t n = nc_key_actions(acts);
+    int missing = 0;
+    for (size_t i = 0; i < n; i++) {
+        char keys[64], want[512];
+        nc_action_keys(acts[i], " ", keys, sizeof keys, 0);
+        /* troff: a minus is \-. */
+        nc_buf_t w;
+        nc_buf_init(&w);
+        nc_buf_printf(&w, ".TP\n.B \"%s\"\n%s\n", keys, nc_action_help(acts[i]));
+        size_t k = 0;
+        for (const char *p = nc_buf_cstr(&w); *p && k + 2 < sizeof want; p++) {
+            if (*p == '-')
+                want[k++] = '\\';
+            want[k++] = *p;
+        }
+        want[k] = '\0';
+        nc_buf_done(&w);
+        if (!strstr(nc_buf_cstr(&man), want)) {
+            fprintf(stderr, "man/netcourse.1 KEYS lacks:\n%s", want);
+            missing++;
+        }
+    }
+    nc_buf_done(&man);
+    assert_int_equal(missing, 0);
+}
+
+/* The inspector: n and N go to the next and previous packet with the same
+ * layer open, and the title rule says where the packet sits in its
+ * connection. */
+static void test_inspector_packets(void **state)
+{
+    nc_fixture_t *fx = *state;
+    nc_fixture_inspect_syn(fx);
+    nc_buf_t out;
+    nc_buf_init(&out);
+    nc_tui_render_text(&fx->ui, NULL, 80, 24, &out);
+    assert_non_null(strstr(nc_buf_cstr(&out), "packet 1 of 6 in client:40112 ↔ server:80 (tcp)"));
+    nc_ui_key(&fx->ui, NC_KEY_TAB);
+    nc_ui_key(&fx->ui, NC_KEY_TAB);
+    nc_buf_reset(&out);
+    nc_tui_render_text(&fx->ui, NULL, 80, 24, &out);
+    assert_string_equal(fx->ui.insp_layer, "tcp");
+    size_t before = fx->ui.cursor;
+    assert_int_equal(nc_ui_key(&fx->ui, 'n'), NC_VIEW_HANDLED | NC_VIEW_REDRAW);
+    assert_true(fx->ui.cursor > before);
+    assert_int_equal(nc_timeline_get(fx->tl, fx->ui.cursor)->type, NC_EV_PACKET);
+    nc_buf_reset(&out);
+    nc_tui_render_text(&fx->ui, NULL, 80, 24, &out);
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_inspector);
+    assert_int_equal(fx->ui.layer, 2);
+    assert_non_null(strstr(nc_buf_cstr(&out), "layer 3 of 3: tcp"));
+    assert_non_null(strstr(nc_buf_cstr(&out), "packet 2 of 6 in client:40112 ↔ server:80"));
+    nc_ui_key(&fx->ui, 'N');
+    assert_int_equal(fx->ui.cursor, before);
+    nc_buf_reset(&out);
+    nc_tui_render_text(&fx->ui, NULL, 80, 24, &out);
+    assert_non_null(strstr(nc_buf_cstr(&out), "packet 1 of 6"));
+    assert_non_null(strstr(nc_buf_cstr(&out), "layer 3 of 3: tcp"));
+    /* Before the first packet there is none to go to: the cursor stays. */
+    for (int k = 0; k < 5; k++)
+        nc_ui_key(&fx->ui, 'N');
+    assert_int_equal(nc_timeline_get(fx->tl, fx->ui.cursor)->type, NC_EV_PACKET);
+    nc_buf_done(&out);
+}
+
+/* r on a run asks first; only a second r restarts it. */
+static void test_restart_asks(void **state)
+{
+    nc_fixture_t *fx = *state;
+    nc_fixture_ladder(fx);
+    fx->ui.src.done = true;
+    int flags = nc_ui_key(&fx->ui, 'r');
+    assert_false(flags & NC_VIEW_RUN);
+    assert_true(fx->ui.confirm_run);
+    nc_buf_t out;
+    nc_buf_init(&out);
+    nc_tui_render_text(&fx->ui, NULL, 80, 24, &out);
+    assert_non_null(strstr(nc_buf_cstr(&out), "Start a new run? Press r again"));
+    /* Another key keeps the run and forgets the question. */
+    assert_false(nc_ui_key(&fx->ui, 'j') & NC_VIEW_RUN);
+    assert_false(fx->ui.confirm_run);
+    assert_false(nc_ui_key(&fx->ui, 'r') & NC_VIEW_RUN);
+    assert_true(nc_ui_key(&fx->ui, 'r') & NC_VIEW_RUN);
+    /* A run still going says so. */
+    fx->ui.src.done = false;
+    nc_ui_key(&fx->ui, 'r');
+    nc_buf_reset(&out);
+    nc_tui_render_text(&fx->ui, NULL, 80, 24, &out);
+    assert_non_null(strstr(nc_buf_cstr(&out), "This run is still going"));
+    nc_buf_done(&out);
+    /* With nothing run yet, r starts at once. */
+    nc_ui_source_t none = {0};
+    nc_ui_key(&fx->ui, NC_KEY_ESC);
+    nc_ui_set_source(&fx->ui, &none);
+    assert_true(nc_ui_key(&fx->ui, 'r') & NC_VIEW_RUN);
+}
+
+/* R lists the saved runs from the store; Enter asks for a replay of one. */
+static void test_runs_view(void **state)
+{
+    nc_fixture_t *fx = *state;
+    setenv("TZ", "UTC", 1);
+    char a[128], b[128];
+    snprintf(a, sizeof a, "%s/old-udp.pcapng", fx->dir);
+    snprintf(b, sizeof b, "%s/new-socket-buffers.pcapng", fx->dir);
+    const char *paths[] = {a, b};
+    const char *lessons[] = {"udp", "socket-buffers"};
+    for (int k = 0; k < 2; k++) {
+        FILE *f = fopen(paths[k], "w");
+        assert_non_null(f);
+        fputs("x", f);
+        fclose(f);
+        nc_store_saved_t r = {.path = (char *)paths[k], .lesson = (char *)lessons[k],
+                              .saved_at = 1700000000 + k * 60, .packets = 11 + k * 52,
+                              .events = 46 + k * 152, .bytes = 13619 + k * 88000};
+        assert_int_equal(nc_store_saved_add(fx->store, &r), 0);
+    }
+    assert_int_equal(nc_ui_key(&fx->ui, 'R'), NC_VIEW_HANDLED | NC_VIEW_REDRAW);
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_runs);
+    nc_buf_t out;
+    nc_buf_init(&out);
+    nc_tui_render_text(&fx->ui, NULL, 80, 24, &out);
+    const char *t = nc_buf_cstr(&out);
+    assert_non_null(strstr(t, "Saved runs"));
+    assert_non_null(strstr(t, "2 runs kept"));
+    const char *newer = strstr(t, "2023-11-14 22:14:20  socket-buffers");
+    const char *older = strstr(t, "2023-11-14 22:13:20  udp");
+    assert_non_null(newer);
+    assert_non_null(older);
+    assert_true(newer < older);
+    assert_non_null(strstr(t, b)); /* the selected run's file */
+    nc_ui_key(&fx->ui, 'j');
+    int flags = nc_ui_key(&fx->ui, NC_KEY_ENTER);
+    assert_true(flags & NC_VIEW_REPLAY);
+    assert_string_equal(fx->ui.replay_path, a);
+    nc_buf_done(&out);
+}
+
+/* Said once: a banner (progress that will not be kept) shows over any view
+ * until the first key. */
+static void test_banner(void **state)
+{
+    nc_fixture_t *fx = *state;
+    snprintf(fx->ui.banner, sizeof fx->ui.banner,
+             "progress will not be kept: the data directory /x cannot be written");
+    nc_buf_t out;
+    nc_buf_init(&out);
+    nc_tui_render_text(&fx->ui, NULL, 80, 24, &out);
+    assert_non_null(strstr(nc_buf_cstr(&out), "progress will not be kept"));
+    nc_ui_key(&fx->ui, 'j');
+    nc_buf_reset(&out);
+    nc_tui_render_text(&fx->ui, NULL, 80, 24, &out);
+    assert_null(strstr(nc_buf_cstr(&out), "progress will not be kept"));
+    nc_buf_done(&out);
 }
 
 /* A lesson with the local topology: one lane, packets as text beside it. */
@@ -581,7 +834,7 @@ static void test_tiny(void **state)
     nc_buf_init(&out);
     nc_tui_render_text(&fx->ui, NULL, 20, 5, &out);
     assert_string_equal(nc_buf_cstr(&out),
-                        "\nterminal too small:\nneed 80x24, have\n20x5\n\n");
+                        "\nterminal too small:\nneed 80x24, have\n20x5; q quits\n\n");
     nc_buf_reset(&out);
     nc_tui_render_text(&fx->ui, NULL, 1, 1, &out);
     nc_buf_reset(&out);
@@ -634,6 +887,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_inspector, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_help, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_toosmall, nc_setup, nc_teardown),
+        cmocka_unit_test_setup_teardown(test_help_every_key, nc_setup, nc_teardown),
+        cmocka_unit_test(test_man_keys),
+        cmocka_unit_test_setup_teardown(test_inspector_packets, nc_setup, nc_teardown),
+        cmocka_unit_test_setup_teardown(test_restart_asks, nc_setup, nc_teardown),
+        cmocka_unit_test_setup_teardown(test_runs_view, nc_setup, nc_teardown),
+        cmocka_unit_test_setup_teardown(test_banner, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_ladder_local, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_tiny, nc_setup, nc_teardown),
         cmocka_unit_test(test_real_course),
