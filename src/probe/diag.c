@@ -2,12 +2,14 @@
  * diag.c: sock_diag requests and answers, and /proc/net/netstat.
  *
  * One request per address family: an inet_diag_req_v2 for IPPROTO_TCP with
- * the wanted state bits and idiag_ext asking for INET_DIAG_INFO, so every
- * full socket comes with its struct tcp_info. The answer is a multipart
- * dump: inet_diag_msg records, each followed by attributes, ending with
- * NLMSG_DONE. Every length is checked before the bytes are trusted; tcp_info
- * is read by offset after checking the attribute holds the field, because
- * the kernel's copy may be older or newer than <linux/tcp.h>
+ * the wanted state bits and idiag_ext asking for INET_DIAG_INFO and
+ * INET_DIAG_SKMEMINFO, so every full socket comes with its struct tcp_info
+ * and its buffer limits. The answer is a multipart dump: inet_diag_msg
+ * records, each followed by attributes, ending with NLMSG_DONE (request and
+ * timewait sockets have no attributes). Every length is checked before the
+ * bytes are trusted; tcp_info is read by offset after checking the
+ * attribute holds the field, because the kernel's copy may be older or
+ * newer than <linux/tcp.h>
  * (tcpi_rcv_wnd, from 6.2, follows tcpi_snd_wnd and is not in Debian 12's
  * headers).
  */
@@ -69,6 +71,15 @@ static void nc_diag_info(nc_diag_sock_t *sk, const uint8_t *info, size_t len)
         nc_diag_u32(info, len, offsetof(struct tcp_info, tcpi_snd_wnd) + 4, &sk->rcv_wnd);
 }
 
+/* The buffer limits of INET_DIAG_SKMEMINFO: an array of u32 indexed by
+ * SK_MEMINFO_*, as long as the kernel's. */
+static void nc_diag_mem(nc_diag_sock_t *sk, const uint8_t *mem, size_t len)
+{
+    if (nc_diag_u32(mem, len, SK_MEMINFO_RCVBUF * 4, &sk->rcvbuf) &&
+        nc_diag_u32(mem, len, SK_MEMINFO_SNDBUF * 4, &sk->sndbuf))
+        sk->has_mem = true;
+}
+
 static int nc_diag_msg(const uint8_t *p, size_t len, nc_diag_cb cb, void *arg)
 {
     struct inet_diag_msg m;
@@ -85,6 +96,7 @@ static int nc_diag_msg(const uint8_t *p, size_t len, nc_diag_cb cb, void *arg)
     sk.wqueue = m.idiag_wqueue;
     sk.inode = m.idiag_inode;
     sk.retrans = m.idiag_retrans;
+    sk.expires_ms = m.idiag_expires;
     int af = m.idiag_family == AF_INET6 ? AF_INET6 : AF_INET;
     inet_ntop(af, m.id.idiag_src, sk.src, sizeof sk.src);
     inet_ntop(af, m.id.idiag_dst, sk.dst, sizeof sk.dst);
@@ -96,6 +108,8 @@ static int nc_diag_msg(const uint8_t *p, size_t len, nc_diag_cb cb, void *arg)
             return NC_EBADDATA;
         if ((a.nla_type & NLA_TYPE_MASK) == INET_DIAG_INFO)
             nc_diag_info(&sk, p + off + sizeof a, a.nla_len - sizeof a);
+        else if ((a.nla_type & NLA_TYPE_MASK) == INET_DIAG_SKMEMINFO)
+            nc_diag_mem(&sk, p + off + sizeof a, a.nla_len - sizeof a);
         off += NLA_ALIGN(a.nla_len);
     }
     cb(&sk, arg);
@@ -140,7 +154,7 @@ static int nc_diag_request(int fd, uint8_t family, uint32_t states)
     req.r.sdiag_family = family;
     req.r.sdiag_protocol = IPPROTO_TCP;
     req.r.idiag_states = states;
-    req.r.idiag_ext = 1 << (INET_DIAG_INFO - 1);
+    req.r.idiag_ext = (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_SKMEMINFO - 1));
     struct sockaddr_nl nl = {.nl_family = AF_NETLINK};
     ssize_t n = sendto(fd, &req, sizeof req, 0, (struct sockaddr *)&nl, sizeof nl);
     return n == (ssize_t)sizeof req ? 0 : NC_ESYS;

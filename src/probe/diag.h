@@ -12,9 +12,17 @@
  *               wqueue = the backlog the program passed to listen()
  *   SYN_RECV    a request socket: a half-open handshake in the SYN queue of
  *               the listener whose port is sport; retrans = SYN-ACKs resent
+ *   TIME_WAIT   a timewait socket: the connection is over and its port pair
+ *               is kept for 60 s (expires_ms = what is left); no queues,
+ *               no tcp_info, no buffers. An orphaned FIN_WAIT2 socket is
+ *               one too, and comes with state FIN_WAIT2.
  *   other       rqueue = bytes received and not read yet (recv_q)
  *               wqueue = bytes written and not acknowledged yet (send_q)
  *
+ * Full sockets also come with their buffer limits (INET_DIAG_SKMEMINFO):
+ * rcvbuf and sndbuf, in bytes of kernel memory (SO_RCVBUF / SO_SNDBUF as
+ * the kernel keeps them, doubled; the data they hold also pays for its
+ * bookkeeping, so recv_q and send_q stay well below them).
  * Also here: the overflow counters of a namespace's /proc/net/netstat. The
  * parsers read bytes the kernel wrote, but check every length anyway (they
  * have a fuzz harness).
@@ -37,6 +45,9 @@ typedef struct nc_diag_sock {
     bool has_info;   /* the tcp_info fields below are set */
     bool has_rcv_wnd; /* the kernel reports tcpi_rcv_wnd (6.2 and later) */
     uint32_t cwnd, unacked, total_retrans, notsent, snd_wnd, rcv_wnd;
+    bool has_mem; /* rcvbuf and sndbuf are set */
+    uint32_t rcvbuf, sndbuf;
+    uint32_t expires_ms; /* idiag_expires: the socket's pending timer */
 } nc_diag_sock_t;
 
 typedef void (*nc_diag_cb)(const nc_diag_sock_t *sk, void *arg);
@@ -47,7 +58,9 @@ int nc_diag_open(void);
 
 /*
  * Dumps the IPv4 TCP sockets (the lab turns IPv6 off) whose state bit is in states
- * (1 << TCP_LISTEN | ...), asking for tcp_info, and calls cb for each.
+ * (1 << TCP_LISTEN | ...), asking for tcp_info and the buffer limits, and
+ * calls cb for each. 1 << TCP_SYN_RECV brings the request sockets, and
+ * 1 << TCP_TIME_WAIT the timewait sockets.
  * buf (cap bytes, 32 KiB or more) holds the answers. Never waits for more
  * than the kernel's own dump. Returns 0 or a negative NC_E* code.
  */

@@ -54,12 +54,14 @@ enum {
     NC_PV_CWND,
     NC_PV_UNACKED,
     NC_PV_RETRANS,
+    NC_PV_RCVBUF,
+    NC_PV_SNDBUF,
     NC_PV__COUNT
 };
 
 static const char *const nc_probe_fields[NC_PV__COUNT] = {
-    "syn_queue", "accept_queue", "backlog", "recv_q",  "send_q",  "notsent",
-    "snd_wnd",   "rcv_wnd",      "cwnd",    "unacked", "retrans",
+    "syn_queue", "accept_queue", "backlog", "recv_q",  "send_q", "notsent", "snd_wnd",
+    "rcv_wnd",   "cwnd",         "unacked", "retrans", "rcvbuf", "sndbuf",
 };
 
 typedef struct nc_probe_rec {
@@ -69,6 +71,7 @@ typedef struct nc_probe_rec {
     uint16_t sport;
     uint8_t state;
     bool listen;
+    uint32_t expires_ms; /* a timewait socket's time left (not compared) */
     uint32_t has; /* bit per NC_PV_* present */
     int64_t v[NC_PV__COUNT];
 } nc_probe_rec_t;
@@ -91,6 +94,7 @@ struct nc_probe {
     nc_lab_t *lab;
     nc_timeline_t *tl;
     int period_us;
+    int settle_ms;
     nc_probe_ns_t ns[NC_PROBE_MAX_NS];
     size_t nns;
     int tfd, efd;
@@ -173,6 +177,7 @@ static void nc_probe_on_sock(const nc_diag_sock_t *sk, void *arg)
     nc_probe_ns_t *ns = p->cur_ns;
     nc_probe_rec_t *r = nc_probe_tab_add(&ns->cur);
     r->state = sk->state;
+    r->expires_ms = sk->expires_ms;
     r->sport = sk->sport;
     r->listen = sk->state == TCP_LISTEN;
     const char *lh = nc_probe_host_of(p, sk->src);
@@ -191,7 +196,10 @@ static void nc_probe_on_sock(const nc_diag_sock_t *sk, void *arg)
     const char *rh = nc_probe_host_of(p, sk->dst);
     snprintf(r->name, sizeof r->name, "%s:%u->%s:%u", lh ? lh : sk->src, sk->sport,
              rh ? rh : sk->dst, sk->dport);
-    if (sk->state == TCP_SYN_RECV)
+    /* A request socket counts in its listener's SYN queue; a timewait
+     * socket (TIME_WAIT, or an orphan's FIN_WAIT2: a minisocket without
+     * tcp_info or buffers) has nothing left but its state. */
+    if (sk->state == TCP_SYN_RECV || sk->state == TCP_TIME_WAIT || (!sk->has_info && !sk->has_mem))
         return;
     nc_probe_set(r, NC_PV_RECVQ, sk->rqueue);
     nc_probe_set(r, NC_PV_SENDQ, sk->wqueue);
@@ -203,6 +211,10 @@ static void nc_probe_on_sock(const nc_diag_sock_t *sk, void *arg)
         nc_probe_set(r, NC_PV_CWND, sk->cwnd);
         nc_probe_set(r, NC_PV_UNACKED, sk->unacked);
         nc_probe_set(r, NC_PV_RETRANS, sk->total_retrans);
+    }
+    if (sk->has_mem) {
+        nc_probe_set(r, NC_PV_RCVBUF, sk->rcvbuf);
+        nc_probe_set(r, NC_PV_SNDBUF, sk->sndbuf);
     }
 }
 
@@ -233,12 +245,23 @@ static bool nc_probe_same(const nc_probe_rec_t *a, const nc_probe_rec_t *b)
     return true;
 }
 
+/*
+ * The one line the ladder shows. A listener's numbers mean what they mean
+ * in the event's fields and in `ss -ltn` (Recv-Q, Send-Q): the accept
+ * queue's length and the backlog. The kernel counts the queue as full only
+ * when it holds more than the backlog, so it holds backlog + 1; the line
+ * says so wherever the limit is shown.
+ */
 static void nc_probe_summary(nc_evb_t *b, const nc_probe_rec_t *r)
 {
     if (r->listen) {
-        nc_evb_summary(b, "%s: accept queue %lld of %lld, SYN queue %lld", r->name,
-                       (long long)r->v[NC_PV_ACCEPTQ], (long long)r->v[NC_PV_BACKLOG],
-                       (long long)r->v[NC_PV_SYNQ]);
+        long long q = r->v[NC_PV_ACCEPTQ], bl = r->v[NC_PV_BACKLOG];
+        nc_evb_summary(b, "%s: accept queue %lld of %lld (backlog %lld + 1)%s, SYN queue %lld",
+                       r->name, q, bl + 1, bl, q > bl ? ", full" : "", (long long)r->v[NC_PV_SYNQ]);
+        return;
+    }
+    if (r->state == TCP_TIME_WAIT) {
+        nc_evb_summary(b, "%s TIME_WAIT for %u s", r->name, (r->expires_ms + 999) / 1000);
         return;
     }
     if (!(r->has & (1u << NC_PV_SNDWND))) {
@@ -273,9 +296,10 @@ static void nc_probe_emit(nc_probe_t *p, const nc_probe_rec_t *r, bool closed, i
     nc_timeline_add(p->tl, b);
 }
 
-static void nc_probe_counters(nc_probe_t *p, nc_probe_ns_t *ns, int64_t now)
+static void nc_probe_counters(nc_probe_t *p, nc_probe_ns_t *ns)
 {
     ssize_t n = pread(ns->netstat, p->text, NC_PROBE_BUF - 1, 0);
+    int64_t now = nc_clock_real_ns();
     if (n <= 0)
         return;
     uint64_t ov, dr;
@@ -299,15 +323,22 @@ static void nc_probe_counters(nc_probe_t *p, nc_probe_ns_t *ns, int64_t now)
     nc_timeline_add(p->tl, b);
 }
 
-/* All states but TIME_WAIT and CLOSE: what a lesson's programs hold. */
-#define NC_PROBE_STATES                                                                  \
-    ((1u << TCP_ESTABLISHED) | (1u << TCP_SYN_SENT) | (1u << TCP_SYN_RECV) |             \
-     (1u << TCP_FIN_WAIT1) | (1u << TCP_FIN_WAIT2) | (1u << TCP_CLOSE_WAIT) |            \
-     (1u << TCP_LAST_ACK) | (1u << TCP_LISTEN) | (1u << TCP_CLOSING))
+/* Every state but CLOSE (a socket that is gone): what a lesson's programs
+ * hold, their half-open handshakes (SYN_RECV), and what a closed
+ * connection leaves behind (TIME_WAIT). */
+#define NC_PROBE_STATES                                                                            \
+    ((1u << TCP_ESTABLISHED) | (1u << TCP_SYN_SENT) | (1u << TCP_SYN_RECV) |                       \
+     (1u << TCP_FIN_WAIT1) | (1u << TCP_FIN_WAIT2) | (1u << TCP_TIME_WAIT) |                       \
+     (1u << TCP_CLOSE_WAIT) | (1u << TCP_LAST_ACK) | (1u << TCP_LISTEN) | (1u << TCP_CLOSING))
 
+/*
+ * One pass over every namespace. A sample is stamped when its dump is
+ * complete, not when it began: what it shows was true by then, so a change
+ * a program's call made (stamped just before the call) never appears
+ * before that call on the timeline.
+ */
 static void nc_probe_sample(nc_probe_t *p)
 {
-    int64_t now = nc_clock_real_ns();
     for (size_t i = 0; i < p->nns; i++) {
         nc_probe_ns_t *ns = &p->ns[i];
         ns->cur.n = 0;
@@ -317,6 +348,7 @@ static void nc_probe_sample(nc_probe_t *p)
             atomic_fetch_add(&p->errors, 1);
             continue;
         }
+        int64_t now = nc_clock_real_ns();
         nc_probe_count_requests(&ns->cur);
         for (size_t k = 0; k < ns->cur.n; k++) {
             nc_probe_rec_t *r = &ns->cur.r[k];
@@ -334,30 +366,54 @@ static void nc_probe_sample(nc_probe_t *p)
         nc_probe_tab_t t = ns->prev;
         ns->prev = ns->cur;
         ns->cur = t;
-        nc_probe_counters(p, ns, now);
+        nc_probe_counters(p, ns);
     }
     atomic_fetch_add(&p->samples, 1);
 }
 
+/* True when the last sample saw nothing but timewait sockets: every
+ * connection of the lab has finished closing. */
+static bool nc_probe_settled(const nc_probe_t *p)
+{
+    for (size_t i = 0; i < p->nns; i++)
+        for (size_t k = 0; k < p->ns[i].prev.n; k++)
+            if (p->ns[i].prev.r[k].state != TCP_TIME_WAIT)
+                return false;
+    return true;
+}
+
 /* ---- the thread ---- */
 
+/*
+ * Samples on every tick. Once asked to stop, it goes on sampling until the
+ * lab's sockets are gone or in TIME_WAIT (the last ACK of a close may still
+ * be on the wire, and a socket in LAST_ACK or FIN_WAIT2 is waiting for it),
+ * or settle_ms have passed; then it takes one last sample.
+ */
 static void *nc_probe_main(void *arg)
 {
     nc_probe_t *p = arg;
     pthread_setname_np(pthread_self(), "nc-probe");
     struct pollfd pfd[2] = {{.fd = p->tfd, .events = POLLIN}, {.fd = p->efd, .events = POLLIN}};
     nc_probe_sample(p);
+    int64_t deadline = 0;
     for (;;) {
-        if (poll(pfd, 2, -1) < 0) {
+        if (poll(pfd, deadline ? 1 : 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
-        if (pfd[1].revents)
-            break;
+        if (!deadline && pfd[1].revents) {
+            uint64_t one;
+            if (read(p->efd, &one, sizeof one) < 0)
+                break;
+            deadline = nc_clock_mono_ns() + (int64_t)p->settle_ms * 1000000;
+        }
         uint64_t ticks;
-        if (read(p->tfd, &ticks, sizeof ticks) == (ssize_t)sizeof ticks)
+        if (pfd[0].revents && read(p->tfd, &ticks, sizeof ticks) == (ssize_t)sizeof ticks)
             nc_probe_sample(p);
+        if (deadline && (nc_probe_settled(p) || nc_clock_mono_ns() >= deadline))
+            break;
     }
     nc_probe_sample(p);
     struct timespec ts;
@@ -372,6 +428,7 @@ nc_probe_t *nc_probe_start(const nc_probe_opts_t *o, char *err, size_t errlen)
     p->lab = o->lab;
     p->tl = o->tl;
     p->period_us = o->period_us > 0 ? o->period_us : 4000;
+    p->settle_ms = o->settle_ms > 0 ? o->settle_ms : 1500;
     p->tfd = p->efd = -1;
     for (size_t i = 0; i < nc_lab_host_count(o->lab); i++) {
         const char *h = nc_lab_host_name(o->lab, i);

@@ -241,11 +241,14 @@ static void *aq_clients(void *arg)
     }
     if (done < AQ_CLIENTS && !s->stop && s->error == 0)
         nc_scn_fail(s, "only %d of %d clients connected within 8 s", done, AQ_CLIENTS);
-    /* Wait for the server's goodbye, then close. */
+    /* Wait for the server's goodbye, then close; the report is stamped at
+     * the first close(), whose FIN follows. */
     for (int k = 0; k < n; k++) {
         char buf[16];
         if (nc_scn_wait(s, fd[k], POLLIN, 3000) > 0 && read(fd[k], buf, sizeof buf) < 0)
             nc_scn_fail(s, "client %d: read: %s", k + 1, strerror(errno));
+        if (k == 0)
+            nc_scn_call_begin("close");
         close(fd[k]);
     }
     nc_scn_app(s, "client", "close", "the clients read the server's goodbye and close");
@@ -262,6 +265,7 @@ static void *aq_server(void *arg)
     int lfd = nc_scn_socket(s, "server", AQ_PORT, false);
     if (lfd < 0)
         return NULL;
+    nc_scn_call_begin("listen");
     listen(lfd, AQ_BACKLOG);
     nc_scn_app_kv(s, "server", "listen",
                   (nc_scn_kv_t[]){NC_KV_I("port", AQ_PORT), NC_KV_I("backlog", AQ_BACKLOG)}, 2,
@@ -283,6 +287,7 @@ static void *aq_server(void *arg)
             continue;
         struct sockaddr_in peer;
         socklen_t len = sizeof peer;
+        nc_scn_call_begin("accept");
         int fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
         if (fd < 0)
             continue;
@@ -295,6 +300,7 @@ static void *aq_server(void *arg)
                                       NC_KV_S("peer", name), NC_KV_I("fd", fd)},
                       4, "accept() returned fd %d: %s, taken off the accept queue", fd, name);
     }
+    nc_scn_call_begin("close");
     for (int k = 0; k < n; k++) {
         if (write(cfd[k], "bye\n", 4) < 0)
             nc_scn_fail(s, "server: write: %s", strerror(errno));

@@ -179,6 +179,7 @@ static void lw_pattern_run(lw_state_t *st, lw_kind_t kind)
     st->kind = kind;
     memset(st->w, 0, sizeof st->w);
     int shared = -1;
+    nc_scn_call_begin("listen");
     if (kind != LW_REUSEPORT && (shared = lw_listener(st, p->port, false)) < 0)
         return;
     int nl = kind == LW_REUSEPORT ? p->workers : 1;
@@ -206,6 +207,7 @@ static void lw_pattern_run(lw_state_t *st, lw_kind_t kind)
                 break;
             struct sockaddr_in peer;
             socklen_t len = sizeof peer;
+            nc_scn_call_begin("accept");
             int fd = accept4(shared, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
             if (fd < 0)
                 continue;

@@ -124,6 +124,7 @@ static int pt_accept(nc_scn_t *s, int lfd, char *name, size_t namelen, int *peer
         return -1;
     struct sockaddr_in peer;
     socklen_t len = sizeof peer;
+    nc_scn_call_begin("accept");
     int fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
     if (fd >= 0) {
         nc_scn_peer_name(s, (struct sockaddr *)&peer, name, namelen);
@@ -136,6 +137,7 @@ static void pt_processes(pt_state_t *st)
 {
     nc_scn_t *s = st->s;
     int lfd = nc_scn_socket(s, "server", PT_PORT_PROC, false);
+    nc_scn_call_begin("listen");
     if (lfd < 0 || listen(lfd, 16) != 0)
         return;
     nc_scn_app_kv(s, "server", "listen",
@@ -218,6 +220,7 @@ static void pt_threads(pt_state_t *st)
 {
     nc_scn_t *s = st->s;
     int lfd = nc_scn_socket(s, "server", PT_PORT_THREAD, false);
+    nc_scn_call_begin("listen");
     if (lfd < 0 || listen(lfd, 16) != 0)
         return;
     nc_scn_app_kv(s, "server", "listen",

@@ -125,6 +125,39 @@ const char *nc_scn_addr(nc_scn_t *s, const char *host)
     return a ? a : "127.0.0.1";
 }
 
+/*
+ * The call this program thread is about to make, and when: set by
+ * nc_scn_call_begin, used and cleared by the next app event for that call.
+ * A NULL call with a time is a read of any kind (libuv's alloc callback
+ * cannot know whether its program reports "read" or "recvfrom").
+ */
+static _Thread_local const char *nc_scn_call_name;
+static _Thread_local int64_t nc_scn_call_ns;
+static const char *const nc_scn_reads[] = {"read", "recv", "recvfrom", "recvmsg"};
+
+void nc_scn_call_begin(const char *call)
+{
+    nc_scn_call_name = call;
+    nc_scn_call_ns = nc_clock_real_ns();
+}
+
+/* The time of an app event for call: when it was begun, else now. */
+static int64_t nc_scn_call_time(const char *call)
+{
+    int64_t now = nc_clock_real_ns();
+    if (nc_scn_call_ns == 0)
+        return now;
+    bool match = nc_scn_call_name && strcmp(nc_scn_call_name, call) == 0;
+    for (size_t k = 0; !nc_scn_call_name && k < sizeof nc_scn_reads / sizeof nc_scn_reads[0]; k++)
+        match = match || strcmp(nc_scn_reads[k], call) == 0;
+    if (!match)
+        return now;
+    int64_t t = nc_scn_call_ns;
+    nc_scn_call_ns = 0;
+    nc_scn_call_name = NULL;
+    return t;
+}
+
 static void nc_scn_app_v(nc_scn_t *s, const char *host, const char *call,
                          const nc_scn_kv_t *kv, size_t nkv, const char *fmt, va_list ap)
 {
@@ -132,7 +165,7 @@ static void nc_scn_app_v(nc_scn_t *s, const char *host, const char *call,
     vsnprintf(text, sizeof(text), fmt, ap);
     nc_evb_t b;
     nc_evb_init(&b);
-    nc_evb_reset(&b, NC_EV_APP, nc_clock_real_ns());
+    nc_evb_reset(&b, NC_EV_APP, nc_scn_call_time(call));
     nc_evb_host(&b, host);
     nc_evb_summary(&b, "%s", text);
     nc_evb_str(&b, "call", call);
@@ -297,6 +330,7 @@ void nc_scn_sleep_ms(int ms)
 void nc_scn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     static _Thread_local char space[65536];
+    nc_scn_call_begin(NULL);
     buf->base = space;
     buf->len = sizeof(space);
 }
@@ -307,6 +341,7 @@ int nc_scn_tcp_listen(nc_scn_t *s, uv_tcp_t *listener, const char *host, int por
     struct sockaddr_in addr;
     uv_ip4_addr(nc_scn_addr(s, host), port, &addr);
     int rc = uv_tcp_bind(listener, (const struct sockaddr *)&addr, 0);
+    nc_scn_call_begin("listen");
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)listener, 8, cb);
     if (rc != 0) {

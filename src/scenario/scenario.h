@@ -52,6 +52,23 @@ int nc_scn_join(nc_scn_t *s);
 void nc_scn_fail(nc_scn_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The host's address, as text. */
 const char *nc_scn_addr(nc_scn_t *s, const char *host);
+/*
+ * When an app event happened: the time the call was made, not the time it
+ * was reported. A program reports most calls after they return (with what
+ * came back), yet their effects on the wire happen inside the call: the FIN
+ * of close(), the data of write(), the window update of read(). So, just
+ * before such a call, a program thread calls nc_scn_call_begin(call); the
+ * next app event it reports for that call carries that time. A call
+ * reported before it is made needs nothing (the report is stamped now).
+ * libuv programs need nothing for their reads: nc_scn_alloc, which libuv
+ * calls just before each read() or recvmsg(), marks the read. A blocking
+ * call is marked once it is ready (after poll), never before it blocks:
+ * its result is caused by what made it ready. Both clocks agree: app
+ * events and captured packets are CLOCK_REALTIME (clock.h). A NULL call
+ * marks a read of any kind ("read", "recv", "recvfrom", "recvmsg").
+ */
+void nc_scn_call_begin(const char *call);
+
 /* Adds an app event: host did call, and text says what came back. */
 void nc_scn_app(nc_scn_t *s, const char *host, const char *call, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -108,7 +125,9 @@ int nc_scn_signal_wait(nc_scn_signal_t *sig, int timeout_ms);
 /* Text of a peer address ("client:40112" when the address is a lab host). */
 void nc_scn_peer_name(nc_scn_t *s, const struct sockaddr *sa, char *out, size_t outlen);
 
-/* A libuv alloc callback: a per-thread 64 KiB buffer, enough for one read. */
+/* A libuv alloc callback: a per-thread 64 KiB buffer, enough for one read.
+ * libuv calls it just before each read, so it also marks the read's time
+ * (nc_scn_call_begin) for the "read" or "recvfrom" event that reports it. */
 void nc_scn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 
 /* Binds an initialised listener to host's address and port and listens,

@@ -54,6 +54,7 @@ static void *sb_server(void *arg)
     setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     socklen_t len = sizeof size;
     getsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &size, &len);
+    nc_scn_call_begin("listen");
     listen(lfd, 4);
     nc_scn_app_kv(s, "server", "listen",
                   (nc_scn_kv_t[]){NC_KV_I("port", SB_PORT), NC_KV_I("rcvbuf", size)}, 2,
@@ -67,6 +68,7 @@ static void *sb_server(void *arg)
     }
     struct sockaddr_in peer;
     len = sizeof peer;
+    nc_scn_call_begin("accept");
     int fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
     close(lfd);
     if (fd < 0) {
@@ -89,6 +91,8 @@ static void *sb_server(void *arg)
             nc_scn_fail(s, "server: the data stopped coming");
             break;
         }
+        /* read() sends the window update that the freed space allows. */
+        nc_scn_call_begin("read");
         ssize_t n = read(fd, buf, SB_CHUNK);
         if (n <= 0) {
             nc_scn_app_kv(s, "server", "read", (nc_scn_kv_t[]){NC_KV_I("bytes", 0)}, 1,
@@ -102,6 +106,7 @@ static void *sb_server(void *arg)
         nc_scn_sleep_ms(SB_READ_GAP_MS);
     }
     free(buf);
+    nc_scn_call_begin("close");
     close(fd);
     nc_scn_app(s, "server", "close", "close(): the server is done");
     return NULL;
@@ -137,6 +142,7 @@ static void *sb_client(void *arg)
     size_t sent = 0;
     while (sent < SB_TOTAL && !s->stop) {
         size_t want = SB_TOTAL - sent < SB_CHUNK ? SB_TOTAL - sent : SB_CHUNK;
+        nc_scn_call_begin("write");
         ssize_t n = write(fd, chunk, want);
         if (n > 0) {
             sent += (size_t)n;
@@ -166,6 +172,7 @@ static void *sb_client(void *arg)
                       "poll(): the socket is writable again after %lld ms", (long long)ms);
     }
     free(chunk);
+    nc_scn_call_begin("close");
     close(fd);
     nc_scn_app(s, "client", "close", "close(): all %zu bytes are written; the client closes",
                sent);

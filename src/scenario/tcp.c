@@ -71,10 +71,17 @@ static void tcp_send(tcp_state_t *st, uv_stream_t *stream, const char *host, con
 static void tcp_server_closed(uv_handle_t *h)
 {
     tcp_state_t *st = h->data;
+    uv_close((uv_handle_t *)&st->listener, NULL);
+}
+
+/* Closes the connection, reporting close() first: uv_close calls close()
+ * at once, and the kernel sends FIN inside it. */
+static void tcp_server_close(tcp_state_t *st, uv_stream_t *stream)
+{
     nc_scn_app(st->s, "server", "close",
                "close(): the server closes its side, so its kernel "
                "sends FIN");
-    uv_close((uv_handle_t *)&st->listener, NULL);
+    uv_close((uv_handle_t *)stream, tcp_server_closed);
 }
 
 static void tcp_server_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
@@ -84,12 +91,12 @@ static void tcp_server_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
         nc_scn_app(st->s, "server", "read",
                    "read() returned 0: the client has closed its side "
                    "(its FIN arrived)");
-        uv_close((uv_handle_t *)stream, tcp_server_closed);
+        tcp_server_close(st, stream);
         return;
     }
     if (n < 0) {
         nc_scn_fail(st->s, "server: read failed: %s", uv_strerror((int)n));
-        uv_close((uv_handle_t *)stream, tcp_server_closed);
+        tcp_server_close(st, stream);
         return;
     }
     if (n == 0)

@@ -146,7 +146,27 @@ void nc_canvas_resize(nc_canvas_t *c, int w, int h)
     c->h = h > 0 ? h : 0;
     free(c->cells);
     c->cells = nc_xcalloc((size_t)c->w * (size_t)c->h + 1, sizeof *c->cells);
+    nc_canvas_unclip(c);
     nc_canvas_clear(c);
+}
+
+void nc_canvas_clip(nc_canvas_t *c, int y, int x, int h, int w)
+{
+    c->clip_y = y;
+    c->clip_x = x;
+    c->clip_h = h > 0 ? h : 0;
+    c->clip_w = w > 0 ? w : 0;
+}
+
+void nc_canvas_unclip(nc_canvas_t *c)
+{
+    nc_canvas_clip(c, 0, 0, c->h, c->w);
+}
+
+static bool nc_canvas_inside(const nc_canvas_t *c, int y, int x)
+{
+    return y >= c->clip_y && y < c->clip_y + c->clip_h && x >= c->clip_x &&
+           x < c->clip_x + c->clip_w;
 }
 
 void nc_canvas_clear(nc_canvas_t *c)
@@ -178,10 +198,10 @@ int nc_canvas_putc(nc_canvas_t *c, int y, int x, uint32_t ch, nc_style_t st)
     int cw = nc_wcwidth(ch);
     if (cw == 0)
         return 0;
-    nc_cell_t *cell = nc_canvas_cell(c, y, x);
+    nc_cell_t *cell = nc_canvas_inside(c, y, x) ? nc_canvas_cell(c, y, x) : NULL;
     if (!cell)
         return 0;
-    if (cw == 2 && x + 1 >= c->w) {
+    if (cw == 2 && (x + 1 >= c->w || !nc_canvas_inside(c, y, x + 1))) {
         *cell = (nc_cell_t){' ', st.attr, st.role};
         return 1;
     }
@@ -191,30 +211,55 @@ int nc_canvas_putc(nc_canvas_t *c, int y, int x, uint32_t ch, nc_style_t st)
     return cw;
 }
 
+/* A character that belongs to a number: a digit, or a '.' or ',' between
+ * digits ("2.96", "1,000"). */
+static bool nc_canvas_numeric(const char *s, size_t at, size_t n)
+{
+    char ch = s[at];
+    if (ch >= '0' && ch <= '9')
+        return true;
+    return (ch == '.' || ch == ',') && at > 0 && at + 1 < n && s[at - 1] >= '0' &&
+           s[at - 1] <= '9' && s[at + 1] >= '0' && s[at + 1] <= '9';
+}
+
 int nc_canvas_textn(nc_canvas_t *c, int y, int x, int maxw, const char *s, nc_style_t st,
                     bool ellip)
 {
+    (void)ellip; /* every cut is marked */
     if (!s)
         return x;
-    int limit = maxw < 0 ? c->w - x : maxw;
-    if (x + limit > c->w)
-        limit = c->w - x;
+    int right = c->clip_x + c->clip_w < c->w ? c->clip_x + c->clip_w : c->w;
+    int limit = maxw < 0 ? right - x : maxw;
+    if (x + limit > right)
+        limit = right - x;
     if (limit <= 0)
         return x;
-    int total = ellip ? nc_text_width(s) : 0;
-    int room = (ellip && total > limit) ? limit - 1 : limit;
-    int col = 0;
     size_t n = strlen(s);
-    while (n > 0) {
+    int total = nc_text_width(s);
+    int room = total > limit ? limit - 1 : limit;
+    /* Where the text stops: the bytes that fit in room columns. */
+    size_t stop = 0;
+    int used = 0;
+    while (stop < n) {
         uint32_t ch;
-        size_t k = nc_utf8_decode(s, n, &ch);
+        size_t k = nc_utf8_decode(s + stop, n - stop, &ch);
         int cw = nc_wcwidth(ch);
-        if (col + cw > room)
+        if (used + cw > room)
             break;
-        col += nc_canvas_putc(c, y, x + col, ch, st);
-        s += k, n -= k;
+        used += cw;
+        stop += k;
     }
-    if (ellip && total > limit) {
+    /* A cut inside a number moves back to the number's start. */
+    if (stop < n && stop > 0 && nc_canvas_numeric(s, stop, n) && nc_canvas_numeric(s, stop - 1, n))
+        while (stop > 0 && nc_canvas_numeric(s, stop - 1, n))
+            stop--;
+    int col = 0;
+    for (size_t at = 0; at < stop;) {
+        uint32_t ch;
+        at += nc_utf8_decode(s + at, stop - at, &ch);
+        col += nc_canvas_putc(c, y, x + col, ch, st);
+    }
+    if (stop < n) {
         uint32_t e;
         const char *g = nc_canvas_glyph(c, NC_G_ELLIPSIS);
         nc_utf8_decode(g, strlen(g), &e);
@@ -281,7 +326,7 @@ void nc_canvas_box(nc_canvas_t *c, int y, int x, int h, int w, nc_style_t st)
 void nc_canvas_mark(nc_canvas_t *c, int y, int x, int w, nc_style_t st)
 {
     for (int col = x; col < x + w; col++) {
-        nc_cell_t *cell = nc_canvas_cell(c, y, col);
+        nc_cell_t *cell = nc_canvas_inside(c, y, col) ? nc_canvas_cell(c, y, col) : NULL;
         if (!cell)
             continue;
         cell->attr |= st.attr;
@@ -393,20 +438,48 @@ bool nc_cellv_wrap(const nc_cellv_t *v, size_t start, int width, size_t *end, si
 
 int nc_canvas_cells(nc_canvas_t *c, int y, int x, const nc_cell_t *cells, size_t n)
 {
+    /* Cells that run past the canvas or the clip end with an ellipsis, as
+     * text does. */
+    int right = c->clip_x + c->clip_w < c->w ? c->clip_x + c->clip_w : c->w;
+    int total = 0;
     for (size_t i = 0; i < n; i++)
+        total += nc_wcwidth(cells[i].ch);
+    int room = x + total > right ? right - x - 1 : total;
+    int used = 0;
+    size_t i = 0;
+    for (; i < n && used + nc_wcwidth(cells[i].ch) <= room; i++) {
+        used += nc_wcwidth(cells[i].ch);
         x += nc_canvas_putc(c, y, x, cells[i].ch, NC_STYLE(cells[i].attr, cells[i].role));
+    }
+    if (i < n && room >= 0) {
+        const char *g = nc_canvas_glyph(c, NC_G_ELLIPSIS);
+        uint32_t e;
+        nc_utf8_decode(g, strlen(g), &e);
+        x += nc_canvas_putc(c, y, x, e, NC_STYLE(cells[i].attr, cells[i].role));
+    }
     return x;
 }
 
 int nc_canvas_wrapv(nc_canvas_t *c, int y, int x, int h, int w, const nc_cellv_t *v)
 {
     size_t at = 0, end, next;
-    int lines = 0;
+    int lines = 0, last_x = x;
+    nc_style_t last_st = NC_PLAIN;
     while (nc_cellv_wrap(v, at, w, &end, &next)) {
-        if (lines < h)
-            nc_canvas_cells(c, y + lines, x, v->v + at, end - at);
+        if (lines < h) {
+            last_x = nc_canvas_cells(c, y + lines, x, v->v + at, end - at);
+            if (end > at)
+                last_st = NC_STYLE(v->v[end - 1].attr, v->v[end - 1].role);
+        }
         lines++;
         at = next;
+    }
+    /* Lines that found no room: the last one drawn says so. */
+    if (h > 0 && lines > h) {
+        const char *g = nc_canvas_glyph(c, NC_G_ELLIPSIS);
+        uint32_t e;
+        nc_utf8_decode(g, strlen(g), &e);
+        nc_canvas_putc(c, y + h - 1, last_x < x + w ? last_x : x + w - 1, e, last_st);
     }
     return lines;
 }

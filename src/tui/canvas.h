@@ -61,6 +61,7 @@ typedef struct nc_canvas {
     int w, h;
     bool utf8; /* false: glyphs fall back to ASCII */
     nc_cell_t *cells;
+    int clip_y, clip_x, clip_h, clip_w; /* drawing stays inside (nc_canvas_clip) */
 } nc_canvas_t;
 
 /* Glyphs with an ASCII fallback; see nc_canvas_glyph(). */
@@ -94,6 +95,14 @@ void nc_canvas_free(nc_canvas_t *c);
 void nc_canvas_resize(nc_canvas_t *c, int w, int h);
 /* Blanks every cell. */
 void nc_canvas_clear(nc_canvas_t *c);
+/*
+ * Limits drawing to the rectangle (y, x, h, w) until nc_canvas_unclip: a
+ * view that shares the screen (the ladder beside the state panel) clips to
+ * its own part, so its text is cut, and marked as cut, at its own edge
+ * instead of being silently drawn over. Resizing unclips.
+ */
+void nc_canvas_clip(nc_canvas_t *c, int y, int x, int h, int w);
+void nc_canvas_unclip(nc_canvas_t *c);
 /* Returns the cell at (y, x), or NULL outside the canvas (borrowed). */
 nc_cell_t *nc_canvas_cell(nc_canvas_t *c, int y, int x);
 /* Returns the UTF-8 text of a glyph, or its ASCII stand-in (static). */
@@ -102,10 +111,15 @@ const char *nc_canvas_glyph(const nc_canvas_t *c, nc_glyph_t g);
 /* Puts one code point at (y, x); returns the columns it took (0 when
  * clipped). */
 int nc_canvas_putc(nc_canvas_t *c, int y, int x, uint32_t ch, nc_style_t st);
-/* Draws UTF-8 text at (y, x), clipped to maxw columns (negative: to the
- * canvas edge). Text that does not fit ends with an ellipsis when ellip is
- * true. Control characters are drawn as spaces. Returns the column after
- * the last cell drawn. */
+/*
+ * Draws UTF-8 text at (y, x), clipped to maxw columns (negative: to the
+ * canvas edge) and to the clip rectangle. No text is ever cut silently:
+ * text that does not fit ends with an ellipsis, whatever ellip says (the
+ * argument remains for the callers written before), and a cut never falls
+ * inside a number: "cwnd 10" cut after "cwnd 1" shows "cwnd …", never a
+ * wrong number. Control characters are drawn as spaces. Returns the column
+ * after the last cell drawn.
+ */
 int nc_canvas_textn(nc_canvas_t *c, int y, int x, int maxw, const char *s, nc_style_t st,
                     bool ellip);
 /* nc_canvas_textn(c, y, x, -1, s, st, false). */
@@ -155,10 +169,12 @@ void nc_cellv_puts(nc_cellv_t *v, const char *s, nc_style_t st);
  * Returns false when start is at the end.
  */
 bool nc_cellv_wrap(const nc_cellv_t *v, size_t start, int width, size_t *end, size_t *next);
-/* Draws cells [from, to) at (y, x); returns the column after them. */
+/* Draws n cells at (y, x); cells past the canvas or the clip are cut and
+ * the cut marked with an ellipsis. Returns the column after them. */
 int nc_canvas_cells(nc_canvas_t *c, int y, int x, const nc_cell_t *cells, size_t n);
 /* Draws styled cells word-wrapped into the rectangle (y, x, h, w); returns
- * the number of lines they need (it may be more than h). */
+ * the number of lines they need (it may be more than h). When they need
+ * more than h (h > 0), the last line drawn ends with an ellipsis. */
 int nc_canvas_wrapv(nc_canvas_t *c, int y, int x, int h, int w, const nc_cellv_t *v);
 /* Draws UTF-8 text word-wrapped into the rectangle (y, x, h, w); returns the
  * number of lines the whole text needs (it may be more than h). */

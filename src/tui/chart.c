@@ -3,9 +3,11 @@
  *
  * Data model: a series is (socket name, field); it is chosen from the run
  * (see gauges.h), then sampled as a step function: column k of w shows the
- * field's latest value at the end of the k-th slice of the run's time.
- * Each column is a bar of eighths (U+2581..U+2588) stacked over the chart's
- * rows; the column of the cursor's time is drawn in reverse video.
+ * field's largest value in the k-th slice of the run's time. Each column is
+ * a bar of eighths (U+2581..U+2588) stacked over the chart's rows, above a
+ * zero line that spans the whole run (dotted where the socket did not
+ * exist), with the run's start, end and the top of the scale below it; the
+ * column of the cursor's time is drawn in reverse video.
  */
 #include "gauges.h"
 
@@ -74,6 +76,17 @@ static bool nc_chart_pick(const nc_timeline_t *tl, size_t upto, nc_chart_pick_t 
     return true;
 }
 
+/* Formats a time in seconds with as few digits as tell it ("0 s", "2.88 s"). */
+static void nc_chart_time(char *out, size_t n, int64_t ns)
+{
+    if (ns == 0)
+        snprintf(out, n, "0 s");
+    else if (ns < 10000000)
+        snprintf(out, n, "%.3f ms", (double)ns / 1e6);
+    else
+        snprintf(out, n, "%.2f s", (double)ns / 1e9);
+}
+
 void nc_chart_draw(nc_canvas_t *c, const nc_timeline_t *tl, size_t upto, size_t cursor, int y,
                    int x, int h, int w)
 {
@@ -90,29 +103,51 @@ void nc_chart_draw(nc_canvas_t *c, const nc_timeline_t *tl, size_t upto, size_t 
     int64_t tmax = nc_timeline_get(tl, upto - 1)->t_ns;
     if (tmax <= 0)
         tmax = 1;
+    /* Column k covers the times (tmax*k/w, tmax*(k+1)/w]: it shows the
+     * largest value the socket had in it (the value carried in, and every
+     * sample inside), so a short peak is not lost; a column where the
+     * socket did not have the value yet, or any more (closed, or in
+     * TIME_WAIT), has none. */
     int64_t col[NC_CHART_MAX_COLS];
+    bool alive[NC_CHART_MAX_COLS];
     int64_t cur = 0, vmax = 0;
+    bool exists = false;
     size_t i = 0;
     for (int k = 0; k < w; k++) {
         int64_t te = tmax * (k + 1) / w;
+        int64_t top = exists ? cur : 0;
+        bool any = exists;
         for (; i < upto && nc_timeline_get(tl, i)->t_ns <= te; i++) {
             const nc_event_t *ev = nc_timeline_get(tl, i);
             const char *name = ev->type == NC_EV_STATE ? nc_event_str(ev, "socket") : NULL;
-            if (name && strcmp(name, p.socket) == 0)
-                nc_event_int(ev, p.field, &cur);
+            if (!name || strcmp(name, p.socket) != 0)
+                continue;
+            /* An event without the value (CLOSED, TIME_WAIT) ends it. */
+            exists = nc_event_int(ev, p.field, &cur);
+            if (exists) {
+                any = true;
+                if (cur > top)
+                    top = cur;
+            }
         }
-        col[k] = cur;
-        if (cur > vmax)
-            vmax = cur;
+        col[k] = top;
+        alive[k] = any;
+        if (top > vmax)
+            vmax = top;
     }
     char title[160];
-    snprintf(title, sizeof title, "%s of %s (0..%lld)", p.field, p.socket, (long long)vmax);
+    snprintf(title, sizeof title, "%s, %s", p.field, p.socket);
     nc_canvas_textn(c, y, x, w, title, NC_STYLE(NC_A_BOLD, NC_ROLE_ACCENT), true);
-    int rows = h - 1, levels = rows * 8;
+    /* Rows: the title, the bars, the zero line, and the time axis's labels
+     * when there is room for all four. */
+    bool labels = h >= 4;
+    int rows = h - 2 - (labels ? 1 : 0), levels = rows * 8;
+    int axis = y + 1 + rows;
     int64_t tc = nc_timeline_get(tl, cursor < upto ? cursor : upto - 1)->t_ns;
     int ccol = (int)(tc * w / tmax);
     if (ccol >= w)
         ccol = w - 1;
+    uint32_t zero = c->utf8 ? 0x2500 : '-', none = c->utf8 ? 0x00B7 : '.';
     for (int k = 0; k < w; k++) {
         int units = vmax > 0 ? (int)((col[k] * levels + vmax - 1) / vmax) : 0;
         for (int r = 0; r < rows; r++) {
@@ -122,9 +157,24 @@ void nc_chart_draw(nc_canvas_t *c, const nc_timeline_t *tl, size_t upto, size_t 
                 ch = c->utf8 ? 0x2588 : '#';
             else if (in_row > 0)
                 ch = c->utf8 ? 0x2580 + (uint32_t)in_row : (in_row >= 4 ? '#' : '.');
-            nc_canvas_putc(c, y + rows - r, x + k, ch, NC_STYLE(0, NC_ROLE_ACCENT));
+            nc_canvas_putc(c, axis - 1 - r, x + k, ch, NC_STYLE(0, NC_ROLE_ACCENT));
         }
+        /* The zero line: solid while the socket exists, dotted before and
+         * after, so a queue back at 0 reads as 0 and not as the edge. */
+        nc_canvas_putc(c, axis, x + k, alive[k] ? zero : none, NC_STYLE(0, NC_ROLE_MUTED));
     }
-    for (int r = 1; r <= rows; r++)
-        nc_canvas_mark(c, y + r, x + ccol, 1, NC_STYLE(NC_A_REVERSE, NC_ROLE_NORMAL));
+    for (int r = y + 1; r <= axis; r++)
+        nc_canvas_mark(c, r, x + ccol, 1, NC_STYLE(NC_A_REVERSE, NC_ROLE_NORMAL));
+    if (!labels)
+        return;
+    char t0[24], t1[24], scale[48];
+    nc_chart_time(t0, sizeof t0, 0);
+    nc_chart_time(t1, sizeof t1, tmax);
+    snprintf(scale, sizeof scale, "top %lld", (long long)vmax);
+    nc_style_t ls = NC_STYLE(0, NC_ROLE_MUTED);
+    nc_canvas_text(c, axis + 1, x, t0, ls);
+    int sw = nc_text_width(scale), ew = nc_text_width(t1);
+    if (nc_text_width(t0) + sw + ew + 2 <= w)
+        nc_canvas_text(c, axis + 1, x + (w - sw) / 2, scale, ls);
+    nc_canvas_text(c, axis + 1, x + w - ew, t1, ls);
 }

@@ -23,12 +23,22 @@
  * kernel's queues and buffers as of the cursor, and a chart of one value
  * over the run. App events sit in a lane of their own beside their host's
  * line, marked with a bullet.
+ *
+ * Nothing is cut silently. A program's report that does not fit beside its
+ * lane wraps onto up to NC_LADDER_WRAP rows (rows differ in height, and
+ * scrolling keeps every row of the cursor's event on screen); the ladder
+ * clips itself to its own columns, so a line that meets the state panel
+ * ends there with an ellipsis; the note panel shows the selected event's
+ * whole line. Where a host has more than one connection (parallel clients,
+ * several workers), each arrow names its connection by the port on the
+ * left lane's side, the client's: ":40112 FIN,ACK seq=1 ack=6".
  */
 #include "gauges.h"
 #include "ui.h"
 
 #include "../core/xmalloc.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,10 +46,23 @@
 #define NC_LADDER_LANES 8
 #define NC_LADDER_SIDE_MIN 100 /* narrowest terminal with the state panel */
 
+#define NC_LADDER_WRAP 3 /* most rows one event's text may take */
+
+/* A host's connections, as far as the ladder can tell them apart: the
+ * first port pair seen, and whether another one was seen. */
+typedef struct nc_lane_conns {
+    const char *host;
+    uint32_t first; /* lower port << 16 | higher port */
+    bool multi;
+} nc_lane_conns_t;
+
 typedef struct nc_lanes {
     const char *name[NC_LADDER_LANES];
     int x[NC_LADDER_LANES];
     int n;
+    int w; /* the ladder's width (the state panel may take the rest) */
+    nc_lane_conns_t conns[NC_LADDER_LANES];
+    int nconns;
 } nc_lanes_t;
 
 static int nc_lanes_find(const nc_lanes_t *L, const char *name)
@@ -54,6 +77,55 @@ static void nc_lanes_add(nc_lanes_t *L, const char *name)
 {
     if (name && *name && L->n < NC_LADDER_LANES && nc_lanes_find(L, name) < 0)
         L->name[L->n++] = name;
+}
+
+/* The port pair of a TCP or UDP packet (lower << 16 | higher), or 0. */
+static uint32_t nc_ladder_ports(const nc_event_t *ev, int64_t *sport, int64_t *dport)
+{
+    if (!(nc_event_int(ev, "tcp.sport", sport) && nc_event_int(ev, "tcp.dport", dport)) &&
+        !(nc_event_int(ev, "udp.sport", sport) && nc_event_int(ev, "udp.dport", dport)))
+        return 0;
+    uint32_t a = (uint32_t)*sport & 0xffff, b = (uint32_t)*dport & 0xffff;
+    return a < b ? a << 16 | b : b << 16 | a;
+}
+
+/* True when text already names port as a word of its own ("UDP 39650 >
+ * 7"), so a tag would only repeat it. */
+static bool nc_ladder_says_port(const char *text, int64_t port)
+{
+    char word[16];
+    int n = snprintf(word, sizeof word, "%lld", (long long)port);
+    for (const char *p = strstr(text, word); p; p = strstr(p + 1, word)) {
+        bool start = p == text || p[-1] == ' ';
+        bool end = p[n] == '\0' || p[n] == ' ' || p[n] == ':';
+        if (start && end)
+            return true;
+    }
+    return false;
+}
+
+/* Notes that host has the connection key. */
+static void nc_lanes_conn(nc_lanes_t *L, const char *host, uint32_t key)
+{
+    if (!host || !key)
+        return;
+    for (int i = 0; i < L->nconns; i++) {
+        if (strcmp(L->conns[i].host, host) == 0) {
+            L->conns[i].multi = L->conns[i].multi || L->conns[i].first != key;
+            return;
+        }
+    }
+    if (L->nconns < NC_LADDER_LANES)
+        L->conns[L->nconns++] = (nc_lane_conns_t){host, key, false};
+}
+
+/* True when host was seen with more than one connection. */
+static bool nc_lanes_multi(const nc_lanes_t *L, const char *host)
+{
+    for (int i = 0; host && i < L->nconns; i++)
+        if (strcmp(L->conns[i].host, host) == 0)
+            return L->conns[i].multi;
+    return false;
 }
 
 /* Moves lane i to position to, shifting the others. */
@@ -74,8 +146,9 @@ static void nc_lanes_move(nc_lanes_t *L, int i, int to)
 static void nc_ladder_lanes(nc_ui_t *ui, size_t vis, int w, nc_lanes_t *L)
 {
     memset(L, 0, sizeof *L);
+    L->w = w;
     size_t win = ui->top + (size_t)(ui->ladder_rows > 0 ? ui->ladder_rows : 0);
-    for (size_t i = 0; i < vis && L->n < NC_LADDER_LANES; i++) {
+    for (size_t i = 0; i < vis; i++) {
         if (i == NC_LADDER_SCAN && ui->top > i)
             i = ui->top;
         if (i >= NC_LADDER_SCAN && i >= win)
@@ -84,6 +157,10 @@ static void nc_ladder_lanes(nc_ui_t *ui, size_t vis, int w, nc_lanes_t *L)
         if (ev->type == NC_EV_PACKET) {
             nc_lanes_add(L, nc_event_str(ev, "from"));
             nc_lanes_add(L, nc_event_str(ev, "to"));
+            int64_t sp, dp;
+            uint32_t key = nc_ladder_ports(ev, &sp, &dp);
+            nc_lanes_conn(L, nc_event_str(ev, "from"), key);
+            nc_lanes_conn(L, nc_event_str(ev, "to"), key);
         } else if (ev->type == NC_EV_APP) {
             nc_lanes_add(L, ev->host);
         }
@@ -130,22 +207,77 @@ static nc_role_t nc_ladder_role(const nc_lanes_t *L, int lane)
     return lane == L->n - 1 ? NC_ROLE_SERVER : NC_ROLE_ACCENT;
 }
 
-/* Text beside a lane: to its right, or for the rightmost of several lanes
- * to its left, so it never runs off the screen. */
-static void nc_ladder_lane_text(nc_canvas_t *c, const nc_lanes_t *L, int lane, int y,
-                                const char *text, nc_style_t st)
+/* The columns text beside a lane may take: to its right, or for the
+ * rightmost of several lanes to its left, so it never runs off the
+ * ladder. Sets *x0 and returns the width (< 1: no room). */
+static int nc_ladder_lane_room(const nc_lanes_t *L, int lane, int *x0)
 {
     int x = L->x[lane];
-    int tw = nc_text_width(text);
     if (L->n >= 2 && lane == L->n - 1) {
-        int room = x - 2 - (L->x[lane - 1] + 2);
-        int lw = tw < room ? tw : room;
-        if (lw > 0)
-            nc_canvas_textn(c, y, x - 1 - lw, lw, text, st, true);
-        return;
+        *x0 = L->x[lane - 1] + 2;
+        return x - 2 - *x0;
     }
-    int right = lane + 1 < L->n ? L->x[lane + 1] - 2 : c->w - 1;
-    nc_canvas_textn(c, y, x + 2, right - (x + 2), text, st, true);
+    *x0 = x + 2;
+    int right = lane + 1 < L->n ? L->x[lane + 1] - 2 : L->w - 1;
+    return right - *x0;
+}
+
+/* The rows a lane's text needs, wrapped at word boundaries into its room
+ * (at most NC_LADDER_WRAP). */
+static int nc_ladder_lane_rows(const nc_lanes_t *L, int lane, const char *text)
+{
+    int x0, room = nc_ladder_lane_room(L, lane, &x0);
+    if (room < 8 || nc_text_width(text) <= room)
+        return 1;
+    nc_cellv_t v;
+    nc_cellv_init(&v);
+    nc_cellv_puts(&v, text, NC_PLAIN);
+    size_t at = 0, end, next;
+    int lines = 0;
+    while (lines < NC_LADDER_WRAP && nc_cellv_wrap(&v, at, room, &end, &next))
+        lines++, at = next;
+    nc_cellv_done(&v);
+    return lines > 0 ? lines : 1;
+}
+
+/*
+ * Text beside a lane in rows rows: wrapped rather than cut, so what a
+ * program reported ("connections per worker: worker 1: 6, worker 2: 2,
+ * worker 3: 4") is read whole; beside the rightmost lane each line ends at
+ * the lane. What still does not fit ends with an ellipsis.
+ */
+static void nc_ladder_lane_text(nc_canvas_t *c, const nc_lanes_t *L, int lane, int y, int rows,
+                                const char *text, nc_style_t st)
+{
+    int x0, room = nc_ladder_lane_room(L, lane, &x0);
+    if (room < 1)
+        return;
+    bool right = L->n >= 2 && lane == L->n - 1;
+    nc_cellv_t v;
+    nc_cellv_init(&v);
+    nc_cellv_puts(&v, text, st);
+    size_t at = 0, end, next;
+    for (int r = 0; r < rows && nc_cellv_wrap(&v, at, room, &end, &next); r++) {
+        bool last = r == rows - 1 || rows == 1;
+        if (last) {
+            /* The last row takes the rest, cut (and marked) if need be. */
+            nc_buf_t b;
+            nc_buf_init(&b);
+            for (size_t k = at; k < v.n; k++)
+                nc_utf8_put(&b, v.v[k].ch);
+            const char *rest = nc_buf_cstr(&b);
+            int tw = nc_text_width(rest), lw = tw < room ? tw : room;
+            nc_canvas_textn(c, y + r, right ? L->x[lane] - 1 - lw : x0, lw, rest, st, true);
+            nc_buf_done(&b);
+            break;
+        }
+        int lw = 0;
+        for (size_t k = at; k < end; k++)
+            lw += nc_wcwidth(v.v[k].ch);
+        nc_canvas_cells(c, y + r, right ? L->x[lane] - 1 - lw : x0, v.v + at, end - at);
+        at = next;
+    }
+    nc_cellv_done(&v);
 }
 
 /* A label centred in the columns [lo, hi], padded with a space each side. */
@@ -167,6 +299,15 @@ static void nc_ladder_arrow(nc_canvas_t *c, const nc_lanes_t *L, int fa, int fb,
 {
     int xa = L->x[fa], xb = L->x[fb], dir = xb > xa ? 1 : -1;
     const char *label = ev->summary;
+    /* Where a host has several connections, each arrow names its own: the
+     * port on the left lane's side (the client's, as lanes are laid out). */
+    char tagged[320];
+    int64_t sp, dp;
+    if ((nc_lanes_multi(L, L->name[fa]) || nc_lanes_multi(L, L->name[fb])) &&
+        nc_ladder_ports(ev, &sp, &dp) && !nc_ladder_says_port(label, dir > 0 ? sp : dp)) {
+        snprintf(tagged, sizeof tagged, ":%lld %s", (long long)(dir > 0 ? sp : dp), ev->summary);
+        label = tagged;
+    }
     if (!nc_event_bool(ev, "dropped")) {
         nc_style_t st = NC_STYLE(0, nc_ladder_role(L, fa));
         int lo = (xa < xb ? xa : xb) + 1, hi = (xa < xb ? xb : xa) - 1;
@@ -196,52 +337,81 @@ static void nc_ladder_arrow(nc_canvas_t *c, const nc_lanes_t *L, int fa, int fb,
     }
 }
 
-static void nc_ladder_row(nc_canvas_t *c, const nc_lanes_t *L, const nc_event_t *ev, int y)
+/*
+ * The text an event shows beside a lane, for the events shown that way: an
+ * app event's summary, and a packet between hosts that do not have two
+ * lanes. Returns the lane (its style in *st), or -1 for an arrow or a line
+ * across the ladder.
+ */
+static int nc_ladder_lane_of(nc_canvas_t *c, const nc_lanes_t *L, const nc_event_t *ev, char *text,
+                             size_t n, nc_style_t *st)
+{
+    if (L->n == 0 || ev->type == NC_EV_MARK || ev->type == NC_EV_STATE || ev->type == NC_EV_NOTE)
+        return -1;
+    if (ev->type != NC_EV_PACKET) {
+        int lane = nc_lanes_find(L, ev->host);
+        if (lane < 0)
+            lane = 0;
+        *st = NC_STYLE(NC_A_BOLD, nc_ladder_role(L, lane));
+        snprintf(text, n, "%s", ev->summary);
+        return lane;
+    }
+    const char *from = nc_event_str(ev, "from"), *to = nc_event_str(ev, "to");
+    int fa = nc_lanes_find(L, from), fb = nc_lanes_find(L, to);
+    if (fa >= 0 && fb >= 0 && fa != fb)
+        return -1;
+    /* One lane (or a host without one): an arrow and the summary. */
+    int lane = fa >= 0 ? fa : 0;
+    bool dropped = nc_event_bool(ev, "dropped");
+    *st = dropped ? NC_STYLE(NC_A_BOLD, NC_ROLE_DROPPED) : NC_STYLE(0, nc_ladder_role(L, lane));
+    const char *arrow = nc_canvas_glyph(c, dropped ? NC_G_DROP : NC_G_RARROW);
+    if (from && to && strcmp(from, to) != 0)
+        snprintf(text, n, "%s %s %s: %s%s", from, arrow, to, ev->summary,
+                 dropped ? " (dropped)" : "");
+    else
+        snprintf(text, n, "%s %s%s", arrow, ev->summary, dropped ? " (dropped)" : "");
+    return lane;
+}
+
+/* The rows an event takes on the ladder: one, or more for a lane's text
+ * that needs them. */
+static int nc_ladder_rows_of(nc_canvas_t *c, const nc_lanes_t *L, const nc_event_t *ev)
+{
+    char text[512];
+    nc_style_t st;
+    int lane = nc_ladder_lane_of(c, L, ev, text, sizeof text, &st);
+    return lane < 0 ? 1 : nc_ladder_lane_rows(L, lane, text);
+}
+
+/* Draws one event in rows rows from y. */
+static void nc_ladder_row(nc_canvas_t *c, const nc_lanes_t *L, const nc_event_t *ev, int y,
+                          int rows)
 {
     nc_canvas_printf(c, y, 0, NC_STYLE(0, NC_ROLE_MUTED), "+%.6f", (double)ev->t_ns / 1e9);
     if (ev->type == NC_EV_MARK || ev->type == NC_EV_STATE || ev->type == NC_EV_NOTE) {
         nc_style_t st = NC_STYLE(NC_A_DIM, NC_ROLE_MUTED);
         nc_canvas_hline(c, y, NC_LADDER_T, 2, st);
-        nc_canvas_textn(c, y, NC_LADDER_T + 3, c->w - NC_LADDER_T - 4, ev->summary, st, true);
+        nc_canvas_textn(c, y, NC_LADDER_T + 3, L->w - NC_LADDER_T - 4, ev->summary, st, true);
         return;
     }
     for (int i = 0; i < L->n; i++)
-        nc_canvas_vline(c, y, L->x[i], 1, NC_STYLE(0, NC_ROLE_MUTED));
-    if (L->n == 0)
-        return;
-    if (ev->type == NC_EV_PACKET) {
-        int fa = nc_lanes_find(L, nc_event_str(ev, "from"));
-        int fb = nc_lanes_find(L, nc_event_str(ev, "to"));
-        if (fa >= 0 && fb >= 0 && fa != fb) {
-            nc_ladder_arrow(c, L, fa, fb, y, ev);
-            return;
-        }
-        /* One lane (or a host without one): an arrow and the summary. */
-        int lane = fa >= 0 ? fa : 0;
-        bool dropped = nc_event_bool(ev, "dropped");
-        nc_style_t st = dropped ? NC_STYLE(NC_A_BOLD, NC_ROLE_DROPPED)
-                                : NC_STYLE(0, nc_ladder_role(L, lane));
-        const char *from = nc_event_str(ev, "from"), *to = nc_event_str(ev, "to");
-        char text[512];
-        if (from && to && strcmp(from, to) != 0)
-            snprintf(text, sizeof text, "%s %s %s: %s%s", from,
-                     nc_canvas_glyph(c, dropped ? NC_G_DROP : NC_G_RARROW), to, ev->summary,
-                     dropped ? " (dropped)" : "");
-        else
-            snprintf(text, sizeof text, "%s %s%s",
-                     nc_canvas_glyph(c, dropped ? NC_G_DROP : NC_G_RARROW), ev->summary,
-                     dropped ? " (dropped)" : "");
-        nc_ladder_lane_text(c, L, lane, y, text, st);
+        nc_canvas_vline(c, y, L->x[i], rows, NC_STYLE(0, NC_ROLE_MUTED));
+    char text[512];
+    nc_style_t st;
+    int lane = nc_ladder_lane_of(c, L, ev, text, sizeof text, &st);
+    if (lane < 0) {
+        if (L->n > 0 && ev->type == NC_EV_PACKET)
+            nc_ladder_arrow(c, L, nc_lanes_find(L, nc_event_str(ev, "from")),
+                            nc_lanes_find(L, nc_event_str(ev, "to")), y, ev);
         return;
     }
-    int lane = nc_lanes_find(L, ev->host);
-    if (lane < 0)
-        lane = 0;
-    nc_style_t st = NC_STYLE(NC_A_BOLD, nc_ladder_role(L, lane));
-    /* The host's app lane: a bullet just beside its line. */
-    bool rightmost = L->n >= 2 && lane == L->n - 1;
-    nc_canvas_text(c, y, L->x[lane] + (rightmost ? -1 : 1), nc_canvas_glyph(c, NC_G_BULLET), st);
-    nc_ladder_lane_text(c, L, lane, y, ev->summary, st);
+    if (ev->type != NC_EV_PACKET) {
+        /* The host's app lane: a bullet just beside its line. */
+        bool rightmost = L->n >= 2 && lane == L->n - 1;
+        nc_canvas_text(c, y, L->x[lane] + (rightmost ? -1 : 1), nc_canvas_glyph(c, NC_G_BULLET),
+                       st);
+    }
+    nc_ladder_lane_text(c, L, lane, y, rows, text, st);
 }
 
 /* The state panel at the right: gauges as of the cursor, and a chart. */
@@ -372,13 +542,20 @@ static void nc_ladder_note_draw(nc_canvas_t *c, nc_ui_t *ui, int y, int h)
     char head[512];
     snprintf(head, sizeof head, "#%llu %s %s: %s", (unsigned long long)ev->i,
              nc_event_type_name(ev->type), ev->host, ev->summary);
-    nc_canvas_textn(c, y, 1, c->w - 2, head, NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL), true);
-    if (h < 2)
+    /* The selected event's whole line, wrapped: what its row had to cut
+     * is read here. */
+    int room = h > 2 ? 2 : 1;
+    int hh = nc_canvas_wrap(c, y, 1, room, c->w - 2, head, NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL));
+    if (hh > room)
+        hh = room;
+    if (hh < 1)
+        hh = 1;
+    if (h <= hh)
         return;
     if (ev->note && *ev->note)
-        nc_canvas_wrap(c, y + 1, 1, h - 1, c->w - 2, ev->note, NC_STYLE(0, NC_ROLE_NOTE));
+        nc_canvas_wrap(c, y + hh, 1, h - hh, c->w - 2, ev->note, NC_STYLE(0, NC_ROLE_NOTE));
     else
-        nc_canvas_text(c, y + 1, 1, "No annotation for this event.", NC_STYLE(0, NC_ROLE_MUTED));
+        nc_canvas_text(c, y + hh, 1, "No annotation for this event.", NC_STYLE(0, NC_ROLE_MUTED));
 }
 
 static void nc_ladder_header(nc_canvas_t *c, nc_ui_t *ui)
@@ -481,16 +658,33 @@ static void nc_ladder_draw(nc_canvas_t *c, nc_ui_t *ui)
         nc_canvas_text(c, ey, NC_LADDER_T + 2, "waiting for the first event...",
                        NC_STYLE(0, NC_ROLE_MUTED));
     } else {
+        /* Rows differ in height (a long app report wraps): scroll so that
+         * every row of the cursor's event is on screen. */
         if (ui->cursor < ui->top)
             ui->top = ui->cursor;
         if (eh > 0 && ui->cursor >= ui->top + (size_t)eh)
             ui->top = ui->cursor - (size_t)eh + 1;
-        for (int r = 0; r < eh && ui->top + (size_t)r < vis; r++) {
-            size_t i = ui->top + (size_t)r;
-            nc_ladder_row(c, &L, nc_timeline_get(ui->src.tl, i), ey + r);
+        int taken = 0;
+        for (size_t i = ui->top; i <= ui->cursor; i++)
+            taken += nc_ladder_rows_of(c, &L, nc_timeline_get(ui->src.tl, i));
+        while (taken > eh && ui->top < ui->cursor)
+            taken -= nc_ladder_rows_of(c, &L, nc_timeline_get(ui->src.tl, ui->top++));
+        /* The ladder keeps to its own columns: what does not fit is cut
+         * (and marked) at the state panel's edge, not drawn under it. */
+        nc_canvas_clip(c, 0, 0, c->h, c->w - gw);
+        int y = ey;
+        for (size_t i = ui->top; i < vis && y < ey + eh; i++) {
+            const nc_event_t *ev = nc_timeline_get(ui->src.tl, i);
+            int rows = nc_ladder_rows_of(c, &L, ev);
+            if (rows > ey + eh - y)
+                rows = ey + eh - y;
+            nc_ladder_row(c, &L, ev, y, rows);
             if (i == ui->cursor)
-                nc_canvas_mark(c, ey + r, 0, c->w, NC_STYLE(NC_A_REVERSE, NC_ROLE_NORMAL));
+                for (int r = 0; r < rows; r++)
+                    nc_canvas_mark(c, y + r, 0, c->w, NC_STYLE(NC_A_REVERSE, NC_ROLE_NORMAL));
+            y += rows;
         }
+        nc_canvas_unclip(c);
     }
 
     if (gw > 0)

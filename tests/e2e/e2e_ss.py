@@ -3,7 +3,8 @@ full and while socket-buffers holds its sender blocked, run `ss` inside the
 lesson's namespace (nsenter into the network namespace of the netcourse
 thread named nc-server or nc-client, as README describes) and check that it
 reports the same accept queue (Recv-Q), backlog (Send-Q), send queue and
-notsent bytes as netcourse's state events. The listen queue is held still,
+notsent bytes as netcourse's state events, and that the listener's line on
+the ladder says those numbers. The listen queue is held still,
 so ss must equal the latest sample; a send queue can still move by a few
 segments while ss runs, so its value must be one netcourse reported for
 that socket within half a second of the ss call."""
@@ -94,6 +95,10 @@ def accept_queue_compare(pid, latest):
     mine = latest["server:7000 listen"]
     check(recvq == mine["accept_queue"], f"ss Recv-Q {recvq} != netcourse accept_queue {mine['accept_queue']}")
     check(sendq == mine["backlog"], f"ss Send-Q {sendq} != netcourse backlog {mine['backlog']}")
+    # The ladder's line says the same numbers: the queue, what it holds
+    # (backlog + 1, as Linux counts it full only past the backlog), the backlog.
+    said = f"accept queue {recvq} of {sendq + 1} (backlog {sendq} + 1)"
+    check(said in mine["summary"], f"the ladder says {mine['summary']!r}, ss says {said!r}")
     # The connections waiting in the accept queue, as ss -tin sees them.
     out = ss_in(pid, tid, ["-tin", "state", "established", "sport = :7000"])
     waiting = [l for l in out.splitlines() if l and not l[0].isspace() and ":7000" in l]

@@ -1,7 +1,7 @@
 """The state panel in the interface, driven in tmux: the accept-queue
 lesson's live run at 120x40, its checkpoints answered, then the cursor
 stepped through the timeline: the accept-queue gauge follows the cursor
-(0/3, filling to 3/3, back to 0 after accept()), stepping back shows the
+(0 of 3, filling to 3 of 3, back to 0 after accept()), stepping back shows the
 earlier state again, and the chart of the accept queue is drawn."""
 import os
 import re
@@ -23,7 +23,7 @@ screen, keys = tm.screen, tm.keys
 
 def gauge(s):
     """The accept-queue gauge's value on screen, or None."""
-    m = re.search(r"accept\s+\S+\s+(\d+)/(\d+)", s)
+    m = re.search(r"accept\s+[█░#.]+\s+(\d+) of (\d+)", s)
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
@@ -45,13 +45,16 @@ try:
         if "Enter: continue" in s:
             keys("Enter")
         elif "Predict, then press" in s:
-            key = next((k for q, k in answers.items() if q in s), "a")
+            # Read the question in the checkpoint panel, not the state
+            # panel's words ("1 half-open").
+            panel = s[s.find(" checkpoint "):]
+            key = next((k for q, k in answers.items() if q in panel), "a")
             keys(key)
         time.sleep(0.2)
     s = screen()
     check("run complete" in s, f"the run did not complete in the interface:\n{s}")
     check("kernel state at #" in s, f"no state panel beside the ladder at 120x40:\n{s}")
-    check("accept_queue of server:7000" in s, f"no chart of the accept queue:\n{s}")
+    check("accept_queue, server:7000" in s, f"no chart of the accept queue:\n{s}")
 
     # Step the cursor from the top and read the gauge at every step.
     keys("g")
@@ -71,7 +74,7 @@ try:
     values = [g for _, g in seen if g]
     check((0, 3) in values, f"the gauge never showed an empty queue: {values}")
     full_at = [i for i, g in seen if g == (3, 3)]
-    check(full_at, f"the gauge never showed the queue full (3/3): {values}")
+    check(full_at, f"the gauge never showed the queue full (3 of 3): {values}")
     first_full = values.index((3, 3))
     check(any(v[0] in (1, 2) for v in values[:first_full]), f"the gauge did not fill step by step: {values}")
     check(values[-1] == (0, 3), f"the gauge did not drain back to 0: {values}")
