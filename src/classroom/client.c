@@ -64,6 +64,7 @@ struct nc_class_client {
     int attempts;
     bool stopping, fatal, done;
     bool admitted;              /* welcomed at least once */
+    bool reached;               /* the instructor has said something, ever */
     char pin_fp[NC_TLS_FP_LEN]; /* to pin once admitted, "" */
     int status;
     char error[800];
@@ -815,6 +816,7 @@ static int nc_cl_frame(nc_conn_t *conn, int type, const uint8_t *body, uint32_t 
     const nc_msg_desc_t *d = nc_msg_desc(type);
     if (!(d->from & NC_FROM_INSTRUCTOR))
         return 1;
+    c->reached = true;
     if (type == NC_MSG_EVENT && c->o.receive_only && c->welcomed) {
         /* The instructor writes {"run":R,"ts":N,... first. */
         char head[64];
@@ -977,8 +979,9 @@ static void nc_cl_on_close(nc_conn_t *conn, const char *reason)
         nc_cl_refresh(c);
         return;
     }
-    if (!c->admitted) {
-        /* Never in the class: nothing was lost, so nothing to resume. */
+    if (!c->admitted && !c->reached) {
+        /* No class answered there: nothing was lost, so nothing to resume.
+         * (A class that answered, "try later" say, is tried again.) */
         char msg[600];
         snprintf(msg, sizeof msg, "could not join the class at %s: %s", c->hostport, reason);
         c->fatal = true;
