@@ -679,6 +679,38 @@ static void nc_srv_cp_msg(const nc_class_server_t *s, nc_buf_t *b)
     nc_buf_putc(b, '}');
 }
 
+/* The reveal of the last checkpoint: its answer as the class's run(s)
+ * decided it at the reveal (s->right), and the tally. */
+static void nc_srv_reveal_msg(const nc_class_server_t *s, nc_buf_t *b)
+{
+    const nc_checkpoint_t *cp = nc_srv_cp(s);
+    int counts[8], answered;
+    nc_srv_counts(s, counts, &answered);
+    nc_buf_reset(b);
+    nc_buf_puts(b, "{\"id\":");
+    nc_buf_json_str(b, cp->id);
+    nc_buf_puts(b, ",\"answer\":");
+    if (s->right >= 0) {
+        nc_buf_json_str(b, cp->choices[s->right].key);
+        nc_buf_puts(b, ",\"text\":");
+        nc_buf_json_str(b, cp->choices[s->right].text);
+    } else {
+        nc_buf_puts(b, "null");
+    }
+    if (cp->explain) {
+        nc_buf_puts(b, ",\"explain\":");
+        nc_buf_json_str(b, cp->explain);
+    }
+    nc_srv_cp_where(s, b, true);
+    nc_buf_puts(b, ",\"counts\":{");
+    for (size_t j = 0; j < cp->nchoices && j < 8; j++) {
+        nc_buf_printf(b, "%s", j ? "," : "");
+        nc_buf_json_str(b, cp->choices[j].key);
+        nc_buf_printf(b, ":%d", counts[j]);
+    }
+    nc_buf_puts(b, "}}");
+}
+
 /* ---- the roster ---- */
 
 static nc_student_t *nc_srv_by_token(nc_class_server_t *s, const char *token)
@@ -750,6 +782,11 @@ static void nc_srv_welcome(nc_class_server_t *s, nc_student_t *st, bool resumed,
     if (nc_srv_cp(s) && s->cp_open) {
         nc_srv_cp_msg(s, &b);
         nc_srv_send_student(s, st, NC_MSG_CHECKPOINT, &b);
+    } else if (nc_srv_cp(s)) {
+        /* Revealed: one who was away then holds the checkpoint's marks
+         * held, so the reveal comes again. */
+        nc_srv_reveal_msg(s, &b);
+        nc_srv_send_student(s, st, NC_MSG_REVEAL, &b);
     }
     nc_buf_done(&b);
     nc_srv_pump(s, st);
@@ -1303,28 +1340,7 @@ static void nc_srv_do_reveal(nc_class_server_t *s)
     nc_srv_counts(s, counts, &answered);
     nc_buf_t b;
     nc_buf_init(&b);
-    nc_buf_puts(&b, "{\"id\":");
-    nc_buf_json_str(&b, cp->id);
-    nc_buf_puts(&b, ",\"answer\":");
-    if (right >= 0) {
-        nc_buf_json_str(&b, cp->choices[right].key);
-        nc_buf_puts(&b, ",\"text\":");
-        nc_buf_json_str(&b, cp->choices[right].text);
-    } else {
-        nc_buf_puts(&b, "null");
-    }
-    if (cp->explain) {
-        nc_buf_puts(&b, ",\"explain\":");
-        nc_buf_json_str(&b, cp->explain);
-    }
-    nc_srv_cp_where(s, &b, true);
-    nc_buf_puts(&b, ",\"counts\":{");
-    for (size_t j = 0; j < cp->nchoices && j < 8; j++) {
-        nc_buf_printf(&b, "%s", j ? "," : "");
-        nc_buf_json_str(&b, cp->choices[j].key);
-        nc_buf_printf(&b, ":%d", counts[j]);
-    }
-    nc_buf_puts(&b, "}}");
+    nc_srv_reveal_msg(s, &b);
     nc_srv_broadcast(s, NC_MSG_REVEAL, &b);
     nc_buf_done(&b);
     nc_buf_t *l = nc_srv_log(s, "reveal");

@@ -18,6 +18,7 @@ reveal.
 """
 import json
 import os
+import signal
 import sqlite3
 import sys
 
@@ -119,9 +120,15 @@ def watch():
         check(not got, f"{s.name} got synack's outcome before the reveal: {got}")
     check(not leaks(ann, secrets, upto=mark), "ann saw something before the open")
 
-    # Reveal: now, and only now, right or wrong.
+    # Reveal: now, and only now, right or wrong. bob is away at that
+    # moment (stopped, his connection dropped): he gets it when he is back.
+    bob.p.send_signal(signal.SIGSTOP)
+    t.send("drop bob")
+    t.wait_class("left", student="bob")
     t.send("reveal")
     rev = t.wait_class("reveal")
+    bob.p.send_signal(signal.SIGCONT)
+    t.wait_class("joined", student="bob", resumed=True, n=2)
     for s, mine in ((ann, "b"), (bob, None), (late, None)):
         r = s.wait_class("reveal", id="synack")
         check(r["answer"] == decided[0]["answer"] and r["mine"] == mine,
