@@ -228,10 +228,7 @@ static void nc_cv_join_ended(nc_ui_t *ui, nc_tui_class_t *tc, const nc_class_vie
         !nc_class_client_finished(ui->join, &status, err, sizeof err))
         return;
     tc->ended = true;
-    bool retype = strcmp(v->refused, "code") == 0 || strcmp(v->refused, "rate") == 0;
-    if (status == 0)
-        nc_cv_box(ui, false, "%s. Press any key to leave.", err);
-    else if (retype)
+    if (status != 0 && (strcmp(v->refused, "code") == 0 || strcmp(v->refused, "rate") == 0))
         nc_cv_box(ui, true, "%s. Type the join code again and press Enter, or Esc to leave.",
                   err);
     else
