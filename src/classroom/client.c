@@ -300,8 +300,7 @@ static void nc_cl_cps_local(nc_class_client_t *c)
             continue;
         cp->known.asked_at = rc.asked_at;
         if (rc.right >= 0 && (size_t)rc.right < rc.cp->nchoices) {
-            snprintf(cp->known.answer, sizeof cp->known.answer, "%s",
-                     rc.cp->choices[rc.right].key);
+            snprintf(cp->known.answer, sizeof cp->known.answer, "%s", rc.cp->choices[rc.right].key);
             cp->known.decided_at = rc.decided_at >= 0 ? rc.decided_at : rc.asked_at;
         }
     }
@@ -485,8 +484,8 @@ static void nc_cl_pin(nc_class_client_t *c)
     if (!c->pin_fp[0] || !c->data_dir)
         return;
     char err[800] = "";
-    int rc = nc_tls_pin_check(c->data_dir, c->hostport, c->pin_fp, c->o.trust_new_cert, err,
-                              sizeof err);
+    int rc =
+        nc_tls_pin_check(c->data_dir, c->hostport, c->pin_fp, c->o.trust_new_cert, err, sizeof err);
     nc_buf_t *b = nc_cl_log(c, rc < 0 ? "error" : "pinned");
     nc_cl_kv(b, "fingerprint", c->pin_fp);
     if (rc < 0)
@@ -941,8 +940,8 @@ static void nc_cl_on_open(nc_conn_t *conn)
     if (c->data_dir) {
         char err[800];
         /* Only a look: the pin is written once the class admits us. */
-        int rc = nc_tls_pin_peek(c->data_dir, c->hostport, fp, c->o.trust_new_cert, err,
-                                 sizeof err);
+        int rc =
+            nc_tls_pin_peek(c->data_dir, c->hostport, fp, c->o.trust_new_cert, err, sizeof err);
         if (rc < 0) {
             nc_buf_t *b = nc_cl_log(c, "certificate_changed");
             nc_cl_kv(b, "fingerprint", fp);
@@ -952,7 +951,9 @@ static void nc_cl_on_open(nc_conn_t *conn)
             nc_cl_finish(c, rc, err);
             return;
         }
-        pinned = rc == NC_TLS_PIN_NEW ? "unpinned" : rc == NC_TLS_PIN_REPLACED ? "changed" : "match";
+        pinned = rc == NC_TLS_PIN_NEW        ? "unpinned"
+                 : rc == NC_TLS_PIN_REPLACED ? "changed"
+                                             : "match";
         if (rc != NC_TLS_PIN_MATCH)
             snprintf(c->pin_fp, sizeof c->pin_fp, "%s", fp);
     }

@@ -87,9 +87,9 @@ bool nc_class_client_finished(nc_class_client_t *c, int *status, char *err, size
  * the instructor has released (hold.h), whatever the run itself knows. */
 typedef struct nc_class_cp {
     char id[64];
-    long asked_at;   /* its "asked" mark, once the instructor opened it; -1 */
-    long decided_at; /* the event that decided it, once revealed; -1 */
-    char answer[8];  /* the run's answer, once revealed; "" */
+    long asked_at;      /* its "asked" mark, once the instructor opened it; -1 */
+    long decided_at;    /* the event that decided it, once revealed; -1 */
+    char answer[8];     /* the run's answer, once revealed; "" */
     char explain[1024]; /* the explanation the reveal gave; "" */
 } nc_class_cp_t;
 

@@ -103,8 +103,8 @@ typedef struct nc_srun {
     nc_buf_t frames;    /* the event frames, back to back */
     size_t *off;        /* off[i]: frame i's offset; off[n] = frames.len */
     size_t n, cap;
-    nc_buf_t full;          /* released frames of the checkpoint marks */
-    nc_srv_held_t *held;    /* the checkpoint marks, in index order */
+    nc_buf_t full;       /* released frames of the checkpoint marks */
+    nc_srv_held_t *held; /* the checkpoint marks, in index order */
     size_t nheld;
     bool *opened, *revealed; /* per lesson checkpoint, in this run */
 } nc_srun_t;
@@ -1459,9 +1459,10 @@ static void nc_srv_do_inject(nc_class_server_t *s, const char *arg)
     nc_buf_t *l = nc_srv_log(s, "inject");
     nc_srv_kv(l, "fault", arg);
     nc_buf_printf(l, ",\"live\":%s", live ? "true" : "false");
-    nc_srv_kv(l, "text", !live ? "no run is in progress: it applies to the next run"
-                         : s->o.mode == NC_CLASS_WATCH ? "added to the run in progress"
-                                                       : "added to the students' runs in progress");
+    nc_srv_kv(l, "text",
+              !live                         ? "no run is in progress: it applies to the next run"
+              : s->o.mode == NC_CLASS_WATCH ? "added to the run in progress"
+                                            : "added to the students' runs in progress");
     nc_srv_end(s);
 }
 
@@ -1615,8 +1616,8 @@ static void nc_srv_publish(nc_class_server_t *s)
     nc_srun_t *r = nc_srv_cur(s);
     n.run = (int)s->nruns;
     if (r) {
-        n.run_active = r->run ? !r->done
-                              : s->o.mode == NC_CLASS_LOCKSTEP && nc_srv_lockstep_going(s, r);
+        n.run_active =
+            r->run ? !r->done : s->o.mode == NC_CLASS_LOCKSTEP && nc_srv_lockstep_going(s, r);
         n.tl = r->run ? nc_run_timeline(r->run) : NULL;
         n.runp = r->run;
     }

@@ -24,7 +24,8 @@ static void nc_classbox_draw(nc_canvas_t *c, nc_ui_t *ui)
     nc_canvas_fill(c, by, bx, bh, bw, ' ', NC_PLAIN);
     nc_canvas_box(c, by, bx, bh, bw, NC_STYLE(0, NC_ROLE_ACCENT));
     nc_canvas_text(c, by, bx + 2, " Class ", NC_STYLE(NC_A_BOLD, NC_ROLE_ACCENT));
-    nc_canvas_wrap(c, by + 2, bx + 2, lines, tw, ui->class_box, NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL));
+    nc_canvas_wrap(c, by + 2, bx + 2, lines, tw, ui->class_box,
+                   NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL));
     if (ui->class_input_on) {
         int x = nc_canvas_text(c, by + 3 + lines, bx + 2, "Join code: ", NC_PLAIN);
         x = nc_canvas_text(c, by + 3 + lines, x, ui->class_input,

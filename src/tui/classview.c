@@ -57,8 +57,8 @@ static void nc_cv_stream_cp(void *ctx, size_t k, nc_run_checkpoint_t *out)
 {
     const nc_cv_stream_t *s = ctx;
     const nc_checkpoint_t *cp = &s->lesson->checkpoints[k];
-    *out = (nc_run_checkpoint_t){.cp = cp, .asked_at = -1, .target = -1, .right = -1,
-                                 .decided_at = -1};
+    *out = (nc_run_checkpoint_t){
+        .cp = cp, .asked_at = -1, .target = -1, .right = -1, .decided_at = -1};
     for (int j = 0; j < s->ncps; j++) {
         const nc_class_cp_t *c = &s->cps[j];
         if (strcmp(c->id, cp->id) != 0)
@@ -229,8 +229,7 @@ static void nc_cv_join_ended(nc_ui_t *ui, nc_tui_class_t *tc, const nc_class_vie
         return;
     tc->ended = true;
     if (status != 0 && (strcmp(v->refused, "code") == 0 || strcmp(v->refused, "rate") == 0))
-        nc_cv_box(ui, true, "%s. Type the join code again and press Enter, or Esc to leave.",
-                  err);
+        nc_cv_box(ui, true, "%s. Type the join code again and press Enter, or Esc to leave.", err);
     else
         nc_cv_box(ui, false, "%s. Press any key to leave.", err);
 }

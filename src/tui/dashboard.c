@@ -184,8 +184,8 @@ static const nc_action_t nc_dash_footer[] = {
 
 /* What the keys do here, in the words of the man page's `teach`. */
 static const nc_view_label_t nc_dash_labels[] = {
-    {NC_ACT_LEFT, "prev page"}, {NC_ACT_RIGHT, "next page"}, {NC_ACT_NEXT, "next step"},
-    {NC_ACT_OPEN, "open/reveal"}, {NC_ACT_TAB, "timeline"}, {NC_ACT_QUIT, "end class"},
+    {NC_ACT_LEFT, "prev page"},   {NC_ACT_RIGHT, "next page"}, {NC_ACT_NEXT, "next step"},
+    {NC_ACT_OPEN, "open/reveal"}, {NC_ACT_TAB, "timeline"},    {NC_ACT_QUIT, "end class"},
     {NC_ACT_NONE, NULL},
 };
 

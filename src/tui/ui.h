@@ -72,8 +72,8 @@ typedef struct nc_view {
     const nc_view_label_t *labels;
 } nc_view_t;
 
-extern const nc_view_t nc_view_map, nc_view_reader, nc_view_ladder, nc_view_inspector,
-    nc_view_help, nc_view_toosmall, nc_view_dashboard, nc_view_classbox, nc_view_runs;
+extern const nc_view_t nc_view_map, nc_view_reader, nc_view_ladder, nc_view_inspector, nc_view_help,
+    nc_view_toosmall, nc_view_dashboard, nc_view_classbox, nc_view_runs;
 /* Every view, ending with NULL. */
 extern const nc_view_t *const nc_views[];
 
