@@ -3,7 +3,7 @@
  *
  * The rule sets are listed in one table, lowest layer first, so that a note
  * reads from what broke (a truncated capture) through the transport (TCP)
- * to the application (DNS, HTTP). Only packet events are annotated. For
+ * to the application (DNS, HTTP), then checksums. Only packet events are annotated. For
  * each event the top-level tokens are walked once to find "from", "to",
  * "proto" and the layer objects; each set then sees a view narrowed to its
  * layer (see rules.h).
@@ -18,7 +18,7 @@
 
 static const nc_rule_set_t *const nc_rule_sets[] = {
     &nc_rules_error, &nc_rules_arp, &nc_rules_icmp, &nc_rules_icmpv6, &nc_rules_ip,
-    &nc_rules_tcp,   &nc_rules_udp, &nc_rules_dns,  &nc_rules_http,
+    &nc_rules_tcp,   &nc_rules_udp, &nc_rules_dns,  &nc_rules_http, &nc_rules_csum,
 };
 
 #define NC_ANNOT_SETS (sizeof(nc_rule_sets) / sizeof(nc_rule_sets[0]))
@@ -39,6 +39,17 @@ static const char *nc_annotate_who(const char *s, const char *none, char *buf, s
             !(p > s && isdigit((unsigned char)*p)))
             return s;
     snprintf(buf, n, "the %s", s);
+    return buf;
+}
+
+/* s with its first letter in capitals, for the start of a sentence: s itself
+ * (borrowed) or buf holding the copy. */
+static const char *nc_annotate_capital(const char *s, char *buf, size_t n)
+{
+    if (!islower((unsigned char)s[0]))
+        return s;
+    snprintf(buf, n, "%s", s);
+    buf[0] = (char)toupper((unsigned char)buf[0]);
     return buf;
 }
 
@@ -71,7 +82,7 @@ void nc_annotate_event(nc_evb_t *b)
         }
         k = next;
     }
-    char fbuf[80], tbuf[80];
+    char fbuf[80], tbuf[80], Fbuf[80], Tbuf[80];
     nc_annot_t a = {
         .b = b,
         .full = ev,
@@ -79,6 +90,8 @@ void nc_annotate_event(nc_evb_t *b)
         .from = nc_annotate_who(from, "the sender", fbuf, sizeof(fbuf)),
         .to = nc_annotate_who(to, "the receiver", tbuf, sizeof(tbuf)),
     };
+    a.From = nc_annotate_capital(a.from, Fbuf, sizeof(Fbuf));
+    a.To = nc_annotate_capital(a.to, Tbuf, sizeof(Tbuf));
     for (size_t s = 0; s < NC_ANNOT_SETS; s++) {
         const nc_rule_set_t *set = nc_rule_sets[s];
         nc_event_t narrow;

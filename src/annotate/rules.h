@@ -22,8 +22,12 @@
 typedef struct nc_tcp_facts {
     unsigned flags; /* NC_ANNOT_SYN ... */
     int64_t seq, ack, len, win, mss, wscale;
+    int64_t dup_ack_num, dup_acks_before, asked, gap_ns; /* gap_ns -1: unknown */
     bool retransmission, dup_ack, zero_window, window_probe, keepalive, established;
-    bool sack_perm;
+    bool sack_perm, peer_fin, peer_syn, with_new, acks_fin, peer_established;
+    const char *recovery;   /* "sack", "rto" ... or NULL (decode/tcp.c) */
+    const char *sack_first; /* the first SACK block ("2001-3001") or NULL */
+    int64_t nsack;          /* SACK blocks in the options */
 } nc_tcp_facts_t;
 
 /* What a rule sees: computed once per event. */
@@ -33,6 +37,7 @@ typedef struct nc_annot {
     const nc_event_t *full;  /* the whole event */
     const char *proto;       /* top-level "proto" ("" when absent) */
     const char *from, *to;   /* "the client", or the address as it is */
+    const char *From, *To;   /* the same for the start of a sentence ("The client") */
     nc_tcp_facts_t tcp;      /* filled by the TCP set's prepare */
 } nc_annot_t;
 
@@ -50,7 +55,7 @@ typedef struct nc_rule_set {
 } nc_rule_set_t;
 
 extern const nc_rule_set_t nc_rules_error, nc_rules_arp, nc_rules_icmp, nc_rules_icmpv6,
-    nc_rules_ip, nc_rules_tcp, nc_rules_udp, nc_rules_dns, nc_rules_http;
+    nc_rules_ip, nc_rules_tcp, nc_rules_udp, nc_rules_dns, nc_rules_http, nc_rules_csum;
 
 /* Integer field or def. */
 int64_t nc_annotate_int(const nc_event_t *ev, const char *path, int64_t def);

@@ -1,5 +1,7 @@
 /*
- * rules_dns.c: notes for DNS queries and answers.
+ * rules_dns.c: notes for DNS queries and answers. A note names only what
+ * was decoded: a query without a question type, or an answer whose first
+ * record could not be read, is described without it.
  */
 #include "rules.h"
 
@@ -9,7 +11,7 @@ static bool query_match(const nc_annot_t *a)
 {
     const nc_event_t *ev = a->ev;
     return nc_event_get(ev, "dns.id") != NULL && !nc_event_bool(ev, "dns.response") &&
-           nc_event_str(ev, "dns.qname") != NULL;
+           nc_event_str(ev, "dns.qname") != NULL && nc_event_str(ev, "dns.qtype") != NULL;
 }
 
 static void query_write(const nc_annot_t *a)
@@ -40,22 +42,22 @@ static void answer_write(const nc_annot_t *a)
     const char *qname = nc_event_str(ev, "dns.qname");
     int64_t answers = nc_annotate_int(ev, "dns.answers", 0);
     const nc_field_t *list = nc_event_get(ev, "dns.records");
-    const char *first = "?";
+    const char *first = NULL;
     /* A list's elements follow its opening token in the same array. */
     if (list && list->kind == NC_F_LIST && (uint32_t)(list - ev->fields) + 1 < ev->nfields &&
         list[1].kind == NC_F_STR)
         first = list[1].v.s;
     if (rcode && strcmp(rcode, "NXDOMAIN") == 0)
-        nc_evb_note(b, "DNS answer: NXDOMAIN, the name %s does not exist.", qname ? qname : "");
+        nc_evb_note(b, "DNS answer: NXDOMAIN, the name %s does not exist.",
+                    qname ? qname : "asked for");
     else if (answers == 0)
         nc_evb_note(b, "DNS answer from %s with no records (%s).",
                     a->from, rcode ? rcode : "error");
     else
-        nc_evb_note(b, "DNS answer from %s: %lld record%s, first %s. The TTL says how long the "
+        nc_evb_note(b, "DNS answer from %s: %lld record%s%s%s. The TTL says how long the "
                        "asker may cache it.",
-                    a->from, (long long)answers,
-                    answers == 1 ? "" : "s",
-                    first);
+                    a->from, (long long)answers, answers == 1 ? "" : "s",
+                    first ? ", first " : "", first ? first : "");
 }
 
 static const nc_rule_t dns_rules[] = {

@@ -1,6 +1,12 @@
 /*
  * rules_http.c: notes for HTTP/1.x requests and responses.
+ *
+ * A response's Content-Length is the body's size only where a body can
+ * follow: a response to HEAD, an interim (1xx), a 204 and a 304 carry none
+ * (RFC 9110 6.4.1, 8.6), whatever Content-Length says.
  */
+#include <string.h>
+
 #include "rules.h"
 
 static bool request_match(const nc_annot_t *a)
@@ -13,13 +19,21 @@ static void request_write(const nc_annot_t *a)
 {
     const nc_event_t *ev = a->ev;
     nc_evb_t *b = a->b;
+    int64_t n = nc_annotate_int(ev, "http.headers", 0);
+    /* body_len is there only when the blank line that ends the headers was
+     * in this segment. */
+    bool ended = nc_event_get(ev, "http.body_len") != NULL;
     nc_evb_note(b, "HTTP request: %s asks %s to %s %s; %lld header line%s follow%s the request "
-                   "line, and a blank line ends them.",
-                a->from, a->to,
-                nc_event_str(ev, "http.method"), nc_event_str(ev, "http.target"),
-                (long long)nc_annotate_int(ev, "http.headers", 0),
-                nc_annotate_int(ev, "http.headers", 0) == 1 ? "" : "s",
-                nc_annotate_int(ev, "http.headers", 0) == 1 ? "s" : "");
+                   "line%s.",
+                a->from, a->to, nc_event_str(ev, "http.method"), nc_event_str(ev, "http.target"),
+                (long long)n, n == 1 ? "" : "s", n == 1 ? "s" : "",
+                ended ? ", and a blank line ends them"
+                      : " in this segment; the blank line that ends them is not in it");
+    int64_t more = nc_annotate_int(ev, "http.more_requests", 0);
+    if (more > 0)
+        nc_evb_note(b, "%lld more request%s follow%s in the same segment (pipelining): the "
+                       "responses come back in the same order.",
+                    (long long)more, more == 1 ? "" : "s", more == 1 ? "s" : "");
 }
 
 static bool response_match(const nc_annot_t *a)
@@ -33,8 +47,24 @@ static void response_write(const nc_annot_t *a)
     const nc_event_t *ev = a->ev;
     nc_evb_t *b = a->b;
     int64_t clen = nc_annotate_int(ev, "http.content_length", -1);
-    nc_evb_note(b, "HTTP response: status %lld %s.", (long long)nc_annotate_int(ev, "http.status", 0),
-                nc_event_str(ev, "http.reason") ? nc_event_str(ev, "http.reason") : "");
+    int64_t status = nc_annotate_int(ev, "http.status", 0);
+    const char *method = nc_event_str(ev, "http.request_method");
+    bool head = method && strcmp(method, "HEAD") == 0;
+    nc_evb_note(b, "HTTP response: status %lld %s%s.", (long long)status,
+                nc_event_str(ev, "http.reason") ? nc_event_str(ev, "http.reason") : "",
+                head ? ", to a HEAD request" : "");
+    if (head || (status >= 100 && status < 200) || status == 204 || status == 304) {
+        if (clen >= 0)
+            nc_evb_note(b, "It carries no body (%s); its Content-Length of %lld tells the size "
+                           "the body %s, not bytes that follow.",
+                        head ? "the answer to HEAD never does" : "a status that never does",
+                        (long long)clen,
+                        head ? "of a GET would have" : "would have in a full response");
+        else
+            nc_evb_note(b, "It carries no body: %s.",
+                        head ? "the answer to HEAD never does" : "this status never does");
+        return;
+    }
     if (clen >= 0)
         nc_evb_note(b, "Content-Length says the body is %lld bytes, so the client knows where "
                        "this response ends on the connection.",

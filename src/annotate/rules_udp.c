@@ -1,5 +1,12 @@
 /*
  * rules_udp.c: the note for plain UDP datagrams (DNS has its own).
+ *
+ * The note says what UDP itself does and no more: a datagram whose payload
+ * netcourse does not decode may belong to a protocol that adds handshakes,
+ * acknowledgements and retransmission on top (QUIC on port 443 does all
+ * three), so the note never claims the exchange has none. It is written
+ * only when the header was decoded whole: a truncated header has no ports
+ * or length to state.
  */
 #include "rules.h"
 
@@ -7,19 +14,25 @@
 
 static bool udp_match(const nc_annot_t *a)
 {
-    return strcmp(a->proto, "udp") == 0;
+    return strcmp(a->proto, "udp") == 0 && nc_event_get(a->ev, "udp.payload_len") != NULL &&
+           nc_event_get(a->ev, "udp.sport") != NULL;
 }
 
 static void udp_write(const nc_annot_t *a)
 {
     const nc_event_t *ev = a->ev;
-    nc_evb_t *b = a->b;
-    nc_evb_note(b, "UDP: an 8-byte header (ports, length, checksum) and %lld bytes of data "
-                   "from port %lld to port %lld; no handshake, no acknowledgement: if this "
-                   "datagram is lost nobody resends it.",
+    int64_t sport = nc_annotate_int(ev, "udp.sport", 0);
+    int64_t dport = nc_annotate_int(ev, "udp.dport", 0);
+    nc_evb_note(a->b, "UDP: an 8-byte header (ports, length %lld, checksum) and %lld bytes of "
+                      "data from port %lld to port %lld. UDP itself has no handshake and no "
+                      "acknowledgement and resends nothing; any of that is up to the "
+                      "application protocol on top%s.",
                 (long long)nc_annotate_int(ev, "udp.len", 0),
-                (long long)nc_annotate_int(ev, "udp.sport", 0),
-                (long long)nc_annotate_int(ev, "udp.dport", 0));
+                (long long)nc_annotate_int(ev, "udp.payload_len", 0), (long long)sport,
+                (long long)dport,
+                sport == 443 || dport == 443
+                    ? " (on port 443 that is usually QUIC, which has all three)"
+                    : "");
 }
 
 static const nc_rule_t udp_rules[] = {

@@ -168,6 +168,7 @@ static void nc_cl_refresh(nc_class_client_t *c)
         o->decided_at = cp->revealed ? cp->known.decided_at : -1;
         snprintf(o->answer, sizeof o->answer, "%s", cp->revealed ? cp->known.answer : "");
         snprintf(o->explain, sizeof o->explain, "%s", cp->revealed ? cp->known.explain : "");
+        o->skipped = cp->revealed && cp->known.skipped;
     }
     pthread_mutex_unlock(&c->lock);
 }
@@ -281,7 +282,9 @@ static void nc_cl_cp_mark(nc_class_client_t *c, const nc_event_t *ev)
     }
     const char *answer = nc_event_str(ev, "answer");
     const char *explain = nc_event_str(ev, "explain");
+    const char *what = nc_event_str(ev, "event");
     int64_t by;
+    cp->known.skipped = what && strcmp(what, "skipped") == 0;
     snprintf(cp->known.answer, sizeof cp->known.answer, "%s", answer ? answer : "");
     if (explain)
         snprintf(cp->known.explain, sizeof cp->known.explain, "%s", explain);
@@ -295,10 +298,14 @@ static void nc_cl_cps_local(nc_class_client_t *c)
     for (size_t k = 0; k < nc_run_checkpoint_count(c->local); k++) {
         nc_run_checkpoint_t rc;
         nc_run_checkpoint(c->local, k, &rc);
-        nc_cl_cp_t *cp = rc.asked_at >= 0 ? nc_cl_cp(c, rc.cp->id) : NULL;
+        bool known = rc.asked_at >= 0 || rc.right >= 0 || rc.skipped;
+        nc_cl_cp_t *cp = known ? nc_cl_cp(c, rc.cp->id) : NULL;
         if (!cp)
             continue;
         cp->known.asked_at = rc.asked_at;
+        cp->known.skipped = rc.skipped;
+        if (rc.explain)
+            snprintf(cp->known.explain, sizeof cp->known.explain, "%s", rc.explain);
         if (rc.right >= 0 && (size_t)rc.right < rc.cp->nchoices) {
             snprintf(cp->known.answer, sizeof cp->known.answer, "%s", rc.cp->choices[rc.right].key);
             cp->known.decided_at = rc.decided_at >= 0 ? rc.decided_at : rc.asked_at;
@@ -728,8 +735,11 @@ static void nc_cl_reveal(nc_class_client_t *c, const nc_json_t *m)
     const char *explain = nc_json_str(m, "explain");
     if (cp) {
         cp->revealed = true;
-        if (explain)
+        /* In lockstep the student's own run chose its explanation. */
+        if (explain && (!c->lockstep || !cp->known.explain[0]))
             snprintf(cp->known.explain, sizeof cp->known.explain, "%s", explain);
+        if (!c->lockstep && nc_json_int(m, "run", &run) && run == c->run)
+            cp->known.skipped = nc_json_bool(m, "skipped", false);
         if (!c->lockstep && nc_json_int(m, "run", &run) && run == c->run) {
             if (nc_json_int(m, "at", &at) && at >= 0)
                 cp->known.asked_at = (long)at;

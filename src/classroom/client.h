@@ -91,6 +91,7 @@ typedef struct nc_class_cp {
     long decided_at;    /* the event that decided it, once revealed; -1 */
     char answer[8];     /* the run's answer, once revealed; "" */
     char explain[1024]; /* the explanation the reveal gave; "" */
+    bool skipped;       /* the run skipped it (never graded), once revealed */
 } nc_class_cp_t;
 
 /* What the student's screen shows, copied under a lock. */

@@ -649,11 +649,16 @@ static void nc_srv_cp_where(const nc_class_server_t *s, nc_buf_t *b, bool decide
         return;
     nc_run_checkpoint_t rc;
     nc_run_checkpoint(r->run, (size_t)s->cp, &rc);
-    if (rc.asked_at < 0)
+    bool skipped = decided && rc.skipped;
+    if (rc.asked_at < 0 && !skipped)
         return;
-    nc_buf_printf(b, ",\"run\":%d,\"at\":%ld", r->id, rc.asked_at);
+    nc_buf_printf(b, ",\"run\":%d", r->id);
+    if (rc.asked_at >= 0)
+        nc_buf_printf(b, ",\"at\":%ld", rc.asked_at);
     if (decided && rc.right >= 0)
         nc_buf_printf(b, ",\"by\":%ld", rc.decided_at >= 0 ? rc.decided_at : rc.asked_at);
+    if (skipped)
+        nc_buf_puts(b, ",\"skipped\":true");
 }
 
 static void nc_srv_cp_msg(const nc_class_server_t *s, nc_buf_t *b)
@@ -697,9 +702,19 @@ static void nc_srv_reveal_msg(const nc_class_server_t *s, nc_buf_t *b)
     } else {
         nc_buf_puts(b, "null");
     }
-    if (cp->explain) {
+    /* In watch mode the instructor's run chose the explanation by its
+     * outcome (lessons/README.md); otherwise the lesson's general one. */
+    const char *explain = cp->explain;
+    const nc_srun_t *cur = s->nruns ? s->runs[s->nruns - 1] : NULL;
+    if (s->o.mode == NC_CLASS_WATCH && cur && cur->run) {
+        nc_run_checkpoint_t rc = {0};
+        nc_run_checkpoint(cur->run, (size_t)s->cp, &rc);
+        if (rc.explain)
+            explain = rc.explain;
+    }
+    if (explain) {
         nc_buf_puts(b, ",\"explain\":");
-        nc_buf_json_str(b, cp->explain);
+        nc_buf_json_str(b, explain);
     }
     nc_srv_cp_where(s, b, true);
     nc_buf_puts(b, ",\"counts\":{");

@@ -49,8 +49,8 @@ typedef struct nc_step {
 
 typedef enum {
     NC_CHOICE_WHEN,  /* the target event itself matches `match` */
-    NC_CHOICE_LATER, /* some event after the target matches (ref = target) */
-    NC_CHOICE_NEVER, /* no event after the target matches (ref = target) */
+    NC_CHOICE_LATER, /* an event of the window after the target matches (ref = target) */
+    NC_CHOICE_NEVER, /* no event of the window after the target matches (ref = target) */
     NC_CHOICE_OTHERWISE
 } nc_choice_rule_t;
 
@@ -58,16 +58,34 @@ typedef struct nc_choice {
     char *key;  /* "a", "b", ... */
     char *text;
     nc_choice_rule_t rule;
-    char *match; /* NULL for OTHERWISE */
+    char *match;   /* NULL for OTHERWISE */
+    char *explain; /* "explain_a": shown when this choice is the run's answer, or NULL */
 } nc_choice_t;
 
-/* A checkpoint is asked just before the first event matching `before` is
- * shown; the run then decides which choice was right. */
+/* Where a checkpoint's evidence window closes; the choices are decided
+ * then, and only then. */
+typedef enum {
+    NC_WINDOW_TARGET, /* at the target itself (only `when`/`otherwise` choices) */
+    NC_WINDOW_UNTIL,  /* at the first event after the target matching window_until */
+    NC_WINDOW_STEP,   /* at the end of the step in progress at the target */
+    NC_WINDOW_RUN,    /* at the end of the run */
+} nc_window_t;
+
+/* A checkpoint waits (after an event matching `after`, when given) for the
+ * first event matching `before` or `reveal`, and is asked just before it is
+ * shown; its target is the first event matching `before` from then on. The
+ * choices are decided when the window closes. Checkpoints are asked one at
+ * a time: one that cannot be asked when its moment comes is skipped. */
 typedef struct nc_checkpoint {
     char *id;
     char *question;
     char *before;
-    char *explain; /* shown after the answer is revealed */
+    char *after;   /* premise event that must have been shown first, or NULL */
+    char *reveal;  /* events that would give the answer away, or NULL */
+    char *premise; /* one sentence: what must hold for the question to make sense, or NULL */
+    nc_window_t window;
+    char *window_until; /* matcher source for NC_WINDOW_UNTIL, else NULL */
+    char *explain; /* shown after the answer is revealed; {path} reads the run */
     nc_choice_t *choices;
     size_t nchoices;
     int line;

@@ -354,6 +354,16 @@ static int nc_decode_walk(nc_decoder_t *d, const nc_proto_t *first, int linktype
     }
     if (rc == 0)
         rc = x.status;
+    if (x.csum_bad || x.csum_partial || x.csum_zero6) {
+        nc_evb_obj(b, "_csum");
+        if (x.csum_bad)
+            nc_evb_str(b, "bad", x.csum_bad);
+        if (x.csum_partial)
+            nc_evb_str(b, "partial_first", x.csum_partial);
+        if (x.csum_zero6)
+            nc_evb_bool(b, "zero6", true);
+        nc_evb_end(b);
+    }
     if (x.summary[0] == '\0' && x.ip_done)
         nc_decode_summary(&x, "IP%s %s > %s proto %u", x.ipver == 6 ? "v6" : "", x.src, x.dst,
                           x.ip_proto);

@@ -14,6 +14,13 @@
  * carries data (or SYN/FIN) below the highest sequence number already seen
  * is a retransmission, unless it is a keep-alive (one byte, or none, just
  * below it) or a zero-window probe (one byte while the peer's window is 0).
+ *
+ * Each direction also keeps what the notes need to say what this run did,
+ * not what a textbook says: whether it sent its FIN, how many duplicate ACKs
+ * it has sent in a row (and whether they carried SACK blocks), when its last
+ * SYN went out, and a small ring of recent first transmissions. From those a
+ * retransmission is classified (nc_recovery_t) and timed against the previous
+ * transmission of the same bytes.
  */
 #include "flow.h"
 
@@ -169,6 +176,71 @@ static void nc_flow_dir_reset(nc_flow_dir_t *d)
     d->wscale = -1;
 }
 
+/* Finds the ring slot of a segment that started at seq, or -1. */
+static int nc_flow_sent_find(const nc_flow_dir_t *d, uint32_t seq)
+{
+    for (int i = 0; i < NC_FLOW_SENT; i++)
+        if (d->sent[i].first != 0 && d->sent[i].seq == seq)
+            return i;
+    return -1;
+}
+
+static void nc_flow_sent_add(nc_flow_dir_t *d, uint32_t seq, int64_t t)
+{
+    int i = nc_flow_sent_find(d, seq);
+    if (i < 0) {
+        i = d->sent_next;
+        d->sent_next = (uint8_t)((d->sent_next + 1) % NC_FLOW_SENT);
+        d->sent[i].seq = seq;
+        d->sent[i].first = t ? t : 1;
+    }
+    d->sent[i].last = t;
+}
+
+/* Says how a data retransmission from d came about, from what the peer r
+ * had sent before it: duplicate ACKs for exactly this seq (with or without
+ * SACK), or none (a timer: RTO for a segment with later ones behind it, a
+ * tail loss probe for the last one sent while earlier ones wait). */
+static void nc_flow_recovery(nc_flow_dir_t *d, const nc_flow_dir_t *r, nc_tcp_seg_t *s)
+{
+    s->asked = (r->ack_set ? r->last_ack : s->seq) - d->base;
+    /* A segment that also carries bytes never sent before (after a
+     * one-byte window probe, say) is no recovery of lost data. */
+    if (nc_seq_gt(s->seq + s->len, d->next_seq)) {
+        s->with_new = true;
+        return;
+    }
+    /* Later retransmissions of one episode (the other holes of a SACK
+     * recovery, the rest of the window after a timeout) belong to the
+     * episode the first one began, while the peer's ACK stays put. The
+     * first unacknowledged segment sent again starts a new one (an RTO
+     * after a tail loss probe drew no ACK). */
+    if (d->recov != NC_RECOVERY_NONE && r->ack_set && r->last_ack == d->recov_ack &&
+        s->seq != r->last_ack) {
+        s->recovery = (nc_recovery_t)d->recov;
+        s->dup_acks_before = d->recov_dups;
+        return;
+    }
+    bool asked = r->ack_set && r->last_ack == s->seq;
+    uint32_t seglen = s->len + ((s->flags & NC_TCP_FIN) ? 1u : 0u);
+    if (asked && r->dup_acks > 0) {
+        s->dup_acks_before = r->dup_acks;
+        if (r->dup_acks >= 3)
+            s->recovery = NC_RECOVERY_FAST;
+        else
+            s->recovery = r->dup_sack ? NC_RECOVERY_SACK : NC_RECOVERY_DUPACK;
+    } else if (s->seq + seglen != d->next_seq) {
+        s->recovery = NC_RECOVERY_RTO;
+    } else if (r->ack_set && nc_seq_lt(r->last_ack, s->seq)) {
+        s->recovery = NC_RECOVERY_TLP;
+    } else {
+        s->recovery = NC_RECOVERY_TIMER;
+    }
+    d->recov = (uint8_t)s->recovery;
+    d->recov_ack = r->ack_set ? r->last_ack : 0;
+    d->recov_dups = s->dup_acks_before;
+}
+
 void nc_flow_tcp(nc_flow_t *f, int dir, nc_tcp_seg_t *s)
 {
     nc_flow_dir_t *d = &f->dir[dir & 1], *r = &f->dir[!(dir & 1)];
@@ -209,6 +281,14 @@ void nc_flow_tcp(nc_flow_t *f, int dir, nc_tcp_seg_t *s)
     bool plain = !syn && !fin && !rst;
     s->retransmission = s->dup_ack = s->zero_window = false;
     s->window_probe = s->keepalive = s->established = false;
+    s->peer_fin = r->fin;
+    s->acks_fin = ack && r->fin && r->next_set && s->ack == r->next_seq;
+    s->peer_syn = r->syn;
+    s->peer_established = r->established;
+    s->dup_ack_num = s->dup_acks_before = 0;
+    s->with_new = false;
+    s->recovery = NC_RECOVERY_NONE;
+    s->gap_ns = -1;
     if (d->next_set && plain && ack && s->len <= 1 && s->seq == d->next_seq - 1) {
         /* Linux probes a zero window with this same shape (tcp_xmit_probe_skb:
          * the last byte's sequence number, no data); against a closed window
@@ -228,6 +308,29 @@ void nc_flow_tcp(nc_flow_t *f, int dir, nc_tcp_seg_t *s)
     if (ack && s->len == 0 && plain && !s->keepalive && s->win != 0 && d->ack_set && s->ack == d->last_ack &&
         d->win_set && s->win == d->last_win && r->next_set && nc_seq_lt(s->ack, r->next_seq))
         s->dup_ack = true;
+    if (s->retransmission && syn) {
+        s->recovery = NC_RECOVERY_SYN;
+        s->gap_ns = s->t_ns - d->syn_t; /* a resent SYN: the first one set syn_t */
+    } else if (s->retransmission && (s->len > 0 || fin)) {
+        nc_flow_recovery(d, r, s);
+        int i = nc_flow_sent_find(d, s->seq);
+        if (i >= 0)
+            s->gap_ns = s->t_ns - d->sent[i].last;
+    }
+    if (syn)
+        d->syn_t = s->t_ns;
+    if ((s->len > 0 || fin) && !s->keepalive)
+        nc_flow_sent_add(d, s->seq, s->t_ns);
+    if (fin)
+        d->fin = true;
+    if (s->dup_ack) {
+        d->dup_acks++;
+        d->dup_sack = d->dup_sack || s->nsack > 0;
+        s->dup_ack_num = d->dup_acks;
+    } else if (ack && (!d->ack_set || s->ack != d->last_ack)) {
+        d->dup_acks = 0;
+        d->dup_sack = false;
+    }
     if (ack && !syn && !rst && d->syn && !d->synack && r->synack && !d->established &&
         s->ack == r->base + 1) {
         d->established = true;

@@ -30,6 +30,10 @@ typedef struct nc_flow_key {
     uint16_t sport, dport;
 } nc_flow_key_t;
 
+/* How many recent first transmissions a direction remembers, to tell how
+ * long after the original a retransmission came. */
+#define NC_FLOW_SENT 8
+
 typedef struct nc_flow_dir {
     uint32_t base;      /* raw seq that relative 0 stands for */
     uint32_t next_seq;  /* highest seq + segment length seen */
@@ -40,6 +44,27 @@ typedef struct nc_flow_dir {
     bool base_set, next_set, ack_set, win_set;
     bool syn, synack;   /* sent a SYN / a SYN-ACK */
     bool established;   /* sent the ACK that completed the handshake */
+    bool fin;           /* sent a FIN */
+    bool dup_sack;      /* one of the current dup ACKs carried SACK blocks */
+    uint32_t dup_acks;  /* duplicate ACKs sent in a row for last_ack */
+    int64_t syn_t;      /* when the last SYN (or SYN-ACK) went out */
+    /* The recovery episode this side is in: its kind, the peer's ACK when
+     * it began (the episode lasts while that ACK does not move), and the
+     * dup ACKs that started it. */
+    uint8_t recov;
+    uint32_t recov_ack, recov_dups;
+    /* Recent segments with new data: raw seq, first and last time sent;
+     * a ring, `sent_next` is the slot the next one takes. */
+    struct {
+        uint32_t seq;
+        int64_t first, last;
+    } sent[NC_FLOW_SENT];
+    uint8_t sent_next;
+    /* HTTP/1 requests this side sent that await a response: their methods
+     * (decode/http1.c's table index + 1), four bits each, oldest lowest. */
+    uint64_t http_methods;
+    uint8_t http_pending;
+    uint8_t http_answered; /* the method of the last request answered (same code) */
 } nc_flow_dir_t;
 
 typedef struct nc_flow {
@@ -61,16 +86,40 @@ enum {
     NC_TCP_CWR = 0x80
 };
 
+/* How a retransmission came about, as far as the flow's history tells. */
+typedef enum {
+    NC_RECOVERY_NONE,  /* not a retransmission, or nothing to tell */
+    NC_RECOVERY_SYN,   /* a SYN or SYN-ACK sent again: no answer came */
+    NC_RECOVERY_SACK,  /* after fewer than three dup ACKs with SACK blocks (RACK) */
+    NC_RECOVERY_FAST,  /* after three or more dup ACKs (fast retransmit) */
+    NC_RECOVERY_DUPACK, /* after one or two dup ACKs without SACK (early retransmit) */
+    NC_RECOVERY_RTO,   /* no dup ACK, not the last segment sent: the timer fired */
+    NC_RECOVERY_TLP,   /* no dup ACK, the last segment sent, others before it unacked */
+    NC_RECOVERY_TIMER  /* no dup ACK, the only unacknowledged segment: RTO or TLP */
+} nc_recovery_t;
+
 /* One TCP segment: the caller fills the inputs, nc_flow_tcp the outputs. */
 typedef struct nc_tcp_seg {
     uint32_t seq, ack, win, len; /* raw; len = payload bytes */
     uint8_t flags;               /* NC_TCP_* */
     int wscale;                  /* window scale option, -1 when absent */
+    int nsack;                   /* SACK blocks in the options */
+    int64_t t_ns;                /* when it was captured */
     uint32_t rel_seq, rel_ack;
     uint32_t rev_base;           /* the other side's base, for SACK blocks */
     uint64_t win_scaled;
     bool retransmission, dup_ack, zero_window, window_probe, keepalive;
     bool established;            /* this ACK completes the handshake */
+    bool peer_fin;               /* the other side had already sent its FIN */
+    bool acks_fin;               /* this ACK covers the other side's FIN */
+    bool peer_syn;               /* the other side's SYN was seen (numbers start there) */
+    bool peer_established;       /* the other side's handshake ACK was seen */
+    uint32_t dup_ack_num;        /* the how-manieth dup ACK in a row (0: not one) */
+    nc_recovery_t recovery;      /* for retransmissions */
+    uint32_t dup_acks_before;    /* dup ACKs the peer had sent for the byte it asked for */
+    bool with_new;               /* a retransmission that also carries new bytes */
+    uint32_t asked;              /* relative: the byte the peer's last ACK asked for */
+    int64_t gap_ns;              /* since this seq (or SYN) was last sent; -1 unknown */
 } nc_tcp_seg_t;
 
 /* Returns a new table that holds at most max_flows flows (0: a default). */

@@ -6,7 +6,7 @@
  * For echo request/reply the rest of the header is identifier and sequence
  * number. Fields: type, code, name (e.g. "echo request"), reason for
  * destination unreachable codes (e.g. "port unreachable"), id and seq for
- * echoes.
+ * echoes, checksum and checksum_status (csum.c, over the whole message).
  */
 #include "proto.h"
 
@@ -36,6 +36,7 @@ static int icmp_decode(nc_dctx_t *x, nc_cursor_t *c)
     uint8_t type, code;
     uint16_t csum, id, seq;
     nc_decode_open(x, "icmp", c);
+    nc_cursor_t seg = *c;
     size_t avail = nc_cur_left(c);
     if (!nc_cur_u8(c, &type) || !nc_cur_u8(c, &code) || !nc_cur_u16be(c, &csum))
         return nc_decode_fail(x, NC_ETRUNC, "icmp: header truncated (%zu of 4 bytes)", avail);
@@ -43,6 +44,7 @@ static int icmp_decode(nc_dctx_t *x, nc_cursor_t *c)
                                                                           : NULL;
     nc_evb_int(x->b, "type", type);
     nc_evb_int(x->b, "code", code);
+    nc_csum_write_l4(x, seg, x->l4_len, csum, false);
     nc_evb_str(x->b, "name", name ? name : "unknown");
     if (type == 3 && code < sizeof(icmp_unreach) / sizeof(icmp_unreach[0])) {
         nc_evb_str(x->b, "reason", icmp_unreach[code]);

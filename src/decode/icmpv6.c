@@ -5,7 +5,8 @@
  *   type(1) code(1) checksum(2) message body...
  *
  * Fields: type, code, name (e.g. "echo request", "neighbor solicitation"),
- * id and seq for echoes, target for neighbor solicitations/advertisements.
+ * id and seq for echoes, target for neighbor solicitations/advertisements,
+ * checksum and checksum_status (csum.c, with the IPv6 pseudo-header).
  */
 #include "proto.h"
 
@@ -39,6 +40,7 @@ static int icmpv6_decode(nc_dctx_t *x, nc_cursor_t *c)
     uint8_t type, code;
     uint16_t csum;
     nc_decode_open(x, "icmpv6", c);
+    nc_cursor_t seg = *c;
     size_t avail = nc_cur_left(c);
     if (!nc_cur_u8(c, &type) || !nc_cur_u8(c, &code) || !nc_cur_u16be(c, &csum))
         return nc_decode_fail(x, NC_ETRUNC, "icmpv6: header truncated (%zu of 4 bytes)",
@@ -49,6 +51,7 @@ static int icmpv6_decode(nc_dctx_t *x, nc_cursor_t *c)
             name = icmpv6_types[i].name;
     nc_evb_int(x->b, "type", type);
     nc_evb_int(x->b, "code", code);
+    nc_csum_write_l4(x, seg, x->l4_len, csum, true);
     nc_evb_str(x->b, "name", name ? name : "unknown");
     if (type == 128 || type == 129) {
         uint16_t id, seq;

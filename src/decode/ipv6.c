@@ -10,9 +10,14 @@
  * Extension headers (hop-by-hop 0, routing 43, fragment 44, destination
  * options 60, AH 51, mobility 135) are walked, at most eight of them, each
  * length checked against the captured bytes. Fields of the "ip" object:
- * version (6), src, dst, ttl (the hop limit), len (40 + payload length),
- * proto (the upper-layer protocol after the extension headers), flow, and
- * frag_off/mf for fragments.
+ * version (6), src, dst, ttl (the hop limit), len (the payload length field
+ * as the header holds it: extension headers included, the fixed 40 bytes
+ * not; tshark's ipv6.plen), proto (the upper-layer protocol after the
+ * extension headers), flow, and for fragments frag_off (the fragment
+ * header's offset in 8-byte units, tshark's ipv6.fraghdr.offset), frag_bytes
+ * (the same in bytes) and mf. A payload length of 0 is a jumbogram (RFC 2675)
+ * or a BIG TCP segment seen on the sending host: the length is then the
+ * frame's, and len_from_frame says so.
  */
 #include "proto.h"
 
@@ -43,13 +48,16 @@ static int ipv6_decode(nc_dctx_t *x, nc_cursor_t *c)
     nc_evb_str(x->b, "src", x->src);
     nc_evb_str(x->b, "dst", x->dst);
     nc_evb_int(x->b, "ttl", hlim);
-    nc_evb_int(x->b, "len", 40 + plen);
+    nc_evb_int(x->b, "len", plen);
     nc_evb_int(x->b, "flow", vtf & 0xfffff);
 
-    /* A payload length of 0 is a jumbogram (RFC 2675): take what is there. */
-    uint32_t remain = plen ? plen : (uint32_t)nc_cur_left(c);
+    /* A payload length of 0: take what the frame holds on the wire. */
+    uint32_t framed = x->wirelen - (uint32_t)(c->ptr - x->frame);
+    uint32_t remain = plen ? plen : framed;
+    if (plen == 0)
+        nc_evb_bool(x->b, "len_from_frame", true);
     nc_cur_limit(c, remain);
-    unsigned off = 0;
+    unsigned off = 0, units = 0;
     bool mf = false, frag = false;
     for (int n = 0;; n++) {
         uint8_t next, len8;
@@ -66,7 +74,8 @@ static int ipv6_decode(nc_dctx_t *x, nc_cursor_t *c)
             hlen = 8;
             if (!nc_cur_u16be(c, &fo))
                 return nc_decode_fail(x, NC_ETRUNC, "ip: IPv6 fragment header truncated");
-            off = (fo >> 3) * 8u;
+            units = fo >> 3;
+            off = units * 8u;
             mf = fo & 1;
             frag = true;
         } else {
@@ -83,14 +92,16 @@ static int ipv6_decode(nc_dctx_t *x, nc_cursor_t *c)
     }
     nc_evb_int(x->b, "proto", nh);
     if (frag) {
-        nc_evb_int(x->b, "frag_off", off);
+        nc_evb_int(x->b, "frag_off", units);
+        nc_evb_int(x->b, "frag_bytes", off);
         nc_evb_bool(x->b, "mf", mf);
     }
     nc_decode_close(x, c);
     x->l4_len = remain;
     x->later_fragment = off != 0;
+    x->fragment = frag;
     if (x->later_fragment) {
-        nc_decode_summary(x, "IP fragment offset=%u len=%u", off, remain);
+        nc_decode_summary(x, "IP fragment frag_off=%u (byte %u) len=%u", units, off, remain);
         return 0;
     }
     x->ip_done = true;

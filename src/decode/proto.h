@@ -51,12 +51,23 @@ typedef struct nc_dctx {
     uint8_t ip_proto;          /* upper-layer protocol number */
     bool ip_done;              /* the IP header was decoded whole */
     bool later_fragment;       /* an IP fragment after the first */
+    bool fragment;             /* any IP fragment: the transport is not whole */
     uint32_t l4_len;           /* transport bytes per the IP header */
     int depth;                 /* tunnels and tags, to bound recursion */
     /* Transport layer. */
     uint8_t l4;                /* 6 TCP, 17 UDP, 0 none */
     uint16_t sport, dport;
     uint32_t l7_len;           /* application bytes on the wire */
+    nc_flow_t *flow;           /* the TCP flow (borrowed, this frame only), or NULL */
+    int flow_dir;              /* the frame's direction in it */
+    bool l4_retrans;           /* the TCP segment is a retransmission */
+    /* What the checksum notes need, written as the private top-level
+     * "_csum" object at the end of the walk (only when one is set, so that
+     * the annotation skips the other packets at once): the first layer with
+     * a bad checksum, the layer of the capture's first partial one, a zero
+     * UDP checksum over IPv6. Layer names as a note says them ("TCP"). */
+    const char *csum_bad, *csum_partial;
+    bool csum_zero6;
 } nc_dctx_t;
 
 typedef int (*nc_layer_fn)(nc_dctx_t *x, nc_cursor_t *c);
@@ -74,6 +85,7 @@ typedef struct nc_app_proto {
 
 struct nc_decoder {
     nc_flow_table_t *flows;
+    bool csum_partial_seen; /* the capture's first partial checksum was met */
     struct nc_host_name {
         char *addr, *name;
     } *names;
@@ -102,6 +114,19 @@ void nc_decode_sum_uint(nc_dctx_t *x, uint64_t v);
 int nc_decode_ethertype(nc_dctx_t *x, uint16_t type, nc_cursor_t *c);
 int nc_decode_ipproto(nc_dctx_t *x, uint8_t proto, nc_cursor_t *c);
 int nc_decode_app(nc_dctx_t *x, nc_cursor_t *c);
+
+/* The Internet checksum (csum.c): adds the bytes of c (not moved) to a
+ * running ones' complement sum, and folds a sum to 16 bits. */
+uint32_t nc_csum_add(nc_cursor_t c, uint32_t acc);
+uint16_t nc_csum_fold(uint32_t acc);
+/* Writes "checksum" (stored) and "checksum_status" (good, bad, partial or
+ * unverified; see csum.c) into the open layer for a transport segment of len
+ * bytes starting at seg's position, with the pseudo-header when pseudo. */
+void nc_csum_write_l4(nc_dctx_t *x, nc_cursor_t seg, uint32_t len, uint16_t stored,
+                      bool pseudo);
+/* Writes "checksum_status" (status: a static string) into the open layer
+ * and remembers what the notes need (the dctx's csum_* members). */
+void nc_csum_status(nc_dctx_t *x, const char *status);
 
 /* Text forms written into out (at least NC_ADDR_TEXT bytes). */
 void nc_decode_mac_text(const uint8_t *mac, char *out);

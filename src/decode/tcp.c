@@ -16,10 +16,21 @@
  * segment then goes through the flow table (flow.c) for relative numbers,
  * the scaled window and retransmission / dup-ACK / zero-window detection.
  * Fields are those of common.md: sport, dport, flags (list), seq, ack,
- * raw_seq, raw_ack, len, win, hdr_len, retransmission, options {mss, wscale,
- * sack_perm, sack, ts_val, ts_ecr}, and zero_window, window_probe, dup_ack,
- * keepalive when true. "_established" (private) marks the ACK that completes
- * the three-way handshake, for the annotation rules.
+ * raw_seq, raw_ack, len, win, hdr_len, checksum, checksum_status (csum.c),
+ * retransmission, options {mss, wscale, sack_perm, sack, ts_val, ts_ecr},
+ * and zero_window, window_probe, dup_ack (with dup_ack_num, the how-manieth
+ * in a row, Wireshark's tcp.analysis.duplicate_ack_num), keepalive when
+ * true; a retransmission has recovery: how the flow's history says it came
+ * about (tcp_recovery_names). Private fields carry the flow's state to the
+ * annotation rules, which see one event at a time: "_established" (this ACK
+ * completes the handshake), "_peer_fin" (the other side sent its FIN
+ * already), "_acks_fin" (this ACK covers that FIN), "_peer_syn" (the other
+ * side's SYN was seen, so its byte numbers start there), "_peer_established"
+ * (on a retransmission: the other side's handshake ACK was seen before it),
+ * "_dup_acks_before" and "_asked" (the dup ACKs that started this recovery,
+ * and the byte they asked for), "_with_new" (a retransmission that also
+ * carries bytes never sent) and "_gap_ns" (time since these bytes, or the
+ * previous SYN, were last sent).
  */
 #include "proto.h"
 
@@ -35,6 +46,14 @@ static const struct {
 } tcp_flag_names[] = {
     {NC_TCP_SYN, "SYN"}, {NC_TCP_ACK, "ACK"}, {NC_TCP_FIN, "FIN"}, {NC_TCP_RST, "RST"},
     {NC_TCP_PSH, "PSH"}, {NC_TCP_URG, "URG"}, {NC_TCP_ECE, "ECE"}, {NC_TCP_CWR, "CWR"},
+};
+
+/* nc_recovery_t by value, as the "recovery" field writes it. */
+static const char *const tcp_recovery_names[] = {
+    [NC_RECOVERY_NONE] = NULL,     [NC_RECOVERY_SYN] = "syn",
+    [NC_RECOVERY_SACK] = "sack",   [NC_RECOVERY_FAST] = "fast",
+    [NC_RECOVERY_DUPACK] = "dupack", [NC_RECOVERY_RTO] = "rto",
+    [NC_RECOVERY_TLP] = "tlp",     [NC_RECOVERY_TIMER] = "timer",
 };
 
 typedef struct tcp_opts {
@@ -148,8 +167,11 @@ static void tcp_summary(nc_dctx_t *x, const nc_tcp_seg_t *s, const tcp_opts_t *t
         nc_decode_sum_str(x, " win=0");
     if (s->retransmission)
         nc_decode_sum_str(x, " (retransmission)");
-    if (s->dup_ack)
-        nc_decode_sum_str(x, " (dup ACK)");
+    if (s->dup_ack) {
+        nc_decode_sum_str(x, " (dup ACK #");
+        nc_decode_sum_uint(x, s->dup_ack_num);
+        nc_decode_sum_str(x, ")");
+    }
     if (s->keepalive)
         nc_decode_sum_str(x, " (keep-alive)");
     if (s->window_probe)
@@ -163,6 +185,7 @@ static int tcp_decode(nc_dctx_t *x, nc_cursor_t *c)
     uint16_t sport, dport, offflags, win, csum, urg;
     uint32_t seq, ack;
     nc_decode_open(x, "tcp", c);
+    nc_cursor_t seg = *c;
     size_t avail = nc_cur_left(c);
     if (!nc_cur_u16be(c, &sport) || !nc_cur_u16be(c, &dport) || !nc_cur_u32be(c, &seq) ||
         !nc_cur_u32be(c, &ack) || !nc_cur_u16be(c, &offflags) || !nc_cur_u16be(c, &win) ||
@@ -194,6 +217,8 @@ static int tcp_decode(nc_dctx_t *x, nc_cursor_t *c)
     s.flags = (uint8_t)offflags;
     s.len = x->l4_len - hlen;
     s.wscale = (s.flags & NC_TCP_SYN) ? opts.wscale : -1;
+    s.nsack = opts.nsack;
+    s.t_ns = x->b->ev.t_ns;
     nc_flow_key_t key;
     memset(&key, 0, sizeof(key));
     key.ipver = (uint8_t)x->ipver;
@@ -205,6 +230,9 @@ static int tcp_decode(nc_dctx_t *x, nc_cursor_t *c)
     int dir;
     nc_flow_t *f = nc_flow_get(x->d->flows, &key, &dir);
     nc_flow_tcp(f, dir, &s);
+    x->flow = f;
+    x->flow_dir = dir;
+    x->l4_retrans = s.retransmission;
 
     nc_evb_list(x->b, "flags");
     for (size_t i = 0; i < sizeof(tcp_flag_names) / sizeof(tcp_flag_names[0]); i++)
@@ -218,19 +246,40 @@ static int tcp_decode(nc_dctx_t *x, nc_cursor_t *c)
     nc_evb_int(x->b, "len", s.len);
     nc_evb_int(x->b, "win", (int64_t)s.win_scaled);
     nc_evb_int(x->b, "hdr_len", hlen);
+    nc_csum_write_l4(x, seg, x->l4_len, csum, true);
     nc_evb_bool(x->b, "retransmission", s.retransmission);
+    if (tcp_recovery_names[s.recovery])
+        nc_evb_str(x->b, "recovery", tcp_recovery_names[s.recovery]);
     if (opts.any)
         tcp_write_opts(x, &opts, s.rev_base);
     if (s.zero_window)
         nc_evb_bool(x->b, "zero_window", true);
     if (s.window_probe)
         nc_evb_bool(x->b, "window_probe", true);
-    if (s.dup_ack)
+    if (s.dup_ack) {
         nc_evb_bool(x->b, "dup_ack", true);
+        nc_evb_int(x->b, "dup_ack_num", s.dup_ack_num);
+    }
     if (s.keepalive)
         nc_evb_bool(x->b, "keepalive", true);
     if (s.established)
         nc_evb_bool(x->b, "_established", true);
+    if (s.peer_fin)
+        nc_evb_bool(x->b, "_peer_fin", true);
+    if (s.acks_fin)
+        nc_evb_bool(x->b, "_acks_fin", true);
+    if (s.retransmission && s.peer_established)
+        nc_evb_bool(x->b, "_peer_established", true);
+    if (s.peer_syn)
+        nc_evb_bool(x->b, "_peer_syn", true);
+    if (s.dup_acks_before) {
+        nc_evb_int(x->b, "_dup_acks_before", s.dup_acks_before);
+        nc_evb_int(x->b, "_asked", s.asked);
+    }
+    if (s.with_new)
+        nc_evb_bool(x->b, "_with_new", true);
+    if (s.gap_ns >= 0)
+        nc_evb_int(x->b, "_gap_ns", s.gap_ns);
     nc_decode_close(x, c);
     tcp_summary(x, &s, &opts);
     nc_cur_limit(c, s.len);

@@ -585,18 +585,105 @@ static int nc_cp_ask(nc_lp_t *p, void *obj, const nc_kv_t *kv)
     return 0;
 }
 
-static int nc_cp_before(nc_lp_t *p, void *obj, const nc_kv_t *kv)
+/* Checks the {path} placeholders of an explanation: each brace closes on
+ * the same value and holds a field path (optionally "$path", the target). */
+static int nc_lp_template(nc_lp_t *p, const nc_kv_t *kv)
 {
-    int rc = nc_lp_matcher(p, kv, kv->value);
-    if (rc == 0)
-        ((nc_checkpoint_t *)obj)->before = nc_xstrdup(kv->value);
-    return rc;
+    for (const char *s = kv->value; (s = strchr(s, '{')) != NULL;) {
+        const char *close = strchr(s, '}');
+        const char *path = s + 1 + (s[1] == '$');
+        bool ok = close != NULL && close > path;
+        for (const char *q = path; ok && q < close; q++)
+            ok = isalnum((unsigned char)*q) || *q == '_' || *q == '.' || *q == '-';
+        if (!ok)
+            return nc_lp_fail(p, kv->line, NC_ESYNTAX,
+                              "%s: \"{\" starts a placeholder, which must be a field path and end with \"}\", as in {w1}",
+                              kv->key);
+        s = close + 1;
+    }
+    return 0;
 }
 
 static int nc_cp_explain(nc_lp_t *p, void *obj, const nc_kv_t *kv)
 {
-    ((nc_checkpoint_t *)obj)->explain = nc_xstrdup(kv->value);
+    int rc = nc_lp_template(p, kv);
+    if (rc == 0)
+        ((nc_checkpoint_t *)obj)->explain = nc_xstrdup(kv->value);
+    return rc;
+}
+
+/* Does a matcher read the target ("path=$other")? */
+static bool nc_matcher_reads_target(const char *src)
+{
+    for (const char *s = src; (s = strchr(s, '$')) != NULL; s++)
+        if (s > src && strchr("=~<>", s[-1]))
+            return true;
+    return false;
+}
+
+/* A matcher that runs before the target exists may not read it. */
+static int nc_lp_untargeted(nc_lp_t *p, const nc_kv_t *kv, char **out)
+{
+    int rc = nc_lp_matcher(p, kv, kv->value);
+    if (rc == 0 && nc_matcher_reads_target(kv->value))
+        rc = nc_lp_fail(p, kv->line, NC_ESYNTAX,
+                        "%s: \"$path\" reads the checkpoint's target, which is not known yet when \"%s\" is matched",
+                        kv->key, kv->key);
+    if (rc == 0)
+        *out = nc_xstrdup(kv->value);
+    return rc;
+}
+
+static int nc_cp_before(nc_lp_t *p, void *obj, const nc_kv_t *kv)
+{
+    return nc_lp_untargeted(p, kv, &((nc_checkpoint_t *)obj)->before);
+}
+
+static int nc_cp_after(nc_lp_t *p, void *obj, const nc_kv_t *kv)
+{
+    return nc_lp_untargeted(p, kv, &((nc_checkpoint_t *)obj)->after);
+}
+
+static int nc_cp_reveal(nc_lp_t *p, void *obj, const nc_kv_t *kv)
+{
+    return nc_lp_untargeted(p, kv, &((nc_checkpoint_t *)obj)->reveal);
+}
+
+static int nc_cp_premise(nc_lp_t *p, void *obj, const nc_kv_t *kv)
+{
+    ((nc_checkpoint_t *)obj)->premise = nc_xstrdup(kv->value);
     return 0;
+}
+
+/* window: "until MATCHER", "step" or "run". */
+static int nc_cp_window(nc_lp_t *p, void *obj, const nc_kv_t *kv)
+{
+    nc_checkpoint_t *cp = obj;
+    size_t wlen = strcspn(kv->value, " \t");
+    const char *rest = kv->value + wlen;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    if (wlen == 5 && memcmp(kv->value, "until", 5) == 0) {
+        if (!*rest)
+            return nc_lp_fail(p, kv->line, NC_ESYNTAX, "window: \"until\" needs a matcher");
+        int rc = nc_lp_matcher(p, kv, rest);
+        if (rc == 0) {
+            cp->window = NC_WINDOW_UNTIL;
+            cp->window_until = nc_xstrdup(rest);
+        }
+        return rc;
+    }
+    if (!*rest && wlen == 4 && memcmp(kv->value, "step", 4) == 0) {
+        cp->window = NC_WINDOW_STEP;
+        return 0;
+    }
+    if (!*rest && wlen == 3 && memcmp(kv->value, "run", 3) == 0) {
+        cp->window = NC_WINDOW_RUN;
+        return 0;
+    }
+    return nc_lp_fail(p, kv->line, NC_ESYNTAX,
+                      "window: expected \"until MATCHER\", \"step\" or \"run\", found \"%s\"",
+                      kv->value);
 }
 
 static const struct {
@@ -610,14 +697,28 @@ static const struct {
     {"otherwise", NC_CHOICE_OTHERWISE, false},
 };
 
+/* "explain_a: ...": checked here, attached to its choice by nc_cp_check
+ * once every choice is read (the key may come before its choice). */
+static int nc_cp_choice_explain(nc_lp_t *p, nc_checkpoint_t *cp, const nc_kv_t *kv)
+{
+    const char *key = kv->key + 8;
+    if (strlen(key) != 1 || !islower((unsigned char)key[0]))
+        return nc_lp_fail(p, kv->line, NC_ESYNTAX,
+                          "\"%s\": an explanation per choice is named explain_ and the choice's letter, as in explain_a",
+                          kv->key);
+    return nc_lp_template(p, kv);
+}
+
 /* A choice: key "a".."z", value "TEXT | RULE [MATCHER]". The last '|'
  * separates the text from the rule, so the text may hold '|'. */
 static int nc_cp_choice(nc_lp_t *p, void *obj, const nc_kv_t *kv)
 {
     nc_checkpoint_t *cp = obj;
+    if (strncmp(kv->key, "explain_", 8) == 0)
+        return nc_cp_choice_explain(p, cp, kv);
     if (strlen(kv->key) != 1 || !islower((unsigned char)kv->key[0]))
         return nc_lp_fail(p, kv->line, NC_ESYNTAX,
-                          "unknown key \"%s\" in the checkpoint (known: id, ask, before, explain, and a to z for choices)",
+                          "unknown key \"%s\" in the checkpoint (known: id, ask, before, after, reveal, premise, window, explain, a to z for choices, explain_a to explain_z)",
                           kv->key);
     for (size_t i = 0; i < cp->nchoices; i++)
         if (strcmp(cp->choices[i].key, kv->key) == 0)
@@ -685,6 +786,10 @@ static const nc_key_t nc_cp_keys[] = {
     {"id", true, false, nc_cp_id},
     {"ask", true, false, nc_cp_ask},
     {"before", true, false, nc_cp_before},
+    {"after", false, false, nc_cp_after},
+    {"reveal", false, false, nc_cp_reveal},
+    {"premise", false, false, nc_cp_premise},
+    {"window", false, false, nc_cp_window},
     {"explain", true, false, nc_cp_explain},
 };
 
@@ -726,11 +831,16 @@ static void nc_checkpoint_done(nc_checkpoint_t *c)
     free(c->id);
     free(c->question);
     free(c->before);
+    free(c->after);
+    free(c->reveal);
+    free(c->premise);
+    free(c->window_until);
     free(c->explain);
     for (size_t i = 0; i < c->nchoices; i++) {
         free(c->choices[i].key);
         free(c->choices[i].text);
         free(c->choices[i].match);
+        free(c->choices[i].explain);
     }
     free(c->choices);
 }
@@ -760,6 +870,61 @@ static int nc_block_step(nc_lp_t *p, const nc_kvs_t *kvs, int line)
     return 0;
 }
 
+/*
+ * Checks what only the whole block can tell: the window fits the choices
+ * (later/never need a window that closes after the target; when-only
+ * checkpoints are decided on the target and take none), `when` choices do
+ * not read the target (they are matched on it), and each explain_X names a
+ * choice; attaches the explain_X texts to their choices.
+ */
+static int nc_cp_check(nc_lp_t *p, nc_checkpoint_t *c, const nc_kvs_t *kvs, int line)
+{
+    int window_line = line;
+    for (size_t i = 0; i < kvs->n; i++)
+        if (strcmp(kvs->v[i].key, "window") == 0)
+            window_line = kvs->v[i].line;
+    const nc_choice_t *watcher = NULL;
+    for (size_t i = 0; i < c->nchoices; i++) {
+        const nc_choice_t *ch = &c->choices[i];
+        if ((ch->rule == NC_CHOICE_LATER || ch->rule == NC_CHOICE_NEVER) && !watcher)
+            watcher = ch;
+    }
+    if (watcher && c->window == NC_WINDOW_TARGET)
+        return nc_lp_fail(p, line, NC_ESYNTAX,
+                          "checkpoint \"%s\": choice %s is decided by events after the target, so the checkpoint needs a \"window:\" (until MATCHER, step or run) that says when to decide",
+                          c->id, watcher->key);
+    if (!watcher && c->window != NC_WINDOW_TARGET)
+        return nc_lp_fail(p, window_line, NC_ESYNTAX,
+                          "checkpoint \"%s\": every choice is decided on the target itself, so a window has nothing to wait for; remove it",
+                          c->id);
+    for (size_t i = 0; i < kvs->n; i++) {
+        const nc_kv_t *kv = &kvs->v[i];
+        bool is_explain = strncmp(kv->key, "explain_", 8) == 0;
+        const char *key = is_explain ? kv->key + 8 : kv->key;
+        if (!is_explain && strlen(key) != 1)
+            continue;
+        size_t j = 0;
+        while (j < c->nchoices && strcmp(c->choices[j].key, key) != 0)
+            j++;
+        if (!is_explain) {
+            if (j < c->nchoices && c->choices[j].rule == NC_CHOICE_WHEN &&
+                nc_matcher_reads_target(c->choices[j].match))
+                return nc_lp_fail(p, kv->line, NC_ESYNTAX,
+                                  "choice %s: a \"when\" rule is matched on the target itself, so \"$path\" has nothing else to read",
+                                  key);
+            continue;
+        }
+        if (j == c->nchoices)
+            return nc_lp_fail(p, kv->line, NC_ESYNTAX,
+                              "\"%s\" explains choice %s, which the checkpoint does not have",
+                              kv->key, key);
+        if (c->choices[j].explain)
+            return nc_lp_fail(p, kv->line, NC_ESYNTAX, "duplicate key \"%s\"", kv->key);
+        c->choices[j].explain = nc_xstrdup(kv->value);
+    }
+    return 0;
+}
+
 static int nc_block_checkpoint(nc_lp_t *p, const nc_kvs_t *kvs, int line)
 {
     nc_lesson_t *l = &p->lesson->pub;
@@ -769,6 +934,8 @@ static int nc_block_checkpoint(nc_lp_t *p, const nc_kvs_t *kvs, int line)
     if (rc == 0 && c.nchoices < 2)
         rc = nc_lp_fail(p, line, NC_ESYNTAX, "checkpoint \"%s\" needs at least two choices (a: ..., b: ...)",
                         c.id);
+    if (rc == 0)
+        rc = nc_cp_check(p, &c, kvs, line);
     for (size_t i = 0; rc == 0 && i < l->ncheckpoints; i++)
         if (strcmp(l->checkpoints[i].id, c.id) == 0)
             rc = nc_lp_fail(p, line, NC_ESYNTAX, "checkpoint id \"%s\" is already used on line %d",

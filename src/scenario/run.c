@@ -10,11 +10,24 @@
  *                the first event it matches (every one, with "every: yes");
  *   steps        a "begin" mark precedes a step's first event and an "end"
  *                mark follows the event its `until` matches;
- *   checkpoints  an "asked" mark precedes the first event `before` matches
- *                (the target); the choices are then decided by the run:
- *                `when` on the target, `later`/`never` on the events after
- *                it, `otherwise` when nothing else held at the end; a
- *                "decided" mark records which one was right.
+ *   checkpoints  each waits (once an event matching its `after` was shown)
+ *                for the first event matching `before` (its target) or
+ *                `reveal` (an event that would give the answer away); an
+ *                "asked" mark precedes that event. From the target on, the
+ *                events of its evidence window are watched; when the window
+ *                closes (the target itself, an `until` event, the end of
+ *                the step, or the end of the run) the choices are decided
+ *                by their documented meaning, and a "decided" mark follows
+ *                the closing event, with the explanation chosen by the
+ *                outcome. Exactly one choice must hold, or nothing is
+ *                graded.
+ *
+ * Checkpoints are asked one at a time. A checkpoint whose moment comes
+ * while another is open (asked, not decided yet), or at the very event that
+ * closes another, cannot be asked before the evidence of the previous one
+ * is shown, so it is skipped; so is one whose premise never held (no
+ * target or premise event), and one the run cannot decide. A "skipped"
+ * mark with its reason records each; a skipped checkpoint is never graded.
  *
  * Checkpoint state is read by the TUI on another thread, hence r->lock.
  */
@@ -36,11 +49,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Where a checkpoint is in its life (see the file's comment). */
+typedef enum {
+    NC_CP_DORMANT, /* its `after` event has not been shown yet */
+    NC_CP_WAITING, /* waiting for its target or a reveal event */
+    NC_CP_ASKED,   /* asked before a reveal event; the target is still to come */
+    NC_CP_OPEN,    /* the target was shown; its window is open */
+    NC_CP_DONE,    /* decided or skipped */
+} nc_cp_state_t;
+
 typedef struct nc_run_cp {
     nc_run_checkpoint_t pub;
+    nc_cp_state_t state;
     nc_match_t *before;
-    nc_match_t **choice;   /* one per choice; NULL for otherwise */
-    int *seen_later;       /* per choice: a later event matched */
+    nc_match_t *after;   /* NULL: waiting from the start */
+    nc_match_t *reveal;  /* NULL: only the target triggers the question */
+    nc_match_t *until;   /* for NC_WINDOW_UNTIL */
+    nc_match_t **choice; /* one per choice; NULL for otherwise */
+    int *seen;           /* per choice: the target (when) or a window event (later/never) matched */
+    char *explain;       /* the explanation chosen by the outcome (owned); pub.explain borrows it */
 } nc_run_cp_t;
 
 typedef struct nc_run_note {
@@ -68,6 +95,7 @@ struct nc_run {
     size_t cur_step;
     int step_open;
     nc_run_cp_t *cps;
+    long open_cp; /* the checkpoint asked and not yet decided, or -1 */
     nc_run_note_t *notes;
     nc_evb_t hookb; /* used only inside the hook (under the timeline lock) */
     uint64_t seed;
@@ -82,15 +110,130 @@ static void nc_run_mark(nc_run_t *r, nc_evb_t *b, int64_t t)
 
 /* ---- the publish hook ---- */
 
-static void nc_run_decide(nc_run_t *r, nc_run_cp_t *c, int choice, const nc_event_t *by,
-                          int follow)
+/* Appends the text form of path in ev (or "?") to out. */
+static void nc_run_put_value(nc_buf_t *out, const nc_event_t *ev, const char *path)
 {
-    pthread_mutex_lock(&r->lock);
-    c->pub.right = choice;
-    c->pub.decided_at = by ? (long)by->i : -1;
-    pthread_mutex_unlock(&r->lock);
+    if (ev == NULL || !nc_event_value(ev, path, out))
+        nc_buf_putc(out, '?');
+}
+
+/*
+ * Returns the explanation text with its placeholders filled (heap string,
+ * caller frees): {path} reads the event that closed the window, {$path}
+ * the target. The lesson parser checked the braces.
+ */
+static char *nc_run_explain(const char *tmpl, const nc_event_t *target, const nc_event_t *close)
+{
+    nc_buf_t out, path;
+    nc_buf_init(&out);
+    nc_buf_init(&path);
+    for (const char *s = tmpl; *s;) {
+        const char *open = strchr(s, '{');
+        const char *end = open ? strchr(open, '}') : NULL;
+        if (open == NULL || end == NULL) {
+            nc_buf_puts(&out, s);
+            break;
+        }
+        nc_buf_append(&out, s, (size_t)(open - s));
+        int ref = open[1] == '$';
+        nc_buf_reset(&path);
+        nc_buf_append(&path, open + 1 + ref, (size_t)(end - open - 1 - ref));
+        nc_run_put_value(&out, ref ? target : close, nc_buf_cstr(&path));
+        s = end + 1;
+    }
+    char *text = nc_xstrdup(nc_buf_cstr(&out));
+    nc_buf_done(&out);
+    nc_buf_done(&path);
+    return text;
+}
+
+/* Where a checkpoint's mark goes: just before or just after the event the
+ * hook is publishing, or at the end of the run (at time t). */
+typedef enum { NC_MARK_BEFORE, NC_MARK_AFTER, NC_MARK_AT_END } nc_mark_at_t;
+
+static void nc_run_publish(nc_run_t *r, nc_evb_t *b, nc_mark_at_t where, int64_t t)
+{
+    if (where == NC_MARK_AFTER) {
+        nc_timeline_follow(r->tl, b);
+    } else if (where == NC_MARK_BEFORE) {
+        nc_timeline_precede(r->tl, b);
+    } else {
+        b->ev.t_ns = t;
+        nc_timeline_add(r->tl, b);
+    }
+}
+
+/* Records that checkpoint c is skipped and why; nothing of it is graded. */
+static void nc_run_skip(nc_run_t *r, nc_run_cp_t *c, const char *reason, nc_mark_at_t where,
+                        int64_t t)
+{
     const nc_checkpoint_t *cp = c->pub.cp;
-    const nc_choice_t *ch = &cp->choices[choice];
+    int was_asked = c->pub.asked_at >= 0;
+    if (r->open_cp >= 0 && &r->cps[r->open_cp] == c)
+        r->open_cp = -1;
+    pthread_mutex_lock(&r->lock);
+    c->state = NC_CP_DONE;
+    c->pub.skipped = 1;
+    pthread_mutex_unlock(&r->lock);
+    nc_evb_t *b = &r->hookb;
+    nc_run_mark(r, b, 0);
+    nc_evb_summary(b, "Checkpoint \"%s\" is skipped: %s", cp->id, reason);
+    nc_evb_str(b, "checkpoint", cp->id);
+    nc_evb_str(b, "event", "skipped");
+    nc_evb_str(b, "reason", reason);
+    nc_evb_bool(b, "asked", was_asked);
+    nc_run_publish(r, b, where, t);
+}
+
+/*
+ * Closes c's evidence window at event `close` (NULL: the end of the run)
+ * and decides it: `when` held on the target, `later` when an event of the
+ * window matched, `never` when none did, `otherwise` when nothing else
+ * held. Exactly one choice must hold; then a "decided" mark carries the
+ * answer and the explanation chosen by it, else c is skipped.
+ */
+static void nc_run_close(nc_run_t *r, nc_run_cp_t *c, const nc_event_t *target,
+                         const nc_event_t *close, nc_mark_at_t where, int64_t t)
+{
+    const nc_checkpoint_t *cp = c->pub.cp;
+    int right = -1, nheld = 0, other = -1;
+    char held[64] = "";
+    for (size_t k = 0; k < cp->nchoices; k++) {
+        nc_choice_rule_t rule = cp->choices[k].rule;
+        int holds = rule == NC_CHOICE_NEVER ? !c->seen[k] : c->seen[k];
+        if (rule == NC_CHOICE_OTHERWISE) {
+            other = (int)k;
+            continue;
+        }
+        if (!holds)
+            continue;
+        right = (int)k;
+        nheld++;
+        size_t n = strlen(held);
+        snprintf(held + n, sizeof held - n, "%s%s", n ? " and " : "", cp->choices[k].key);
+    }
+    if (nheld == 0 && other >= 0)
+        right = other, nheld = 1;
+    if (nheld != 1) {
+        char why[160];
+        if (nheld == 0)
+            snprintf(why, sizeof why, "the run did not decide it: none of its choices held");
+        else
+            snprintf(why, sizeof why, "the run did not decide it: choices %s all held", held);
+        nc_run_skip(r, c, why, where, t);
+        return;
+    }
+    const nc_choice_t *ch = &cp->choices[right];
+    const nc_event_t *by = close ? close : target;
+    c->explain = nc_run_explain(ch->explain ? ch->explain : cp->explain, target, by);
+    if (r->open_cp >= 0 && &r->cps[r->open_cp] == c)
+        r->open_cp = -1;
+    pthread_mutex_lock(&r->lock);
+    c->state = NC_CP_DONE;
+    c->pub.right = right;
+    c->pub.decided_at = (long)by->i;
+    c->pub.explain = c->explain;
+    pthread_mutex_unlock(&r->lock);
     nc_evb_t *b = &r->hookb;
     nc_run_mark(r, b, 0);
     nc_evb_summary(b, "Checkpoint \"%s\": the run shows (%s) %s", cp->id, ch->key, ch->text);
@@ -98,14 +241,15 @@ static void nc_run_decide(nc_run_t *r, nc_run_cp_t *c, int choice, const nc_even
     nc_evb_str(b, "event", "decided");
     nc_evb_str(b, "answer", ch->key);
     nc_evb_str(b, "right", ch->text);
-    if (by)
-        nc_evb_int(b, "by", (int64_t)by->i);
-    if (cp->explain)
-        nc_evb_note(b, "%s", cp->explain);
-    if (follow)
-        nc_timeline_follow(r->tl, b);
+    nc_evb_str(b, "explain", c->explain);
+    nc_evb_int(b, "target", (int64_t)target->i);
+    nc_evb_int(b, "by", (int64_t)by->i);
+    nc_evb_note(b, "%s", c->explain);
+    nc_run_publish(r, b, where, t);
 }
 
+/* Asks c just before ev (its target, or an event that would reveal the
+ * answer). */
 static void nc_run_ask(nc_run_t *r, nc_run_cp_t *c, nc_event_t *ev)
 {
     const nc_checkpoint_t *cp = c->pub.cp;
@@ -123,32 +267,84 @@ static void nc_run_ask(nc_run_t *r, nc_run_cp_t *c, nc_event_t *ev)
     nc_timeline_precede(r->tl, b);
     pthread_mutex_lock(&r->lock);
     c->pub.asked_at = asked;
-    c->pub.target = (long)ev->i;
+    c->state = NC_CP_ASKED;
     pthread_mutex_unlock(&r->lock);
-    for (size_t k = 0; k < cp->nchoices; k++) {
-        if (cp->choices[k].rule == NC_CHOICE_WHEN && nc_match_event(c->choice[k], ev, NULL)) {
-            nc_run_decide(r, c, (int)k, ev, 1);
-            return;
-        }
-    }
+    r->open_cp = c - r->cps;
 }
 
-/* Checks an event after the target against later/never choices. */
-static void nc_run_watch(nc_run_t *r, nc_run_cp_t *c, const nc_event_t *ev)
+/* ev is c's target: `when` choices are matched on it, and the window opens
+ * (and closes at once for a window that is the target alone, or a step
+ * window whose step ends here). */
+static void nc_run_target(nc_run_t *r, nc_run_cp_t *c, const nc_event_t *ev, int step_ends)
+{
+    const nc_checkpoint_t *cp = c->pub.cp;
+    pthread_mutex_lock(&r->lock);
+    c->pub.target = (long)ev->i;
+    c->state = NC_CP_OPEN;
+    pthread_mutex_unlock(&r->lock);
+    for (size_t k = 0; k < cp->nchoices; k++)
+        if (cp->choices[k].rule == NC_CHOICE_WHEN && nc_match_event(c->choice[k], ev, NULL))
+            c->seen[k] = 1;
+    if (cp->window == NC_WINDOW_TARGET || (cp->window == NC_WINDOW_STEP && step_ends))
+        nc_run_close(r, c, ev, ev, NC_MARK_AFTER, 0);
+}
+
+/* ev is an event after c's target: it is part of the window. */
+static void nc_run_watch(nc_run_t *r, nc_run_cp_t *c, const nc_event_t *ev, int step_ends)
 {
     const nc_checkpoint_t *cp = c->pub.cp;
     const nc_event_t *target = nc_timeline_get(r->tl, (size_t)c->pub.target);
     for (size_t k = 0; k < cp->nchoices; k++) {
         nc_choice_rule_t rule = cp->choices[k].rule;
-        if ((rule != NC_CHOICE_LATER && rule != NC_CHOICE_NEVER) || c->seen_later[k])
+        if ((rule == NC_CHOICE_LATER || rule == NC_CHOICE_NEVER) && !c->seen[k] &&
+            nc_match_event(c->choice[k], ev, target))
+            c->seen[k] = 1;
+    }
+    if ((cp->window == NC_WINDOW_UNTIL && nc_match_event(c->until, ev, target)) ||
+        (cp->window == NC_WINDOW_STEP && step_ends))
+        nc_run_close(r, c, target, ev, NC_MARK_AFTER, 0);
+}
+
+/* The checkpoints' part of the hook; step_ends tells whether ev ends the
+ * step in progress. */
+static void nc_run_checkpoints(nc_run_t *r, nc_event_t *ev, int step_ends)
+{
+    const nc_lesson_t *l = r->lesson;
+    long was_open = r->open_cp;
+    if (was_open >= 0) {
+        nc_run_cp_t *c = &r->cps[was_open];
+        if (c->state == NC_CP_OPEN)
+            nc_run_watch(r, c, ev, step_ends);
+        else if (nc_match_event(c->before, ev, NULL))
+            nc_run_target(r, c, ev, step_ends);
+    }
+    for (size_t k = 0; k < l->ncheckpoints; k++) {
+        nc_run_cp_t *c = &r->cps[k];
+        if ((long)k == was_open || c->state == NC_CP_DONE)
             continue;
-        if (!nc_match_event(c->choice[k], ev, target))
+        if (c->state == NC_CP_DORMANT) {
+            if (nc_match_event(c->after, ev, NULL)) {
+                pthread_mutex_lock(&r->lock);
+                c->state = NC_CP_WAITING;
+                pthread_mutex_unlock(&r->lock);
+            }
             continue;
-        c->seen_later[k] = 1;
-        if (rule == NC_CHOICE_LATER) {
-            nc_run_decide(r, c, (int)k, ev, 1);
-            return;
         }
+        int is_target = nc_match_event(c->before, ev, NULL);
+        if (!is_target && !(c->reveal && nc_match_event(c->reveal, ev, NULL)))
+            continue;
+        if (was_open >= 0 || r->open_cp >= 0) {
+            long other = r->open_cp >= 0 ? r->open_cp : was_open;
+            char why[200];
+            snprintf(why, sizeof why,
+                     "its moment came while the answer to \"%s\" was not shown yet, so it could not be asked in time",
+                     l->checkpoints[other].id);
+            nc_run_skip(r, c, why, NC_MARK_BEFORE, 0);
+            continue;
+        }
+        nc_run_ask(r, c, ev);
+        if (is_target)
+            nc_run_target(r, c, ev, step_ends);
     }
 }
 
@@ -191,18 +387,11 @@ static void nc_run_hook(nc_timeline_t *tl, nc_event_t *ev, void *arg)
         pthread_mutex_unlock(&r->lock);
     }
 
-    for (size_t k = 0; k < l->ncheckpoints; k++) {
-        nc_run_cp_t *c = &r->cps[k];
-        if (c->pub.asked_at < 0) {
-            if (nc_match_event(c->before, ev, NULL))
-                nc_run_ask(r, c, ev);
-        } else if (c->pub.right < 0 && (long)ev->i > c->pub.target) {
-            nc_run_watch(r, c, ev);
-        }
-    }
+    int step_ends = r->step_open && r->cur_step < l->nsteps && r->until[r->cur_step] &&
+                    nc_match_event(r->until[r->cur_step], ev, NULL);
+    nc_run_checkpoints(r, ev, step_ends);
 
-    if (r->step_open && r->cur_step < l->nsteps && r->until[r->cur_step] &&
-        nc_match_event(r->until[r->cur_step], ev, NULL)) {
+    if (step_ends) {
         const nc_step_t *st = &l->steps[r->cur_step];
         nc_evb_t *b = &r->hookb;
         nc_run_mark(r, b, 0);
@@ -258,13 +447,20 @@ static int nc_run_compile_script(nc_run_t *r, char *err, size_t errlen)
             return NC_ESYNTAX;
     }
     r->cps = nc_xcalloc(l->ncheckpoints ? l->ncheckpoints : 1, sizeof(*r->cps));
+    r->open_cp = -1;
     for (size_t k = 0; k < l->ncheckpoints; k++) {
         const nc_checkpoint_t *cp = &l->checkpoints[k];
         nc_run_cp_t *c = &r->cps[k];
-        c->pub = (nc_run_checkpoint_t){cp, -1, -1, -1, -1};
+        c->pub = (nc_run_checkpoint_t){
+            .cp = cp, .asked_at = -1, .target = -1, .right = -1, .decided_at = -1};
+        c->state = cp->after ? NC_CP_DORMANT : NC_CP_WAITING;
         c->choice = nc_xcalloc(cp->nchoices ? cp->nchoices : 1, sizeof(*c->choice));
-        c->seen_later = nc_xcalloc(cp->nchoices ? cp->nchoices : 1, sizeof(*c->seen_later));
-        if ((c->before = nc_run_compile(l, cp->before, err, errlen)) == NULL)
+        c->seen = nc_xcalloc(cp->nchoices ? cp->nchoices : 1, sizeof(*c->seen));
+        if ((c->before = nc_run_compile(l, cp->before, err, errlen)) == NULL ||
+            (cp->after && (c->after = nc_run_compile(l, cp->after, err, errlen)) == NULL) ||
+            (cp->reveal && (c->reveal = nc_run_compile(l, cp->reveal, err, errlen)) == NULL) ||
+            (cp->window_until &&
+             (c->until = nc_run_compile(l, cp->window_until, err, errlen)) == NULL))
             return NC_ESYNTAX;
         for (size_t j = 0; j < cp->nchoices; j++)
             if (cp->choices[j].match &&
@@ -357,40 +553,53 @@ nc_timeline_t *nc_run_timeline(nc_run_t *r)
     return r->tl;
 }
 
-/* At the end: close the open step, decide what the events left open. */
+/* The sentence a skipped checkpoint gives when its moment never came. */
+static void nc_run_unmet(const nc_run_cp_t *c, char *why, size_t n)
+{
+    const nc_checkpoint_t *cp = c->pub.cp;
+    if (c->state == NC_CP_ASKED)
+        snprintf(why, n, "the run never reached its target (no event matched \"%s\")",
+                 cp->before);
+    else if (cp->premise)
+        snprintf(why, n, "its premise did not hold in this run (%s)", cp->premise);
+    else if (c->state == NC_CP_DORMANT)
+        snprintf(why, n, "its premise did not hold in this run (no event matched \"%s\")",
+                 cp->after);
+    else
+        snprintf(why, n, "its premise did not hold in this run (no event matched \"%s\")",
+                 cp->before);
+}
+
+/* At the end: decide the window still open, skip what never came, close
+ * the open step. */
 static void nc_run_finalize(nc_run_t *r)
 {
     const nc_lesson_t *l = r->lesson;
     size_t n = nc_timeline_count(r->tl);
     const nc_event_t *last = n ? nc_timeline_get(r->tl, n - 1) : NULL;
     int64_t t = nc_timeline_t0(r->tl) + (last ? last->t_ns : 0);
+    /* A window open to the end closes on the run's last event that is not a
+     * mark (its fields fill the explanation). */
+    const nc_event_t *last_real = NULL;
+    for (size_t i = n; i-- > 0 && last_real == NULL;) {
+        const nc_event_t *ev = nc_timeline_get(r->tl, i);
+        if (ev->type != NC_EV_MARK)
+            last_real = ev;
+    }
     nc_evb_t b;
     nc_evb_init(&b);
     for (size_t k = 0; k < l->ncheckpoints; k++) {
         nc_run_cp_t *c = &r->cps[k];
-        const nc_checkpoint_t *cp = c->pub.cp;
-        if (c->pub.asked_at < 0) {
-            nc_run_mark(r, &b, t);
-            nc_evb_summary(&b, "Checkpoint \"%s\" was never reached in this run", cp->id);
-            nc_evb_str(&b, "checkpoint", cp->id);
-            nc_evb_str(&b, "event", "unreached");
-            nc_timeline_add(r->tl, &b);
+        if (c->state == NC_CP_DONE)
+            continue;
+        if (c->state == NC_CP_OPEN) {
+            const nc_event_t *target = nc_timeline_get(r->tl, (size_t)c->pub.target);
+            nc_run_close(r, c, target, last_real, NC_MARK_AT_END, t);
             continue;
         }
-        if (c->pub.right >= 0)
-            continue;
-        int right = -1;
-        for (size_t j = 0; j < cp->nchoices && right < 0; j++)
-            if (cp->choices[j].rule == NC_CHOICE_NEVER && !c->seen_later[j])
-                right = (int)j;
-        for (size_t j = 0; j < cp->nchoices && right < 0; j++)
-            if (cp->choices[j].rule == NC_CHOICE_OTHERWISE)
-                right = (int)j;
-        if (right < 0)
-            continue;
-        nc_run_decide(r, c, right, NULL, 0);
-        r->hookb.ev.t_ns = t;
-        nc_timeline_add(r->tl, &r->hookb);
+        char why[400];
+        nc_run_unmet(c, why, sizeof why);
+        nc_run_skip(r, c, why, NC_MARK_AT_END, t);
     }
     if (r->step_open && r->cur_step < l->nsteps) {
         nc_run_mark(r, &b, t);
@@ -459,8 +668,12 @@ void nc_run_free(nc_run_t *r)
         nc_match_free(r->cps[k].before);
         for (size_t j = 0; r->cps[k].choice && j < l->checkpoints[k].nchoices; j++)
             nc_match_free(r->cps[k].choice[j]);
+        nc_match_free(r->cps[k].after);
+        nc_match_free(r->cps[k].reveal);
+        nc_match_free(r->cps[k].until);
         free(r->cps[k].choice);
-        free(r->cps[k].seen_later);
+        free(r->cps[k].seen);
+        free(r->cps[k].explain);
     }
     free(r->cps);
     for (size_t k = 0; r->notes && k < l->nnotes; k++)

@@ -5,7 +5,8 @@
  * clients and servers) on the lab's hosts, and fills a timeline with what
  * happens. While events are published it applies the lesson's script: its
  * notes, the marks where steps begin and end, and its checkpoints, which are
- * asked just before their target event and decided by what the run shows.
+ * asked just before their target (or an event that would give the answer
+ * away) and decided by what the run shows once their evidence window closes.
  * Everything happens on threads of the run's own; the caller only polls.
  */
 #ifndef NC_RUN_H
@@ -32,10 +33,14 @@ typedef struct nc_run_opts {
 /* Checkpoint state, as the run decides it. */
 typedef struct nc_run_checkpoint {
     const nc_checkpoint_t *cp; /* borrowed from the lesson */
-    long asked_at;   /* index of the "asked" mark event, -1 until reached */
+    long asked_at;   /* index of the "asked" mark event, -1 until asked */
     long target;     /* index of the target event, -1 until reached */
     int right;       /* index into cp->choices of the right answer, -1 until decided */
-    long decided_at; /* index of the event that decided it, -1 until then */
+    long decided_at; /* index of the event that closed the evidence window, -1 until then */
+    /* The explanation chosen by the outcome, placeholders filled (borrowed
+     * from the run), or NULL until decided. */
+    const char *explain;
+    int skipped; /* 1: skipped (see its mark's reason); never graded */
 } nc_run_checkpoint_t;
 
 /* Starts a run. Returns NULL with one sentence in err (an unknown scenario,

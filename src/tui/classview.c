@@ -69,6 +69,8 @@ static void nc_cv_stream_cp(void *ctx, size_t k, nc_run_checkpoint_t *out)
             if (strcmp(cp->choices[i].key, c->answer) == 0)
                 out->right = (int)i;
         out->decided_at = out->right >= 0 ? c->decided_at : -1;
+        out->explain = c->explain[0] ? c->explain : NULL;
+        out->skipped = c->skipped;
     }
 }
 

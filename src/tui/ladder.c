@@ -504,8 +504,10 @@ static void nc_ladder_verdict(const nc_run_checkpoint_t *rc, int choice, nc_cell
         nc_cellv_puts(v, right ? right->text : "", NC_PLAIN);
         nc_cellv_puts(v, ". ", NC_PLAIN);
     }
-    if (cp->explain)
-        nc_cellv_puts(v, cp->explain, NC_STYLE(0, NC_ROLE_NOTE));
+    /* The run's explanation is the one chosen by the outcome. */
+    const char *explain = rc->explain ? rc->explain : cp->explain;
+    if (explain)
+        nc_cellv_puts(v, explain, NC_STYLE(0, NC_ROLE_NOTE));
 }
 
 /* Draws the result panel into h rows at y; returns the rows it needs. */
@@ -519,7 +521,9 @@ static int nc_ladder_result_draw(nc_canvas_t *c, int y, int h, const nc_run_chec
                          mine ? mine->key : "?", mine ? mine->text : "");
     if (rc->right < 0) {
         if (h > 1)
-            nc_canvas_text(c, y + 1, 1, "waiting for the run to decide...",
+            nc_canvas_text(c, y + 1, 1,
+                           rc->skipped ? "not graded: this run did not decide it"
+                                       : "waiting for the run to decide...",
                            NC_STYLE(0, NC_ROLE_MUTED));
         return 2;
     }

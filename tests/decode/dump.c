@@ -1,14 +1,16 @@
 /*
  * dump.c: nc-decode-dump, the decoder's golden-test tool.
  *
- *   nc-decode-dump [--text] [--name ADDR=NAME]... FILE.pcap|FILE.pcapng
+ *   nc-decode-dump [--text | --fields] [--name ADDR=NAME]... FILE.pcap|FILE.pcapng
  *
  * Reads a capture with libpcap (nanosecond timestamps), decodes and
  * annotates every packet with one decoder (so flow state carries across
  * packets) and prints one line per packet: the event as JSON (nc_event_json,
  * with "i" counting packets and "t" relative to the first packet), or with
- * --text "i summary | note". Exit status 0, or 1 when the file cannot be
- * read.
+ * --text "i summary | note". --fields leaves out the annotation: the JSON
+ * holds the decoded fields only (the decoder's golden files), so that
+ * rewording a note changes the annotation goldens (--text) alone. Exit
+ * status 0, or 1 when the file cannot be read.
  */
 #include "annotate/annotate.h"
 #include "decode/decode.h"
@@ -20,12 +22,14 @@
 
 int main(int argc, char **argv)
 {
-    bool text = false;
+    bool text = false, fields = false;
     const char *path = NULL;
     nc_decoder_t *d = nc_decoder_new();
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--text") == 0) {
             text = true;
+        } else if (strcmp(argv[i], "--fields") == 0) {
+            fields = true;
         } else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
             char *spec = argv[++i], *eq = strchr(spec, '=');
             if (eq == NULL) {
@@ -39,7 +43,7 @@ int main(int argc, char **argv)
         }
     }
     if (path == NULL) {
-        fprintf(stderr, "usage: nc-decode-dump [--text] [--name ADDR=NAME]... FILE\n");
+        fprintf(stderr, "usage: nc-decode-dump [--text | --fields] [--name ADDR=NAME]... FILE\n");
         return 2;
     }
     char err[PCAP_ERRBUF_SIZE];
@@ -64,7 +68,8 @@ int main(int argc, char **argv)
             t0 = t;
         nc_evb_reset(&b, NC_EV_PACKET, t);
         nc_decoder_packet(d, linktype, data, h->caplen, h->len, &b);
-        nc_annotate_event(&b);
+        if (!fields)
+            nc_annotate_event(&b);
         nc_event_t ev = *nc_evb_view(&b);
         ev.i = i++;
         ev.t_ns = t - t0;

@@ -1,8 +1,10 @@
 # golden.cmake: runs nc-decode-dump on one capture and compares its output
 # with the golden file, byte for byte.
-#   cmake -DTOOL=... -DPCAP=... -DGOLDEN=... -DARGS="a;b" -P golden.cmake
+#   cmake -DTOOL=... -DMODE=--fields|--text -DPCAP=... -DGOLDEN=... -DARGS="a;b" -P golden.cmake
 # With the environment variable NC_REGEN=1 it writes the golden file instead.
-execute_process(COMMAND ${TOOL} ${ARGS} ${PCAP}
+# The test passes ARGS with its semicolons escaped: unescape them into a list.
+string(REPLACE "\\;" ";" ARGS "${ARGS}")
+execute_process(COMMAND ${TOOL} ${MODE} ${ARGS} ${PCAP}
                 OUTPUT_VARIABLE out RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "nc-decode-dump failed (${rc}) on ${PCAP}")

@@ -191,6 +191,149 @@ static void test_tcp_relative_and_retransmission(void **state)
     nc_decoder_free(d);
 }
 
+/* Runs one segment through f at time t (ns) and returns the analysis. */
+static nc_tcp_seg_t seg(nc_flow_t *f, int dir, int64_t t, uint32_t seq, uint32_t ack,
+                        uint8_t flags, uint32_t len, int nsack)
+{
+    nc_tcp_seg_t s;
+    memset(&s, 0, sizeof(s));
+    s.seq = seq;
+    s.ack = ack;
+    s.win = 500;
+    s.len = len;
+    s.flags = flags;
+    s.wscale = -1;
+    s.nsack = nsack;
+    s.t_ns = t;
+    nc_flow_tcp(f, dir, &s);
+    return s;
+}
+
+/* The flow's history decides what a retransmission was (items 12 and 14):
+ * the SYN's gap, SACK recovery after one dup ACK, fast retransmit after
+ * three, an RTO, a tail loss probe; dup ACKs are counted; the second FIN
+ * knows the first. */
+static void test_flow_recovery(void **state)
+{
+    (void)state;
+    nc_flow_table_t *t = nc_flow_table_new(4);
+    nc_flow_key_t k;
+    memset(&k, 0, sizeof(k));
+    k.ipver = 4;
+    k.l4 = 6;
+    k.saddr[0] = 1;
+    k.daddr[0] = 2;
+    k.sport = 1;
+    k.dport = 2;
+    int c, srv;
+    nc_flow_t *f = nc_flow_get(t, &k, &c);
+    srv = !c;
+    const uint8_t A = NC_TCP_ACK;
+    const int64_t ms = 1000000;
+    seg(f, c, 0, 100, 0, NC_TCP_SYN, 0, 0);
+    nc_tcp_seg_t s = seg(f, c, 1000 * ms, 100, 0, NC_TCP_SYN, 0, 0);
+    assert_true(s.retransmission);
+    assert_int_equal(s.recovery, NC_RECOVERY_SYN);
+    assert_int_equal(s.gap_ns, 1000 * ms);
+    seg(f, srv, 1010 * ms, 500, 101, NC_TCP_SYN | A, 0, 0);
+    seg(f, c, 1020 * ms, 101, 501, A, 0, 0);
+    /* The SYN-ACK again although the client's ACK was seen (a full accept
+     * queue dropped it): the note must know that ACK was sent. */
+    s = seg(f, srv, 2010 * ms, 500, 101, NC_TCP_SYN | A, 0, 0);
+    assert_true(s.retransmission && s.peer_established);
+    assert_int_equal(s.gap_ns, 1000 * ms);
+    /* 501-600 lost, 601-700 arrives: one SACKed dup ACK, then the resend. */
+    seg(f, srv, 1030 * ms, 501, 101, A, 100, 0);
+    seg(f, srv, 1031 * ms, 601, 101, A, 100, 0);
+    s = seg(f, c, 1041 * ms, 101, 501, A, 0, 1);
+    assert_true(s.dup_ack);
+    assert_int_equal(s.dup_ack_num, 1);
+    s = seg(f, srv, 1042 * ms, 501, 101, A, 100, 0);
+    assert_true(s.retransmission);
+    assert_int_equal(s.recovery, NC_RECOVERY_SACK);
+    assert_int_equal(s.dup_acks_before, 1);
+    assert_int_equal(s.gap_ns, 12 * ms);
+    seg(f, c, 1050 * ms, 101, 701, A, 0, 0);
+    /* 701-800 lost, three dup ACKs without SACK: fast retransmit. */
+    seg(f, srv, 1060 * ms, 701, 101, A, 100, 0);
+    for (int i = 0; i < 4; i++)
+        seg(f, srv, (1061 + i) * ms, 801 + 100 * (uint32_t)i, 101, A, 100, 0);
+    for (uint32_t i = 1; i <= 3; i++)
+        assert_int_equal(seg(f, c, (1070 + i) * ms, 101, 701, A, 0, 0).dup_ack_num, i);
+    s = seg(f, srv, 1080 * ms, 701, 101, A, 100, 0);
+    assert_int_equal(s.recovery, NC_RECOVERY_FAST);
+    assert_int_equal(s.dup_acks_before, 3);
+    seg(f, c, 1090 * ms, 101, 1201, A, 0, 0);
+    /* Two segments, no ACK at all: the first again is an RTO, the last one
+     * alone (others unacked before it) a tail loss probe. */
+    seg(f, srv, 1100 * ms, 1201, 101, A, 100, 0);
+    seg(f, srv, 1101 * ms, 1301, 101, A, 100, 0);
+    s = seg(f, srv, 1150 * ms, 1301, 101, A, 100, 0);
+    assert_int_equal(s.recovery, NC_RECOVERY_TLP);
+    s = seg(f, srv, 1400 * ms, 1201, 101, A, 100, 0);
+    assert_int_equal(s.recovery, NC_RECOVERY_RTO);
+    assert_int_equal(s.gap_ns, 300 * ms);
+    /* The client's FIN, then the server's: the second knows the first. */
+    s = seg(f, c, 1500 * ms, 101, 1401, A | NC_TCP_FIN, 0, 0);
+    assert_false(s.peer_fin);
+    s = seg(f, srv, 1501 * ms, 1401, 102, A, 0, 0);
+    assert_true(s.acks_fin);
+    s = seg(f, srv, 1510 * ms, 1401, 102, A | NC_TCP_FIN, 0, 0);
+    assert_true(s.peer_fin);
+    nc_flow_table_free(t);
+}
+
+/* The Internet checksum of n bytes (even n) added to sum. */
+static uint16_t inet_csum(const uint8_t *p, size_t n, uint32_t sum)
+{
+    for (size_t i = 0; i < n; i += 2)
+        sum += (uint32_t)p[i] << 8 | p[i + 1];
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+/* UDP and IPv4 fields are the header's values (item 9), and checksums are
+ * verified: good as built, bad once a byte changes. */
+static void test_udp_fields_and_checksums(void **state)
+{
+    (void)state;
+    nc_decoder_t *d = nc_decoder_new();
+    nc_evb_t b;
+    nc_evb_init(&b);
+    frame_t f;
+    eth_ip(&f, true, 17, 12);
+    size_t ip = 14, udp = f.n;
+    put16(&f, 40000);
+    put16(&f, 37);
+    put16(&f, 12);
+    put16(&f, 0);
+    put(&f, "abcd", 4);
+    /* The checksums, computed here the long way; the UDP one starts from
+     * the pseudo-header's sum (10.0.0.1, 10.0.0.2, protocol 17, length 12). */
+    uint16_t c = inet_csum(f.b + ip, 20, 0);
+    f.b[ip + 10] = (uint8_t)(c >> 8);
+    f.b[ip + 11] = (uint8_t)c;
+    c = inet_csum(f.b + udp, 12, (10u << 8) + 1 + (10u << 8) + 2 + 17 + 12);
+    f.b[udp + 6] = (uint8_t)(c >> 8);
+    f.b[udp + 7] = (uint8_t)c;
+    assert_int_equal(decode(d, &b, &f), 0);
+    assert_int_equal(geti(&b, "udp.len"), 12);
+    assert_int_equal(geti(&b, "udp.payload_len"), 4);
+    assert_int_equal(geti(&b, "ip.len"), 32);
+    assert_string_equal(nc_event_str(nc_evb_view(&b), "ip.checksum_status"), "good");
+    assert_string_equal(nc_event_str(nc_evb_view(&b), "udp.checksum_status"), "good");
+    assert_string_equal(nc_evb_view(&b)->summary, "UDP 40000 > 37 len=12 payload=4");
+    f.b[f.n - 1] ^= 1;
+    decode(d, &b, &f);
+    assert_string_equal(nc_event_str(nc_evb_view(&b), "udp.checksum_status"), "bad");
+    f.b[udp + 6] = f.b[udp + 7] = 0;
+    decode(d, &b, &f);
+    assert_string_equal(nc_event_str(nc_evb_view(&b), "udp.checksum_status"), "none");
+    nc_evb_done(&b);
+    nc_decoder_free(d);
+}
+
 static void test_flow_window_scaling(void **state)
 {
     (void)state;
@@ -363,6 +506,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cursor),
         cmocka_unit_test(test_tcp_relative_and_retransmission),
+        cmocka_unit_test(test_flow_recovery),
+        cmocka_unit_test(test_udp_fields_and_checksums),
         cmocka_unit_test(test_flow_window_scaling),
         cmocka_unit_test(test_dns_compression),
         cmocka_unit_test(test_truncation),

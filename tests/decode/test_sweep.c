@@ -2,8 +2,10 @@
  * test_sweep.c: every packet of every capture in NC_CAPTURES/tcpdump goes
  * through the decoder and the annotation rules, and then every packet again
  * cut to a few shorter lengths. Nothing may crash, hang or leave the event
- * builder unbalanced, and every event must print as JSON. The shared
- * captures are many deliberately malformed files from tcpdump's test suite.
+ * builder unbalanced, and every event must print as JSON. No note may
+ * state a value that was not decoded: none prints "(null)", and none
+ * describes a UDP header that was cut short. The shared captures are many
+ * deliberately malformed files from tcpdump's test suite.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,6 +30,12 @@ static void sweep_one(nc_decoder_t *d, nc_evb_t *b, nc_buf_t *out, int lt, const
     nc_decoder_packet(d, lt, p, caplen, len, b);
     nc_annotate_event(b);
     assert_int_equal(b->depth, 0);
+    const nc_event_t *ev = nc_evb_view(b);
+    if (ev->note) {
+        assert_null(strstr(ev->note, "(null)"));
+        if (nc_event_get(ev, "udp") && !nc_event_get(ev, "udp.payload_len"))
+            assert_null(strstr(ev->note, "UDP: an 8-byte header"));
+    }
     nc_buf_reset(out);
     nc_event_json(nc_evb_view(b), out);
     assert_true(out->len > 2);

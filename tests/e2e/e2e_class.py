@@ -20,7 +20,7 @@ from nctest import check, need_lab
 def main():
     need_lab()
     t = Teacher()
-    answers = {"ann": "synack a\n", "bob": "synack b\n", "cy": "* b\n"}
+    answers = {"ann": "header a\n", "bob": "header b\n", "cy": "* b\n"}
     st = {n: Student(t, n, a) for n, a in answers.items()}
     for n in st:
         t.wait_class("joined", student=n)
@@ -35,7 +35,7 @@ def main():
         s.wait_class("step", step=2)
 
     # Checkpoint: the tally equals the scripted answers.
-    t.send("open synack")
+    t.send("open header")
     t.wait_class("tally", answered=3)
     tally = t.wait_class("tally", answered=3)
     check(tally["counts"] == {"a": 1, "b": 2, "c": 0}, f"tally {tally['counts']}")
@@ -48,15 +48,19 @@ def main():
           f"reveal {rev}")
     want = t.students_runs()[1]
     check(len(want) > 30, f"the instructor's run has only {len(want)} events")
+    # The reveal explains by the run's outcome, as the run's decided mark does.
+    dec = [e for e in want if e.get("checkpoint") == "header" and e.get("event") == "decided"]
+    check(dec, "the instructor's run did not decide the header checkpoint")
     for n, s in st.items():
         s.wait_class("run", state="done", run=1)
         r = s.wait_class("reveal")
         check(r["mine"] == answers[n].split()[1] and r["correct"] == (n != "ann"),
               f"{n}'s reveal {r}")
+        check(r.get("explain") == dec[0]["explain"], f"{n}'s reveal explains {r.get('explain')!r}")
         same_run(n, s.runs()[1], want)
         db = sqlite3.connect(f"{s.data_dir}/progress.db")
         row = db.execute("select choice, correct from answers where lesson='tcp' and "
-                         "checkpoint='synack'").fetchone()
+                         "checkpoint='header'").fetchone()
         check(row == (answers[n].split()[1], int(n != "ann")), f"{n}'s stored answer {row}")
 
     # A late joiner gets the whole timeline so far.

@@ -52,7 +52,7 @@ def main():
     check(not t.events(), "the instructor streamed events in lockstep mode")
 
     # The checkpoint is judged by each student's own run.
-    t.send("open synack")
+    t.send("open header")
     t.wait_class("tally", answered=3)
     t.send("reveal")
     rev = t.wait_class("reveal")

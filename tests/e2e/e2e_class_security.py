@@ -44,7 +44,7 @@ def main():
     check(read_until(m, WELCOME) is not None, "mallory was not welcomed")
     for mtype, body in ((PAGE, {"page": 5}), (RUN, {"run": 9, "state": "start"}),
                         (INJECT, {"run": 1, "fault": "drop 1st packet tcp"}),
-                        (CHECKPOINT, {"id": "synack"})):
+                        (CHECKPOINT, {"id": "header"})):
         m.sendall(frame(mtype, body))
         err = read_until(m, ERROR)
         check(err and err["code"] == "denied", f"mallory's message {mtype} got {err}")

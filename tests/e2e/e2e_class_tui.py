@@ -49,7 +49,7 @@ try:
     for name, answer in (("ann", "b"), ("bob", "b"), ("cy", "a")):
         path = os.path.join(data, name + ".answers")
         with open(path, "w") as f:
-            f.write(f"synack {answer}\n")
+            f.write(f"header {answer}\n")
         students.append(Proc(name, ["join", "127.0.0.1", code, "--port", port, "--name", name,
                                     "--headless", "--answers", path], f"{data}/{name}"))
     start("stu", f"--data-dir {data}/dee join 127.0.0.1 {code} --port {port} --name dee")
@@ -63,7 +63,7 @@ try:
     wait_for("stu", lambda s: "press its letter to answer" in s, "the open checkpoint")
     keys("stu", "c")
     s = wait_for("teach", lambda s: "4 answered of 4" in s, "the tally of four answers")
-    check('Checkpoint "synack" (open)' in s, f"dashboard:\n{s}")
+    check('Checkpoint "header" (open)' in s, f"dashboard:\n{s}")
     rows = {l.split()[0]: l for l in s.splitlines() if l.split() and
             l.split()[0] in ("ann", "bob", "cy", "dee")}
     check(len(rows) == 4 and all("following" in r for r in rows.values()), f"roster:\n{s}")
@@ -80,7 +80,7 @@ try:
     check("Predict, then press" not in screen("stu"),
           "the ladder asks again what the student answered to the class")
     keys("teach", "Enter")  # reveal
-    s = wait_for("teach", lambda s: "(revealed)" in s and "SYN and ACK" in s, "the reveal")
+    s = wait_for("teach", lambda s: "(revealed)" in s and "More than 20 bytes" in s, "the reveal")
     wait_for("stu", lambda s: "following instructor" in s, "following after the reveal")
     keys("stu", "u")
     wait_for("stu", lambda s: "exploring on your own" in s, "unfollowed")

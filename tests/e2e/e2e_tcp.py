@@ -52,7 +52,22 @@ for c in ("listen", "connect", "accept", "write", "read", "close"):
     check(c in calls, f"no app event for {c}()", ev)
 
 asked = marks(ev, event="asked")
-decided = marks(ev, event="decided")
+done = marks(ev, event="decided")
 check(len(asked) >= 2, "fewer than two checkpoints were asked", ev)
-check({m["checkpoint"] for m in decided} == {m["checkpoint"] for m in asked}, "a checkpoint was asked but not decided", ev)
+check({m["checkpoint"] for m in done} == {m["checkpoint"] for m in asked}, "a checkpoint was asked but not decided", ev)
+# Each answer, computed here from the run's packets.
+first_data = [e for e in tcp if e["from"] == "client" and e["tcp"]["len"] > 0][0]
+check(decided(ev, "header") == ("b" if first_data["tcp"]["hdr_len"] > 20 else "a"), "checkpoint header", ev)
+resent = [e for e in tcp if e["from"] == "client" and e["tcp"]["seq"] == 3001 and e["tcp"].get("retransmission")]
+check(decided(ev, "again") == ("a" if resent else "b"), "checkpoint again", ev)
+cfin = [e for e in fins if e["from"] == "client"][0]
+sfin = [e for e in fins if e["from"] == "server"][0]
+bare = [e for e in tcp if e["from"] == "server" and cfin["i"] < e["i"] < sfin["i"]
+        and set(e["tcp"]["flags"]) == {"ACK"} and e["tcp"]["len"] == 0]
+check(decided(ev, "ackfin") == ("a" if bare else "b"), "checkpoint ackfin", ev)
+# Item 23: the answer is shown after the window closed, not at the first
+# matching event: "again" is decided after the server acknowledged 6001.
+m = marks(ev, checkpoint="again", event="decided")[0]
+all_acked = [e for e in tcp if e["from"] == "server" and e["tcp"]["ack"] >= 6001][0]
+check(m["by"] == all_acked["i"] and m["i"] > all_acked["i"], "checkpoint again was decided before its window closed", ev)
 print("ok: tcp run shows handshake, data, drop, retransmission and close")

@@ -37,9 +37,9 @@ try:
     check("─" in syn_line or "-" in syn_line, f"the SYN is not drawn as an arrow: {syn_line!r}")
     check("→" in syn_line or ">" in syn_line, f"the SYN arrow does not point right: {syn_line!r}")
 
-    # The first checkpoint holds the run before the SYN-ACK.
-    s = wait_for("What flags will the server", why="the SYN-ACK checkpoint")
-    check("SYN,ACK seq=0" not in s, "the SYN-ACK is shown before the checkpoint was answered")
+    # The first checkpoint holds the run before the first data segment.
+    s = wait_for("How long will its TCP header be", why="the header checkpoint")
+    check("len=1000" not in s, "the first data segment is shown before the checkpoint was answered")
 
     # Before answering, study the SYN: move the cursor onto it, read its note.
     keys("g")

@@ -7,8 +7,10 @@ ev = run_json("udp")
 udp = [e for e in ev if e["type"] == "packet" and "udp" in e]
 check(len(udp) >= 8, f"only {len(udp)} UDP packets", ev)
 for e in udp:
-    # udp.len is payload bytes, like tcp.len; the IP packet adds 20 + 8.
-    check(e["ip"]["len"] == 28 + e["udp"]["len"], "IP length is not 20 + 8 + payload", ev)
+    # udp.len is the header's length field (8 header bytes included, tshark's
+    # udp.length); udp.payload_len the bytes after it; IPv4 adds 20.
+    check(e["ip"]["len"] == 20 + e["udp"]["len"], "IP length is not 20 + udp.len", ev)
+    check(e["udp"]["payload_len"] == e["udp"]["len"] - 8, "udp.payload_len is not len - 8", ev)
 dropped = [e for e in udp if e["dropped"]]
 check(len(dropped) == 1, f"expected one dropped datagram, saw {len(dropped)}", ev)
 d = dropped[0]
@@ -25,6 +27,14 @@ check(len(sports) == 3, f"expected three client apps (source ports), saw {sorted
 dports = {e["udp"]["dport"] for e in udp if e["from"] == "client"}
 check(dports == {7, 37, 53}, f"client datagrams went to ports {sorted(dports)}", ev)
 check(len(marks(ev, event="decided")) >= 2, "fewer than two checkpoints decided", ev)
+# Each answer, computed here from the run's packets.
+udp_pk = [e for e in ev if e["type"] == "packet" and e.get("proto") in ("udp", "dns")]
+empty = [e for e in udp_pk if e["from"] == "client" and e.get("udp", {}).get("dport") == 37 and not e["dropped"]][0]
+got = [e for e in udp_pk if e["from"] == "server" and e.get("udp", {}).get("sport") == 37 and e["i"] > empty["i"]]
+check(decided(ev, "empty") == ("a" if got else "b"), "checkpoint empty", ev)
+lost = [e for e in udp_pk if e["dropped"] and e["from"] == "client"][0]
+again = [e for e in udp_pk if e["from"] == "client" and e["i"] > lost["i"] and e.get("dns", {}).get("id") == lost["dns"]["id"]]
+check(decided(ev, "resend") == ("a" if again else "b"), "checkpoint resend", ev)
 print("ok: udp run shows the dropped query gone for good")
 
 # --link and --seed: random loss is repeatable for a seed.

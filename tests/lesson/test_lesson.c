@@ -118,9 +118,14 @@ static void test_choice_rules(void **state)
                              "id: c\n"
                              "ask: q\n"
                              "before: packet dropped\n"
+                             "after: app call=bind\n"
+                             "reveal: app call=timeout\n"
+                             "premise: a query is dropped\n"
+                             "window: until packet from=client dns dns.id!=$dns.id\n"
                              "a: again | later packet from=client dns.id=$dns.id\n"
                              "b: gone | never packet from=client dns.id=$dns.id\n"
                              "c: a | b in text | otherwise\n"
+                             "explain_b: this run moved on after {$dns.id}\n"
                              "explain: e\n"
                              "```\n";
     char err[256] = "";
@@ -132,7 +137,44 @@ static void test_choice_rules(void **state)
     assert_int_equal(c->choices[1].rule, NC_CHOICE_NEVER);
     assert_string_equal(c->choices[2].text, "a | b in text");
     assert_int_equal(c->choices[2].rule, NC_CHOICE_OTHERWISE);
+    assert_string_equal(c->after, "app call=bind");
+    assert_string_equal(c->reveal, "app call=timeout");
+    assert_string_equal(c->premise, "a query is dropped");
+    assert_int_equal(c->window, NC_WINDOW_UNTIL);
+    assert_string_equal(c->window_until, "packet from=client dns dns.id!=$dns.id");
+    assert_null(c->choices[0].explain);
+    assert_string_equal(c->choices[1].explain, "this run moved on after {$dns.id}");
     nc_lesson_free(l);
+}
+
+/* The windows other than "until", and the target window of a checkpoint
+ * decided by `when` choices alone. */
+static void test_windows(void **state)
+{
+    static const struct {
+        const char *window; /* NULL: no window key */
+        const char *rule;
+        nc_window_t want;
+    } cases[] = {
+        {"step", "later tcp", NC_WINDOW_STEP},
+        {"run", "never tcp", NC_WINDOW_RUN},
+        {NULL, "when tcp", NC_WINDOW_TARGET},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 FRONT "# P\n```checkpoint\nid: c\nask: q\nbefore: packet\n%s%s%s"
+                       "a: x | %s\nb: y | otherwise\nexplain: e\n```\n",
+                 cases[i].window ? "window: " : "", cases[i].window ? cases[i].window : "",
+                 cases[i].window ? "\n" : "", cases[i].rule);
+        char err[256] = "";
+        nc_lesson_t *l;
+        if (nc_lesson_parse("w.md", text, strlen(text), &l, err, sizeof err) != 0)
+            fail_msg("case %zu: %s", i, err);
+        assert_int_equal(l->checkpoints[0].window, cases[i].want);
+        assert_null(l->checkpoints[0].window_until);
+        nc_lesson_free(l);
+    }
 }
 
 typedef struct bad_case {
@@ -217,6 +259,44 @@ static const bad_case_t bad_cases[] = {
      FRONT "# P\n```checkpoint\nid: c\nask: q\nbefore: packet\na: x | when tcp\nb: y | otherwise\nexplain: e\n```\n"
            "```checkpoint\nid: c\nask: q\nbefore: packet\na: x | when tcp\nb: y | otherwise\nexplain: e\n```\n",
      "bad.md:19:", "already used on line 11"},
+    /* The checkpoint model (lessons/README.md): a rule used against its
+     * meaning is an error at its line. */
+    {"later without window",
+     FRONT "# P\n```checkpoint\nid: c\nask: q\nbefore: packet\na: x | later tcp\nb: y | otherwise\nexplain: e\n```\n",
+     "bad.md:11:", "needs a \"window:\""},
+    {"never without window",
+     FRONT "# P\n```checkpoint\nid: c\nask: q\nbefore: packet\na: x | when tcp\nb: y | never udp\nexplain: e\n```\n",
+     "bad.md:11:", "choice b is decided by events after the target"},
+    {"window on when-only",
+     FRONT "# P\n```checkpoint\nid: c\nask: q\nbefore: packet\nwindow: step\na: x | when tcp\nb: y | otherwise\nexplain: e\n```\n",
+     "bad.md:15:", "has nothing to wait for"},
+    {"bad window",
+     FRONT "# P\n```checkpoint\nid: c\nask: q\nbefore: packet\nwindow: soon\n```\n", "bad.md:15:", "until MATCHER"},
+    {"window until without matcher",
+     FRONT "# P\n```checkpoint\nid: c\nask: q\nbefore: packet\nwindow: until\n```\n", "bad.md:15:", "needs a matcher"},
+    {"window bad matcher",
+     FRONT "# P\n```checkpoint\nid: c\nask: q\nbefore: packet\nwindow: until tcp.len>x\n```\n", "bad.md:15:", "bad matcher"},
+    {"before reads the target",
+     FRONT "# P\n```checkpoint\nid: c\nask: q\nbefore: packet dns.id=$dns.id\n```\n", "bad.md:14:",
+     "not known yet"},
+    {"reveal reads the target",
+     FRONT "# P\n```checkpoint\nid: c\nask: q\nbefore: packet\nreveal: app port=$port\n```\n", "bad.md:15:", "not known yet"},
+    {"after reads the target",
+     FRONT "# P\n```checkpoint\nid: c\nask: q\nbefore: packet\nafter: app port>$port\n```\n", "bad.md:15:", "not known yet"},
+    {"when reads the target",
+     FRONT "# P\n```checkpoint\nid: c\nask: q\nbefore: packet\na: x | when tcp.seq=$tcp.seq\nb: y | otherwise\nexplain: e\n```\n",
+     "bad.md:15:", "nothing else to read"},
+    {"explain for no choice",
+     FRONT "# P\n```checkpoint\nid: c\nask: q\nbefore: packet\na: x | when tcp\nb: y | otherwise\nexplain_c: e\nexplain: e\n```\n",
+     "bad.md:17:", "explains choice c"},
+    {"explain bad name",
+     FRONT "# P\n```checkpoint\nid: c\nask: q\nbefore: packet\nexplain_ab: e\n```\n", "bad.md:15:", "explain_a"},
+    {"explain bad placeholder",
+     FRONT "# P\n```checkpoint\nid: c\nask: q\nbefore: packet\na: x | when tcp\nb: y | otherwise\nexplain: {w 1}\n```\n",
+     "bad.md:17:", "placeholder"},
+    {"explain unclosed placeholder",
+     FRONT "# P\n```checkpoint\nid: c\nask: q\nbefore: packet\na: x | when tcp\nb: y | otherwise\nexplain_a: a {w1\nexplain: e\n```\n",
+     "bad.md:17:", "placeholder"},
     {"note bad every", FRONT "# P\n```note\nwhen: packet\ntext: t\nevery: sometimes\n```\n", "bad.md:14:",
      "yes or no"},
     {"note missing when", FRONT "# P\n```note\ntext: t\n```\n", "bad.md:11:", "\"when\""},
@@ -398,6 +478,12 @@ static void test_shipped_lessons(void **state)
         for (size_t k = 0; k < l->ncheckpoints; k++) {
             const nc_checkpoint_t *cp = &l->checkpoints[k];
             compile_ok(l, "before", cp->before);
+            if (cp->after)
+                compile_ok(l, "after", cp->after);
+            if (cp->reveal)
+                compile_ok(l, "reveal", cp->reveal);
+            if (cp->window_until)
+                compile_ok(l, "window", cp->window_until);
             for (size_t j = 0; j < cp->nchoices; j++)
                 if (cp->choices[j].match)
                     compile_ok(l, "choice", cp->choices[j].match);
@@ -414,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_good_file),
         cmocka_unit_test(test_minimal_and_crlf),
         cmocka_unit_test(test_choice_rules),
+        cmocka_unit_test(test_windows),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_nul_and_size),
         cmocka_unit_test(test_small_err),

@@ -7,7 +7,8 @@ test that does not depend on shared captures. Run it from anywhere:
 
     python3 tests/decode/pcaps/make_pcaps.py
 
-It rewrites tcp_session.pcap, sll2_mixed.pcap and null_ip_mix.pcap beside itself.
+It rewrites tcp_session.pcap, sll2_mixed.pcap, null_ip_mix.pcap, tcp_recovery.pcap
+and notes_truth.pcap beside itself.
 """
 import os
 import struct
@@ -56,8 +57,37 @@ def udp(src, dst, sport, dport, payload):
     return ipv4(src, dst, 17, hdr[:6] + struct.pack("!H", c) + payload)
 
 
+def tcp_partial(src, dst, sport, dport, seq, ack, flags, win, payload=b"", total=None):
+    """A TCP segment as the sending host captures it with checksum offload:
+    the checksum field holds the pseudo-header's folded sum only (Linux
+    CHECKSUM_PARTIAL); total, when given, is the IPv4 total length field
+    (0 for a TSO / BIG TCP segment)."""
+    names = {"F": 1, "S": 2, "R": 4, "P": 8, "A": 16}
+    fl = sum(names[c] for c in flags)
+    seg_len = 20 + len(payload)
+    pseudo = src + dst + struct.pack("!BBH", 0, 6, seg_len)
+    part = (~csum(pseudo)) & 0xFFFF
+    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, fl, win, part, 0)
+    pkt = ipv4(src, dst, 6, hdr + payload)
+    if total is not None:
+        pkt = pkt[:2] + struct.pack("!H", total) + pkt[4:10] + b"\0\0" + pkt[12:]
+        pkt = pkt[:10] + struct.pack("!H", csum(pkt[:20])) + pkt[12:]
+    return pkt
+
+
 def eth(dst, src, etype, payload):
     return dst + src + struct.pack("!H", etype) + payload
+
+
+def pcap_timed(path, linktype, frames):
+    """frames: (seconds since the start, bytes) pairs."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, linktype))
+        t0 = 1_700_000_000 * 10**9
+        for at, data in frames:
+            ts = t0 + round(at * 10**9)
+            f.write(struct.pack("<IIII", ts // 10**9, ts % 10**9, len(data), len(data)))
+            f.write(data)
 
 
 def pcap(path, linktype, frames):
@@ -182,7 +212,121 @@ def null_ip_mix():
     pcap(os.path.join(HERE, "null_ip_mix.pcap"), 0, f)
 
 
+def tcp_recovery():
+    """What a run did, told from the flow's history: a SYN sent three times
+    (1 s apart, as tcp_syn_linear_timeouts makes Linux do), fast retransmit
+    after three dup ACKs without SACK, an RTO, a tail loss probe, the rest of
+    a window resent in the same RTO episode, a zero-window probe without
+    data, an ACK before any data, and the second FIN of a close."""
+    C, S = 0x01000000, 0x02000000
+    c2s = lambda *a, **k: eth(SMAC, CMAC, 0x0800, tcp(CLIENT, SERVER, 40200, 80, *a, **k))
+    s2c = lambda *a, **k: eth(CMAC, SMAC, 0x0800, tcp(SERVER, CLIENT, 80, 40200, *a, **k))
+    d = b"d" * 100
+    f = []
+    t = 0.0
+    def at(dt, fr):
+        nonlocal t
+        t += dt
+        f.append((t, fr))
+    at(0, c2s(C, 0, "S", 64240))
+    at(1.0, c2s(C, 0, "S", 64240))                       # SYN again after 1 s
+    at(1.0, c2s(C, 0, "S", 64240))                       # and again after 1 s
+    at(0.01, s2c(S, C + 1, "SA", 65160))
+    at(0.01, c2s(C + 1, S + 1, "A", 502))
+    at(0.001, s2c(S + 1, C + 1, "A", 509))               # ACK 1: nothing has arrived yet
+    # Fast retransmit: 1-100 lost, three dup ACKs without SACK.
+    for k in range(4):
+        at(0.001, s2c(S + 1 + 100 * k, C + 1, "PA", 509, d))
+    for k in range(3):
+        at(0.001, c2s(C + 1, S + 1, "A", 502))
+    at(0.001, s2c(S + 1, C + 1, "PA", 509, d))           # resends 1-100
+    at(0.01, c2s(C + 1, S + 401, "A", 502))
+    # RTO: 401-500 and 501-600 both lost; 401-500 resent 0.3 s later, then
+    # 501-600 in the same episode.
+    at(0.001, s2c(S + 401, C + 1, "PA", 509, d))
+    at(0.001, s2c(S + 501, C + 1, "PA", 509, d))
+    at(0.3, s2c(S + 401, C + 1, "PA", 509, d))
+    at(0.001, s2c(S + 501, C + 1, "PA", 509, d))
+    at(0.01, c2s(C + 1, S + 601, "A", 502))
+    # Tail loss probe: 601-700 and 701-800 unacknowledged; 701-800 resent.
+    at(0.001, s2c(S + 601, C + 1, "PA", 509, d))
+    at(0.001, s2c(S + 701, C + 1, "PA", 509, d))
+    at(0.05, s2c(S + 701, C + 1, "PA", 509, d))
+    at(0.01, c2s(C + 1, S + 801, "A", 0))                # zero window
+    at(0.2, s2c(S + 800, C + 1, "A", 509))               # probe: seq = acked - 1, no data
+    at(0.001, c2s(C + 1, S + 801, "A", 0))
+    at(0.01, c2s(C + 1, S + 801, "FA", 502))             # the client closes first
+    at(0.001, s2c(S + 801, C + 2, "A", 509))
+    at(0.01, s2c(S + 801, C + 2, "FA", 509))             # the server's FIN after it
+    at(0.001, c2s(C + 2, S + 802, "A", 502))
+    pcap_timed(os.path.join(HERE, "tcp_recovery.pcap"), 1, f)
+
+
+def notes_truth():
+    """Fields and notes that must state only what was decoded: UDP on 443 and
+    a truncated UDP header, IPv6 UDP and an IPv6 fragment, a HEAD and a 304
+    response with Content-Length, IPv4 total length 0 (TSO) carrying an HTTP
+    POST with a partial (offloaded) checksum, a damaged TCP checksum, and a
+    retransmitted HEAD request before a GET."""
+    A = bytes.fromhex("fd000000000000000000000000000001")
+    B = bytes.fromhex("fd000000000000000000000000000002")
+    e4 = lambda src, dst, pkt: eth(SMAC if src == CLIENT else CMAC, CMAC if src == CLIENT else SMAC, 0x0800, pkt)
+    f = []
+    f.append(e4(CLIENT, SERVER, udp(CLIENT, SERVER, 50000, 443, b"\xc3" + b"q" * 40)))
+    f.append(e4(CLIENT, SERVER, udp(CLIENT, SERVER, 40000, 7, b"abcd")))
+    f.append(e4(CLIENT, SERVER, udp(CLIENT, SERVER, 40000, 9, b"")[:24]))   # UDP header cut
+    u6 = struct.pack("!HHHH", 5000, 6000, 8 + 4, 0) + b"wxyz"
+    u6 = u6[:6] + struct.pack("!H", l4sum6(A, B, 17, u6)) + u6[8:]
+    f.append(eth(SMAC, CMAC, 0x86DD, ipv6(A, B, 17, u6)))
+    frag = struct.pack("!BBHI", 17, 0, (3 << 3) | 1, 0x1234) + b"f" * 16  # offset 3 units, MF
+    f.append(eth(SMAC, CMAC, 0x86DD, ipv6(A, B, 44, frag)))
+    c2s = lambda *a, **k: e4(CLIENT, SERVER, tcp(CLIENT, SERVER, 40300, 80, *a, **k))
+    s2c = lambda *a, **k: e4(SERVER, CLIENT, tcp(SERVER, CLIENT, 80, 40300, *a, **k))
+    C, S = 5000, 9000
+    f.append(c2s(C, 0, "S", 64240))
+    f.append(s2c(S, C + 1, "SA", 65160))
+    f.append(c2s(C + 1, S + 1, "A", 502))
+    head = b"HEAD /a HTTP/1.1\r\nHost: server\r\n\r\n"
+    get = b"GET /a HTTP/1.1\r\nHost: server\r\nIf-None-Match: \"x\"\r\n\r\n"
+    r1 = b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n"
+    r2 = b"HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\n"
+    f.append(c2s(C + 1, S + 1, "PA", 502, head + get))
+    f.append(s2c(S + 1, C + 1 + len(head + get), "PA", 509, r1))
+    f.append(s2c(S + 1 + len(r1), C + 1 + len(head + get), "PA", 509, r2))
+    bad = tcp(CLIENT, SERVER, 40300, 80, C + 1 + len(head + get), S + 1 + len(r1 + r2), "A", 502)
+    bad = bad[:36] + bytes([bad[36] ^ 0xFF]) + bad[37:]
+    f.append(e4(CLIENT, SERVER, bad))                                     # damaged checksum
+    body = b"<?xml version=\"1.0\"?><r>" + b"x" * 3000 + b"</r>"
+    post = (b"POST /upload HTTP/1.1\r\nHost: server\r\nContent-Type: text/xml\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body)) + body
+    f.append(e4(CLIENT, SERVER, tcp_partial(CLIENT, SERVER, 40400, 80, 7001, 1, "PA", 502, post, total=0)))
+    # A HEAD request sent twice, then a GET; the responses pair with HEAD
+    # and GET (the request's copy is no request of its own), and the GET's
+    # response sent again still answers the GET.
+    c2 = lambda *a, **k: e4(CLIENT, SERVER, tcp(CLIENT, SERVER, 40500, 80, *a, **k))
+    s2 = lambda *a, **k: e4(SERVER, CLIENT, tcp(SERVER, CLIENT, 80, 40500, *a, **k))
+    f.append(c2(100, 0, "S", 64240))
+    f.append(s2(900, 101, "SA", 65160))
+    f.append(c2(101, 901, "A", 502))
+    get2 = b"GET /b HTTP/1.1\r\nHost: server\r\n\r\n"
+    r3 = b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nabcdefg"
+    f.append(c2(101, 901, "PA", 502, head))
+    f.append(c2(101, 901, "PA", 502, head))                  # the HEAD request again
+    f.append(c2(101 + len(head), 901, "PA", 502, get2))
+    f.append(s2(901, 101 + len(head + get2), "PA", 509, r1))  # answers HEAD
+    f.append(s2(901 + len(r1), 101 + len(head + get2), "PA", 509, r3))  # answers GET
+    f.append(s2(901 + len(r1), 101 + len(head + get2), "PA", 509, r3))  # and again
+    pcap(os.path.join(HERE, "notes_truth.pcap"), 1, f)
+
+
+def l4sum6(src, dst, proto, seg):
+    pseudo = src + dst + struct.pack("!IxxxB", len(seg), proto)
+    return csum(pseudo + seg)
+
+
 if __name__ == "__main__":
     tcp_session()
     sll2_mixed()
     null_ip_mix()
+    tcp_recovery()
+    notes_truth()
