@@ -73,7 +73,7 @@ def stored(student, checkpoint):
 
 def watch():
     t = Teacher()
-    ann = Student(t, "ann", "synack b\n")
+    ann = Student(t, "ann", "header b\n")
     bob = Student(t, "bob", "")
     for n in ("ann", "bob"):
         t.wait_class("joined", student=n)
@@ -84,9 +84,9 @@ def watch():
     want = t.students_runs()[1]
     secrets = texts(want)
     check(len(cp_marks(want)) >= 4 and secrets, "the instructor's run asked no checkpoint", want)
-    decided = [e for e in want if e.get("checkpoint") == "synack" and e.get("event") == "decided"]
-    check(decided, "the run did not decide synack", want)
-    asked = [e for e in want if e.get("checkpoint") == "synack" and e.get("event") == "asked"][0]
+    decided = [e for e in want if e.get("checkpoint") == "header" and e.get("event") == "decided"]
+    check(decided, "the run did not decide header", want)
+    asked = [e for e in want if e.get("checkpoint") == "header" and e.get("event") == "asked"][0]
     for s in (ann, bob):
         s.wait_class("run", state="done", run=1)
         s.wait(lambda o: o.get("i") == len(want) - 1 and "type" in o, "the last event")
@@ -102,22 +102,22 @@ def watch():
 
     # Open: the question, where it was asked, and nothing of the outcome.
     mark = len(ann.lines)
-    t.send("open synack")
+    t.send("open header")
     for s in (ann, bob):
-        cp = s.wait_class("checkpoint", id="synack")
+        cp = s.wait_class("checkpoint", id="header")
         check(cp["question"] == asked["question"], f"{s.name}'s checkpoint {cp}")
-    ann.wait_class("answered", id="synack", choice="b")
+    ann.wait_class("answered", id="header", choice="b")
     t.wait_class("tally", answered=1)
-    check(stored(ann, "synack") is None,
-          f"ann's progress judged her answer before the reveal: {stored(ann, 'synack')}")
+    check(stored(ann, "header") is None,
+          f"ann's progress judged her answer before the reveal: {stored(ann, 'header')}")
     late = Student(t, "cy", "")
     late.wait(lambda o: o.get("i") == len(want) - 1 and "type" in o, "the last event")
-    same_run("the late joiner (open)", late.runs()[1], want, {("synack", "asked")})
+    same_run("the late joiner (open)", late.runs()[1], want, {("header", "asked")})
     for s in (ann, bob, late):
         check(not s.find(s.klass("reveal")), f"{s.name} got a reveal before the reveal")
         got = [o for o in s.lines if o.get("type") == "mark" and
-               o.get("checkpoint") == "synack" and o.get("event") != "asked"]
-        check(not got, f"{s.name} got synack's outcome before the reveal: {got}")
+               o.get("checkpoint") == "header" and o.get("event") != "asked"]
+        check(not got, f"{s.name} got header's outcome before the reveal: {got}")
     check(not leaks(ann, secrets, upto=mark), "ann saw something before the open")
 
     # Reveal: now, and only now, right or wrong. bob is away at that
@@ -130,27 +130,27 @@ def watch():
     bob.p.send_signal(signal.SIGCONT)
     t.wait_class("joined", student="bob", resumed=True, n=2)
     for s, mine in ((ann, "b"), (bob, None), (late, None)):
-        r = s.wait_class("reveal", id="synack")
+        r = s.wait_class("reveal", id="header")
         check(r["answer"] == decided[0]["answer"] and r["mine"] == mine,
               f"{s.name}'s reveal {r}, the run decided {decided[0]['answer']}")
         if mine:
             check(r["correct"] == (mine == rev["answer"]), f"{s.name}'s reveal {r}")
-            check(stored(s, "synack") == (mine, int(r["correct"])),
-                  f"{s.name}'s stored answer {stored(s, 'synack')}")
+            check(stored(s, "header") == (mine, int(r["correct"])),
+                  f"{s.name}'s stored answer {stored(s, 'header')}")
 
-    # After the reveal, a new student gets synack released, the rest held;
+    # After the reveal, a new student gets header released, the rest held;
     # a killed and restarted one too.
     dee = Student(t, "dee", "")
     dee.wait(lambda o: o.get("i") == len(want) - 1 and "type" in o, "the last event")
     same_run("the late joiner (revealed)", dee.runs()[1], want,
-            {("synack", "asked"), ("synack", "decision")})
+            {("header", "asked"), ("header", "decision")})
     bob.kill()
     t.wait_class("left", student="bob")
     bob2 = Student(t, "bob", "", data_dir=bob.data_dir)
     t.wait_class("joined", student="bob", resumed=True)
     bob2.wait(lambda o: o.get("i") == len(want) - 1 and "type" in o, "the last event")
     same_run("the restarted bob", bob2.runs()[1], want,
-            {("synack", "asked"), ("synack", "decision")})
+            {("header", "asked"), ("header", "decision")})
 
     t.send("quit")
     check(t.finish() == 0, "the instructor did not exit 0")
@@ -172,15 +172,15 @@ def lockstep():
     asked = [o for o in ann.lines if o.get("class") in ("checkpoint", "answered", "reveal")]
     check(not asked, f"ann was asked before the open: {asked}")
     before = len(ann.lines)
-    t.send("open synack")
-    q = ann.wait_class("checkpoint", id="synack")["question"]
+    t.send("open header")
+    q = ann.wait_class("checkpoint", id="header")["question"]
     check(not [o for o in ann.lines[:before] if q in json.dumps(o)],
           "ann's own run showed the question before the open")
-    ann.wait_class("answered", id="synack", choice="b")
+    ann.wait_class("answered", id="header", choice="b")
     check(not ann.find(ann.klass("reveal")), "a reveal before the reveal")
     t.send("reveal")
-    r = ann.wait_class("reveal", id="synack")
-    own = res["decided"].get("synack")
+    r = ann.wait_class("reveal", id="header")
+    own = res["decided"].get("header")
     check(r["mine"] == "b" and r["correct"] is (None if own is None else own == "b"),
           f"ann's reveal {r}, her run decided {res['decided']}")
     t.send("quit")
@@ -193,14 +193,14 @@ def ungraded():
     t = Teacher()
     ann = Student(t, "ann", "* b\n")
     t.wait_class("joined", student="ann")
-    t.send("open synack")
-    ann.wait_class("answered", id="synack", choice="b")
+    t.send("open header")
+    ann.wait_class("answered", id="header", choice="b")
     t.wait_class("tally", answered=1)
     t.send("reveal")
-    r = ann.wait_class("reveal", id="synack")
+    r = ann.wait_class("reveal", id="header")
     check(r["answer"] is None and r["mine"] == "b" and r["correct"] is None,
           f"a reveal no run decided: {r}")
-    check(stored(ann, "synack") is None, f"an ungraded answer was stored: {stored(ann, 'synack')}")
+    check(stored(ann, "header") is None, f"an ungraded answer was stored: {stored(ann, 'header')}")
     t.send("quit")
     check(t.finish() == 0 and ann.finish() == 0, "the class did not end cleanly")
 

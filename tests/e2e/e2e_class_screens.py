@@ -126,7 +126,7 @@ try:
     # Item 12, and the open: the tally has the choices' texts; the student
     # is asked, and told nothing of the outcome until the reveal.
     tm.keys("Enter", win="teach")
-    s = wait_for("teach", lambda s: 'Checkpoint "synack" (open)' in s, "the open checkpoint")
+    s = wait_for("teach", lambda s: 'Checkpoint "header" (open)' in s, "the open checkpoint")
     choices = [l.split("│", 1)[1].strip() for l in s.splitlines() if "│" in l]
     texts = [c for c in choices if re.match(r"^[a-d]\) \S", c)]
     check(len(texts) >= 3, f"the tally shows no choice texts:\n{s}")
@@ -138,7 +138,7 @@ try:
     check("Right!" not in s and "Not this time" not in s, f"a verdict before the reveal:\n{s}")
     wait_for("teach", lambda s: "1 answered of 1" in s, "the answer in the tally")
     tm.keys("Enter", win="teach")
-    wait_for("teach", lambda s: '"synack" (revealed)' in s, "the reveal")
+    wait_for("teach", lambda s: '"header" (revealed)' in s, "the reveal")
     wait_for("stu", lambda s: "Right!" in s or "Not this time" in s, "the verdict after the reveal")
 
     # Item 13: q asks first; the student is told and leaves cleanly.
@@ -179,7 +179,7 @@ try:
         t.wait_class("results", reported=1, timeout=60)
         s = wait_for("lock", lambda s: "TCP: live run" in s and "FIN" in s, "the student's run")
         check(not secret(s), f"the lockstep student saw a checkpoint before it was opened:\n{s}")
-        t.send("open synack")
+        t.send("open header")
         wait_for("lock", lambda s: "Predict, then press" in s, "the question, once opened")
         tm.keys("b", win="lock")
         s = wait_for("lock", lambda s: "Your answer: b)" in s, "the lockstep student's answer")
