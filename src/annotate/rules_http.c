@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "rules.h"
+#include "../core/words.h"
 
 static bool request_match(const nc_annot_t *a)
 {
@@ -66,9 +67,9 @@ static void response_write(const nc_annot_t *a)
         return;
     }
     if (clen >= 0)
-        nc_evb_note(b, "Content-Length says the body is %lld bytes, so the client knows where "
+        nc_evb_note(b, "Content-Length says the body is %lld %s, so the client knows where "
                        "this response ends on the connection.",
-                    (long long)clen);
+                    (long long)clen, nc_words_plural(clen, "byte", "bytes"));
 }
 
 static const nc_rule_t http_rules[] = {

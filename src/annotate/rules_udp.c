@@ -9,6 +9,7 @@
  * or length to state.
  */
 #include "rules.h"
+#include "../core/words.h"
 
 #include <string.h>
 
@@ -23,12 +24,13 @@ static void udp_write(const nc_annot_t *a)
     const nc_event_t *ev = a->ev;
     int64_t sport = nc_annotate_int(ev, "udp.sport", 0);
     int64_t dport = nc_annotate_int(ev, "udp.dport", 0);
-    nc_evb_note(a->b, "UDP: an 8-byte header (ports, length %lld, checksum) and %lld bytes of "
+    long long payload = nc_annotate_int(ev, "udp.payload_len", 0);
+    nc_evb_note(a->b, "UDP: an 8-byte header (ports, length %lld, checksum) and %lld %s of "
                       "data from port %lld to port %lld. UDP itself has no handshake and no "
                       "acknowledgement and resends nothing; any of that is up to the "
                       "application protocol on top%s.",
                 (long long)nc_annotate_int(ev, "udp.len", 0),
-                (long long)nc_annotate_int(ev, "udp.payload_len", 0), (long long)sport,
+                payload, nc_words_plural(payload, "byte", "bytes"), (long long)sport,
                 (long long)dport,
                 sport == 443 || dport == 443
                     ? " (on port 443 that is usually QUIC, which has all three)"

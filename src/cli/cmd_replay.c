@@ -5,12 +5,16 @@
  * controls. --dump prints the ladder as text and --json the EVENTS.md
  * stream, both streamed: each event is decoded, printed and forgotten, so a
  * file of any size costs the same memory. On a saved run the stream equals
- * the one the live run printed.
+ * the one the live run printed. --filter keeps the events a matcher (the
+ * lesson matcher language of core/match.h, `tcp.flags~RST`) accepts: with
+ * --dump or --json only they are printed, each with its own index; in the
+ * TUI the ladder opens filtered.
  */
 #include "cli.h"
 
 #include "../core/buf.h"
 #include "../core/error.h"
+#include "../core/match.h"
 #include "../lesson/lesson.h"
 #include "../runfile/replay.h"
 #include "../store/store.h"
@@ -22,7 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int nc_replay_print(const char *path, bool json)
+/* Prints the events of path that m accepts (every event when m is NULL). */
+static int nc_replay_print(const char *path, bool json, const nc_match_t *m)
 {
     char err[512];
     nc_replay_t *r = nc_replay_open(path, err, sizeof err);
@@ -39,6 +44,8 @@ static int nc_replay_print(const char *path, bool json)
     bool write_failed = false;
     while ((rc = nc_replay_next(r, &b, err, sizeof err)) == 1) {
         b.ev.t_ns -= nc_replay_t0(r);
+        if (m && !nc_match_event(m, &b.ev, NULL))
+            continue;
         if (json) {
             nc_event_json(&b.ev, &out);
             nc_buf_putc(&out, '\n');
@@ -68,7 +75,8 @@ static int nc_replay_print(const char *path, bool json)
 
 static void nc_replay_usage(FILE *out)
 {
-    fprintf(out, "usage: netcourse replay FILE [--dump | --json]\n");
+    fprintf(out, "usage: netcourse replay FILE [--dump | --json] [--filter MATCHER] "
+                 "[--pace SECONDS]\n");
 }
 
 static int nc_replay_main(int argc, char **argv)
@@ -76,11 +84,15 @@ static int nc_replay_main(int argc, char **argv)
     static const struct option opts[] = {
         {"dump", no_argument, NULL, 'D'},
         {"json", no_argument, NULL, 'j'},
+        {"filter", required_argument, NULL, 'f'},
+        {"pace", required_argument, NULL, 'p'},
         {"data-dir", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     bool dump = false, json = false;
+    const char *filter = NULL;
+    double pace = 0;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -91,6 +103,18 @@ static int nc_replay_main(int argc, char **argv)
         case 'j':
             json = true;
             break;
+        case 'f':
+            filter = optarg;
+            break;
+        case 'p': {
+            char *end;
+            pace = strtod(optarg, &end);
+            if (end == optarg || *end != '\0' || !(pace >= 0.125 && pace <= 8)) {
+                nc_cli_error("--pace takes seconds an event, from 0.125 to 8, not \"%s\"", optarg);
+                return NC_EXIT_USAGE;
+            }
+            break;
+        }
         case 'd':
             nc_cli_data_dir = optarg;
             break;
@@ -98,6 +122,14 @@ static int nc_replay_main(int argc, char **argv)
             nc_replay_usage(stdout);
             return NC_EXIT_OK;
         default:
+            if (optopt == 'f') {
+                nc_cli_error("--filter needs a matcher, such as --filter 'tcp.flags~RST'");
+                return NC_EXIT_USAGE;
+            }
+            if (optopt == 'p') {
+                nc_cli_error("--pace needs seconds an event, such as --pace 1");
+                return NC_EXIT_USAGE;
+            }
             nc_cli_error("replay: unknown option \"%s\"; see `netcourse replay --help`",
                          argv[optind - 1]);
             return NC_EXIT_USAGE;
@@ -111,16 +143,29 @@ static int nc_replay_main(int argc, char **argv)
         nc_cli_error("replay takes one file, not \"%s\" too", argv[optind + 1]);
         return NC_EXIT_USAGE;
     }
+    if (pace > 0 && (dump || json)) {
+        nc_cli_error("--pace paces the interface; --dump and --json print at once");
+        return NC_EXIT_USAGE;
+    }
     if (dump && json) {
         nc_cli_error("--dump and --json are two ways to print; pick one");
         return NC_EXIT_USAGE;
     }
     const char *path = argv[optind];
-    if (dump || json)
-        return nc_replay_print(path, json);
+    char err[512];
+    nc_match_t *m = NULL;
+    if (filter && !(m = nc_match_compile(filter, err, sizeof err))) {
+        nc_cli_error("--filter: %s", err);
+        return NC_EXIT_USAGE;
+    }
+    if (dump || json) {
+        int rc = nc_replay_print(path, json, m);
+        nc_match_free(m);
+        return rc;
+    }
+    nc_match_free(m); /* the interface compiles it again, as the ladder's filter */
 
     /* The interface: the lessons are optional (a foreign capture needs none). */
-    char err[512];
     nc_replay_t *probe = nc_replay_open(path, err, sizeof err);
     if (probe == NULL) {
         nc_cli_error("%s", err);
@@ -131,7 +176,8 @@ static int nc_replay_main(int argc, char **argv)
     char why[640], note[700];
     nc_store_t *st = nc_cli_store_quiet(why, sizeof(why));
     snprintf(note, sizeof(note), "progress will not be kept: %s", why);
-    nc_tui_opts_t to = {.course = course, .store = st, .replay_path = path,
+    nc_tui_opts_t to = {.course = course, .store = st, .replay_path = path, .filter = filter,
+                        .pace = pace,
                         .store_note = st ? NULL : note};
     int rc = nc_tui_main(&to, err, sizeof err) == 0 ? NC_EXIT_OK : NC_EXIT_FAIL;
     if (rc != NC_EXIT_OK)

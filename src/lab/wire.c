@@ -26,6 +26,7 @@
 #include "capture/capture.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/words.h"
 #include "core/xmalloc.h"
 #include "decode/decode.h"
 
@@ -287,22 +288,25 @@ static void finish(nc_wire_t *w)
         uint64_t captured = atomic_load(&w->captured), drops = atomic_load(&w->wire_drops);
         nc_evb_reset(b, NC_EV_NOTE, nc_clock_real_ns());
         nc_evb_host(b, w->bridge ? "wire" : w->topo->hosts[0].name);
-        nc_evb_summary(b, "capture: %llu frames, %llu lost by the capture, %llu dropped by the wire",
-                       (unsigned long long)captured, (unsigned long long)lost,
-                       (unsigned long long)drops);
+        nc_evb_summary(b, "capture: %llu %s, %llu lost by the capture, %llu dropped by the wire",
+                       (unsigned long long)captured,
+                       nc_words_plural((long long)captured, "frame", "frames"),
+                       (unsigned long long)lost, (unsigned long long)drops);
         nc_evb_int(b, "captured", (int64_t)captured);
         nc_evb_int(b, "lost", (int64_t)lost);
         nc_evb_int(b, "wire_drops", (int64_t)drops);
         uint64_t failed = atomic_load(&w->inject_errors);
         if (failed) {
             nc_evb_int(b, "inject_errors", (int64_t)failed);
-            nc_evb_note(b, "The wire failed to pass on %llu frames (the kernel refused them).",
-                        (unsigned long long)failed);
+            nc_evb_note(b, "The wire failed to pass on %llu %s (the kernel refused them).",
+                        (unsigned long long)failed,
+                        nc_words_plural((long long)failed, "frame", "frames"));
         }
         if (lost)
-            nc_evb_note(b, "The capture missed %llu frames (its buffer was full), so the timeline "
+            nc_evb_note(b, "The capture missed %llu %s (its buffer was full), so the timeline "
                            "is missing some packets that really were sent.",
-                        (unsigned long long)lost);
+                        (unsigned long long)lost,
+                        nc_words_plural((long long)lost, "frame", "frames"));
         nc_timeline_add(w->cfg.tl, b);
     }
     for (size_t i = 0; i < w->nports; i++)

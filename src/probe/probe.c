@@ -21,6 +21,7 @@
 
 #include "../core/clock.h"
 #include "../core/error.h"
+#include "../core/words.h"
 #include "../core/xmalloc.h"
 
 #include <errno.h>
@@ -315,8 +316,9 @@ static void nc_probe_counters(nc_probe_t *p, nc_probe_ns_t *ns)
     nc_evb_t *b = &p->b;
     nc_evb_reset(b, NC_EV_STATE, now);
     nc_evb_host(b, ns->host);
-    nc_evb_summary(b, "%s: %llu listen overflows, %llu listen drops (SYNs or ACKs thrown away)",
-                   ns->host, (unsigned long long)ov, (unsigned long long)dr);
+    nc_evb_summary(b, "%s: %llu listen %s, %llu listen %s (SYNs or ACKs thrown away)", ns->host,
+                   (unsigned long long)ov, nc_words_plural((long long)ov, "overflow", "overflows"),
+                   (unsigned long long)dr, nc_words_plural((long long)dr, "drop", "drops"));
     nc_evb_str(b, "scope", "host");
     nc_evb_int(b, "listen_overflows", (int64_t)ov);
     nc_evb_int(b, "listen_drops", (int64_t)dr);

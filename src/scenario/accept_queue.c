@@ -14,9 +14,15 @@
  *      three complete their handshakes in the kernel and wait in the accept
  *      queue (it holds backlog + 1); the others' SYNs are dropped
  *      (ListenOverflows, ListenDrops) and their kernels send them again
- *      after 1 s, and again after 2 s more.
+ *      after 1 s, then after 1 s more where net.ipv4.tcp_syn_linear_timeouts
+ *      keeps the first waits linear (Linux 6.5 and later; older kernels
+ *      double each wait).
  *   3. drain: 1.8 s after the first client, the server starts calling
  *      accept(): the queue empties, and the retransmitted SYNs get in.
+ *
+ * Before anything else each side reports the kernel settings that decide
+ * what the run shows (aq_report_sysctls), read in the lab's namespace, so
+ * the timeline says what this kernel does instead of a textbook schedule.
  *
  * The programs use plain sockets on threads: an event loop would accept for
  * the server. The silent client's raw socket and its route over lo (so the
@@ -26,6 +32,7 @@
 #include "scenario.h"
 
 #include "../core/clock.h"
+#include "../core/words.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -53,6 +60,53 @@ typedef struct aq_state {
     nc_scn_t *s;
     nc_scn_signal_t listening, clients_started;
 } aq_state_t;
+
+/* ---- the kernel's settings ---- */
+
+/* The client's side: when its kernel resends an unanswered SYN. Linux
+ * waits 1 s (its initial retransmission timeout) before the first resend;
+ * tcp_syn_linear_timeouts (Linux 6.5+) keeps that many more waits at 1 s
+ * before each wait doubles; older kernels double from the start. */
+static void aq_report_client_sysctls(nc_scn_t *s)
+{
+    nc_scn_sysctl_t v[] = {
+        {"net.ipv4.tcp_syn_linear_timeouts", -1},
+        {"net.ipv4.tcp_syn_retries", -1},
+    };
+    nc_scn_kv_t kv[2];
+    size_t nkv = nc_scn_sysctl_read_all(v, 2, kv);
+    long linear = v[0].value, retries = v[1].value;
+    if (linear > 0)
+        nc_scn_app_kv(s, "client", "sysctl", kv, nkv,
+                      "sysctl: a SYN with no answer is resent after 1 s, %ld more %s 1 s apart, "
+                      "then each wait doubles (tcp_syn_linear_timeouts %ld, tcp_syn_retries %ld)",
+                      linear, nc_words_plural(linear, "time", "times"), linear, retries);
+    else
+        nc_scn_app_kv(s, "client", "sysctl", kv, nkv,
+                      "sysctl: a SYN with no answer is resent after 1 s, then each wait doubles "
+                      "(tcp_syn_linear_timeouts %s, tcp_syn_retries %ld)",
+                      linear == 0 ? "0" : "absent", retries);
+}
+
+/* The server's side: what a full accept queue does with a handshake's
+ * last ACK, the cap on the backlog, how often a half-open handshake's
+ * SYN-ACK is resent, and SYN cookies (turned off by aq_run). The values
+ * only: the pages say what each one means, and the run shows it. */
+static void aq_report_server_sysctls(nc_scn_t *s)
+{
+    nc_scn_sysctl_t v[] = {
+        {"net.ipv4.tcp_abort_on_overflow", -1},
+        {"net.core.somaxconn", -1},
+        {"net.ipv4.tcp_synack_retries", -1},
+        {"net.ipv4.tcp_syncookies", -1},
+    };
+    nc_scn_kv_t kv[4];
+    size_t nkv = nc_scn_sysctl_read_all(v, 4, kv);
+    nc_scn_app_kv(s, "server", "sysctl", kv, nkv,
+                  "sysctl: tcp_abort_on_overflow %ld, somaxconn %ld, tcp_synack_retries %ld, "
+                  "tcp_syncookies %ld (off for this lesson)",
+                  v[0].value, v[1].value, v[2].value, v[3].value);
+}
 
 /* ---- the silent client: SYNs from a raw socket ---- */
 
@@ -208,6 +262,7 @@ static void *aq_clients(void *arg)
     aq_state_t *st = arg;
     nc_scn_t *s = st->s;
     nc_scn_thread_name("client");
+    aq_report_client_sysctls(s);
     aq_silent(st);
     int fd[AQ_CLIENTS];
     int connected[AQ_CLIENTS] = {0};
@@ -262,6 +317,7 @@ static void *aq_server(void *arg)
     aq_state_t *st = arg;
     nc_scn_t *s = st->s;
     nc_scn_thread_name("server");
+    aq_report_server_sysctls(s);
     int lfd = nc_scn_socket(s, "server", AQ_PORT, false);
     if (lfd < 0)
         return NULL;
@@ -306,8 +362,8 @@ static void *aq_server(void *arg)
             nc_scn_fail(s, "server: write: %s", strerror(errno));
         close(cfd[k]);
     }
-    nc_scn_app(s, "server", "close", "the server says goodbye to its %d connections and closes",
-               n);
+    nc_scn_app(s, "server", "close", "the server says goodbye to its %d %s and closes", n,
+               nc_words_plural(n, "connection", "connections"));
     close(lfd);
     return NULL;
 }

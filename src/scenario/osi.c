@@ -9,6 +9,8 @@
  */
 #include "scenario.h"
 
+#include "../core/words.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +54,7 @@ static void osi_server_wrote(uv_write_t *req, int status)
     if (status < 0)
         nc_scn_fail(st->s, "server: write failed: %s", uv_strerror(status));
     nc_scn_app(st->s, "server", "close",
-               "close(): \"Connection: close\" was asked for, so the server closes first");
+               "close(): the response is sent and \"Connection: close\" was asked for");
     uv_close((uv_handle_t *)&st->conn, osi_server_closed);
 }
 
@@ -83,8 +85,11 @@ static void osi_server_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
                        strlen(osi_body), osi_body);
     uv_buf_t out = uv_buf_init(st->response, (unsigned)len);
     st->write_req.data = st;
-    nc_scn_app(st->s, "server", "write", "write() the response: 200 OK and a %zu-byte page",
-               strlen(osi_body));
+    size_t body = strlen(osi_body);
+    nc_scn_app_kv(st->s, "server", "write",
+                  (nc_scn_kv_t[]){NC_KV_I("bytes", len), NC_KV_I("body_len", (int64_t)body)}, 2,
+                  "write() the response: %d bytes, a 200 OK head and %s %zu-byte page", len,
+                  nc_words_article((long long)body), body);
     uv_write(&st->write_req, stream, &out, 1, osi_server_wrote);
 }
 
@@ -120,15 +125,23 @@ static void osi_client_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
     osi_state_t *st = stream->data;
     if (n > 0) {
         st->received += (size_t)n;
-        nc_scn_app(st->s, "client", "read", "read() returned %zd bytes of the response", n);
+        nc_scn_app(st->s, "client", "read", "read() returned %zd %s of the response", n,
+                   nc_words_plural(n, "byte", "bytes"));
         return;
     }
     if (n == 0)
         return;
     if (n == UV_EOF) {
-        nc_scn_app(st->s, "client", "read",
-                   "read() returned 0: the server closed; the page is complete (%zu bytes)",
-                   st->received);
+        /* The response is the head and the page; only the page is the
+         * body that Content-Length counted. */
+        size_t body = strlen(osi_body);
+        nc_scn_app_kv(st->s, "client", "read",
+                      (nc_scn_kv_t[]){NC_KV_I("bytes", 0), NC_KV_I("total", (int64_t)st->received),
+                                      NC_KV_I("body_len", (int64_t)body)},
+                      3,
+                      "read() returned 0: the server closed; the response is complete "
+                      "(%zu bytes: %zu of head, then the %zu-byte page)",
+                      st->received, st->received >= body ? st->received - body : 0, body);
         nc_scn_app(st->s, "client", "close", "close(): the client closes its side too");
     } else {
         nc_scn_fail(st->s, "client: read failed: %s", uv_strerror((int)n));

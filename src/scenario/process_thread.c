@@ -27,6 +27,8 @@
  */
 #include "scenario.h"
 
+#include "../core/words.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -49,39 +51,73 @@ typedef struct pt_state {
 
 /* ---- memory from /proc ---- */
 
-/* The value in kB of a "Name:   123 kB" line of a /proc status-like file,
- * or -1. */
-static long pt_proc_kb(const char *path, const char *name)
+/* Reads the values in kB (or plain counts) of "Name:   123 kB" lines of a
+ * /proc status-like file in one pass: out[k] gets the value of names[k],
+ * or -1 when the file or the line is missing. */
+static void pt_proc_fields(const char *path, const char *const *names, long *out, size_t n)
 {
+    for (size_t k = 0; k < n; k++)
+        out[k] = -1;
     FILE *f = fopen(path, "re");
     if (!f)
-        return -1;
+        return;
     char line[256];
-    long v = -1;
-    size_t n = strlen(name);
     while (fgets(line, sizeof line, f))
-        if (strncmp(line, name, n) == 0 && line[n] == ':')
-            v = strtol(line + n + 1, NULL, 10);
+        for (size_t k = 0; k < n; k++) {
+            size_t len = strlen(names[k]);
+            if (strncmp(line, names[k], len) == 0 && line[len] == ':')
+                out[k] = strtol(line + len + 1, NULL, 10);
+        }
     fclose(f);
-    return v;
 }
 
-static void pt_memory(nc_scn_t *s, const char *model, int pid, const char *who)
+/*
+ * Reports the memory of one process. VmRSS and the thread count come from
+ * /proc/PID/status; Pss and the split of resident pages into shared and
+ * private ones from /proc/PID/smaps_rollup. A page is "shared" when
+ * another process maps it too (right after fork(), nearly every page of a
+ * child); "private" pages are this process's alone (those it wrote since).
+ * shared_pct is the shared part of the rollup's Rss, read in the same pass
+ * so both numbers describe the same moment.
+ */
+static void pt_memory(nc_scn_t *s, const char *model, int pid, const char *who, long *pss_sum)
 {
     char status[64], rollup[64];
     snprintf(status, sizeof status, "/proc/%d/status", pid);
     snprintf(rollup, sizeof rollup, "/proc/%d/smaps_rollup", pid);
-    long rss = pt_proc_kb(status, "VmRSS"), pss = pt_proc_kb(rollup, "Pss");
-    long threads = pt_proc_kb(status, "Threads");
-    /* The part of RSS this process shares with others (its Pss counts a
-     * shared page as a fraction). */
-    long shared = rss > 0 && pss >= 0 ? 100 - pss * 100 / rss : -1;
+    static const char *const st_names[] = {"VmRSS", "Threads"};
+    static const char *const ro_names[] = {"Rss",           "Pss",           "Shared_Clean",
+                                           "Shared_Dirty",  "Private_Clean", "Private_Dirty"};
+    long stv[2], ro[6];
+    pt_proc_fields(status, st_names, stv, 2);
+    pt_proc_fields(rollup, ro_names, ro, 6);
+    long rss = stv[0], threads = stv[1], pss = ro[1];
+    long shared = ro[2] >= 0 && ro[3] >= 0 ? ro[2] + ro[3] : -1;
+    long priv = ro[4] >= 0 && ro[5] >= 0 ? ro[4] + ro[5] : -1;
+    long shared_pct = ro[0] > 0 && shared >= 0 ? shared * 100 / ro[0] : -1;
+    if (pss > 0)
+        *pss_sum += pss;
     nc_scn_app_kv(s, "server", "memory",
                   (nc_scn_kv_t[]){NC_KV_S("model", model), NC_KV_I("pid", pid),
                                   NC_KV_I("rss_kb", rss), NC_KV_I("pss_kb", pss),
-                                  NC_KV_I("shared_pct", shared), NC_KV_I("threads", threads)},
-                  6, "%s: %s (pid %d, %ld threads): VmRSS %ld kB, Pss %ld kB (%ld%% shared)",
-                  model, who, pid, threads, rss, pss, shared);
+                                  NC_KV_I("shared_kb", shared), NC_KV_I("private_kb", priv),
+                                  NC_KV_I("shared_pct", shared_pct), NC_KV_I("threads", threads)},
+                  8,
+                  "%s: %s (pid %d, %ld %s): VmRSS %ld kB, Pss %ld kB, private %ld kB "
+                  "(%ld%% shared)",
+                  model, who, pid, threads, nc_words_plural(threads, "thread", "threads"), rss, pss,
+                  priv, shared_pct);
+}
+
+/* Reports what a model's processes cost together: the sum of their Pss,
+ * each shared page counted once over all of them. */
+static void pt_memory_sum(nc_scn_t *s, const char *model, int nproc, long pss_sum)
+{
+    nc_scn_app_kv(s, "server", "pss_sum",
+                  (nc_scn_kv_t[]){NC_KV_S("model", model), NC_KV_I("processes", nproc),
+                                  NC_KV_I("pss_kb", pss_sum)},
+                  3, "%s: the %d %s together: Pss %ld kB", model, nproc,
+                  nc_words_plural(nproc, "process", "processes"), pss_sum);
 }
 
 /* ---- the child process: async-signal-safe calls only ---- */
@@ -177,9 +213,11 @@ static void pt_processes(pt_state_t *st)
                       4, "processes: fork() made process %d to serve %s", (int)pid, name);
     }
     /* All children are alive, each waiting for its request: measure. */
-    pt_memory(s, "processes", (int)getpid(), "the parent");
+    long pss_sum = 0;
+    pt_memory(s, "processes", (int)getpid(), "the parent", &pss_sum);
     for (int k = 0; k < n; k++)
-        pt_memory(s, "processes", pids[k], "a child");
+        pt_memory(s, "processes", pids[k], "a child", &pss_sum);
+    pt_memory_sum(s, "processes", n + 1, pss_sum);
     nc_scn_signal_set(&st->measured[0]);
     for (int k = 0; k < n; k++) {
         int status = 0;
@@ -248,7 +286,8 @@ static void pt_threads(pt_state_t *st)
         pthread_create(&th[n], NULL, pt_thread, &jobs[n]);
     }
     nc_scn_sleep_ms(20); /* every thread has started */
-    pt_memory(s, "threads", (int)getpid(), "the one process");
+    long pss_sum = 0; /* one process: its own Pss is the model's total */
+    pt_memory(s, "threads", (int)getpid(), "the one process", &pss_sum);
     nc_scn_signal_set(&st->measured[1]);
     for (int k = 0; k < n; k++)
         pthread_join(th[k], NULL);

@@ -175,4 +175,20 @@ int nc_scn_port(int fd, bool peer);
  * revents, 0 on time-out, or NC_ESTOPPED. */
 int nc_scn_wait(nc_scn_t *s, int fd, short events, int timeout_ms);
 
+/* Reads an integer kernel setting ("net.ipv4.tcp_syn_retries") as the
+ * calling thread's network namespace sees it (call it from a program
+ * thread to read the lab's value). Returns 0, or -errno (-ENOENT: this
+ * kernel has no such setting). See sysctl.c. */
+int nc_scn_sysctl_read(const char *name, long *value);
+/* A setting to read, and its value (-1 when this kernel has none). */
+typedef struct nc_scn_sysctl {
+    const char *name; /* as sysctl(8) spells it: "net.core.somaxconn" */
+    long value;
+} nc_scn_sysctl_t;
+/* Reads n settings into v[k].value, and fills kv (room for n) with one
+ * integer field per setting this kernel has, named after the setting's
+ * last component ("somaxconn"; kv borrows v's names). Returns how many
+ * fields it filled: the kv of a "sysctl" app event. */
+size_t nc_scn_sysctl_read_all(nc_scn_sysctl_t *v, size_t n, nc_scn_kv_t *kv);
+
 #endif

@@ -2,7 +2,7 @@
  * socket_buffers.c: the socket-buffers lesson's programs (topology "pair").
  *
  * The server is a slow reader: its listener asks for a small receive buffer
- * (SO_RCVBUF 4096; the kernel doubles it, and accepted sockets inherit it),
+ * (SO_RCVBUF 4096; Linux doubles it, and accepted sockets inherit it),
  * accepts one connection and then does not read for 1.5 s. The client is a
  * fast sender with a small send buffer (SO_SNDBUF 4096) that writes 48 KiB
  * in 4 KiB write() calls on a nonblocking socket:
@@ -19,6 +19,7 @@
 #include "scenario.h"
 
 #include "../core/clock.h"
+#include "../core/words.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -40,6 +41,14 @@ typedef struct sb_state {
     nc_scn_signal_t listening;
 } sb_state_t;
 
+/* What a buffer size read back after asking for SB_BUF says: Linux
+ * doubles the size asked for (the extra half is for its own bookkeeping,
+ * not data); other kernels keep it as asked. */
+static const char *sb_doubled(int size)
+{
+    return size == 2 * SB_BUF ? " (Linux doubles the size asked for, for its bookkeeping)" : "";
+}
+
 static void *sb_server(void *arg)
 {
     sb_state_t *st = arg;
@@ -58,8 +67,8 @@ static void *sb_server(void *arg)
     listen(lfd, 4);
     nc_scn_app_kv(s, "server", "listen",
                   (nc_scn_kv_t[]){NC_KV_I("port", SB_PORT), NC_KV_I("rcvbuf", size)}, 2,
-                  "listen() on port %d with SO_RCVBUF %d: the kernel keeps %d bytes for each "
-                  "connection's receive buffer", SB_PORT, SB_BUF, size);
+                  "listen() on port %d with SO_RCVBUF %d: getsockopt() reads back %d%s",
+                  SB_PORT, SB_BUF, size, sb_doubled(size));
     nc_scn_signal_set(&st->listening);
     if (nc_scn_wait(s, lfd, POLLIN, 5000) <= 0) {
         nc_scn_fail(s, "server: no client within 5 s");
@@ -96,13 +105,15 @@ static void *sb_server(void *arg)
         ssize_t n = read(fd, buf, SB_CHUNK);
         if (n <= 0) {
             nc_scn_app_kv(s, "server", "read", (nc_scn_kv_t[]){NC_KV_I("bytes", 0)}, 1,
-                          "read() returned 0 after %zu bytes: the client has closed", total);
+                          "read() returned 0 after %zu %s: the client has closed", total,
+                          nc_words_plural((long long)total, "byte", "bytes"));
             break;
         }
         total += (size_t)n;
         nc_scn_app_kv(s, "server", "read",
                       (nc_scn_kv_t[]){NC_KV_I("bytes", n), NC_KV_I("total", (int64_t)total)}, 2,
-                      "read() took %zd bytes out of the receive queue (%zu so far)", n, total);
+                      "read() took %zd %s out of the receive queue (%zu so far)", n,
+                      nc_words_plural(n, "byte", "bytes"), total);
         nc_scn_sleep_ms(SB_READ_GAP_MS);
     }
     free(buf);
@@ -125,8 +136,8 @@ static void *sb_client(void *arg)
     socklen_t len = sizeof size;
     getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &len);
     nc_scn_app_kv(s, "client", "connect", (nc_scn_kv_t[]){NC_KV_I("sndbuf", size)}, 1,
-                  "connect() to server:%d, with SO_SNDBUF %d (the kernel keeps %d bytes)",
-                  SB_PORT, SB_BUF, size);
+                  "connect() to server:%d with SO_SNDBUF %d: getsockopt() reads back %d%s",
+                  SB_PORT, SB_BUF, size, sb_doubled(size));
     if (nc_scn_connect(s, fd, "server", SB_PORT) != 0 ||
         nc_scn_wait(s, fd, POLLOUT, 5000) <= 0) {
         nc_scn_fail(s, "client: cannot connect");
@@ -148,8 +159,8 @@ static void *sb_client(void *arg)
             sent += (size_t)n;
             nc_scn_app_kv(s, "client", "write",
                           (nc_scn_kv_t[]){NC_KV_I("bytes", n), NC_KV_I("total", (int64_t)sent)},
-                          2, "write() handed %zd bytes to the kernel (%zu of %d)", n, sent,
-                          SB_TOTAL);
+                          2, "write() handed %zd %s to the kernel (%zu of %d)", n,
+                          nc_words_plural(n, "byte", "bytes"), sent, SB_TOTAL);
             continue;
         }
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {

@@ -10,6 +10,8 @@
  */
 #include "scenario.h"
 
+#include "../core/words.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +60,8 @@ static void tcp_send(tcp_state_t *st, uv_stream_t *stream, const char *host, con
     w->host = host;
     w->len = len;
     uv_buf_t buf = uv_buf_init((char *)data, (unsigned)len);
-    nc_scn_app(st->s, host, "write", "write() handed %zu bytes (%s) to the kernel", len, what);
+    nc_scn_app(st->s, host, "write", "write() handed %zu %s (%s) to the kernel", len,
+               nc_words_plural((long long)len, "byte", "bytes"), what);
     int rc = uv_write(&w->req, stream, &buf, 1, tcp_written);
     if (rc < 0) {
         nc_scn_fail(st->s, "%s: write: %s", host, uv_strerror(rc));
@@ -102,8 +105,8 @@ static void tcp_server_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
     if (n == 0)
         return;
     st->received += (size_t)n;
-    nc_scn_app(st->s, "server", "read", "read() returned %zd bytes (%zu of %d so far)", n,
-               st->received, TCP_MESSAGES * TCP_MESSAGE_SIZE);
+    nc_scn_app(st->s, "server", "read", "read() returned %zd %s (%zu of %d so far)", n,
+               nc_words_plural(n, "byte", "bytes"), st->received, TCP_MESSAGES * TCP_MESSAGE_SIZE);
     if (!st->answered && st->received >= TCP_MESSAGES * TCP_MESSAGE_SIZE) {
         st->answered = 1;
         tcp_send(st, stream, "server", "thanks\n", 7, "the answer \"thanks\"");
@@ -154,7 +157,8 @@ static void tcp_client_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
     if (n == 0)
         return;
     if (n > 0) {
-        nc_scn_app(st->s, "client", "read", "read() returned %zd bytes: the server's answer", n);
+        nc_scn_app(st->s, "client", "read", "read() returned %zd %s: the server's answer", n,
+                   nc_words_plural(n, "byte", "bytes"));
         nc_scn_app(st->s, "client", "close",
                    "close(): the client is done, so its kernel sends FIN");
     } else if (n != UV_EOF) {
@@ -193,9 +197,42 @@ static void tcp_client_connected(uv_connect_t *req, int status)
     uv_timer_start(&st->timer, tcp_client_tick, TCP_GAP_MS, TCP_GAP_MS);
 }
 
+/*
+ * Reports how the client's kernel will repair a loss, read in the lab: with
+ * SACK (tcp_sack) and RACK (the 0x1 bit of tcp_recovery), Linux resends a
+ * segment as soon as an acknowledgement shows later data arrived and
+ * enough time passed, often after one duplicate ACK, not three; the
+ * retransmission timer never fires sooner than tcp_rto_min_us (200 ms
+ * built in, where the setting is absent). Fast Open (tcp_fastopen) is
+ * reported because the page explains it; this client does not use it.
+ */
+static void tcp_report_sysctls(nc_scn_t *s)
+{
+    nc_scn_sysctl_t v[] = {
+        {"net.ipv4.tcp_sack", -1},
+        {"net.ipv4.tcp_recovery", -1},
+        {"net.ipv4.tcp_rto_min_us", -1},
+        {"net.ipv4.tcp_fastopen", -1},
+    };
+    nc_scn_kv_t kv[4];
+    size_t nkv = nc_scn_sysctl_read_all(v, 4, kv);
+    long sack = v[0].value, recovery = v[1].value, rto_min = v[2].value;
+    char rto[64];
+    if (rto_min >= 0)
+        snprintf(rto, sizeof rto, "%ld ms (tcp_rto_min_us %ld)", rto_min / 1000, rto_min);
+    else
+        snprintf(rto, sizeof rto, "200 ms (built in)");
+    nc_scn_app_kv(s, "client", "sysctl", kv, nkv,
+                  "sysctl: SACK %s (tcp_sack %ld), RACK %s (tcp_recovery %ld); the "
+                  "retransmission timer waits at least %s",
+                  sack > 0 ? "on" : "off", sack, recovery >= 0 && (recovery & 1) ? "on" : "off",
+                  recovery, rto);
+}
+
 static void *tcp_client(void *arg)
 {
     tcp_state_t *st = arg;
+    tcp_report_sysctls(st->s);
     uv_loop_t loop;
     uv_loop_init(&loop);
     uv_tcp_init(&loop, &st->sock);

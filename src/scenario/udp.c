@@ -11,6 +11,8 @@
  */
 #include "scenario.h"
 
+#include "../core/words.h"
+
 #include <arpa/inet.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -149,7 +151,8 @@ static void udp_server_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
     nc_scn_peer_name(st->s, from, peer, sizeof(peer));
     if (h == &st->svc[1]) {
         nc_scn_app(st->s, "server", "recvfrom",
-                   "echo service: recvfrom() got %zd bytes from %s; sending them back", n, peer);
+                   "echo service: recvfrom() got %zd %s from %s; sending %s back", n,
+                   nc_words_plural(n, "byte", "bytes"), peer, nc_words_plural(n, "it", "them"));
         udp_sendto(h, from, buf->base, (size_t)n);
     } else if (h == &st->svc[2]) {
         uint32_t secs = (uint32_t)(time(NULL) + 2208988800u); /* since 1900 */
@@ -248,10 +251,12 @@ static void udp_client_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
         return;
     const uint8_t *p = (const uint8_t *)buf->base;
     if (app == UDP_ECHO) {
-        nc_scn_app(st->s, "client", "recvfrom", "echo app: recvfrom() got its %zd bytes back", n);
+        nc_scn_app(st->s, "client", "recvfrom", "echo app: recvfrom() got its %zd %s back", n,
+                   nc_words_plural(n, "byte", "bytes"));
     } else if (app == UDP_TIME) {
         nc_scn_app(st->s, "client", "recvfrom",
-                   "time app: recvfrom() got %zd bytes: the server's clock", n);
+                   "time app: recvfrom() got %zd %s: the server's clock", n,
+                   nc_words_plural(n, "byte", "bytes"));
     } else {
         if (n < 12 || ((p[0] << 8) | p[1]) != udp_plan[st->step].id)
             return; /* an answer to an earlier, timed-out query: ignore it */
@@ -296,8 +301,9 @@ static void udp_client_next(udp_state_t *st)
     } else {
         len = strlen(udp_plan[st->step].arg);
         memcpy(msg, udp_plan[st->step].arg, len);
-        nc_scn_app(st->s, "client", "sendto", "%s: sendto() %zu bytes to server:%d",
-                   udp_app_names[app], len, udp_plan[st->step].port);
+        nc_scn_app(st->s, "client", "sendto", "%s: sendto() %zu %s to server:%d",
+                   udp_app_names[app], len, nc_words_plural((long long)len, "byte", "bytes"),
+                   udp_plan[st->step].port);
     }
     udp_sendto(&st->app[app], (const struct sockaddr *)&to, msg, len);
     uv_timer_start(&st->timeout, udp_client_timeout, UDP_TIMEOUT_MS, 0);

@@ -356,6 +356,8 @@ bool nc_tui_class_tick(nc_ui_t *ui, nc_tui_class_t *tc)
 
 int nc_tui_class_key(nc_ui_t *ui, nc_tui_class_t *tc, int key)
 {
+    if (nc_ui_top(ui)->input)
+        return 0; /* a prompt takes every key as text, class keys too */
     if (nc_ui_top(ui) == &nc_view_classbox)
         return nc_cv_box_key(ui, tc, key);
     if (ui->teach && nc_ui_top(ui) == &nc_view_dashboard && nc_key_action(key) == NC_ACT_QUIT) {

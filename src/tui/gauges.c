@@ -12,6 +12,8 @@
  */
 #include "gauges.h"
 
+#include "../core/words.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -141,9 +143,11 @@ static int nc_gauge_sock_draw(nc_canvas_t *c, const nc_timeline_t *tl, const nc_
     if (g->host) {
         if (h < 1)
             return 0;
-        snprintf(text, sizeof text, "%s: %lld overflows, %lld drops", g->name,
-                 (long long)nc_gauge_int(ev, "listen_overflows"),
-                 (long long)nc_gauge_int(ev, "listen_drops"));
+        long long ov = nc_gauge_int(ev, "listen_overflows");
+        long long dr = nc_gauge_int(ev, "listen_drops");
+        snprintf(text, sizeof text, "%s: %lld %s, %lld %s", g->name, ov,
+                 nc_words_plural(ov, "overflow", "overflows"), dr,
+                 nc_words_plural(dr, "drop", "drops"));
         nc_canvas_textn(c, y, x, w, text, NC_STYLE(NC_A_BOLD, NC_ROLE_BAD), true);
         return 1;
     }

@@ -34,8 +34,11 @@ static const struct {
     {'.', NC_ACT_STEP},           {'<', NC_ACT_SEEK},
     {'>', NC_ACT_SEEK},           {'[', NC_ACT_MARK},
     {']', NC_ACT_MARK},           {'-', NC_ACT_SPEED},
-    {'+', NC_ACT_SPEED},          {'s', NC_ACT_SAVE},
-    {'n', NC_ACT_PACKET},         {'N', NC_ACT_PACKET},
+    {'+', NC_ACT_SPEED},          {'P', NC_ACT_PACED},
+    {'s', NC_ACT_SAVE},
+    {'/', NC_ACT_SEARCH},         {'n', NC_ACT_PACKET},
+    {'N', NC_ACT_PACKET},         {':', NC_ACT_GOTO},
+    {'&', NC_ACT_FILTER},         {'C', NC_ACT_CONVS},
     {'a', NC_ACT_ANSWER},         {'b', NC_ACT_ANSWER},
     {'c', NC_ACT_ANSWER},         {'d', NC_ACT_ANSWER},
     {'u', NC_ACT_EXPLORE},        {'H', NC_ACT_HAND},
@@ -73,9 +76,20 @@ static const struct {
     [NC_ACT_STEP] = {"step", "replay: one event back / forward"},
     [NC_ACT_SEEK] = {"seek", "replay: go to the start / the end"},
     [NC_ACT_MARK] = {"steps", "replay: go to the previous / next lesson step"},
-    [NC_ACT_SPEED] = {"speed", "replay: slower / faster (x0.25 to x16)"},
+    [NC_ACT_SPEED] = {"speed", "replay: slower / faster (x0.25 to x16; paced: 8 to 0.125 s an "
+                               "event)"},
+    [NC_ACT_PACED] = {"paced", "replay: paced mode on or off: one event at a time, pausing at "
+                               "each lesson step"},
     [NC_ACT_SAVE] = {"save", "save the run as a pcapng file (Wireshark opens it)"},
-    [NC_ACT_PACKET] = {"packet", "inspector: next / previous packet, same layer"},
+    [NC_ACT_PACKET] = {"next", "ladder: next / previous search hit; inspector: next / previous "
+                               "packet, same layer"},
+    [NC_ACT_SEARCH] = {"search", "ladder: search the summaries and notes (n / N: the next / "
+                                 "previous hit)"},
+    [NC_ACT_GOTO] = {"go to", "ladder: go to an event by its number (:12 for #12)"},
+    [NC_ACT_FILTER] = {"filter", "ladder: show only the events a matcher accepts "
+                                 "(tcp.flags~RST, http.status>=500); empty shows all"},
+    [NC_ACT_CONVS] = {"conversations", "ladder: every TCP and UDP conversation; Enter shows "
+                                       "one alone"},
     [NC_ACT_ANSWER] = {"answer", "answer the open checkpoint with that choice"},
     [NC_ACT_EXPLORE] = {"explore", "in a class: explore on your own, or follow again"},
     [NC_ACT_HAND] = {"hand", "in a class: raise or lower your hand"},

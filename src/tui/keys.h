@@ -53,8 +53,13 @@ typedef enum {
     NC_ACT_SEEK,  /* replay: to the start ('<') or the end ('>') */
     NC_ACT_MARK,  /* replay: to the previous ('[') or next (']') step */
     NC_ACT_SPEED, /* replay: slower ('-') or faster ('+') */
+    NC_ACT_PACED, /* replay: paced mode on or off ('P') */
     NC_ACT_SAVE,  /* save the run as a pcapng file */
-    NC_ACT_PACKET, /* inspector: next ('n') or previous ('N') packet */
+    NC_ACT_PACKET, /* next ('n') or previous ('N'): search hit; inspector: packet */
+    NC_ACT_SEARCH, /* ladder: search summaries and notes ('/') */
+    NC_ACT_GOTO,   /* ladder: go to an event by its number (':') */
+    NC_ACT_FILTER, /* ladder: filter with a matcher ('&') */
+    NC_ACT_CONVS,  /* ladder: the TCP and UDP conversations ('C') */
     NC_ACT_ANSWER, /* a checkpoint's choice: the key is the choice's letter */
     NC_ACT_EXPLORE, /* class: stop following the instructor, or follow again */
     NC_ACT_HAND,   /* class: raise or lower a hand */

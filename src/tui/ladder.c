@@ -9,7 +9,9 @@
  * across the whole width. Lanes are laid out on every draw from the hosts in
  * the visible events: the client at the left, the server at the right, any
  * other host between them in order of first appearance; a lesson with the
- * "local" topology has a single lane.
+ * "local" topology has a single lane. Where a packet's two hosts are one
+ * (a loopback capture, hosts behind NAT), the lanes are endpoints instead,
+ * host and port ("127.0.0.1:8080"), so each side of a connection has one.
  *
  * ui->cursor is the selected event (reverse video); with ui->follow it stays
  * on the newest one. Under the ladder, a panel shows the selected event's
@@ -34,6 +36,7 @@
  * left lane's side, the client's: ":40112 FIN,ACK seq=1 ack=6".
  */
 #include "gauges.h"
+#include "nav.h"
 #include "ui.h"
 
 #include "../core/xmalloc.h"
@@ -63,6 +66,10 @@ typedef struct nc_lanes {
     int w; /* the ladder's width (the state panel may take the rest) */
     nc_lane_conns_t conns[NC_LADDER_LANES];
     int nconns;
+    /* Lanes are endpoints ("127.0.0.1:8080") when a packet's two hosts are
+     * one (loopback, NAT): the names are then kept in ends[]. */
+    bool ends;
+    char endname[NC_LADDER_LANES][80];
 } nc_lanes_t;
 
 static int nc_lanes_find(const nc_lanes_t *L, const char *name)
@@ -139,6 +146,42 @@ static void nc_lanes_move(nc_lanes_t *L, int i, int to)
     L->name[to] = name;
 }
 
+/* The lane name of a packet's sender (to: its receiver): the host, or with
+ * endpoint lanes the host and port, written into buf. NULL when none. */
+static const char *nc_ladder_end(const nc_lanes_t *L, const nc_event_t *ev, bool to, char *buf,
+                                 size_t len)
+{
+    const char *host = nc_event_str(ev, to ? "to" : "from");
+    int64_t sp, dp;
+    if (!L->ends || !host || !nc_ladder_ports(ev, &sp, &dp))
+        return host;
+    snprintf(buf, len, "%s:%lld", host, (long long)(to ? dp : sp));
+    return buf;
+}
+
+/* Adds an endpoint lane, its name copied into L. */
+static void nc_lanes_add_end(nc_lanes_t *L, const char *name)
+{
+    if (!name || L->n >= NC_LADDER_LANES || nc_lanes_find(L, name) >= 0)
+        return;
+    snprintf(L->endname[L->n], sizeof L->endname[0], "%s", name);
+    L->name[L->n] = L->endname[L->n];
+    L->n++;
+}
+
+/* The length of the host part ("127.0.0.1") that every endpoint lane's
+ * name shares, up to its last ':', or 0 when they differ. */
+static size_t nc_lanes_host(const nc_lanes_t *L)
+{
+    const char *colon = strrchr(L->name[0], ':');
+    size_t n = colon ? (size_t)(colon - L->name[0]) : 0;
+    for (int i = 1; n && i < L->n; i++)
+        if (strncmp(L->name[i], L->name[0], n) != 0 || L->name[i][n] != ':' ||
+            strchr(L->name[i] + n + 1, ':'))
+            n = 0;
+    return n;
+}
+
 /* Lanes come from the first NC_LADDER_SCAN events and the rows on screen,
  * so a replayed capture of a million packets costs no more per draw. */
 #define NC_LADDER_SCAN 4096
@@ -148,21 +191,38 @@ static void nc_ladder_lanes(nc_ui_t *ui, size_t vis, int w, nc_lanes_t *L)
     memset(L, 0, sizeof *L);
     L->w = w;
     size_t win = ui->top + (size_t)(ui->ladder_rows > 0 ? ui->ladder_rows : 0);
-    for (size_t i = 0; i < vis; i++) {
-        if (i == NC_LADDER_SCAN && ui->top > i)
-            i = ui->top;
-        if (i >= NC_LADDER_SCAN && i >= win)
-            break;
-        const nc_event_t *ev = nc_timeline_get(ui->src.tl, i);
-        if (ev->type == NC_EV_PACKET) {
-            nc_lanes_add(L, nc_event_str(ev, "from"));
-            nc_lanes_add(L, nc_event_str(ev, "to"));
+    /* The first pass only looks for a packet whose two hosts are one: then
+     * the second lays out endpoint lanes instead of hosts. */
+    for (int pass = 0; pass < 2; pass++) {
+        size_t n = 0;
+        for (size_t i = nc_nav_from(ui, 0, vis); i < vis; i = nc_nav_next(ui, i, vis), n++) {
+            if (n == NC_LADDER_SCAN && ui->top > i)
+                i = nc_nav_from(ui, ui->top, vis);
+            if ((n >= NC_LADDER_SCAN && i >= win) || i >= vis)
+                break;
+            const nc_event_t *ev = nc_timeline_get(ui->src.tl, i);
+            const char *from = nc_event_str(ev, "from"), *to = nc_event_str(ev, "to");
             int64_t sp, dp;
-            uint32_t key = nc_ladder_ports(ev, &sp, &dp);
-            nc_lanes_conn(L, nc_event_str(ev, "from"), key);
-            nc_lanes_conn(L, nc_event_str(ev, "to"), key);
-        } else if (ev->type == NC_EV_APP) {
-            nc_lanes_add(L, ev->host);
+            uint32_t key = ev->type == NC_EV_PACKET ? nc_ladder_ports(ev, &sp, &dp) : 0;
+            if (pass == 0) {
+                if (key && from && to && strcmp(from, to) == 0) {
+                    L->ends = true;
+                    break;
+                }
+                continue;
+            }
+            if (ev->type == NC_EV_PACKET && L->ends) {
+                char a[80], b[80];
+                nc_lanes_add_end(L, nc_ladder_end(L, ev, false, a, sizeof a));
+                nc_lanes_add_end(L, nc_ladder_end(L, ev, true, b, sizeof b));
+            } else if (ev->type == NC_EV_PACKET) {
+                nc_lanes_add(L, from);
+                nc_lanes_add(L, to);
+                nc_lanes_conn(L, from, key);
+                nc_lanes_conn(L, to, key);
+            } else if (ev->type == NC_EV_APP) {
+                nc_lanes_add(L, ev->host);
+            }
         }
     }
     bool local = ui->lesson && ui->lesson->topology && strcmp(ui->lesson->topology, "local") == 0;
@@ -356,7 +416,9 @@ static int nc_ladder_lane_of(nc_canvas_t *c, const nc_lanes_t *L, const nc_event
         snprintf(text, n, "%s", ev->summary);
         return lane;
     }
-    const char *from = nc_event_str(ev, "from"), *to = nc_event_str(ev, "to");
+    char fbuf[80], tbuf[80];
+    const char *from = nc_ladder_end(L, ev, false, fbuf, sizeof fbuf);
+    const char *to = nc_ladder_end(L, ev, true, tbuf, sizeof tbuf);
     int fa = nc_lanes_find(L, from), fb = nc_lanes_find(L, to);
     if (fa >= 0 && fb >= 0 && fa != fb)
         return -1;
@@ -400,9 +462,11 @@ static void nc_ladder_row(nc_canvas_t *c, const nc_lanes_t *L, const nc_event_t 
     nc_style_t st;
     int lane = nc_ladder_lane_of(c, L, ev, text, sizeof text, &st);
     if (lane < 0) {
+        char fbuf[80], tbuf[80];
         if (L->n > 0 && ev->type == NC_EV_PACKET)
-            nc_ladder_arrow(c, L, nc_lanes_find(L, nc_event_str(ev, "from")),
-                            nc_lanes_find(L, nc_event_str(ev, "to")), y, ev);
+            nc_ladder_arrow(c, L, nc_lanes_find(L, nc_ladder_end(L, ev, false, fbuf, sizeof fbuf)),
+                            nc_lanes_find(L, nc_ladder_end(L, ev, true, tbuf, sizeof tbuf)), y,
+                            ev);
         return;
     }
     if (ev->type != NC_EV_PACKET) {
@@ -607,6 +671,10 @@ static void nc_ladder_draw(nc_canvas_t *c, nc_ui_t *ui)
         ui->cursor = 0;
     else if (ui->follow || ui->cursor >= vis)
         ui->cursor = vis - 1;
+    /* A filter (nav.h) shows some events only: the cursor sits on one. */
+    size_t shown = nc_nav_from(ui, 0, vis) < vis ? vis : 0;
+    if (shown)
+        ui->cursor = nc_nav_near(ui, ui->cursor, vis);
     nc_ladder_header(c, ui);
     nc_run_checkpoint_t q, res;
     memset(&q, 0, sizeof q);
@@ -647,37 +715,51 @@ static void nc_ladder_draw(nc_canvas_t *c, nc_ui_t *ui)
                  : 0;
     nc_lanes_t L;
     nc_ladder_lanes(ui, vis, c->w - gw, &L);
-    nc_canvas_text(c, 2, 0, "time", NC_STYLE(NC_A_BOLD, NC_ROLE_MUTED));
+    /* Endpoint lanes of one host (a loopback capture) are told apart by
+     * their ports (":8080"): the host is named once, over the time column,
+     * when it fits there. */
+    size_t common = L.ends && L.n > 1 ? nc_lanes_host(&L) : 0;
+    if (common >= NC_LADDER_T)
+        common = 0;
+    char host[NC_LADDER_T + 1];
+    snprintf(host, sizeof host, "%.*s", (int)common, L.n ? L.name[0] : "");
+    nc_canvas_text(c, 2, 0, common ? host : "time", NC_STYLE(NC_A_BOLD, NC_ROLE_MUTED));
     for (int i = 0; i < L.n; i++) {
-        int nw = nc_text_width(L.name[i]);
+        const char *label = L.name[i] + common;
+        int nw = nc_text_width(label);
         int x = L.x[i] - nw / 2;
         if (x + nw > c->w - 1)
             x = c->w - 1 - nw;
         if (x < NC_LADDER_T)
             x = NC_LADDER_T;
-        nc_canvas_text(c, 2, x, L.name[i], NC_STYLE(NC_A_BOLD, nc_ladder_role(&L, i)));
+        nc_canvas_text(c, 2, x, label, NC_STYLE(NC_A_BOLD, nc_ladder_role(&L, i)));
     }
 
-    if (vis == 0) {
-        nc_canvas_text(c, ey, NC_LADDER_T + 2, "waiting for the first event...",
+    if (vis == 0 || !shown) {
+        nc_canvas_text(c, ey, NC_LADDER_T + 2,
+                       vis ? "no event passes the filter (& with nothing shows every event)"
+                           : "waiting for the first event...",
                        NC_STYLE(0, NC_ROLE_MUTED));
     } else {
         /* Rows differ in height (a long app report wraps): scroll so that
          * every row of the cursor's event is on screen. */
         if (ui->cursor < ui->top)
             ui->top = ui->cursor;
-        if (eh > 0 && ui->cursor >= ui->top + (size_t)eh)
-            ui->top = ui->cursor - (size_t)eh + 1;
+        if (eh > 0 && ui->top < nc_nav_back(ui, ui->cursor, (size_t)eh - 1, vis))
+            ui->top = nc_nav_back(ui, ui->cursor, (size_t)eh - 1, vis);
+        ui->top = nc_nav_from(ui, ui->top, vis);
         int taken = 0;
-        for (size_t i = ui->top; i <= ui->cursor; i++)
+        for (size_t i = ui->top; i <= ui->cursor; i = nc_nav_next(ui, i, vis))
             taken += nc_ladder_rows_of(c, &L, nc_timeline_get(ui->src.tl, i));
-        while (taken > eh && ui->top < ui->cursor)
-            taken -= nc_ladder_rows_of(c, &L, nc_timeline_get(ui->src.tl, ui->top++));
+        while (taken > eh && ui->top < ui->cursor) {
+            taken -= nc_ladder_rows_of(c, &L, nc_timeline_get(ui->src.tl, ui->top));
+            ui->top = nc_nav_next(ui, ui->top, vis);
+        }
         /* The ladder keeps to its own columns: what does not fit is cut
          * (and marked) at the state panel's edge, not drawn under it. */
         nc_canvas_clip(c, 0, 0, c->h, c->w - gw);
         int y = ey;
-        for (size_t i = ui->top; i < vis && y < ey + eh; i++) {
+        for (size_t i = ui->top; i < vis && y < ey + eh; i = nc_nav_next(ui, i, vis)) {
             const nc_event_t *ev = nc_timeline_get(ui->src.tl, i);
             int rows = nc_ladder_rows_of(c, &L, ev);
             if (rows > ey + eh - y)
@@ -757,31 +839,48 @@ static int nc_ladder_key(nc_ui_t *ui, nc_action_t a, int key)
     size_t vis = nc_ui_visible(ui);
     size_t page = ui->ladder_rows > 1 ? (size_t)ui->ladder_rows - 1 : 1;
     switch (a) {
+    /* Moves go from shown event to shown event (nav.h: all of them when
+     * there is no filter). */
     case NC_ACT_UP:
         ui->follow = false;
-        if (ui->cursor > 0)
-            ui->cursor--;
+        if (nc_nav_prev(ui, ui->cursor, vis) != SIZE_MAX)
+            ui->cursor = nc_nav_prev(ui, ui->cursor, vis);
         break;
     case NC_ACT_DOWN:
         ui->follow = false;
-        if (ui->cursor + 1 < vis)
-            ui->cursor++;
+        if (nc_nav_next(ui, ui->cursor, vis) < vis)
+            ui->cursor = nc_nav_next(ui, ui->cursor, vis);
         break;
     case NC_ACT_PGUP:
         ui->follow = false;
-        ui->cursor = ui->cursor > page ? ui->cursor - page : 0;
+        ui->cursor = nc_nav_back(ui, ui->cursor, page, vis);
         break;
     case NC_ACT_PGDN:
         ui->follow = false;
-        ui->cursor = ui->cursor + page < vis ? ui->cursor + page : (vis ? vis - 1 : 0);
+        ui->cursor = nc_nav_fwd(ui, ui->cursor, page, vis);
         break;
     case NC_ACT_TOP:
         ui->follow = false;
-        ui->cursor = 0;
+        ui->cursor = nc_nav_from(ui, 0, vis);
         break;
     case NC_ACT_BOTTOM:
         ui->follow = false;
         ui->cursor = vis ? vis - 1 : 0;
+        break;
+    case NC_ACT_SEARCH:
+        nc_nav_prompt(ui, '/');
+        break;
+    case NC_ACT_GOTO:
+        nc_nav_prompt(ui, ':');
+        break;
+    case NC_ACT_FILTER:
+        nc_nav_prompt(ui, '&');
+        break;
+    case NC_ACT_PACKET:
+        return nc_nav_hit(ui, key == 'n' ? 1 : -1);
+    case NC_ACT_CONVS:
+        if (ui->src.tl)
+            nc_convs_open(ui);
         break;
     case NC_ACT_FOLLOW:
         ui->follow = !ui->follow;

@@ -40,6 +40,8 @@ const nc_legend_t nc_legend_ladder[] = {
     {"── Step", "-- Step", NC_STYLE(NC_A_DIM, NC_ROLE_MUTED),
      "across the width: a lesson step, a checkpoint, a note or a socket sample"},
     {"+0.012345", "+0.012345", NC_STYLE(0, NC_ROLE_MUTED), "seconds since the run started"},
+    {":8080", ":8080", NC_STYLE(NC_A_BOLD, NC_ROLE_SERVER),
+     "where both ends are one host (loopback), a lane per port; the host is over the times"},
     {"selected", "selected", NC_STYLE(NC_A_REVERSE, NC_ROLE_NORMAL),
      "the selected event; its annotation is in the panel below"},
     {"annotation", "annotation", NC_STYLE(0, NC_ROLE_NOTE), "what the selected event means"},
@@ -59,6 +61,15 @@ const nc_legend_t nc_legend_inspector[] = {
     {"0040", "0040", NC_STYLE(0, NC_ROLE_MUTED), "the offset of a hex row, in hexadecimal"},
     {"3 of 14", "3 of 14", NC_STYLE(0, NC_ROLE_MUTED),
      "the packet's place in its connection (n and N: next and previous packet)"},
+    NC_LEGEND_END,
+};
+
+const nc_legend_t nc_legend_convs[] = {
+    {"▸", ">", NC_STYLE(NC_A_BOLD, NC_ROLE_ACCENT),
+     "the selected conversation: Enter shows its ladder alone"},
+    {"a ↔ b", "a <-> b", NC_PLAIN, "its two endpoints, host and port, either direction"},
+    {"1 reset", "1 reset", NC_STYLE(0, NC_ROLE_BAD),
+     "its problems: retransmissions, resets, zero windows"},
     NC_LEGEND_END,
 };
 

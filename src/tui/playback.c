@@ -9,6 +9,19 @@
  * (in the events' own time, relative to the timeline's t0). Step marks (the
  * "begin" marks of lesson steps) are found by scanning the timeline from the
  * head, which is cheap because marks are near each other in a lesson run.
+ *
+ * Paced mode plays one event every `pace` seconds of the wall
+ * clock, whatever the events' own times, and pauses on every step's
+ * "begin" mark: a lesson read at the pace of a class, not of the kernel.
+ *
+ * A saved lesson run asks its checkpoints again, as the live run did. The
+ * run's own marks say where: cps[k] is what the marks of the lesson's
+ * checkpoint k carry (its "asked" mark, its "decided" mark with the answer,
+ * the event that closed its window and the explanation, or its "skipped"
+ * mark), found by scanning the loaded events once (cp_scanned). A mark is
+ * told to the ladder only once the play head has passed it, so a question
+ * comes up when the replay reaches it; the ladder then stops there
+ * (nc_ui_visible) and so does the head, until it is answered.
  */
 #include "playback.h"
 
@@ -17,6 +30,7 @@
 #include "../core/xmalloc.h"
 #include "../runfile/replay.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,6 +40,18 @@
 static const double nc_speeds[] = {0.25, 0.5, 1, 2, 4, 8, 16};
 #define NC_SPEED_X1 2
 #define NC_NSPEEDS ((int)(sizeof nc_speeds / sizeof nc_speeds[0]))
+
+/* Paced mode: seconds per event, halved or doubled by + and -. */
+#define NC_PACE_MIN 0.125
+#define NC_PACE_MAX 8.0
+
+/* What a saved run's marks say about one checkpoint (-1: not seen). */
+typedef struct nc_playback_cp {
+    long asked, target, decided, by;
+    int right;
+    int skipped;
+    const char *explain; /* borrowed from the decided mark */
+} nc_playback_cp_t;
 
 struct nc_playback {
     nc_replay_t *replay;
@@ -39,8 +65,13 @@ struct nc_playback {
     size_t head;
     bool playing;
     int speed;
-    int64_t clock_ns;   /* run time reached by the head */
-    int64_t last_tick;  /* CLOCK_MONOTONIC of the previous tick, 0 when paused */
+    int64_t clock_ns;  /* run time reached by the head */
+    int64_t last_tick; /* CLOCK_MONOTONIC of the previous tick, 0 when paused */
+    bool paced;
+    double pace;           /* paced mode: seconds per event */
+    nc_playback_cp_t *cps; /* one per checkpoint of model */
+    const nc_ui_t *ui;     /* the ui the last tick or key came from (borrowed) */
+    size_t cp_scanned;     /* events scanned for checkpoint marks */
 };
 
 static void *nc_playback_thread(void *arg)
@@ -62,8 +93,8 @@ static void *nc_playback_thread(void *arg)
     return NULL;
 }
 
-nc_playback_t *nc_playback_open(const char *path, void (*notify)(void *), void *arg,
-                                char *err, size_t errlen)
+nc_playback_t *nc_playback_open(const char *path, void (*notify)(void *), void *arg, char *err,
+                                size_t errlen)
 {
     nc_replay_t *r = nc_replay_open(path, err, errlen);
     if (r == NULL)
@@ -79,6 +110,7 @@ nc_playback_t *nc_playback_open(const char *path, void (*notify)(void *), void *
         nc_timeline_set_notify(p->tl, notify, arg);
     p->head = SIZE_MAX;
     p->speed = NC_SPEED_X1;
+    p->pace = 1.0;
     if (pthread_create(&p->thread, NULL, nc_playback_thread, p) != 0) {
         snprintf(err, errlen, "cannot start the thread that reads %s", path);
         nc_timeline_free(p->tl);
@@ -99,6 +131,7 @@ void nc_playback_free(nc_playback_t *p)
     nc_replay_close(p->replay);
     nc_timeline_free(p->tl);
     free(p->lesson);
+    free(p->cps);
     free(p);
 }
 
@@ -110,6 +143,17 @@ const char *nc_playback_lesson(const nc_playback_t *p)
 void nc_playback_set_lesson(nc_playback_t *p, const nc_lesson_t *l)
 {
     p->model = l;
+    free(p->cps);
+    p->cps = nc_xcalloc(l->ncheckpoints + 1, sizeof *p->cps);
+    for (size_t k = 0; k < l->ncheckpoints; k++)
+        p->cps[k] = (nc_playback_cp_t){-1, -1, -1, -1, -1, 0, NULL};
+    p->cp_scanned = 0;
+}
+
+void nc_playback_set_pace(nc_playback_t *p, double seconds)
+{
+    p->paced = true;
+    p->pace = seconds < NC_PACE_MIN ? NC_PACE_MIN : seconds > NC_PACE_MAX ? NC_PACE_MAX : seconds;
 }
 
 const char *nc_playback_error(const nc_playback_t *p)
@@ -123,15 +167,72 @@ static size_t nc_playback_limit(void *ctx)
     return p->head;
 }
 
-static size_t nc_playback_no_checkpoints(void *ctx)
+static size_t nc_playback_cp_count(void *ctx)
 {
-    return 0;
+    nc_playback_t *p = ctx;
+    return p->model && p->cps ? p->model->ncheckpoints : 0;
 }
 
-static void nc_playback_no_checkpoint(void *ctx, size_t k, nc_run_checkpoint_t *out)
+/* Reads the checkpoint marks of the events loaded since the last call. */
+static void nc_playback_cp_scan(nc_playback_t *p)
 {
+    size_t n = nc_timeline_count(p->tl);
+    for (; p->cp_scanned < n; p->cp_scanned++) {
+        const nc_event_t *ev = nc_timeline_get(p->tl, p->cp_scanned);
+        const char *id = ev->type == NC_EV_MARK ? nc_event_str(ev, "checkpoint") : NULL;
+        const char *what = id ? nc_event_str(ev, "event") : NULL;
+        size_t k = 0;
+        while (what && k < p->model->ncheckpoints && strcmp(p->model->checkpoints[k].id, id) != 0)
+            k++;
+        if (!what || k == p->model->ncheckpoints)
+            continue;
+        nc_playback_cp_t *c = &p->cps[k];
+        long i = (long)p->cp_scanned;
+        int64_t v;
+        if (strcmp(what, "asked") == 0) {
+            c->asked = i;
+        } else if (strcmp(what, "skipped") == 0) {
+            c->skipped = 1;
+            c->decided = i;
+        } else if (strcmp(what, "decided") == 0) {
+            const nc_checkpoint_t *cp = &p->model->checkpoints[k];
+            const char *answer = nc_event_str(ev, "answer");
+            for (size_t j = 0; answer && j < cp->nchoices; j++)
+                if (strcmp(cp->choices[j].key, answer) == 0)
+                    c->right = (int)j;
+            c->decided = i;
+            c->by = nc_event_int(ev, "by", &v) ? (long)v : i;
+            c->target = nc_event_int(ev, "target", &v) ? (long)v : c->target;
+            c->explain = nc_event_str(ev, "explain");
+            if (!c->explain)
+                c->explain = ev->note;
+        }
+    }
+}
+
+/* Checkpoint k as the live run would have told it with the head where it
+ * is: marks past the head are not there yet. */
+static void nc_playback_cp(void *ctx, size_t k, nc_run_checkpoint_t *out)
+{
+    nc_playback_t *p = ctx;
     memset(out, 0, sizeof *out);
     out->asked_at = out->target = out->right = out->decided_at = -1;
+    if (!p->model || !p->cps || k >= p->model->ncheckpoints)
+        return;
+    nc_playback_cp_scan(p);
+    const nc_playback_cp_t *c = &p->cps[k];
+    long head = p->head > (size_t)LONG_MAX ? LONG_MAX : (long)p->head;
+    out->cp = &p->model->checkpoints[k];
+    if (c->asked >= 0 && c->asked < head) {
+        out->asked_at = c->asked;
+        out->target = c->target >= 0 ? c->target : c->asked + 1;
+    }
+    if (c->decided >= 0 && c->decided < head) {
+        out->right = c->skipped ? -1 : c->right;
+        out->decided_at = c->skipped ? -1 : c->by;
+        out->explain = c->skipped ? NULL : c->explain;
+        out->skipped = c->skipped;
+    }
 }
 
 /* The step whose "begin" mark is the last one at or before event i. */
@@ -170,12 +271,35 @@ static size_t nc_playback_shown(const nc_playback_t *p)
     return p->head < n ? p->head : n;
 }
 
-/* Puts the head at h events (paused) with the cursor on the last shown. */
+/* How far the head may go: just past the first "asked" mark the student
+ * has not answered (ui->answers[k] is checkpoint k's), or everything. */
+static size_t nc_playback_gate(nc_playback_t *p, const nc_ui_t *ui)
+{
+    size_t gate = SIZE_MAX;
+    if (!p->model || !p->cps || !ui)
+        return gate;
+    nc_playback_cp_scan(p);
+    for (size_t k = 0; k < p->model->ncheckpoints && k < ui->nanswers; k++)
+        if (p->cps[k].asked >= 0 && ui->answers[k].choice < 0 && (size_t)p->cps[k].asked + 1 < gate)
+            gate = (size_t)p->cps[k].asked + 1;
+    return gate;
+}
+
+static bool nc_playback_is_begin(const nc_event_t *ev)
+{
+    const char *what = ev->type == NC_EV_MARK ? nc_event_str(ev, "event") : NULL;
+    return what && strcmp(what, "begin") == 0;
+}
+
+/* Puts the head at h events (paused) with the cursor on the last shown;
+ * never past a question not answered yet. */
 static void nc_playback_seek(nc_playback_t *p, nc_ui_t *ui, size_t h)
 {
-    size_t n = nc_playback_count(p);
+    size_t n = nc_playback_count(p), gate = nc_playback_gate(p, ui);
     if (h > n)
         h = n;
+    if (h > gate)
+        h = gate;
     p->head = h;
     p->playing = false;
     p->last_tick = 0;
@@ -189,14 +313,9 @@ static void nc_playback_seek(nc_playback_t *p, nc_ui_t *ui, size_t h)
 static long nc_playback_find_mark(const nc_playback_t *p, size_t from, int dir)
 {
     size_t n = nc_playback_count(p);
-    for (long k = (long)from + dir; k >= 0 && (size_t)k < n; k += dir) {
-        const nc_event_t *ev = nc_timeline_get(p->tl, (size_t)k);
-        if (ev->type != NC_EV_MARK)
-            continue;
-        const char *what = nc_event_str(ev, "event");
-        if (what && strcmp(what, "begin") == 0)
+    for (long k = (long)from + dir; k >= 0 && (size_t)k < n; k += dir)
+        if (nc_playback_is_begin(nc_timeline_get(p->tl, (size_t)k)))
             return k;
-    }
     return -1;
 }
 
@@ -204,6 +323,7 @@ static int nc_playback_key(void *ctx, nc_ui_t *ui, nc_action_t a, int key)
 {
     nc_playback_t *p = ctx;
     size_t shown = nc_playback_shown(p);
+    p->ui = ui;
     switch (a) {
     case NC_ACT_PLAY:
         if (p->playing) {
@@ -216,6 +336,10 @@ static int nc_playback_key(void *ctx, nc_ui_t *ui, nc_action_t a, int key)
             p->playing = true;
             ui->follow = true;
         }
+        break;
+    case NC_ACT_PACED:
+        p->paced = !p->paced;
+        p->last_tick = 0;
         break;
     case NC_ACT_STEP:
         nc_playback_seek(p, ui, key == ',' ? (shown > 1 ? shown - 1 : 1) : shown + 1);
@@ -231,7 +355,9 @@ static int nc_playback_key(void *ctx, nc_ui_t *ui, nc_action_t a, int key)
         break;
     }
     case NC_ACT_SPEED:
-        if (key == '-' && p->speed > 0)
+        if (p->paced) /* slower is more seconds per event */
+            nc_playback_set_pace(p, key == '-' ? p->pace * 2 : p->pace / 2);
+        else if (key == '-' && p->speed > 0)
             p->speed--;
         else if (key != '-' && p->speed < NC_NSPEEDS - 1)
             p->speed++;
@@ -245,35 +371,101 @@ static int nc_playback_key(void *ctx, nc_ui_t *ui, nc_action_t a, int key)
 static void nc_playback_status(void *ctx, char *buf, size_t len)
 {
     nc_playback_t *p = ctx;
-    double x = nc_speeds[p->speed];
-    char speed[16];
-    snprintf(speed, sizeof speed, x < 1 ? "x%.2g" : "x%.0f", x);
-    size_t n = nc_playback_count(p);
-    snprintf(buf, len, "%s %s, %zu/%zu%s", p->playing ? "playing" : "paused", speed,
-             nc_playback_shown(p), n, atomic_load(&p->loaded) ? "" : " loading");
+    char speed[32];
+    if (p->paced)
+        snprintf(speed, sizeof speed, "paced %gs/event", p->pace);
+    else
+        snprintf(speed, sizeof speed, nc_speeds[p->speed] < 1 ? "x%.2g" : "x%.0f",
+                 nc_speeds[p->speed]);
+    size_t n = nc_playback_count(p), shown = nc_playback_shown(p);
+    size_t gate = nc_playback_gate(p, p->ui);
+    bool asking = gate <= shown;
+    snprintf(buf, len, "%s %s, %zu/%zu%s%s", p->playing ? "playing" : "paused", speed,
+             asking ? gate : shown, n, asking ? ", your answer?" : "",
+             atomic_load(&p->loaded) ? "" : " loading");
 }
+
+/* `:N` past the head: the head moves on to show event i (not past a
+ * question not answered yet). */
+static size_t nc_playback_reach(void *ctx, nc_ui_t *ui, size_t i)
+{
+    nc_playback_t *p = ctx;
+    if (i >= nc_playback_shown(p))
+        nc_playback_seek(p, ui, i + 1);
+    return nc_ui_visible(ui);
+}
+
+/* The replay's own keys, for the ladder's footer: no `r` (a replay starts
+ * no run) and no follow keys (the play head does that). */
+static const nc_action_t nc_playback_footer[] = {
+    NC_ACT_PLAY,   NC_ACT_STEP,  NC_ACT_MARK, NC_ACT_SPEED, NC_ACT_PACED, NC_ACT_FILTER,
+    NC_ACT_SEARCH, NC_ACT_CONVS, NC_ACT_OPEN, NC_ACT_HELP,  NC_ACT_BACK,  NC_ACT_NONE,
+};
 
 void nc_playback_source(nc_playback_t *p, nc_ui_source_t *src)
 {
     memset(src, 0, sizeof *src);
     src->tl = p->tl;
     src->ctx = p;
-    src->checkpoint_count = nc_playback_no_checkpoints;
-    src->checkpoint = nc_playback_no_checkpoint;
+    src->checkpoint_count = nc_playback_cp_count;
+    src->checkpoint = nc_playback_cp;
     src->step_at = nc_playback_step_at;
     src->limit = nc_playback_limit;
     src->key = nc_playback_key;
     src->status = nc_playback_status;
     src->title = "replay";
+    src->footer = nc_playback_footer;
+    src->reach = nc_playback_reach;
+}
+
+void nc_playback_play(nc_playback_t *p, size_t h)
+{
+    p->head = h;
+    p->playing = true;
+    p->last_tick = 0;
+}
+
+/* Paced mode: one event per pace, stopping at a step's "begin" mark. */
+static bool nc_playback_pace(nc_playback_t *p, nc_ui_t *ui, int64_t now_ns, size_t n, size_t gate)
+{
+    if (p->last_tick == 0) {
+        p->last_tick = now_ns;
+        return false;
+    }
+    if (now_ns - p->last_tick < (int64_t)(p->pace * 1e9))
+        return false;
+    p->last_tick = now_ns;
+    if (p->head >= n || p->head >= gate)
+        return false; /* at the end (see below), or waiting for an answer */
+    p->head++;
+    ui->follow = true;
+    const nc_event_t *ev = nc_timeline_get(p->tl, p->head - 1);
+    p->clock_ns = ev->t_ns;
+    if (nc_playback_is_begin(ev) && p->head > 1) {
+        p->playing = false; /* a new step: read its text, then p goes on */
+        p->last_tick = 0;
+    }
+    return true;
 }
 
 bool nc_playback_tick(nc_playback_t *p, nc_ui_t *ui, int64_t now_ns)
 {
+    bool first = p->ui == NULL; /* the status can now tell an open question */
+    p->ui = ui;
     if (atomic_load(&p->loaded))
         ui->src.done = true;
     if (!p->playing)
-        return false;
-    size_t n = nc_playback_count(p);
+        return first;
+    size_t n = nc_playback_count(p), before = p->head;
+    size_t gate = nc_playback_gate(p, ui);
+    if (p->paced) {
+        bool moved = nc_playback_pace(p, ui, now_ns, n, gate);
+        if (p->head >= n && atomic_load(&p->loaded)) {
+            p->playing = false;
+            p->last_tick = 0;
+        }
+        return moved || !p->playing;
+    }
     if (p->last_tick == 0) {
         p->last_tick = now_ns;
         if (p->head < n) {
@@ -284,11 +476,10 @@ bool nc_playback_tick(nc_playback_t *p, nc_ui_t *ui, int64_t now_ns)
     }
     p->clock_ns += (int64_t)((double)(now_ns - p->last_tick) * nc_speeds[p->speed]);
     p->last_tick = now_ns;
-    size_t before = p->head;
-    while (p->head < n && nc_timeline_get(p->tl, p->head)->t_ns <= p->clock_ns)
+    while (p->head < n && p->head < gate && nc_timeline_get(p->tl, p->head)->t_ns <= p->clock_ns)
         p->head++;
     /* Never sit still for long on a gap: an idle second is skipped. */
-    if (p->head == before && p->head < n &&
+    if (p->head == before && p->head < n && p->head < gate &&
         nc_timeline_get(p->tl, p->head)->t_ns - p->clock_ns > 1000000000LL)
         p->clock_ns = nc_timeline_get(p->tl, p->head)->t_ns - 1000000000LL;
     if (p->head >= n && atomic_load(&p->loaded)) {

@@ -18,6 +18,7 @@
 #include "tui.h"
 
 #include "classview.h"
+#include "nav.h"
 #include "nc_curses.h"
 #include "playback.h"
 #include "ui.h"
@@ -194,6 +195,15 @@ static void nc_tui_on_tick(uv_timer_t *h)
     if (t->playback && t->ui.src.ctx == t->playback) {
         if (nc_playback_tick(t->playback, &t->ui, nc_clock_mono_ns()))
             t->dirty = true;
+        /* A replayed lesson run's answers count as the live run's do. */
+        if (nc_ui_tick(&t->ui)) {
+            if (t->o->store && t->ui.lesson) {
+                nc_store_run_seen(t->o->store, t->ui.lesson->id);
+                nc_store_update_completion(t->o->store, t->ui.lesson->id,
+                                           (int)t->ui.lesson->ncheckpoints);
+            }
+            t->dirty = true;
+        }
         const char *perr = nc_playback_error(t->playback);
         if (perr && !t->ui.run_error[0]) {
             snprintf(t->ui.run_error, sizeof t->ui.run_error, "%s", perr);
@@ -254,6 +264,14 @@ static int nc_tui_open_replay(nc_tui_t *t, const char *path, char *err, size_t e
     nc_playback_source(t->playback, &src);
     nc_ui_set_source(&t->ui, &src);
     t->ui.follow = false;
+    /* `replay FILE --filter M`: the command checked that M compiles. */
+    if (t->o->filter && path == t->o->replay_path)
+        nc_nav_set_filter(&t->ui, t->o->filter, err, errlen);
+    /* `replay FILE --pace S`: paced, playing from the start. */
+    if (t->o->pace > 0 && path == t->o->replay_path) {
+        nc_playback_set_pace(t->playback, t->o->pace);
+        nc_playback_play(t->playback, 0);
+    }
     return 0;
 }
 

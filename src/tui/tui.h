@@ -29,6 +29,8 @@ typedef struct nc_tui_opts {
     struct nc_class_client *join;
     const char *save_path;     /* also save each finished run here, or NULL */
     const char *replay_path;   /* replay this file instead of a live run, or NULL */
+    const char *filter;        /* with replay_path: the ladder's first filter (nav.h), or NULL */
+    double pace;               /* with replay_path: > 0 starts it paced, seconds an event */
     /* With no store: why progress will not be kept, shown once (until the
      * first key) on the first screen. Borrowed; may be NULL. */
     const char *store_note;

@@ -14,6 +14,8 @@
  */
 #include "ui.h"
 
+#include "nav.h"
+
 #include "../core/error.h"
 #include "../core/xmalloc.h"
 
@@ -22,8 +24,9 @@
 #include <string.h>
 
 const nc_view_t *const nc_views[] = {
-    &nc_view_map,      &nc_view_reader,    &nc_view_ladder,   &nc_view_inspector, &nc_view_help,
-    &nc_view_toosmall, &nc_view_dashboard, &nc_view_classbox, &nc_view_runs,      NULL,
+    &nc_view_map, &nc_view_reader, &nc_view_ladder, &nc_view_inspector,
+    &nc_view_help, &nc_view_toosmall, &nc_view_dashboard, &nc_view_classbox, &nc_view_runs,
+    &nc_view_convs, &nc_view_prompt, NULL,
 };
 
 void nc_ui_init(nc_ui_t *ui, const nc_course_t *course, nc_store_t *store, bool utf8)
@@ -45,6 +48,8 @@ void nc_ui_done(nc_ui_t *ui)
     nc_store_saved_free(ui->runs, ui->nruns);
     ui->runs = NULL;
     ui->nruns = 0;
+    nc_nav_free(ui->nav);
+    ui->nav = NULL;
 }
 
 const nc_view_t *nc_ui_view(const char *name)
@@ -101,6 +106,10 @@ void nc_ui_set_source(nc_ui_t *ui, const nc_ui_source_t *src)
     ui->insp_layer[0] = '\0';
     ui->place[0] = '\0';
     ui->notice[0] = '\0';
+    nc_nav_free(ui->nav); /* its index and filter were the old source's */
+    ui->nav = NULL;
+    while (ui->depth > 1 && nc_ui_top(ui) == &nc_view_prompt)
+        nc_ui_pop(ui);
     free(ui->answers);
     ui->nanswers = src->checkpoint_count ? src->checkpoint_count(src->ctx) : 0;
     ui->answers = nc_xcalloc(ui->nanswers + 1, sizeof *ui->answers);
@@ -206,7 +215,18 @@ void nc_ui_render(nc_ui_t *ui, nc_canvas_t *c)
         from--;
     for (int i = from; i < ui->depth; i++)
         ui->stack[i]->draw(c, ui);
-    nc_ui_footer(c, ui, nc_ui_top(ui)->footer);
+    const nc_view_t *top = nc_ui_top(ui);
+    nc_ui_footer(c, ui, top == &nc_view_ladder && ui->src.footer ? ui->src.footer : top->footer);
+    /* The ladder's filter and search, at the footer's right. */
+    char nav[320];
+    nc_nav_describe(ui, nav, sizeof nav);
+    if (nav[0] && !ui->class_line[0] && (top == &nc_view_ladder || top == &nc_view_prompt)) {
+        int w = nc_text_width(nav) + 2;
+        int x = c->w - w > c->w / 2 ? c->w - w : c->w / 2;
+        nc_canvas_fill(c, c->h - 1, x, 1, c->w - x, ' ', NC_STYLE(NC_A_REVERSE, NC_ROLE_ACCENT));
+        nc_canvas_textn(c, c->h - 1, x + 1, c->w - x - 1, nav,
+                        NC_STYLE(NC_A_REVERSE | NC_A_BOLD, NC_ROLE_ACCENT), true);
+    }
     if (ui->banner[0]) {
         int lines = nc_canvas_wrap(c, 0, 1, 0, c->w - 2, ui->banner, NC_PLAIN);
         int y = c->h - 1 - lines;
@@ -230,6 +250,8 @@ int nc_ui_key(nc_ui_t *ui, int key)
     if (ui->w && ui->h && (ui->w < NC_UI_MIN_W || ui->h < NC_UI_MIN_H))
         return a == NC_ACT_QUIT ? NC_VIEW_QUIT : 0;
     const nc_view_t *top = nc_ui_top(ui);
+    if (top->input) /* a prompt takes every key as text */
+        return top->key(ui, a, key);
     if (a == NC_ACT_HELP) {
         ui->help_scroll = 0;
         if (top == &nc_view_help)

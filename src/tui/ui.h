@@ -55,7 +55,7 @@ typedef struct nc_legend {
 
 /* The legends (legend.c), one per view that draws marks. */
 extern const nc_legend_t nc_legend_map[], nc_legend_reader[], nc_legend_ladder[],
-    nc_legend_inspector[], nc_legend_runs[];
+    nc_legend_inspector[], nc_legend_runs[], nc_legend_convs[];
 
 typedef struct nc_view {
     const char *name;
@@ -70,10 +70,12 @@ typedef struct nc_view {
     const nc_legend_t *legend;
     /* Footer labels of its own, ending with NC_ACT_NONE; may be NULL. */
     const nc_view_label_t *labels;
+    bool input; /* a prompt: every key comes to it as text, help and all */
 } nc_view_t;
 
-extern const nc_view_t nc_view_map, nc_view_reader, nc_view_ladder, nc_view_inspector, nc_view_help,
-    nc_view_toosmall, nc_view_dashboard, nc_view_classbox, nc_view_runs;
+extern const nc_view_t nc_view_map, nc_view_reader, nc_view_ladder, nc_view_inspector,
+    nc_view_help, nc_view_toosmall, nc_view_dashboard, nc_view_classbox, nc_view_runs,
+    nc_view_convs, nc_view_prompt;
 /* Every view, ending with NULL. */
 extern const nc_view_t *const nc_views[];
 
@@ -93,6 +95,12 @@ typedef struct nc_ui_source {
     /* The ladder title's right side ("paused x1", "playing x4"). */
     void (*status)(void *ctx, char *buf, size_t len);
     const char *title; /* what the ladder calls the run ("replay"); NULL: "live run" */
+    /* The ladder's footer for this source (a replay's own keys), or NULL
+     * for the ladder's. */
+    const nc_action_t *footer;
+    /* Optional: moves the play head so that event i is shown (`:N` past
+     * it); returns the events shown now. */
+    size_t (*reach)(void *ctx, nc_ui_t *ui, size_t i);
 } nc_ui_source_t;
 
 /* A checkpoint answer given in this run. */
@@ -161,6 +169,9 @@ struct nc_ui {
     /* r on a run that is under way or on screen asks first: set by the
      * first r, cleared by any other key. */
     bool confirm_run;
+    /* The ladder's filter, search and prompt (nav.h); owned, NULL until
+     * first used, dropped with the source. */
+    struct nc_nav *nav;
 };
 
 /* Prepares ui for a course (borrowed) and a store (may be NULL); starts at

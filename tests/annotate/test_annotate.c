@@ -274,19 +274,25 @@ static void test_zero_window_probe(void **state)
     nc_evb_done(&b);
 }
 
+/* A UDP datagram from sport to dport with payload bytes of data. */
+static void udp_event(nc_evb_t *b, int64_t sport, int64_t dport, int64_t payload)
+{
+    nc_evb_reset(b, NC_EV_PACKET, 0);
+    nc_evb_str(b, "proto", "udp");
+    nc_evb_obj(b, "udp");
+    nc_evb_int(b, "sport", sport);
+    nc_evb_int(b, "dport", dport);
+    nc_evb_int(b, "len", 8 + payload);
+    nc_evb_int(b, "payload_len", payload);
+}
+
 /* Item 16: UDP to 443 is not said to have no handshake or acknowledgement. */
 static void test_udp_443(void **state)
 {
     (void)state;
     nc_evb_t b;
     nc_evb_init(&b);
-    nc_evb_reset(&b, NC_EV_PACKET, 0);
-    nc_evb_str(&b, "proto", "udp");
-    nc_evb_obj(&b, "udp");
-    nc_evb_int(&b, "sport", 50000);
-    nc_evb_int(&b, "dport", 443);
-    nc_evb_int(&b, "len", 1208);
-    nc_evb_int(&b, "payload_len", 1200);
+    udp_event(&b, 50000, 443, 1200);
     const char *n = annotate(&b);
     assert_non_null(strstr(n, "UDP itself has no handshake"));
     assert_non_null(strstr(n, "usually QUIC"));
@@ -320,6 +326,27 @@ static void test_http_no_body(void **state)
             assert_non_null(strstr(n, "the body is 7 bytes"));
         }
     }
+    nc_evb_done(&b);
+}
+
+/* A count of one takes the singular: a 1-byte datagram, a 1-byte body. */
+static void test_one_byte(void **state)
+{
+    (void)state;
+    nc_evb_t b;
+    nc_evb_init(&b);
+    udp_event(&b, 50000, 9999, 1);
+    const char *n = annotate(&b);
+    assert_non_null(strstr(n, "and 1 byte of data"));
+    nc_evb_reset(&b, NC_EV_PACKET, 0);
+    nc_evb_str(&b, "proto", "http");
+    nc_evb_obj(&b, "http");
+    nc_evb_bool(&b, "request", false);
+    nc_evb_int(&b, "status", 200);
+    nc_evb_int(&b, "content_length", 1);
+    nc_evb_int(&b, "body_len", 1);
+    n = annotate(&b);
+    assert_non_null(strstr(n, "the body is 1 byte,"));
     nc_evb_done(&b);
 }
 
@@ -372,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_zero_window_probe),
         cmocka_unit_test(test_udp_443),
         cmocka_unit_test(test_http_no_body),
+        cmocka_unit_test(test_one_byte),
         cmocka_unit_test(test_no_undecoded_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,7 +30,7 @@ try:
 
     # Down to the TCP lesson, open it, start its run.
     keys("j", "j", "Enter")
-    wait_for("A conversation, not a firehose", why="the TCP lesson's first page")
+    wait_for("A phone call, not a postcard", why="the TCP lesson's first page")
     keys("r")
     s = wait_for("SYN seq=0", why="the SYN arrow")
     syn_line = next(l for l in s.splitlines() if "SYN seq=0" in l)

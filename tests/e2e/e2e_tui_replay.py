@@ -26,7 +26,11 @@ def start(*args):
 
 try:
     start("replay", saved)
-    s = wait_for("paused x1, 62/62", why="the replay's status (all 62 events, paused)")
+    # The run's "header" checkpoint (asked at #15) is asked again: the
+    # ladder stops there until it is answered.
+    s = wait_for("paused x1, 16/62, your answer?", why="the replay's status (stopped at the "
+                 "checkpoint the run asked)")
+    check("How long will its TCP header be?" in s, f"the checkpoint is not asked:\n{s}")
     check("TCP: replay" in s, f"the title does not say replay:\n{s}")
     check("Step 1/5" in s, f"the lesson's first step is not shown:\n{s}")
     check("SYN seq=0" in s, f"the SYN is not on the ladder:\n{s}")
@@ -44,6 +48,9 @@ try:
     wait_for("paused x16", why="speed x16, no further")
     keys("p")
     wait_for("playing x16", why="playing")
+    wait_for("playing x16, 16/62, your answer?", why="playing stops at the checkpoint")
+    keys("b")
+    wait_for("Right!", why="the verdict the run decided")
     wait_for("paused x16, 62/62", timeout=10, why="the end of the replay")
     keys("q")
     s = wait_for("r run", why="the lesson's reader under the replay")

@@ -167,6 +167,35 @@ static void test_gauges_scale_and_end(void **state)
     nc_render_end("gauges_all_closed", 6);
 }
 
+/* One overflow and one drop are counted in the singular ("1 overflow",
+ * not "1 overflows"). */
+static void test_gauges_one_overflow(void **state)
+{
+    (void)state;
+    nc_timeline_t *tl = nc_timeline_new(T0);
+    nc_evb_t b;
+    nc_evb_init(&b);
+    nc_evb_reset(&b, NC_EV_STATE, T0);
+    nc_evb_host(&b, "server");
+    nc_evb_summary(&b, "counters");
+    nc_evb_str(&b, "scope", "host");
+    nc_evb_int(&b, "listen_overflows", 1);
+    nc_evb_int(&b, "listen_drops", 1);
+    nc_timeline_add(tl, &b);
+    nc_timeline_flush(tl, true);
+    nc_evb_done(&b);
+    nc_canvas_t *c = nc_canvas_new(36, 4, false);
+    nc_gauges_draw(c, tl, nc_timeline_count(tl), 0, 0, 0, 4, 36);
+    nc_buf_t out;
+    nc_buf_init(&out);
+    nc_canvas_to_text(c, &out);
+    assert_non_null(strstr(nc_buf_cstr(&out), "1 overflow, 1 drop"));
+    assert_null(strstr(nc_buf_cstr(&out), "overflows"));
+    nc_buf_done(&out);
+    nc_canvas_free(c);
+    nc_timeline_free(tl);
+}
+
 /* The queue drains at 800 ms of a 900 ms run: the last columns hold no bar
  * but stand on the zero line, which runs to the right edge, and the axis
  * says where the run ends; so the drain reads as 0, not as the margin. */
@@ -238,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_gauges_cursor), cmocka_unit_test(test_gauges_scale_and_end),
         cmocka_unit_test(test_chart),         cmocka_unit_test(test_chart_drain),
         cmocka_unit_test(test_chart_closed),
+        cmocka_unit_test(test_gauges_one_overflow),
         cmocka_unit_test(test_gauges_any),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -951,6 +951,77 @@ static void test_ladder_truth(void **state)
     nc_buf_done(&out);
 }
 
+/*
+ * A loopback capture of three connections: the lanes are endpoints (the
+ * host over the time column, a lane per port); C lists the conversations;
+ * Enter shows one alone; & filters with a matcher, a bad one is one
+ * sentence in the prompt and changes nothing; / and n find; :N goes to.
+ */
+static nc_timeline_t *nc_loopback_timeline(void)
+{
+    nc_timeline_t *tl = nc_timeline_new(T0);
+    nc_timeline_set_window(tl, 0);
+    nc_evb_t b;
+    nc_evb_init(&b);
+    int64_t t = T0;
+    for (int k = 0; k < 3; k++) {
+        nc_add_conn_packet(tl, &b, t += 1000, "tcp", "127.0.0.1", "127.0.0.1", 40112 + k, 8080,
+                           "SYN seq=0");
+        nc_add_conn_packet(tl, &b, t += 1000, "tcp", "127.0.0.1", "127.0.0.1", 8080, 40112 + k,
+                           "SYN,ACK seq=0 ack=1");
+    }
+    nc_add_conn_packet(tl, &b, t += 1000, "tcp", "127.0.0.1", "127.0.0.1", 40113, 8080,
+                       "GET /missing HTTP/1.1");
+    nc_timeline_flush(tl, true);
+    nc_evb_done(&b);
+    return tl;
+}
+
+/* Sends each character of text to the ui as a key. */
+static void nc_type(nc_ui_t *ui, const char *text)
+{
+    for (; *text; text++)
+        nc_ui_key(ui, (unsigned char)*text);
+}
+
+static void test_navigation(void **state)
+{
+    nc_fixture_t *fx = *state;
+    nc_timeline_free(fx->tl);
+    fx->tl = nc_loopback_timeline();
+    nc_fixture_ladder(fx);
+    fx->ui.lesson = NULL;
+    nc_snapshot(&fx->ui, NULL, 80, 24, "ladder_loopback_80x24");
+    nc_ui_key(&fx->ui, 'C');
+    nc_snapshot(&fx->ui, NULL, 80, 24, "convs_80x24");
+    nc_ui_key(&fx->ui, 'g');
+    nc_ui_key(&fx->ui, 'j');
+    nc_ui_key(&fx->ui, NC_KEY_ENTER); /* the second connection: 3 packets */
+    nc_snapshot(&fx->ui, NULL, 80, 24, "ladder_conv_80x24");
+    assert_int_equal(fx->ui.cursor, 2);
+    nc_ui_key(&fx->ui, 'G');
+    nc_ui_key(&fx->ui, '&');
+    nc_type(&fx->ui, "tcp.len>x");
+    nc_ui_key(&fx->ui, NC_KEY_ENTER);
+    nc_snapshot(&fx->ui, NULL, 80, 24, "prompt_error_80x24");
+    nc_ui_key(&fx->ui, NC_KEY_ESC);
+    nc_ui_key(&fx->ui, '/');
+    nc_type(&fx->ui, "missing");
+    nc_ui_key(&fx->ui, NC_KEY_ENTER);
+    assert_int_equal(fx->ui.cursor, 6);
+    nc_ui_key(&fx->ui, ':');
+    nc_type(&fx->ui, "0");
+    nc_ui_key(&fx->ui, NC_KEY_ENTER); /* hidden by the conversation */
+    assert_int_equal(fx->ui.cursor, 6);
+    assert_non_null(strstr(fx->ui.notice, "hidden by the filter"));
+    nc_ui_key(&fx->ui, '&');
+    nc_ui_key(&fx->ui, NC_KEY_ENTER); /* empty: every event again */
+    nc_ui_key(&fx->ui, ':');
+    nc_type(&fx->ui, "0");
+    nc_ui_key(&fx->ui, NC_KEY_ENTER);
+    assert_int_equal(fx->ui.cursor, 0);
+}
+
 static void test_ladder_local(void **state)
 {
     nc_fixture_t *fx = *state;
@@ -1029,6 +1100,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_banner, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_ladder_local, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_ladder_truth, nc_setup, nc_teardown),
+        cmocka_unit_test_setup_teardown(test_navigation, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_tiny, nc_setup, nc_teardown),
         cmocka_unit_test(test_real_course),
     };
