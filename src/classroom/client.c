@@ -691,6 +691,13 @@ static void nc_cl_checkpoint(nc_class_client_t *c, const nc_json_t *m)
         if (nc_json_int(m, "run", &run) && run == c->run && nc_json_int(m, "at", &at) && at >= 0)
             cp->known.asked_at = (long)at;
     }
+    /* After a resume the instructor says what this student answered: its
+     * record outlives ours (a killed join, another machine). */
+    const char *yours = nc_json_str(m, "yours");
+    if (yours && !c->my_answer[0]) {
+        snprintf(c->my_answer, sizeof c->my_answer, "%s", yours);
+        again = false;
+    }
     nc_buf_t *b = nc_cl_log(c, "checkpoint");
     nc_cl_kv(b, "id", id);
     nc_cl_kv(b, "question", nc_json_str(m, "question"));
@@ -717,7 +724,8 @@ static void nc_cl_checkpoint(nc_class_client_t *c, const nc_json_t *m)
         nc_cl_answer(c, id, mine);
         return;
     }
-    const char *choice = c->o.on_checkpoint ? c->o.on_checkpoint(c->o.arg, id) : NULL;
+    const char *choice =
+        !yours && c->o.on_checkpoint ? c->o.on_checkpoint(c->o.arg, id) : NULL;
     if (choice)
         nc_cl_answer(c, id, choice);
 }
@@ -759,6 +767,12 @@ static void nc_cl_reveal(nc_class_client_t *c, const nc_json_t *m)
             if (strcmp(rc.cp->id, id) == 0 && rc.right >= 0)
                 judge = rc.cp->choices[rc.right].key;
         }
+    }
+    /* The instructor's record of our answer wins over ours. */
+    const char *yours = nc_json_str(m, "yours");
+    if (yours) {
+        snprintf(c->cp_id, sizeof c->cp_id, "%s", id);
+        snprintf(c->my_answer, sizeof c->my_answer, "%s", yours);
     }
     /* An answer is judged only by a run that decided the checkpoint: one
      * no run decided (skipped, or not reached) is not graded. */
@@ -812,7 +826,9 @@ static void nc_cl_position(nc_class_client_t *c, const nc_json_t *m, const char 
 
 static bool nc_cl_fatal_code(const char *code)
 {
-    static const char *const fatal[] = {"code", "version", "name", "rate"};
+    /* "rate" and "full" are not: the connection closes and the client
+     * tries again later, with its backoff. */
+    static const char *const fatal[] = {"code", "version", "name", "replaced", "restarted"};
     for (size_t k = 0; code && k < sizeof fatal / sizeof fatal[0]; k++)
         if (strcmp(code, fatal[k]) == 0)
             return true;
@@ -879,9 +895,14 @@ static int nc_cl_frame(nc_conn_t *conn, int type, const uint8_t *body, uint32_t 
         nc_cl_kv(b, "code", code);
         nc_cl_kv(b, "text", text);
         nc_cl_end(c);
+        if (code && strcmp(code, "rate") == 0)
+            c->attempts = 5; /* wait the longest backoff before the next try */
         if (nc_cl_fatal_code(code)) {
             char msg[300];
-            snprintf(msg, sizeof msg, "the instructor refused to admit you: %s",
+            snprintf(msg, sizeof msg, "%s: %s",
+                     strcmp(code, "replaced") == 0 ? "this session ended"
+                     : strcmp(code, "restarted") == 0 ? "the class was restarted"
+                                                      : "the instructor refused to admit you",
                      text ? text : "no reason given");
             c->fatal = true;
             pthread_mutex_lock(&c->lock);
@@ -929,6 +950,26 @@ static void nc_cl_hello(nc_class_client_t *c)
     nc_buf_done(&b);
 }
 
+/* Fingerprints as people type them: colons, spaces and case do not
+ * matter. */
+static bool nc_cl_same_fp(const char *a, const char *b)
+{
+    for (;;) {
+        while (*a == ':' || *a == ' ' || *a == '-')
+            a++;
+        while (*b == ':' || *b == ' ' || *b == '-')
+            b++;
+        if (!*a || !*b)
+            return !*a && !*b;
+        char x = *a >= 'a' && *a <= 'f' ? (char)(*a - 32) : *a;
+        char y = *b >= 'a' && *b <= 'f' ? (char)(*b - 32) : *b;
+        if (x != y)
+            return false;
+        a++;
+        b++;
+    }
+}
+
 static void nc_cl_on_open(nc_conn_t *conn)
 {
     nc_class_client_t *c = conn->data;
@@ -938,7 +979,7 @@ static void nc_cl_on_open(nc_conn_t *conn)
         nc_tls_fingerprint(cert, fp);
     const char *pinned = "none";
     c->pin_fp[0] = '\0';
-    if (c->fingerprint && strcasecmp(c->fingerprint, fp) != 0) {
+    if (c->fingerprint && !nc_cl_same_fp(c->fingerprint, fp)) {
         char msg[400];
         snprintf(msg, sizeof msg,
                  "the instructor's certificate is %s, not the %s you were given; not joining",
@@ -990,9 +1031,12 @@ static void nc_cl_on_close(nc_conn_t *conn, const char *reason)
         nc_cl_refresh(c);
         return;
     }
+    /* A class that answered, if only with a plaintext refusal before TLS
+     * (conn.c: "refused (full): ..."), is tried again later. */
+    if (strncmp(reason, "refused (", 9) == 0)
+        c->reached = true;
     if (!c->admitted && !c->reached) {
-        /* No class answered there: nothing was lost, so nothing to resume.
-         * (A class that answered, "try later" say, is tried again.) */
+        /* No class answered there: nothing was lost, so nothing to resume. */
         char msg[600];
         snprintf(msg, sizeof msg, "could not join the class at %s: %s", c->hostport, reason);
         c->fatal = true;

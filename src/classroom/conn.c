@@ -35,6 +35,35 @@ static _Thread_local uint8_t nc_conn_pbuf[16 * 1024];
 
 static void nc_conn_do_close(nc_conn_t *c);
 
+/* Counts the TLS 1.3 KeyUpdate messages the peer sends (a bucket refilled
+ * with time); only flags a flood, which nc_conn_read acts on once SSL_read
+ * returns, never inside OpenSSL's call. */
+static void nc_conn_msg_cb(int write_p, int version, int content_type, const void *buf,
+                           size_t len, SSL *ssl, void *arg)
+{
+    nc_conn_t *c = arg;
+    if (write_p || content_type != SSL3_RT_HANDSHAKE || len < 1 ||
+        ((const uint8_t *)buf)[0] != SSL3_MT_KEY_UPDATE)
+        return;
+    if (!nc_rate_take(&c->ku, nc_clock_mono_ns() / 1000000, NC_CONN_KEYUPDATE_BURST,
+                      NC_CONN_KEYUPDATE_REFILL_MS, true))
+        c->ku_flood = true;
+}
+
+bool nc_rate_take(nc_rate_t *r, int64_t now_ms, int burst, int refill_ms, bool consume)
+{
+    const int64_t full = (int64_t)burst * refill_ms;
+    r->tokens_ms = r->at_ms ? r->tokens_ms + (now_ms - r->at_ms) : full;
+    if (r->tokens_ms > full)
+        r->tokens_ms = full;
+    r->at_ms = now_ms ? now_ms : 1;
+    if (r->tokens_ms < refill_ms)
+        return false;
+    if (consume)
+        r->tokens_ms -= refill_ms;
+    return true;
+}
+
 static void nc_conn_peer_name(nc_conn_t *c)
 {
     struct sockaddr_storage ss;
@@ -70,6 +99,8 @@ nc_conn_t *nc_conn_new(uv_loop_t *loop, SSL_CTX *ctx, bool server, const nc_conn
     BIO_set_mem_eof_return(c->in, -1);
     BIO_set_mem_eof_return(c->out, -1);
     SSL_set_bio(c->ssl, c->in, c->out);
+    SSL_set_msg_callback(c->ssl, nc_conn_msg_cb);
+    SSL_set_msg_callback_arg(c->ssl, c);
     if (server)
         SSL_set_accept_state(c->ssl);
     else
@@ -183,6 +214,31 @@ static void nc_conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
     b->len = sizeof nc_conn_rbuf;
 }
 
+/* Client side: the server's first bytes are a plaintext refusal line. */
+static void nc_conn_refused(nc_conn_t *c, const char *p, size_t n)
+{
+    static const char tag[] = "NC-REFUSED ";
+    char line[200];
+    size_t k = 0;
+    while (k < n && k + 1 < sizeof line && p[k] != '\n') {
+        unsigned char ch = (unsigned char)p[k];
+        line[k] = ch >= 0x20 && ch < 0x7F ? (char)ch : '?';
+        k++;
+    }
+    line[k] = '\0';
+    if (strncmp(line, tag, sizeof tag - 1) != 0) {
+        nc_conn_close(c, "the other side does not speak TLS");
+        return;
+    }
+    char *code = line + sizeof tag - 1;
+    char *text = code + strcspn(code, " ");
+    if (*text)
+        *text++ = '\0';
+    char reason[240];
+    snprintf(reason, sizeof reason, "refused (%s): %s", code, *text ? text : "no reason given");
+    nc_conn_close(c, reason);
+}
+
 static void nc_conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     nc_conn_t *c = s->data;
@@ -194,6 +250,11 @@ static void nc_conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     c->last_rx_ns = nc_clock_mono_ns();
+    if (c->rx_bytes == 0 && !SSL_is_server(c->ssl) && buf->base[0] == 'N') {
+        nc_conn_refused(c, buf->base, (size_t)nread);
+        return;
+    }
+    c->rx_bytes += (uint64_t)nread;
     BIO_write(c->in, buf->base, (int)nread);
     if (!c->established) {
         int r = SSL_do_handshake(c->ssl);
@@ -233,6 +294,8 @@ static void nc_conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         if (c->closing)
             break;
     }
+    if (c->ku_flood && !c->closing)
+        nc_conn_close(c, "too many TLS key updates");
     if (!c->closing)
         nc_conn_flush(c);
 }
@@ -255,6 +318,10 @@ int nc_conn_send_frames(nc_conn_t *c, const void *frames, size_t len)
 {
     if (c->closing || !c->established)
         return NC_ESTOPPED;
+    if (c->out_cap && nc_conn_backlog(c) + len > c->out_cap) {
+        nc_conn_close(c, "too slow: its output exceeded the limit");
+        return NC_ESTOPPED;
+    }
     const char *p = frames;
     while (len > 0) {
         /* One TLS record holds at most 16 KiB; SSL_write splits, but
@@ -299,6 +366,21 @@ int nc_conn_send(nc_conn_t *c, int type, const void *body, size_t len)
 size_t nc_conn_backlog(const nc_conn_t *c)
 {
     return c->inflight + c->pending.len + BIO_ctrl_pending(c->out);
+}
+
+void nc_conn_refuse(nc_conn_t *c, const char *code, const char *text)
+{
+    if (c->closing)
+        return;
+    char line[240];
+    int n = snprintf(line, sizeof line, "NC-REFUSED %s %s\n", code, text);
+    if (n > (int)sizeof line - 1)
+        n = (int)sizeof line - 1;
+    /* One small write into an empty socket buffer: it goes at once or not
+     * at all, and a refusal is not worth a queue. */
+    uv_buf_t b = uv_buf_init(line, (unsigned)n);
+    uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    nc_conn_close(c, text);
 }
 
 static void nc_conn_close_cb(uv_handle_t *h)

@@ -24,6 +24,22 @@
 #include <stdint.h>
 #include <uv.h>
 
+/* A token bucket: up to burst tokens, one more every refill_ms; kept as
+ * milliseconds of refill so the arithmetic is integer. Zeroed is full. */
+typedef struct nc_rate {
+    int64_t tokens_ms;
+    int64_t at_ms; /* 0: never used */
+} nc_rate_t;
+
+/* Refills r to now_ms, then takes one token when there is one (and
+ * consume). Returns whether there was one. */
+bool nc_rate_take(nc_rate_t *r, int64_t now_ms, int burst, int refill_ms, bool consume);
+
+/* TLS key updates a peer may send: a burst of this many, then one every
+ * NC_CONN_KEYUPDATE_REFILL_MS; past that the connection is closed. */
+#define NC_CONN_KEYUPDATE_BURST 8
+#define NC_CONN_KEYUPDATE_REFILL_MS 10000
+
 typedef struct nc_conn nc_conn_t;
 
 typedef struct nc_conn_cb {
@@ -53,6 +69,10 @@ struct nc_conn {
     int64_t opened_ns;  /* CLOCK_MONOTONIC */
     int64_t last_rx_ns;
     int64_t close_at;   /* closing: force the close after this time */
+    uint64_t rx_bytes;  /* bytes read from the socket so far */
+    size_t out_cap;     /* 0, or the largest backlog: a send past it closes */
+    nc_rate_t ku;       /* TLS key updates the peer may still send */
+    bool ku_flood;      /* the peer sent key updates faster than allowed */
     char peer[64];      /* "address:port" of the other side */
     char reason[160];   /* why it closed */
 };
@@ -66,11 +86,18 @@ nc_conn_t *nc_conn_new(uv_loop_t *loop, SSL_CTX *ctx, bool server, const nc_conn
  * negative libuv code (the caller then closes). */
 int nc_conn_start(nc_conn_t *c);
 /* Queues one frame. Returns 0, or NC_ESTOPPED when the connection is
- * closing or not yet established. */
+ * closing or not yet established, or when the frame would take the backlog
+ * past out_cap (the connection is then closed as too slow: every byte
+ * queued for a peer counts, replies included). */
 int nc_conn_send(nc_conn_t *c, int type, const void *body, size_t len);
 /* Queues bytes that already are whole frames (a batch shared by many
  * connections). */
 int nc_conn_send_frames(nc_conn_t *c, const void *frames, size_t len);
+/* Server side, before TLS: tells the client why it is refused, in one
+ * plaintext line "NC-REFUSED CODE TEXT\n" (no TLS record starts with 'N'),
+ * and closes. The client side reads it as the close reason
+ * "refused (CODE): TEXT". */
+void nc_conn_refuse(nc_conn_t *c, const char *code, const char *text);
 /* Bytes waiting to leave. */
 size_t nc_conn_backlog(const nc_conn_t *c);
 /* Closes (see above); reason is copied. Idempotent. */

@@ -11,10 +11,23 @@
  *             pointer given to the dashboard stays valid); the current one
  *             has a frame cache: each published event serialized once, as
  *             a whole frame, with its offset, shared by every student;
- *   buckets   failed-join token buckets, a fixed table indexed by a keyed
- *             hash of the source (IPv4 address or IPv6 /64): no eviction,
+ *   by_token, by_name, by_skel
+ *             hash tables (strmap.h) over the roster: a student by its
+ *             current resume token and by its shown name, and how many
+ *             names share a look-alike skeleton (name.h), so a join costs
+ *             O(1) however many students (or one hostile's thousands of
+ *             namesakes) there are;
+ *   buckets   per source (IPv4 address or IPv6 /64), a fixed table indexed
+ *             by a keyed hash: the failed-join token bucket (no eviction,
  *             so an attacker cannot reset a bucket, and a collision only
- *             makes two sources share one limit.
+ *             makes two sources share one limit), the source's admitted
+ *             students, and its unfinished joins, oldest first;
+ *   ufirst..ulast
+ *             every unfinished join (accepted, hello not yet admitted),
+ *             oldest first: admission evicts from the front of this list
+ *             or of the source's (PROTOCOL.md, Admission). A connection is
+ *             in the lists while sc->unfinished, and leaves them exactly
+ *             once, so the counts cannot drift.
  * Every student has `next`, the next event of the current run to send:
  * live streaming and catching up are the same pump, which sends from next
  * while the connection's backlog is under out_limit. A student whose
@@ -27,7 +40,9 @@
 #include "conn.h"
 #include "hold.h"
 #include "json.h"
+#include "name.h"
 #include "proto.h"
+#include "strmap.h"
 #include "tls.h"
 
 #include "../core/buf.h"
@@ -37,6 +52,8 @@
 #include "../lab/lab.h"
 #include "../lesson/lesson.h"
 
+#include <malloc.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -49,21 +66,39 @@ enum {
     NC_SRV_BUCKETS = 4096,
     NC_SRV_BUCKET_TOKENS = 10,     /* wrong codes allowed per source ... */
     NC_SRV_BUCKET_REFILL_MS = 6000, /* ... and one more every 6 s */
-    NC_SRV_PENDING_PER_SOURCE = 64,
-    NC_SRV_PENDING_MAX = 1024,
+    NC_SRV_PENDING_PER_SOURCE = 64, /* unfinished joins: per source ... */
+    NC_SRV_PENDING_MAX = 1024,      /* ... and in all */
+    NC_SRV_LOAD_PENDING = 256,      /* past this many the class is under load: */
+    NC_SRV_PRETLS_LOAD_MS = 2000,   /* ... a connection silent this long is closed */
+    NC_SRV_PER_ADDRESS = 1024,      /* admitted students per source, by default */
+    NC_SRV_RESERVE = 16,            /* connections past max_conns, for resumes */
     NC_SRV_MAX_VIOLATIONS = 10,
+    NC_SRV_MSG_BURST = 50,          /* messages a student may send at once ... */
+    NC_SRV_MSG_REFILL_MS = 100,     /* ... and one more every 100 ms */
+    NC_SRV_FLOOD_CUT = 500,         /* messages over the rate (halved every sweep) */
+    NC_SRV_SAME_NAME_MAX = 99,      /* students whose names look the same */
+    NC_SRV_SWEEP_MS = 500,
+    NC_SRV_PAUSE_MS = 3000,         /* a sweep this late: the process was stopped */
     NC_SRV_CHUNK = 32 * 1024,
 };
 
 typedef struct nc_student nc_student_t;
 
-typedef struct nc_sconn {
+typedef struct nc_sconn nc_sconn_t;
+struct nc_sconn {
     nc_class_server_t *srv;
     nc_conn_t *conn;
     nc_student_t *st; /* NULL until admitted */
     size_t idx;       /* in srv->conns */
     uint32_t src;     /* bucket index of the source */
-} nc_sconn_t;
+    bool unfinished;  /* in the unfinished-join lists (not yet admitted) */
+    bool admitted;    /* counted in its source's admitted students */
+    nc_sconn_t *prev, *next;   /* all unfinished joins, oldest first */
+    nc_sconn_t *sprev, *snext; /* its source's unfinished joins, oldest first */
+    nc_rate_t msgs;            /* the messages it may still send */
+    unsigned over;             /* messages over the rate, halved every sweep */
+    unsigned dropped;          /* ... and not yet logged */
+};
 
 typedef struct nc_result {
     bool have;
@@ -76,11 +111,13 @@ typedef struct nc_result {
 struct nc_student {
     uint32_t id;
     char name[33];
-    char token[33];
+    char token[33]; /* "" once the student said bye */
     nc_sconn_t *sc; /* NULL when disconnected */
     bool following, hand, lagging;
     int page, step;
-    char answer[8];
+    char answer[8]; /* to the open (or last) checkpoint */
+    char (*answers)[8]; /* one per checkpoint of the lesson: what it answered */
+    struct nc_skel *skel; /* its name's look-alikes (borrowed from by_skel) */
     int run;     /* the run `next` counts in */
     size_t next; /* next event of that run to send */
     int violations;
@@ -100,6 +137,7 @@ typedef struct nc_srun {
     nc_run_t *run;
     int id;
     bool done;
+    nc_result_t ref;    /* lockstep: the instructor's own run, as a result */
     nc_buf_t frames;    /* the event frames, back to back */
     size_t *off;        /* off[i]: frame i's offset; off[n] = frames.len */
     size_t n, cap;
@@ -110,10 +148,20 @@ typedef struct nc_srun {
 } nc_srun_t;
 
 typedef struct nc_bucket {
-    int64_t tokens_ms; /* tokens scaled: refill arithmetic in ms */
-    int64_t at_ms;
-    uint16_t pending;  /* connections not yet admitted */
+    nc_rate_t wrong;   /* wrong codes it may still send */
+    uint32_t pending;  /* connections not yet admitted */
+    uint32_t admitted; /* connected students */
+    nc_sconn_t *head, *tail; /* the unfinished joins, oldest first */
 } nc_bucket_t;
+
+/* Students whose names share a skeleton (name.h): how many, and the first
+ * one's name. */
+typedef struct nc_skel nc_skel_t;
+struct nc_skel {
+    unsigned count;
+    char first[33];
+    char key[];
+};
 
 typedef struct nc_drop_count {
     char reason[96];
@@ -146,9 +194,12 @@ struct nc_class_server {
 
     nc_sconn_t **conns;
     size_t nconns, capconns;
-    size_t pending;
+    size_t pending;              /* unfinished joins, in the list below */
+    nc_sconn_t *ufirst, *ulast;  /* oldest first */
     nc_student_t **students;
     size_t nstudents;
+    nc_strmap_t by_token, by_name, by_skel; /* students; nc_skel_t */
+    int64_t last_sweep_ns;
     uint32_t next_id;
     nc_bucket_t buckets[NC_SRV_BUCKETS];
     nc_drop_count_t drops[8];
@@ -268,21 +319,8 @@ static uint32_t nc_srv_source(const nc_class_server_t *s, uv_tcp_t *t)
 
 static bool nc_srv_bucket_take(nc_class_server_t *s, uint32_t src, bool consume)
 {
-    nc_bucket_t *b = &s->buckets[src];
-    int64_t now = (int64_t)uv_now(&s->loop);
-    const int64_t full = (int64_t)NC_SRV_BUCKET_TOKENS * NC_SRV_BUCKET_REFILL_MS;
-    if (b->at_ms == 0)
-        b->tokens_ms = full;
-    else
-        b->tokens_ms += now - b->at_ms;
-    if (b->tokens_ms > full)
-        b->tokens_ms = full;
-    b->at_ms = now ? now : 1;
-    if (b->tokens_ms < NC_SRV_BUCKET_REFILL_MS)
-        return false;
-    if (consume)
-        b->tokens_ms -= NC_SRV_BUCKET_REFILL_MS;
-    return true;
+    return nc_rate_take(&s->buckets[src].wrong, (int64_t)uv_now(&s->loop), NC_SRV_BUCKET_TOKENS,
+                        NC_SRV_BUCKET_REFILL_MS, consume);
 }
 
 /* ---- the code ---- */
@@ -505,6 +543,84 @@ static void nc_srv_broadcast(nc_class_server_t *s, int type, const nc_buf_t *bod
             nc_srv_send_student(s, s->students[k], type, body);
 }
 
+/* Why a student's lockstep result is far from the instructor's own run
+ * (the same lesson, seed and faults), or NULL. The result is shown as the
+ * student's own either way; this only flags it. */
+static const char *nc_srv_outlier(const nc_result_t *ref, const nc_result_t *r)
+{
+    if (!ref->have || !r->have)
+        return NULL;
+    if (r->completed != ref->completed)
+        return r->completed ? "its run completed, the instructor's did not"
+                            : "its run did not complete";
+    if (r->saw_retransmission != ref->saw_retransmission)
+        return "it saw a retransmission where the instructor's run did not, or the reverse";
+    int64_t d = r->packets - ref->packets;
+    if (d < 0)
+        d = -d;
+    if (d > 5 + ref->packets / 2)
+        return "its packet count is far from the instructor's run";
+    for (int k = 0; k < r->ndecided; k++)
+        for (int j = 0; j < ref->ndecided; j++)
+            if (strcmp(r->decided[k][0], ref->decided[j][0]) == 0 &&
+                strcmp(r->decided[k][1], ref->decided[j][1]) != 0)
+                return "its run decided a checkpoint otherwise than the instructor's";
+    return NULL;
+}
+
+static void nc_srv_log_outlier(nc_class_server_t *s, const nc_student_t *st, const char *why)
+{
+    nc_buf_t *b = nc_srv_log(s, "outlier");
+    nc_srv_kv(b, "student", st->name);
+    nc_srv_kv(b, "text", why);
+    nc_srv_end(s);
+}
+
+/* Lockstep: the instructor's own run is over; it becomes the reference
+ * the students' results are compared with. */
+static void nc_srv_lockstep_ref(nc_class_server_t *s, nc_srun_t *r)
+{
+    nc_result_t *ref = &r->ref;
+    nc_timeline_t *tl = nc_run_timeline(r->run);
+    size_t n = nc_timeline_count(tl);
+    memset(ref, 0, sizeof *ref);
+    ref->have = true;
+    ref->events = (int64_t)n;
+    for (size_t i = 0; i < n; i++) {
+        const nc_event_t *ev = nc_timeline_get(tl, i);
+        if (ev->type != NC_EV_PACKET)
+            continue;
+        ref->packets++;
+        ref->dropped += nc_event_bool(ev, "dropped");
+        ref->retransmissions += nc_event_bool(ev, "tcp.retransmission");
+    }
+    ref->saw_retransmission = ref->retransmissions > 0;
+    ref->completed = nc_run_status(r->run, NULL, 0) == 0;
+    for (size_t k = 0; k < nc_run_checkpoint_count(r->run) && ref->ndecided < 8; k++) {
+        nc_run_checkpoint_t rc;
+        nc_run_checkpoint(r->run, k, &rc);
+        if (rc.right < 0)
+            continue;
+        snprintf(ref->decided[ref->ndecided][0], 32, "%s", rc.cp->id);
+        snprintf(ref->decided[ref->ndecided][1], 32, "%s", rc.cp->choices[rc.right].key);
+        ref->ndecided++;
+    }
+    nc_buf_t *b = nc_srv_log(s, "reference");
+    nc_buf_printf(b,
+                  ",\"run\":%d,\"events\":%lld,\"packets\":%lld,\"dropped\":%lld,"
+                  "\"retransmissions\":%lld,\"saw_retransmission\":%s,\"completed\":%s",
+                  r->id, (long long)ref->events, (long long)ref->packets,
+                  (long long)ref->dropped, (long long)ref->retransmissions,
+                  ref->saw_retransmission ? "true" : "false", ref->completed ? "true" : "false");
+    nc_srv_kv(b, "text", "the instructor's own run: it decides the checkpoints");
+    nc_srv_end(s);
+    for (size_t k = 0; k < s->nstudents; k++) {
+        const char *why = nc_srv_outlier(ref, &s->students[k]->result);
+        if (why)
+            nc_srv_log_outlier(s, s->students[k], why);
+    }
+}
+
 /* Publishes what the current run added, and notices its end. */
 static void nc_srv_poll_run(nc_class_server_t *s)
 {
@@ -512,6 +628,17 @@ static void nc_srv_poll_run(nc_class_server_t *s)
     if (!r || !r->run || r->done)
         return;
     bool over = nc_run_poll(r->run);
+    if (s->o.mode == NC_CLASS_LOCKSTEP) {
+        /* The instructor's own run: the judge of checkpoints, streamed to
+         * nobody. */
+        if (over) {
+            r->done = true;
+            nc_srv_lockstep_ref(s, r);
+            uv_timer_stop(&s->poll);
+            s->dirty = true;
+        }
+        return;
+    }
     nc_timeline_t *tl = nc_run_timeline(r->run);
     size_t n = nc_timeline_count(tl);
     size_t before = r->n;
@@ -553,14 +680,10 @@ static void nc_srv_send_student(nc_class_server_t *s, nc_student_t *st, int type
 {
     if (!st->sc)
         return;
-    nc_conn_t *c = st->sc->conn;
-    /* Control messages are small and always sent, but a student that let
-     * four limits' worth pile up is closed: it will reconnect and resume. */
-    if (nc_conn_backlog(c) > 4 * s->o.out_limit) {
-        nc_conn_close(c, "too slow: its output exceeded the limit");
-        return;
-    }
-    nc_conn_send(c, type, body->data, body->len);
+    /* Control messages go past the stream's limit, but every byte counts
+     * against the connection's cap (4 x out_limit, set at accept): a
+     * student that let that much pile up is closed, and will resume. */
+    nc_conn_send(st->sc->conn, type, body->data, body->len);
 }
 
 static void nc_srv_send_error(nc_conn_t *c, const char *code, const char *text)
@@ -730,47 +853,78 @@ static void nc_srv_reveal_msg(const nc_class_server_t *s, nc_buf_t *b)
 
 static nc_student_t *nc_srv_by_token(nc_class_server_t *s, const char *token)
 {
-    for (size_t k = 0; token && k < s->nstudents; k++)
-        if (strcmp(s->students[k]->token, token) == 0)
-            return s->students[k];
-    return NULL;
+    return token && token[0] ? nc_strmap_get(&s->by_token, token) : NULL;
 }
 
 static nc_student_t *nc_srv_by_name(nc_class_server_t *s, const char *name)
 {
-    for (size_t k = 0; k < s->nstudents; k++)
-        if (strcmp(s->students[k]->name, name) == 0)
-            return s->students[k];
-    return NULL;
+    return nc_strmap_get(&s->by_name, name);
 }
 
-/* A printable name of at most 32 bytes, unique in the roster. */
-static bool nc_srv_clean_name(nc_class_server_t *s, const char *in, char out[33])
+/* A new resume token for st (a resume rotates it; bye clears it). */
+static void nc_srv_new_token(nc_class_server_t *s, nc_student_t *st)
 {
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-        if (*p < 0x20 || *p == 0x7F || *p == '"' || *p == '\\')
-            return false;
-        if (n >= 32)
-            return false;
-        out[n++] = (char)*p;
-    }
-    out[n] = '\0';
-    if (n == 0)
-        return false;
-    if (!nc_srv_by_name(s, out))
-        return true;
-    for (int k = 2; k < 10000; k++) {
-        char alt[33];
-        snprintf(alt, sizeof alt, "%.26s#%d", out, k % 10000);
-        if (!nc_srv_by_name(s, alt)) {
-            memcpy(out, alt, sizeof alt);
-            return true;
-        }
-    }
-    return false;
+    if (st->token[0])
+        nc_strmap_del(&s->by_token, st->token);
+    uint8_t tok[16];
+    RAND_bytes(tok, sizeof tok);
+    for (int k = 0; k < 16; k++)
+        snprintf(st->token + 2 * k, 3, "%02x", tok[k]);
+    nc_strmap_put(&s->by_token, st->token, st);
 }
 
+/* The name a new student is shown by (name.h): cleaned, and numbered when
+ * another student's name looks the same ("ann#2"), so that nobody takes or
+ * imitates another's name. The number is the count of look-alikes so far,
+ * found in O(1). Returns false with a sentence in why. */
+static bool nc_srv_clean_name(nc_class_server_t *s, const char *in, char out[33],
+                              char looks_like[33], nc_skel_t **kp, char *why, size_t whylen)
+{
+    char skel[NC_CLASS_SKEL_MAX];
+    looks_like[0] = '\0';
+    if (nc_class_name_clean(in, out, skel, why, whylen) != 0)
+        return false;
+    nc_skel_t *k = nc_strmap_get(&s->by_skel, skel);
+    if (!k) {
+        size_t n = strlen(skel) + 1;
+        k = nc_xcalloc(1, sizeof *k + n);
+        memcpy(k->key, skel, n);
+        snprintf(k->first, sizeof k->first, "%s", out);
+        nc_strmap_put(&s->by_skel, k->key, k);
+    }
+    *kp = k;
+    char base[33];
+    memcpy(base, out, sizeof base);
+    /* A typed name holds no '#', so only a cut name can collide: try the
+     * next number then. */
+    do {
+        if (k->count >= NC_SRV_SAME_NAME_MAX) {
+            snprintf(why, whylen, "%u students already have a name that looks like \"%s\"; "
+                                  "pick another name", k->count, base);
+            return false;
+        }
+        k->count++;
+        if (k->count == 1)
+            break;
+        snprintf(looks_like, 33, "%s", k->first);
+        /* Cut at a character boundary so that "#N" fits in 32 bytes. */
+        size_t room = 32 - (size_t)snprintf(NULL, 0, "#%u", k->count), n = strlen(base);
+        if (n > room) {
+            n = room;
+            while (n > 0 && ((unsigned char)base[n] & 0xC0) == 0x80)
+                n--;
+        }
+        snprintf(out, 33, "%.*s#%u", (int)n, base, k->count);
+    } while (nc_srv_by_name(s, out));
+    return true;
+}
+
+static void nc_srv_send_yours(nc_class_server_t *s, nc_student_t *st, int type,
+                              const nc_buf_t *body);
+
+/* The welcome carries the student's answers so far ({checkpoint: key}),
+ * so a student that lost its own record (killed, another machine) still
+ * knows what it answered and is graded on it at the reveal. */
 static void nc_srv_welcome(nc_class_server_t *s, nc_student_t *st, bool resumed, int have_run,
                            int64_t have)
 {
@@ -784,8 +938,19 @@ static void nc_srv_welcome(nc_class_server_t *s, nc_student_t *st, bool resumed,
     nc_buf_json_str(&b, s->lesson->id);
     nc_buf_puts(&b, ",\"mode\":");
     nc_buf_json_str(&b, s->o.mode == NC_CLASS_WATCH ? "watch" : "lockstep");
-    nc_buf_printf(&b, ",\"page\":%d,\"step\":%d,\"resumed\":%s}", s->page, s->step,
-                  resumed ? "true" : "false");
+    nc_buf_printf(&b, ",\"page\":%d,\"step\":%d,\"resumed\":%s,\"answers\":{", s->page,
+                  s->step, resumed ? "true" : "false");
+    int na = 0;
+    for (size_t k = 0; k < s->lesson->ncheckpoints; k++) {
+        if (!st->answers[k][0])
+            continue;
+        if (na++)
+            nc_buf_putc(&b, ',');
+        nc_buf_json_str(&b, s->lesson->checkpoints[k].id);
+        nc_buf_putc(&b, ':');
+        nc_buf_json_str(&b, st->answers[k]);
+    }
+    nc_buf_puts(&b, "}}");
     nc_srv_send_student(s, st, NC_MSG_WELCOME, &b);
     nc_srun_t *r = nc_srv_cur(s);
     if (r && s->o.mode == NC_CLASS_WATCH) {
@@ -796,19 +961,152 @@ static void nc_srv_welcome(nc_class_server_t *s, nc_student_t *st, bool resumed,
     }
     if (nc_srv_cp(s) && s->cp_open) {
         nc_srv_cp_msg(s, &b);
-        nc_srv_send_student(s, st, NC_MSG_CHECKPOINT, &b);
+        nc_srv_send_yours(s, st, NC_MSG_CHECKPOINT, &b);
     } else if (nc_srv_cp(s)) {
         /* Revealed: one who was away then holds the checkpoint's marks
          * held, so the reveal comes again. */
         nc_srv_reveal_msg(s, &b);
-        nc_srv_send_student(s, st, NC_MSG_REVEAL, &b);
+        nc_srv_send_yours(s, st, NC_MSG_REVEAL, &b);
     }
     nc_buf_done(&b);
     nc_srv_pump(s, st);
 }
 
+/* ---- admission: unfinished joins ---- */
+
+/* Puts a new connection at the end of the unfinished joins (all, and its
+ * source's). */
+static void nc_srv_unfinished_add(nc_class_server_t *s, nc_sconn_t *sc)
+{
+    nc_bucket_t *b = &s->buckets[sc->src];
+    sc->unfinished = true;
+    sc->prev = s->ulast;
+    sc->next = NULL;
+    if (s->ulast)
+        s->ulast->next = sc;
+    else
+        s->ufirst = sc;
+    s->ulast = sc;
+    sc->sprev = b->tail;
+    sc->snext = NULL;
+    if (b->tail)
+        b->tail->snext = sc;
+    else
+        b->head = sc;
+    b->tail = sc;
+    s->pending++;
+    b->pending++;
+}
+
+/* Takes a connection out of the unfinished joins (admitted or gone); once
+ * only, whatever happens to it after. */
+static void nc_srv_unfinished_remove(nc_class_server_t *s, nc_sconn_t *sc)
+{
+    if (!sc->unfinished)
+        return;
+    nc_bucket_t *b = &s->buckets[sc->src];
+    sc->unfinished = false;
+    if (sc->prev)
+        sc->prev->next = sc->next;
+    else
+        s->ufirst = sc->next;
+    if (sc->next)
+        sc->next->prev = sc->prev;
+    else
+        s->ulast = sc->prev;
+    if (sc->sprev)
+        sc->sprev->snext = sc->snext;
+    else
+        b->head = sc->snext;
+    if (sc->snext)
+        sc->snext->sprev = sc->sprev;
+    else
+        b->tail = sc->sprev;
+    sc->prev = sc->next = sc->sprev = sc->snext = NULL;
+    s->pending--;
+    b->pending--;
+}
+
+/* Closes an unfinished join to make room for a newer one. One that has
+ * sent nothing yet is told why in plain text. */
+static void nc_srv_evict(nc_class_server_t *s, nc_sconn_t *sc, const char *why)
+{
+    nc_srv_unfinished_remove(s, sc);
+    nc_srv_count_drop(s, why);
+    if (sc->conn->rx_bytes == 0)
+        nc_conn_refuse(sc->conn, "busy", "the class is busy admitting others; try again");
+    else
+        nc_conn_close(sc->conn, why);
+}
+
 /* ---- messages from students ---- */
 
+/* Sends st a message that carries the student's own answer ("yours") when
+ * it has one: the checkpoint (after a resume) and the reveal. */
+static void nc_srv_send_yours(nc_class_server_t *s, nc_student_t *st, int type,
+                              const nc_buf_t *body)
+{
+    if (!st->answer[0] || body->len < 2) {
+        nc_srv_send_student(s, st, type, body);
+        return;
+    }
+    nc_buf_t b;
+    nc_buf_init(&b);
+    nc_buf_append(&b, body->data, body->len - 1);
+    nc_buf_puts(&b, ",\"yours\":");
+    nc_buf_json_str(&b, st->answer);
+    nc_buf_putc(&b, '}');
+    nc_srv_send_student(s, st, type, &b);
+    nc_buf_done(&b);
+}
+
+/* A student that said goodbye gives its name back: the next student to
+ * ask for it gets it (the entry stays in the roster, disconnected). */
+static void nc_srv_free_name(nc_class_server_t *s, nc_student_t *st)
+{
+    if (nc_strmap_get(&s->by_name, st->name) != st)
+        return;
+    nc_strmap_del(&s->by_name, st->name);
+    if (st->skel && st->skel->count)
+        st->skel->count--;
+    st->skel = NULL;
+}
+
+static nc_student_t *nc_srv_new_student(nc_class_server_t *s, const char *name, nc_skel_t *k)
+{
+    nc_student_t *st = nc_xcalloc(1, sizeof *st);
+    st->skel = k;
+    st->id = ++s->next_id;
+    snprintf(st->name, sizeof st->name, "%s", name);
+    st->answers = nc_xcalloc(s->lesson->ncheckpoints ? s->lesson->ncheckpoints : 1,
+                             sizeof *st->answers);
+    nc_srv_new_token(s, st);
+    nc_strmap_put(&s->by_name, st->name, st);
+    st->following = true;
+    st->page = s->page;
+    st->step = s->step;
+    s->students = nc_xrealloc(s->students, (s->nstudents + 1) * sizeof *s->students);
+    s->students[s->nstudents++] = st;
+    return st;
+}
+
+/* Refuses a hello: the error, and a line in the log. */
+static int nc_srv_refuse(nc_class_server_t *s, nc_sconn_t *sc, const char *code,
+                         const char *text)
+{
+    nc_srv_send_error(sc->conn, code, text);
+    nc_buf_t *b = nc_srv_log(s, "refused");
+    nc_srv_kv(b, "from", sc->conn->peer);
+    nc_srv_kv(b, "code", code);
+    nc_srv_kv(b, "reason", text);
+    nc_srv_end(s);
+    return 1;
+}
+
+/* Admission (PROTOCOL.md): a valid resume token is the same roster entry
+ * and passes the wrong-code limiter and the per-address cap (it is no new
+ * student); a stranger needs tokens in its source's bucket, the right
+ * code, room under the per-address cap and an acceptable name. */
 static int nc_srv_hello(nc_class_server_t *s, nc_sconn_t *sc, const nc_json_t *m)
 {
     nc_conn_t *c = sc->conn;
@@ -822,59 +1120,71 @@ static int nc_srv_hello(nc_class_server_t *s, nc_sconn_t *sc, const nc_json_t *m
         nc_srv_count_drop(s, "wrong protocol version");
         return 1;
     }
-    if (!nc_srv_bucket_take(s, sc->src, false)) {
+    const char *token = nc_json_str(m, "token");
+    const char *code = nc_json_str(m, "code");
+    nc_student_t *st = nc_srv_by_token(s, token);
+    if (!st && !nc_srv_bucket_take(s, sc->src, false)) {
         nc_srv_send_error(c, "rate",
                           "too many wrong join codes from your address; wait a minute");
         nc_srv_count_drop(s, "join refused: too many wrong codes from the source");
         return 1;
     }
-    const char *code = nc_json_str(m, "code");
     if (!code || !nc_srv_code_ok(s->code, code)) {
         nc_srv_bucket_take(s, sc->src, true);
-        nc_srv_send_error(c, "code", "wrong join code");
-        nc_buf_t *b = nc_srv_log(s, "refused");
-        nc_srv_kv(b, "from", c->peer);
-        nc_srv_kv(b, "reason", "wrong join code");
-        nc_srv_end(s);
-        return 1;
+        if (!st && token && token[0])
+            return nc_srv_refuse(s, sc, "restarted",
+                                 "this class was restarted and has a new join code; ask the "
+                                 "instructor for it and join again with `netcourse join HOST "
+                                 "NEW-CODE`");
+        return nc_srv_refuse(s, sc, "code", "wrong join code");
     }
-    const char *token = nc_json_str(m, "token");
-    nc_student_t *st = nc_srv_by_token(s, token);
     bool resumed = st != NULL;
+    char looks_like[33] = "";
     if (!st) {
-        char name[33];
-        const char *want = nc_json_str(m, "name");
-        if (!want || !nc_srv_clean_name(s, want, name)) {
-            nc_srv_send_error(c, "name", "a name is 1 to 32 printable characters");
+        if (s->nconns - s->pending >= (size_t)s->o.max_conns) {
+            nc_srv_count_drop(s, "join refused: the class is full");
+            nc_srv_send_error(c, "full", "the class is full");
             return 1;
         }
-        st = nc_xcalloc(1, sizeof *st);
-        st->id = ++s->next_id;
-        snprintf(st->name, sizeof st->name, "%s", name);
-        uint8_t tok[16];
-        RAND_bytes(tok, sizeof tok);
-        for (int k = 0; k < 16; k++)
-            snprintf(st->token + 2 * k, 3, "%02x", tok[k]);
-        st->following = true;
-        st->page = s->page;
-        st->step = s->step;
-        s->students = nc_xrealloc(s->students, (s->nstudents + 1) * sizeof *s->students);
-        s->students[s->nstudents++] = st;
-    } else if (st->sc) {
-        /* The old connection is half-dead (its student already came back). */
-        nc_sconn_t *old = st->sc;
-        old->st = NULL;
-        st->sc = NULL;
-        nc_conn_close(old->conn, "replaced by the student's new connection");
+        if (s->buckets[sc->src].admitted >= (uint32_t)s->o.max_per_address) {
+            char text[200];
+            snprintf(text, sizeof text,
+                     "the class already has %d students from your address, its limit; ask "
+                     "the instructor",
+                     s->o.max_per_address);
+            nc_srv_count_drop(s, "join refused: too many students from the source");
+            nc_srv_send_error(c, "full", text);
+            return 1;
+        }
+        char name[33], why[200];
+        nc_skel_t *k = NULL;
+        const char *want = nc_json_str(m, "name");
+        if (!want || !nc_srv_clean_name(s, want, name, looks_like, &k, why, sizeof why))
+            return nc_srv_refuse(s, sc, "name", want ? why : "a hello needs a name");
+        st = nc_srv_new_student(s, name, k);
+    } else {
+        nc_srv_new_token(s, st);
+        if (st->sc) {
+            /* A takeover: the newer session wins, and the older one is told
+             * why (a half-dead one never hears it; a live one, another join
+             * with the same token, ends without retrying). */
+            nc_sconn_t *old = st->sc;
+            old->st = NULL;
+            st->sc = NULL;
+            nc_srv_send_error(old->conn, "replaced",
+                              "another session joined with your resume token (another "
+                              "`join` with the same data directory?), and the newer one "
+                              "stays");
+            nc_conn_close(old->conn, "replaced by the student's new connection");
+        }
     }
+    nc_srv_unfinished_remove(s, sc);
+    sc->admitted = true;
+    s->buckets[sc->src].admitted++;
     st->sc = sc;
     sc->st = st;
     st->lagging = false;
     st->violations = 0;
-    if (s->pending)
-        s->pending--;
-    if (s->buckets[sc->src].pending)
-        s->buckets[sc->src].pending--;
     int64_t have = 0, have_run = 0;
     nc_json_int(m, "have", &have);
     nc_json_int(m, "run", &have_run);
@@ -882,6 +1192,8 @@ static int nc_srv_hello(nc_class_server_t *s, nc_sconn_t *sc, const nc_json_t *m
     nc_srv_kv(b, "student", st->name);
     nc_srv_kv(b, "from", c->peer);
     nc_buf_printf(b, ",\"resumed\":%s", resumed ? "true" : "false");
+    if (looks_like[0])
+        nc_srv_kv(b, "looks_like", looks_like);
     nc_srv_end(s);
     nc_srv_welcome(s, st, resumed, (int)have_run, have);
     s->dirty = true;
@@ -900,6 +1212,7 @@ static int nc_srv_answer(nc_class_server_t *s, nc_student_t *st, const nc_json_t
     for (size_t j = 0; j < cp->nchoices; j++) {
         if (strcmp(cp->choices[j].key, choice) == 0) {
             snprintf(st->answer, sizeof st->answer, "%s", choice);
+            memcpy(st->answers[s->cp], st->answer, sizeof st->answer);
             nc_buf_t *b = nc_srv_log(s, "answer");
             nc_srv_kv(b, "student", st->name);
             nc_srv_kv(b, "checkpoint", cp->id);
@@ -973,9 +1286,25 @@ static int nc_srv_result(nc_class_server_t *s, nc_student_t *st, const nc_json_t
                   (long long)r->retransmissions, r->saw_retransmission ? "true" : "false",
                   r->completed ? "true" : "false");
     nc_srv_end(s);
+    const char *why = nc_srv_outlier(&cur->ref, r);
+    if (why)
+        nc_srv_log_outlier(s, st, why);
     nc_srv_results(s);
     s->dirty = true;
     return 0;
+}
+
+/* A student's message rate: a bucket of NC_SRV_MSG_BURST refilled one
+ * every NC_SRV_MSG_REFILL_MS. A message over the rate is dropped unread
+ * (no reply, no log line of its own); a student that keeps on is cut. */
+static bool nc_srv_msg_allowed(nc_class_server_t *s, nc_sconn_t *sc)
+{
+    if (nc_rate_take(&sc->msgs, (int64_t)uv_now(&s->loop), NC_SRV_MSG_BURST,
+                     NC_SRV_MSG_REFILL_MS, true))
+        return true;
+    sc->over++;
+    sc->dropped++;
+    return false;
 }
 
 static int nc_srv_frame(nc_conn_t *c, int type, const uint8_t *body, uint32_t len)
@@ -984,6 +1313,19 @@ static int nc_srv_frame(nc_conn_t *c, int type, const uint8_t *body, uint32_t le
     nc_class_server_t *s = sc->srv;
     const nc_msg_desc_t *d = nc_msg_desc(type);
     nc_student_t *st = sc->st;
+    if (st && !nc_srv_msg_allowed(s, sc)) {
+        if (sc->over < NC_SRV_FLOOD_CUT)
+            return 0;
+        nc_srv_send_error(c, "flood", "you sent too many messages too fast; disconnected");
+        nc_buf_t *b = nc_srv_log(s, "flood");
+        nc_srv_kv(b, "student", st->name);
+        nc_buf_printf(b, ",\"dropped\":%u", sc->dropped);
+        nc_srv_kv(b, "text", "cut: too many messages too fast");
+        nc_srv_end(s);
+        sc->dropped = 0;
+        nc_conn_close(c, "cut: too many messages too fast");
+        return 0;
+    }
     if (!(d->from & NC_FROM_STUDENT) || (!st && type != NC_MSG_HELLO) ||
         (st && type == NC_MSG_HELLO)) {
         char text[160];
@@ -1000,7 +1342,7 @@ static int nc_srv_frame(nc_conn_t *c, int type, const uint8_t *body, uint32_t le
         nc_srv_kv(b, "reason", "students may only send hello, answer, hand, ping, follow, "
                                "result and bye");
         nc_srv_end(s);
-        return ++st->violations > NC_SRV_MAX_VIOLATIONS;
+        return ++st->violations >= NC_SRV_MAX_VIOLATIONS;
     }
     nc_json_doc_t doc;
     char why[120];
@@ -1073,6 +1415,11 @@ static int nc_srv_frame(nc_conn_t *c, int type, const uint8_t *body, uint32_t le
         rc = nc_srv_result(s, st, m);
         break;
     case NC_MSG_BYE:
+        /* Goodbye ends the session for good: its token is no longer a
+         * way back in. */
+        nc_strmap_del(&s->by_token, st->token);
+        st->token[0] = '\0';
+        nc_srv_free_name(s, st);
         rc = 1;
         break;
     default:
@@ -1099,6 +1446,15 @@ static void nc_srv_on_close(nc_conn_t *c, const char *reason)
     s->conns[sc->idx] = s->conns[last];
     s->conns[sc->idx]->idx = sc->idx;
     s->nconns--;
+    nc_srv_unfinished_remove(s, sc);
+    if (sc->admitted && s->buckets[sc->src].admitted)
+        s->buckets[sc->src].admitted--;
+    if (sc->dropped && sc->st && !s->stopping) {
+        nc_buf_t *b = nc_srv_log(s, "throttled");
+        nc_srv_kv(b, "student", sc->st->name);
+        nc_buf_printf(b, ",\"dropped\":%u", sc->dropped);
+        nc_srv_end(s);
+    }
     if (sc->st) {
         nc_student_t *st = sc->st;
         st->sc = NULL;
@@ -1111,10 +1467,6 @@ static void nc_srv_on_close(nc_conn_t *c, const char *reason)
         }
         s->dirty = true;
     } else {
-        if (s->pending)
-            s->pending--;
-        if (s->buckets[sc->src].pending)
-            s->buckets[sc->src].pending--;
         if (!s->stopping && strncmp(reason, "garbage", 7) == 0) {
             nc_buf_t *b = nc_srv_log(s, "garbage");
             nc_srv_kv(b, "from", c->peer);
@@ -1151,55 +1503,86 @@ static void nc_srv_on_connection(uv_stream_t *server, int status)
     }
     sc->idx = s->nconns;
     s->conns[s->nconns++] = sc;
+    c->out_cap = 4 * s->o.out_limit;
     if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
-        /* The counters below are for admitted-to-pending connections. */
-        sc->src = 0;
-        s->pending++;
-        s->buckets[0].pending++;
         nc_conn_close(c, "accept failed");
         return;
     }
     sc->src = nc_srv_source(s, &c->tcp);
-    s->pending++;
-    s->buckets[sc->src].pending++;
-    const char *refuse = NULL;
-    if (s->nconns > (size_t)s->o.max_conns)
-        refuse = "connection refused: the class is full";
-    else if (s->pending > NC_SRV_PENDING_MAX)
-        refuse = "connection refused: too many unfinished joins";
-    else if (s->buckets[sc->src].pending > NC_SRV_PENDING_PER_SOURCE)
-        refuse = "connection refused: too many unfinished joins from one source";
-    if (refuse) {
-        nc_srv_count_drop(s, refuse);
-        nc_conn_close(c, refuse);
+    nc_bucket_t *b = &s->buckets[sc->src];
+    /* Admission (PROTOCOL.md): room is made by evicting the oldest
+     * unfinished join, of this source when the source is at its cap, else
+     * of anyone. A class at max_conns still takes NC_SRV_RESERVE more
+     * connections, which only a resuming student gets past hello; past
+     * that, with no unfinished join left to evict, the class is full. */
+    size_t most = (size_t)s->o.max_conns + NC_SRV_RESERVE;
+    if (s->nconns > most && !s->ufirst) {
+        nc_srv_count_drop(s, "connection refused: the class is full");
+        nc_conn_refuse(c, "full", "the class is full");
         return;
     }
+    if (b->pending >= NC_SRV_PENDING_PER_SOURCE)
+        nc_srv_evict(s, b->head, "evicted: the oldest unfinished join from its source");
+    else if (s->pending >= NC_SRV_PENDING_MAX || s->nconns > most)
+        nc_srv_evict(s, s->ufirst, "evicted: the oldest unfinished join");
+    nc_srv_unfinished_add(s, sc);
     if (nc_conn_start(c) != 0)
         nc_conn_close(c, "cannot read from the connection");
 }
 
-/* Once a second (and at every half second for closes): timeouts. */
+/* Every half second: timeouts, flood bookkeeping, the drop counts.
+ *
+ * A sweep that comes much later than due means the whole process was
+ * stopped (SIGSTOP, a suspended laptop): whatever students sent meanwhile
+ * waits unread in the sockets, so the time is forgiven (every deadline
+ * moves by the gap) rather than counted as their silence. */
 static void nc_srv_on_sweep(uv_timer_t *t)
 {
     nc_class_server_t *s = t->data;
     int64_t now = nc_clock_mono_ns();
+    int64_t gap = now - s->last_sweep_ns;
+    s->last_sweep_ns = now;
+    int64_t shift = gap > (int64_t)NC_SRV_PAUSE_MS * 1000000 ? gap : 0;
     int64_t hello_ns = (int64_t)s->o.hello_timeout_ms * 1000000;
     int64_t idle_ns = (int64_t)s->o.idle_timeout_ms * 1000000;
+    bool load = s->pending > NC_SRV_LOAD_PENDING;
     for (size_t k = 0; k < s->nconns; k++) {
-        nc_conn_t *c = s->conns[k]->conn;
+        nc_sconn_t *sc = s->conns[k];
+        nc_conn_t *c = sc->conn;
         if (c->closing) {
-            if (now > c->close_at)
+            if (now > c->close_at + shift)
                 nc_conn_force_close(c);
             continue;
         }
-        if (!s->conns[k]->st && now - c->opened_ns > hello_ns) {
+        c->opened_ns += shift;
+        c->last_rx_ns += shift;
+        sc->over /= 2;
+        if (!sc->st && now - c->opened_ns > hello_ns) {
             nc_srv_count_drop(s, c->established
                                      ? "timed out: no hello after the TLS handshake"
                                      : "timed out: the TLS handshake did not finish");
             nc_conn_close(c, "timed out before hello");
-        } else if (s->conns[k]->st && now - c->last_rx_ns > idle_ns) {
+        } else if (!sc->st && load && c->rx_bytes == 0 &&
+                   now - c->opened_ns > (int64_t)NC_SRV_PRETLS_LOAD_MS * 1000000) {
+            nc_srv_count_drop(s, "timed out under load: nothing sent");
+            nc_conn_refuse(c, "busy", "the class is busy admitting others; try again");
+        } else if (sc->st && now - c->last_rx_ns > idle_ns) {
             nc_conn_close(c, "idle: nothing heard for too long");
         }
+        if (sc->st && sc->dropped && !c->closing) {
+            nc_buf_t *b = nc_srv_log(s, "throttled");
+            nc_srv_kv(b, "student", sc->st->name);
+            nc_buf_printf(b, ",\"dropped\":%u", sc->dropped);
+            nc_srv_end(s);
+            sc->dropped = 0;
+        }
+    }
+    if (shift) {
+        nc_buf_t *b = nc_srv_log(s, "paused");
+        nc_buf_printf(b, ",\"seconds\":%.1f", (double)gap / 1e9);
+        nc_srv_kv(b, "text", "the instructor's process was stopped; no student is counted "
+                             "idle for that time");
+        nc_srv_end(s);
     }
     nc_srv_flush_drops(s);
 }
@@ -1290,8 +1673,10 @@ static void nc_srv_do_open(nc_class_server_t *s, const char *arg)
         for (size_t k = 0; k < s->nstudents; k++)
             nc_srv_pump(s, s->students[k]);
     }
-    for (size_t k = 0; k < s->nstudents; k++)
+    for (size_t k = 0; k < s->nstudents; k++) {
         s->students[k]->answer[0] = '\0';
+        s->students[k]->answers[found][0] = '\0';
+    }
     nc_buf_t b;
     nc_buf_init(&b);
     nc_srv_cp_msg(s, &b);
@@ -1304,37 +1689,18 @@ static void nc_srv_do_open(nc_class_server_t *s, const char *arg)
     nc_srv_log_tally(s);
 }
 
-/* The answer the class's run(s) showed: watch, the instructor's run;
- * lockstep, what most students' runs showed. -1 when not decided. */
-static int nc_srv_decided(nc_class_server_t *s, int *agree)
+/* The answer the instructor's own run decided, in either mode (in
+ * lockstep the instructor runs the lesson too, with the students' seed and
+ * faults, and streams nothing): never what students report, which is
+ * theirs to see and may be forged. -1 when not decided. */
+static int nc_srv_decided(nc_class_server_t *s)
 {
-    const nc_checkpoint_t *cp = nc_srv_cp(s);
     nc_srun_t *r = nc_srv_cur(s);
-    *agree = 0;
-    if (s->o.mode == NC_CLASS_WATCH) {
-        if (!r || !r->run)
-            return -1;
-        nc_run_checkpoint_t rc;
-        nc_run_checkpoint(r->run, (size_t)s->cp, &rc);
-        return rc.right;
-    }
-    int votes[8] = {0};
-    for (size_t k = 0; k < s->nstudents; k++) {
-        const nc_result_t *res = &s->students[k]->result;
-        for (int d = 0; res->have && d < res->ndecided; d++) {
-            if (strcmp(res->decided[d][0], cp->id) != 0)
-                continue;
-            for (size_t j = 0; j < cp->nchoices && j < 8; j++)
-                if (strcmp(cp->choices[j].key, res->decided[d][1]) == 0)
-                    votes[j]++;
-        }
-    }
-    int best = -1;
-    for (size_t j = 0; j < cp->nchoices && j < 8; j++)
-        if (votes[j] > 0 && (best < 0 || votes[j] > votes[best]))
-            best = (int)j;
-    *agree = best >= 0 ? votes[best] : 0;
-    return best;
+    if (!r || !r->run)
+        return -1;
+    nc_run_checkpoint_t rc;
+    nc_run_checkpoint(r->run, (size_t)s->cp, &rc);
+    return rc.right;
 }
 
 static void nc_srv_do_reveal(nc_class_server_t *s)
@@ -1344,8 +1710,7 @@ static void nc_srv_do_reveal(nc_class_server_t *s)
         nc_srv_note(s, "error", "no checkpoint is open: `open CHECKPOINT` first");
         return;
     }
-    int agree;
-    int right = nc_srv_decided(s, &agree);
+    int right = nc_srv_decided(s);
     s->cp_open = false;
     s->right = right;
     nc_srun_t *cur = nc_srv_cur(s);
@@ -1356,7 +1721,9 @@ static void nc_srv_do_reveal(nc_class_server_t *s)
     nc_buf_t b;
     nc_buf_init(&b);
     nc_srv_reveal_msg(s, &b);
-    nc_srv_broadcast(s, NC_MSG_REVEAL, &b);
+    for (size_t k = 0; k < s->nstudents; k++)
+        if (s->students[k]->sc)
+            nc_srv_send_yours(s, s->students[k], NC_MSG_REVEAL, &b);
     nc_buf_done(&b);
     nc_buf_t *l = nc_srv_log(s, "reveal");
     nc_srv_tally_body(s, l);
@@ -1370,10 +1737,37 @@ static void nc_srv_do_reveal(nc_class_server_t *s)
     nc_srv_end(s);
 }
 
+/* A new run is about to start: the previous one gives back its lab,
+ * probe and frame cache (nobody streams it any more) and keeps its
+ * timeline, which the dashboard may still be drawing; older ones are
+ * freed. So a long lecture holds one run and one timeline, however many
+ * it had. */
+static void nc_srv_release_runs(nc_class_server_t *s)
+{
+    for (size_t k = 0; k < s->nruns; k++) {
+        nc_srun_t *r = s->runs[k];
+        nc_buf_done(&r->frames);
+        free(r->off);
+        r->off = NULL;
+        r->cap = 0;
+        nc_buf_done(&r->full);
+        free(r->held);
+        r->held = NULL;
+        r->nheld = 0;
+        if (r->run && k + 1 < s->nruns) {
+            nc_run_free(r->run);
+            r->run = NULL;
+        } else if (r->run) {
+            nc_run_release(r->run);
+        }
+    }
+    malloc_trim(0);
+}
+
 static void nc_srv_do_run(nc_class_server_t *s)
 {
     nc_srun_t *cur = nc_srv_cur(s);
-    if (s->o.mode == NC_CLASS_WATCH && cur && !cur->done) {
+    if (cur && cur->run && !cur->done) {
         nc_srv_note(s, "error", "a run is still going; wait for it to finish");
         return;
     }
@@ -1386,7 +1780,7 @@ static void nc_srv_do_run(nc_class_server_t *s)
     r->revealed = nc_xcalloc(ncp ? ncp : 1, sizeof *r->revealed);
     if (s->cp >= 0 && s->cp_open)
         r->opened[s->cp] = true; /* opened before the run: asked in the open */
-    if (s->o.mode == NC_CLASS_WATCH) {
+    {
         nc_run_opts_t ro = s->o.run;
         ro.faults = s->inject;
         ro.nfaults = s->ninject;
@@ -1400,6 +1794,7 @@ static void nc_srv_do_run(nc_class_server_t *s)
             return;
         }
     }
+    nc_srv_release_runs(s);
     s->runs = nc_xrealloc(s->runs, (s->nruns + 1) * sizeof *s->runs);
     s->runs[s->nruns++] = r;
     for (size_t k = 0; k < s->nstudents; k++) {
@@ -1496,7 +1891,7 @@ static void nc_srv_do_roster(nc_class_server_t *s)
                       st->step + 1, st->answer[0] ? "true" : "false", st->hand ? "true" : "false",
                       st->lagging ? "true" : "false");
     }
-    nc_buf_printf(l, "],\"connections\":%zu", s->nconns);
+    nc_buf_printf(l, "],\"connections\":%zu,\"unfinished\":%zu", s->nconns, s->pending);
     nc_srv_end(s);
 }
 
@@ -1631,10 +2026,10 @@ static void nc_srv_publish(nc_class_server_t *s)
     nc_srun_t *r = nc_srv_cur(s);
     n.run = (int)s->nruns;
     if (r) {
-        n.run_active =
-            r->run ? !r->done : s->o.mode == NC_CLASS_LOCKSTEP && nc_srv_lockstep_going(s, r);
-        n.tl = r->run ? nc_run_timeline(r->run) : NULL;
-        n.runp = r->run;
+        n.run_active = (r->run && !r->done) ||
+                       (s->o.mode == NC_CLASS_LOCKSTEP && nc_srv_lockstep_going(s, r));
+        n.tl = r->run && s->o.mode == NC_CLASS_WATCH ? nc_run_timeline(r->run) : NULL;
+        n.runp = n.tl ? r->run : NULL;
     }
     pthread_mutex_lock(&s->lock);
     memcpy(n.results, s->snap.results, sizeof n.results);
@@ -1761,14 +2156,22 @@ nc_class_server_t *nc_class_server_start(const nc_class_server_opts_t *o, char *
         s->o.max_conns = 4096;
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        (rlim_t)s->o.max_conns + 64 > rl.rlim_cur)
-        s->o.max_conns = rl.rlim_cur > 128 ? (int)(rl.rlim_cur - 64) : 64;
+        (rlim_t)s->o.max_conns + 64 + NC_SRV_RESERVE > rl.rlim_cur)
+        s->o.max_conns = rl.rlim_cur > 128 + NC_SRV_RESERVE
+                             ? (int)(rl.rlim_cur - 64 - NC_SRV_RESERVE)
+                             : 64;
     if (!s->o.hello_timeout_ms)
         s->o.hello_timeout_ms = 10000;
     if (!s->o.idle_timeout_ms)
         s->o.idle_timeout_ms = 30000;
     if (!s->o.out_limit)
         s->o.out_limit = 256 * 1024;
+    if (s->o.max_per_address <= 0)
+        s->o.max_per_address = NC_SRV_PER_ADDRESS;
+    nc_class_name_init();
+    nc_strmap_init(&s->by_token);
+    nc_strmap_init(&s->by_name);
+    nc_strmap_init(&s->by_skel);
     nc_buf_init(&s->line);
     pthread_mutex_init(&s->lock, NULL);
     RAND_bytes(s->hash_key, sizeof s->hash_key);
@@ -1807,7 +2210,8 @@ nc_class_server_t *nc_class_server_start(const nc_class_server_opts_t *o, char *
         free(s);
         return NULL;
     }
-    uv_timer_start(&s->sweep, nc_srv_on_sweep, 500, 500);
+    s->last_sweep_ns = nc_clock_mono_ns();
+    uv_timer_start(&s->sweep, nc_srv_on_sweep, NC_SRV_SWEEP_MS, NC_SRV_SWEEP_MS);
     uv_check_start(&s->check, nc_srv_on_check);
     nc_srv_publish(s);
     nc_buf_t *l = nc_srv_log(s, "listening");
@@ -1877,9 +2281,17 @@ void nc_class_server_free(nc_class_server_t *s)
         nc_srv_run_free(r);
     }
     free(s->runs);
-    for (size_t k = 0; k < s->nstudents; k++)
+    for (size_t k = 0; k < s->nstudents; k++) {
+        free(s->students[k]->answers);
         free(s->students[k]);
+    }
     free(s->students);
+    for (size_t k = 0; k < s->by_skel.cap; k++)
+        if (s->by_skel.vals[k])
+            free(s->by_skel.vals[k]);
+    nc_strmap_done(&s->by_token);
+    nc_strmap_done(&s->by_name);
+    nc_strmap_done(&s->by_skel);
     for (size_t k = 0; k < s->ninject; k++)
         nc_fault_done(&s->inject[k]);
     free(s->inject);

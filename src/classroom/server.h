@@ -42,6 +42,7 @@ typedef struct nc_class_server_opts {
     int hello_timeout_ms;  /* TLS handshake and hello must finish: 0 = 10000 */
     int idle_timeout_ms;   /* nothing heard from a student: 0 = 30000 */
     size_t out_limit;      /* per-connection output bound: 0 = 256 KiB */
+    int max_per_address;   /* admitted students from one source: 0 = 1024 */
     /* Called on the class thread with one JSON object per line (no
      * newline): what happens in the class, and in watch mode every event of
      * the instructor's timeline as its EVENTS.md line. May be NULL. */

@@ -8,10 +8,18 @@
  * JSON Lines (PROTOCOL.md); the script may also wait: "wait students N",
  * "wait answers N", "wait results N", "wait run", "sleep MS". The class ends
  * with "quit", at the end of the script or of stdin, or on SIGINT/SIGTERM.
+ *
+ * Data model of the log: the class thread never writes to stdout itself
+ * (a reader that stops reading would stall the class). It appends each
+ * line to a bounded queue, nc_teach_log.q, and a writer thread swaps the
+ * queue out and prints it. Lines that find the queue full are dropped and
+ * counted, and the count is printed as {"class":"log_dropped","lines":N}
+ * as soon as there is room again.
  */
 #include "cli.h"
 
 #include "../classroom/server.h"
+#include "../core/buf.h"
 #include "../core/clock.h"
 #include "../lesson/lesson.h"
 #include "../store/store.h"
@@ -29,21 +37,104 @@
 #include <time.h>
 #include <unistd.h>
 
+enum { NC_TEACH_LOG_MAX = 4 * 1024 * 1024 };
+
 static volatile sig_atomic_t nc_teach_interrupted;
-static pthread_mutex_t nc_teach_out_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    nc_buf_t q;             /* lines waiting for the writer */
+    unsigned long dropped;  /* lines that found q full, not yet reported */
+    bool stop;
+    pthread_t thread;
+} nc_teach_log = {.lock = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static void nc_teach_on_signal(int sig)
 {
     nc_teach_interrupted = 1;
 }
 
+/* The server's log callback, on the class thread: never blocks on I/O. */
 static void nc_teach_print(void *arg, const char *line)
 {
-    pthread_mutex_lock(&nc_teach_out_lock);
-    fputs(line, stdout);
-    fputc('\n', stdout);
-    fflush(stdout);
-    pthread_mutex_unlock(&nc_teach_out_lock);
+    size_t n = strlen(line);
+    pthread_mutex_lock(&nc_teach_log.lock);
+    if (nc_teach_log.q.len + n + 1 > NC_TEACH_LOG_MAX) {
+        nc_teach_log.dropped++;
+    } else {
+        nc_buf_append(&nc_teach_log.q, line, n);
+        nc_buf_putc(&nc_teach_log.q, '\n');
+        pthread_cond_signal(&nc_teach_log.cv);
+    }
+    pthread_mutex_unlock(&nc_teach_log.lock);
+}
+
+/* Writes all of p to stdout's descriptor. Not through stdio: a write that
+ * blocks must not hold stdout's FILE lock, which glibc also takes when
+ * another thread reads stdin (it flushes line-buffered streams), and the
+ * commands come from stdin. */
+static void nc_teach_write_all(const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(STDOUT_FILENO, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void *nc_teach_writer(void *arg)
+{
+    nc_buf_t out;
+    nc_buf_init(&out);
+    pthread_mutex_lock(&nc_teach_log.lock);
+    for (;;) {
+        while (!nc_teach_log.q.len && !nc_teach_log.dropped && !nc_teach_log.stop)
+            pthread_cond_wait(&nc_teach_log.cv, &nc_teach_log.lock);
+        if (!nc_teach_log.q.len && !nc_teach_log.dropped)
+            break;
+        nc_buf_t q = nc_teach_log.q;
+        nc_teach_log.q = out;
+        nc_buf_reset(&nc_teach_log.q);
+        unsigned long dropped = nc_teach_log.dropped;
+        nc_teach_log.dropped = 0;
+        pthread_mutex_unlock(&nc_teach_log.lock);
+        nc_teach_write_all(q.data, q.len);
+        if (dropped) {
+            char note[160];
+            int n = snprintf(note, sizeof note,
+                             "{\"class\":\"log_dropped\",\"lines\":%lu,\"text\":\"the log "
+                             "was not read fast enough; lines were left out\"}\n",
+                             dropped);
+            nc_teach_write_all(note, (size_t)n);
+        }
+        out = q;
+        pthread_mutex_lock(&nc_teach_log.lock);
+    }
+    pthread_mutex_unlock(&nc_teach_log.lock);
+    nc_buf_done(&out);
+    return NULL;
+}
+
+static void nc_teach_log_start(void)
+{
+    nc_buf_init(&nc_teach_log.q);
+    pthread_create(&nc_teach_log.thread, NULL, nc_teach_writer, NULL);
+}
+
+/* Prints what is queued, then stops the writer. */
+static void nc_teach_log_stop(void)
+{
+    pthread_mutex_lock(&nc_teach_log.lock);
+    nc_teach_log.stop = true;
+    pthread_cond_signal(&nc_teach_log.cv);
+    pthread_mutex_unlock(&nc_teach_log.lock);
+    pthread_join(nc_teach_log.thread, NULL);
+    nc_buf_done(&nc_teach_log.q);
 }
 
 /* A class of hundreds needs hundreds of descriptors: raise the soft limit
@@ -145,11 +236,26 @@ static int nc_teach_headless(nc_class_server_t *s, const char *script)
     return nc_teach_interrupted ? NC_EXIT_INTERRUPTED : NC_EXIT_OK;
 }
 
+/* A whole number from lo to hi for option opt, or one sentence and false. */
+static bool nc_teach_number(const char *opt, const char *what, const char *arg, long lo, long hi,
+                            long *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || v < lo || v > hi) {
+        nc_cli_error("%s takes %s from %ld to %ld, not \"%s\"", opt, what, lo, hi, arg);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 static void nc_teach_usage(FILE *out)
 {
     fprintf(out, "usage: netcourse teach LESSON [--mode watch|lockstep] [--bind ADDR] [--port N]\n"
                  "                       [--headless] [--script FILE] [--seed N] [--link SPEC]\n"
-                 "                       [--student-buffer KIB]\n");
+                 "                       [--student-buffer KIB] [--per-address N]\n"
+                 "                       [--idle-timeout SECONDS]\n");
 }
 
 static int nc_teach_main(int argc, char **argv)
@@ -160,6 +266,8 @@ static int nc_teach_main(int argc, char **argv)
         {"script", required_argument, NULL, 'S'}, {"seed", required_argument, NULL, 's'},
         {"link", required_argument, NULL, 'l'},  {"data-dir", required_argument, NULL, 'd'},
         {"student-buffer", required_argument, NULL, 'B'},
+        {"per-address", required_argument, NULL, 'A'},
+        {"idle-timeout", required_argument, NULL, 'I'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     nc_class_server_opts_t so = {.mode = NC_CLASS_WATCH, .port = NC_CLASS_DEFAULT_PORT};
@@ -168,7 +276,7 @@ static int nc_teach_main(int argc, char **argv)
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        char *end;
+        long v;
         switch (c) {
         case 'm':
             if (strcmp(optarg, "watch") == 0)
@@ -183,24 +291,27 @@ static int nc_teach_main(int argc, char **argv)
         case 'b':
             so.bind = optarg;
             break;
-        case 'p': {
-            long v = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || v < 0 || v > 65535) {
-                nc_cli_error("--port takes a port number from 0 to 65535, not \"%s\"", optarg);
+        case 'p':
+            if (!nc_teach_number("--port", "a port number", optarg, 0, 65535, &v))
                 return NC_EXIT_USAGE;
-            }
             so.port = (int)v;
             break;
-        }
-        case 'B': {
-            long v = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || v < 4 || v > 65536) {
-                nc_cli_error("--student-buffer takes KiB from 4 to 65536, not \"%s\"", optarg);
+        case 'B':
+            if (!nc_teach_number("--student-buffer", "KiB", optarg, 4, 65536, &v))
                 return NC_EXIT_USAGE;
-            }
             so.out_limit = (size_t)v * 1024;
             break;
-        }
+        case 'A':
+            if (!nc_teach_number("--per-address", "a number of students", optarg, 1, 65535, &v))
+                return NC_EXIT_USAGE;
+            so.max_per_address = (int)v;
+            break;
+        case 'I':
+            if (!nc_teach_number("--idle-timeout", "seconds (students ping every 5)", optarg, 6,
+                                 3600, &v))
+                return NC_EXIT_USAGE;
+            so.idle_timeout_ms = (int)v * 1000;
+            break;
         case 'H':
             headless = true;
             break;
@@ -250,10 +361,13 @@ static int nc_teach_main(int argc, char **argv)
     so.data_dir = dir;
     if (headless) {
         so.log = nc_teach_print;
+        nc_teach_log_start();
     }
     char err[512];
     nc_class_server_t *s = nc_class_server_start(&so, err, sizeof err);
     if (!s) {
+        if (headless)
+            nc_teach_log_stop();
         nc_cli_error("%s", err);
         free(dir);
         nc_course_free(course);
@@ -278,6 +392,8 @@ static int nc_teach_main(int argc, char **argv)
             nc_store_close(st);
     }
     nc_class_server_free(s);
+    if (headless)
+        nc_teach_log_stop();
     free(dir);
     nc_course_free(course);
     return rc;

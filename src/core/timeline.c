@@ -32,6 +32,7 @@ struct nc_timeline {
     nc_arena_t arena;
     int64_t t0;
     int64_t window;
+    int64_t last_due; /* absolute time of the last event published from pending */
     nc_event_t **chunks;
     _Atomic size_t count;
     size_t capacity; /* slots allocated in chunks */
@@ -235,6 +236,7 @@ static size_t nc_timeline_publish_due(nc_timeline_t *tl, int64_t now, bool all)
         if (!all && ev.t_ns > now - tl->window)
             break;
         done++;
+        tl->last_due = ev.t_ns;
         ev.t_ns -= tl->t0;
         ev.i = atomic_load_explicit(&tl->count, memory_order_relaxed);
         if (tl->hook) {
@@ -262,6 +264,13 @@ void nc_timeline_add(nc_timeline_t *tl, nc_evb_t *b)
     nc_event_t ev = nc_timeline_copy(tl, b);
     if (tl->t0 == 0)
         tl->t0 = ev.t_ns;
+    /* An event reported later than the reorder window (a thread that was
+     * descheduled between making a call and reporting it) would land before
+     * events already published: times in a live timeline never go
+     * backwards, so it takes the time of the last one published. A replay
+     * (window 0) keeps a file's own times, whatever order they are in. */
+    if (tl->window > 0 && tl->last_due && ev.t_ns < tl->last_due)
+        ev.t_ns = tl->last_due;
     if (tl->npending == tl->cap_pending) {
         tl->cap_pending = tl->cap_pending ? tl->cap_pending * 2 : 64;
         tl->pending = nc_xrealloc(tl->pending, tl->cap_pending * sizeof(*tl->pending));

@@ -687,6 +687,16 @@ void nc_run_free(nc_run_t *r)
     free(r);
 }
 
+void nc_run_release(nc_run_t *r)
+{
+    if (r == NULL || !r->finalized)
+        return;
+    nc_probe_free(r->probe);
+    r->probe = NULL;
+    nc_lab_free(r->lab);
+    r->lab = NULL;
+}
+
 const nc_lesson_t *nc_run_lesson(const nc_run_t *r)
 {
     return r->lesson;

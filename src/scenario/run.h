@@ -57,6 +57,11 @@ int nc_run_status(const nc_run_t *r, char *err, size_t errlen);
 /* Stops a run early (the scenario is told to finish; the lab is torn down). */
 void nc_run_stop(nc_run_t *r);
 void nc_run_free(nc_run_t *r);
+/* Gives back what a finished run holds in the kernel and in big buffers: its
+ * lab (namespaces, capture rings, the wire's thread and timers) and its
+ * probe. The timeline and checkpoints stay; nc_run_lab returns NULL after.
+ * Does nothing to a run that is not over (nc_run_poll returned false). */
+void nc_run_release(nc_run_t *r);
 
 /* What the run was started with, for saving it (borrowed from the run). */
 const nc_lesson_t *nc_run_lesson(const nc_run_t *r);

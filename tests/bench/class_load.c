@@ -24,6 +24,7 @@
 #include "core/xmalloc.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: class_load HOST PORT CODE FINGERPRINT N [THREADS [light]]\n");
         return 2;
     }
+    /* A refused or evicted connection must be a reconnect, not the end. */
+    signal(SIGPIPE, SIG_IGN);
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
         rl.rlim_cur = rl.rlim_max;

@@ -2,11 +2,15 @@
  * test_classroom.c: the class protocol's pieces without a network: the JSON
  * reader, events back from JSON (printing them again gives the same line),
  * the frame reader (split anywhere, limits checked from the header alone),
- * and the instructor's identity and the students' pins on disk.
+ * the instructor's identity and the students' pins on disk, students'
+ * names (cleaned, NFC, look-alikes sharing a skeleton) and the roster's
+ * string map (removals, growth).
  */
 #include "classroom/evjson.h"
 #include "classroom/json.h"
+#include "classroom/name.h"
 #include "classroom/proto.h"
+#include "classroom/strmap.h"
 #include "classroom/tls.h"
 #include "core/error.h"
 
@@ -252,12 +256,71 @@ static void test_identity_and_pins(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+static void test_names(void **state)
+{
+    char out[NC_CLASS_NAME_MAX + 1], skel[NC_CLASS_SKEL_MAX], skel2[NC_CLASS_SKEL_MAX], why[200];
+    assert_int_equal(nc_class_name_clean("  ann \xc2\xa0 lee ", out, skel, why, sizeof why), 0);
+    assert_string_equal(out, "ann lee");
+    /* NFC: e + COMBINING ACUTE ACCENT is U+00E9. */
+    assert_int_equal(nc_class_name_clean("Rene\xcc\x81", out, skel, why, sizeof why), 0);
+    assert_string_equal(out, "Ren\xc3\xa9");
+    /* "ann", "Ann" and a Cyrillic "\xd0\xb0nn" look alike. */
+    assert_int_equal(nc_class_name_clean("ann", out, skel, why, sizeof why), 0);
+    assert_int_equal(nc_class_name_clean("Ann", out, skel2, why, sizeof why), 0);
+    assert_string_equal(skel, skel2);
+    assert_int_equal(nc_class_name_clean("\xd0\xb0nn", out, skel2, why, sizeof why), 0);
+    assert_string_equal(out, "\xd0\xb0nn");
+    assert_string_equal(skel, skel2);
+    assert_int_equal(nc_class_name_clean("bob", out, skel2, why, sizeof why), 0);
+    assert_string_not_equal(skel, skel2);
+    static const char *const bad[] = {
+        "ann\xe2\x80\x8b",      /* ZERO WIDTH SPACE */
+        "\xe2\x80\xae" "ann",   /* RIGHT-TO-LEFT OVERRIDE */
+        "\xc2\x85" "ann",        /* a C1 control, NEL */
+        "a\x01nn", "a\xffnn", "an\xe2\x80\x8dn", "ann#2", "a\"b", "", "   ",
+        "abcdefghijklmnopqrstuvwxyzabcdefg", /* 33 bytes */
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        why[0] = '\0';
+        assert_int_equal(nc_class_name_clean(bad[k], out, skel, why, sizeof why), -1);
+        assert_true(why[0] != '\0');
+    }
+}
+
+static void test_strmap(void **state)
+{
+    nc_strmap_t m;
+    nc_strmap_init(&m);
+    enum { N = 5000 };
+    static char keys[N][16];
+    for (int k = 0; k < N; k++) {
+        snprintf(keys[k], sizeof keys[k], "key%d", k);
+        nc_strmap_put(&m, keys[k], keys[k]);
+    }
+    assert_int_equal(m.n, N);
+    for (int k = 0; k < N; k += 2)
+        assert_ptr_equal(nc_strmap_del(&m, keys[k]), keys[k]);
+    for (int k = 0; k < N; k++)
+        assert_ptr_equal(nc_strmap_get(&m, keys[k]), k % 2 ? keys[k] : NULL);
+    /* Removed slots are reused and swept out as the table grows again. */
+    for (int round = 0; round < 20; round++)
+        for (int k = 0; k < N; k += 2) {
+            nc_strmap_put(&m, keys[k], keys[k]);
+            assert_ptr_equal(nc_strmap_del(&m, keys[k]), keys[k]);
+        }
+    assert_int_equal(m.n, N / 2);
+    assert_null(nc_strmap_get(&m, "missing"));
+    assert_null(nc_strmap_del(&m, "missing"));
+    nc_strmap_done(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_values),       cmocka_unit_test(test_json_rejects),
         cmocka_unit_test(test_event_round_trip),  cmocka_unit_test(test_frames),
-        cmocka_unit_test(test_identity_and_pins),
+        cmocka_unit_test(test_identity_and_pins), cmocka_unit_test(test_names),
+        cmocka_unit_test(test_strmap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -145,6 +145,30 @@ static void add_at(nc_timeline_t *tl, int64_t t, const char *summary)
     nc_evb_done(&b);
 }
 
+static void test_timeline_late_event_keeps_time_order(void **state)
+{
+    /* Events a second old are due at once. One reported after a later one
+     * was published (past the reorder window) must not go back in time. */
+    int64_t now = nc_clock_real_ns();
+    nc_timeline_t *tl = nc_timeline_new(now - 2000000000LL);
+    add_at(tl, now - 500000000LL, "published");
+    assert_int_equal(nc_timeline_count(tl), 1);
+    add_at(tl, now - 800000000LL, "late");
+    nc_timeline_flush(tl, true);
+    assert_int_equal(nc_timeline_count(tl), 2);
+    assert_string_equal(nc_timeline_get(tl, 1)->summary, "late");
+    assert_true(nc_timeline_get(tl, 1)->t_ns >= nc_timeline_get(tl, 0)->t_ns);
+    /* A replay (window 0) keeps a file's own times. */
+    nc_timeline_t *rp = nc_timeline_new(now - 2000000000LL);
+    nc_timeline_set_window(rp, 0);
+    add_at(rp, now - 500000000LL, "first");
+    add_at(rp, now - 800000000LL, "earlier");
+    assert_true(nc_timeline_get(rp, 1)->t_ns < nc_timeline_get(rp, 0)->t_ns);
+    nc_timeline_free(rp);
+    nc_timeline_free(tl);
+    (void)state;
+}
+
 static void test_timeline_orders_by_time(void **state)
 {
     /* Events an hour ahead of the clock are never due: they wait. */
@@ -249,6 +273,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_event_json),
+        cmocka_unit_test(test_timeline_late_event_keeps_time_order),
         cmocka_unit_test(test_event_lookup),
         cmocka_unit_test(test_json_escapes_bad_utf8),
         cmocka_unit_test(test_match),

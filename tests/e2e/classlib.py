@@ -1,8 +1,10 @@
 """Helpers for the live-class end-to-end tests: run `netcourse teach` and
 `netcourse join` headless as real processes on loopback, collect their JSON
 Lines as they come, and wait for lines that match."""
+import ctypes
 import json
 import os
+import resource
 import socket
 import ssl
 import struct
@@ -21,20 +23,34 @@ HELLO, WELCOME, RUN, EVENT, PAGE, STEP, CHECKPOINT, ANSWER, TALLY, REVEAL, HAND,
 class Proc:
     """A netcourse process whose stdout is JSON Lines."""
 
-    def __init__(self, name, args, data_dir=None, stdin=True):
+    def __init__(self, name, args, data_dir=None, stdin=True, drain=True, nofile=None):
+        """drain=False leaves stdout unread until drain() (a reader that
+        stalls); nofile caps the process's descriptors (soft and hard)."""
         self.name = name
         self.data_dir = data_dir or tempfile.mkdtemp(prefix=f"nc-class-{name}-")
         cmd = [BIN, "--data-dir", self.data_dir] + args
+        limit = None
+        if nofile:
+            def limit():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                  bufsize=1)
+                                  bufsize=1, preexec_fn=limit)
         self.lines = []
         self.bad = []
         self.eof = False
         self.cv = threading.Condition()
         self.err = ""
-        threading.Thread(target=self._read, daemon=True).start()
+        if drain:
+            self.drain()
         threading.Thread(target=self._read_err, daemon=True).start()
+
+    def drain(self):
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def first_line(self):
+        """Reads one line while stdout is not being drained."""
+        return json.loads(self.p.stdout.readline())
 
     def _read(self):
         for line in self.p.stdout:
@@ -124,10 +140,10 @@ class Proc:
 
 
 class Teacher(Proc):
-    def __init__(self, lesson="tcp", extra=(), data_dir=None, port=0):
+    def __init__(self, lesson="tcp", extra=(), data_dir=None, port=0, drain=True, nofile=None):
         super().__init__("teacher", ["teach", lesson, "--headless", "--port", str(port),
-                                     *extra], data_dir)
-        first = self.wait_class("listening", timeout=20)
+                                     *extra], data_dir, drain=drain, nofile=nofile)
+        first = self.wait_class("listening", timeout=20) if drain else self.first_line()
         self.port = first["port"]
         self.code = first["code"]
         self.fingerprint = first["fingerprint"]
@@ -190,12 +206,90 @@ def free_port():
     return port
 
 
-def tls_connect(port):
+def tcp_connect(port, src=None, rcvbuf=None):
+    """A plain TCP connection to the class from a loopback source address
+    (127.0.0.0/8 is all loopback: each address is its own source)."""
+    s = socket.socket()
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    if src:
+        s.bind((src, 0))
+    s.settimeout(10)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def tls_connect(port, src=None, rcvbuf=None):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    return ctx.wrap_socket(s)
+    return ctx.wrap_socket(tcp_connect(port, src, rcvbuf))
+
+
+def raw_join(t, name, token=None, src=None, code=None, rcvbuf=None):
+    """A hand-made student: TLS, hello, and the first answer (welcome or
+    error) as (socket, type, body)."""
+    s = tls_connect(t.port, src, rcvbuf)
+    hello = {"v": 1, "name": name, "code": code or t.code}
+    if token:
+        hello["token"] = token
+    s.sendall(frame(HELLO, hello))
+    for _ in range(50):
+        mtype, body = read_frame(s)
+        if mtype in (None, WELCOME, ERROR):
+            return s, mtype, body
+    return s, None, None
+
+
+def closed_by_peer(s, wait=0.0):
+    """True when the other side closed s (EOF or reset), without reading
+    anything that matters: only for sockets the test no longer reads."""
+    s.settimeout(wait if wait else 0.0001)
+    try:
+        while True:
+            raw = s.recv(65536) if not hasattr(s, "_sslobj") else s.read(65536)
+            if not raw:
+                return True
+    except (BlockingIOError, socket.timeout, ssl.SSLWantReadError, TimeoutError):
+        return False
+    except (ConnectionError, ssl.SSLError, OSError):
+        return True
+
+
+_libssl = None
+
+
+def key_updates(s, n):
+    """Sends up to n TLS 1.3 KeyUpdate messages on an ssl socket, through
+    the libssl the ssl module uses (the module has no call for it); returns
+    how many went before the peer closed."""
+    global _libssl
+    if _libssl is None:
+        _libssl = ctypes.CDLL("libssl.so.3")
+        for fn in ("SSL_key_update", "SSL_do_handshake", "SSL_version"):
+            getattr(_libssl, fn).argtypes = [ctypes.c_void_p] + (
+                [ctypes.c_int] if fn == "SSL_key_update" else [])
+    # CPython's _ssl._SSLSocket: PyObject_HEAD, the socket's weakref, SSL *.
+    ptr = ctypes.c_void_p.from_address(id(s._sslobj) + 3 * ctypes.sizeof(ctypes.c_void_p)).value
+    if _libssl.SSL_version(ptr) != 0x0304:
+        fail("could not reach the SSL object of a Python ssl socket")
+    s.setblocking(True)
+    for k in range(n):
+        if _libssl.SSL_key_update(ptr, 0) != 1 or _libssl.SSL_do_handshake(ptr) != 1:
+            return k
+    return n
+
+
+def proc_rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def proc_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def frame(mtype, body):

@@ -76,7 +76,7 @@ def main():
         got = s.runs()[1]
         same_run(n, got, want)
         check(not s.find(s.klass("page")), f"{n} saw a page change nobody made")
-    dropped = t.wait(lambda o: o.get("class") == "dropped" and "unfinished joins" in o["reason"],
+    dropped = t.wait(lambda o: o.get("class") == "dropped" and "unfinished join" in o["reason"],
                      "idle connections refused")
     check(dropped["count"] > 0, f"dropped {dropped}")
     t.send("roster")

@@ -79,6 +79,9 @@ try:
     wait_for("stu", lambda s: "SYN seq=0" in s, "the run's first packet in the student's ladder")
     check("Predict, then press" not in screen("stu"),
           "the ladder asks again what the student answered to the class")
+    # The reveal gives what the instructor's run decided: let it get there
+    # (under ASan and load a run takes longer than the keys).
+    wait_for("teach", lambda s: "Run finished" in s, "the run finished on the dashboard")
     keys("teach", "Enter")  # reveal
     s = wait_for("teach", lambda s: "(revealed)" in s and "More than 20 bytes" in s, "the reveal")
     wait_for("stu", lambda s: "following instructor" in s, "following after the reveal")

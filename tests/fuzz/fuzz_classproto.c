@@ -1,18 +1,21 @@
 /*
  * fuzz_classproto.c: libFuzzer harness for the class protocol's parsers,
  * everything a hostile peer's bytes reach (src/classroom/proto.c, json.c,
- * evjson.c).
+ * evjson.c, name.c).
  *
  * The first input byte picks a chunk size; the rest is fed to two frame
  * readers (the instructor's, with the student limit, and a student's, with
  * the full limit) in chunks of that size, as TLS records would cut it.
  * Every frame body is parsed as JSON; an event frame's "ev" is rebuilt as
  * an event and printed back with nc_event_json, whose output must parse
- * again. The whole input is also parsed directly as JSON and as an event.
+ * again. A frame's "name" is cleaned as the instructor cleans a student's
+ * name; a clean name must clean to itself. The whole input is also parsed
+ * directly as JSON and as an event.
  * The corpus holds real frames from a class and broken variants.
  */
 #include "classroom/evjson.h"
 #include "classroom/json.h"
+#include "classroom/name.h"
 #include "classroom/proto.h"
 #include "core/buf.h"
 #include "core/event.h"
@@ -52,7 +55,15 @@ static int nc_fz_frame(void *arg, int type, const uint8_t *body, uint32_t len)
     if (nc_json_parse(&doc, (const char *)body, len, err, sizeof err) == 0) {
         if (type == NC_MSG_EVENT)
             nc_fz_event(nc_json_get(doc.root, "ev"));
-        (void)nc_json_str(doc.root, "name");
+        const char *name = nc_json_str(doc.root, "name");
+        char clean[NC_CLASS_NAME_MAX + 1], again[NC_CLASS_NAME_MAX + 1];
+        char skel[NC_CLASS_SKEL_MAX];
+        if (name && nc_class_name_clean(name, clean, skel, err, sizeof err) == 0 &&
+            (nc_class_name_clean(clean, again, skel, err, sizeof err) != 0 ||
+             strcmp(clean, again) != 0)) {
+            fprintf(stderr, "a clean name does not clean to itself: %s\n", clean);
+            abort();
+        }
         int64_t v;
         (void)nc_json_int(doc.root, "v", &v);
     }
