@@ -1851,7 +1851,9 @@ static void nc_srv_do_inject(nc_class_server_t *s, const char *arg)
         nc_fault_done(&f);
     } else if (s->o.mode == NC_CLASS_LOCKSTEP && cur && nc_srv_lockstep_going(s, cur)) {
         /* Students' runs are going: they add it live, or ignore it when
-         * theirs is over. */
+         * theirs is over; so does the instructor's own, which judges. */
+        if (cur->run && !cur->done)
+            nc_lab_add_fault(nc_run_lab(cur->run), &f, err, sizeof err);
         nc_buf_t b;
         nc_buf_init(&b);
         nc_buf_printf(&b, "{\"run\":%d,\"fault\":", cur->id);
