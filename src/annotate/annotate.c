@@ -53,6 +53,39 @@ static const char *nc_annotate_capital(const char *s, char *buf, size_t n)
     return buf;
 }
 
+/* Runs one rule set on the view in a->ev. */
+static void nc_annotate_set(const nc_rule_set_t *set, nc_annot_t *a)
+{
+    if (set->prepare)
+        set->prepare(a);
+    for (size_t i = 0; i < set->count; i++)
+        if (set->rules[i].match(a))
+            set->rules[i].write(a);
+}
+
+/* A layer written as a list of objects (a packet that completes several
+ * messages, stream.h): the set runs once per message, each seen as the
+ * layer's object on its own. */
+static void nc_annotate_each(const nc_rule_set_t *set, nc_annot_t *a, const nc_event_t *ev,
+                             uint32_t at, uint32_t end)
+{
+    nc_field_t one[128];
+    for (uint32_t k = at + 1; k < end && ev->fields[k].kind != NC_F_END;) {
+        uint32_t next = nc_fields_skip(ev->fields, end, k);
+        uint32_t n = next - k; /* the element: its OBJ token, members, END */
+        if (ev->fields[k].kind == NC_F_OBJ && n <= sizeof(one) / sizeof(one[0])) {
+            memcpy(one, ev->fields + k, n * sizeof(one[0]));
+            one[0].key = ev->fields[at].key;
+            nc_event_t narrow = *ev;
+            narrow.fields = one;
+            narrow.nfields = n;
+            a->ev = &narrow;
+            nc_annotate_set(set, a);
+        }
+        k = next;
+    }
+}
+
 void nc_annotate_event(nc_evb_t *b)
 {
     const nc_event_t *ev = nc_evb_view(b);
@@ -71,7 +104,7 @@ void nc_annotate_event(nc_evb_t *b)
                 to = f->v.s;
             else if (strcmp(f->key, "proto") == 0)
                 proto = f->v.s;
-        } else if (f->key && f->kind == NC_F_OBJ) {
+        } else if (f->key && (f->kind == NC_F_OBJ || f->kind == NC_F_LIST)) {
             for (size_t s = 0; s < NC_ANNOT_SETS; s++) {
                 const char *layer = nc_rule_sets[s]->layer;
                 if (layer && layer_at[s] == UINT32_MAX && strcmp(f->key, layer) == 0) {
@@ -98,6 +131,10 @@ void nc_annotate_event(nc_evb_t *b)
         if (set->layer) {
             if (layer_at[s] == UINT32_MAX)
                 continue;
+            if (ev->fields[layer_at[s]].kind == NC_F_LIST) {
+                nc_annotate_each(set, &a, ev, layer_at[s], layer_end[s]);
+                continue;
+            }
             narrow = *ev;
             narrow.fields = ev->fields + layer_at[s];
             narrow.nfields = layer_end[s] - layer_at[s];
@@ -105,10 +142,6 @@ void nc_annotate_event(nc_evb_t *b)
         } else {
             a.ev = ev;
         }
-        if (set->prepare)
-            set->prepare(&a);
-        for (size_t i = 0; i < set->count; i++)
-            if (set->rules[i].match(&a))
-                set->rules[i].write(&a);
+        nc_annotate_set(set, &a);
     }
 }

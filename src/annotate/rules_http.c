@@ -30,11 +30,6 @@ static void request_write(const nc_annot_t *a)
                 (long long)n, n == 1 ? "" : "s", n == 1 ? "s" : "",
                 ended ? ", and a blank line ends them"
                       : " in this segment; the blank line that ends them is not in it");
-    int64_t more = nc_annotate_int(ev, "http.more_requests", 0);
-    if (more > 0)
-        nc_evb_note(b, "%lld more request%s follow%s in the same segment (pipelining): the "
-                       "responses come back in the same order.",
-                    (long long)more, more == 1 ? "" : "s", more == 1 ? "s" : "");
 }
 
 static bool response_match(const nc_annot_t *a)

@@ -30,6 +30,7 @@ extern const nc_cmd_t nc_cmd_join;
 extern const nc_cmd_t nc_cmd_replay;
 extern const nc_cmd_t nc_cmd_runs;
 extern const nc_cmd_t nc_cmd_export;
+extern const nc_cmd_t nc_cmd_shell;
 
 static const nc_cmd_t *const nc_cmds[] = {
     &nc_cmd_list,
@@ -40,6 +41,7 @@ static const nc_cmd_t *const nc_cmds[] = {
     &nc_cmd_replay,
     &nc_cmd_runs,
     &nc_cmd_export,
+    &nc_cmd_shell,
 };
 
 const char *nc_cli_data_dir;
@@ -157,7 +159,7 @@ nc_store_t *nc_cli_store(const char *prefix)
 
 static void nc_usage(FILE *out)
 {
-    fprintf(out, "usage: netcourse [--data-dir DIR] [COMMAND] [ARGS]\n\n"
+    fprintf(out, "usage: netcourse [--data-dir DIR] [--lessons DIR] [COMMAND] [ARGS]\n\n"
                  "  netcourse                 %s\n",
             nc_cmd_tui.about);
     for (size_t k = 0; k < sizeof(nc_cmds) / sizeof(nc_cmds[0]); k++) {
@@ -189,6 +191,15 @@ int main(int argc, char **argv)
             nc_cli_data_dir = argv[++i];
         } else if (strncmp(argv[i], "--data-dir=", 11) == 0) {
             nc_cli_data_dir = argv[i] + 11;
+        } else if (strcmp(argv[i], "--lessons") == 0 || strncmp(argv[i], "--lessons=", 10) == 0) {
+            /* The same as NETCOURSE_LESSONS, which nc_course_find_dir reads
+             * (this runs before any thread exists, so setenv is safe). */
+            const char *dir = argv[i][9] == '=' ? argv[i] + 10 : i + 1 < argc ? argv[++i] : NULL;
+            if (dir == NULL || *dir == '\0') {
+                nc_cli_error("--lessons needs a directory of lesson files");
+                return NC_EXIT_USAGE;
+            }
+            setenv("NETCOURSE_LESSONS", dir, 1);
         } else {
             break;
         }

@@ -100,6 +100,36 @@ typedef struct nc_lesson_note {
     int line;
 } nc_lesson_note_t;
 
+/* One option of a program statement: key=value (a key may repeat). */
+typedef struct nc_prog_opt {
+    char *key;
+    char *value;
+} nc_prog_opt_t;
+
+/* One statement of a program block: a verb, its arguments and options,
+ * and for `repeat` the indented statements under it. See lessons/README.md
+ * for the language; src/lesson/program.c parses it, src/scenario/program.c
+ * runs it. */
+typedef struct nc_prog_stmt {
+    char *verb;
+    char **args;
+    size_t nargs;
+    nc_prog_opt_t *opts;
+    size_t nopts;
+    struct nc_prog_stmt *body;
+    size_t nbody;
+    int line;
+} nc_prog_stmt_t;
+
+/* A `program` block: a named program that runs on one lab host. */
+typedef struct nc_program {
+    char *name;
+    char *host;
+    nc_prog_stmt_t *stmts;
+    size_t nstmts;
+    int line;
+} nc_program_t;
+
 typedef struct nc_lesson {
     char *path; /* the file it came from */
     char *id;
@@ -109,7 +139,7 @@ typedef struct nc_lesson {
     char *part_title;
     int number;     /* position in the catalogue */
     char *topology; /* "local" or "pair" */
-    char *scenario; /* scenario name in the registry */
+    char *scenario; /* scenario name in the registry, or NULL with programs */
     nc_link_t link;
     nc_fault_t *faults;
     size_t nfaults;
@@ -121,6 +151,8 @@ typedef struct nc_lesson {
     size_t ncheckpoints;
     nc_lesson_note_t *notes;
     size_t nnotes;
+    nc_program_t *programs; /* the lesson's own programs (program blocks) */
+    size_t nprograms;
 } nc_lesson_t;
 
 typedef struct nc_course {

@@ -9,6 +9,7 @@
  */
 #include "match.h"
 
+#include "error.h"
 #include "xmalloc.h"
 
 #include <ctype.h>
@@ -199,6 +200,51 @@ nc_match_t *nc_match_compile(const char *src, char *err, size_t errlen)
     return m;
 }
 
+/* The paths nc_event_value() answers for every event. */
+static bool nc_pseudo_path(const char *path)
+{
+    static const char *const pseudo[] = {"i", "t", "type", "host", "summary", "note"};
+    for (size_t k = 0; k < sizeof(pseudo) / sizeof(pseudo[0]); k++)
+        if (strcmp(path, pseudo[k]) == 0)
+            return true;
+    return false;
+}
+
+static int nc_match_check_path(nc_match_field_fn known, void *ctx, unsigned types,
+                               const char *path, char *err, size_t errlen)
+{
+    if (nc_pseudo_path(path))
+        return 0;
+    char why[200] = "";
+    if (known(ctx, types, path, why, sizeof(why)))
+        return 0;
+    snprintf(err, errlen, "no event has the field \"%s\"%s%s", path, why[0] ? ": " : "", why);
+    return NC_ESYNTAX;
+}
+
+int nc_match_check(const nc_match_t *m, nc_match_field_fn known, void *ctx, char *err,
+                   size_t errlen)
+{
+    unsigned types = 0;
+    for (size_t k = 0; k < m->nterms; k++)
+        if (m->terms[k].op == NC_OP_TYPE)
+            types |= 1u << m->terms[k].type;
+    if (types == 0)
+        types = (1u << NC_EV__COUNT) - 1;
+    for (size_t k = 0; k < m->nterms; k++) {
+        const nc_term_t *t = &m->terms[k];
+        if (t->op == NC_OP_TYPE)
+            continue;
+        int rc = nc_match_check_path(known, ctx, types, t->path, err, errlen);
+        if (rc == 0 && t->ref)
+            rc = nc_match_check_path(known, ctx, (1u << NC_EV__COUNT) - 1, t->value, err,
+                                     errlen);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int nc_truthy(const char *s)
 {
     return !(s[0] == '\0' || strcmp(s, "false") == 0 || strcmp(s, "0") == 0);
@@ -296,6 +342,47 @@ static bool nc_term_eval(const nc_term_t *t, const nc_event_t *ev, const nc_even
     }
 }
 
+/* A term on "layer.field" where the event holds a list of layer objects
+ * (a packet that completes three pipelined requests): it holds when it holds
+ * for one of the objects, and a negative term (!path, path!=value) when it
+ * holds for each. Anywhere else the term is evaluated as it is. */
+static bool nc_term_eval_each(const nc_term_t *t, const nc_event_t *ev, const nc_event_t *ref,
+                              nc_buf_t *a, nc_buf_t *b)
+{
+    const char *dot = t->op != NC_OP_TYPE && t->path ? strchr(t->path, '.') : NULL;
+    char head[64];
+    if (dot == NULL || (size_t)(dot - t->path) >= sizeof(head))
+        return nc_term_eval(t, ev, ref, a, b);
+    memcpy(head, t->path, (size_t)(dot - t->path));
+    head[dot - t->path] = '\0';
+    const nc_field_t *l = nc_event_get(ev, head);
+    if (l == NULL || l->kind != NC_F_LIST)
+        return nc_term_eval(t, ev, ref, a, b);
+    uint32_t idx = (uint32_t)(l - ev->fields);
+    uint32_t end = nc_fields_skip(ev->fields, ev->nfields, idx);
+    nc_term_t sub = *t;
+    sub.path = (char *)(dot + 1);
+    bool negative = t->op == NC_OP_FALSE || t->op == NC_OP_NE;
+    bool any = false, all = true, seen = false;
+    for (uint32_t k = idx + 1; k < end && ev->fields[k].kind != NC_F_END;) {
+        uint32_t next = nc_fields_skip(ev->fields, end, k);
+        if (ev->fields[k].kind == NC_F_OBJ && next >= k + 2) {
+            /* The object's members, as an event of their own. */
+            nc_event_t el = *ev;
+            el.fields = ev->fields + k + 1;
+            el.nfields = next - k - 2;
+            bool r = nc_term_eval(&sub, &el, ref, a, b);
+            any |= r;
+            all &= r;
+            seen = true;
+        }
+        k = next;
+    }
+    if (!seen)
+        return nc_term_eval(t, ev, ref, a, b);
+    return negative ? all : any;
+}
+
 bool nc_match_event(const nc_match_t *m, const nc_event_t *ev, const nc_event_t *ref)
 {
     nc_buf_t a, b;
@@ -303,7 +390,7 @@ bool nc_match_event(const nc_match_t *m, const nc_event_t *ev, const nc_event_t 
     nc_buf_init(&b);
     bool ok = true;
     for (size_t k = 0; k < m->nterms && ok; k++)
-        ok = nc_term_eval(&m->terms[k], ev, ref, &a, &b);
+        ok = nc_term_eval_each(&m->terms[k], ev, ref, &a, &b);
     nc_buf_done(&a);
     nc_buf_done(&b);
     return ok;

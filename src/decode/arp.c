@@ -61,4 +61,16 @@ static int arp_decode(nc_dctx_t *x, nc_cursor_t *c)
     return 0;
 }
 
-const nc_proto_t nc_arp_proto = {"arp", arp_decode};
+/* Every field this layer writes (proto.h); a name-or-number field is NC_F_STR. */
+static const nc_field_decl_t arp_fields[] = {
+    {"htype", NC_F_INT},
+    {"ptype", NC_F_STR},
+    {"op", NC_F_STR},
+    {"sender_mac", NC_F_STR},
+    {"sender_ip", NC_F_STR},
+    {"target_mac", NC_F_STR},
+    {"target_ip", NC_F_STR},
+    {NULL, 0},
+};
+
+const nc_proto_t nc_arp_proto = {"arp", arp_decode, arp_fields};

@@ -14,6 +14,7 @@
  * but the event builder's own arena copies.
  */
 #include "proto.h"
+#include "stream.h"
 
 #include "../core/error.h"
 #include "../core/xmalloc.h"
@@ -61,9 +62,10 @@ static const struct {
     {41, &nc_ipv6_proto}, /* IPv6 in IP */
 };
 
+/* Per-packet application decoders. HTTP/1, WebSocket and SSE are stream
+ * decoders instead (stream.h): tcp.c hands them whole connections. */
 static const nc_app_proto_t *const nc_app_table[] = {
     &nc_dns_app,
-    &nc_http1_app,
 };
 
 /* IP-in-IP and stacked tags may nest this deep, no deeper. */
@@ -73,6 +75,7 @@ nc_decoder_t *nc_decoder_new(void)
 {
     nc_decoder_t *d = nc_xcalloc(1, sizeof(*d));
     d->flows = nc_flow_table_new(0);
+    d->ooo_budget.max = NC_STREAM_BUDGET_DEFAULT;
     return d;
 }
 
@@ -86,6 +89,7 @@ void nc_decoder_free(nc_decoder_t *d)
     }
     free(d->names);
     nc_flow_table_free(d->flows);
+    free(d->sout);
     free(d);
 }
 
@@ -274,6 +278,19 @@ int nc_decode_app(nc_dctx_t *x, nc_cursor_t *c)
     return 0;
 }
 
+nc_flow_t *nc_decode_flow(nc_dctx_t *x, uint8_t l4, int *dir)
+{
+    nc_flow_key_t key;
+    memset(&key, 0, sizeof(key));
+    key.ipver = (uint8_t)x->ipver;
+    key.l4 = l4;
+    memcpy(key.saddr, x->saddr, 16);
+    memcpy(key.daddr, x->daddr, 16);
+    key.sport = x->sport;
+    key.dport = x->dport;
+    return nc_flow_get(x->d->flows, &key, dir);
+}
+
 bool nc_decoder_supports(int linktype)
 {
     for (size_t i = 0; i < sizeof(nc_link_table) / sizeof(nc_link_table[0]); i++)
@@ -419,7 +436,14 @@ static const struct {
     {"tcp", &nc_tcp_proto, NC_CTX_IP4, 6, 0},
     {"dns", &nc_dns_proto, NC_CTX_UDP, 17, 53},
     {"http1", &nc_http1_proto, NC_CTX_TCP, 6, 80},
+    {"websocket", &nc_websocket_proto, NC_CTX_TCP, 6, 80},
+    {"sse", &nc_sse_proto, NC_CTX_TCP, 6, 80},
 };
+
+const nc_proto_t *nc__decode_proto(size_t i)
+{
+    return i < sizeof(nc_layer_table) / sizeof(nc_layer_table[0]) ? nc_layer_table[i].proto : NULL;
+}
 
 int nc_decoder_layer(nc_decoder_t *d, const char *name, const uint8_t *data, uint32_t len,
                      nc_evb_t *b)

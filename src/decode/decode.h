@@ -10,8 +10,11 @@
  * layer decoded) and "len" (bytes on the wire), and a one-line summary.
  *
  * It keeps per-flow state between frames: TCP relative sequence numbers per
- * direction, window scaling, retransmission detection. One decoder per
- * timeline, used from one thread at a time.
+ * direction, window scaling, retransmission detection, and each connection's
+ * reassembled streams with the state of their stream decoders (HTTP/1,
+ * WebSocket, SSE; see stream.h), whose messages are written into the packet
+ * that completes them. One decoder per timeline, used from one thread at a
+ * time.
  */
 #ifndef NC_DECODE_H
 #define NC_DECODE_H
@@ -47,14 +50,30 @@ bool nc_decoder_supports(int linktype);
 
 /*
  * Decodes data as the bytes that reach one decoder, by the name of its
- * file ("eth", "ipv4", "tcp", "dns", "http1" ...), with the context the layers below
- * would have given it made up (IPv4 10.0.0.1 -> 10.0.0.2, ports 40000 ->
- * 53 for DNS and 80 for HTTP). It exists so that each decoder has a fuzz
+ * file ("eth", "ipv4", "tcp", "dns", "http1", "websocket", "sse" ...), with
+ * the context the layers below would have given it made up (IPv4 10.0.0.1 ->
+ * 10.0.0.2, ports 40000 -> 53 for DNS and 80 for HTTP). A stream decoder
+ * reads data as the client's next bytes on that connection: called again,
+ * it goes on where the last call stopped. It exists so that each decoder has a fuzz
  * harness of its own; captured traffic always goes through
  * nc_decoder_packet. Returns as nc_decoder_packet does, or NC_ENOENT for an
  * unknown name.
  */
 int nc_decoder_layer(nc_decoder_t *d, const char *name, const uint8_t *data, uint32_t len,
                      nc_evb_t *b);
+
+/*
+ * Returns the kind (NC_F_INT, NC_F_STR ... of event.h) of the packet field
+ * at path ("tcp.flags", "http.method", "ip.src", "from"), as the decoders
+ * declare it, or -1 when no decoder writes it. *layer_known (may be NULL)
+ * says whether path's first part names a decoder's layer at all. A layer
+ * name alone ("http") is an object. Fields that hold a name, or a number
+ * where there is no name, are declared NC_F_STR.
+ */
+int nc_decode_field_kind(const char *path, bool *layer_known);
+
+/* Appends the declared fields of layer, comma-separated, to out (for the
+ * error a lesson matcher with an unknown field gets). */
+void nc_decode_field_names(const char *layer, nc_buf_t *out);
 
 #endif

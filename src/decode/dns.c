@@ -277,5 +277,19 @@ static bool dns_match(const nc_dctx_t *x, const nc_cursor_t *c)
                                                                   x->dport == 5353));
 }
 
-const nc_proto_t nc_dns_proto = {"dns", dns_decode};
+/* Every field this layer writes (proto.h); a name-or-number field is NC_F_STR. */
+static const nc_field_decl_t dns_fields[] = {
+    {"id", NC_F_INT},
+    {"response", NC_F_BOOL},
+    {"opcode", NC_F_STR},
+    {"rcode", NC_F_STR},
+    {"qname", NC_F_STR},
+    {"qtype", NC_F_STR},
+    {"questions", NC_F_INT},
+    {"answers", NC_F_INT},
+    {"records", NC_F_LIST},
+    {NULL, 0},
+};
+
+const nc_proto_t nc_dns_proto = {"dns", dns_decode, dns_fields};
 const nc_app_proto_t nc_dns_app = {&nc_dns_proto, dns_match};

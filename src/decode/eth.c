@@ -58,4 +58,13 @@ static int eth_decode(nc_dctx_t *x, nc_cursor_t *c)
     return nc_decode_ethertype(x, type, c);
 }
 
-const nc_proto_t nc_eth_proto = {"eth", eth_decode};
+/* Every field this layer writes (proto.h); a name-or-number field is NC_F_STR. */
+static const nc_field_decl_t eth_fields[] = {
+    {"dst", NC_F_STR},
+    {"src", NC_F_STR},
+    {"type", NC_F_STR},
+    {"vlan", NC_F_INT},
+    {NULL, 0},
+};
+
+const nc_proto_t nc_eth_proto = {"eth", eth_decode, eth_fields};

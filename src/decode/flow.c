@@ -24,6 +24,8 @@
  */
 #include "flow.h"
 
+#include "stream.h"
+
 #include "../core/xmalloc.h"
 
 #include <stdlib.h>
@@ -70,6 +72,8 @@ void nc_flow_table_free(nc_flow_table_t *t)
 {
     if (t == NULL)
         return;
+    for (size_t i = 0; i < t->used; i++)
+        nc_stream_free(t->slots[i].stream);
     free(t->slots);
     free(t->buckets);
     free(t);
@@ -149,6 +153,7 @@ nc_flow_t *nc_flow_get(nc_flow_table_t *t, const nc_flow_key_t *k, int *dir)
         nc_flow_unlink(t, idx);
     }
     nc_flow_t *f = &t->slots[idx];
+    nc_stream_free(f->stream); /* an evicted flow's, or NULL */
     memset(f, 0, sizeof(*f));
     memcpy(f->key, key, sizeof(key));
     f->hash = h;

@@ -60,11 +60,6 @@ typedef struct nc_flow_dir {
         int64_t first, last;
     } sent[NC_FLOW_SENT];
     uint8_t sent_next;
-    /* HTTP/1 requests this side sent that await a response: their methods
-     * (decode/http1.c's table index + 1), four bits each, oldest lowest. */
-    uint64_t http_methods;
-    uint8_t http_pending;
-    uint8_t http_answered; /* the method of the last request answered (same code) */
 } nc_flow_dir_t;
 
 typedef struct nc_flow {
@@ -73,6 +68,8 @@ typedef struct nc_flow {
     int32_t next; /* chain in the bucket, -1 ends */
     bool used;
     nc_flow_dir_t dir[2];
+    struct nc_stream *stream; /* owned: reassembly and stream decoders (stream.h) */
+    bool stream_off;          /* no stream decoder reads this connection */
 } nc_flow_t;
 
 enum {

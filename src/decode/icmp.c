@@ -70,4 +70,17 @@ static int icmp_decode(nc_dctx_t *x, nc_cursor_t *c)
     return 0;
 }
 
-const nc_proto_t nc_icmp_proto = {"icmp", icmp_decode};
+/* Every field this layer writes (proto.h); a name-or-number field is NC_F_STR. */
+static const nc_field_decl_t icmp_fields[] = {
+    {"type", NC_F_INT},
+    {"code", NC_F_INT},
+    {"name", NC_F_STR},
+    {"id", NC_F_INT},
+    {"seq", NC_F_INT},
+    {"reason", NC_F_STR},
+    {"checksum", NC_F_INT},
+    {"checksum_status", NC_F_STR},
+    {NULL, 0},
+};
+
+const nc_proto_t nc_icmp_proto = {"icmp", icmp_decode, icmp_fields};

@@ -85,4 +85,17 @@ static int icmpv6_decode(nc_dctx_t *x, nc_cursor_t *c)
     return 0;
 }
 
-const nc_proto_t nc_icmpv6_proto = {"icmpv6", icmpv6_decode};
+/* Every field this layer writes (proto.h); a name-or-number field is NC_F_STR. */
+static const nc_field_decl_t icmpv6_fields[] = {
+    {"type", NC_F_INT},
+    {"code", NC_F_INT},
+    {"name", NC_F_STR},
+    {"id", NC_F_INT},
+    {"seq", NC_F_INT},
+    {"target", NC_F_STR},
+    {"checksum", NC_F_INT},
+    {"checksum_status", NC_F_STR},
+    {NULL, 0},
+};
+
+const nc_proto_t nc_icmpv6_proto = {"icmpv6", icmpv6_decode, icmpv6_fields};

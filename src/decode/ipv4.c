@@ -105,4 +105,23 @@ static int ipv4_decode(nc_dctx_t *x, nc_cursor_t *c)
     return nc_decode_ipproto(x, proto, c);
 }
 
-const nc_proto_t nc_ipv4_proto = {"ip", ipv4_decode};
+/* Every field this layer writes (proto.h); a name-or-number field is NC_F_STR. */
+static const nc_field_decl_t ipv4_fields[] = {
+    {"version", NC_F_INT},
+    {"src", NC_F_STR},
+    {"dst", NC_F_STR},
+    {"ttl", NC_F_INT},
+    {"len", NC_F_INT},
+    {"id", NC_F_INT},
+    {"df", NC_F_BOOL},
+    {"mf", NC_F_BOOL},
+    {"frag_off", NC_F_INT},
+    {"proto", NC_F_INT},
+    {"frag_bytes", NC_F_INT},
+    {"checksum", NC_F_INT},
+    {"checksum_status", NC_F_STR},
+    {"len_from_frame", NC_F_BOOL},
+    {NULL, 0},
+};
+
+const nc_proto_t nc_ipv4_proto = {"ip", ipv4_decode, ipv4_fields};

@@ -113,4 +113,20 @@ static int ipv6_decode(nc_dctx_t *x, nc_cursor_t *c)
     return nc_decode_ipproto(x, nh, c);
 }
 
-const nc_proto_t nc_ipv6_proto = {"ip", ipv6_decode};
+/* Every field this layer writes (proto.h); a name-or-number field is NC_F_STR. */
+static const nc_field_decl_t ipv6_fields[] = {
+    {"version", NC_F_INT},
+    {"src", NC_F_STR},
+    {"dst", NC_F_STR},
+    {"ttl", NC_F_INT},
+    {"len", NC_F_INT},
+    {"flow", NC_F_INT},
+    {"mf", NC_F_BOOL},
+    {"frag_off", NC_F_INT},
+    {"proto", NC_F_INT},
+    {"frag_bytes", NC_F_INT},
+    {"len_from_frame", NC_F_BOOL},
+    {NULL, 0},
+};
+
+const nc_proto_t nc_ipv6_proto = {"ip", ipv6_decode, ipv6_fields};

@@ -40,4 +40,10 @@ static int null_decode(nc_dctx_t *x, nc_cursor_t *c)
     }
 }
 
-const nc_proto_t nc_null_proto = {"null", null_decode};
+/* Every field this layer writes (proto.h); a name-or-number field is NC_F_STR. */
+static const nc_field_decl_t null_fields[] = {
+    {"family", NC_F_INT},
+    {NULL, 0},
+};
+
+const nc_proto_t nc_null_proto = {"null", null_decode, null_fields};

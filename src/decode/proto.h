@@ -21,6 +21,7 @@
 #include "cursor.h"
 #include "decode.h"
 #include "flow.h"
+#include "stream.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -72,9 +73,19 @@ typedef struct nc_dctx {
 
 typedef int (*nc_layer_fn)(nc_dctx_t *x, nc_cursor_t *c);
 
+/* One field a decoder writes: its path inside the layer object ("sport",
+ * "options.mss") and its kind (NC_F_INT, NC_F_STR, ... of event.h). A list
+ * of these ends with {NULL, 0}. Lesson matchers may only name declared
+ * fields (nc_decode_field_kind). */
+typedef struct nc_field_decl {
+    const char *path;
+    uint8_t kind;
+} nc_field_decl_t;
+
 typedef struct nc_proto {
     const char *name;      /* layer object key and "proto" value */
     nc_layer_fn decode;    /* reads from c; returns 0 or NC_E* */
+    const nc_field_decl_t *fields; /* every field decode can write */
 } nc_proto_t;
 
 /* An application decoder also says whether a payload looks like it. */
@@ -85,6 +96,8 @@ typedef struct nc_app_proto {
 
 struct nc_decoder {
     nc_flow_table_t *flows;
+    nc_stream_out_t *sout;         /* owned: what one packet's stream completes */
+    nc_stream_budget_t ooo_budget; /* bytes all streams hold out of order */
     bool csum_partial_seen; /* the capture's first partial checksum was met */
     struct nc_host_name {
         char *addr, *name;
@@ -115,6 +128,14 @@ int nc_decode_ethertype(nc_dctx_t *x, uint16_t type, nc_cursor_t *c);
 int nc_decode_ipproto(nc_dctx_t *x, uint8_t proto, nc_cursor_t *c);
 int nc_decode_app(nc_dctx_t *x, nc_cursor_t *c);
 
+/* The flow of the frame being decoded: its addresses and x->sport/dport,
+ * for transport l4 (borrowed, valid until the next flow lookup); *dir is the
+ * frame's direction in it. */
+nc_flow_t *nc_decode_flow(nc_dctx_t *x, uint8_t l4, int *dir);
+
+/* The i-th decoder of the registry (every protocol file's descriptor), or
+ * NULL past the last: how fields.c finds every declared field. */
+const nc_proto_t *nc__decode_proto(size_t i);
 /* The Internet checksum (csum.c): adds the bytes of c (not moved) to a
  * running ones' complement sum, and folds a sum to 16 bits. */
 uint32_t nc_csum_add(nc_cursor_t c, uint32_t acc);
@@ -137,6 +158,7 @@ void nc_decode_hex16(uint16_t v, char *out);
 extern const nc_proto_t nc_eth_proto, nc_sll_proto, nc_sll2_proto, nc_raw_proto,
     nc_null_proto, nc_ipv4_proto, nc_ipv6_proto, nc_arp_proto, nc_icmp_proto,
     nc_icmpv6_proto, nc_udp_proto, nc_tcp_proto, nc_dns_proto, nc_http1_proto;
-extern const nc_app_proto_t nc_dns_app, nc_http1_app;
+extern const nc_proto_t nc_websocket_proto, nc_sse_proto;
+extern const nc_app_proto_t nc_dns_app;
 
 #endif

@@ -23,4 +23,9 @@ static int raw_decode(nc_dctx_t *x, nc_cursor_t *c)
     }
 }
 
-const nc_proto_t nc_raw_proto = {"raw", raw_decode};
+/* Every field this layer writes (proto.h); a name-or-number field is NC_F_STR. */
+static const nc_field_decl_t raw_fields[] = {
+    {NULL, 0},
+};
+
+const nc_proto_t nc_raw_proto = {"raw", raw_decode, raw_fields};

@@ -83,5 +83,11 @@ static int sll2_decode(nc_dctx_t *x, nc_cursor_t *c)
     return sll_next(x, proto, c);
 }
 
-const nc_proto_t nc_sll_proto = {"sll", sll_decode};
-const nc_proto_t nc_sll2_proto = {"sll2", sll2_decode};
+/* Every field these layers write (proto.h); pkttype is a name, or its number. */
+static const nc_field_decl_t sll_layer_fields[] = {
+    {"pkttype", NC_F_STR}, {"hatype", NC_F_INT}, {"addr", NC_F_STR},
+    {"proto", NC_F_STR},   {"ifindex", NC_F_INT}, {NULL, 0},
+};
+
+const nc_proto_t nc_sll_proto = {"sll", sll_decode, sll_layer_fields};
+const nc_proto_t nc_sll2_proto = {"sll2", sll2_decode, sll_layer_fields};

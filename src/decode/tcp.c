@@ -33,6 +33,7 @@
  * previous SYN, were last sent).
  */
 #include "proto.h"
+#include "stream.h"
 
 #include "../core/error.h"
 
@@ -219,16 +220,8 @@ static int tcp_decode(nc_dctx_t *x, nc_cursor_t *c)
     s.wscale = (s.flags & NC_TCP_SYN) ? opts.wscale : -1;
     s.nsack = opts.nsack;
     s.t_ns = x->b->ev.t_ns;
-    nc_flow_key_t key;
-    memset(&key, 0, sizeof(key));
-    key.ipver = (uint8_t)x->ipver;
-    key.l4 = 6;
-    memcpy(key.saddr, x->saddr, 16);
-    memcpy(key.daddr, x->daddr, 16);
-    key.sport = sport;
-    key.dport = dport;
     int dir;
-    nc_flow_t *f = nc_flow_get(x->d->flows, &key, &dir);
+    nc_flow_t *f = nc_decode_flow(x, 6, &dir);
     nc_flow_tcp(f, dir, &s);
     x->flow = f;
     x->flow_dir = dir;
@@ -284,9 +277,44 @@ static int tcp_decode(nc_dctx_t *x, nc_cursor_t *c)
     tcp_summary(x, &s, &opts);
     nc_cur_limit(c, s.len);
     x->l7_len = s.len;
+    /* The stream decoders (stream.h) read connections they recognise;
+     * the rest goes to the per-packet application decoders. */
+    if (nc__stream_tcp(x, f, dir, &s, c))
+        return 0;
     if (s.len == 0 || (s.flags & NC_TCP_RST))
         return 0;
     return nc_decode_app(x, c);
 }
 
-const nc_proto_t nc_tcp_proto = {"tcp", tcp_decode};
+/* Every field this layer writes (proto.h); a name-or-number field is NC_F_STR. */
+static const nc_field_decl_t tcp_fields[] = {
+    {"sport", NC_F_INT},
+    {"dport", NC_F_INT},
+    {"flags", NC_F_LIST},
+    {"seq", NC_F_INT},
+    {"ack", NC_F_INT},
+    {"raw_seq", NC_F_INT},
+    {"raw_ack", NC_F_INT},
+    {"len", NC_F_INT},
+    {"win", NC_F_INT},
+    {"hdr_len", NC_F_INT},
+    {"retransmission", NC_F_BOOL},
+    {"options", NC_F_OBJ},
+    {"options.mss", NC_F_INT},
+    {"options.wscale", NC_F_INT},
+    {"options.sack_perm", NC_F_BOOL},
+    {"options.sack", NC_F_LIST},
+    {"options.ts_val", NC_F_INT},
+    {"options.ts_ecr", NC_F_INT},
+    {"zero_window", NC_F_BOOL},
+    {"window_probe", NC_F_BOOL},
+    {"dup_ack", NC_F_BOOL},
+    {"keepalive", NC_F_BOOL},
+    {"checksum", NC_F_INT},
+    {"checksum_status", NC_F_STR},
+    {"recovery", NC_F_STR},
+    {"dup_ack_num", NC_F_INT},
+    {NULL, 0},
+};
+
+const nc_proto_t nc_tcp_proto = {"tcp", tcp_decode, tcp_fields};

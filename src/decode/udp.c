@@ -65,4 +65,15 @@ static int udp_decode(nc_dctx_t *x, nc_cursor_t *c)
     return nc_decode_app(x, c);
 }
 
-const nc_proto_t nc_udp_proto = {"udp", udp_decode};
+/* Every field this layer writes (proto.h); a name-or-number field is NC_F_STR. */
+static const nc_field_decl_t udp_fields[] = {
+    {"sport", NC_F_INT},
+    {"dport", NC_F_INT},
+    {"len", NC_F_INT},
+    {"payload_len", NC_F_INT},
+    {"checksum", NC_F_INT},
+    {"checksum_status", NC_F_STR},
+    {NULL, 0},
+};
+
+const nc_proto_t nc_udp_proto = {"udp", udp_decode, udp_fields};

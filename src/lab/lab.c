@@ -253,6 +253,17 @@ int nc_lab_add_fault(nc_lab_t *lab, const nc_fault_t *f, char *err, size_t errle
     return nc_wire_add_fault(lab->wire, f, err, errlen);
 }
 
+int nc_lab_cut(nc_lab_t *lab, bool cut, char *err, size_t errlen)
+{
+    if (!lab->topo->wire || !lab->wire) {
+        snprintf(err, errlen, "the %s topology has no wire, so its link cannot be cut",
+                 lab->topo->name);
+        return NC_EUNSUPP;
+    }
+    nc_wire_cut(lab->wire, cut);
+    return 0;
+}
+
 void nc_lab_stop(nc_lab_t *lab)
 {
     if (lab && lab->wire)

@@ -32,6 +32,7 @@
 #include "../core/timeline.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -90,6 +91,12 @@ const char *nc_lab_iface_name(const nc_lab_t *lab, uint32_t iface);
  * f is copied. Thread-safe. Returns 0; NC_EUNSUPP when the topology has no
  * wire ("local"); or another negative code with one sentence in err. */
 int nc_lab_add_fault(nc_lab_t *lab, const nc_fault_t *f, char *err, size_t errlen);
+
+/* Cuts the wire (cut: every frame is dropped, each drop an event saying
+ * why) or restores it, as a lesson's program does ("cut 2s"). Thread-safe.
+ * Returns 0, or NC_EUNSUPP with one sentence in err when the topology has
+ * no wire. */
+int nc_lab_cut(nc_lab_t *lab, bool cut, char *err, size_t errlen);
 
 /* Capture counters over all lab interfaces. */
 typedef struct nc_lab_stats {

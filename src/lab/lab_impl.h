@@ -117,6 +117,9 @@ int nc_wire_policy_add(nc_wire_policy_t *p, const nc_fault_t *f, char *err, size
  * random loss (one stream per direction, so same seed, same drops). */
 void nc_wire_policy_decide(nc_wire_policy_t *p, int dir, const nc_event_t *ev,
                            nc_wire_verdict_t *v);
+/* Cuts the link (every frame dropped, whatever its direction) or restores
+ * it. */
+void nc_wire_policy_cut(nc_wire_policy_t *p, bool cut);
 /* Returns the monotonic time at which a frame of len bytes that arrived at
  * now_ns leaves the wire in direction dir: serialisation at the rate (the
  * link is busy until the previous frame is out), then the delay. */
@@ -147,6 +150,8 @@ void nc_wire_stop(nc_wire_t *w);
 void nc_wire_stats(const nc_wire_t *w, nc_lab_stats_t *out);
 /* Adds a fault while the wire runs; thread-safe (the policy's lock). */
 int nc_wire_add_fault(nc_wire_t *w, const nc_fault_t *f, char *err, size_t errlen);
+/* Cuts or restores the link while the wire runs; thread-safe. */
+void nc_wire_cut(nc_wire_t *w, bool cut);
 void nc_wire_free(nc_wire_t *w);
 
 #endif

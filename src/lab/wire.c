@@ -471,6 +471,13 @@ int nc_wire_add_fault(nc_wire_t *w, const nc_fault_t *f, char *err, size_t errle
     return rc;
 }
 
+void nc_wire_cut(nc_wire_t *w, bool cut)
+{
+    pthread_mutex_lock(&w->policy_lock);
+    nc_wire_policy_cut(w->policy, cut);
+    pthread_mutex_unlock(&w->policy_lock);
+}
+
 void nc_wire_free(nc_wire_t *w)
 {
     if (!w)

@@ -35,6 +35,7 @@ struct nc_wire_policy {
     size_t nfaults, cap;
     uint64_t rng[2];
     int64_t busy_until[2];
+    bool cut; /* a lesson's program cut the link: every frame is dropped */
 };
 
 static uint64_t splitmix64(uint64_t *s)
@@ -121,6 +122,10 @@ void nc_wire_policy_decide(nc_wire_policy_t *p, int dir, const nc_event_t *ev,
             snprintf(v->reason, sizeof v->reason, "scripted: %s", fs->spec);
         }
     }
+    if (p->cut && !v->drop) {
+        v->drop = true;
+        snprintf(v->reason, sizeof v->reason, "the lesson's program cut the link");
+    }
     /* One draw per frame and direction, dropped or not, keeps the stream
      * aligned with the frames whatever the faults did. */
     if (p->link.loss > 0) {
@@ -130,6 +135,11 @@ void nc_wire_policy_decide(nc_wire_policy_t *p, int dir, const nc_event_t *ev,
             snprintf(v->reason, sizeof v->reason, "random loss %g%%", p->link.loss * 100);
         }
     }
+}
+
+void nc_wire_policy_cut(nc_wire_policy_t *p, bool cut)
+{
+    p->cut = cut;
 }
 
 int64_t nc_wire_policy_release(nc_wire_policy_t *p, int dir, int64_t now_ns, uint32_t len)

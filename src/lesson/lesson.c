@@ -18,12 +18,15 @@
 #include "lesson.h"
 
 #include "lesson_priv.h"
+#include "program.h"
 
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/link.h"
 #include "core/match.h"
+#include "core/schema.h"
 #include "core/xmalloc.h"
+#include "decode/decode.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -299,14 +302,60 @@ static int nc_lp_apply(nc_lp_t *p, const nc_key_t *keys, size_t nkeys, const nc_
     return 0;
 }
 
-static int nc_lp_matcher(nc_lp_t *p, const nc_kv_t *kv, const char *src)
+/* Can an event of one of `types` carry path? Packet fields are the ones the
+ * decoders declare; the others are core/schema.h's. App events are open,
+ * except for paths under a decoder's layer name ("app tcp.flags"). */
+static bool nc_lp_field_known(void *ctx, unsigned types, const char *path, char *why,
+                              size_t whylen)
+{
+    (void)ctx;
+    bool layer = false;
+    int kind = nc_decode_field_kind(path, &layer);
+    if ((types & (1u << NC_EV_PACKET)) && kind >= 0)
+        return true;
+    for (int t = 0; t < NC_EV__COUNT; t++) {
+        if (t == NC_EV_PACKET || !(types & (1u << t)) || (t == NC_EV_APP && layer))
+            continue;
+        if (nc_schema_has((nc_event_type_t)t, path))
+            return true;
+    }
+    nc_buf_t names;
+    nc_buf_init(&names);
+    if (layer) {
+        size_t llen = strcspn(path, ".");
+        char name[32];
+        snprintf(name, sizeof name, "%.*s", (int)(llen < 31 ? llen : 31), path);
+        nc_decode_field_names(name, &names);
+        snprintf(why, whylen, "no decoder writes it (%s has %s)", name, nc_buf_cstr(&names));
+    } else if (kind < 0 && !(types & (1u << NC_EV_APP))) {
+        snprintf(why, whylen, "neither a decoder nor the events the matcher names write it");
+    }
+    nc_buf_done(&names);
+    return false;
+}
+
+/* Compiles src (the whole matcher) and checks that each field it names is
+ * one an event can have. */
+static int nc_matcher_validate(const char *src, char *err, size_t errlen)
 {
     char merr[256] = "";
     nc_match_t *m = nc_match_compile(src, merr, sizeof merr);
-    if (!m)
-        return nc_lp_fail(p, kv->line, NC_ESYNTAX, "%s: bad matcher \"%s\": %s", kv->key, src,
-                          merr[0] ? merr : "syntax error");
+    if (!m) {
+        snprintf(err, errlen, "bad matcher \"%s\": %s", src, merr[0] ? merr : "syntax error");
+        return NC_ESYNTAX;
+    }
+    int rc = nc_match_check(m, nc_lp_field_known, NULL, merr, sizeof merr);
     nc_match_free(m);
+    if (rc < 0)
+        snprintf(err, errlen, "matcher \"%s\": %s", src, merr);
+    return rc;
+}
+
+static int nc_lp_matcher(nc_lp_t *p, const nc_kv_t *kv, const char *src)
+{
+    char merr[512] = "";
+    if (nc_matcher_validate(src, merr, sizeof merr) < 0)
+        return nc_lp_fail(p, kv->line, NC_ESYNTAX, "%s: %s", kv->key, merr);
     return 0;
 }
 
@@ -460,15 +509,12 @@ int nc_fault_parse(const char *text, nc_fault_t *out, char *err, size_t errlen)
         return NC_ESYNTAX;
     }
     char *match = nc_trimdup(end, strlen(end));
-    char merr[256] = "";
-    nc_match_t *m = nc_match_compile(match, merr, sizeof merr);
-    if (!m) {
-        snprintf(err, errlen, "fault: bad matcher \"%s\": %s", match,
-                 merr[0] ? merr : "syntax error");
+    char merr[512] = "";
+    if (nc_matcher_validate(match, merr, sizeof merr) < 0) {
+        snprintf(err, errlen, "fault: %s", merr);
         free(match);
         return NC_ESYNTAX;
     }
-    nc_match_free(m);
     *out = (nc_fault_t){
         .spec = nc_trimdup(text, strlen(text)),
         .action = nc_xstrdup(action),
@@ -506,7 +552,7 @@ static const nc_key_t nc_fm_keys[] = {
     {"part", true, false, nc_fm_part},
     {"summary", true, false, nc_fm_summary},
     {"topology", true, false, nc_fm_topology},
-    {"scenario", true, false, nc_fm_scenario},
+    {"scenario", false, false, nc_fm_scenario},
     {"link", false, false, nc_fm_link},
     {"fault", false, true, nc_fm_fault},
 };
@@ -973,6 +1019,22 @@ static const struct {
     {"note", nc_block_note},
 };
 
+/* A program block: its lines are handed, as they stand in the file, to the
+ * program parser (program.c). */
+static int nc_lp_program(nc_lp_t *p, size_t from, size_t to)
+{
+    nc_lesson_t *l = &p->lesson->pub;
+    const char *text = from < to ? p->lines[from].s : "";
+    size_t len = from < to ? (size_t)(p->lines[to - 1].s + p->lines[to - 1].len - text) : 0;
+    nc_program_t pg;
+    int rc = nc_program_parse(p->path, text, len, (int)from + 1, &pg, p->err, p->errlen);
+    if (rc != 0)
+        return rc;
+    l->programs = nc_xrealloc(l->programs, (l->nprograms + 1) * sizeof *l->programs);
+    l->programs[l->nprograms++] = pg;
+    return 0;
+}
+
 /* ---- the body: fences and pages ---- */
 
 typedef struct nc_fence {
@@ -1048,8 +1110,11 @@ static int nc_lp_body(nc_lp_t *p, size_t from)
             size_t b = 0, nb = sizeof nc_blocks / sizeof nc_blocks[0];
             while (b < nb && strcmp(word, nc_blocks[b].info) != 0)
                 b++;
+            bool program = strcmp(word, "program") == 0;
             free(word);
-            if (b < nb) {
+            if (program) {
+                rc = nc_lp_program(p, i + 1, close);
+            } else if (b < nb) {
                 nc_kvs_t kvs = {0};
                 rc = nc_lp_kvs(p, i + 1, close, nc_blocks[b].info, &kvs);
                 if (rc == 0)
@@ -1123,6 +1188,8 @@ int nc_lesson_parse(const char *path, const char *text, size_t len, nc_lesson_t 
     }
     if (rc == 0)
         rc = nc_lp_body(&p, body);
+    if (rc == 0)
+        rc = nc_program_check(&p.lesson->pub, err, errlen);
     free(p.lines);
     if (rc < 0) {
         nc_lesson_free(&p.lesson->pub);
@@ -1188,6 +1255,9 @@ void nc_lesson_free(nc_lesson_t *l)
     for (size_t i = 0; i < l->nnotes; i++)
         nc_note_done(&l->notes[i]);
     free(l->notes);
+    for (size_t i = 0; i < l->nprograms; i++)
+        nc_program_done(&l->programs[i]);
+    free(l->programs);
     /* pub is the first member of nc_lesson_priv_t, so this frees it all. */
     free(l);
 }

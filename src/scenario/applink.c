@@ -1,10 +1,16 @@
 /*
- * applink.c: the packet behind an accept() or connect().
+ * applink.c: the packet behind an accept(), a connect() or a read().
  *
  * Data model: a small table keyed by (sport, dport) of TCP packets, each
  * slot remembering the last SYN-ACK and the last handshake-ending ACK seen
- * in that direction. It is bounded (oldest entries are overwritten), which
- * is plenty for a lesson: a link is made within seconds of its packet.
+ * in that direction; and, for reads, the last few delivered data segments
+ * (their relative byte range and index), the last FIN, and how many bytes
+ * the receiving program has read so far. A read() that returned n bytes
+ * links to the segment that carried the last of them (the latest delivered
+ * copy: a retransmission, if that is what filled the hole); a read() that
+ * returned 0 links to the FIN. The table is bounded (oldest entries are
+ * overwritten), which is plenty for a lesson: a link is made within seconds
+ * of its packet.
  */
 #include "applink.h"
 
@@ -14,10 +20,19 @@
 #include <string.h>
 
 #define NC_APPLINK_SLOTS 512
+#define NC_APPLINK_SEGS 16
+
+typedef struct nc_applink_seg {
+    int64_t first, end; /* relative byte numbers [first, end) */
+    long index;
+} nc_applink_seg_t;
 
 typedef struct nc_applink_slot {
     uint16_t sport, dport;
-    long synack, ack;
+    long synack, ack, fin;
+    nc_applink_seg_t seg[NC_APPLINK_SEGS];
+    size_t nextseg;
+    int64_t read; /* bytes the receiver's program has read */
 } nc_applink_slot_t;
 
 struct nc_applink {
@@ -40,7 +55,8 @@ static nc_applink_slot_t *nc_applink_find(nc_applink_t *a, int64_t sport, int64_
 {
     for (size_t k = 0; k < NC_APPLINK_SLOTS; k++) {
         nc_applink_slot_t *s = &a->slot[k];
-        if ((s->synack || s->ack) && s->sport == sport && s->dport == dport)
+        if ((s->synack || s->ack || s->nextseg || s->fin) && s->sport == sport &&
+            s->dport == dport)
             return s;
     }
     if (!create)
@@ -66,10 +82,23 @@ long nc_applink_see(nc_applink_t *a, const nc_event_t *ev)
         nc_event_int(ev, "tcp.ack", &an);
         nc_event_int(ev, "tcp.len", &len);
         /* Indices are stored plus one so that 0 means "none". */
-        if (syn && ack)
-            nc_applink_find(a, sport, dport, 1)->synack = (long)ev->i + 1;
-        else if (!syn && ack && !other && seq == 1 && an == 1 && len == 0)
+        if (syn && ack) {
+            nc_applink_slot_t *s = nc_applink_find(a, sport, dport, 1);
+            s->synack = (long)ev->i + 1;
+            /* A new connection on the same ports reads from byte 1 again. */
+            nc_applink_find(a, dport, sport, 1)->read = 0;
+            s->read = 0;
+        } else if (!syn && ack && !other && seq == 1 && an == 1 && len == 0) {
             nc_applink_find(a, sport, dport, 1)->ack = (long)ev->i + 1;
+        }
+        bool dropped = nc_event_bool(ev, "dropped");
+        if (!dropped && len > 0 && seq > 0) {
+            nc_applink_slot_t *s = nc_applink_find(a, sport, dport, 1);
+            s->seg[s->nextseg % NC_APPLINK_SEGS] = (nc_applink_seg_t){seq, seq + len, (long)ev->i};
+            s->nextseg++;
+        }
+        if (!dropped && nc_event_has(ev, "tcp.flags", "FIN"))
+            nc_applink_find(a, sport, dport, 1)->fin = (long)ev->i + 1;
         return -1;
     }
     if (ev->type != NC_EV_APP)
@@ -84,6 +113,24 @@ long nc_applink_see(nc_applink_t *a, const nc_event_t *ev)
     if (strcmp(call, "connect") == 0) {
         nc_applink_slot_t *s = nc_applink_find(a, dport, sport, 0);
         return s && s->synack ? s->synack - 1 : -1;
+    }
+    int64_t bytes;
+    if (strcmp(call, "read") == 0 && nc_event_int(ev, "bytes", &bytes)) {
+        nc_applink_slot_t *s = nc_applink_find(a, dport, sport, 0);
+        if (!s)
+            return -1;
+        if (bytes == 0)
+            return s->fin ? s->fin - 1 : -1;
+        s->read += bytes;
+        long best = -1;
+        for (size_t k = 0; k < NC_APPLINK_SEGS && k < s->nextseg; k++) {
+            /* Data bytes are numbered from 1 (relative); the last one read
+             * is byte s->read. */
+            const nc_applink_seg_t *g = &s->seg[k];
+            if (g->first <= s->read && s->read < g->end && g->index > best)
+                best = g->index;
+        }
+        return best;
     }
     return -1;
 }

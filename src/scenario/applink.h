@@ -10,6 +10,12 @@
  * server's SYN-ACK (connect). When several ACKs qualify (the server dropped
  * one while its accept queue was full) the latest one before the call is the
  * one that completed the connection.
+ *
+ * A "read" app event with "port", "peer_port" and "bytes" (what the kit
+ * reports) is linked to the delivered data segment that carried the last
+ * byte read so far on that connection, or, for a read that returned 0, to
+ * the peer's FIN. Packets must be shown with their final index (after any
+ * mark put before them).
  */
 #ifndef NC_APPLINK_H
 #define NC_APPLINK_H

@@ -348,15 +348,37 @@ static void nc_run_checkpoints(nc_run_t *r, nc_event_t *ev, int step_ends)
     }
 }
 
+/* In a lab the student stepped into (netcourse shell), the packets to and
+ * from the student's host are the student's own: they carry "student": 1,
+ * and what the student sent says so first. */
+static void nc_run_mark_student(nc_run_t *r, nc_timeline_t *tl, nc_event_t *ev)
+{
+    const char *me = r->scn.shell_host;
+    const char *from = ev->type == NC_EV_PACKET ? nc_event_str(ev, "from") : NULL;
+    const char *to = ev->type == NC_EV_PACKET ? nc_event_str(ev, "to") : NULL;
+    if (!me || !((from && strcmp(from, me) == 0) || (to && strcmp(to, me) == 0)))
+        return;
+    nc_timeline_add_int(tl, ev, "student", 1);
+    if (!from || strcmp(from, me) != 0)
+        return;
+    char *text = nc_xasprintf("Your own traffic, sent from the shell on %s.%s%s", me,
+                              ev->note ? " " : "", ev->note ? ev->note : "");
+    ev->note = nc_timeline_strdup(tl, text);
+    free(text);
+}
+
 static void nc_run_hook(nc_timeline_t *tl, nc_event_t *ev, void *arg)
 {
     nc_run_t *r = arg;
     const nc_lesson_t *l = r->lesson;
     if (ev->type == NC_EV_MARK)
         return;
-    long link = nc_applink_see(r->applink, ev);
+    /* An app event is linked now; a packet is remembered at the end, once
+     * the marks put before it have given it its final index. */
+    long link = ev->type == NC_EV_APP ? nc_applink_see(r->applink, ev) : -1;
     if (link >= 0)
         nc_timeline_add_int(tl, ev, "packet", link);
+    nc_run_mark_student(r, tl, ev);
 
     for (size_t k = 0; k < l->nnotes; k++) {
         nc_run_note_t *n = &r->notes[k];
@@ -404,6 +426,8 @@ static void nc_run_hook(nc_timeline_t *tl, nc_event_t *ev, void *arg)
         r->step_open = 0;
         pthread_mutex_unlock(&r->lock);
     }
+    if (ev->type == NC_EV_PACKET)
+        nc_applink_see(r->applink, ev);
 }
 
 /* ---- the run's thread ---- */
@@ -477,13 +501,15 @@ static int nc_run_compile_script(nc_run_t *r, char *err, size_t errlen)
 nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *err,
                        size_t errlen)
 {
-    const nc_scenario_t *scn = nc_scenario_find(lesson->scenario);
+    /* A lesson is run by its programs, or else by its named C scenario. */
+    const nc_scenario_t *scn =
+        lesson->nprograms ? &nc_scenario_programs : nc_scenario_find(lesson->scenario);
     if (scn == NULL) {
         snprintf(err, errlen, "%s: lesson \"%s\" names scenario \"%s\", which netcourse does not have",
                  lesson->path, lesson->id, lesson->scenario);
         return NULL;
     }
-    if (strcmp(scn->topology, lesson->topology) != 0) {
+    if (scn->topology && strcmp(scn->topology, lesson->topology) != 0) {
         snprintf(err, errlen, "%s: scenario \"%s\" needs the %s topology, not %s", lesson->path,
                  scn->name, scn->topology, lesson->topology);
         return NULL;
@@ -538,6 +564,8 @@ nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *
     }
     r->scn.lab = r->lab;
     r->scn.tl = r->tl;
+    r->scn.lesson = lesson;
+    r->scn.shell_host = o && o->shell_host ? nc_xstrdup(o->shell_host) : NULL;
     pthread_mutex_init(&r->scn.lock, NULL);
     if (pthread_create(&r->thread, NULL, nc_run_thread, r) != 0) {
         snprintf(err, errlen, "cannot start the run's thread");
@@ -681,6 +709,7 @@ void nc_run_free(nc_run_t *r)
     free(r->notes);
     nc_evb_done(&r->hookb);
     free(r->link);
+    free(r->scn.shell_host);
     pthread_mutex_destroy(&r->lock);
     if (r->scn.lab)
         pthread_mutex_destroy(&r->scn.lock);

@@ -28,6 +28,10 @@ typedef struct nc_run_opts {
      * applied before the scenario starts; copied by nc_run_start. */
     const nc_fault_t *faults;
     size_t nfaults;
+    /* A lab to step into (netcourse shell): the programs of this host are
+     * not run (the student is that host), and the servers stay up until
+     * the run is stopped. NULL for an ordinary run. Borrowed. */
+    const char *shell_host;
 } nc_run_opts_t;
 
 /* Checkpoint state, as the run decides it. */

@@ -23,9 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-extern const nc_scenario_t nc_scenario_tcp;
 extern const nc_scenario_t nc_scenario_udp;
-extern const nc_scenario_t nc_scenario_osi;
 extern const nc_scenario_t nc_scenario_accept_queue;
 extern const nc_scenario_t nc_scenario_socket_buffers;
 extern const nc_scenario_t nc_scenario_listener_workers;
@@ -33,9 +31,7 @@ extern const nc_scenario_t nc_scenario_process_thread;
 extern const nc_scenario_t nc_scenario_bench;
 
 static const nc_scenario_t *const nc_scenarios[] = {
-    &nc_scenario_osi,
     &nc_scenario_udp,
-    &nc_scenario_tcp,
     &nc_scenario_accept_queue,
     &nc_scenario_socket_buffers,
     &nc_scenario_listener_workers,
@@ -333,58 +329,6 @@ void nc_scn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     nc_scn_call_begin(NULL);
     buf->base = space;
     buf->len = sizeof(space);
-}
-
-int nc_scn_tcp_listen(nc_scn_t *s, uv_tcp_t *listener, const char *host, int port,
-                      uv_connection_cb cb, const char *what)
-{
-    struct sockaddr_in addr;
-    uv_ip4_addr(nc_scn_addr(s, host), port, &addr);
-    int rc = uv_tcp_bind(listener, (const struct sockaddr *)&addr, 0);
-    nc_scn_call_begin("listen");
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)listener, 8, cb);
-    if (rc != 0) {
-        nc_scn_fail(s, "%s: cannot listen on port %d: %s", host, port, uv_strerror(rc));
-        uv_close((uv_handle_t *)listener, NULL);
-        return rc;
-    }
-    nc_scn_app(s, host, "listen", "listen() on port %d: %s", port, what);
-    return 0;
-}
-
-int nc_scn_tcp_accept(nc_scn_t *s, uv_stream_t *listener, uv_tcp_t *conn, char *peer,
-                      size_t peerlen)
-{
-    uv_tcp_init(listener->loop, conn);
-    conn->data = listener->data;
-    int rc = uv_accept(listener, (uv_stream_t *)conn);
-    if (rc != 0) {
-        nc_scn_fail(s, "accept failed: %s", uv_strerror(rc));
-        uv_close((uv_handle_t *)conn, NULL);
-        return rc;
-    }
-    struct sockaddr_storage sa;
-    int len = sizeof(sa);
-    snprintf(peer, peerlen, "?");
-    if (uv_tcp_getpeername(conn, (struct sockaddr *)&sa, &len) == 0)
-        nc_scn_peer_name(s, (struct sockaddr *)&sa, peer, peerlen);
-    return 0;
-}
-
-int nc_scn_tcp_connect(nc_scn_t *s, uv_connect_t *req, uv_tcp_t *sock, const char *host, int port,
-                       uv_connect_cb cb, const char *what)
-{
-    struct sockaddr_in addr;
-    uv_ip4_addr(nc_scn_addr(s, host), port, &addr);
-    req->data = sock->data;
-    nc_scn_app(s, "client", "connect", "%s", what);
-    int rc = uv_tcp_connect(req, sock, (const struct sockaddr *)&addr, cb);
-    if (rc != 0) {
-        nc_scn_fail(s, "client: connect to %s:%d: %s", host, port, uv_strerror(rc));
-        uv_close((uv_handle_t *)sock, NULL);
-    }
-    return rc;
 }
 
 int nc_scn_run_pair(nc_scn_t *s, void *(*server)(void *), void *(*client)(void *), void *arg,

@@ -32,10 +32,17 @@ typedef struct nc_scenario {
 /* Returns the scenario with this name, or NULL. */
 const nc_scenario_t *nc_scenario_find(const char *name);
 
+/* The scenario that runs a lesson's program blocks (program.c). */
+extern const nc_scenario_t nc_scenario_programs;
+
 /* The context a run hands to its scenario. */
 struct nc_scn {
     nc_lab_t *lab;
     nc_timeline_t *tl;
+    const struct nc_lesson *lesson; /* the lesson being run (its programs) */
+    /* netcourse shell: the host the student is (its programs are not run;
+     * servers stay up until the run is stopped), or NULL. Owned. */
+    char *shell_host;
     volatile int stop; /* set when the run is stopped early */
     pthread_mutex_t lock;
     pthread_t threads[16];
@@ -130,21 +137,6 @@ void nc_scn_peer_name(nc_scn_t *s, const struct sockaddr *sa, char *out, size_t 
  * (nc_scn_call_begin) for the "read" or "recvfrom" event that reports it. */
 void nc_scn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 
-/* Binds an initialised listener to host's address and port and listens,
- * reporting "listen() on port N: <what>" as an app event. On failure it
- * reports the error, closes the listener and returns the libuv code. */
-int nc_scn_tcp_listen(nc_scn_t *s, uv_tcp_t *listener, const char *host, int port,
-                      uv_connection_cb cb, const char *what);
-/* Accepts the next connection onto conn (initialised here on the
- * listener's loop, with the listener's data); writes the peer's name.
- * Returns 0, or reports the failure and returns the libuv code. */
-int nc_scn_tcp_accept(nc_scn_t *s, uv_stream_t *listener, uv_tcp_t *conn, char *peer,
-                      size_t peerlen);
-/* Starts connecting an initialised sock (its data set) to host:port,
- * reporting "<what>" as a connect app event first. On failure reports it,
- * closes sock and returns the libuv code. req->data is sock->data. */
-int nc_scn_tcp_connect(nc_scn_t *s, uv_connect_t *req, uv_tcp_t *sock, const char *host, int port,
-                       uv_connect_cb cb, const char *what);
 /* The usual shape of a pair scenario: server() on "server", which calls
  * nc_scn_signal_set(ready) once it listens; then client() on "client";
  * then both are joined. Returns 0 or the first error. */

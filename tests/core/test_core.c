@@ -135,6 +135,39 @@ static void test_match(void **state)
     nc_evb_done(&b);
 }
 
+/* A packet that completes three pipelined requests holds a list of http
+ * objects: a term on a field matches any of them, a negative term all. */
+static void test_match_list_of_layers(void **state)
+{
+    (void)state;
+    nc_evb_t b;
+    nc_evb_init(&b);
+    nc_evb_reset(&b, NC_EV_PACKET, 0);
+    nc_evb_list(&b, "http");
+    static const char *const targets[] = {"/a", "/b", "/c"};
+    for (int i = 0; i < 3; i++) {
+        nc_evb_obj(&b, NULL);
+        nc_evb_str(&b, "method", "GET");
+        nc_evb_str(&b, "target", targets[i]);
+        nc_evb_int(&b, "status", 200 + i);
+        if (i == 1)
+            nc_evb_bool(&b, "incomplete", true);
+        nc_evb_end(&b);
+    }
+    nc_evb_end(&b);
+    const nc_event_t *ev = nc_evb_view(&b);
+    assert_true(match("packet http.target=/c", ev, NULL));
+    assert_true(match("http.target=/a http.target=/b", ev, NULL));
+    assert_false(match("http.target=/d", ev, NULL));
+    assert_true(match("http.status>201", ev, NULL));
+    assert_true(match("http.incomplete", ev, NULL));
+    assert_false(match("!http.incomplete", ev, NULL));
+    assert_true(match("http.method!=POST", ev, NULL));
+    assert_false(match("http.target!=/b", ev, NULL));
+    assert_true(match("http", ev, NULL));
+    nc_evb_done(&b);
+}
+
 static void add_at(nc_timeline_t *tl, int64_t t, const char *summary)
 {
     nc_evb_t b;
@@ -277,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_event_lookup),
         cmocka_unit_test(test_json_escapes_bad_utf8),
         cmocka_unit_test(test_match),
+        cmocka_unit_test(test_match_list_of_layers),
         cmocka_unit_test(test_timeline_orders_by_time),
         cmocka_unit_test(test_timeline_hook),
         cmocka_unit_test(test_timeline_concurrent),

@@ -200,3 +200,28 @@ def need_tmux():
     if shutil.which("tmux") is None:
         print("SKIP: tmux is not installed")
         sys.exit(77)
+
+
+def ordinary_user(lessons, user="nc-e2e"):
+    """For a test run as root: makes user (once) and copies the binary and
+    the lessons directory where that user can read them. Points BIN at the
+    copy and returns (user, work, lessons copy, data dir); the caller removes
+    work when done."""
+    import pwd
+    import shutil
+    global BIN
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", user], check=True)
+    work = tempfile.mkdtemp(prefix="nc-user-")
+    shutil.copy(BIN, f"{work}/netcourse")
+    shutil.copytree(lessons, f"{work}/lessons")
+    os.mkdir(f"{work}/data")
+    shutil.chown(f"{work}/data", user)
+    for root, dirs, files in os.walk(work):
+        for name in dirs + files:
+            os.chmod(os.path.join(root, name), 0o755)
+    os.chmod(work, 0o755)
+    BIN = f"{work}/netcourse"
+    return user, work, f"{work}/lessons", f"{work}/data"

@@ -123,6 +123,36 @@ static uint64_t loss_pattern(uint64_t seed, int dir, double loss)
     return bits;
 }
 
+/* A cut drops every frame both ways and still lets a fault count the
+ * frames it matches; a restored link forwards again. */
+static void test_cut(void **state)
+{
+    nc_fault_t f = {.spec = "drop 2nd packet from=client", .action = "drop", .nth = 2,
+                    .match = "from=client"};
+    nc_link_t link = {0};
+    char err[200];
+    nc_wire_policy_t *p = nc_wire_policy_new(&link, &f, 1, 1, err, sizeof err);
+    assert_non_null(p);
+    nc_evb_t b;
+    nc_evb_init(&b);
+    nc_wire_verdict_t v;
+    nc_wire_policy_cut(p, true);
+    nc_wire_policy_decide(p, 0, tcp_event(&b, "client", 10), &v);
+    assert_true(v.drop);
+    assert_string_equal(v.reason, "the lesson's program cut the link");
+    nc_wire_policy_decide(p, 1, tcp_event(&b, "server", 10), &v);
+    assert_true(v.drop);
+    nc_wire_policy_cut(p, false);
+    nc_wire_policy_decide(p, 1, tcp_event(&b, "server", 10), &v);
+    assert_false(v.drop);
+    /* The client's second frame (the first came during the cut). */
+    nc_wire_policy_decide(p, 0, tcp_event(&b, "client", 10), &v);
+    assert_true(v.drop);
+    assert_string_equal(v.reason, "scripted: drop 2nd packet from=client");
+    nc_evb_done(&b);
+    nc_wire_policy_free(p);
+}
+
 static void test_random_loss_is_seeded(void **state)
 {
     uint64_t a = loss_pattern(42, 0, 0.25);
@@ -207,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_scripted_drop_nth_once),
         cmocka_unit_test(test_bad_faults),
         cmocka_unit_test(test_fault_added_live),
+        cmocka_unit_test(test_cut),
         cmocka_unit_test(test_random_loss_is_seeded),
         cmocka_unit_test(test_fault_then_loss),
         cmocka_unit_test(test_release_times),

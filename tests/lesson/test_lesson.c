@@ -302,6 +302,21 @@ static const bad_case_t bad_cases[] = {
     {"note missing when", FRONT "# P\n```note\ntext: t\n```\n", "bad.md:11:", "\"when\""},
     {"note bad matcher", FRONT "# P\n```note\nwhen: packet tcp.len>=\ntext: t\n```\n", "bad.md:12:",
      "bad matcher"},
+    /* Fields no event has (issue 9: "tcp.dupack" loaded and never fired). */
+    {"note unknown tcp field", FRONT "# P\n```note\nwhen: packet tcp.dupack\ntext: t\n```\n",
+     "bad.md:12:", "no event has the field \"tcp.dupack\": no decoder writes it (tcp has"},
+    {"step unknown http field", FRONT "# P\n```step\nid: s\ntitle: S\ntext: t\nuntil: packet http.methd=GET\n```\n",
+     "bad.md:15:", "\"http.methd\""},
+    {"app with a layer path", FRONT "# P\n```note\nwhen: app tcp.flags~SYN\ntext: t\n```\n",
+     "bad.md:12:", "\"tcp.flags\""},
+    {"state typo", FRONT "# P\n```note\nwhen: state acept_queue>=1\ntext: t\n```\n", "bad.md:12:",
+     "\"acept_queue\""},
+    {"unknown packet field", FRONT "# P\n```note\nwhen: packet dport=80\ntext: t\n```\n", "bad.md:12:",
+     "\"dport\""},
+    {"unknown reference field", FRONT "# P\n```note\nwhen: packet dns.id=$dns.ident\ntext: t\n```\n",
+     "bad.md:12:", "\"dns.ident\""},
+    {"fault unknown field", "---\nid: t\nfault: drop 2nd packet tcp.dupack\n---\n", "bad.md:3:",
+     "\"tcp.dupack\""},
     {"invalid utf-8", FRONT "# P\ncaf\xc3 au lait\n", "bad.md:11:", "UTF-8"},
     {"overlong utf-8", FRONT "# P\n\xc0\xaf\n", "bad.md:11:", "UTF-8"},
     {"surrogate utf-8", "---\n\xed\xa0\x80\n", "bad.md:2:", "UTF-8"},
@@ -318,6 +333,31 @@ static void test_errors(void **state)
             !strstr(err, bc->words))
             fail_msg("case \"%s\": rc %d, got \"%s\", want \"%s ...%s...\"", bc->name, rc, err,
                      bc->where, bc->words);
+    }
+}
+
+/* Declared fields of every kind of event load: packet layers old and new,
+ * state, mark and note fields, and an app event's own fields. */
+static void test_known_fields(void **state)
+{
+    (void)state;
+    static const char *const ok[] = {
+        "packet http.method=GET http.status>=200 http.chunks~5 tcp.options.mss>0",
+        "packet websocket.opcode=1 websocket.payload.close.status_code=1000 sse.id=3",
+        "packet reassembly.gap_len>0 from=client dropped wire.action=drop",
+        "state socket=\"server:7000 listen\" accept_queue>=1",
+        "mark checkpoint=c event=asked",
+        "app call=spread w1>0 pattern=reuseport",
+        "worker>=1",
+        "http",
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char text[512], err[512] = "";
+        snprintf(text, sizeof text, FRONT "# P\n```note\nwhen: %s\ntext: t\n```\n", ok[i]);
+        nc_lesson_t *l = NULL;
+        if (nc_lesson_parse("ok.md", text, strlen(text), &l, err, sizeof err) < 0)
+            fail_msg("\"%s\" was refused: %s", ok[i], err);
+        nc_lesson_free(l);
     }
 }
 
@@ -502,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_choice_rules),
         cmocka_unit_test(test_windows),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_known_fields),
         cmocka_unit_test(test_nul_and_size),
         cmocka_unit_test(test_small_err),
         cmocka_unit_test(test_course),

@@ -1,0 +1,270 @@
+/*
+ * kit.h: the protocol kit, the building blocks of lesson programs.
+ *
+ * Data model. A program runs on one lab host, on one thread with one libuv
+ * loop; its nc_kit_t ties that loop to the run (nc_scn_t) and the host. On
+ * it the kit makes endpoints:
+ *
+ *   nc_kit_listener_t  a TCP listener (listen, accept);
+ *   nc_kit_conn_t      one TCP connection (connect, read, write, close);
+ *   nc_kit_http_t      HTTP/1.x on a connection, as a server (requests in,
+ *                      responses out: fixed, chunked, 100-continue, held,
+ *                      SSE) or as a client (requests out, pipelined or
+ *                      not, chunked uploads, Expect: 100-continue, 1.0);
+ *   nc_kit_ws_t        WebSocket on a connection after the Upgrade (text,
+ *                      binary, fragments, ping/pong, close codes; the
+ *                      client masks its frames).
+ *
+ * Every system call the kit makes on a socket is reported as an app event
+ * with the same fields everywhere: "pid", "tid", "port" (the program's own
+ * port) and "peer_port", beside "call" and "text", and stamped with the time
+ * the call was made (nc_scn_call_begin). So accept() and connect() link to
+ * the packets that let them return (src/scenario/applink.c), in every
+ * lesson built from the kit. The kit decides no lesson content: each call
+ * takes an optional sentence (NULL: the kit's plain default), and reads are
+ * described by the connection's owner through its describe hook.
+ *
+ * Mechanics come from well-kept libraries: HTTP/1 messages are parsed by
+ * Node's http_parser (Debian's libhttp-parser), WebSocket frames by wslay,
+ * and the handshake's SHA-1 and base64 by OpenSSL. Memory comes from
+ * nc_xmalloc. Handles belong to the kit and are freed in their close
+ * callbacks; an owner learns of it through on_closed.
+ */
+#ifndef NC_KIT_H
+#define NC_KIT_H
+
+#include "../scenario/scenario.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct nc_kit nc_kit_t;
+typedef struct nc_kit_conn nc_kit_conn_t;
+typedef struct nc_kit_listener nc_kit_listener_t;
+typedef struct nc_kit_http nc_kit_http_t;
+typedef struct nc_kit_ws nc_kit_ws_t;
+
+/* A program's kit: borrowed run, host and loop (all outlive it). */
+nc_kit_t *nc_kit_new(nc_scn_t *s, const char *host, uv_loop_t *loop);
+void nc_kit_free(nc_kit_t *k);
+nc_scn_t *nc_kit_scn(const nc_kit_t *k);
+const char *nc_kit_host(const nc_kit_t *k);
+uv_loop_t *nc_kit_loop(const nc_kit_t *k);
+
+/*
+ * Reports an app event from the kit's host with the common fields of conn
+ * (pid and tid always; port and peer_port when conn is connected) plus
+ * extra. say is the sentence, or NULL for dflt (a printf format).
+ */
+void nc_kit_report(nc_kit_t *k, nc_kit_conn_t *conn, const char *call, const nc_scn_kv_t *extra,
+                   size_t nextra, const char *say, const char *dflt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+/* ---- TCP stream ---- */
+
+/* What a connection's owner hears. Every member may be NULL. */
+typedef struct nc_kit_conn_cbs {
+    /* Fills out (size outlen) with the sentence for the read() that returned
+     * n bytes (0 at end of stream) before it is reported; leaving out empty
+     * keeps the kit's default. */
+    void (*describe)(nc_kit_conn_t *c, const char *data, size_t n, char *out, size_t outlen);
+    /* Bytes that arrived (after the read was reported). */
+    void (*on_data)(nc_kit_conn_t *c, const char *data, size_t n);
+    /* The peer closed its side (read returned 0). */
+    void (*on_eof)(nc_kit_conn_t *c);
+    /* The connection is closed and about to be freed. */
+    void (*on_closed)(nc_kit_conn_t *c);
+} nc_kit_conn_cbs_t;
+
+typedef void (*nc_kit_accept_cb)(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data);
+typedef void (*nc_kit_connect_cb)(nc_kit_conn_t *c, int status, void *data);
+
+/* Listens on the host's address and port, reporting listen(). Returns the
+ * listener (the kit owns it; nc_kit_listener_close ends it) or NULL after
+ * reporting the failure with nc_scn_fail. */
+nc_kit_listener_t *nc_kit_listen(nc_kit_t *k, int port, int backlog, nc_kit_accept_cb cb,
+                                 void *data, const char *say);
+/* The sentence for the next accept() (NULL: the default); "%s" in it is
+ * replaced by the peer's name. Borrowed until the next accept. */
+void nc_kit_listener_say(nc_kit_listener_t *l, const char *say);
+int nc_kit_listener_port(const nc_kit_listener_t *l);
+/* Closes the listener (no report: closing a listener sends nothing). */
+void nc_kit_listener_close(nc_kit_listener_t *l);
+
+/* Connects to host:port, reporting the connect() call now and again when
+ * it returns (say_done, NULL: the default). cb gets status 0 or a libuv
+ * code; on failure the connection is closed after cb. Returns the
+ * connection, or NULL (failure reported). */
+nc_kit_conn_t *nc_kit_connect(nc_kit_t *k, const char *host, int port, bool nodelay,
+                              nc_kit_connect_cb cb, void *data, const char *say,
+                              const char *say_done);
+
+/* Sets what the owner hears and starts reading. */
+void nc_kit_conn_start(nc_kit_conn_t *c, const nc_kit_conn_cbs_t *cbs, void *owner);
+void *nc_kit_conn_owner(const nc_kit_conn_t *c);
+void nc_kit_conn_set_owner(nc_kit_conn_t *c, void *owner);
+nc_kit_t *nc_kit_conn_kit(const nc_kit_conn_t *c);
+/* "client:40112": the peer's name. */
+const char *nc_kit_conn_peer(const nc_kit_conn_t *c);
+int nc_kit_conn_port(const nc_kit_conn_t *c, bool peer);
+bool nc_kit_conn_closing(const nc_kit_conn_t *c);
+/* Bytes read on the connection so far (every read report carries it as
+ * "total"). */
+size_t nc_kit_conn_read_total(const nc_kit_conn_t *c);
+/* Adds one integer field to the next report about c (key borrowed until
+ * then): a describe hook's way of saying more than the sentence. */
+void nc_kit_conn_note(nc_kit_conn_t *c, const char *key, int64_t value);
+/* Writes len bytes (copied), reporting write(). Returns 0 or a libuv code
+ * (reported). */
+int nc_kit_write(nc_kit_conn_t *c, const void *data, size_t len, const char *say);
+/* The same without a report, for a layer that reports its own write. */
+int nc_kit_write_quiet(nc_kit_conn_t *c, const void *data, size_t len);
+/* Closes the connection, reporting close() first (the FIN leaves inside
+ * it). Safe to call twice. */
+void nc_kit_close(nc_kit_conn_t *c, const char *say);
+
+/* ---- HTTP/1.x ---- */
+
+typedef struct nc_kit_header {
+    const char *name;
+    const char *value;
+} nc_kit_header_t;
+
+/* A request or response as it arrived (all borrowed for the callback). */
+typedef struct nc_kit_http_msg {
+    const char *method; /* requests */
+    const char *path;   /* requests */
+    int status;         /* responses */
+    int http_minor;     /* 0 or 1 */
+    const nc_kit_header_t *headers;
+    size_t nheaders;
+    const char *body;
+    size_t body_len;
+    size_t chunks;      /* chunks the body came in, 0 when not chunked */
+    bool keep_alive;
+    bool upgrade;
+} nc_kit_http_msg_t;
+
+/* The header's value (case-insensitive name), or NULL. */
+const char *nc_kit_http_header(const nc_kit_http_msg_t *m, const char *name);
+
+/* Server: every complete request is handed to on_request; the owner answers
+ * with nc_kit_http_respond (now or later: requests are answered in order,
+ * so a held answer holds the ones pipelined behind it). */
+typedef void (*nc_kit_http_request_cb)(nc_kit_http_t *h, const nc_kit_http_msg_t *req,
+                                       void *data);
+/* Wraps an accepted connection as an HTTP server (the kit owns it; it ends
+ * with its connection). on_closed (may be NULL) is called once when it does. */
+nc_kit_http_t *nc_kit_http_server(nc_kit_conn_t *c, nc_kit_http_request_cb cb,
+                                  void (*on_closed)(nc_kit_http_t *h, void *data), void *data);
+
+/* How a response body is sent. */
+typedef enum {
+    NC_KIT_BODY_FIXED,   /* Content-Length */
+    NC_KIT_BODY_CHUNKED, /* Transfer-Encoding: chunked, the body cut in n chunks */
+    NC_KIT_BODY_STREAM,  /* chunked, the owner sends pieces (SSE) and ends it */
+} nc_kit_body_t;
+
+/* Answers the oldest unanswered request: status line, headers (the kit adds
+ * Content-Length or Transfer-Encoding, and Connection: close when the
+ * connection ends after it), body. A "{n}" in say becomes the bytes
+ * written. With NC_KIT_BODY_STREAM the response
+ * stays open for nc_kit_http_send / nc_kit_sse_event until nc_kit_http_end.
+ * Returns 0 or a negative code. */
+int nc_kit_http_respond(nc_kit_http_t *h, int status, const nc_kit_header_t *headers,
+                        size_t nheaders, nc_kit_body_t how, const char *body, size_t len,
+                        int nchunks, const char *say);
+/* The sentence of the close() that ends the connection after the answer
+ * being given (borrowed until then; NULL: the kit's). */
+void nc_kit_http_close_say(nc_kit_http_t *h, const char *say);
+/* One piece of a streamed response (a chunk). */
+int nc_kit_http_send(nc_kit_http_t *h, const char *data, size_t len, const char *say);
+/* Ends a streamed response (the last, empty chunk). */
+int nc_kit_http_end(nc_kit_http_t *h, const char *say);
+/* One server-sent event on a streamed response (text/event-stream): id and
+ * event may be NULL; data may hold newlines (one data: line each). */
+int nc_kit_sse_event(nc_kit_http_t *h, const char *id, const char *event, const char *data,
+                     const char *say);
+/* Requests waiting for their answer, and answers sent. */
+size_t nc_kit_http_pending(const nc_kit_http_t *h);
+size_t nc_kit_http_answered(const nc_kit_http_t *h);
+nc_kit_conn_t *nc_kit_http_conn(const nc_kit_http_t *h);
+void *nc_kit_http_data(const nc_kit_http_t *h);
+
+/* Client side. A response (or an interim 100) is handed to on_response;
+ * an SSE event on a streamed response to on_event. */
+typedef void (*nc_kit_http_response_cb)(nc_kit_http_t *h, const nc_kit_http_msg_t *resp,
+                                        void *data);
+typedef void (*nc_kit_sse_cb)(nc_kit_http_t *h, const char *id, const char *event,
+                              const char *data, void *ud);
+nc_kit_http_t *nc_kit_http_client(nc_kit_conn_t *c, nc_kit_http_response_cb cb,
+                                  nc_kit_sse_cb on_event,
+                                  void (*on_closed)(nc_kit_http_t *h, void *data), void *data);
+
+/* A client hears of the server's FIN through on_eof (then closes when it
+ * likes) instead of the kit closing at once. */
+void nc_kit_http_set_eof(nc_kit_http_t *h, void (*on_eof)(nc_kit_http_t *h, void *data));
+
+/* Lets the owner rewrite the sentence of each read() on h: fn gets the
+ * kit's sentence in out (outlen bytes) and may replace it. */
+void nc_kit_http_set_describe(nc_kit_http_t *h,
+                              void (*fn)(nc_kit_http_t *h, size_t n, char *out, size_t outlen,
+                                         void *data));
+/* The body length of the last complete response (client) or request
+ * (server). */
+size_t nc_kit_http_last_body(const nc_kit_http_t *h);
+
+/* How a request is sent. */
+typedef struct nc_kit_http_req {
+    const char *method;
+    const char *path;
+    const nc_kit_header_t *headers; /* Host is added when absent */
+    size_t nheaders;
+    const char *body; /* may be NULL */
+    size_t body_len;
+    int chunks;      /* > 0: sent chunked, in this many chunks */
+    bool expect;     /* Expect: 100-continue: the body waits for the 100 */
+    bool http10;     /* HTTP/1.0 */
+} nc_kit_http_req_t;
+/* Sends a request (pipelined behind any still unanswered). Returns 0 or a
+ * negative code. */
+int nc_kit_http_request(nc_kit_http_t *h, const nc_kit_http_req_t *r, const char *say);
+
+/* ---- WebSocket ---- */
+
+typedef enum {
+    NC_KIT_WS_TEXT = 1,
+    NC_KIT_WS_BINARY = 2,
+    NC_KIT_WS_CLOSE = 8,
+    NC_KIT_WS_PING = 9,
+    NC_KIT_WS_PONG = 10,
+} nc_kit_ws_op_t;
+
+typedef void (*nc_kit_ws_msg_cb)(nc_kit_ws_t *ws, nc_kit_ws_op_t op, const char *data,
+                                 size_t len, int close_code, void *ud);
+
+/* Server: answers the upgrade request the server was handed (101 with
+ * Sec-WebSocket-Accept) and turns the connection into a WebSocket; the
+ * HTTP server hands the stream over. Returns the WebSocket or NULL (a 400
+ * was sent). Every received message goes to cb; pings are answered. */
+nc_kit_ws_t *nc_kit_ws_accept(nc_kit_http_t *h, const nc_kit_http_msg_t *req,
+                              nc_kit_ws_msg_cb cb, void *ud);
+/* Client: sends the upgrade request on a connected client. on_open is
+ * called with 0 when the 101 arrived and the key was right, else an error. */
+nc_kit_ws_t *nc_kit_ws_connect(nc_kit_http_t *h, const char *path,
+                               void (*on_open)(nc_kit_ws_t *ws, int status, void *ud),
+                               nc_kit_ws_msg_cb cb, void *ud);
+/* Sends a message; fragments > 1 cuts it into that many frames. */
+int nc_kit_ws_send(nc_kit_ws_t *ws, nc_kit_ws_op_t op, const char *data, size_t len,
+                   int fragments, const char *say);
+/* Starts the closing handshake with a status code and a reason. */
+int nc_kit_ws_close(nc_kit_ws_t *ws, int code, const char *reason, const char *say);
+nc_kit_conn_t *nc_kit_ws_conn(const nc_kit_ws_t *ws);
+
+/* base64(SHA-1(key + the protocol's GUID)): the Sec-WebSocket-Accept for a
+ * Sec-WebSocket-Key. out needs 29 bytes. Returns 0 or NC_EINVAL. */
+int nc_kit_ws_accept_key(const char *key, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,472 @@
+/*
+ * stream.c: the kit's TCP stream: listeners, connections, and the one way
+ * every kit call is reported.
+ *
+ * Data model. nc_kit_t is a program's handle on its run: the run, the host
+ * and the loop. A listener and a connection each embed their uv_tcp_t as
+ * first member and are freed in its close callback; a connection keeps its
+ * ports (read once, when it is connected), its peer's name, and its owner
+ * with the owner's callbacks. Reads go through nc_scn_alloc, which marks the
+ * time of each read() for its report.
+ */
+#include "kit.h"
+
+#include "../core/error.h"
+#include "../core/words.h"
+#include "../core/xmalloc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct nc_kit {
+    nc_scn_t *s;
+    char *host;
+    uv_loop_t *loop;
+};
+
+struct nc_kit_listener {
+    uv_tcp_t tcp; /* must stay first */
+    nc_kit_t *k;
+    int port;
+    nc_kit_accept_cb cb;
+    void *data;
+    const char *say;
+    bool closing;
+};
+
+struct nc_kit_conn {
+    uv_tcp_t tcp; /* must stay first */
+    uv_connect_t connect;
+    nc_kit_t *k;
+    int port, peer_port;
+    char peer[64];
+    nc_kit_conn_cbs_t cbs;
+    void *owner;
+    nc_kit_connect_cb connect_cb;
+    void *connect_data;
+    const char *say_done;
+    size_t pending;  /* writes handed to libuv and not yet done */
+    size_t read_total; /* bytes read on the connection so far */
+    const char *note_key; /* one extra field for the next report, or NULL */
+    int64_t note_value;
+    char *close_say; /* set when a close waits for pending writes */
+    bool close_wanted;
+    bool closing;
+};
+
+typedef struct nc_kit_write {
+    uv_write_t req;
+    nc_kit_conn_t *c;
+    char bytes[]; /* the copy being written */
+} nc_kit_write_t;
+
+nc_kit_t *nc_kit_new(nc_scn_t *s, const char *host, uv_loop_t *loop)
+{
+    nc_kit_t *k = nc_xcalloc(1, sizeof *k);
+    k->s = s;
+    k->host = nc_xstrdup(host);
+    k->loop = loop;
+    return k;
+}
+
+void nc_kit_free(nc_kit_t *k)
+{
+    if (!k)
+        return;
+    free(k->host);
+    free(k);
+}
+
+nc_scn_t *nc_kit_scn(const nc_kit_t *k)
+{
+    return k->s;
+}
+
+const char *nc_kit_host(const nc_kit_t *k)
+{
+    return k->host;
+}
+
+uv_loop_t *nc_kit_loop(const nc_kit_t *k)
+{
+    return k->loop;
+}
+
+void nc_kit_report(nc_kit_t *k, nc_kit_conn_t *conn, const char *call, const nc_scn_kv_t *extra,
+                   size_t nextra, const char *say, const char *dflt, ...)
+{
+    char text[512];
+    if (say) {
+        snprintf(text, sizeof text, "%s", say);
+    } else {
+        va_list ap;
+        va_start(ap, dflt);
+        vsnprintf(text, sizeof text, dflt, ap);
+        va_end(ap);
+    }
+    nc_scn_kv_t kv[16];
+    size_t n = 0;
+    kv[n++] = NC_KV_I("pid", getpid());
+    kv[n++] = NC_KV_I("tid", gettid());
+    if (conn && conn->port) {
+        kv[n++] = NC_KV_I("port", conn->port);
+        kv[n++] = NC_KV_I("peer_port", conn->peer_port);
+    }
+    if (conn && conn->note_key) {
+        kv[n++] = NC_KV_I(conn->note_key, conn->note_value);
+        conn->note_key = NULL;
+    }
+    for (size_t i = 0; i < nextra && n < sizeof kv / sizeof kv[0]; i++)
+        kv[n++] = extra[i];
+    nc_scn_app_kv(k->s, k->host, call, kv, n, "%s", text);
+}
+
+/* ---- listeners ---- */
+
+static void nc_kit_listener_freed(uv_handle_t *h)
+{
+    free(h);
+}
+
+static nc_kit_conn_t *nc_kit_conn_new(nc_kit_t *k)
+{
+    nc_kit_conn_t *c = nc_xcalloc(1, sizeof *c);
+    c->k = k;
+    snprintf(c->peer, sizeof c->peer, "?");
+    int rc = uv_tcp_init(k->loop, &c->tcp);
+    if (rc != 0) {
+        nc_scn_fail(k->s, "%s: uv_tcp_init: %s", k->host, uv_strerror(rc));
+        free(c);
+        return NULL;
+    }
+    c->tcp.data = c;
+    return c;
+}
+
+/* Reads the ports and the peer's name once the socket is connected. */
+static void nc_kit_conn_names(nc_kit_conn_t *c)
+{
+    struct sockaddr_storage sa;
+    int len = sizeof sa;
+    if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&sa, &len) == 0)
+        c->port = ntohs(((struct sockaddr_in *)&sa)->sin_port);
+    len = sizeof sa;
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&sa, &len) == 0) {
+        c->peer_port = ntohs(((struct sockaddr_in *)&sa)->sin_port);
+        nc_scn_peer_name(c->k->s, (struct sockaddr *)&sa, c->peer, sizeof c->peer);
+    }
+}
+
+static void nc_kit_conn_freed(uv_handle_t *h)
+{
+    nc_kit_conn_t *c = h->data;
+    if (c->cbs.on_closed)
+        c->cbs.on_closed(c);
+    free(c->close_say);
+    free(c);
+}
+
+static void nc_kit_accepted(uv_stream_t *server, int status)
+{
+    nc_kit_listener_t *l = server->data;
+    nc_kit_t *k = l->k;
+    if (status < 0) {
+        nc_scn_fail(k->s, "%s: listen: %s", k->host, uv_strerror(status));
+        return;
+    }
+    nc_kit_conn_t *c = nc_kit_conn_new(k);
+    if (!c)
+        return;
+    nc_scn_call_begin("accept");
+    int rc = uv_accept(server, (uv_stream_t *)&c->tcp);
+    if (rc != 0) {
+        nc_scn_fail(k->s, "%s: accept failed: %s", k->host, uv_strerror(rc));
+        c->closing = true;
+        uv_close((uv_handle_t *)&c->tcp, nc_kit_conn_freed);
+        return;
+    }
+    nc_kit_conn_names(c);
+    char text[400] = "";
+    if (l->say) {
+        const char *mark = strstr(l->say, "%s");
+        if (mark)
+            snprintf(text, sizeof text, "%.*s%s%s", (int)(mark - l->say), l->say, c->peer,
+                     mark + 2);
+        else
+            snprintf(text, sizeof text, "%s", l->say);
+    }
+    nc_kit_report(k, c, "accept", (nc_scn_kv_t[]){NC_KV_S("peer", c->peer)}, 1,
+                  l->say ? text : NULL, "accept() returned a connection from %s", c->peer);
+    l->cb(l, c, l->data);
+}
+
+nc_kit_listener_t *nc_kit_listen(nc_kit_t *k, int port, int backlog, nc_kit_accept_cb cb,
+                                 void *data, const char *say)
+{
+    nc_kit_listener_t *l = nc_xcalloc(1, sizeof *l);
+    l->k = k;
+    l->port = port;
+    l->cb = cb;
+    l->data = data;
+    int rc = uv_tcp_init(k->loop, &l->tcp);
+    if (rc != 0) {
+        nc_scn_fail(k->s, "%s: uv_tcp_init: %s", k->host, uv_strerror(rc));
+        free(l);
+        return NULL;
+    }
+    l->tcp.data = l;
+    struct sockaddr_in addr;
+    rc = uv_ip4_addr(nc_scn_addr(k->s, k->host), port, &addr);
+    if (rc == 0)
+        rc = uv_tcp_bind(&l->tcp, (const struct sockaddr *)&addr, 0);
+    nc_scn_call_begin("listen");
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&l->tcp, backlog > 0 ? backlog : 8, nc_kit_accepted);
+    if (rc != 0) {
+        nc_scn_fail(k->s, "%s: cannot listen on port %d: %s", k->host, port, uv_strerror(rc));
+        uv_close((uv_handle_t *)&l->tcp, nc_kit_listener_freed);
+        return NULL;
+    }
+    char text[400];
+    if (say)
+        snprintf(text, sizeof text, "listen() on port %d: %s", port, say);
+    nc_kit_report(k, NULL, "listen",
+                  (nc_scn_kv_t[]){NC_KV_I("port", port), NC_KV_I("backlog", backlog > 0 ? backlog : 8)},
+                  2, say ? text : NULL, "listen() on port %d", port);
+    return l;
+}
+
+void nc_kit_listener_say(nc_kit_listener_t *l, const char *say)
+{
+    l->say = say;
+}
+
+int nc_kit_listener_port(const nc_kit_listener_t *l)
+{
+    return l->port;
+}
+
+void nc_kit_listener_close(nc_kit_listener_t *l)
+{
+    if (!l || l->closing)
+        return;
+    l->closing = true;
+    if (!uv_is_closing((uv_handle_t *)&l->tcp))
+        uv_close((uv_handle_t *)&l->tcp, nc_kit_listener_freed);
+}
+
+/* ---- connections ---- */
+
+static void nc_kit_connected(uv_connect_t *req, int status)
+{
+    nc_kit_conn_t *c = req->data;
+    nc_kit_t *k = c->k;
+    if (status == 0) {
+        nc_kit_conn_names(c);
+        nc_kit_report(k, c, "connect", NULL, 0, c->say_done,
+                      "connect() returned: connected to %s", c->peer);
+    } else if (status != UV_ECANCELED) {
+        nc_kit_report(k, NULL, "connect", (nc_scn_kv_t[]){NC_KV_S("errno", uv_err_name(status))}, 1,
+                      NULL, "connect() failed: %s", uv_strerror(status));
+    }
+    if (c->connect_cb)
+        c->connect_cb(c, status, c->connect_data);
+    if (status != 0 && !c->closing) {
+        c->closing = true;
+        uv_close((uv_handle_t *)&c->tcp, nc_kit_conn_freed);
+    }
+}
+
+nc_kit_conn_t *nc_kit_connect(nc_kit_t *k, const char *host, int port, bool nodelay,
+                              nc_kit_connect_cb cb, void *data, const char *say,
+                              const char *say_done)
+{
+    nc_kit_conn_t *c = nc_kit_conn_new(k);
+    if (!c)
+        return NULL;
+    c->connect_cb = cb;
+    c->connect_data = data;
+    c->say_done = say_done;
+    c->connect.data = c;
+    if (nodelay) {
+        int rc = uv_tcp_nodelay(&c->tcp, 1);
+        if (rc != 0)
+            nc_scn_fail(k->s, "%s: TCP_NODELAY: %s", k->host, uv_strerror(rc));
+    }
+    struct sockaddr_in addr;
+    int rc = uv_ip4_addr(nc_scn_addr(k->s, host), port, &addr);
+    nc_kit_report(k, NULL, "connect",
+                  (nc_scn_kv_t[]){NC_KV_S("to", host), NC_KV_I("to_port", port)}, 2, say,
+                  "connect() to %s:%d: the kernel sends a SYN and the call waits", host, port);
+    if (rc == 0)
+        rc = uv_tcp_connect(&c->connect, &c->tcp, (const struct sockaddr *)&addr,
+                            nc_kit_connected);
+    if (rc != 0) {
+        nc_scn_fail(k->s, "%s: connect to %s:%d: %s", k->host, host, port, uv_strerror(rc));
+        c->closing = true;
+        uv_close((uv_handle_t *)&c->tcp, nc_kit_conn_freed);
+        return NULL;
+    }
+    return c;
+}
+
+static void nc_kit_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    nc_scn_alloc(h, suggested, buf);
+}
+
+static void nc_kit_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
+{
+    nc_kit_conn_t *c = stream->data;
+    nc_kit_t *k = c->k;
+    if (n == 0 || c->closing)
+        return;
+    if (n < 0 && n != UV_EOF) {
+        nc_kit_report(k, c, "read", (nc_scn_kv_t[]){NC_KV_S("errno", uv_err_name((int)n))}, 1,
+                      NULL, "read() failed: %s", uv_strerror((int)n));
+        nc_kit_close(c, "close(): the connection failed, so the program closes it");
+        return;
+    }
+    size_t len = n > 0 ? (size_t)n : 0;
+    c->read_total += len;
+    char text[400] = "";
+    if (c->cbs.describe)
+        c->cbs.describe(c, buf->base, len, text, sizeof text);
+    if (n == UV_EOF) {
+        uv_read_stop(stream);
+        nc_kit_report(k, c, "read",
+                      (nc_scn_kv_t[]){NC_KV_I("bytes", 0), NC_KV_I("total", (int64_t)c->read_total)}, 2,
+                      text[0] ? text : NULL,
+                      "read() returned 0: %s has closed its side (its FIN arrived)", c->peer);
+        if (c->cbs.on_eof)
+            c->cbs.on_eof(c);
+        return;
+    }
+    nc_kit_report(k, c, "read",
+                  (nc_scn_kv_t[]){NC_KV_I("bytes", (int64_t)len), NC_KV_I("total", (int64_t)c->read_total)},
+                  2, text[0] ? text : NULL, "read() returned %zu %s", len,
+                  nc_words_plural((long long)len, "byte", "bytes"));
+    if (c->cbs.on_data)
+        c->cbs.on_data(c, buf->base, len);
+}
+
+void nc_kit_conn_start(nc_kit_conn_t *c, const nc_kit_conn_cbs_t *cbs, void *owner)
+{
+    c->cbs = *cbs;
+    c->owner = owner;
+    if (c->closing)
+        return;
+    int rc = uv_read_start((uv_stream_t *)&c->tcp, nc_kit_alloc, nc_kit_read);
+    if (rc != 0 && rc != UV_EALREADY)
+        nc_scn_fail(c->k->s, "%s: read: %s", c->k->host, uv_strerror(rc));
+}
+
+void *nc_kit_conn_owner(const nc_kit_conn_t *c)
+{
+    return c->owner;
+}
+
+void nc_kit_conn_set_owner(nc_kit_conn_t *c, void *owner)
+{
+    c->owner = owner;
+}
+
+nc_kit_t *nc_kit_conn_kit(const nc_kit_conn_t *c)
+{
+    return c->k;
+}
+
+const char *nc_kit_conn_peer(const nc_kit_conn_t *c)
+{
+    return c->peer;
+}
+
+int nc_kit_conn_port(const nc_kit_conn_t *c, bool peer)
+{
+    return peer ? c->peer_port : c->port;
+}
+
+size_t nc_kit_conn_read_total(const nc_kit_conn_t *c)
+{
+    return c->read_total;
+}
+
+void nc_kit_conn_note(nc_kit_conn_t *c, const char *key, int64_t value)
+{
+    c->note_key = key;
+    c->note_value = value;
+}
+
+bool nc_kit_conn_closing(const nc_kit_conn_t *c)
+{
+    return c->closing || c->close_wanted;
+}
+
+static void nc_kit_close_now(nc_kit_conn_t *c, const char *say);
+
+static void nc_kit_written(uv_write_t *req, int status)
+{
+    nc_kit_write_t *w = (nc_kit_write_t *)req;
+    nc_kit_conn_t *c = w->c;
+    if (status < 0 && status != UV_ECANCELED)
+        nc_scn_fail(c->k->s, "%s: write failed: %s", c->k->host, uv_strerror(status));
+    free(w);
+    /* A close asked for while writes were queued happens once they are
+     * done: uv_close would cancel them. */
+    if (--c->pending == 0 && c->close_wanted && !c->closing)
+        nc_kit_close_now(c, c->close_say);
+}
+
+int nc_kit_write_quiet(nc_kit_conn_t *c, const void *data, size_t len)
+{
+    if (c->closing || c->close_wanted)
+        return UV_ECANCELED;
+    nc_kit_write_t *w = nc_xmalloc(sizeof *w + (len ? len : 1));
+    w->c = c;
+    memcpy(w->bytes, data, len);
+    uv_buf_t buf = uv_buf_init(w->bytes, (unsigned)len);
+    int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, nc_kit_written);
+    if (rc < 0) {
+        nc_scn_fail(c->k->s, "%s: write: %s", c->k->host, uv_strerror(rc));
+        free(w);
+    } else {
+        c->pending++;
+    }
+    return rc;
+}
+
+int nc_kit_write(nc_kit_conn_t *c, const void *data, size_t len, const char *say)
+{
+    if (c->closing || c->close_wanted)
+        return UV_ECANCELED;
+    nc_scn_call_begin("write");
+    nc_kit_report(c->k, c, "write", (nc_scn_kv_t[]){NC_KV_I("bytes", (int64_t)len)}, 1, say,
+                  "write() handed %zu %s to the kernel", len,
+                  nc_words_plural((long long)len, "byte", "bytes"));
+    return nc_kit_write_quiet(c, data, len);
+}
+
+void nc_kit_close(nc_kit_conn_t *c, const char *say)
+{
+    if (!c || c->closing || c->close_wanted)
+        return;
+    if (c->pending > 0) {
+        c->close_wanted = true;
+        c->close_say = say ? nc_xstrdup(say) : NULL;
+        return;
+    }
+    nc_kit_close_now(c, say);
+}
+
+static void nc_kit_close_now(nc_kit_conn_t *c, const char *say)
+{
+    c->closing = true;
+    nc_scn_call_begin("close");
+    nc_kit_report(c->k, c, "close", NULL, 0, say, "close(): the kernel sends FIN to %s", c->peer);
+    /* A loop torn down as a last resort may have closed it already. */
+    if (!uv_is_closing((uv_handle_t *)&c->tcp))
+        uv_close((uv_handle_t *)&c->tcp, nc_kit_conn_freed);
+}

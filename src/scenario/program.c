@@ -1,0 +1,1219 @@
+/*
+ * program.c: the interpreter of a lesson's `program` blocks.
+ *
+ * Data model. Each program of the lesson (nc_program_t, parsed by
+ * src/lesson/program.c) runs on a thread inside its lab host, with its own
+ * libuv loop, as an nc_pi_t: a stack of statement lists (the program, and
+ * the body of each repeat being run) with a program counter each, and the
+ * endpoints it made with the kit (src/kit): a listener, its current
+ * connection, an HTTP client, a WebSocket, and the connections its HTTP
+ * server answers. Statements run in order; a statement that must wait
+ * (accept, read, a response, another program's event, a sleep) sets a
+ * wait kind and returns, and every kit callback "pokes" the program, which
+ * resumes once its wait is satisfied. The kit reports every call as an app
+ * event; a statement's say= becomes that event's sentence ({n}, {total},
+ * {peer}, {i} and {count} are filled in).
+ *
+ * Programs of a run share one table of events ("server.listening",
+ * "server.done", and whatever `signal` names), under a lock; waits on it
+ * are polled every 2 ms on the waiting program's loop.
+ */
+#include "scenario.h"
+
+#include "../core/course.h"
+#include "../core/buf.h"
+#include "../core/error.h"
+#include "../core/words.h"
+#include "../core/xmalloc.h"
+#include "../kit/kit.h"
+#include "../lesson/program.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NC_PI_DEPTH 4
+#define NC_PI_MAX_CONNS 64
+#define NC_PI_TIMEOUT_MS 30000
+#define NC_PI_SHELL_TIMEOUT_MS (24 * 3600 * 1000)
+
+typedef struct nc_prun {
+    nc_scn_t *s;
+    pthread_mutex_t lock;
+    char **events;
+    size_t nevents;
+} nc_prun_t;
+
+typedef enum {
+    NC_W_NONE,
+    NC_W_ACCEPT,
+    NC_W_CONNECT,
+    NC_W_READ,
+    NC_W_EOF,
+    NC_W_SERVE,
+    NC_W_RESPONSE,
+    NC_W_EVENT,
+    NC_W_SLEEP,
+    NC_W_WSOPEN,
+    NC_W_WSMSG,
+    NC_W_CLOSED,
+    NC_W_EVENTS,
+    NC_W_STOP,
+} nc_wait_t;
+
+typedef struct nc_frame {
+    const nc_prog_stmt_t *st;
+    size_t n, pc;
+    long iter, count;
+    int64_t every_ms;
+    uint64_t t0;
+} nc_frame_t;
+
+typedef struct nc_pi nc_pi_t;
+
+/* A connection the program's HTTP server answers, with the state of the
+ * answer in progress (held, or streamed as SSE). */
+typedef struct nc_sconn {
+    nc_pi_t *pi;
+    nc_kit_http_t *h;
+    const nc_prog_stmt_t *route;
+    uv_timer_t timer;
+    bool timer_init, gone;
+    long sse_i;
+} nc_sconn_t;
+
+struct nc_pi {
+    nc_prun_t *pr;
+    const nc_program_t *pg;
+    nc_scn_t *s;
+    nc_kit_t *kit;
+    uv_loop_t loop;
+    uv_timer_t timer;
+    nc_frame_t fr[NC_PI_DEPTH];
+    int depth;
+    const nc_prog_stmt_t *cur;
+    nc_wait_t wait;
+    bool finished;
+    int64_t deadline, hard_deadline; /* uv_hrtime() for the watchdog */
+    bool cut;                 /* this program cut the link and will restore it */
+    const char *restore_say; /* borrowed from the cut statement */
+    const char *wait_prog, *wait_event;
+    size_t want;
+    /* server side */
+    nc_kit_listener_t *listener;
+    const nc_prog_stmt_t *listen_st;
+    bool http_server;
+    nc_kit_conn_t *accepted[NC_PI_MAX_CONNS];
+    size_t naccepted;
+    nc_sconn_t *sconns[NC_PI_MAX_CONNS];
+    size_t nsconns;
+    const nc_prog_stmt_t *routes[32];
+    size_t nroutes;
+    size_t served;
+    /* the current connection (raw, or under the HTTP client) */
+    nc_kit_conn_t *conn;
+    bool connected, conn_closed;
+    size_t avail, total;
+    size_t body; /* the body of the answer being given or read */
+    bool eof;
+    nc_kit_http_t *http;
+    size_t outstanding, sse_events;
+    nc_kit_ws_t *ws;
+    bool ws_open;
+    size_t ws_msgs;
+    char accept_say[400];
+};
+
+/* ---- the shared events ---- */
+
+static void nc_prun_set(nc_prun_t *pr, const char *prog, const char *event)
+{
+    char *name = nc_xasprintf("%s.%s", prog, event);
+    pthread_mutex_lock(&pr->lock);
+    pr->events = nc_xrealloc(pr->events, (pr->nevents + 1) * sizeof *pr->events);
+    pr->events[pr->nevents++] = name;
+    pthread_mutex_unlock(&pr->lock);
+}
+
+static bool nc_prun_has(nc_prun_t *pr, const char *prog, const char *event)
+{
+    size_t pl = strlen(prog);
+    bool found = false;
+    pthread_mutex_lock(&pr->lock);
+    for (size_t i = 0; i < pr->nevents && !found; i++)
+        found = strncmp(pr->events[i], prog, pl) == 0 && pr->events[i][pl] == '.' &&
+                strcmp(pr->events[i] + pl + 1, event) == 0;
+    pthread_mutex_unlock(&pr->lock);
+    return found;
+}
+
+/* ---- statements' options and sentences ---- */
+
+static const char *nc_opt(const nc_prog_stmt_t *st, const char *key)
+{
+    for (size_t i = 0; i < st->nopts; i++)
+        if (strcmp(st->opts[i].key, key) == 0)
+            return st->opts[i].value;
+    return NULL;
+}
+
+static bool nc_opt_yes(const nc_prog_stmt_t *st, const char *key)
+{
+    const char *v = nc_opt(st, key);
+    return v && strcmp(v, "yes") == 0;
+}
+
+/* The innermost repeat's 1-based iteration and count (1 of 1 outside). */
+static void nc_pi_iter(const nc_pi_t *pi, long *i, long *count)
+{
+    *i = 1;
+    *count = 1;
+    for (int d = pi->depth; d > 0; d--) {
+        *i = pi->fr[d].iter + 1;
+        *count = pi->fr[d].count;
+        return;
+    }
+}
+
+/* A sentence's placeholders: {n} (bytes of this call; NC_PI_KEEP_N leaves
+ * it for the kit to fill), {bytes} ("byte" or "bytes" after {n}), {total}
+ * (bytes read on the connection), {body} and {a_body} (the body of the
+ * answer: "84", "an 84"), {head} (total less body), {peer}, {i} and
+ * {count} (the innermost repeat's turn and count). */
+#define NC_PI_KEEP_N ((size_t)-1)
+
+static void nc_pi_fmt(const nc_pi_t *pi, const char *tpl, size_t n, char *out, size_t outlen)
+{
+    long i, count;
+    nc_pi_iter(pi, &i, &count);
+    static const char *const names[] = {"{n}",    "{total}", "{peer}", "{i}",   "{count}",
+                                        "{bytes}", "{body}",  "{a_body}", "{head}"};
+    size_t nn = sizeof names / sizeof names[0];
+    size_t o = 0;
+    out[0] = '\0';
+    for (const char *s = tpl; *s && o + 1 < outlen;) {
+        size_t k = 0;
+        while (k < nn && strncmp(s, names[k], strlen(names[k])) != 0)
+            k++;
+        if (k == nn || (k == 0 && n == NC_PI_KEEP_N)) {
+            out[o++] = *s++;
+            out[o] = '\0';
+            continue;
+        }
+        char v[64];
+        switch (k) {
+        case 0: snprintf(v, sizeof v, "%zu", n); break;
+        case 1: snprintf(v, sizeof v, "%zu", pi->total); break;
+        case 2: snprintf(v, sizeof v, "%s", pi->conn ? nc_kit_conn_peer(pi->conn) : "?"); break;
+        case 3: snprintf(v, sizeof v, "%ld", i); break;
+        case 4: snprintf(v, sizeof v, "%ld", count); break;
+        case 5: snprintf(v, sizeof v, "%s", nc_words_plural((long long)n, "byte", "bytes")); break;
+        case 6: snprintf(v, sizeof v, "%zu", pi->body); break;
+        case 7:
+            snprintf(v, sizeof v, "%s %zu", nc_words_article((long long)pi->body), pi->body);
+            break;
+        default:
+            snprintf(v, sizeof v, "%zu", pi->total >= pi->body ? pi->total - pi->body : 0);
+            break;
+        }
+        int w = snprintf(out + o, outlen - o, "%s", v);
+        if (w < 0 || (size_t)w >= outlen - o)
+            break;
+        o += (size_t)w;
+        s += strlen(names[k]);
+    }
+}
+
+/* The statement's say=, filled in, or NULL. */
+static const char *nc_pi_say(const nc_pi_t *pi, const nc_prog_stmt_t *st, size_t n, char *buf,
+                             size_t len)
+{
+    const char *tpl = st ? nc_opt(st, "say") : NULL;
+    if (!tpl)
+        return NULL;
+    nc_pi_fmt(pi, tpl, n, buf, len);
+    return buf;
+}
+
+static void nc_pi_run(nc_pi_t *pi);
+static void nc_pi_finish(nc_pi_t *pi);
+
+static int nc_pi_fail(nc_pi_t *pi, const char *fmt, const char *arg)
+{
+    char what[300];
+    snprintf(what, sizeof what, fmt, arg);
+    nc_scn_fail(pi->s, "%s:%d: program %s: %s", pi->s->lesson->path,
+                pi->cur ? pi->cur->line : pi->pg->line, pi->pg->name, what);
+    return NC_EIO;
+}
+
+/* ---- waiting ---- */
+
+static bool nc_pi_ready(nc_pi_t *pi)
+{
+    switch (pi->wait) {
+    case NC_W_ACCEPT:
+        if (pi->naccepted == 0)
+            return false;
+        pi->conn = pi->accepted[0];
+        memmove(pi->accepted, pi->accepted + 1, --pi->naccepted * sizeof *pi->accepted);
+        return true;
+    case NC_W_CONNECT:
+        return pi->connected;
+    case NC_W_READ:
+        if (pi->avail < pi->want)
+            return false;
+        pi->avail -= pi->want;
+        return true;
+    case NC_W_EOF:
+        return pi->eof || pi->conn_closed;
+    case NC_W_SERVE:
+        return pi->served >= pi->want;
+    case NC_W_RESPONSE:
+        return pi->outstanding == 0;
+    case NC_W_EVENT:
+        return nc_prun_has(pi->pr, pi->wait_prog, pi->wait_event);
+    case NC_W_SLEEP:
+        return false; /* the timer resumes it */
+    case NC_W_WSOPEN:
+        return pi->ws_open;
+    case NC_W_WSMSG:
+        if (pi->ws_msgs == 0)
+            return false;
+        pi->ws_msgs--;
+        return true;
+    case NC_W_CLOSED:
+        return pi->conn_closed;
+    case NC_W_EVENTS:
+        return pi->sse_events >= pi->want || pi->conn_closed;
+    case NC_W_STOP:
+        return false; /* only a stopped run ends it (nc_pi_poke) */
+    default:
+        return true;
+    }
+}
+
+/* Called after anything a wait may depend on changed. */
+static void nc_pi_poke(nc_pi_t *pi)
+{
+    if (pi->finished || pi->wait == NC_W_NONE)
+        return;
+    if (pi->s->stop) {
+        nc_pi_finish(pi);
+        return;
+    }
+    /* A read that the end of the stream cuts short. */
+    if (pi->wait == NC_W_READ && (pi->eof || pi->conn_closed) && pi->avail < pi->want) {
+        nc_pi_fail(pi, "%s", "the connection ended before the bytes the read waits for");
+        nc_pi_finish(pi);
+        return;
+    }
+    if (!nc_pi_ready(pi))
+        return;
+    pi->wait = NC_W_NONE;
+    uv_timer_stop(&pi->timer);
+    nc_pi_run(pi);
+}
+
+static void nc_pi_restore(nc_pi_t *pi)
+{
+    if (!pi->cut)
+        return;
+    pi->cut = false;
+    char err[200];
+    if (nc_lab_cut(pi->s->lab, false, err, sizeof err) == 0)
+        nc_kit_report(pi->kit, NULL, "restore", NULL, 0, pi->restore_say,
+                      "the lesson restores the link");
+}
+
+static void nc_pi_tick(uv_timer_t *t)
+{
+    nc_pi_t *pi = t->data;
+    if (pi->wait == NC_W_SLEEP) {
+        nc_pi_restore(pi);
+        pi->wait = NC_W_NONE;
+        nc_pi_run(pi);
+        return;
+    }
+    if (pi->s->stop || pi->s->error) {
+        nc_pi_finish(pi);
+        return;
+    }
+    nc_pi_poke(pi);
+}
+
+/* Waits: polls every 2 ms for an event of another program. */
+static int nc_pi_wait(nc_pi_t *pi, nc_wait_t w)
+{
+    pi->wait = w;
+    if (nc_pi_ready(pi)) {
+        pi->wait = NC_W_NONE;
+        return 0;
+    }
+    /* The poll timer also notices a stopped run; a server waiting for the
+     * student to leave need not look as often. */
+    uint64_t every = w == NC_W_STOP ? 50 : 2;
+    uv_timer_start(&pi->timer, nc_pi_tick, every, every);
+    return 1;
+}
+
+/* ---- connections ---- */
+
+static void nc_pi_describe(nc_kit_conn_t *c, const char *data, size_t n, char *out, size_t outlen)
+{
+    nc_pi_t *pi = nc_kit_conn_owner(c);
+    pi->total += n;
+    const nc_prog_stmt_t *st = pi->cur;
+    if (st && strcmp(st->verb, "read") == 0 && pi->wait != NC_W_NONE) {
+        bool eof_stmt = strcmp(st->args[0], "eof") == 0;
+        if (eof_stmt == (n == 0))
+            nc_pi_say(pi, st, n, out, outlen);
+    }
+}
+
+static void nc_pi_data(nc_kit_conn_t *c, const char *data, size_t n)
+{
+    nc_pi_t *pi = nc_kit_conn_owner(c);
+    pi->avail += n;
+    nc_pi_poke(pi);
+}
+
+static void nc_pi_eof(nc_kit_conn_t *c)
+{
+    nc_pi_t *pi = nc_kit_conn_owner(c);
+    pi->eof = true;
+    nc_pi_poke(pi);
+}
+
+static void nc_pi_closed(nc_kit_conn_t *c)
+{
+    nc_pi_t *pi = nc_kit_conn_owner(c);
+    for (size_t i = 0; i < pi->naccepted; i++)
+        if (pi->accepted[i] == c) {
+            memmove(pi->accepted + i, pi->accepted + i + 1,
+                    (pi->naccepted - i - 1) * sizeof *pi->accepted);
+            pi->naccepted--;
+        }
+    if (pi->conn == c) {
+        pi->conn = NULL;
+        pi->conn_closed = true;
+        nc_pi_poke(pi);
+    }
+}
+
+static const nc_kit_conn_cbs_t nc_pi_conn_cbs = {
+    .describe = nc_pi_describe,
+    .on_data = nc_pi_data,
+    .on_eof = nc_pi_eof,
+    .on_closed = nc_pi_closed,
+};
+
+/* ---- the HTTP server ---- */
+
+static void nc_sconn_freed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void nc_sconn_gone(nc_kit_http_t *h, void *data)
+{
+    nc_sconn_t *sc = data;
+    nc_pi_t *pi = sc->pi;
+    for (size_t i = 0; i < pi->nsconns; i++)
+        if (pi->sconns[i] == sc) {
+            pi->sconns[i] = pi->sconns[--pi->nsconns];
+            break;
+        }
+    sc->gone = true;
+    sc->h = NULL;
+    if (sc->timer_init)
+        uv_close((uv_handle_t *)&sc->timer, nc_sconn_freed);
+    else
+        free(sc);
+}
+
+static void nc_sconn_served(nc_sconn_t *sc)
+{
+    sc->pi->served++;
+    nc_pi_poke(sc->pi);
+}
+
+static size_t nc_route_headers(const nc_prog_stmt_t *r, nc_kit_header_t *hd, size_t max,
+                               char names[][64])
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nopts && n < max; i++) {
+        if (strcmp(r->opts[i].key, "header") != 0)
+            continue;
+        const char *v = r->opts[i].value;
+        size_t nl = strcspn(v, ":");
+        snprintf(names[n], 64, "%.*s", (int)nl, v);
+        const char *val = v + nl + 1;
+        while (*val == ' ')
+            val++;
+        hd[n] = (nc_kit_header_t){names[n], val};
+        n++;
+    }
+    return n;
+}
+
+static void nc_route_answer(nc_sconn_t *sc)
+{
+    const nc_prog_stmt_t *r = sc->route;
+    nc_kit_header_t hd[10];
+    char names[10][64];
+    size_t nh = nc_route_headers(r, hd, 8, names);
+    const char *body = nc_opt(r, "body");
+    const char *chunks = nc_opt(r, "chunks");
+    long status = nc_prog_number(r->args[2], 100, 999);
+    char say[400];
+    sc->pi->body = body ? strlen(body) : 0;
+    nc_kit_http_close_say(sc->h, nc_opt(r, "close"));
+    nc_kit_http_respond(sc->h, (int)status, hd, nh, chunks ? NC_KIT_BODY_CHUNKED : NC_KIT_BODY_FIXED,
+                        body ? body : "", body ? strlen(body) : 0,
+                        chunks ? (int)nc_prog_number(chunks, 1, 1000000) : 0,
+                        nc_pi_say(sc->pi, r, NC_PI_KEEP_N, say, sizeof say));
+    nc_sconn_served(sc);
+}
+
+static void nc_sconn_tick(uv_timer_t *t)
+{
+    nc_sconn_t *sc = t->data;
+    if (sc->gone || !sc->h)
+        return;
+    const nc_prog_stmt_t *r = sc->route;
+    const char *hold = nc_opt(r, "hold");
+    if (hold && !nc_opt(r, "sse")) {
+        size_t pl = strcspn(hold, ".");
+        char prog[64];
+        snprintf(prog, sizeof prog, "%.*s", (int)pl, hold);
+        if (!nc_prun_has(sc->pi->pr, prog, hold + pl + 1) && !sc->pi->s->stop)
+            return;
+        uv_timer_stop(t);
+        nc_route_answer(sc);
+        return;
+    }
+    long total = nc_prog_number(nc_opt(r, "sse"), 1, 1000000);
+    if (sc->sse_i >= total) {
+        uv_timer_stop(t);
+        nc_kit_http_end(sc->h, NULL);
+        nc_sconn_served(sc);
+        return;
+    }
+    sc->sse_i++;
+    const char *tpl = nc_opt(r, "body");
+    char data[400], id[32];
+    snprintf(id, sizeof id, "%ld", sc->sse_i);
+    if (tpl) {
+        /* {i} is the event's number here. */
+        char *mark = strstr(tpl, "{i}");
+        if (mark)
+            snprintf(data, sizeof data, "%.*s%ld%s", (int)(mark - tpl), tpl, sc->sse_i, mark + 3);
+        else
+            snprintf(data, sizeof data, "%s", tpl);
+    } else {
+        snprintf(data, sizeof data, "event %ld", sc->sse_i);
+    }
+    nc_kit_sse_event(sc->h, id, NULL, data, NULL);
+}
+
+static void nc_ws_echo(nc_kit_ws_t *ws, nc_kit_ws_op_t op, const char *data, size_t len, int code,
+                       void *ud)
+{
+    if (op == NC_KIT_WS_TEXT || op == NC_KIT_WS_BINARY)
+        nc_kit_ws_send(ws, op, data, len, 1, "write() the message back: the server echoes it");
+}
+
+static bool nc_route_matches(const nc_prog_stmt_t *r, const nc_kit_http_msg_t *req)
+{
+    /* A GET route answers HEAD too (the kit leaves the body out). */
+    bool head = strcmp(req->method, "HEAD") == 0 && strcmp(r->args[0], "GET") == 0;
+    if (strcmp(r->args[0], "*") != 0 && strcmp(r->args[0], req->method) != 0 && !head)
+        return false;
+    const char *path = r->args[1];
+    size_t n = strlen(path);
+    if (n && path[n - 1] == '*')
+        return req->path && strncmp(req->path, path, n - 1) == 0;
+    return req->path && strcmp(req->path, path) == 0;
+}
+
+static void nc_pi_request(nc_kit_http_t *h, const nc_kit_http_msg_t *req, void *data)
+{
+    nc_sconn_t *sc = data;
+    nc_pi_t *pi = sc->pi;
+    sc->route = NULL;
+    for (size_t i = 0; i < pi->nroutes && !sc->route; i++)
+        if (nc_route_matches(pi->routes[i], req))
+            sc->route = pi->routes[i];
+    if (!sc->route) {
+        static const char nf[] = "not found\n";
+        nc_kit_http_respond(h, 404, NULL, 0, NC_KIT_BODY_FIXED, nf, sizeof nf - 1, 0, NULL);
+        nc_sconn_served(sc);
+        return;
+    }
+    const nc_prog_stmt_t *r = sc->route;
+    if (nc_opt(r, "ws")) {
+        if (nc_kit_ws_accept(h, req, nc_ws_echo, sc))
+            nc_sconn_served(sc);
+        return;
+    }
+    if (!nc_opt(r, "sse") && !nc_opt(r, "hold")) {
+        nc_route_answer(sc);
+        return;
+    }
+    if (!sc->timer_init) {
+        uv_timer_init(&pi->loop, &sc->timer);
+        sc->timer.data = sc;
+        sc->timer_init = true;
+    }
+    int64_t every = nc_opt(r, "every") ? nc_prog_duration_ns(nc_opt(r, "every")) / 1000000 : 100;
+    if (nc_opt(r, "sse")) {
+        nc_kit_header_t hd[10];
+        char names[10][64];
+        size_t nh = nc_route_headers(r, hd, 8, names);
+        hd[nh++] = (nc_kit_header_t){"Content-Type", "text/event-stream"};
+        hd[nh++] = (nc_kit_header_t){"Cache-Control", "no-cache"};
+        char say[400];
+        nc_kit_http_respond(h, (int)nc_prog_number(r->args[2], 100, 999), hd, nh,
+                            NC_KIT_BODY_STREAM, NULL, 0, 0, nc_pi_say(pi, r, 0, say, sizeof say));
+        sc->sse_i = 0;
+        uv_timer_start(&sc->timer, nc_sconn_tick, (uint64_t)(every > 0 ? every : 1),
+                       (uint64_t)(every > 0 ? every : 1));
+    } else {
+        uv_timer_start(&sc->timer, nc_sconn_tick, 2, 2);
+    }
+}
+
+static void nc_pi_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
+{
+    nc_pi_t *pi = data;
+    if (pi->http_server) {
+        if (pi->nsconns == NC_PI_MAX_CONNS) {
+            nc_kit_close(c, "close(): too many connections for this lesson's server");
+            return;
+        }
+        nc_sconn_t *sc = nc_xcalloc(1, sizeof *sc);
+        sc->pi = pi;
+        pi->sconns[pi->nsconns++] = sc;
+        sc->h = nc_kit_http_server(c, nc_pi_request, nc_sconn_gone, sc);
+        return;
+    }
+    if (pi->naccepted == NC_PI_MAX_CONNS) {
+        nc_kit_close(c, "close(): too many connections waiting for accept()");
+        return;
+    }
+    nc_kit_conn_start(c, &nc_pi_conn_cbs, pi);
+    pi->accepted[pi->naccepted++] = c;
+    nc_pi_poke(pi);
+}
+
+/* ---- the HTTP client ---- */
+
+static void nc_pi_response(nc_kit_http_t *h, const nc_kit_http_msg_t *resp, void *data)
+{
+    nc_pi_t *pi = data;
+    if (resp->status == 100)
+        return;
+    if (pi->outstanding)
+        pi->outstanding--;
+    nc_pi_poke(pi);
+}
+
+static void nc_pi_sse(nc_kit_http_t *h, const char *id, const char *event, const char *data,
+                      void *ud)
+{
+    nc_pi_t *pi = ud;
+    pi->sse_events++;
+    nc_pi_poke(pi);
+}
+
+static void nc_pi_http_gone(nc_kit_http_t *h, void *data)
+{
+    nc_pi_t *pi = data;
+    if (pi->http != h)
+        return; /* a connection the program closed and left already */
+    pi->http = NULL;
+    pi->ws = NULL;
+    pi->conn = NULL;
+    pi->conn_closed = true;
+    pi->eof = true;
+    nc_pi_poke(pi);
+}
+
+/* The sentence of a read() on the program's HTTP client: its read
+ * statement's say=, with the answer's sizes; the read that ends the
+ * connection also carries the last body's length. */
+static void nc_pi_http_describe(nc_kit_http_t *h, size_t n, char *out, size_t outlen, void *data)
+{
+    nc_pi_t *pi = data;
+    nc_kit_conn_t *c = nc_kit_http_conn(h);
+    pi->total = nc_kit_conn_read_total(c);
+    pi->body = nc_kit_http_last_body(h);
+    if (n == 0)
+        nc_kit_conn_note(c, "body_len", (int64_t)pi->body);
+    const nc_prog_stmt_t *st = pi->cur;
+    if (pi->http != h || !st || strcmp(st->verb, "read") != 0 || pi->wait == NC_W_NONE)
+        return;
+    if ((strcmp(st->args[0], "eof") == 0) == (n == 0) && nc_opt(st, "say"))
+        nc_pi_say(pi, st, n, out, outlen);
+}
+
+static void nc_pi_http_eof(nc_kit_http_t *h, void *data)
+{
+    nc_pi_t *pi = data;
+    if (pi->http != h) {
+        nc_kit_close(nc_kit_http_conn(h), NULL);
+        return;
+    }
+    pi->eof = true;
+    nc_pi_poke(pi);
+}
+
+static void nc_pi_ws_msg(nc_kit_ws_t *ws, nc_kit_ws_op_t op, const char *data, size_t len,
+                         int code, void *ud)
+{
+    nc_pi_t *pi = ud;
+    if (op != NC_KIT_WS_CLOSE)
+        pi->ws_msgs++;
+    nc_pi_poke(pi);
+}
+
+static void nc_pi_ws_open(nc_kit_ws_t *ws, int status, void *ud)
+{
+    nc_pi_t *pi = ud;
+    if (status != 0) {
+        nc_pi_fail(pi, "%s", "the server's WebSocket handshake answer was wrong");
+        nc_kit_close(nc_kit_ws_conn(ws), NULL);
+        return;
+    }
+    pi->ws_open = true;
+    nc_pi_poke(pi);
+}
+
+static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
+{
+    nc_pi_t *pi = data;
+    if (status != 0) {
+        pi->conn = NULL;
+        nc_pi_fail(pi, "connect failed: %s", uv_strerror(status));
+        nc_pi_finish(pi);
+        return;
+    }
+    const nc_prog_stmt_t *st = pi->cur;
+    if (strcmp(st->verb, "connect") == 0) {
+        nc_kit_conn_start(c, &nc_pi_conn_cbs, pi);
+    } else {
+        pi->http = nc_kit_http_client(c, nc_pi_response, nc_pi_sse, nc_pi_http_gone, pi);
+        /* A WebSocket ends with its connection; an HTTP client closes
+         * when its program says so (read eof, then close). */
+        if (strcmp(st->verb, "ws-connect") != 0)
+            nc_kit_http_set_eof(pi->http, nc_pi_http_eof);
+        nc_kit_http_set_describe(pi->http, nc_pi_http_describe);
+        if (strcmp(st->verb, "ws-connect") == 0)
+            pi->ws = nc_kit_ws_connect(pi->http, st->args[2], nc_pi_ws_open, nc_pi_ws_msg, pi);
+    }
+    pi->connected = true;
+    nc_pi_poke(pi);
+}
+
+/* ---- the verbs ---- */
+
+static int nc_v_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->listener)
+        return nc_pi_fail(pi, "%s", "the program already listens");
+    pi->http_server = strcmp(st->verb, "http-listen") == 0;
+    pi->listen_st = st;
+    const char *backlog = nc_opt(st, "backlog");
+    pi->listener = nc_kit_listen(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535),
+                                 backlog ? (int)nc_prog_number(backlog, 1, 1000000) : 8,
+                                 nc_pi_accepted, pi, nc_opt(st, "say"));
+    if (!pi->listener)
+        return NC_EIO;
+    const char *acc = nc_opt(st, "accept");
+    if (acc) {
+        /* The kit puts the peer's name where "%s" stands. */
+        const char *mark = strstr(acc, "{peer}");
+        if (mark)
+            snprintf(pi->accept_say, sizeof pi->accept_say, "%.*s%%s%s", (int)(mark - acc), acc,
+                     mark + 6);
+        else
+            snprintf(pi->accept_say, sizeof pi->accept_say, "%s", acc);
+        nc_kit_listener_say(pi->listener, pi->accept_say);
+    }
+    nc_prun_set(pi->pr, pi->pg->name, "listening");
+    return 0;
+}
+
+static int nc_v_accept(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->listener || pi->http_server)
+        return nc_pi_fail(pi, "%s", "accept needs a listen before it");
+    pi->conn_closed = false;
+    pi->eof = false;
+    pi->avail = pi->total = 0;
+    return nc_pi_wait(pi, NC_W_ACCEPT);
+}
+
+static int nc_v_connect(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->conn)
+        return nc_pi_fail(pi, "%s", "the program is already connected (close first)");
+    pi->connected = pi->conn_closed = pi->eof = pi->ws_open = false;
+    pi->avail = pi->total = pi->ws_msgs = pi->outstanding = pi->sse_events = 0;
+    char say[400];
+    pi->conn = nc_kit_connect(pi->kit, st->args[0], (int)nc_prog_number(st->args[1], 1, 65535),
+                              nc_opt_yes(st, "nodelay"), nc_pi_connected, pi,
+                              nc_pi_say(pi, st, 0, say, sizeof say), nc_opt(st, "done"));
+    if (!pi->conn)
+        return NC_EIO;
+    return nc_pi_wait(pi, strcmp(st->verb, "ws-connect") == 0 ? NC_W_WSOPEN : NC_W_CONNECT);
+}
+
+static int nc_v_write(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->conn || pi->http)
+        return nc_pi_fail(pi, "%s", "write needs a connection of its own (connect or accept)");
+    long n = nc_prog_number(st->args[0], 1, 1000000);
+    char say[400];
+    if (n < 0) {
+        size_t len = strlen(st->args[0]);
+        nc_kit_write(pi->conn, st->args[0], len, nc_pi_say(pi, st, len, say, sizeof say));
+        return 0;
+    }
+    long i, count;
+    nc_pi_iter(pi, &i, &count);
+    char *bytes = nc_xmalloc((size_t)n);
+    memset(bytes, 'a' + (int)((i - 1) % 26), (size_t)n);
+    nc_kit_write(pi->conn, bytes, (size_t)n, nc_pi_say(pi, st, (size_t)n, say, sizeof say));
+    free(bytes);
+    return 0;
+}
+
+static int nc_v_read(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (strcmp(st->args[0], "eof") == 0)
+        return nc_pi_wait(pi, NC_W_EOF);
+    if (!pi->conn || pi->http)
+        return nc_pi_fail(pi, "%s", "read needs a connection of its own (connect or accept)");
+    pi->want = (size_t)nc_prog_number(st->args[0], 1, 1000000000);
+    return nc_pi_wait(pi, NC_W_READ);
+}
+
+static int nc_v_close(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->conn)
+        return 0; /* the other side or the kit closed it already */
+    char say[400];
+    nc_kit_close(pi->conn, nc_pi_say(pi, st, 0, say, sizeof say));
+    /* The program is done with it: the next connect starts afresh. */
+    pi->conn = NULL;
+    pi->http = NULL;
+    pi->ws = NULL;
+    return 0;
+}
+
+static void nc_pi_sleep(nc_pi_t *pi, uint64_t ms)
+{
+    pi->wait = NC_W_SLEEP;
+    uv_timer_start(&pi->timer, nc_pi_tick, ms, 0);
+}
+
+static int nc_v_sleep(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    nc_pi_sleep(pi, (uint64_t)(nc_prog_duration_ns(st->args[0]) / 1000000));
+    return 1;
+}
+
+/* Cuts the lab's wire for a while: a program "sleeps" through the cut and
+ * restores the link when it wakes. */
+static int nc_v_cut(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    char err[200];
+    if (nc_lab_cut(pi->s->lab, true, err, sizeof err) != 0)
+        return nc_pi_fail(pi, "%s", err);
+    pi->cut = true;
+    pi->restore_say = nc_opt(st, "restore");
+    int64_t ms = nc_prog_duration_ns(st->args[0]) / 1000000;
+    nc_kit_report(pi->kit, NULL, "cut", NULL, 0, nc_opt(st, "say"),
+                  "the lesson cuts the link: nothing gets through");
+    nc_pi_sleep(pi, (uint64_t)ms);
+    return 1;
+}
+
+/*
+ * Reads kernel settings in the program's host (its network namespace has
+ * its own) and reports them in one "sysctl" app event, a field each, so
+ * that a page need not guess this kernel's behaviour. The sentence says
+ * what the well-known ones mean, unless say= gives one.
+ */
+static const struct {
+    const char *name;
+    const char *on, *off; /* the phrase when the value is odd / even */
+} nc_pi_sysctl_words[] = {
+    {"net.ipv4.tcp_sack", "SACK on", "SACK off"},
+    {"net.ipv4.tcp_recovery", "RACK on", "RACK off"},
+    {"net.ipv4.tcp_fastopen", "Fast Open allowed", "Fast Open off"},
+};
+
+static int nc_v_sysctl(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    nc_scn_sysctl_t v[8];
+    nc_scn_kv_t kv[8];
+    size_t n = st->nargs < 8 ? st->nargs : 8;
+    for (size_t k = 0; k < n; k++)
+        v[k] = (nc_scn_sysctl_t){st->args[k], -1};
+    size_t nkv = nc_scn_sysctl_read_all(v, n, kv);
+    nc_buf_t t;
+    nc_buf_init(&t);
+    nc_buf_puts(&t, "sysctl: ");
+    for (size_t k = 0; k < n; k++) {
+        const char *last = strrchr(v[k].name, '.') ? strrchr(v[k].name, '.') + 1 : v[k].name;
+        nc_buf_puts(&t, k ? ", " : "");
+        size_t w = 0, nw = sizeof nc_pi_sysctl_words / sizeof nc_pi_sysctl_words[0];
+        while (w < nw && strcmp(nc_pi_sysctl_words[w].name, v[k].name) != 0)
+            w++;
+        if (v[k].value < 0 && strcmp(v[k].name, "net.ipv4.tcp_rto_min_us") == 0)
+            nc_buf_puts(&t, "the retransmission timer waits at least 200 ms (built in)");
+        else if (v[k].value < 0)
+            nc_buf_printf(&t, "%s not on this kernel", last);
+        else if (strcmp(v[k].name, "net.ipv4.tcp_rto_min_us") == 0)
+            nc_buf_printf(&t, "the retransmission timer waits at least %ld ms (%s %ld)",
+                          v[k].value / 1000, last, v[k].value);
+        else if (w < nw)
+            nc_buf_printf(&t, "%s (%s %ld)",
+                          (v[k].value & 1) ? nc_pi_sysctl_words[w].on : nc_pi_sysctl_words[w].off,
+                          last, v[k].value);
+        else
+            nc_buf_printf(&t, "%s %ld", last, v[k].value);
+    }
+    nc_kit_report(pi->kit, NULL, "sysctl", kv, nkv, nc_opt(st, "say"), "%s", nc_buf_cstr(&t));
+    nc_buf_done(&t);
+    return 0;
+}
+
+static int nc_v_repeat(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->depth + 1 >= NC_PI_DEPTH)
+        return nc_pi_fail(pi, "%s", "repeats nest too deep");
+    const char *every = nc_opt(st, "every");
+    pi->fr[++pi->depth] = (nc_frame_t){
+        .st = st->body,
+        .n = st->nbody,
+        .count = nc_prog_number(st->args[0], 1, 1000000),
+        .every_ms = every ? nc_prog_duration_ns(every) / 1000000 : 0,
+        .t0 = uv_now(&pi->loop),
+    };
+    return 0;
+}
+
+static int nc_v_signal(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    nc_prun_set(pi->pr, pi->pg->name, st->args[0]);
+    return 0;
+}
+
+static int nc_v_wait(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    pi->wait_prog = st->args[0];
+    pi->wait_event = st->args[1];
+    return nc_pi_wait(pi, NC_W_EVENT);
+}
+
+static int nc_v_route(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->nroutes == sizeof pi->routes / sizeof pi->routes[0])
+        return nc_pi_fail(pi, "%s", "too many routes");
+    pi->routes[pi->nroutes++] = st;
+    return 0;
+}
+
+static int nc_v_serve(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->listener || !pi->http_server)
+        return nc_pi_fail(pi, "%s", "serve needs an http-listen before it");
+    pi->want = (size_t)nc_prog_number(st->args[0], 1, 1000000);
+    return nc_pi_wait(pi, NC_W_SERVE);
+}
+
+static int nc_v_restart(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->listener)
+        return nc_pi_fail(pi, "%s", "restart needs a listen before it");
+    char say[400];
+    const char *text = nc_pi_say(pi, st, 0, say, sizeof say);
+    for (size_t i = pi->nsconns; i-- > 0;)
+        nc_kit_close(nc_kit_http_conn(pi->sconns[i]->h),
+                     text ? text : "close(): the server restarts, dropping its connections");
+    for (size_t i = pi->naccepted; i-- > 0;)
+        nc_kit_close(pi->accepted[i], text);
+    if (pi->conn && !pi->http)
+        nc_kit_close(pi->conn, text);
+    nc_kit_listener_close(pi->listener);
+    pi->listener = NULL;
+    return nc_v_listen(pi, pi->listen_st);
+}
+
+static int nc_v_request(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->http)
+        return nc_pi_fail(pi, "%s needs an http-connect before it", st->verb);
+    nc_kit_header_t hd[10];
+    char names[10][64];
+    size_t nh = nc_route_headers(st, hd, 8, names);
+    bool events = strcmp(st->verb, "events") == 0;
+    if (events)
+        hd[nh++] = (nc_kit_header_t){"Accept", "text/event-stream"};
+    char method[8];
+    snprintf(method, sizeof method, "%s", events ? "GET" : st->verb);
+    for (char *c = method; *c; c++)
+        *c = (char)toupper((unsigned char)*c);
+    const char *body = nc_opt(st, "body");
+    const char *chunks = nc_opt(st, "chunks");
+    const char *version = nc_opt(st, "version");
+    nc_kit_http_req_t r = {
+        .method = method,
+        .path = st->args[0],
+        .headers = hd,
+        .nheaders = nh,
+        .body = body,
+        .body_len = body ? strlen(body) : 0,
+        .chunks = chunks ? (int)nc_prog_number(chunks, 1, 1000000) : 0,
+        .expect = nc_opt_yes(st, "expect"),
+        .http10 = version && strcmp(version, "1.0") == 0,
+    };
+    char say[400];
+    if (nc_kit_http_request(pi->http, &r, nc_pi_say(pi, st, 0, say, sizeof say)) != 0)
+        return nc_pi_fail(pi, "%s", "the request could not be sent");
+    pi->outstanding++;
+    if (events) {
+        pi->sse_events = 0;
+        pi->want = (size_t)nc_prog_number(st->args[1], 1, 1000000);
+        return nc_pi_wait(pi, NC_W_EVENTS);
+    }
+    return nc_opt_yes(st, "pipelined") ? 0 : nc_pi_wait(pi, NC_W_RESPONSE);
+}
+
+static int nc_v_await(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    return nc_pi_wait(pi, NC_W_RESPONSE);
+}
+
+static int nc_v_ws_send(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->ws || !pi->ws_open)
+        return nc_pi_fail(pi, "%s needs a ws-connect before it", st->verb);
+    char say[400];
+    const char *frag = nc_opt(st, "fragments");
+    if (strcmp(st->verb, "ws-ping") == 0) {
+        const char *d = st->nargs ? st->args[0] : "";
+        nc_kit_ws_send(pi->ws, NC_KIT_WS_PING, d, strlen(d), 1,
+                       nc_pi_say(pi, st, strlen(d), say, sizeof say));
+        return 0;
+    }
+    const char *d = st->args[1];
+    nc_kit_ws_send(pi->ws, strcmp(st->args[0], "binary") == 0 ? NC_KIT_WS_BINARY : NC_KIT_WS_TEXT,
+                   d, strlen(d), frag ? (int)nc_prog_number(frag, 1, 1000000) : 1,
+                   nc_pi_say(pi, st, strlen(d), say, sizeof say));
+    return 0;
+}
+
+static int nc_v_ws_read(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->ws)
+        return nc_pi_fail(pi, "%s", "ws-read needs a ws-connect before it");
+    return nc_pi_wait(pi, NC_W_WSMSG);
+}
+
+static int nc_v_ws_close(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->ws)
+        return nc_pi_fail(pi, "%s", "ws-close needs a ws-connect before it");
+    char say[400];
+    nc_kit_ws_close(pi->ws, (int)nc_prog_number(st->args[0], 1000, 4999),
+                    st->nargs > 1 ? st->args[1] : "", nc_pi_say(pi, st, 0, say, sizeof say));
+    return nc_pi_wait(pi, NC_W_CLOSED);
+}
+
+static const struct {
+    const char *verb;
+    int (*run)(nc_pi_t *pi, const nc_prog_stmt_t *st);
+} nc_pi_verbs[] = {
+    {"listen", nc_v_listen},       {"http-listen", nc_v_listen}, {"accept", nc_v_accept},
+    {"connect", nc_v_connect},     {"http-connect", nc_v_connect}, {"ws-connect", nc_v_connect},
+    {"write", nc_v_write},         {"read", nc_v_read},          {"close", nc_v_close},
+    {"sleep", nc_v_sleep},         {"repeat", nc_v_repeat},      {"signal", nc_v_signal},
+    {"wait", nc_v_wait},           {"route", nc_v_route},        {"serve", nc_v_serve},
+    {"restart", nc_v_restart},     {"get", nc_v_request},        {"head", nc_v_request},
+    {"post", nc_v_request},        {"events", nc_v_request},     {"await", nc_v_await},
+    {"ws-send", nc_v_ws_send},     {"ws-ping", nc_v_ws_send},    {"ws-read", nc_v_ws_read},
+    {"ws-close", nc_v_ws_close},  {"cut", nc_v_cut},          {"sysctl", nc_v_sysctl},
+};
+
+/* ---- running ---- */
+
+static void nc_pi_run(nc_pi_t *pi)
+{
+    while (!pi->finished && pi->wait == NC_W_NONE) {
+        if (pi->s->stop || pi->s->error) {
+            nc_pi_finish(pi);
+            return;
+        }
+        nc_frame_t *f = &pi->fr[pi->depth];
+        if (f->pc >= f->n) {
+            /* In a lab the student steps into, servers stay up for them. */
+            if (pi->depth == 0 && pi->s->shell_host && pi->listener) {
+                nc_pi_wait(pi, NC_W_STOP);
+                return;
+            }
+            if (pi->depth == 0) {
+                nc_pi_finish(pi);
+                return;
+            }
+            if (++f->iter >= f->count) {
+                pi->depth--;
+                continue;
+            }
+            f->pc = 0;
+            uint64_t next = f->t0 + (uint64_t)(f->every_ms * f->iter);
+            uv_update_time(&pi->loop);
+            if (f->every_ms && uv_now(&pi->loop) < next) {
+                nc_pi_sleep(pi, next - uv_now(&pi->loop));
+                return;
+            }
+            continue;
+        }
+        const nc_prog_stmt_t *st = &f->st[f->pc++];
+        pi->cur = st;
+        size_t k = 0, nv = sizeof nc_pi_verbs / sizeof nc_pi_verbs[0];
+        while (k < nv && strcmp(nc_pi_verbs[k].verb, st->verb) != 0)
+            k++;
+        int rc = k < nv ? nc_pi_verbs[k].run(pi, st) : nc_pi_fail(pi, "unknown verb %s", st->verb);
+        if (rc < 0) {
+            nc_pi_finish(pi);
+            return;
+        }
+    }
+}
+
+/* The program is done (or failed, or the run stopped): whatever it still
+ * holds is closed, and its "done" event is set. */
+static void nc_pi_finish(nc_pi_t *pi)
+{
+    if (pi->finished)
+        return;
+    pi->finished = true;
+    pi->wait = NC_W_NONE;
+    nc_pi_restore(pi);
+    if (!uv_is_closing((uv_handle_t *)&pi->timer))
+        uv_close((uv_handle_t *)&pi->timer, NULL);
+    for (size_t i = pi->nsconns; i-- > 0;)
+        nc_kit_close(nc_kit_http_conn(pi->sconns[i]->h), NULL);
+    for (size_t i = pi->naccepted; i-- > 0;)
+        nc_kit_close(pi->accepted[i], NULL);
+    if (pi->conn)
+        nc_kit_close(pi->conn, NULL);
+    nc_kit_listener_close(pi->listener);
+    pi->listener = NULL;
+    nc_prun_set(pi->pr, pi->pg->name, "done");
+}
+
+static void nc_pi_close_any(uv_handle_t *h, void *arg)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+/*
+ * The program's watchdog (it does not keep the loop alive): a stopped run,
+ * or a program past its time, is finished the orderly way, so that every
+ * handle is closed through its own callback and freed. Should something
+ * still hold the loop 2 s after that, every handle is closed as is.
+ */
+static void nc_pi_watch(uv_timer_t *t)
+{
+    nc_pi_t *pi = t->data;
+    int64_t now = (int64_t)uv_hrtime();
+    if (!pi->finished && (pi->s->stop || now > pi->deadline)) {
+        if (!pi->s->stop)
+            nc_pi_fail(pi, "%s", "still waiting here when its time ran out");
+        nc_pi_finish(pi);
+    }
+    if (pi->finished && pi->hard_deadline == 0)
+        pi->hard_deadline = now + 2000000000LL;
+    if (pi->hard_deadline && now > pi->hard_deadline)
+        uv_walk(t->loop, nc_pi_close_any, NULL);
+}
+
+static void *nc_pi_thread(void *arg)
+{
+    nc_pi_t *pi = arg;
+    nc_scn_thread_name(pi->pg->host);
+    if (uv_loop_init(&pi->loop) != 0) {
+        nc_scn_fail(pi->s, "program %s: cannot start its loop", pi->pg->name);
+        nc_prun_set(pi->pr, pi->pg->name, "done");
+        return NULL;
+    }
+    pi->kit = nc_kit_new(pi->s, pi->pg->host, &pi->loop);
+    uv_timer_init(&pi->loop, &pi->timer);
+    pi->timer.data = pi;
+    /* A shell's lab lasts as long as the student stays. */
+    int64_t ms = pi->s->shell_host ? NC_PI_SHELL_TIMEOUT_MS : NC_PI_TIMEOUT_MS;
+    pi->deadline = (int64_t)uv_hrtime() + ms * 1000000LL;
+    uv_timer_t watch;
+    uv_timer_init(&pi->loop, &watch);
+    watch.data = pi;
+    uv_timer_start(&watch, nc_pi_watch, 50, 50);
+    uv_unref((uv_handle_t *)&watch);
+    pi->fr[0] = (nc_frame_t){.st = pi->pg->stmts, .n = pi->pg->nstmts, .count = 1};
+    nc_pi_run(pi);
+    uv_run(&pi->loop, UV_RUN_DEFAULT);
+    if (!uv_is_closing((uv_handle_t *)&watch))
+        uv_close((uv_handle_t *)&watch, NULL);
+    uv_run(&pi->loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&pi->loop) != 0)
+        nc_scn_fail(pi->s, "program %s: handles were left open", pi->pg->name);
+    nc_kit_free(pi->kit);
+    return NULL;
+}
+
+static int nc_programs_run(nc_scn_t *s)
+{
+    const nc_lesson_t *l = s->lesson;
+    for (size_t i = 0; i < l->nprograms; i++)
+        if (!nc_lab_host_addr(s->lab, l->programs[i].host)) {
+            nc_scn_fail(s, "%s:%d: program %s runs on host \"%s\", which the %s topology does not "
+                           "have", l->path, l->programs[i].line, l->programs[i].name,
+                        l->programs[i].host, l->topology);
+            return NC_EINVAL;
+        }
+    nc_prun_t pr = {.s = s};
+    pthread_mutex_init(&pr.lock, NULL);
+    nc_pi_t *pis = nc_xcalloc(l->nprograms, sizeof *pis);
+    for (size_t i = 0; i < l->nprograms; i++) {
+        pis[i] = (nc_pi_t){.pr = &pr, .pg = &l->programs[i], .s = s};
+        /* The student is this host: its programs are not run, and whoever
+         * waits for them goes on. */
+        if (s->shell_host && strcmp(s->shell_host, l->programs[i].host) == 0) {
+            nc_prun_set(&pr, l->programs[i].name, "done");
+            continue;
+        }
+        if (nc_scn_spawn(s, l->programs[i].host, nc_pi_thread, &pis[i]) != 0)
+            break;
+    }
+    int rc = nc_scn_join(s);
+    free(pis);
+    for (size_t i = 0; i < pr.nevents; i++)
+        free(pr.events[i]);
+    free(pr.events);
+    pthread_mutex_destroy(&pr.lock);
+    return rc;
+}
+
+const nc_scenario_t nc_scenario_programs = {
+    .name = "programs",
+    .topology = NULL,
+    .about = "the lesson's own program blocks",
+    .run = nc_programs_run,
+};

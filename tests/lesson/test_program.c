@@ -1,0 +1,160 @@
+/*
+ * test_program.c: the parser of program blocks (src/lesson/program.c).
+ *
+ * A good program is parsed statement by statement (arguments, options,
+ * continuation lines, a repeat's body); then a table of broken programs,
+ * one per error class, each checked for the "path:line:" it must report and
+ * a word of its sentence; then lesson-wide checks (a wait naming no
+ * program, a scenario and programs at once), through nc_lesson_parse.
+ */
+#include "lesson/lesson.h"
+#include "lesson/program.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char good[] = "name: client\n"
+                           "host: client\n"
+                           "# a comment\n"
+                           "wait server listening\n"
+                           "connect server 7000 nodelay=yes\n"
+                           "  say=\"connect() to \\\"server\\\"\"\n"
+                           "  done=\"returned\"\n"
+                           "repeat 6 every=20ms\n"
+                           "  write 1000 say=\"message {i} of {count}\"\n"
+                           "  sleep 1ms\n"
+                           "write \"thanks\\n\"\n"
+                           "get /a header=\"A: b\" header=\"C: d\"\n";
+
+static void test_good(void **state)
+{
+    nc_program_t pg;
+    char err[512] = "";
+    int rc = nc_program_parse("t.md", good, strlen(good), 20, &pg, err, sizeof err);
+    assert_int_equal(rc, 0);
+    assert_string_equal(pg.name, "client");
+    assert_string_equal(pg.host, "client");
+    assert_int_equal(pg.nstmts, 5);
+    assert_string_equal(pg.stmts[0].verb, "wait");
+    assert_int_equal(pg.stmts[0].line, 23);
+    assert_string_equal(pg.stmts[1].verb, "connect");
+    assert_int_equal(pg.stmts[1].nargs, 2);
+    assert_int_equal(pg.stmts[1].nopts, 3);
+    assert_string_equal(pg.stmts[1].opts[1].key, "say");
+    assert_string_equal(pg.stmts[1].opts[1].value, "connect() to \"server\"");
+    assert_string_equal(pg.stmts[1].opts[2].value, "returned");
+    assert_string_equal(pg.stmts[2].verb, "repeat");
+    assert_int_equal(pg.stmts[2].nbody, 2);
+    assert_string_equal(pg.stmts[2].body[0].opts[0].value, "message {i} of {count}");
+    assert_int_equal(pg.stmts[2].body[1].line, 29);
+    assert_string_equal(pg.stmts[3].args[0], "thanks\n");
+    assert_int_equal(pg.stmts[4].nopts, 2);
+    nc_program_done(&pg);
+    assert_int_equal(nc_prog_duration_ns("20ms"), 20000000);
+    assert_int_equal(nc_prog_duration_ns("2s"), 2000000000);
+    assert_int_equal(nc_prog_duration_ns("20"), -1);
+    assert_int_equal(nc_prog_duration_ns("-1ms"), -1);
+}
+
+typedef struct bad_case {
+    const char *name;
+    const char *text;
+    const char *where;
+    const char *words;
+} bad_case_t;
+
+#define HEAD "name: p\nhost: client\n"
+
+static const bad_case_t bad_cases[] = {
+    {"unknown verb", HEAD "fly 3\n", "t.md:4:", "unknown verb \"fly\""},
+    {"too few arguments", HEAD "connect server\n", "t.md:4:", "connect takes 2 arguments"},
+    {"bad port", HEAD "listen 70000\n", "t.md:4:", "port"},
+    {"bad duration", HEAD "sleep 3 weeks\n", "t.md:4:", "takes 1 argument"},
+    {"bad duration unit", HEAD "sleep 3w\n", "t.md:4:", "duration"},
+    {"unknown option", HEAD "write 3 colour=red\n", "t.md:4:", "no option \"colour\""},
+    {"option twice", HEAD "write 3 say=a say=b\n", "t.md:4:", "given twice"},
+    {"unclosed quote", HEAD "write \"abc\n", "t.md:4:", "not closed"},
+    {"bad escape", HEAD "write \"a\\qb\"\n", "t.md:4:", "unknown escape"},
+    {"bad header", HEAD "get / header=nocolon\n", "t.md:4:", "Name: value"},
+    {"bad yes/no", HEAD "connect server 80 nodelay=maybe\n", "t.md:4:", "yes or no"},
+    {"argument after option", HEAD "write say=x 3\n", "t.md:4:", "before the key=value"},
+    {"indented without repeat", HEAD "sleep 1ms\n  write 3\n", "t.md:5:", "no repeat"},
+    {"repeat without body", HEAD "repeat 3\nwrite 3\n", "t.md:4:", "indented under it"},
+    {"no name", "host: client\nwrite 3\n", "t.md:1:", "\"name:\""},
+    {"no host", "name: p\nwrite 3\n", "t.md:1:", "\"host:\""},
+    {"no statements", HEAD, "t.md:1:", "no statements"},
+    {"bad close code", HEAD "ws-close 99\n", "t.md:4:", "close code"},
+};
+
+static void test_errors(void **state)
+{
+    for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
+        const bad_case_t *c = &bad_cases[i];
+        nc_program_t pg;
+        char err[512] = "";
+        /* The block's first line is line 2 of the file (after the fence). */
+        int rc = nc_program_parse("t.md", c->text, strlen(c->text), 2, &pg, err, sizeof err);
+        if (rc == 0 || strncmp(err, c->where, strlen(c->where)) != 0 || !strstr(err, c->words)) {
+            print_error("case \"%s\": rc %d, got \"%s\", want \"%s ...%s...\"\n", c->name, rc, err,
+                        c->where, c->words);
+            fail();
+        }
+    }
+}
+
+#define FRONT "---\nid: t\ntitle: T\nnumber: 5\npart: 1 P\nsummary: s\ntopology: pair\n"
+
+static void test_lesson_checks(void **state)
+{
+    static const struct {
+        const char *text;
+        const char *want; /* NULL: parses */
+    } cases[] = {
+        {FRONT "---\n# P\ntext\n```program\nname: a\nhost: client\nwait b done\n```\n",
+         "t.md:14: no program of this lesson is named \"b\""},
+        {FRONT "---\n# P\n```program\nname: a\nhost: client\nsleep 1ms\n```\n"
+               "```program\nname: a\nhost: server\nsleep 1ms\n```\n",
+         "t.md:15: program \"a\" is already defined on line 10"},
+        {FRONT "scenario: tcp\n---\n# P\n```program\nname: a\nhost: client\nsleep 1ms\n```\n",
+         "not both"},
+        {FRONT "---\n# P\n```program\nname: a\nhost: client\nroute GET / 200 hold=a\n```\n",
+         "PROGRAM.EVENT"},
+        {FRONT "---\n# P\n```program\nname: a\nhost: client\nwait a x\n```\n", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        nc_lesson_t *l = NULL;
+        char err[512] = "";
+        int rc = nc_lesson_parse("t.md", cases[i].text, strlen(cases[i].text), &l, err, sizeof err);
+        if (!cases[i].want) {
+            if (rc != 0)
+                print_error("case %zu: %s\n", i, err);
+            assert_int_equal(rc, 0);
+            assert_int_equal(l->nprograms, 1);
+            assert_null(l->scenario);
+            nc_lesson_free(l);
+            continue;
+        }
+        if (rc == 0 || !strstr(err, cases[i].want)) {
+            print_error("case %zu: got \"%s\", want \"%s\"\n", i, err, cases[i].want);
+            fail();
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_lesson_checks),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
