@@ -11,7 +11,17 @@ import os
 import shutil
 import tempfile
 
+
 from nctest import *
+
+def http_msgs(p):
+    """The HTTP messages a packet completes: one object, or a list when it
+    completes several (pipelined requests in one segment)."""
+    h = p.get("http")
+    if h is None:
+        return []
+    return h if isinstance(h, list) else [h]
+
 
 need_lab()
 LESSONS = os.path.join(os.environ["NC_SOURCE_DIR"], "tests", "e2e", "lessons")
@@ -77,7 +87,8 @@ reads = [e for e in app if e["host"] == "client" and e["call"] == "read" and e["
 check(reads and wc["i"] < reads[0]["i"], "the pipelined requests waited for an answer", ev)
 
 # HEAD gets the headers of a GET and no body; the decoder agrees.
-heads = [p for p in pk.values() if p.get("http", {}).get("status") == 200 and p["http"].get("content_length") == 13 and p["http"]["body_len"] == 0]
+heads = [m for p in pk.values() for m in http_msgs(p)
+         if m.get("status") == 200 and m.get("content_length") == 13 and m["body_len"] == 0]
 check(heads, "no bodiless answer to HEAD /hello", ev)
 
 # 100-continue: the head, then 100 Continue, then the body.
@@ -85,10 +96,10 @@ post = first(ev, "POST /upload", host="client", call="write", text="POST /upload
 cont = first(ev, "100 Continue", host="server", call="write", text="100 Continue")
 body = first(ev, "the held body", host="client", call="write", text="now that the server said 100")
 check(post["i"] < cont["i"] < body["i"], "the body was not held back until 100 Continue", ev)
-check(any(p.get("http", {}).get("status") == 201 for p in pk.values()), "no 201 for the upload", ev)
+check(any(m.get("status") == 201 for p in pk.values() for m in http_msgs(p)), "no 201 for the upload", ev)
 
 # HTTP/1.0 without keep-alive: the server closes first.
-old = [p for p in pk.values() if p.get("http", {}).get("version") == "HTTP/1.0" and p["http"].get("request")]
+old = [p for p in pk.values() if any(m.get("version") == "HTTP/1.0" and m.get("request") for m in http_msgs(p))]
 check(old, "no HTTP/1.0 request on the wire", ev)
 sclose = first(ev, "the server's close after the 1.0 answer", host="server", call="close",
                text="last on this connection")
@@ -124,7 +135,7 @@ check(lost and any(p["from"] == "client" and p["tcp"]["len"] > 0 for p in lost),
       "nothing the client sent was dropped while the link was cut", ev)
 check(all("cut" in p.get("note", "") for p in lost), "a drop during the cut does not say why", ev)
 check(any(p["from"] == "client" and not p["dropped"] and p["i"] > restore["i"]
-          and p.get("http", {}).get("method") == "GET" for p in pk.values()),
+          and any(m.get("method") == "GET" for m in http_msgs(p)) for p in pk.values()),
       "the request was never delivered after the link came back", ev)
 check(cut["i"] < late["i"], "the request was not sent during the cut", ev)
 
