@@ -14,6 +14,7 @@
 
 #include "conn.h"
 #include "evjson.h"
+#include "hold.h"
 #include "json.h"
 #include "proto.h"
 #include "server.h"
@@ -36,6 +37,15 @@
 
 enum { NC_CL_PING_MS = 5000, NC_CL_RETRY_MAX_MS = 5000 };
 
+/* A checkpoint of the current run: what the student's side knows of it
+ * (in lockstep, all the student's own run knows), and whether the
+ * instructor has opened and revealed it, which decides what the view may
+ * show (hold.h). */
+typedef struct nc_cl_cp {
+    nc_class_cp_t known;
+    bool opened, revealed;
+} nc_cl_cp_t;
+
 struct nc_class_client {
     nc_class_client_opts_t o;
     char *host, *code, *name, *data_dir, *fingerprint;
@@ -53,6 +63,9 @@ struct nc_class_client {
     uv_async_t wake, stop_async;
     int attempts;
     bool stopping, fatal, done;
+    bool admitted;              /* welcomed at least once */
+    bool reached;               /* the instructor has said something, ever */
+    char pin_fp[NC_TLS_FP_LEN]; /* to pin once admitted, "" */
     int status;
     char error[800];
     char token[40];
@@ -72,6 +85,8 @@ struct nc_class_client {
     bool cp_open;
     char my_answer[8];
     char revealed[8];
+    nc_cl_cp_t cps[NC_CLASS_MAX_CPS];
+    int ncps;
     int run;
     int64_t t0;
     nc_timeline_t **tls;
@@ -142,8 +157,19 @@ static void nc_cl_refresh(nc_class_client_t *c)
     snprintf(v->my_answer, sizeof v->my_answer, "%s", c->my_answer);
     snprintf(v->revealed, sizeof v->revealed, "%s", c->revealed);
     v->run = c->run;
-    v->tl = c->lockstep ? (c->local ? nc_run_timeline(c->local) : NULL) : c->tl;
+    v->tl = c->tl;
     v->local_run = c->local;
+    v->ncps = c->ncps;
+    for (int k = 0; k < c->ncps; k++) {
+        const nc_cl_cp_t *cp = &c->cps[k];
+        nc_class_cp_t *o = &v->cps[k];
+        snprintf(o->id, sizeof o->id, "%s", cp->known.id);
+        o->asked_at = cp->opened ? cp->known.asked_at : -1;
+        o->decided_at = cp->revealed ? cp->known.decided_at : -1;
+        snprintf(o->answer, sizeof o->answer, "%s", cp->revealed ? cp->known.answer : "");
+        snprintf(o->explain, sizeof o->explain, "%s", cp->revealed ? cp->known.explain : "");
+        o->skipped = cp->revealed && cp->known.skipped;
+    }
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -188,7 +214,7 @@ static void nc_cl_finish(nc_class_client_t *c, int status, const char *why)
     uv_timer_stop(&c->retry);
     if (c->conn)
         nc_conn_close(c->conn, why ? why : "the class is over");
-    nc_cl_status(c, "%s", status == 0 ? "the class is over" : "refused");
+    nc_cl_status(c, "%s", why ? why : "the class is over");
 }
 
 /* ---- progress ---- */
@@ -208,6 +234,83 @@ static void nc_cl_store_answer(nc_class_client_t *c, const char *cp, const char 
     nc_store_t *st = nc_cl_store(c);
     if (st && c->lesson_id[0])
         nc_store_answer(st, c->lesson_id, cp, choice, correct);
+}
+
+/* ---- checkpoints of the current run ---- */
+
+/* The checkpoint with this id, added when new (NULL when the table is
+ * full or id is NULL). */
+static nc_cl_cp_t *nc_cl_cp(nc_class_client_t *c, const char *id)
+{
+    if (!id)
+        return NULL;
+    for (int k = 0; k < c->ncps; k++)
+        if (strcmp(c->cps[k].known.id, id) == 0)
+            return &c->cps[k];
+    if (c->ncps == NC_CLASS_MAX_CPS)
+        return NULL;
+    nc_cl_cp_t *cp = &c->cps[c->ncps++];
+    memset(cp, 0, sizeof *cp);
+    snprintf(cp->known.id, sizeof cp->known.id, "%s", id);
+    cp->known.asked_at = cp->known.decided_at = -1;
+    return cp;
+}
+
+/* A new run knows nothing of its checkpoints yet; the one open now is
+ * open for it too. */
+static void nc_cl_cps_reset(nc_class_client_t *c)
+{
+    c->ncps = 0;
+    nc_cl_cp_t *cp = c->cp_open ? nc_cl_cp(c, c->cp_id) : NULL;
+    if (cp)
+        cp->opened = true;
+}
+
+/* A checkpoint mark that reached the timeline released (the instructor
+ * opened or revealed its checkpoint): what it says becomes known. */
+static void nc_cl_cp_mark(nc_class_client_t *c, const nc_event_t *ev)
+{
+    const char *id;
+    nc_hold_kind_t kind = nc_hold_kind(ev, &id);
+    nc_cl_cp_t *cp = kind != NC_HOLD_NONE ? nc_cl_cp(c, id) : NULL;
+    if (!cp)
+        return;
+    if (kind == NC_HOLD_ASK) {
+        cp->known.asked_at = (long)ev->i;
+        cp->opened = true;
+        return;
+    }
+    const char *answer = nc_event_str(ev, "answer");
+    const char *explain = nc_event_str(ev, "explain");
+    const char *what = nc_event_str(ev, "event");
+    int64_t by;
+    cp->known.skipped = what && strcmp(what, "skipped") == 0;
+    snprintf(cp->known.answer, sizeof cp->known.answer, "%s", answer ? answer : "");
+    if (explain)
+        snprintf(cp->known.explain, sizeof cp->known.explain, "%s", explain);
+    cp->known.decided_at = nc_event_int(ev, "by", &by) ? (long)by : (long)ev->i;
+    cp->revealed = true;
+}
+
+/* Lockstep: the student's own run knows its checkpoints as it goes. */
+static void nc_cl_cps_local(nc_class_client_t *c)
+{
+    for (size_t k = 0; k < nc_run_checkpoint_count(c->local); k++) {
+        nc_run_checkpoint_t rc;
+        nc_run_checkpoint(c->local, k, &rc);
+        bool known = rc.asked_at >= 0 || rc.right >= 0 || rc.skipped;
+        nc_cl_cp_t *cp = known ? nc_cl_cp(c, rc.cp->id) : NULL;
+        if (!cp)
+            continue;
+        cp->known.asked_at = rc.asked_at;
+        cp->known.skipped = rc.skipped;
+        if (rc.explain)
+            snprintf(cp->known.explain, sizeof cp->known.explain, "%s", rc.explain);
+        if (rc.right >= 0 && (size_t)rc.right < rc.cp->nchoices) {
+            snprintf(cp->known.answer, sizeof cp->known.answer, "%s", rc.cp->choices[rc.right].key);
+            cp->known.decided_at = rc.decided_at >= 0 ? rc.decided_at : rc.asked_at;
+        }
+    }
 }
 
 /* ---- runs ---- */
@@ -276,6 +379,8 @@ static void nc_cl_report(nc_class_client_t *c)
         nc_store_run_seen(c->store, c->lesson_id);
 }
 
+static void nc_cl_local_event(nc_class_client_t *c, const nc_event_t *ev);
+
 static void nc_cl_on_poll(uv_timer_t *t)
 {
     nc_class_client_t *c = t->data;
@@ -284,8 +389,13 @@ static void nc_cl_on_poll(uv_timer_t *t)
     bool over = nc_run_poll(c->local);
     nc_timeline_t *tl = nc_run_timeline(c->local);
     size_t n = nc_timeline_count(tl);
+    bool more = c->local_shown < n;
     for (; c->local_shown < n; c->local_shown++)
-        nc_cl_print_event(c, nc_timeline_get(tl, c->local_shown));
+        nc_cl_local_event(c, nc_timeline_get(tl, c->local_shown));
+    if (more) {
+        nc_cl_cps_local(c);
+        nc_cl_refresh(c);
+    }
     if (over) {
         c->local_done = true;
         uv_timer_stop(&c->poll);
@@ -339,6 +449,9 @@ static void nc_cl_start_local(nc_class_client_t *c, const nc_json_t *m)
     c->local = r;
     c->local_shown = 0;
     c->local_done = false;
+    c->t0 = nc_timeline_t0(nc_run_timeline(r));
+    nc_cl_new_timeline(c, c->t0);
+    nc_cl_cps_reset(c);
     uv_timer_start(&c->poll, nc_cl_on_poll, 10, 10);
 }
 
@@ -371,6 +484,25 @@ static void nc_cl_load_token(nc_class_client_t *c)
     free(path);
 }
 
+/* Admitted: the certificate the connection showed is pinned now (it was
+ * only looked at before, so that a refused join pins nothing). */
+static void nc_cl_pin(nc_class_client_t *c)
+{
+    if (!c->pin_fp[0] || !c->data_dir)
+        return;
+    char err[800] = "";
+    int rc =
+        nc_tls_pin_check(c->data_dir, c->hostport, c->pin_fp, c->o.trust_new_cert, err, sizeof err);
+    nc_buf_t *b = nc_cl_log(c, rc < 0 ? "error" : "pinned");
+    nc_cl_kv(b, "fingerprint", c->pin_fp);
+    if (rc < 0)
+        nc_cl_kv(b, "text", err);
+    else
+        nc_cl_kv(b, "pin", rc == NC_TLS_PIN_REPLACED ? "replaced" : "new");
+    nc_cl_end(c);
+    c->pin_fp[0] = '\0';
+}
+
 static void nc_cl_welcome(nc_class_client_t *c, const nc_json_t *m)
 {
     const char *tok = nc_json_str(m, "token");
@@ -394,8 +526,10 @@ static void nc_cl_welcome(nc_class_client_t *c, const nc_json_t *m)
     if (c->following)
         c->my_page = c->page;
     c->welcomed = true;
+    c->admitted = true;
     c->attempts = 0;
     nc_cl_save_token(c);
+    nc_cl_pin(c);
     nc_buf_t *b = nc_cl_log(c, "welcome");
     nc_cl_kv(b, "name", c->name);
     nc_cl_kv(b, "lesson", c->lesson_id);
@@ -428,6 +562,7 @@ static void nc_cl_run(nc_class_client_t *c, const nc_json_t *m)
         c->run = (int)run;
         c->t0 = t0;
         nc_cl_new_timeline(c, t0);
+        nc_cl_cps_reset(c);
     }
 }
 
@@ -450,13 +585,11 @@ static int nc_cl_b64(const char *s, uint8_t **out)
     return got;
 }
 
-static void nc_cl_event(nc_class_client_t *c, const nc_json_t *m)
+/* Adds the event of an event message body to the current timeline. */
+static void nc_cl_add_event(nc_class_client_t *c, const nc_json_t *m)
 {
-    int64_t run = 0, ts = 0;
-    nc_json_int(m, "run", &run);
+    int64_t ts = 0;
     nc_json_int(m, "ts", &ts);
-    if (c->lockstep || (int)run != c->run || !c->tl)
-        return;
     char err[200];
     if (nc_event_from_json(nc_json_get(m, "ev"), &c->b, err, sizeof err) != 0) {
         nc_buf_t *b = nc_cl_log(c, "error");
@@ -485,9 +618,35 @@ static void nc_cl_event(nc_class_client_t *c, const nc_json_t *m)
     nc_timeline_add(c->tl, &c->b);
     nc_timeline_flush(c->tl, true);
     const nc_event_t *ev = nc_timeline_get(c->tl, have);
+    nc_cl_cp_mark(c, ev);
     if (c->o.on_event)
         c->o.on_event(c->o.arg, ev, ts);
     nc_cl_print_event(c, ev);
+}
+
+static void nc_cl_event(nc_class_client_t *c, const nc_json_t *m)
+{
+    int64_t run = 0;
+    nc_json_int(m, "run", &run);
+    if (c->lockstep || (int)run != c->run || !c->tl)
+        return;
+    nc_cl_add_event(c, m);
+}
+
+/* Lockstep: an event of the student's own run reaches the student's
+ * timeline as the instructor's would, checkpoint marks held. */
+static void nc_cl_local_event(nc_class_client_t *c, const nc_event_t *ev)
+{
+    nc_buf_t body;
+    nc_buf_init(&body);
+    nc_hold_event_body(&body, c->run, nc_clock_real_ns(), ev,
+                       nc_hold_kind(ev, NULL) != NC_HOLD_NONE);
+    nc_json_doc_t doc;
+    char why[120];
+    if (nc_json_parse(&doc, body.data, body.len, why, sizeof why) == 0)
+        nc_cl_add_event(c, doc.root);
+    nc_json_doc_done(&doc);
+    nc_buf_done(&body);
 }
 
 static void nc_cl_answer(nc_class_client_t *c, const char *id, const char *choice)
@@ -508,7 +667,6 @@ static void nc_cl_answer(nc_class_client_t *c, const char *id, const char *choic
     nc_buf_putc(&m, '}');
     nc_cl_send(c, NC_MSG_ANSWER, &m);
     nc_buf_done(&m);
-    nc_cl_store_answer(c, id, choice, false);
     nc_buf_t *b = nc_cl_log(c, "answered");
     nc_cl_kv(b, "id", id);
     nc_cl_kv(b, "choice", choice);
@@ -526,6 +684,13 @@ static void nc_cl_checkpoint(nc_class_client_t *c, const nc_json_t *m)
     c->revealed[0] = '\0';
     if (!again)
         c->my_answer[0] = '\0';
+    nc_cl_cp_t *cp = nc_cl_cp(c, id);
+    int64_t run = 0, at = -1;
+    if (cp) {
+        cp->opened = true;
+        if (nc_json_int(m, "run", &run) && run == c->run && nc_json_int(m, "at", &at) && at >= 0)
+            cp->known.asked_at = (long)at;
+    }
     /* After a resume the instructor says what this student answered: its
      * record outlives ours (a killed join, another machine). */
     const char *yours = nc_json_str(m, "yours");
@@ -573,6 +738,25 @@ static void nc_cl_reveal(nc_class_client_t *c, const nc_json_t *m)
         return;
     c->cp_open = false;
     snprintf(c->revealed, sizeof c->revealed, "%s", answer ? answer : "");
+    nc_cl_cp_t *cp = nc_cl_cp(c, id);
+    int64_t run = 0, at = -1, by = -1;
+    const char *explain = nc_json_str(m, "explain");
+    if (cp) {
+        cp->revealed = true;
+        /* In lockstep the student's own run chose its explanation. */
+        if (explain && (!c->lockstep || !cp->known.explain[0]))
+            snprintf(cp->known.explain, sizeof cp->known.explain, "%s", explain);
+        if (!c->lockstep && nc_json_int(m, "run", &run) && run == c->run)
+            cp->known.skipped = nc_json_bool(m, "skipped", false);
+        if (!c->lockstep && nc_json_int(m, "run", &run) && run == c->run) {
+            if (nc_json_int(m, "at", &at) && at >= 0)
+                cp->known.asked_at = (long)at;
+            if (nc_json_int(m, "by", &by) && by >= 0)
+                cp->known.decided_at = (long)by;
+            if (answer)
+                snprintf(cp->known.answer, sizeof cp->known.answer, "%s", answer);
+        }
+    }
     /* Lockstep: the student's own run is the judge of their answer. */
     const char *judge = answer;
     if (c->lockstep && c->local) {
@@ -590,16 +774,17 @@ static void nc_cl_reveal(nc_class_client_t *c, const nc_json_t *m)
         snprintf(c->cp_id, sizeof c->cp_id, "%s", id);
         snprintf(c->my_answer, sizeof c->my_answer, "%s", yours);
     }
+    /* An answer is judged only by a run that decided the checkpoint: one
+     * no run decided (skipped, or not reached) is not graded. */
     bool mine = strcmp(c->cp_id, id) == 0 && c->my_answer[0];
     bool correct = mine && judge && strcmp(judge, c->my_answer) == 0;
-    if (mine)
+    if (mine && judge)
         nc_cl_store_answer(c, id, c->my_answer, correct);
     nc_buf_t *b = nc_cl_log(c, "reveal");
     nc_cl_kv(b, "id", id);
     nc_cl_kv(b, "answer", answer);
     nc_cl_kv(b, "mine", mine ? c->my_answer : NULL);
-    nc_buf_printf(b, ",\"correct\":%s", correct ? "true" : "false");
-    const char *explain = nc_json_str(m, "explain");
+    nc_buf_printf(b, ",\"correct\":%s", !judge ? "null" : correct ? "true" : "false");
     if (explain)
         nc_cl_kv(b, "explain", explain);
     nc_cl_end(c);
@@ -656,6 +841,7 @@ static int nc_cl_frame(nc_conn_t *conn, int type, const uint8_t *body, uint32_t 
     const nc_msg_desc_t *d = nc_msg_desc(type);
     if (!(d->from & NC_FROM_INSTRUCTOR))
         return 1;
+    c->reached = true;
     if (type == NC_MSG_EVENT && c->o.receive_only && c->welcomed) {
         /* The instructor writes {"run":R,"ts":N,... first. */
         char head[64];
@@ -719,6 +905,9 @@ static int nc_cl_frame(nc_conn_t *conn, int type, const uint8_t *body, uint32_t 
                                                       : "the instructor refused to admit you",
                      text ? text : "no reason given");
             c->fatal = true;
+            pthread_mutex_lock(&c->lock);
+            snprintf(c->view.refused, sizeof c->view.refused, "%s", code);
+            pthread_mutex_unlock(&c->lock);
             nc_cl_finish(c, NC_EPERM, msg);
         }
         break;
@@ -727,7 +916,7 @@ static int nc_cl_frame(nc_conn_t *conn, int type, const uint8_t *body, uint32_t 
         nc_buf_t *b = nc_cl_log(c, "bye");
         nc_cl_kv(b, "text", nc_json_str(m, "text"));
         nc_cl_end(c);
-        nc_cl_finish(c, 0, "the class is over");
+        nc_cl_finish(c, 0, "the instructor ended the class");
         break;
     }
     default:
@@ -789,6 +978,7 @@ static void nc_cl_on_open(nc_conn_t *conn)
     if (cert)
         nc_tls_fingerprint(cert, fp);
     const char *pinned = "none";
+    c->pin_fp[0] = '\0';
     if (c->fingerprint && !nc_cl_same_fp(c->fingerprint, fp)) {
         char msg[400];
         snprintf(msg, sizeof msg,
@@ -800,8 +990,9 @@ static void nc_cl_on_open(nc_conn_t *conn)
     }
     if (c->data_dir) {
         char err[800];
-        int rc = nc_tls_pin_check(c->data_dir, c->hostport, fp, c->o.trust_new_cert, err,
-                                  sizeof err);
+        /* Only a look: the pin is written once the class admits us. */
+        int rc =
+            nc_tls_pin_peek(c->data_dir, c->hostport, fp, c->o.trust_new_cert, err, sizeof err);
         if (rc < 0) {
             nc_buf_t *b = nc_cl_log(c, "certificate_changed");
             nc_cl_kv(b, "fingerprint", fp);
@@ -811,7 +1002,11 @@ static void nc_cl_on_open(nc_conn_t *conn)
             nc_cl_finish(c, rc, err);
             return;
         }
-        pinned = rc == NC_TLS_PIN_NEW ? "new" : rc == NC_TLS_PIN_REPLACED ? "replaced" : "match";
+        pinned = rc == NC_TLS_PIN_NEW        ? "unpinned"
+                 : rc == NC_TLS_PIN_REPLACED ? "changed"
+                                             : "match";
+        if (rc != NC_TLS_PIN_MATCH)
+            snprintf(c->pin_fp, sizeof c->pin_fp, "%s", fp);
     }
     nc_buf_t *b = nc_cl_log(c, "connected");
     nc_cl_kv(b, "to", c->hostport);
@@ -833,6 +1028,19 @@ static void nc_cl_on_close(nc_conn_t *conn, const char *reason)
         c->conn = NULL;
     c->welcomed = false;
     if (c->done || c->stopping) {
+        nc_cl_refresh(c);
+        return;
+    }
+    /* A class that answered, if only with a plaintext refusal before TLS
+     * (conn.c: "refused (full): ..."), is tried again later. */
+    if (strncmp(reason, "refused (", 9) == 0)
+        c->reached = true;
+    if (!c->admitted && !c->reached) {
+        /* No class answered there: nothing was lost, so nothing to resume. */
+        char msg[600];
+        snprintf(msg, sizeof msg, "could not join the class at %s: %s", c->hostport, reason);
+        c->fatal = true;
+        nc_cl_finish(c, NC_ESYS, msg);
         nc_cl_refresh(c);
         return;
     }
@@ -982,6 +1190,28 @@ static void nc_cl_command(nc_class_client_t *c, char *line)
     nc_cl_refresh(c);
 }
 
+/* After a refusal: tries again with another join code (the student
+ * retyped it). */
+static void nc_cl_rejoin(nc_class_client_t *c, const char *code)
+{
+    if (c->stopping || !c->fatal)
+        return;
+    free(c->code);
+    c->code = nc_xstrdup(code);
+    pthread_mutex_lock(&c->lock);
+    c->done = false;
+    c->fatal = false;
+    c->status = 0;
+    c->error[0] = '\0';
+    c->view.refused[0] = '\0';
+    c->view.rejoins++;
+    pthread_mutex_unlock(&c->lock);
+    c->attempts = 0;
+    uv_timer_start(&c->ping, nc_cl_on_ping, NC_CL_PING_MS, NC_CL_PING_MS);
+    nc_cl_connect(c);
+    nc_cl_refresh(c);
+}
+
 static void nc_cl_on_wake(uv_async_t *a)
 {
     nc_class_client_t *c = a->data;
@@ -998,6 +1228,8 @@ static void nc_cl_on_wake(uv_async_t *a)
             break;
         if (!c->done)
             nc_cl_command(c, line);
+        else if (strncmp(line, "rejoin ", 7) == 0)
+            nc_cl_rejoin(c, line + 7);
         free(line);
     }
 }
@@ -1148,4 +1380,11 @@ void nc_class_client_free(nc_class_client_t *c)
         free(loop);
     }
     free(c);
+}
+
+void nc_class_client_rejoin(nc_class_client_t *c, const char *code)
+{
+    char line[128];
+    snprintf(line, sizeof line, "rejoin %.100s", code);
+    nc_class_client_command(c, line);
 }

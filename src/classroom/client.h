@@ -71,10 +71,28 @@ void nc_class_client_free(nc_class_client_t *c);
  * following), "bye". */
 void nc_class_client_command(nc_class_client_t *c, const char *line);
 
+/* After a refusal that retrying cannot fix (nc_class_client_finished says
+ * so with a negative status), tries again with another join code: the
+ * student retyped it. Thread-safe; does nothing unless refused. */
+void nc_class_client_rejoin(nc_class_client_t *c, const char *code);
+
 /* Over: the class said goodbye, or a refusal that retrying cannot fix (a
  * wrong code, a changed certificate). status is 0 after goodbye, else
  * negative, with one sentence in err. */
 bool nc_class_client_finished(nc_class_client_t *c, int *status, char *err, size_t errlen);
+
+#define NC_CLASS_MAX_CPS 16
+
+/* What a student may know of one checkpoint in the current run: only what
+ * the instructor has released (hold.h), whatever the run itself knows. */
+typedef struct nc_class_cp {
+    char id[64];
+    long asked_at;      /* its "asked" mark, once the instructor opened it; -1 */
+    long decided_at;    /* the event that decided it, once revealed; -1 */
+    char answer[8];     /* the run's answer, once revealed; "" */
+    char explain[1024]; /* the explanation the reveal gave; "" */
+    bool skipped;       /* the run skipped it (never graded), once revealed */
+} nc_class_cp_t;
 
 /* What the student's screen shows, copied under a lock. */
 typedef struct nc_class_view {
@@ -83,6 +101,8 @@ typedef struct nc_class_view {
     char lesson[64];
     char mode[16];
     char status[160];          /* "following the instructor", "reconnecting ..." */
+    char refused[16];          /* the error code the instructor refused us with, "" */
+    unsigned rejoins;          /* how many nc_class_client_rejoin the client took */
     int page, step;            /* the class's (0-based) */
     int my_page;               /* the student's own page while not following */
     char cp_id[64];            /* open or last checkpoint, "" */
@@ -90,8 +110,13 @@ typedef struct nc_class_view {
     char my_answer[8];
     char revealed[8];          /* the revealed answer, "" */
     int run;
-    nc_timeline_t *tl;         /* the current run's timeline, or NULL */
+    /* The current run's timeline as the student may see it (checkpoint
+     * marks held, hold.h): the instructor's streamed one, or in lockstep
+     * the student's own run passed through the same hold; or NULL. */
+    nc_timeline_t *tl;
     nc_run_t *local_run;       /* lockstep: the student's own run, or NULL */
+    nc_class_cp_t cps[NC_CLASS_MAX_CPS]; /* the run's checkpoints so far */
+    int ncps;
 } nc_class_view_t;
 
 void nc_class_client_view(nc_class_client_t *c, nc_class_view_t *out);

@@ -38,6 +38,7 @@
 #include "server.h"
 
 #include "conn.h"
+#include "hold.h"
 #include "json.h"
 #include "name.h"
 #include "proto.h"
@@ -123,6 +124,15 @@ struct nc_student {
     nc_result_t result;
 };
 
+/* A checkpoint mark of a run: cached held, with its released frame aside
+ * (hold.h). */
+typedef struct nc_srv_held {
+    size_t i;            /* the mark's index in the run */
+    int cp;              /* its checkpoint, an index into the lesson's */
+    nc_hold_kind_t kind; /* released by the open (ask) or the reveal */
+    size_t off, len;     /* its released frame, in the run's `full` */
+} nc_srv_held_t;
+
 typedef struct nc_srun {
     nc_run_t *run;
     int id;
@@ -131,6 +141,10 @@ typedef struct nc_srun {
     nc_buf_t frames;    /* the event frames, back to back */
     size_t *off;        /* off[i]: frame i's offset; off[n] = frames.len */
     size_t n, cap;
+    nc_buf_t full;       /* released frames of the checkpoint marks */
+    nc_srv_held_t *held; /* the checkpoint marks, in index order */
+    size_t nheld;
+    bool *opened, *revealed; /* per lesson checkpoint, in this run */
 } nc_srun_t;
 
 typedef struct nc_bucket {
@@ -360,38 +374,42 @@ static nc_srun_t *nc_srv_cur(nc_class_server_t *s)
     return s->nruns ? s->runs[s->nruns - 1] : NULL;
 }
 
-static void nc_srv_b64(nc_buf_t *b, const uint8_t *p, size_t n)
+static int nc_srv_cp_index(const nc_class_server_t *s, const char *id)
 {
-    size_t need = 4 * ((n + 2) / 3) + 1;
-    char *tmp = nc_xmalloc(need);
-    EVP_EncodeBlock((unsigned char *)tmp, p, (int)n);
-    nc_buf_puts(b, tmp);
-    free(tmp);
+    for (size_t k = 0; id && k < s->lesson->ncheckpoints; k++)
+        if (strcmp(s->lesson->checkpoints[k].id, id) == 0)
+            return (int)k;
+    return -1;
 }
 
-/* Serializes event i of the current run into the cache. */
+/* Serializes event i of the current run into the cache: a checkpoint mark
+ * held, with its released frame aside (hold.h). */
 static void nc_srv_cache_event(nc_class_server_t *s, nc_srun_t *r, const nc_event_t *ev)
 {
+    const char *id;
+    nc_hold_kind_t kind = nc_hold_kind(ev, &id);
+    int64_t ts = nc_clock_real_ns();
     nc_buf_t body;
     nc_buf_init(&body);
-    nc_buf_printf(&body, "{\"run\":%d,\"ts\":%lld", r->id, (long long)nc_clock_real_ns());
-    if (ev->data && ev->caplen && ev->caplen <= 65536) {
-        nc_buf_printf(&body, ",\"dlt\":%d,\"iface\":%u,\"wirelen\":%u,\"data\":\"", ev->linktype,
-                      ev->iface, ev->wirelen);
-        nc_srv_b64(&body, ev->data, ev->caplen);
-        nc_buf_putc(&body, '"');
-    }
-    nc_buf_puts(&body, ",\"ev\":");
-    size_t at = body.len;
-    nc_event_json(ev, &body);
+    nc_hold_event_body(&body, r->id, ts, ev, false);
     if (s->o.log) {
         nc_buf_t line;
         nc_buf_init(&line);
-        nc_buf_append(&line, body.data + at, body.len - at);
+        nc_event_json(ev, &line);
         nc_srv_emit(s, &line);
         nc_buf_done(&line);
     }
-    nc_buf_putc(&body, '}');
+    if (kind != NC_HOLD_NONE) {
+        int cp = nc_srv_cp_index(s, id);
+        if (cp >= 0 && body.len <= NC_FRAME_MAX) {
+            r->held = nc_xrealloc(r->held, (r->nheld + 1) * sizeof *r->held);
+            r->held[r->nheld++] = (nc_srv_held_t){r->n, cp, kind, r->full.len, 0};
+            nc_frame_put(&r->full, NC_MSG_EVENT, body.data, body.len);
+            r->held[r->nheld - 1].len = r->full.len - r->held[r->nheld - 1].off;
+        }
+        nc_buf_reset(&body);
+        nc_hold_event_body(&body, r->id, ts, ev, true);
+    }
     if (r->n + 2 > r->cap) {
         r->cap = r->cap ? 2 * r->cap : 256;
         r->off = nc_xrealloc(r->off, r->cap * sizeof *r->off);
@@ -409,6 +427,29 @@ static void nc_srv_cache_event(nc_class_server_t *s, nc_srun_t *r, const nc_even
     r->n++;
     r->off[r->n] = r->frames.len;
     nc_buf_done(&body);
+}
+
+/* The first checkpoint mark at or after event `from` that the instructor
+ * has released, or NULL. */
+static const nc_srv_held_t *nc_srv_released(const nc_srun_t *r, size_t from)
+{
+    for (size_t k = 0; k < r->nheld; k++) {
+        const nc_srv_held_t *h = &r->held[k];
+        if (h->i >= from && (h->kind == NC_HOLD_ASK ? r->opened : r->revealed)[h->cp])
+            return h;
+    }
+    return NULL;
+}
+
+static void nc_srv_run_free(nc_srun_t *r)
+{
+    nc_buf_done(&r->frames);
+    nc_buf_done(&r->full);
+    free(r->off);
+    free(r->held);
+    free(r->opened);
+    free(r->revealed);
+    free(r);
 }
 
 static void nc_srv_send_student(nc_class_server_t *s, nc_student_t *st, int type,
@@ -440,8 +481,16 @@ static void nc_srv_pump(nc_class_server_t *s, nc_student_t *st)
         size_t room = s->o.out_limit - nc_conn_backlog(c);
         if (room > NC_SRV_CHUNK)
             room = NC_SRV_CHUNK;
+        /* A released checkpoint mark goes in its released form. */
+        const nc_srv_held_t *rel = nc_srv_released(r, st->next);
+        if (rel && rel->i == st->next) {
+            nc_conn_send_frames(c, r->full.data + rel->off, rel->len);
+            st->next++;
+            continue;
+        }
+        size_t stop = rel ? rel->i : r->n;
         size_t end = st->next;
-        while (end < r->n && r->off[end + 1] - r->off[st->next] <= room)
+        while (end < stop && r->off[end + 1] - r->off[st->next] <= room)
             end++;
         if (end == st->next)
             end++;
@@ -713,6 +762,28 @@ static void nc_srv_log_tally(nc_class_server_t *s)
     nc_srv_end(s);
 }
 
+/* Where the instructor's run asked the checkpoint (and, at the reveal,
+ * what decided it): what the held marks kept from the students. Watch
+ * mode only: in lockstep each student's own run knows. */
+static void nc_srv_cp_where(const nc_class_server_t *s, nc_buf_t *b, bool decided)
+{
+    const nc_srun_t *r = s->nruns ? s->runs[s->nruns - 1] : NULL;
+    if (s->o.mode != NC_CLASS_WATCH || !r || !r->run || s->cp < 0)
+        return;
+    nc_run_checkpoint_t rc;
+    nc_run_checkpoint(r->run, (size_t)s->cp, &rc);
+    bool skipped = decided && rc.skipped;
+    if (rc.asked_at < 0 && !skipped)
+        return;
+    nc_buf_printf(b, ",\"run\":%d", r->id);
+    if (rc.asked_at >= 0)
+        nc_buf_printf(b, ",\"at\":%ld", rc.asked_at);
+    if (decided && rc.right >= 0)
+        nc_buf_printf(b, ",\"by\":%ld", rc.decided_at >= 0 ? rc.decided_at : rc.asked_at);
+    if (skipped)
+        nc_buf_puts(b, ",\"skipped\":true");
+}
+
 static void nc_srv_cp_msg(const nc_class_server_t *s, nc_buf_t *b)
 {
     const nc_checkpoint_t *cp = nc_srv_cp(s);
@@ -731,7 +802,51 @@ static void nc_srv_cp_msg(const nc_class_server_t *s, nc_buf_t *b)
         nc_buf_json_str(b, cp->choices[j].text);
         nc_buf_putc(b, '}');
     }
-    nc_buf_puts(b, "]}");
+    nc_buf_putc(b, ']');
+    nc_srv_cp_where(s, b, false);
+    nc_buf_putc(b, '}');
+}
+
+/* The reveal of the last checkpoint: its answer as the class's run(s)
+ * decided it at the reveal (s->right), and the tally. */
+static void nc_srv_reveal_msg(const nc_class_server_t *s, nc_buf_t *b)
+{
+    const nc_checkpoint_t *cp = nc_srv_cp(s);
+    int counts[8], answered;
+    nc_srv_counts(s, counts, &answered);
+    nc_buf_reset(b);
+    nc_buf_puts(b, "{\"id\":");
+    nc_buf_json_str(b, cp->id);
+    nc_buf_puts(b, ",\"answer\":");
+    if (s->right >= 0) {
+        nc_buf_json_str(b, cp->choices[s->right].key);
+        nc_buf_puts(b, ",\"text\":");
+        nc_buf_json_str(b, cp->choices[s->right].text);
+    } else {
+        nc_buf_puts(b, "null");
+    }
+    /* In watch mode the instructor's run chose the explanation by its
+     * outcome (lessons/README.md); otherwise the lesson's general one. */
+    const char *explain = cp->explain;
+    const nc_srun_t *cur = s->nruns ? s->runs[s->nruns - 1] : NULL;
+    if (s->o.mode == NC_CLASS_WATCH && cur && cur->run) {
+        nc_run_checkpoint_t rc = {0};
+        nc_run_checkpoint(cur->run, (size_t)s->cp, &rc);
+        if (rc.explain)
+            explain = rc.explain;
+    }
+    if (explain) {
+        nc_buf_puts(b, ",\"explain\":");
+        nc_buf_json_str(b, explain);
+    }
+    nc_srv_cp_where(s, b, true);
+    nc_buf_puts(b, ",\"counts\":{");
+    for (size_t j = 0; j < cp->nchoices && j < 8; j++) {
+        nc_buf_printf(b, "%s", j ? "," : "");
+        nc_buf_json_str(b, cp->choices[j].key);
+        nc_buf_printf(b, ":%d", counts[j]);
+    }
+    nc_buf_puts(b, "}}");
 }
 
 /* ---- the roster ---- */
@@ -847,6 +962,11 @@ static void nc_srv_welcome(nc_class_server_t *s, nc_student_t *st, bool resumed,
     if (nc_srv_cp(s) && s->cp_open) {
         nc_srv_cp_msg(s, &b);
         nc_srv_send_yours(s, st, NC_MSG_CHECKPOINT, &b);
+    } else if (nc_srv_cp(s)) {
+        /* Revealed: one who was away then holds the checkpoint's marks
+         * held, so the reveal comes again. */
+        nc_srv_reveal_msg(s, &b);
+        nc_srv_send_yours(s, st, NC_MSG_REVEAL, &b);
     }
     nc_buf_done(&b);
     nc_srv_pump(s, st);
@@ -1546,6 +1666,13 @@ static void nc_srv_do_open(nc_class_server_t *s, const char *arg)
     s->cp = found;
     s->cp_open = true;
     s->right = -1;
+    nc_srun_t *cur = nc_srv_cur(s);
+    if (cur && cur->opened) {
+        /* Students behind get the asked mark itself from now on. */
+        cur->opened[found] = true;
+        for (size_t k = 0; k < s->nstudents; k++)
+            nc_srv_pump(s, s->students[k]);
+    }
     for (size_t k = 0; k < s->nstudents; k++) {
         s->students[k]->answer[0] = '\0';
         s->students[k]->answers[found][0] = '\0';
@@ -1586,41 +1713,14 @@ static void nc_srv_do_reveal(nc_class_server_t *s)
     int right = nc_srv_decided(s);
     s->cp_open = false;
     s->right = right;
+    nc_srun_t *cur = nc_srv_cur(s);
+    if (cur && cur->revealed)
+        cur->revealed[s->cp] = true;
     int counts[8], answered;
     nc_srv_counts(s, counts, &answered);
     nc_buf_t b;
     nc_buf_init(&b);
-    nc_buf_puts(&b, "{\"id\":");
-    nc_buf_json_str(&b, cp->id);
-    nc_buf_puts(&b, ",\"answer\":");
-    if (right >= 0) {
-        nc_buf_json_str(&b, cp->choices[right].key);
-        nc_buf_puts(&b, ",\"text\":");
-        nc_buf_json_str(&b, cp->choices[right].text);
-    } else {
-        nc_buf_puts(&b, "null");
-    }
-    /* In watch mode the instructor's run chose the explanation by its
-     * outcome (lessons/README.md); otherwise the lesson's general one. */
-    const char *explain = cp->explain;
-    nc_srun_t *cur = nc_srv_cur(s);
-    nc_run_checkpoint_t rc = {0};
-    if (s->o.mode == NC_CLASS_WATCH && cur && cur->run) {
-        nc_run_checkpoint(cur->run, (size_t)s->cp, &rc);
-        if (rc.explain)
-            explain = rc.explain;
-    }
-    if (explain) {
-        nc_buf_puts(&b, ",\"explain\":");
-        nc_buf_json_str(&b, explain);
-    }
-    nc_buf_puts(&b, ",\"counts\":{");
-    for (size_t j = 0; j < cp->nchoices && j < 8; j++) {
-        nc_buf_printf(&b, "%s", j ? "," : "");
-        nc_buf_json_str(&b, cp->choices[j].key);
-        nc_buf_printf(&b, ":%d", counts[j]);
-    }
-    nc_buf_puts(&b, "}}");
+    nc_srv_reveal_msg(s, &b);
     for (size_t k = 0; k < s->nstudents; k++)
         if (s->students[k]->sc)
             nc_srv_send_yours(s, s->students[k], NC_MSG_REVEAL, &b);
@@ -1650,6 +1750,10 @@ static void nc_srv_release_runs(nc_class_server_t *s)
         free(r->off);
         r->off = NULL;
         r->cap = 0;
+        nc_buf_done(&r->full);
+        free(r->held);
+        r->held = NULL;
+        r->nheld = 0;
         if (r->run && k + 1 < s->nruns) {
             nc_run_free(r->run);
             r->run = NULL;
@@ -1670,6 +1774,12 @@ static void nc_srv_do_run(nc_class_server_t *s)
     nc_srun_t *r = nc_xcalloc(1, sizeof *r);
     r->id = (int)s->nruns + 1;
     nc_buf_init(&r->frames);
+    nc_buf_init(&r->full);
+    size_t ncp = s->lesson->ncheckpoints;
+    r->opened = nc_xcalloc(ncp ? ncp : 1, sizeof *r->opened);
+    r->revealed = nc_xcalloc(ncp ? ncp : 1, sizeof *r->revealed);
+    if (s->cp >= 0 && s->cp_open)
+        r->opened[s->cp] = true; /* opened before the run: asked in the open */
     {
         nc_run_opts_t ro = s->o.run;
         ro.faults = s->inject;
@@ -1680,8 +1790,7 @@ static void nc_srv_do_run(nc_class_server_t *s)
             char text[600];
             snprintf(text, sizeof text, "the run could not start: %s", err);
             nc_srv_note(s, "error", text);
-            nc_buf_done(&r->frames);
-            free(r);
+            nc_srv_run_free(r);
             return;
         }
     }
@@ -1710,6 +1819,18 @@ static void nc_srv_do_run(nc_class_server_t *s)
     s->dirty = true;
 }
 
+/* Lockstep: a run is in progress while a connected student it started
+ * has not reported its result. */
+static bool nc_srv_lockstep_going(const nc_class_server_t *s, const nc_srun_t *r)
+{
+    for (size_t k = 0; k < s->nstudents; k++) {
+        const nc_student_t *st = s->students[k];
+        if (st->sc && st->run == r->id && !st->result.have)
+            return true;
+    }
+    return false;
+}
+
 static void nc_srv_do_inject(nc_class_server_t *s, const char *arg)
 {
     nc_fault_t f;
@@ -1728,9 +1849,11 @@ static void nc_srv_do_inject(nc_class_server_t *s, const char *arg)
         }
         live = true;
         nc_fault_done(&f);
-    } else if (s->o.mode == NC_CLASS_LOCKSTEP && cur && s->nruns) {
-        /* Students' runs may be going: they add it live, or ignore it when
-         * theirs is over. It also applies to the next run. */
+    } else if (s->o.mode == NC_CLASS_LOCKSTEP && cur && nc_srv_lockstep_going(s, cur)) {
+        /* Students' runs are going: they add it live, or ignore it when
+         * theirs is over; so does the instructor's own, which judges. */
+        if (cur->run && !cur->done)
+            nc_lab_add_fault(nc_run_lab(cur->run), &f, err, sizeof err);
         nc_buf_t b;
         nc_buf_init(&b);
         nc_buf_printf(&b, "{\"run\":%d,\"fault\":", cur->id);
@@ -1739,16 +1862,19 @@ static void nc_srv_do_inject(nc_class_server_t *s, const char *arg)
         nc_srv_broadcast(s, NC_MSG_INJECT, &b);
         nc_buf_done(&b);
         live = true;
+        nc_fault_done(&f);
     }
-    if (!live || s->o.mode == NC_CLASS_LOCKSTEP) {
+    if (!live) {
         s->inject = nc_xrealloc(s->inject, (s->ninject + 1) * sizeof *s->inject);
         s->inject[s->ninject++] = f;
     }
     nc_buf_t *l = nc_srv_log(s, "inject");
     nc_srv_kv(l, "fault", arg);
     nc_buf_printf(l, ",\"live\":%s", live ? "true" : "false");
-    nc_srv_kv(l, "text", live ? "added to the run in progress"
-                              : "applies to the next run");
+    nc_srv_kv(l, "text",
+              !live                         ? "no run is in progress: it applies to the next run"
+              : s->o.mode == NC_CLASS_WATCH ? "added to the run in progress"
+                                            : "added to the students' runs in progress");
     nc_srv_end(s);
 }
 
@@ -1902,7 +2028,8 @@ static void nc_srv_publish(nc_class_server_t *s)
     nc_srun_t *r = nc_srv_cur(s);
     n.run = (int)s->nruns;
     if (r) {
-        n.run_active = r->run ? !r->done : false;
+        n.run_active = (r->run && !r->done) ||
+                       (s->o.mode == NC_CLASS_LOCKSTEP && nc_srv_lockstep_going(s, r));
         n.tl = r->run && s->o.mode == NC_CLASS_WATCH ? nc_run_timeline(r->run) : NULL;
         n.runp = n.tl ? r->run : NULL;
     }
@@ -1959,7 +2086,7 @@ static void nc_srv_stop(nc_class_server_t *s)
     s->stopping = true;
     nc_buf_t bye;
     nc_buf_init(&bye);
-    nc_buf_puts(&bye, "{\"text\":\"the class is over\"}");
+    nc_buf_puts(&bye, "{\"text\":\"the instructor ended the class\"}");
     nc_srv_broadcast(s, NC_MSG_BYE, &bye);
     nc_buf_done(&bye);
     for (size_t k = 0; k < s->nconns; k++)
@@ -2153,9 +2280,7 @@ void nc_class_server_free(nc_class_server_t *s)
             nc_run_stop(r->run);
             nc_run_free(r->run);
         }
-        nc_buf_done(&r->frames);
-        free(r->off);
-        free(r);
+        nc_srv_run_free(r);
     }
     free(s->runs);
     for (size_t k = 0; k < s->nstudents; k++) {

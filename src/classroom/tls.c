@@ -162,8 +162,9 @@ SSL_CTX *nc_tls_client_ctx(char *err, size_t errlen)
     return ctx;
 }
 
-int nc_tls_pin_check(const char *dir, const char *hostport, const char *fp, bool accept_change,
-                     char *err, size_t errlen)
+/* The pin check; with save, a new or accepted fingerprint is written. */
+static int nc_tls_pin(const char *dir, const char *hostport, const char *fp, bool accept_change,
+                      bool save, char *err, size_t errlen)
 {
     char *cd = nc_tls_class_dir(dir, err, errlen);
     if (!cd)
@@ -195,6 +196,8 @@ int nc_tls_pin_check(const char *dir, const char *hostport, const char *fp, bool
                  "one, join again with --trust-new-certificate",
                  hostport, fp, pinned);
         rc = NC_EPERM;
+    } else if (!save) {
+        rc = pinned[0] ? NC_TLS_PIN_REPLACED : NC_TLS_PIN_NEW;
     } else {
         rc = pinned[0] ? NC_TLS_PIN_REPLACED : NC_TLS_PIN_NEW;
         nc_buf_printf(&keep, "%s %s\n", hostport, fp);
@@ -212,4 +215,16 @@ int nc_tls_pin_check(const char *dir, const char *hostport, const char *fp, bool
     nc_buf_done(&keep);
     free(path);
     return rc;
+}
+
+int nc_tls_pin_check(const char *dir, const char *hostport, const char *fp, bool accept_change,
+                     char *err, size_t errlen)
+{
+    return nc_tls_pin(dir, hostport, fp, accept_change, true, err, errlen);
+}
+
+int nc_tls_pin_peek(const char *dir, const char *hostport, const char *fp, bool accept_change,
+                    char *err, size_t errlen)
+{
+    return nc_tls_pin(dir, hostport, fp, accept_change, false, err, errlen);
 }

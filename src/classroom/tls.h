@@ -40,5 +40,10 @@ enum { NC_TLS_PIN_MATCH = 0, NC_TLS_PIN_NEW = 1, NC_TLS_PIN_REPLACED = 2 };
  * what), or another negative code when the file cannot be used. */
 int nc_tls_pin_check(const char *dir, const char *hostport, const char *fp, bool accept_change,
                      char *err, size_t errlen);
+/* The same check without writing anything: what nc_tls_pin_check would
+ * return. A student peeks when the TLS handshake is done and pins only
+ * once the class has admitted them, so a refused join pins nothing. */
+int nc_tls_pin_peek(const char *dir, const char *hostport, const char *fp, bool accept_change,
+                    char *err, size_t errlen);
 
 #endif

@@ -7,8 +7,10 @@
  * as JSON Lines, and answers checkpoints from --answers FILE (lines
  * "CHECKPOINT CHOICE"; "* CHOICE" answers any other) or, with --answers -,
  * from stdin, where the student's other commands also go: hand, hand down,
- * follow, unfollow, page N, bye. Exit status: 0 when the class ended, 1
- * when the instructor refused us (wrong code, changed certificate).
+ * follow, unfollow, page N, bye. Exit status: 0 when the class ended
+ * (one sentence on stderr says how), 1 when the instructor refused us
+ * (wrong code, changed certificate) or the first connection failed (a
+ * connection lost later is retried by itself).
  */
 #include "cli.h"
 
@@ -126,6 +128,18 @@ static void nc_join_stdin_line(nc_class_client_t *c, nc_join_answers_t *a, char 
     }
 }
 
+/* How the class ended, in one sentence on stderr; the exit status. */
+static int nc_join_end(int status, const char *err)
+{
+    if (status != 0) {
+        nc_cli_error("%s", err);
+        return NC_EXIT_FAIL;
+    }
+    if (err[0])
+        fprintf(stderr, "netcourse: %s\n", err);
+    return NC_EXIT_OK;
+}
+
 static int nc_join_headless(nc_class_client_t *c, nc_join_answers_t *a, bool from_stdin)
 {
     char line[512];
@@ -156,11 +170,7 @@ static int nc_join_headless(nc_class_client_t *c, nc_join_answers_t *a, bool fro
         }
         nc_join_stdin_line(c, a, line);
     }
-    if (status != 0) {
-        nc_cli_error("%s", err);
-        return NC_EXIT_FAIL;
-    }
-    return NC_EXIT_OK;
+    return nc_join_end(status, err);
 }
 
 static int nc_join_main(int argc, char **argv)
@@ -283,11 +293,8 @@ static int nc_join_main(int argc, char **argv)
         if (rc != NC_EXIT_OK)
             nc_cli_error("%s", err);
         int status = 0;
-        if (rc == NC_EXIT_OK && nc_class_client_finished(cl, &status, err, sizeof err) &&
-            status != 0) {
-            nc_cli_error("%s", err);
-            rc = NC_EXIT_FAIL;
-        }
+        if (rc == NC_EXIT_OK && nc_class_client_finished(cl, &status, err, sizeof err))
+            rc = nc_join_end(status, err);
         nc_class_client_free(cl);
         if (st)
             nc_store_close(st);

@@ -6,7 +6,10 @@
  * class's page, the streamed timeline, or in lockstep the student's own
  * run), the footer says so, `u` unfollows and follows again, the live key
  * (F, End) returns to the instructor and the live edge, and while the
- * instructor has a checkpoint open a..h answer it.
+ * instructor has a checkpoint open a..h answer it. A refused join code is
+ * retyped in a box over the screen; when the instructor ends the class a
+ * box says so and any key leaves. The instructor's `q` asks first while
+ * students are connected (classbox.c).
  */
 #ifndef NC_CLASSVIEW_H
 #define NC_CLASSVIEW_H
@@ -20,6 +23,10 @@ typedef struct nc_tui_class {
     unsigned long sig;   /* what the last frame showed, to redraw on change */
     int set_page;        /* the class page last shown while following, -1 */
     bool opened;         /* the class's lesson is open */
+    bool ended;          /* a student's class ended or refused us: the box says so */
+    int sent_page;       /* the own page last told the instructor, -1 */
+    int pending;         /* a follow (1) or unfollow (0) sent, not yet seen; -1 */
+    unsigned rejoins;    /* the client's rejoins once it takes the code retyped */
     bool hand;           /* the student's hand is raised (H) */
 } nc_tui_class_t;
 

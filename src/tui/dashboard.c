@@ -5,7 +5,8 @@
  * frame: the join code and port to project, the certificate fingerprint
  * students can compare, where the class is (page, step, run), the roster
  * (name, connected, page and step, answered, raised hand, following) and
- * the open checkpoint's live tally as bars. Keys only queue instructor
+ * the open checkpoint's live tally: each choice's key and text, with a bar
+ * of its answers. Keys only queue instructor
  * commands; the class thread does the work and the next snapshot shows it.
  */
 #include "ui.h"
@@ -80,20 +81,27 @@ static void nc_dash_tally(nc_canvas_t *c, const nc_ui_t *ui, const nc_class_snap
     for (int j = 0; j < s->nchoices; j++)
         if (s->counts[j] > max)
             max = s->counts[j];
+    /* Each choice: its key and text, then its bar and count below. */
     int barw = w - 8 > 0 ? w - 8 : 1;
-    for (int j = 0; j < s->nchoices; j++, y++) {
+    for (int j = 0; j < s->nchoices; j++, y += 2) {
         bool right = s->right == j;
-        nc_canvas_printf(c, y, x, NC_STYLE(NC_A_BOLD, right ? NC_ROLE_OK : NC_ROLE_NORMAL), "%s",
-                         s->keys[j]);
+        int kx = nc_canvas_printf(c, y, x, NC_STYLE(NC_A_BOLD, right ? NC_ROLE_OK : NC_ROLE_NORMAL),
+                                  "%s)", s->keys[j]);
+        if (cp && (size_t)j < cp->nchoices)
+            nc_canvas_textn(c, y, kx + 1, w - (kx + 1 - x), cp->choices[j].text,
+                            NC_STYLE(0, right ? NC_ROLE_OK : NC_ROLE_NORMAL), true);
         int n = s->counts[j] * barw / max;
-        nc_canvas_fill(c, y, x + 2, 1, n, ' ',
+        nc_canvas_fill(c, y + 1, x + 3, 1, n, ' ',
                        NC_STYLE(NC_A_REVERSE, right ? NC_ROLE_OK : NC_ROLE_ACCENT));
-        nc_canvas_printf(c, y, x + 3 + n, NC_PLAIN, "%d", s->counts[j]);
+        nc_canvas_printf(c, y + 1, x + 4 + n, NC_PLAIN, "%d", s->counts[j]);
     }
-    nc_canvas_printf(c, y + 1, x, NC_STYLE(0, NC_ROLE_MUTED), "%d answered of %zu", s->answered,
+    nc_canvas_printf(c, y, x, NC_STYLE(0, NC_ROLE_MUTED), "%d answered of %zu", s->answered,
                      s->nconnected);
     if (s->right >= 0 && cp && (size_t)s->right < cp->nchoices)
-        nc_canvas_textn(c, y + 2, x, w, cp->choices[s->right].text, NC_STYLE(0, NC_ROLE_OK), true);
+        nc_canvas_printf(c, y + 1, x, NC_STYLE(NC_A_BOLD, NC_ROLE_OK), "The run showed %s)",
+                         cp->choices[s->right].key);
+    else if (!s->cp_open)
+        nc_canvas_text(c, y + 1, x, "No run has decided it yet.", NC_STYLE(0, NC_ROLE_MUTED));
 }
 
 static void nc_dash_draw(nc_canvas_t *c, nc_ui_t *ui)
@@ -174,9 +182,17 @@ static const nc_action_t nc_dash_footer[] = {
     NC_ACT_NONE,
 };
 
+/* What the keys do here, in the words of the man page's `teach`. */
+static const nc_view_label_t nc_dash_labels[] = {
+    {NC_ACT_LEFT, "prev page"},   {NC_ACT_RIGHT, "next page"}, {NC_ACT_NEXT, "next step"},
+    {NC_ACT_OPEN, "open/reveal"}, {NC_ACT_TAB, "timeline"},    {NC_ACT_QUIT, "end class"},
+    {NC_ACT_NONE, NULL},
+};
+
 const nc_view_t nc_view_dashboard = {
     .name = "dashboard",
     .draw = nc_dash_draw,
     .key = nc_dash_key,
     .footer = nc_dash_footer,
+    .labels = nc_dash_labels,
 };

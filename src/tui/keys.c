@@ -97,7 +97,7 @@ static const struct {
     [NC_ACT_HELP] = {"help", "show or hide the keys and this screen's legend"},
     [NC_ACT_BACK] = {"back", "go back"},
     [NC_ACT_QUIT] = {"quit", "go back; on the course map, quit; on the dashboard, end the "
-                             "class"},
+                             "class (asks first while students are connected)"},
 };
 
 nc_action_t nc_key_action(int key)

@@ -25,8 +25,8 @@
 
 const nc_view_t *const nc_views[] = {
     &nc_view_map, &nc_view_reader, &nc_view_ladder, &nc_view_inspector,
-    &nc_view_help, &nc_view_toosmall, &nc_view_dashboard, &nc_view_runs, &nc_view_convs,
-    &nc_view_prompt, NULL,
+    &nc_view_help, &nc_view_toosmall, &nc_view_dashboard, &nc_view_classbox, &nc_view_runs,
+    &nc_view_convs, &nc_view_prompt, NULL,
 };
 
 void nc_ui_init(nc_ui_t *ui, const nc_course_t *course, nc_store_t *store, bool utf8)
@@ -187,6 +187,9 @@ void nc_ui_footer(nc_canvas_t *c, const nc_ui_t *ui, const nc_action_t *acts)
         if (second && strchr(second + 1, '/'))
             *strchr(second + 1, '/') = '\0';
         const char *label = nc_action_label(acts[i]);
+        for (const nc_view_label_t *l = nc_ui_top(ui)->labels; l && l->action != NC_ACT_NONE; l++)
+            if (l->action == acts[i])
+                label = l->label;
         int need = nc_text_width(keys) + 1 + nc_text_width(label) + 2;
         if (x + need > c->w)
             break;

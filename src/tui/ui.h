@@ -38,6 +38,13 @@ enum {
     NC_VIEW_REPLAY = 16, /* replay the saved run at ui->replay_path */
 };
 
+/* A view's own footer label for an action, where the generic one would
+ * mislead (the dashboard's Tab shows a timeline, not a layer). */
+typedef struct nc_view_label {
+    nc_action_t action;
+    const char *label;
+} nc_view_label_t;
+
 /* One row of a view's legend: a mark as the view draws it (in UTF-8 and
  * in ASCII, in its style) and what it means. */
 typedef struct nc_legend {
@@ -61,12 +68,14 @@ typedef struct nc_view {
     /* What the view's marks and colours mean, for the help overlay; ends
      * with a row whose meaning is NULL. May be NULL. */
     const nc_legend_t *legend;
+    /* Footer labels of its own, ending with NC_ACT_NONE; may be NULL. */
+    const nc_view_label_t *labels;
     bool input; /* a prompt: every key comes to it as text, help and all */
 } nc_view_t;
 
 extern const nc_view_t nc_view_map, nc_view_reader, nc_view_ladder, nc_view_inspector,
-    nc_view_help, nc_view_toosmall, nc_view_dashboard, nc_view_runs, nc_view_convs,
-    nc_view_prompt;
+    nc_view_help, nc_view_toosmall, nc_view_dashboard, nc_view_classbox, nc_view_runs,
+    nc_view_convs, nc_view_prompt;
 /* Every view, ending with NULL. */
 extern const nc_view_t *const nc_views[];
 
@@ -144,6 +153,9 @@ struct nc_ui {
     struct nc_class_client *join;
     int class_cp;         /* dashboard: next checkpoint to open */
     char class_line[160]; /* "following the instructor" ... */
+    char class_box[320];  /* a class message over the screen (classbox.c) */
+    char class_input[40]; /* a join code being retyped in it */
+    bool class_input_on;  /* the box has that input line */
     int help_scroll;  /* help: first action row shown */
     char notice[256]; /* ladder: a message for the user ("saved to ...") */
     /* Said once, above the footer of whatever view is up, until the next

@@ -233,7 +233,14 @@ static void test_identity_and_pins(void **state)
     SSL_CTX_free(b);
 
     const char *other = "AA:BB";
+    /* A peek writes nothing: the pin waits for the class to admit us. */
+    assert_int_equal(nc_tls_pin_peek(dir, "h:1", fp1, false, err, sizeof err), NC_TLS_PIN_NEW);
+    assert_int_equal(nc_tls_pin_peek(dir, "h:1", fp1, false, err, sizeof err), NC_TLS_PIN_NEW);
     assert_int_equal(nc_tls_pin_check(dir, "h:1", fp1, false, err, sizeof err), NC_TLS_PIN_NEW);
+    assert_int_equal(nc_tls_pin_peek(dir, "h:1", fp1, false, err, sizeof err), NC_TLS_PIN_MATCH);
+    assert_int_equal(nc_tls_pin_peek(dir, "h:1", other, false, err, sizeof err), NC_EPERM);
+    assert_int_equal(nc_tls_pin_peek(dir, "h:1", other, true, err, sizeof err),
+                     NC_TLS_PIN_REPLACED);
     assert_int_equal(nc_tls_pin_check(dir, "h:2", other, false, err, sizeof err), NC_TLS_PIN_NEW);
     assert_int_equal(nc_tls_pin_check(dir, "h:1", fp1, false, err, sizeof err), NC_TLS_PIN_MATCH);
     assert_int_equal(nc_tls_pin_check(dir, "h:1", other, false, err, sizeof err), NC_EPERM);

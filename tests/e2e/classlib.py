@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 
-from nctest import BIN, fail
+from nctest import BIN, check, fail
 
 # Message types of the class protocol (src/classroom/proto.h).
 HELLO, WELCOME, RUN, EVENT, PAGE, STEP, CHECKPOINT, ANSWER, TALLY, REVEAL, HAND, PING, PONG, \
@@ -171,6 +171,39 @@ class Student(Proc):
                 f.write(answers)
             args += ["--answers", path]
         super().__init__(name, args + list(extra), data_dir)
+
+
+def same_run(who, got, want, released=None):
+    """Checks that a student's events (got) are the instructor's (want),
+    event for event, except the checkpoint marks the class holds back: a
+    held mark keeps the index and time and says nothing of the checkpoint
+    (hold.h). released, a set of (checkpoint, "asked" or "decision"),
+    names the marks that must have come released and says every other one
+    must be held; None accepts either."""
+    check(len(got) == len(want), f"{who} has {len(got)} events, the instructor {len(want)}")
+    for a, b in zip(got, want):
+        if b["type"] == "mark" and "checkpoint" in b:
+            kind = "asked" if b["event"] == "asked" else "decision"
+            held = (a.get("held") is True and "checkpoint" not in a and "note" not in a and
+                    a["i"] == b["i"] and a["t"] == b["t"])
+            if released is None:
+                check(held or a == b, f"{who}'s mark {b['i']} is neither held nor the "
+                                      f"instructor's:\n  got  {a}\n  want {b}")
+            elif (b["checkpoint"], kind) in released:
+                check(a == b, f"{who}'s released mark {b['i']} differs:\n  got  {a}\n  want {b}")
+            else:
+                check(held, f"{who}'s mark {b['i']} is not held:\n  got  {a}\n  want {b}")
+        else:
+            check(a == b, f"{who}'s event {b['i']} differs:\n  got  {a}\n  want {b}")
+
+
+def free_port():
+    """A loopback port where nothing listens (just closed)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def tcp_connect(port, src=None, rcvbuf=None):

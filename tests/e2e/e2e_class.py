@@ -13,15 +13,8 @@ headless students (plus a late joiner).
 import sqlite3
 import sys
 
-from classlib import Student, Teacher
+from classlib import Student, Teacher, same_run
 from nctest import check, need_lab
-
-
-def same_events(who, got, want):
-    check(len(got) == len(want),
-          f"{who} has {len(got)} events, the instructor {len(want)}")
-    for a, b in zip(got, want):
-        check(a == b, f"{who}'s event {b.get('i')} differs:\n  got  {a}\n  want {b}")
 
 
 def main():
@@ -64,7 +57,7 @@ def main():
         check(r["mine"] == answers[n].split()[1] and r["correct"] == (n != "ann"),
               f"{n}'s reveal {r}")
         check(r.get("explain") == dec[0]["explain"], f"{n}'s reveal explains {r.get('explain')!r}")
-        same_events(n, s.runs()[1], want)
+        same_run(n, s.runs()[1], want)
         db = sqlite3.connect(f"{s.data_dir}/progress.db")
         row = db.execute("select choice, correct from answers where lesson='tcp' and "
                          "checkpoint='header'").fetchone()
@@ -74,7 +67,7 @@ def main():
     late = Student(t, "dee", "")
     late.wait_class("run", state="done", run=1)
     late.wait(lambda o: o.get("i") == len(want) - 1 and "type" in o, "the last event")
-    same_events("the late joiner", late.runs()[1], want)
+    same_run("the late joiner", late.runs()[1], want)
 
     # A killed and restarted student resumes: same roster entry.
     st["bob"].kill()
@@ -82,7 +75,7 @@ def main():
     bob2 = Student(t, "bob", "", data_dir=st["bob"].data_dir)
     t.wait_class("joined", student="bob", resumed=True)
     bob2.wait(lambda o: o.get("i") == len(want) - 1 and "type" in o, "the last event")
-    same_events("the restarted bob", bob2.runs()[1], want)
+    same_run("the restarted bob", bob2.runs()[1], want)
     st["bob"] = bob2
 
     # Dropped by the server, a student reconnects by itself.
@@ -118,7 +111,7 @@ def main():
     everyone = dict(st, dee=late)
     for n, s in everyone.items():
         s.wait_class("run", state="done", run=2)
-        same_events(f"{n} (run 2)", s.runs()[2], want2)
+        same_run(f"{n} (run 2)", s.runs()[2], want2)
 
     t.send("quit")
     check(t.finish() == 0, "the instructor did not exit 0")

@@ -67,13 +67,16 @@ try:
     rows = {l.split()[0]: l for l in s.splitlines() if l.split() and
             l.split()[0] in ("ann", "bob", "cy", "dee")}
     check(len(rows) == 4 and all("following" in r for r in rows.values()), f"roster:\n{s}")
-    bars = {l.split("│")[1].split()[0]: l.split("│")[1].split()[-1] for l in s.splitlines()
-            if "│" in l and l.split("│")[1].strip()[:2] in ("a ", "b ", "c ")}
+    # Each choice: "a) its text", then its bar and count on the next row.
+    right = [l.split("│", 1)[1] if "│" in l else "" for l in s.splitlines()]
+    bars = {r.split()[0][0]: right[k + 1].split()[-1] for k, r in enumerate(right[:-1])
+            if r.strip()[:3] in ("a) ", "b) ", "c) ")}
     check(bars == {"a": "1", "b": "2", "c": "1"}, f"tally bars {bars}:\n{s}")
 
     keys("teach", "r")  # run: the student's ladder follows the streamed run
-    wait_for("stu", lambda s: "TCP: live run" in s and ("SYN seq=0" in s or "len=1000" in s),
-             "the streamed run in the student's ladder")
+    wait_for("stu", lambda s: "TCP: live run" in s, "the streamed run in the student's ladder")
+    keys("stu", "g")  # the run may have scrolled past its first packets
+    wait_for("stu", lambda s: "SYN seq=0" in s, "the run's first packet in the student's ladder")
     check("Predict, then press" not in screen("stu"),
           "the ladder asks again what the student answered to the class")
     # The reveal gives what the instructor's run decided: let it get there
@@ -87,11 +90,12 @@ try:
     keys("stu", "F")
     wait_for("stu", lambda s: "following instructor" in s, "following again")
     keys("teach", "q")
+    wait_for("teach", lambda s: "End the class?" in s, "the question before ending the class")
+    keys("teach", "y")
     wait_for("teach", lambda s: "EXITED 0" in s, "the instructor's exit")
-    wait_for("stu", lambda s: "the class is over" in s, "the end of the class on the student's")
-    for _ in range(6):  # the student keeps their screen until they leave
-        keys("stu", "q")
-        time.sleep(0.2)
+    wait_for("stu", lambda s: "The instructor ended the class" in s,
+             "the end of the class on the student's")
+    keys("stu", "q")  # the student keeps their screen until they leave
     wait_for("stu", lambda s: "EXITED 0" in s, "the student's exit")
     for p in students:
         p.wait_class("bye")
