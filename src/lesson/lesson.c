@@ -69,17 +69,22 @@ typedef struct nc_lp {
 static int nc_lp_fail(nc_lp_t *p, int line, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+void nc__lesson_verr(char *err, size_t errlen, const char *path, int line, const char *fmt,
+                     va_list ap)
+{
+    if (errlen == 0)
+        return;
+    int n = snprintf(err, errlen, "%s:%d: ", path, line);
+    if (n >= 0 && (size_t)n < errlen)
+        vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+}
+
 static int nc_lp_fail(nc_lp_t *p, int line, int code, const char *fmt, ...)
 {
-    if (p->errlen) {
-        int n = snprintf(p->err, p->errlen, "%s:%d: ", p->path, line);
-        if (n >= 0 && (size_t)n < p->errlen) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    nc__lesson_verr(p->err, p->errlen, p->path, line, fmt, ap);
+    va_end(ap);
     return code;
 }
 

@@ -11,6 +11,9 @@
 
 #include "core/course.h"
 
+#include <stdarg.h>
+#include <stddef.h>
+
 typedef struct nc_lesson_priv {
     nc_lesson_t pub; /* must stay first */
     int id_line;
@@ -22,5 +25,11 @@ static inline const nc_lesson_priv_t *nc_lesson_priv(const nc_lesson_t *l)
 {
     return (const nc_lesson_priv_t *)l;
 }
+
+/* Writes "PATH:LINE: " and then the message made from fmt into err (at most
+ * errlen bytes, always terminated when errlen > 0): the one shape of every
+ * error the lesson and program parsers report. */
+void nc__lesson_verr(char *err, size_t errlen, const char *path, int line, const char *fmt,
+                     va_list ap);
 
 #endif

@@ -15,6 +15,7 @@
  * the lesson; src/scenario/program.c runs it.
  */
 #include "program.h"
+#include "lesson_priv.h"
 
 #include "core/error.h"
 #include "core/xmalloc.h"
@@ -99,15 +100,10 @@ static int nc_pp_fail(nc_pp_t *p, int line, const char *fmt, ...)
 
 static int nc_pp_fail(nc_pp_t *p, int line, const char *fmt, ...)
 {
-    if (p->errlen) {
-        int n = snprintf(p->err, p->errlen, "%s:%d: ", p->path, line);
-        if (n >= 0 && (size_t)n < p->errlen) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    nc__lesson_verr(p->err, p->errlen, p->path, line, fmt, ap);
+    va_end(ap);
     return NC_ESYNTAX;
 }
 
