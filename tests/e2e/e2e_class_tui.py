@@ -41,7 +41,8 @@ def start(win, args, first=False):
 students = []
 try:
     start("teach", f"--data-dir {data}/inst teach tcp --port 0", first=True)
-    s = wait_for("teach", lambda s: "join code" in s, "the dashboard")
+    # tmux may capture the dashboard half drawn: wait for its roster line too.
+    s = wait_for("teach", lambda s: "join code" in s and "Students:" in s, "the dashboard")
     check("Class: TCP (watch)" in s and "Students: 0 connected" in s, f"dashboard:\n{s}")
     line = [l for l in s.splitlines() if "join code" in l][0].split()
     code, port = line[line.index("code") + 1], line[line.index("port") + 1]
