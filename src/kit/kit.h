@@ -52,6 +52,10 @@ void nc_kit_free(nc_kit_t *k);
 nc_scn_t *nc_kit_scn(const nc_kit_t *k);
 const char *nc_kit_host(const nc_kit_t *k);
 uv_loop_t *nc_kit_loop(const nc_kit_t *k);
+/* Names the lesson program the kit belongs to (copied): every report then
+ * carries it as "program", so a run's events can be told apart by program
+ * (src/scenario/compare.c measures each program's share of the wire). */
+void nc_kit_set_program(nc_kit_t *k, const char *name);
 
 /*
  * Reports an app event from the kit's host with the common fields of conn
@@ -113,8 +117,10 @@ bool nc_kit_conn_closing(const nc_kit_conn_t *c);
 /* Bytes read on the connection so far (every read report carries it as
  * "total"). */
 size_t nc_kit_conn_read_total(const nc_kit_conn_t *c);
-/* Adds one integer field to the next report about c (key borrowed until
- * then): a describe hook's way of saying more than the sentence. */
+/* Adds an integer field to the next report about c (key borrowed until
+ * then; at most NC_KIT_NOTES, a key given twice keeps the last value): a
+ * describe hook's way of saying more than the sentence. */
+#define NC_KIT_NOTES 4
 void nc_kit_conn_note(nc_kit_conn_t *c, const char *key, int64_t value);
 /* Writes len bytes (copied), reporting write(). Returns 0 or a libuv code
  * (reported). */

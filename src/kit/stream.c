@@ -24,6 +24,7 @@
 struct nc_kit {
     nc_scn_t *s;
     char *host;
+    char *program; /* the lesson program it belongs to, or NULL */
     uv_loop_t *loop;
 };
 
@@ -50,8 +51,10 @@ struct nc_kit_conn {
     const char *say_done;
     size_t pending;  /* writes handed to libuv and not yet done */
     size_t read_total; /* bytes read on the connection so far */
-    const char *note_key; /* one extra field for the next report, or NULL */
-    int64_t note_value;
+    /* extra integer fields for the next report about the connection */
+    const char *note_key[NC_KIT_NOTES];
+    int64_t note_value[NC_KIT_NOTES];
+    size_t nnotes;
     char *close_say; /* set when a close waits for pending writes */
     bool close_wanted;
     bool closing;
@@ -77,6 +80,7 @@ void nc_kit_free(nc_kit_t *k)
     if (!k)
         return;
     free(k->host);
+    free(k->program);
     free(k);
 }
 
@@ -88,6 +92,12 @@ nc_scn_t *nc_kit_scn(const nc_kit_t *k)
 const char *nc_kit_host(const nc_kit_t *k)
 {
     return k->host;
+}
+
+void nc_kit_set_program(nc_kit_t *k, const char *name)
+{
+    free(k->program);
+    k->program = name ? nc_xstrdup(name) : NULL;
 }
 
 uv_loop_t *nc_kit_loop(const nc_kit_t *k)
@@ -115,10 +125,12 @@ void nc_kit_report(nc_kit_t *k, nc_kit_conn_t *conn, const char *call, const nc_
         kv[n++] = NC_KV_I("port", conn->port);
         kv[n++] = NC_KV_I("peer_port", conn->peer_port);
     }
-    if (conn && conn->note_key) {
-        kv[n++] = NC_KV_I(conn->note_key, conn->note_value);
-        conn->note_key = NULL;
-    }
+    if (k->program)
+        kv[n++] = NC_KV_S("program", k->program);
+    for (size_t i = 0; conn && i < conn->nnotes; i++)
+        kv[n++] = NC_KV_I(conn->note_key[i], conn->note_value[i]);
+    if (conn)
+        conn->nnotes = 0;
     for (size_t i = 0; i < nextra && n < sizeof kv / sizeof kv[0]; i++)
         kv[n++] = extra[i];
     nc_scn_app_kv(k->s, k->host, call, kv, n, "%s", text);
@@ -396,8 +408,15 @@ size_t nc_kit_conn_read_total(const nc_kit_conn_t *c)
 
 void nc_kit_conn_note(nc_kit_conn_t *c, const char *key, int64_t value)
 {
-    c->note_key = key;
-    c->note_value = value;
+    for (size_t i = 0; i < c->nnotes; i++)
+        if (strcmp(c->note_key[i], key) == 0) {
+            c->note_value[i] = value;
+            return;
+        }
+    if (c->nnotes == NC_KIT_NOTES)
+        return;
+    c->note_key[c->nnotes] = key;
+    c->note_value[c->nnotes++] = value;
 }
 
 bool nc_kit_conn_closing(const nc_kit_conn_t *c)

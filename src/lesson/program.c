@@ -32,7 +32,8 @@
  *                  w word   s any text   h lab host   x count or text
  *                  r count or "eof"   k "text" or "binary"   c close code
  * Option kinds are the same letters, plus b (yes/no), H (a "Name: value"
- * header) and v (1.0 or 1.1). An option in upper case may repeat.
+ * header), v (1.0 or 1.1) and j (a job route's part: submit, status or
+ * wait). An option in upper case may repeat.
  */
 typedef struct nc_prog_optdef {
     const char *key;
@@ -44,7 +45,7 @@ typedef struct nc_prog_verb {
     const char *name;
     const char *args;     /* kinds of the required arguments */
     const char *optional; /* kinds of the arguments that may follow */
-    nc_prog_optdef_t opts[10];
+    nc_prog_optdef_t opts[14];
     bool body;
 } nc_prog_verb_t;
 
@@ -58,14 +59,14 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"read", "r", "", {SAY}, false},
     {"close", "", "", {SAY}, false},
     {"sleep", "d", "", {{0}}, false},
-    {"repeat", "n", "", {{"every", 'd', false}}, true},
+    {"repeat", "n", "", {{"every", 'd', false}, {"until", 's', false}}, true},
     {"signal", "w", "", {{0}}, false},
     {"wait", "ww", "", {{0}}, false},
     {"http-listen", "p", "", {SAY, {"backlog", 'n', false}, {"accept", 's', false}}, false},
     {"route", "wsn", "",
      {{"header", 'H', true}, {"body", 's', false}, {"chunks", 'n', false}, {"hold", 'w', false},
       {"sse", 'n', false}, {"every", 'd', false}, {"ws", 'w', false}, SAY,
-      {"close", 's', false}}, false},
+      {"close", 's', false}, {"job", 'j', false}, {"steps", 'n', false}}, false},
     {"serve", "n", "", {{0}}, false},
     {"restart", "", "", {SAY}, false},
     {"http-connect", "hp", "", {SAY, {"done", 's', false}}, false},
@@ -236,6 +237,10 @@ static int nc_pp_kind(nc_pp_t *p, int line, char kind, const char *what, const c
     case 'b':
         if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
             return nc_pp_fail(p, line, "%s: expected yes or no, found \"%s\"", what, v);
+        return 0;
+    case 'j':
+        if (strcmp(v, "submit") != 0 && strcmp(v, "status") != 0 && strcmp(v, "wait") != 0)
+            return nc_pp_fail(p, line, "%s: expected submit, status or wait, found \"%s\"", what, v);
         return 0;
     case 'v':
         if (strcmp(v, "1.0") != 0 && strcmp(v, "1.1") != 0)

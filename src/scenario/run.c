@@ -34,6 +34,7 @@
 #include "run.h"
 
 #include "applink.h"
+#include "compare.h"
 #include "scenario.h"
 
 #include "../probe/probe.h"
@@ -616,6 +617,16 @@ static void nc_run_finalize(nc_run_t *r)
     }
     nc_evb_t b;
     nc_evb_init(&b);
+    /* The lesson's comparisons, measured on the whole run, come first:
+     * they belong to the last step, and a window open to the end sees them. */
+    for (size_t k = 0; k < l->ncompares && r->status == 0; k++) {
+        nc_cmp_table_t table;
+        nc_cmp_build(r->tl, &l->compares[k], &table);
+        nc_cmp_note(&b, &table, t);
+        nc_timeline_add(r->tl, &b);
+    }
+    if (l->ncompares)
+        nc_timeline_flush(r->tl, true);
     for (size_t k = 0; k < l->ncheckpoints; k++) {
         nc_run_cp_t *c = &r->cps[k];
         if (c->state == NC_CP_DONE)
