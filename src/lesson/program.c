@@ -69,7 +69,7 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
       {"close", 's', false}, {"job", 'j', false}, {"steps", 'n', false}}, false},
     {"serve", "n", "", {{0}}, false},
     {"restart", "", "", {SAY}, false},
-    {"http-connect", "hp", "", {SAY, {"done", 's', false}}, false},
+    {"http-connect", "hp", "", {SAY, {"done", 's', false}, {"nodelay", 'b', false}}, false},
     {"get", "s", "",
      {{"header", 'H', true}, {"version", 'v', false}, {"pipelined", 'b', false}, SAY}, false},
     {"head", "s", "",
