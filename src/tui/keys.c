@@ -39,6 +39,7 @@ static const struct {
     {'/', NC_ACT_SEARCH},         {'n', NC_ACT_PACKET},
     {'N', NC_ACT_PACKET},         {':', NC_ACT_GOTO},
     {'&', NC_ACT_FILTER},         {'C', NC_ACT_CONVS},
+    {'T', NC_ACT_TABLE},
     {'a', NC_ACT_ANSWER},         {'b', NC_ACT_ANSWER},
     {'c', NC_ACT_ANSWER},         {'d', NC_ACT_ANSWER},
     {'u', NC_ACT_EXPLORE},        {'H', NC_ACT_HAND},
@@ -90,6 +91,8 @@ static const struct {
                                  "(tcp.flags~RST, http.status>=500); empty shows all"},
     [NC_ACT_CONVS] = {"conversations", "ladder: every TCP and UDP conversation; Enter shows "
                                        "one alone"},
+    [NC_ACT_TABLE] = {"comparison", "ladder: the run's comparison table, in a lesson that "
+                                    "compares ways of doing one thing"},
     [NC_ACT_ANSWER] = {"answer", "answer the open checkpoint with that choice"},
     [NC_ACT_EXPLORE] = {"explore", "in a class: explore on your own, or follow again"},
     [NC_ACT_HAND] = {"hand", "in a class: raise or lower your hand"},

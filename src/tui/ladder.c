@@ -882,6 +882,11 @@ static int nc_ladder_key(nc_ui_t *ui, nc_action_t a, int key)
         if (ui->src.tl)
             nc_convs_open(ui);
         break;
+    case NC_ACT_TABLE:
+        if (!nc_compare_open(ui))
+            snprintf(ui->notice, sizeof ui->notice,
+                     "This run has no comparison table: only lessons that compare ways end with one.");
+        break;
     case NC_ACT_FOLLOW:
         ui->follow = !ui->follow;
         break;

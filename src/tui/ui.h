@@ -75,7 +75,7 @@ typedef struct nc_view {
 
 extern const nc_view_t nc_view_map, nc_view_reader, nc_view_ladder, nc_view_inspector,
     nc_view_help, nc_view_toosmall, nc_view_dashboard, nc_view_classbox, nc_view_runs,
-    nc_view_convs, nc_view_prompt;
+    nc_view_convs, nc_view_prompt, nc_view_compare;
 /* Every view, ending with NULL. */
 extern const nc_view_t *const nc_views[];
 
@@ -200,6 +200,10 @@ int nc_ui_key(nc_ui_t *ui, int key);
 /* Called from the loop after events arrive: stores checkpoint answers the
  * run has decided. Returns true when something changed on screen. */
 bool nc_ui_tick(nc_ui_t *ui);
+
+/* Shows the run's comparison table (compare.c); false when the run has
+ * none. */
+bool nc_compare_open(nc_ui_t *ui);
 
 /* Reads the saved runs from the store into ui->runs (runs.c). */
 void nc_ui_runs_load(nc_ui_t *ui);
