@@ -5,8 +5,9 @@
  * its run with a note event holding the numbers (src/scenario/compare.c).
  * This view reads that note back from the ladder's timeline and draws it
  * side by side: one column per way, one row per measure, the smallest
- * value of each row in bold. It opens by itself when a live run that has
- * one ends, and with T from the ladder; Esc goes back.
+ * value of each row in bold. It opens by itself once, when the ladder of
+ * a finished live run first shows the note (after the last checkpoint is
+ * answered), and with T from the ladder; Esc goes back.
  *
  * Data model: nothing is kept. Every draw finds the note among the last
  * events of the timeline (there are a handful after it at most) and
@@ -35,6 +36,14 @@ bool nc_compare_open(nc_ui_t *ui)
     if (nc_ui_top(ui) != &nc_view_compare)
         nc_ui_push(ui, &nc_view_compare);
     return true;
+}
+
+bool nc_compare_tick(nc_ui_t *ui)
+{
+    if (ui->compare_shown || nc_ui_top(ui) != &nc_view_ladder || !nc_compare_note(ui))
+        return false;
+    ui->compare_shown = true;
+    return nc_compare_open(ui);
 }
 
 /* The rows of the table: what each measure is called, and how a row's
@@ -110,8 +119,8 @@ static void nc_compare_draw(nc_canvas_t *c, nc_ui_t *ui)
                              best ? NC_STYLE(NC_A_BOLD, NC_ROLE_OK) : NC_PLAIN, "%*s", cw - 1, cell);
         }
     }
-    nc_canvas_hline(c, c->h - 4, 0, c->w, NC_STYLE(0, NC_ROLE_MUTED));
-    nc_canvas_wrap(c, c->h - 3, 1, 2, c->w - 2,
+    nc_canvas_hline(c, y + 1, 0, c->w, NC_STYLE(0, NC_ROLE_MUTED));
+    nc_canvas_wrap(c, y + 2, 1, 3, c->w - 2,
                    "Counted from this run's own packets, one column for each program's "
                    "connections. Round trips: every handshake, and every request sent while none "
                    "was outstanding. Time: first packet to last answer.",

@@ -223,15 +223,14 @@ static void nc_tui_on_tick(uv_timer_t *h)
         t->recorded = t->ui.run_error[0] == '\0';
         nc_tui_record(t);
         nc_tui_keep(t);
-        /* A lesson that compares ways ends on its table, over the ladder. */
-        if (nc_ui_top(&t->ui) == &nc_view_ladder)
-            nc_compare_open(&t->ui);
         t->dirty = true;
     }
     if (nc_ui_tick(&t->ui)) {
         nc_tui_record(t);
         t->dirty = true;
     }
+    if (t->ui.src.done && nc_compare_tick(&t->ui))
+        t->dirty = true;
     if (nc_timeline_count(nc_run_timeline(t->run)) != t->shown)
         t->dirty = true;
 }

@@ -106,6 +106,7 @@ void nc_ui_set_source(nc_ui_t *ui, const nc_ui_source_t *src)
     ui->insp_layer[0] = '\0';
     ui->place[0] = '\0';
     ui->notice[0] = '\0';
+    ui->compare_shown = false;
     nc_nav_free(ui->nav); /* its index and filter were the old source's */
     ui->nav = NULL;
     while (ui->depth > 1 && nc_ui_top(ui) == &nc_view_prompt)

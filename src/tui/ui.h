@@ -169,6 +169,8 @@ struct nc_ui {
     /* r on a run that is under way or on screen asks first: set by the
      * first r, cleared by any other key. */
     bool confirm_run;
+    /* The comparison table opened by itself for this source (compare.c). */
+    bool compare_shown;
     /* The ladder's filter, search and prompt (nav.h); owned, NULL until
      * first used, dropped with the source. */
     struct nc_nav *nav;
@@ -204,6 +206,9 @@ bool nc_ui_tick(nc_ui_t *ui);
 /* Shows the run's comparison table (compare.c); false when the run has
  * none. */
 bool nc_compare_open(nc_ui_t *ui);
+/* Opens the table once, by itself, when the ladder first shows it at the
+ * end of a run; true when it did. */
+bool nc_compare_tick(nc_ui_t *ui);
 
 /* Reads the saved runs from the store into ui->runs (runs.c). */
 void nc_ui_runs_load(nc_ui_t *ui);
