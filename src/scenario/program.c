@@ -553,7 +553,9 @@ static void nc_route_answer(nc_sconn_t *sc)
 static void nc_sconn_tick(uv_timer_t *t)
 {
     nc_sconn_t *sc = t->data;
-    if (sc->gone || !sc->h)
+    /* A finished program has closed its jobs (they are freed before the
+     * connection that waits on one is). */
+    if (sc->gone || !sc->h || sc->pi->finished)
         return;
     const nc_prog_stmt_t *r = sc->route;
     const char *hold = nc_opt(r, "hold");
