@@ -1130,6 +1130,8 @@ static int nc_v_request(nc_pi_t *pi, const nc_prog_stmt_t *st)
     /* "{location}": where the last answer with a Location header pointed. */
     char path[512];
     const char *mark = strstr(st->args[0], "{location}");
+    if (mark && !pi->location[0])
+        return nc_pi_fail(pi, "%s", "{location}: no answer so far had a Location header");
     if (mark)
         snprintf(path, sizeof path, "%.*s%s%s", (int)(mark - st->args[0]), st->args[0],
                  pi->location, mark + 10);

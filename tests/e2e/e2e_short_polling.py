@@ -9,7 +9,13 @@ done, and its chattiness made visible, all read from the run's own events.
 - the comparison note counts requests, empty answers (answers that repeat
   the one before), round trips and bytes, and each number equals this
   test's own count over the packets of the poller's connection;
-- both checkpoints are decided."""
+- both checkpoints are decided;
+- a lesson of the test's own: an unknown job is a 404, and {location}
+  before any answer gave one ends the run with one FILE:LINE sentence."""
+import json
+import os
+import tempfile
+
 from comparelib import *
 
 need_lab()
@@ -68,3 +74,45 @@ for cp in ("empty", "done"):
     check(decided(events, cp), f"checkpoint {cp} was not decided")
 print(f"ok: {len(polls)} polls, {w['empty']} empty answers, {w['bytes']} bytes, "
       f"{w['round_trips']} round trips")
+
+# A lesson of our own: a poll for a job that does not exist is a 404, and a
+# request for {location} before any answer gave one ends the run with one
+# FILE:LINE sentence.
+d = tempfile.mkdtemp(prefix="nc-jobs-")
+with open(os.path.join(d, "jobs.md"), "w") as f:
+    f.write("""---
+id: jobs
+title: Jobs
+number: 950
+part: 9 Fixtures
+summary: job routes at their edges
+topology: pair
+---
+# Jobs
+
+```program
+name: server
+host: server
+route POST /jobs 202 job=submit steps=2 every=20ms
+route GET /jobs/* 200 job=status
+http-listen 8080
+wait client done
+```
+
+```program
+name: client
+host: client
+wait server listening
+http-connect server 8080
+get /jobs/9
+get {location}
+```
+""")
+rc, out, err = run(["--lessons", d, "run", "jobs", "--headless", "--json"])
+check(rc != 0, "a request for {location} before any Location header did not fail the run")
+check(f"{d}/jobs.md:" in err and "no answer so far had a Location header" in err,
+      f"the error is not one FILE:LINE sentence: {err.strip()}")
+fixture = [json.loads(l) for l in out.splitlines()]
+check(any(h.get("status") == 404 for e in fixture if e["type"] == "packet" for h in http_msgs(e)),
+      "the poll for a job that does not exist was not answered 404")
+print("ok: an unknown job is a 404; {location} before any handle is one sentence")

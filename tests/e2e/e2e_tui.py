@@ -28,8 +28,17 @@ try:
     for title in ("The OSI and TCP/IP models", "UDP", "TCP"):
         check(title in s, f"the map does not list {title}")
 
-    # Down to the TCP lesson, open it, start its run.
-    keys("j", "j", "Enter")
+    # Down to the TCP lesson (wherever the course puts it), open it, start
+    # its run.
+    def selected(s):
+        return next((l for l in s.splitlines() if "▸" in l or l.startswith(" >")), "")
+    for _ in range(40):
+        if " 14  TCP " in selected(s):
+            break
+        keys("j")
+        s = wait_for(lambda t, before=selected(s): selected(t) != before, why="the map's cursor")
+    check(" 14  TCP " in selected(s), f"the cursor never reached the TCP lesson:\n{s}")
+    keys("Enter")
     wait_for("A phone call, not a postcard", why="the TCP lesson's first page")
     keys("r")
     s = wait_for("SYN seq=0", why="the SYN arrow")

@@ -23,6 +23,7 @@
 #include "core/error.h"
 #include "core/xmalloc.h"
 #include "lesson/lesson.h"
+#include "scenario/compare.h"
 #include "store/store.h"
 #include "tui/canvas.h"
 #include "tui/md.h"
@@ -1022,6 +1023,40 @@ static void test_navigation(void **state)
     assert_int_equal(fx->ui.cursor, 0);
 }
 
+/*
+ * The comparison table (compare.c): T on a ladder without a comparison
+ * says so; once the run's note is on the timeline and the run is done, the
+ * table opens by itself, once, side by side, the fewest of each row in
+ * bold; Esc goes back and T opens it again.
+ */
+static void test_compare(void **state)
+{
+    nc_fixture_t *fx = *state;
+    nc_fixture_ladder(fx);
+    nc_ui_key(&fx->ui, 'T');
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_ladder);
+    assert_non_null(strstr(fx->ui.notice, "no comparison table"));
+    nc_cmp_table_t t = {.id = "polling", .title = "One job, two ways", .nrows = 2};
+    t.rows[0] = (nc_cmp_row_t){"short polling", "shortpoller", 12, 12, 7, 1, 13, 35, 3408,
+                               425600000};
+    t.rows[1] = (nc_cmp_row_t){"long polling", "longpoller", 5, 5, 0, 1, 6, 22, 2148, 416600000};
+    nc_evb_t b;
+    nc_evb_init(&b);
+    nc_cmp_note(&b, &t, T0 + 300000000);
+    nc_timeline_add(fx->tl, &b);
+    nc_timeline_flush(fx->tl, true);
+    nc_evb_done(&b);
+    fx->ui.src.done = true;
+    assert_true(nc_compare_tick(&fx->ui));
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_compare);
+    nc_snapshot(&fx->ui, NULL, 80, 24, "compare_80x24");
+    nc_ui_key(&fx->ui, NC_KEY_ESC);
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_ladder);
+    assert_false(nc_compare_tick(&fx->ui));
+    nc_ui_key(&fx->ui, 'T');
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_compare);
+}
+
 static void test_ladder_local(void **state)
 {
     nc_fixture_t *fx = *state;
@@ -1101,6 +1136,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ladder_local, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_ladder_truth, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_navigation, nc_setup, nc_teardown),
+        cmocka_unit_test_setup_teardown(test_compare, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_tiny, nc_setup, nc_teardown),
         cmocka_unit_test(test_real_course),
     };
