@@ -22,7 +22,7 @@
  * answer about a job carries "news" (src/scenario/program.c), and an
  * answer to one of the way's ports with news 0 told nothing new.
  *
- * A table (nc_cmp_table_t) is a fixed-size value: rows hold their label
+ * A table (nc_compare_table_t) is a fixed-size value: rows hold their label
  * and program by copy, so a table read back from a note event owns
  * nothing.
  */
@@ -35,15 +35,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#define NC_CMP_MAX_PORTS 64
+#define NC_COMPARE_MAX_PORTS 64
 
-typedef struct nc_cmp_ports {
+typedef struct nc_compare_ports {
     const char *host;
-    int64_t port[NC_CMP_MAX_PORTS];
+    int64_t port[NC_COMPARE_MAX_PORTS];
     size_t n;
-} nc_cmp_ports_t;
+} nc_compare_ports_t;
 
-static bool nc_cmp_has_port(const nc_cmp_ports_t *p, int64_t port)
+static bool nc_compare_has_port(const nc_compare_ports_t *p, int64_t port)
 {
     for (size_t i = 0; i < p->n; i++)
         if (p->port[i] == port)
@@ -52,8 +52,8 @@ static bool nc_cmp_has_port(const nc_cmp_ports_t *p, int64_t port)
 }
 
 /* The way's host and local ports, from its own app events. */
-static void nc_cmp_ports(const nc_timeline_t *tl, size_t n, const char *program,
-                         nc_cmp_ports_t *out)
+static void nc_compare_ports(const nc_timeline_t *tl, size_t n, const char *program,
+                             nc_compare_ports_t *out)
 {
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < n; i++) {
@@ -63,31 +63,31 @@ static void nc_cmp_ports(const nc_timeline_t *tl, size_t n, const char *program,
         if (!prog || strcmp(prog, program) != 0 || !nc_event_int(ev, "port", &port))
             continue;
         out->host = ev->host;
-        if (!nc_cmp_has_port(out, port) && out->n < NC_CMP_MAX_PORTS)
+        if (!nc_compare_has_port(out, port) && out->n < NC_COMPARE_MAX_PORTS)
             out->port[out->n++] = port;
     }
 }
 
 /* Does the packet travel on one of the way's connections? Sets *out to
  * whether the way's host sent it. */
-static bool nc_cmp_mine(const nc_event_t *ev, const nc_cmp_ports_t *p, bool *out)
+static bool nc_compare_mine(const nc_event_t *ev, const nc_compare_ports_t *p, bool *out)
 {
     const char *from = nc_event_str(ev, "from"), *to = nc_event_str(ev, "to");
     int64_t sport, dport;
     if (!p->host || !from || !to || !nc_event_int(ev, "tcp.sport", &sport) ||
         !nc_event_int(ev, "tcp.dport", &dport))
         return false;
-    if (strcmp(from, p->host) == 0 && nc_cmp_has_port(p, sport)) {
+    if (strcmp(from, p->host) == 0 && nc_compare_has_port(p, sport)) {
         *out = true;
         return true;
     }
     *out = false;
-    return strcmp(to, p->host) == 0 && nc_cmp_has_port(p, dport);
+    return strcmp(to, p->host) == 0 && nc_compare_has_port(p, dport);
 }
 
 /* Counts the HTTP messages of a packet: its "http" is one object or a
  * list of them. */
-static void nc_cmp_http(const nc_event_t *ev, int64_t *requests, int64_t *responses)
+static void nc_compare_http(const nc_event_t *ev, int64_t *requests, int64_t *responses)
 {
     *requests = *responses = 0;
     const nc_field_t *f = ev->fields;
@@ -112,10 +112,11 @@ static void nc_cmp_http(const nc_event_t *ev, int64_t *requests, int64_t *respon
     }
 }
 
-void nc_cmp_measure(const nc_timeline_t *tl, size_t n, const char *program, nc_cmp_row_t *row)
+void nc_compare_measure(const nc_timeline_t *tl, size_t n, const char *program,
+                        nc_compare_row_t *row)
 {
-    nc_cmp_ports_t p;
-    nc_cmp_ports(tl, n, program, &p);
+    nc_compare_ports_t p;
+    nc_compare_ports(tl, n, program, &p);
     row->requests = row->answers = row->empty = row->connections = 0;
     row->round_trips = row->packets = row->bytes = row->time_ns = 0;
     int64_t first = -1, last = -1, last_answer = -1, outstanding = 0;
@@ -127,12 +128,12 @@ void nc_cmp_measure(const nc_timeline_t *tl, size_t n, const char *program, nc_c
             const char *call = nc_event_str(ev, "call");
             if (call && strcmp(call, "write") == 0 && nc_event_int(ev, "news", &v) && v == 0 &&
                 p.host && strcmp(ev->host, p.host) != 0 && nc_event_int(ev, "peer_port", &v) &&
-                nc_cmp_has_port(&p, v))
+                nc_compare_has_port(&p, v))
                 row->empty++;
             continue;
         }
         bool sent;
-        if (ev->type != NC_EV_PACKET || !nc_cmp_mine(ev, &p, &sent))
+        if (ev->type != NC_EV_PACKET || !nc_compare_mine(ev, &p, &sent))
             continue;
         row->packets++;
         if (nc_event_int(ev, "len", &v))
@@ -146,7 +147,7 @@ void nc_cmp_measure(const nc_timeline_t *tl, size_t n, const char *program, nc_c
             row->round_trips++;
         }
         int64_t rq, rs;
-        nc_cmp_http(ev, &rq, &rs);
+        nc_compare_http(ev, &rq, &rs);
         if (sent) {
             if (rq && outstanding == 0)
                 row->round_trips++;
@@ -162,17 +163,17 @@ void nc_cmp_measure(const nc_timeline_t *tl, size_t n, const char *program, nc_c
         row->time_ns = (last_answer >= 0 ? last_answer : last) - first;
 }
 
-void nc_cmp_build(const nc_timeline_t *tl, const nc_compare_t *c, nc_cmp_table_t *out)
+void nc_compare_build(const nc_timeline_t *tl, const nc_compare_t *c, nc_compare_table_t *out)
 {
     memset(out, 0, sizeof *out);
     snprintf(out->id, sizeof out->id, "%s", c->id);
     snprintf(out->title, sizeof out->title, "%s", c->title);
     size_t n = nc_timeline_count(tl);
-    for (size_t k = 0; k < c->nways && k < NC_CMP_MAX_WAYS; k++) {
-        nc_cmp_row_t *r = &out->rows[out->nrows++];
+    for (size_t k = 0; k < c->nways && k < NC_COMPARE_MAX_WAYS; k++) {
+        nc_compare_row_t *r = &out->rows[out->nrows++];
         snprintf(r->label, sizeof r->label, "%s", c->ways[k].label);
         snprintf(r->program, sizeof r->program, "%s", c->ways[k].program);
-        nc_cmp_measure(tl, n, r->program, r);
+        nc_compare_measure(tl, n, r->program, r);
     }
 }
 
@@ -180,24 +181,24 @@ void nc_cmp_build(const nc_timeline_t *tl, const nc_compare_t *c, nc_cmp_table_t
 static const struct {
     const char *key;
     size_t off;
-} nc_cmp_fields[] = {
-    {"requests", offsetof(nc_cmp_row_t, requests)},
-    {"answers", offsetof(nc_cmp_row_t, answers)},
-    {"empty", offsetof(nc_cmp_row_t, empty)},
-    {"connections", offsetof(nc_cmp_row_t, connections)},
-    {"round_trips", offsetof(nc_cmp_row_t, round_trips)},
-    {"packets", offsetof(nc_cmp_row_t, packets)},
-    {"bytes", offsetof(nc_cmp_row_t, bytes)},
+} nc_compare_fields[] = {
+    {"requests", offsetof(nc_compare_row_t, requests)},
+    {"answers", offsetof(nc_compare_row_t, answers)},
+    {"empty", offsetof(nc_compare_row_t, empty)},
+    {"connections", offsetof(nc_compare_row_t, connections)},
+    {"round_trips", offsetof(nc_compare_row_t, round_trips)},
+    {"packets", offsetof(nc_compare_row_t, packets)},
+    {"bytes", offsetof(nc_compare_row_t, bytes)},
 };
 
-#define NC_CMP_NFIELDS (sizeof nc_cmp_fields / sizeof nc_cmp_fields[0])
+#define NC_COMPARE_NFIELDS (sizeof nc_compare_fields / sizeof nc_compare_fields[0])
 
-static int64_t *nc_cmp_at(nc_cmp_row_t *r, size_t k)
+static int64_t *nc_compare_at(nc_compare_row_t *r, size_t k)
 {
-    return (int64_t *)((char *)r + nc_cmp_fields[k].off);
+    return (int64_t *)((char *)r + nc_compare_fields[k].off);
 }
 
-void nc_cmp_note(nc_evb_t *b, const nc_cmp_table_t *t, int64_t t_ns)
+void nc_compare_note(nc_evb_t *b, const nc_compare_table_t *t, int64_t t_ns)
 {
     nc_evb_reset(b, NC_EV_NOTE, t_ns);
     nc_evb_host(b, "lesson");
@@ -206,19 +207,19 @@ void nc_cmp_note(nc_evb_t *b, const nc_cmp_table_t *t, int64_t t_ns)
     nc_evb_str(b, "title", t->title);
     nc_evb_list(b, "ways");
     for (size_t i = 0; i < t->nrows; i++) {
-        nc_cmp_row_t r = t->rows[i];
+        nc_compare_row_t r = t->rows[i];
         nc_evb_obj(b, NULL);
         nc_evb_str(b, "label", r.label);
         nc_evb_str(b, "program", r.program);
-        for (size_t k = 0; k < NC_CMP_NFIELDS; k++)
-            nc_evb_int(b, nc_cmp_fields[k].key, *nc_cmp_at(&r, k));
+        for (size_t k = 0; k < NC_COMPARE_NFIELDS; k++)
+            nc_evb_int(b, nc_compare_fields[k].key, *nc_compare_at(&r, k));
         nc_evb_num(b, "time_ms", (double)(r.time_ns / 100000) / 10.0);
         nc_evb_end(b);
     }
     nc_evb_end(b);
     /* The note says it in words, one sentence a way. */
     for (size_t i = 0; i < t->nrows; i++) {
-        const nc_cmp_row_t *r = &t->rows[i];
+        const nc_compare_row_t *r = &t->rows[i];
         char empty[64] = "";
         if (r->empty)
             snprintf(empty, sizeof empty, " (%lld of them empty)", (long long)r->empty);
@@ -231,7 +232,7 @@ void nc_cmp_note(nc_evb_t *b, const nc_cmp_table_t *t, int64_t t_ns)
     }
 }
 
-bool nc_cmp_from_event(const nc_event_t *ev, nc_cmp_table_t *out)
+bool nc_compare_from_event(const nc_event_t *ev, nc_compare_table_t *out)
 {
     memset(out, 0, sizeof *out);
     const char *id = ev->type == NC_EV_NOTE ? nc_event_str(ev, "compare") : NULL;
@@ -243,28 +244,29 @@ bool nc_cmp_from_event(const nc_event_t *ev, nc_cmp_table_t *out)
     snprintf(out->title, sizeof out->title, "%s", title ? title : id);
     const nc_field_t *f = ev->fields;
     uint32_t n = ev->nfields, k = (uint32_t)(ways - f), end = nc_fields_skip(f, n, k);
-    for (uint32_t o = k + 1; o < end && f[o].kind == NC_F_OBJ && out->nrows < NC_CMP_MAX_WAYS;
+    for (uint32_t o = k + 1; o < end && f[o].kind == NC_F_OBJ && out->nrows < NC_COMPARE_MAX_WAYS;
          o = nc_fields_skip(f, n, o)) {
         const nc_field_t *in = f + o + 1;
         uint32_t len = nc_fields_skip(f, n, o) - o - 1;
-        nc_cmp_row_t *r = &out->rows[out->nrows++];
+        nc_compare_row_t *r = &out->rows[out->nrows++];
         const nc_field_t *v = nc_fields_get(in, len, "label");
         snprintf(r->label, sizeof r->label, "%s", v && v->kind == NC_F_STR ? v->v.s : "?");
         v = nc_fields_get(in, len, "program");
         snprintf(r->program, sizeof r->program, "%s", v && v->kind == NC_F_STR ? v->v.s : "?");
-        for (size_t j = 0; j < NC_CMP_NFIELDS; j++) {
-            v = nc_fields_get(in, len, nc_cmp_fields[j].key);
-            *nc_cmp_at(r, j) = v && v->kind == NC_F_INT ? v->v.i : 0;
+        for (size_t j = 0; j < NC_COMPARE_NFIELDS; j++) {
+            v = nc_fields_get(in, len, nc_compare_fields[j].key);
+            *nc_compare_at(r, j) = v && v->kind == NC_F_INT ? v->v.i : 0;
         }
         v = nc_fields_get(in, len, "time_ms");
-        r->time_ns = !v ? 0 : v->kind == NC_F_NUM ? (int64_t)(v->v.d * 1e6)
-                          : v->kind == NC_F_INT  ? v->v.i * 1000000
-                                                 : 0;
+        r->time_ns = !v                    ? 0
+                     : v->kind == NC_F_NUM ? (int64_t)(v->v.d * 1e6)
+                     : v->kind == NC_F_INT ? v->v.i * 1000000
+                                           : 0;
     }
     return true;
 }
 
-const nc_event_t *nc_cmp_find(const nc_timeline_t *tl, size_t n)
+const nc_event_t *nc_compare_find(const nc_timeline_t *tl, size_t n)
 {
     /* The run adds it among its last events: only marks and the capture's
      * counts come after it. */

@@ -620,9 +620,9 @@ static void nc_run_finalize(nc_run_t *r)
     /* The lesson's comparisons, measured on the whole run, come first:
      * they belong to the last step, and a window open to the end sees them. */
     for (size_t k = 0; k < l->ncompares && r->status == 0; k++) {
-        nc_cmp_table_t table;
-        nc_cmp_build(r->tl, &l->compares[k], &table);
-        nc_cmp_note(&b, &table, t);
+        nc_compare_table_t table;
+        nc_compare_build(r->tl, &l->compares[k], &table);
+        nc_compare_note(&b, &table, t);
         nc_timeline_add(r->tl, &b);
     }
     if (l->ncompares)

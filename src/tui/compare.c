@@ -11,7 +11,7 @@
  *
  * Data model: nothing is kept. Every draw finds the note among the last
  * events of the timeline (there are a handful after it at most) and
- * reads it into an nc_cmp_table_t, a value on the stack.
+ * reads it into an nc_compare_table_t, a value on the stack.
  */
 #include "tui.h"
 #include "ui.h"
@@ -24,26 +24,26 @@
 #include <string.h>
 
 /* The comparison note of the ladder's source, or NULL. */
-static const nc_event_t *nc_compare_note(nc_ui_t *ui)
+static const nc_event_t *nc_compare_view_note(nc_ui_t *ui)
 {
-    return ui->src.tl ? nc_cmp_find(ui->src.tl, nc_ui_visible(ui)) : NULL;
+    return ui->src.tl ? nc_compare_find(ui->src.tl, nc_ui_visible(ui)) : NULL;
 }
 
-bool nc_compare_open(nc_ui_t *ui)
+bool nc_compare_view_open(nc_ui_t *ui)
 {
-    if (!nc_compare_note(ui))
+    if (!nc_compare_view_note(ui))
         return false;
     if (nc_ui_top(ui) != &nc_view_compare)
         nc_ui_push(ui, &nc_view_compare);
     return true;
 }
 
-bool nc_compare_tick(nc_ui_t *ui)
+bool nc_compare_view_tick(nc_ui_t *ui)
 {
-    if (ui->compare_shown || nc_ui_top(ui) != &nc_view_ladder || !nc_compare_note(ui))
+    if (ui->compare_shown || nc_ui_top(ui) != &nc_view_ladder || !nc_compare_view_note(ui))
         return false;
     ui->compare_shown = true;
-    return nc_compare_open(ui);
+    return nc_compare_view_open(ui);
 }
 
 /* The rows of the table: what each measure is called, and how a row's
@@ -52,26 +52,26 @@ static const struct {
     const char *name;
     size_t off;
     bool time; /* nanoseconds, shown in ms */
-} nc_compare_rows[] = {
-    {"requests", offsetof(nc_cmp_row_t, requests), false},
-    {"empty answers", offsetof(nc_cmp_row_t, empty), false},
-    {"connections", offsetof(nc_cmp_row_t, connections), false},
-    {"round trips", offsetof(nc_cmp_row_t, round_trips), false},
-    {"packets", offsetof(nc_cmp_row_t, packets), false},
-    {"bytes on the wire", offsetof(nc_cmp_row_t, bytes), false},
-    {"time", offsetof(nc_cmp_row_t, time_ns), true},
+} nc_compare_view_rows[] = {
+    {"requests", offsetof(nc_compare_row_t, requests), false},
+    {"empty answers", offsetof(nc_compare_row_t, empty), false},
+    {"connections", offsetof(nc_compare_row_t, connections), false},
+    {"round trips", offsetof(nc_compare_row_t, round_trips), false},
+    {"packets", offsetof(nc_compare_row_t, packets), false},
+    {"bytes on the wire", offsetof(nc_compare_row_t, bytes), false},
+    {"time", offsetof(nc_compare_row_t, time_ns), true},
 };
 
-static int64_t nc_compare_value(const nc_cmp_row_t *r, size_t k)
+static int64_t nc_compare_view_value(const nc_compare_row_t *r, size_t k)
 {
-    return *(const int64_t *)((const char *)r + nc_compare_rows[k].off);
+    return *(const int64_t *)((const char *)r + nc_compare_view_rows[k].off);
 }
 
-static void nc_compare_draw(nc_canvas_t *c, nc_ui_t *ui)
+static void nc_compare_view_draw(nc_canvas_t *c, nc_ui_t *ui)
 {
-    const nc_event_t *ev = nc_compare_note(ui);
-    nc_cmp_table_t t;
-    if (!ev || !nc_cmp_from_event(ev, &t)) {
+    const nc_event_t *ev = nc_compare_view_note(ui);
+    nc_compare_table_t t;
+    if (!ev || !nc_compare_from_event(ev, &t)) {
         nc_ui_title(c, 0, "Comparison", NULL);
         nc_canvas_wrap(c, 3, 2, 3, c->w - 4,
                        "This run has no comparison: only lessons that compare ways of doing "
@@ -98,25 +98,27 @@ static void nc_compare_draw(nc_canvas_t *c, nc_ui_t *ui)
         nc_canvas_textn(c, y, x, cw - 1, label, NC_STYLE(NC_A_BOLD, NC_ROLE_ACCENT), true);
     }
     y++;
-    for (size_t k = 0; k < sizeof nc_compare_rows / sizeof nc_compare_rows[0]; k++, y++) {
+    for (size_t k = 0; k < sizeof nc_compare_view_rows / sizeof nc_compare_view_rows[0]; k++, y++) {
         int64_t least = INT64_MAX, most = INT64_MIN;
         for (size_t w = 0; w < t.nrows; w++) {
-            int64_t v = nc_compare_value(&t.rows[w], k);
+            int64_t v = nc_compare_view_value(&t.rows[w], k);
             least = v < least ? v : least;
             most = v > most ? v : most;
         }
-        nc_canvas_textn(c, y, 3, lw, nc_compare_rows[k].name, NC_STYLE(0, NC_ROLE_MUTED), true);
+        nc_canvas_textn(c, y, 3, lw, nc_compare_view_rows[k].name, NC_STYLE(0, NC_ROLE_MUTED),
+                        true);
         for (size_t w = 0; w < t.nrows; w++) {
-            int64_t v = nc_compare_value(&t.rows[w], k);
+            int64_t v = nc_compare_view_value(&t.rows[w], k);
             char cell[32];
-            if (nc_compare_rows[k].time)
+            if (nc_compare_view_rows[k].time)
                 snprintf(cell, sizeof cell, "%.1f ms", (double)v / 1e6);
             else
                 snprintf(cell, sizeof cell, "%" PRId64, v);
             /* With two ways or more, the fewest of each row stands out. */
             bool best = t.nrows > 1 && v == least && least != most;
             nc_canvas_printf(c, y, 3 + lw + (int)w * cw,
-                             best ? NC_STYLE(NC_A_BOLD, NC_ROLE_OK) : NC_PLAIN, "%*s", cw - 1, cell);
+                             best ? NC_STYLE(NC_A_BOLD, NC_ROLE_OK) : NC_PLAIN, "%*s", cw - 1,
+                             cell);
         }
     }
     nc_canvas_hline(c, y + 1, 0, c->w, NC_STYLE(0, NC_ROLE_MUTED));
@@ -127,7 +129,7 @@ static void nc_compare_draw(nc_canvas_t *c, nc_ui_t *ui)
                    NC_STYLE(0, NC_ROLE_MUTED));
 }
 
-static int nc_compare_key(nc_ui_t *ui, nc_action_t a, int key)
+static int nc_compare_view_key(nc_ui_t *ui, nc_action_t a, int key)
 {
     if (a != NC_ACT_TABLE)
         return 0;
@@ -135,9 +137,9 @@ static int nc_compare_key(nc_ui_t *ui, nc_action_t a, int key)
     return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
 }
 
-static const nc_action_t nc_compare_footer[] = {NC_ACT_HELP, NC_ACT_BACK, NC_ACT_NONE};
+static const nc_action_t nc_compare_view_footer[] = {NC_ACT_HELP, NC_ACT_BACK, NC_ACT_NONE};
 
-static const nc_legend_t nc_compare_legend[] = {
+static const nc_legend_t nc_compare_view_legend[] = {
     {"12", "12", NC_STYLE(NC_A_BOLD, NC_ROLE_OK), "the fewest of its row, when the ways differ"},
     {"short polling", "short polling", NC_STYLE(NC_A_BOLD, NC_ROLE_ACCENT),
      "a way the lesson compares: the program that did the work that way"},
@@ -146,8 +148,8 @@ static const nc_legend_t nc_compare_legend[] = {
 
 const nc_view_t nc_view_compare = {
     .name = "compare",
-    .draw = nc_compare_draw,
-    .key = nc_compare_key,
-    .footer = nc_compare_footer,
-    .legend = nc_compare_legend,
+    .draw = nc_compare_view_draw,
+    .key = nc_compare_view_key,
+    .footer = nc_compare_view_footer,
+    .legend = nc_compare_view_legend,
 };

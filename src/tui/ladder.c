@@ -883,7 +883,7 @@ static int nc_ladder_key(nc_ui_t *ui, nc_action_t a, int key)
             nc_convs_open(ui);
         break;
     case NC_ACT_TABLE:
-        if (!nc_compare_open(ui))
+        if (!nc_compare_view_open(ui))
             snprintf(ui->notice, sizeof ui->notice,
                      "This run has no comparison table: only lessons that compare ways end with one.");
         break;

@@ -229,7 +229,7 @@ static void nc_tui_on_tick(uv_timer_t *h)
         nc_tui_record(t);
         t->dirty = true;
     }
-    if (t->ui.src.done && nc_compare_tick(&t->ui))
+    if (t->ui.src.done && nc_compare_view_tick(&t->ui))
         t->dirty = true;
     if (nc_timeline_count(nc_run_timeline(t->run)) != t->shown)
         t->dirty = true;

@@ -205,10 +205,10 @@ bool nc_ui_tick(nc_ui_t *ui);
 
 /* Shows the run's comparison table (compare.c); false when the run has
  * none. */
-bool nc_compare_open(nc_ui_t *ui);
+bool nc_compare_view_open(nc_ui_t *ui);
 /* Opens the table once, by itself, when the ladder first shows it at the
  * end of a run; true when it did. */
-bool nc_compare_tick(nc_ui_t *ui);
+bool nc_compare_view_tick(nc_ui_t *ui);
 
 /* Reads the saved runs from the store into ui->runs (runs.c). */
 void nc_ui_runs_load(nc_ui_t *ui);

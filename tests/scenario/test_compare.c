@@ -105,8 +105,8 @@ static void test_measure(void **state)
     pkt(tl, &b, false, 2000, "A", 120, 0, 1, false);
     nc_timeline_flush(tl, true);
 
-    nc_cmp_row_t r;
-    nc_cmp_measure(tl, nc_timeline_count(tl), "one", &r);
+    nc_compare_row_t r;
+    nc_compare_measure(tl, nc_timeline_count(tl), "one", &r);
     assert_int_equal(r.connections, 1);
     assert_int_equal(r.requests, 2);
     assert_int_equal(r.answers, 2);
@@ -117,28 +117,28 @@ static void test_measure(void **state)
     /* from the SYN to the last answer: seven events of 1 ms apart, two of
      * them app events */
     assert_int_equal(r.time_ns, 8000000);
-    nc_cmp_measure(tl, nc_timeline_count(tl), "two", &r);
+    nc_compare_measure(tl, nc_timeline_count(tl), "two", &r);
     assert_int_equal(r.connections, 1);
     assert_int_equal(r.requests, 3);
     assert_int_equal(r.answers, 3);
     assert_int_equal(r.empty, 0);
     assert_int_equal(r.round_trips, 2);
     assert_int_equal(r.bytes, 74 * 3 + 300 + 200 + 120);
-    nc_cmp_measure(tl, nc_timeline_count(tl), "nobody", &r);
+    nc_compare_measure(tl, nc_timeline_count(tl), "nobody", &r);
     assert_int_equal(r.packets, 0);
     assert_int_equal(r.time_ns, 0);
 
     /* The note, and the table read back from it. */
     nc_compare_way_t ways[] = {{"first way", "one"}, {"second way", "two"}};
     nc_compare_t c = {.id = "cmp", .title = "Two ways", .ways = ways, .nways = 2};
-    nc_cmp_table_t t, back;
-    nc_cmp_build(tl, &c, &t);
-    nc_cmp_note(&b, &t, t_ns + 1000000);
+    nc_compare_table_t t, back;
+    nc_compare_build(tl, &c, &t);
+    nc_compare_note(&b, &t, t_ns + 1000000);
     nc_timeline_add(tl, &b);
     nc_timeline_flush(tl, true);
-    const nc_event_t *ev = nc_cmp_find(tl, nc_timeline_count(tl));
+    const nc_event_t *ev = nc_compare_find(tl, nc_timeline_count(tl));
     assert_non_null(ev);
-    assert_true(nc_cmp_from_event(ev, &back));
+    assert_true(nc_compare_from_event(ev, &back));
     assert_string_equal(back.id, "cmp");
     assert_string_equal(back.title, "Two ways");
     assert_int_equal(back.nrows, 2);
@@ -153,7 +153,7 @@ static void test_measure(void **state)
     }
     assert_non_null(strstr(ev->note, "first way: 2 requests (1 of them empty) on 1 connection, "
                                      "3 round trips"));
-    assert_false(nc_cmp_from_event(nc_timeline_get(tl, 0), &back));
+    assert_false(nc_compare_from_event(nc_timeline_get(tl, 0), &back));
     nc_evb_done(&b);
     nc_timeline_free(tl);
 }

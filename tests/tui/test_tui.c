@@ -1036,23 +1036,23 @@ static void test_compare(void **state)
     nc_ui_key(&fx->ui, 'T');
     assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_ladder);
     assert_non_null(strstr(fx->ui.notice, "no comparison table"));
-    nc_cmp_table_t t = {.id = "polling", .title = "One job, two ways", .nrows = 2};
-    t.rows[0] = (nc_cmp_row_t){"short polling", "shortpoller", 12, 12, 7, 1, 13, 35, 3408,
+    nc_compare_table_t t = {.id = "polling", .title = "One job, two ways", .nrows = 2};
+    t.rows[0] = (nc_compare_row_t){"short polling", "shortpoller", 12, 12, 7, 1, 13, 35, 3408,
                                425600000};
-    t.rows[1] = (nc_cmp_row_t){"long polling", "longpoller", 5, 5, 0, 1, 6, 22, 2148, 416600000};
+    t.rows[1] = (nc_compare_row_t){"long polling", "longpoller", 5, 5, 0, 1, 6, 22, 2148, 416600000};
     nc_evb_t b;
     nc_evb_init(&b);
-    nc_cmp_note(&b, &t, T0 + 300000000);
+    nc_compare_note(&b, &t, T0 + 300000000);
     nc_timeline_add(fx->tl, &b);
     nc_timeline_flush(fx->tl, true);
     nc_evb_done(&b);
     fx->ui.src.done = true;
-    assert_true(nc_compare_tick(&fx->ui));
+    assert_true(nc_compare_view_tick(&fx->ui));
     assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_compare);
     nc_snapshot(&fx->ui, NULL, 80, 24, "compare_80x24");
     nc_ui_key(&fx->ui, NC_KEY_ESC);
     assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_ladder);
-    assert_false(nc_compare_tick(&fx->ui));
+    assert_false(nc_compare_view_tick(&fx->ui));
     nc_ui_key(&fx->ui, 'T');
     assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_compare);
 }
