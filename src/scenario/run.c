@@ -618,8 +618,10 @@ static void nc_run_finalize(nc_run_t *r)
     nc_evb_t b;
     nc_evb_init(&b);
     /* The lesson's comparisons, measured on the whole run, come first:
-     * they belong to the last step, and a window open to the end sees them. */
-    for (size_t k = 0; k < l->ncompares && r->status == 0; k++) {
+     * they belong to the last step, and a window open to the end sees them.
+     * In a shell the student's host runs none of its programs: nothing to
+     * compare. */
+    for (size_t k = 0; k < l->ncompares && r->status == 0 && !r->scn.shell_host; k++) {
         nc_compare_table_t table;
         nc_compare_build(r->tl, &l->compares[k], &table);
         nc_compare_note(&b, &table, t);

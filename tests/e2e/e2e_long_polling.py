@@ -9,7 +9,15 @@ ways in one run, read from the run's own events.
 - side by side: one comparison note with both ways, whose numbers equal
   this test's own count, and the long poller needs fewer requests, round
   trips and bytes than the short poller for the same job;
-- both checkpoints are decided."""
+- both checkpoints are decided;
+- in `netcourse shell long-polling client`, curl submits a job and long
+  polls it: the server holds curl's request until the worker moves the job
+  on, and since the student's host ran none of the compared programs, the
+  run ends without a comparison.
+curl is required (.ci/quickstart test_pkgs)."""
+import json
+import shutil
+
 from comparelib import *
 
 need_lab()
@@ -65,3 +73,23 @@ for cp in ("held", "done"):
     check(decided(events, cp), f"checkpoint {cp} was not decided")
 print(f"ok: requests {short['requests']} vs {long_['requests']}, round trips "
       f"{short['round_trips']} vs {long_['round_trips']}, bytes {short['bytes']} vs {long_['bytes']}")
+
+# A real client in the lab shell, against the lesson's server.
+check(shutil.which("curl"), "curl is missing (Debian package curl)")
+CMD = ('curl -s -X POST http://$SERVER:8080/jobs; '
+       'curl -s "http://$SERVER:8080/jobs/1?wait=1"')
+rc, out, err = run(["shell", "long-polling", "client", "-c", CMD, "--json"])
+check(rc == 0, f"`netcourse shell long-polling client` exited {rc}: {err.strip()}")
+typed = [l for l in out.splitlines() if not l.startswith("{")]
+ev = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+check(typed[:2] == ["job 1 accepted: ask /jobs/1 how it goes", "job 1 is running (25%)"],
+      f"curl printed {typed[:2]}", ev)
+held = [e for e in ev if e["type"] == "app" and e["host"] == "server" and
+        e.get("call") in ("read", "job", "write")]
+kinds = [(e["call"], "wait=1" in e["text"]) for e in held]
+at = kinds.index(("read", True))
+check(kinds[at + 1:at + 3] == [("job", False), ("write", False)],
+      f"curl's long poll was not held until the job moved: {[e['summary'] for e in held]}", ev)
+check(not [e for e in ev if e["type"] == "note" and "compare" in e],
+      "a shell run, whose client programs did not run, ends with a comparison", ev)
+print("ok: curl's long poll was held in the lab shell; no comparison there")
