@@ -198,6 +198,13 @@ static int64_t *nc_compare_at(nc_compare_row_t *r, size_t k)
     return (int64_t *)((char *)r + nc_compare_fields[k].off);
 }
 
+/* Milliseconds to a tenth, rounded: the note's field and its sentence
+ * say the same number. */
+static double nc_compare_ms(int64_t ns)
+{
+    return (double)((ns + 50000) / 100000) / 10.0;
+}
+
 void nc_compare_note(nc_evb_t *b, const nc_compare_table_t *t, int64_t t_ns)
 {
     nc_evb_reset(b, NC_EV_NOTE, t_ns);
@@ -213,7 +220,7 @@ void nc_compare_note(nc_evb_t *b, const nc_compare_table_t *t, int64_t t_ns)
         nc_evb_str(b, "program", r.program);
         for (size_t k = 0; k < NC_COMPARE_NFIELDS; k++)
             nc_evb_int(b, nc_compare_fields[k].key, *nc_compare_at(&r, k));
-        nc_evb_num(b, "time_ms", (double)(r.time_ns / 100000) / 10.0);
+        nc_evb_num(b, "time_ms", nc_compare_ms(r.time_ns));
         nc_evb_end(b);
     }
     nc_evb_end(b);
@@ -228,7 +235,7 @@ void nc_compare_note(nc_evb_t *b, const nc_compare_table_t *t, int64_t t_ns)
                     empty, (long long)r->connections,
                     nc_words_plural(r->connections, "connection", "connections"),
                     (long long)r->round_trips, nc_words_plural(r->round_trips, "trip", "trips"),
-                    (long long)r->bytes, (double)r->time_ns / 1e6);
+                    (long long)r->bytes, nc_compare_ms(r->time_ns));
     }
 }
 
@@ -259,7 +266,7 @@ bool nc_compare_from_event(const nc_event_t *ev, nc_compare_table_t *out)
         }
         v = nc_fields_get(in, len, "time_ms");
         r->time_ns = !v                    ? 0
-                     : v->kind == NC_F_NUM ? (int64_t)(v->v.d * 1e6)
+                     : v->kind == NC_F_NUM ? (int64_t)(v->v.d * 1e6 + 0.5)
                      : v->kind == NC_F_INT ? v->v.i * 1000000
                                            : 0;
     }

@@ -97,6 +97,9 @@ def check_against_run(events, note):
                                    f"say {mine[k]}")
         check(abs(w["time_ms"] - mine["time_ms"]) < 0.2,
               f"{w['label']}: the note says {w['time_ms']} ms, the events {mine['time_ms']:.3f}")
-        check(w["label"] in (note.get("note") or ""), f"the note's text does not name {w['label']}")
+        said = f"{w['label']}: {w['requests']} request"
+        check(said in (note.get("note") or ""), f"the note's text does not say \"{said}\"")
+        check(f"{w['bytes']} bytes, {w['time_ms']:.1f} ms." in note["note"],
+              f"the note's text and its numbers differ for {w['label']}: {note['note']}")
         out[w["program"]] = w
     return out
