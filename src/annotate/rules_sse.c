@@ -5,6 +5,8 @@
  */
 #include "rules.h"
 
+#include <string.h>
+
 static bool event_match(const nc_annot_t *a)
 {
     return nc_event_get(a->ev, "sse.seq_start") != NULL;
@@ -17,6 +19,10 @@ static void event_write(const nc_annot_t *a)
     const char *id = nc_event_str(ev, "sse.id");
     const char *name = nc_event_str(ev, "sse.event");
     const char *data = nc_event_str(ev, "sse.data");
+    /* A note is one line: data of several lines, or a long one, is left to
+     * the inspector. */
+    if (data && (strchr(data, '\n') || strlen(data) > 60))
+        data = NULL;
     int64_t len = nc_annotate_int(ev, "sse.data_len", 0);
     nc_evb_note(b, "Server-sent event%s%s%s%s: %lld byte%s of data%s%s%s, one more piece of the "
                    "same response body; no request asked for it.",
