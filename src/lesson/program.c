@@ -32,7 +32,8 @@
  *                  w word   s any text   h lab host   x count or text
  *                  r count or "eof"   k "text" or "binary"   c close code
  * Option kinds are the same letters, plus b (yes/no), H (a "Name: value"
- * header) and v (1.0 or 1.1). An option in upper case may repeat.
+ * header), v (1.0 or 1.1) and e (a WebSocket route's mode: echo or push).
+ * An option in upper case may repeat.
  */
 typedef struct nc_prog_optdef {
     const char *key;
@@ -64,8 +65,8 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"http-listen", "p", "", {SAY, {"backlog", 'n', false}, {"accept", 's', false}}, false},
     {"route", "wsn", "",
      {{"header", 'H', true}, {"body", 's', false}, {"chunks", 'n', false}, {"hold", 'w', false},
-      {"sse", 'n', false}, {"every", 'd', false}, {"ws", 'w', false}, SAY,
-      {"close", 's', false}}, false},
+      {"sse", 'n', false}, {"every", 'd', false}, {"ws", 'e', false}, SAY,
+      {"close", 's', false}, {"end", 'b', false}}, false},
     {"serve", "n", "", {{0}}, false},
     {"restart", "", "", {SAY}, false},
     {"http-connect", "hp", "", {SAY, {"done", 's', false}}, false},
@@ -77,7 +78,8 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
      {{"header", 'H', true}, {"version", 'v', false}, {"pipelined", 'b', false},
       {"body", 's', false}, {"chunks", 'n', false}, {"expect", 'b', false}, SAY}, false},
     {"await", "", "", {{0}}, false},
-    {"events", "sn", "", {{"header", 'H', true}, SAY}, false},
+    {"events", "sn", "",
+     {{"header", 'H', true}, SAY, {"idle", 'd', false}, {"retry", 'd', false}}, false},
     {"ws-connect", "hps", "", {SAY, {"done", 's', false}}, false},
     {"ws-send", "ks", "", {{"fragments", 'n', false}, SAY}, false},
     {"ws-ping", "", "s", {SAY}, false},
@@ -85,6 +87,7 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"ws-close", "c", "s", {SAY}, false},
     {"cut", "d", "", {SAY, {"restore", 's', false}}, false},
     {"sysctl", "s", "sssssss", {SAY}, false},
+    {"ws-push", "ks", "", {SAY}, false},
 };
 
 #define NC_PROG_MAX_DEPTH 4
@@ -236,6 +239,10 @@ static int nc_pp_kind(nc_pp_t *p, int line, char kind, const char *what, const c
     case 'b':
         if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
             return nc_pp_fail(p, line, "%s: expected yes or no, found \"%s\"", what, v);
+        return 0;
+    case 'e':
+        if (strcmp(v, "echo") != 0 && strcmp(v, "push") != 0)
+            return nc_pp_fail(p, line, "%s: expected echo or push, found \"%s\"", what, v);
         return 0;
     case 'v':
         if (strcmp(v, "1.0") != 0 && strcmp(v, "1.1") != 0)

@@ -81,7 +81,12 @@ typedef struct nc_sconn {
     uv_timer_t timer;
     bool timer_init, gone;
     long sse_i;
+    nc_kit_ws_t *ws; /* the WebSocket a ws= route opened, or NULL */
 } nc_sconn_t;
+
+/* Where a client's `events` statement stands: reading the stream, waiting
+ * to reconnect after it gave the connection up, or reconnecting. */
+typedef enum { NC_SSE_STREAM, NC_SSE_RETRY, NC_SSE_CONNECT } nc_sse_phase_t;
 
 struct nc_pi {
     nc_prun_t *pr;
@@ -123,6 +128,12 @@ struct nc_pi {
     bool ws_open;
     size_t ws_msgs;
     char accept_say[400];
+    /* an `events` statement: the http-connect it reconnects like, the last
+     * event id it received, when the last event came, and its phase */
+    const nc_prog_stmt_t *connect_st;
+    char last_id[64];
+    uint64_t last_event_ms, retry_at_ms;
+    nc_sse_phase_t sse_phase;
 };
 
 /* ---- the shared events ---- */
@@ -250,6 +261,58 @@ static int nc_pi_fail(nc_pi_t *pi, const char *fmt, const char *arg)
 
 /* ---- waiting ---- */
 
+static int nc_pi_reconnect(nc_pi_t *pi);
+static int nc_pi_send_request(nc_pi_t *pi, const nc_prog_stmt_t *st, bool resume);
+
+/*
+ * An `events` statement whose stream stopped short: true when it gives up
+ * (the connection ended and it has no retry=). With idle=T, a stream
+ * silent for T is given up (the client closes it); with retry=T the client
+ * then waits T, connects again as its http-connect did, and asks with
+ * Last-Event-ID (nc_pi_connected sends that request).
+ */
+static bool nc_pi_events_lost(nc_pi_t *pi)
+{
+    const nc_prog_stmt_t *st = pi->cur;
+    const char *idle = nc_opt(st, "idle"), *retry = nc_opt(st, "retry");
+    uv_update_time(&pi->loop);
+    uint64_t now = uv_now(&pi->loop);
+    switch (pi->sse_phase) {
+    case NC_SSE_STREAM: {
+        bool ended = pi->conn_closed || pi->eof;
+        bool silent = idle && now - pi->last_event_ms >=
+                                  (uint64_t)(nc_prog_duration_ns(idle) / 1000000);
+        if (!ended && !silent)
+            return false;
+        if (!retry && ended)
+            return true;
+        if (pi->conn) {
+            char say[200];
+            if (silent && !ended)
+                snprintf(say, sizeof say, "close(): no event for %s, the client gives up on this "
+                                          "connection", idle);
+            else
+                snprintf(say, sizeof say, "close(): the stream ended before its last event");
+            nc_kit_close(pi->conn, say);
+            pi->conn = NULL;
+            pi->http = NULL;
+        }
+        if (!retry)
+            return true;
+        pi->sse_phase = NC_SSE_RETRY;
+        pi->retry_at_ms = now + (uint64_t)(nc_prog_duration_ns(retry) / 1000000);
+        return false;
+    }
+    case NC_SSE_RETRY:
+        if (now < pi->retry_at_ms)
+            return false;
+        pi->sse_phase = NC_SSE_CONNECT;
+        return nc_pi_reconnect(pi) != 0;
+    default:
+        return false;
+    }
+}
+
 static bool nc_pi_ready(nc_pi_t *pi)
 {
     switch (pi->wait) {
@@ -286,7 +349,7 @@ static bool nc_pi_ready(nc_pi_t *pi)
     case NC_W_CLOSED:
         return pi->conn_closed;
     case NC_W_EVENTS:
-        return pi->sse_events >= pi->want || pi->conn_closed;
+        return pi->sse_events >= pi->want || nc_pi_events_lost(pi);
     case NC_W_STOP:
         return false; /* only a stopped run ends it (nc_pi_poke) */
     default:
@@ -496,7 +559,11 @@ static void nc_sconn_tick(uv_timer_t *t)
     }
     long total = nc_prog_number(nc_opt(r, "sse"), 1, 1000000);
     if (sc->sse_i >= total) {
+        /* end=no: the stream stays open, as an event stream does, until the
+         * client leaves. */
         uv_timer_stop(t);
+        if (nc_opt(r, "end") && !nc_opt_yes(r, "end"))
+            return;
         nc_kit_http_end(sc->h, NULL);
         nc_sconn_served(sc);
         return;
@@ -516,6 +583,8 @@ static void nc_sconn_tick(uv_timer_t *t)
         snprintf(data, sizeof data, "event %ld", sc->sse_i);
     }
     nc_kit_sse_event(sc->h, id, NULL, data, NULL);
+    if (sc->sse_i >= total && nc_opt(r, "end") && !nc_opt_yes(r, "end"))
+        nc_sconn_served(sc);
 }
 
 static void nc_ws_echo(nc_kit_ws_t *ws, nc_kit_ws_op_t op, const char *data, size_t len, int code,
@@ -524,6 +593,21 @@ static void nc_ws_echo(nc_kit_ws_t *ws, nc_kit_ws_op_t op, const char *data, siz
     if (op == NC_KIT_WS_TEXT || op == NC_KIT_WS_BINARY)
         nc_kit_ws_send(ws, op, data, len, 1, "write() the message back: the server echoes it");
 }
+
+/* ws=push: the server keeps the WebSocket for its own messages (ws-push);
+ * what the client sends is read and reported, never answered. */
+static void nc_ws_keep(nc_kit_ws_t *ws, nc_kit_ws_op_t op, const char *data, size_t len, int code,
+                       void *ud)
+{
+}
+
+static const struct {
+    const char *mode;
+    nc_kit_ws_msg_cb cb;
+} nc_ws_modes[] = {
+    {"echo", nc_ws_echo},
+    {"push", nc_ws_keep},
+};
 
 static bool nc_route_matches(const nc_prog_stmt_t *r, const nc_kit_http_msg_t *req)
 {
@@ -554,7 +638,12 @@ static void nc_pi_request(nc_kit_http_t *h, const nc_kit_http_msg_t *req, void *
     }
     const nc_prog_stmt_t *r = sc->route;
     if (nc_opt(r, "ws")) {
-        if (nc_kit_ws_accept(h, req, nc_ws_echo, sc))
+        size_t m = 0;
+        while (m + 1 < sizeof nc_ws_modes / sizeof nc_ws_modes[0] &&
+               strcmp(nc_ws_modes[m].mode, nc_opt(r, "ws")) != 0)
+            m++;
+        sc->ws = nc_kit_ws_accept(h, req, nc_ws_modes[m].cb, sc);
+        if (sc->ws)
             nc_sconn_served(sc);
         return;
     }
@@ -574,10 +663,20 @@ static void nc_pi_request(nc_kit_http_t *h, const nc_kit_http_msg_t *req, void *
         size_t nh = nc_route_headers(r, hd, 8, names);
         hd[nh++] = (nc_kit_header_t){"Content-Type", "text/event-stream"};
         hd[nh++] = (nc_kit_header_t){"Cache-Control", "no-cache"};
+        /* A client that reconnects says the last event it received
+         * (Last-Event-ID): the stream goes on after it. */
+        const char *last = nc_kit_http_header(req, "Last-Event-ID");
+        long after = last ? nc_prog_number(last, 0, 1000000) : -1;
         char say[400];
+        const char *text = nc_pi_say(pi, r, 0, say, sizeof say);
+        if (!text && after >= 0) {
+            snprintf(say, sizeof say, "write() the answer's head: the client's Last-Event-ID is "
+                                      "%ld, so the stream goes on with event %ld", after, after + 1);
+            text = say;
+        }
         nc_kit_http_respond(h, (int)nc_prog_number(r->args[2], 100, 999), hd, nh,
-                            NC_KIT_BODY_STREAM, NULL, 0, 0, nc_pi_say(pi, r, 0, say, sizeof say));
-        sc->sse_i = 0;
+                            NC_KIT_BODY_STREAM, NULL, 0, 0, text);
+        sc->sse_i = after > 0 ? after : 0;
         uv_timer_start(&sc->timer, nc_sconn_tick, (uint64_t)(every > 0 ? every : 1),
                        (uint64_t)(every > 0 ? every : 1));
     } else {
@@ -625,6 +724,9 @@ static void nc_pi_sse(nc_kit_http_t *h, const char *id, const char *event, const
 {
     nc_pi_t *pi = ud;
     pi->sse_events++;
+    if (id)
+        snprintf(pi->last_id, sizeof pi->last_id, "%s", id);
+    pi->last_event_ms = uv_now(&pi->loop);
     nc_pi_poke(pi);
 }
 
@@ -703,6 +805,15 @@ static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
     const nc_prog_stmt_t *st = pi->cur;
     if (strcmp(st->verb, "connect") == 0) {
         nc_kit_conn_start(c, &nc_pi_conn_cbs, pi);
+    } else if (strcmp(st->verb, "events") == 0) {
+        /* An events statement reconnecting: ask again, resuming. */
+        pi->http = nc_kit_http_client(c, nc_pi_response, nc_pi_sse, nc_pi_http_gone, pi);
+        nc_kit_http_set_eof(pi->http, nc_pi_http_eof);
+        nc_kit_http_set_describe(pi->http, nc_pi_http_describe);
+        pi->sse_phase = NC_SSE_STREAM;
+        pi->last_event_ms = uv_now(&pi->loop);
+        if (nc_pi_send_request(pi, st, true) != 0)
+            nc_pi_finish(pi);
     } else {
         pi->http = nc_kit_http_client(c, nc_pi_response, nc_pi_sse, nc_pi_http_gone, pi);
         /* A WebSocket ends with its connection; an HTTP client closes
@@ -756,10 +867,27 @@ static int nc_v_accept(nc_pi_t *pi, const nc_prog_stmt_t *st)
     return nc_pi_wait(pi, NC_W_ACCEPT);
 }
 
+/* An events statement connects again as the program's last http-connect
+ * did. */
+static int nc_pi_reconnect(nc_pi_t *pi)
+{
+    const nc_prog_stmt_t *cs = pi->connect_st;
+    if (!cs)
+        return nc_pi_fail(pi, "%s", "events cannot reconnect without an http-connect before it");
+    pi->connected = pi->conn_closed = pi->eof = false;
+    pi->outstanding = 0;
+    pi->conn = nc_kit_connect(pi->kit, cs->args[0], (int)nc_prog_number(cs->args[1], 1, 65535),
+                              false, nc_pi_connected, pi,
+                              "connect(): the client connects again to pick up the stream", NULL);
+    return pi->conn ? 0 : NC_EIO;
+}
+
 static int nc_v_connect(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
     if (pi->conn)
         return nc_pi_fail(pi, "%s", "the program is already connected (close first)");
+    if (strcmp(st->verb, "http-connect") == 0)
+        pi->connect_st = st;
     pi->connected = pi->conn_closed = pi->eof = pi->ws_open = false;
     pi->avail = pi->total = pi->ws_msgs = pi->outstanding = pi->sse_events = 0;
     char say[400];
@@ -955,16 +1083,18 @@ static int nc_v_restart(nc_pi_t *pi, const nc_prog_stmt_t *st)
     return nc_v_listen(pi, pi->listen_st);
 }
 
-static int nc_v_request(nc_pi_t *pi, const nc_prog_stmt_t *st)
+/* Sends the request a get, head, post or events statement makes; resume
+ * (an events statement reconnecting) adds Last-Event-ID. */
+static int nc_pi_send_request(nc_pi_t *pi, const nc_prog_stmt_t *st, bool resume)
 {
-    if (!pi->http)
-        return nc_pi_fail(pi, "%s needs an http-connect before it", st->verb);
     nc_kit_header_t hd[10];
     char names[10][64];
     size_t nh = nc_route_headers(st, hd, 8, names);
     bool events = strcmp(st->verb, "events") == 0;
     if (events)
         hd[nh++] = (nc_kit_header_t){"Accept", "text/event-stream"};
+    if (events && resume && pi->last_id[0])
+        hd[nh++] = (nc_kit_header_t){"Last-Event-ID", pi->last_id};
     char method[8];
     snprintf(method, sizeof method, "%s", events ? "GET" : st->verb);
     for (char *c = method; *c; c++)
@@ -984,12 +1114,30 @@ static int nc_v_request(nc_pi_t *pi, const nc_prog_stmt_t *st)
         .http10 = version && strcmp(version, "1.0") == 0,
     };
     char say[400];
-    if (nc_kit_http_request(pi->http, &r, nc_pi_say(pi, st, 0, say, sizeof say)) != 0)
+    const char *text = nc_pi_say(pi, st, 0, say, sizeof say);
+    if (events && resume && pi->last_id[0]) {
+        snprintf(say, sizeof say, "write() GET %s again with Last-Event-ID: %s, the last event "
+                                  "the client received", st->args[0], pi->last_id);
+        text = say;
+    }
+    if (nc_kit_http_request(pi->http, &r, text) != 0)
         return nc_pi_fail(pi, "%s", "the request could not be sent");
     pi->outstanding++;
-    if (events) {
+    return 0;
+}
+
+static int nc_v_request(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->http)
+        return nc_pi_fail(pi, "%s needs an http-connect before it", st->verb);
+    int rc = nc_pi_send_request(pi, st, false);
+    if (rc != 0)
+        return rc;
+    if (strcmp(st->verb, "events") == 0) {
         pi->sse_events = 0;
         pi->want = (size_t)nc_prog_number(st->args[1], 1, 1000000);
+        pi->sse_phase = NC_SSE_STREAM;
+        pi->last_event_ms = uv_now(&pi->loop);
         return nc_pi_wait(pi, NC_W_EVENTS);
     }
     return nc_opt_yes(st, "pipelined") ? 0 : nc_pi_wait(pi, NC_W_RESPONSE);
@@ -1016,6 +1164,25 @@ static int nc_v_ws_send(nc_pi_t *pi, const nc_prog_stmt_t *st)
     nc_kit_ws_send(pi->ws, strcmp(st->args[0], "binary") == 0 ? NC_KIT_WS_BINARY : NC_KIT_WS_TEXT,
                    d, strlen(d), frag ? (int)nc_prog_number(frag, 1, 1000000) : 1,
                    nc_pi_say(pi, st, strlen(d), say, sizeof say));
+    return 0;
+}
+
+/* The server speaks first: a message to every WebSocket its ws= routes
+ * hold open, with no request before it. With none open (a student who has
+ * not connected yet) it sends nothing. */
+static int nc_v_ws_push(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->http_server)
+        return nc_pi_fail(pi, "%s", "ws-push needs an http-listen before it");
+    char data[400], say[400];
+    nc_pi_fmt(pi, st->args[1], 0, data, sizeof data);
+    nc_kit_ws_op_t op = strcmp(st->args[0], "binary") == 0 ? NC_KIT_WS_BINARY : NC_KIT_WS_TEXT;
+    for (size_t i = 0; i < pi->nsconns; i++) {
+        nc_sconn_t *sc = pi->sconns[i];
+        if (sc->ws && sc->h && !nc_kit_conn_closing(nc_kit_ws_conn(sc->ws)))
+            nc_kit_ws_send(sc->ws, op, data, strlen(data), 1,
+                           nc_pi_say(pi, st, strlen(data), say, sizeof say));
+    }
     return 0;
 }
 
@@ -1049,6 +1216,7 @@ static const struct {
     {"post", nc_v_request},        {"events", nc_v_request},     {"await", nc_v_await},
     {"ws-send", nc_v_ws_send},     {"ws-ping", nc_v_ws_send},    {"ws-read", nc_v_ws_read},
     {"ws-close", nc_v_ws_close},  {"cut", nc_v_cut},          {"sysctl", nc_v_sysctl},
+    {"ws-push", nc_v_ws_push},
 };
 
 /* ---- running ---- */
