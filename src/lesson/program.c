@@ -45,7 +45,7 @@ typedef struct nc_prog_verb {
     const char *name;
     const char *args;     /* kinds of the required arguments */
     const char *optional; /* kinds of the arguments that may follow */
-    nc_prog_optdef_t opts[10];
+    nc_prog_optdef_t opts[16];
     bool body;
 } nc_prog_verb_t;
 
@@ -66,7 +66,7 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"route", "wsn", "",
      {{"header", 'H', true}, {"body", 's', false}, {"chunks", 'n', false}, {"hold", 'w', false},
       {"sse", 'n', false}, {"every", 'd', false}, {"ws", 'e', false}, SAY,
-      {"close", 's', false}, {"end", 'b', false}}, false},
+      {"close", 's', false}, {"end", 'b', false}, {"push", 's', false}}, false},
     {"serve", "n", "", {{0}}, false},
     {"restart", "", "", {SAY}, false},
     {"http-connect", "hp", "", {SAY, {"done", 's', false}}, false},

@@ -609,6 +609,48 @@ static const struct {
     {"push", nc_ws_keep},
 };
 
+/* The server speaks first: a message to every WebSocket its ws= routes
+ * hold open, with no request before it (ws-push, and a route's push=).
+ * With none open, the news reaches nobody, and the run says so. */
+static void nc_pi_push(nc_pi_t *pi, nc_kit_ws_op_t op, const char *data, const char *say)
+{
+    size_t sent = 0;
+    for (size_t i = 0; i < pi->nsconns; i++) {
+        nc_sconn_t *sc = pi->sconns[i];
+        if (sc->ws && sc->h && !nc_kit_conn_closing(nc_kit_ws_conn(sc->ws))) {
+            nc_kit_ws_send(sc->ws, op, data, strlen(data), 1,
+                           say ? say : "write() a frame nobody asked for: the server pushes its "
+                                       "news");
+            sent++;
+        }
+    }
+    if (sent == 0)
+        nc_kit_report(pi->kit, NULL, "push", NULL, 0, NULL,
+                      "no client holds a WebSocket open: the news \"%.60s\" reaches nobody", data);
+}
+
+/* A route's push=: the template with {body} (the request's body, up to its
+ * first line) filled in. */
+static void nc_route_push(nc_sconn_t *sc, const nc_kit_http_msg_t *req)
+{
+    const char *tpl = nc_opt(sc->route, "push");
+    if (!tpl)
+        return;
+    size_t blen = req->body ? strcspn(req->body, "\r\n") : 0;
+    if (blen > req->body_len)
+        blen = req->body_len;
+    if (blen > 100)
+        blen = 100;
+    const char *mark = strstr(tpl, "{body}");
+    char data[400];
+    if (mark)
+        snprintf(data, sizeof data, "%.*s%.*s%s", (int)(mark - tpl), tpl, (int)blen,
+                 req->body ? req->body : "", mark + 6);
+    else
+        snprintf(data, sizeof data, "%s", tpl);
+    nc_pi_push(sc->pi, NC_KIT_WS_TEXT, data, NULL);
+}
+
 static bool nc_route_matches(const nc_prog_stmt_t *r, const nc_kit_http_msg_t *req)
 {
     /* A GET route answers HEAD too (the kit leaves the body out). */
@@ -649,6 +691,7 @@ static void nc_pi_request(nc_kit_http_t *h, const nc_kit_http_msg_t *req, void *
     }
     if (!nc_opt(r, "sse") && !nc_opt(r, "hold")) {
         nc_route_answer(sc);
+        nc_route_push(sc, req);
         return;
     }
     if (!sc->timer_init) {
@@ -1167,22 +1210,14 @@ static int nc_v_ws_send(nc_pi_t *pi, const nc_prog_stmt_t *st)
     return 0;
 }
 
-/* The server speaks first: a message to every WebSocket its ws= routes
- * hold open, with no request before it. With none open (a student who has
- * not connected yet) it sends nothing. */
 static int nc_v_ws_push(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
     if (!pi->http_server)
         return nc_pi_fail(pi, "%s", "ws-push needs an http-listen before it");
     char data[400], say[400];
     nc_pi_fmt(pi, st->args[1], 0, data, sizeof data);
-    nc_kit_ws_op_t op = strcmp(st->args[0], "binary") == 0 ? NC_KIT_WS_BINARY : NC_KIT_WS_TEXT;
-    for (size_t i = 0; i < pi->nsconns; i++) {
-        nc_sconn_t *sc = pi->sconns[i];
-        if (sc->ws && sc->h && !nc_kit_conn_closing(nc_kit_ws_conn(sc->ws)))
-            nc_kit_ws_send(sc->ws, op, data, strlen(data), 1,
-                           nc_pi_say(pi, st, strlen(data), say, sizeof say));
-    }
+    nc_pi_push(pi, strcmp(st->args[0], "binary") == 0 ? NC_KIT_WS_BINARY : NC_KIT_WS_TEXT, data,
+               nc_pi_say(pi, st, strlen(data), say, sizeof say));
     return 0;
 }
 
