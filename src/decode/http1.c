@@ -29,6 +29,11 @@
  * message to find its footing again, as it does on a connection the capture
  * met in the middle.
  *
+ * A text/event-stream response is written into the packet that ends its
+ * headers (its events follow as SSE messages, sse.c): a stream may never
+ * end. tshark reports such a response only once its body ends, so the
+ * oracle tests leave event streams out of the comparison.
+ *
  * A message is written into the packet that completes it. Fields: request,
  * method, target, version, status, reason, request_method (a response's:
  * the method of the request it answers), headers (count), content_length,
