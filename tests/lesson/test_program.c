@@ -92,6 +92,12 @@ static const bad_case_t bad_cases[] = {
     {"no host", "name: p\nwrite 3\n", "t.md:1:", "\"host:\""},
     {"no statements", HEAD, "t.md:1:", "no statements"},
     {"bad close code", HEAD "ws-close 99\n", "t.md:4:", "close code"},
+    {"bad ws mode", HEAD "route GET /c 101 ws=shout\n", "t.md:4:", "echo or push"},
+    {"bad end", HEAD "route GET /e 200 sse=3 end=never\n", "t.md:4:", "yes or no"},
+    {"bad idle", HEAD "events /e 3 idle=soon\n", "t.md:4:", "duration"},
+    {"bad retry", HEAD "events /e 3 retry=5\n", "t.md:4:", "duration"},
+    {"ws-push kind", HEAD "ws-push morse \"hi\"\n", "t.md:4:", "text or binary"},
+    {"ws-push no data", HEAD "ws-push text\n", "t.md:4:", "ws-push takes 2 arguments"},
 };
 
 static void test_errors(void **state)
