@@ -470,3 +470,18 @@ static void nc_kit_close_now(nc_kit_conn_t *c, const char *say)
     if (!uv_is_closing((uv_handle_t *)&c->tcp))
         uv_close((uv_handle_t *)&c->tcp, nc_kit_conn_freed);
 }
+
+void nc_kit_reset(nc_kit_conn_t *c, const char *say)
+{
+    if (!c || c->closing)
+        return;
+    c->closing = true;
+    nc_scn_call_begin("close");
+    nc_kit_report(c->k, c, "close", (nc_scn_kv_t[]){NC_KV_S("linger", "0")}, 1, say,
+                  "close() with SO_LINGER 0: the kernel sends RST to %s and forgets the "
+                  "connection", c->peer);
+    /* An abortive close: the kernel drops what is queued and answers RST. */
+    if (!uv_is_closing((uv_handle_t *)&c->tcp) &&
+        uv_tcp_close_reset(&c->tcp, nc_kit_conn_freed) != 0)
+        uv_close((uv_handle_t *)&c->tcp, nc_kit_conn_freed);
+}
