@@ -63,7 +63,7 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"signal", "w", "", {{0}}, false},
     {"wait", "ww", "", {{0}}, false},
     {"http-listen", "p", "", {SAY, {"backlog", 'n', false}, {"accept", 's', false}}, false},
-    {"route", "wsn", "",
+    {"route", "ssn", "",
      {{"header", 'H', true}, {"body", 's', false}, {"chunks", 'n', false}, {"hold", 'w', false},
       {"sse", 'n', false}, {"every", 'd', false}, {"ws", 'w', false}, SAY,
       {"close", 's', false}, {"delay", 'd', false}, {"upload", 'b', false},

@@ -1416,6 +1416,10 @@ static void nc_pi_upload_answer(nc_pi_t *pi, const nc_kit_http_msg_t *resp)
     pi->up_head = false;
     if (head) {
         pi->up_off = off > 0 ? (size_t)off : 0;
+        nc_kit_report(pi->kit, pi->conn, "offset",
+                      (nc_scn_kv_t[]){NC_KV_I("offset", (int64_t)pi->up_off)}, 1, NULL,
+                      "the server has %zu of the %zu bytes: the upload resumes from there",
+                      pi->up_off, pi->up_size);
     } else if ((resp->status == 204 || resp->status == 409) && off >= 0) {
         pi->up_off = (size_t)off;
         if (resp->status == 204) {
