@@ -69,7 +69,7 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
       {"close", 's', false}, {"delay", 'd', false}, {"upload", 'b', false},
       {"issue", 'a', false}, {"require", 'a', false}}, false},
     {"serve", "n", "", {{0}}, false},
-    {"restart", "", "", {SAY, {"abort", 'b', false}}, false},
+    {"restart", "", "", {SAY}, false},
     {"http-connect", "hp", "", {SAY, {"done", 's', false}}, false},
     {"get", "s", "",
      {{"header", 'H', true}, {"version", 'v', false}, {"pipelined", 'b', false}, SAY,

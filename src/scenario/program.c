@@ -1220,16 +1220,13 @@ static int nc_v_restart(nc_pi_t *pi, const nc_prog_stmt_t *st)
         return nc_pi_fail(pi, "%s", "restart needs a listen before it");
     char say[400];
     const char *text = nc_pi_say(pi, st, 0, say, sizeof say);
-    /* abort=yes: the connections are reset (RST), not closed (FIN). */
-    void (*end)(nc_kit_conn_t *, const char *) = nc_opt_yes(st, "abort") ? nc_kit_reset
-                                                                          : nc_kit_close;
     for (size_t i = pi->nsconns; i-- > 0;)
-        end(nc_kit_http_conn(pi->sconns[i]->h),
-            text ? text : "close(): the server restarts, dropping its connections");
+        nc_kit_close(nc_kit_http_conn(pi->sconns[i]->h),
+                     text ? text : "close(): the server restarts, dropping its connections");
     for (size_t i = pi->naccepted; i-- > 0;)
-        end(pi->accepted[i], text);
+        nc_kit_close(pi->accepted[i], text);
     if (pi->conn && !pi->http)
-        end(pi->conn, text);
+        nc_kit_close(pi->conn, text);
     nc_kit_listener_close(pi->listener);
     pi->listener = NULL;
     /* A new process: whatever the server kept in memory is gone. */
