@@ -596,6 +596,13 @@ static void nc_ws_echo(nc_kit_ws_t *ws, nc_kit_ws_op_t op, const char *data, siz
         nc_kit_ws_send(ws, op, data, len, 1, "write() the message back: the server echoes it");
 }
 
+/* A message's Upload-Offset header, or -1. */
+static long nc_pi_offset(const nc_kit_http_msg_t *m)
+{
+    const char *o = nc_kit_http_header(m, "Upload-Offset");
+    return o ? nc_prog_number(o, 0, 999999999) : -1;
+}
+
 /* A header of the server's state for the answer being prepared. */
 static void nc_sconn_header(nc_sconn_t *sc, const char *name, const char *value)
 {
@@ -619,10 +626,7 @@ static void nc_route_upload(nc_sconn_t *sc, const nc_kit_http_msg_t *req)
     if (strcmp(req->method, "HEAD") == 0) {
         sc->status = known ? 200 : 404;
     } else {
-        const char *o = nc_kit_http_header(req, "Upload-Offset");
-        long off = o ? nc_prog_number(o, 0, 999999999) : -1;
-        if (o && strcmp(o, "0") == 0)
-            off = 0;
+        long off = nc_pi_offset(req);
         if (off == have) {
             have += (int64_t)req->body_len;
             nc_kit_memo_set(pi->memo, req->path, have);
@@ -1405,10 +1409,7 @@ static void nc_pi_upload_answer(nc_pi_t *pi, const nc_kit_http_msg_t *resp)
 {
     uv_timer_stop(&pi->aux);
     pi->up_waiting = false;
-    const char *o = nc_kit_http_header(resp, "Upload-Offset");
-    long off = o ? nc_prog_number(o, 0, 999999999) : -1;
-    if (o && strcmp(o, "0") == 0)
-        off = 0;
+    long off = nc_pi_offset(resp);
     bool head = pi->up_head;
     pi->up_head = false;
     if (head) {

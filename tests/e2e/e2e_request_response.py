@@ -8,14 +8,9 @@ Every assertion reads the run's own events."""
 from nctest import *
 
 
-def http(p):
-    h = p.get("http")
-    return [] if h is None else (h if isinstance(h, list) else [h])
-
-
 def msgs(ev, **where):
     """(packet, message) for every HTTP message whose fields hold where."""
-    return [(p, m) for p in ev if p["type"] == "packet" for m in http(p)
+    return [(p, m) for p in ev if p["type"] == "packet" for m in http_msgs(p)
             if all(m.get(k) == v for k, v in where.items())]
 
 

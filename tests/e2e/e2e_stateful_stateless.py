@@ -7,11 +7,6 @@ own events."""
 from nctest import *
 
 
-def http(p):
-    h = p.get("http")
-    return [] if h is None else (h if isinstance(h, list) else [h])
-
-
 need_lab()
 ev = run_json("stateful-stateless")
 tcp = [e for e in ev if e["type"] == "packet" and "tcp" in e]
@@ -26,7 +21,7 @@ def answers(path, after=0, before=None):
     """The statuses of the server's answers to requests for path."""
     out, asked = [], set()
     for p in tcp:
-        for m in http(p):
+        for m in http_msgs(p):
             if m.get("request") and m.get("target") == path:
                 asked.add(p["tcp"]["sport"])
             elif (not m.get("request") and p["tcp"]["dport"] in asked and after < p["i"]

@@ -6,11 +6,6 @@ each client's total time. Every assertion reads the run's own events."""
 from nctest import *
 
 
-def http(p):
-    h = p.get("http")
-    return [] if h is None else (h if isinstance(h, list) else [h])
-
-
 need_lab()
 ev = run_json("sync-async")
 tcp = [e for e in ev if e["type"] == "packet" and "tcp" in e]
@@ -20,11 +15,11 @@ split = sw[0]["i"]
 
 
 def requests(lo, hi):
-    return [(p, m["target"]) for p in tcp if lo < p["i"] < hi for m in http(p) if m.get("request")]
+    return [(p, m["target"]) for p in tcp if lo < p["i"] < hi for m in http_msgs(p) if m.get("request")]
 
 
 def responses(lo, hi):
-    return [p for p in tcp if lo < p["i"] < hi for m in http(p) if not m.get("request")]
+    return [p for p in tcp if lo < p["i"] < hi for m in http_msgs(p) if not m.get("request")]
 
 
 # The blocking client: each request is inside a block ... resume span,
