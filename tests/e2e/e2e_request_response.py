@@ -33,11 +33,19 @@ check(get["request"] and get["body_len"] == 0 and get["headers"] >= 1 and not ge
       "the GET is not a complete request with a head and no body", ev)
 check("blank line" in gp.get("note", ""), "the GET's note does not name the blank line that ends its head", ev)
 check(get["seq_end"] - get["seq_start"] == gp["tcp"]["len"], "the GET's head is not the whole segment", ev)
-(rp, resp), = msgs(ev, request=False, status=200, request_method="GET")
+(rp, resp), = [(p, m) for p, m in msgs(ev, request=False, status=200, request_method="GET")
+               if not m.get("chunked")]
 check(resp["content_length"] == resp["body_len"] == len("<h1>Holiday photos</h1>\n"),
       f"the page's body is {resp['body_len']} bytes, Content-Length {resp.get('content_length')}", ev)
 head_len = resp["seq_end"] - resp["seq_start"] - resp["body_len"]
 check(head_len > len("HTTP/1.1 200 OK\r\n\r\n"), f"the response's head is {head_len} bytes", ev)
+
+# A chunked answer: no Content-Length; each chunk's size, then the last,
+# empty chunk that ends the body.
+(cp0, chunked), = msgs(ev, request=False, chunked=True)
+check(chunked["chunks"] == [8, 8, 8, 0] and chunked["body_len"] == 24 and "content_length" not in chunked,
+      f"the gallery's chunks are {chunked.get('chunks')}", ev)
+check(msgs(ev, method="GET", target="/gallery")[0][0]["i"] < cp0["i"], "the chunked answer came before its request", ev)
 
 # Processing time: the server reads the request, works (an app event that
 # says how long), then writes; on the wire the response leaves at least
