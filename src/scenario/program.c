@@ -1503,8 +1503,9 @@ static void nc_fetch_response(nc_kit_http_t *h, const nc_kit_http_msg_t *resp, v
     if (resp->status == 100 || f->answered)
         return;
     f->answered = true;
-    nc_fetch_settle(f, resp->status);
+    /* Done with the connection before the caller goes on. */
     nc_kit_close(f->c, NULL);
+    nc_fetch_settle(f, resp->status);
 }
 
 static void nc_fetch_gone(nc_kit_http_t *h, void *data)
