@@ -234,3 +234,9 @@ def msgs(p, layer):
     if v is None:
         return []
     return v if isinstance(v, list) else [v]
+
+
+def http_msgs(p):
+    """The HTTP messages a packet completes: none, one, or several (a list,
+    when one segment completes pipelined requests)."""
+    return msgs(p, "http")
