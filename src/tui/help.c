@@ -5,7 +5,9 @@
  * with that view's legend (nc_view_t.legend: each mark drawn as the view
  * draws it, with what it means), then lists every action of the key table
  * (keys.c) with all the keys bound to it and its help sentence, so the
- * help can never disagree with the keys. The rows are built on every draw
+ * help can never disagree with the keys; the shell key (!) is listed only
+ * while it works (ui->shell_host: a finished run's lab is up). The rows
+ * are built on every draw
  * into a small array; when the terminal is too short for all of them, the
  * list scrolls (up and down) and its last row says that more follows.
  */
