@@ -21,17 +21,7 @@ from nctest import *
 
 need_lab()
 need_tmux()
-if not shutil.which("curl"):
-    print("SKIP: curl is not installed")
-    sys.exit(77)
-LESSONS = os.path.join(os.environ["NC_SOURCE_DIR"], "tests", "e2e", "lessons")
-if os.geteuid() == 0:
-    user, work, lessons, data = ordinary_user(LESSONS)
-    import nctest
-    binary = nctest.BIN
-else:
-    user, work = None, tempfile.mkdtemp(prefix="nc-labshell-")
-    lessons, data, binary = LESSONS, work, BIN
+user, work, lessons, data, binary = shell_user("nc-labshell-")
 tmp = tempfile.mkdtemp(prefix="nc-labshell-tmp-")
 if user:
     shutil.chown(tmp, user)
@@ -150,6 +140,19 @@ def gone(what, pred, timeout=10):
     fail(f"{what}: {pred()}")
 
 
+def help_text(view):
+    """The whole help, opened on view and paged through, then closed."""
+    keys("?")
+    seen = wait_for(f"On this screen ({view})", why=f"the {view}'s help")
+    for _ in range(8):
+        keys("PageDown")
+        time.sleep(0.15)
+        seen += screen()
+    keys("Escape")
+    wait_for(lambda s: "On this screen" not in s, why="the help closed")
+    return seen
+
+
 def open_shell():
     """! on the ladder: the shell on client; returns its network namespace."""
     keys("!")
@@ -165,15 +168,8 @@ try:
     until_lab_up()
     s = screen()
     check("! shell" in s.splitlines()[-1], f"the footer does not offer the shell:\n{s}")
-    keys("?")
-    seen = wait_for("On this screen (ladder)", why="the ladder's help")
-    for _ in range(8):
-        keys("PageDown")
-        time.sleep(0.15)
-        seen += screen()
+    seen = help_text("ladder")
     check("your shell on a lab host" in seen, f"the help does not list the shell key:\n{seen}")
-    keys("Escape")
-    wait_for(lambda s: "On this screen" not in s, why="the help closed")
 
     # 2: the shell; curl; exit; the exchange in the ladder, marked.
     ns = open_shell()
@@ -199,15 +195,8 @@ try:
     wait_for(lambda s: "q quit" in s.splitlines()[-1], why="the course map")
     gone("the lab outlived the lesson", lambda: in_lab(nss))
     check(host_links() == before, "interfaces were left on the host")
-    keys("?")
-    s = wait_for("On this screen (map)", why="the map's help")
-    for _ in range(8):
-        keys("PageDown")
-        time.sleep(0.15)
-        s += screen()
+    s = help_text("map")
     check("your shell on a lab host" not in s, f"the map's help lists the shell key:\n{s}")
-    keys("Escape")
-    wait_for(lambda s: "On this screen" not in s, why="the help closed")
 
     # Quitting with the lab up.
     keys("r")
