@@ -359,9 +359,8 @@ static void nc_run_checkpoints(nc_run_t *r, nc_event_t *ev, int step_ends)
 }
 
 /* In a lab the student stepped into (netcourse shell, the interface's shell
- * key), the packets to and
- * from the student's host are the student's own: they carry "student": 1,
- * and what the student sent says so first. */
+ * key), the packets to and from the student's host are the student's own:
+ * they carry "student": 1, and what the student sent says so first. */
 static void nc_run_mark_student(nc_run_t *r, nc_timeline_t *tl, nc_event_t *ev)
 {
     char me[sizeof r->student];
