@@ -6,7 +6,8 @@
   the interface comes back with that exchange in the ladder, marked as the
   student's own ("you:");
 - what the shell left running dies with it;
-- leaving the lesson, quitting, and being killed (SIGKILL, shell open) each
+- leaving the lesson, quitting, being terminated (SIGTERM) and being killed
+  (SIGKILL), the last two with the shell open, each
   leave nothing behind: no process in the lab's namespaces (so no
   namespace, and no veth), no interface on the host, no temporary file."""
 import os
@@ -105,14 +106,16 @@ def lab_netns(shell_ns):
     (the servers', the wire's) other than its own."""
     pid = netcourse_pid()
     own = os.readlink(f"/proc/{pid}/ns/net")
-    out = {shell_ns}
+    out, threads = {shell_ns}, []
     for t in os.listdir(f"/proc/{pid}/task"):
         try:
-            out.add(os.readlink(f"/proc/{pid}/task/{t}/ns/net"))
+            ns = os.readlink(f"/proc/{pid}/task/{t}/ns/net")
+            threads.append(f"{open(f'/proc/{pid}/task/{t}/comm').read().strip()} {ns}")
+            out.add(ns)
         except OSError:
             pass
     out.discard(own)
-    check(len(out) >= 3, f"the lab's namespaces were not found: {out}")
+    check(len(out) >= 3, f"the lab's namespaces were not found: {out} ({threads})")
     return out
 
 
@@ -210,6 +213,19 @@ try:
         time.sleep(0.3)
     wait_for("EXITED 0", why="a clean exit")
     gone("the lab outlived the interface", lambda: in_lab(nss))
+
+    # Terminated (SIGTERM) while the shell is open: the interface ends the
+    # shell, restores the terminal and takes the lab down.
+    start()
+    until_lab_up()
+    ns = open_shell()
+    nss = lab_netns(ns)
+    keys("sleep 3999 &", "Enter")
+    time.sleep(0.3)
+    os.kill(netcourse_pid(), signal.SIGTERM)
+    wait_for("EXITED 0", why="the interface ending on SIGTERM")
+    gone("the shell's job outlived a terminated netcourse", lambda: procs_named("sleep\0" + "3999"))
+    gone("processes stayed in the lab's namespaces", lambda: in_lab(nss))
 
     # Killed (SIGKILL) while the shell is open, with a job running there.
     start()
