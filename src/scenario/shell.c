@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -54,10 +55,11 @@ static char **nc_shell_env(nc_lab_t *lab, const char *host, char (*space)[128])
         char *v = space[i + 2];
         const char *h = nc_lab_host_name(lab, i);
         const char *a = nc_lab_host_addr(lab, h);
-        size_t k = (size_t)snprintf(v, 128, "%s", h ? h : "");
-        for (size_t j = 0; j < k && j < 128; j++)
+        int w = snprintf(v, 96, "%s", h ? h : "");
+        size_t k = w < 0 ? 0 : (size_t)w < 96 ? (size_t)w : 95;
+        for (size_t j = 0; j < k; j++)
             v[j] = v[j] == '-' ? '_' : (char)toupper((unsigned char)v[j]);
-        snprintf(v + k, 128 - (k < 128 ? k : 127), "=%s", a ? a : "");
+        snprintf(v + k, 128 - k, "=%s", a ? a : "");
         env[e++] = v;
     }
     env[e] = NULL;
@@ -96,6 +98,11 @@ static void nc_shell_exec(const char *shell, char **argv, char **env, bool inter
     nc_shell_default_signals();
     if (to_terminal)
         dup2(STDERR_FILENO, STDOUT_FILENO);
+    /* Nothing of netcourse's own (its store, the lab's namespaces, its
+     * sockets) is the shell's. */
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0)
+        for (int fd = 3; fd < 1024; fd++)
+            close(fd);
     execve(shell, argv, env);
     _exit(127);
 }

@@ -5,7 +5,8 @@
 - curl typed there reaches the lesson's server, and when the shell exits
   the interface comes back with that exchange in the ladder, marked as the
   student's own ("you:");
-- what the shell left running dies with it;
+- the shell holds no descriptor of netcourse's, and what it left running
+  dies with it;
 - leaving the lesson, quitting, being terminated (SIGTERM) and being killed
   (SIGKILL), the last two with the shell open, each
   leave nothing behind: no process in the lab's namespaces (so no
@@ -178,6 +179,9 @@ try:
     ns = open_shell()
     check(in_netns(ns), f"nothing runs in the shell's namespace {ns}")
     nss = lab_netns(ns)
+    # The shell holds nothing of netcourse's (its store, the lab's fds).
+    keys("echo FDS $(ls /proc/self/fd) END", "Enter")
+    wait_for("FDS 0 1 2 3 END", why="a shell with only its terminal (and ls's directory) open")
     keys("sleep 3777 &", "Enter")
     keys("curl -s http://$SERVER:8080/hello", "Enter")
     wait_for("hello, world", why="curl's answer from the lesson's server")
