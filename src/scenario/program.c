@@ -96,7 +96,7 @@ struct nc_pi {
     const nc_prog_stmt_t *cur;
     nc_wait_t wait;
     bool finished;
-    bool settled; /* counted out of pr->running */
+    bool settled;                    /* counted out of pr->running */
     int64_t deadline, hard_deadline; /* uv_hrtime() for the watchdog */
     bool cut;                 /* this program cut the link and will restore it */
     const char *restore_say; /* borrowed from the cut statement */

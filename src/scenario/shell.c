@@ -68,8 +68,8 @@ static char **nc_shell_env(nc_lab_t *lab, const char *host, char (*space)[128])
 
 static void nc_shell_default_signals(void)
 {
-    static const int sigs[] = {SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGTTOU, SIGTTIN, SIGTSTP,
-                               SIGCHLD, SIGWINCH, SIGHUP};
+    static const int sigs[] = {SIGINT,  SIGQUIT, SIGTERM, SIGPIPE,  SIGTTOU,
+                               SIGTTIN, SIGTSTP, SIGCHLD, SIGWINCH, SIGHUP};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = SIG_DFL;

@@ -95,10 +95,8 @@ static bool nc_insp_private(const nc_field_t *f)
 static const struct {
     const char *key, *key2, *noun;
 } nc_insp_items[] = {
-    {"method", "target", "request"},
-    {"status", "reason", "response"},
-    {"opcode_name", "len", "frame"},
-    {"event", NULL, "event"},
+    {"method", "target", "request"}, {"status", "reason", "response"},
+    {"opcode_name", "len", "frame"}, {"event", NULL, "event"},
     {"data", NULL, "event"},
 };
 
@@ -107,14 +105,15 @@ static void nc_insp_item_label(const nc_field_t *f, uint32_t idx, uint32_t end, 
 {
     const nc_field_t *item = f + idx + 1;
     uint32_t len = end > idx + 1 ? end - idx - 1 : 0;
-    for (size_t r = 0; f[idx].kind == NC_F_OBJ && r < sizeof nc_insp_items / sizeof nc_insp_items[0];
-         r++) {
+    for (size_t r = 0;
+         f[idx].kind == NC_F_OBJ && r < sizeof nc_insp_items / sizeof nc_insp_items[0]; r++) {
         const nc_field_t *v = nc_fields_get(item, len, nc_insp_items[r].key);
         if (!v)
             continue;
         nc_buf_printf(out, "%s %d of %d: ", nc_insp_items[r].noun, k + 1, n);
         nc_insp_scalar(v, out);
-        const nc_field_t *v2 = nc_insp_items[r].key2 ? nc_fields_get(item, len, nc_insp_items[r].key2) : NULL;
+        const nc_field_t *v2 =
+            nc_insp_items[r].key2 ? nc_fields_get(item, len, nc_insp_items[r].key2) : NULL;
         if (v2) {
             nc_buf_putc(out, ' ');
             nc_insp_scalar(v2, out);
@@ -156,7 +155,8 @@ static uint32_t nc_insp_value(nc_insp_t *in, const nc_field_t *f, uint32_t n, ui
                          NC_STYLE(0, NC_ROLE_MUTED));
         } else {
             int count = 0;
-            for (uint32_t i = idx + 1; i < next && f[i].kind != NC_F_END; i = nc_fields_skip(f, n, i))
+            for (uint32_t i = idx + 1; i < next && f[i].kind != NC_F_END;
+                 i = nc_fields_skip(f, n, i))
                 count++;
             char many[32];
             snprintf(many, sizeof many, "%d in this packet", count);
@@ -183,7 +183,8 @@ static bool nc_insp_is_layer(const nc_field_t *f, uint32_t n, uint32_t i)
 {
     if (!f[i].key || nc_insp_private(&f[i]))
         return false;
-    return f[i].kind == NC_F_OBJ || (f[i].kind == NC_F_LIST && i + 1 < n && f[i + 1].kind == NC_F_OBJ);
+    return f[i].kind == NC_F_OBJ ||
+           (f[i].kind == NC_F_LIST && i + 1 < n && f[i + 1].kind == NC_F_OBJ);
 }
 
 static void nc_insp_build(nc_insp_t *in, const nc_event_t *ev)

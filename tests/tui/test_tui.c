@@ -617,8 +617,8 @@ static void test_inspector_http_list(void **state)
     nc_evb_t b;
     nc_evb_init(&b);
     nc_evb_reset(&b, NC_EV_PACKET, T0 + 1000);
-    assert_int_equal(nc_decoder_layer(d, "http1", (const uint8_t *)reqs, (uint32_t)strlen(reqs), &b),
-                     0);
+    assert_int_equal(
+        nc_decoder_layer(d, "http1", (const uint8_t *)reqs, (uint32_t)strlen(reqs), &b), 0);
     nc_timeline_add(tl, &b);
     nc_timeline_flush(tl, true);
     nc_evb_done(&b);
