@@ -68,7 +68,8 @@ bool nc_run_poll(nc_run_t *r);
 bool nc_run_lab_up(const nc_run_t *r);
 /* From now on, the packets to and from host are the student's own: they
  * carry "student": 1, and what host sends says so in its note. For a run
- * that stays, once the student steps into host. Thread-safe. */
+ * that stays, once the student steps into host. host is copied (NULL: no
+ * one). Thread-safe. */
 void nc_run_set_student(nc_run_t *r, const char *host);
 /* 0 when the scenario completed; otherwise a negative code and err. */
 int nc_run_status(const nc_run_t *r, char *err, size_t errlen);

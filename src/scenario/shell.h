@@ -23,9 +23,11 @@
 
 /*
  * Starts the shell on host (cmd: run that command with -c instead of
- * reading the terminal). An interactive shell on a terminal gets the
- * terminal's foreground. Returns the pid to wait for (its exit status is
- * the shell's), or -1 with one sentence in err.
+ * reading the terminal; lab, host and cmd are borrowed for the call). An
+ * interactive shell on a terminal gets the terminal's foreground. Returns
+ * the pid the caller waits for (its exit status is the shell's; 126 when
+ * the host could not be entered, 127 when the shell could not be run), or
+ * -1 with one sentence in err.
  */
 pid_t nc_shell_spawn(nc_lab_t *lab, const char *host, const char *cmd, char *err, size_t errlen);
 
@@ -37,7 +39,7 @@ void nc_shell_reclaim_terminal(void);
 void nc_shell_kill(pid_t pid);
 
 /* The host a student steps into when none is named: "client" when the lab
- * has one, else its first host. */
+ * has one, else its first host (borrowed: a static name, or the lab's). */
 const char *nc_shell_default_host(const nc_lab_t *lab);
 
 #endif
