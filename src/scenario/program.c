@@ -338,7 +338,10 @@ static void nc_pi_tick(uv_timer_t *t)
         nc_pi_run(pi);
         return;
     }
-    if (pi->s->stop || pi->s->error) {
+    /* Another program's failure ends this one, unless it is done and
+     * serves on for the student: a late error (a client's loop closing
+     * badly) must not take the lab from under the student's shell. */
+    if (pi->s->stop || (pi->s->error && pi->wait != NC_W_STOP)) {
         nc_pi_finish(pi);
         return;
     }
