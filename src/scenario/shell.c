@@ -31,6 +31,15 @@
 
 #define NC_SHELL_MAX_HOSTS 16
 
+void nc_shell_var(const char *host, char *out, size_t len)
+{
+    size_t k = 0;
+    for (; len > 0 && host[k] && k < len - 1; k++)
+        out[k] = host[k] == '-' ? '_' : (char)toupper((unsigned char)host[k]);
+    if (len > 0)
+        out[k] = '\0';
+}
+
 /* The environment of the shell: the caller's, the host's name, a prompt
  * that says where the student is, and every lab host's address ($SERVER).
  * Its strings live in space (NC_SHELL_MAX_HOSTS + 2 lines of 128 bytes);
@@ -55,10 +64,8 @@ static char **nc_shell_env(nc_lab_t *lab, const char *host, char (*space)[128])
         char *v = space[i + 2];
         const char *h = nc_lab_host_name(lab, i);
         const char *a = nc_lab_host_addr(lab, h);
-        int w = snprintf(v, 96, "%s", h ? h : "");
-        size_t k = w < 0 ? 0 : (size_t)w < 96 ? (size_t)w : 95;
-        for (size_t j = 0; j < k; j++)
-            v[j] = v[j] == '-' ? '_' : (char)toupper((unsigned char)v[j]);
+        nc_shell_var(h ? h : "", v, 96);
+        size_t k = strlen(v);
         snprintf(v + k, 128 - k, "=%s", a ? a : "");
         env[e++] = v;
     }

@@ -31,6 +31,10 @@
  */
 pid_t nc_shell_spawn(nc_lab_t *lab, const char *host, const char *cmd, char *err, size_t errlen);
 
+/* The name of the variable that holds host's address in the shell
+ * ("server": SERVER, "db-1": DB_1), into out (len bytes, cut to fit). */
+void nc_shell_var(const char *host, char *out, size_t len);
+
 /* After the shell exited: gives the terminal's foreground back to this
  * process's group, which an interactive shell took. */
 void nc_shell_reclaim_terminal(void);

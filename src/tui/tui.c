@@ -40,7 +40,6 @@
 #include "../scenario/save.h"
 #include "../scenario/shell.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <langinfo.h>
@@ -294,10 +293,7 @@ static void nc_tui_shell_open(nc_tui_t *t)
     for (size_t i = 0; i < nc_lab_host_count(lab); i++) {
         const char *h = nc_lab_host_name(lab, i);
         char var[32];
-        size_t k = 0;
-        for (; h[k] && k < sizeof var - 1; k++)
-            var[k] = h[k] == '-' ? '_' : (char)toupper((unsigned char)h[k]);
-        var[k] = '\0';
+        nc_shell_var(h, var, sizeof var);
         if (strcmp(h, host) != 0)
             printf("  %s is %s: $%s in the shell\n", h, nc_lab_host_addr(lab, h), var);
     }
