@@ -99,6 +99,7 @@ struct nc_decoder {
     nc_stream_out_t *sout;         /* owned: what one packet's stream completes */
     nc_stream_budget_t ooo_budget; /* bytes all streams hold out of order */
     bool csum_partial_seen; /* the capture's first partial checksum was met */
+    size_t finish_at;       /* nc_decoder_finish: the next flow to end */
     struct nc_host_name {
         char *addr, *name;
     } *names;

@@ -47,6 +47,7 @@ struct nc_replay {
     int64_t t0;
     bool t0_known;
     bool packets_done;
+    bool streams_done; /* nc_decoder_finish said all it had */
     bool break_noted;
     char break_msg[256];
     int64_t last_t;
@@ -248,6 +249,16 @@ int nc_replay_next(nc_replay_t *r, nc_evb_t *b, char *err, size_t errlen)
             return 1;
         }
         if (r->packets_done) {
+            /* A capture ends its streams (a saved run replays as it ran
+             * live, where the lab's end ends nothing). */
+            if (!r->saved && !r->streams_done) {
+                if (nc_decoder_finish(r->dec, r->t0 + r->last_t, b) > 0) {
+                    b->ev.i = r->next_i++;
+                    nc_evb_view(b);
+                    return 1;
+                }
+                r->streams_done = true;
+            }
             if (r->break_msg[0] && !r->break_noted) {
                 r->break_noted = true;
                 nc_replay_break_note(r, b);

@@ -59,6 +59,7 @@
 typedef struct nc_prun {
     nc_scn_t *s;
     pthread_mutex_t lock;
+    size_t running; /* programs not yet at their end (under lock) */
     char **events;
     size_t nevents;
 } nc_prun_t;
@@ -150,6 +151,7 @@ struct nc_pi {
     const nc_prog_stmt_t *cur;
     nc_wait_t wait;
     bool finished;
+    bool settled;                    /* counted out of pr->running */
     int64_t deadline, hard_deadline; /* uv_hrtime() for the watchdog */
     bool cut;                 /* this program cut the link and will restore it */
     const char *restore_say; /* borrowed from the cut statement */
@@ -480,7 +482,10 @@ static void nc_pi_tick(uv_timer_t *t)
         nc_pi_run(pi);
         return;
     }
-    if (pi->s->stop || pi->s->error) {
+    /* Another program's failure ends this one, unless it is done and
+     * serves on for the student: a late error (a client's loop closing
+     * badly) must not take the lab from under the student's shell. */
+    if (pi->s->stop || (pi->s->error && pi->wait != NC_W_STOP)) {
         nc_pi_finish(pi);
         return;
     }
@@ -1999,6 +2004,20 @@ static const struct {
 
 /* ---- running ---- */
 
+/* The program reached its end (or serves on at it): the last one to do so
+ * tells the run that the lesson's own run is over. */
+static void nc_pi_settle(nc_pi_t *pi)
+{
+    if (pi->settled)
+        return;
+    pi->settled = true;
+    pthread_mutex_lock(&pi->pr->lock);
+    bool last = pi->pr->running > 0 && --pi->pr->running == 0;
+    pthread_mutex_unlock(&pi->pr->lock);
+    if (last)
+        atomic_store(&pi->s->settled, 1);
+}
+
 static void nc_pi_run(nc_pi_t *pi)
 {
     while (!pi->finished && pi->wait == NC_W_NONE) {
@@ -2009,7 +2028,9 @@ static void nc_pi_run(nc_pi_t *pi)
         nc_frame_t *f = &pi->fr[pi->depth];
         if (f->pc >= f->n) {
             /* In a lab the student steps into, servers stay up for them. */
-            if (pi->depth == 0 && pi->s->shell_host && pi->listener) {
+            if (pi->depth == 0 && (pi->s->shell_host || pi->s->stay) && pi->listener) {
+                pi->deadline = (int64_t)uv_hrtime() + NC_PI_SHELL_TIMEOUT_MS * 1000000LL;
+                nc_pi_settle(pi);
                 nc_pi_wait(pi, NC_W_STOP);
                 return;
             }
@@ -2050,6 +2071,7 @@ static void nc_pi_finish(nc_pi_t *pi)
     if (pi->finished)
         return;
     pi->finished = true;
+    nc_pi_settle(pi);
     pi->wait = NC_W_NONE;
     nc_pi_restore(pi);
     if (!uv_is_closing((uv_handle_t *)&pi->timer))
@@ -2161,6 +2183,9 @@ static int nc_programs_run(nc_scn_t *s)
     nc_prun_t pr = {.s = s};
     pthread_mutex_init(&pr.lock, NULL);
     nc_pi_t *pis = nc_xcalloc(l->nprograms, sizeof *pis);
+    for (size_t i = 0; i < l->nprograms; i++)
+        if (!s->shell_host || strcmp(s->shell_host, l->programs[i].host) != 0)
+            pr.running++;
     for (size_t i = 0; i < l->nprograms; i++) {
         pis[i] = (nc_pi_t){.pr = &pr, .pg = &l->programs[i], .s = s};
         /* The student is this host: its programs are not run, and whoever

@@ -17,6 +17,7 @@
 #include "../core/timeline.h"
 #include "../lab/lab.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <uv.h>
 
@@ -43,6 +44,13 @@ struct nc_scn {
     /* netcourse shell: the host the student is (its programs are not run;
      * servers stay up until the run is stopped), or NULL. Owned. */
     char *shell_host;
+    /* The lab stays up after the run (the interface, until the student
+     * leaves the lesson): a server that reaches the end of its program
+     * keeps serving until the run is stopped. */
+    bool stay;
+    /* Set once every program has reached its end, or serves on at it: the
+     * lesson's own run is over, though its lab may still be up. */
+    atomic_int settled;
     volatile int stop; /* set when the run is stopped early */
     pthread_mutex_t lock;
     pthread_t threads[16];
