@@ -57,6 +57,9 @@ typedef struct nc_decryptor {
      * when the record does not authenticate. */
     int (*open)(void *ctx, const nc_tls_keys_t *k, uint64_t seq, const uint8_t *hdr,
                 const uint8_t *body, size_t n, uint8_t *pt);
+    /* Adds secrets in the key log format (text, n bytes, borrowed): what a
+     * capture file carries in a Decryption Secrets Block. */
+    void (*add_secrets)(void *ctx, const char *text, size_t n);
 } nc_decryptor_t;
 
 #endif
