@@ -228,7 +228,9 @@ static void ccs_write(const nc_annot_t *a)
 
 static bool appdata_match(const nc_annot_t *a)
 {
-    return tls_ctype(a) == 23 && nc_event_get(a->ev, "tls.handshake") == NULL;
+    return (tls_ctype(a) == 23 ||
+            (tls_ctype(a) == -1 && nc_annotate_int(a->ev, "tls.record.opaque_type", 0) == 23)) &&
+           nc_event_get(a->ev, "tls.handshake") == NULL;
 }
 
 static void appdata_write(const nc_annot_t *a)
@@ -238,6 +240,11 @@ static void appdata_write(const nc_annot_t *a)
                           "decrypted with the connection's secrets; what they carry is shown "
                           "beside it, marked decrypted.",
                     (long long)nc_annotate_int(a->ev, "tls.plain_len", 0));
+    else if (tls_ctype(a) == -1)
+        nc_evb_note(a->b, "Encrypted record: without the connection's secrets (a key log) "
+                          "nobody on the path can read it. In TLS 1.3 every encrypted record "
+                          "is labelled application data on the outside, so an observer cannot "
+                          "even tell the end of the handshake from the data.");
     else
         nc_evb_note(a->b, "Encrypted Application Data: without the connection's secrets (a key "
                           "log) nobody on the path can read it.");

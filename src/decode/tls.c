@@ -324,7 +324,10 @@ static void hs_server_hello(tls_hs_t *h)
     h->m->hrr = memcmp(random, tls_hrr_random, sizeof(random)) == 0;
     tls_extensions_read(h, c, true);
     if (h->m->hrr) {
+        /* Only TLS 1.3 retries: the ChangeCipherSpec records around the
+         * second ClientHello are for middleboxes and protect nothing. */
         f->hrr = true;
+        f->version = 0x0304;
         return;
     }
     memcpy(f->server_random, random, sizeof(random));
@@ -451,8 +454,11 @@ static void tls_msg_record(nc_stream_ctx_t *sc, nc_stream_msg_t *msg, uint8_t ct
     msg->segments = t->segments;
     msg->decrypted = decrypted;
     nc_tls_msg_t *m = &msg->u.tls;
-    m->content_type = ctype;
-    m->opaque_type = decrypted && t->keys.version == 0x0304 ? t->hdr[0] : 0;
+    /* A TLS 1.3 protected record's outer type is opaque_type; its real
+     * type is known only once it is decrypted. */
+    bool opaque = encrypted && t->protect && sc->st->tls.version == 0x0304;
+    m->content_type = opaque && !decrypted ? 0 : ctype;
+    m->opaque_type = opaque ? t->hdr[0] : 0;
     m->rversion = (uint16_t)(t->hdr[1] << 8 | t->hdr[2]);
     m->rlength = (uint16_t)(t->hdr[3] << 8 | t->hdr[4]);
     m->encrypted = encrypted;
@@ -794,9 +800,12 @@ static void tls_end(nc_stream_ctx_t *sc)
     const nc_stream_proto_t *pr = nc__stream_app_proto(t->inner);
     if (pr != NULL && pr != &nc_tls_stream) {
         uint8_t app = sc->dir->app;
+        uint32_t first = sc->out->nmsgs;
         sc->dir->app = t->inner;
         pr->end(sc);
         sc->dir->app = app;
+        for (uint32_t i = first; i < sc->out->nmsgs; i++)
+            sc->out->msgs[i].decrypted = true;
     }
 }
 
@@ -830,7 +839,8 @@ static void tls_write(nc_evb_t *b, const nc_stream_msg_t *msg)
     const nc_tls_msg_t *m = &msg->u.tls;
     nc_evb_str(b, "message", tls_message_name(m));
     nc_evb_obj(b, "record");
-    nc_evb_int(b, "content_type", m->content_type);
+    if (m->content_type)
+        nc_evb_int(b, "content_type", m->content_type);
     if (m->opaque_type)
         nc_evb_int(b, "opaque_type", m->opaque_type);
     nc_evb_int(b, "version", m->rversion);
