@@ -8,8 +8,9 @@ clients and servers on loopback, in a network namespace of its own:
 
 - openssl s_server / s_client with -tls1_3 (AES-128-GCM, AES-256-GCM and
   ChaCha20-Poly1305), with a HelloRetryRequest (the client's only key share is
-  in a group the server does not take), and with -tls1_2 (ECDHE with AES-GCM
-  and ChaCha20-Poly1305), each asking for a file over HTTP/1.1 inside;
+  in a group the server does not take), with a KeyUpdate each way, and with
+  -tls1_2 (ECDHE with AES-GCM and ChaCha20-Poly1305), each asking for a file
+  over HTTP inside;
 - curl against nginx-light with TLS, over HTTP/1.1, keeping its secrets
   through SSLKEYLOGFILE.
 
@@ -79,6 +80,36 @@ def s_session(port, sopts, copts, name):
     srv.wait(timeout=30)
 
 
+def keyupdate_session(port):
+    """TLS 1.3 with a KeyUpdate each way: s_client's K line asks for one
+    (and for the server's), before the request."""
+    srv = subprocess.Popen(["openssl", "s_server", "-accept", str(port), "-cert", cert, "-key", key,
+                            "-WWW", "-naccept", "1", "-tls1_3"],
+                           cwd=www, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
+    for line in srv.stdout:
+        if "ACCEPT" in line:
+            break
+    cli = subprocess.Popen(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-keylogfile",
+                            keylog, "-tls1_3"],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
+    # The session summary ends the handshake; then s_client takes commands.
+    for line in cli.stdout:
+        if "Verify return code" in line:
+            break
+    cli.stdin.write("K\n")
+    cli.stdin.flush()
+    time.sleep(0.5)
+    cli.stdin.write("GET /hello.txt HTTP/1.0\r\n\r\n")
+    cli.stdin.flush()
+    time.sleep(1)
+    cli.stdin.close()
+    cli.stdout.read()
+    cli.wait(timeout=30)
+    srv.wait(timeout=30)
+
+
 def nginx_session(port):
     conf = os.path.join(tmp, "nginx.conf")
     with open(conf, "w") as f:
@@ -118,6 +149,7 @@ http {{
 cap = Capture(pcap, "tcp portrange 8440-8460").start()
 for n, (sopts, copts, name) in enumerate(SESSIONS):
     s_session(8441 + n, sopts, copts, name)
+keyupdate_session(8450)
 nginx_session(8459)
 cap.stop()
 retry_if_lossy(pcap)
@@ -170,6 +202,8 @@ for keys in (keylog, None):
     decrypted = [ev for ev in packets if "http" in ev]
     if keys:
         # Every session's HTTP, decrypted and marked so.
+        check(any(m.get("handshake", {}).get("type") == 24 for ev in packets
+                  for m in layer_list(ev, "tls")), "no KeyUpdate decrypted")
         check(len(decrypted) >= 2 * (len(SESSIONS) + 4),
               f"only {len(decrypted)} packets carry decrypted HTTP")
         for ev in decrypted:
