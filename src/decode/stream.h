@@ -197,6 +197,7 @@ typedef struct nc_tls_msg {
     uint16_t rversion, rlength;
     bool encrypted, decrypted, same_record;
     uint32_t plain_len;       /* plaintext bytes under a decrypted record */
+    char plain[NC_TLS_TEXT];  /* application data's first plaintext bytes, printable */
     uint8_t epoch;
     bool has_hs;
     uint8_t hs_type;

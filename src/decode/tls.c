@@ -45,7 +45,8 @@
  * handshake.extensions_key_share_group (lists), handshake.sig_hash_alg,
  * handshake.session_ticket_lifetime_hint, alert_message.level and .desc,
  * change_cipher_spec. Derived ones have their own names: message (the
- * message's name), encrypted, epoch, plain_len, same_record (a further
+ * message's name), encrypted, epoch, plain_len and plaintext (the first
+ * bytes the encryption hid, printable), same_record (a further
  * message of the record just shown), hrr, psk, early_data, cipher_suites,
  * certificate.{chain_len, subject, issuer, not_before, not_after},
  * key_update_request, flight, round_trip and round_trips.
@@ -612,6 +613,14 @@ static void tls_plaintext(nc_stream_ctx_t *sc, uint8_t ctype, const uint8_t *p, 
         nc_cur_u8(&c, &m->alert_level);
         nc_cur_u8(&c, &m->alert_desc);
     }
+    /* What the encryption hid, for the inspector: the first bytes, with
+     * line ends and other control bytes as dots. */
+    if (ctype == TLS_APPDATA && decrypted) {
+        size_t k = n < sizeof(m->plain) - 1 ? n : sizeof(m->plain) - 1;
+        for (size_t i = 0; i < k; i++)
+            m->plain[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '.';
+        m->plain[k] = '\0';
+    }
     nc_stream_emit(sc, &msg, sc->rel);
     if (ctype == TLS_CCS && sc->st->tls.version != 0x0304)
         tls_protect(t, 1);
@@ -854,6 +863,8 @@ static void tls_write(nc_evb_t *b, const nc_stream_msg_t *msg)
     }
     if (m->decrypted)
         nc_evb_int(b, "plain_len", m->plain_len);
+    if (m->plain[0])
+        nc_evb_str(b, "plaintext", m->plain);
     if (m->has_hs) {
         nc_evb_obj(b, "handshake");
         nc_evb_int(b, "type", m->hs_type);
@@ -961,6 +972,7 @@ static const nc_field_decl_t tls_fields[] = {
     {"decrypted", NC_F_BOOL},
     {"epoch", NC_F_INT},
     {"plain_len", NC_F_INT},
+    {"plaintext", NC_F_STR},
     {"handshake", NC_F_OBJ},
     {"handshake.type", NC_F_INT},
     {"handshake.length", NC_F_INT},
