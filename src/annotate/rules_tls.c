@@ -84,13 +84,6 @@ static void hs_server_hello(const nc_annot_t *a)
                     a->from, tls_version_name(v));
 }
 
-static void hs_encrypted_extensions(const nc_annot_t *a)
-{
-    nc_evb_note(a->b, "EncryptedExtensions: the rest of %s's answer to the ClientHello, the "
-                      "first message under the handshake keys.",
-                a->from);
-}
-
 static void hs_certificate(const nc_annot_t *a)
 {
     char subject[128], issuer[128], nb[32], na[32];
@@ -103,13 +96,6 @@ static void hs_certificate(const nc_annot_t *a)
                 issuer, strcmp(subject, issuer) == 0 ? " (itself: self-signed)" : "",
                 tls_text(a, "tls.certificate.not_before", "?", nb, sizeof(nb)),
                 tls_text(a, "tls.certificate.not_after", "?", na, sizeof(na)));
-}
-
-static void hs_certificate_verify(const nc_annot_t *a)
-{
-    nc_evb_note(a->b, "CertificateVerify: a signature over the handshake so far, made with the "
-                      "certificate's private key: proof that %s holds it.",
-                a->from);
 }
 
 static void hs_finished(const nc_annot_t *a)
@@ -141,35 +127,28 @@ static void hs_key_update(const nc_annot_t *a)
                     : "");
 }
 
-static void hs_server_key_exchange(const nc_annot_t *a)
-{
-    nc_evb_note(a->b, "ServerKeyExchange: %s's half of the (EC)DHE key exchange, signed with "
-                      "its certificate's key.",
-                a->from);
-}
-
-static void hs_server_hello_done(const nc_annot_t *a)
-{
-    nc_evb_note(a->b, "ServerHelloDone: %s has said all it will; the client's turn, one round "
-                      "trip in.",
-                a->from);
-}
-
-static void hs_client_key_exchange(const nc_annot_t *a)
-{
-    nc_evb_note(a->b, "ClientKeyExchange: %s's half of the key exchange; both sides can now "
-                      "compute the keys.",
-                a->from);
-}
-
+/* Each handshake message's note: a writer, or one sentence whose %s is
+ * the sender. */
 static const struct {
     int64_t type;
     void (*write)(const nc_annot_t *a);
+    const char *said;
 } tls_hs_notes[] = {
-    {1, hs_client_hello},           {2, hs_server_hello},        {4, hs_new_session_ticket},
-    {8, hs_encrypted_extensions},   {11, hs_certificate},        {12, hs_server_key_exchange},
-    {14, hs_server_hello_done},     {15, hs_certificate_verify}, {16, hs_client_key_exchange},
-    {20, hs_finished},              {24, hs_key_update},
+    {1, hs_client_hello, NULL},
+    {2, hs_server_hello, NULL},
+    {4, hs_new_session_ticket, NULL},
+    {8, NULL, "EncryptedExtensions: the rest of %s's answer to the ClientHello, the first "
+              "message under the handshake keys."},
+    {11, hs_certificate, NULL},
+    {12, NULL, "ServerKeyExchange: %s's half of the (EC)DHE key exchange, signed with its "
+               "certificate's key."},
+    {14, NULL, "ServerHelloDone: %s has said all it will; the client's turn, one round trip in."},
+    {15, NULL, "CertificateVerify: a signature over the handshake so far, made with the "
+               "certificate's private key: proof that %s holds it."},
+    {16, NULL, "ClientKeyExchange: %s's half of the key exchange; both sides can now compute "
+               "the keys."},
+    {20, hs_finished, NULL},
+    {24, hs_key_update, NULL},
 };
 
 static bool handshake_match(const nc_annot_t *a)
@@ -180,9 +159,14 @@ static bool handshake_match(const nc_annot_t *a)
 static void handshake_write(const nc_annot_t *a)
 {
     int64_t type = nc_annotate_int(a->ev, "tls.handshake.type", -1);
-    for (size_t i = 0; i < sizeof(tls_hs_notes) / sizeof(tls_hs_notes[0]); i++)
-        if (tls_hs_notes[i].type == type)
+    for (size_t i = 0; i < sizeof(tls_hs_notes) / sizeof(tls_hs_notes[0]); i++) {
+        if (tls_hs_notes[i].type != type)
+            continue;
+        if (tls_hs_notes[i].write)
             tls_hs_notes[i].write(a);
+        else
+            nc_evb_note(a->b, tls_hs_notes[i].said, a->from);
+    }
 }
 
 static int64_t tls_ctype(const nc_annot_t *a)

@@ -157,42 +157,16 @@ check(os.path.getsize(keylog) > 0, "the clients wrote no key log")
 
 
 def ours(keys):
-    """Per frame: (record content types, handshake types), netcourse's."""
+    """netcourse's TLS rows (oraclelib.tls_rows) and its packet events."""
     args = ["replay", pcap, "--json"] + (["--keylog", keys] if keys else [])
     rc, out, err = run(args, timeout=300)
     check(rc == 0, f"netcourse {' '.join(args)} exited {rc}: {err.strip()}")
-    rows, packets = [], [e for e in map(json.loads, out.splitlines()) if e["type"] == "packet"]
-    for n, ev in enumerate(packets, 1):
-        ct, op, hs = [], [], []
-        for m in layer_list(ev, "tls"):
-            if m.get("other_direction") or m.get("incomplete"):
-                continue
-            if not m.get("same_record"):
-                if "content_type" in m["record"]:
-                    ct.append(m["record"]["content_type"])
-                if "opaque_type" in m["record"]:
-                    op.append(m["record"]["opaque_type"])
-            if "handshake" in m:
-                hs.append(m["handshake"]["type"])
-        if ct or op or hs:
-            rows.append((n, ct, op, hs))
-    return rows, packets
+    packets = [e for e in map(json.loads, out.splitlines()) if e["type"] == "packet"]
+    return tls_rows(packets), packets
 
 
 def theirs(keys):
-    extra = ["-o", f"tls.keylog_file:{keys}"] if keys else []
-    p = subprocess.run(["tshark", "-r", pcap, *TSHARK_REASSEMBLY, *extra, "-T", "fields",
-                        "-E", "separator=/t", "-e", "frame.number", "-e", "tls.record.content_type",
-                        "-e", "tls.record.opaque_type", "-e", "tls.handshake.type"],
-                       capture_output=True, text=True, timeout=300)
-    check(p.returncode == 0, f"tshark exited {p.returncode}: {p.stderr[-500:]}")
-    rows = []
-    for line in p.stdout.splitlines():
-        cols = (line.split("\t") + ["", "", ""])[:4]
-        ct, op, hs = ([int(v) for v in c.split(",") if v] for c in cols[1:])
-        if ct or op or hs:
-            rows.append((int(cols[0]), ct, op, hs))
-    return rows
+    return tshark_tls_rows(pcap, ["-o", f"tls.keylog_file:{keys}"] if keys else [])[0]
 
 
 for keys in (keylog, None):

@@ -17,7 +17,7 @@ import os
 import subprocess
 import tempfile
 
-from nctest import *
+from oraclelib import *
 
 need_lab()
 check(subprocess.run(["which", "tshark"], capture_output=True).returncode == 0,
@@ -65,45 +65,20 @@ steps = [e for e in ev if e["type"] == "mark" and e.get("step") and "End of step
 check(len(steps) == 2, "the steps ending on each handshake's round trips did not both end", ev)
 
 # The saved run: tshark decrypts it with no key file.
-p = subprocess.run(["tshark", "-r", saved, "-o", "tcp.desegment_tcp_streams:TRUE", "-T", "fields",
-                    "-E", "separator=/t", "-e", "frame.number", "-e", "tls.record.content_type",
-                    "-e", "tls.record.opaque_type", "-e", "tls.handshake.type",
-                    "-e", "http.request.method", "-e", "http.response.code"],
-                   capture_output=True, text=True, timeout=120)
-check(p.returncode == 0, f"tshark -r {saved} exited {p.returncode}: {p.stderr[-400:]}")
-theirs, their_http = [], []
-for line in p.stdout.splitlines():
-    cols = (line.split("\t") + [""] * 6)[:6]
-    ct, op, hs = ([int(v) for v in c.split(",") if v] for c in cols[1:4])
-    if ct or op or hs:
-        theirs.append((int(cols[0]), ct, op, hs))
-    if cols[4]:
-        their_http.append((int(cols[0]), cols[4]))
-    if cols[5]:
-        their_http.append((int(cols[0]), int(cols[5])))
+theirs, values = tshark_tls_rows(saved, more=("http.request.method", "http.response.code"))
+their_http = [(n, int(v) if v.isdigit() else v) for n, vs in sorted(values.items()) for v in vs]
 check([m for _, m in their_http] == ["GET", 200, "GET", 200],
-      f"tshark -r on the saved run did not decrypt the HTTP: {their_http}\n{p.stdout}")
+      f"tshark -r on the saved run did not decrypt the HTTP: {their_http}")
 
 rc, out, err = run(["replay", saved, "--json"], data_dir=tmp)
 check(rc == 0, f"netcourse replay {saved} exited {rc}: {err.strip()}")
 packets = [e for e in map(json.loads, out.splitlines()) if e["type"] == "packet"]
-ours, our_http = [], []
+ours = tls_rows(packets)
+our_http = []
 for n, e in enumerate(packets, 1):
-    ct, op, hs = [], [], []
-    for m in layer(e, "tls"):
-        if m.get("other_direction") or m.get("incomplete"):
-            continue
-        if not m.get("same_record"):
-            ct += [m["record"]["content_type"]] if "content_type" in m["record"] else []
-            op += [m["record"]["opaque_type"]] if "opaque_type" in m["record"] else []
-        hs += [m["handshake"]["type"]] if "handshake" in m else []
-    if ct or op or hs:
-        ours.append((n, ct, op, hs))
     for m in layer(e, "http"):
         check(m.get("decrypted") is True, f"replayed HTTP not marked decrypted: {m}")
         our_http.append((n, m["method"] if m["request"] else m["status"]))
-check(ours == theirs, "TLS records of the saved run differ from tshark's:\n"
-      + "\n".join(f"{a!s:50} | {b}" for a, b in zip(ours + [None] * len(theirs), theirs + [None] * len(ours))
-                  if a is not None or b is not None))
+same_as_tshark(ours, theirs, "TLS records of the saved run", 50)
 check(our_http == their_http, f"HTTP in the saved run: netcourse {our_http}, tshark {their_http}")
 print(f"ok: {len(ours)} TLS packets and {len(our_http)} HTTP messages, decrypted live and from the saved run")
