@@ -88,6 +88,8 @@ static void ooo_clear(nc_stream_t *s)
 
 void nc_stream_hold_add(nc_stream_hold_t *h, const uint8_t *p, size_t n)
 {
+    if (n == 0)
+        return;
     if (h->len + n > h->cap) {
         size_t cap = h->cap ? h->cap : 1024;
         while (cap < h->len + n)
@@ -99,18 +101,21 @@ void nc_stream_hold_add(nc_stream_hold_t *h, const uint8_t *p, size_t n)
     h->len += (uint32_t)n;
 }
 
+void nc_stream_hold_free(nc_stream_hold_t *h)
+{
+    free(h->buf);
+    h->buf = NULL;
+    h->len = h->cap = 0;
+}
+
 /* Empties the byte stores; frees their memory too when release. */
 static void hold_clear(nc_stream_t *s, bool release)
 {
     for (int d = 0; d < 2; d++)
         for (int i = 0; i < NC_STREAM_HOLDS; i++) {
-            nc_stream_hold_t *h = &s->hold[d][i];
-            h->len = 0;
-            if (release) {
-                free(h->buf);
-                h->buf = NULL;
-                h->cap = 0;
-            }
+            if (release)
+                nc_stream_hold_free(&s->hold[d][i]);
+            s->hold[d][i].len = 0;
         }
 }
 
@@ -159,10 +164,7 @@ const nc_stream_proto_t *nc__stream_app_proto(uint8_t app)
 
 static const nc_stream_proto_t *app_proto(uint8_t app)
 {
-    for (size_t i = 0; i < sizeof(nc_stream_apps) / sizeof(nc_stream_apps[0]); i++)
-        if (nc_stream_apps[i].app == app)
-            return nc_stream_apps[i].proto;
-    return NULL;
+    return nc__stream_app_proto(app);
 }
 
 void nc_stream_emit(nc_stream_ctx_t *sc, const nc_stream_msg_t *m, uint32_t end)

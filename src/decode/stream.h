@@ -285,6 +285,8 @@ typedef struct nc_stream_hold {
 
 /* Appends n bytes (p borrowed) to h. */
 void nc_stream_hold_add(nc_stream_hold_t *h, const uint8_t *p, size_t n);
+/* Empties h and gives its memory back (a direction that ended). */
+void nc_stream_hold_free(nc_stream_hold_t *h);
 
 /* What a decoder call sees. */
 typedef struct nc_stream_ctx {

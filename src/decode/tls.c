@@ -803,8 +803,8 @@ static void tls_end(nc_stream_ctx_t *sc)
         nc_stream_emit(sc, &msg, sc->rel);
     }
     t->state = T_LOST;
-    sc->hold[REC_STORE].len = 0;
-    sc->hold[HS_STORE].len = 0;
+    nc_stream_hold_free(&sc->hold[REC_STORE]);
+    nc_stream_hold_free(&sc->hold[HS_STORE]);
     /* The inner decoder's direction ends with the connection's. */
     const nc_stream_proto_t *pr = nc__stream_app_proto(t->inner);
     if (pr != NULL && pr != &nc_tls_stream) {
