@@ -590,8 +590,10 @@ bool nc__stream_tcp(nc_dctx_t *x, nc_flow_t *f, int dir, const nc_tcp_seg_t *s,
             return false;
         f->stream = nc_stream_new();
         nc_stream_set_budget(f->stream, &x->d->ooo_budget);
-        nc_stream_set_decryptor(f->stream, x->d->dec, x->d->dec_ctx);
     }
+    /* Set on every segment, so that a stream restored from a checkpoint
+     * decrypts as the decoder does. */
+    nc_stream_set_decryptor(f->stream, x->d->dec, x->d->dec_ctx);
     bool syn = s->flags & NC_TCP_SYN;
     nc_stream_seg_t g = {
         .dir = dir,
