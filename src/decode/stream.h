@@ -166,6 +166,7 @@ typedef struct nc_tls_dir {
     uint8_t epoch;            /* decryptor.h's epochs */
     bool keys_tried;          /* asked the decryptor for this epoch's keys */
     uint64_t recseq;          /* the record's sequence number under the keys */
+    bool seq_unsure;          /* records were lost whole: recseq may lag */
     nc_tls_keys_t keys;
     uint8_t inner;            /* nc_sapp_t reading the plaintext (0: not chosen) */
     uint32_t hs_skip;         /* bytes left of a handshake message too long to keep */

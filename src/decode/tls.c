@@ -69,6 +69,9 @@ enum {
 
 enum { HS_STORE = 1, REC_STORE = 0 };
 
+/* How many lost records decryption looks past, after a resync. */
+#define TLS_SEQ_SEARCH 64
+
 /* The longest handshake message kept whole (a certificate chain fits). */
 #define TLS_HS_MAX (256u * 1024u)
 /* The largest plaintext a record may carry, plus room for its overhead. */
@@ -655,11 +658,28 @@ static void tls_record_done(nc_stream_ctx_t *sc)
     uint8_t ctype = t->hdr[0];
     bool encrypted = tls_encrypted(sc);
     t->hs_in_record = 0;
-    if (!encrypted) {
+    if (t->gap_bytes) {
+        /* Part of the record was never captured: it is shown as cut, and
+         * still counts for the sequence numbers. */
+        nc_stream_msg_t msg;
+        tls_msg_record(sc, &msg, ctype, encrypted, false);
+        msg.incomplete = true;
+        if (encrypted)
+            t->recseq++;
+        nc_stream_emit(sc, &msg, sc->rel);
+    } else if (!encrypted) {
         tls_plaintext(sc, ctype, rec->buf, rec->len, false, false);
     } else if (t->keys.ok && sc->dec != NULL && rec->len > 0 && rec->len <= TLS_PLAIN_MAX) {
         uint8_t pt[TLS_PLAIN_MAX];
         int n = sc->dec->open(sc->dec_ctx, &t->keys, t->recseq, t->hdr, rec->buf, rec->len, pt);
+        /* After whole records were lost, the sequence number is found by
+         * trying the next ones: only the right one authenticates. */
+        for (uint64_t k = 1; n < 0 && t->seq_unsure && k <= TLS_SEQ_SEARCH; k++)
+            if ((n = sc->dec->open(sc->dec_ctx, &t->keys, t->recseq + k, t->hdr, rec->buf,
+                                   rec->len, pt)) >= 0)
+                t->recseq += k;
+        if (n >= 0)
+            t->seq_unsure = false;
         t->recseq++;
         if (n >= 0 && t->keys.version == 0x0304) {
             /* The inner type is the last non-zero byte (RFC 8446 5.2). */
@@ -720,11 +740,25 @@ static void tls_record_start(nc_stream_ctx_t *sc)
     sc->hold[REC_STORE].len = 0;
 }
 
+/* True when p (n bytes, the start of a segment) looks like a record header
+ * a lost direction can pick the thread up at. */
+static bool tls_resync(const uint8_t *p, size_t n)
+{
+    return n >= 5 && nc__tls_looks_like(p, n) && (p[3] << 8 | p[4]) <= (int)TLS_PLAIN_MAX;
+}
+
 static size_t tls_data(nc_stream_ctx_t *sc, const uint8_t *p, size_t n)
 {
     nc_tls_dir_t *t = &sc->dir->tls;
-    if (t->state == T_LOST)
-        return n;
+    if (t->state == T_LOST) {
+        /* Met mid-record, or bytes lost across records: a segment that
+         * starts like a record header picks the thread up again. */
+        if (!sc->seg_start || !tls_resync(p, n))
+            return n;
+        t->state = T_HDR;
+        t->hlen = 0;
+        t->seq_unsure = t->protect;
+    }
     if (sc->seg_start && (t->state != T_HDR || t->hlen > 0))
         t->segments++;
     nc_cursor_t c = nc_cur_make(p, n);
