@@ -214,5 +214,14 @@ for n, ev in enumerate([e for e in map(json.loads, out.splitlines()) if e["type"
 theirs_http = [(num, kind, a, b) for num, _conv, kind, a, b, _body
                in tshark_http_messages(pcap, ext)]
 same_as_tshark(msgs, theirs_http, "decrypted HTTP messages", 40)
+# A key log that cannot be read, or holds no secret: one sentence, exit 1.
+empty = os.path.join(tmp, "empty.txt")
+with open(empty, "w") as f:
+    f.write("# nothing here\nnot a key log line\n")
+for bad, says in ((os.path.join(tmp, "missing.txt"), "cannot read the key log"),
+                  (empty, "holds no TLS secret")):
+    rc, out, err = run(["replay", pcap, "--json", "--keylog", bad])
+    check(rc == 1 and says in err and len(err.strip().splitlines()) == 1 and not out,
+          f"replay --keylog {bad}: exit {rc}, {err!r}")
 shutil.rmtree(tmp, ignore_errors=True)
 print(f"ok: {len(mine)} TLS packets and {len(msgs)} decrypted HTTP messages agree with tshark")
