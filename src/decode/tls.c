@@ -655,6 +655,9 @@ static void tls_record_done(nc_stream_ctx_t *sc)
 {
     nc_tls_dir_t *t = &sc->dir->tls;
     nc_stream_hold_t *rec = &sc->hold[REC_STORE];
+    /* An empty record has no store behind it. */
+    static const uint8_t none[1];
+    const uint8_t *body = rec->buf ? rec->buf : none;
     uint8_t ctype = t->hdr[0];
     bool encrypted = tls_encrypted(sc);
     t->hs_in_record = 0;
@@ -668,15 +671,15 @@ static void tls_record_done(nc_stream_ctx_t *sc)
             t->recseq++;
         nc_stream_emit(sc, &msg, sc->rel);
     } else if (!encrypted) {
-        tls_plaintext(sc, ctype, rec->buf, rec->len, false, false);
+        tls_plaintext(sc, ctype, body, rec->len, false, false);
     } else if (t->keys.ok && sc->dec != NULL && rec->len > 0 && rec->len <= TLS_PLAIN_MAX) {
         uint8_t pt[TLS_PLAIN_MAX];
-        int n = sc->dec->open(sc->dec_ctx, &t->keys, t->recseq, t->hdr, rec->buf, rec->len, pt);
+        int n = sc->dec->open(sc->dec_ctx, &t->keys, t->recseq, t->hdr, body, rec->len, pt);
         /* After whole records were lost, the sequence number is found by
          * trying the next ones: only the right one authenticates. */
         for (uint64_t k = 1; n < 0 && t->seq_unsure && k <= TLS_SEQ_SEARCH; k++)
-            if ((n = sc->dec->open(sc->dec_ctx, &t->keys, t->recseq + k, t->hdr, rec->buf,
-                                   rec->len, pt)) >= 0)
+            if ((n = sc->dec->open(sc->dec_ctx, &t->keys, t->recseq + k, t->hdr, body, rec->len,
+                                   pt)) >= 0)
                 t->recseq += k;
         if (n >= 0)
             t->seq_unsure = false;
