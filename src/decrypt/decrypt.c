@@ -22,6 +22,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
+#include <pthread.h>
 #include <string.h>
 
 typedef struct {
@@ -155,13 +156,33 @@ static bool nc_decrypt_keys(void *ctx, const nc_tls_keyreq_t *req, nc_tls_keys_t
     return true;
 }
 
+/* The AEADs, fetched once for the process rather than once a record. */
+static const char *const nc_aead_names[] = {"AES-128-GCM", "AES-256-GCM", "ChaCha20-Poly1305"};
+static EVP_CIPHER *nc_aeads[3];
+static pthread_once_t nc_aeads_once = PTHREAD_ONCE_INIT;
+
+static void aeads_fetch(void)
+{
+    for (size_t i = 0; i < 3; i++)
+        nc_aeads[i] = EVP_CIPHER_fetch(NULL, nc_aead_names[i], NULL);
+}
+
+static const EVP_CIPHER *aead_find(const char *name)
+{
+    pthread_once(&nc_aeads_once, aeads_fetch);
+    for (size_t i = 0; i < 3; i++)
+        if (strcmp(nc_aead_names[i], name) == 0)
+            return nc_aeads[i];
+    return NULL;
+}
+
 /* AEAD-opens ct (n bytes, the tag after them) with key, a 12-byte nonce
  * and aad into pt; returns n, or -1. */
 static int aead_open(const char *cipher, const uint8_t *key, const uint8_t *nonce,
                      const uint8_t *aad, size_t aadlen, const uint8_t *ct, size_t n,
                      const uint8_t *tag, uint8_t *pt)
 {
-    EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, cipher, NULL);
+    const EVP_CIPHER *c = aead_find(cipher);
     EVP_CIPHER_CTX *cc = c ? EVP_CIPHER_CTX_new() : NULL;
     int len = 0, fin = 0, ok = 0;
     if (cc != NULL && EVP_DecryptInit_ex(cc, c, NULL, NULL, NULL) > 0 &&
@@ -173,7 +194,6 @@ static int aead_open(const char *cipher, const uint8_t *key, const uint8_t *nonc
         EVP_DecryptFinal_ex(cc, pt + len, &fin) > 0)
         ok = 1;
     EVP_CIPHER_CTX_free(cc);
-    EVP_CIPHER_free(c);
     return ok ? len + fin : -1;
 }
 
