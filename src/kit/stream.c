@@ -401,7 +401,6 @@ nc_kit_tls_t *nc__kit_conn_tls(const nc_kit_conn_t *c)
     return c->tls;
 }
 
-
 void *nc_kit_conn_owner(const nc_kit_conn_t *c)
 {
     return c->owner;

@@ -593,9 +593,9 @@ static void nc_pi_tls_opts(const nc_prog_stmt_t *st, nc_kit_tls_opts_t *o)
     const char *v = nc_opt(st, "version");
     o->version = v && strcmp(v, "1.2") == 0 ? 12 : v && strcmp(v, "1.3") == 0 ? 13 : 0;
     o->alpn = nc_opt(st, "alpn") ? nc_opt(st, "alpn") : "http/1.1";
-    o->sni = nc_opt(st, "sni") ? nc_opt(st, "sni") : strcmp(st->verb, "tls-connect") == 0
-                                                          ? st->args[0]
-                                                          : NULL;
+    o->sni = nc_opt(st, "sni");
+    if (o->sni == NULL && strcmp(st->verb, "tls-connect") == 0)
+        o->sni = st->args[0];
 }
 
 static void nc_pi_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
@@ -716,7 +716,9 @@ static void nc_pi_tls_ready(nc_kit_conn_t *c, int status, void *data)
 {
     nc_pi_t *pi = data;
     if (status != 0) {
+        /* The kit reported why and closes the connection. */
         nc_pi_fail(pi, "%s", "the TLS handshake failed");
+        nc_pi_finish(pi);
         return;
     }
     pi->connected = true;

@@ -82,3 +82,22 @@ for n, e in enumerate(packets, 1):
 same_as_tshark(ours, theirs, "TLS records of the saved run", 50)
 check(our_http == their_http, f"HTTP in the saved run: netcourse {our_http}, tshark {their_http}")
 print(f"ok: {len(ours)} TLS packets and {len(our_http)} HTTP messages, decrypted live and from the saved run")
+
+# A client that asks for TLS 1.2 from a TLS 1.3-only server: the handshake
+# fails, both sides report why, and the run ends with one sentence.
+faildir = os.path.join(tmp, "lessons")
+os.mkdir(faildir)
+with open(os.path.join(LESSONS, "tlsweb.md")) as f:
+    text = f.read()
+text = (text.replace("id: tlsweb", "id: tlsfail").replace("number: 903", "number: 904")
+        .replace("tls-connect server 8444 version=1.2", "tls-connect server 8443 version=1.2"))
+with open(os.path.join(faildir, "tlsfail.md"), "w") as f:
+    f.write(text)
+rc, out, err = run(["--lessons", faildir, "run", "tlsfail", "--headless", "--json"], data_dir=tmp)
+check(rc == 1 and "the TLS handshake failed" in err and len(err.strip().splitlines()) == 1,
+      f"a failed handshake: exit {rc}, {err!r}")
+failed = [e for e in map(json.loads, out.splitlines())
+          if e["type"] == "app" and e.get("call") in ("SSL_connect", "SSL_accept")
+          and "failed" in e["text"]]
+check(len(failed) == 2, f"both sides report the failed handshake: {failed}")
+print("ok: a version mismatch fails the run with one sentence")
