@@ -31,8 +31,10 @@
  * Argument kinds:  p port (1-65535)   n count (1-1000000)   d duration
  *                  w word   s any text   h lab host   x count or text
  *                  r count or "eof"   k "text" or "binary"   c close code
+ *                  S "start" or "stop"   a "session" or "token"
  * Option kinds are the same letters, plus b (yes/no), H (a "Name: value"
- * header) and v (1.0 or 1.1). An option in upper case may repeat.
+ * header), v (1.0 or 1.1) and e (a WebSocket route's mode: echo or push).
+ * An option in upper case may repeat.
  */
 typedef struct nc_prog_optdef {
     const char *key;
@@ -44,7 +46,7 @@ typedef struct nc_prog_verb {
     const char *name;
     const char *args;     /* kinds of the required arguments */
     const char *optional; /* kinds of the arguments that may follow */
-    nc_prog_optdef_t opts[10];
+    nc_prog_optdef_t opts[16];
     bool body;
 } nc_prog_verb_t;
 
@@ -62,10 +64,12 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"signal", "w", "", {{0}}, false},
     {"wait", "ww", "", {{0}}, false},
     {"http-listen", "p", "", {SAY, {"backlog", 'n', false}, {"accept", 's', false}}, false},
-    {"route", "wsn", "",
+    {"route", "ssn", "",
      {{"header", 'H', true}, {"body", 's', false}, {"chunks", 'n', false}, {"hold", 'w', false},
-      {"sse", 'n', false}, {"every", 'd', false}, {"ws", 'w', false}, SAY,
-      {"close", 's', false}}, false},
+      {"sse", 'n', false}, {"every", 'd', false}, {"ws", 'e', false}, SAY,
+      {"close", 's', false}, {"delay", 'd', false}, {"upload", 'b', false},
+      {"issue", 'a', false}, {"require", 'a', false}, {"end", 'b', false},
+      {"push", 's', false}}, false},
     {"serve", "n", "", {{0}}, false},
     {"restart", "", "", {SAY}, false},
     {"http-connect", "hp", "", {SAY, {"done", 's', false}}, false},
@@ -76,14 +80,18 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
      {SAY, {"done", 's', false}, {"version", 't', false}, {"alpn", 's', false},
       {"sni", 'w', false}}, false},
     {"get", "s", "",
-     {{"header", 'H', true}, {"version", 'v', false}, {"pipelined", 'b', false}, SAY}, false},
+     {{"header", 'H', true}, {"version", 'v', false}, {"pipelined", 'b', false}, SAY,
+      {"reconnect", 'b', false}}, false},
     {"head", "s", "",
-     {{"header", 'H', true}, {"version", 'v', false}, {"pipelined", 'b', false}, SAY}, false},
+     {{"header", 'H', true}, {"version", 'v', false}, {"pipelined", 'b', false}, SAY,
+      {"reconnect", 'b', false}}, false},
     {"post", "s", "",
      {{"header", 'H', true}, {"version", 'v', false}, {"pipelined", 'b', false},
-      {"body", 's', false}, {"chunks", 'n', false}, {"expect", 'b', false}, SAY}, false},
+      {"body", 's', false}, {"chunks", 'n', false}, {"expect", 'b', false}, SAY,
+      {"reconnect", 'b', false}, {"size", 'n', false}}, false},
     {"await", "", "", {{0}}, false},
-    {"events", "sn", "", {{"header", 'H', true}, SAY}, false},
+    {"events", "sn", "",
+     {{"header", 'H', true}, SAY, {"idle", 'd', false}, {"retry", 'd', false}}, false},
     {"ws-connect", "hps", "", {SAY, {"done", 's', false}}, false},
     {"ws-send", "ks", "", {{"fragments", 'n', false}, SAY}, false},
     {"ws-ping", "", "s", {SAY}, false},
@@ -91,6 +99,12 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"ws-close", "c", "s", {SAY}, false},
     {"cut", "d", "", {SAY, {"restore", 's', false}}, false},
     {"sysctl", "s", "sssssss", {SAY}, false},
+    {"upload", "sn", "",
+     {{"chunk", 'n', false}, {"every", 'd', false}, {"timeout", 'd', false},
+      {"resume", 'b', false}, {"header", 'H', true}, SAY}, false},
+    {"fetch", "hps", "", {{"async", 'b', false}, SAY}, false},
+    {"stopwatch", "S", "", {SAY}, false},
+    {"ws-push", "ks", "", {SAY}, false},
 };
 
 #define NC_PROG_MAX_DEPTH 4
@@ -243,6 +257,22 @@ static int nc_pp_kind(nc_pp_t *p, int line, char kind, const char *what, const c
         if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
             return nc_pp_fail(p, line, "%s: expected yes or no, found \"%s\"", what, v);
         return 0;
+    case 'S':
+    case 'a':
+    case 'e': {
+        /* The kinds that are one of two words. */
+        static const struct {
+            char kind;
+            const char *one, *two;
+        } pairs[] = {{'S', "start", "stop"}, {'a', "session", "token"}, {'e', "echo", "push"}};
+        size_t k = 0;
+        while (k + 1 < sizeof pairs / sizeof pairs[0] && pairs[k].kind != kind)
+            k++;
+        if (strcmp(v, pairs[k].one) != 0 && strcmp(v, pairs[k].two) != 0)
+            return nc_pp_fail(p, line, "%s: expected %s or %s, found \"%s\"", what, pairs[k].one,
+                              pairs[k].two, v);
+        return 0;
+    }
     case 'v':
         if (strcmp(v, "1.0") != 0 && strcmp(v, "1.1") != 0)
             return nc_pp_fail(p, line, "%s: expected 1.0 or 1.1, found \"%s\"", what, v);

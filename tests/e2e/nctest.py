@@ -225,3 +225,18 @@ def ordinary_user(lessons, user="nc-e2e"):
     os.chmod(work, 0o755)
     BIN = f"{work}/netcourse"
     return user, work, f"{work}/lessons", f"{work}/data"
+
+
+def msgs(p, layer):
+    """The messages of one stream layer a packet completes ("http",
+    "websocket", "sse"): one object, or a list when it completes several."""
+    v = p.get(layer)
+    if v is None:
+        return []
+    return v if isinstance(v, list) else [v]
+
+
+def http_msgs(p):
+    """The HTTP messages a packet completes: none, one, or several (a list,
+    when one segment completes pipelined requests)."""
+    return msgs(p, "http")
