@@ -93,6 +93,12 @@ void nc_decoder_free(nc_decoder_t *d)
     free(d);
 }
 
+void nc_decoder_set_decryptor(nc_decoder_t *d, const nc_decryptor_t *dec, void *ctx)
+{
+    d->dec = dec;
+    d->dec_ctx = ctx;
+}
+
 void nc_decoder_name_host(nc_decoder_t *d, const char *addr, const char *name)
 {
     if (addr == NULL || name == NULL)
@@ -479,6 +485,7 @@ static const struct {
     {"http1", &nc_http1_proto, NC_CTX_TCP, 6, 80},
     {"websocket", &nc_websocket_proto, NC_CTX_TCP, 6, 80},
     {"sse", &nc_sse_proto, NC_CTX_TCP, 6, 80},
+    {"tls", &nc_tls_proto, NC_CTX_TCP, 6, 443},
 };
 
 const nc_proto_t *nc__decode_proto(size_t i)

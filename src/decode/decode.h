@@ -20,6 +20,7 @@
 #define NC_DECODE_H
 
 #include "../core/event.h"
+#include "decryptor.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,6 +29,10 @@ typedef struct nc_decoder nc_decoder_t;
 
 nc_decoder_t *nc_decoder_new(void);
 void nc_decoder_free(nc_decoder_t *d);
+
+/* Makes d decrypt TLS through dec (borrowed, with its ctx: both must
+ * outlive d) on connections it meets from now on; NULL turns it off. */
+void nc_decoder_set_decryptor(nc_decoder_t *d, const nc_decryptor_t *dec, void *ctx);
 
 /* Names an address for "from"/"to" and "host": lab hosts are named
  * ("10.0.0.1" -> "client"); unnamed addresses are printed as they are.

@@ -161,6 +161,7 @@ struct nc_pi {
     nc_kit_listener_t *listener;
     const nc_prog_stmt_t *listen_st;
     bool http_server;
+    bool tls_server;          /* tls-listen: TLS under the HTTP server */
     nc_kit_conn_t *accepted[NC_PI_MAX_CONNS];
     size_t naccepted;
     nc_sconn_t *sconns[NC_PI_MAX_CONNS];
@@ -1083,6 +1084,18 @@ static void nc_pi_request(nc_kit_http_t *h, const nc_kit_http_msg_t *req, void *
     }
 }
 
+/* A tls-listen or tls-connect statement's TLS: version=1.2|1.3 (default:
+ * either), alpn= (default http/1.1), sni= (a client's; default its host). */
+static void nc_pi_tls_opts(const nc_prog_stmt_t *st, nc_kit_tls_opts_t *o)
+{
+    const char *v = nc_opt(st, "version");
+    o->version = v && strcmp(v, "1.2") == 0 ? 12 : v && strcmp(v, "1.3") == 0 ? 13 : 0;
+    o->alpn = nc_opt(st, "alpn") ? nc_opt(st, "alpn") : "http/1.1";
+    o->sni = nc_opt(st, "sni");
+    if (o->sni == NULL && strcmp(st->verb, "tls-connect") == 0)
+        o->sni = st->args[0];
+}
+
 static void nc_pi_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
 {
     nc_pi_t *pi = data;
@@ -1094,6 +1107,13 @@ static void nc_pi_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
         nc_sconn_t *sc = nc_xcalloc(1, sizeof *sc);
         sc->pi = pi;
         pi->sconns[pi->nsconns++] = sc;
+        /* TLS goes under the HTTP server: the handshake runs as the
+         * records come, and HTTP reads the plaintext. */
+        if (pi->tls_server) {
+            nc_kit_tls_opts_t o;
+            nc_pi_tls_opts(pi->listen_st, &o);
+            nc_kit_tls_start(c, true, &o, NULL, NULL);
+        }
         sc->h = nc_kit_http_server(c, nc_pi_request, nc_sconn_gone, sc);
         return;
     }
@@ -1242,6 +1262,20 @@ static void nc_pi_ws_open(nc_kit_ws_t *ws, int status, void *ud)
     nc_pi_poke(pi);
 }
 
+/* The client's handshake ended: the connection is ready for requests. */
+static void nc_pi_tls_ready(nc_kit_conn_t *c, int status, void *data)
+{
+    nc_pi_t *pi = data;
+    if (status != 0) {
+        /* The kit reported why and closes the connection. */
+        nc_pi_fail(pi, "%s", "the TLS handshake failed");
+        nc_pi_finish(pi);
+        return;
+    }
+    pi->connected = true;
+    nc_pi_poke(pi);
+}
+
 static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
 {
     nc_pi_t *pi = data;
@@ -1273,6 +1307,13 @@ static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
         if (strcmp(st->verb, "ws-connect") == 0)
             pi->ws = nc_kit_ws_connect(pi->http, st->args[2], nc_pi_ws_open, nc_pi_ws_msg, pi);
     }
+    if (strcmp(st->verb, "tls-connect") == 0) {
+        /* Connected once the handshake is done (nc_pi_tls_ready). */
+        nc_kit_tls_opts_t o;
+        nc_pi_tls_opts(st, &o);
+        nc_kit_tls_start(c, false, &o, nc_pi_tls_ready, pi);
+        return;
+    }
     pi->connected = true;
     nc_pi_poke(pi);
 }
@@ -1283,7 +1324,8 @@ static int nc_v_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
     if (pi->listener)
         return nc_pi_fail(pi, "%s", "the program already listens");
-    pi->http_server = strcmp(st->verb, "http-listen") == 0;
+    pi->http_server = strcmp(st->verb, "http-listen") == 0 || strcmp(st->verb, "tls-listen") == 0;
+    pi->tls_server = strcmp(st->verb, "tls-listen") == 0;
     pi->listen_st = st;
     const char *backlog = nc_opt(st, "backlog");
     pi->listener = nc_kit_listen(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535),
@@ -1991,6 +2033,7 @@ static const struct {
 } nc_pi_verbs[] = {
     {"listen", nc_v_listen},       {"http-listen", nc_v_listen}, {"accept", nc_v_accept},
     {"connect", nc_v_connect},     {"http-connect", nc_v_connect}, {"ws-connect", nc_v_connect},
+    {"tls-listen", nc_v_listen},   {"tls-connect", nc_v_connect},
     {"write", nc_v_write},         {"read", nc_v_read},          {"close", nc_v_close},
     {"sleep", nc_v_sleep},         {"repeat", nc_v_repeat},      {"signal", nc_v_signal},
     {"wait", nc_v_wait},           {"route", nc_v_route},        {"serve", nc_v_serve},

@@ -37,6 +37,7 @@
 #include "compare.h"
 #include "scenario.h"
 
+#include "../decrypt/decrypt.h"
 #include "../probe/probe.h"
 
 #include "../core/clock.h"
@@ -83,6 +84,7 @@ struct nc_run {
     nc_lab_t *lab;
     nc_probe_t *probe;
     nc_applink_t *applink;
+    nc_keylog_t *keylog; /* owned: the TLS secrets the programs logged */
     nc_scn_t scn;
     pthread_t thread;
     int thread_started;
@@ -566,7 +568,11 @@ nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *
     }
     r->tl = nc_timeline_new(nc_clock_real_ns());
     nc_timeline_set_hook(r->tl, nc_run_hook, r);
+    /* The lab's decoder decrypts TLS with what the programs log here. */
+    r->keylog = nc_keylog_new();
     nc_lab_opts_t lo = {
+        .dec = &nc_decrypt_tls,
+        .dec_ctx = r->keylog,
         .topology = lesson->topology,
         .link = link,
         .faults = lesson->faults,
@@ -597,6 +603,7 @@ nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *
     r->scn.lesson = lesson;
     r->scn.shell_host = o && o->shell_host ? nc_xstrdup(o->shell_host) : NULL;
     r->scn.stay = r->stay;
+    r->scn.keylog = r->keylog;
     pthread_mutex_init(&r->scn.lock, NULL);
     if (pthread_create(&r->thread, NULL, nc_run_thread, r) != 0) {
         snprintf(err, errlen, "cannot start the run's thread");
@@ -605,6 +612,11 @@ nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *
     }
     r->thread_started = 1;
     return r;
+}
+
+nc_keylog_t *nc_run_keylog(nc_run_t *r)
+{
+    return r->keylog;
 }
 
 nc_timeline_t *nc_run_timeline(nc_run_t *r)
@@ -773,6 +785,7 @@ void nc_run_free(nc_run_t *r)
     nc_probe_free(r->probe);
     if (r->lab)
         nc_lab_free(r->lab);
+    nc_keylog_free(r->keylog); /* after the lab: its decoder borrows it */
     nc_applink_free(r->applink);
     nc_timeline_free(r->tl);
     const nc_lesson_t *l = r->lesson;

@@ -86,6 +86,9 @@ void nc_run_release(nc_run_t *r);
 /* What the run was started with, for saving it (borrowed from the run). */
 const nc_lesson_t *nc_run_lesson(const nc_run_t *r);
 uint64_t nc_run_seed(const nc_run_t *r);
+/* The TLS secrets the run's programs logged (borrowed; lives as long as
+ * the run). */
+struct nc_keylog *nc_run_keylog(nc_run_t *r);
 const char *nc_run_link(const nc_run_t *r); /* the --link override, or NULL */
 /* The run's lab (borrowed; lives as long as the run): for saving, and for
  * live faults, nc_lab_add_fault(nc_run_lab(r), ...). */

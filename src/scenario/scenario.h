@@ -57,6 +57,7 @@ struct nc_scn {
     int nthreads;
     int error; /* first error a program reported */
     char errmsg[256];
+    struct nc_keylog *keylog; /* borrowed from the run: TLS secrets, or NULL */
 };
 
 /* Starts fn(arg) on host (see nc_lab_spawn). Returns 0 or a negative code. */
@@ -65,6 +66,9 @@ int nc_scn_spawn(nc_scn_t *s, const char *host, void *(*fn)(void *), void *arg);
 int nc_scn_join(nc_scn_t *s);
 /* Reports an error (the first one is kept) from any program thread. */
 void nc_scn_fail(nc_scn_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Adds one TLS key log line (SSLKEYLOGFILE format, from OpenSSL's keylog
+ * callback; borrowed) to the run's secrets; any thread. */
+void nc_scn_keylog(nc_scn_t *s, const char *line);
 /* The host's address, as text. */
 const char *nc_scn_addr(nc_scn_t *s, const char *host);
 /*
