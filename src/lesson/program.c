@@ -83,8 +83,11 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"ws-ping", "", "s", {SAY}, false},
     {"ws-read", "", "", {{0}}, false},
     {"ws-close", "c", "s", {SAY}, false},
-    {"cut", "d", "", {SAY, {"restore", 's', false}}, false},
+    {"cut", "d", "", {SAY, {"restore", 's', false}, {"link", 'w', false}}, false},
     {"sysctl", "s", "sssssss", {SAY}, false},
+    {"relay", "php", "", {SAY}, false},
+    {"stun-serve", "p", "", {SAY}, false},
+    {"stun-bind", "hp", "", {SAY, {"from", 'n', false}}, false},
 };
 
 #define NC_PROG_MAX_DEPTH 4

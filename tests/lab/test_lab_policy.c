@@ -136,13 +136,13 @@ static void test_cut(void **state)
     nc_evb_t b;
     nc_evb_init(&b);
     nc_wire_verdict_t v;
-    nc_wire_policy_cut(p, true);
+    nc_wire_policy_cut(p, -1, true);
     nc_wire_policy_decide(p, 0, tcp_event(&b, "client", 10), &v);
     assert_true(v.drop);
     assert_string_equal(v.reason, "the lesson's program cut the link");
     nc_wire_policy_decide(p, 1, tcp_event(&b, "server", 10), &v);
     assert_true(v.drop);
-    nc_wire_policy_cut(p, false);
+    nc_wire_policy_cut(p, -1, false);
     nc_wire_policy_decide(p, 1, tcp_event(&b, "server", 10), &v);
     assert_false(v.drop);
     /* The client's second frame (the first came during the cut). */
