@@ -606,12 +606,18 @@ static void on_frame(void *arg, int64_t ts_ns, const uint8_t *data, uint32_t cap
     }
     nc_wire_verdict_t *v = &h.v;
     nc_wire_verdict_t natv = {0};
-    if (w->nat && pt->link == w->ports[w->nat_port].link && caplen == wirelen)
+    /* A frame the NAT rewrites is recorded as the outside link carries
+     * it: leaving the NAT port, rewritten; arriving for it, as it was. */
+    const uint8_t *seen = data;
+    if (w->nat && pt->link == w->ports[w->nat_port].link && caplen == wirelen) {
         data = nat_frame(w, pt, ts_ns, data, caplen, &natv);
+        if (pt->idx == w->nat_port)
+            seen = data;
+    }
     bool decode = atomic_load(&w->has_faults);
     if (decode) {
         nc_evb_reset(&w->pb, NC_EV_PACKET, ts_ns);
-        nc_decoder_packet(w->pdec, pt->linktype, data, caplen, wirelen, &w->pb);
+        nc_decoder_packet(w->pdec, pt->linktype, seen, caplen, wirelen, &w->pb);
         w->pb.ev.iface = (uint32_t)pt->idx;
         nc_evb_obj(&w->pb, "wire");
         nc_evb_str(&w->pb, "link", w->topo->links[pt->link].name);
@@ -647,7 +653,7 @@ static void on_frame(void *arg, int64_t ts_ns, const uint8_t *data, uint32_t cap
     }
     if (w->recording) {
         h.delay_ns = v->drop ? 0 : release - now;
-        ring_put(&w->ring, &h, data);
+        ring_put(&w->ring, &h, seen);
     }
 }
 

@@ -527,7 +527,7 @@ static int nc_fm_nat_timeout(nc_lp_t *p, void *obj, const nc_kv_t *kv)
     int64_t ns = nc_prog_duration_ns(kv->value);
     if (ns <= 0)
         return nc_lp_fail(p, kv->line, NC_ESYNTAX,
-                          "nat-timeout: expected a duration such as 30s or 500ms, found \"%s\"",
+                          "nat_timeout: expected a duration such as 30s or 500ms, found \"%s\"",
                           kv->value);
     ((nc_lesson_priv_t *)obj)->pub.nat_timeout_ns = ns;
     return 0;
@@ -613,7 +613,7 @@ static const nc_key_t nc_fm_keys[] = {
     {"link", false, true, nc_fm_link},
     {"fault", false, true, nc_fm_fault},
     {"nat", false, false, nc_fm_nat},
-    {"nat-timeout", false, false, nc_fm_nat_timeout},
+    {"nat_timeout", false, false, nc_fm_nat_timeout},
 };
 
 /* Reads the front matter; returns the index of the first body line. */

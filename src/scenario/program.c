@@ -1126,7 +1126,8 @@ static void nc_pi_run(nc_pi_t *pi)
         nc_frame_t *f = &pi->fr[pi->depth];
         if (f->pc >= f->n) {
             /* In a lab the student steps into, servers stay up for them. */
-            if (pi->depth == 0 && pi->s->shell_host && pi->listener) {
+            if (pi->depth == 0 && pi->s->shell_host &&
+                (pi->listener || pi->relay || pi->nstun_servers)) {
                 nc_pi_wait(pi, NC_W_STOP);
                 return;
             }
