@@ -291,6 +291,12 @@ int nc_kit_stun_bind(nc_kit_stun_t **client, nc_kit_t *k, const char *host, int 
 /* Closes a server or a client socket (NULL is fine). */
 void nc_kit_stun_close(nc_kit_stun_t *s);
 
+/* Sends text in one UDP datagram to host:port from the host's port
+ * from_port (0: any), reporting sendto(); nothing waits for an answer
+ * (datagram.c). Returns 0 or a libuv code (reported). */
+int nc_kit_udp_send(nc_kit_t *k, const char *host, int port, int from_port, const char *text,
+                    const char *say);
+
 /* base64(SHA-1(key + the protocol's GUID)): the Sec-WebSocket-Accept for a
  * Sec-WebSocket-Key. out needs 29 bytes. Returns 0 or NC_EINVAL. */
 int nc_kit_ws_accept_key(const char *key, char *out, size_t outlen);

@@ -571,22 +571,19 @@ static const uint8_t *nat_frame(nc_wire_t *w, const port_t *pt, int64_t ts_ns,
     nc_nat_result_t r;
     int64_t now = nc_clock_mono_ns();
     if (pt->idx == w->nat_port) {
-        r = nc_nat_outbound(w->nat, w->scratch, caplen, now, v->nat, sizeof v->nat, &c);
+        r = nc_nat_outbound(w->nat, w->scratch, caplen, now, v->reason, sizeof v->reason, &c);
         if (r == NC_NAT_NEW_MAPPING)
             nat_record(w, ts_ns, &c);
     } else {
         r = nc_nat_inbound(w->nat, w->scratch, caplen, now, v->reason, sizeof v->reason);
-        if (r == NC_NAT_DROP)
-            v->drop = true;
-        else if (r == NC_NAT_REWROTE)
-            snprintf(v->nat, sizeof v->nat, "%s", v->reason);
-        if (!v->drop)
-            v->reason[0] = '\0';
     }
-    if (r == NC_NAT_DROP && pt->idx == w->nat_port) {
+    /* The reason is the NAT's line; it stays a reason only for a drop. */
+    if (r == NC_NAT_DROP) {
         v->drop = true;
-        snprintf(v->reason, sizeof v->reason, "%s", v->nat);
-        v->nat[0] = '\0';
+    } else {
+        if (r != NC_NAT_PASS)
+            snprintf(v->nat, sizeof v->nat, "%s", v->reason);
+        v->reason[0] = '\0';
     }
     return r == NC_NAT_PASS ? data : w->scratch;
 }

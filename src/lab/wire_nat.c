@@ -24,8 +24,9 @@
  * Checksums are fixed incrementally (RFC 1624): the IPv4 header's over the
  * address, TCP's and UDP's over the address (in their pseudo-header) and
  * the port; a UDP checksum of 0 (none) stays 0. Only unfragmented IPv4
- * TCP and UDP is translated; other frames pass as they are (ARP, ICMP to
- * the nat host itself).
+ * TCP and UDP is translated; other frames from an inside address are
+ * dropped on their way out (an ICMP error, say), and the rest pass as they
+ * are (ARP, ICMP to or from the nat host itself).
  *
  * Pure: no clocks, sockets or threads; the wire thread owns the table and
  * passes the time in, and the unit tests drive it with frames built by
@@ -267,12 +268,30 @@ static void permit_add(mapping_t *m, uint32_t addr, uint16_t port)
     m->permits[slot] = (permit_t){addr, port};
 }
 
+/* The IPv4 source of an Ethernet frame (network order), or false. */
+static bool ipv4_src(const uint8_t *f, uint32_t len, uint32_t *src)
+{
+    if (len < 14 + 20 || f[12] != 0x08 || f[13] != 0x00 || (f[14] >> 4) != 4)
+        return false;
+    memcpy(src, f + 14 + 12, 4);
+    return true;
+}
+
 nc_nat_result_t nc_nat_outbound(nc_nat_t *n, uint8_t *frame, uint32_t len, int64_t now_ns,
                                 char *what, size_t whatlen, nc_nat_change_t *added)
 {
     pkt_t p;
-    if (!pkt_parse(frame, len, &p))
+    if (!pkt_parse(frame, len, &p)) {
+        /* An inside address must not reach the outside untranslated. */
+        uint32_t src;
+        if (ipv4_src(frame, len, &src) && (src & n->inside_mask) == n->inside_net) {
+            snprintf(what, whatlen, "NAT (%s): only unfragmented TCP and UDP are translated, "
+                                    "and an inside address must not leave as it is",
+                     nat_kinds[n->kind].name);
+            return NC_NAT_DROP;
+        }
         return NC_NAT_PASS;
+    }
     uint32_t src, dst;
     memcpy(&src, p.ip + 12, 4);
     memcpy(&dst, p.ip + 16, 4);

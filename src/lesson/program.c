@@ -88,6 +88,7 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"relay", "php", "", {SAY}, false},
     {"stun-serve", "p", "", {SAY}, false},
     {"stun-bind", "hp", "", {SAY, {"from", 'n', false}}, false},
+    {"udp-send", "hps", "", {SAY, {"from", 'n', false}}, false},
 };
 
 #define NC_PROG_MAX_DEPTH 4

@@ -885,6 +885,17 @@ static int nc_v_stun_bind(nc_pi_t *pi, const nc_prog_stmt_t *st)
     return nc_pi_wait(pi, NC_W_STUN);
 }
 
+/* One UDP datagram, sent and forgotten. */
+static int nc_v_udp_send(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    const char *from = nc_opt(st, "from");
+    if (nc_kit_udp_send(pi->kit, st->args[0], (int)nc_prog_number(st->args[1], 1, 65535),
+                        from ? (int)nc_prog_number(from, 1, 65535) : 0, st->args[2],
+                        nc_opt(st, "say")) != 0)
+        return NC_EIO;
+    return 0;
+}
+
 /* Cuts the lab's wire for a while: a program "sleeps" through the cut and
  * restores the link when it wakes. */
 static int nc_v_cut(nc_pi_t *pi, const nc_prog_stmt_t *st)
@@ -1112,6 +1123,7 @@ static const struct {
     {"ws-send", nc_v_ws_send},     {"ws-ping", nc_v_ws_send},    {"ws-read", nc_v_ws_read},
     {"ws-close", nc_v_ws_close},  {"cut", nc_v_cut},          {"sysctl", nc_v_sysctl},
     {"relay", nc_v_relay},         {"stun-serve", nc_v_stun_serve}, {"stun-bind", nc_v_stun_bind},
+    {"udp-send", nc_v_udp_send},
 };
 
 /* ---- running ---- */
