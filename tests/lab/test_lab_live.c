@@ -504,7 +504,15 @@ static void test_errors(void **state)
     char err[300] = "";
     nc_lab_opts_t o = {.topology = "ring"};
     assert_null(nc_lab_new(&o, err, sizeof err));
-    assert_string_equal(err, "lab: unknown topology 'ring'; expected one of local, pair.");
+    assert_string_equal(err,
+                        "lab: unknown topology 'ring'; expected one of local, pair, chain, fan, nat.");
+    nc_link_on_t on = {.name = "nowhere"};
+    nc_lab_opts_t c = {.topology = "chain", .links_on = &on, .nlinks_on = 1};
+    assert_null(nc_lab_new(&c, err, sizeof err));
+    assert_string_equal(err, "lab: the chain topology has no link \"nowhere\".");
+    nc_lab_opts_t n = {.topology = "nat", .nat = "cone"};
+    assert_null(nc_lab_new(&n, err, sizeof err));
+    assert_non_null(strstr(err, "unknown NAT behaviour \"cone\""));
     nc_fault_t f = {.spec = "drop 1st packet tcp.len>", .action = "drop", .nth = 1,
                     .match = "tcp.len>"};
     nc_lab_opts_t p = {.topology = "pair", .faults = &f, .nfaults = 1};
