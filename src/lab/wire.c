@@ -602,11 +602,14 @@ static void on_frame(void *arg, int64_t ts_ns, const uint8_t *data, uint32_t cap
         return;
     }
     nc_wire_verdict_t *v = &h.v;
-    nc_wire_verdict_t natv = {0};
     /* A frame the NAT rewrites is recorded as the outside link carries
      * it: leaving the NAT port, rewritten; arriving for it, as it was. */
+    nc_wire_verdict_t natv;
     const uint8_t *seen = data;
-    if (w->nat && pt->link == w->ports[w->nat_port].link && caplen == wirelen) {
+    bool nat = w->nat && pt->link == w->ports[w->nat_port].link && caplen == wirelen;
+    if (nat) {
+        natv.drop = false;
+        natv.reason[0] = natv.nat[0] = '\0';
         data = nat_frame(w, pt, ts_ns, data, caplen, &natv);
         if (pt->idx == w->nat_port)
             seen = data;
@@ -623,10 +626,12 @@ static void on_frame(void *arg, int64_t ts_ns, const uint8_t *data, uint32_t cap
     pthread_mutex_lock(&w->policy_lock);
     nc_wire_policy_decide(w->policy, dir, decode ? nc_evb_view(&w->pb) : NULL, v);
     pthread_mutex_unlock(&w->policy_lock);
-    memcpy(v->nat, natv.nat, sizeof v->nat);
-    if (natv.drop && !v->drop) {
-        v->drop = true;
-        memcpy(v->reason, natv.reason, sizeof v->reason);
+    if (nat) {
+        memcpy(v->nat, natv.nat, sizeof v->nat);
+        if (natv.drop && !v->drop) {
+            v->drop = true;
+            memcpy(v->reason, natv.reason, sizeof v->reason);
+        }
     }
     int64_t now = nc_clock_mono_ns();
     int64_t release = now;
