@@ -221,6 +221,26 @@ const char *nc_lab_addr_host(const nc_lab_t *lab, const char *addr)
     return name;
 }
 
+size_t nc_lab_addrs(const nc_lab_t *lab, const char **addrs, const char **names, size_t max)
+{
+    const nc_topology_t *t = lab->topo;
+    size_t n = 0;
+    for (size_t i = 0; i < nc_lab_host_count(lab) && n < max; i++) {
+        names[n] = nc_lab_host_name(lab, i);
+        addrs[n] = nc_lab_host_addr(lab, names[n]);
+        n++;
+    }
+    for (size_t l = 0; l < t->nlinks; l++)
+        for (size_t e = 0; e < t->links[l].nends && n < max; e++) {
+            const nc_topo_end_t *end = &t->links[l].ends[e];
+            if (strcmp(end->addr, t->hosts[end->host].addr) == 0)
+                continue; /* the host's primary address, given above */
+            addrs[n] = end->addr;
+            names[n++] = t->hosts[end->host].name;
+        }
+    return n;
+}
+
 int nc_lab_host_netns(const nc_lab_t *lab, const char *host)
 {
     const nc_topology_t *t = lab->topo;

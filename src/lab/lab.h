@@ -90,6 +90,9 @@ const char *nc_lab_host_addr(const nc_lab_t *lab, const char *host);
 /* Returns the name of the host (or alias) holding the IPv4 address addr on
  * any of its interfaces, or NULL. */
 const char *nc_lab_addr_host(const nc_lab_t *lab, const char *addr);
+/* Every address of the lab with the name of its host (aliases included):
+ * at most max pairs into addrs and names (borrowed). Returns how many. */
+size_t nc_lab_addrs(const nc_lab_t *lab, const char **addrs, const char **names, size_t max);
 /* Returns the host's network-namespace fd (borrowed), or -1. */
 int nc_lab_host_netns(const nc_lab_t *lab, const char *host);
 

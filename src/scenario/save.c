@@ -44,14 +44,8 @@ int nc_save_run(nc_run_t *r, const char *path, char *err, size_t errlen)
             break;
         ifaces[m.nifaces++] = n;
     }
-    for (size_t i = 0; lab && i < nc_lab_host_count(lab) && m.nhosts < 16; i++) {
-        const char *name = nc_lab_host_name(lab, i);
-        const char *addr = nc_lab_host_addr(lab, name);
-        if (addr) {
-            addrs[m.nhosts] = addr;
-            names[m.nhosts++] = name;
-        }
-    }
+    if (lab)
+        m.nhosts = nc_lab_addrs(lab, addrs, names, 16);
     return nc_runfile_save(path, nc_run_timeline(r), &m, err, errlen);
 }
 

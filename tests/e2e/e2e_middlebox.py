@@ -7,9 +7,11 @@ link drops the client's first segment there (and only there), and a
 read from the run's JSON events, and then nothing is left on the host:
 no interface, no network namespace, as root and as an ordinary user."""
 # ctest: timeout=300
+import json
 import os
 import shutil
 import subprocess
+import tempfile
 
 from nctest import *
 
@@ -32,10 +34,10 @@ def app(host, call, text=""):
     return lambda e: e["type"] == "app" and e["host"] == host and e["call"] == call and text in e["text"]
 
 
-def echo(lesson, client, middle, server, near, far, user=None, data=None):
+def echo(lesson, client, middle, server, near, far, user=None, data=None, save=None):
     """Runs a relay fixture and checks the echo, the links and the fault."""
     os.environ["NETCOURSE_LESSONS"] = LESSONS_NOW[0]
-    ev = run_json(lesson, data_dir=data, user=user)
+    ev = run_json(lesson, ["--save", save] if save else [], data_dir=data, user=user)
     pk = [e for e in ev if e["type"] == "packet"]
     check(pk and all("wire" in e and e["wire"].get("link") in (near, far) for e in pk
                      if e["from"] in (client, middle, server) and "tcp" in e),
@@ -75,7 +77,14 @@ def echo(lesson, client, middle, server, near, far, user=None, data=None):
 
 
 LESSONS_NOW = [LESSONS]
-ev = echo("relay-chain", "client", "middle", "server", "client-middle", "middle-server")
+saved = os.path.join(tempfile.mkdtemp(prefix="nc-mb-"), "chain.pcapng")
+ev = echo("relay-chain", "client", "middle", "server", "client-middle", "middle-server",
+          save=saved)
+# The saved run replays as it ran: every address (the middle host's two)
+# named, every packet's link kept.
+rc, out, err = run(["replay", saved, "--json"])
+check(rc == 0 and [json.loads(l) for l in out.splitlines()] == ev,
+      f"the saved chain run replays differently ({rc}: {err.strip()})", ev)
 # cut link=middle-server: that link drops, the other one keeps forwarding.
 cut = next(e for e in ev if e["type"] == "app" and e["call"] == "cut")
 check(cut.get("link") == "middle-server", f"the cut event names {cut.get('link')}", ev)
