@@ -213,24 +213,17 @@ static int stun_attr(nc_dctx_t *x, uint16_t type, nc_cursor_t v, const uint8_t i
     case AK_BYTES:
         stun_hex(b, field, v);
         return 0;
-    case AK_U32: {
-        uint32_t n;
-        if (!nc_cur_u32be(&v, &n))
-            return nc_decode_fail(x, NC_ETRUNC, "stun: %s is short", stun_attrs[k].name);
-        nc_evb_int(b, field, n);
-        return 0;
-    }
-    case AK_U8FIRST: {
-        uint8_t n;
-        if (!nc_cur_u8(&v, &n))
-            return nc_decode_fail(x, NC_ETRUNC, "stun: %s is short", stun_attrs[k].name);
-        nc_evb_int(b, field, n);
-        return 0;
-    }
+    case AK_U32:
+    case AK_U8FIRST:
     case AK_U16FIRST: {
-        uint16_t n;
-        if (!nc_cur_u16be(&v, &n))
+        /* A number in the value's first 4, 1 or 2 bytes. */
+        size_t width = stun_attrs[k].kind == AK_U32 ? 4 : stun_attrs[k].kind == AK_U8FIRST ? 1 : 2;
+        uint8_t raw[4];
+        if (!nc_cur_bytes(&v, raw, width))
             return nc_decode_fail(x, NC_ETRUNC, "stun: %s is short", stun_attrs[k].name);
+        int64_t n = 0;
+        for (size_t i = 0; i < width; i++)
+            n = n << 8 | raw[i];
         nc_evb_int(b, field, n);
         return 0;
     }

@@ -454,16 +454,29 @@ static int nc_fm_part(nc_lp_t *p, void *obj, const nc_kv_t *kv)
     return 0;
 }
 
-static int nc_fm_topology(nc_lp_t *p, void *obj, const nc_kv_t *kv)
+/* Sets *out to a copy of the value when it is one of the n words, else
+ * fails with "KEY: unknown WHAT ... (use LIST)". */
+static int nc_fm_word(nc_lp_t *p, const nc_kv_t *kv, const char *const *words, size_t n,
+                      char **out, const char *what)
 {
-    for (size_t i = 0; i < sizeof nc_topologies / sizeof nc_topologies[0]; i++) {
-        if (strcmp(kv->value, nc_topologies[i]) == 0) {
-            ((nc_lesson_priv_t *)obj)->pub.topology = nc_xstrdup(kv->value);
+    char list[256] = "";
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(kv->value, words[i]) == 0) {
+            *out = nc_xstrdup(kv->value);
             return 0;
         }
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ",
+                 words[i]);
     }
-    return nc_lp_fail(p, kv->line, NC_ESYNTAX,
-                      "unknown topology \"%s\" (use local, pair, chain, fan or nat)", kv->value);
+    return nc_lp_fail(p, kv->line, NC_ESYNTAX, "%s: unknown %s \"%s\" (use %s)", kv->key, what,
+                      kv->value, list);
+}
+
+static int nc_fm_topology(nc_lp_t *p, void *obj, const nc_kv_t *kv)
+{
+    return nc_fm_word(p, kv, nc_topologies, sizeof nc_topologies / sizeof nc_topologies[0],
+                      &((nc_lesson_priv_t *)obj)->pub.topology, "topology");
 }
 
 static int nc_fm_scenario(nc_lp_t *p, void *obj, const nc_kv_t *kv)
@@ -510,16 +523,8 @@ static int nc_fm_link(nc_lp_t *p, void *obj, const nc_kv_t *kv)
 
 static int nc_fm_nat(nc_lp_t *p, void *obj, const nc_kv_t *kv)
 {
-    for (size_t i = 0; i < sizeof nc_nat_kinds / sizeof nc_nat_kinds[0]; i++) {
-        if (strcmp(kv->value, nc_nat_kinds[i]) == 0) {
-            ((nc_lesson_priv_t *)obj)->pub.nat = nc_xstrdup(kv->value);
-            return 0;
-        }
-    }
-    return nc_lp_fail(p, kv->line, NC_ESYNTAX,
-                      "nat: unknown behaviour \"%s\" (use full-cone, address-restricted, "
-                      "port-restricted or symmetric)",
-                      kv->value);
+    return nc_fm_word(p, kv, nc_nat_kinds, sizeof nc_nat_kinds / sizeof nc_nat_kinds[0],
+                      &((nc_lesson_priv_t *)obj)->pub.nat, "behaviour");
 }
 
 static int nc_fm_nat_timeout(nc_lp_t *p, void *obj, const nc_kv_t *kv)
