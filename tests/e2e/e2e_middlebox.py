@@ -5,13 +5,17 @@ One link is slow (its packets carry wire.delay), a fault named by its
 link drops the client's first segment there (and only there), and a
 `cut link=` cuts one link while the other keeps forwarding. All of it is
 read from the run's JSON events, and then nothing is left on the host:
-no interface, no network namespace, as root and as an ordinary user."""
+every network namespace the run's process held while it ran is gone when
+it exits, and the host has the interfaces it had, as root and as an
+ordinary user."""
 # ctest: timeout=300
+import glob
 import json
 import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 from nctest import *
 
@@ -55,21 +59,28 @@ def echo(lesson, client, middle, server, near, far, user=None, data=None, save=N
         want = 0.03 if e["wire"]["link"] == far else 0.0
         check(abs(e["wire"]["delay"] - want) < 0.002,
               f"packet {e['i']} on {e['wire']['link']} has delay {e['wire']['delay']}", ev)
-    # The echo, through the relay: in on one side, out on the other.
-    steps = order(ev,
-                  app(client, "write"),
-                  lambda e: e is drops[0] or e["i"] == drops[0]["i"],
-                  app(middle, "accept", f"from {client}:"),
-                  app(middle, "connect", f"connected to {server}:7000"),
-                  lambda e: e["type"] == "packet" and e["from"] == client and e["wire"]["link"] == near
-                  and e["tcp"]["len"] == 5 and e["tcp"].get("retransmission") and not e["dropped"],
-                  app(middle, "write", f"on to {server}:7000"),
-                  lambda e: e["type"] == "packet" and e["from"] == middle and e["to"] == server
-                  and e["wire"]["link"] == far and e.get("tcp", {}).get("len") == 5,
-                  app(server, "read", "returned 5 bytes"),
-                  app(server, "write"),
-                  app(middle, "write", f"on to {client}:"),
-                  app(client, "read", "returned 5 bytes"))
+    # The echo, through the relay: in on one side, out on the other. Only
+    # what causes what is ordered: the relay reads its client only once
+    # its own connection to the server is up.
+    retrans = lambda e: (e["type"] == "packet" and e["from"] == client and e["wire"]["link"] == near
+                         and e.get("tcp", {}).get("len") == 5 and e["tcp"].get("retransmission")
+                         and not e["dropped"])
+    order(ev,
+          app(client, "write"),
+          lambda e: e["i"] == drops[0]["i"],
+          retrans,
+          app(middle, "read", "returned 5 bytes"),
+          app(middle, "write", f"on to {server}:7000"),
+          lambda e: e["type"] == "packet" and e["from"] == middle and e["to"] == server
+          and e["wire"]["link"] == far and e.get("tcp", {}).get("len") == 5,
+          app(server, "read", "returned 5 bytes"),
+          app(server, "write"),
+          app(middle, "write", f"on to {client}:"),
+          app(client, "read", "returned 5 bytes"))
+    order(ev,
+          app(middle, "accept", f"from {client}:"),
+          app(middle, "connect", f"connected to {server}:7000"),
+          app(middle, "read", "returned 5 bytes"))
     accepted = [e for e in ev if e["type"] == "app" and e["host"] == server and e["call"] == "accept"]
     check(accepted and accepted[0]["text"].endswith(f"from {middle}:{accepted[0]['peer'].split(':')[1]}"),
           f"the server's accept does not name {middle}: {accepted}", ev)
@@ -112,18 +123,65 @@ def host_links():
     return sorted(os.listdir("/sys/class/net"))
 
 
-def netns_count():
-    out = subprocess.run(["lsns", "-n", "-t", "net", "-o", "NS"], capture_output=True, text=True)
-    return len(set(out.stdout.split()))
+def net_namespaces(pids):
+    """The network namespaces the processes pids are in or hold an fd of."""
+    out = set()
+    for pid in pids:
+        for path in glob.glob(f"/proc/{pid}/task/*/ns/net") + glob.glob(f"/proc/{pid}/fd/*"):
+            try:
+                link = os.readlink(path)
+            except OSError:
+                continue
+            if link.startswith("net:["):
+                out.add(link)
+    return out
 
 
-# Nothing left behind, as root and as an ordinary user.
-links, nss = host_links(), netns_count()
+def all_pids():
+    return [d for d in os.listdir("/proc") if d.isdigit()]
+
+
+def watched_run(lesson, user=None, data=None):
+    """Runs a lesson headless, noting every network namespace its process
+    holds while it runs; returns those (the host's own left out)."""
+    import nctest
+    binary = os.path.realpath(nctest.BIN)
+    cmd = [binary, "--data-dir", data or tempfile.mkdtemp(prefix="nc-mb-"), "run", lesson,
+           "--headless", "--json"]
+    if user:
+        cmd = ["su", user, "-s", "/bin/sh", "-c", " ".join(map(sh_quote, cmd))]
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL)
+    seen = set()
+    while p.poll() is None:
+        mine = []
+        for pid in all_pids():
+            try:
+                if os.path.realpath(f"/proc/{pid}/exe") == binary:
+                    mine.append(pid)
+            except OSError:
+                pass
+        seen |= net_namespaces(mine)
+        time.sleep(0.005)
+    err = p.stderr.read().decode()
+    check(p.returncode == 0, f"{lesson} exited {p.returncode}: {err.strip()}")
+    return seen - {os.readlink("/proc/self/ns/net")}
+
+
+def nothing_left(lesson, hosts, user=None, data=None):
+    links = host_links()
+    held = watched_run(lesson, user, data)
+    # Each host's namespace and the wire's were seen while it ran ...
+    check(len(held) >= hosts + 1, f"{lesson}: only {len(held)} lab namespaces were seen")
+    # ... and none of them outlives the run, nor any interface on the host.
+    left = held & net_namespaces(all_pids())
+    check(not left, f"{lesson}: namespaces {sorted(left)} outlived the run")
+    check(host_links() == links, f"{lesson}: the run left interfaces {set(host_links()) ^ set(links)}")
+
+
 os.environ["NETCOURSE_LESSONS"] = LESSONS
-for lesson in ("relay-chain", "relay-fan"):
-    run_json(lesson)
-check(host_links() == links, f"runs left interfaces: {set(host_links()) ^ set(links)}")
-check(netns_count() == nss, f"runs left network namespaces ({netns_count()} now, {nss} before)")
+nothing_left("relay-chain", 3)
+nothing_left("relay-fan", 6)
 if os.geteuid() == 0:
     user, work, lessons, data = ordinary_user(LESSONS)
     LESSONS_NOW[0] = lessons
@@ -131,7 +189,8 @@ if os.geteuid() == 0:
          user=user, data=data)
     echo("relay-fan", "client1", "balancer", "backend2", "client1-balancer", "balancer-backend2",
          user=user, data=data)
+    os.environ["NETCOURSE_LESSONS"] = lessons
+    nothing_left("relay-chain", 3, user=user, data=data)
+    nothing_left("relay-fan", 6, user=user, data=data)
     shutil.rmtree(work, ignore_errors=True)
-    check(host_links() == links, "an ordinary user's runs left interfaces")
-    check(netns_count() == nss, "an ordinary user's runs left network namespaces")
 print("ok: chain and fan relay an echo over links of their own; faults and cuts name their link")
