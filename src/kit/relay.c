@@ -7,8 +7,9 @@
  * every byte read on one is written to the other, each call reported like
  * any kit call, so the ladder shows the request in and the request out on
  * the middle host. A FIN on one side closes both. The pair is freed when
- * both connections are gone. The relay itself ends with nc_kit_relay_close
- * (its listener; open pairs end with their connections).
+ * both connections are gone. The relay keeps its open pairs in a list;
+ * nc_kit_relay_close closes its listener and every open pair, and the
+ * relay is freed with its last pair (pairs point back at it until then).
  */
 #include "kit.h"
 
@@ -17,20 +18,47 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+typedef struct relay_pair relay_pair_t;
+
 struct nc_kit_relay {
     nc_kit_t *k;
     nc_kit_listener_t *l;
     char *host;
     int port;
-    size_t pairs; /* pairs made so far */
+    size_t pairs;       /* pairs made so far */
+    relay_pair_t *open; /* the pairs still open */
+    bool closed;        /* nc_kit_relay_close was called */
 };
 
 /* One relayed connection: in (accepted) and out (to the target); a side is
  * NULL once its connection is gone. */
-typedef struct relay_pair {
+struct relay_pair {
     nc_kit_relay_t *r;
     nc_kit_conn_t *in, *out;
-} relay_pair_t;
+    bool started; /* out is connected and both are read */
+    relay_pair_t *prev, *next;
+};
+
+static void relay_free(nc_kit_relay_t *r)
+{
+    free(r->host);
+    free(r);
+}
+
+/* Unlinks and frees a pair; the relay goes with its last pair once closed. */
+static void pair_free(relay_pair_t *p)
+{
+    nc_kit_relay_t *r = p->r;
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        r->open = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    free(p);
+    if (r->closed && !r->open)
+        relay_free(r);
+}
 
 static nc_kit_conn_t *relay_other(relay_pair_t *p, nc_kit_conn_t *c)
 {
@@ -71,7 +99,7 @@ static void relay_closed(nc_kit_conn_t *c)
     if (o)
         nc_kit_close(o, NULL);
     else
-        free(p);
+        pair_free(p);
 }
 
 static const nc_kit_conn_cbs_t relay_cbs = {
@@ -90,9 +118,10 @@ static void relay_connected(nc_kit_conn_t *c, int status, void *data)
         p->in = NULL;
         nc_kit_conn_start(in, &(nc_kit_conn_cbs_t){0}, NULL);
         nc_kit_close(in, "close(): the relay could not reach its target, so it closes this one");
-        free(p);
+        pair_free(p);
         return;
     }
+    p->started = true;
     nc_kit_conn_start(p->in, &relay_cbs, p);
     nc_kit_conn_start(p->out, &relay_cbs, p);
 }
@@ -103,6 +132,10 @@ static void relay_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
     relay_pair_t *p = nc_xcalloc(1, sizeof *p);
     p->r = r;
     p->in = c;
+    p->next = r->open;
+    if (r->open)
+        r->open->prev = p;
+    r->open = p;
     r->pairs++;
     nc_kit_conn_set_owner(c, p);
     char say[200];
@@ -112,7 +145,7 @@ static void relay_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
     if (!p->out) {
         nc_kit_conn_start(c, &(nc_kit_conn_cbs_t){0}, NULL);
         nc_kit_close(c, NULL);
-        free(p);
+        pair_free(p);
     }
 }
 
@@ -128,8 +161,7 @@ nc_kit_relay_t *nc_kit_relay(nc_kit_t *k, int port, const char *host, int target
              host, target_port);
     r->l = nc_kit_listen(k, port, 16, relay_accepted, r, say ? say : dflt);
     if (!r->l) {
-        free(r->host);
-        free(r);
+        relay_free(r);
         return NULL;
     }
     return r;
@@ -142,9 +174,19 @@ size_t nc_kit_relay_pairs(const nc_kit_relay_t *r)
 
 void nc_kit_relay_close(nc_kit_relay_t *r)
 {
-    if (!r)
+    if (!r || r->closed)
         return;
+    r->closed = true;
     nc_kit_listener_close(r->l);
-    free(r->host);
-    free(r);
+    for (relay_pair_t *p = r->open; p; p = p->next) {
+        const char *say = "close(): the relay's program ends, so it closes this connection";
+        /* A pair still connecting ends through relay_connected, which
+         * hears of the cancelled connect and closes in. */
+        if (p->started && p->in)
+            nc_kit_close(p->in, say);
+        if (p->out)
+            nc_kit_close(p->out, say);
+    }
+    if (!r->open)
+        relay_free(r);
 }

@@ -144,6 +144,7 @@ typedef struct port {
     size_t link;  /* index of its link in the topology */
     int peer;     /* the other end of a two-ended link, or -1 (a switch) */
     outbox_t out; /* frames leaving by this port */
+    bool dirty;   /* listed in the wire's dirty ports */
 } port_t;
 
 /* A switch link's memory: which port each MAC address was seen on. */
@@ -300,8 +301,10 @@ static void outbox_flush(nc_wire_t *w, int port)
 /* Sends every outbox that holds frames: the end of a batch. */
 static void outbox_flush_all(nc_wire_t *w)
 {
-    for (size_t i = 0; i < w->ndirty; i++)
+    for (size_t i = 0; i < w->ndirty; i++) {
         outbox_flush(w, w->dirty[i]);
+        w->ports[w->dirty[i]].dirty = false;
+    }
     w->ndirty = 0;
 }
 
@@ -311,8 +314,10 @@ static void inject_one(nc_wire_t *w, int out, const uint8_t *data, uint32_t len)
     outbox_t *o = &w->ports[out].out;
     if (o->n == OUTBOX_FRAMES || o->used + len > OUTBOX_BYTES)
         outbox_flush(w, out);
-    if (!o->n)
+    if (!w->ports[out].dirty) {
+        w->ports[out].dirty = true;
         w->dirty[w->ndirty++] = out;
+    }
     memcpy(o->buf + o->used, data, len);
     o->iov[o->n++] = (struct iovec){.iov_base = o->buf + o->used, .iov_len = len};
     o->used += len;

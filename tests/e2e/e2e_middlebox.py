@@ -117,6 +117,13 @@ direct = [e for e in ev if e["type"] == "packet" and "tcp" in e and e["from"] ==
 check({e["wire"]["link"] for e in direct} == {"client2-balancer", "balancer-backend1"},
       f"client2's packets to backend1 crossed {sorted({e['wire']['link'] for e in direct})}", ev)
 order(ev, app("backend1", "read", "returned 4 bytes"), app("client2", "read", "returned 4 bytes"))
+# The balancer's program ends while client1's connection is open: the
+# relay closes both of its sides, and client1 reads the end of the stream.
+order(ev, app("client1", "read", "returned 5 bytes"),
+      app("balancer", "close", "the relay's program ends"),
+      app("client1", "read", "returned 0"))
+check(len(apps(ev, host="balancer", call="close")) == 2,
+      "the relay did not close both sides of client1's connection", ev)
 
 
 def host_links():
@@ -154,27 +161,43 @@ def watched_run(lesson, user=None, data=None):
                          stdin=subprocess.DEVNULL)
     seen = set()
     while p.poll() is None:
-        mine = []
-        for pid in all_pids():
-            try:
-                if os.path.realpath(f"/proc/{pid}/exe") == binary:
-                    mine.append(pid)
-            except OSError:
-                pass
-        seen |= net_namespaces(mine)
+        seen |= net_namespaces(ours(binary))
         time.sleep(0.005)
     err = p.stderr.read().decode()
     check(p.returncode == 0, f"{lesson} exited {p.returncode}: {err.strip()}")
     return seen - {os.readlink("/proc/self/ns/net")}
 
 
+def ours(binary):
+    """The processes running binary now."""
+    out = []
+    for pid in all_pids():
+        try:
+            if os.path.realpath(f"/proc/{pid}/exe") == binary:
+                out.append(pid)
+        except OSError:
+            pass
+    return out
+
+
+def pinned():
+    """Network namespaces kept alive by a mount (as `ip netns add` does)."""
+    with open("/proc/self/mountinfo") as f:
+        return {w for line in f for w in line.split() if w.startswith("net:[")}
+
+
 def nothing_left(lesson, hosts, user=None, data=None):
+    import nctest
+    binary = os.path.realpath(nctest.BIN)
     links = host_links()
     held = watched_run(lesson, user, data)
     # Each host's namespace and the wire's were seen while it ran ...
     check(len(held) >= hosts + 1, f"{lesson}: only {len(held)} lab namespaces were seen")
-    # ... and none of them outlives the run, nor any interface on the host.
-    left = held & net_namespaces(all_pids())
+    # ... and none of them outlives the run: no process of the run is left
+    # to hold one, and no mount pins one (a namespace's number may be given
+    # to another one made later, by another test: that is not ours).
+    check(not ours(binary), f"{lesson}: a process of the run is still there")
+    left = held & (net_namespaces(ours(binary)) | pinned())
     check(not left, f"{lesson}: namespaces {sorted(left)} outlived the run")
     check(host_links() == links, f"{lesson}: the run left interfaces {set(host_links()) ^ set(links)}")
 
