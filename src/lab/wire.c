@@ -920,6 +920,13 @@ nc_wire_t *nc_wire_start(const nc_wire_cfg_t *c, char *err, size_t errlen)
             nc_wire_policy_link(w->policy, (size_t)l, &c->links_on[i].link);
         }
     }
+    if (c->nat && c->topo->nat_port < 0) {
+        snprintf(err, errlen, "lab: the %s topology has no NAT box (nat: needs topology: nat).",
+                 c->topo->name);
+        nc_wire_policy_free(w->policy);
+        free(w);
+        return NULL;
+    }
     if (c->topo->nat_port >= 0) {
         /* A NAT topology always has its NAT; the most common kind unless
          * the lesson names one. */

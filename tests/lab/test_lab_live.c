@@ -514,6 +514,9 @@ static void test_errors(void **state)
     nc_lab_opts_t n = {.topology = "nat", .nat = "cone"};
     assert_null(nc_lab_new(&n, err, sizeof err));
     assert_non_null(strstr(err, "unknown NAT behaviour \"cone\""));
+    nc_lab_opts_t m = {.topology = "chain", .nat = "symmetric"};
+    assert_null(nc_lab_new(&m, err, sizeof err));
+    assert_string_equal(err, "lab: the chain topology has no NAT box (nat: needs topology: nat).");
     nc_fault_t f = {.spec = "drop 1st packet tcp.len>", .action = "drop", .nth = 1,
                     .match = "tcp.len>"};
     nc_lab_opts_t p = {.topology = "pair", .faults = &f, .nfaults = 1};
@@ -565,7 +568,8 @@ static void test_topologies_leave_nothing(void **state)
     size_t before = held_namespaces();
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         char err[300] = "";
-        nc_lab_opts_t o = {.topology = rows[i].topology, .nat = "symmetric"};
+        nc_lab_opts_t o = {.topology = rows[i].topology,
+                           .nat = strcmp(rows[i].topology, "nat") == 0 ? "symmetric" : NULL};
         nc_lab_t *lab = nc_lab_new(&o, err, sizeof err);
         assert_non_null(lab);
         assert_int_equal(held_namespaces(), before + rows[i].hosts + 1);
