@@ -7,7 +7,9 @@ the NAT's translation table (its state events) chose, the one the outside
 link carries, and the one the STUN decoder reads; symmetric gives a
 different mapping per destination, the others one. Then an unsolicited
 datagram from another port (stun:3480) and from another address (peer)
-is let in or dropped as the kind's filter says, and the mappings expire.
+is let in or dropped as the kind's filter says; a TCP connection through
+the NAT gets a mapping of its own (its handshake completing shows the
+rewritten checksums right); and the mappings expire.
 tshark agrees with the STUN decoder on the saved run. Last,
 turnutils_stunclient (coturn) typed in the lab shell on inside1 gets the
 public address the NAT gave it from the lesson's STUN server."""
@@ -65,14 +67,15 @@ for kind, (second, port_in, addr_in) in KINDS.items():
     check(got == [f"{PUBLIC}:40000", f"{PUBLIC}:{second}"],
           f"{kind}: the STUN answers reported {got}", ev)
     table = [e for e in ev if e["type"] == "state" and e["host"] == "nat"]
-    adds = [e for e in table if e["change"] == "add"]
+    adds = [e for e in table if e["change"] == "add" and e["proto"] == "udp"]
     check([e["outside"] for e in adds] == sorted(set(got)) and
           all(e["inside"] == "192.168.1.10:45678" and e["nat"] == kind and e["proto"] == "udp"
               for e in adds),
           f"{kind}: the NAT's table made {[(e['inside'], e['outside']) for e in adds]}", ev)
     check(("remote" in adds[0]) == (kind == "symmetric"),
           f"{kind}: a mapping's remote is shown wrongly: {adds[0]}", ev)
-    check(adds[-1]["mappings"] == len(adds) and len(adds[-1]["table"]) == len(adds),
+    check(adds[-1]["mappings"] == len(adds) and len(adds[-1]["table"]) == len(adds) and
+          all(line.startswith("udp 192.168.1.10:45678 = ") for line in adds[-1]["table"]),
           f"{kind}: the table after the last mapping is {adds[-1]['table']}", ev)
     # The outside link carries the public address; the inside one the private.
     for e in ev:
@@ -103,10 +106,20 @@ for kind, (second, port_in, addr_in) in KINDS.items():
                   and e["wire"]["link"] == "inside"]
         check([e["udp"]["dport"] for e in inside] == ([45678] if let_in else []),
               f"{kind}: {who}'s datagram reached the inside {len(inside)} times", ev)
+    # TCP through the NAT: a mapping of its own, the next public port; the
+    # handshake completing shows the rewritten checksums are right.
+    tcp = [e for e in table if e["change"] == "add" and e["proto"] == "tcp"]
+    port = int(got[-1].split(":")[1]) + 1
+    check(len(tcp) == 1 and tcp[0]["outside"] == f"{PUBLIC}:{port}",
+          f"{kind}: the TCP mapping is {[e['outside'] for e in tcp]}", ev)
+    acc = apps(ev, host="peer", call="accept")
+    check(acc and acc[0]["peer"] == f"nat:{port}", f"{kind}: peer accepted {acc}", ev)
+    check(any("returned 4 bytes" in e["text"] for e in apps(ev, host="inside1", call="read")),
+          f"{kind}: inside1 did not read the answer over TCP", ev)
     # Mappings expire after the timeout, after the last packet through them.
     gone = [e for e in table if e["change"] == "expire"]
-    check(sorted(e["outside"] for e in gone) == sorted(set(got)) and gone[-1]["mappings"] == 0
-          and gone[-1]["table"] == [],
+    check(sorted(e["outside"] for e in gone) == sorted(set(got) | {tcp[0]["outside"]})
+          and gone[-1]["mappings"] == 0 and gone[-1]["table"] == [],
           f"{kind}: expired {[e['outside'] for e in gone]}", ev)
     last_use = max(e["i"] for e in ev if e["type"] == "packet" and e["wire"].get("nat"))
     check(all(e["i"] > last_use for e in gone), f"{kind}: a mapping expired while in use", ev)
