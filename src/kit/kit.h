@@ -45,6 +45,7 @@ typedef struct nc_kit_conn nc_kit_conn_t;
 typedef struct nc_kit_listener nc_kit_listener_t;
 typedef struct nc_kit_http nc_kit_http_t;
 typedef struct nc_kit_ws nc_kit_ws_t;
+typedef struct nc_kit_tls nc_kit_tls_t;
 
 /* A program's kit: borrowed run, host and loop (all outlive it). */
 nc_kit_t *nc_kit_new(nc_scn_t *s, const char *host, uv_loop_t *loop);
@@ -135,6 +136,35 @@ void nc_kit_close(nc_kit_conn_t *c, const char *say);
  * instead of FIN and keeps nothing, neither queued bytes nor a TIME_WAIT.
  * Reported as a close() with "linger": "0". Safe to call twice. */
 void nc_kit_reset(nc_kit_conn_t *c, const char *say);
+
+/* ---- TLS ---- */
+
+/* How a connection's TLS is set up. */
+typedef struct nc_kit_tls_opts {
+    int version;      /* 12 or 13: only TLS 1.2 or only 1.3; 0: the highest both know */
+    const char *alpn; /* comma-separated protocols ("h2,http/1.1"), or NULL */
+    const char *sni;  /* a client's server name, or NULL */
+} nc_kit_tls_opts_t;
+
+typedef void (*nc_kit_tls_ready_cb)(nc_kit_conn_t *c, int status, void *data);
+
+/*
+ * Puts TLS (OpenSSL, in memory BIOs over the libuv connection) on c, as
+ * the server (a self-signed certificate made now, naming the host) or the
+ * client (which verifies nothing: the lab has no CA). The handshake runs as
+ * records arrive; ready(c, 0, data) is called when it is done, or with a
+ * negative code when it failed (reported; the connection is closed). From
+ * then on nc_kit_write encrypts (reported as SSL_write), reads hand the
+ * owner plaintext (reported as SSL_read), and nc_kit_close sends
+ * close_notify before the FIN; layers above (HTTP) see no difference.
+ * Every secret of the connection goes to the run's key log
+ * (nc_scn_keylog), so the capture can be decrypted. Returns 0 or NC_EIO.
+ */
+int nc_kit_tls_start(nc_kit_conn_t *c, bool server, const nc_kit_tls_opts_t *o,
+                     nc_kit_tls_ready_cb ready, void *data);
+
+/* The negotiated ALPN protocol ("" when none), once ready. */
+const char *nc_kit_tls_alpn(const nc_kit_conn_t *c);
 
 /* ---- HTTP/1.x ---- */
 
@@ -296,6 +326,40 @@ int nc_kit_ws_send(nc_kit_ws_t *ws, nc_kit_ws_op_t op, const char *data, size_t 
 /* Starts the closing handshake with a status code and a reason. */
 int nc_kit_ws_close(nc_kit_ws_t *ws, int code, const char *reason, const char *say);
 nc_kit_conn_t *nc_kit_ws_conn(const nc_kit_ws_t *ws);
+
+/* ---- boxes in the middle (relay.c) and STUN (stun.c) ---- */
+
+typedef struct nc_kit_relay nc_kit_relay_t;
+/* Listens on port and relays every connection to host:target_port (a
+ * connection of its own each, bytes passed both ways, a FIN closing both).
+ * Returns NULL after reporting a failure. */
+nc_kit_relay_t *nc_kit_relay(nc_kit_t *k, int port, const char *host, int target_port,
+                             const char *say);
+size_t nc_kit_relay_pairs(const nc_kit_relay_t *r);
+/* Stops listening; relayed pairs end with their connections. */
+void nc_kit_relay_close(nc_kit_relay_t *r);
+
+typedef struct nc_kit_stun nc_kit_stun_t;
+/* A STUN server (RFC 8489) on UDP port: every Binding request is answered
+ * with the source address it came from (XOR-MAPPED-ADDRESS and
+ * MAPPED-ADDRESS). Returns NULL after reporting a failure. */
+nc_kit_stun_t *nc_kit_stun_serve(nc_kit_t *k, int port, const char *say);
+/* A STUN client's Binding request to host:port from the program's UDP
+ * socket (made on first use, bound to from_port, 0: any), retransmitted
+ * as RFC 8489 says until an answer or 3 tries; cb gets the mapped address
+ * ("203.0.113.1:40000") or NULL. Reported as a "stun-bind" app event with
+ * "mapped". Returns 0 or a negative code (reported). */
+int nc_kit_stun_bind(nc_kit_stun_t **client, nc_kit_t *k, const char *host, int port,
+                     int from_port, void (*cb)(const char *mapped, void *data), void *data,
+                     const char *say);
+/* Closes a server or a client socket (NULL is fine). */
+void nc_kit_stun_close(nc_kit_stun_t *s);
+
+/* Sends text in one UDP datagram to host:port from the host's port
+ * from_port (0: any), reporting sendto(); nothing waits for an answer
+ * (datagram.c). Returns 0 or a libuv code (reported). */
+int nc_kit_udp_send(nc_kit_t *k, const char *host, int port, int from_port, const char *text,
+                    const char *say);
 
 /* base64(SHA-1(key + the protocol's GUID)): the Sec-WebSocket-Accept for a
  * Sec-WebSocket-Key. out needs 29 bytes. Returns 0 or NC_EINVAL. */

@@ -10,6 +10,7 @@
  * time of each read() for its report.
  */
 #include "kit.h"
+#include "kit_impl.h"
 
 #include "../core/error.h"
 #include "../core/words.h"
@@ -57,6 +58,7 @@ struct nc_kit_conn {
     size_t nnotes;
     bool close_wanted; /* close() was called; the handle waits for the writes */
     bool closing;
+    nc_kit_tls_t *tls; /* owned: TLS over the connection (tls.c), or NULL */
 };
 
 typedef struct nc_kit_write {
@@ -176,6 +178,7 @@ static void nc_kit_conn_freed(uv_handle_t *h)
     nc_kit_conn_t *c = h->data;
     if (c->cbs.on_closed)
         c->cbs.on_closed(c);
+    nc__kit_tls_free(c->tls);
     free(c);
 }
 
@@ -340,6 +343,12 @@ static void nc_kit_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
         nc_kit_close(c, "close(): the connection failed, so the program closes it");
         return;
     }
+    /* Under TLS the bytes read are records: the TLS layer hands the
+     * plaintext back through nc__kit_conn_deliver. */
+    if (n > 0 && c->tls) {
+        nc__kit_tls_feed(c->tls, buf->base, (size_t)n);
+        return;
+    }
     size_t len = n > 0 ? (size_t)n : 0;
     c->read_total += len;
     char text[400] = "";
@@ -355,23 +364,51 @@ static void nc_kit_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
             c->cbs.on_eof(c);
         return;
     }
-    nc_kit_report(k, c, "read",
+    nc__kit_conn_deliver(c, buf->base, len, text);
+}
+
+void nc__kit_conn_deliver(nc_kit_conn_t *c, const char *data, size_t len, const char *text)
+{
+    const char *call = c->tls ? "SSL_read" : "read";
+    char own[400] = "";
+    if (text == NULL) {
+        c->read_total += len;
+        if (c->cbs.describe)
+            c->cbs.describe(c, data, len, own, sizeof own);
+        text = own;
+    }
+    nc_kit_report(c->k, c, call,
                   (nc_scn_kv_t[]){NC_KV_I("bytes", (int64_t)len), NC_KV_I("total", (int64_t)c->read_total)},
-                  2, text[0] ? text : NULL, "read() returned %zu %s", len,
+                  2, text && text[0] ? text : NULL, "%s() returned %zu %s", call, len,
                   nc_words_plural((long long)len, "byte", "bytes"));
     if (c->cbs.on_data)
-        c->cbs.on_data(c, buf->base, len);
+        c->cbs.on_data(c, data, len);
+}
+
+void nc__kit_conn_read_start(nc_kit_conn_t *c)
+{
+    if (c->closing)
+        return;
+    int rc = uv_read_start((uv_stream_t *)&c->tcp, nc_kit_alloc, nc_kit_read);
+    if (rc != 0 && rc != UV_EALREADY)
+        nc_scn_fail(c->k->s, "%s: read: %s", c->k->host, uv_strerror(rc));
 }
 
 void nc_kit_conn_start(nc_kit_conn_t *c, const nc_kit_conn_cbs_t *cbs, void *owner)
 {
     c->cbs = *cbs;
     c->owner = owner;
-    if (c->closing)
-        return;
-    int rc = uv_read_start((uv_stream_t *)&c->tcp, nc_kit_alloc, nc_kit_read);
-    if (rc != 0 && rc != UV_EALREADY)
-        nc_scn_fail(c->k->s, "%s: read: %s", c->k->host, uv_strerror(rc));
+    nc__kit_conn_read_start(c);
+}
+
+void nc__kit_conn_set_tls(nc_kit_conn_t *c, nc_kit_tls_t *t)
+{
+    c->tls = t;
+}
+
+nc_kit_tls_t *nc__kit_conn_tls(const nc_kit_conn_t *c)
+{
+    return c->tls;
 }
 
 void *nc_kit_conn_owner(const nc_kit_conn_t *c)
@@ -453,6 +490,15 @@ int nc_kit_write_quiet(nc_kit_conn_t *c, const void *data, size_t len)
 {
     if (c->closing || c->close_wanted)
         return UV_ECANCELED;
+    if (c->tls)
+        return nc__kit_tls_write(c->tls, data, len);
+    return nc__kit_conn_write_raw(c, data, len);
+}
+
+int nc__kit_conn_write_raw(nc_kit_conn_t *c, const void *data, size_t len)
+{
+    if (c->closing)
+        return UV_ECANCELED;
     nc_kit_write_t *w = nc_xmalloc(sizeof *w + (len ? len : 1));
     w->c = c;
     memcpy(w->bytes, data, len);
@@ -471,10 +517,12 @@ int nc_kit_write(nc_kit_conn_t *c, const void *data, size_t len, const char *say
 {
     if (c->closing || c->close_wanted)
         return UV_ECANCELED;
-    nc_scn_call_begin("write");
-    nc_kit_report(c->k, c, "write", (nc_scn_kv_t[]){NC_KV_I("bytes", (int64_t)len)}, 1, say,
-                  "write() handed %zu %s to the kernel", len,
-                  nc_words_plural((long long)len, "byte", "bytes"));
+    const char *call = c->tls ? "SSL_write" : "write";
+    nc_scn_call_begin(call);
+    nc_kit_report(c->k, c, call, (nc_scn_kv_t[]){NC_KV_I("bytes", (int64_t)len)}, 1, say,
+                  c->tls ? "SSL_write() encrypted %zu %s and handed the records to the kernel"
+                         : "write() handed %zu %s to the kernel",
+                  len, nc_words_plural((long long)len, "byte", "bytes"));
     return nc_kit_write_quiet(c, data, len);
 }
 
@@ -487,6 +535,9 @@ void nc_kit_close(nc_kit_conn_t *c, const char *say)
 {
     if (!c || c->closing || c->close_wanted)
         return;
+    /* TLS says goodbye inside the connection first (close_notify). */
+    if (c->tls)
+        nc__kit_tls_close_notify(c->tls);
     nc_scn_call_begin("close");
     nc_kit_report(c->k, c, "close", NULL, 0, say, "close(): the kernel sends FIN to %s", c->peer);
     if (c->pending > 0) {

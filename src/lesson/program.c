@@ -74,6 +74,12 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"serve", "n", "", {{0}}, false},
     {"restart", "", "", {SAY}, false},
     {"http-connect", "hp", "", {SAY, {"done", 's', false}, {"nodelay", 'b', false}}, false},
+    {"tls-listen", "p", "",
+     {SAY, {"backlog", 'n', false}, {"accept", 's', false}, {"version", 't', false},
+      {"alpn", 's', false}}, false},
+    {"tls-connect", "hp", "",
+     {SAY, {"done", 's', false}, {"version", 't', false}, {"alpn", 's', false},
+      {"sni", 'w', false}}, false},
     {"get", "s", "",
      {{"header", 'H', true}, {"version", 'v', false}, {"pipelined", 'b', false}, SAY,
       {"reconnect", 'b', false}}, false},
@@ -92,8 +98,12 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"ws-ping", "", "s", {SAY}, false},
     {"ws-read", "", "", {{0}}, false},
     {"ws-close", "c", "s", {SAY}, false},
-    {"cut", "d", "", {SAY, {"restore", 's', false}}, false},
+    {"cut", "d", "", {SAY, {"restore", 's', false}, {"link", 'w', false}}, false},
     {"sysctl", "s", "sssssss", {SAY}, false},
+    {"relay", "php", "", {SAY}, false},
+    {"stun-serve", "p", "", {SAY}, false},
+    {"stun-bind", "hp", "", {SAY, {"from", 'n', false}}, false},
+    {"udp-send", "hps", "", {SAY, {"from", 'n', false}}, false},
     {"upload", "sn", "",
      {{"chunk", 'n', false}, {"every", 'd', false}, {"timeout", 'd', false},
       {"resume", 'b', false}, {"header", 'H', true}, SAY}, false},
@@ -280,6 +290,11 @@ static int nc_pp_kind(nc_pp_t *p, int line, char kind, const char *what, const c
     case 'v':
         if (strcmp(v, "1.0") != 0 && strcmp(v, "1.1") != 0)
             return nc_pp_fail(p, line, "%s: expected 1.0 or 1.1, found \"%s\"", what, v);
+        return 0;
+    case 't':
+        if (strcmp(v, "1.2") != 0 && strcmp(v, "1.3") != 0)
+            return nc_pp_fail(p, line, "%s: expected TLS version 1.2 or 1.3, found \"%s\"", what,
+                              v);
         return 0;
     case 'H': {
         const char *colon = strchr(v, ':');

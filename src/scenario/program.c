@@ -59,6 +59,7 @@
 typedef struct nc_prun {
     nc_scn_t *s;
     pthread_mutex_t lock;
+    size_t running; /* programs not yet at their end (under lock) */
     char **events;
     size_t nevents;
 } nc_prun_t;
@@ -78,6 +79,7 @@ typedef enum {
     NC_W_CLOSED,
     NC_W_EVENTS,
     NC_W_STOP,
+    NC_W_STUN,
     NC_W_UPLOAD,
     NC_W_FETCH,
 } nc_wait_t;
@@ -150,15 +152,18 @@ struct nc_pi {
     const nc_prog_stmt_t *cur;
     nc_wait_t wait;
     bool finished;
+    bool settled;                    /* counted out of pr->running */
     int64_t deadline, hard_deadline; /* uv_hrtime() for the watchdog */
     bool cut;                 /* this program cut the link and will restore it */
     const char *restore_say; /* borrowed from the cut statement */
+    const char *cut_link;    /* the link cut (borrowed), or NULL: every link */
     const char *wait_prog, *wait_event;
     size_t want;
     /* server side */
     nc_kit_listener_t *listener;
     const nc_prog_stmt_t *listen_st;
     bool http_server;
+    bool tls_server;          /* tls-listen: TLS under the HTTP server */
     nc_kit_conn_t *accepted[NC_PI_MAX_CONNS];
     size_t naccepted;
     nc_sconn_t *sconns[NC_PI_MAX_CONNS];
@@ -182,6 +187,12 @@ struct nc_pi {
     char accept_say[400];
     char location[256];  /* the Location of the last answer that had one */
     char last_body[256]; /* the start of the last answer's body */
+    /* boxes in the middle (relay) and STUN */
+    nc_kit_relay_t *relay;
+    nc_kit_stun_t *stun_servers[4];
+    size_t nstun_servers;
+    nc_kit_stun_t *stun_client;
+    bool stun_done;
     /* a server's state: its memory, users and token secret */
     nc_kit_memo_t *memo;
     long users;
@@ -433,6 +444,8 @@ static bool nc_pi_ready(nc_pi_t *pi)
         return pi->sse_events >= pi->want || nc_pi_events_lost(pi);
     case NC_W_STOP:
         return false; /* only a stopped run ends it (nc_pi_poke) */
+    case NC_W_STUN:
+        return pi->stun_done;
     default:
         return true;
     }
@@ -466,7 +479,7 @@ static void nc_pi_restore(nc_pi_t *pi)
         return;
     pi->cut = false;
     char err[200];
-    if (nc_lab_cut(pi->s->lab, false, err, sizeof err) == 0)
+    if (nc_lab_cut_link(pi->s->lab, pi->cut_link, false, err, sizeof err) == 0)
         nc_kit_report(pi->kit, NULL, "restore", NULL, 0, pi->restore_say,
                       "the lesson restores the link");
 }
@@ -480,7 +493,10 @@ static void nc_pi_tick(uv_timer_t *t)
         nc_pi_run(pi);
         return;
     }
-    if (pi->s->stop || pi->s->error) {
+    /* Another program's failure ends this one, unless it is done and
+     * serves on for the student: a late error (a client's loop closing
+     * badly) must not take the lab from under the student's shell. */
+    if (pi->s->stop || (pi->s->error && pi->wait != NC_W_STOP)) {
         nc_pi_finish(pi);
         return;
     }
@@ -1078,6 +1094,18 @@ static void nc_pi_request(nc_kit_http_t *h, const nc_kit_http_msg_t *req, void *
     }
 }
 
+/* A tls-listen or tls-connect statement's TLS: version=1.2|1.3 (default:
+ * either), alpn= (default http/1.1), sni= (a client's; default its host). */
+static void nc_pi_tls_opts(const nc_prog_stmt_t *st, nc_kit_tls_opts_t *o)
+{
+    const char *v = nc_opt(st, "version");
+    o->version = v && strcmp(v, "1.2") == 0 ? 12 : v && strcmp(v, "1.3") == 0 ? 13 : 0;
+    o->alpn = nc_opt(st, "alpn") ? nc_opt(st, "alpn") : "http/1.1";
+    o->sni = nc_opt(st, "sni");
+    if (o->sni == NULL && strcmp(st->verb, "tls-connect") == 0)
+        o->sni = st->args[0];
+}
+
 static void nc_pi_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
 {
     nc_pi_t *pi = data;
@@ -1089,6 +1117,13 @@ static void nc_pi_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
         nc_sconn_t *sc = nc_xcalloc(1, sizeof *sc);
         sc->pi = pi;
         pi->sconns[pi->nsconns++] = sc;
+        /* TLS goes under the HTTP server: the handshake runs as the
+         * records come, and HTTP reads the plaintext. */
+        if (pi->tls_server) {
+            nc_kit_tls_opts_t o;
+            nc_pi_tls_opts(pi->listen_st, &o);
+            nc_kit_tls_start(c, true, &o, NULL, NULL);
+        }
         sc->h = nc_kit_http_server(c, nc_pi_request, nc_sconn_gone, sc);
         return;
     }
@@ -1237,6 +1272,20 @@ static void nc_pi_ws_open(nc_kit_ws_t *ws, int status, void *ud)
     nc_pi_poke(pi);
 }
 
+/* The client's handshake ended: the connection is ready for requests. */
+static void nc_pi_tls_ready(nc_kit_conn_t *c, int status, void *data)
+{
+    nc_pi_t *pi = data;
+    if (status != 0) {
+        /* The kit reported why and closes the connection. */
+        nc_pi_fail(pi, "%s", "the TLS handshake failed");
+        nc_pi_finish(pi);
+        return;
+    }
+    pi->connected = true;
+    nc_pi_poke(pi);
+}
+
 static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
 {
     nc_pi_t *pi = data;
@@ -1268,6 +1317,13 @@ static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
         if (strcmp(st->verb, "ws-connect") == 0)
             pi->ws = nc_kit_ws_connect(pi->http, st->args[2], nc_pi_ws_open, nc_pi_ws_msg, pi);
     }
+    if (strcmp(st->verb, "tls-connect") == 0) {
+        /* Connected once the handshake is done (nc_pi_tls_ready). */
+        nc_kit_tls_opts_t o;
+        nc_pi_tls_opts(st, &o);
+        nc_kit_tls_start(c, false, &o, nc_pi_tls_ready, pi);
+        return;
+    }
     pi->connected = true;
     nc_pi_poke(pi);
 }
@@ -1278,7 +1334,8 @@ static int nc_v_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
     if (pi->listener)
         return nc_pi_fail(pi, "%s", "the program already listens");
-    pi->http_server = strcmp(st->verb, "http-listen") == 0;
+    pi->http_server = strcmp(st->verb, "http-listen") == 0 || strcmp(st->verb, "tls-listen") == 0;
+    pi->tls_server = strcmp(st->verb, "tls-listen") == 0;
     pi->listen_st = st;
     const char *backlog = nc_opt(st, "backlog");
     pi->listener = nc_kit_listen(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535),
@@ -1427,17 +1484,80 @@ static int nc_v_sleep(nc_pi_t *pi, const nc_prog_stmt_t *st)
     return 1;
 }
 
+/* A TCP relay on this host: listens, and passes each connection on to
+ * host:port; it lasts until the program ends. */
+static int nc_v_relay(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->relay)
+        return nc_pi_fail(pi, "%s", "the program already relays");
+    pi->relay = nc_kit_relay(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535), st->args[1],
+                             (int)nc_prog_number(st->args[2], 1, 65535), nc_opt(st, "say"));
+    if (!pi->relay)
+        return NC_EIO;
+    nc_prun_set(pi->pr, pi->pg->name, "listening");
+    return 0;
+}
+
+/* A STUN server on a UDP port; it lasts until the program ends. */
+static int nc_v_stun_serve(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->nstun_servers == sizeof pi->stun_servers / sizeof pi->stun_servers[0])
+        return nc_pi_fail(pi, "%s", "a program serves STUN on at most 4 ports");
+    nc_kit_stun_t *srv = nc_kit_stun_serve(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535),
+                                           nc_opt(st, "say"));
+    if (!srv)
+        return NC_EIO;
+    pi->stun_servers[pi->nstun_servers++] = srv;
+    nc_prun_set(pi->pr, pi->pg->name, "listening");
+    return 0;
+}
+
+static void nc_pi_stun_answer(const char *mapped, void *data)
+{
+    nc_pi_t *pi = data;
+    pi->stun_done = true;
+    nc_pi_poke(pi);
+}
+
+/* A STUN Binding request to host:port from the program's UDP socket; the
+ * program waits for the answer (or the retries' end). */
+static int nc_v_stun_bind(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    const char *from = nc_opt(st, "from");
+    pi->stun_done = false;
+    if (nc_kit_stun_bind(&pi->stun_client, pi->kit, st->args[0],
+                         (int)nc_prog_number(st->args[1], 1, 65535),
+                         from ? (int)nc_prog_number(from, 1, 65535) : 0, nc_pi_stun_answer, pi,
+                         nc_opt(st, "say")) != 0)
+        return NC_EIO;
+    return nc_pi_wait(pi, NC_W_STUN);
+}
+
+/* One UDP datagram, sent and forgotten. */
+static int nc_v_udp_send(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    const char *from = nc_opt(st, "from");
+    if (nc_kit_udp_send(pi->kit, st->args[0], (int)nc_prog_number(st->args[1], 1, 65535),
+                        from ? (int)nc_prog_number(from, 1, 65535) : 0, st->args[2],
+                        nc_opt(st, "say")) != 0)
+        return NC_EIO;
+    return 0;
+}
+
 /* Cuts the lab's wire for a while: a program "sleeps" through the cut and
  * restores the link when it wakes. */
 static int nc_v_cut(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
     char err[200];
-    if (nc_lab_cut(pi->s->lab, true, err, sizeof err) != 0)
+    const char *link = nc_opt(st, "link");
+    if (nc_lab_cut_link(pi->s->lab, link, true, err, sizeof err) != 0)
         return nc_pi_fail(pi, "%s", err);
     pi->cut = true;
+    pi->cut_link = link;
     pi->restore_say = nc_opt(st, "restore");
     int64_t ms = nc_prog_duration_ns(st->args[0]) / 1000000;
-    nc_kit_report(pi->kit, NULL, "cut", NULL, 0, nc_opt(st, "say"),
+    nc_scn_kv_t kv = NC_KV_S("link", link);
+    nc_kit_report(pi->kit, NULL, "cut", link ? &kv : NULL, link ? 1 : 0, nc_opt(st, "say"),
                   "the lesson cuts the link: nothing gets through");
     nc_pi_sleep(pi, (uint64_t)ms);
     return 1;
@@ -1986,6 +2106,7 @@ static const struct {
 } nc_pi_verbs[] = {
     {"listen", nc_v_listen},       {"http-listen", nc_v_listen}, {"accept", nc_v_accept},
     {"connect", nc_v_connect},     {"http-connect", nc_v_connect}, {"ws-connect", nc_v_connect},
+    {"tls-listen", nc_v_listen},   {"tls-connect", nc_v_connect},
     {"write", nc_v_write},         {"read", nc_v_read},          {"close", nc_v_close},
     {"sleep", nc_v_sleep},         {"repeat", nc_v_repeat},      {"signal", nc_v_signal},
     {"wait", nc_v_wait},           {"route", nc_v_route},        {"serve", nc_v_serve},
@@ -1993,11 +2114,27 @@ static const struct {
     {"post", nc_v_request},        {"events", nc_v_request},     {"await", nc_v_await},
     {"ws-send", nc_v_ws_send},     {"ws-ping", nc_v_ws_send},    {"ws-read", nc_v_ws_read},
     {"ws-close", nc_v_ws_close},  {"cut", nc_v_cut},          {"sysctl", nc_v_sysctl},
+    {"relay", nc_v_relay},         {"stun-serve", nc_v_stun_serve}, {"stun-bind", nc_v_stun_bind},
+    {"udp-send", nc_v_udp_send},
     {"upload", nc_v_upload},      {"fetch", nc_v_fetch},      {"stopwatch", nc_v_stopwatch},
     {"ws-push", nc_v_ws_push},
 };
 
 /* ---- running ---- */
+
+/* The program reached its end (or serves on at it): the last one to do so
+ * tells the run that the lesson's own run is over. */
+static void nc_pi_settle(nc_pi_t *pi)
+{
+    if (pi->settled)
+        return;
+    pi->settled = true;
+    pthread_mutex_lock(&pi->pr->lock);
+    bool last = pi->pr->running > 0 && --pi->pr->running == 0;
+    pthread_mutex_unlock(&pi->pr->lock);
+    if (last)
+        atomic_store(&pi->s->settled, 1);
+}
 
 static void nc_pi_run(nc_pi_t *pi)
 {
@@ -2009,7 +2146,10 @@ static void nc_pi_run(nc_pi_t *pi)
         nc_frame_t *f = &pi->fr[pi->depth];
         if (f->pc >= f->n) {
             /* In a lab the student steps into, servers stay up for them. */
-            if (pi->depth == 0 && pi->s->shell_host && pi->listener) {
+            if (pi->depth == 0 && (pi->s->shell_host || pi->s->stay) &&
+                (pi->listener || pi->relay || pi->nstun_servers)) {
+                pi->deadline = (int64_t)uv_hrtime() + NC_PI_SHELL_TIMEOUT_MS * 1000000LL;
+                nc_pi_settle(pi);
                 nc_pi_wait(pi, NC_W_STOP);
                 return;
             }
@@ -2050,6 +2190,7 @@ static void nc_pi_finish(nc_pi_t *pi)
     if (pi->finished)
         return;
     pi->finished = true;
+    nc_pi_settle(pi);
     pi->wait = NC_W_NONE;
     nc_pi_restore(pi);
     if (!uv_is_closing((uv_handle_t *)&pi->timer))
@@ -2074,6 +2215,13 @@ static void nc_pi_finish(nc_pi_t *pi)
     for (size_t i = 0; i < pi->njobs; i++)
         uv_close((uv_handle_t *)&pi->jobs[i]->timer, nc_job_freed);
     pi->njobs = 0;
+    nc_kit_relay_close(pi->relay);
+    pi->relay = NULL;
+    for (size_t i = 0; i < pi->nstun_servers; i++)
+        nc_kit_stun_close(pi->stun_servers[i]);
+    pi->nstun_servers = 0;
+    nc_kit_stun_close(pi->stun_client);
+    pi->stun_client = NULL;
     nc_prun_set(pi->pr, pi->pg->name, "done");
 }
 
@@ -2161,6 +2309,9 @@ static int nc_programs_run(nc_scn_t *s)
     nc_prun_t pr = {.s = s};
     pthread_mutex_init(&pr.lock, NULL);
     nc_pi_t *pis = nc_xcalloc(l->nprograms, sizeof *pis);
+    for (size_t i = 0; i < l->nprograms; i++)
+        if (!s->shell_host || strcmp(s->shell_host, l->programs[i].host) != 0)
+            pr.running++;
     for (size_t i = 0; i < l->nprograms; i++) {
         pis[i] = (nc_pi_t){.pr = &pr, .pg = &l->programs[i], .s = s};
         /* The student is this host: its programs are not run, and whoever

@@ -10,6 +10,7 @@
 #include "../core/clock.h"
 #include "../core/error.h"
 #include "../core/xmalloc.h"
+#include "../decrypt/keylog.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -113,6 +114,12 @@ void nc_scn_fail(nc_scn_t *s, const char *fmt, ...)
         s->error = NC_EIO;
     }
     pthread_mutex_unlock(&s->lock);
+}
+
+void nc_scn_keylog(nc_scn_t *s, const char *line)
+{
+    if (s->keylog)
+        nc_keylog_add(s->keylog, line, strlen(line), NULL);
 }
 
 const char *nc_scn_addr(nc_scn_t *s, const char *host)
@@ -306,13 +313,9 @@ void nc_scn_peer_name(nc_scn_t *s, const struct sockaddr *sa, char *out, size_t 
         inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
         port = ntohs(in6->sin6_port);
     }
-    const char *name = ip;
-    for (size_t k = 0; k < nc_lab_host_count(s->lab); k++) {
-        const char *h = nc_lab_host_name(s->lab, k);
-        const char *a = nc_lab_host_addr(s->lab, h);
-        if (a && strcmp(a, ip) == 0)
-            name = h;
-    }
+    const char *name = nc_lab_addr_host(s->lab, ip);
+    if (!name)
+        name = ip;
     snprintf(out, outlen, "%s:%d", name, port);
 }
 

@@ -65,6 +65,7 @@ typedef enum {
     NC_ACT_EXPLORE, /* class: stop following the instructor, or follow again */
     NC_ACT_HAND,   /* class: raise or lower a hand */
     NC_ACT_RUNS,   /* the saved runs */
+    NC_ACT_SHELL,  /* ladder, while a finished run's lab is up: a shell in it ('!') */
     NC_ACT_HELP,
     NC_ACT_BACK,
     NC_ACT_QUIT,

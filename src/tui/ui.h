@@ -36,6 +36,7 @@ enum {
     NC_VIEW_QUIT = 4,
     NC_VIEW_RUN = 8, /* start (or restart) the live run of ui->lesson */
     NC_VIEW_REPLAY = 16, /* replay the saved run at ui->replay_path */
+    NC_VIEW_SHELL = 32, /* open a shell on ui->shell_host, in the run's lab */
 };
 
 /* A view's own footer label for an action, where the generic one would
@@ -171,6 +172,10 @@ struct nc_ui {
     bool confirm_run;
     /* The comparison table opened by itself for this source (compare.c). */
     bool compare_shown;
+    /* The lab host the shell key opens a shell on, while a finished run's
+     * lab is up (tui.c); NULL otherwise, and the key is neither shown nor
+     * listed. Borrowed. */
+    const char *shell_host;
     /* The ladder's filter, search and prompt (nav.h); owned, NULL until
      * first used, dropped with the source. */
     struct nc_nav *nav;

@@ -22,11 +22,13 @@
 
 #include "core/error.h"
 #include "core/xmalloc.h"
+#include "decode/decode.h"
 #include "lesson/lesson.h"
 #include "scenario/compare.h"
 #include "store/store.h"
 #include "tui/canvas.h"
 #include "tui/md.h"
+#include "tui/topo.h"
 #include "tui/ui.h"
 
 #include <stdio.h>
@@ -450,6 +452,26 @@ static void test_map(void **state)
     assert_true(nc_ui_key(&fx->ui, 'q') & NC_VIEW_QUIT);
 }
 
+/* The reader's header draws the lab: each topology in one line. */
+static void test_topo_line(void **state)
+{
+    static const struct {
+        const char *topology, *nat, *line;
+    } rows[] = {
+        {"local", NULL, ""},
+        {"pair", NULL, "client ~wire~ server"},
+        {"chain", NULL, "client ~client-middle~ middle ~middle-server~ server"},
+        {"fan", NULL, "client1, client2 ~ balancer ~ backend1, backend2, backend3"},
+        {"nat", "symmetric", "inside1, inside2 ~inside~ [nat: symmetric] ~outside~ peer, stun, turn"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        nc_lesson_t l = {.topology = (char *)rows[i].topology, .nat = (char *)rows[i].nat};
+        char out[256];
+        assert_int_equal(nc_topo_line(&l, out, sizeof out), strlen(rows[i].line));
+        assert_string_equal(out, rows[i].line);
+    }
+}
+
 static void test_reader(void **state)
 {
     nc_fixture_t *fx = *state;
@@ -602,6 +624,65 @@ static void test_inspector(void **state)
     assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_ladder);
 }
 
+/* A packet that completes three pipelined requests: the inspector shows its
+ * http layer as one section per request, headed by the request, never as
+ * "[0]", "[1]". The packet is decoded by the real decoder. */
+static void test_inspector_http_list(void **state)
+{
+    nc_fixture_t *fx = *state;
+    const char *reqs = "GET /a.txt HTTP/1.1\r\nHost: s\r\n\r\n"
+                       "GET /b.txt HTTP/1.1\r\nHost: s\r\n\r\n"
+                       "HEAD /c.txt HTTP/1.1\r\nHost: s\r\n\r\n";
+    nc_timeline_t *tl = nc_timeline_new(T0);
+    nc_timeline_set_window(tl, 0);
+    nc_decoder_t *d = nc_decoder_new();
+    nc_evb_t b;
+    nc_evb_init(&b);
+    nc_evb_reset(&b, NC_EV_PACKET, T0 + 1000);
+    assert_int_equal(
+        nc_decoder_layer(d, "http1", (const uint8_t *)reqs, (uint32_t)strlen(reqs), &b), 0);
+    nc_timeline_add(tl, &b);
+    nc_timeline_flush(tl, true);
+    nc_evb_done(&b);
+    nc_decoder_free(d);
+    const nc_event_t *ev = nc_timeline_get(tl, 0);
+    const nc_field_t *http = nc_event_get(ev, "http");
+    assert_non_null(http);
+    assert_int_equal(http->kind, NC_F_LIST);
+
+    nc_fixture_ladder(fx);
+    nc_ui_source_t src = fx->ui.src;
+    src.tl = tl;
+    nc_ui_set_source(&fx->ui, &src);
+    nc_ui_key(&fx->ui, 'g');
+    nc_ui_key(&fx->ui, 'i');
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_inspector);
+    /* The list is a layer: Tab reaches it, and it is shown whole. */
+    for (int k = 0; k < 8 && strcmp(fx->ui.insp_layer, "http") != 0; k++) {
+        nc_ui_key(&fx->ui, NC_KEY_TAB);
+        nc_buf_t out;
+        nc_buf_init(&out);
+        nc_tui_render_text(&fx->ui, NULL, 80, 40, &out);
+        nc_buf_done(&out);
+    }
+    assert_string_equal(fx->ui.insp_layer, "http");
+    nc_snapshot(&fx->ui, NULL, 80, 40, "inspector_http_list_80x40");
+    nc_buf_t out;
+    nc_buf_init(&out);
+    nc_tui_render_text(&fx->ui, NULL, 80, 40, &out);
+    const char *text = nc_buf_cstr(&out);
+    assert_non_null(strstr(text, "http: 3 in this packet"));
+    assert_non_null(strstr(text, "request 1 of 3: GET /a.txt"));
+    assert_non_null(strstr(text, "request 2 of 3: GET /b.txt"));
+    assert_non_null(strstr(text, "request 3 of 3: HEAD /c.txt"));
+    assert_null(strstr(text, "[0]"));
+    assert_null(strstr(text, "[1]"));
+    nc_buf_done(&out);
+    nc_ui_source_t none = {0};
+    nc_ui_set_source(&fx->ui, &none);
+    nc_timeline_free(tl);
+}
+
 static void test_help(void **state)
 {
     nc_fixture_t *fx = *state;
@@ -660,6 +741,11 @@ static void test_help_every_key(void **state)
     for (size_t i = 0; i < n; i++) {
         char keys[64];
         nc_action_keys(acts[i], " ", keys, sizeof keys, 1);
+        /* The shell key is listed only while a run's lab is up (below). */
+        if (acts[i] == NC_ACT_SHELL) {
+            assert_null(strstr(map, nc_action_help(acts[i])));
+            continue;
+        }
         assert_non_null(strstr(map, keys));
         /* Long sentences wrap: their first words are on the key's row. */
         char head[31];
@@ -678,6 +764,12 @@ static void test_help_every_key(void **state)
     assert_non_null(strstr(ladder, "• accept"));
     assert_non_null(strstr(ladder, "── Step"));
     assert_null(strstr(ladder, "lesson complete"));
+    assert_null(strstr(ladder, "your shell on a lab host"));
+    free(ladder);
+    fx->ui.shell_host = "client";
+    ladder = nc_help_text(fx);
+    assert_non_null(strstr(ladder, "your shell on a lab host"));
+    fx->ui.shell_host = NULL;
     free(ladder);
     assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_ladder);
 }
@@ -1124,9 +1216,11 @@ int main(void)
         cmocka_unit_test(test_markdown),
         cmocka_unit_test_setup_teardown(test_map, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_reader, nc_setup, nc_teardown),
+        cmocka_unit_test(test_topo_line),
         cmocka_unit_test_setup_teardown(test_ladder, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_inspector, nc_setup, nc_teardown),
+        cmocka_unit_test_setup_teardown(test_inspector_http_list, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_help, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_toosmall, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_help_every_key, nc_setup, nc_teardown),
