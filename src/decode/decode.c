@@ -438,6 +438,9 @@ static const struct {
     {"http1", &nc_http1_proto, NC_CTX_TCP, 6, 80},
     {"websocket", &nc_websocket_proto, NC_CTX_TCP, 6, 80},
     {"sse", &nc_sse_proto, NC_CTX_TCP, 6, 80},
+    {"http2", &nc_http2_proto, NC_CTX_TCP, 6, 80},
+    {"grpc", &nc_grpc_proto, NC_CTX_TCP, 6, 80},
+    {"protobuf", &nc_protobuf_proto, NC_CTX_TCP, 6, 80},
 };
 
 const nc_proto_t *nc__decode_proto(size_t i)

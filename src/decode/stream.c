@@ -41,6 +41,7 @@ struct nc_stream {
     nc_stream_state_t st;
     nc_ooo_t ooo[2];
     nc_stream_budget_t *budget; /* borrowed: shared with the decoder's other streams */
+    struct nc_h2_conn *h2;      /* owned: HTTP/2's streams, windows and HPACK (http2.c) */
 };
 
 static bool seq_lt(uint32_t a, uint32_t b)
@@ -86,6 +87,7 @@ void nc_stream_free(nc_stream_t *s)
     if (s == NULL)
         return;
     ooo_clear(s);
+    nc__http2_free(s->h2);
     free(s);
 }
 
@@ -97,6 +99,7 @@ static const struct {
     {NC_SAPP_HTTP, &nc_http1_stream},
     {NC_SAPP_WEBSOCKET, &nc_websocket_stream},
     {NC_SAPP_SSE, &nc_sse_stream},
+    {NC_SAPP_HTTP2, &nc_http2_stream},
 };
 
 static const nc_stream_proto_t *app_proto(uint8_t app)
@@ -128,6 +131,7 @@ static void ctx_init(nc_stream_ctx_t *sc, nc_stream_t *s, int d, nc_stream_out_t
     sc->peer = &s->st.dir[!d];
     sc->out = out;
     sc->seg_start = true;
+    sc->h2 = &s->h2;
 }
 
 /* Picks the decoder of a direction from its first bytes. */
@@ -136,7 +140,16 @@ static void pick_app(nc_stream_t *s, int d, const uint8_t *p, size_t n)
     nc_stream_dir_t *dir = &s->st.dir[d], *peer = &s->st.dir[!d];
     if (dir->app != NC_SAPP_UNKNOWN)
         return;
-    if (nc__http1_looks_like(p, n)) {
+    bool client;
+    if (!dir->midstream && nc__http2_looks_like(p, n, &client)) {
+        /* HTTP/2 by prior knowledge: the client's preface, or the server's
+         * SETTINGS when the capture shows it first. */
+        dir->app = NC_SAPP_HTTP2;
+        /* The server's SETTINGS leave the client's side to its own first
+         * bytes: HTTP/1 with "Upgrade: h2c" may follow, or nothing h2. */
+        if (client && peer->app == NC_SAPP_UNKNOWN && !(peer->started && peer->midstream))
+            peer->app = NC_SAPP_HTTP2;
+    } else if (nc__http1_looks_like(p, n)) {
         dir->app = NC_SAPP_HTTP;
         if (peer->app == NC_SAPP_UNKNOWN) {
             peer->app = NC_SAPP_HTTP;
@@ -300,6 +313,8 @@ static void check_hole(nc_stream_t *s, int k, nc_stream_out_t *out, bool reverse
 static void reset_state(nc_stream_t *s)
 {
     ooo_clear(s);
+    nc__http2_free(s->h2);
+    s->h2 = NULL;
     memset(&s->st, 0, sizeof(s->st));
 }
 
@@ -387,7 +402,9 @@ void nc_stream_set_app(nc_stream_t *s, int d, nc_sapp_t app)
 
 bool nc_stream_save(const nc_stream_t *s, nc_stream_state_t *ck)
 {
-    if (s->ooo[0].n || s->ooo[1].n)
+    /* HTTP/2's HPACK tables live in nghttp2's inflaters, which cannot be
+     * copied: a connection read as HTTP/2 has no checkpoint. */
+    if (s->ooo[0].n || s->ooo[1].n || s->h2 != NULL)
         return false;
     *ck = s->st;
     return true;
@@ -396,6 +413,8 @@ bool nc_stream_save(const nc_stream_t *s, nc_stream_state_t *ck)
 void nc_stream_restore(nc_stream_t *s, const nc_stream_state_t *ck)
 {
     ooo_clear(s);
+    nc__http2_free(s->h2);
+    s->h2 = NULL;
     s->st = *ck;
 }
 
@@ -554,7 +573,7 @@ int nc__stream_layer(nc_dctx_t *x, nc_cursor_t *c, nc_sapp_t app)
     if (f->stream == NULL) {
         f->stream = nc_stream_new();
         nc_stream_set_app(f->stream, dir, app);
-        if (app == NC_SAPP_HTTP)
+        if (app == NC_SAPP_HTTP || app == NC_SAPP_HTTP2)
             nc_stream_set_app(f->stream, !dir, app);
     }
     nc_stream_dir_t *d = &f->stream->st.dir[dir & 1];
