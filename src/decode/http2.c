@@ -191,7 +191,8 @@ static uint8_t h2_state_of(const h2_stream_t *s, int d)
 bool nc__http2_looks_like(const uint8_t *p, size_t n, bool *client)
 {
     size_t k = n < H2_MAGIC_LEN ? n : H2_MAGIC_LEN;
-    if (k >= 4 && memcmp(p, H2_MAGIC, k) == 0) {
+    /* "PRI" already tells it from every HTTP/1 method. */
+    if (k >= 3 && memcmp(p, H2_MAGIC, k) == 0) {
         *client = true;
         return true;
     }
