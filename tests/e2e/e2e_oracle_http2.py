@@ -1,0 +1,174 @@
+# ctest: nolab timeout=600
+"""HTTP/2 and gRPC agree with tshark, packet by packet: every HTTP/2 frame's
+type and stream id (http2.type, http2.streamid), the header names HPACK
+decodes (http2.header.name) and the count of gRPC messages
+(grpc.message_length), on a capture this test makes on loopback in a
+network namespace of its own:
+- nghttpd (h2c by prior knowledge) serving nghttp with several streams at
+  once and small windows (so windows run out and reopen), curl
+  --http2-prior-knowledge, curl --http2 (an h2c Upgrade that nghttpd
+  refuses: its SETTINGS, then HTTP/1), and h2load (many streams on two
+  connections);
+- a python3-grpcio server and client: unary, server streaming, client
+  streaming, bidirectional, and a call that fails with NOT_FOUND.
+
+Also checks what tshark does not say: a DATA frame used up a window and a
+WINDOW_UPDATE reopened one, the header block's size is below its decoded
+size, and the gRPC trailers carry grpc-status 5.
+
+tshark, tcpdump, nghttp2-client, nghttp2-server and python3-grpcio are
+required (.ci/quickstart test_pkgs)."""
+import os
+import shutil
+import subprocess
+import tempfile
+
+from oraclelib import *
+
+need_tools({"tshark": "tshark", "tcpdump": "tcpdump", "nghttpd": "nghttp2-server",
+            "nghttp": "nghttp2-client", "h2load": "nghttp2-client", "curl": "curl"})
+PY = "/usr/bin/python3"
+check(subprocess.run([PY, "-c", "import grpc"], capture_output=True).returncode == 0,
+      "python3-grpcio is missing (Debian package python3-grpcio; .ci/quickstart installs it)")
+in_namespace()
+
+H2, GRPC = 18080, 50051
+tmp = tempfile.mkdtemp(prefix="nc-oracle-h2-")
+www = os.path.join(tmp, "www")
+os.mkdir(www)
+for name, size in (("a", 10), ("b", 3000), ("big", 200000)):
+    with open(os.path.join(www, name), "wb") as f:
+        f.write(bytes((i * 7) & 0xff for i in range(size)))
+
+server_py = os.path.join(tmp, "grpc_server.py")
+with open(server_py, "w") as f:
+    f.write(f"""
+import grpc
+from concurrent import futures
+def unary(req, ctx): return req + b"\\x18\\x01"
+def sstream(req, ctx):
+    for i in range(3): yield b"\\x08" + bytes([i + 1]) + b"\\x12\\x03abc"
+def cstream(it, ctx): return b"\\x08" + bytes([sum(1 for _ in it)])
+def bidi(it, ctx):
+    for m in it: yield m
+def fail(req, ctx): ctx.abort(grpc.StatusCode.NOT_FOUND, "no such thing")
+h = grpc.method_handlers_generic_handler("demo.Echo", {{
+    "Unary": grpc.unary_unary_rpc_method_handler(unary),
+    "ServerStream": grpc.unary_stream_rpc_method_handler(sstream),
+    "ClientStream": grpc.stream_unary_rpc_method_handler(cstream),
+    "Bidi": grpc.stream_stream_rpc_method_handler(bidi),
+    "Fail": grpc.unary_unary_rpc_method_handler(fail)}})
+s = grpc.server(futures.ThreadPoolExecutor(4))
+s.add_generic_rpc_handlers((h,))
+s.add_insecure_port("127.0.0.1:{GRPC}")
+s.start()
+s.wait_for_termination()
+""")
+client_py = os.path.join(tmp, "grpc_client.py")
+with open(client_py, "w") as f:
+    f.write(f"""
+import grpc
+ch = grpc.insecure_channel("127.0.0.1:{GRPC}")
+msg = b"\\x08\\x96\\x01\\x12\\x05hello\\x1a\\x04\\x08\\x01\\x10\\x02"
+assert ch.unary_unary("/demo.Echo/Unary")(msg) == msg + b"\\x18\\x01"
+assert len(list(ch.unary_stream("/demo.Echo/ServerStream")(msg))) == 3
+ch.stream_unary("/demo.Echo/ClientStream")(iter([msg, msg, msg, msg]))
+assert len(list(ch.stream_stream("/demo.Echo/Bidi")(iter([msg, b"\\x08\\x01", msg])))) == 3
+try:
+    ch.unary_unary("/demo.Echo/Fail")(msg)
+    raise SystemExit("the failing call succeeded")
+except grpc.RpcError as e:
+    assert e.code() == grpc.StatusCode.NOT_FOUND
+ch.close()
+print("ok")
+""")
+
+cap_path = os.path.join(tmp, "h2.pcap")
+cap = Capture(cap_path, f"tcp port {H2} or tcp port {GRPC}").start()
+h2d = subprocess.Popen(["nghttpd", "--no-tls", "-d", www, str(H2)], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+grpcd = subprocess.Popen([PY, server_py], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         text=True)
+
+
+def client(args, what):
+    p = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, f"{what} failed ({p.returncode}): {p.stderr[-600:]}")
+    return p.stdout
+
+
+try:
+    wait_listening(H2, h2d, "nghttpd")
+    base = f"http://127.0.0.1:{H2}"
+    # Small windows (2^14-1 per stream, 2^15-1 for the connection) make the
+    # big file wait on WINDOW_UPDATEs.
+    client(["nghttp", "-n", "-w", "14", "-W", "15", f"{base}/a", f"{base}/b", f"{base}/big"], "nghttp")
+    client(["curl", "-sS", "-o", "/dev/null", "--http2-prior-knowledge", f"{base}/b"], "curl --http2-prior-knowledge")
+    subprocess.run(["curl", "-sS", "-o", "/dev/null", "--max-time", "10", "--http2", f"{base}/a"],
+                   capture_output=True, timeout=30)
+    out = client(["h2load", "-n", "20", "-c", "2", "-m", "5", f"{base}/b"], "h2load")
+    check("20 succeeded" in out, f"h2load: {out[-400:]}")
+    wait_listening(GRPC, grpcd, "the gRPC server")
+    check("ok" in client([PY, client_py], "the gRPC client"), "the gRPC client did not finish")
+finally:
+    cap.stop()
+    for p in (h2d, grpcd):
+        p.terminate()
+        p.wait(timeout=10)
+retry_if_lossy(cap_path)
+
+# netcourse: per frame, [(type, streamid)], [header names], gRPC messages.
+ours, frames = {}, []
+for ev in netcourse_packets(cap_path):
+    h2 = [m for m in layer_list(ev, "http2") if not m.get("other_direction")]
+    g = [m for m in layer_list(ev, "grpc") if not m.get("other_direction")]
+    frames += h2
+    t = [(m["type"], m["streamid"]) for m in h2 if "magic" not in m]
+    names = [h["name"] for m in h2 for h in m.get("header", [])]
+    n = sum(1 for m in g if "message_length" in m)
+    if t or names or n:
+        ours[ev["frame"]] = (t, names, n)
+    for m in g:
+        if m.get("trailers") and m.get("status") == 5:
+            ours.setdefault("status5", m)
+
+p = subprocess.run(["tshark", "-r", cap_path, *TSHARK_REASSEMBLY, "-d", f"tcp.port=={H2},http2",
+                    "-d", f"tcp.port=={GRPC},http2", "-T", "fields", "-E", "aggregator=|",
+                    "-e", "frame.number", "-e", "http2.type", "-e", "http2.streamid",
+                    "-e", "http2.header.name", "-e", "grpc.message_length"],
+                   capture_output=True, text=True, timeout=300)
+check(p.returncode == 0, f"tshark exited {p.returncode}: {p.stderr[:500]}")
+theirs = {}
+for line in p.stdout.splitlines():
+    c = line.split("\t") + [""] * 5
+    if not (c[1] or c[3] or c[4]):
+        continue
+    ty = [int(x) for x in c[1].split("|")] if c[1] else []
+    sid = [int(x) for x in c[2].split("|")] if c[2] else []
+    theirs[int(c[0])] = (list(zip(ty, sid)), c[3].split("|") if c[3] else [],
+                         len(c[4].split("|")) if c[4] else 0)
+
+status5 = ours.pop("status5", None)
+keys = sorted(set(ours) | set(theirs))
+a = [(k,) + ours.get(k, ([], [], 0)) for k in keys]
+b = [(k,) + theirs.get(k, ([], [], 0)) for k in keys]
+nframes = sum(len(v[0]) for v in theirs.values())
+check(nframes >= 150, f"tshark saw only {nframes} HTTP/2 frames")
+same_as_tshark(a, b, "HTTP/2 frames, header names and gRPC messages", 90)
+
+types = {m["type"] for m in frames if "type" in m}
+check({0, 1, 2, 4, 6, 7, 8} <= types, f"frame types seen: {sorted(types)}")
+check(any(m.get("magic") for m in frames), "no connection preface")
+check(any(m.get("stream_window_exhausted") or m.get("conn_window_exhausted") for m in frames),
+      "no DATA frame used up a window, with windows of 2^14-1")
+check(any(m.get("stream_window_reopened") or m.get("conn_window_reopened") for m in frames),
+      "no WINDOW_UPDATE reopened a used-up window")
+blocks = [m for m in frames if "header_list_size" in m]
+check(blocks and all(m["header_block_len"] < m["header_list_size"] for m in blocks),
+      "a header block is not smaller than its decoded size")
+check(status5 is not None and status5.get("message") == "no such thing",
+      "the failing gRPC call's trailers (grpc-status 5) were not found")
+grpc_msgs = sum(v[2] for v in ours.values())
+print(f"ok: {nframes} HTTP/2 frames in {len(keys)} packets and {grpc_msgs} gRPC messages "
+      f"agree with tshark (type, stream id, header names, message counts)")
+shutil.rmtree(tmp, ignore_errors=True)
