@@ -85,6 +85,9 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"ws-close", "c", "s", {SAY}, false},
     {"cut", "d", "", {SAY, {"restore", 's', false}}, false},
     {"sysctl", "s", "sssssss", {SAY}, false},
+    {"h2-listen", "p", "", {SAY, {"backlog", 'n', false}, {"accept", 's', false}}, false},
+    {"h2-connect", "hp", "", {SAY, {"done", 's', false}}, false},
+    {"h2-get", "s", "sssssssss", {{"header", 'H', true}, SAY}, false},
 };
 
 #define NC_PROG_MAX_DEPTH 4
