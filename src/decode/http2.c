@@ -493,6 +493,9 @@ static void end_push(h2_fctx_t *x)
 
 static void end_settings(h2_fctx_t *x)
 {
+    /* Whole six-byte entries, and none on an ACK (RFC 9113 6.5). */
+    if (x->D->f.length % 6 || ((x->D->f.flags & F_ACK) && x->D->f.length))
+        x->D->f.malformed = true;
     x->D->unitlen = 0;
 }
 
