@@ -433,7 +433,8 @@ static void end_block(h2_fctx_t *x)
     D->blk.block_frames++;
     if (!(f->flags & F_END_HEADERS))
         return;
-    h2_hpack(D, NULL, 0, true);
+    static const uint8_t none[1];
+    h2_hpack(D, none, 0, true);
     D->in_block = false;
     f->has_block = true;
     f->hpack_error = D->blk.hpack_error;
