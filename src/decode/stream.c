@@ -395,6 +395,17 @@ void nc_stream_finish(nc_stream_t *s, nc_stream_out_t *out)
     end_dir(s, 1, out, true);
 }
 
+void nc_stream_plain(nc_stream_t *s, int d, const uint8_t *p, size_t n, nc_stream_out_t *out)
+{
+    nc_stream_dir_t *dir = &s->st.dir[d & 1];
+    if (!dir->started) {
+        dir->started = true;
+        dir->next = 1;
+    }
+    if (n > 0 && !dir->ended)
+        deliver(s, d & 1, p, (uint32_t)n, out);
+}
+
 void nc_stream_set_app(nc_stream_t *s, int d, nc_sapp_t app)
 {
     s->st.dir[d & 1].app = (uint8_t)app;

@@ -327,11 +327,10 @@ extern const nc_stream_proto_t nc_http1_stream, nc_websocket_stream, nc_sse_stre
 extern const nc_stream_proto_t nc_http2_stream, nc_grpc_stream, nc_protobuf_stream;
 
 /* HTTP/2 (http2.c). A direction switched to NC_SAPP_HTTP2 is read by
- * nc_http2_stream.data like any other: that is also the entry for plaintext
- * that a TLS decryptor hands over after ALPN chose "h2" (set both
- * directions' app to NC_SAPP_HTTP2 and feed each direction's plaintext in
- * order). The client's side must begin with the connection preface; the
- * server's begins with its SETTINGS. */
+ * nc_http2_stream.data like any other; plaintext that a TLS decryptor
+ * recovers after ALPN chose "h2" goes in through nc_stream_plain. The
+ * client's side begins with the connection preface; the server's with its
+ * SETTINGS. */
 /* True when p starts like the client preface or a server's first SETTINGS. */
 bool nc__http2_looks_like(const uint8_t *p, size_t n, bool *client);
 /* After a 101 to "Upgrade: h2c": dir `client` sent the upgrade request,
@@ -405,6 +404,14 @@ bool nc_stream_segment(nc_stream_t *s, const nc_stream_seg_t *g, nc_stream_out_t
 
 /* Ends both directions (the capture ended): flushes held bytes as gaps. */
 void nc_stream_finish(nc_stream_t *s, nc_stream_out_t *out);
+
+/* Feeds n bytes of direction d that follow, in order, whatever was fed
+ * before: the plaintext a TLS decryptor recovered, say, in a stream of its
+ * own (set both directions' app to NC_SAPP_HTTP2 first when ALPN chose
+ * "h2"; otherwise the first bytes choose, as for TCP). Message ranges are
+ * then offsets in that plaintext, from 1. What the bytes complete is
+ * appended to out. */
+void nc_stream_plain(nc_stream_t *s, int d, const uint8_t *p, size_t n, nc_stream_out_t *out);
 
 /* Forces direction d to be read by app from its next byte (tests, fuzzing). */
 void nc_stream_set_app(nc_stream_t *s, int d, nc_sapp_t app);

@@ -490,6 +490,42 @@ static void test_h2_gap(void **state)
     assert_string_equal(r.sum[i + 1], "PING[0] ACK");
 }
 
+/* The entry a TLS decryptor uses: plaintext per direction, in order, with
+ * ALPN's "h2" set beforehand, gives the same frames. */
+static void test_h2_plaintext_entry(void **state)
+{
+    (void)state;
+    build();
+    nc_stream_t *st = nc_stream_new();
+    nc_stream_set_app(st, 0, NC_SAPP_HTTP2);
+    nc_stream_set_app(st, 1, NC_SAPP_HTTP2);
+    static rec_t r;
+    memset(&r, 0, sizeof(r));
+    static nc_stream_out_t out;
+    size_t off[2] = {0, 0};
+    for (int t = 0; t <= cv.nturn; t++) {
+        size_t lim[2] = {t < cv.nturn ? cv.turn[t] : cv.side[0].n,
+                         t < cv.nturn ? cv.mark[t] : cv.side[1].n};
+        for (int d = 0; d < 2; d++) {
+            memset(&out, 0, sizeof(out));
+            nc_stream_plain(st, d, cv.side[d].b + off[d], lim[d] - off[d], &out);
+            off[d] = lim[d];
+            for (uint32_t k = 0; k < out.nmsgs && r.n < 128; k++) {
+                out.msgs[k].proto->summary(&out.msgs[k], r.sum[r.n], sizeof(r.sum[0]));
+                r.m[r.n++] = out.msgs[k];
+            }
+        }
+    }
+    nc_stream_free(st);
+    int j = 0;
+    for (int i = 0; i < r.n; i++)
+        if (strncmp(r.sum[i], "HEADERS[3]", 10) != 0)
+            assert_string_equal(r.sum[i], want[j++]);
+    assert_int_equal(j, sizeof(want) / sizeof(want[0]));
+    assert_int_equal(r.m[0].seq_start, 1); /* offsets in the plaintext */
+    assert_int_equal(r.m[0].seq_end, 25);
+}
+
 static void test_protobuf_walk(void **state)
 {
     (void)state;
@@ -534,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_h2_upgrade),
         cmocka_unit_test(test_grpc_messages),
         cmocka_unit_test(test_h2_gap),
+        cmocka_unit_test(test_h2_plaintext_entry),
         cmocka_unit_test(test_protobuf_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
