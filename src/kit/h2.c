@@ -20,6 +20,16 @@
  *     at once writes one segment with three HEADERS frames: three streams
  *     on one connection, interleaved on the wire.
  *
+ * h2c by Upgrade (RFC 7540 3.2) is handled on both sides. A server waits
+ * for the client's first bytes before it writes anything: the preface means
+ * prior knowledge; an HTTP/1.1 request with "Upgrade: h2c" and
+ * HTTP2-Settings is answered "101 Switching Protocols", and the request
+ * becomes stream 1 (nghttp2_session_upgrade2), answered in HTTP/2; any other
+ * request gets a 400 and the connection closes. A client made with
+ * nc_kit_h2_client_upgrade writes such a request first and switches when
+ * the 101 arrives (on_open tells its owner). Until then the handle is in
+ * its HTTP/1 phase (`phase`), reading the head into `head`.
+ *
  * The handle ends with its connection (on_closed is called once).
  */
 #include "kit_impl.h"
@@ -29,12 +39,19 @@
 #include "../core/xmalloc.h"
 
 #include <nghttp2/nghttp2.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define NC_KIT_H2_HEADERS 32
 #define NC_KIT_H2_DONE 64 /* streams ended in one read */
+#define NC_KIT_H2_HEAD 8192 /* an Upgrade request's or 101's head, at most */
+
+/* Where a connection is: before its first bytes (a server), in the HTTP/1
+ * exchange of an Upgrade, or speaking HTTP/2. */
+enum { NC_H2_SNIFF, NC_H2_UPGRADE, NC_H2_FRAMES, NC_H2_FAILED };
 
 typedef struct nc_kit_h2_stream {
     int32_t id;
@@ -62,6 +79,18 @@ struct nc_kit_h2 {
     size_t outstanding; /* client: requests not answered yet */
     nc_buf_t frames;    /* the frames of the read or write being described */
     size_t nframes;
+    /* h2c by Upgrade */
+    int phase;
+    nc_buf_t head;       /* the HTTP/1 head read so far */
+    bool answer_101;     /* server: the 101 is due (written in on_data) */
+    bool opened;         /* client: the 101 came, on_open is due */
+    void (*on_open)(nc_kit_h2_t *h, int status, void *data);
+};
+
+/* The SETTINGS an endpoint opens with (an Upgrade client's go in its
+ * HTTP2-Settings header instead, and nghttp2 sends them after the 101). */
+static const nghttp2_settings_entry nc_kit_h2_settings[] = {
+    {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100},
 };
 
 /* ---- streams ---- */
@@ -246,12 +275,162 @@ static int nc_kit_h2_flush(nc_kit_h2_t *h, const char *say)
     return rc;
 }
 
+/* ---- h2c by Upgrade ---- */
+
+/* base64url without padding (RFC 4648 5), as HTTP2-Settings carries it. */
+static void nc_kit_b64url(const uint8_t *p, size_t n, char *out, size_t outlen)
+{
+    char tmp[256];
+    if (4 * ((n + 2) / 3) + 1 > sizeof tmp || outlen < sizeof tmp) {
+        out[0] = '\0';
+        return;
+    }
+    EVP_EncodeBlock((unsigned char *)tmp, p, (int)n);
+    size_t k = 0;
+    for (const char *c = tmp; *c && *c != '='; c++)
+        out[k++] = *c == '+' ? '-' : *c == '/' ? '_' : *c;
+    out[k] = '\0';
+}
+
+/* Decodes base64url into out; returns the length, or -1. */
+static ssize_t nc_kit_b64url_decode(const char *s, size_t n, uint8_t *out, size_t outlen)
+{
+    char tmp[256];
+    if (n + 4 > sizeof tmp || 3 * ((n + 3) / 4) > outlen)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        tmp[k++] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
+    size_t pad = (4 - k % 4) % 4;
+    if (pad == 3)
+        return -1;
+    for (size_t i = 0; i < pad; i++)
+        tmp[k++] = '=';
+    int r = EVP_DecodeBlock(out, (const unsigned char *)tmp, (int)k);
+    return r < 0 ? -1 : (ssize_t)(r - (int)pad);
+}
+
+/* A header's value in an HTTP/1 head (case-insensitive name), copied into
+ * out; false when absent. */
+static bool nc_kit_h1_header(const char *head, const char *name, char *out, size_t outlen)
+{
+    size_t nl = strlen(name);
+    for (const char *l = strstr(head, "\r\n"); l && l[2] != '\r'; l = strstr(l + 2, "\r\n")) {
+        const char *line = l + 2;
+        if (strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+            continue;
+        const char *v = line + nl + 1;
+        while (*v == ' ')
+            v++;
+        size_t vl = strcspn(v, "\r");
+        snprintf(out, outlen, "%.*s", (int)vl, v);
+        return true;
+    }
+    return false;
+}
+
+/* Server: the head of the client's HTTP/1 request is whole. Opens stream 1
+ * for it when it asks for h2c, and says what the read carried. */
+static void nc_kit_h2_upgrade_request(nc_kit_h2_t *h, char *out, size_t outlen)
+{
+    const char *head = nc_buf_cstr(&h->head);
+    char method[16] = "", path[256] = "", up[64] = "", set[256] = "", host[128] = "";
+    sscanf(head, "%15s %255s", method, path);
+    uint8_t settings[192];
+    ssize_t sl = -1;
+    if (nc_kit_h1_header(head, "HTTP2-Settings", set, sizeof set))
+        sl = nc_kit_b64url_decode(set, strlen(set), settings, sizeof settings);
+    if (!nc_kit_h1_header(head, "Upgrade", up, sizeof up) || !strstr(up, "h2c") || sl < 0 ||
+        nghttp2_session_upgrade2(h->s, settings, (size_t)sl, strcmp(method, "HEAD") == 0, NULL) != 0) {
+        h->phase = NC_H2_FAILED;
+        snprintf(out, outlen, "read() an HTTP/1.1 request for %s that does not ask for h2c", path);
+        return;
+    }
+    nc_kit_h2_stream_t *st = nc_kit_h2_stream(h, 1, true);
+    st->method = nc_xstrdup(method);
+    st->path = nc_xstrdup(path);
+    if (nc_kit_h1_header(head, "Host", host, sizeof host) && st->nh < NC_KIT_H2_HEADERS) {
+        st->h[st->nh].name = nc_xstrdup(":authority");
+        st->h[st->nh++].value = nc_xstrdup(host);
+    }
+    h->done[h->ndone++] = 1;
+    h->answer_101 = true;
+    h->phase = NC_H2_FRAMES;
+    snprintf(out, outlen, "read() the HTTP/1.1 request %s %s with Upgrade: h2c: it becomes "
+                          "stream 1, to be answered in HTTP/2", method, path);
+}
+
+/* Client: the head of the answer to its Upgrade request is whole. */
+static void nc_kit_h2_upgrade_answer(nc_kit_h2_t *h, char *out, size_t outlen)
+{
+    const char *head = nc_buf_cstr(&h->head);
+    int status = 0;
+    sscanf(head, "HTTP/1.%*d %d", &status);
+    uint8_t settings[64];
+    ssize_t sl = nghttp2_pack_settings_payload(settings, sizeof settings, nc_kit_h2_settings,
+                                               sizeof nc_kit_h2_settings / sizeof nc_kit_h2_settings[0]);
+    if (status != 101 || sl < 0 ||
+        nghttp2_session_upgrade2(h->s, settings, (size_t)sl, 0, NULL) != 0) {
+        h->phase = NC_H2_FAILED;
+        snprintf(out, outlen, "read() the answer %d: the server does not switch to HTTP/2", status);
+        return;
+    }
+    nc_kit_h2_stream(h, 1, true);
+    h->phase = NC_H2_FRAMES;
+    h->opened = true;
+    snprintf(out, outlen, "read() 101 Switching Protocols: from here on the connection speaks "
+                          "HTTP/2, and the answer comes on stream 1");
+}
+
+/* Reads the HTTP/1 part of an Upgrade into head; returns the bytes of the
+ * read that come after it (already HTTP/2), or n when the head goes on. */
+static size_t nc_kit_h2_head(nc_kit_h2_t *h, const char *data, size_t n, char *out, size_t outlen)
+{
+    size_t before = h->head.len;
+    nc_buf_append(&h->head, data, n);
+    const char *all = nc_buf_cstr(&h->head);
+    const char *end = strstr(all, "\r\n\r\n");
+    if (!end) {
+        if (h->head.len > NC_KIT_H2_HEAD)
+            h->phase = NC_H2_FAILED;
+        return n;
+    }
+    size_t used = (size_t)(end + 4 - all) - before;
+    h->head.len = (size_t)(end + 4 - all);
+    if (h->server)
+        nc_kit_h2_upgrade_request(h, out, outlen);
+    else
+        nc_kit_h2_upgrade_answer(h, out, outlen);
+    return used;
+}
+
 static void nc_kit_h2_describe(nc_kit_conn_t *c, const char *data, size_t n, char *out,
                                size_t outlen)
 {
     nc_kit_h2_t *h = nc_kit_conn_owner(c);
-    if (n == 0)
+    if (n == 0 || h->phase == NC_H2_FAILED)
         return;
+    /* A server learns from the first bytes which way the client came. */
+    if (h->phase == NC_H2_SNIFF)
+        h->phase = n >= 3 && memcmp(data, "PRI", 3) == 0 ? NC_H2_FRAMES : NC_H2_UPGRADE;
+    if (h->phase == NC_H2_UPGRADE) {
+        size_t used = nc_kit_h2_head(h, data, n, out, outlen);
+        if (h->phase != NC_H2_FRAMES || used == n)
+            return;
+        data += used;
+        n -= used;
+        char more[300];
+        snprintf(more, sizeof more, "%s", out);
+        nc_kit_h2_describe(c, data, n, out, outlen);
+        if (out[0] && strlen(more) + 10 < outlen) {
+            char tail[400];
+            snprintf(tail, sizeof tail, "%s", out);
+            snprintf(out, outlen, "%s; then %s", more, tail);
+        } else {
+            snprintf(out, outlen, "%s", more);
+        }
+        return;
+    }
     nc_buf_reset(&h->frames);
     h->nframes = 0;
     ssize_t r = nghttp2_session_mem_recv(h->s, (const uint8_t *)data, n);
@@ -281,6 +460,34 @@ static void nc_kit_h2_data(nc_kit_conn_t *c, const char *data, size_t n)
 {
     (void)data, (void)n;
     nc_kit_h2_t *h = nc_kit_conn_owner(c);
+    if (h->phase == NC_H2_FAILED) {
+        static const char bad[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n"
+                                  "Connection: close\r\n\r\n";
+        if (h->server)
+            nc_kit_write(c, bad, sizeof bad - 1,
+                         "write() 400 Bad Request: this server speaks HTTP/2 only");
+        else if (h->on_open)
+            h->on_open(h, NC_EIO, h->data);
+        h->on_open = NULL;
+        nc_kit_close(c, NULL);
+        return;
+    }
+    if (h->phase != NC_H2_FRAMES)
+        return;
+    if (h->answer_101) {
+        static const char sw[] = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                                 "Upgrade: h2c\r\n\r\n";
+        h->answer_101 = false;
+        nc_kit_write(c, sw, sizeof sw - 1,
+                     "write() 101 Switching Protocols: the connection now speaks HTTP/2");
+    }
+    if (h->opened) {
+        h->opened = false;
+        nc_kit_h2_flush(h, "write() the HTTP/2 preface and SETTINGS: the client's side switches too");
+        if (h->on_open)
+            h->on_open(h, 0, h->data);
+        h->on_open = NULL;
+    }
     int32_t done[NC_KIT_H2_DONE];
     size_t ndone = h->ndone;
     memcpy(done, h->done, ndone * sizeof done[0]);
@@ -323,6 +530,7 @@ static void nc_kit_h2_closed(nc_kit_conn_t *c)
         nc_kit_h2_stream_free(st);
     }
     nc_buf_done(&h->frames);
+    nc_buf_done(&h->head);
     free(h);
 }
 
@@ -339,7 +547,9 @@ static nc_kit_h2_t *nc_kit_h2_new(nc_kit_conn_t *c, bool server, void *data)
     h->c = c;
     h->server = server;
     h->data = data;
+    h->phase = server ? NC_H2_SNIFF : NC_H2_FRAMES;
     nc_buf_init(&h->frames);
+    nc_buf_init(&h->head);
     nghttp2_session_callbacks *cb;
     nghttp2_session_callbacks_new(&cb);
     nghttp2_session_callbacks_set_on_frame_send_callback(cb, nc_kit_h2_on_send);
@@ -353,10 +563,14 @@ static nc_kit_h2_t *nc_kit_h2_new(nc_kit_conn_t *c, bool server, void *data)
     nghttp2_session_callbacks_del(cb);
     if (rc != 0)
         nc_scn_fail(nc_kit_scn(nc_kit_conn_kit(c)), "HTTP/2: %s", nghttp2_strerror(rc));
-    nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100}};
-    nghttp2_submit_settings(h->s, NGHTTP2_FLAG_NONE, iv, 1);
     nc_kit_conn_start(c, &nc_kit_h2_cbs, h);
     return h;
+}
+
+static void nc_kit_h2_submit_settings(nc_kit_h2_t *h)
+{
+    nghttp2_submit_settings(h->s, NGHTTP2_FLAG_NONE, nc_kit_h2_settings,
+                            sizeof nc_kit_h2_settings / sizeof nc_kit_h2_settings[0]);
 }
 
 nc_kit_h2_t *nc_kit_h2_server(nc_kit_conn_t *c, nc_kit_h2_request_cb cb,
@@ -365,7 +579,7 @@ nc_kit_h2_t *nc_kit_h2_server(nc_kit_conn_t *c, nc_kit_h2_request_cb cb,
     nc_kit_h2_t *h = nc_kit_h2_new(c, true, data);
     h->on_request = cb;
     h->on_closed = on_closed;
-    nc_kit_h2_flush(h, NULL);
+    nc_kit_h2_submit_settings(h);
     return h;
 }
 
@@ -375,6 +589,32 @@ nc_kit_h2_t *nc_kit_h2_client(nc_kit_conn_t *c, nc_kit_h2_response_cb cb,
     nc_kit_h2_t *h = nc_kit_h2_new(c, false, data);
     h->on_response = cb;
     h->on_closed = on_closed;
+    nc_kit_h2_submit_settings(h);
+    return h;
+}
+
+nc_kit_h2_t *nc_kit_h2_client_upgrade(nc_kit_conn_t *c, const char *path, nc_kit_h2_response_cb cb,
+                                      void (*on_open)(nc_kit_h2_t *h, int status, void *data),
+                                      void (*on_closed)(nc_kit_h2_t *h, void *data), void *data)
+{
+    nc_kit_h2_t *h = nc_kit_h2_new(c, false, data);
+    h->on_response = cb;
+    h->on_closed = on_closed;
+    h->phase = NC_H2_UPGRADE;
+    h->on_open = on_open;
+    h->outstanding = 1;
+    uint8_t settings[64];
+    char b64[256];
+    ssize_t sl = nghttp2_pack_settings_payload(settings, sizeof settings, nc_kit_h2_settings,
+                                               sizeof nc_kit_h2_settings / sizeof nc_kit_h2_settings[0]);
+    nc_kit_b64url(settings, sl > 0 ? (size_t)sl : 0, b64, sizeof b64);
+    char req[600], say[400];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade, "
+                                      "HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: %s\r\n\r\n",
+                     path, nc_kit_conn_peer(c), b64);
+    snprintf(say, sizeof say, "write() GET %s over HTTP/1.1, asking to switch to HTTP/2 "
+                              "(Upgrade: h2c)", path);
+    nc_kit_write(c, req, (size_t)n, say);
     return h;
 }
 

@@ -275,8 +275,10 @@ typedef void (*nc_kit_h2_request_cb)(nc_kit_h2_t *h, int32_t stream, const nc_ki
                                      void *data);
 typedef void (*nc_kit_h2_response_cb)(nc_kit_h2_t *h, int32_t stream,
                                       const nc_kit_http_msg_t *resp, void *data);
-/* Wraps an accepted connection as an HTTP/2 server: writes its SETTINGS at
- * once and hands every request to cb, which answers with
+/* Wraps an accepted connection as an HTTP/2 server: it waits for the
+ * client's first bytes (the preface, or an HTTP/1.1 request with "Upgrade:
+ * h2c", answered 101: that request is stream 1), writes its SETTINGS, and
+ * hands every request to cb, which answers with
  * nc_kit_h2_respond (the answer leaves after cb returns, with the frames
  * the session owes: ACKs, WINDOW_UPDATEs). The kit owns it; it ends with
  * its connection, and on_closed (may be NULL) is called once. */
@@ -286,6 +288,13 @@ nc_kit_h2_t *nc_kit_h2_server(nc_kit_conn_t *c, nc_kit_h2_request_cb cb,
  * leave with its first nc_kit_h2_send. */
 nc_kit_h2_t *nc_kit_h2_client(nc_kit_conn_t *c, nc_kit_h2_response_cb cb,
                               void (*on_closed)(nc_kit_h2_t *h, void *data), void *data);
+/* Connects by Upgrade instead: writes GET path over HTTP/1.1 with
+ * "Upgrade: h2c" now; when the 101 arrives the client writes its preface
+ * and on_open is called with 0 (else a negative code, and the connection
+ * closes). The answer to path comes on stream 1, counted as outstanding. */
+nc_kit_h2_t *nc_kit_h2_client_upgrade(nc_kit_conn_t *c, const char *path, nc_kit_h2_response_cb cb,
+                                      void (*on_open)(nc_kit_h2_t *h, int status, void *data),
+                                      void (*on_closed)(nc_kit_h2_t *h, void *data), void *data);
 /* Queues a request on a new stream (no body); returns its stream id, or a
  * negative code. Nothing is written before nc_kit_h2_send. */
 int32_t nc_kit_h2_submit(nc_kit_h2_t *h, const char *method, const char *path,

@@ -86,7 +86,7 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"cut", "d", "", {SAY, {"restore", 's', false}}, false},
     {"sysctl", "s", "sssssss", {SAY}, false},
     {"h2-listen", "p", "", {SAY, {"backlog", 'n', false}, {"accept", 's', false}}, false},
-    {"h2-connect", "hp", "", {SAY, {"done", 's', false}}, false},
+    {"h2-connect", "hp", "", {SAY, {"done", 's', false}, {"upgrade", 's', false}}, false},
     {"h2-get", "s", "sssssssss", {{"header", 'H', true}, SAY}, false},
 };
 

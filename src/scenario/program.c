@@ -595,6 +595,7 @@ static void nc_pi_h2_request(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_m
 static void nc_pi_h2_gone(nc_kit_h2_t *h, void *data);
 static void nc_pi_h2_response(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_msg_t *resp,
                               void *data);
+static void nc_pi_h2_open(nc_kit_h2_t *h, int status, void *data);
 
 static void nc_pi_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
 {
@@ -722,6 +723,12 @@ static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
     const nc_prog_stmt_t *st = pi->cur;
     if (strcmp(st->verb, "connect") == 0) {
         nc_kit_conn_start(c, &nc_pi_conn_cbs, pi);
+    } else if (strcmp(st->verb, "h2-connect") == 0 && nc_opt(st, "upgrade")) {
+        /* Connected once the 101 came and the client switched. */
+        pi->h2 = nc_kit_h2_client_upgrade(c, nc_opt(st, "upgrade"), nc_pi_h2_response,
+                                          nc_pi_h2_open, nc_pi_h2_gone, pi);
+        pi->outstanding = 1;
+        return;
     } else if (strcmp(st->verb, "h2-connect") == 0) {
         pi->h2 = nc_kit_h2_client(c, nc_pi_h2_response, nc_pi_h2_gone, pi);
     } else {
@@ -788,6 +795,19 @@ static void nc_pi_h2_response(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_
     nc_pi_t *pi = data;
     if (pi->outstanding)
         pi->outstanding--;
+    nc_pi_poke(pi);
+}
+
+/* h2-connect upgrade=PATH: the 101 came (status 0) or the switch failed. */
+static void nc_pi_h2_open(nc_kit_h2_t *h, int status, void *data)
+{
+    nc_pi_t *pi = data;
+    if (status != 0) {
+        nc_pi_fail(pi, "%s", "the server did not switch to HTTP/2 (no 101 to Upgrade: h2c)");
+        nc_pi_finish(pi);
+        return;
+    }
+    pi->connected = true;
     nc_pi_poke(pi);
 }
 

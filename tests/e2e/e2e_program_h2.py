@@ -1,10 +1,13 @@
 """The kit's HTTP/2 from a lesson written in Markdown
 (tests/e2e/lessons-h2/h2.md), run through `netcourse --lessons DIR run h2
---headless --json`: an h2c server with routes, and a client that asks for
+--headless --json`: an h2c server with routes, a client that asks for
 three paths at once (three streams in one write), then two more, then
-closes with GOAWAY. The run's packets are decoded as HTTP/2 (frames, states,
-headers) and its saved capture agrees with tshark frame by frame
-(http2.type, http2.streamid, header names)."""
+closes with GOAWAY, and a client that comes by Upgrade (an HTTP/1.1 GET
+answered 101, then HTTP/2 with that request as stream 1). The run's packets
+are decoded as HTTP/2 (frames, states, headers) and its saved capture
+agrees with tshark frame by frame (http2.type, http2.streamid, header
+names; tshark decodes port 8080 as HTTP, which follows both the preface
+and the Upgrade)."""
 import glob
 import json
 import os
@@ -38,10 +41,18 @@ check(paths == ["/a", "/b", "/c/x"], f"the three streams ask for {paths}", ev)
 ids = [f["streamid"] for f in frames(first[0]) if f.get("type") == 1]
 check(ids == [1, 3, 5], f"stream ids {ids}", ev)
 statuses = sorted(h["value"] for _, f in h2 for h in f.get("header", []) if h["name"] == ":status")
-check(statuses == ["200", "200", "200", "200", "404"], f"statuses {statuses}", ev)
+check(statuses == ["200"] * 6 + ["404"], f"statuses {statuses}", ev)
 check(any(f.get("type") == 7 for _, f in h2), "no GOAWAY when the client closes", ev)
 closed = [f for _, f in h2 if f.get("type") == 0 and f.get("stream_state") == "closed"]
-check(len(closed) == 5, f"{len(closed)} DATA frames closed their stream, expected 5", ev)
+check(len(closed) == 7, f"{len(closed)} DATA frames closed their stream, expected 7", ev)
+# The Upgrade: an HTTP/1.1 request, the 101, and the answer to it on stream 1.
+up = [m for p in pk for m in (p.get("http") if isinstance(p.get("http"), list) else [p.get("http")])
+      if m and (m.get("status") == 101 or m.get("upgrade") == "h2c" or m.get("method") == "GET")]
+check(any(m.get("status") == 101 for m in up), "no 101 Switching Protocols in the run", ev)
+after = [f for p in pk if p.get("from") == "server" for f in frames(p)
+         if f.get("type") == 1 and f.get("streamid") == 1 and
+         any(h["name"] == ":status" for h in f.get("header", []))]
+check(len(after) == 2, f"expected stream 1 answered twice (prior knowledge and Upgrade), saw {len(after)}", ev)
 app = [e for e in ev if e["type"] == "app"]
 check(any(e["call"] == "write" and "three HEADERS" in e["text"] for e in app),
       "the client's write of three streams is not reported with its sentence", ev)
@@ -68,7 +79,7 @@ for e in map(json.loads, out.splitlines()):
     if t or names:
         ours[n] = (t, names)
 p = subprocess.run(["tshark", "-r", path, "-o", "tcp.desegment_tcp_streams:TRUE", "-d",
-                    "tcp.port==8080,http2", "-T", "fields", "-E", "aggregator=|", "-e",
+                    "tcp.port==8080,http", "-T", "fields", "-E", "aggregator=|", "-e",
                     "frame.number", "-e", "http2.type", "-e", "http2.streamid", "-e",
                     "http2.header.name"], capture_output=True, text=True, timeout=120)
 check(p.returncode == 0, f"tshark: {p.stderr[:300]}")
