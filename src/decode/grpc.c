@@ -61,7 +61,8 @@ static void grpc_emit(nc_stream_ctx_t *sc, nc_grpc_dir_t *g, uint32_t end)
     if (!g->m.compressed_flag && g->m.gap_bytes == 0) {
         memset(m, 0, sizeof(*m));
         m->proto = &nc_protobuf_stream;
-        nc__protobuf_walk(g->m.keep, g->m.keeplen, &m->u.pb);
+        nc__protobuf_walk(g->m.keep, g->m.keeplen, nc__protos_find(g->m.path, g->m.request),
+                          &m->u.pb);
         m->u.pb.streamid = g->m.streamid;
         m->u.pb.index = g->m.index;
         m->u.pb.truncated = g->m.keeplen < g->m.message_length;

@@ -11,16 +11,24 @@
  * walk fills a flat, bounded list (nc_pb_msg_t, stream.h): each field with
  * its depth, so the nesting reads back in order.
  *
+ * When the message's type is known (a gRPC method of the course's .proto
+ * files, compiled by protoc-c: protos.c), the walk follows it instead of
+ * guessing: each field gets its name, a length-delimited field is a string,
+ * bytes or a nested message as declared (walked with that message's type),
+ * and the message its type's full name. A field the type lacks (an older
+ * or newer schema) is walked without one.
+ *
  * Fields carry Wireshark's names where it has them (field[].number,
- * field[].wiretype, field[].value for varints and fixed values,
- * field[].value_length for length-delimited ones); kind, depth, text and
- * the message's truncated/malformed flags are ours. grpc.c emits a
+ * field[].wiretype, field[].name, field[].value for varints and fixed
+ * values, field[].value_length for length-delimited ones, message_name);
+ * kind, depth, text and the message's truncated/malformed flags are ours. grpc.c emits a
  * "protobuf" message after each uncompressed gRPC message; the layer on its
  * own (nc_decoder_layer("protobuf")) walks its bytes as one message.
  */
 #include "proto.h"
 #include "stream.h"
 
+#include <protobuf-c/protobuf-c.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -111,7 +119,20 @@ static nc_pb_field_t *pb_add(nc_pb_msg_t *m)
     return f;
 }
 
-static void pb_walk(nc_cursor_t c, uint8_t depth, nc_pb_msg_t *m)
+/* What the schema says a length-delimited field is, when it says. */
+static int pb_declared_kind(const ProtobufCFieldDescriptor *fd)
+{
+    if (fd == NULL)
+        return -1;
+    if (fd->type == PROTOBUF_C_TYPE_STRING)
+        return K_STRING;
+    if (fd->type == PROTOBUF_C_TYPE_MESSAGE)
+        return K_MESSAGE;
+    return K_BYTES; /* bytes, or a packed repeated scalar */
+}
+
+static void pb_walk(nc_cursor_t c, uint8_t depth, const ProtobufCMessageDescriptor *desc,
+                    nc_pb_msg_t *m)
 {
     while (nc_cur_left(&c) > 0) {
         uint32_t num;
@@ -123,8 +144,15 @@ static void pb_walk(nc_cursor_t c, uint8_t depth, nc_pb_msg_t *m)
             return;
         }
         nc_pb_field_t *f = pb_add(m);
+        const ProtobufCFieldDescriptor *fd =
+            desc ? protobuf_c_message_descriptor_get_field(desc, num) : NULL;
         uint8_t kind = wt == 0 ? K_VARINT : wt == 1 ? K_I64 : wt == 5 ? K_I32 : K_BYTES;
-        if (wt == 2 && v > 0 && pb_is_text(sub))
+        int declared = wt == 2 ? pb_declared_kind(fd) : -1;
+        if (declared == K_MESSAGE && (depth + 1 >= PB_DEPTH || !pb_is_message(sub)) && v > 0)
+            declared = K_BYTES; /* declared a message, yet not one: shown as bytes */
+        if (declared >= 0)
+            kind = (uint8_t)declared;
+        else if (wt == 2 && v > 0 && pb_is_text(sub))
             kind = K_STRING;
         else if (wt == 2 && depth + 1 < PB_DEPTH && pb_is_message(sub))
             kind = K_MESSAGE;
@@ -134,6 +162,8 @@ static void pb_walk(nc_cursor_t c, uint8_t depth, nc_pb_msg_t *m)
             f->wiretype = wt;
             f->kind = kind;
             f->value = v;
+            if (fd)
+                snprintf(f->name, sizeof f->name, "%s", fd->name);
             if (kind == K_STRING) {
                 size_t k = nc_cur_left(&sub) < sizeof(f->text) - 1 ? nc_cur_left(&sub)
                                                                    : sizeof(f->text) - 1;
@@ -142,15 +172,19 @@ static void pb_walk(nc_cursor_t c, uint8_t depth, nc_pb_msg_t *m)
             }
         }
         if (kind == K_MESSAGE)
-            pb_walk(sub, (uint8_t)(depth + 1), m);
+            pb_walk(sub, (uint8_t)(depth + 1),
+                    fd && fd->type == PROTOBUF_C_TYPE_MESSAGE ? fd->descriptor : NULL, m);
     }
 }
 
-void nc__protobuf_walk(const uint8_t *p, size_t n, nc_pb_msg_t *m)
+void nc__protobuf_walk(const uint8_t *p, size_t n, const ProtobufCMessageDescriptor *desc,
+                       nc_pb_msg_t *m)
 {
     memset(m, 0, sizeof(*m));
     m->length = (uint32_t)n;
-    pb_walk(nc_cur_make(p, n), 0, m);
+    if (desc)
+        snprintf(m->message_name, sizeof m->message_name, "%s", desc->name);
+    pb_walk(nc_cur_make(p, n), 0, desc, m);
 }
 
 static void pb_write(nc_evb_t *b, const nc_stream_msg_t *msg)
@@ -161,6 +195,8 @@ static void pb_write(nc_evb_t *b, const nc_stream_msg_t *msg)
     if (m->index)
         nc_evb_int(b, "index", m->index);
     nc_evb_int(b, "length", m->length);
+    if (m->message_name[0])
+        nc_evb_str(b, "message_name", m->message_name);
     nc_evb_int(b, "field_count", m->nfields + m->more);
     nc_evb_list(b, "field");
     for (uint16_t i = 0; i < m->nfields; i++) {
@@ -168,6 +204,8 @@ static void pb_write(nc_evb_t *b, const nc_stream_msg_t *msg)
         nc_evb_obj(b, NULL);
         nc_evb_int(b, "number", f->number);
         nc_evb_int(b, "wiretype", f->wiretype);
+        if (f->name[0])
+            nc_evb_str(b, "name", f->name);
         nc_evb_str(b, "kind", pb_kinds[f->kind]);
         if (f->depth)
             nc_evb_int(b, "depth", f->depth);
@@ -191,14 +229,16 @@ static void pb_write(nc_evb_t *b, const nc_stream_msg_t *msg)
 static void pb_summary(const nc_stream_msg_t *msg, char *s, size_t n)
 {
     const nc_pb_msg_t *m = &msg->u.pb;
-    snprintf(s, n, "protobuf %u field%s%s", m->nfields + m->more,
-             m->nfields + m->more == 1 ? "" : "s", m->malformed ? " (malformed)" : "");
+    snprintf(s, n, "protobuf %s%s%u field%s%s", m->message_name, m->message_name[0] ? " " : "",
+             m->nfields + m->more, m->nfields + m->more == 1 ? "" : "s",
+             m->malformed ? " (malformed)" : "");
 }
 
 static const nc_field_decl_t pb_fields[] = {
     {"streamid", NC_F_INT},       {"index", NC_F_INT},         {"length", NC_F_INT},
     {"field_count", NC_F_INT},    {"field", NC_F_LIST},        {"field.number", NC_F_INT},
-    {"field.wiretype", NC_F_INT}, {"field.kind", NC_F_STR},    {"field.depth", NC_F_INT},
+    {"field.wiretype", NC_F_INT}, {"field.kind", NC_F_STR},    {"field.name", NC_F_STR},
+    {"message_name", NC_F_STR},    {"field.depth", NC_F_INT},
     {"field.value", NC_F_INT},    {"field.value_length", NC_F_INT}, {"field.text", NC_F_STR},
     {"field_more", NC_F_INT},     {"truncated", NC_F_BOOL},    {"malformed", NC_F_BOOL},
     {"other_direction", NC_F_BOOL}, {NULL, 0},
@@ -217,11 +257,11 @@ static int pb_layer(nc_dctx_t *x, nc_cursor_t *c)
     nc_stream_msg_t m;
     memset(&m, 0, sizeof(m));
     m.proto = &nc_protobuf_stream;
-    nc__protobuf_walk(c->ptr, nc_cur_left(c), &m.u.pb);
+    nc__protobuf_walk(c->ptr, nc_cur_left(c), NULL, &m.u.pb);
     nc_evb_obj(x->b, "protobuf");
     pb_write(x->b, &m);
     nc_evb_end(x->b);
-    char sum[80];
+    char sum[160];
     pb_summary(&m, sum, sizeof(sum));
     nc_decode_sum_reset(x);
     nc_decode_sum_str(x, sum);

@@ -247,6 +247,7 @@ typedef struct nc_pb_field {
     uint8_t kind;             /* protobuf.c's value kinds */
     uint64_t value;           /* varint, fixed32/64; the length for LEN */
     char text[40];            /* a string's first bytes */
+    char name[32];            /* from the .proto, when the message is known */
 } nc_pb_field_t;
 
 typedef struct nc_pb_msg {
@@ -255,6 +256,7 @@ typedef struct nc_pb_msg {
     bool truncated;           /* fewer bytes were kept than the message has */
     bool malformed;           /* the walk stopped on bytes that are no message */
     uint16_t nfields, more;   /* fields kept, fields past NC_PB_FIELDS */
+    char message_name[64];    /* its type from the .proto ("netcourse.demo.Note") */
     nc_pb_field_t f[NC_PB_FIELDS];
 } nc_pb_msg_t;
 
@@ -268,8 +270,16 @@ typedef struct nc_grpc_dir {
     nc_grpc_msg_t m;          /* the message being read */
 } nc_grpc_dir_t;
 
-/* Walks n bytes of a protobuf message with no schema into m (protobuf.c). */
-void nc__protobuf_walk(const uint8_t *p, size_t n, nc_pb_msg_t *m);
+/* Walks n bytes of a protobuf message into m (protobuf.c): with its type
+ * from a compiled .proto (protobuf-c's descriptor) when desc is not NULL,
+ * without a schema otherwise. */
+struct ProtobufCMessageDescriptor;
+void nc__protobuf_walk(const uint8_t *p, size_t n, const struct ProtobufCMessageDescriptor *desc,
+                       nc_pb_msg_t *m);
+/* The request (or response) message type of the gRPC method at path
+ * ("/netcourse.demo.Echo/Say"), from the course's .proto files; NULL when
+ * none declares it (protos.c). */
+const struct ProtobufCMessageDescriptor *nc__protos_find(const char *path, bool request);
 
 /* ---- messages ---- */
 

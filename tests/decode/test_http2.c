@@ -532,7 +532,7 @@ static void test_protobuf_walk(void **state)
     nc_pb_msg_t m;
     /* Fixed64, fixed32, bytes that are no text and no message. */
     static const uint8_t a[] = {0x09, 1, 0, 0, 0, 0, 0, 0, 0, 0x15, 2, 0, 0, 0, 0x22, 0x02, 0xff, 0x00};
-    nc__protobuf_walk(a, sizeof(a), &m);
+    nc__protobuf_walk(a, sizeof(a), NULL, &m);
     assert_int_equal(m.nfields, 3);
     assert_int_equal(m.f[0].wiretype, 1);
     assert_int_equal(m.f[0].value, 1);
@@ -542,15 +542,15 @@ static void test_protobuf_walk(void **state)
     assert_false(m.malformed);
     /* A length past the end, field number 0, an endless varint. */
     static const uint8_t b[] = {0x0a, 0x05, 'a'};
-    nc__protobuf_walk(b, sizeof(b), &m);
+    nc__protobuf_walk(b, sizeof(b), NULL, &m);
     assert_true(m.malformed);
     static const uint8_t c[] = {0x00, 0x01};
-    nc__protobuf_walk(c, sizeof(c), &m);
+    nc__protobuf_walk(c, sizeof(c), NULL, &m);
     assert_true(m.malformed);
     uint8_t d[12];
     memset(d, 0xff, sizeof(d));
     d[0] = 0x08;
-    nc__protobuf_walk(d, sizeof(d), &m);
+    nc__protobuf_walk(d, sizeof(d), NULL, &m);
     assert_true(m.malformed);
     /* More fields than kept are counted. */
     uint8_t e[2 * (NC_PB_FIELDS + 5)];
@@ -558,9 +558,52 @@ static void test_protobuf_walk(void **state)
         e[i] = 0x08;
         e[i + 1] = (uint8_t)i;
     }
-    nc__protobuf_walk(e, sizeof(e), &m);
+    nc__protobuf_walk(e, sizeof(e), NULL, &m);
     assert_int_equal(m.nfields, NC_PB_FIELDS);
     assert_int_equal(m.more, 5);
+}
+
+/* With the course's .proto (lessons/proto/echo.proto, compiled by
+ * protoc-c), fields are named, and a declared type wins over the guess. */
+static void test_protobuf_names(void **state)
+{
+    (void)state;
+    nc_pb_msg_t m;
+    /* Note{id: 150, text: "hello", meta: {priority: 1, hops: 2}} */
+    static const uint8_t note[] = {0x08, 0x96, 0x01, 0x12, 0x05, 'h', 'e', 'l', 'l', 'o',
+                                   0x1a, 0x04, 0x08, 0x01, 0x10, 0x02};
+    const struct ProtobufCMessageDescriptor *req = nc__protos_find("/netcourse.demo.Echo/Say", true);
+    assert_non_null(req);
+    nc__protobuf_walk(note, sizeof(note), req, &m);
+    assert_string_equal(m.message_name, "netcourse.demo.Note");
+    assert_int_equal(m.nfields, 5);
+    assert_string_equal(m.f[0].name, "id");
+    assert_string_equal(m.f[1].name, "text");
+    assert_string_equal(m.f[2].name, "meta");
+    assert_int_equal(m.f[2].kind, 5); /* message */
+    assert_string_equal(m.f[3].name, "priority");
+    assert_int_equal(m.f[3].depth, 1);
+    assert_string_equal(m.f[4].name, "hops");
+    /* Reply{count: 2, tags: ["ab"]}: "ab" parses as no message, and the
+     * schema says string anyway; a field the schema lacks has no name. */
+    static const uint8_t reply[] = {0x10, 0x02, 0x1a, 0x02, 'a', 'b', 0x78, 0x01};
+    nc__protobuf_walk(reply, sizeof(reply), nc__protos_find("/netcourse.demo.Echo/Watch", false),
+                      &m);
+    assert_string_equal(m.message_name, "netcourse.demo.Reply");
+    assert_string_equal(m.f[0].name, "count");
+    assert_string_equal(m.f[1].name, "tags");
+    assert_int_equal(m.f[1].kind, 3); /* string */
+    assert_string_equal(m.f[2].name, "");
+    assert_int_equal(m.f[2].number, 15);
+    /* A string field the guess would call a message ("\x08\x01") stays a
+     * string: Note.text = {0x08, 0x01}. */
+    static const uint8_t odd[] = {0x12, 0x02, 0x08, 0x01};
+    nc__protobuf_walk(odd, sizeof(odd), req, &m);
+    assert_int_equal(m.nfields, 1);
+    assert_int_equal(m.f[0].kind, 3);
+    assert_null(nc__protos_find("/netcourse.demo.Echo/Nope", true));
+    assert_null(nc__protos_find("/other.Svc/Say", true));
+    assert_null(nc__protos_find("nopath", true));
 }
 
 int main(void)
@@ -572,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_h2_gap),
         cmocka_unit_test(test_h2_plaintext_entry),
         cmocka_unit_test(test_protobuf_walk),
+        cmocka_unit_test(test_protobuf_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,9 @@ network namespace of its own:
   refuses: its SETTINGS, then HTTP/1), and h2load (many streams on two
   connections);
 - a python3-grpcio server and client: unary, server streaming, client
-  streaming, bidirectional, and a call that fails with NOT_FOUND.
+  streaming, bidirectional (the service of lessons/proto/echo.proto, so the
+  protobuf fields are named), and a call of another service that fails with
+  NOT_FOUND.
 
 Also checks what tshark does not say: a DATA frame used up a window and a
 WINDOW_UPDATE reopened one, the header block's size is below its decoded
@@ -45,21 +47,24 @@ with open(server_py, "w") as f:
     f.write(f"""
 import grpc
 from concurrent import futures
-def unary(req, ctx): return req + b"\\x18\\x01"
-def sstream(req, ctx):
-    for i in range(3): yield b"\\x08" + bytes([i + 1]) + b"\\x12\\x03abc"
-def cstream(it, ctx): return b"\\x08" + bytes([sum(1 for _ in it)])
-def bidi(it, ctx):
+# The messages are lessons/proto/echo.proto's, written by hand: Reply is
+# note (1, a Note), count (2), tags (3, strings).
+def say(req, ctx): return b"\\x0a" + bytes([len(req)]) + req + b"\\x10\\x01"
+def watch(req, ctx):
+    for i in range(3): yield b"\\x10" + bytes([i + 1]) + b"\\x1a\\x03abc"
+def collect(it, ctx): return b"\\x10" + bytes([sum(1 for _ in it)])
+def chat(it, ctx):
     for m in it: yield m
 def fail(req, ctx): ctx.abort(grpc.StatusCode.NOT_FOUND, "no such thing")
-h = grpc.method_handlers_generic_handler("demo.Echo", {{
-    "Unary": grpc.unary_unary_rpc_method_handler(unary),
-    "ServerStream": grpc.unary_stream_rpc_method_handler(sstream),
-    "ClientStream": grpc.stream_unary_rpc_method_handler(cstream),
-    "Bidi": grpc.stream_stream_rpc_method_handler(bidi),
+h = grpc.method_handlers_generic_handler("netcourse.demo.Echo", {{
+    "Say": grpc.unary_unary_rpc_method_handler(say),
+    "Watch": grpc.unary_stream_rpc_method_handler(watch),
+    "Collect": grpc.stream_unary_rpc_method_handler(collect),
+    "Chat": grpc.stream_stream_rpc_method_handler(chat)}})
+other = grpc.method_handlers_generic_handler("demo.Other", {{
     "Fail": grpc.unary_unary_rpc_method_handler(fail)}})
 s = grpc.server(futures.ThreadPoolExecutor(4))
-s.add_generic_rpc_handlers((h,))
+s.add_generic_rpc_handlers((h, other))
 s.add_insecure_port("127.0.0.1:{GRPC}")
 s.start()
 s.wait_for_termination()
@@ -69,13 +74,14 @@ with open(client_py, "w") as f:
     f.write(f"""
 import grpc
 ch = grpc.insecure_channel("127.0.0.1:{GRPC}")
+# Note{{id: 150, text: "hello", meta: {{priority: 1, hops: 2}}}}
 msg = b"\\x08\\x96\\x01\\x12\\x05hello\\x1a\\x04\\x08\\x01\\x10\\x02"
-assert ch.unary_unary("/demo.Echo/Unary")(msg) == msg + b"\\x18\\x01"
-assert len(list(ch.unary_stream("/demo.Echo/ServerStream")(msg))) == 3
-ch.stream_unary("/demo.Echo/ClientStream")(iter([msg, msg, msg, msg]))
-assert len(list(ch.stream_stream("/demo.Echo/Bidi")(iter([msg, b"\\x08\\x01", msg])))) == 3
+assert ch.unary_unary("/netcourse.demo.Echo/Say")(msg)[2:2 + len(msg)] == msg
+assert len(list(ch.unary_stream("/netcourse.demo.Echo/Watch")(msg))) == 3
+ch.stream_unary("/netcourse.demo.Echo/Collect")(iter([msg, msg, msg, msg]))
+assert len(list(ch.stream_stream("/netcourse.demo.Echo/Chat")(iter([msg, b"\\x08\\x01", msg])))) == 3
 try:
-    ch.unary_unary("/demo.Echo/Fail")(msg)
+    ch.unary_unary("/demo.Other/Fail")(msg)
     raise SystemExit("the failing call succeeded")
 except grpc.RpcError as e:
     assert e.code() == grpc.StatusCode.NOT_FOUND
@@ -118,7 +124,7 @@ finally:
 retry_if_lossy(cap_path)
 
 # netcourse: per frame, [(type, streamid)], [header names], gRPC messages.
-ours, frames = {}, []
+ours, frames, pbs = {}, [], []
 for ev in netcourse_packets(cap_path):
     h2 = [m for m in layer_list(ev, "http2") if not m.get("other_direction")]
     g = [m for m in layer_list(ev, "grpc") if not m.get("other_direction")]
@@ -131,6 +137,8 @@ for ev in netcourse_packets(cap_path):
     for m in g:
         if m.get("trailers") and m.get("status") == 5:
             ours.setdefault("status5", m)
+    for m in layer_list(ev, "protobuf"):
+        pbs.append(m)
 
 p = subprocess.run(["tshark", "-r", cap_path, *TSHARK_REASSEMBLY, "-d", f"tcp.port=={H2},http2",
                     "-d", f"tcp.port=={GRPC},http2", "-T", "fields", "-E", "aggregator=|",
@@ -168,6 +176,16 @@ check(blocks and all(m["header_block_len"] < m["header_list_size"] for m in bloc
       "a header block is not smaller than its decoded size")
 check(status5 is not None and status5.get("message") == "no such thing",
       "the failing gRPC call's trailers (grpc-status 5) were not found")
+# Field names from lessons/proto/echo.proto: the unary request is a Note,
+# its answer a Reply holding it; the other service's request has none.
+notes_ = [m for m in pbs if m.get("message_name") == "netcourse.demo.Note"]
+check(notes_, f"no gRPC message was named netcourse.demo.Note: {pbs[:3]}")
+names = [(f.get("name"), f.get("depth", 0)) for f in notes_[0]["field"]]
+check(names == [("id", 0), ("text", 0), ("meta", 0), ("priority", 1), ("hops", 1)],
+      f"the Note's fields are named {names}")
+replies = [m for m in pbs if m.get("message_name") == "netcourse.demo.Reply"]
+check(len(replies) == 5, f"{len(replies)} Reply messages named, expected 5 (Say, 3 Watch, Collect)")
+check(any(not m.get("message_name") for m in pbs), "the Fail call's message should have no schema")
 grpc_msgs = sum(v[2] for v in ours.values())
 print(f"ok: {nframes} HTTP/2 frames in {len(keys)} packets and {grpc_msgs} gRPC messages "
       f"agree with tshark (type, stream id, header names, message counts)")
