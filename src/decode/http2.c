@@ -97,6 +97,7 @@ typedef struct h2_dir {
     int64_t send_window;      /* this direction's connection send window */
     int64_t init_window;      /* its initial stream send window (the peer's setting) */
     nghttp2_hd_inflater *inf; /* owned; NULL until the first header block */
+    uint32_t table_max;       /* the table size the peer allowed this side's encoder */
     bool hpack_broken;        /* an error or a gap: later blocks cannot be read */
     bool in_block;            /* a header block waits for CONTINUATION */
     nc_h2_frame_t blk;        /* the header block being decoded (its header fields only) */
@@ -272,9 +273,13 @@ static void h2_hpack(h2_dir_t *D, const uint8_t *p, size_t n, bool final)
         D->blk.hpack_error = true;
         return;
     }
-    if (D->inf == NULL && nghttp2_hd_inflate_new(&D->inf) != 0) {
-        D->hpack_broken = D->blk.hpack_error = true;
-        return;
+    if (D->inf == NULL) {
+        if (nghttp2_hd_inflate_new(&D->inf) != 0) {
+            D->hpack_broken = D->blk.hpack_error = true;
+            return;
+        }
+        if (D->table_max > 4096)
+            nghttp2_hd_inflate_change_table_size(D->inf, D->table_max);
     }
     for (;;) {
         nghttp2_nv nv;
@@ -353,9 +358,12 @@ static void h2_setting(h2_fctx_t *x, uint16_t id, uint32_t v)
         for (int i = 0; i < H2_STREAMS; i++)
             if (x->c->s[i].id)
                 x->c->s[i].win[!x->sc->d] += delta;
-    } else if (id == NGHTTP2_SETTINGS_HEADER_TABLE_SIZE && peer->inf && v > 4096) {
-        /* The peer's encoder may now use a larger table. */
-        nghttp2_hd_inflate_change_table_size(peer->inf, v);
+    } else if (id == NGHTTP2_SETTINGS_HEADER_TABLE_SIZE && v > 4096 && v > peer->table_max) {
+        /* The peer's encoder may now use a larger table (a smaller one only
+         * limits what it may ask for, which the inflater checks anyway). */
+        peer->table_max = v;
+        if (peer->inf)
+            nghttp2_hd_inflate_change_table_size(peer->inf, v);
     }
 }
 
