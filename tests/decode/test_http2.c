@@ -563,6 +563,35 @@ static void test_protobuf_walk(void **state)
     assert_int_equal(m.more, 5);
 }
 
+/* A client that allows a larger HPACK table (SETTINGS_HEADER_TABLE_SIZE)
+ * lets the server's encoder announce it in its first block: the inflater,
+ * made only then, must accept it. */
+static void test_h2_table_size(void **state)
+{
+    (void)state;
+    conv_t t;
+    memset(&t, 0, sizeof(t));
+    put(&t.side[0], "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+    settings1(&t.side[0], 1, 65536);
+    t.turn[0] = t.side[0].n;
+    nghttp2_hd_deflater *ds;
+    assert_int_equal(nghttp2_hd_deflate_new(&ds, 65536), 0);
+    assert_int_equal(nghttp2_hd_deflate_change_table_size(ds, 65536), 0);
+    uint8_t blk[256];
+    uint32_t size;
+    static const char *const st[] = {":status", "200", "server", "unit", NULL};
+    size_t n = deflate(ds, st, blk, sizeof(blk), &size);
+    nghttp2_hd_deflate_del(ds);
+    frame(&t.side[1], (uint32_t)n, 1, 0x5, 1, blk);
+    t.mark[0] = t.side[1].n;
+    t.nturn = 1;
+    static rec_t r;
+    play(&t, cut_whole, &r);
+    const nc_h2_frame_t *f = find(&r, "HEADERS[1] 200", 0);
+    assert_false(f->hpack_error);
+    assert_true(has_header(f, "server", "unit"));
+}
+
 /* With the course's .proto (lessons/proto/echo.proto, compiled by
  * protoc-c), fields are named, and a declared type wins over the guess. */
 static void test_protobuf_names(void **state)
@@ -614,6 +643,7 @@ int main(void)
         cmocka_unit_test(test_grpc_messages),
         cmocka_unit_test(test_h2_gap),
         cmocka_unit_test(test_h2_plaintext_entry),
+        cmocka_unit_test(test_h2_table_size),
         cmocka_unit_test(test_protobuf_walk),
         cmocka_unit_test(test_protobuf_names),
     };
