@@ -84,6 +84,7 @@ struct nc_kit_h2 {
     nc_buf_t head;       /* the HTTP/1 head read so far */
     bool answer_101;     /* server: the 101 is due (written in on_data) */
     bool opened;         /* client: the 101 came, on_open is due */
+    bool broken;         /* the peer sent what nghttp2 refused: closing */
     void (*on_open)(nc_kit_h2_t *h, int status, void *data);
 };
 
@@ -434,9 +435,11 @@ static void nc_kit_h2_describe(nc_kit_conn_t *c, const char *data, size_t n, cha
     nc_buf_reset(&h->frames);
     h->nframes = 0;
     ssize_t r = nghttp2_session_mem_recv(h->s, (const uint8_t *)data, n);
-    if (r < 0)
+    if (r < 0) {
+        h->broken = true;
         snprintf(out, outlen, "read() %zu bytes that are not valid HTTP/2 (%s)", n,
                  nghttp2_strerror((int)r));
+    }
     else if (h->nframes)
         snprintf(out, outlen, "read() %zu bytes of HTTP/2: %s", n, nc_buf_cstr(&h->frames));
 }
@@ -474,6 +477,12 @@ static void nc_kit_h2_data(nc_kit_conn_t *c, const char *data, size_t n)
     }
     if (h->phase != NC_H2_FRAMES)
         return;
+    if (h->broken) {
+        /* nghttp2 may owe the peer a GOAWAY that says why. */
+        nc_kit_h2_flush(h, NULL);
+        nc_kit_close(c, "close(): the peer broke the HTTP/2 protocol");
+        return;
+    }
     if (h->answer_101) {
         static const char sw[] = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
                                  "Upgrade: h2c\r\n\r\n";
