@@ -132,6 +132,10 @@ static void data_write(const nc_annot_t *a)
                     conn ? "on any stream" : "on this stream");
         return;
     }
+    if (nc_event_bool(a->ev, "http2.resumed_after_window"))
+        nc_evb_note(a->b, "%s resumes: this DATA had waited for the WINDOW_UPDATE that "
+                          "reopened its window.",
+                    a->From);
     nc_evb_note(a->b, "DATA on stream %lld: %lld %s. %s may send %lld more on this stream and "
                       "%lld on the connection before it must wait for a WINDOW_UPDATE.",
                 (long long)sid, (long long)len, nc_words_plural(len, "byte", "bytes"), a->From,

@@ -38,8 +38,9 @@
  * included) from the sender's connection window and its stream window;
  * WINDOW_UPDATE gives the receiver's peer more; SETTINGS_INITIAL_WINDOW_SIZE
  * moves every stream window of the peer by the difference. A DATA frame that
- * brings a window to zero says so (the sender now waits), and so does the
- * WINDOW_UPDATE that opens it again.
+ * brings a window to zero says so (the sender now waits), so does the
+ * WINDOW_UPDATE that opens it again, and the sender's next DATA there says
+ * it resumes after that wait (resumed_after_window).
  *
  * Fields carry Wireshark's names where it has one (length, type, flags, r,
  * streamid, pad_length, exclusive, stream_dependency, magic,
@@ -80,6 +81,7 @@ typedef struct h2_stream {
     uint32_t used; /* the connection's tick when last touched */
     bool opened, reserved, reset, grpc;
     bool ended[2];
+    bool resumed[2];  /* a direction's used-up window reopened: its next DATA resumes */
     int8_t initiator; /* the direction that opened or reserved it */
     int64_t win[2];   /* each direction's send window on it */
     char path[96];
@@ -96,6 +98,7 @@ typedef struct h2_dir {
     uint32_t start_seq, segments;
     int64_t send_window;      /* this direction's connection send window */
     int64_t init_window;      /* its initial stream send window (the peer's setting) */
+    bool resumed;             /* its used-up connection window reopened */
     nghttp2_hd_inflater *inf; /* owned; NULL until the first header block */
     uint32_t table_max;       /* the table size the peer allowed this side's encoder */
     bool hpack_broken;        /* an error or a gap: later blocks cannot be read */
@@ -419,6 +422,10 @@ static void end_data(h2_fctx_t *x)
     int d = x->sc->d;
     f->data_len = f->length >= x->D->fixed + f->pad_length ? f->length - x->D->fixed - f->pad_length : 0;
     f->windowed = true;
+    f->resumed = x->D->resumed || (x->s && x->s->resumed[d]);
+    x->D->resumed = false;
+    if (x->s)
+        x->s->resumed[d] = false;
     int64_t before = x->D->send_window;
     x->D->send_window -= f->length;
     f->conn_window = x->D->send_window;
@@ -519,11 +526,13 @@ static void end_winupd(h2_fctx_t *x)
         x->c->d[o].send_window += f->increment;
         f->conn_window = x->c->d[o].send_window;
         f->conn_reopened = before <= 0 && f->conn_window > 0;
+        x->c->d[o].resumed |= f->conn_reopened;
     } else {
         int64_t before = x->s->win[o];
         x->s->win[o] += f->increment;
         f->stream_window = x->s->win[o];
         f->stream_reopened = before <= 0 && f->stream_window > 0;
+        x->s->resumed[o] |= f->stream_reopened;
         f->conn_window = x->c->d[o].send_window;
     }
 }
@@ -965,6 +974,8 @@ static void h2_write(nc_evb_t *b, const nc_stream_msg_t *m)
                 nc_evb_bool(b, "conn_window_reopened", true);
             if (f->stream_reopened)
                 nc_evb_bool(b, "stream_window_reopened", true);
+            if (f->resumed)
+                nc_evb_bool(b, "resumed_after_window", true);
         }
         if (f->malformed)
             nc_evb_bool(b, "malformed", true);
@@ -1052,6 +1063,7 @@ static const nc_field_decl_t h2_fields[] = {
     {"stream_window_exhausted", NC_F_BOOL},
     {"conn_window_reopened", NC_F_BOOL},
     {"stream_window_reopened", NC_F_BOOL},
+    {"resumed_after_window", NC_F_BOOL},
     {"malformed", NC_F_BOOL},
     {"gap_bytes", NC_F_INT},
     {"incomplete", NC_F_BOOL},

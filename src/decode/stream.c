@@ -138,9 +138,16 @@ static void ctx_init(nc_stream_ctx_t *sc, nc_stream_t *s, int d, nc_stream_out_t
 static void pick_app(nc_stream_t *s, int d, const uint8_t *p, size_t n)
 {
     nc_stream_dir_t *dir = &s->st.dir[d], *peer = &s->st.dir[!d];
+    bool client;
+    /* An HTTP/2 server that speaks first (its SETTINGS) to a client whose
+     * HTTP/1 request came first: HTTP/1 chose both directions too early. */
+    if (dir->app == NC_SAPP_HTTP && !dir->midstream && dir->next == 1 &&
+        nc__http2_looks_like(p, n, &client) && !client) {
+        dir->app = NC_SAPP_HTTP2;
+        return;
+    }
     if (dir->app != NC_SAPP_UNKNOWN)
         return;
-    bool client;
     if (!dir->midstream && nc__http2_looks_like(p, n, &client)) {
         /* HTTP/2 by prior knowledge: the client's preface, or the server's
          * SETTINGS when the capture shows it first. */

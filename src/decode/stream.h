@@ -218,6 +218,7 @@ typedef struct nc_h2_frame {
     int64_t conn_window, stream_window; /* the DATA sender's windows after it */
     bool conn_exhausted, stream_exhausted; /* this DATA brought one to 0 or below */
     bool conn_reopened, stream_reopened;   /* this WINDOW_UPDATE opened a closed one */
+    bool resumed;             /* DATA: the first since a used-up window reopened */
     bool malformed;           /* lengths that do not add up */
     uint64_t gap_bytes;
     char htext[NC_H2_HTEXT];  /* last: a frame is cleared up to here */

@@ -319,6 +319,8 @@ static void test_h2_frames_every_cut(void **state)
         assert_int_equal(f->conn_window, 65535 - 100 + 1000);
         f = find(&r, "DATA[1] 50", 0);
         assert_true(f->stream_exhausted);
+        assert_true(f->resumed); /* it waited for WINDOW_UPDATE[1] */
+        assert_false(find(&r, "DATA[1] 90", 0)->resumed);
         assert_int_equal(f->state, 6); /* closed */
         f = find(&r, "RST_STREAM", 0);
         assert_int_equal(f->error, 8);
@@ -563,6 +565,27 @@ static void test_protobuf_walk(void **state)
     assert_int_equal(m.more, 5);
 }
 
+/* A prior-knowledge server (nghttpd) writes its SETTINGS at once; when the
+ * client's HTTP/1 request is captured first, the SETTINGS are still read as
+ * HTTP/2, as tshark reads them. */
+static void test_h2_server_first_settings(void **state)
+{
+    (void)state;
+    conv_t t;
+    memset(&t, 0, sizeof(t));
+    const char *req = "GET /a HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\n\r\n";
+    put(&t.side[0], req, strlen(req));
+    t.turn[0] = t.side[0].n;
+    settings1(&t.side[1], 3, 100);
+    t.mark[0] = t.side[1].n;
+    t.nturn = 1;
+    static rec_t r;
+    play(&t, cut_whole, &r);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.sum[0], "GET /a HTTP/1.1");
+    assert_string_equal(r.sum[1], "SETTINGS[0]");
+}
+
 /* A client that allows a larger HPACK table (SETTINGS_HEADER_TABLE_SIZE)
  * lets the server's encoder announce it in its first block: the inflater,
  * made only then, must accept it. */
@@ -644,6 +667,7 @@ int main(void)
         cmocka_unit_test(test_h2_gap),
         cmocka_unit_test(test_h2_plaintext_entry),
         cmocka_unit_test(test_h2_table_size),
+        cmocka_unit_test(test_h2_server_first_settings),
         cmocka_unit_test(test_protobuf_walk),
         cmocka_unit_test(test_protobuf_names),
     };

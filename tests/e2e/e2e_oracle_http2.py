@@ -171,6 +171,8 @@ check(any(m.get("stream_window_exhausted") or m.get("conn_window_exhausted") for
       "no DATA frame used up a window, with windows of 2^14-1")
 check(any(m.get("stream_window_reopened") or m.get("conn_window_reopened") for m in frames),
       "no WINDOW_UPDATE reopened a used-up window")
+check(any(m.get("resumed_after_window") for m in frames),
+      "no DATA frame says it resumed after waiting for a window")
 blocks = [m for m in frames if "header_list_size" in m]
 check(blocks and all(m["header_block_len"] < m["header_list_size"] for m in blocks),
       "a header block is not smaller than its decoded size")
