@@ -240,15 +240,15 @@ typedef struct nc_grpc_msg {
     uint64_t gap_bytes;
 } nc_grpc_msg_t;
 
-#define NC_PB_FIELDS 32
+#define NC_PB_FIELDS 16
 
 typedef struct nc_pb_field {
     uint8_t depth, wiretype;
     uint32_t number;
     uint8_t kind;             /* protobuf.c's value kinds */
     uint64_t value;           /* varint, fixed32/64; the length for LEN */
-    char text[40];            /* a string's first bytes */
-    char name[32];            /* from the .proto, when the message is known */
+    char text[28];            /* a string's first bytes */
+    char name[24];            /* from the .proto, when the message is known */
 } nc_pb_field_t;
 
 typedef struct nc_pb_msg {
