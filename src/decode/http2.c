@@ -400,19 +400,36 @@ static void fixed_priority(nc_h2_frame_t *f, const uint8_t *k)
     f->weight = k[4];
 }
 
-static void fixed_fields(h2_fctx_t *x, const uint8_t *k)
+static void fixed_headers(nc_h2_frame_t *f, const uint8_t *k)
 {
-    nc_h2_frame_t *f = &x->D->f;
-    switch (f->type) { /* one line per type that has fixed fields */
-    case T_HEADERS: if (f->flags & F_PRIORITY) fixed_priority(f, k); break;
-    case T_PRIORITY: fixed_priority(f, k); break;
-    case T_RST: f->error = be32(k); break;
-    case T_PUSH: f->promised = be32(k) & 0x7fffffffu; break;
-    case T_PING: memcpy(f->ping, k, 8); break;
-    case T_GOAWAY: f->last_stream_id = be32(k) & 0x7fffffffu; f->error = be32(k + 4); break;
-    case T_WINUPD: f->increment = be32(k) & 0x7fffffffu; break;
-    default: break;
-    }
+    if (f->flags & F_PRIORITY)
+        fixed_priority(f, k);
+}
+
+static void fixed_rst(nc_h2_frame_t *f, const uint8_t *k)
+{
+    f->error = be32(k);
+}
+
+static void fixed_push(nc_h2_frame_t *f, const uint8_t *k)
+{
+    f->promised = be32(k) & 0x7fffffffu;
+}
+
+static void fixed_ping(nc_h2_frame_t *f, const uint8_t *k)
+{
+    memcpy(f->ping, k, 8);
+}
+
+static void fixed_goaway(nc_h2_frame_t *f, const uint8_t *k)
+{
+    f->last_stream_id = be32(k) & 0x7fffffffu;
+    f->error = be32(k + 4);
+}
+
+static void fixed_winupd(nc_h2_frame_t *f, const uint8_t *k)
+{
+    f->increment = be32(k) & 0x7fffffffu;
 }
 
 /* Spends a DATA frame's length from the sender's windows. */
@@ -541,24 +558,25 @@ typedef struct h2_type {
     const char *name;
     bool padded;     /* PADDED applies */
     uint8_t prefix;  /* fixed bytes after the pad length */
+    void (*fixed)(nc_h2_frame_t *f, const uint8_t *k); /* reads them */
     void (*body)(h2_fctx_t *x, const uint8_t *p, size_t n, uint32_t rel);
     void (*end)(h2_fctx_t *x);
 } h2_type_t;
 
 static const h2_type_t h2_types[] = {
-    [T_DATA] = {"DATA", true, 0, body_data, end_data},
-    [T_HEADERS] = {"HEADERS", true, 0, body_block, end_headers},
-    [T_PRIORITY] = {"PRIORITY", false, 5, NULL, NULL},
-    [T_RST] = {"RST_STREAM", false, 4, NULL, end_rst},
-    [T_SETTINGS] = {"SETTINGS", false, 0, body_settings, end_settings},
-    [T_PUSH] = {"PUSH_PROMISE", true, 4, body_block, end_push},
-    [T_PING] = {"PING", false, 8, NULL, NULL},
-    [T_GOAWAY] = {"GOAWAY", false, 8, NULL, NULL},
-    [T_WINUPD] = {"WINDOW_UPDATE", false, 4, NULL, end_winupd},
-    [T_CONT] = {"CONTINUATION", false, 0, body_block, end_cont},
+    [T_DATA] = {"DATA", true, 0, NULL, body_data, end_data},
+    [T_HEADERS] = {"HEADERS", true, 0, fixed_headers, body_block, end_headers},
+    [T_PRIORITY] = {"PRIORITY", false, 5, fixed_priority, NULL, NULL},
+    [T_RST] = {"RST_STREAM", false, 4, fixed_rst, NULL, end_rst},
+    [T_SETTINGS] = {"SETTINGS", false, 0, NULL, body_settings, end_settings},
+    [T_PUSH] = {"PUSH_PROMISE", true, 4, fixed_push, body_block, end_push},
+    [T_PING] = {"PING", false, 8, fixed_ping, NULL, NULL},
+    [T_GOAWAY] = {"GOAWAY", false, 8, fixed_goaway, NULL, NULL},
+    [T_WINUPD] = {"WINDOW_UPDATE", false, 4, fixed_winupd, NULL, end_winupd},
+    [T_CONT] = {"CONTINUATION", false, 0, NULL, body_block, end_cont},
 };
 
-static const h2_type_t h2_unknown = {"Unknown", false, 0, NULL, NULL};
+static const h2_type_t h2_unknown = {"Unknown", false, 0, NULL, NULL, NULL};
 
 static const h2_type_t *h2_type(uint8_t t)
 {
@@ -646,7 +664,7 @@ static void h2_header_done(h2_dir_t *D)
 
 /* Reads fixed-prefix bytes; sets the body's end once the pad length is
  * known, and the fixed fields once they are whole. */
-static void h2_fixed(nc_stream_ctx_t *sc, h2_dir_t *D, nc_cursor_t *c)
+static void h2_fixed(h2_dir_t *D, nc_cursor_t *c)
 {
     nc_h2_frame_t *f = &D->f;
     const h2_type_t *t = h2_type(f->type);
@@ -655,6 +673,8 @@ static void h2_fixed(nc_stream_ctx_t *sc, h2_dir_t *D, nc_cursor_t *c)
         D->pos++;
     if (D->pos < D->fixed)
         return;
+    if (f->malformed) /* too short for its fixed fields */
+        return;
     if (padded) {
         f->pad_length = D->keep[0];
         if ((uint32_t)f->pad_length > f->length - D->fixed)
@@ -662,11 +682,8 @@ static void h2_fixed(nc_stream_ctx_t *sc, h2_dir_t *D, nc_cursor_t *c)
         else
             D->body_end = f->length - f->pad_length;
     }
-    if (D->fixed > (padded ? 1u : 0u) && !f->malformed) {
-        h2_fctx_t x;
-        h2_frame_ctx(sc, &x);
-        fixed_fields(&x, D->keep + (padded ? 1 : 0));
-    }
+    if (t->fixed && !f->malformed)
+        t->fixed(f, D->keep + (padded ? 1 : 0));
 }
 
 static void h2_payload(nc_stream_ctx_t *sc, h2_dir_t *D, nc_cursor_t *c, uint32_t rel0,
@@ -674,7 +691,7 @@ static void h2_payload(nc_stream_ctx_t *sc, h2_dir_t *D, nc_cursor_t *c, uint32_
 {
     nc_h2_frame_t *f = &D->f;
     if (D->pos < D->fixed) {
-        h2_fixed(sc, D, c);
+        h2_fixed(D, c);
         if (D->pos < D->fixed)
             return;
     }
