@@ -123,23 +123,23 @@ static void data_write(const nc_annot_t *a)
     int64_t cw = h2_int(a, "http2.conn_window"), sw = h2_int(a, "http2.stream_window");
     bool conn = nc_event_bool(a->ev, "http2.conn_window_exhausted");
     bool strm = nc_event_bool(a->ev, "http2.stream_window_exhausted");
-    if (conn || strm) {
-        nc_evb_note(a->b, "DATA on stream %lld uses up %s %s window (%lld bytes left): it "
-                          "must now wait for a WINDOW_UPDATE from %s before it sends more DATA "
-                          "%s. HTTP/2 flow control, not TCP, holds it back.",
-                    (long long)sid, a->from, conn ? "connection" : "stream",
-                    (long long)(conn ? cw : sw), a->to,
-                    conn ? "on any stream" : "on this stream");
-        return;
-    }
     if (nc_event_bool(a->ev, "http2.resumed_after_window"))
-        nc_evb_note(a->b, "%s resumes: this DATA had waited for the WINDOW_UPDATE that "
-                          "reopened its window.",
-                    a->From);
-    nc_evb_note(a->b, "DATA on stream %lld: %lld %s. %s may send %lld more on this stream and "
-                      "%lld on the connection before it must wait for a WINDOW_UPDATE.",
-                (long long)sid, (long long)len, nc_words_plural(len, "byte", "bytes"), a->From,
-                (long long)sw, (long long)cw);
+        nc_evb_note(a->b, "%s resumes on stream %lld: this DATA waited for the WINDOW_UPDATE "
+                          "that reopened its window.",
+                    a->From, (long long)sid);
+    if (conn || strm) {
+        nc_evb_note(a->b, "DATA on stream %lld (%lld %s) uses up the %s window of %s, %lld "
+                          "bytes left: it must now wait for a WINDOW_UPDATE from %s before it "
+                          "sends more DATA %s. HTTP/2 flow control, not TCP, holds it back.",
+                    (long long)sid, (long long)len, nc_words_plural(len, "byte", "bytes"),
+                    conn ? "connection" : "stream", a->from, (long long)(conn ? cw : sw), a->to,
+                    conn ? "on any stream" : "on this stream");
+    } else {
+        nc_evb_note(a->b, "DATA on stream %lld: %lld %s. %s may send %lld more on this stream "
+                          "and %lld on the connection before it must wait for a WINDOW_UPDATE.",
+                    (long long)sid, (long long)len, nc_words_plural(len, "byte", "bytes"),
+                    a->From, (long long)sw, (long long)cw);
+    }
     const char *state = nc_event_str(a->ev, "http2.stream_state");
     if (state && strcmp(state, "closed") == 0)
         nc_evb_note(a->b, "END_STREAM closes stream %lld: both sides have ended it.",
@@ -159,9 +159,9 @@ static void winupd_write(const nc_annot_t *a)
                     nc_event_bool(a->ev, "http2.stream_window_reopened");
     int64_t now = sid ? h2_int(a, "http2.stream_window") : h2_int(a, "http2.conn_window");
     if (reopened)
-        nc_evb_note(a->b, "WINDOW_UPDATE reopens %s %s window, which was used up: %s was "
-                          "waiting, and may send %lld more bytes now.",
-                    a->to, sid ? "stream" : "connection", a->To, (long long)now);
+        nc_evb_note(a->b, "WINDOW_UPDATE reopens the %s window of %s, which was used up: %s "
+                          "was waiting, and may send %lld more bytes now.",
+                    sid ? "stream" : "connection", a->to, a->To, (long long)now);
     else
         nc_evb_note(a->b, "WINDOW_UPDATE on %s %lld: %s has read %lld bytes and lets %s send "
                           "that much more (%lld in all now).",
