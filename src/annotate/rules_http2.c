@@ -20,11 +20,6 @@ static int64_t h2_int(const nc_annot_t *a, const char *path)
     return nc_annotate_int(a->ev, path, -1);
 }
 
-static bool is_type(const nc_annot_t *a, int64_t t)
-{
-    return nc_event_get(a->ev, "http2.magic") == NULL && h2_int(a, "http2.type") == t;
-}
-
 static bool magic_match(const nc_annot_t *a)
 {
     return nc_event_get(a->ev, "http2.magic") != NULL;
@@ -36,11 +31,6 @@ static void magic_write(const nc_annot_t *a)
                       "server would take for a request, so both sides know from the first byte "
                       "that frames follow.",
                 a->From);
-}
-
-static bool settings_match(const nc_annot_t *a)
-{
-    return is_type(a, 4);
 }
 
 static void settings_write(const nc_annot_t *a)
@@ -112,11 +102,6 @@ static void headers_write(const nc_annot_t *a)
                     (long long)sid);
 }
 
-static bool data_match(const nc_annot_t *a)
-{
-    return is_type(a, 0);
-}
-
 static void data_write(const nc_annot_t *a)
 {
     int64_t sid = h2_int(a, "http2.streamid"), len = h2_int(a, "http2.length");
@@ -146,11 +131,6 @@ static void data_write(const nc_annot_t *a)
                     (long long)sid);
 }
 
-static bool winupd_match(const nc_annot_t *a)
-{
-    return is_type(a, 8);
-}
-
 static void winupd_write(const nc_annot_t *a)
 {
     int64_t sid = h2_int(a, "http2.streamid");
@@ -169,11 +149,6 @@ static void winupd_write(const nc_annot_t *a)
                     (long long)inc, a->to, (long long)now);
 }
 
-static bool rst_match(const nc_annot_t *a)
-{
-    return is_type(a, 3);
-}
-
 static void rst_write(const nc_annot_t *a)
 {
     nc_evb_note(a->b, "RST_STREAM (%s): %s abandons stream %lld at once. Only that stream "
@@ -182,22 +157,12 @@ static void rst_write(const nc_annot_t *a)
                 (long long)h2_int(a, "http2.streamid"));
 }
 
-static bool goaway_match(const nc_annot_t *a)
-{
-    return is_type(a, 7);
-}
-
 static void goaway_write(const nc_annot_t *a)
 {
     nc_evb_note(a->b, "GOAWAY (%s): %s will take no new streams on this connection; streams up "
                       "to %lld may finish.",
                 nc_event_str(a->ev, "http2.error_name"), a->from,
                 (long long)h2_int(a, "http2.goaway.last_stream_id"));
-}
-
-static bool ping_match(const nc_annot_t *a)
-{
-    return is_type(a, 6);
 }
 
 static void ping_write(const nc_annot_t *a)
@@ -212,21 +177,11 @@ static void ping_write(const nc_annot_t *a)
                     a->From, a->to);
 }
 
-static bool push_match(const nc_annot_t *a)
-{
-    return is_type(a, 5);
-}
-
 static void push_write(const nc_annot_t *a)
 {
     nc_evb_note(a->b, "PUSH_PROMISE: %s announces stream %lld, a response it will send "
                       "without being asked.",
                 a->From, (long long)h2_int(a, "http2.push_promise.promised_stream_id"));
-}
-
-static bool priority_match(const nc_annot_t *a)
-{
-    return is_type(a, 2);
 }
 
 static void priority_write(const nc_annot_t *a)
@@ -238,17 +193,40 @@ static void priority_write(const nc_annot_t *a)
                 (long long)h2_int(a, "http2.weight") + 1);
 }
 
+/* The notes of each frame type (HEADERS' come with its header block). */
+static const struct {
+    int64_t type;
+    void (*write)(const nc_annot_t *a);
+} h2_frame_notes[] = {
+    {0, data_write},   {2, priority_write}, {3, rst_write},    {4, settings_write},
+    {5, push_write},   {6, ping_write},     {7, goaway_write}, {8, winupd_write},
+};
+
+static int h2_frame_note(const nc_annot_t *a)
+{
+    if (nc_event_get(a->ev, "http2.magic") != NULL)
+        return -1;
+    int64_t t = h2_int(a, "http2.type");
+    for (size_t i = 0; i < sizeof h2_frame_notes / sizeof h2_frame_notes[0]; i++)
+        if (h2_frame_notes[i].type == t)
+            return (int)i;
+    return -1;
+}
+
+static bool frame_match(const nc_annot_t *a)
+{
+    return h2_frame_note(a) >= 0;
+}
+
+static void frame_write(const nc_annot_t *a)
+{
+    h2_frame_notes[h2_frame_note(a)].write(a);
+}
+
 static const nc_rule_t http2_rules[] = {
     {"http2-preface", magic_match, magic_write},
-    {"http2-settings", settings_match, settings_write},
     {"http2-headers", headers_match, headers_write},
-    {"http2-data", data_match, data_write},
-    {"http2-window-update", winupd_match, winupd_write},
-    {"http2-rst-stream", rst_match, rst_write},
-    {"http2-goaway", goaway_match, goaway_write},
-    {"http2-ping", ping_match, ping_write},
-    {"http2-push-promise", push_match, push_write},
-    {"http2-priority", priority_match, priority_write},
+    {"http2-frame", frame_match, frame_write},
 };
 
 const nc_rule_set_t nc_rules_http2 = {

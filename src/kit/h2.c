@@ -1,6 +1,6 @@
 /*
- * h2.c: HTTP/2 endpoints of the kit (h2c by prior knowledge), on nghttp2
- * sessions fed by the kit's TCP connections.
+ * h2.c: HTTP/2 endpoints of the kit (h2c, by prior knowledge or by Upgrade), on
+ * nghttp2 sessions fed by the kit's TCP connections.
  *
  * Data model. An nc_kit_h2_t owns one nghttp2_session (server or client)
  * over one nc_kit_conn_t, and the streams it is reading or answering
