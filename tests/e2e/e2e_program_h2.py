@@ -58,6 +58,9 @@ check(any(e["call"] == "write" and "three HEADERS" in e["text"] for e in app),
       "the client's write of three streams is not reported with its sentence", ev)
 check(any(e["call"] == "read" and "HTTP/2" in e["text"] and e["host"] == "server" for e in app),
       "the server's reads do not name their frames", ev)
+# A checkpoint whose matchers read HTTP/2 fields (http2.streamid), decided
+# by the run.
+check(decided(ev, "streams") == "a", f"the streams checkpoint was decided {decided(ev, 'streams')}", ev)
 notes = " ".join(p.get("note", "") for p in pk)
 check("HPACK" in notes and "DATA on stream" in notes, "HTTP/2 frames are not annotated", ev)
 
