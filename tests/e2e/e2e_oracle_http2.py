@@ -14,12 +14,17 @@ network namespace of its own:
   protobuf fields are named), and a call of another service that fails with
   NOT_FOUND.
 
+Then h2 over TLS: nghttpd with a certificate made here and curl --http2
+writing its key log; `replay --keylog` and tshark with the same key log
+agree on the decrypted HTTP/2 frames.
+
 Also checks what tshark does not say: a DATA frame used up a window and a
 WINDOW_UPDATE reopened one, the header block's size is below its decoded
 size, and the gRPC trailers carry grpc-status 5.
 
 tshark, tcpdump, nghttp2-client, nghttp2-server and python3-grpcio are
 required (.ci/quickstart test_pkgs)."""
+import json
 import os
 import shutil
 import subprocess
@@ -27,7 +32,7 @@ import tempfile
 
 from oraclelib import *
 
-need_tools({"tshark": "tshark", "tcpdump": "tcpdump", "nghttpd": "nghttp2-server",
+need_tools({"tshark": "tshark", "tcpdump": "tcpdump", "nghttpd": "nghttp2-server", "openssl": "openssl",
             "nghttp": "nghttp2-client", "h2load": "nghttp2-client", "curl": "curl"})
 PY = "/usr/bin/python3"
 check(subprocess.run([PY, "-c", "import grpc"], capture_output=True).returncode == 0,
@@ -189,6 +194,56 @@ replies = [m for m in pbs if m.get("message_name") == "netcourse.demo.Reply"]
 check(len(replies) == 5, f"{len(replies)} Reply messages named, expected 5 (Say, 3 Watch, Collect)")
 check(any(not m.get("message_name") for m in pbs), "the Fail call's message should have no schema")
 grpc_msgs = sum(v[2] for v in ours.values())
+
+# h2 over TLS: nghttpd with a certificate made here, curl --http2 writing
+# its key log; netcourse (replay --keylog) and tshark (tls.keylog_file) both
+# decrypt, and the HTTP/2 inside must agree too.
+TLSP = 18443
+key, cert, keylog = (os.path.join(tmp, n) for n in ("key.pem", "cert.pem", "keys.txt"))
+p = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=localhost"], capture_output=True, text=True)
+check(p.returncode == 0, f"openssl req failed: {p.stderr[-300:]}")
+tls_path = os.path.join(tmp, "h2tls.pcap")
+cap = Capture(tls_path, f"tcp port {TLSP}").start()
+h2s = subprocess.Popen(["nghttpd", "-d", www, str(TLSP), key, cert], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+try:
+    wait_listening(TLSP, h2s, "nghttpd over TLS")
+    p = subprocess.run(["curl", "-sSk", "--http2", "-o", "/dev/null", f"https://127.0.0.1:{TLSP}/a",
+                        "-o", "/dev/null", f"https://127.0.0.1:{TLSP}/b"],
+                       capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, SSLKEYLOGFILE=keylog))
+    check(p.returncode == 0, f"curl --http2 over TLS failed: {p.stderr[-300:]}")
+finally:
+    cap.stop()
+    h2s.terminate()
+    h2s.wait(timeout=10)
+retry_if_lossy(tls_path)
+rc, out, err = run(["replay", tls_path, "--keylog", keylog, "--json"], timeout=120)
+check(rc == 0, f"replay --keylog exited {rc}: {err.strip()}")
+tours = {}
+for n, ev in enumerate((e for e in map(json.loads, out.splitlines()) if e["type"] == "packet"), 1):
+    h2 = [m for m in layer_list(ev, "http2") if not m.get("other_direction")]
+    t = [(m["type"], m["streamid"]) for m in h2 if "magic" not in m]
+    names = [h["name"] for m in h2 for h in m.get("header", [])]
+    if t or names:
+        tours[n] = (t, names)
+p = subprocess.run(["tshark", "-r", tls_path, *TSHARK_REASSEMBLY, "-o", f"tls.keylog_file:{keylog}",
+                    "-T", "fields", "-E", "aggregator=|", "-e", "frame.number", "-e", "http2.type",
+                    "-e", "http2.streamid", "-e", "http2.header.name"],
+                   capture_output=True, text=True, timeout=120)
+ttheirs = {}
+for line in p.stdout.splitlines():
+    c = line.split("\t") + [""] * 4
+    if c[1]:
+        ttheirs[int(c[0])] = (list(zip(map(int, c[1].split("|")), map(int, c[2].split("|")))),
+                              c[3].split("|") if c[3] else [])
+tkeys = sorted(set(tours) | set(ttheirs))
+check(sum(len(v[0]) for v in ttheirs.values()) >= 6, f"tshark decrypted too few HTTP/2 frames: {ttheirs}")
+same_as_tshark([(k,) + tours.get(k, ([], [])) for k in tkeys],
+               [(k,) + ttheirs.get(k, ([], [])) for k in tkeys], "HTTP/2 over TLS", 70)
 print(f"ok: {nframes} HTTP/2 frames in {len(keys)} packets and {grpc_msgs} gRPC messages "
-      f"agree with tshark (type, stream id, header names, message counts)")
+      f"agree with tshark (type, stream id, header names, message counts); over TLS "
+      f"{sum(len(v[0]) for v in ttheirs.values())} decrypted frames agree")
 shutil.rmtree(tmp, ignore_errors=True)
