@@ -164,5 +164,7 @@ extern const nc_proto_t nc_eth_proto, nc_sll_proto, nc_sll2_proto, nc_raw_proto,
 extern const nc_proto_t nc_websocket_proto, nc_sse_proto, nc_tls_proto;
 extern const nc_proto_t nc_http2_proto, nc_grpc_proto, nc_protobuf_proto;
 extern const nc_app_proto_t nc_dns_app;
+extern const nc_proto_t nc_stun_proto;
+extern const nc_app_proto_t nc_stun_app;
 
 #endif
