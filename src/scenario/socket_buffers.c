@@ -96,7 +96,10 @@ static void *sb_server(void *arg)
     size_t total = 0;
     char *buf = malloc(SB_CHUNK);
     for (;;) {
-        if (nc_scn_wait(s, fd, POLLIN, 5000) <= 0) {
+        /* On a lossy link a few lost retransmissions in a row back the
+         * sender's timer off past 5 s (RFC 6298 doubles the RTO), so the
+         * reader gives up only after a silence no working link shows. */
+        if (nc_scn_wait(s, fd, POLLIN, 20000) <= 0) {
             nc_scn_fail(s, "server: the data stopped coming");
             break;
         }
