@@ -15,6 +15,7 @@
 #include "../core/words.h"
 #include "../core/xmalloc.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,11 +55,15 @@ struct nc_kit_conn {
     int64_t note_value;
     bool close_wanted; /* close() was called; the handle waits for the writes */
     bool closing;
+    bool tolerant; /* a failure closes this connection, not the run */
+    bool paused;   /* reading stopped until the owner resumes it */
+    size_t queued; /* bytes handed to libuv and not yet written */
 };
 
 typedef struct nc_kit_write {
     uv_write_t req;
     nc_kit_conn_t *c;
+    size_t len;
     char bytes[]; /* the copy being written */
 } nc_kit_write_t;
 
@@ -294,8 +299,14 @@ nc_kit_conn_t *nc_kit_connect(nc_kit_t *k, const char *host, int port, bool node
         if (rc != 0)
             nc_scn_fail(k->s, "%s: TCP_NODELAY: %s", k->host, uv_strerror(rc));
     }
+    /* A lab host's name, or an IPv4 address as a real client gives it to a
+     * proxy. */
     struct sockaddr_in addr;
-    int rc = uv_ip4_addr(nc_scn_addr(k->s, host), port, &addr);
+    const char *ip = nc_scn_addr(k->s, host);
+    struct in_addr lit;
+    if (inet_pton(AF_INET, host, &lit) == 1)
+        ip = host;
+    int rc = uv_ip4_addr(ip, port, &addr);
     nc_kit_report(k, NULL, "connect",
                   (nc_scn_kv_t[]){NC_KV_S("to", host), NC_KV_I("to_port", port)}, 2, say,
                   "connect() to %s:%d: the kernel sends a SYN and the call waits", host, port);
@@ -355,7 +366,7 @@ void nc_kit_conn_start(nc_kit_conn_t *c, const nc_kit_conn_cbs_t *cbs, void *own
 {
     c->cbs = *cbs;
     c->owner = owner;
-    if (c->closing)
+    if (c->closing || c->paused)
         return;
     int rc = uv_read_start((uv_stream_t *)&c->tcp, nc_kit_alloc, nc_kit_read);
     if (rc != 0 && rc != UV_EALREADY)
@@ -398,6 +409,30 @@ void nc_kit_conn_note(nc_kit_conn_t *c, const char *key, int64_t value)
     c->note_value = value;
 }
 
+void nc_kit_conn_tolerant(nc_kit_conn_t *c)
+{
+    c->tolerant = true;
+}
+
+size_t nc_kit_conn_queued(const nc_kit_conn_t *c)
+{
+    return c->queued;
+}
+
+/* A paused connection reads nothing: its peer's bytes wait in the kernel,
+ * whose receive window then closes, which is how a middlebox passes a slow
+ * reader's back-pressure on instead of buffering without bound. */
+void nc_kit_conn_pause(nc_kit_conn_t *c, bool pause)
+{
+    if (c->closing || c->close_wanted || c->paused == pause)
+        return;
+    c->paused = pause;
+    if (pause)
+        uv_read_stop((uv_stream_t *)&c->tcp);
+    else
+        uv_read_start((uv_stream_t *)&c->tcp, nc_kit_alloc, nc_kit_read);
+}
+
 bool nc_kit_conn_closing(const nc_kit_conn_t *c)
 {
     return c->closing || c->close_wanted;
@@ -409,9 +444,12 @@ static void nc_kit_written(uv_write_t *req, int status)
 {
     nc_kit_write_t *w = (nc_kit_write_t *)req;
     nc_kit_conn_t *c = w->c;
-    if (status < 0 && status != UV_ECANCELED)
+    c->queued -= w->len;
+    if (status < 0 && status != UV_ECANCELED && !c->tolerant)
         nc_scn_fail(c->k->s, "%s: write failed: %s", c->k->host, uv_strerror(status));
     free(w);
+    if (c->queued == 0 && c->cbs.on_drain && !c->closing && !c->close_wanted)
+        c->cbs.on_drain(c);
     /* A close asked for while writes were queued happens once they are
      * done: uv_close would cancel them. */
     if (--c->pending == 0 && c->close_wanted && !c->closing)
@@ -424,14 +462,17 @@ int nc_kit_write_quiet(nc_kit_conn_t *c, const void *data, size_t len)
         return UV_ECANCELED;
     nc_kit_write_t *w = nc_xmalloc(sizeof *w + (len ? len : 1));
     w->c = c;
+    w->len = len;
     memcpy(w->bytes, data, len);
     uv_buf_t buf = uv_buf_init(w->bytes, (unsigned)len);
     int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, nc_kit_written);
     if (rc < 0) {
-        nc_scn_fail(c->k->s, "%s: write: %s", c->k->host, uv_strerror(rc));
+        if (!c->tolerant)
+            nc_scn_fail(c->k->s, "%s: write: %s", c->k->host, uv_strerror(rc));
         free(w);
     } else {
         c->pending++;
+        c->queued += len;
     }
     return rc;
 }

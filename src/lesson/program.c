@@ -32,6 +32,7 @@
  *                  w word   s any text   h lab host   x count or text
  *                  r count or "eof"   k "text" or "binary"   c close code
  *                  S "start" or "stop"   a "session" or "token"
+ *                  m "l4" or "l7"   P a balancing policy
  * Option kinds are the same letters, plus b (yes/no), H (a "Name: value"
  * header) and v (1.0 or 1.1). An option in upper case may repeat.
  */
@@ -67,7 +68,7 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
      {{"header", 'H', true}, {"body", 's', false}, {"chunks", 'n', false}, {"hold", 'w', false},
       {"sse", 'n', false}, {"every", 'd', false}, {"ws", 'w', false}, SAY,
       {"close", 's', false}, {"delay", 'd', false}, {"upload", 'b', false},
-      {"issue", 'a', false}, {"require", 'a', false}}, false},
+      {"issue", 'a', false}, {"require", 'a', false}, {"record", 'b', false}}, false},
     {"serve", "n", "", {{0}}, false},
     {"restart", "", "", {SAY}, false},
     {"http-connect", "hp", "", {SAY, {"done", 's', false}}, false},
@@ -95,6 +96,20 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
       {"resume", 'b', false}, {"header", 'H', true}, SAY}, false},
     {"fetch", "hps", "", {{"async", 'b', false}, SAY}, false},
     {"stopwatch", "S", "", {SAY}, false},
+    /* middleboxes (src/kit/proxy.c, balance.c, broker.c) */
+    {"backend", "hp", "", {{"path", 's', false}}, false},
+    {"forward-proxy", "p", "", {SAY, {"max", 'n', false}, {"idle", 'd', false}}, false},
+    {"reverse-proxy", "p", "", {SAY, {"max", 'n', false}, {"idle", 'd', false}}, false},
+    {"balance", "p", "",
+     {SAY, {"mode", 'm', false}, {"policy", 'P', false}, {"cache", 'b', false},
+      {"max", 'n', false}, {"idle", 'd', false}}, false},
+    {"retry-proxy", "p", "",
+     {SAY, {"timeout", 'd', false}, {"retries", 'n', false}, {"max", 'n', false}}, false},
+    {"broker", "p", "", {SAY, {"ack", 'd', false}}, false},
+    {"broker-connect", "hp", "", {SAY, {"done", 's', false}}, false},
+    {"subscribe", "ww", "", {SAY}, false},
+    {"publish", "ws", "", {SAY}, false},
+    {"receive", "n", "", {SAY, {"ack", 'b', false}}, false},
 };
 
 #define NC_PROG_MAX_DEPTH 4
@@ -253,6 +268,18 @@ static int nc_pp_kind(nc_pp_t *p, int line, char kind, const char *what, const c
         if (strcmp(v, one) != 0 && strcmp(v, two) != 0)
             return nc_pp_fail(p, line, "%s: expected %s or %s, found \"%s\"", what, one, two, v);
         return 0;
+    }
+    case 'm':
+        if (strcmp(v, "l4") != 0 && strcmp(v, "l7") != 0)
+            return nc_pp_fail(p, line, "%s: expected l4 or l7, found \"%s\"", what, v);
+        return 0;
+    case 'P': {
+        static const char *const policies[] = {"round-robin", "least-conn", "source-hash"};
+        for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++)
+            if (strcmp(v, policies[i]) == 0)
+                return 0;
+        return nc_pp_fail(p, line, "%s: expected round-robin, least-conn or source-hash, found "
+                                   "\"%s\"", what, v);
     }
     case 'v':
         if (strcmp(v, "1.0") != 0 && strcmp(v, "1.1") != 0)
