@@ -110,6 +110,8 @@ void nc_kit_conn_set_owner(nc_kit_conn_t *c, void *owner);
 nc_kit_t *nc_kit_conn_kit(const nc_kit_conn_t *c);
 /* "client:40112": the peer's name. */
 const char *nc_kit_conn_peer(const nc_kit_conn_t *c);
+/* The peer's IPv4 address ("10.0.0.1") in out, or "?". */
+void nc_kit_conn_peer_ip(const nc_kit_conn_t *c, char *out, size_t outlen);
 int nc_kit_conn_port(const nc_kit_conn_t *c, bool peer);
 bool nc_kit_conn_closing(const nc_kit_conn_t *c);
 /* A connection to a peer the program does not control (a middlebox's

@@ -265,8 +265,7 @@ static void nc_mb_up_connected(nc_kit_conn_t *c, int status, void *data)
         if (!nc_mb_is_hop(cl->hd[i].name) && strcasecmp(cl->hd[i].name, "X-Forwarded-For") != 0)
             hd[n++] = cl->hd[i];
     char xff[200], ip[64];
-    const char *peer = nc_kit_conn_peer(cl->c);
-    snprintf(ip, sizeof ip, "%.*s", (int)strcspn(peer, ":"), peer);
+    nc_kit_conn_peer_ip(cl->c, ip, sizeof ip);
     const char *before = NULL;
     for (size_t i = 0; i < cl->nhd; i++)
         if (strcasecmp(cl->hd[i].name, "X-Forwarded-For") == 0)

@@ -409,6 +409,16 @@ void nc_kit_conn_note(nc_kit_conn_t *c, const char *key, int64_t value)
     c->note_value = value;
 }
 
+void nc_kit_conn_peer_ip(const nc_kit_conn_t *c, char *out, size_t outlen)
+{
+    struct sockaddr_storage sa;
+    int len = sizeof sa;
+    snprintf(out, outlen, "?");
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&sa, &len) == 0 &&
+        sa.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, out, (socklen_t)outlen);
+}
+
 void nc_kit_conn_tolerant(nc_kit_conn_t *c)
 {
     c->tolerant = true;

@@ -812,6 +812,15 @@ static void nc_pi_request(nc_kit_http_t *h, const nc_kit_http_msg_t *req, void *
     sc->status = 0;
     sc->nxhdr = 0;
     sc->xbody = NULL;
+    /* A request that came through a proxy: the connection is the proxy's,
+     * the header names the client. */
+    const char *xff = nc_kit_http_header(req, "X-Forwarded-For");
+    if (xff)
+        nc_kit_report(pi->kit, nc_kit_http_conn(h), "forwarded",
+                      (nc_scn_kv_t[]){NC_KV_S("for", xff),
+                                      NC_KV_S("peer", nc_kit_conn_peer(nc_kit_http_conn(h)))},
+                      2, NULL, "the request comes from %s, a proxy; X-Forwarded-For says it was "
+                      "sent for %s", nc_kit_conn_peer(nc_kit_http_conn(h)), xff);
     if (nc_opt_yes(r, "upload"))
         nc_route_upload(sc, req);
     nc_route_state(sc, req);
