@@ -1,0 +1,103 @@
+"""Hostile peers against the boxes of tests/e2e/lessons/boxes.md, run
+inside the lab shell on `client` by e2e_middlebox_hostile.py (argument: the
+server's address). Each attack runs beside an honest request, which must
+still be answered; one line of results per attack."""
+import socket
+import sys
+import threading
+import time
+
+SRV = sys.argv[1]
+
+
+def honest(port):
+    """One ordinary request: its status line, or the error."""
+    path = f"http://{SRV}:8081/who" if port == 3128 else "/who"
+    try:
+        s = socket.create_connection((SRV, port), timeout=5)
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while True:
+            d = s.recv(4096)
+            if not d:
+                break
+            data += d
+        s.close()
+        return data.split(b"\r\n")[0].decode() or "empty"
+    except OSError as e:
+        return f"error {e.__class__.__name__}"
+
+
+def gone(s, wait):
+    """True when the box ends the connection within wait seconds."""
+    s.settimeout(wait)
+    try:
+        while s.recv(4096):
+            pass
+        return True
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+
+
+# A slow client: the head of a request, then a byte every 100 ms.
+slow = socket.create_connection((SRV, 8007))
+slow.sendall(b"GET /who HTTP/1.1\r\n")
+during = honest(8007)
+t0, closed = time.time(), False
+while time.time() - t0 < 5 and not closed:
+    try:
+        slow.sendall(b"X")
+        slow.settimeout(0.1)
+        closed = slow.recv(1) == b""
+    except socket.timeout:
+        pass
+    except OSError:
+        closed = True
+print("slow", "closed" if closed else "open", during, flush=True)
+
+# Malformed requests to the forward proxy and the L7 balancer.
+for port in (3128, 8007):
+    s = socket.create_connection((SRV, port), timeout=5)
+    s.sendall(b"THIS IS NOT HTTP\r\n\r\n")
+    answer = s.recv(4096).split(b"\r\n")[0].decode()
+    print("malformed", port, answer, "closed" if gone(s, 3) else "open", honest(port), flush=True)
+    s.close()
+
+# A flood of connections (the boxes take 8 clients at most).
+for port in (8004, 8007):
+    flood, refused = [], 0
+    for _ in range(40):
+        try:
+            flood.append(socket.create_connection((SRV, port)))
+        except OSError:
+            refused += 1 # reset before connect() even returned
+    time.sleep(0.3)
+    refused += sum(1 for s in flood if gone(s, 0.05))
+    for s in flood:
+        s.close()
+    time.sleep(0.3)
+    print("flood", port, refused, honest(port), flush=True)
+
+# A peer that pipelines requests and never reads the answers.
+bad = socket.socket()
+bad.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+bad.connect((SRV, 8007))
+burst = b"GET /who HTTP/1.1\r\nHost: x\r\n\r\n" * 4000
+
+
+def pour():
+    try:
+        bad.sendall(burst)
+    except OSError:
+        pass
+
+
+t = threading.Thread(target=pour, daemon=True)
+t.start()
+time.sleep(0.5)
+during = honest(8007)
+time.sleep(0.5)
+print("noread", during, flush=True)
+bad.close()
