@@ -585,6 +585,19 @@ static void nc_mb_sweep(uv_timer_t *t)
 
 /* ---- accepting ---- */
 
+/*
+ * The HTTP front of a client connection. This is the seam for TLS
+ * termination at an L7 balancer: once the kit has TLS (src/kit/tls.c), the
+ * accepted connection is wrapped in a TLS server here and the HTTP server
+ * reads the plaintext; nothing after this point changes, and the upstream
+ * side stays plain HTTP (the balancer is where TLS ends).
+ */
+static void nc_mb_front(nc_mb_client_t *cl)
+{
+    cl->h = nc_kit_http_server(cl->c, nc_mb_request, nc_mb_front_gone, cl);
+    nc_kit_http_lenient(cl->h);
+}
+
 static void nc_mb_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
 {
     nc_kit_mbox_t *mb = data;
@@ -619,8 +632,7 @@ static void nc_mb_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
         nc__mb_splice(cl, cl->host, cl->port, i, false);
         return;
     }
-    cl->h = nc_kit_http_server(c, nc_mb_request, nc_mb_front_gone, cl);
-    nc_kit_http_lenient(cl->h);
+    nc_mb_front(cl);
 }
 
 nc_kit_mbox_t *nc_kit_mbox_start(nc_kit_t *k, int port, const nc_kit_mb_conf_t *conf,
