@@ -92,6 +92,7 @@ typedef struct nc_http_dir {
     bool request;
     char method[24], target[NC_HTTP_TEXT], version[16], reason[64];
     char content_type[64], last_event_id[64];
+    char ws_key[32], ws_accept[32]; /* Sec-WebSocket-Key and -Accept */
     char request_method[16];  /* a response's: the method of the request it answers */
     int status;
     uint32_t headers;

@@ -455,9 +455,22 @@ static void nc_kit_written(uv_write_t *req, int status)
     nc_kit_write_t *w = (nc_kit_write_t *)req;
     nc_kit_conn_t *c = w->c;
     c->queued -= w->len;
-    if (status < 0 && status != UV_ECANCELED && !c->tolerant)
+    /* A peer that reset the connection (it closed, and our data reached it
+     * anyway) is something the network did, as a failed read is: reported,
+     * and the connection closed. Anything else is the program's failure,
+     * unless the connection is a middlebox's to a peer it does not control. */
+    bool reset = status == UV_EPIPE || status == UV_ECONNRESET;
+    if (status < 0 && status != UV_ECANCELED && !reset && !c->tolerant)
         nc_scn_fail(c->k->s, "%s: write failed: %s", c->k->host, uv_strerror(status));
     free(w);
+    if (reset && !c->closing && !c->close_wanted) {
+        nc_kit_report(c->k, c, "write", (nc_scn_kv_t[]){NC_KV_S("errno", uv_err_name(status))}, 1,
+                      NULL, "write() failed: %s (the peer reset the connection)",
+                      uv_strerror(status));
+        c->pending--;
+        nc_kit_close(c, "close(): the peer is gone, so the program closes the connection");
+        return;
+    }
     if (c->queued == 0 && c->cbs.on_drain && !c->closing && !c->close_wanted)
         c->cbs.on_drain(c);
     /* A close asked for while writes were queued happens once they are

@@ -34,7 +34,8 @@
  *                  S "start" or "stop"   a "session" or "token"
  *                  m "l4" or "l7"   P a balancing policy
  * Option kinds are the same letters, plus b (yes/no), H (a "Name: value"
- * header) and v (1.0 or 1.1). An option in upper case may repeat.
+ * header), v (1.0 or 1.1) and e (a WebSocket route's mode: echo or push).
+ * An option in upper case may repeat.
  */
 typedef struct nc_prog_optdef {
     const char *key;
@@ -46,7 +47,7 @@ typedef struct nc_prog_verb {
     const char *name;
     const char *args;     /* kinds of the required arguments */
     const char *optional; /* kinds of the arguments that may follow */
-    nc_prog_optdef_t opts[16];
+    nc_prog_optdef_t opts[20];
     bool body;
 } nc_prog_verb_t;
 
@@ -66,9 +67,10 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"http-listen", "p", "", {SAY, {"backlog", 'n', false}, {"accept", 's', false}}, false},
     {"route", "ssn", "",
      {{"header", 'H', true}, {"body", 's', false}, {"chunks", 'n', false}, {"hold", 'w', false},
-      {"sse", 'n', false}, {"every", 'd', false}, {"ws", 'w', false}, SAY,
+      {"sse", 'n', false}, {"every", 'd', false}, {"ws", 'e', false}, SAY,
       {"close", 's', false}, {"delay", 'd', false}, {"upload", 'b', false},
-      {"issue", 'a', false}, {"require", 'a', false}, {"record", 'b', false}}, false},
+      {"issue", 'a', false}, {"require", 'a', false}, {"end", 'b', false},
+      {"push", 's', false}, {"record", 'b', false}}, false},
     {"serve", "n", "", {{0}}, false},
     {"restart", "", "", {SAY}, false},
     {"http-connect", "hp", "", {SAY, {"done", 's', false}}, false},
@@ -83,7 +85,8 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
       {"body", 's', false}, {"chunks", 'n', false}, {"expect", 'b', false}, SAY,
       {"reconnect", 'b', false}, {"size", 'n', false}}, false},
     {"await", "", "", {{0}}, false},
-    {"events", "sn", "", {{"header", 'H', true}, SAY}, false},
+    {"events", "sn", "",
+     {{"header", 'H', true}, SAY, {"idle", 'd', false}, {"retry", 'd', false}}, false},
     {"ws-connect", "hps", "", {SAY, {"done", 's', false}}, false},
     {"ws-send", "ks", "", {{"fragments", 'n', false}, SAY}, false},
     {"ws-ping", "", "s", {SAY}, false},
@@ -110,6 +113,7 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"subscribe", "ww", "", {SAY}, false},
     {"publish", "ws", "", {SAY}, false},
     {"receive", "n", "", {SAY, {"ack", 'b', false}}, false},
+    {"ws-push", "ks", "", {SAY}, false},
 };
 
 #define NC_PROG_MAX_DEPTH 4
@@ -263,10 +267,19 @@ static int nc_pp_kind(nc_pp_t *p, int line, char kind, const char *what, const c
             return nc_pp_fail(p, line, "%s: expected yes or no, found \"%s\"", what, v);
         return 0;
     case 'S':
-    case 'a': {
-        const char *one = kind == 'S' ? "start" : "session", *two = kind == 'S' ? "stop" : "token";
-        if (strcmp(v, one) != 0 && strcmp(v, two) != 0)
-            return nc_pp_fail(p, line, "%s: expected %s or %s, found \"%s\"", what, one, two, v);
+    case 'a':
+    case 'e': {
+        /* The kinds that are one of two words. */
+        static const struct {
+            char kind;
+            const char *one, *two;
+        } pairs[] = {{'S', "start", "stop"}, {'a', "session", "token"}, {'e', "echo", "push"}};
+        size_t k = 0;
+        while (k + 1 < sizeof pairs / sizeof pairs[0] && pairs[k].kind != kind)
+            k++;
+        if (strcmp(v, pairs[k].one) != 0 && strcmp(v, pairs[k].two) != 0)
+            return nc_pp_fail(p, line, "%s: expected %s or %s, found \"%s\"", what, pairs[k].one,
+                              pairs[k].two, v);
         return 0;
     }
     case 'm':

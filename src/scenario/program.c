@@ -95,6 +95,7 @@ typedef struct nc_sconn {
     uv_timer_t timer;
     bool timer_init, gone;
     long sse_i;
+    nc_kit_ws_t *ws; /* the WebSocket a ws= route opened, or NULL */
     /* what the server's state decided for the request being answered: a
      * status, headers and a body instead of the route's (0, none, NULL) */
     int status;
@@ -103,6 +104,10 @@ typedef struct nc_sconn {
     const char *xbody;
     char rowbody[64]; /* record=yes: the answer's body */
 } nc_sconn_t;
+
+/* Where a client's `events` statement stands: reading the stream, waiting
+ * to reconnect after it gave the connection up, or reconnecting. */
+typedef enum { NC_SSE_STREAM, NC_SSE_RETRY, NC_SSE_CONNECT } nc_sse_phase_t;
 
 /* A request fetched on a connection of its own (the fetch statement). */
 typedef struct nc_fetch {
@@ -192,6 +197,11 @@ struct nc_pi {
     long seen[64];
     size_t nseen;
     long rows; /* record=yes: rows the server has made */
+    /* an `events` statement: the last event id it received, when the last
+     * event came, and its phase */
+    char last_id[64];
+    uint64_t last_event_ms, retry_at_ms;
+    nc_sse_phase_t sse_phase;
 };
 
 /* ---- the shared events ---- */
@@ -322,6 +332,57 @@ static int nc_pi_fail(nc_pi_t *pi, const char *fmt, const char *arg)
 /* ---- waiting ---- */
 
 static bool nc_pi_receive(nc_pi_t *pi);
+static int nc_pi_events_reconnect(nc_pi_t *pi);
+static int nc_pi_send_request(nc_pi_t *pi, const nc_prog_stmt_t *st, bool resume);
+
+/*
+ * An `events` statement whose stream stopped short: true when it gives up
+ * (the connection ended and it has no retry=). With idle=T, a stream
+ * silent for T is given up (the client closes it); with retry=T the client
+ * then waits T, connects again as its http-connect did, and asks with
+ * Last-Event-ID (nc_pi_connected sends that request).
+ */
+static bool nc_pi_events_lost(nc_pi_t *pi)
+{
+    const nc_prog_stmt_t *st = pi->cur;
+    const char *idle = nc_opt(st, "idle"), *retry = nc_opt(st, "retry");
+    uv_update_time(&pi->loop);
+    uint64_t now = uv_now(&pi->loop);
+    switch (pi->sse_phase) {
+    case NC_SSE_STREAM: {
+        bool ended = pi->conn_closed || pi->eof;
+        bool silent = idle && now - pi->last_event_ms >=
+                                  (uint64_t)(nc_prog_duration_ns(idle) / 1000000);
+        if (!ended && !silent)
+            return false;
+        if (!retry && ended)
+            return true;
+        if (pi->conn) {
+            char say[200];
+            if (silent && !ended)
+                snprintf(say, sizeof say, "close(): no event for %s, the client gives up on this "
+                                          "connection", idle);
+            else
+                snprintf(say, sizeof say, "close(): the stream ended before its last event");
+            nc_kit_close(pi->conn, say);
+            pi->conn = NULL;
+            pi->http = NULL;
+        }
+        if (!retry)
+            return true;
+        pi->sse_phase = NC_SSE_RETRY;
+        pi->retry_at_ms = now + (uint64_t)(nc_prog_duration_ns(retry) / 1000000);
+        return false;
+    }
+    case NC_SSE_RETRY:
+        if (now < pi->retry_at_ms)
+            return false;
+        pi->sse_phase = NC_SSE_CONNECT;
+        return nc_pi_events_reconnect(pi) != 0;
+    default:
+        return false;
+    }
+}
 
 static bool nc_pi_ready(nc_pi_t *pi)
 {
@@ -363,7 +424,7 @@ static bool nc_pi_ready(nc_pi_t *pi)
     case NC_W_CLOSED:
         return pi->conn_closed;
     case NC_W_EVENTS:
-        return pi->sse_events >= pi->want || pi->conn_closed;
+        return pi->sse_events >= pi->want || nc_pi_events_lost(pi);
     case NC_W_STOP:
         return false; /* only a stopped run ends it (nc_pi_poke) */
     case NC_W_BROKER_OK:
@@ -586,7 +647,11 @@ static void nc_sconn_tick(uv_timer_t *t)
     }
     long total = nc_prog_number(nc_opt(r, "sse"), 1, 1000000);
     if (sc->sse_i >= total) {
+        /* end=no: the stream stays open, as an event stream does, until the
+         * client leaves. */
         uv_timer_stop(t);
+        if (nc_opt(r, "end") && !nc_opt_yes(r, "end"))
+            return;
         nc_kit_http_end(sc->h, NULL);
         nc_sconn_served(sc);
         return;
@@ -606,6 +671,8 @@ static void nc_sconn_tick(uv_timer_t *t)
         snprintf(data, sizeof data, "event %ld", sc->sse_i);
     }
     nc_kit_sse_event(sc->h, id, NULL, data, NULL);
+    if (sc->sse_i >= total && nc_opt(r, "end") && !nc_opt_yes(r, "end"))
+        nc_sconn_served(sc);
 }
 
 static void nc_sconn_delayed(uv_timer_t *t)
@@ -620,6 +687,63 @@ static void nc_ws_echo(nc_kit_ws_t *ws, nc_kit_ws_op_t op, const char *data, siz
 {
     if (op == NC_KIT_WS_TEXT || op == NC_KIT_WS_BINARY)
         nc_kit_ws_send(ws, op, data, len, 1, "write() the message back: the server echoes it");
+}
+
+/* ws=push: the server keeps the WebSocket for its own messages (ws-push);
+ * what the client sends is read and reported, never answered. */
+static void nc_ws_keep(nc_kit_ws_t *ws, nc_kit_ws_op_t op, const char *data, size_t len, int code,
+                       void *ud)
+{
+}
+
+static const struct {
+    const char *mode;
+    nc_kit_ws_msg_cb cb;
+} nc_ws_modes[] = {
+    {"echo", nc_ws_echo},
+    {"push", nc_ws_keep},
+};
+
+/* The server speaks first: a message to every WebSocket its ws= routes
+ * hold open, with no request before it (ws-push, and a route's push=).
+ * With none open, the news reaches nobody, and the run says so. */
+static void nc_pi_push(nc_pi_t *pi, nc_kit_ws_op_t op, const char *data, const char *say)
+{
+    size_t sent = 0;
+    for (size_t i = 0; i < pi->nsconns; i++) {
+        nc_sconn_t *sc = pi->sconns[i];
+        if (sc->ws && sc->h && !nc_kit_conn_closing(nc_kit_ws_conn(sc->ws))) {
+            nc_kit_ws_send(sc->ws, op, data, strlen(data), 1,
+                           say ? say : "write() a frame nobody asked for: the server pushes its "
+                                       "news");
+            sent++;
+        }
+    }
+    if (sent == 0)
+        nc_kit_report(pi->kit, NULL, "push", NULL, 0, NULL,
+                      "no client holds a WebSocket open: the news \"%.60s\" reaches nobody", data);
+}
+
+/* A route's push=: the template with {body} (the request's body, up to its
+ * first line) filled in. */
+static void nc_route_push(nc_sconn_t *sc, const nc_kit_http_msg_t *req)
+{
+    const char *tpl = nc_opt(sc->route, "push");
+    if (!tpl)
+        return;
+    size_t blen = req->body ? strcspn(req->body, "\r\n") : 0;
+    if (blen > req->body_len)
+        blen = req->body_len;
+    if (blen > 100)
+        blen = 100;
+    const char *mark = strstr(tpl, "{body}");
+    char data[400];
+    if (mark)
+        snprintf(data, sizeof data, "%.*s%.*s%s", (int)(mark - tpl), tpl, (int)blen,
+                 req->body ? req->body : "", mark + 6);
+    else
+        snprintf(data, sizeof data, "%s", tpl);
+    nc_pi_push(sc->pi, NC_KIT_WS_TEXT, data, NULL);
 }
 
 /* A message's Upload-Offset header, or -1. */
@@ -829,13 +953,19 @@ static void nc_pi_request(nc_kit_http_t *h, const nc_kit_http_msg_t *req, void *
         return;
     }
     if (nc_opt(r, "ws")) {
-        if (nc_kit_ws_accept(h, req, nc_ws_echo, sc))
+        size_t m = 0;
+        while (m + 1 < sizeof nc_ws_modes / sizeof nc_ws_modes[0] &&
+               strcmp(nc_ws_modes[m].mode, nc_opt(r, "ws")) != 0)
+            m++;
+        sc->ws = nc_kit_ws_accept(h, req, nc_ws_modes[m].cb, sc);
+        if (sc->ws)
             nc_sconn_served(sc);
         return;
     }
     const char *delay = nc_opt(r, "delay");
     if (!nc_opt(r, "sse") && !nc_opt(r, "hold") && !delay) {
         nc_route_answer(sc);
+        nc_route_push(sc, req);
         return;
     }
     if (!sc->timer_init) {
@@ -860,10 +990,20 @@ static void nc_pi_request(nc_kit_http_t *h, const nc_kit_http_msg_t *req, void *
         size_t nh = nc_route_headers(r, hd, 8, names);
         hd[nh++] = (nc_kit_header_t){"Content-Type", "text/event-stream"};
         hd[nh++] = (nc_kit_header_t){"Cache-Control", "no-cache"};
+        /* A client that reconnects says the last event it received
+         * (Last-Event-ID): the stream goes on after it. */
+        const char *last = nc_kit_http_header(req, "Last-Event-ID");
+        long after = last ? nc_prog_number(last, 0, 1000000) : -1;
         char say[400];
+        const char *text = nc_pi_say(pi, r, 0, say, sizeof say);
+        if (!text && after >= 0) {
+            snprintf(say, sizeof say, "write() the answer's head: the client's Last-Event-ID is "
+                                      "%ld, so the stream goes on with event %ld", after, after + 1);
+            text = say;
+        }
         nc_kit_http_respond(h, (int)nc_prog_number(r->args[2], 100, 999), hd, nh,
-                            NC_KIT_BODY_STREAM, NULL, 0, 0, nc_pi_say(pi, r, 0, say, sizeof say));
-        sc->sse_i = 0;
+                            NC_KIT_BODY_STREAM, NULL, 0, 0, text);
+        sc->sse_i = after > 0 ? after : 0;
         uv_timer_start(&sc->timer, nc_sconn_tick, (uint64_t)(every > 0 ? every : 1),
                        (uint64_t)(every > 0 ? every : 1));
     } else {
@@ -948,6 +1088,9 @@ static void nc_pi_sse(nc_kit_http_t *h, const char *id, const char *event, const
 {
     nc_pi_t *pi = ud;
     pi->sse_events++;
+    if (id)
+        snprintf(pi->last_id, sizeof pi->last_id, "%s", id);
+    pi->last_event_ms = uv_now(&pi->loop);
     nc_pi_poke(pi);
 }
 
@@ -1039,6 +1182,15 @@ static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
         nc_kit_conn_start(c, &nc_pi_conn_cbs, pi);
     } else if (strcmp(st->verb, "broker-connect") == 0) {
         pi->bcl = nc_kit_bclient(c, nc_pi_bline, nc_pi_bgone, pi);
+    } else if (strcmp(st->verb, "events") == 0) {
+        /* An events statement reconnecting: ask again, resuming. */
+        pi->http = nc_kit_http_client(c, nc_pi_response, nc_pi_sse, nc_pi_http_gone, pi);
+        nc_kit_http_set_eof(pi->http, nc_pi_http_eof);
+        nc_kit_http_set_describe(pi->http, nc_pi_http_describe);
+        pi->sse_phase = NC_SSE_STREAM;
+        pi->last_event_ms = uv_now(&pi->loop);
+        if (nc_pi_send_request(pi, st, true) != 0)
+            nc_pi_finish(pi);
     } else {
         pi->http = nc_kit_http_client(c, nc_pi_response, nc_pi_sse, nc_pi_http_gone, pi);
         /* A WebSocket ends with its connection; an HTTP client closes
@@ -1090,6 +1242,19 @@ static int nc_v_accept(nc_pi_t *pi, const nc_prog_stmt_t *st)
     pi->eof = false;
     pi->avail = pi->total = 0;
     return nc_pi_wait(pi, NC_W_ACCEPT);
+}
+
+/* An events statement connects again where the program's last
+ * http-connect went, keeping its count of events. */
+static int nc_pi_events_reconnect(nc_pi_t *pi)
+{
+    if (!pi->peer_host)
+        return nc_pi_fail(pi, "%s", "events cannot reconnect without an http-connect before it");
+    pi->connected = pi->conn_closed = pi->eof = false;
+    pi->outstanding = 0;
+    pi->conn = nc_kit_connect(pi->kit, pi->peer_host, pi->peer_port, false, nc_pi_connected, pi,
+                              "connect(): the client connects again to pick up the stream", NULL);
+    return pi->conn ? 0 : NC_EIO;
 }
 
 /* Connects the program's connection to host:port; the statement being run
@@ -1329,14 +1494,11 @@ static int nc_v_restart(nc_pi_t *pi, const nc_prog_stmt_t *st)
     return nc_v_listen(pi, pi->listen_st);
 }
 
-static int nc_v_request(nc_pi_t *pi, const nc_prog_stmt_t *st)
+/* Sends the request a get, head, post or events statement makes; resume
+ * (an events statement reconnecting) adds Last-Event-ID. */
+static int nc_pi_send_request(nc_pi_t *pi, const nc_prog_stmt_t *st, bool resume)
 {
-    int again = nc_pi_reconnect(pi, st);
-    if (again != 0)
-        return again;
-    if (!pi->http)
-        return nc_pi_fail(pi, "%s needs an http-connect before it", st->verb);
-    nc_kit_header_t hd[10];
+    nc_kit_header_t hd[12]; /* the route's 8, Cookie, Accept and Last-Event-ID */
     char names[10][64], jar[sizeof pi->jar];
     size_t nh = nc_route_headers(st, hd, 8, names);
     if (nc_pi_jar_header(pi, jar, sizeof jar))
@@ -1344,6 +1506,8 @@ static int nc_v_request(nc_pi_t *pi, const nc_prog_stmt_t *st)
     bool events = strcmp(st->verb, "events") == 0;
     if (events)
         hd[nh++] = (nc_kit_header_t){"Accept", "text/event-stream"};
+    if (events && resume && pi->last_id[0])
+        hd[nh++] = (nc_kit_header_t){"Last-Event-ID", pi->last_id};
     char method[8];
     snprintf(method, sizeof method, "%s", events ? "GET" : st->verb);
     for (char *c = method; *c; c++)
@@ -1374,14 +1538,35 @@ static int nc_v_request(nc_pi_t *pi, const nc_prog_stmt_t *st)
         .http10 = version && strcmp(version, "1.0") == 0,
     };
     char say[400];
-    int rc = nc_kit_http_request(pi->http, &r, nc_pi_say(pi, st, 0, say, sizeof say));
+    const char *text = nc_pi_say(pi, st, 0, say, sizeof say);
+    if (events && resume && pi->last_id[0]) {
+        snprintf(say, sizeof say, "write() GET %s again with Last-Event-ID: %s, the last event "
+                                  "the client received", st->args[0], pi->last_id);
+        text = say;
+    }
+    int rc = nc_kit_http_request(pi->http, &r, text);
     free(made);
     if (rc != 0)
         return nc_pi_fail(pi, "%s", "the request could not be sent");
     pi->outstanding++;
-    if (events) {
+    return 0;
+}
+
+static int nc_v_request(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    int again = nc_pi_reconnect(pi, st);
+    if (again != 0)
+        return again;
+    if (!pi->http)
+        return nc_pi_fail(pi, "%s needs an http-connect before it", st->verb);
+    int rc = nc_pi_send_request(pi, st, false);
+    if (rc != 0)
+        return rc;
+    if (strcmp(st->verb, "events") == 0) {
         pi->sse_events = 0;
         pi->want = (size_t)nc_prog_number(st->args[1], 1, 1000000);
+        pi->sse_phase = NC_SSE_STREAM;
+        pi->last_event_ms = uv_now(&pi->loop);
         return nc_pi_wait(pi, NC_W_EVENTS);
     }
     return nc_opt_yes(st, "pipelined") ? 0 : nc_pi_wait(pi, NC_W_RESPONSE);
@@ -1692,6 +1877,17 @@ static int nc_v_ws_send(nc_pi_t *pi, const nc_prog_stmt_t *st)
     return 0;
 }
 
+static int nc_v_ws_push(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->http_server)
+        return nc_pi_fail(pi, "%s", "ws-push needs an http-listen before it");
+    char data[400], say[400];
+    nc_pi_fmt(pi, st->args[1], 0, data, sizeof data);
+    nc_pi_push(pi, strcmp(st->args[0], "binary") == 0 ? NC_KIT_WS_BINARY : NC_KIT_WS_TEXT, data,
+               nc_pi_say(pi, st, strlen(data), say, sizeof say));
+    return 0;
+}
+
 static int nc_v_ws_read(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
     if (!pi->ws)
@@ -1903,6 +2099,7 @@ static const struct {
     {"balance", nc_v_mbox},        {"retry-proxy", nc_v_mbox},   {"broker", nc_v_broker},
     {"broker-connect", nc_v_connect}, {"subscribe", nc_v_bsend}, {"publish", nc_v_bsend},
     {"receive", nc_v_receive},
+    {"ws-push", nc_v_ws_push},
 };
 
 /* ---- running ---- */

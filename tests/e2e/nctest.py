@@ -227,8 +227,16 @@ def ordinary_user(lessons, user="nc-e2e"):
     return user, work, f"{work}/lessons", f"{work}/data"
 
 
+def msgs(p, layer):
+    """The messages of one stream layer a packet completes ("http",
+    "websocket", "sse"): one object, or a list when it completes several."""
+    v = p.get(layer)
+    if v is None:
+        return []
+    return v if isinstance(v, list) else [v]
+
+
 def http_msgs(p):
     """The HTTP messages a packet completes: none, one, or several (a list,
     when one segment completes pipelined requests)."""
-    h = p.get("http")
-    return [] if h is None else (h if isinstance(h, list) else [h])
+    return msgs(p, "http")

@@ -148,6 +148,13 @@ def http_messages(path):
                 continue
             if m["request"]:
                 out.append((ev["frame"], conv, "request", m["method"], m["target"], m["body_len"]))
+            elif m.get("event_stream"):
+                # A deliberate difference: netcourse reports an event
+                # stream's head when its headers end (its events follow as
+                # SSE messages); tshark reports the response once its body
+                # ends, which an unending stream never does. Neither side
+                # counts event streams (see tshark_http_messages).
+                continue
             else:
                 out.append((ev["frame"], conv, "response", m["status"], None, m.get("body_len", 0)))
                 chunked += bool(m.get("chunked")) and len(m.get("chunks", [])) >= 2
@@ -172,6 +179,8 @@ def tshark_http_messages(path, extra=(), skip_conv=None):
             method = first_show(p, "http.request.method")
             if method is not None:
                 out.append((num, conv, "request", method, first_show(p, "http.request.uri"), body))
+            elif (first_show(p, "http.content_type") or "").startswith("text/event-stream"):
+                continue  # an event stream: see http_messages
             elif first_show(p, "http.response.code", int) is not None:
                 out.append((num, conv, "response", first_show(p, "http.response.code", int), None,
                             body))
