@@ -283,28 +283,43 @@ static void nc_bk_line(nc_bk_conn_t *bc, char *line)
         nc_bk_err(bc, "expected SUB NAME TOPIC, PUB TOPIC TEXT or ACK ID");
 }
 
-static void nc_bk_data(nc_kit_conn_t *c, const char *data, size_t n)
+/* Cuts data into lines on buf (a "\r" is dropped) and calls each with
+ * every complete line. Returns false when a line grows past NC_BK_LINE
+ * (the rest is left unread). */
+static bool nc_bk_split(nc_buf_t *buf, nc_kit_conn_t *c, const char *data, size_t n,
+                        void (*each)(char *line, void *arg), void *arg)
 {
-    nc_bk_conn_t *bc = nc_kit_conn_owner(c);
     for (size_t i = 0; i < n && !nc_kit_conn_closing(c); i++) {
         if (data[i] == '\r')
             continue;
         if (data[i] != '\n') {
-            if (bc->line.len == NC_BK_LINE) {
-                nc_kit_report(bc->b->k, c, "refuse", (nc_scn_kv_t[]){NC_KV_S("reason", "line")},
-                              1, NULL, "a line from %s is longer than %d bytes: the broker "
-                              "drops that connection", nc_kit_conn_peer(c), NC_BK_LINE);
-                nc_kit_reset(c, NULL);
-                return;
-            }
-            nc_buf_putc(&bc->line, data[i]);
+            if (buf->len == NC_BK_LINE)
+                return false;
+            nc_buf_putc(buf, data[i]);
             continue;
         }
-        char *line = nc_buf_steal(&bc->line);
-        nc_buf_init(&bc->line);
-        nc_bk_line(bc, line);
+        char *line = nc_buf_steal(buf);
+        nc_buf_init(buf);
+        each(line, arg);
         free(line);
     }
+    return true;
+}
+
+static void nc_bk_each(char *line, void *arg)
+{
+    nc_bk_line(arg, line);
+}
+
+static void nc_bk_data(nc_kit_conn_t *c, const char *data, size_t n)
+{
+    nc_bk_conn_t *bc = nc_kit_conn_owner(c);
+    if (nc_bk_split(&bc->line, c, data, n, nc_bk_each, bc))
+        return;
+    nc_kit_report(bc->b->k, c, "refuse", (nc_scn_kv_t[]){NC_KV_S("reason", "line")}, 1, NULL,
+                  "a line from %s is longer than %d bytes: the broker drops that connection",
+                  nc_kit_conn_peer(c), NC_BK_LINE);
+    nc_kit_reset(c, NULL);
 }
 
 static void nc_bk_eof(nc_kit_conn_t *c)
@@ -430,28 +445,22 @@ struct nc_kit_bclient {
     void *data;
 };
 
+static void nc_bcl_each(char *line, void *arg)
+{
+    nc_kit_bclient_t *bc = arg;
+    char *verb = strtok(line, " ");
+    char *id = strtok(NULL, " ");
+    char *topic = strtok(NULL, " ");
+    char *text = strtok(NULL, "");
+    if (verb && id)
+        bc->cb(bc, verb, strtol(id, NULL, 10), topic ? topic : "", text ? text : "", bc->data);
+}
+
 static void nc_bcl_data(nc_kit_conn_t *c, const char *data, size_t n)
 {
     nc_kit_bclient_t *bc = nc_kit_conn_owner(c);
-    for (size_t i = 0; i < n && !nc_kit_conn_closing(c); i++) {
-        if (data[i] == '\r')
-            continue;
-        if (data[i] != '\n') {
-            if (bc->line.len < NC_BK_LINE)
-                nc_buf_putc(&bc->line, data[i]);
-            continue;
-        }
-        char *line = nc_buf_steal(&bc->line);
-        nc_buf_init(&bc->line);
-        char *verb = strtok(line, " ");
-        char *id = strtok(NULL, " ");
-        char *topic = strtok(NULL, " ");
-        char *text = strtok(NULL, "");
-        if (verb && id)
-            bc->cb(bc, verb, strtol(id, NULL, 10), topic ? topic : "", text ? text : "",
-                   bc->data);
-        free(line);
-    }
+    if (!nc_bk_split(&bc->line, c, data, n, nc_bcl_each, bc))
+        nc_kit_close(c, "close(): the broker sent a line longer than the protocol allows");
 }
 
 static void nc_bcl_eof(nc_kit_conn_t *c)

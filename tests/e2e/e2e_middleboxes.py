@@ -58,8 +58,6 @@ check([m["target"] for m in outreq] == ["/who"],
 for a, b in ((3128, fwd[0]["peer_port"]), (out[0]["port"], 8081)):
     syn = [p for p in conn_packets(ev, a, b) if p["tcp"]["flags"] == ["SYN"]]
     check(len(syn) == 1, f"the connection {a}-{b} has {len(syn)} SYNs, not one handshake", ev)
-check(all("packet" in c for c in apps(ev, call="connect") if c.get("port") == out[0]["port"]),
-      "the box's upstream connect() is not linked to its packet", ev)
 
 # Reverse proxy: by path, to two servers; each backend sees who asked.
 rev = [c for c in apps(ev, call="choose") if c["port"] == 8000]
