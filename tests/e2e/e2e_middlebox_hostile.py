@@ -58,8 +58,8 @@ out = "\n".join(lines)
 check(p.returncode == 0, f"`netcourse shell boxes client` exited {p.returncode}: {err.strip()}")
 typed = [l.split() for l in out.splitlines() if not l.startswith("{")]
 ev = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
-res = {w[0] + ("" if w[0] in ("slow", "noread") else w[1]): w for w in typed}
-check(len(res) == 6, f"the hostile peer printed {typed}", ev)
+res = {w[0] + ("" if w[0] in ("slow", "noread", "broker") else w[1]): w for w in typed}
+check(len(res) == 7, f"the hostile peer printed {typed}", ev)
 check(res["slow"][1] == "closed" and res["slow"][-1] == "OK",
       f"the slow client: {' '.join(res['slow'])}", ev)
 for port in ("3128", "8007"):
@@ -71,12 +71,19 @@ for port in ("8004", "8007"):
     check(w[2] == "32" and w[-2:] == ["200", "OK"], f"the flood on {port}: {' '.join(w)}", ev)
 check(res["noread"][-2:] == ["200", "OK"], f"beside the peer that never reads: {res['noread']}", ev)
 
+# The broker: the flood's 80 meet 64 places less the honest subscriber's
+# (and the long line's, unless its reset is through).
+w = res["broker"]
+check(w[1] == "cut" and 16 <= int(w[2]) <= 18 and w[3] == "OK" and w[4:6] == ["MSG", "1"]
+      and w[-2:] == ["still", "here"], f"the broker under attack: {' '.join(w)}", ev)
+
 refuse = apps(ev, call="refuse")
 reasons = {(r["port"], r["reason"]) for r in refuse}
 for want in ((8007, "idle"), (3128, "HPE_INVALID_METHOD"), (8007, "HPE_INVALID_METHOD"),
-             (8004, "full"), (8007, "full")):
+             (8004, "full"), (8007, "full"), (5000, "line"), (5000, "full")):
     check(want in reasons, f"no refusal {want} among {sorted(reasons)}", ev)
-check(len([r for r in refuse if r["reason"] == "full"]) == 64, "the floods were not refused 32 each", ev)
+check(len([r for r in refuse if r["reason"] == "full" and r["port"] != 5000]) == 64,
+      "the floods were not refused 32 each", ev)
 
 check(len(samples) > 20, f"only {len(samples)} samples of the process", ev)
 check(base is not None and end is not None and base < end, "no samples during the attacks", ev)

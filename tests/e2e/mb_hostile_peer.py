@@ -101,3 +101,38 @@ during = honest(8007)
 time.sleep(0.5)
 print("noread", during, flush=True)
 bad.close()
+
+# The broker: a line past its 1024 bytes, and a flood past its 64
+# connections, beside a subscriber that still gets its message.
+def broker_line(s):
+    data = b""
+    while not data.endswith(b"\n"):
+        d = s.recv(4096)
+        if not d:
+            break
+        data += d
+    return data.decode().strip()
+
+
+sub = socket.create_connection((SRV, 5000), timeout=5)
+sub.sendall(b"SUB honest news\n")
+broker_line(sub)
+long = socket.create_connection((SRV, 5000), timeout=5)
+long.sendall(b"PUB news " + b"x" * 5000 + b"\n")
+cut = gone(long, 3)
+flood, refused = [], 0
+for _ in range(80):
+    try:
+        flood.append(socket.create_connection((SRV, 5000)))
+    except OSError:
+        refused += 1
+time.sleep(0.3)
+refused += sum(1 for s in flood if gone(s, 0.05))
+for s in flood:
+    s.close()
+time.sleep(0.3)
+pub = socket.create_connection((SRV, 5000), timeout=5)
+pub.sendall(b"PUB news still here\n")
+ok = broker_line(pub)
+got = broker_line(sub)
+print("broker", "cut" if cut else "kept", refused, ok.split()[0], got, flush=True)
