@@ -23,7 +23,8 @@
  * sent and waiting for its ACK since a time. A sweep resends every
  * delivery whose ACK has not come within the ack timeout ("redeliver"),
  * and a subscriber that comes back (SUB with its name) is sent everything
- * held for it and everything it never acknowledged. So a message is
+ * held for it ("deliver" with held 1) and everything it was sent and never
+ * acknowledged, its ACK lost with its connection ("redeliver"). So a message is
  * delivered at least once: a subscriber that handled it and lost its ACK
  * gets it again, and must itself ignore an ID it has seen.
  *
@@ -126,7 +127,7 @@ static void nc_bk_free(nc_kit_broker_t *b)
 static void nc_bk_send(nc_kit_broker_t *b, nc_bk_sub_t *s, nc_bk_dlv_t *d, bool held)
 {
     char *line = nc_xasprintf("MSG %ld %s %s\n", d->m->id, d->m->topic, d->m->text);
-    bool again = d->sent;
+    bool again = d->tries > 0; /* sent before, and no ACK came */
     d->sent = true;
     d->tries++;
     d->at = nc_bk_now(b);
@@ -195,11 +196,8 @@ static void nc_bk_sub(nc_bk_conn_t *bc, const char *name, const char *topic)
     static const char ok[] = "OK 0\n";
     nc_kit_write(bc->c, ok, sizeof ok - 1, NULL);
     /* Everything held or never acknowledged goes out now, in order. */
-    for (size_t k = 0; k < s->nq; k++) {
-        bool held = !s->q[k].sent;
-        s->q[k].sent = false;
-        nc_bk_send(b, s, &s->q[k], held || back);
-    }
+    for (size_t k = 0; k < s->nq; k++)
+        nc_bk_send(b, s, &s->q[k], true);
 }
 
 static void nc_bk_pub(nc_bk_conn_t *bc, const char *topic, const char *text)
