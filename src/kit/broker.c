@@ -34,9 +34,9 @@
  * "redeliver" (id, to, tries), "ack" (id, from), "refuse" (reason).
  *
  * Bounds: 64 connections, 64 subscriptions, 256 deliveries waiting per
- * subscription (a publish past that is refused with ERR for that
- * subscriber and reported), lines of 1024 bytes (a longer one ends its
- * connection). Ownership: the broker owns all of it; connections are
+ * subscription (a publish past that is not kept for that subscriber, and
+ * reported), lines of 1024 bytes (a longer one ends its connection), and
+ * nothing more is sent to a subscriber with 64 KiB it has not read yet. Ownership: the broker owns all of it; connections are
  * freed by their close callbacks, the broker once stopped and empty.
  */
 #include "kit_impl.h"
@@ -51,6 +51,7 @@
 #define NC_BK_SUBS 64
 #define NC_BK_QUEUE 256
 #define NC_BK_LINE 1024
+#define NC_BK_BACKLOG (64 * 1024)
 
 typedef struct nc_bk_msg {
     long id;
@@ -123,9 +124,13 @@ static void nc_bk_free(nc_kit_broker_t *b)
     free(b);
 }
 
-/* Sends (or sends again) delivery d of s on its connection. */
+/* Sends (or sends again) delivery d of s on its connection; not while
+ * the subscriber has NC_BK_BACKLOG bytes it has not read yet (the sweep
+ * tries again later), so one that reads nothing costs bounded memory. */
 static void nc_bk_send(nc_kit_broker_t *b, nc_bk_sub_t *s, nc_bk_dlv_t *d, bool held)
 {
+    if (nc_kit_conn_queued(s->on->c) > NC_BK_BACKLOG)
+        return;
     char *line = nc_xasprintf("MSG %ld %s %s\n", d->m->id, d->m->topic, d->m->text);
     bool again = d->tries > 0; /* sent before, and no ACK came */
     d->sent = true;
@@ -392,7 +397,7 @@ static void nc_bk_sweep(uv_timer_t *t)
         if (!s->on || nc_kit_conn_closing(s->on->c))
             continue;
         for (size_t k = 0; k < s->nq; k++)
-            if (s->q[k].sent && now - s->q[k].at >= (uint64_t)b->ack_ms)
+            if (!s->q[k].sent || now - s->q[k].at >= (uint64_t)b->ack_ms)
                 nc_bk_send(b, s, &s->q[k], false);
     }
 }

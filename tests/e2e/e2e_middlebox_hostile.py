@@ -58,8 +58,8 @@ out = "\n".join(lines)
 check(p.returncode == 0, f"`netcourse shell boxes client` exited {p.returncode}: {err.strip()}")
 typed = [l.split() for l in out.splitlines() if not l.startswith("{")]
 ev = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
-res = {w[0] + ("" if w[0] in ("slow", "noread", "broker") else w[1]): w for w in typed}
-check(len(res) == 7, f"the hostile peer printed {typed}", ev)
+res = {w[0] + ("" if w[0] in ("slow", "noread", "broker", "sink") else w[1]): w for w in typed}
+check(len(res) == 8, f"the hostile peer printed {typed}", ev)
 check(res["slow"][1] == "closed" and res["slow"][-1] == "OK",
       f"the slow client: {' '.join(res['slow'])}", ev)
 for port in ("3128", "8007"):
@@ -76,6 +76,12 @@ check(res["noread"][-2:] == ["200", "OK"], f"beside the peer that never reads: {
 w = res["broker"]
 check(w[1] == "cut" and 16 <= int(w[2]) <= 18 and w[3] == "OK" and w[4:6] == ["MSG", "1"]
       and w[-2:] == ["still", "here"], f"the broker under attack: {' '.join(w)}", ev)
+
+check(res["sink"][1] == "MSG" and res["sink"][3:] == ["news", "after", "the", "flood"],
+      f"beside the subscriber that never reads: {' '.join(res['sink'])}", ev)
+full = [r for r in apps(ev, call="refuse") if r["reason"] == "queue full"]
+check(len(full) == 600 - 256 and all(r["to"] == "sink" for r in full),
+      f"{len(full)} messages were not kept for the subscriber that never reads", ev)
 
 refuse = apps(ev, call="refuse")
 reasons = {(r["port"], r["reason"]) for r in refuse}

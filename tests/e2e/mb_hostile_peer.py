@@ -104,14 +104,30 @@ bad.close()
 
 # The broker: a line past its 1024 bytes, and a flood past its 64
 # connections, beside a subscriber that still gets its message.
+pending = {}
+
+
 def broker_line(s):
-    data = b""
-    while not data.endswith(b"\n"):
+    """The next line from the broker on s."""
+    data = pending.pop(s, b"")
+    while b"\n" not in data:
         d = s.recv(4096)
         if not d:
-            break
+            return data.decode().strip()
         data += d
-    return data.decode().strip()
+    line, rest = data.split(b"\n", 1)
+    pending[s] = rest
+    return line.decode().strip()
+
+
+def message(s, text):
+    """The message with text, acknowledged (redeliveries of others too)."""
+    while True:
+        line = broker_line(s)
+        if line.startswith("MSG"):
+            s.sendall(f"ACK {line.split()[1]}\n".encode())
+        if text in line or not line:
+            return line
 
 
 sub = socket.create_connection((SRV, 5000), timeout=5)
@@ -134,5 +150,20 @@ time.sleep(0.3)
 pub = socket.create_connection((SRV, 5000), timeout=5)
 pub.sendall(b"PUB news still here\n")
 ok = broker_line(pub)
-got = broker_line(sub)
+got = message(sub, "still here")
 print("broker", "cut" if cut else "kept", refused, ok.split()[0], got, flush=True)
+
+# A subscriber that never reads, under 600 messages of 900 bytes: the
+# broker keeps 256 for it and sends no more than it can hold back.
+sink = socket.socket()
+sink.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+sink.connect((SRV, 5000))
+sink.sendall(b"SUB sink flood\n")
+time.sleep(0.2)
+pub = socket.create_connection((SRV, 5000), timeout=5)
+pub.sendall(b"".join(b"PUB flood " + b"y" * 900 + b"\n" for _ in range(600)))
+time.sleep(1.0)
+pub.sendall(b"PUB news after the flood\n")
+time.sleep(0.3)
+got = message(sub, "after the flood")
+print("sink", got, flush=True)
