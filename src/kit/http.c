@@ -397,8 +397,8 @@ static void nc_kit_http_next(nc_kit_http_t *h);
 
 static void nc_kit_http_free(nc_kit_http_t *h);
 
-/* A lenient server's answer to bad input: 400, and the connection ends
- * (its requests can no longer be told apart). */
+/* A lenient endpoint's answer to bad input: a server answers 400; either
+ * ends the connection (its messages can no longer be told apart). */
 static void nc_kit_http_refuse(nc_kit_http_t *h)
 {
     h->bad = false;
@@ -406,10 +406,13 @@ static void nc_kit_http_refuse(nc_kit_http_t *h)
                             "Content-Length: 0\r\n\r\n";
     nc_kit_report(nc_kit_conn_kit(h->c), h->c, "refuse",
                   (nc_scn_kv_t[]){NC_KV_S("reason", http_errno_name(HTTP_PARSER_ERRNO(&h->p)))},
-                  1, NULL, "the request from %s is malformed or too large (%s): 400, and close",
-                  nc_kit_conn_peer(h->c), http_errno_description(HTTP_PARSER_ERRNO(&h->p)));
-    nc_kit_write(h->c, r, sizeof r - 1, NULL);
-    nc_kit_close(h->c, "close(): after a malformed request the connection cannot go on");
+                  1, NULL, "the %s from %s is malformed or too large (%s)%s",
+                  h->server ? "request" : "answer", nc_kit_conn_peer(h->c),
+                  http_errno_description(HTTP_PARSER_ERRNO(&h->p)),
+                  h->server ? ": 400, and close" : ": close");
+    if (h->server)
+        nc_kit_write(h->c, r, sizeof r - 1, NULL);
+    nc_kit_close(h->c, "close(): after a malformed message the connection cannot go on");
 }
 
 /* The hand-over to the owner nc_kit_http_detach named: the parser goes,

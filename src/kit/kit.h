@@ -203,10 +203,11 @@ int nc_kit_http_end(nc_kit_http_t *h, const char *say);
  * event may be NULL; data may hold newlines (one data: line each). */
 int nc_kit_sse_event(nc_kit_http_t *h, const char *id, const char *event, const char *data,
                      const char *say);
-/* A server whose clients the lesson does not write (a middlebox's): a
- * malformed or oversized request is answered 400 and its connection
- * closed (a "refuse" app event), writes that fail close it, and reading
- * pauses while 16 requests wait; the run goes on. */
+/* An endpoint whose peer the lesson does not write (a middlebox's client
+ * or upstream): a malformed or oversized message closes its connection (a
+ * "refuse" app event; a server answers 400 first), writes that fail close
+ * it, and a server pauses reading while 16 requests wait; the run goes
+ * on. */
 void nc_kit_http_lenient(nc_kit_http_t *h);
 /* From the request callback: once this turn is over, the connection goes
  * to a new owner as a plain stream (cbs), with the bytes that came after

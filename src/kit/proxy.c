@@ -245,6 +245,7 @@ static void nc_mb_up_connected(nc_kit_conn_t *c, int status, void *data)
     up->connected = true;
     nc_kit_conn_tolerant(c);
     nc_kit_http_t *h = nc_kit_http_client(c, nc_mb_up_response, NULL, nc_mb_up_gone, up);
+    nc_kit_http_lenient(h);
     if (!cl) {
         nc_kit_close(c, "close(): the client is gone, so the box drops its request upstream");
         return;

@@ -2,7 +2,8 @@
 """Hostile peers against the kit's middleboxes (fixture
 tests/e2e/lessons/boxes.md), sent from the lab shell on `client` by
 mb_hostile_peer.py: a client that sends its request a byte every 100 ms, a
-malformed request to the forward proxy and to the L7 balancer, a flood of
+malformed request to the forward proxy and to the L7 balancer, the forward
+proxy sent to a server that does not speak HTTP, a flood of
 40 connections to the L4 and the L7 balancer (8 clients at most), and a
 peer that pipelines thousands of requests and never reads. Each attack runs
 beside an honest request, which is answered; each refusal is an app event
@@ -58,14 +59,16 @@ out = "\n".join(lines)
 check(p.returncode == 0, f"`netcourse shell boxes client` exited {p.returncode}: {err.strip()}")
 typed = [l.split() for l in out.splitlines() if not l.startswith("{")]
 ev = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
-res = {w[0] + ("" if w[0] in ("slow", "noread", "broker", "sink") else w[1]): w for w in typed}
-check(len(res) == 8, f"the hostile peer printed {typed}", ev)
+res = {w[0] + ("" if w[0] in ("slow", "noread", "broker", "sink", "nothttp") else w[1]): w for w in typed}
+check(len(res) == 9, f"the hostile peer printed {typed}", ev)
 check(res["slow"][1] == "closed" and res["slow"][-1] == "OK",
       f"the slow client: {' '.join(res['slow'])}", ev)
 for port in ("3128", "8007"):
     w = res["malformed" + port]
     check(w[2:5] == ["HTTP/1.1", "400", "Bad"] and w[6] == "closed" and w[-2:] == ["200", "OK"],
           f"the malformed request to {port}: {' '.join(w)}", ev)
+check(res["nothttp"][1:4] == ["HTTP/1.1", "502", "Bad"] and res["nothttp"][-2:] == ["200", "OK"],
+      f"the forward proxy sent to a server that is not HTTP: {' '.join(res['nothttp'])}", ev)
 for port in ("8004", "8007"):
     w = res["flood" + port]
     check(w[2] == "32" and w[-2:] == ["200", "OK"], f"the flood on {port}: {' '.join(w)}", ev)
@@ -85,6 +88,8 @@ check(len(full) == 600 - 256 and all(r["to"] == "sink" for r in full),
 
 refuse = apps(ev, call="refuse")
 reasons = {(r["port"], r["reason"]) for r in refuse}
+check(apps(ev, call="refuse", peer_port=5000, reason="HPE_INVALID_CONSTANT"),
+      "the proxy's upstream connection to a server that is not HTTP was not refused", ev)
 for want in ((8007, "idle"), (3128, "HPE_INVALID_METHOD"), (8007, "HPE_INVALID_METHOD"),
              (8004, "full"), (8007, "full"), (5000, "line"), (5000, "full")):
     check(want in reasons, f"no refusal {want} among {sorted(reasons)}", ev)

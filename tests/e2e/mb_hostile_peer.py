@@ -65,6 +65,12 @@ for port in (3128, 8007):
     print("malformed", port, answer, "closed" if gone(s, 3) else "open", honest(port), flush=True)
     s.close()
 
+# The forward proxy sent to a server that does not speak HTTP (the broker).
+s = socket.create_connection((SRV, 3128), timeout=5)
+s.sendall(f"GET http://{SRV}:5000/ HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+print("nothttp", s.recv(4096).split(b"\r\n")[0].decode(), honest(3128), flush=True)
+s.close()
+
 # A flood of connections (the boxes take 8 clients at most).
 for port in (8004, 8007):
     flood, refused = [], 0
