@@ -325,16 +325,19 @@ static void nc_bk_data(nc_kit_conn_t *c, const char *data, size_t n)
     nc_kit_reset(c, NULL);
 }
 
+static void nc_bk_away(nc_bk_conn_t *bc);
+
 static void nc_bk_eof(nc_kit_conn_t *c)
 {
+    /* Its subscriptions are away from now on, not once the close is done. */
+    nc_bk_away(nc_kit_conn_owner(c));
     nc_kit_close(c, "close(): the client left, so the broker closes its side");
 }
 
 /* A subscriber's connection is gone: its deliveries wait for it, the
  * unacknowledged ones to be sent again. */
-static void nc_bk_closed(nc_kit_conn_t *c)
+static void nc_bk_away(nc_bk_conn_t *bc)
 {
-    nc_bk_conn_t *bc = nc_kit_conn_owner(c);
     nc_kit_broker_t *b = bc->b;
     for (size_t i = 0; i < b->nsubs; i++)
         if (b->subs[i]->on == bc) {
@@ -342,6 +345,13 @@ static void nc_bk_closed(nc_kit_conn_t *c)
             for (size_t k = 0; k < b->subs[i]->nq; k++)
                 b->subs[i]->q[k].sent = false;
         }
+}
+
+static void nc_bk_closed(nc_kit_conn_t *c)
+{
+    nc_bk_conn_t *bc = nc_kit_conn_owner(c);
+    nc_kit_broker_t *b = bc->b;
+    nc_bk_away(bc);
     for (nc_bk_conn_t **p = &b->conns; *p; p = &(*p)->next)
         if (*p == bc) {
             *p = bc->next;
