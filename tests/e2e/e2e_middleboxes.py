@@ -3,7 +3,8 @@
 broker.md, run through `netcourse --lessons DIR`), checked from the run's
 JSON events: the two TCP connections of a proxied request (in and out, each
 on the wire and linked from the box's decision), the X-Forwarded-For the
-backend sees, the L4 balancer pinning one connection to one backend while
+backend sees, each decision linked to the packet it decided on, the L4
+balancer pinning one connection to one backend while
 the L7 balancer spreads requests and answers a cache hit with no upstream
 request, a retrying proxy that makes duplicate rows without an
 Idempotency-Key and none with one; and the broker's fan-out, a message held
@@ -59,6 +60,26 @@ check([m["target"] for m in outreq] == ["/who"],
 for a, b in ((3128, fwd[0]["peer_port"]), (out[0]["port"], 8081)):
     syn = [p for p in conn_packets(ev, a, b) if p["tcp"]["flags"] == ["SYN"]]
     check(len(syn) == 1, f"the connection {a}-{b} has {len(syn)} SYNs, not one handshake", ev)
+
+# The ladder's links: a decision to the packet that brought the request (in
+# on its own connection), the upstream connection to its SYN-ACK. (A link
+# is made when its packet is in the timeline in time: every link there is
+# must be right, and each kind must have some.)
+pk = {e["i"]: e for e in ev if e["type"] == "packet"}
+for call in ("choose", "cache", "forwarded", "row", "duplicate", "forward"):
+    linked = [e for e in apps(ev, call=call) if "packet" in e]
+    check(linked, f"no {call} event is linked to a packet", ev)
+    for e in linked:
+        p = pk[e["packet"]]
+        check(p["tcp"]["sport"] == e["peer_port"] and p["tcp"]["dport"] == e["port"],
+              f"{call} #{e['i']} links to packet {p['i']} of another connection", ev)
+        if call == "forward":
+            check(sorted(p["tcp"]["flags"]) == ["ACK", "SYN"], f"forward #{e['i']} is not linked to "
+                  "its upstream connection's SYN-ACK", ev)
+        elif call in ("choose", "cache") and e["path"] and e["port"] != 8004:
+            check(e["path"] in [m.get("target") for m in http_msgs(p)] or
+                  any(m.get("target", "").endswith(e["path"]) for m in http_msgs(p)),
+                  f"{call} #{e['i']} for {e['path']} links to packet {p['i']}, not its request", ev)
 
 # Reverse proxy: by path, to two servers; each backend sees who asked.
 rev = [c for c in apps(ev, call="choose") if c["port"] == 8000]
