@@ -84,6 +84,11 @@ size_t nc_flow_table_count(const nc_flow_table_t *t)
     return t->used;
 }
 
+nc_flow_t *nc_flow_at(nc_flow_table_t *t, size_t i)
+{
+    return i < t->used ? &t->slots[i] : NULL;
+}
+
 static uint32_t nc_flow_hash(const uint8_t *k, size_t n)
 {
     uint32_t h = 2166136261u;

@@ -791,7 +791,8 @@ static const nc_field_decl_t http1_fields[] = {
     {"ws_deflate", NC_F_BOOL},    {"content_type", NC_F_STR},  {"event_stream", NC_F_BOOL},
     {"last_event_id", NC_F_STR},  {"seq_start", NC_F_INT},     {"seq_end", NC_F_INT},
     {"segments", NC_F_INT},       {"other_direction", NC_F_BOOL},
-    {"ws_key", NC_F_STR},         {"ws_accept", NC_F_STR},     {NULL, 0},
+    {"ws_key", NC_F_STR},         {"ws_accept", NC_F_STR},     {"decrypted", NC_F_BOOL},
+    {NULL, 0},
 };
 
 const nc_stream_proto_t nc_http1_stream = {

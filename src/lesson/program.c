@@ -34,8 +34,9 @@
  *                  S "start" or "stop"   a "session" or "token"
  *                  m "l4" or "l7"   P a balancing policy
  * Option kinds are the same letters, plus b (yes/no), H (a "Name: value"
- * header), v (1.0 or 1.1) and e (a WebSocket route's mode: echo or push).
- * An option in upper case may repeat.
+ * header), v (1.0 or 1.1), e (a WebSocket route's mode: echo or push) and
+ * j (a job route's part: submit, status or wait). An option in upper case
+ * may repeat.
  */
 typedef struct nc_prog_optdef {
     const char *key;
@@ -61,7 +62,7 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"read", "r", "", {SAY}, false},
     {"close", "", "", {SAY}, false},
     {"sleep", "d", "", {{0}}, false},
-    {"repeat", "n", "", {{"every", 'd', false}}, true},
+    {"repeat", "n", "", {{"every", 'd', false}, {"until", 's', false}}, true},
     {"signal", "w", "", {{0}}, false},
     {"wait", "ww", "", {{0}}, false},
     {"http-listen", "p", "", {SAY, {"backlog", 'n', false}, {"accept", 's', false}}, false},
@@ -70,10 +71,17 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
       {"sse", 'n', false}, {"every", 'd', false}, {"ws", 'e', false}, SAY,
       {"close", 's', false}, {"delay", 'd', false}, {"upload", 'b', false},
       {"issue", 'a', false}, {"require", 'a', false}, {"end", 'b', false},
-      {"push", 's', false}, {"record", 'b', false}}, false},
+      {"push", 's', false}, {"job", 'j', false}, {"steps", 'n', false},
+      {"record", 'b', false}}, false},
     {"serve", "n", "", {{0}}, false},
     {"restart", "", "", {SAY}, false},
-    {"http-connect", "hp", "", {SAY, {"done", 's', false}}, false},
+    {"http-connect", "hp", "", {SAY, {"done", 's', false}, {"nodelay", 'b', false}}, false},
+    {"tls-listen", "p", "",
+     {SAY, {"backlog", 'n', false}, {"accept", 's', false}, {"version", 't', false},
+      {"alpn", 's', false}}, false},
+    {"tls-connect", "hp", "",
+     {SAY, {"done", 's', false}, {"version", 't', false}, {"alpn", 's', false},
+      {"sni", 'w', false}}, false},
     {"get", "s", "",
      {{"header", 'H', true}, {"version", 'v', false}, {"pipelined", 'b', false}, SAY,
       {"reconnect", 'b', false}}, false},
@@ -268,35 +276,41 @@ static int nc_pp_kind(nc_pp_t *p, int line, char kind, const char *what, const c
         return 0;
     case 'S':
     case 'a':
-    case 'e': {
-        /* The kinds that are one of two words. */
+    case 'e':
+    case 'j':
+    case 'm':
+    case 'P': {
+        /* The kinds that are one of a few words. */
         static const struct {
             char kind;
-            const char *one, *two;
-        } pairs[] = {{'S', "start", "stop"}, {'a', "session", "token"}, {'e', "echo", "push"}};
+            const char *words[3]; /* NULL after the last */
+        } sets[] = {{'S', {"start", "stop"}},
+                    {'a', {"session", "token"}},
+                    {'e', {"echo", "push"}},
+                    {'j', {"submit", "status", "wait"}},
+                    {'m', {"l4", "l7"}},
+                    {'P', {"round-robin", "least-conn", "source-hash"}}};
         size_t k = 0;
-        while (k + 1 < sizeof pairs / sizeof pairs[0] && pairs[k].kind != kind)
+        while (k + 1 < sizeof sets / sizeof sets[0] && sets[k].kind != kind)
             k++;
-        if (strcmp(v, pairs[k].one) != 0 && strcmp(v, pairs[k].two) != 0)
-            return nc_pp_fail(p, line, "%s: expected %s or %s, found \"%s\"", what, pairs[k].one,
-                              pairs[k].two, v);
-        return 0;
-    }
-    case 'm':
-        if (strcmp(v, "l4") != 0 && strcmp(v, "l7") != 0)
-            return nc_pp_fail(p, line, "%s: expected l4 or l7, found \"%s\"", what, v);
-        return 0;
-    case 'P': {
-        static const char *const policies[] = {"round-robin", "least-conn", "source-hash"};
-        for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++)
-            if (strcmp(v, policies[i]) == 0)
-                return 0;
-        return nc_pp_fail(p, line, "%s: expected round-robin, least-conn or source-hash, found "
-                                   "\"%s\"", what, v);
+        size_t n = 0;
+        while (n < 3 && sets[k].words[n] && strcmp(v, sets[k].words[n]) != 0)
+            n++;
+        if (n < 3 && sets[k].words[n])
+            return 0;
+        size_t last = sets[k].words[2] ? 2 : 1;
+        return nc_pp_fail(p, line, "%s: expected %s%s%s or %s, found \"%s\"", what,
+                          sets[k].words[0], last == 2 ? ", " : "", last == 2 ? sets[k].words[1] : "",
+                          sets[k].words[last], v);
     }
     case 'v':
         if (strcmp(v, "1.0") != 0 && strcmp(v, "1.1") != 0)
             return nc_pp_fail(p, line, "%s: expected 1.0 or 1.1, found \"%s\"", what, v);
+        return 0;
+    case 't':
+        if (strcmp(v, "1.2") != 0 && strcmp(v, "1.3") != 0)
+            return nc_pp_fail(p, line, "%s: expected TLS version 1.2 or 1.3, found \"%s\"", what,
+                              v);
         return 0;
     case 'H': {
         const char *colon = strchr(v, ':');

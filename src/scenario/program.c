@@ -18,6 +18,14 @@
  * "server.done", and whatever `signal` names), under a lock; waits on it
  * are polled every 2 ms on the waiting program's loop.
  *
+ * A server's jobs (routes with job=) are nc_job_t: a submit route starts
+ * one, which a timer of the server's loop moves one step on every `every`
+ * until it is done; a status route answers with where it is now, a wait
+ * route holds the answer until it has moved since the last answer about
+ * it. Each answer about a job carries "job", "progress" and "news" (did
+ * it say something the last answer had not) in its write() report, which
+ * is how a run counts its empty answers (src/scenario/compare.c).
+ *
  * A server program also has a memory (nc_kit_memo_t: sessions it issued,
  * the bytes of each resumable upload) that its restart empties, and a
  * secret for the tokens it signs, which a restart keeps. A client program
@@ -51,6 +59,7 @@
 typedef struct nc_prun {
     nc_scn_t *s;
     pthread_mutex_t lock;
+    size_t running; /* programs not yet at their end (under lock) */
     char **events;
     size_t nevents;
 } nc_prun_t;
@@ -82,9 +91,20 @@ typedef struct nc_frame {
     long iter, count;
     int64_t every_ms;
     uint64_t t0;
+    const char *until; /* a repeat ends after the turn whose last answer holds it */
 } nc_frame_t;
 
 typedef struct nc_pi nc_pi_t;
+
+#define NC_PI_MAX_JOBS 16
+
+/* A job of the program's HTTP server: queued at step 0, done at `steps`. */
+typedef struct nc_job {
+    nc_pi_t *pi;
+    uv_timer_t timer; /* moves it on; freed with the job in its close callback */
+    long id, step, steps;
+    long told; /* the step the last answer about the job gave */
+} nc_job_t;
 
 /* A connection the program's HTTP server answers, with the state of the
  * answer in progress (held, or streamed as SSE). */
@@ -92,6 +112,7 @@ typedef struct nc_sconn {
     nc_pi_t *pi;
     nc_kit_http_t *h;
     const nc_prog_stmt_t *route;
+    nc_job_t *job; /* the job the request is about (job= routes) */
     uv_timer_t timer;
     bool timer_init, gone;
     long sse_i;
@@ -133,6 +154,7 @@ struct nc_pi {
     const nc_prog_stmt_t *cur;
     nc_wait_t wait;
     bool finished;
+    bool settled;                    /* counted out of pr->running */
     int64_t deadline, hard_deadline; /* uv_hrtime() for the watchdog */
     bool cut;                 /* this program cut the link and will restore it */
     const char *restore_say; /* borrowed from the cut statement */
@@ -142,6 +164,7 @@ struct nc_pi {
     nc_kit_listener_t *listener;
     const nc_prog_stmt_t *listen_st;
     bool http_server;
+    bool tls_server;          /* tls-listen: TLS under the HTTP server */
     nc_kit_conn_t *accepted[NC_PI_MAX_CONNS];
     size_t naccepted;
     nc_sconn_t *sconns[NC_PI_MAX_CONNS];
@@ -149,6 +172,8 @@ struct nc_pi {
     const nc_prog_stmt_t *routes[32];
     size_t nroutes;
     size_t served;
+    nc_job_t *jobs[NC_PI_MAX_JOBS];
+    size_t njobs;
     /* the current connection (raw, or under the HTTP client) */
     nc_kit_conn_t *conn;
     bool connected, conn_closed;
@@ -161,6 +186,8 @@ struct nc_pi {
     bool ws_open;
     size_t ws_msgs;
     char accept_say[400];
+    char location[256];  /* the Location of the last answer that had one */
+    char last_body[256]; /* the start of the last answer's body */
     /* a server's state: its memory, users and token secret */
     nc_kit_memo_t *memo;
     long users;
@@ -481,7 +508,10 @@ static void nc_pi_tick(uv_timer_t *t)
         nc_pi_run(pi);
         return;
     }
-    if (pi->s->stop || pi->s->error) {
+    /* Another program's failure ends this one, unless it is done and
+     * serves on for the student: a late error (a client's loop closing
+     * badly) must not take the lab from under the student's shell. */
+    if (pi->s->stop || (pi->s->error && pi->wait != NC_W_STOP)) {
         nc_pi_finish(pi);
         return;
     }
@@ -603,11 +633,43 @@ static size_t nc_route_headers(const nc_prog_stmt_t *r, nc_kit_header_t *hd, siz
     return n;
 }
 
+/* A job's state in words: queued, running or done. */
+static const char *nc_job_state(const nc_job_t *j)
+{
+    return j->step == 0 ? "queued" : j->step < j->steps ? "running" : "done";
+}
+
+/* Fills a job route's text: {job} (its number), {state} and {progress}
+ * (percent done). */
+static void nc_job_fmt(const nc_job_t *j, const char *tpl, char *out, size_t outlen)
+{
+    static const char *const names[] = {"{job}", "{state}", "{progress}"};
+    size_t o = 0;
+    out[0] = '\0';
+    for (const char *s = tpl; *s && o + 1 < outlen;) {
+        size_t k = 0;
+        while (k < 3 && strncmp(s, names[k], strlen(names[k])) != 0)
+            k++;
+        if (k == 3) {
+            out[o++] = *s++;
+            out[o] = '\0';
+            continue;
+        }
+        int w = k == 0   ? snprintf(out + o, outlen - o, "%ld", j->id)
+                : k == 1 ? snprintf(out + o, outlen - o, "%s", nc_job_state(j))
+                         : snprintf(out + o, outlen - o, "%ld", j->step * 100 / j->steps);
+        if (w < 0 || (size_t)w >= outlen - o)
+            break;
+        o += (size_t)w;
+        s += strlen(names[k]);
+    }
+}
+
 static void nc_route_answer(nc_sconn_t *sc)
 {
     const nc_prog_stmt_t *r = sc->route;
-    nc_kit_header_t hd[10];
-    char names[10][64];
+    nc_kit_header_t hd[12];
+    char names[12][64];
     size_t nh = nc_route_headers(r, hd, 8, names);
     for (size_t i = 0; i < sc->nxhdr; i++) {
         size_t nl = strcspn(sc->xhdr[i], ":");
@@ -618,7 +680,24 @@ static void nc_route_answer(nc_sconn_t *sc)
     const char *body = sc->xbody ? sc->xbody : nc_opt(r, "body");
     const char *chunks = sc->xbody ? NULL : nc_opt(r, "chunks");
     long status = sc->status ? sc->status : nc_prog_number(r->args[2], 100, 999);
-    char say[400];
+    char say[400], text[400], location[64];
+    nc_job_t *j = sc->job;
+    if (j) {
+        /* The answer's news: a step the last answer about the job had not
+         * given (a new job is news). */
+        bool submit = strcmp(nc_opt(r, "job"), "submit") == 0;
+        nc_kit_conn_t *c = nc_kit_http_conn(sc->h);
+        nc_kit_conn_note(c, "job", j->id);
+        nc_kit_conn_note(c, "progress", j->step * 100 / j->steps);
+        nc_kit_conn_note(c, "news", submit || j->step != j->told);
+        j->told = j->step;
+        nc_job_fmt(j, body ? body : "job {job} is {state} ({progress}%)\n", text, sizeof text);
+        body = text;
+        if (submit && nh < sizeof hd / sizeof hd[0]) {
+            snprintf(location, sizeof location, "/jobs/%ld", j->id);
+            hd[nh++] = (nc_kit_header_t){"Location", location};
+        }
+    }
     sc->pi->body = body ? strlen(body) : 0;
     nc_kit_http_close_say(sc->h, nc_opt(r, "close"));
     nc_kit_http_respond(sc->h, (int)status, hd, nh, chunks ? NC_KIT_BODY_CHUNKED : NC_KIT_BODY_FIXED,
@@ -631,10 +710,19 @@ static void nc_route_answer(nc_sconn_t *sc)
 static void nc_sconn_tick(uv_timer_t *t)
 {
     nc_sconn_t *sc = t->data;
-    if (sc->gone || !sc->h)
+    /* A finished program has closed its jobs (they are freed before the
+     * connection that waits on one is). */
+    if (sc->gone || !sc->h || sc->pi->finished)
         return;
     const nc_prog_stmt_t *r = sc->route;
     const char *hold = nc_opt(r, "hold");
+    if (sc->job) {
+        if (sc->job->step == sc->job->told && !sc->pi->s->stop)
+            return;
+        uv_timer_stop(t);
+        nc_route_answer(sc);
+        return;
+    }
     if (hold && !nc_opt(r, "sse")) {
         size_t pl = strcspn(hold, ".");
         char prog[64];
@@ -911,11 +999,66 @@ static bool nc_route_matches(const nc_prog_stmt_t *r, const nc_kit_http_msg_t *r
     bool head = strcmp(req->method, "HEAD") == 0 && strcmp(r->args[0], "GET") == 0;
     if (strcmp(r->args[0], "*") != 0 && strcmp(r->args[0], req->method) != 0 && !head)
         return false;
-    const char *path = r->args[1];
-    size_t n = strlen(path);
-    if (n && path[n - 1] == '*')
-        return req->path && strncmp(req->path, path, n - 1) == 0;
-    return req->path && strcmp(req->path, path) == 0;
+    if (!req->path)
+        return false;
+    /* A star in the route stands for any text: "/page/" then a star matches
+     * every page, "/jobs/" star "?wait=1" a long poll of any job. */
+    const char *path = r->args[1], *star = strchr(path, '*');
+    if (!star)
+        return strcmp(req->path, path) == 0;
+    size_t pre = (size_t)(star - path), post = strlen(star + 1), n = strlen(req->path);
+    return n >= pre + post && strncmp(req->path, path, pre) == 0 &&
+           strcmp(req->path + n - post, star + 1) == 0;
+}
+
+static void nc_job_freed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+/* The worker: one step more, reported as a "job" app event. */
+static void nc_job_tick(uv_timer_t *t)
+{
+    nc_job_t *j = t->data;
+    if (j->step >= j->steps)
+        return;
+    j->step++;
+    if (j->step == j->steps)
+        uv_timer_stop(t);
+    nc_scn_kv_t kv[] = {NC_KV_I("job", j->id), NC_KV_I("progress", j->step * 100 / j->steps),
+                        NC_KV_S("state", nc_job_state(j))};
+    if (j->step < j->steps)
+        nc_kit_report(j->pi->kit, NULL, "job", kv, 3, NULL,
+                      "the worker moves job %ld on: %ld%% done", j->id, j->step * 100 / j->steps);
+    else
+        nc_kit_report(j->pi->kit, NULL, "job", kv, 3, NULL, "the worker finishes job %ld: done",
+                      j->id);
+}
+
+/* The job a request is about: a new one (submit), or the one whose number
+ * follows the route's text before its '*' in the path; NULL when none. */
+static nc_job_t *nc_job_for(nc_pi_t *pi, const nc_prog_stmt_t *r, const char *path)
+{
+    if (strcmp(nc_opt(r, "job"), "submit") != 0) {
+        const char *star = strchr(r->args[1], '*');
+        long id = star ? atol(path + (star - r->args[1])) : 0;
+        for (size_t i = 0; i < pi->njobs; i++)
+            if (pi->jobs[i]->id == id)
+                return pi->jobs[i];
+        return NULL;
+    }
+    if (pi->njobs == NC_PI_MAX_JOBS)
+        return NULL;
+    const char *every = nc_opt(r, "every"), *steps = nc_opt(r, "steps");
+    int64_t ms = every ? nc_prog_duration_ns(every) / 1000000 : 100;
+    nc_job_t *j = nc_xcalloc(1, sizeof *j);
+    *j = (nc_job_t){.pi = pi, .id = (long)pi->njobs + 1,
+                    .steps = steps ? nc_prog_number(steps, 1, 1000000) : 4};
+    pi->jobs[pi->njobs++] = j;
+    uv_timer_init(&pi->loop, &j->timer);
+    j->timer.data = j;
+    uv_timer_start(&j->timer, nc_job_tick, (uint64_t)(ms > 0 ? ms : 1), (uint64_t)(ms > 0 ? ms : 1));
+    return j;
 }
 
 static void nc_pi_request(nc_kit_http_t *h, const nc_kit_http_msg_t *req, void *data)
@@ -962,8 +1105,19 @@ static void nc_pi_request(nc_kit_http_t *h, const nc_kit_http_msg_t *req, void *
             nc_sconn_served(sc);
         return;
     }
+    sc->job = nc_opt(r, "job") ? nc_job_for(pi, r, req->path) : NULL;
+    if (nc_opt(r, "job") && !sc->job) {
+        static const char nj[] = "no such job\n";
+        nc_kit_http_respond(h, 404, NULL, 0, NC_KIT_BODY_FIXED, nj, sizeof nj - 1, 0, NULL);
+        nc_sconn_served(sc);
+        return;
+    }
+    /* A wait route holds its answer while the job has not moved since the
+     * last answer about it. */
+    bool held = sc->job && strcmp(nc_opt(r, "job"), "wait") == 0 &&
+                sc->job->step == sc->job->told && sc->job->step < sc->job->steps;
     const char *delay = nc_opt(r, "delay");
-    if (!nc_opt(r, "sse") && !nc_opt(r, "hold") && !delay) {
+    if (!nc_opt(r, "sse") && !nc_opt(r, "hold") && !delay && !held) {
         nc_route_answer(sc);
         nc_route_push(sc, req);
         return;
@@ -1011,6 +1165,18 @@ static void nc_pi_request(nc_kit_http_t *h, const nc_kit_http_msg_t *req, void *
     }
 }
 
+/* A tls-listen or tls-connect statement's TLS: version=1.2|1.3 (default:
+ * either), alpn= (default http/1.1), sni= (a client's; default its host). */
+static void nc_pi_tls_opts(const nc_prog_stmt_t *st, nc_kit_tls_opts_t *o)
+{
+    const char *v = nc_opt(st, "version");
+    o->version = v && strcmp(v, "1.2") == 0 ? 12 : v && strcmp(v, "1.3") == 0 ? 13 : 0;
+    o->alpn = nc_opt(st, "alpn") ? nc_opt(st, "alpn") : "http/1.1";
+    o->sni = nc_opt(st, "sni");
+    if (o->sni == NULL && strcmp(st->verb, "tls-connect") == 0)
+        o->sni = st->args[0];
+}
+
 static void nc_pi_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
 {
     nc_pi_t *pi = data;
@@ -1022,6 +1188,13 @@ static void nc_pi_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
         nc_sconn_t *sc = nc_xcalloc(1, sizeof *sc);
         sc->pi = pi;
         pi->sconns[pi->nsconns++] = sc;
+        /* TLS goes under the HTTP server: the handshake runs as the
+         * records come, and HTTP reads the plaintext. */
+        if (pi->tls_server) {
+            nc_kit_tls_opts_t o;
+            nc_pi_tls_opts(pi->listen_st, &o);
+            nc_kit_tls_start(c, true, &o, NULL, NULL);
+        }
         sc->h = nc_kit_http_server(c, nc_pi_request, nc_sconn_gone, sc);
         return;
     }
@@ -1075,6 +1248,12 @@ static void nc_pi_response(nc_kit_http_t *h, const nc_kit_http_msg_t *resp, void
     nc_pi_t *pi = data;
     if (resp->status == 100)
         return;
+    const char *loc = nc_kit_http_header(resp, "Location");
+    if (loc)
+        snprintf(pi->location, sizeof pi->location, "%s", loc);
+    snprintf(pi->last_body, sizeof pi->last_body, "%.*s",
+             (int)(resp->body_len < sizeof pi->last_body ? resp->body_len : sizeof pi->last_body - 1),
+             resp->body ? resp->body : "");
     nc_pi_jar_keep(pi, resp);
     if (pi->outstanding)
         pi->outstanding--;
@@ -1167,6 +1346,19 @@ static void nc_pi_ws_open(nc_kit_ws_t *ws, int status, void *ud)
 static void nc_pi_bline(nc_kit_bclient_t *bc, const char *verb, long id, const char *topic,
                         const char *text, void *data);
 static void nc_pi_bgone(nc_kit_bclient_t *bc, void *data);
+/* The client's handshake ended: the connection is ready for requests. */
+static void nc_pi_tls_ready(nc_kit_conn_t *c, int status, void *data)
+{
+    nc_pi_t *pi = data;
+    if (status != 0) {
+        /* The kit reported why and closes the connection. */
+        nc_pi_fail(pi, "%s", "the TLS handshake failed");
+        nc_pi_finish(pi);
+        return;
+    }
+    pi->connected = true;
+    nc_pi_poke(pi);
+}
 
 static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
 {
@@ -1201,6 +1393,13 @@ static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
         if (strcmp(st->verb, "ws-connect") == 0)
             pi->ws = nc_kit_ws_connect(pi->http, st->args[2], nc_pi_ws_open, nc_pi_ws_msg, pi);
     }
+    if (strcmp(st->verb, "tls-connect") == 0) {
+        /* Connected once the handshake is done (nc_pi_tls_ready). */
+        nc_kit_tls_opts_t o;
+        nc_pi_tls_opts(st, &o);
+        nc_kit_tls_start(c, false, &o, nc_pi_tls_ready, pi);
+        return;
+    }
     pi->connected = true;
     nc_pi_poke(pi);
 }
@@ -1211,7 +1410,8 @@ static int nc_v_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
     if (pi->listener)
         return nc_pi_fail(pi, "%s", "the program already listens");
-    pi->http_server = strcmp(st->verb, "http-listen") == 0;
+    pi->http_server = strcmp(st->verb, "http-listen") == 0 || strcmp(st->verb, "tls-listen") == 0;
+    pi->tls_server = strcmp(st->verb, "tls-listen") == 0;
     pi->listen_st = st;
     const char *backlog = nc_opt(st, "backlog");
     pi->listener = nc_kit_listen(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535),
@@ -1441,6 +1641,7 @@ static int nc_v_repeat(nc_pi_t *pi, const nc_prog_stmt_t *st)
         .count = nc_prog_number(st->args[0], 1, 1000000),
         .every_ms = every ? nc_prog_duration_ns(every) / 1000000 : 0,
         .t0 = uv_now(&pi->loop),
+        .until = nc_opt(st, "until"),
     };
     return 0;
 }
@@ -1515,6 +1716,16 @@ static int nc_pi_send_request(nc_pi_t *pi, const nc_prog_stmt_t *st, bool resume
     const char *body = nc_opt(st, "body");
     const char *chunks = nc_opt(st, "chunks");
     const char *version = nc_opt(st, "version");
+    /* "{location}": where the last answer with a Location header pointed. */
+    char path[512];
+    const char *mark = strstr(st->args[0], "{location}");
+    if (mark && !pi->location[0])
+        return nc_pi_fail(pi, "%s", "{location}: no answer so far had a Location header");
+    if (mark)
+        snprintf(path, sizeof path, "%.*s%s%s", (int)(mark - st->args[0]), st->args[0],
+                 pi->location, mark + 10);
+    else
+        snprintf(path, sizeof path, "%s", st->args[0]);
     const char *size = nc_opt(st, "size");
     char *made = NULL;
     if (size && !body) {
@@ -1528,7 +1739,7 @@ static int nc_pi_send_request(nc_pi_t *pi, const nc_prog_stmt_t *st, bool resume
     }
     nc_kit_http_req_t r = {
         .method = method,
-        .path = st->args[0],
+        .path = path,
         .headers = hd,
         .nheaders = nh,
         .body = body,
@@ -2087,6 +2298,7 @@ static const struct {
 } nc_pi_verbs[] = {
     {"listen", nc_v_listen},       {"http-listen", nc_v_listen}, {"accept", nc_v_accept},
     {"connect", nc_v_connect},     {"http-connect", nc_v_connect}, {"ws-connect", nc_v_connect},
+    {"tls-listen", nc_v_listen},   {"tls-connect", nc_v_connect},
     {"write", nc_v_write},         {"read", nc_v_read},          {"close", nc_v_close},
     {"sleep", nc_v_sleep},         {"repeat", nc_v_repeat},      {"signal", nc_v_signal},
     {"wait", nc_v_wait},           {"route", nc_v_route},        {"serve", nc_v_serve},
@@ -2104,6 +2316,20 @@ static const struct {
 
 /* ---- running ---- */
 
+/* The program reached its end (or serves on at it): the last one to do so
+ * tells the run that the lesson's own run is over. */
+static void nc_pi_settle(nc_pi_t *pi)
+{
+    if (pi->settled)
+        return;
+    pi->settled = true;
+    pthread_mutex_lock(&pi->pr->lock);
+    bool last = pi->pr->running > 0 && --pi->pr->running == 0;
+    pthread_mutex_unlock(&pi->pr->lock);
+    if (last)
+        atomic_store(&pi->s->settled, 1);
+}
+
 static void nc_pi_run(nc_pi_t *pi)
 {
     while (!pi->finished && pi->wait == NC_W_NONE) {
@@ -2114,8 +2340,10 @@ static void nc_pi_run(nc_pi_t *pi)
         nc_frame_t *f = &pi->fr[pi->depth];
         if (f->pc >= f->n) {
             /* In a lab the student steps into, servers stay up for them. */
-            if (pi->depth == 0 && pi->s->shell_host &&
+            if (pi->depth == 0 && (pi->s->shell_host || pi->s->stay) &&
                 (pi->listener || pi->nmbox || pi->broker)) {
+                pi->deadline = (int64_t)uv_hrtime() + NC_PI_SHELL_TIMEOUT_MS * 1000000LL;
+                nc_pi_settle(pi);
                 nc_pi_wait(pi, NC_W_STOP);
                 return;
             }
@@ -2123,7 +2351,7 @@ static void nc_pi_run(nc_pi_t *pi)
                 nc_pi_finish(pi);
                 return;
             }
-            if (++f->iter >= f->count) {
+            if (++f->iter >= f->count || (f->until && strstr(pi->last_body, f->until))) {
                 pi->depth--;
                 continue;
             }
@@ -2156,6 +2384,7 @@ static void nc_pi_finish(nc_pi_t *pi)
     if (pi->finished)
         return;
     pi->finished = true;
+    nc_pi_settle(pi);
     pi->wait = NC_W_NONE;
     nc_pi_restore(pi);
     if (!uv_is_closing((uv_handle_t *)&pi->timer))
@@ -2182,6 +2411,9 @@ static void nc_pi_finish(nc_pi_t *pi)
     pi->nmbox = 0;
     nc_kit_broker_stop(pi->broker);
     pi->broker = NULL;
+    for (size_t i = 0; i < pi->njobs; i++)
+        uv_close((uv_handle_t *)&pi->jobs[i]->timer, nc_job_freed);
+    pi->njobs = 0;
     nc_prun_set(pi->pr, pi->pg->name, "done");
 }
 
@@ -2222,6 +2454,7 @@ static void *nc_pi_thread(void *arg)
         return NULL;
     }
     pi->kit = nc_kit_new(pi->s, pi->pg->host, &pi->loop);
+    nc_kit_set_program(pi->kit, pi->pg->name);
     uv_timer_init(&pi->loop, &pi->timer);
     pi->timer.data = pi;
     uv_timer_init(&pi->loop, &pi->aux);
@@ -2268,6 +2501,9 @@ static int nc_programs_run(nc_scn_t *s)
     nc_prun_t pr = {.s = s};
     pthread_mutex_init(&pr.lock, NULL);
     nc_pi_t *pis = nc_xcalloc(l->nprograms, sizeof *pis);
+    for (size_t i = 0; i < l->nprograms; i++)
+        if (!s->shell_host || strcmp(s->shell_host, l->programs[i].host) != 0)
+            pr.running++;
     for (size_t i = 0; i < l->nprograms; i++) {
         pis[i] = (nc_pi_t){.pr = &pr, .pg = &l->programs[i], .s = s};
         /* The student is this host: its programs are not run, and whoever
