@@ -358,6 +358,7 @@ typedef struct nc_kit_mb_conf {
     size_t nbackends;
     const char *policy; /* L4 and L7: a name of nc_kit_policy_names (NULL: round-robin) */
     bool cache;         /* L7: keep GET answers that say Cache-Control: max-age */
+    bool tls;           /* L7: clients speak TLS to the box, which ends it (tls.c) */
     int timeout_ms;     /* retry: the first attempt's timeout; each retry doubles it */
     int retries;        /* retry: attempts after the first */
     size_t max_conns;   /* clients at once (0: 64); more are refused */

@@ -587,14 +587,18 @@ static void nc_mb_sweep(uv_timer_t *t)
 /* ---- accepting ---- */
 
 /*
- * The HTTP front of a client connection. This is the seam for TLS
- * termination at an L7 balancer: once the kit has TLS (src/kit/tls.c), the
- * accepted connection is wrapped in a TLS server here and the HTTP server
- * reads the plaintext; nothing after this point changes, and the upstream
- * side stays plain HTTP (the balancer is where TLS ends).
+ * The HTTP front of a client connection. With tls, an L7 balancer ends the
+ * client's TLS here (tls.c: a TLS server under the HTTP server, which reads
+ * the plaintext), and speaks plain HTTP to its backends: the balancer is
+ * where TLS ends, and the only one that sees both the request and the
+ * client's encrypted bytes.
  */
 static void nc_mb_front(nc_mb_client_t *cl)
 {
+    if (cl->mb->conf.tls) {
+        nc_kit_tls_opts_t o = {.alpn = "http/1.1"};
+        nc_kit_tls_start(cl->c, true, &o, NULL, NULL);
+    }
     cl->h = nc_kit_http_server(cl->c, nc_mb_request, nc_mb_front_gone, cl);
     nc_kit_http_lenient(cl->h);
 }

@@ -113,7 +113,7 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"reverse-proxy", "p", "", {SAY, {"max", 'n', false}, {"idle", 'd', false}}, false},
     {"balance", "p", "",
      {SAY, {"mode", 'm', false}, {"policy", 'P', false}, {"cache", 'b', false},
-      {"max", 'n', false}, {"idle", 'd', false}}, false},
+      {"max", 'n', false}, {"idle", 'd', false}, {"tls", 'b', false}}, false},
     {"retry-proxy", "p", "",
      {SAY, {"timeout", 'd', false}, {"retries", 'n', false}, {"max", 'n', false}}, false},
     {"broker", "p", "", {SAY, {"ack", 'd', false}}, false},

@@ -2158,6 +2158,10 @@ static int nc_v_mbox(nc_pi_t *pi, const nc_prog_stmt_t *st)
         return nc_pi_fail(pi, "%s needs a backend statement before it", st->verb);
     conf.policy = nc_opt(st, "policy");
     conf.cache = nc_opt_yes(st, "cache");
+    conf.tls = nc_opt_yes(st, "tls");
+    if (conf.tls && conf.kind != NC_KIT_MB_L7)
+        return nc_pi_fail(pi, "%s", "tls=yes needs mode=l7: an L4 balancer does not read the "
+                                    "bytes, so it cannot end TLS");
     const char *v = nc_opt(st, "timeout");
     conf.timeout_ms = v ? (int)(nc_prog_duration_ns(v) / 1000000) : 100;
     v = nc_opt(st, "retries");

@@ -4,7 +4,8 @@
 curl -x through the forward proxy (an absolute-URI request, then a CONNECT
 tunnel with -p), curl through the reverse proxy (two paths, two servers),
 the L4 balancer (two requests on one connection: one backend) and the L7
-balancer (two requests on one connection: two backends). Each box's
+balancer (two requests on one connection: two backends), and curl over
+HTTPS to an L7 balancer that ends TLS (tls=yes). Each box's
 decision is an app event on the connection it concerns."""
 import json
 import os
@@ -22,7 +23,8 @@ CMD = ("curl -s -x http://$SERVER:3128 http://$SERVER:8081/who; "
        "curl -s -p -x http://$SERVER:3128 http://$SERVER:8082/who; "
        "curl -s http://$SERVER:8000/a/x http://$SERVER:8000/b/y; "
        "curl -s http://$SERVER:8004/who http://$SERVER:8004/who; "
-       "curl -s http://$SERVER:8007/who http://$SERVER:8007/who")
+       "curl -s http://$SERVER:8007/who http://$SERVER:8007/who; "
+       "curl -sk https://$SERVER:8443/who https://$SERVER:8443/who")
 
 rc, out, err = run(["--lessons", LESSONS, "shell", "boxes", "client", "-c", CMD, "--json"],
                    data_dir=tempfile.mkdtemp(prefix="nc-e2e-"))
@@ -32,6 +34,7 @@ ev = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
 check(typed[:6] == ["web1", "web2", "web1 serves /a", "web2 serves /b", typed[4], typed[4]]
       and typed[4] in ("web1", "web2"), f"curl printed {typed}", ev)
 check(sorted(typed[6:8]) == ["web1", "web2"], f"the L7 balancer answered {typed[6:8]}", ev)
+check(sorted(typed[8:10]) == ["web1", "web2"], f"the TLS-ending L7 balancer answered {typed[8:10]}", ev)
 
 # curl -x: an absolute URI, relayed on a connection of the proxy's own.
 fwd = apps(ev, call="choose", policy="forward proxy")
@@ -60,4 +63,17 @@ l7 = [c for c in apps(ev, call="choose") if c["port"] == 8007]
 check(len(l7) == 2 and l7[0]["peer_port"] == l7[1]["peer_port"]
       and {c["backend_port"] for c in l7} == {8081, 8082},
       "the L7 balancer did not spread curl's two requests on one connection", ev)
-print("ok: curl through the forward proxy (plain and CONNECT), the reverse proxy and both balancers")
+# TLS ends at the L7 balancer: a handshake with curl, then per-request
+# choices on the plaintext, relayed in plain HTTP.
+hs = apps(ev, call="SSL_accept", port=8443)
+check(len(hs) == 1, "the balancer did not end curl's TLS", ev)
+l7s = [c for c in apps(ev, call="choose") if c["port"] == 8443]
+check(len(l7s) == 2 and {c["backend_port"] for c in l7s} == {8081, 8082}
+      and all(c["i"] > hs[0]["i"] for c in l7s),
+      "the TLS-ending balancer did not spread the decrypted requests", ev)
+check(apps(ev, call="SSL_read", port=8443) and apps(ev, call="SSL_write", port=8443),
+      "the balancer's side of the client connection is not TLS", ev)
+check(len([f for f in apps(ev, call="forwarded") if f["for"] == "10.0.0.1"]) >= 2,
+      "the backends behind the TLS balancer did not see the client in X-Forwarded-For", ev)
+print("ok: curl through the forward proxy (plain and CONNECT), the reverse proxy, both balancers "
+      "and TLS ended at the L7 balancer")

@@ -114,6 +114,7 @@ static const bad_case_t bad_cases[] = {
     {"topic with a blank", HEAD "subscribe me \"a b\"\n", "t.md:4:", "not a plain word"},
     {"bad ack", HEAD "receive 2 ack=maybe\n", "t.md:4:", "yes or no"},
     {"bad record", HEAD "route POST /c 201 record=1\n", "t.md:4:", "yes or no"},
+    {"bad balance tls", HEAD "balance 8443 tls=on\n", "t.md:4:", "yes or no"},
 };
 
 /* The statements of the patterns lessons: a route for any method (it was
