@@ -3,7 +3,8 @@
 tests/e2e/lessons/boxes.md), sent from the lab shell on `client` by
 mb_hostile_peer.py: a client that sends its request a byte every 100 ms, a
 malformed request to the forward proxy and to the L7 balancer, the forward
-proxy sent to a server that does not speak HTTP, a flood of
+proxy sent to a server that does not speak HTTP, bytes that are not TLS to
+the balancer that ends TLS, a flood of
 40 connections to the L4 and the L7 balancer (8 clients at most), and a
 peer that pipelines thousands of requests and never reads. Each attack runs
 beside an honest request, which is answered; each refusal is an app event
@@ -59,8 +60,8 @@ out = "\n".join(lines)
 check(p.returncode == 0, f"`netcourse shell boxes client` exited {p.returncode}: {err.strip()}")
 typed = [l.split() for l in out.splitlines() if not l.startswith("{")]
 ev = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
-res = {w[0] + ("" if w[0] in ("slow", "noread", "broker", "sink", "nothttp") else w[1]): w for w in typed}
-check(len(res) == 9, f"the hostile peer printed {typed}", ev)
+res = {w[0] + ("" if w[0] in ("slow", "noread", "broker", "sink", "nothttp", "nottls") else w[1]): w for w in typed}
+check(len(res) == 10, f"the hostile peer printed {typed}", ev)
 check(res["slow"][1] == "closed" and res["slow"][-1] == "OK",
       f"the slow client: {' '.join(res['slow'])}", ev)
 for port in ("3128", "8007"):
@@ -69,6 +70,8 @@ for port in ("3128", "8007"):
           f"the malformed request to {port}: {' '.join(w)}", ev)
 check(res["nothttp"][1:4] == ["HTTP/1.1", "502", "Bad"] and res["nothttp"][-2:] == ["200", "OK"],
       f"the forward proxy sent to a server that is not HTTP: {' '.join(res['nothttp'])}", ev)
+check(res["nottls"] == ["nottls", "closed", "HTTP/1.1", "200", "OK"],
+      f"bytes that are not TLS to the TLS balancer: {' '.join(res['nottls'])}", ev)
 for port in ("8004", "8007"):
     w = res["flood" + port]
     check(w[2] == "32" and w[-2:] == ["200", "OK"], f"the flood on {port}: {' '.join(w)}", ev)

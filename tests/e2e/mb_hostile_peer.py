@@ -3,6 +3,7 @@ inside the lab shell on `client` by e2e_middlebox_hostile.py (argument: the
 server's address). Each attack runs beside an honest request, which must
 still be answered; one line of results per attack."""
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -70,6 +71,17 @@ s = socket.create_connection((SRV, 3128), timeout=5)
 s.sendall(f"GET http://{SRV}:5000/ HTTP/1.1\r\nHost: x\r\n\r\n".encode())
 print("nothttp", s.recv(4096).split(b"\r\n")[0].decode(), honest(3128), flush=True)
 s.close()
+
+# Bytes that are not TLS to the balancer that ends TLS, then a real
+# TLS client.
+s = socket.create_connection((SRV, 8443), timeout=5)
+s.sendall(b"NOT TLS AT ALL\r\n\r\n")
+closed = gone(s, 3)
+s.close()
+t = ssl._create_unverified_context().wrap_socket(socket.create_connection((SRV, 8443), timeout=5))
+t.sendall(b"GET /who HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+print("nottls", "closed" if closed else "open", t.recv(4096).split(b"\r\n")[0].decode(), flush=True)
+t.close()
 
 # A flood of connections (the boxes take 8 clients at most).
 for port in (8004, 8007):
