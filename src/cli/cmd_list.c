@@ -31,6 +31,9 @@ static const struct {
 } nc_list_labs[] = {
     {"pair", "two hosts, client ~ server"},
     {"local", "one host, over loopback"},
+    {"chain", "client ~ middle ~ server"},
+    {"fan", "2 clients ~ balancer ~ 3 backends"},
+    {"nat", "inside ~ NAT ~ outside, STUN"},
 };
 
 static const char *nc_list_lab(const char *topology)

@@ -22,6 +22,14 @@ typedef struct nc_link {
     uint64_t rate_bps; /* bits per second; 0 = unlimited */
 } nc_link_t;
 
+/* Conditions for one named link of the topology ("link: middle-server
+ * delay=20ms"), over the lesson's own link line. */
+typedef struct nc_link_on {
+    char *name;
+    nc_link_t link;
+    int line;
+} nc_link_on_t;
+
 /* A scripted fault: "drop 3rd packet from=client tcp.len>0". */
 typedef struct nc_fault {
     char *spec;     /* the text as written, for messages and notes */
@@ -157,9 +165,13 @@ typedef struct nc_lesson {
     int part;       /* 1-based part number */
     char *part_title;
     int number;     /* position in the catalogue */
-    char *topology; /* "local" or "pair" */
+    char *topology; /* "local", "pair", "chain", "fan" or "nat" */
     char *scenario; /* scenario name in the registry, or NULL with programs */
     nc_link_t link;
+    nc_link_on_t *links_on; /* per-link conditions, by link name */
+    size_t nlinks_on;
+    char *nat;              /* the NAT box's behaviour ("symmetric"), or NULL */
+    int64_t nat_timeout_ns; /* its mappings' idle timeout; 0: the default */
     nc_fault_t *faults;
     size_t nfaults;
     nc_page_t *pages;

@@ -33,6 +33,15 @@ static const struct {
     {NC_EV_STATE, "scope"},
     {NC_EV_STATE, "listen_overflows"},
     {NC_EV_STATE, "listen_drops"},
+    /* lab/wire.c: the NAT box's translation table (state from host "nat"). */
+    {NC_EV_STATE, "nat"},
+    {NC_EV_STATE, "change"},
+    {NC_EV_STATE, "proto"},
+    {NC_EV_STATE, "inside"},
+    {NC_EV_STATE, "outside"},
+    {NC_EV_STATE, "remote"},
+    {NC_EV_STATE, "mappings"},
+    {NC_EV_STATE, "table"},
     /* scenario/run.c: steps and checkpoints. */
     {NC_EV_MARK, "step"},
     {NC_EV_MARK, "checkpoint"},

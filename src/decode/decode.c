@@ -66,6 +66,7 @@ static const struct {
  * decoders instead (stream.h): tcp.c hands them whole connections. */
 static const nc_app_proto_t *const nc_app_table[] = {
     &nc_dns_app,
+    &nc_stun_app,
 };
 
 /* IP-in-IP and stacked tags may nest this deep, no deeper. */
@@ -486,6 +487,7 @@ static const struct {
     {"websocket", &nc_websocket_proto, NC_CTX_TCP, 6, 80},
     {"sse", &nc_sse_proto, NC_CTX_TCP, 6, 80},
     {"tls", &nc_tls_proto, NC_CTX_TCP, 6, 443},
+    {"stun", &nc_stun_proto, NC_CTX_UDP, 17, 3478},
 };
 
 const nc_proto_t *nc__decode_proto(size_t i)

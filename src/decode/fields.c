@@ -20,7 +20,8 @@ static const nc_field_decl_t packet_fields[] = {
     {"from", NC_F_STR},         {"to", NC_F_STR},          {"proto", NC_F_STR},
     {"len", NC_F_INT},          {"error", NC_F_STR},       {"dropped", NC_F_BOOL},
     {"wire", NC_F_OBJ},         {"wire.action", NC_F_STR}, {"wire.delay", NC_F_NUM},
-    {"wire.reason", NC_F_STR},  {NULL, 0},
+    {"wire.reason", NC_F_STR},  {"wire.link", NC_F_STR},      {"wire.nat", NC_F_STR},
+    {NULL, 0},
 };
 
 static const nc_field_decl_t reassembly_fields[] = {

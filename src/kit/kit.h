@@ -436,6 +436,40 @@ int nc_kit_ws_send(nc_kit_ws_t *ws, nc_kit_ws_op_t op, const char *data, size_t 
 int nc_kit_ws_close(nc_kit_ws_t *ws, int code, const char *reason, const char *say);
 nc_kit_conn_t *nc_kit_ws_conn(const nc_kit_ws_t *ws);
 
+/* ---- boxes in the middle (relay.c) and STUN (stun.c) ---- */
+
+typedef struct nc_kit_relay nc_kit_relay_t;
+/* Listens on port and relays every connection to host:target_port (a
+ * connection of its own each, bytes passed both ways, a FIN closing both).
+ * Returns NULL after reporting a failure. */
+nc_kit_relay_t *nc_kit_relay(nc_kit_t *k, int port, const char *host, int target_port,
+                             const char *say);
+size_t nc_kit_relay_pairs(const nc_kit_relay_t *r);
+/* Stops listening; relayed pairs end with their connections. */
+void nc_kit_relay_close(nc_kit_relay_t *r);
+
+typedef struct nc_kit_stun nc_kit_stun_t;
+/* A STUN server (RFC 8489) on UDP port: every Binding request is answered
+ * with the source address it came from (XOR-MAPPED-ADDRESS and
+ * MAPPED-ADDRESS). Returns NULL after reporting a failure. */
+nc_kit_stun_t *nc_kit_stun_serve(nc_kit_t *k, int port, const char *say);
+/* A STUN client's Binding request to host:port from the program's UDP
+ * socket (made on first use, bound to from_port, 0: any), retransmitted
+ * as RFC 8489 says until an answer or 3 tries; cb gets the mapped address
+ * ("203.0.113.1:40000") or NULL. Reported as a "stun-bind" app event with
+ * "mapped". Returns 0 or a negative code (reported). */
+int nc_kit_stun_bind(nc_kit_stun_t **client, nc_kit_t *k, const char *host, int port,
+                     int from_port, void (*cb)(const char *mapped, void *data), void *data,
+                     const char *say);
+/* Closes a server or a client socket (NULL is fine). */
+void nc_kit_stun_close(nc_kit_stun_t *s);
+
+/* Sends text in one UDP datagram to host:port from the host's port
+ * from_port (0: any), reporting sendto(); nothing waits for an answer
+ * (datagram.c). Returns 0 or a libuv code (reported). */
+int nc_kit_udp_send(nc_kit_t *k, const char *host, int port, int from_port, const char *text,
+                    const char *say);
+
 /* base64(SHA-1(key + the protocol's GUID)): the Sec-WebSocket-Accept for a
  * Sec-WebSocket-Key. out needs 29 bytes. Returns 0 or NC_EINVAL. */
 int nc_kit_ws_accept_key(const char *key, char *out, size_t outlen);

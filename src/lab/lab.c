@@ -4,11 +4,12 @@
  * An nc_lab_t holds one namespace fd per host, one for the wire when the
  * topology has one, and the wire (wire.c). The namespaces are created from
  * a short-lived parent namespace that gives each a small TCP hash table of
- * its own (see nc_lab_parent_ns). Building goes in three steps,
+ * its own (see nc_lab_parent_ns). Building goes in four steps,
  * each on short-lived threads inside the namespace concerned: create the
- * namespaces; in the wire's namespace create one veth pair per host, whose
- * peer is placed directly in the host's namespace; then give each host its
- * address. Namespaces vanish when their fds are closed and no thread or
+ * namespaces; in the wire's namespace create one veth pair per link end,
+ * whose peer is placed directly in the host's namespace; give each end its
+ * address; then give each host its default route, or turn forwarding on
+ * for a router. Namespaces vanish when their fds are closed and no thread or
  * socket is left in them, so nc_lab_free only closes fds: scenario threads
  * must have been joined by then.
  */
@@ -24,50 +25,63 @@
 
 struct nc_lab {
     const nc_topology_t *topo;
-    int host_ns[4];
+    int host_ns[NC_TOPO_HOSTS];
     int wire_ns;
     nc_wire_t *wire;
 };
 
 typedef struct setup_ctx {
     nc_lab_t *lab;
-    const nc_topo_host_t *host;
+    const nc_topo_end_t *end;   /* a link end, or NULL */
+    const nc_topo_host_t *host; /* its host */
     int host_ns;
     char err[256];
 } setup_ctx_t;
 
-/* In the wire's namespace: the host's link, its wire end ready to bridge. */
+/* In the wire's namespace: a link end's veth, the wire's side ready to
+ * bridge. */
 static int setup_port(void *arg)
 {
     setup_ctx_t *c = arg;
-    const nc_topo_host_t *h = c->host;
-    int rc = nc_netlink_veth_add(h->port, h->ifname, c->host_ns, c->err, sizeof c->err);
+    const nc_topo_end_t *e = c->end;
+    int rc = nc_netlink_veth_add(e->port, e->ifname, c->host_ns, c->err, sizeof c->err);
     if (rc == 0)
-        rc = nc_netlink_offload_off(h->port, c->err, sizeof c->err);
+        rc = nc_netlink_offload_off(e->port, c->err, sizeof c->err);
     if (rc == 0)
-        rc = nc_netlink_link_up(h->port, c->err, sizeof c->err);
+        rc = nc_netlink_link_up(e->port, c->err, sizeof c->err);
     return rc;
 }
 
-/* In the host's namespace: its end of the link, addressed and up. */
-static int setup_host(void *arg)
+/* In the host's namespace: its end of a link, addressed and up. */
+static int setup_end(void *arg)
 {
     setup_ctx_t *c = arg;
-    const nc_topo_host_t *h = c->host;
-    if (strcmp(h->ifname, "lo") == 0)
-        return 0; /* lo is up and holds 127.0.0.1/8 already */
-    int rc = nc_netlink_offload_off(h->ifname, c->err, sizeof c->err);
+    const nc_topo_end_t *e = c->end;
+    int rc = nc_netlink_offload_off(e->ifname, c->err, sizeof c->err);
     if (rc == 0)
-        rc = nc_netlink_addr_add(h->ifname, h->addr, h->prefix, c->err, sizeof c->err);
+        rc = nc_netlink_addr_add(e->ifname, e->addr, e->prefix, c->err, sizeof c->err);
     if (rc == 0)
-        rc = nc_netlink_link_up(h->ifname, c->err, sizeof c->err);
+        rc = nc_netlink_link_up(e->ifname, c->err, sizeof c->err);
     return rc;
 }
 
-static int run_setup(nc_lab_t *lab, int netns, int (*fn)(void *), size_t host, char *err,
-                     size_t errlen)
+/* In the host's namespace, once its links are up: its way to the rest of
+ * the lab. */
+static int setup_routes(void *arg)
 {
-    setup_ctx_t c = {.lab = lab, .host = &lab->topo->hosts[host], .host_ns = lab->host_ns[host]};
+    setup_ctx_t *c = arg;
+    if (c->host->router)
+        return nc_netns_sysctl("net/ipv4/ip_forward", "1", c->err, sizeof c->err);
+    if (c->host->gateway)
+        return nc_netlink_route_default(c->host->gateway, c->err, sizeof c->err);
+    return 0;
+}
+
+static int run_setup(nc_lab_t *lab, int netns, int (*fn)(void *), size_t host,
+                     const nc_topo_end_t *end, char *err, size_t errlen)
+{
+    setup_ctx_t c = {.lab = lab, .end = end, .host = &lab->topo->hosts[host],
+                     .host_ns = lab->host_ns[host]};
     int rc = nc_netns_call(netns, fn, &c);
     if (rc != 0)
         snprintf(err, errlen, "%s", c.err[0] ? c.err : "lab: cannot enter a lab namespace.");
@@ -114,7 +128,7 @@ nc_lab_t *nc_lab_new(const nc_lab_opts_t *o, char *err, size_t errlen)
     nc_lab_t *lab = nc_xcalloc(1, sizeof *lab);
     lab->topo = topo;
     lab->wire_ns = -1;
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < NC_TOPO_HOSTS; i++)
         lab->host_ns[i] = -1;
     int parent = nc_lab_parent_ns();
     for (size_t i = 0; i < topo->nhosts; i++)
@@ -123,17 +137,26 @@ nc_lab_t *nc_lab_new(const nc_lab_opts_t *o, char *err, size_t errlen)
     if (topo->wire) {
         if (nc_netns_new_in(parent, &lab->wire_ns, err, errlen) != 0)
             goto fail_parent;
+        for (size_t l = 0; l < topo->nlinks; l++)
+            for (size_t e = 0; e < topo->links[l].nends; e++) {
+                const nc_topo_end_t *end = &topo->links[l].ends[e];
+                if (run_setup(lab, lab->wire_ns, setup_port, end->host, end, err, errlen) != 0 ||
+                    run_setup(lab, lab->host_ns[end->host], setup_end, end->host, end, err,
+                              errlen) != 0)
+                    goto fail_parent;
+            }
         for (size_t i = 0; i < topo->nhosts; i++)
-            if (run_setup(lab, lab->wire_ns, setup_port, i, err, errlen) != 0)
-                goto fail;
+            if (run_setup(lab, lab->host_ns[i], setup_routes, i, NULL, err, errlen) != 0)
+                goto fail_parent;
     }
-    for (size_t i = 0; i < topo->nhosts; i++)
-        if (run_setup(lab, lab->host_ns[i], setup_host, i, err, errlen) != 0)
-            goto fail;
     nc_wire_cfg_t cfg = {
         .netns = topo->wire ? lab->wire_ns : lab->host_ns[0],
         .topo = topo,
         .link = o->link,
+        .links_on = o->links_on,
+        .nlinks_on = o->nlinks_on,
+        .nat = o->nat,
+        .nat_timeout_ns = o->nat_timeout_ns,
         .faults = o->faults,
         .nfaults = o->nfaults,
         .seed = o->seed,
@@ -186,6 +209,40 @@ const char *nc_lab_host_addr(const nc_lab_t *lab, const char *host)
     return (size_t)i < t->nhosts ? t->hosts[i].addr : t->aliases[(size_t)i - t->nhosts].addr;
 }
 
+const char *nc_lab_addr_host(const nc_lab_t *lab, const char *addr)
+{
+    const nc_topology_t *t = lab->topo;
+    const char *name = NULL;
+    for (size_t i = 0; addr && !name && i < nc_lab_host_count(lab); i++)
+        if (strcmp(nc_lab_host_addr(lab, nc_lab_host_name(lab, i)), addr) == 0)
+            name = nc_lab_host_name(lab, i);
+    for (size_t l = 0; addr && !name && l < t->nlinks; l++)
+        for (size_t e = 0; e < t->links[l].nends; e++)
+            if (strcmp(t->links[l].ends[e].addr, addr) == 0)
+                name = t->hosts[t->links[l].ends[e].host].name;
+    return name;
+}
+
+size_t nc_lab_addrs(const nc_lab_t *lab, const char **addrs, const char **names, size_t max)
+{
+    const nc_topology_t *t = lab->topo;
+    size_t n = 0;
+    for (size_t i = 0; i < nc_lab_host_count(lab) && n < max; i++) {
+        names[n] = nc_lab_host_name(lab, i);
+        addrs[n] = nc_lab_host_addr(lab, names[n]);
+        n++;
+    }
+    for (size_t l = 0; l < t->nlinks; l++)
+        for (size_t e = 0; e < t->links[l].nends && n < max; e++) {
+            const nc_topo_end_t *end = &t->links[l].ends[e];
+            if (strcmp(end->addr, t->hosts[end->host].addr) == 0)
+                continue; /* the host's primary address, given above */
+            addrs[n] = end->addr;
+            names[n++] = t->hosts[end->host].name;
+        }
+    return n;
+}
+
 int nc_lab_host_netns(const nc_lab_t *lab, const char *host)
 {
     const nc_topology_t *t = lab->topo;
@@ -207,9 +264,10 @@ int nc_lab_spawn(nc_lab_t *lab, const char *host, void *(*fn)(void *), void *arg
 const char *nc_lab_iface_name(const nc_lab_t *lab, uint32_t iface)
 {
     const nc_topology_t *t = lab->topo;
-    if (iface >= t->nhosts || (!t->wire && iface > 0))
-        return NULL;
-    return t->wire ? t->hosts[iface].port : t->hosts[0].ifname;
+    if (!t->wire)
+        return iface == 0 ? "lo" : NULL;
+    const nc_topo_end_t *e = nc_topology_port(t, iface, NULL);
+    return e ? e->port : NULL;
 }
 
 typedef struct sysctl_job {
@@ -257,13 +315,56 @@ int nc_lab_add_fault(nc_lab_t *lab, const nc_fault_t *f, char *err, size_t errle
 
 int nc_lab_cut(nc_lab_t *lab, bool cut, char *err, size_t errlen)
 {
+    return nc_lab_cut_link(lab, NULL, cut, err, errlen);
+}
+
+int nc_lab_cut_link(nc_lab_t *lab, const char *link, bool cut, char *err, size_t errlen)
+{
     if (!lab->topo->wire || !lab->wire) {
         snprintf(err, errlen, "the %s topology has no wire, so its link cannot be cut",
                  lab->topo->name);
         return NC_EUNSUPP;
     }
-    nc_wire_cut(lab->wire, cut);
+    int l = link ? nc_topology_link_find(lab->topo, link) : -1;
+    if (link && l < 0) {
+        snprintf(err, errlen, "the %s topology has no link \"%s\"", lab->topo->name, link);
+        return NC_ENOENT;
+    }
+    nc_wire_cut(lab->wire, l, cut);
     return 0;
+}
+
+size_t nc_lab_topology_link(const char *topology, size_t i, const char **name,
+                            const char *hosts[4])
+{
+    const nc_topology_t *t = nc_topology_find(topology);
+    if (!t || i >= t->nlinks)
+        return 0;
+    *name = t->links[i].name;
+    for (size_t e = 0; e < t->links[i].nends; e++)
+        hosts[e] = t->hosts[t->links[i].ends[e].host].name;
+    return t->links[i].nends;
+}
+
+const char *nc_lab_nat_names(void)
+{
+    return nc_nat_names();
+}
+
+bool nc_lab_nat_known(const char *name)
+{
+    return nc_nat_kind(name) >= 0;
+}
+
+bool nc_lab_topology_known(const char *topology)
+{
+    return nc_topology_find(topology) != NULL;
+}
+
+bool nc_lab_topology_has_link(const char *topology, const char *link)
+{
+    const nc_topology_t *t = nc_topology_find(topology);
+    return t && nc_topology_link_find(t, link) >= 0;
 }
 
 void nc_lab_stop(nc_lab_t *lab)
@@ -277,7 +378,7 @@ void nc_lab_free(nc_lab_t *lab)
     if (!lab)
         return;
     nc_wire_free(lab->wire);
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < NC_TOPO_HOSTS; i++)
         if (lab->host_ns[i] >= 0)
             close(lab->host_ns[i]);
     if (lab->wire_ns >= 0)

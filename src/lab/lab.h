@@ -9,6 +9,22 @@
  *   local   one namespace, on its loopback: "server" is 127.0.0.1 and
  *           "client" 127.0.0.2 (an alias: the same namespace)
  *   pair    "client" 10.0.0.1/24 ~wire~ "server" 10.0.0.2/24
+ *   chain   "client" 10.0.1.2 ~client-middle~ "middle" (10.0.1.1, 10.0.2.1,
+ *           a router) ~middle-server~ "server" 10.0.2.2
+ *   fan     "client1" 10.0.1.2 and "client2" 10.0.2.2, each on its own link
+ *           to "balancer" (a router), which has a link to each of
+ *           "backend1" 10.1.1.2, "backend2" 10.1.2.2, "backend3" 10.1.3.2;
+ *           links "client1-balancer" ... "balancer-backend3"
+ *   nat     "inside1" 192.168.1.10 and "inside2" 192.168.1.11 on the switch
+ *           "inside" with "nat" (192.168.1.1, their gateway); "nat"
+ *           (203.0.113.1), "peer" .20, "stun" .30 and "turn" .40 on the
+ *           switch "outside". The NAT box is the wire's port on nat's
+ *           outside end (see wire_nat.c): inside addresses never reach the
+ *           outside
+ *
+ * Every link keeps its own delay, loss, rate and cut; its name is the
+ * packet's "wire.link", so a fault names its link in its matcher
+ * ("drop 1st packet wire.link=middle-server tcp.len>0").
  *
  * The wire and the capture run on one thread of their own, inside a third
  * namespace that holds the wire's ends of the links. Every frame the wire
@@ -49,8 +65,12 @@ int nc_lab_prepare(char *err, size_t errlen);
 typedef struct nc_lab nc_lab_t;
 
 typedef struct nc_lab_opts {
-    const char *topology;    /* "local" or "pair" */
-    nc_link_t link;          /* applied in both directions */
+    const char *topology;    /* "local", "pair", "chain", "fan" or "nat" */
+    nc_link_t link;          /* applied in both directions, on every link */
+    const nc_link_on_t *links_on; /* per-link conditions over link (borrowed) */
+    size_t nlinks_on;
+    const char *nat;         /* the NAT box's behaviour (nat topology), or NULL */
+    int64_t nat_timeout_ns;  /* mapping idle timeout; 0: 30 s */
     const nc_fault_t *faults; /* borrowed for the life of the lab */
     size_t nfaults;
     uint64_t seed;           /* random loss is repeatable per seed */
@@ -69,6 +89,12 @@ size_t nc_lab_host_count(const nc_lab_t *lab);
 const char *nc_lab_host_name(const nc_lab_t *lab, size_t i);
 /* Returns the host's IPv4 address as text ("10.0.0.2"), or NULL. */
 const char *nc_lab_host_addr(const nc_lab_t *lab, const char *host);
+/* Returns the name of the host (or alias) holding the IPv4 address addr on
+ * any of its interfaces, or NULL. */
+const char *nc_lab_addr_host(const nc_lab_t *lab, const char *addr);
+/* Every address of the lab with the name of its host (aliases included):
+ * at most max pairs into addrs and names (borrowed). Returns how many. */
+size_t nc_lab_addrs(const nc_lab_t *lab, const char **addrs, const char **names, size_t max);
 /* Returns the host's network-namespace fd (borrowed), or -1. */
 int nc_lab_host_netns(const nc_lab_t *lab, const char *host);
 
@@ -99,6 +125,22 @@ int nc_lab_add_fault(nc_lab_t *lab, const nc_fault_t *f, char *err, size_t errle
  * Returns 0, or NC_EUNSUPP with one sentence in err when the topology has
  * no wire. */
 int nc_lab_cut(nc_lab_t *lab, bool cut, char *err, size_t errlen);
+/* The same for one link by name ("middle-server"); NULL is every link.
+ * NC_ENOENT with one sentence when the topology has no such link. */
+int nc_lab_cut_link(nc_lab_t *lab, const char *link, bool cut, char *err, size_t errlen);
+
+/* The topology's shape, for drawing it (tui/topo.c): link i's name and
+ * the names of the hosts at its ends (at most 4). Returns the number of
+ * ends, or 0 past the last link or for an unknown topology. */
+size_t nc_lab_topology_link(const char *topology, size_t i, const char **name,
+                            const char *hosts[4]);
+/* The NAT behaviours nc_lab_opts_t.nat accepts, comma-separated, and
+ * whether name is one of them. */
+const char *nc_lab_nat_names(void);
+bool nc_lab_nat_known(const char *name);
+/* Whether the topology exists, and whether it has the named link. */
+bool nc_lab_topology_known(const char *topology);
+bool nc_lab_topology_has_link(const char *topology, const char *link);
 
 /* Capture counters over all lab interfaces. */
 typedef struct nc_lab_stats {

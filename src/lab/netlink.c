@@ -255,3 +255,25 @@ int nc_netlink_offload_off(const char *ifname, char *err, size_t errlen)
     close(s);
     return rc;
 }
+
+int nc_netlink_route_default(const char *gateway, char *err, size_t errlen)
+{
+    struct in_addr gw;
+    if (inet_pton(AF_INET, gateway, &gw) != 1) {
+        snprintf(err, errlen, "lab: %s is not an IPv4 address.", gateway);
+        return NC_EINVAL;
+    }
+    nl_req_t r;
+    struct rtmsg rt = {.rtm_family = AF_INET, .rtm_table = RT_TABLE_MAIN,
+                       .rtm_protocol = RTPROT_BOOT, .rtm_scope = RT_SCOPE_UNIVERSE,
+                       .rtm_type = RTN_UNICAST};
+    req_init(&r, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &rt, sizeof rt);
+    req_attr(&r, RTA_GATEWAY, &gw, sizeof gw);
+    int rc = req_talk(&r);
+    if (rc < 0) {
+        char what[64];
+        snprintf(what, sizeof what, "add a default route via %s", gateway);
+        return fail(err, errlen, what, "in the lab", -rc);
+    }
+    return 0;
+}

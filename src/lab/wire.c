@@ -1,17 +1,31 @@
 /*
  * wire.c: the capture/wire thread and its recorder.
  *
- * One thread, inside one namespace, runs a libuv loop. With a wire (the
- * "pair" topology) it holds one capture per port, each reading only frames
- * arriving from its host (PCAP_D_IN). For every frame read the policy
- * (wire_policy.c) decides to forward or drop it, and a forwarded frame
- * waits in the release queue of its direction until its release time
- * (delay, rate) and then leaves on the other port, sent with the rest of
- * its batch by one sendmmsg() on the capture's socket. Releases are driven
- * by one timerfd per direction (uv timers tick in milliseconds; a rate
- * needs microseconds). Queues are FIFO and release times never decrease,
- * so order is kept. Without a wire ("local") the thread captures lo and
- * only records.
+ * One thread, inside one namespace, runs a libuv loop. With a wire it
+ * holds one capture per port (topology.c numbers them), each reading only
+ * frames arriving from its host (PCAP_D_IN). Ports belong to links. For
+ * every frame read the policy (wire_policy.c) decides to forward or drop
+ * it, and a forwarded frame waits in the release queue of its direction
+ * (the port it came in by) until its release time (its link's delay and
+ * rate) and then leaves by its way out: on a two-ended link the other
+ * port; on a longer one (a switch) the port that the destination MAC
+ * address was last seen coming from, or every other port of the link when
+ * the address is a group one or not yet known. Frames leaving by one port
+ * wait in that port's outbox and go out together by one sendmmsg() on its
+ * capture's socket at the end of each batch read or released. Releases
+ * are driven by one timerfd per direction (uv timers tick in
+ * milliseconds; a rate needs microseconds). Queues are FIFO and release
+ * times never decrease, so order is kept. Without a wire ("local") the
+ * thread captures lo and only records.
+ *
+ * The NAT box (wire_nat.c), when the lesson has one, rewrites frames on
+ * the NAT port's link before the policy sees them: those leaving by the
+ * NAT port get the public source, those for the public address from the
+ * link's other ports get their inside destination, or are dropped as the
+ * NAT's filter says. Its mappings are made on this thread, and expire on a
+ * timer here; each change goes through the record ring as a record of its
+ * own (iface NAT_REC), so the recorder turns it into a "state" event in
+ * capture order.
  *
  * Recording is not the wire's work: the wire thread only forwards and
  * decides. Each frame it reads, with its verdict and delay, is copied into
@@ -66,6 +80,11 @@ enum {
     RING_BYTES = 32 << 20,    /* frames waiting for the recorder */
     OUTBOX_FRAMES = 64,       /* frames sent by one sendmmsg */
     OUTBOX_BYTES = 1 << 20,   /* more than the largest frame kept (snaplen) */
+    MAX_PORTS = 16,
+    MAC_ENTRIES = 16,         /* addresses a switch link remembers */
+    NAT_REC = -1,             /* a record's iface for a NAT table change */
+    NAT_TICK_MS = 100,        /* how often mappings are checked for expiry */
+    SNAPLEN = 262144,
 };
 
 /* Frames due to leave in one direction, copied (the capture's ring slot is
@@ -103,17 +122,17 @@ typedef struct ring {
 typedef struct pending {
     struct pending *next;
     int64_t release_ns; /* CLOCK_MONOTONIC */
+    int out;            /* the port it leaves by, or -1: every other port of its link */
     uint32_t len;
     uint8_t data[];
 } pending_t;
 
-/* Frames from host i travel in direction i and leave by the other port. */
+/* Frames read on port i travel in direction i. */
 typedef struct direction {
     pending_t *head, *tail;
     size_t frames;
     int tfd;
     uv_poll_t tpoll;
-    outbox_t out;
 } direction_t;
 
 typedef struct port {
@@ -122,15 +141,37 @@ typedef struct port {
     nc_capture_t *cap;
     int linktype;
     uv_poll_t poll;
+    size_t link;  /* index of its link in the topology */
+    int peer;     /* the other end of a two-ended link, or -1 (a switch) */
+    outbox_t out; /* frames leaving by this port */
+    bool dirty;   /* listed in the wire's dirty ports */
 } port_t;
+
+/* A switch link's memory: which port each MAC address was seen on. */
+typedef struct mac_table {
+    struct {
+        uint8_t mac[6];
+        int port;
+    } e[MAC_ENTRIES];
+    size_t n, next;
+} mac_table_t;
 
 struct nc_wire {
     nc_wire_cfg_t cfg;
     const nc_topology_t *topo;
     bool bridge;
     size_t nports;
-    port_t ports[2];
-    direction_t dirs[2];
+    port_t ports[MAX_PORTS];
+    direction_t dirs[MAX_PORTS];
+    size_t link_first[NC_TOPO_LINKS], link_ports[NC_TOPO_LINKS];
+    mac_table_t macs[NC_TOPO_LINKS];
+    int dirty[MAX_PORTS]; /* ports whose outbox holds frames */
+    size_t ndirty;
+
+    nc_nat_t *nat;     /* wire thread only */
+    int nat_port;      /* -1 without a NAT */
+    uv_timer_t nat_timer;
+    uint8_t *scratch;  /* a frame being rewritten */
 
     pthread_t thread;
     bool joined;
@@ -246,26 +287,82 @@ static void ring_release(ring_t *r, size_t skip)
     }
 }
 
-static void outbox_flush(nc_wire_t *w, int dir)
+static void outbox_flush(nc_wire_t *w, int port)
 {
-    outbox_t *o = &w->dirs[dir].out;
+    outbox_t *o = &w->ports[port].out;
     if (!o->n)
         return;
-    size_t refused = nc_capture_inject_many(w->ports[1 - dir].cap, o->iov, o->n);
+    size_t refused = nc_capture_inject_many(w->ports[port].cap, o->iov, o->n);
     if (refused)
         atomic_fetch_add(&w->inject_errors, refused);
     o->n = o->used = 0;
 }
 
-/* Stages a frame to leave by the other port; sent at the batch's end. */
-static void inject(nc_wire_t *w, int dir, const uint8_t *data, uint32_t len)
+/* Sends every outbox that holds frames: the end of a batch. */
+static void outbox_flush_all(nc_wire_t *w)
 {
-    outbox_t *o = &w->dirs[dir].out;
+    for (size_t i = 0; i < w->ndirty; i++) {
+        outbox_flush(w, w->dirty[i]);
+        w->ports[w->dirty[i]].dirty = false;
+    }
+    w->ndirty = 0;
+}
+
+/* Stages a frame to leave by port out; sent at the batch's end. */
+static void inject_one(nc_wire_t *w, int out, const uint8_t *data, uint32_t len)
+{
+    outbox_t *o = &w->ports[out].out;
     if (o->n == OUTBOX_FRAMES || o->used + len > OUTBOX_BYTES)
-        outbox_flush(w, dir);
+        outbox_flush(w, out);
+    if (!w->ports[out].dirty) {
+        w->ports[out].dirty = true;
+        w->dirty[w->ndirty++] = out;
+    }
     memcpy(o->buf + o->used, data, len);
     o->iov[o->n++] = (struct iovec){.iov_base = o->buf + o->used, .iov_len = len};
     o->used += len;
+}
+
+/* Stages a frame that came in by port in to leave by out, or by every
+ * other port of in's link when out is -1. */
+static void inject(nc_wire_t *w, int in, int out, const uint8_t *data, uint32_t len)
+{
+    if (out >= 0) {
+        inject_one(w, out, data, len);
+        return;
+    }
+    size_t l = w->ports[in].link;
+    for (size_t q = w->link_first[l]; q < w->link_first[l] + w->link_ports[l]; q++)
+        if ((int)q != in)
+            inject_one(w, (int)q, data, len);
+}
+
+/* The way out of a frame read on port pt: the other end of a cable; on a
+ * switch the port its destination was seen on (learning its source's
+ * port first), or -1 to flood. */
+static int way_out(nc_wire_t *w, const port_t *pt, const uint8_t *data, uint32_t len)
+{
+    if (pt->peer >= 0)
+        return pt->peer;
+    if (len < 14)
+        return -1;
+    mac_table_t *t = &w->macs[pt->link];
+    if (!(data[6] & 1)) {
+        size_t i = 0;
+        while (i < t->n && memcmp(t->e[i].mac, data + 6, 6) != 0)
+            i++;
+        if (i == t->n) {
+            i = t->n < MAC_ENTRIES ? t->n++ : t->next++ % MAC_ENTRIES;
+            memcpy(t->e[i].mac, data + 6, 6);
+        }
+        t->e[i].port = pt->idx;
+    }
+    if (data[0] & 1)
+        return -1;
+    for (size_t i = 0; i < t->n; i++)
+        if (memcmp(t->e[i].mac, data, 6) == 0)
+            return t->e[i].port != pt->idx ? t->e[i].port : -1;
+    return -1;
 }
 
 static void arm(direction_t *d)
@@ -281,17 +378,18 @@ static void arm(direction_t *d)
 }
 
 /* Forwards now when nothing waits ahead and the time has come; else queues. */
-static void forward(nc_wire_t *w, int dir, const uint8_t *data, uint32_t len, int64_t release,
-                    int64_t now)
+static void forward(nc_wire_t *w, int dir, int out, const uint8_t *data, uint32_t len,
+                    int64_t release, int64_t now)
 {
     direction_t *d = &w->dirs[dir];
     if (!d->head && release <= now) {
-        inject(w, dir, data, len);
+        inject(w, dir, out, data, len);
         return;
     }
     pending_t *p = nc_xmalloc(sizeof *p + len);
     p->next = NULL;
     p->release_ns = release;
+    p->out = out;
     p->len = len;
     memcpy(p->data, data, len);
     if (d->tail)
@@ -314,10 +412,10 @@ static void release_due(nc_wire_t *w, int dir)
         if (!d->head)
             d->tail = NULL;
         d->frames--;
-        inject(w, dir, p->data, p->len);
+        inject(w, dir, p->out, p->data, p->len);
         free(p);
     }
-    outbox_flush(w, dir);
+    outbox_flush_all(w);
     arm(d);
 }
 
@@ -332,7 +430,7 @@ static void on_release(uv_poll_t *h, int status, int events)
 }
 
 /* Adds "dropped", the "wire" object and the drop note to the event. */
-static void describe(nc_wire_t *w, const nc_wire_verdict_t *v, double delay_s)
+static void describe(nc_wire_t *w, int h_iface, const nc_wire_verdict_t *v, double delay_s)
 {
     nc_evb_t *b = &w->b;
     nc_field_t *dropped = nc_evb_find(b, "dropped");
@@ -345,6 +443,9 @@ static void describe(nc_wire_t *w, const nc_wire_verdict_t *v, double delay_s)
     nc_evb_num(b, "delay", v->drop ? 0 : delay_s);
     if (v->reason[0])
         nc_evb_str(b, "reason", v->reason);
+    nc_evb_str(b, "link", w->topo->links[w->ports[h_iface].link].name);
+    if (v->nat[0])
+        nc_evb_str(b, "nat", v->nat);
     nc_evb_end(b);
     if (v->drop) {
         const nc_event_t *ev = nc_evb_view(b);
@@ -367,7 +468,7 @@ static void record_frame(nc_wire_t *w, const rec_t *h)
                       h->wirelen, &w->b);
     w->b.ev.iface = (uint32_t)h->iface;
     if (w->bridge) {
-        describe(w, &h->v, (double)h->delay_ns / 1e9);
+        describe(w, h->iface, &h->v, (double)h->delay_ns / 1e9);
     } else if (!nc_evb_find(&w->b, "dropped")) {
         /* No wire on a loopback: nothing is ever dropped by the lesson,
          * but every packet says so, as EVENTS.md promises. */
@@ -377,6 +478,47 @@ static void record_frame(nc_wire_t *w, const rec_t *h)
     nc_timeline_add(w->cfg.tl, &w->b);
 }
 
+/* The recorder's half of a NAT table change: one "state" event from the
+ * nat host, with the change, and the whole table as it now stands. */
+static void record_nat(nc_wire_t *w, const rec_t *h)
+{
+    const nc_nat_change_t *c = (const nc_nat_change_t *)(h + 1);
+    const char *table = (const char *)(c + 1);
+    const char *kind = h->v.reason; /* the NAT's behaviour */
+    nc_evb_t *b = &w->b;
+    nc_evb_reset(b, NC_EV_STATE, h->ts_ns);
+    nc_evb_host(b, w->topo->hosts[nc_topology_port(w->topo, (size_t)w->nat_port, NULL)->host].name);
+    bool add = strcmp(c->what, "add") == 0;
+    nc_evb_summary(b, "NAT %s: %s %s %s = %s%s%s (%zu %s)", kind, add ? "new mapping" : "expired",
+                   c->proto, c->inside, c->outside, c->remote[0] ? " for " : "", c->remote,
+                   c->mappings, nc_words_plural((long long)c->mappings, "mapping", "mappings"));
+    nc_evb_str(b, "nat", kind);
+    nc_evb_str(b, "change", c->what);
+    nc_evb_str(b, "proto", c->proto);
+    nc_evb_str(b, "inside", c->inside);
+    nc_evb_str(b, "outside", c->outside);
+    if (c->remote[0])
+        nc_evb_str(b, "remote", c->remote);
+    nc_evb_int(b, "mappings", (int64_t)c->mappings);
+    nc_evb_list(b, "table");
+    for (const char *line = table; *line;) {
+        size_t n = strcspn(line, "\n");
+        nc_evb_strn(b, NULL, line, n);
+        line += n + (line[n] == '\n');
+    }
+    nc_evb_end(b);
+    if (add)
+        nc_evb_note(b, "The NAT (%s) gave %s the public %s%s%s: from now on the outside sees "
+                       "that address and port, never the inside one.",
+                    kind, c->inside, c->outside,
+                    c->remote[0] ? ", for packets to " : "", c->remote);
+    else
+        nc_evb_note(b, "No packet left through %s for the NAT's timeout, so the NAT forgot it: "
+                       "an answer sent to it now is dropped.",
+                    c->outside);
+    nc_timeline_add(w->cfg.tl, b);
+}
+
 static void *recorder_main(void *arg)
 {
     nc_wire_t *w = arg;
@@ -384,10 +526,71 @@ static void *recorder_main(void *arg)
     const rec_t *h;
     size_t skip;
     while ((h = ring_take(&w->ring, &skip)) != NULL) {
-        record_frame(w, h);
+        if (h->iface == NAT_REC)
+            record_nat(w, h);
+        else
+            record_frame(w, h);
         ring_release(&w->ring, skip);
     }
     return NULL;
+}
+
+/* Puts a NAT table change in the ring, ahead of the frame that made it. */
+static void nat_record(nc_wire_t *w, int64_t ts_ns, const nc_nat_change_t *c)
+{
+    if (!w->recording)
+        return;
+    char table[8192];
+    size_t tlen = nc_nat_table(w->nat, table, sizeof table);
+    size_t n = sizeof *c + tlen + 1;
+    uint8_t *buf = w->scratch + SNAPLEN; /* the scratch's second half */
+    memcpy(buf, c, sizeof *c);
+    memcpy(buf + sizeof *c, table, tlen + 1);
+    rec_t h = {.caplen = (uint32_t)n, .wirelen = (uint32_t)n, .iface = NAT_REC, .ts_ns = ts_ns};
+    snprintf(h.v.reason, sizeof h.v.reason, "%s", nc_nat_kind_name(w->nat));
+    ring_put(&w->ring, &h, buf);
+}
+
+static void on_nat_tick(uv_timer_t *t)
+{
+    nc_wire_t *w = t->data;
+    nc_nat_change_t c[16];
+    size_t n;
+    do {
+        n = nc_nat_expire(w->nat, nc_clock_mono_ns(), c, 16);
+        for (size_t i = 0; i < n; i++)
+            nat_record(w, nc_clock_real_ns(), &c[i]);
+    } while (n == 16);
+    if (w->recording)
+        ring_kick(&w->ring);
+}
+
+/* The NAT's part of a frame on its link: data is copied to the scratch
+ * and rewritten there, or the verdict says drop. Returns the bytes to
+ * forward and record. */
+static const uint8_t *nat_frame(nc_wire_t *w, const port_t *pt, int64_t ts_ns,
+                                const uint8_t *data, uint32_t caplen, nc_wire_verdict_t *v)
+{
+    memcpy(w->scratch, data, caplen);
+    nc_nat_change_t c;
+    nc_nat_result_t r;
+    int64_t now = nc_clock_mono_ns();
+    if (pt->idx == w->nat_port) {
+        r = nc_nat_outbound(w->nat, w->scratch, caplen, now, v->reason, sizeof v->reason, &c);
+        if (r == NC_NAT_NEW_MAPPING)
+            nat_record(w, ts_ns, &c);
+    } else {
+        r = nc_nat_inbound(w->nat, w->scratch, caplen, now, v->reason, sizeof v->reason);
+    }
+    /* The reason is the NAT's line; it stays a reason only for a drop. */
+    if (r == NC_NAT_DROP) {
+        v->drop = true;
+    } else {
+        if (r != NC_NAT_PASS)
+            snprintf(v->nat, sizeof v->nat, "%s", v->reason);
+        v->reason[0] = '\0';
+    }
+    return r == NC_NAT_PASS ? data : w->scratch;
 }
 
 static void on_frame(void *arg, int64_t ts_ns, const uint8_t *data, uint32_t caplen,
@@ -403,16 +606,38 @@ static void on_frame(void *arg, int64_t ts_ns, const uint8_t *data, uint32_t cap
             ring_put(&w->ring, &h, data);
         return;
     }
+    nc_wire_verdict_t *v = &h.v;
+    /* A frame the NAT rewrites is recorded as the outside link carries
+     * it: leaving the NAT port, rewritten; arriving for it, as it was. */
+    nc_wire_verdict_t natv;
+    const uint8_t *seen = data;
+    bool nat = w->nat && pt->link == w->ports[w->nat_port].link && caplen == wirelen;
+    if (nat) {
+        natv.drop = false;
+        natv.reason[0] = natv.nat[0] = '\0';
+        data = nat_frame(w, pt, ts_ns, data, caplen, &natv);
+        if (pt->idx == w->nat_port)
+            seen = data;
+    }
     bool decode = atomic_load(&w->has_faults);
     if (decode) {
         nc_evb_reset(&w->pb, NC_EV_PACKET, ts_ns);
-        nc_decoder_packet(w->pdec, pt->linktype, data, caplen, wirelen, &w->pb);
+        nc_decoder_packet(w->pdec, pt->linktype, seen, caplen, wirelen, &w->pb);
         w->pb.ev.iface = (uint32_t)pt->idx;
+        nc_evb_obj(&w->pb, "wire");
+        nc_evb_str(&w->pb, "link", w->topo->links[pt->link].name);
+        nc_evb_end(&w->pb);
     }
-    nc_wire_verdict_t *v = &h.v;
     pthread_mutex_lock(&w->policy_lock);
     nc_wire_policy_decide(w->policy, dir, decode ? nc_evb_view(&w->pb) : NULL, v);
     pthread_mutex_unlock(&w->policy_lock);
+    if (nat) {
+        memcpy(v->nat, natv.nat, sizeof v->nat);
+        if (natv.drop && !v->drop) {
+            v->drop = true;
+            memcpy(v->reason, natv.reason, sizeof v->reason);
+        }
+    }
     int64_t now = nc_clock_mono_ns();
     int64_t release = now;
     if (!v->drop && caplen < wirelen) {
@@ -429,13 +654,13 @@ static void on_frame(void *arg, int64_t ts_ns, const uint8_t *data, uint32_t cap
         pthread_mutex_lock(&w->policy_lock);
         release = nc_wire_policy_release(w->policy, dir, now, wirelen);
         pthread_mutex_unlock(&w->policy_lock);
-        forward(w, dir, data, caplen, release, now);
+        forward(w, dir, way_out(w, pt, data, caplen), data, caplen, release, now);
     } else {
         atomic_fetch_add(&w->wire_drops, 1);
     }
     if (w->recording) {
         h.delay_ns = v->drop ? 0 : release - now;
-        ring_put(&w->ring, &h, data);
+        ring_put(&w->ring, &h, seen);
     }
 }
 
@@ -443,7 +668,7 @@ static void read_port(port_t *pt, int max)
 {
     nc_capture_dispatch(pt->cap, max, on_frame, pt);
     if (pt->w->bridge)
-        outbox_flush(pt->w, pt->idx);
+        outbox_flush_all(pt->w);
     if (pt->w->recording)
         ring_kick(&pt->w->ring);
 }
@@ -455,7 +680,10 @@ static void on_readable(uv_poll_t *h, int status, int events)
 
 static bool queues_empty(const nc_wire_t *w)
 {
-    return !w->dirs[0].head && !w->dirs[1].head;
+    for (size_t i = 0; w->bridge && i < w->nports; i++)
+        if (w->dirs[i].head)
+            return false;
+    return true;
 }
 
 static void close_handle(uv_handle_t *h)
@@ -509,8 +737,10 @@ static void finish(nc_wire_t *w)
     atomic_store(&w->lost, lost);
     for (size_t i = 0; i < w->nports; i++)
         close_handle((uv_handle_t *)&w->ports[i].poll);
-    for (size_t i = 0; i < (w->bridge ? 2u : 0u); i++)
+    for (size_t i = 0; i < (w->bridge ? w->nports : 0u); i++)
         close_handle((uv_handle_t *)&w->dirs[i].tpoll);
+    if (w->nat)
+        close_handle((uv_handle_t *)&w->nat_timer);
     close_handle((uv_handle_t *)&w->drain_timer);
     close_handle((uv_handle_t *)&w->stop_async);
 }
@@ -530,7 +760,10 @@ static void on_stop(uv_async_t *a)
     w->stopping = true;
     for (size_t i = 0; i < w->nports; i++)
         read_port(&w->ports[i], 0);
-    w->drain_deadline = nc_clock_mono_ns() + w->cfg.link.delay_ns + 200 * 1000000ll;
+    pthread_mutex_lock(&w->policy_lock);
+    int64_t delay = nc_wire_policy_max_delay(w->policy);
+    pthread_mutex_unlock(&w->policy_lock);
+    w->drain_deadline = nc_clock_mono_ns() + delay + 200 * 1000000ll;
     if (queues_empty(w))
         finish(w);
     else
@@ -540,17 +773,14 @@ static void on_stop(uv_async_t *a)
 static int open_ports(nc_wire_t *w)
 {
     for (size_t i = 0; i < w->nports; i++) {
-        const nc_topo_host_t *h = &w->topo->hosts[i];
         nc_capture_opts_t o = {
-            .snaplen = 262144,
+            .snaplen = SNAPLEN,
             .buffer_bytes = w->bridge ? PORT_BUFFER : LO_BUFFER,
             .in_only = w->bridge,
         };
         port_t *pt = &w->ports[i];
-        pt->w = w;
-        pt->idx = (int)i;
-        pt->cap = nc_capture_open(w->bridge ? h->port : h->ifname, &o, w->start_err,
-                                  sizeof w->start_err);
+        pt->cap = nc_capture_open(w->bridge ? nc_topology_port(w->topo, i, NULL)->port : "lo", &o,
+                                  w->start_err, sizeof w->start_err);
         if (!pt->cap)
             return NC_EIO;
         pt->linktype = nc_capture_linktype(pt->cap);
@@ -558,9 +788,9 @@ static int open_ports(nc_wire_t *w)
         pt->poll.data = pt;
         uv_poll_start(&pt->poll, UV_READABLE, on_readable);
     }
-    for (size_t i = 0; i < (w->bridge ? 2u : 0u); i++) {
+    for (size_t i = 0; i < (w->bridge ? w->nports : 0u); i++) {
         direction_t *d = &w->dirs[i];
-        d->out.buf = nc_xmalloc(OUTBOX_BYTES);
+        w->ports[i].out.buf = nc_xmalloc(OUTBOX_BYTES);
         d->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
         if (d->tfd < 0) {
             snprintf(w->start_err, sizeof w->start_err, "lab: cannot create a timer: %s.",
@@ -589,6 +819,11 @@ static void *wire_main(void *arg)
     w->stop_async.data = w;
     uv_timer_init(&w->loop, &w->drain_timer);
     w->drain_timer.data = w;
+    if (w->nat) {
+        uv_timer_init(&w->loop, &w->nat_timer);
+        w->nat_timer.data = w;
+        uv_timer_start(&w->nat_timer, on_nat_tick, NAT_TICK_MS, NAT_TICK_MS);
+    }
     w->start_rc = open_ports(w);
     if (w->start_rc != 0) {
         uv_walk(&w->loop, walk_close, NULL);
@@ -610,6 +845,10 @@ static nc_decoder_t *new_decoder(const nc_wire_cfg_t *c)
     nc_decoder_set_decryptor(d, c->dec, c->dec_ctx);
     for (size_t i = 0; i < topo->nhosts; i++)
         nc_decoder_name_host(d, topo->hosts[i].addr, topo->hosts[i].name);
+    for (size_t l = 0; l < topo->nlinks; l++)
+        for (size_t e = 0; e < topo->links[l].nends; e++)
+            nc_decoder_name_host(d, topo->links[l].ends[e].addr,
+                                 topo->hosts[topo->links[l].ends[e].host].name);
     for (size_t i = 0; i < topo->naliases; i++)
         nc_decoder_name_host(d, topo->aliases[i].addr, topo->aliases[i].name);
     return d;
@@ -635,13 +874,77 @@ nc_wire_t *nc_wire_start(const nc_wire_cfg_t *c, char *err, size_t errlen)
     w->cfg = *c;
     w->topo = c->topo;
     w->bridge = c->topo->wire;
-    w->nports = w->bridge ? 2 : 1;
-    w->dirs[0].tfd = w->dirs[1].tfd = -1;
+    w->nports = nc_topology_nports(c->topo);
+    w->nat_port = -1;
+    if (w->nports > MAX_PORTS) {
+        snprintf(err, errlen, "lab: the %s topology has more ports than the wire can hold.",
+                 c->topo->name);
+        free(w);
+        return NULL;
+    }
+    for (size_t i = 0; i < MAX_PORTS; i++)
+        w->dirs[i].tfd = -1;
     w->policy = nc_wire_policy_new(&c->link, c->faults, c->nfaults, c->seed, err, errlen);
     if (!w->policy) {
         free(w);
         return NULL;
     }
+    size_t port_link[MAX_PORTS] = {0};
+    for (size_t i = 0; i < w->nports; i++) {
+        port_t *pt = &w->ports[i];
+        pt->w = w;
+        pt->idx = (int)i;
+        pt->peer = -1;
+        if (w->bridge)
+            nc_topology_port(c->topo, i, &pt->link);
+        port_link[i] = pt->link;
+    }
+    for (size_t l = 0, first = 0; l < c->topo->nlinks; l++) {
+        w->link_first[l] = first;
+        w->link_ports[l] = c->topo->links[l].nends;
+        if (w->link_ports[l] == 2) {
+            w->ports[first].peer = (int)first + 1;
+            w->ports[first + 1].peer = (int)first;
+        }
+        first += c->topo->links[l].nends;
+    }
+    if (w->bridge) {
+        nc_wire_policy_ports(w->policy, &c->link, c->topo->nlinks, port_link, w->nports);
+        for (size_t i = 0; i < c->nlinks_on; i++) {
+            int l = nc_topology_link_find(c->topo, c->links_on[i].name);
+            if (l < 0) {
+                snprintf(err, errlen, "lab: the %s topology has no link \"%s\".", c->topo->name,
+                         c->links_on[i].name);
+                nc_wire_policy_free(w->policy);
+                free(w);
+                return NULL;
+            }
+            nc_wire_policy_link(w->policy, (size_t)l, &c->links_on[i].link);
+        }
+    }
+    if (c->nat && c->topo->nat_port < 0) {
+        snprintf(err, errlen, "lab: the %s topology has no NAT box (nat: needs topology: nat).",
+                 c->topo->name);
+        nc_wire_policy_free(w->policy);
+        free(w);
+        return NULL;
+    }
+    if (c->topo->nat_port >= 0) {
+        /* A NAT topology always has its NAT; the most common kind unless
+         * the lesson names one. */
+        const char *kind = c->nat ? c->nat : "port-restricted";
+        const nc_topo_end_t *e = nc_topology_port(c->topo, (size_t)c->topo->nat_port, NULL);
+        w->nat = nc_nat_new(kind, e->addr, c->topo->nat_inside, c->nat_timeout_ns);
+        if (!w->nat) {
+            snprintf(err, errlen, "lab: unknown NAT behaviour \"%s\"; expected one of %s.", kind,
+                     nc_nat_names());
+            nc_wire_policy_free(w->policy);
+            free(w);
+            return NULL;
+        }
+        w->nat_port = c->topo->nat_port;
+    }
+    w->scratch = nc_xmalloc(2 * SNAPLEN);
     pthread_mutex_init(&w->policy_lock, NULL);
     atomic_store(&w->has_faults, nc_wire_policy_needs_decode(w->policy));
     w->pdec = new_decoder(c);
@@ -716,10 +1019,10 @@ int nc_wire_add_fault(nc_wire_t *w, const nc_fault_t *f, char *err, size_t errle
     return rc;
 }
 
-void nc_wire_cut(nc_wire_t *w, bool cut)
+void nc_wire_cut(nc_wire_t *w, int link, bool cut)
 {
     pthread_mutex_lock(&w->policy_lock);
-    nc_wire_policy_cut(w->policy, cut);
+    nc_wire_policy_cut(w->policy, link, cut);
     pthread_mutex_unlock(&w->policy_lock);
 }
 
@@ -728,7 +1031,7 @@ void nc_wire_free(nc_wire_t *w)
     if (!w)
         return;
     nc_wire_stop(w);
-    for (int i = 0; i < 2; i++) {
+    for (size_t i = 0; i < MAX_PORTS; i++) {
         direction_t *d = &w->dirs[i];
         while (d->head) {
             pending_t *p = d->head;
@@ -737,8 +1040,10 @@ void nc_wire_free(nc_wire_t *w)
         }
         if (d->tfd >= 0)
             close(d->tfd);
-        free(d->out.buf);
+        free(w->ports[i].out.buf);
     }
+    nc_nat_free(w->nat);
+    free(w->scratch);
     for (size_t i = 0; i < w->nports; i++)
         nc_capture_close(w->ports[i].cap);
     nc_wire_policy_free(w->policy);

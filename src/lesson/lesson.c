@@ -382,7 +382,11 @@ static int nc_lp_bool(nc_lp_t *p, const nc_kv_t *kv, int *out)
 
 /* ---- front matter ---- */
 
-static const char *const nc_topologies[] = {"local", "pair"};
+static const char *const nc_topologies[] = {"local", "pair", "chain", "fan", "nat"};
+
+/* The NAT box's behaviours (lab/wire_nat.c has the same table). */
+static const char *const nc_nat_kinds[] = {"full-cone", "address-restricted", "port-restricted",
+                                           "symmetric"};
 
 static const char *const nc_fault_actions[] = {"drop"};
 
@@ -450,16 +454,29 @@ static int nc_fm_part(nc_lp_t *p, void *obj, const nc_kv_t *kv)
     return 0;
 }
 
-static int nc_fm_topology(nc_lp_t *p, void *obj, const nc_kv_t *kv)
+/* Sets *out to a copy of the value when it is one of the n words, else
+ * fails with "KEY: unknown WHAT ... (use LIST)". */
+static int nc_fm_word(nc_lp_t *p, const nc_kv_t *kv, const char *const *words, size_t n,
+                      char **out, const char *what)
 {
-    for (size_t i = 0; i < sizeof nc_topologies / sizeof nc_topologies[0]; i++) {
-        if (strcmp(kv->value, nc_topologies[i]) == 0) {
-            ((nc_lesson_priv_t *)obj)->pub.topology = nc_xstrdup(kv->value);
+    char list[256] = "";
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(kv->value, words[i]) == 0) {
+            *out = nc_xstrdup(kv->value);
             return 0;
         }
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ",
+                 words[i]);
     }
-    return nc_lp_fail(p, kv->line, NC_ESYNTAX, "unknown topology \"%s\" (use local or pair)",
-                      kv->value);
+    return nc_lp_fail(p, kv->line, NC_ESYNTAX, "%s: unknown %s \"%s\" (use %s)", kv->key, what,
+                      kv->value, list);
+}
+
+static int nc_fm_topology(nc_lp_t *p, void *obj, const nc_kv_t *kv)
+{
+    return nc_fm_word(p, kv, nc_topologies, sizeof nc_topologies / sizeof nc_topologies[0],
+                      &((nc_lesson_priv_t *)obj)->pub.topology, "topology");
 }
 
 static int nc_fm_scenario(nc_lp_t *p, void *obj, const nc_kv_t *kv)
@@ -472,12 +489,52 @@ static int nc_fm_scenario(nc_lp_t *p, void *obj, const nc_kv_t *kv)
     return 0;
 }
 
+/* "delay=5ms" sets every link's conditions; "middle-server delay=20ms"
+ * (a link's name first) one link's, over those. The topology's lab checks
+ * that the link exists when the run starts. */
 static int nc_fm_link(nc_lp_t *p, void *obj, const nc_kv_t *kv)
 {
+    nc_lesson_priv_t *lp = obj;
+    const char *v = kv->value;
+    size_t wlen = strcspn(v, " \t,");
+    bool named = memchr(v, '=', wlen) == NULL;
     char lerr[200] = "";
-    int rc = nc_link_parse(kv->value, &((nc_lesson_priv_t *)obj)->pub.link, lerr, sizeof lerr);
-    if (rc < 0)
+    if (!named) {
+        if (lp->link_line)
+            return nc_lp_fail(p, kv->line, NC_ESYNTAX,
+                              "link: the conditions of every link are already given on line %d "
+                              "(name a link first to set one link's: \"link: NAME delay=20ms\")",
+                              lp->link_line);
+        lp->link_line = kv->line;
+        int rc = nc_link_parse(v, &lp->pub.link, lerr, sizeof lerr);
+        if (rc < 0)
+            return nc_lp_fail(p, kv->line, NC_ESYNTAX, "%s", lerr[0] ? lerr : "bad link settings");
+        return 0;
+    }
+    nc_link_t cond = lp->pub.link;
+    if (nc_link_parse(v + wlen, &cond, lerr, sizeof lerr) < 0)
         return nc_lp_fail(p, kv->line, NC_ESYNTAX, "%s", lerr[0] ? lerr : "bad link settings");
+    nc_lesson_t *l = &lp->pub;
+    l->links_on = nc_xrealloc(l->links_on, (l->nlinks_on + 1) * sizeof *l->links_on);
+    l->links_on[l->nlinks_on++] =
+        (nc_link_on_t){.name = nc_trimdup(v, wlen), .link = cond, .line = kv->line};
+    return 0;
+}
+
+static int nc_fm_nat(nc_lp_t *p, void *obj, const nc_kv_t *kv)
+{
+    return nc_fm_word(p, kv, nc_nat_kinds, sizeof nc_nat_kinds / sizeof nc_nat_kinds[0],
+                      &((nc_lesson_priv_t *)obj)->pub.nat, "behaviour");
+}
+
+static int nc_fm_nat_timeout(nc_lp_t *p, void *obj, const nc_kv_t *kv)
+{
+    int64_t ns = nc_prog_duration_ns(kv->value);
+    if (ns <= 0)
+        return nc_lp_fail(p, kv->line, NC_ESYNTAX,
+                          "nat_timeout: expected a duration such as 30s or 500ms, found \"%s\"",
+                          kv->value);
+    ((nc_lesson_priv_t *)obj)->pub.nat_timeout_ns = ns;
     return 0;
 }
 
@@ -558,8 +615,10 @@ static const nc_key_t nc_fm_keys[] = {
     {"summary", true, false, nc_fm_summary},
     {"topology", true, false, nc_fm_topology},
     {"scenario", false, false, nc_fm_scenario},
-    {"link", false, false, nc_fm_link},
+    {"link", false, true, nc_fm_link},
     {"fault", false, true, nc_fm_fault},
+    {"nat", false, false, nc_fm_nat},
+    {"nat_timeout", false, false, nc_fm_nat_timeout},
 };
 
 /* Reads the front matter; returns the index of the first body line. */
@@ -1333,6 +1392,10 @@ void nc_lesson_free(nc_lesson_t *l)
     free(l->summary);
     free(l->part_title);
     free(l->topology);
+    for (size_t i = 0; i < l->nlinks_on; i++)
+        free(l->links_on[i].name);
+    free(l->links_on);
+    free(l->nat);
     free(l->scenario);
     for (size_t i = 0; i < l->nfaults; i++) {
         free(l->faults[i].spec);

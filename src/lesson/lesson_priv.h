@@ -18,6 +18,7 @@ typedef struct nc_lesson_priv {
     nc_lesson_t pub; /* must stay first */
     int id_line;
     int number_line;
+    int link_line; /* the line of the link: line for every link, or 0 */
 } nc_lesson_priv_t;
 
 /* Returns the private view of a lesson made by nc_lesson_parse (borrowed). */

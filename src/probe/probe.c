@@ -125,13 +125,7 @@ static void *nc_probe_open_in(void *arg)
 /* The lab host whose address is addr, or NULL. */
 static const char *nc_probe_host_of(nc_probe_t *p, const char *addr)
 {
-    for (size_t i = 0; i < nc_lab_host_count(p->lab); i++) {
-        const char *h = nc_lab_host_name(p->lab, i);
-        const char *a = nc_lab_host_addr(p->lab, h);
-        if (a && strcmp(a, addr) == 0)
-            return h;
-    }
-    return NULL;
+    return nc_lab_addr_host(p->lab, addr);
 }
 
 static bool nc_probe_wildcard(const char *addr)

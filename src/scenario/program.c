@@ -79,6 +79,7 @@ typedef enum {
     NC_W_CLOSED,
     NC_W_EVENTS,
     NC_W_STOP,
+    NC_W_STUN,
     NC_W_UPLOAD,
     NC_W_FETCH,
     NC_W_BROKER_OK,
@@ -158,6 +159,7 @@ struct nc_pi {
     int64_t deadline, hard_deadline; /* uv_hrtime() for the watchdog */
     bool cut;                 /* this program cut the link and will restore it */
     const char *restore_say; /* borrowed from the cut statement */
+    const char *cut_link;    /* the link cut (borrowed), or NULL: every link */
     const char *wait_prog, *wait_event;
     size_t want;
     /* server side */
@@ -188,6 +190,12 @@ struct nc_pi {
     char accept_say[400];
     char location[256];  /* the Location of the last answer that had one */
     char last_body[256]; /* the start of the last answer's body */
+    /* boxes in the middle (relay) and STUN */
+    nc_kit_relay_t *relay;
+    nc_kit_stun_t *stun_servers[4];
+    size_t nstun_servers;
+    nc_kit_stun_t *stun_client;
+    bool stun_done;
     /* a server's state: its memory, users and token secret */
     nc_kit_memo_t *memo;
     long users;
@@ -461,6 +469,8 @@ static bool nc_pi_ready(nc_pi_t *pi)
         return true;
     case NC_W_RECEIVE:
         return nc_pi_receive(pi);
+    case NC_W_STUN:
+        return pi->stun_done;
     default:
         return true;
     }
@@ -494,7 +504,7 @@ static void nc_pi_restore(nc_pi_t *pi)
         return;
     pi->cut = false;
     char err[200];
-    if (nc_lab_cut(pi->s->lab, false, err, sizeof err) == 0)
+    if (nc_lab_cut_link(pi->s->lab, pi->cut_link, false, err, sizeof err) == 0)
         nc_kit_report(pi->kit, NULL, "restore", NULL, 0, pi->restore_say,
                       "the lesson restores the link");
 }
@@ -1563,17 +1573,80 @@ static int nc_v_sleep(nc_pi_t *pi, const nc_prog_stmt_t *st)
     return 1;
 }
 
+/* A TCP relay on this host: listens, and passes each connection on to
+ * host:port; it lasts until the program ends. */
+static int nc_v_relay(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->relay)
+        return nc_pi_fail(pi, "%s", "the program already relays");
+    pi->relay = nc_kit_relay(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535), st->args[1],
+                             (int)nc_prog_number(st->args[2], 1, 65535), nc_opt(st, "say"));
+    if (!pi->relay)
+        return NC_EIO;
+    nc_prun_set(pi->pr, pi->pg->name, "listening");
+    return 0;
+}
+
+/* A STUN server on a UDP port; it lasts until the program ends. */
+static int nc_v_stun_serve(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->nstun_servers == sizeof pi->stun_servers / sizeof pi->stun_servers[0])
+        return nc_pi_fail(pi, "%s", "a program serves STUN on at most 4 ports");
+    nc_kit_stun_t *srv = nc_kit_stun_serve(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535),
+                                           nc_opt(st, "say"));
+    if (!srv)
+        return NC_EIO;
+    pi->stun_servers[pi->nstun_servers++] = srv;
+    nc_prun_set(pi->pr, pi->pg->name, "listening");
+    return 0;
+}
+
+static void nc_pi_stun_answer(const char *mapped, void *data)
+{
+    nc_pi_t *pi = data;
+    pi->stun_done = true;
+    nc_pi_poke(pi);
+}
+
+/* A STUN Binding request to host:port from the program's UDP socket; the
+ * program waits for the answer (or the retries' end). */
+static int nc_v_stun_bind(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    const char *from = nc_opt(st, "from");
+    pi->stun_done = false;
+    if (nc_kit_stun_bind(&pi->stun_client, pi->kit, st->args[0],
+                         (int)nc_prog_number(st->args[1], 1, 65535),
+                         from ? (int)nc_prog_number(from, 1, 65535) : 0, nc_pi_stun_answer, pi,
+                         nc_opt(st, "say")) != 0)
+        return NC_EIO;
+    return nc_pi_wait(pi, NC_W_STUN);
+}
+
+/* One UDP datagram, sent and forgotten. */
+static int nc_v_udp_send(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    const char *from = nc_opt(st, "from");
+    if (nc_kit_udp_send(pi->kit, st->args[0], (int)nc_prog_number(st->args[1], 1, 65535),
+                        from ? (int)nc_prog_number(from, 1, 65535) : 0, st->args[2],
+                        nc_opt(st, "say")) != 0)
+        return NC_EIO;
+    return 0;
+}
+
 /* Cuts the lab's wire for a while: a program "sleeps" through the cut and
  * restores the link when it wakes. */
 static int nc_v_cut(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
     char err[200];
-    if (nc_lab_cut(pi->s->lab, true, err, sizeof err) != 0)
+    const char *link = nc_opt(st, "link");
+    if (nc_lab_cut_link(pi->s->lab, link, true, err, sizeof err) != 0)
         return nc_pi_fail(pi, "%s", err);
     pi->cut = true;
+    pi->cut_link = link;
     pi->restore_say = nc_opt(st, "restore");
     int64_t ms = nc_prog_duration_ns(st->args[0]) / 1000000;
-    nc_kit_report(pi->kit, NULL, "cut", NULL, 0, nc_opt(st, "say"),
+    nc_scn_kv_t kv = NC_KV_S("link", link);
+    nc_kit_report(pi->kit, NULL, "cut", link ? &kv : NULL, link ? 1 : 0, nc_opt(st, "say"),
                   "the lesson cuts the link: nothing gets through");
     nc_pi_sleep(pi, (uint64_t)ms);
     return 1;
@@ -2310,6 +2383,8 @@ static const struct {
     {"post", nc_v_request},        {"events", nc_v_request},     {"await", nc_v_await},
     {"ws-send", nc_v_ws_send},     {"ws-ping", nc_v_ws_send},    {"ws-read", nc_v_ws_read},
     {"ws-close", nc_v_ws_close},  {"cut", nc_v_cut},          {"sysctl", nc_v_sysctl},
+    {"relay", nc_v_relay},         {"stun-serve", nc_v_stun_serve}, {"stun-bind", nc_v_stun_bind},
+    {"udp-send", nc_v_udp_send},
     {"upload", nc_v_upload},      {"fetch", nc_v_fetch},      {"stopwatch", nc_v_stopwatch},
     {"backend", nc_v_backend},     {"forward-proxy", nc_v_mbox}, {"reverse-proxy", nc_v_mbox},
     {"balance", nc_v_mbox},        {"retry-proxy", nc_v_mbox},   {"broker", nc_v_broker},
@@ -2345,7 +2420,8 @@ static void nc_pi_run(nc_pi_t *pi)
         if (f->pc >= f->n) {
             /* In a lab the student steps into, servers stay up for them. */
             if (pi->depth == 0 && (pi->s->shell_host || pi->s->stay) &&
-                (pi->listener || pi->nmbox || pi->broker)) {
+                (pi->listener || pi->relay || pi->nstun_servers ||
+                 pi->nmbox || pi->broker)) {
                 pi->deadline = (int64_t)uv_hrtime() + NC_PI_SHELL_TIMEOUT_MS * 1000000LL;
                 nc_pi_settle(pi);
                 nc_pi_wait(pi, NC_W_STOP);
@@ -2418,6 +2494,13 @@ static void nc_pi_finish(nc_pi_t *pi)
     for (size_t i = 0; i < pi->njobs; i++)
         uv_close((uv_handle_t *)&pi->jobs[i]->timer, nc_job_freed);
     pi->njobs = 0;
+    nc_kit_relay_close(pi->relay);
+    pi->relay = NULL;
+    for (size_t i = 0; i < pi->nstun_servers; i++)
+        nc_kit_stun_close(pi->stun_servers[i]);
+    pi->nstun_servers = 0;
+    nc_kit_stun_close(pi->stun_client);
+    pi->stun_client = NULL;
     nc_prun_set(pi->pr, pi->pg->name, "done");
 }
 

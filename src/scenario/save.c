@@ -28,8 +28,8 @@
 int nc_save_run(nc_run_t *r, const char *path, char *err, size_t errlen)
 {
     nc_lab_t *lab = nc_run_lab(r);
-    const char *ifaces[8];
-    const char *addrs[8], *names[8];
+    const char *ifaces[16];
+    const char *addrs[16], *names[16];
     nc_runfile_meta_t m = {
         .lesson = nc_run_lesson(r)->id,
         .seed = nc_run_seed(r),
@@ -39,20 +39,14 @@ int nc_save_run(nc_run_t *r, const char *path, char *err, size_t errlen)
         .host_addrs = addrs,
         .host_names = names,
     };
-    for (uint32_t i = 0; lab && i < 8; i++) {
+    for (uint32_t i = 0; lab && i < 16; i++) {
         const char *n = nc_lab_iface_name(lab, i);
         if (n == NULL)
             break;
         ifaces[m.nifaces++] = n;
     }
-    for (size_t i = 0; lab && i < nc_lab_host_count(lab) && m.nhosts < 8; i++) {
-        const char *name = nc_lab_host_name(lab, i);
-        const char *addr = nc_lab_host_addr(lab, name);
-        if (addr) {
-            addrs[m.nhosts] = addr;
-            names[m.nhosts++] = name;
-        }
-    }
+    if (lab)
+        m.nhosts = nc_lab_addrs(lab, addrs, names, 16);
     /* The programs' TLS secrets, so that Wireshark decrypts the run too. */
     char *secrets = NULL;
     size_t slen = 0;

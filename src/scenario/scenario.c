@@ -313,13 +313,9 @@ void nc_scn_peer_name(nc_scn_t *s, const struct sockaddr *sa, char *out, size_t 
         inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
         port = ntohs(in6->sin6_port);
     }
-    const char *name = ip;
-    for (size_t k = 0; k < nc_lab_host_count(s->lab); k++) {
-        const char *h = nc_lab_host_name(s->lab, k);
-        const char *a = nc_lab_host_addr(s->lab, h);
-        if (a && strcmp(a, ip) == 0)
-            name = h;
-    }
+    const char *name = nc_lab_addr_host(s->lab, ip);
+    if (!name)
+        name = ip;
     snprintf(out, outlen, "%s:%d", name, port);
 }
 

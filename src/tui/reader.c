@@ -8,6 +8,7 @@
  * page saves the position in the store, so the student resumes there.
  */
 #include "md.h"
+#include "topo.h"
 #include "ui.h"
 
 #include "../core/xmalloc.h"
@@ -35,6 +36,7 @@ static void nc_reader_draw(nc_canvas_t *c, nc_ui_t *ui)
     snprintf(right, sizeof right, "page %d of %zu", l->npages ? ui->page + 1 : 0, l->npages);
     nc_ui_title(c, 0, title, right);
     nc_canvas_hline(c, 1, 0, c->w, NC_STYLE(0, NC_ROLE_MUTED));
+    nc_topo_draw(c, 1, l);
 
     int width = c->w - 4 < 80 ? c->w - 4 : 80;
     int x0 = (c->w - width) / 2;

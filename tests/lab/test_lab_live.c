@@ -13,6 +13,7 @@
 #include "lab/lab.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -504,13 +505,77 @@ static void test_errors(void **state)
     char err[300] = "";
     nc_lab_opts_t o = {.topology = "ring"};
     assert_null(nc_lab_new(&o, err, sizeof err));
-    assert_string_equal(err, "lab: unknown topology 'ring'; expected one of local, pair.");
+    assert_string_equal(err,
+                        "lab: unknown topology 'ring'; expected one of local, pair, chain, fan, nat.");
+    nc_link_on_t on = {.name = "nowhere"};
+    nc_lab_opts_t c = {.topology = "chain", .links_on = &on, .nlinks_on = 1};
+    assert_null(nc_lab_new(&c, err, sizeof err));
+    assert_string_equal(err, "lab: the chain topology has no link \"nowhere\".");
+    nc_lab_opts_t n = {.topology = "nat", .nat = "cone"};
+    assert_null(nc_lab_new(&n, err, sizeof err));
+    assert_non_null(strstr(err, "unknown NAT behaviour \"cone\""));
+    nc_lab_opts_t m = {.topology = "chain", .nat = "symmetric"};
+    assert_null(nc_lab_new(&m, err, sizeof err));
+    assert_string_equal(err, "lab: the chain topology has no NAT box (nat: needs topology: nat).");
     nc_fault_t f = {.spec = "drop 1st packet tcp.len>", .action = "drop", .nth = 1,
                     .match = "tcp.len>"};
     nc_lab_opts_t p = {.topology = "pair", .faults = &f, .nfaults = 1};
     err[0] = '\0';
     assert_null(nc_lab_new(&p, err, sizeof err));
     assert_non_null(strstr(err, "fault 'drop 1st packet tcp.len>'"));
+}
+
+/* How many network namespaces the process holds (by fd or by a thread in
+ * it), counted once each. */
+static size_t held_namespaces(void)
+{
+    char seen[64][32];
+    size_t n = 0;
+    const char *dirs[] = {"/proc/self/fd", "/proc/self/task"};
+    for (size_t d = 0; d < 2; d++) {
+        DIR *dir = opendir(dirs[d]);
+        struct dirent *e;
+        while (dir && (e = readdir(dir)) != NULL) {
+            if (e->d_name[0] == '.')
+                continue;
+            char path[300], link[32] = "";
+            snprintf(path, sizeof path, d ? "%s/%s/ns/net" : "%s/%s", dirs[d], e->d_name);
+            ssize_t len = readlink(path, link, sizeof link - 1);
+            if (len <= 0 || strncmp(link, "net:[", 5) != 0)
+                continue;
+            link[len] = '\0';
+            size_t k = 0;
+            while (k < n && strcmp(seen[k], link) != 0)
+                k++;
+            if (k == n && n < 64)
+                snprintf(seen[n++], sizeof seen[0], "%s", link);
+        }
+        if (dir)
+            closedir(dir);
+    }
+    return n;
+}
+
+/* Every topology's lab, made and freed in one process (as the TUI does
+ * run after run): each holds a namespace per host and one for the wire
+ * while it lives, and none once it is freed. */
+static void test_topologies_leave_nothing(void **state)
+{
+    static const struct {
+        const char *topology;
+        size_t hosts;
+    } rows[] = {{"pair", 2}, {"chain", 3}, {"fan", 6}, {"nat", 6}};
+    size_t before = held_namespaces();
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char err[300] = "";
+        nc_lab_opts_t o = {.topology = rows[i].topology,
+                           .nat = strcmp(rows[i].topology, "nat") == 0 ? "symmetric" : NULL};
+        nc_lab_t *lab = nc_lab_new(&o, err, sizeof err);
+        assert_non_null(lab);
+        assert_int_equal(held_namespaces(), before + rows[i].hosts + 1);
+        nc_lab_free(lab);
+        assert_int_equal(held_namespaces(), before);
+    }
 }
 
 int main(void)
@@ -523,6 +588,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_topologies_leave_nothing),
         cmocka_unit_test(test_local_smoke),
         cmocka_unit_test(test_pair_tcp_scripted_drop),
         cmocka_unit_test(test_pair_full_size_frames),

@@ -136,13 +136,13 @@ static void test_cut(void **state)
     nc_evb_t b;
     nc_evb_init(&b);
     nc_wire_verdict_t v;
-    nc_wire_policy_cut(p, true);
+    nc_wire_policy_cut(p, -1, true);
     nc_wire_policy_decide(p, 0, tcp_event(&b, "client", 10), &v);
     assert_true(v.drop);
     assert_string_equal(v.reason, "the lesson's program cut the link");
     nc_wire_policy_decide(p, 1, tcp_event(&b, "server", 10), &v);
     assert_true(v.drop);
-    nc_wire_policy_cut(p, false);
+    nc_wire_policy_cut(p, -1, false);
     nc_wire_policy_decide(p, 1, tcp_event(&b, "server", 10), &v);
     assert_false(v.drop);
     /* The client's second frame (the first came during the cut). */
@@ -208,6 +208,32 @@ static void test_release_times(void **state)
     nc_wire_policy_free(p);
 }
 
+/* A chain: ports 0,1 on link 0 and ports 2,3 on link 1, each link with
+ * its own conditions and its own cut. */
+static void test_links(void **state)
+{
+    char err[200];
+    nc_link_t none = {0}, slow = {.delay_ns = 30000000};
+    nc_wire_policy_t *p = nc_wire_policy_new(&none, NULL, 0, 1, err, sizeof err);
+    const size_t port_link[] = {0, 0, 1, 1};
+    nc_wire_policy_ports(p, &none, 2, port_link, 4);
+    nc_wire_policy_link(p, 1, &slow);
+    assert_int_equal(nc_wire_policy_max_delay(p), 30000000);
+    assert_int_equal(nc_wire_policy_release(p, 1, 1000, 100), 1000);
+    assert_int_equal(nc_wire_policy_release(p, 2, 1000, 100), 1000 + 30000000);
+    assert_int_equal(nc_wire_policy_release(p, 3, 1000, 100), 1000 + 30000000);
+    nc_wire_policy_cut(p, 1, true);
+    nc_wire_verdict_t v;
+    for (int port = 0; port < 4; port++) {
+        nc_wire_policy_decide(p, port, NULL, &v);
+        assert_int_equal(v.drop, port >= 2);
+    }
+    nc_wire_policy_cut(p, -1, false);
+    nc_wire_policy_decide(p, 3, NULL, &v);
+    assert_false(v.drop);
+    nc_wire_policy_free(p);
+}
+
 static void test_link_parse(void **state)
 {
     char err[200];
@@ -241,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_random_loss_is_seeded),
         cmocka_unit_test(test_fault_then_loss),
         cmocka_unit_test(test_release_times),
+        cmocka_unit_test(test_links),
         cmocka_unit_test(test_link_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

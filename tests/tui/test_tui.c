@@ -28,6 +28,7 @@
 #include "store/store.h"
 #include "tui/canvas.h"
 #include "tui/md.h"
+#include "tui/topo.h"
 #include "tui/ui.h"
 
 #include <stdio.h>
@@ -449,6 +450,26 @@ static void test_map(void **state)
     nc_ui_key(&fx->ui, NC_KEY_ESC);
     assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_map);
     assert_true(nc_ui_key(&fx->ui, 'q') & NC_VIEW_QUIT);
+}
+
+/* The reader's header draws the lab: each topology in one line. */
+static void test_topo_line(void **state)
+{
+    static const struct {
+        const char *topology, *nat, *line;
+    } rows[] = {
+        {"local", NULL, ""},
+        {"pair", NULL, "client ~wire~ server"},
+        {"chain", NULL, "client ~client-middle~ middle ~middle-server~ server"},
+        {"fan", NULL, "client1, client2 ~ balancer ~ backend1, backend2, backend3"},
+        {"nat", "symmetric", "inside1, inside2 ~inside~ [nat: symmetric] ~outside~ peer, stun, turn"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        nc_lesson_t l = {.topology = (char *)rows[i].topology, .nat = (char *)rows[i].nat};
+        char out[256];
+        assert_int_equal(nc_topo_line(&l, out, sizeof out), strlen(rows[i].line));
+        assert_string_equal(out, rows[i].line);
+    }
 }
 
 static void test_reader(void **state)
@@ -1195,6 +1216,7 @@ int main(void)
         cmocka_unit_test(test_markdown),
         cmocka_unit_test_setup_teardown(test_map, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_reader, nc_setup, nc_teardown),
+        cmocka_unit_test(test_topo_line),
         cmocka_unit_test_setup_teardown(test_ladder, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_inspector, nc_setup, nc_teardown),
