@@ -84,6 +84,76 @@ size_t nc_flow_table_count(const nc_flow_table_t *t)
     return t->used;
 }
 
+struct nc_flow_ck {
+    size_t max, cap, used, ring;
+    nc_flow_t *slots;          /* `used` slots, their stream members NULL */
+    int32_t *state_of;         /* per slot: its index in states, or -1 */
+    nc_stream_state_t *states; /* owned */
+};
+
+nc_flow_ck_t *nc_flow_table_save(const nc_flow_table_t *t, size_t *bytes)
+{
+    size_t nstreams = 0;
+    for (size_t i = 0; i < t->used; i++)
+        nstreams += t->slots[i].stream != NULL;
+    nc_flow_ck_t *ck = nc_xcalloc(1, sizeof(*ck));
+    ck->max = t->max;
+    ck->cap = t->cap;
+    ck->used = t->used;
+    ck->ring = t->ring;
+    ck->slots = nc_xmalloc((t->used ? t->used : 1) * sizeof(*ck->slots));
+    ck->state_of = nc_xmalloc((t->used ? t->used : 1) * sizeof(*ck->state_of));
+    ck->states = nc_xmalloc((nstreams ? nstreams : 1) * sizeof(*ck->states));
+    size_t k = 0;
+    for (size_t i = 0; i < t->used; i++) {
+        ck->slots[i] = t->slots[i];
+        ck->slots[i].stream = NULL;
+        ck->state_of[i] = -1;
+        if (t->slots[i].stream == NULL)
+            continue;
+        if (!nc_stream_save(t->slots[i].stream, &ck->states[k])) {
+            nc_flow_ck_free(ck);
+            return NULL;
+        }
+        ck->state_of[i] = (int32_t)k++;
+    }
+    *bytes = sizeof(*ck) + t->used * (sizeof(*ck->slots) + sizeof(*ck->state_of)) +
+             nstreams * sizeof(*ck->states);
+    return ck;
+}
+
+void nc_flow_table_restore(nc_flow_table_t *t, const nc_flow_ck_t *ck,
+                           struct nc_stream_budget *budget)
+{
+    for (size_t i = 0; i < t->used; i++)
+        nc_stream_free(t->slots[i].stream);
+    t->max = ck->max;
+    t->cap = ck->cap;
+    t->used = ck->used;
+    t->ring = ck->ring;
+    free(t->slots);
+    t->slots = nc_xcalloc(t->cap ? t->cap : 1, sizeof(*t->slots));
+    for (size_t i = 0; i < ck->used; i++) {
+        t->slots[i] = ck->slots[i];
+        if (ck->state_of[i] < 0)
+            continue;
+        t->slots[i].stream = nc_stream_new();
+        nc_stream_set_budget(t->slots[i].stream, budget);
+        nc_stream_restore(t->slots[i].stream, &ck->states[ck->state_of[i]]);
+    }
+    nc_flow_rehash(t);
+}
+
+void nc_flow_ck_free(nc_flow_ck_t *ck)
+{
+    if (ck == NULL)
+        return;
+    free(ck->slots);
+    free(ck->state_of);
+    free(ck->states);
+    free(ck);
+}
+
 static uint32_t nc_flow_hash(const uint8_t *k, size_t n)
 {
     uint32_t h = 2166136261u;
