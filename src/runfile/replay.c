@@ -61,6 +61,8 @@ struct nc_replay {
     int64_t last_t;
     /* Decoding again (see the top of the file). */
     bool lazy;
+    bool bare;            /* foreign packets are built without annotation */
+    bool last_bare;       /* the event nc_replay_next built last is one */
     uint64_t last_ref;    /* the packet nc_replay_next built last, or 0 */
     uint64_t next_ck;     /* the packet number the next checkpoint waits for */
     uint64_t ck_every;    /* packets between checkpoints, at least */
@@ -272,12 +274,24 @@ static void nc_replay_packet(nc_replay_t *r, const nc_capfile_packet_t *p, nc_ev
         r->t0_known = true;
     }
     /* A lazy replay's loader keeps no more than the packet's time. */
-    nc_replay_build(r, r->dec, p, b, !r->lazy);
+    nc_replay_build(r, r->dec, p, b, !r->bare);
+    r->last_bare = r->bare && !r->saved;
+}
+
+void nc_replay_defer_annotation(nc_replay_t *r)
+{
+    r->bare = true;
+}
+
+bool nc_replay_bare(const nc_replay_t *r)
+{
+    return r->last_bare;
 }
 
 void nc_replay_keep_checkpoints(nc_replay_t *r, uint64_t every)
 {
     r->lazy = !r->saved;
+    r->bare = true;
     r->next_ck = 1;
     r->ck_every = every ? every : NC_REPLAY_CK_EVERY;
 }
@@ -360,6 +374,7 @@ int nc_replay_next(nc_replay_t *r, nc_evb_t *b, char *err, size_t errlen)
 {
     char why[256];
     r->last_ref = 0;
+    r->last_bare = false;
     for (;;) {
         nc_replay_peek(r);
         if (r->peek_kind == NC_RUNFILE_LINE_EVENT &&

@@ -22,10 +22,12 @@
 #include "runfile.h"
 
 #include "../core/event.h"
+#include "../core/match.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct nc_replay nc_replay_t;
 
@@ -61,9 +63,27 @@ int nc_replay_next(nc_replay_t *r, nc_evb_t *b, char *err, size_t errlen);
  * reference not loaded yet. nc_replay_memory is what checkpoints hold.
  */
 void nc_replay_keep_checkpoints(nc_replay_t *r, uint64_t every);
+/* Leaves a foreign capture's packets without their annotation, for the
+ * caller to add on another thread: nc_replay_bare tells whether the event
+ * nc_replay_next just built needs nc_annotate_event (true for every such
+ * packet once checkpoints are kept). */
+void nc_replay_defer_annotation(nc_replay_t *r);
+bool nc_replay_bare(const nc_replay_t *r);
 uint64_t nc_replay_packet_ref(const nc_replay_t *r);
 int nc_replay_decode(nc_replay_t *r, uint64_t ref, nc_evb_t *b);
 size_t nc_replay_memory(nc_replay_t *r);
+
+/*
+ * `replay --dump` (json false) and `--json`: prints every event m accepts
+ * (all when m is NULL) to out, as nc_event_text or as JSON lines, with the
+ * times relative to the run's start. Reading and decoding run on a thread
+ * of their own while this one prints. Returns 0; NC_EIO when out could not
+ * be written (err untouched: the reader went away); or the error of
+ * nc_replay_next, with its sentence in err, after printing every event
+ * before it.
+ */
+int nc_replay_write(nc_replay_t *r, bool json, const nc_match_t *m, FILE *out, char *err,
+                    size_t errlen);
 
 /* The run's start (absolute ns): a saved run's t0, else the first event's
  * time; 0 before the first event of a foreign capture. */

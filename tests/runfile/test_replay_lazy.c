@@ -1,6 +1,6 @@
 /*
  * test_replay_lazy.c: a packet decoded again from a checkpoint is the packet
- * decoded in order.
+ * decoded in order, and the two-thread printer prints what one thread did.
  *
  * For every capture in the shared set (many hostile), the project's own
  * captures and one made here (interleaved HTTP connections with segments
@@ -10,6 +10,11 @@
  * through nc_replay_decode, in reverse, then in a scrambled order, and must
  * print the same line. Last, the made capture goes through a timeline of
  * lazy rows (more than its cache holds) read in a scrambled order.
+ *
+ * nc_replay_write (`replay --dump` and `--json`, decoding on one thread and
+ * printing on another) must print, byte for byte, what the one-thread loop
+ * it replaced printed (`printed` below is that loop), with and without a
+ * filter, on the same files.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -249,6 +254,71 @@ static size_t compare(const char *name, const uint8_t *data, size_t len, uint64_
     return compared;
 }
 
+/* What `replay --dump`/`--json` printed before it used two threads: one
+ * loop that decodes, filters and prints each event in turn. */
+static char *printed(const uint8_t *data, size_t len, bool json, const nc_match_t *m)
+{
+    char err[256];
+    nc_replay_t *r = nc_replay_open_mem(data, len, err, sizeof err);
+    if (r == NULL)
+        return NULL;
+    nc_evb_t b;
+    nc_evb_init(&b);
+    nc_buf_t out;
+    nc_buf_init(&out);
+    while (nc_replay_next(r, &b, err, sizeof err) == 1) {
+        b.ev.t_ns -= nc_replay_t0(r);
+        if (m && !nc_match_event(m, &b.ev, NULL))
+            continue;
+        if (json) {
+            nc_event_json(&b.ev, &out);
+            nc_buf_putc(&out, '\n');
+        } else {
+            nc_event_text(&b.ev, &out);
+        }
+    }
+    char *s = strndup(out.data ? out.data : "", out.len);
+    nc_buf_done(&out);
+    nc_evb_done(&b);
+    nc_replay_close(r);
+    return s;
+}
+
+/* Compares nc_replay_write with printed() for both formats, unfiltered and
+ * filtered; returns the bytes compared. */
+static size_t compare_write(const char *name, const uint8_t *data, size_t len)
+{
+    char err[256];
+    nc_match_t *fin = nc_match_compile("tcp.flags~FIN", err, sizeof err);
+    assert_non_null(fin);
+    size_t total = 0;
+    for (int k = 0; k < 4; k++) {
+        bool json = k & 1;
+        const nc_match_t *m = k & 2 ? fin : NULL;
+        char *want = printed(data, len, json, m);
+        nc_replay_t *r = nc_replay_open_mem(data, len, err, sizeof err);
+        if (r == NULL) {
+            assert_null(want);
+            continue;
+        }
+        char *got = NULL;
+        size_t glen = 0;
+        FILE *f = open_memstream(&got, &glen);
+        assert_non_null(f);
+        nc_replay_write(r, json, m, f, err, sizeof err);
+        fclose(f);
+        nc_replay_close(r);
+        if (strcmp(got, want) != 0)
+            fail_msg("%s: %s%s differs from the one-thread loop", name, json ? "--json" : "--dump",
+                     m ? " --filter" : "");
+        total += glen;
+        free(got);
+        free(want);
+    }
+    nc_match_free(fin);
+    return total;
+}
+
 static uint8_t *slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -262,6 +332,8 @@ static uint8_t *slurp(const char *path, size_t *len)
     fclose(f);
     return p;
 }
+
+static size_t written; /* bytes nc_replay_write printed that were compared */
 
 static size_t compare_dir(const char *dir)
 {
@@ -283,6 +355,7 @@ static size_t compare_dir(const char *dir)
             continue;
         total += compare(path, data, len, 1);
         total += compare(path, data, len, 7);
+        written += compare_write(path, data, len);
         free(data);
     }
     closedir(d);
@@ -299,7 +372,8 @@ static void test_captures(void **state)
     size_t own = compare_dir(dir);
     snprintf(dir, sizeof dir, "%s/../e2e/captures", NC_TEST_DATA);
     own += compare_dir(dir);
-    printf("compared %zu packets of the shared captures, %zu of ours\n", shared, own);
+    printf("compared %zu packets of the shared captures, %zu of ours; %zu bytes printed\n",
+           shared, own, written);
     assert_true(shared > 1000);
     assert_true(own > 100);
 }
@@ -310,7 +384,8 @@ static void test_made(void **state)
     cap_t c = make_capture(5, 40);
     size_t n = compare("made", c.p, c.len, 1) + compare("made", c.p, c.len, 7) +
                compare("made", c.p, c.len, 0);
-    printf("compared %zu packets of the made capture\n", n);
+    size_t w = compare_write("made", c.p, c.len);
+    printf("compared %zu packets of the made capture, %zu bytes printed\n", n, w);
     assert_true(n > 3000);
     free(c.p);
 }
