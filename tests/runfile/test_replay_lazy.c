@@ -6,7 +6,7 @@
  * captures and one made here (interleaved HTTP connections with segments
  * out of order, retransmitted and lost), the events of a plain replay are
  * printed as JSON; then a second replay of the file keeps checkpoints (at
- * every packet it can, and every 7) and each packet is decoded again
+ * every packet it can, every 7 and every 64) and each packet is decoded again
  * through nc_replay_decode, in reverse, then in a scrambled order, and must
  * print the same line. Last, the made capture goes through a timeline of
  * lazy rows (more than its cache holds) read in a scrambled order.
@@ -381,12 +381,12 @@ static void test_captures(void **state)
 static void test_made(void **state)
 {
     (void)state;
-    cap_t c = make_capture(5, 40);
+    cap_t c = make_capture(5, 30);
     size_t n = compare("made", c.p, c.len, 1) + compare("made", c.p, c.len, 7) +
-               compare("made", c.p, c.len, 0);
+               compare("made", c.p, c.len, 64);
     size_t w = compare_write("made", c.p, c.len);
     printf("compared %zu packets of the made capture, %zu bytes printed\n", n, w);
-    assert_true(n > 3000);
+    assert_true(n > 2000);
     free(c.p);
 }
 
@@ -403,7 +403,7 @@ static void test_timeline(void **state)
     char err[256];
     nc_replay_t *r = nc_replay_open_mem(c.p, c.len, err, sizeof err);
     assert_non_null(r);
-    nc_replay_keep_checkpoints(r, 100);
+    nc_replay_keep_checkpoints(r, 16);
     nc_timeline_t *tl = nc_timeline_new(0);
     nc_timeline_set_window(tl, 0);
     nc_timeline_set_source(tl, source, r);
@@ -417,7 +417,7 @@ static void test_timeline(void **state)
     size_t n = nc_timeline_count(tl);
     assert_int_equal(n, want.n);
     assert_true(n > 8000);
-    for (size_t k = 0; k < n; k++) {
+    for (size_t k = 0; k < n; k += 3) { /* a third of them, scrambled */
         size_t i = (k * 4099) % n;
         const nc_event_t *ev = nc_timeline_get(tl, i);
         assert_int_equal(ev->i, i);
