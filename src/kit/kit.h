@@ -125,6 +125,11 @@ int nc_kit_write_quiet(nc_kit_conn_t *c, const void *data, size_t len);
  * it). Safe to call twice. */
 void nc_kit_close(nc_kit_conn_t *c, const char *say);
 
+/* Closes the connection abortively (SO_LINGER 0): the kernel sends RST
+ * instead of FIN and keeps nothing, neither queued bytes nor a TIME_WAIT.
+ * Reported as a close() with "linger": "0". Safe to call twice. */
+void nc_kit_reset(nc_kit_conn_t *c, const char *say);
+
 /* ---- HTTP/1.x ---- */
 
 typedef struct nc_kit_header {
@@ -231,6 +236,29 @@ typedef struct nc_kit_http_req {
 /* Sends a request (pipelined behind any still unanswered). Returns 0 or a
  * negative code. */
 int nc_kit_http_request(nc_kit_http_t *h, const nc_kit_http_req_t *r, const char *say);
+
+/* ---- a server's state (state.c) ---- */
+
+/* A server's memory: names to numbers (sessions, upload offsets). The
+ * owner frees it; a restart clears it. */
+typedef struct nc_kit_memo nc_kit_memo_t;
+nc_kit_memo_t *nc_kit_memo_new(void);
+void nc_kit_memo_free(nc_kit_memo_t *m);
+void nc_kit_memo_clear(nc_kit_memo_t *m);
+size_t nc_kit_memo_count(const nc_kit_memo_t *m);
+/* True and *value (may be NULL) when key is remembered. */
+bool nc_kit_memo_get(const nc_kit_memo_t *m, const char *key, int64_t *value);
+void nc_kit_memo_set(nc_kit_memo_t *m, const char *key, int64_t value);
+/* A new random session id (16 hex digits) in out (17 bytes or more),
+ * remembered with value. Returns 0 or -1. */
+int nc_kit_session_new(nc_kit_memo_t *m, int64_t value, char *out, size_t outlen);
+/* A signed token "USER.MAC" (HMAC-SHA256 with secret, 32 hex digits) that
+ * the server can check later without remembering it. Returns 0 or -1 (a
+ * user with a '.' or too small an out). */
+int nc_kit_token_make(const char *secret, const char *user, char *out, size_t outlen);
+bool nc_kit_token_check(const char *secret, const char *token);
+/* The value of cookie name in a Cookie header ("a=1; b=2"). */
+bool nc_kit_cookie_get(const char *header, const char *name, char *out, size_t outlen);
 
 /* ---- WebSocket ---- */
 

@@ -52,8 +52,7 @@ struct nc_kit_conn {
     size_t read_total; /* bytes read on the connection so far */
     const char *note_key; /* one extra field for the next report, or NULL */
     int64_t note_value;
-    char *close_say; /* set when a close waits for pending writes */
-    bool close_wanted;
+    bool close_wanted; /* close() was called; the handle waits for the writes */
     bool closing;
 };
 
@@ -165,7 +164,6 @@ static void nc_kit_conn_freed(uv_handle_t *h)
     nc_kit_conn_t *c = h->data;
     if (c->cbs.on_closed)
         c->cbs.on_closed(c);
-    free(c->close_say);
     free(c);
 }
 
@@ -405,7 +403,7 @@ bool nc_kit_conn_closing(const nc_kit_conn_t *c)
     return c->closing || c->close_wanted;
 }
 
-static void nc_kit_close_now(nc_kit_conn_t *c, const char *say);
+static void nc_kit_close_handle(nc_kit_conn_t *c);
 
 static void nc_kit_written(uv_write_t *req, int status)
 {
@@ -417,7 +415,7 @@ static void nc_kit_written(uv_write_t *req, int status)
     /* A close asked for while writes were queued happens once they are
      * done: uv_close would cancel them. */
     if (--c->pending == 0 && c->close_wanted && !c->closing)
-        nc_kit_close_now(c, c->close_say);
+        nc_kit_close_handle(c);
 }
 
 int nc_kit_write_quiet(nc_kit_conn_t *c, const void *data, size_t len)
@@ -449,24 +447,43 @@ int nc_kit_write(nc_kit_conn_t *c, const void *data, size_t len, const char *say
     return nc_kit_write_quiet(c, data, len);
 }
 
+/* The program's close() is reported when it is called, even while libuv
+ * still holds writes the kernel took (their callbacks come on a later turn
+ * of the loop): the handle is closed once they are done, since uv_close
+ * would cancel them. Reporting it later put a restart's close() after the
+ * listen() that followed it. */
 void nc_kit_close(nc_kit_conn_t *c, const char *say)
 {
     if (!c || c->closing || c->close_wanted)
         return;
-    if (c->pending > 0) {
-        c->close_wanted = true;
-        c->close_say = say ? nc_xstrdup(say) : NULL;
-        return;
-    }
-    nc_kit_close_now(c, say);
-}
-
-static void nc_kit_close_now(nc_kit_conn_t *c, const char *say)
-{
-    c->closing = true;
     nc_scn_call_begin("close");
     nc_kit_report(c->k, c, "close", NULL, 0, say, "close(): the kernel sends FIN to %s", c->peer);
+    if (c->pending > 0) {
+        c->close_wanted = true;
+        return;
+    }
+    nc_kit_close_handle(c);
+}
+
+static void nc_kit_close_handle(nc_kit_conn_t *c)
+{
+    c->closing = true;
     /* A loop torn down as a last resort may have closed it already. */
     if (!uv_is_closing((uv_handle_t *)&c->tcp))
+        uv_close((uv_handle_t *)&c->tcp, nc_kit_conn_freed);
+}
+
+void nc_kit_reset(nc_kit_conn_t *c, const char *say)
+{
+    if (!c || c->closing || c->close_wanted)
+        return;
+    c->closing = true;
+    nc_scn_call_begin("close");
+    nc_kit_report(c->k, c, "close", (nc_scn_kv_t[]){NC_KV_S("linger", "0")}, 1, say,
+                  "close() with SO_LINGER 0: the kernel sends RST to %s and forgets the "
+                  "connection", c->peer);
+    /* An abortive close: the kernel drops what is queued and answers RST. */
+    if (!uv_is_closing((uv_handle_t *)&c->tcp) &&
+        uv_tcp_close_reset(&c->tcp, nc_kit_conn_freed) != 0)
         uv_close((uv_handle_t *)&c->tcp, nc_kit_conn_freed);
 }

@@ -31,6 +31,7 @@
  * Argument kinds:  p port (1-65535)   n count (1-1000000)   d duration
  *                  w word   s any text   h lab host   x count or text
  *                  r count or "eof"   k "text" or "binary"   c close code
+ *                  S "start" or "stop"   a "session" or "token"
  * Option kinds are the same letters, plus b (yes/no), H (a "Name: value"
  * header) and v (1.0 or 1.1). An option in upper case may repeat.
  */
@@ -44,7 +45,7 @@ typedef struct nc_prog_verb {
     const char *name;
     const char *args;     /* kinds of the required arguments */
     const char *optional; /* kinds of the arguments that may follow */
-    nc_prog_optdef_t opts[10];
+    nc_prog_optdef_t opts[16];
     bool body;
 } nc_prog_verb_t;
 
@@ -62,20 +63,24 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"signal", "w", "", {{0}}, false},
     {"wait", "ww", "", {{0}}, false},
     {"http-listen", "p", "", {SAY, {"backlog", 'n', false}, {"accept", 's', false}}, false},
-    {"route", "wsn", "",
+    {"route", "ssn", "",
      {{"header", 'H', true}, {"body", 's', false}, {"chunks", 'n', false}, {"hold", 'w', false},
       {"sse", 'n', false}, {"every", 'd', false}, {"ws", 'w', false}, SAY,
-      {"close", 's', false}}, false},
+      {"close", 's', false}, {"delay", 'd', false}, {"upload", 'b', false},
+      {"issue", 'a', false}, {"require", 'a', false}}, false},
     {"serve", "n", "", {{0}}, false},
     {"restart", "", "", {SAY}, false},
     {"http-connect", "hp", "", {SAY, {"done", 's', false}}, false},
     {"get", "s", "",
-     {{"header", 'H', true}, {"version", 'v', false}, {"pipelined", 'b', false}, SAY}, false},
+     {{"header", 'H', true}, {"version", 'v', false}, {"pipelined", 'b', false}, SAY,
+      {"reconnect", 'b', false}}, false},
     {"head", "s", "",
-     {{"header", 'H', true}, {"version", 'v', false}, {"pipelined", 'b', false}, SAY}, false},
+     {{"header", 'H', true}, {"version", 'v', false}, {"pipelined", 'b', false}, SAY,
+      {"reconnect", 'b', false}}, false},
     {"post", "s", "",
      {{"header", 'H', true}, {"version", 'v', false}, {"pipelined", 'b', false},
-      {"body", 's', false}, {"chunks", 'n', false}, {"expect", 'b', false}, SAY}, false},
+      {"body", 's', false}, {"chunks", 'n', false}, {"expect", 'b', false}, SAY,
+      {"reconnect", 'b', false}, {"size", 'n', false}}, false},
     {"await", "", "", {{0}}, false},
     {"events", "sn", "", {{"header", 'H', true}, SAY}, false},
     {"ws-connect", "hps", "", {SAY, {"done", 's', false}}, false},
@@ -85,6 +90,11 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"ws-close", "c", "s", {SAY}, false},
     {"cut", "d", "", {SAY, {"restore", 's', false}}, false},
     {"sysctl", "s", "sssssss", {SAY}, false},
+    {"upload", "sn", "",
+     {{"chunk", 'n', false}, {"every", 'd', false}, {"timeout", 'd', false},
+      {"resume", 'b', false}, {"header", 'H', true}, SAY}, false},
+    {"fetch", "hps", "", {{"async", 'b', false}, SAY}, false},
+    {"stopwatch", "S", "", {SAY}, false},
 };
 
 #define NC_PROG_MAX_DEPTH 4
@@ -237,6 +247,13 @@ static int nc_pp_kind(nc_pp_t *p, int line, char kind, const char *what, const c
         if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
             return nc_pp_fail(p, line, "%s: expected yes or no, found \"%s\"", what, v);
         return 0;
+    case 'S':
+    case 'a': {
+        const char *one = kind == 'S' ? "start" : "session", *two = kind == 'S' ? "stop" : "token";
+        if (strcmp(v, one) != 0 && strcmp(v, two) != 0)
+            return nc_pp_fail(p, line, "%s: expected %s or %s, found \"%s\"", what, one, two, v);
+        return 0;
+    }
     case 'v':
         if (strcmp(v, "1.0") != 0 && strcmp(v, "1.1") != 0)
             return nc_pp_fail(p, line, "%s: expected 1.0 or 1.1, found \"%s\"", what, v);

@@ -17,6 +17,14 @@
  * Programs of a run share one table of events ("server.listening",
  * "server.done", and whatever `signal` names), under a lock; waits on it
  * are polled every 2 ms on the waiting program's loop.
+ *
+ * A server program also has a memory (nc_kit_memo_t: sessions it issued,
+ * the bytes of each resumable upload) that its restart empties, and a
+ * secret for the tokens it signs, which a restart keeps. A client program
+ * keeps a cookie jar across its connections, an upload in progress (one
+ * request per chunk, resumed from the offset the server reports), and the
+ * requests it fetches on connections of their own (nc_fetch_t), waited for
+ * one at a time (a blocking caller) or all at once (async, then await).
  */
 #include "scenario.h"
 
@@ -29,9 +37,11 @@
 #include "../lesson/program.h"
 
 #include <ctype.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define NC_PI_DEPTH 4
 #define NC_PI_MAX_CONNS 64
@@ -60,6 +70,8 @@ typedef enum {
     NC_W_CLOSED,
     NC_W_EVENTS,
     NC_W_STOP,
+    NC_W_UPLOAD,
+    NC_W_FETCH,
 } nc_wait_t;
 
 typedef struct nc_frame {
@@ -81,7 +93,25 @@ typedef struct nc_sconn {
     uv_timer_t timer;
     bool timer_init, gone;
     long sse_i;
+    /* what the server's state decided for the request being answered: a
+     * status, headers and a body instead of the route's (0, none, NULL) */
+    int status;
+    char xhdr[2][300];
+    size_t nxhdr;
+    const char *xbody;
 } nc_sconn_t;
+
+/* A request fetched on a connection of its own (the fetch statement). */
+typedef struct nc_fetch {
+    nc_pi_t *pi; /* NULL once the program let it go */
+    nc_kit_conn_t *c;
+    char path[200];
+    bool async, answered;
+    uint64_t t0; /* uv_hrtime() when it was issued */
+} nc_fetch_t;
+
+#define NC_PI_MAX_FETCHES 16
+#define NC_PI_JAR 8
 
 struct nc_pi {
     nc_prun_t *pr;
@@ -123,6 +153,28 @@ struct nc_pi {
     bool ws_open;
     size_t ws_msgs;
     char accept_say[400];
+    /* a server's state: its memory, users and token secret */
+    nc_kit_memo_t *memo;
+    long users;
+    char secret[40];
+    /* a client's cookie jar, and where its last http-connect went */
+    char jar[NC_PI_JAR][200];
+    size_t njar;
+    const char *peer_host;
+    int peer_port;
+    /* the upload in progress (the upload statement) */
+    const nc_prog_stmt_t *up;
+    size_t up_size, up_off, up_chunk;
+    bool up_head, up_done, up_waiting;
+    const char *up_path;
+    uint64_t up_sent; /* uv_now() when the last chunk left */
+    uv_timer_t aux;   /* the upload's pacing and timeout */
+    /* fetches in flight, and the await that waits for them */
+    nc_fetch_t *fetches[NC_PI_MAX_FETCHES];
+    size_t nfetches;
+    bool awaiting;
+    uint64_t await_t0, sw_t0;
+    int64_t ms; /* {ms} in sentences */
 };
 
 /* ---- the shared events ---- */
@@ -180,7 +232,8 @@ static void nc_pi_iter(const nc_pi_t *pi, long *i, long *count)
  * it for the kit to fill), {bytes} ("byte" or "bytes" after {n}), {total}
  * (bytes read on the connection), {body} and {a_body} (the body of the
  * answer: "84", "an 84"), {head} (total less body), {peer}, {i} and
- * {count} (the innermost repeat's turn and count). */
+ * {count} (the innermost repeat's turn and count), {ms} (a stopwatch's
+ * reading). */
 #define NC_PI_KEEP_N ((size_t)-1)
 
 static void nc_pi_fmt(const nc_pi_t *pi, const char *tpl, size_t n, char *out, size_t outlen)
@@ -188,7 +241,7 @@ static void nc_pi_fmt(const nc_pi_t *pi, const char *tpl, size_t n, char *out, s
     long i, count;
     nc_pi_iter(pi, &i, &count);
     static const char *const names[] = {"{n}",    "{total}", "{peer}", "{i}",   "{count}",
-                                        "{bytes}", "{body}",  "{a_body}", "{head}"};
+                                        "{bytes}", "{body}",  "{a_body}", "{head}", "{ms}"};
     size_t nn = sizeof names / sizeof names[0];
     size_t o = 0;
     out[0] = '\0';
@@ -213,9 +266,10 @@ static void nc_pi_fmt(const nc_pi_t *pi, const char *tpl, size_t n, char *out, s
         case 7:
             snprintf(v, sizeof v, "%s %zu", nc_words_article((long long)pi->body), pi->body);
             break;
-        default:
+        case 8:
             snprintf(v, sizeof v, "%zu", pi->total >= pi->body ? pi->total - pi->body : 0);
             break;
+        default: snprintf(v, sizeof v, "%lld", (long long)pi->ms); break;
         }
         int w = snprintf(out + o, outlen - o, "%s", v);
         if (w < 0 || (size_t)w >= outlen - o)
@@ -271,7 +325,11 @@ static bool nc_pi_ready(nc_pi_t *pi)
     case NC_W_SERVE:
         return pi->served >= pi->want;
     case NC_W_RESPONSE:
-        return pi->outstanding == 0;
+        return pi->outstanding == 0 && pi->nfetches == 0;
+    case NC_W_UPLOAD:
+        return pi->up_done;
+    case NC_W_FETCH:
+        return pi->nfetches == 0;
     case NC_W_EVENT:
         return nc_prun_has(pi->pr, pi->wait_prog, pi->wait_event);
     case NC_W_SLEEP:
@@ -464,9 +522,15 @@ static void nc_route_answer(nc_sconn_t *sc)
     nc_kit_header_t hd[10];
     char names[10][64];
     size_t nh = nc_route_headers(r, hd, 8, names);
-    const char *body = nc_opt(r, "body");
-    const char *chunks = nc_opt(r, "chunks");
-    long status = nc_prog_number(r->args[2], 100, 999);
+    for (size_t i = 0; i < sc->nxhdr; i++) {
+        size_t nl = strcspn(sc->xhdr[i], ":");
+        snprintf(names[nh], 64, "%.*s", (int)nl, sc->xhdr[i]);
+        hd[nh] = (nc_kit_header_t){names[nh], sc->xhdr[i] + nl + 2};
+        nh++;
+    }
+    const char *body = sc->xbody ? sc->xbody : nc_opt(r, "body");
+    const char *chunks = sc->xbody ? NULL : nc_opt(r, "chunks");
+    long status = sc->status ? sc->status : nc_prog_number(r->args[2], 100, 999);
     char say[400];
     sc->pi->body = body ? strlen(body) : 0;
     nc_kit_http_close_say(sc->h, nc_opt(r, "close"));
@@ -518,11 +582,134 @@ static void nc_sconn_tick(uv_timer_t *t)
     nc_kit_sse_event(sc->h, id, NULL, data, NULL);
 }
 
+static void nc_sconn_delayed(uv_timer_t *t)
+{
+    nc_sconn_t *sc = t->data;
+    if (!sc->gone && sc->h)
+        nc_route_answer(sc);
+}
+
 static void nc_ws_echo(nc_kit_ws_t *ws, nc_kit_ws_op_t op, const char *data, size_t len, int code,
                        void *ud)
 {
     if (op == NC_KIT_WS_TEXT || op == NC_KIT_WS_BINARY)
         nc_kit_ws_send(ws, op, data, len, 1, "write() the message back: the server echoes it");
+}
+
+/* A message's Upload-Offset header, or -1. */
+static long nc_pi_offset(const nc_kit_http_msg_t *m)
+{
+    const char *o = nc_kit_http_header(m, "Upload-Offset");
+    return o ? nc_prog_number(o, 0, 999999999) : -1;
+}
+
+/* A header of the server's state for the answer being prepared. */
+static void nc_sconn_header(nc_sconn_t *sc, const char *name, const char *value)
+{
+    if (sc->nxhdr < sizeof sc->xhdr / sizeof sc->xhdr[0])
+        snprintf(sc->xhdr[sc->nxhdr++], sizeof sc->xhdr[0], "%s: %s", name, value);
+}
+
+/*
+ * A resumable upload (upload=yes, the way the tus protocol does it): the
+ * server remembers how many bytes of each path it has. HEAD asks for that
+ * number; PATCH carries the next bytes with the offset they start at, and
+ * is taken only when that offset is the one the server has (409 Conflict
+ * otherwise). Both answers say Upload-Offset.
+ */
+static void nc_route_upload(nc_sconn_t *sc, const nc_kit_http_msg_t *req)
+{
+    nc_pi_t *pi = sc->pi;
+    int64_t have = 0;
+    bool known = nc_kit_memo_get(pi->memo, req->path, &have);
+    char num[32];
+    if (strcmp(req->method, "HEAD") == 0) {
+        sc->status = known ? 200 : 404;
+    } else {
+        long off = nc_pi_offset(req);
+        if (off == have) {
+            have += (int64_t)req->body_len;
+            nc_kit_memo_set(pi->memo, req->path, have);
+            sc->status = 204;
+        } else {
+            sc->status = 409;
+        }
+        char text[300];
+        if (sc->status == 204)
+            snprintf(text, sizeof text, "the server appends %zu bytes to %s: it now has %lld",
+                     req->body_len, req->path, (long long)have);
+        else
+            snprintf(text, sizeof text,
+                     "the server has %lld bytes of %s, not the %ld this request starts at: 409",
+                     (long long)have, req->path, off);
+        nc_kit_report(pi->kit, nc_kit_http_conn(sc->h), "store",
+                      (nc_scn_kv_t[]){NC_KV_I("offset", have)}, 1, NULL, "%s", text);
+    }
+    snprintf(num, sizeof num, "%lld", (long long)have);
+    if (sc->status != 404)
+        nc_sconn_header(sc, "Upload-Offset", num);
+}
+
+/*
+ * Sessions and tokens. issue=session makes a session id and keeps it in
+ * the server's memory; issue=token signs the user's name (the request's
+ * body) and keeps nothing. require=session answers only a cookie the
+ * memory holds, require=token only a token whose signature checks; the
+ * others get 401. Each decision is an app event ("lookup", "verify") with
+ * "found".
+ */
+static void nc_route_state(nc_sconn_t *sc, const nc_kit_http_msg_t *req)
+{
+    nc_pi_t *pi = sc->pi;
+    const nc_prog_stmt_t *r = sc->route;
+    nc_kit_conn_t *c = nc_kit_http_conn(sc->h);
+    const char *issue = nc_opt(r, "issue"), *require = nc_opt(r, "require");
+    char user[40] = "", value[200], cookie[240];
+    if (issue) {
+        for (size_t i = 0; i < req->body_len && i + 1 < sizeof user; i++)
+            if (isalnum((unsigned char)req->body[i])) {
+                size_t n = strlen(user);
+                user[n] = req->body[i];
+                user[n + 1] = '\0';
+            }
+        if (!user[0])
+            snprintf(user, sizeof user, "user%ld", pi->users + 1);
+        pi->users++;
+        bool session = strcmp(issue, "session") == 0;
+        if (session ? nc_kit_session_new(pi->memo, pi->users, value, sizeof value)
+                    : nc_kit_token_make(pi->secret, user, value, sizeof value))
+            return;
+        snprintf(cookie, sizeof cookie, "%s=%s", issue, value);
+        nc_sconn_header(sc, "Set-Cookie", cookie);
+        if (session)
+            nc_kit_report(pi->kit, c, "session", (nc_scn_kv_t[]){NC_KV_S("session", value)}, 1,
+                          NULL, "the server keeps session %s for %s in its memory (%zu in all)",
+                          value, user, nc_kit_memo_count(pi->memo));
+        else
+            nc_kit_report(pi->kit, c, "token", (nc_scn_kv_t[]){NC_KV_S("token", value)}, 1, NULL,
+                          "the server signs a token for %s with its secret and keeps nothing", user);
+    }
+    if (!require)
+        return;
+    bool session = strcmp(require, "session") == 0;
+    const char *jar = nc_kit_http_header(req, "Cookie");
+    bool have = nc_kit_cookie_get(jar, require, value, sizeof value);
+    bool ok = have && (session ? nc_kit_memo_get(pi->memo, value, NULL)
+                               : nc_kit_token_check(pi->secret, value));
+    nc_scn_kv_t kv[] = {NC_KV_I("found", ok)};
+    if (session)
+        nc_kit_report(pi->kit, c, "lookup", kv, 1, NULL,
+                      ok ? "the server looks session %s up in its memory: found"
+                         : "the server looks session %s up in its memory: not there, so 401",
+                      have ? value : "(none)");
+    else
+        nc_kit_report(pi->kit, c, "verify", kv, 1, NULL,
+                      ok ? "the server checks the token's signature with its secret: good"
+                         : "the server checks the token's signature with its secret: bad, so 401");
+    if (!ok) {
+        sc->status = 401;
+        sc->xbody = session ? "no such session: log in again\n" : "bad token\n";
+    }
 }
 
 static bool nc_route_matches(const nc_prog_stmt_t *r, const nc_kit_http_msg_t *req)
@@ -553,12 +740,19 @@ static void nc_pi_request(nc_kit_http_t *h, const nc_kit_http_msg_t *req, void *
         return;
     }
     const nc_prog_stmt_t *r = sc->route;
+    sc->status = 0;
+    sc->nxhdr = 0;
+    sc->xbody = NULL;
+    if (nc_opt_yes(r, "upload"))
+        nc_route_upload(sc, req);
+    nc_route_state(sc, req);
     if (nc_opt(r, "ws")) {
         if (nc_kit_ws_accept(h, req, nc_ws_echo, sc))
             nc_sconn_served(sc);
         return;
     }
-    if (!nc_opt(r, "sse") && !nc_opt(r, "hold")) {
+    const char *delay = nc_opt(r, "delay");
+    if (!nc_opt(r, "sse") && !nc_opt(r, "hold") && !delay) {
         nc_route_answer(sc);
         return;
     }
@@ -566,6 +760,16 @@ static void nc_pi_request(nc_kit_http_t *h, const nc_kit_http_msg_t *req, void *
         uv_timer_init(&pi->loop, &sc->timer);
         sc->timer.data = sc;
         sc->timer_init = true;
+    }
+    if (delay && !nc_opt(r, "sse") && !nc_opt(r, "hold")) {
+        /* The server's work on the request: the answer waits for it. */
+        int64_t ms = nc_prog_duration_ns(delay) / 1000000;
+        nc_kit_report(pi->kit, nc_kit_http_conn(h), "process",
+                      (nc_scn_kv_t[]){NC_KV_I("ms", ms)}, 1, NULL,
+                      "the server works on %s %s for %lld ms before it can answer", req->method,
+                      req->path, (long long)ms);
+        uv_timer_start(&sc->timer, nc_sconn_delayed, (uint64_t)ms, 0);
+        return;
     }
     int64_t every = nc_opt(r, "every") ? nc_prog_duration_ns(nc_opt(r, "every")) / 1000000 : 100;
     if (nc_opt(r, "sse")) {
@@ -610,13 +814,50 @@ static void nc_pi_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
 
 /* ---- the HTTP client ---- */
 
+/* Keeps the cookies a response sets (name=value, up to its first ';'),
+ * replacing one of the same name, as a browser's jar does. */
+static void nc_pi_jar_keep(nc_pi_t *pi, const nc_kit_http_msg_t *resp)
+{
+    for (size_t i = 0; i < resp->nheaders; i++) {
+        if (strcasecmp(resp->headers[i].name, "Set-Cookie") != 0)
+            continue;
+        const char *v = resp->headers[i].value;
+        size_t len = strcspn(v, ";"), nl = strcspn(v, "=");
+        if (nl >= len || len >= sizeof pi->jar[0])
+            continue;
+        size_t k = 0;
+        while (k < pi->njar && strncmp(pi->jar[k], v, nl + 1) != 0)
+            k++;
+        if (k == NC_PI_JAR)
+            continue;
+        snprintf(pi->jar[k], sizeof pi->jar[0], "%.*s", (int)len, v);
+        if (k == pi->njar)
+            pi->njar++;
+    }
+}
+
+/* The jar as a Cookie header's value in out, or NULL when it is empty. */
+static const char *nc_pi_jar_header(const nc_pi_t *pi, char *out, size_t outlen)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t k = 0; k < pi->njar && o < outlen; k++)
+        o += (size_t)snprintf(out + o, outlen - o, "%s%s", k ? "; " : "", pi->jar[k]);
+    return pi->njar ? out : NULL;
+}
+
+static void nc_pi_upload_answer(nc_pi_t *pi, const nc_kit_http_msg_t *resp);
+
 static void nc_pi_response(nc_kit_http_t *h, const nc_kit_http_msg_t *resp, void *data)
 {
     nc_pi_t *pi = data;
     if (resp->status == 100)
         return;
+    nc_pi_jar_keep(pi, resp);
     if (pi->outstanding)
         pi->outstanding--;
+    if (pi->up && pi->up_waiting)
+        nc_pi_upload_answer(pi, resp);
     nc_pi_poke(pi);
 }
 
@@ -638,6 +879,13 @@ static void nc_pi_http_gone(nc_kit_http_t *h, void *data)
     pi->conn = NULL;
     pi->conn_closed = true;
     pi->eof = true;
+    /* Answers that can no longer come are not waited for. */
+    pi->outstanding = 0;
+    if (pi->up && pi->up_waiting) {
+        uv_timer_stop(&pi->aux);
+        pi->up_waiting = false;
+        pi->up_done = true;
+    }
     nc_pi_poke(pi);
 }
 
@@ -756,19 +1004,52 @@ static int nc_v_accept(nc_pi_t *pi, const nc_prog_stmt_t *st)
     return nc_pi_wait(pi, NC_W_ACCEPT);
 }
 
+/* Connects the program's connection to host:port; the statement being run
+ * (pi->cur) decides what it speaks once connected. */
+static int nc_pi_connect(nc_pi_t *pi, const char *host, int port, bool nodelay, const char *say,
+                         const char *done, nc_wait_t w)
+{
+    pi->connected = pi->conn_closed = pi->eof = pi->ws_open = false;
+    pi->avail = pi->total = pi->ws_msgs = pi->outstanding = pi->sse_events = 0;
+    pi->conn = nc_kit_connect(pi->kit, host, port, nodelay, nc_pi_connected, pi, say, done);
+    if (!pi->conn)
+        return NC_EIO;
+    return nc_pi_wait(pi, w);
+}
+
 static int nc_v_connect(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
     if (pi->conn)
         return nc_pi_fail(pi, "%s", "the program is already connected (close first)");
-    pi->connected = pi->conn_closed = pi->eof = pi->ws_open = false;
-    pi->avail = pi->total = pi->ws_msgs = pi->outstanding = pi->sse_events = 0;
     char say[400];
-    pi->conn = nc_kit_connect(pi->kit, st->args[0], (int)nc_prog_number(st->args[1], 1, 65535),
-                              nc_opt_yes(st, "nodelay"), nc_pi_connected, pi,
-                              nc_pi_say(pi, st, 0, say, sizeof say), nc_opt(st, "done"));
-    if (!pi->conn)
-        return NC_EIO;
-    return nc_pi_wait(pi, strcmp(st->verb, "ws-connect") == 0 ? NC_W_WSOPEN : NC_W_CONNECT);
+    int port = (int)nc_prog_number(st->args[1], 1, 65535);
+    if (strcmp(st->verb, "http-connect") == 0) {
+        pi->peer_host = st->args[0];
+        pi->peer_port = port;
+    }
+    return nc_pi_connect(pi, st->args[0], port, nc_opt_yes(st, "nodelay"),
+                         nc_pi_say(pi, st, 0, say, sizeof say), nc_opt(st, "done"),
+                         strcmp(st->verb, "ws-connect") == 0 ? NC_W_WSOPEN : NC_W_CONNECT);
+}
+
+/* reconnect=yes: when the program's HTTP connection is gone (the server
+ * closed or reset it), a new one is opened to where the last http-connect
+ * went, and the statement runs again once it is up. Returns 1 (waiting),
+ * 0 (the connection is fine) or a negative code. */
+static int nc_pi_reconnect(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!nc_opt_yes(st, "reconnect") || (pi->http && !pi->eof && !pi->conn_closed))
+        return 0;
+    if (!pi->peer_host)
+        return nc_pi_fail(pi, "%s", "reconnect=yes needs an http-connect before it");
+    if (pi->conn)
+        nc_kit_close(pi->conn, NULL);
+    pi->conn = NULL;
+    pi->http = NULL;
+    pi->fr[pi->depth].pc--;
+    return nc_pi_connect(pi, pi->peer_host, pi->peer_port, false,
+                         "connect(): the old connection is gone, so the client opens a new one",
+                         NULL, NC_W_CONNECT);
 }
 
 static int nc_v_write(nc_pi_t *pi, const nc_prog_stmt_t *st)
@@ -952,16 +1233,23 @@ static int nc_v_restart(nc_pi_t *pi, const nc_prog_stmt_t *st)
         nc_kit_close(pi->conn, text);
     nc_kit_listener_close(pi->listener);
     pi->listener = NULL;
+    /* A new process: whatever the server kept in memory is gone. */
+    nc_kit_memo_clear(pi->memo);
     return nc_v_listen(pi, pi->listen_st);
 }
 
 static int nc_v_request(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
+    int again = nc_pi_reconnect(pi, st);
+    if (again != 0)
+        return again;
     if (!pi->http)
         return nc_pi_fail(pi, "%s needs an http-connect before it", st->verb);
     nc_kit_header_t hd[10];
-    char names[10][64];
+    char names[10][64], jar[sizeof pi->jar];
     size_t nh = nc_route_headers(st, hd, 8, names);
+    if (nc_pi_jar_header(pi, jar, sizeof jar))
+        hd[nh++] = (nc_kit_header_t){"Cookie", jar};
     bool events = strcmp(st->verb, "events") == 0;
     if (events)
         hd[nh++] = (nc_kit_header_t){"Accept", "text/event-stream"};
@@ -972,6 +1260,17 @@ static int nc_v_request(nc_pi_t *pi, const nc_prog_stmt_t *st)
     const char *body = nc_opt(st, "body");
     const char *chunks = nc_opt(st, "chunks");
     const char *version = nc_opt(st, "version");
+    const char *size = nc_opt(st, "size");
+    char *made = NULL;
+    if (size && !body) {
+        /* size=N: a body of N bytes, as a file's would be. */
+        size_t n = (size_t)nc_prog_number(size, 1, 1000000);
+        made = nc_xmalloc(n + 1);
+        for (size_t i = 0; i < n; i++)
+            made[i] = (char)('a' + i % 26);
+        made[n] = '\0';
+        body = made;
+    }
     nc_kit_http_req_t r = {
         .method = method,
         .path = st->args[0],
@@ -984,7 +1283,9 @@ static int nc_v_request(nc_pi_t *pi, const nc_prog_stmt_t *st)
         .http10 = version && strcmp(version, "1.0") == 0,
     };
     char say[400];
-    if (nc_kit_http_request(pi->http, &r, nc_pi_say(pi, st, 0, say, sizeof say)) != 0)
+    int rc = nc_kit_http_request(pi->http, &r, nc_pi_say(pi, st, 0, say, sizeof say));
+    free(made);
+    if (rc != 0)
         return nc_pi_fail(pi, "%s", "the request could not be sent");
     pi->outstanding++;
     if (events) {
@@ -997,7 +1298,288 @@ static int nc_v_request(nc_pi_t *pi, const nc_prog_stmt_t *st)
 
 static int nc_v_await(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
+    if (pi->nfetches > 0) {
+        pi->awaiting = true;
+        pi->await_t0 = uv_hrtime();
+        char say[400];
+        nc_kit_report(pi->kit, NULL, "block",
+                      (nc_scn_kv_t[]){NC_KV_I("in_flight", (int64_t)pi->nfetches)}, 1,
+                      nc_pi_say(pi, st, 0, say, sizeof say),
+                      "await: the caller has nothing left to do and waits for its %zu %s in "
+                      "flight", pi->nfetches,
+                      nc_words_plural((long long)pi->nfetches, "request", "requests"));
+    }
     return nc_pi_wait(pi, NC_W_RESPONSE);
+}
+
+/* ---- uploads in chunks, resumable ---- */
+
+static void nc_pi_upload_send(nc_pi_t *pi);
+
+static void nc_pi_aux_fired(uv_timer_t *t)
+{
+    nc_pi_t *pi = t->data;
+    if (pi->finished || !pi->up || pi->up_done)
+        return;
+    if (!pi->up_waiting) {
+        nc_pi_upload_send(pi); /* the pause between chunks is over */
+        return;
+    }
+    /* No answer in time: the client gives up on this connection. */
+    pi->up_waiting = false;
+    pi->up_done = true;
+    const char *timeout = nc_opt(pi->up, "timeout");
+    nc_kit_report(pi->kit, pi->conn, "timeout",
+                  (nc_scn_kv_t[]){NC_KV_I("offset", (int64_t)pi->up_off)}, 1, NULL,
+                  "no answer to the chunk in %s: the client gives up on this connection, with "
+                  "%zu of %zu bytes acknowledged", timeout, pi->up_off, pi->up_size);
+    nc_kit_reset(pi->conn, "close() with SO_LINGER 0: the client drops the connection at once "
+                           "(RST), so nothing of it is sent again later");
+    pi->conn = NULL;
+    pi->http = NULL;
+    pi->outstanding = 0;
+    nc_pi_poke(pi);
+}
+
+/* Sends the upload's next request: the HEAD that asks where to resume, or
+ * the next chunk as a PATCH; or ends the statement when all is sent. */
+static void nc_pi_upload_send(nc_pi_t *pi)
+{
+    const nc_prog_stmt_t *st = pi->up;
+    if (!pi->http) {
+        pi->up_done = true;
+        nc_pi_poke(pi);
+        return;
+    }
+    if (!pi->up_head && pi->up_off >= pi->up_size) {
+        pi->up_done = true;
+        nc_pi_poke(pi);
+        return;
+    }
+    nc_kit_header_t hd[12];
+    char names[10][64], jar[sizeof pi->jar], off[32], len[32], say[400];
+    size_t nh = nc_route_headers(st, hd, 8, names);
+    if (nc_pi_jar_header(pi, jar, sizeof jar))
+        hd[nh++] = (nc_kit_header_t){"Cookie", jar};
+    nc_kit_http_req_t r = {.path = pi->up_path, .headers = hd};
+    char *body = NULL;
+    if (pi->up_head) {
+        r.method = "HEAD";
+        snprintf(say, sizeof say, "write() HEAD %s: how many bytes of it does the server have?",
+                 pi->up_path);
+    } else {
+        size_t n = pi->up_size - pi->up_off < pi->up_chunk ? pi->up_size - pi->up_off
+                                                          : pi->up_chunk;
+        body = nc_xmalloc(n);
+        for (size_t i = 0; i < n; i++)
+            body[i] = (char)('a' + (pi->up_off + i) % 26);
+        snprintf(off, sizeof off, "%zu", pi->up_off);
+        snprintf(len, sizeof len, "%zu", pi->up_size);
+        hd[nh++] = (nc_kit_header_t){"Upload-Offset", off};
+        hd[nh++] = (nc_kit_header_t){"Upload-Length", len};
+        hd[nh++] = (nc_kit_header_t){"Content-Type", "application/offset+octet-stream"};
+        r.method = "PATCH";
+        r.body = body;
+        r.body_len = n;
+        snprintf(say, sizeof say, "write() PATCH %s: bytes %zu-%zu of %zu, one request for this "
+                 "chunk", pi->up_path, pi->up_off, pi->up_off + n - 1, pi->up_size);
+    }
+    r.nheaders = nh;
+    const char *own = nc_opt(st, "say");
+    char mine[400];
+    if (own && !pi->up_head)
+        nc_pi_fmt(pi, own, r.body_len, mine, sizeof mine);
+    int rc = nc_kit_http_request(pi->http, &r, own && !pi->up_head ? mine : say);
+    free(body);
+    if (rc != 0) {
+        pi->up_done = true;
+        nc_pi_poke(pi);
+        return;
+    }
+    pi->outstanding++;
+    pi->up_waiting = true;
+    pi->up_sent = uv_now(&pi->loop);
+    const char *timeout = nc_opt(st, "timeout");
+    if (timeout)
+        uv_timer_start(&pi->aux, nc_pi_aux_fired,
+                       (uint64_t)(nc_prog_duration_ns(timeout) / 1000000), 0);
+}
+
+static void nc_pi_upload_answer(nc_pi_t *pi, const nc_kit_http_msg_t *resp)
+{
+    uv_timer_stop(&pi->aux);
+    pi->up_waiting = false;
+    long off = nc_pi_offset(resp);
+    bool head = pi->up_head;
+    pi->up_head = false;
+    if (head) {
+        pi->up_off = off > 0 ? (size_t)off : 0;
+        nc_kit_report(pi->kit, pi->conn, "offset",
+                      (nc_scn_kv_t[]){NC_KV_I("offset", (int64_t)pi->up_off)}, 1, NULL,
+                      "the server has %zu of the %zu bytes: the upload resumes from there",
+                      pi->up_off, pi->up_size);
+    } else if ((resp->status == 204 || resp->status == 409) && off >= 0) {
+        pi->up_off = (size_t)off;
+        if (resp->status == 204) {
+            /* "chunkK": the server has the first K chunks (for `wait`). */
+            char name[32];
+            snprintf(name, sizeof name, "chunk%zu", (pi->up_off + pi->up_chunk - 1) / pi->up_chunk);
+            nc_prun_set(pi->pr, pi->pg->name, name);
+        }
+    } else {
+        pi->up_done = true; /* the server refused the upload */
+        return;
+    }
+    const char *every = nc_opt(pi->up, "every");
+    uint64_t next = pi->up_sent + (every ? (uint64_t)(nc_prog_duration_ns(every) / 1000000) : 0);
+    uv_update_time(&pi->loop);
+    if (!head && uv_now(&pi->loop) < next && pi->up_off < pi->up_size)
+        uv_timer_start(&pi->aux, nc_pi_aux_fired, next - uv_now(&pi->loop), 0);
+    else
+        nc_pi_upload_send(pi);
+}
+
+static int nc_v_upload(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->http)
+        return nc_pi_fail(pi, "%s", "upload needs an http-connect before it");
+    if (!pi->up_path || strcmp(pi->up_path, st->args[0]) != 0)
+        pi->up_off = 0;
+    pi->up = st;
+    pi->up_path = st->args[0];
+    pi->up_size = (size_t)nc_prog_number(st->args[1], 1, 1000000);
+    const char *chunk = nc_opt(st, "chunk");
+    pi->up_chunk = chunk ? (size_t)nc_prog_number(chunk, 1, 1000000) : pi->up_size;
+    pi->up_head = nc_opt_yes(st, "resume");
+    pi->up_done = pi->up_waiting = false;
+    nc_pi_upload_send(pi);
+    return nc_pi_wait(pi, NC_W_UPLOAD);
+}
+
+/* ---- fetches: one request on a connection of its own ---- */
+
+static void nc_fetch_drop(nc_pi_t *pi, nc_fetch_t *f)
+{
+    for (size_t i = 0; i < pi->nfetches; i++)
+        if (pi->fetches[i] == f) {
+            memmove(pi->fetches + i, pi->fetches + i + 1,
+                    (pi->nfetches - i - 1) * sizeof *pi->fetches);
+            pi->nfetches--;
+            break;
+        }
+}
+
+/* The caller learns its answer: a blocking caller resumes, an async one is
+ * called back; an await that waited for the last of them resumes too. */
+static void nc_fetch_settle(nc_fetch_t *f, int status)
+{
+    nc_pi_t *pi = f->pi;
+    if (!pi)
+        return;
+    nc_fetch_drop(pi, f);
+    int64_t ms = (int64_t)((uv_hrtime() - f->t0) / 1000000);
+    nc_scn_kv_t kv[] = {NC_KV_S("path", f->path), NC_KV_I("ms", ms), NC_KV_I("status", status)};
+    if (f->async)
+        nc_kit_report(pi->kit, f->c, "callback", kv, 3, NULL,
+                      "the event loop calls the program back: GET %s answered %d, %lld ms after "
+                      "it was issued", f->path, status, (long long)ms);
+    else
+        nc_kit_report(pi->kit, f->c, "resume", kv, 3, NULL,
+                      "the caller resumes: GET %s answered %d after %lld ms blocked", f->path,
+                      status, (long long)ms);
+    if (pi->awaiting && pi->nfetches == 0) {
+        pi->awaiting = false;
+        int64_t w = (int64_t)((uv_hrtime() - pi->await_t0) / 1000000);
+        nc_kit_report(pi->kit, NULL, "resume", (nc_scn_kv_t[]){NC_KV_I("ms", w)}, 1, NULL,
+                      "await returns: every answer is in, after %lld ms waiting", (long long)w);
+    }
+    f->pi = NULL;
+    nc_pi_poke(pi);
+}
+
+static void nc_fetch_response(nc_kit_http_t *h, const nc_kit_http_msg_t *resp, void *data)
+{
+    nc_fetch_t *f = data;
+    if (resp->status == 100 || f->answered)
+        return;
+    f->answered = true;
+    /* Done with the connection before the caller goes on. */
+    nc_kit_close(f->c, NULL);
+    nc_fetch_settle(f, resp->status);
+}
+
+static void nc_fetch_gone(nc_kit_http_t *h, void *data)
+{
+    nc_fetch_t *f = data;
+    if (!f->answered)
+        nc_fetch_settle(f, 0);
+    free(f);
+}
+
+static void nc_fetch_connected(nc_kit_conn_t *c, int status, void *data)
+{
+    nc_fetch_t *f = data;
+    if (status != 0) {
+        if (f->pi)
+            nc_pi_fail(f->pi, "connect failed: %s", uv_strerror(status));
+        nc_fetch_settle(f, 0);
+        free(f);
+        return;
+    }
+    if (!f->pi) {
+        nc_kit_close(c, NULL);
+        free(f);
+        return;
+    }
+    nc_kit_http_t *h = nc_kit_http_client(c, nc_fetch_response, NULL, nc_fetch_gone, f);
+    nc_kit_http_req_t r = {.method = "GET", .path = f->path};
+    if (nc_kit_http_request(h, &r, NULL) != 0)
+        nc_kit_close(c, NULL);
+}
+
+static int nc_v_fetch(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->nfetches == NC_PI_MAX_FETCHES)
+        return nc_pi_fail(pi, "%s", "too many fetches in flight");
+    nc_fetch_t *f = nc_xcalloc(1, sizeof *f);
+    f->pi = pi;
+    f->async = nc_opt_yes(st, "async");
+    f->t0 = uv_hrtime();
+    snprintf(f->path, sizeof f->path, "%s", st->args[2]);
+    pi->fetches[pi->nfetches++] = f;
+    char say[400];
+    const char *own = nc_pi_say(pi, st, 0, say, sizeof say);
+    if (f->async)
+        nc_kit_report(pi->kit, NULL, "issue", (nc_scn_kv_t[]){NC_KV_S("path", f->path)}, 1, own,
+                      "GET %s is handed to the event loop: the caller goes on at once", f->path);
+    else
+        nc_kit_report(pi->kit, NULL, "block", (nc_scn_kv_t[]){NC_KV_S("path", f->path)}, 1, own,
+                      "GET %s: the caller blocks until the answer is in, and runs nothing else",
+                      f->path);
+    f->c = nc_kit_connect(pi->kit, st->args[0], (int)nc_prog_number(st->args[1], 1, 65535), false,
+                          nc_fetch_connected, f, NULL, NULL);
+    if (!f->c) {
+        nc_fetch_drop(pi, f);
+        free(f);
+        return NC_EIO;
+    }
+    return f->async ? 0 : nc_pi_wait(pi, NC_W_FETCH);
+}
+
+/* stopwatch start | stop: times a part of the program; stop reports the
+ * milliseconds as "ms" ({ms} in its say=). */
+static int nc_v_stopwatch(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    char say[400];
+    if (strcmp(st->args[0], "start") == 0) {
+        pi->sw_t0 = uv_hrtime();
+        return 0;
+    }
+    pi->ms = (int64_t)((uv_hrtime() - pi->sw_t0) / 1000000);
+    nc_kit_report(pi->kit, NULL, "stopwatch", (nc_scn_kv_t[]){NC_KV_I("ms", pi->ms)}, 1,
+                  nc_pi_say(pi, st, 0, say, sizeof say), "%lld ms since the stopwatch started",
+                  (long long)pi->ms);
+    return 0;
 }
 
 static int nc_v_ws_send(nc_pi_t *pi, const nc_prog_stmt_t *st)
@@ -1049,6 +1631,7 @@ static const struct {
     {"post", nc_v_request},        {"events", nc_v_request},     {"await", nc_v_await},
     {"ws-send", nc_v_ws_send},     {"ws-ping", nc_v_ws_send},    {"ws-read", nc_v_ws_read},
     {"ws-close", nc_v_ws_close},  {"cut", nc_v_cut},          {"sysctl", nc_v_sysctl},
+    {"upload", nc_v_upload},      {"fetch", nc_v_fetch},      {"stopwatch", nc_v_stopwatch},
 };
 
 /* ---- running ---- */
@@ -1108,6 +1691,15 @@ static void nc_pi_finish(nc_pi_t *pi)
     nc_pi_restore(pi);
     if (!uv_is_closing((uv_handle_t *)&pi->timer))
         uv_close((uv_handle_t *)&pi->timer, NULL);
+    if (!uv_is_closing((uv_handle_t *)&pi->aux))
+        uv_close((uv_handle_t *)&pi->aux, NULL);
+    /* Fetches still in flight are let go: their connections close. */
+    for (size_t i = pi->nfetches; i-- > 0;) {
+        nc_fetch_t *f = pi->fetches[i];
+        f->pi = NULL;
+        nc_kit_close(f->c, NULL);
+    }
+    pi->nfetches = 0;
     for (size_t i = pi->nsconns; i-- > 0;)
         nc_kit_close(nc_kit_http_conn(pi->sconns[i]->h), NULL);
     for (size_t i = pi->naccepted; i-- > 0;)
@@ -1158,6 +1750,16 @@ static void *nc_pi_thread(void *arg)
     pi->kit = nc_kit_new(pi->s, pi->pg->host, &pi->loop);
     uv_timer_init(&pi->loop, &pi->timer);
     pi->timer.data = pi;
+    uv_timer_init(&pi->loop, &pi->aux);
+    pi->aux.data = pi;
+    pi->memo = nc_kit_memo_new();
+    /* The secret tokens are signed with: the server's configuration, which
+     * a restart keeps (a fresh one each run). */
+    unsigned char r[16];
+    if (RAND_bytes(r, sizeof r) != 1)
+        memset(r, 0x5a, sizeof r);
+    for (size_t i = 0; i < sizeof r; i++)
+        snprintf(pi->secret + 2 * i, 3, "%02x", r[i]);
     /* A shell's lab lasts as long as the student stays. */
     int64_t ms = pi->s->shell_host ? NC_PI_SHELL_TIMEOUT_MS : NC_PI_TIMEOUT_MS;
     pi->deadline = (int64_t)uv_hrtime() + ms * 1000000LL;
@@ -1175,6 +1777,7 @@ static void *nc_pi_thread(void *arg)
     if (uv_loop_close(&pi->loop) != 0)
         nc_scn_fail(pi->s, "program %s: handles were left open", pi->pg->name);
     nc_kit_free(pi->kit);
+    nc_kit_memo_free(pi->memo);
     return NULL;
 }
 

@@ -225,3 +225,10 @@ def ordinary_user(lessons, user="nc-e2e"):
     os.chmod(work, 0o755)
     BIN = f"{work}/netcourse"
     return user, work, f"{work}/lessons", f"{work}/data"
+
+
+def http_msgs(p):
+    """The HTTP messages a packet completes: none, one, or several (a list,
+    when one segment completes pipelined requests)."""
+    h = p.get("http")
+    return [] if h is None else (h if isinstance(h, list) else [h])

@@ -92,7 +92,38 @@ static const bad_case_t bad_cases[] = {
     {"no host", "name: p\nwrite 3\n", "t.md:1:", "\"host:\""},
     {"no statements", HEAD, "t.md:1:", "no statements"},
     {"bad close code", HEAD "ws-close 99\n", "t.md:4:", "close code"},
+    {"bad stopwatch", HEAD "stopwatch pause\n", "t.md:4:", "start or stop"},
+    {"bad state kind", HEAD "route GET /a 200 require=cookie\n", "t.md:4:", "session or token"},
+    {"bad chunk size", HEAD "upload /a 100 chunk=0\n", "t.md:4:", "whole number"},
+    {"fetch without path", HEAD "fetch server 80\n", "t.md:4:", "fetch takes 3 arguments"},
 };
+
+/* The statements of the patterns lessons: a route for any method (it was
+ * refused as "not a plain word" before), state options, uploads, fetches
+ * and the stopwatch. */
+static const char patterns[] = "name: p\nhost: client\n"
+                               "route * /uploads/* 204 upload=yes delay=30ms\n"
+                               "route GET /cart 200 require=session issue=token\n"
+                               "upload /u 40000 chunk=8000 every=100ms timeout=500ms resume=yes\n"
+                               "fetch server 8080 /a async=yes\n"
+                               "get /cart reconnect=yes\n"
+                               "post /images size=40000\n"
+                               "stopwatch start\n"
+                               "stopwatch stop say=\"{ms} ms\"\n";
+
+static void test_patterns(void **state)
+{
+    nc_program_t pg;
+    char err[512] = "";
+    int rc = nc_program_parse("t.md", patterns, strlen(patterns), 2, &pg, err, sizeof err);
+    if (rc != 0)
+        print_error("%s\n", err);
+    assert_int_equal(rc, 0);
+    assert_int_equal(pg.nstmts, 8);
+    assert_string_equal(pg.stmts[0].args[0], "*");
+    assert_int_equal(pg.stmts[2].nopts, 4);
+    nc_program_done(&pg);
+}
 
 static void test_errors(void **state)
 {
@@ -154,6 +185,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_patterns),
         cmocka_unit_test(test_lesson_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
