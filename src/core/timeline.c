@@ -38,6 +38,7 @@
 #define NC_TL_KEYS_MIN 256
 #define NC_TL_LAZY (1ULL << 63)
 #define NC_TL_CACHE 4096
+#define NC_TL_BEHIND 64 /* rows decoded before a missed one: see nc_timeline_decode */
 
 typedef struct nc_tl_row {
     int64_t t;    /* ns since t0 */
@@ -386,7 +387,7 @@ void nc_timeline_add_lazy(nc_timeline_t *tl, int64_t t_ns, uint64_t ref)
     if (tl->cache == NULL) {
         tl->cache = nc_xcalloc(NC_TL_CACHE, sizeof(*tl->cache));
         for (size_t k = 0; k < NC_TL_CACHE; k++)
-            nc_arena_init(&tl->cache[k].arena, 2048);
+            nc_arena_init(&tl->cache[k].arena, 4096);
         tl->scratch = nc_xmalloc(sizeof(*tl->scratch));
         nc_evb_init(tl->scratch);
     }
@@ -396,28 +397,51 @@ void nc_timeline_add_lazy(nc_timeline_t *tl, int64_t t_ns, uint64_t ref)
         tl->notify(tl->notify_arg);
 }
 
-/* Decodes lazy row i again, into its cache slot. */
-static const nc_event_t *nc_timeline_decode(nc_timeline_t *tl, size_t i, const nc_tl_row_t *row)
+static const nc_tl_row_t *nc_timeline_row(const nc_timeline_t *tl, size_t i);
+
+static bool nc_timeline_cached(const nc_timeline_t *tl, size_t i)
+{
+    const nc_tl_slot_t *slot = &tl->cache[i % NC_TL_CACHE];
+    return slot->used && slot->i == i;
+}
+
+/* Decodes lazy row i again into its cache slot (cache_lock held). */
+static void nc_timeline_fill(nc_timeline_t *tl, size_t i)
+{
+    const nc_tl_row_t *row = nc_timeline_row(tl, i);
+    nc_tl_slot_t *slot = &tl->cache[i % NC_TL_CACHE];
+    nc_evb_t *b = tl->scratch;
+    if (tl->source(tl->source_arg, row->ref & ~NC_TL_LAZY, b) != 0) {
+        /* The source could not read it again (it always should). */
+        nc_evb_reset(b, NC_EV_PACKET, 0);
+        nc_evb_host(b, "replay");
+        nc_evb_summary(b, "packet %zu could not be read again", i);
+    }
+    nc_arena_reset(&slot->arena);
+    slot->ev = nc_timeline_copy_to(tl, &slot->arena, b, false);
+    slot->ev.t_ns = row->t;
+    slot->ev.i = i;
+    slot->i = i;
+    slot->used = true;
+}
+
+/* Lazy row i, from the cache or decoded again. A source decodes forward
+ * cheaply and backward dearly (from a checkpoint), so a row missed whose
+ * predecessor is missing too brings up to NC_TL_BEHIND rows before it
+ * along: a ladder scrolled up then finds them ready. */
+static const nc_event_t *nc_timeline_decode(nc_timeline_t *tl, size_t i)
 {
     pthread_mutex_lock(&tl->cache_lock);
-    nc_tl_slot_t *slot = &tl->cache[i % NC_TL_CACHE];
-    if (!slot->used || slot->i != i) {
-        nc_evb_t *b = tl->scratch;
-        if (tl->source(tl->source_arg, row->ref & ~NC_TL_LAZY, b) != 0) {
-            /* The source could not read it again (it always should). */
-            nc_evb_reset(b, NC_EV_PACKET, 0);
-            nc_evb_host(b, "replay");
-            nc_evb_summary(b, "packet %zu could not be read again", i);
-        }
-        nc_arena_reset(&slot->arena);
-        slot->ev = nc_timeline_copy_to(tl, &slot->arena, b, false);
-        slot->ev.t_ns = row->t;
-        slot->ev.i = i;
-        slot->i = i;
-        slot->used = true;
+    if (!nc_timeline_cached(tl, i)) {
+        size_t lo = i;
+        while (lo > 0 && i - lo < NC_TL_BEHIND && !nc_timeline_cached(tl, lo - 1) &&
+               (nc_timeline_row(tl, lo - 1)->ref & NC_TL_LAZY))
+            lo--;
+        for (size_t j = lo; j <= i; j++)
+            nc_timeline_fill(tl, j);
     }
     pthread_mutex_unlock(&tl->cache_lock);
-    return &slot->ev;
+    return &tl->cache[i % NC_TL_CACHE].ev;
 }
 
 const nc_event_t *nc_timeline_get(const nc_timeline_t *tl, size_t i)
@@ -426,7 +450,7 @@ const nc_event_t *nc_timeline_get(const nc_timeline_t *tl, size_t i)
         return NULL;
     const nc_tl_row_t *row = nc_timeline_row(tl, i);
     if (row->ref & NC_TL_LAZY)
-        return nc_timeline_decode((nc_timeline_t *)tl, i, row);
+        return nc_timeline_decode((nc_timeline_t *)tl, i);
     return (const nc_event_t *)(uintptr_t)row->ref;
 }
 

@@ -84,9 +84,10 @@ struct nc_decoder_ck {
     bool csum_partial_seen;
 };
 
-nc_decoder_ck_t *nc_decoder_save(const nc_decoder_t *d, size_t *bytes)
+nc_decoder_ck_t *nc_decoder_save(const nc_decoder_t *d, const nc_decoder_ck_t *prev,
+                                 size_t *bytes)
 {
-    nc_flow_ck_t *flows = nc_flow_table_save(d->flows, bytes);
+    nc_flow_ck_t *flows = nc_flow_table_save(d->flows, prev ? prev->flows : NULL, bytes);
     if (flows == NULL)
         return NULL;
     nc_decoder_ck_t *ck = nc_xmalloc(sizeof(*ck));

@@ -51,11 +51,13 @@ int nc_decoder_packet(nc_decoder_t *d, int linktype, const uint8_t *data, uint32
  * from this frame later, elsewhere, with exactly the same results. The
  * names given with nc_decoder_name_host are not part of it. Save returns
  * NULL while a stream holds bytes out of order (try a later frame); *bytes
- * is what the checkpoint costs. Restore replaces d's state with ck's (ck
+ * is what the checkpoint costs beyond prev (the previous checkpoint, or
+ * NULL), whose unchanged flows it shares: free checkpoints in any order. Restore replaces d's state with ck's (ck
  * is unchanged and may be restored again). The caller owns ck.
  */
 typedef struct nc_decoder_ck nc_decoder_ck_t;
-nc_decoder_ck_t *nc_decoder_save(const nc_decoder_t *d, size_t *bytes);
+nc_decoder_ck_t *nc_decoder_save(const nc_decoder_t *d, const nc_decoder_ck_t *prev,
+                                 size_t *bytes);
 void nc_decoder_restore(nc_decoder_t *d, const nc_decoder_ck_t *ck);
 void nc_decoder_ck_free(nc_decoder_ck_t *ck);
 

@@ -84,41 +84,64 @@ size_t nc_flow_table_count(const nc_flow_table_t *t)
     return t->used;
 }
 
+/* One flow as a checkpoint saw it; shared by the checkpoints after it
+ * that found the flow unchanged (refs counts them). */
+typedef struct nc_flow_rec {
+    size_t refs;
+    nc_flow_t flow;            /* its stream member NULL */
+    bool has_state;
+    nc_stream_state_t state[]; /* one when has_state */
+} nc_flow_rec_t;
+
 struct nc_flow_ck {
     size_t max, cap, used, ring;
-    nc_flow_t *slots;          /* `used` slots, their stream members NULL */
-    int32_t *state_of;         /* per slot: its index in states, or -1 */
-    nc_stream_state_t *states; /* owned */
+    nc_flow_rec_t **recs; /* `used`, one per slot */
 };
 
-nc_flow_ck_t *nc_flow_table_save(const nc_flow_table_t *t, size_t *bytes)
+/* True when slot f, whose stream state is st (NULL: none), is what rec holds. */
+static bool nc_flow_rec_same(const nc_flow_rec_t *rec, const nc_flow_t *f,
+                             const nc_stream_state_t *st)
 {
-    size_t nstreams = 0;
-    for (size_t i = 0; i < t->used; i++)
-        nstreams += t->slots[i].stream != NULL;
+    nc_flow_t plain = *f;
+    plain.stream = NULL;
+    if (memcmp(&rec->flow, &plain, sizeof(plain)) != 0 || rec->has_state != (st != NULL))
+        return false;
+    return st == NULL || memcmp(rec->state, st, sizeof(*st)) == 0;
+}
+
+nc_flow_ck_t *nc_flow_table_save(const nc_flow_table_t *t, const nc_flow_ck_t *prev,
+                                 size_t *bytes)
+{
     nc_flow_ck_t *ck = nc_xcalloc(1, sizeof(*ck));
     ck->max = t->max;
     ck->cap = t->cap;
-    ck->used = t->used;
     ck->ring = t->ring;
-    ck->slots = nc_xmalloc((t->used ? t->used : 1) * sizeof(*ck->slots));
-    ck->state_of = nc_xmalloc((t->used ? t->used : 1) * sizeof(*ck->state_of));
-    ck->states = nc_xmalloc((nstreams ? nstreams : 1) * sizeof(*ck->states));
-    size_t k = 0;
-    for (size_t i = 0; i < t->used; i++) {
-        ck->slots[i] = t->slots[i];
-        ck->slots[i].stream = NULL;
-        ck->state_of[i] = -1;
-        if (t->slots[i].stream == NULL)
-            continue;
-        if (!nc_stream_save(t->slots[i].stream, &ck->states[k])) {
+    ck->recs = nc_xcalloc(t->used ? t->used : 1, sizeof(*ck->recs));
+    *bytes = sizeof(*ck) + t->used * sizeof(*ck->recs);
+    nc_stream_state_t st;
+    for (size_t i = 0; i < t->used; i++, ck->used++) {
+        const nc_flow_t *f = &t->slots[i];
+        if (f->stream && !nc_stream_save(f->stream, &st)) {
             nc_flow_ck_free(ck);
             return NULL;
         }
-        ck->state_of[i] = (int32_t)k++;
+        const nc_stream_state_t *sp = f->stream ? &st : NULL;
+        if (prev && i < prev->used && nc_flow_rec_same(prev->recs[i], f, sp)) {
+            ck->recs[i] = prev->recs[i];
+            ck->recs[i]->refs++;
+            continue;
+        }
+        size_t size = sizeof(nc_flow_rec_t) + (sp ? sizeof(st) : 0);
+        nc_flow_rec_t *rec = nc_xmalloc(size);
+        rec->refs = 1;
+        rec->flow = *f;
+        rec->flow.stream = NULL;
+        rec->has_state = sp != NULL;
+        if (sp)
+            rec->state[0] = st;
+        ck->recs[i] = rec;
+        *bytes += size;
     }
-    *bytes = sizeof(*ck) + t->used * (sizeof(*ck->slots) + sizeof(*ck->state_of)) +
-             nstreams * sizeof(*ck->states);
     return ck;
 }
 
@@ -134,12 +157,13 @@ void nc_flow_table_restore(nc_flow_table_t *t, const nc_flow_ck_t *ck,
     free(t->slots);
     t->slots = nc_xcalloc(t->cap ? t->cap : 1, sizeof(*t->slots));
     for (size_t i = 0; i < ck->used; i++) {
-        t->slots[i] = ck->slots[i];
-        if (ck->state_of[i] < 0)
+        const nc_flow_rec_t *rec = ck->recs[i];
+        t->slots[i] = rec->flow;
+        if (!rec->has_state)
             continue;
         t->slots[i].stream = nc_stream_new();
         nc_stream_set_budget(t->slots[i].stream, budget);
-        nc_stream_restore(t->slots[i].stream, &ck->states[ck->state_of[i]]);
+        nc_stream_restore(t->slots[i].stream, &rec->state[0]);
     }
     nc_flow_rehash(t);
 }
@@ -148,9 +172,10 @@ void nc_flow_ck_free(nc_flow_ck_t *ck)
 {
     if (ck == NULL)
         return;
-    free(ck->slots);
-    free(ck->state_of);
-    free(ck->states);
+    for (size_t i = 0; i < ck->used; i++)
+        if (--ck->recs[i]->refs == 0)
+            free(ck->recs[i]);
+    free(ck->recs);
     free(ck);
 }
 

@@ -317,7 +317,8 @@ static void nc_replay_checkpoint(nc_replay_t *r, const nc_capfile_packet_t *p,
     if (!r->lazy || p->number < r->next_ck)
         return;
     size_t bytes = 0;
-    nc_decoder_ck_t *ck = nc_decoder_save(r->dec, &bytes);
+    const nc_decoder_ck_t *prev = r->ncks ? r->cks[r->ncks - 1].dec : NULL;
+    nc_decoder_ck_t *ck = nc_decoder_save(r->dec, prev, &bytes);
     if (ck == NULL)
         return; /* the next packet tries again */
     pthread_mutex_lock(&r->lock);
