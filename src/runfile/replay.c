@@ -27,8 +27,8 @@
 #include "../decode/decode.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,7 +273,8 @@ static void nc_replay_packet(nc_replay_t *r, const nc_capfile_packet_t *p, nc_ev
         r->t0 = p->ts_ns;
         r->t0_known = true;
     }
-    /* A lazy replay's loader keeps no more than the packet's time. */
+    /* Bare: the caller annotates it on another thread (nc_replay_write), or
+     * keeps only its time and decodes it again when shown (the interface). */
     nc_replay_build(r, r->dec, p, b, !r->bare);
     r->last_bare = r->bare && !r->saved;
 }
