@@ -67,9 +67,53 @@ static void response_write(const nc_annot_t *a)
                     (long long)clen, nc_words_plural(clen, "byte", "bytes"));
 }
 
+/* The WebSocket handshake: the Upgrade request with its key, and the 101
+ * with the key's proof (RFC 6455 section 4). */
+static bool upgrade_match(const nc_annot_t *a)
+{
+    return nc_event_str(a->ev, "http.upgrade") != NULL;
+}
+
+static void upgrade_write(const nc_annot_t *a)
+{
+    const nc_event_t *ev = a->ev;
+    const char *key = nc_event_str(ev, "http.ws_key");
+    const char *proof = nc_event_str(ev, "http.ws_accept");
+    if (nc_event_bool(ev, "http.request"))
+        nc_evb_note(a->b, "Upgrade: websocket asks to turn this connection into a WebSocket%s%s%s",
+                    key ? "; Sec-WebSocket-Key " : "", key ? key : "",
+                    key ? " is a random nonce the server must prove it read." : ".");
+    else if (nc_annotate_int(ev, "http.status", 0) == 101)
+        nc_evb_note(a->b, "101 Switching Protocols: from the next byte on, this connection "
+                          "carries WebSocket frames, not HTTP.%s%s%s",
+                    proof ? " Sec-WebSocket-Accept " : "", proof ? proof : "",
+                    proof ? " is base64(SHA-1(the client's key + a fixed GUID)): the proof." : "");
+}
+
+/* Server-sent events: the stream's head, and a client resuming one. */
+static bool stream_match(const nc_annot_t *a)
+{
+    const nc_event_t *ev = a->ev;
+    return nc_event_bool(ev, "http.event_stream") || nc_event_str(ev, "http.last_event_id");
+}
+
+static void stream_write(const nc_annot_t *a)
+{
+    const nc_event_t *ev = a->ev;
+    const char *last = nc_event_str(ev, "http.last_event_id");
+    if (last && nc_event_bool(ev, "http.request"))
+        nc_evb_note(a->b, "Last-Event-ID: %s: the client reconnects and asks the server to go "
+                          "on after event %s, the last one it received.", last, last);
+    else if (!nc_event_bool(ev, "http.request"))
+        nc_evb_note(a->b, "Content-Type: text/event-stream: the body is a stream of events, "
+                          "sent as the server has news, for as long as the connection lasts.");
+}
+
 static const nc_rule_t http_rules[] = {
     {"http-request", request_match, request_write},
     {"http-response", response_match, response_write},
+    {"http-upgrade", upgrade_match, upgrade_write},
+    {"http-event-stream", stream_match, stream_write},
 };
 
 const nc_rule_set_t nc_rules_http = {

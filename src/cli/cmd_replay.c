@@ -9,13 +9,16 @@
  * printed. --filter keeps the events a matcher (the
  * lesson matcher language of core/match.h, `tcp.flags~RST`) accepts: with
  * --dump or --json only they are printed, each with its own index; in the
- * TUI the ladder opens filtered.
+ * TUI the ladder opens filtered. TLS is decrypted with the secrets of the
+ * file's Decryption Secrets Blocks (a saved run carries its own), and with
+ * those of --keylog FILE (SSLKEYLOGFILE lines) for a foreign capture.
  */
 #include "cli.h"
 
 #include "../core/buf.h"
 #include "../core/error.h"
 #include "../core/match.h"
+#include "../decrypt/decrypt.h"
 #include "../lesson/lesson.h"
 #include "../runfile/replay.h"
 #include "../store/store.h"
@@ -47,7 +50,7 @@ static int nc_replay_print(const char *path, bool json, const nc_match_t *m)
 static void nc_replay_usage(FILE *out)
 {
     fprintf(out, "usage: netcourse replay FILE [--dump | --json] [--filter MATCHER] "
-                 "[--pace SECONDS]\n");
+                 "[--pace SECONDS] [--keylog FILE]\n");
 }
 
 static int nc_replay_main(int argc, char **argv)
@@ -57,12 +60,13 @@ static int nc_replay_main(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"filter", required_argument, NULL, 'f'},
         {"pace", required_argument, NULL, 'p'},
+        {"keylog", required_argument, NULL, 'k'},
         {"data-dir", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     bool dump = false, json = false;
-    const char *filter = NULL;
+    const char *filter = NULL, *keylog = NULL;
     double pace = 0;
     int c;
     opterr = 0;
@@ -86,6 +90,9 @@ static int nc_replay_main(int argc, char **argv)
             }
             break;
         }
+        case 'k':
+            keylog = optarg;
+            break;
         case 'd':
             nc_cli_data_dir = optarg;
             break;
@@ -95,6 +102,10 @@ static int nc_replay_main(int argc, char **argv)
         default:
             if (optopt == 'f') {
                 nc_cli_error("--filter needs a matcher, such as --filter 'tcp.flags~RST'");
+                return NC_EXIT_USAGE;
+            }
+            if (optopt == 'k') {
+                nc_cli_error("--keylog needs a key log file (SSLKEYLOGFILE lines)");
                 return NC_EXIT_USAGE;
             }
             if (optopt == 'p') {
@@ -129,9 +140,20 @@ static int nc_replay_main(int argc, char **argv)
         nc_cli_error("--filter: %s", err);
         return NC_EXIT_USAGE;
     }
+    /* The secrets: the file's own, and --keylog's. They live until exit. */
+    nc_keylog_t *kl = nc_keylog_new();
+    if (keylog && nc_keylog_load(kl, keylog, err, sizeof err) != 0) {
+        nc_cli_error("--keylog: %s", err);
+        nc_keylog_free(kl);
+        nc_match_free(m);
+        return NC_EXIT_FAIL;
+    }
+    nc_replay_use_decryptor(&nc_decrypt_tls, kl);
     if (dump || json) {
         int rc = nc_replay_print(path, json, m);
         nc_match_free(m);
+        nc_replay_use_decryptor(NULL, NULL);
+        nc_keylog_free(kl);
         return rc;
     }
     nc_match_free(m); /* the interface compiles it again, as the ladder's filter */
@@ -140,6 +162,8 @@ static int nc_replay_main(int argc, char **argv)
     nc_replay_t *probe = nc_replay_open(path, err, sizeof err);
     if (probe == NULL) {
         nc_cli_error("%s", err);
+        nc_replay_use_decryptor(NULL, NULL);
+        nc_keylog_free(kl);
         return NC_EXIT_FAIL;
     }
     nc_replay_close(probe);
@@ -157,6 +181,8 @@ static int nc_replay_main(int argc, char **argv)
         nc_store_close(st);
     if (course)
         nc_course_free(course);
+    nc_replay_use_decryptor(NULL, NULL);
+    nc_keylog_free(kl);
     return rc;
 }
 

@@ -3,10 +3,8 @@
  *
  * The lesson's lab is built and its programs are run, except those of HOST
  * (default "client"): the student is that host. Servers stay up until the
- * student leaves. The user's shell ($SHELL, else /bin/sh) then runs inside
- * HOST's network namespace, with a prompt that names the host and each lab
- * host's address in the environment ($SERVER, $CLIENT ...), so that
- * `curl http://$SERVER:8080/` reaches the lesson's server. Everything on
+ * student leaves. The user's shell then runs inside HOST (shell.h: its
+ * network namespace, a prompt naming it, $SERVER ...). Everything on
  * the lab's wire is captured meanwhile, the student's own traffic
  * included; when the shell exits the lab is torn down and the timeline is
  * printed, decoded and annotated (--json: as JSON Lines; --save FILE keeps
@@ -16,16 +14,14 @@
 #include "cli.h"
 
 #include "../core/buf.h"
-#include "../core/xmalloc.h"
 #include "../lab/lab.h"
 #include "../lesson/lesson.h"
 #include "../scenario/run.h"
 #include "../scenario/save.h"
+#include "../scenario/shell.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,77 +57,6 @@ static void nc_shell_wait_ready(nc_run_t *r)
         }
         nc_shell_nap();
     }
-}
-
-/*
- * Starts the shell in host's namespace. Everything the child needs is made
- * before fork (the run has threads: between fork and exec only
- * async-signal-safe calls are made). Returns the child's pid or -1.
- */
-static pid_t nc_shell_spawn(nc_lab_t *lab, const char *host, const char *cmd)
-{
-    int ns = nc_lab_host_netns(lab, host);
-    if (ns < 0)
-        return -1;
-    const char *shell = getenv("SHELL");
-    if (!shell || !*shell || access(shell, X_OK) != 0)
-        shell = "/bin/sh";
-    const char *base = strrchr(shell, '/') ? strrchr(shell, '/') + 1 : shell;
-    bool bash = strcmp(base, "bash") == 0;
-    /* The environment: the caller's, the host's name, a prompt that says
-     * where the student is, and every lab host's address. */
-    extern char **environ;
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    size_t nh = nc_lab_host_count(lab);
-    char **env = nc_xcalloc(n + nh + 4, sizeof *env);
-    size_t e = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "PS1=", 4) != 0)
-            env[e++] = environ[i];
-    char ps1[128], who[128];
-    snprintf(ps1, sizeof ps1, "PS1=[netcourse %s] $ ", host);
-    snprintf(who, sizeof who, "NETCOURSE_HOST=%s", host);
-    env[e++] = ps1;
-    env[e++] = who;
-    char vars[16][96];
-    for (size_t i = 0; i < nh && i < 16; i++) {
-        const char *h = nc_lab_host_name(lab, i);
-        const char *a = nc_lab_host_addr(lab, h);
-        size_t k = (size_t)snprintf(vars[i], sizeof vars[i], "%s", h ? h : "");
-        for (size_t j = 0; j < k && j < sizeof vars[i]; j++)
-            vars[i][j] = vars[i][j] == '-' ? '_' : (char)toupper((unsigned char)vars[i][j]);
-        snprintf(vars[i] + k, sizeof vars[i] - k, "=%s", a ? a : "");
-        env[e++] = vars[i];
-    }
-    env[e] = NULL;
-    char *argv[5] = {(char *)shell, NULL, NULL, NULL, NULL};
-    if (cmd) {
-        argv[1] = "-c";
-        argv[2] = (char *)cmd;
-    } else if (bash) {
-        argv[1] = "--norc"; /* a .bashrc would set its own prompt */
-        argv[2] = "-i";
-    } else {
-        argv[1] = "-i";
-    }
-    /* An interactive shell talks to the terminal, even when netcourse's own
-     * output (the timeline) goes to a file. */
-    bool to_terminal = !cmd && !isatty(1) && isatty(2);
-    pid_t pid = fork();
-    if (pid == 0) {
-        signal(SIGINT, SIG_DFL);
-        signal(SIGQUIT, SIG_DFL);
-        if (setns(ns, CLONE_NEWNET) != 0)
-            _exit(126);
-        if (to_terminal)
-            dup2(2, 1);
-        execve(shell, argv, env);
-        _exit(127);
-    }
-    free(env);
-    return pid;
 }
 
 static int nc_shell_main(int argc, char **argv)
@@ -198,9 +123,9 @@ static int nc_shell_main(int argc, char **argv)
         signal(SIGINT, SIG_IGN);
         signal(SIGQUIT, SIG_IGN);
         signal(SIGPIPE, SIG_IGN);
-        pid = nc_shell_spawn(nc_run_lab(r), host, cmd);
+        pid = nc_shell_spawn(nc_run_lab(r), host, cmd, err, sizeof err);
         if (pid < 0) {
-            nc_cli_error("cannot start a shell on %s: %s", host, strerror(errno));
+            nc_cli_error("%s", err);
             rc = NC_EXIT_FAIL;
         }
     }
@@ -212,6 +137,8 @@ static int nc_shell_main(int argc, char **argv)
             break;
         nc_shell_nap();
     }
+    if (pid > 0)
+        nc_shell_reclaim_terminal();
     /* The student left: the lab goes, and the timeline is shown. */
     nc_run_stop(r);
     while (!nc_run_poll(r))

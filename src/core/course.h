@@ -130,6 +130,25 @@ typedef struct nc_program {
     int line;
 } nc_program_t;
 
+/* One way of a comparison: its label in the table, and the program that
+ * does the work that way. */
+typedef struct nc_compare_way {
+    char *label;
+    char *program;
+} nc_compare_way_t;
+
+/* A `compare` block: programs that do the same work different ways, to be
+ * measured against each other at the end of the run (scenario/compare.c). */
+#define NC_COMPARE_MAX_WAYS 6
+
+typedef struct nc_compare {
+    char *id;
+    char *title;
+    nc_compare_way_t *ways;
+    size_t nways;
+    int line;
+} nc_compare_t;
+
 typedef struct nc_lesson {
     char *path; /* the file it came from */
     char *id;
@@ -153,6 +172,8 @@ typedef struct nc_lesson {
     size_t nnotes;
     nc_program_t *programs; /* the lesson's own programs (program blocks) */
     size_t nprograms;
+    nc_compare_t *compares; /* compared at the end of the run */
+    size_t ncompares;
 } nc_lesson_t;
 
 typedef struct nc_course {

@@ -128,6 +128,12 @@ void nc_decoder_free(nc_decoder_t *d)
     free(d);
 }
 
+void nc_decoder_set_decryptor(nc_decoder_t *d, const nc_decryptor_t *dec, void *ctx)
+{
+    d->dec = dec;
+    d->dec_ctx = ctx;
+}
+
 void nc_decoder_name_host(nc_decoder_t *d, const char *addr, const char *name)
 {
     if (addr == NULL || name == NULL)
@@ -448,6 +454,47 @@ int nc_decoder_packet(nc_decoder_t *d, int linktype, const uint8_t *data, uint32
     return nc_decode_walk(d, link, linktype, data, caplen, wirelen, b, NC_CTX_NONE, 0, 0);
 }
 
+int nc_decoder_finish(nc_decoder_t *d, int64_t t_ns, nc_evb_t *b)
+{
+    nc_flow_t *f;
+    while ((f = nc_flow_at(d->flows, d->finish_at++)) != NULL) {
+        if (!f->used || f->stream == NULL)
+            continue;
+        if (d->sout == NULL)
+            d->sout = nc_xmalloc(sizeof(*d->sout));
+        nc_stream_out_t *out = d->sout;
+        out->nmsgs = out->dropped = out->ngaps = 0;
+        out->gap_reverse = false;
+        out->pkt_rel = out->pkt_len = out->pkt_off = 0;
+        nc_stream_finish(f->stream, out);
+        if (out->nmsgs == 0 && out->ngaps == 0)
+            continue;
+        /* The canonical key: version, protocol, the first endpoint's
+         * address (the sender of direction 0), the second's. */
+        int dir = out->nmsgs ? out->msgs[0].dir : 0;
+        out->pkt_dir = (uint8_t)dir;
+        nc_dctx_t x;
+        memset(&x, 0, sizeof(x));
+        x.d = d;
+        x.b = b;
+        x.proto = "unknown";
+        nc_decode_ip_text(f->key[0], f->key + (dir ? 18 : 2), x.src);
+        nc_decode_ip_text(f->key[0], f->key + (dir ? 2 : 18), x.dst);
+        const char *from = nc_decoder_lookup(d, x.src), *to = nc_decoder_lookup(d, x.dst);
+        nc_evb_reset(b, NC_EV_NOTE, t_ns);
+        nc_evb_host(b, from);
+        nc_evb_str(b, "from", from);
+        nc_evb_str(b, "to", to);
+        nc__stream_write(&x, out);
+        nc_evb_str(b, "proto", x.proto);
+        nc_evb_summary(b, "End of capture: %s", x.summary);
+        nc_evb_note(b, "The capture ends here, with this connection still open: what the "
+                       "stream held is reported now, as if the connection had closed.");
+        return 1;
+    }
+    return 0;
+}
+
 /* Every decoder by the name of its file, with the context its lower layers
  * would give it. */
 static const struct {
@@ -473,6 +520,7 @@ static const struct {
     {"http1", &nc_http1_proto, NC_CTX_TCP, 6, 80},
     {"websocket", &nc_websocket_proto, NC_CTX_TCP, 6, 80},
     {"sse", &nc_sse_proto, NC_CTX_TCP, 6, 80},
+    {"tls", &nc_tls_proto, NC_CTX_TCP, 6, 443},
 };
 
 const nc_proto_t *nc__decode_proto(size_t i)

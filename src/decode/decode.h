@@ -20,6 +20,7 @@
 #define NC_DECODE_H
 
 #include "../core/event.h"
+#include "decryptor.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,6 +29,10 @@ typedef struct nc_decoder nc_decoder_t;
 
 nc_decoder_t *nc_decoder_new(void);
 void nc_decoder_free(nc_decoder_t *d);
+
+/* Makes d decrypt TLS through dec (borrowed, with its ctx: both must
+ * outlive d) on connections it meets from now on; NULL turns it off. */
+void nc_decoder_set_decryptor(nc_decoder_t *d, const nc_decryptor_t *dec, void *ctx);
 
 /* Names an address for "from"/"to" and "host": lab hosts are named
  * ("10.0.0.1" -> "client"); unnamed addresses are printed as they are.
@@ -52,14 +57,26 @@ int nc_decoder_packet(nc_decoder_t *d, int linktype, const uint8_t *data, uint32
  * names given with nc_decoder_name_host are not part of it. Save returns
  * NULL while a stream holds bytes out of order (try a later frame); *bytes
  * is what the checkpoint costs beyond prev (the previous checkpoint, or
- * NULL), whose unchanged flows it shares: free checkpoints in any order. Restore replaces d's state with ck's (ck
- * is unchanged and may be restored again). The caller owns ck.
+ * NULL), whose unchanged flows it shares: free checkpoints in any order.
+ * Restore replaces d's state with ck's (ck is unchanged and may be restored
+ * again). The caller owns ck.
  */
 typedef struct nc_decoder_ck nc_decoder_ck_t;
 nc_decoder_ck_t *nc_decoder_save(const nc_decoder_t *d, const nc_decoder_ck_t *prev,
                                  size_t *bytes);
 void nc_decoder_restore(nc_decoder_t *d, const nc_decoder_ck_t *ck);
 void nc_decoder_ck_free(nc_decoder_ck_t *ck);
+
+/*
+ * At the end of a capture: ends every connection a stream decoder still
+ * reads (nc_stream_finish), so that what only the end completes is
+ * reported: a body read until the connection closes whose FIN the capture
+ * never saw (an HTTP/1.0 response), bytes held behind a hole (a gap). Each
+ * call writes one connection's into b as a note event at t_ns ("from",
+ * "to", the decoders' objects as in a packet, and a summary and note that
+ * say the capture ended there) and returns 1; 0 once none is left.
+ */
+int nc_decoder_finish(nc_decoder_t *d, int64_t t_ns, nc_evb_t *b);
 
 /* True when linktype (DLT_* / LINKTYPE_*) has a link-layer decoder. */
 bool nc_decoder_supports(int linktype);

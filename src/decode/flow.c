@@ -179,6 +179,11 @@ void nc_flow_ck_free(nc_flow_ck_t *ck)
     free(ck);
 }
 
+nc_flow_t *nc_flow_at(nc_flow_table_t *t, size_t i)
+{
+    return i < t->used ? &t->slots[i] : NULL;
+}
+
 static uint32_t nc_flow_hash(const uint8_t *k, size_t n)
 {
     uint32_t h = 2166136261u;

@@ -29,12 +29,18 @@
  * message to find its footing again, as it does on a connection the capture
  * met in the middle.
  *
+ * A text/event-stream response is written into the packet that ends its
+ * headers (its events follow as SSE messages, sse.c): a stream may never
+ * end. tshark reports such a response only once its body ends, so the
+ * oracle tests leave event streams out of the comparison.
+ *
  * A message is written into the packet that completes it. Fields: request,
  * method, target, version, status, reason, request_method (a response's:
  * the method of the request it answers), headers (count), content_length,
  * chunked, chunks (sizes, in order), chunk_count, body_len (body bytes after
  * dechunking), gap_bytes, incomplete, upgrade, ws_deflate, content_type,
- * event_stream, last_event_id, seq_start, seq_end and segments (the stream
+ * event_stream, last_event_id, ws_key and ws_accept (the WebSocket
+ * handshake's Sec-WebSocket-Key and Sec-WebSocket-Accept), seq_start, seq_end and segments (the stream
  * bytes it spans), other_direction.
  */
 #include "proto.h"
@@ -289,6 +295,16 @@ static void hdr_last_event_id(nc_http_dir_t *h, const char *v, size_t n)
     http1_copy(h->last_event_id, sizeof(h->last_event_id), v, n);
 }
 
+static void hdr_ws_key(nc_http_dir_t *h, const char *v, size_t n)
+{
+    http1_copy(h->ws_key, sizeof(h->ws_key), v, n);
+}
+
+static void hdr_ws_accept(nc_http_dir_t *h, const char *v, size_t n)
+{
+    http1_copy(h->ws_accept, sizeof(h->ws_accept), v, n);
+}
+
 static const struct {
     const char *name;
     void (*set)(nc_http_dir_t *h, const char *v, size_t n);
@@ -299,6 +315,8 @@ static const struct {
     {"upgrade", hdr_upgrade},
     {"sec-websocket-extensions", hdr_ws_extensions},
     {"last-event-id", hdr_last_event_id},
+    {"sec-websocket-key", hdr_ws_key},
+    {"sec-websocket-accept", hdr_ws_accept},
 };
 
 /* Reads one header line; false when it is not one (no colon, or a name
@@ -743,6 +761,10 @@ static void http1_write(nc_evb_t *b, const nc_stream_msg_t *m)
         nc_evb_bool(b, "event_stream", true);
     if (h->last_event_id[0])
         nc_evb_str(b, "last_event_id", h->last_event_id);
+    if (h->ws_key[0])
+        nc_evb_str(b, "ws_key", h->ws_key);
+    if (h->ws_accept[0])
+        nc_evb_str(b, "ws_accept", h->ws_accept);
     nc_evb_int(b, "seq_start", m->seq_start);
     nc_evb_int(b, "seq_end", m->seq_end);
     nc_evb_int(b, "segments", m->segments);
@@ -768,7 +790,9 @@ static const nc_field_decl_t http1_fields[] = {
     {"gap_bytes", NC_F_INT},      {"incomplete", NC_F_BOOL},   {"upgrade", NC_F_STR},
     {"ws_deflate", NC_F_BOOL},    {"content_type", NC_F_STR},  {"event_stream", NC_F_BOOL},
     {"last_event_id", NC_F_STR},  {"seq_start", NC_F_INT},     {"seq_end", NC_F_INT},
-    {"segments", NC_F_INT},       {"other_direction", NC_F_BOOL}, {NULL, 0},
+    {"segments", NC_F_INT},       {"other_direction", NC_F_BOOL},
+    {"ws_key", NC_F_STR},         {"ws_accept", NC_F_STR},     {"decrypted", NC_F_BOOL},
+    {NULL, 0},
 };
 
 const nc_stream_proto_t nc_http1_stream = {

@@ -99,6 +99,9 @@ struct nc_decoder {
     nc_stream_out_t *sout;         /* owned: what one packet's stream completes */
     nc_stream_budget_t ooo_budget; /* bytes all streams hold out of order */
     bool csum_partial_seen; /* the capture's first partial checksum was met */
+    size_t finish_at;       /* nc_decoder_finish: the next flow to end */
+    const nc_decryptor_t *dec; /* borrowed: opens TLS records, or NULL */
+    void *dec_ctx;
     struct nc_host_name {
         char *addr, *name;
     } *names;
@@ -158,7 +161,7 @@ void nc_decode_hex16(uint16_t v, char *out);
 extern const nc_proto_t nc_eth_proto, nc_sll_proto, nc_sll2_proto, nc_raw_proto,
     nc_null_proto, nc_ipv4_proto, nc_ipv6_proto, nc_arp_proto, nc_icmp_proto,
     nc_icmpv6_proto, nc_udp_proto, nc_tcp_proto, nc_dns_proto, nc_http1_proto;
-extern const nc_proto_t nc_websocket_proto, nc_sse_proto;
+extern const nc_proto_t nc_websocket_proto, nc_sse_proto, nc_tls_proto;
 extern const nc_app_proto_t nc_dns_app;
 
 #endif

@@ -179,7 +179,7 @@ static const nc_field_decl_t sse_fields[] = {
     {"id", NC_F_STR},        {"event", NC_F_STR},      {"data", NC_F_STR},
     {"data_len", NC_F_INT},  {"data_lines", NC_F_INT}, {"retry", NC_F_INT},
     {"seq_start", NC_F_INT}, {"seq_end", NC_F_INT},    {"segments", NC_F_INT},
-    {"other_direction", NC_F_BOOL}, {NULL, 0},
+    {"other_direction", NC_F_BOOL}, {"decrypted", NC_F_BOOL}, {NULL, 0},
 };
 
 /* SSE is fed by http1.c, never by the reassembler directly. */

@@ -5,8 +5,10 @@
  * a checkpoint as it stands) plus, per direction, an out-of-order store: up
  * to NC_STREAM_OOO_SEGS heap copies of segments that arrived beyond a hole,
  * kept sorted by sequence number and bounded to NC_STREAM_OOO_BYTES in all.
- * The store is the only memory a stream owns besides itself, and the only
- * part a checkpoint leaves out (nc_stream_save refuses while it holds bytes).
+ * The store and the decoders' byte stores (nc_stream_hold_t: a TLS record
+ * waiting to be decrypted, a handshake message spread over records) are the
+ * only memory a stream owns besides itself, and the only parts a checkpoint
+ * leaves out (nc_stream_save refuses while they hold bytes).
  *
  * Delivery walks the bytes of one segment (or one stored segment) through the
  * decoder that reads the direction; when a decoder stops early because the
@@ -40,7 +42,10 @@ typedef struct nc_ooo {
 struct nc_stream {
     nc_stream_state_t st;
     nc_ooo_t ooo[2];
+    nc_stream_hold_t hold[2][NC_STREAM_HOLDS];
     nc_stream_budget_t *budget; /* borrowed: shared with the decoder's other streams */
+    const nc_decryptor_t *dec;  /* borrowed, or NULL */
+    void *dec_ctx;
 };
 
 static bool seq_lt(uint32_t a, uint32_t b)
@@ -81,12 +86,61 @@ static void ooo_clear(nc_stream_t *s)
     }
 }
 
+void nc_stream_hold_add(nc_stream_hold_t *h, const uint8_t *p, size_t n)
+{
+    if (n == 0)
+        return;
+    if (h->len + n > h->cap) {
+        size_t cap = h->cap ? h->cap : 1024;
+        while (cap < h->len + n)
+            cap *= 2;
+        h->buf = nc_xrealloc(h->buf, cap);
+        h->cap = (uint32_t)cap;
+    }
+    memcpy(h->buf + h->len, p, n);
+    h->len += (uint32_t)n;
+}
+
+void nc_stream_hold_free(nc_stream_hold_t *h)
+{
+    free(h->buf);
+    h->buf = NULL;
+    h->len = h->cap = 0;
+}
+
+/* Empties the byte stores; frees their memory too when release. */
+static void hold_clear(nc_stream_t *s, bool release)
+{
+    for (int d = 0; d < 2; d++)
+        for (int i = 0; i < NC_STREAM_HOLDS; i++) {
+            if (release)
+                nc_stream_hold_free(&s->hold[d][i]);
+            s->hold[d][i].len = 0;
+        }
+}
+
+static bool hold_busy(const nc_stream_t *s)
+{
+    for (int d = 0; d < 2; d++)
+        for (int i = 0; i < NC_STREAM_HOLDS; i++)
+            if (s->hold[d][i].len)
+                return true;
+    return false;
+}
+
 void nc_stream_free(nc_stream_t *s)
 {
     if (s == NULL)
         return;
     ooo_clear(s);
+    hold_clear(s, true);
     free(s);
+}
+
+void nc_stream_set_decryptor(nc_stream_t *s, const nc_decryptor_t *dec, void *ctx)
+{
+    s->dec = dec;
+    s->dec_ctx = ctx;
 }
 
 /* Which stream decoder reads a direction of each kind. */
@@ -97,14 +151,20 @@ static const struct {
     {NC_SAPP_HTTP, &nc_http1_stream},
     {NC_SAPP_WEBSOCKET, &nc_websocket_stream},
     {NC_SAPP_SSE, &nc_sse_stream},
+    {NC_SAPP_TLS, &nc_tls_stream},
 };
 
-static const nc_stream_proto_t *app_proto(uint8_t app)
+const nc_stream_proto_t *nc__stream_app_proto(uint8_t app)
 {
     for (size_t i = 0; i < sizeof(nc_stream_apps) / sizeof(nc_stream_apps[0]); i++)
         if (nc_stream_apps[i].app == app)
             return nc_stream_apps[i].proto;
     return NULL;
+}
+
+static const nc_stream_proto_t *app_proto(uint8_t app)
+{
+    return nc__stream_app_proto(app);
 }
 
 void nc_stream_emit(nc_stream_ctx_t *sc, const nc_stream_msg_t *m, uint32_t end)
@@ -128,6 +188,9 @@ static void ctx_init(nc_stream_ctx_t *sc, nc_stream_t *s, int d, nc_stream_out_t
     sc->peer = &s->st.dir[!d];
     sc->out = out;
     sc->seg_start = true;
+    sc->hold = s->hold[d];
+    sc->dec = s->dec;
+    sc->dec_ctx = s->dec_ctx;
 }
 
 /* Picks the decoder of a direction from its first bytes. */
@@ -143,6 +206,12 @@ static void pick_app(nc_stream_t *s, int d, const uint8_t *p, size_t n)
             if (peer->started && peer->midstream)
                 nc__http1_join(peer);
         }
+    } else if (nc__tls_looks_like(p, n)) {
+        /* Both directions of a TLS connection are TLS; a peer met in the
+         * middle of a record waits for the next one (tls.c). */
+        dir->app = NC_SAPP_TLS;
+        if (peer->app == NC_SAPP_UNKNOWN)
+            peer->app = NC_SAPP_TLS;
     } else if (!dir->midstream || ++dir->probes >= NC_STREAM_PROBES) {
         dir->app = NC_SAPP_OPAQUE;
     }
@@ -300,6 +369,7 @@ static void check_hole(nc_stream_t *s, int k, nc_stream_out_t *out, bool reverse
 static void reset_state(nc_stream_t *s)
 {
     ooo_clear(s);
+    hold_clear(s, false);
     memset(&s->st, 0, sizeof(s->st));
 }
 
@@ -387,7 +457,7 @@ void nc_stream_set_app(nc_stream_t *s, int d, nc_sapp_t app)
 
 bool nc_stream_save(const nc_stream_t *s, nc_stream_state_t *ck)
 {
-    if (s->ooo[0].n || s->ooo[1].n)
+    if (s->ooo[0].n || s->ooo[1].n || hold_busy(s))
         return false;
     *ck = s->st;
     return true;
@@ -396,6 +466,7 @@ bool nc_stream_save(const nc_stream_t *s, nc_stream_state_t *ck)
 void nc_stream_restore(nc_stream_t *s, const nc_stream_state_t *ck)
 {
     ooo_clear(s);
+    hold_clear(s, false);
     s->st = *ck;
 }
 
@@ -456,6 +527,8 @@ void nc__stream_write(nc_dctx_t *x, const nc_stream_out_t *out)
             nc_evb_int(b, "_len", hi - lo);
             if (other)
                 nc_evb_bool(b, "other_direction", true);
+            if (m->decrypted)
+                nc_evb_bool(b, "decrypted", true);
             pr->write(b, m);
             nc_evb_end(b);
         }
@@ -518,6 +591,9 @@ bool nc__stream_tcp(nc_dctx_t *x, nc_flow_t *f, int dir, const nc_tcp_seg_t *s,
         f->stream = nc_stream_new();
         nc_stream_set_budget(f->stream, &x->d->ooo_budget);
     }
+    /* Set on every segment, so that a stream restored from a checkpoint
+     * decrypts as the decoder does. */
+    nc_stream_set_decryptor(f->stream, x->d->dec, x->d->dec_ctx);
     bool syn = s->flags & NC_TCP_SYN;
     nc_stream_seg_t g = {
         .dir = dir,
@@ -553,8 +629,9 @@ int nc__stream_layer(nc_dctx_t *x, nc_cursor_t *c, nc_sapp_t app)
     nc_flow_t *f = nc_decode_flow(x, 6, &dir);
     if (f->stream == NULL) {
         f->stream = nc_stream_new();
+        nc_stream_set_decryptor(f->stream, x->d->dec, x->d->dec_ctx);
         nc_stream_set_app(f->stream, dir, app);
-        if (app == NC_SAPP_HTTP)
+        if (app == NC_SAPP_HTTP || app == NC_SAPP_TLS)
             nc_stream_set_app(f->stream, !dir, app);
     }
     nc_stream_dir_t *d = &f->stream->st.dir[dir & 1];

@@ -56,6 +56,7 @@
 #define NC_DECODE_STREAM_H
 
 #include "../core/event.h"
+#include "decryptor.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -74,6 +75,7 @@ typedef enum {
     NC_SAPP_WEBSOCKET,
     NC_SAPP_TUNNEL,      /* after CONNECT or a non-WebSocket Upgrade */
     NC_SAPP_SSE,         /* only where a test or fuzzer feeds SSE directly */
+    NC_SAPP_TLS,         /* TLS records (tls.c); the plaintext goes to the inner app */
 } nc_sapp_t;
 
 /* ---- the decoders' plain state (no pointers) ---- */
@@ -92,6 +94,7 @@ typedef struct nc_http_dir {
     bool request;
     char method[24], target[NC_HTTP_TEXT], version[16], reason[64];
     char content_type[64], last_event_id[64];
+    char ws_key[32], ws_accept[32]; /* Sec-WebSocket-Key and -Accept */
     char request_method[16];  /* a response's: the method of the request it answers */
     int status;
     uint32_t headers;
@@ -151,6 +154,76 @@ typedef struct nc_sse_dir {
     uint32_t start_seq, segments;
 } nc_sse_dir_t;
 
+/* TLS (tls.c). What one direction's record parser holds, beside the
+ * record body and handshake bytes in the stream's byte stores. */
+typedef struct nc_tls_dir {
+    uint8_t state;            /* tls.c's parser state */
+    uint8_t hdr[5], hlen;     /* the record header being collected */
+    uint16_t remaining;       /* record body bytes still to come */
+    uint32_t start_seq, segments;
+    uint32_t gap_bytes;       /* of the current record, never captured */
+    bool client;              /* this direction sent the ClientHello */
+    bool protect;             /* its records are encrypted from here on */
+    uint8_t epoch;            /* decryptor.h's epochs */
+    bool keys_tried;          /* asked the decryptor for this epoch's keys */
+    uint64_t recseq;          /* the record's sequence number under the keys */
+    bool seq_unsure;          /* records were lost whole: recseq may lag */
+    nc_tls_keys_t keys;
+    uint8_t inner;            /* nc_sapp_t reading the plaintext (0: not chosen) */
+    uint32_t hs_skip;         /* bytes left of a handshake message too long to keep */
+    uint8_t hs_in_record;     /* handshake messages emitted from the current record */
+} nc_tls_dir_t;
+
+/* What both directions of a TLS connection share: the handshake so far. */
+typedef struct nc_tls_flow {
+    uint8_t client_random[NC_TLS_RANDOM], server_random[NC_TLS_RANDOM];
+    bool have_client_random, have_server_random;
+    uint16_t version;         /* negotiated (0 until the ServerHello) */
+    uint16_t suite;
+    bool hrr;                 /* the server asked for another ClientHello */
+    bool done;                /* both Finished messages were seen */
+    uint8_t flights;          /* handshake flights so far: a new one at each turn */
+    uint8_t last_client;      /* the sender of the last handshake message: 1 client, 2 server */
+    uint8_t server_flights;   /* flights the server sent: the round trips they cost */
+    uint8_t finished;         /* bit 0: client Finished, bit 1: server Finished */
+    char alpn[32];            /* the protocol the server chose */
+} nc_tls_flow_t;
+
+#define NC_TLS_TEXT 96
+#define NC_TLS_LIST 8
+
+/* One TLS message as emitted: a record, or one handshake message of it. */
+typedef struct nc_tls_msg {
+    uint8_t content_type;     /* the record's (the inner type once decrypted) */
+    uint8_t opaque_type;      /* a TLS 1.3 protected record's outer type, or 0 */
+    uint16_t rversion, rlength;
+    bool encrypted, decrypted, same_record;
+    uint32_t plain_len;       /* plaintext bytes under a decrypted record */
+    char plain[NC_TLS_TEXT];  /* application data's first plaintext bytes, printable */
+    uint8_t epoch;
+    bool has_hs;
+    uint8_t hs_type;
+    uint32_t hs_length;
+    bool hs_cut;              /* longer than kept: only its header was read */
+    uint16_t hs_version, suite;
+    uint16_t nsuites;
+    bool hrr;
+    char sni[NC_TLS_TEXT];
+    char alpn[NC_TLS_TEXT];   /* protocols, comma-separated */
+    uint16_t versions[NC_TLS_LIST], groups[NC_TLS_LIST];
+    uint8_t nversions, ngroups;
+    bool psk, early_data;
+    uint8_t chain_len;
+    char subject[NC_TLS_TEXT], issuer[NC_TLS_TEXT];
+    char not_before[24], not_after[24];
+    uint32_t ticket_lifetime;
+    uint8_t key_update_request;
+    uint16_t sig_scheme;
+    uint8_t alert_level, alert_desc;
+    uint8_t flight, round_trip, round_trips; /* round_trips: on the message ending the handshake */
+    bool from_client;
+} nc_tls_msg_t;
+
 typedef struct nc_stream_dir {
     bool started, ended, fin_seen, acked_set;
     bool midstream;           /* the capture began after the connection did */
@@ -164,12 +237,14 @@ typedef struct nc_stream_dir {
     nc_http_dir_t http;
     nc_ws_dir_t ws;
     nc_sse_dir_t sse;
+    nc_tls_dir_t tls;
 } nc_stream_dir_t;
 
 /* A flow's whole decoder state, and a checkpoint of it: plain data. */
 typedef struct nc_stream_state {
     nc_stream_dir_t dir[2];
     nc_http_flow_t http;
+    nc_tls_flow_t tls;
 } nc_stream_state_t;
 
 /* ---- messages ---- */
@@ -179,10 +254,12 @@ typedef struct nc_stream_msg {
     uint32_t seq_start, seq_end, segments;
     uint8_t dir;              /* the direction that sent it */
     bool incomplete;          /* the direction ended before the message did */
+    bool decrypted;           /* read from a decrypted TLS record */
     union {
         nc_http_dir_t http;   /* a copy of the parser's message fields */
         nc_ws_dir_t ws;
         nc_sse_dir_t sse;
+        nc_tls_msg_t tls;
     } u;
 } nc_stream_msg_t;
 
@@ -198,6 +275,21 @@ typedef struct nc_stream_out {
     uint8_t pkt_dir;
 } nc_stream_out_t;
 
+/* A byte store a decoder may keep beside its plain state (a TLS record to
+ * decrypt, a handshake message spread over records). Owned by the stream;
+ * nc_stream_save refuses while one holds bytes. */
+typedef struct nc_stream_hold {
+    uint8_t *buf;             /* owned by the stream */
+    uint32_t len, cap;
+} nc_stream_hold_t;
+
+#define NC_STREAM_HOLDS 2
+
+/* Appends n bytes (p borrowed) to h. */
+void nc_stream_hold_add(nc_stream_hold_t *h, const uint8_t *p, size_t n);
+/* Empties h and gives its memory back (a direction that ended). */
+void nc_stream_hold_free(nc_stream_hold_t *h);
+
 /* What a decoder call sees. */
 typedef struct nc_stream_ctx {
     nc_stream_state_t *st;
@@ -206,6 +298,9 @@ typedef struct nc_stream_ctx {
     uint32_t rel;             /* relative seq of the first byte of this call */
     bool seg_start;           /* this call starts a new segment's bytes */
     nc_stream_out_t *out;
+    nc_stream_hold_t *hold;   /* the direction's NC_STREAM_HOLDS byte stores */
+    const nc_decryptor_t *dec; /* borrowed, or NULL: no decryption */
+    void *dec_ctx;
 } nc_stream_ctx_t;
 
 typedef struct nc_stream_proto {
@@ -220,7 +315,15 @@ typedef struct nc_stream_proto {
     void (*summary)(const nc_stream_msg_t *m, char *s, size_t n);
 } nc_stream_proto_t;
 
-extern const nc_stream_proto_t nc_http1_stream, nc_websocket_stream, nc_sse_stream;
+extern const nc_stream_proto_t nc_http1_stream, nc_websocket_stream, nc_sse_stream,
+    nc_tls_stream;
+
+/* The stream decoder of an nc_sapp_t, or NULL. */
+const nc_stream_proto_t *nc__stream_app_proto(uint8_t app);
+
+/* TLS record test used to pick the decoder of a new stream: true when p
+ * starts like a TLS record (a content type, then version 3.x). */
+bool nc__tls_looks_like(const uint8_t *p, size_t n);
 
 /* Adds m to the packet being decoded; sets its byte range from seq_start to
  * `end` (relative seq one past its last byte). */
@@ -279,6 +382,9 @@ bool nc_stream_segment(nc_stream_t *s, const nc_stream_seg_t *g, nc_stream_out_t
 
 /* Ends both directions (the capture ended): flushes held bytes as gaps. */
 void nc_stream_finish(nc_stream_t *s, nc_stream_out_t *out);
+
+/* Makes s decrypt TLS through dec (borrowed, with its ctx; NULL: never). */
+void nc_stream_set_decryptor(nc_stream_t *s, const nc_decryptor_t *dec, void *ctx);
 
 /* Forces direction d to be read by app from its next byte (tests, fuzzing). */
 void nc_stream_set_app(nc_stream_t *s, int d, nc_sapp_t app);

@@ -285,7 +285,7 @@ static const nc_field_decl_t ws_fields[] = {
     {"seq_start", NC_F_INT},
     {"seq_end", NC_F_INT},
     {"segments", NC_F_INT},
-    {"other_direction", NC_F_BOOL}, {NULL, 0},
+    {"other_direction", NC_F_BOOL}, {"decrypted", NC_F_BOOL}, {NULL, 0},
 };
 
 const nc_stream_proto_t nc_websocket_stream = {

@@ -45,6 +45,7 @@ typedef struct nc_kit_conn nc_kit_conn_t;
 typedef struct nc_kit_listener nc_kit_listener_t;
 typedef struct nc_kit_http nc_kit_http_t;
 typedef struct nc_kit_ws nc_kit_ws_t;
+typedef struct nc_kit_tls nc_kit_tls_t;
 
 /* A program's kit: borrowed run, host and loop (all outlive it). */
 nc_kit_t *nc_kit_new(nc_scn_t *s, const char *host, uv_loop_t *loop);
@@ -52,6 +53,10 @@ void nc_kit_free(nc_kit_t *k);
 nc_scn_t *nc_kit_scn(const nc_kit_t *k);
 const char *nc_kit_host(const nc_kit_t *k);
 uv_loop_t *nc_kit_loop(const nc_kit_t *k);
+/* Names the lesson program the kit belongs to (copied): every report then
+ * carries it as "program", so a run's events can be told apart by program
+ * (src/scenario/compare.c measures each program's share of the wire). */
+void nc_kit_set_program(nc_kit_t *k, const char *name);
 
 /*
  * Reports an app event from the kit's host with the common fields of conn
@@ -113,8 +118,10 @@ bool nc_kit_conn_closing(const nc_kit_conn_t *c);
 /* Bytes read on the connection so far (every read report carries it as
  * "total"). */
 size_t nc_kit_conn_read_total(const nc_kit_conn_t *c);
-/* Adds one integer field to the next report about c (key borrowed until
- * then): a describe hook's way of saying more than the sentence. */
+/* Adds an integer field to the next report about c (key borrowed until
+ * then; at most NC_KIT_NOTES, a key given twice keeps the last value): a
+ * describe hook's way of saying more than the sentence. */
+#define NC_KIT_NOTES 4
 void nc_kit_conn_note(nc_kit_conn_t *c, const char *key, int64_t value);
 /* Writes len bytes (copied), reporting write(). Returns 0 or a libuv code
  * (reported). */
@@ -129,6 +136,35 @@ void nc_kit_close(nc_kit_conn_t *c, const char *say);
  * instead of FIN and keeps nothing, neither queued bytes nor a TIME_WAIT.
  * Reported as a close() with "linger": "0". Safe to call twice. */
 void nc_kit_reset(nc_kit_conn_t *c, const char *say);
+
+/* ---- TLS ---- */
+
+/* How a connection's TLS is set up. */
+typedef struct nc_kit_tls_opts {
+    int version;      /* 12 or 13: only TLS 1.2 or only 1.3; 0: the highest both know */
+    const char *alpn; /* comma-separated protocols ("h2,http/1.1"), or NULL */
+    const char *sni;  /* a client's server name, or NULL */
+} nc_kit_tls_opts_t;
+
+typedef void (*nc_kit_tls_ready_cb)(nc_kit_conn_t *c, int status, void *data);
+
+/*
+ * Puts TLS (OpenSSL, in memory BIOs over the libuv connection) on c, as
+ * the server (a self-signed certificate made now, naming the host) or the
+ * client (which verifies nothing: the lab has no CA). The handshake runs as
+ * records arrive; ready(c, 0, data) is called when it is done, or with a
+ * negative code when it failed (reported; the connection is closed). From
+ * then on nc_kit_write encrypts (reported as SSL_write), reads hand the
+ * owner plaintext (reported as SSL_read), and nc_kit_close sends
+ * close_notify before the FIN; layers above (HTTP) see no difference.
+ * Every secret of the connection goes to the run's key log
+ * (nc_scn_keylog), so the capture can be decrypted. Returns 0 or NC_EIO.
+ */
+int nc_kit_tls_start(nc_kit_conn_t *c, bool server, const nc_kit_tls_opts_t *o,
+                     nc_kit_tls_ready_cb ready, void *data);
+
+/* The negotiated ALPN protocol ("" when none), once ready. */
+const char *nc_kit_tls_alpn(const nc_kit_conn_t *c);
 
 /* ---- HTTP/1.x ---- */
 

@@ -24,4 +24,28 @@ void nc__kit_http_expect_ws(nc_kit_http_t *h, nc_kit_ws_t *ws);
 /* The client: the 101 response arrived; hands the bytes after it to ws. */
 void nc__kit_ws_opened(nc_kit_ws_t *ws, const nc_kit_http_msg_t *resp);
 
+/* ---- TLS under a connection (tls.c and stream.c) ---- */
+
+/* Hands the bytes of one read to the TLS layer (records in, plaintext out
+ * through nc__kit_conn_deliver). */
+void nc__kit_tls_feed(nc_kit_tls_t *t, const char *data, size_t len);
+/* Encrypts plaintext (queued until the handshake is done). Returns 0 or a
+ * libuv code. */
+int nc__kit_tls_write(nc_kit_tls_t *t, const void *data, size_t len);
+/* Sends close_notify once, before the connection's FIN. */
+void nc__kit_tls_close_notify(nc_kit_tls_t *t);
+/* Frees the TLS layer (NULL is fine). */
+void nc__kit_tls_free(nc_kit_tls_t *t);
+
+/* Reports a read of len bytes and hands them to the connection's owner.
+ * text is the sentence (empty: the default); NULL makes the connection
+ * count the bytes and ask its describe hook, as for plaintext from TLS. */
+void nc__kit_conn_deliver(nc_kit_conn_t *c, const char *data, size_t len, const char *text);
+/* Writes bytes as they are, under any TLS layer. */
+int nc__kit_conn_write_raw(nc_kit_conn_t *c, const void *data, size_t len);
+/* Starts reading (before an owner is set, for a TLS handshake). */
+void nc__kit_conn_read_start(nc_kit_conn_t *c);
+void nc__kit_conn_set_tls(nc_kit_conn_t *c, nc_kit_tls_t *t);
+nc_kit_tls_t *nc__kit_conn_tls(const nc_kit_conn_t *c);
+
 #endif

@@ -10,6 +10,7 @@
  * time of each read() for its report.
  */
 #include "kit.h"
+#include "kit_impl.h"
 
 #include "../core/error.h"
 #include "../core/words.h"
@@ -24,6 +25,7 @@
 struct nc_kit {
     nc_scn_t *s;
     char *host;
+    char *program; /* the lesson program it belongs to, or NULL */
     uv_loop_t *loop;
 };
 
@@ -50,10 +52,13 @@ struct nc_kit_conn {
     const char *say_done;
     size_t pending;  /* writes handed to libuv and not yet done */
     size_t read_total; /* bytes read on the connection so far */
-    const char *note_key; /* one extra field for the next report, or NULL */
-    int64_t note_value;
+    /* extra integer fields for the next report about the connection */
+    const char *note_key[NC_KIT_NOTES];
+    int64_t note_value[NC_KIT_NOTES];
+    size_t nnotes;
     bool close_wanted; /* close() was called; the handle waits for the writes */
     bool closing;
+    nc_kit_tls_t *tls; /* owned: TLS over the connection (tls.c), or NULL */
 };
 
 typedef struct nc_kit_write {
@@ -76,6 +81,7 @@ void nc_kit_free(nc_kit_t *k)
     if (!k)
         return;
     free(k->host);
+    free(k->program);
     free(k);
 }
 
@@ -87,6 +93,12 @@ nc_scn_t *nc_kit_scn(const nc_kit_t *k)
 const char *nc_kit_host(const nc_kit_t *k)
 {
     return k->host;
+}
+
+void nc_kit_set_program(nc_kit_t *k, const char *name)
+{
+    free(k->program);
+    k->program = name ? nc_xstrdup(name) : NULL;
 }
 
 uv_loop_t *nc_kit_loop(const nc_kit_t *k)
@@ -114,10 +126,12 @@ void nc_kit_report(nc_kit_t *k, nc_kit_conn_t *conn, const char *call, const nc_
         kv[n++] = NC_KV_I("port", conn->port);
         kv[n++] = NC_KV_I("peer_port", conn->peer_port);
     }
-    if (conn && conn->note_key) {
-        kv[n++] = NC_KV_I(conn->note_key, conn->note_value);
-        conn->note_key = NULL;
-    }
+    if (k->program)
+        kv[n++] = NC_KV_S("program", k->program);
+    for (size_t i = 0; conn && i < conn->nnotes; i++)
+        kv[n++] = NC_KV_I(conn->note_key[i], conn->note_value[i]);
+    if (conn)
+        conn->nnotes = 0;
     for (size_t i = 0; i < nextra && n < sizeof kv / sizeof kv[0]; i++)
         kv[n++] = extra[i];
     nc_scn_app_kv(k->s, k->host, call, kv, n, "%s", text);
@@ -164,6 +178,7 @@ static void nc_kit_conn_freed(uv_handle_t *h)
     nc_kit_conn_t *c = h->data;
     if (c->cbs.on_closed)
         c->cbs.on_closed(c);
+    nc__kit_tls_free(c->tls);
     free(c);
 }
 
@@ -328,6 +343,12 @@ static void nc_kit_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
         nc_kit_close(c, "close(): the connection failed, so the program closes it");
         return;
     }
+    /* Under TLS the bytes read are records: the TLS layer hands the
+     * plaintext back through nc__kit_conn_deliver. */
+    if (n > 0 && c->tls) {
+        nc__kit_tls_feed(c->tls, buf->base, (size_t)n);
+        return;
+    }
     size_t len = n > 0 ? (size_t)n : 0;
     c->read_total += len;
     char text[400] = "";
@@ -343,23 +364,51 @@ static void nc_kit_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
             c->cbs.on_eof(c);
         return;
     }
-    nc_kit_report(k, c, "read",
+    nc__kit_conn_deliver(c, buf->base, len, text);
+}
+
+void nc__kit_conn_deliver(nc_kit_conn_t *c, const char *data, size_t len, const char *text)
+{
+    const char *call = c->tls ? "SSL_read" : "read";
+    char own[400] = "";
+    if (text == NULL) {
+        c->read_total += len;
+        if (c->cbs.describe)
+            c->cbs.describe(c, data, len, own, sizeof own);
+        text = own;
+    }
+    nc_kit_report(c->k, c, call,
                   (nc_scn_kv_t[]){NC_KV_I("bytes", (int64_t)len), NC_KV_I("total", (int64_t)c->read_total)},
-                  2, text[0] ? text : NULL, "read() returned %zu %s", len,
+                  2, text && text[0] ? text : NULL, "%s() returned %zu %s", call, len,
                   nc_words_plural((long long)len, "byte", "bytes"));
     if (c->cbs.on_data)
-        c->cbs.on_data(c, buf->base, len);
+        c->cbs.on_data(c, data, len);
+}
+
+void nc__kit_conn_read_start(nc_kit_conn_t *c)
+{
+    if (c->closing)
+        return;
+    int rc = uv_read_start((uv_stream_t *)&c->tcp, nc_kit_alloc, nc_kit_read);
+    if (rc != 0 && rc != UV_EALREADY)
+        nc_scn_fail(c->k->s, "%s: read: %s", c->k->host, uv_strerror(rc));
 }
 
 void nc_kit_conn_start(nc_kit_conn_t *c, const nc_kit_conn_cbs_t *cbs, void *owner)
 {
     c->cbs = *cbs;
     c->owner = owner;
-    if (c->closing)
-        return;
-    int rc = uv_read_start((uv_stream_t *)&c->tcp, nc_kit_alloc, nc_kit_read);
-    if (rc != 0 && rc != UV_EALREADY)
-        nc_scn_fail(c->k->s, "%s: read: %s", c->k->host, uv_strerror(rc));
+    nc__kit_conn_read_start(c);
+}
+
+void nc__kit_conn_set_tls(nc_kit_conn_t *c, nc_kit_tls_t *t)
+{
+    c->tls = t;
+}
+
+nc_kit_tls_t *nc__kit_conn_tls(const nc_kit_conn_t *c)
+{
+    return c->tls;
 }
 
 void *nc_kit_conn_owner(const nc_kit_conn_t *c)
@@ -394,8 +443,15 @@ size_t nc_kit_conn_read_total(const nc_kit_conn_t *c)
 
 void nc_kit_conn_note(nc_kit_conn_t *c, const char *key, int64_t value)
 {
-    c->note_key = key;
-    c->note_value = value;
+    for (size_t i = 0; i < c->nnotes; i++)
+        if (strcmp(c->note_key[i], key) == 0) {
+            c->note_value[i] = value;
+            return;
+        }
+    if (c->nnotes == NC_KIT_NOTES)
+        return;
+    c->note_key[c->nnotes] = key;
+    c->note_value[c->nnotes++] = value;
 }
 
 bool nc_kit_conn_closing(const nc_kit_conn_t *c)
@@ -409,9 +465,21 @@ static void nc_kit_written(uv_write_t *req, int status)
 {
     nc_kit_write_t *w = (nc_kit_write_t *)req;
     nc_kit_conn_t *c = w->c;
-    if (status < 0 && status != UV_ECANCELED)
+    /* A peer that reset the connection (it closed, and our data reached it
+     * anyway) is something the network did, as a failed read is: reported,
+     * and the connection closed. Anything else is the program's failure. */
+    bool reset = status == UV_EPIPE || status == UV_ECONNRESET;
+    if (status < 0 && status != UV_ECANCELED && !reset)
         nc_scn_fail(c->k->s, "%s: write failed: %s", c->k->host, uv_strerror(status));
     free(w);
+    if (reset && !c->closing && !c->close_wanted) {
+        nc_kit_report(c->k, c, "write", (nc_scn_kv_t[]){NC_KV_S("errno", uv_err_name(status))}, 1,
+                      NULL, "write() failed: %s (the peer reset the connection)",
+                      uv_strerror(status));
+        c->pending--;
+        nc_kit_close(c, "close(): the peer is gone, so the program closes the connection");
+        return;
+    }
     /* A close asked for while writes were queued happens once they are
      * done: uv_close would cancel them. */
     if (--c->pending == 0 && c->close_wanted && !c->closing)
@@ -421,6 +489,15 @@ static void nc_kit_written(uv_write_t *req, int status)
 int nc_kit_write_quiet(nc_kit_conn_t *c, const void *data, size_t len)
 {
     if (c->closing || c->close_wanted)
+        return UV_ECANCELED;
+    if (c->tls)
+        return nc__kit_tls_write(c->tls, data, len);
+    return nc__kit_conn_write_raw(c, data, len);
+}
+
+int nc__kit_conn_write_raw(nc_kit_conn_t *c, const void *data, size_t len)
+{
+    if (c->closing)
         return UV_ECANCELED;
     nc_kit_write_t *w = nc_xmalloc(sizeof *w + (len ? len : 1));
     w->c = c;
@@ -440,10 +517,12 @@ int nc_kit_write(nc_kit_conn_t *c, const void *data, size_t len, const char *say
 {
     if (c->closing || c->close_wanted)
         return UV_ECANCELED;
-    nc_scn_call_begin("write");
-    nc_kit_report(c->k, c, "write", (nc_scn_kv_t[]){NC_KV_I("bytes", (int64_t)len)}, 1, say,
-                  "write() handed %zu %s to the kernel", len,
-                  nc_words_plural((long long)len, "byte", "bytes"));
+    const char *call = c->tls ? "SSL_write" : "write";
+    nc_scn_call_begin(call);
+    nc_kit_report(c->k, c, call, (nc_scn_kv_t[]){NC_KV_I("bytes", (int64_t)len)}, 1, say,
+                  c->tls ? "SSL_write() encrypted %zu %s and handed the records to the kernel"
+                         : "write() handed %zu %s to the kernel",
+                  len, nc_words_plural((long long)len, "byte", "bytes"));
     return nc_kit_write_quiet(c, data, len);
 }
 
@@ -456,6 +535,9 @@ void nc_kit_close(nc_kit_conn_t *c, const char *say)
 {
     if (!c || c->closing || c->close_wanted)
         return;
+    /* TLS says goodbye inside the connection first (close_notify). */
+    if (c->tls)
+        nc__kit_tls_close_notify(c->tls);
     nc_scn_call_begin("close");
     nc_kit_report(c->k, c, "close", NULL, 0, say, "close(): the kernel sends FIN to %s", c->peer);
     if (c->pending > 0) {

@@ -138,6 +138,8 @@ nc_lab_t *nc_lab_new(const nc_lab_opts_t *o, char *err, size_t errlen)
         .nfaults = o->nfaults,
         .seed = o->seed,
         .tl = o->tl,
+        .dec = o->dec,
+        .dec_ctx = o->dec_ctx,
     };
     if (parent >= 0)
         close(parent);

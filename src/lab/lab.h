@@ -55,6 +55,8 @@ typedef struct nc_lab_opts {
     size_t nfaults;
     uint64_t seed;           /* random loss is repeatable per seed */
     nc_timeline_t *tl;       /* borrowed; packet and wire events go here */
+    const struct nc_decryptor *dec; /* borrowed: decrypts TLS in the capture, or NULL */
+    void *dec_ctx;
 } nc_lab_opts_t;
 
 /* Builds the namespaces and links and starts the capture/wire thread.

@@ -139,6 +139,8 @@ typedef struct nc_wire_cfg {
     size_t nfaults;
     uint64_t seed;
     nc_timeline_t *tl; /* may be NULL: forward only, no events */
+    const struct nc_decryptor *dec; /* borrowed: TLS decryption, or NULL */
+    void *dec_ctx;
 } nc_wire_cfg_t;
 
 /* Starts the capture/wire thread and waits until its captures are open.

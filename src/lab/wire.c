@@ -603,9 +603,11 @@ static void *wire_main(void *arg)
     return NULL;
 }
 
-static nc_decoder_t *new_decoder(const nc_topology_t *topo)
+static nc_decoder_t *new_decoder(const nc_wire_cfg_t *c)
 {
+    const nc_topology_t *topo = c->topo;
     nc_decoder_t *d = nc_decoder_new();
+    nc_decoder_set_decryptor(d, c->dec, c->dec_ctx);
     for (size_t i = 0; i < topo->nhosts; i++)
         nc_decoder_name_host(d, topo->hosts[i].addr, topo->hosts[i].name);
     for (size_t i = 0; i < topo->naliases; i++)
@@ -642,8 +644,8 @@ nc_wire_t *nc_wire_start(const nc_wire_cfg_t *c, char *err, size_t errlen)
     }
     pthread_mutex_init(&w->policy_lock, NULL);
     atomic_store(&w->has_faults, nc_wire_policy_needs_decode(w->policy));
-    w->pdec = new_decoder(c->topo);
-    w->dec = new_decoder(c->topo);
+    w->pdec = new_decoder(c);
+    w->dec = new_decoder(c);
     nc_evb_init(&w->pb);
     nc_evb_init(&w->b);
     sem_init(&w->ready, 0, 0);

@@ -1015,6 +1015,97 @@ static int nc_block_note(nc_lp_t *p, const nc_kvs_t *kvs, int line)
     return 0;
 }
 
+/* ---- compare: "way: LABEL | PROGRAM", repeatable ---- */
+
+static int nc_cmp_id(nc_lp_t *p, void *obj, const nc_kv_t *kv)
+{
+    ((nc_compare_t *)obj)->id = nc_xstrdup(kv->value);
+    return 0;
+}
+
+static int nc_cmp_title(nc_lp_t *p, void *obj, const nc_kv_t *kv)
+{
+    ((nc_compare_t *)obj)->title = nc_xstrdup(kv->value);
+    return 0;
+}
+
+static int nc_cmp_way(nc_lp_t *p, void *obj, const nc_kv_t *kv)
+{
+    nc_compare_t *c = obj;
+    const char *bar = strchr(kv->value, '|');
+    if (!bar)
+        return nc_lp_fail(p, kv->line, NC_ESYNTAX,
+                          "a way is \"LABEL | PROGRAM\" (the program that does the work that way)");
+    if (c->nways == NC_COMPARE_MAX_WAYS)
+        return nc_lp_fail(p, kv->line, NC_ESYNTAX, "a comparison has at most %d ways",
+                          NC_COMPARE_MAX_WAYS);
+    char *label = nc_trimdup(kv->value, (size_t)(bar - kv->value));
+    char *program = nc_trimdup(bar + 1, strlen(bar + 1));
+    if (!*label || !*program) {
+        free(label);
+        free(program);
+        return nc_lp_fail(p, kv->line, NC_ESYNTAX, "a way needs a label and a program name");
+    }
+    c->ways = nc_xrealloc(c->ways, (c->nways + 1) * sizeof *c->ways);
+    c->ways[c->nways++] = (nc_compare_way_t){label, program};
+    return 0;
+}
+
+static const nc_key_t nc_compare_keys[] = {
+    {"id", true, false, nc_cmp_id},
+    {"title", true, false, nc_cmp_title},
+    {"way", true, true, nc_cmp_way},
+};
+
+static void nc_compare_done(nc_compare_t *c)
+{
+    free(c->id);
+    free(c->title);
+    for (size_t i = 0; i < c->nways; i++) {
+        free(c->ways[i].label);
+        free(c->ways[i].program);
+    }
+    free(c->ways);
+}
+
+static int nc_block_compare(nc_lp_t *p, const nc_kvs_t *kvs, int line)
+{
+    nc_lesson_t *l = &p->lesson->pub;
+    nc_compare_t c = {.line = line};
+    int rc = nc_lp_apply(p, nc_compare_keys, sizeof nc_compare_keys / sizeof nc_compare_keys[0],
+                         kvs, &c, NULL, "compare", line);
+    for (size_t i = 0; rc == 0 && i < l->ncompares; i++)
+        if (strcmp(l->compares[i].id, c.id) == 0)
+            rc = nc_lp_fail(p, line, NC_ESYNTAX, "compare id \"%s\" is already used on line %d",
+                            c.id, l->compares[i].line);
+    if (rc < 0) {
+        nc_compare_done(&c);
+        return rc;
+    }
+    l->compares = nc_xrealloc(l->compares, (l->ncompares + 1) * sizeof *l->compares);
+    l->compares[l->ncompares++] = c;
+    return 0;
+}
+
+/* Every way of a comparison names a program of the lesson (known only once
+ * the whole file is read). */
+static int nc_lp_check_compares(nc_lp_t *p)
+{
+    const nc_lesson_t *l = &p->lesson->pub;
+    for (size_t i = 0; i < l->ncompares; i++)
+        for (size_t w = 0; w < l->compares[i].nways; w++) {
+            const char *name = l->compares[i].ways[w].program;
+            size_t k = 0;
+            while (k < l->nprograms && strcmp(l->programs[k].name, name) != 0)
+                k++;
+            if (k == l->nprograms)
+                return nc_lp_fail(p, l->compares[i].line, NC_ESYNTAX,
+                                  "compare \"%s\": no program of this lesson is named \"%s\"",
+                                  l->compares[i].id, name);
+        }
+    return 0;
+}
+
 static const struct {
     const char *info;
     int (*parse)(nc_lp_t *p, const nc_kvs_t *kvs, int line);
@@ -1022,6 +1113,7 @@ static const struct {
     {"step", nc_block_step},
     {"checkpoint", nc_block_checkpoint},
     {"note", nc_block_note},
+    {"compare", nc_block_compare},
 };
 
 /* A program block: its lines are handed, as they stand in the file, to the
@@ -1195,6 +1287,8 @@ int nc_lesson_parse(const char *path, const char *text, size_t len, nc_lesson_t 
         rc = nc_lp_body(&p, body);
     if (rc == 0)
         rc = nc_program_check(&p.lesson->pub, err, errlen);
+    if (rc == 0)
+        rc = nc_lp_check_compares(&p);
     free(p.lines);
     if (rc < 0) {
         nc_lesson_free(&p.lesson->pub);
@@ -1263,6 +1357,9 @@ void nc_lesson_free(nc_lesson_t *l)
     for (size_t i = 0; i < l->nprograms; i++)
         nc_program_done(&l->programs[i]);
     free(l->programs);
+    for (size_t i = 0; i < l->ncompares; i++)
+        nc_compare_done(&l->compares[i]);
+    free(l->compares);
     /* pub is the first member of nc_lesson_priv_t, so this frees it all. */
     free(l);
 }

@@ -33,7 +33,9 @@
  *                  r count or "eof"   k "text" or "binary"   c close code
  *                  S "start" or "stop"   a "session" or "token"
  * Option kinds are the same letters, plus b (yes/no), H (a "Name: value"
- * header) and v (1.0 or 1.1). An option in upper case may repeat.
+ * header), v (1.0 or 1.1), e (a WebSocket route's mode: echo or push) and
+ * j (a job route's part: submit, status or wait). An option in upper case
+ * may repeat.
  */
 typedef struct nc_prog_optdef {
     const char *key;
@@ -45,7 +47,7 @@ typedef struct nc_prog_verb {
     const char *name;
     const char *args;     /* kinds of the required arguments */
     const char *optional; /* kinds of the arguments that may follow */
-    nc_prog_optdef_t opts[16];
+    nc_prog_optdef_t opts[18];
     bool body;
 } nc_prog_verb_t;
 
@@ -59,18 +61,25 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"read", "r", "", {SAY}, false},
     {"close", "", "", {SAY}, false},
     {"sleep", "d", "", {{0}}, false},
-    {"repeat", "n", "", {{"every", 'd', false}}, true},
+    {"repeat", "n", "", {{"every", 'd', false}, {"until", 's', false}}, true},
     {"signal", "w", "", {{0}}, false},
     {"wait", "ww", "", {{0}}, false},
     {"http-listen", "p", "", {SAY, {"backlog", 'n', false}, {"accept", 's', false}}, false},
     {"route", "ssn", "",
      {{"header", 'H', true}, {"body", 's', false}, {"chunks", 'n', false}, {"hold", 'w', false},
-      {"sse", 'n', false}, {"every", 'd', false}, {"ws", 'w', false}, SAY,
+      {"sse", 'n', false}, {"every", 'd', false}, {"ws", 'e', false}, SAY,
       {"close", 's', false}, {"delay", 'd', false}, {"upload", 'b', false},
-      {"issue", 'a', false}, {"require", 'a', false}}, false},
+      {"issue", 'a', false}, {"require", 'a', false}, {"end", 'b', false},
+      {"push", 's', false}, {"job", 'j', false}, {"steps", 'n', false}}, false},
     {"serve", "n", "", {{0}}, false},
     {"restart", "", "", {SAY}, false},
-    {"http-connect", "hp", "", {SAY, {"done", 's', false}}, false},
+    {"http-connect", "hp", "", {SAY, {"done", 's', false}, {"nodelay", 'b', false}}, false},
+    {"tls-listen", "p", "",
+     {SAY, {"backlog", 'n', false}, {"accept", 's', false}, {"version", 't', false},
+      {"alpn", 's', false}}, false},
+    {"tls-connect", "hp", "",
+     {SAY, {"done", 's', false}, {"version", 't', false}, {"alpn", 's', false},
+      {"sni", 'w', false}}, false},
     {"get", "s", "",
      {{"header", 'H', true}, {"version", 'v', false}, {"pipelined", 'b', false}, SAY,
       {"reconnect", 'b', false}}, false},
@@ -82,7 +91,8 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
       {"body", 's', false}, {"chunks", 'n', false}, {"expect", 'b', false}, SAY,
       {"reconnect", 'b', false}, {"size", 'n', false}}, false},
     {"await", "", "", {{0}}, false},
-    {"events", "sn", "", {{"header", 'H', true}, SAY}, false},
+    {"events", "sn", "",
+     {{"header", 'H', true}, SAY, {"idle", 'd', false}, {"retry", 'd', false}}, false},
     {"ws-connect", "hps", "", {SAY, {"done", 's', false}}, false},
     {"ws-send", "ks", "", {{"fragments", 'n', false}, SAY}, false},
     {"ws-ping", "", "s", {SAY}, false},
@@ -95,6 +105,7 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
       {"resume", 'b', false}, {"header", 'H', true}, SAY}, false},
     {"fetch", "hps", "", {{"async", 'b', false}, SAY}, false},
     {"stopwatch", "S", "", {SAY}, false},
+    {"ws-push", "ks", "", {SAY}, false},
 };
 
 #define NC_PROG_MAX_DEPTH 4
@@ -248,15 +259,38 @@ static int nc_pp_kind(nc_pp_t *p, int line, char kind, const char *what, const c
             return nc_pp_fail(p, line, "%s: expected yes or no, found \"%s\"", what, v);
         return 0;
     case 'S':
-    case 'a': {
-        const char *one = kind == 'S' ? "start" : "session", *two = kind == 'S' ? "stop" : "token";
-        if (strcmp(v, one) != 0 && strcmp(v, two) != 0)
-            return nc_pp_fail(p, line, "%s: expected %s or %s, found \"%s\"", what, one, two, v);
-        return 0;
+    case 'a':
+    case 'e':
+    case 'j': {
+        /* The kinds that are one of a few words. */
+        static const struct {
+            char kind;
+            const char *words[3]; /* NULL after the last */
+        } sets[] = {{'S', {"start", "stop"}},
+                    {'a', {"session", "token"}},
+                    {'e', {"echo", "push"}},
+                    {'j', {"submit", "status", "wait"}}};
+        size_t k = 0;
+        while (k + 1 < sizeof sets / sizeof sets[0] && sets[k].kind != kind)
+            k++;
+        size_t n = 0;
+        while (n < 3 && sets[k].words[n] && strcmp(v, sets[k].words[n]) != 0)
+            n++;
+        if (n < 3 && sets[k].words[n])
+            return 0;
+        size_t last = sets[k].words[2] ? 2 : 1;
+        return nc_pp_fail(p, line, "%s: expected %s%s%s or %s, found \"%s\"", what,
+                          sets[k].words[0], last == 2 ? ", " : "", last == 2 ? sets[k].words[1] : "",
+                          sets[k].words[last], v);
     }
     case 'v':
         if (strcmp(v, "1.0") != 0 && strcmp(v, "1.1") != 0)
             return nc_pp_fail(p, line, "%s: expected 1.0 or 1.1, found \"%s\"", what, v);
+        return 0;
+    case 't':
+        if (strcmp(v, "1.2") != 0 && strcmp(v, "1.3") != 0)
+            return nc_pp_fail(p, line, "%s: expected TLS version 1.2 or 1.3, found \"%s\"", what,
+                              v);
         return 0;
     case 'H': {
         const char *colon = strchr(v, ':');

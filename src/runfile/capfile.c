@@ -38,6 +38,8 @@ enum {
     BT_OPB = 2, /* obsolete Packet Block */
     BT_SPB = 3,
     BT_EPB = 6,
+    BT_DSB = 0x0000000A, /* Decryption Secrets Block */
+    DSB_TLS_KEYLOG = 0x544c534b, /* "TLSK": NSS key log lines */
     BT_CB_COPY = 0x00000BAD,
     BT_CB_NOCOPY = 0x40000BAD,
     BOM = 0x1A2B3C4D,
@@ -70,6 +72,11 @@ struct nc_capfile {
     size_t section_base; /* first interface of the current section */
     uint64_t packets;
     int64_t last_ts;
+    /* TLS key logs of Decryption Secrets Blocks met and not yet taken. */
+    struct {
+        size_t at, len;
+    } dsb[16];
+    size_t ndsb, dsb_taken;
 };
 
 static const struct {
@@ -317,6 +324,20 @@ static int nc_capfile_next_ng(nc_capfile_t *f, nc_capfile_packet_t *out, char *e
         case BT_IDB:
             nc_capfile_idb(f, at, blen);
             continue;
+        case BT_DSB: {
+            /* secrets type, secrets length, the secrets, padding, options */
+            size_t slen = blen >= 20 ? rd32(f, at + 12) : 0;
+            if (blen >= 20 && rd32(f, at + 8) == DSB_TLS_KEYLOG && slen <= body_end - (at + 16)) {
+                if (f->dsb_taken == f->ndsb)
+                    f->ndsb = f->dsb_taken = 0;
+                if (f->ndsb < sizeof(f->dsb) / sizeof(f->dsb[0])) {
+                    f->dsb[f->ndsb].at = at + 16;
+                    f->dsb[f->ndsb].len = slen;
+                    f->ndsb++;
+                }
+            }
+            continue;
+        }
         case BT_EPB:
         case BT_OPB: {
             if (blen < 32)
@@ -366,6 +387,16 @@ static int nc_capfile_next_ng(nc_capfile_t *f, nc_capfile_packet_t *out, char *e
         f->last_ts = out->ts_ns;
         return 1;
     }
+}
+
+bool nc_capfile_take_secrets(nc_capfile_t *f, const uint8_t **data, size_t *len)
+{
+    if (f->dsb_taken == f->ndsb)
+        return false;
+    *data = f->p + f->dsb[f->dsb_taken].at;
+    *len = f->dsb[f->dsb_taken].len;
+    f->dsb_taken++;
+    return true;
 }
 
 /* ---- classic pcap ---- */

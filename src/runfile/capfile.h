@@ -7,8 +7,8 @@
  *
  *   pcapng   several sections, each with its own byte order (either) and its
  *            own interfaces; Enhanced, Simple and (obsolete) Packet blocks;
- *            if_tsresol / if_tsoffset; opt_comment; every other block is
- *            skipped. A netcourse Custom Block (runfile.h) is remembered.
+ *            if_tsresol / if_tsoffset; opt_comment; Decryption Secrets
+ *            Blocks holding a TLS key log; every other block is skipped. A netcourse Custom Block (runfile.h) is remembered.
  *   pcap     micro- and nanosecond magics, both byte orders.
  *
  * Every read is bounds-checked against the end of the buffer. A file that
@@ -89,6 +89,14 @@ const char *nc_capfile_iface_name(const nc_capfile_t *f, size_t iface);
  */
 bool nc_capfile_custom_tail(const nc_capfile_t *f, uint32_t pen, const uint8_t **data,
                             size_t *len);
+
+/*
+ * The TLS key log (SSLKEYLOGFILE lines) of the next Decryption Secrets Block
+ * read so far and not taken yet: a reader meets them while reading packets,
+ * so the caller takes them after each nc_capfile_open / nc_capfile_next,
+ * before decoding the packet. Returns true and sets *data, *len (borrowed).
+ */
+bool nc_capfile_take_secrets(nc_capfile_t *f, const uint8_t **data, size_t *len);
 
 /* Returns a name for a link type ("Ethernet", "Linux cooked (SLL2)", ...) or
  * NULL when netcourse has no name for it. */

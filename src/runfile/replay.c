@@ -56,6 +56,7 @@ struct nc_replay {
     int64_t t0;
     bool t0_known;
     bool packets_done;
+    bool streams_done; /* nc_decoder_finish said all it had */
     bool break_noted;
     char break_msg[256];
     int64_t last_t;
@@ -82,6 +83,27 @@ struct nc_replay {
  * is big, so that they cost at most NC_REPLAY_CK_BYTES a packet. */
 #define NC_REPLAY_CK_EVERY 2048
 #define NC_REPLAY_CK_BYTES 8
+
+/* The decryptor every replay opened from now on decrypts TLS with. */
+static const nc_decryptor_t *nc_replay_decryptor;
+static void *nc_replay_decryptor_ctx;
+
+void nc_replay_use_decryptor(const nc_decryptor_t *dec, void *ctx)
+{
+    nc_replay_decryptor = dec;
+    nc_replay_decryptor_ctx = ctx;
+}
+
+/* Hands the key logs of the Decryption Secrets Blocks read so far to the
+ * decryptor, before the packets after them are decoded. */
+static void nc_replay_secrets(nc_replay_t *r)
+{
+    const uint8_t *p;
+    size_t n;
+    while (nc_capfile_take_secrets(r->cap, &p, &n))
+        if (nc_replay_decryptor && nc_replay_decryptor->add_secrets)
+            nc_replay_decryptor->add_secrets(nc_replay_decryptor_ctx, (const char *)p, n);
+}
 
 static void nc_replay_unsupported(int linktype, char *err, size_t errlen)
 {
@@ -113,6 +135,8 @@ nc_replay_t *nc_replay_open_mem(const uint8_t *data, size_t len, char *err, size
     r->len = len;
     r->cap = cap;
     r->dec = nc_decoder_new();
+    nc_decoder_set_decryptor(r->dec, nc_replay_decryptor, nc_replay_decryptor_ctx);
+    nc_replay_secrets(r);
     r->peek_kind = -1;
     pthread_mutex_init(&r->lock, NULL);
     nc_evb_init(&r->extra);
@@ -353,6 +377,7 @@ int nc_replay_decode(nc_replay_t *r, uint64_t ref, nc_evb_t *b)
     if (r->lz_cap == NULL) {
         r->lz_cap = nc_capfile_open(r->data, r->len, why, sizeof why);
         r->lz_dec = nc_decoder_new();
+        nc_decoder_set_decryptor(r->lz_dec, nc_replay_decryptor, nc_replay_decryptor_ctx);
         if (r->lz_cap == NULL)
             return -1;
     }
@@ -393,6 +418,16 @@ int nc_replay_next(nc_replay_t *r, nc_evb_t *b, char *err, size_t errlen)
             return 1;
         }
         if (r->packets_done) {
+            /* A capture ends its streams (a saved run replays as it ran
+             * live, where the lab's end ends nothing). */
+            if (!r->saved && !r->streams_done) {
+                if (nc_decoder_finish(r->dec, r->t0 + r->last_t, b) > 0) {
+                    b->ev.i = r->next_i++;
+                    nc_evb_view(b);
+                    return 1;
+                }
+                r->streams_done = true;
+            }
             if (r->break_msg[0] && !r->break_noted) {
                 r->break_noted = true;
                 nc_replay_break_note(r, b);
@@ -407,6 +442,7 @@ int nc_replay_next(nc_replay_t *r, nc_evb_t *b, char *err, size_t errlen)
         if (r->lazy)
             nc_capfile_tell(r->cap, &mark);
         int rc = nc_capfile_next(r->cap, &p, why, sizeof why);
+        nc_replay_secrets(r);
         if (rc <= 0) {
             r->packets_done = true;
             if (rc < 0)

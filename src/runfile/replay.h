@@ -23,6 +23,7 @@
 
 #include "../core/event.h"
 #include "../core/match.h"
+#include "../decode/decryptor.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,6 +38,12 @@ nc_replay_t *nc_replay_open(const char *path, char *err, size_t errlen);
 /* The same over bytes in memory (borrowed; they must outlive the replay). */
 nc_replay_t *nc_replay_open_mem(const uint8_t *data, size_t len, char *err, size_t errlen);
 void nc_replay_close(nc_replay_t *r);
+
+/* Makes every replay opened from now on decrypt TLS through dec (borrowed,
+ * with its ctx; both must outlive those replays; NULL: no decryption). The
+ * key logs of a file's Decryption Secrets Blocks are added to it through
+ * dec->add_secrets as the replay meets them. */
+void nc_replay_use_decryptor(const nc_decryptor_t *dec, void *ctx);
 
 /* The saved run's header, or NULL for a foreign capture (borrowed). */
 const nc_runfile_info_t *nc_replay_info(const nc_replay_t *r);

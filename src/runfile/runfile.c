@@ -182,11 +182,26 @@ nc_runfile_writer_t *nc_runfile_writer_new(const char *path, const nc_runfile_me
     nc_put16(b, 0);
     nc_put16(b, 0);
     nc_runfile_block(w, 0x0A0D0D0A, b);
+    if (m->secrets_len)
+        nc_runfile_writer_secrets(w, m->secrets, m->secrets_len);
     /* Every lab interface gets its block up front, even a silent one. */
     for (uint32_t i = 0; i < m->nifaces; i++)
         nc_runfile_idb(w, i, 1);
     w->nifaces = (uint32_t)m->nifaces;
     return w;
+}
+
+void nc_runfile_writer_secrets(nc_runfile_writer_t *w, const char *text, size_t len)
+{
+    /* Decryption Secrets Block: secrets type "TLSK" (an NSS key log),
+     * secrets length, the secrets, padding, no options. */
+    nc_buf_t *b = &w->scratch;
+    nc_buf_reset(b);
+    nc_put32(b, 0x544c534b);
+    nc_put32(b, (uint32_t)len);
+    nc_buf_append(b, text, len);
+    nc_pad4(b);
+    nc_runfile_block(w, 0x0000000A, b);
 }
 
 int nc_runfile_writer_add(nc_runfile_writer_t *w, const nc_event_t *ev)

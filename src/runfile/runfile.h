@@ -4,6 +4,9 @@
  * A saved run is one pcapng file that Wireshark opens as it is:
  *
  *   SHB                 shb_userappl "netcourse VERSION"
+ *   DSB                 when the run's programs used TLS: their secrets as a
+ *                       key log (SSLKEYLOGFILE lines), so Wireshark decrypts
+ *                       the run with no key file given
  *   IDB per interface   if_name (the lab port: "c0", "s0", "lo"), if_tsresol=9
  *   EPB per packet      in timeline order, so Wireshark's frame N is the run's
  *                       Nth packet; opt_comment = the event's note
@@ -53,9 +56,15 @@ typedef struct nc_runfile_meta {
     const char *const *host_addrs; /* the lab's hosts: address and name */
     const char *const *host_names;
     size_t nhosts;
+    const char *secrets; /* TLS key log lines for a Decryption Secrets Block, or NULL */
+    size_t secrets_len;
 } nc_runfile_meta_t;
 
 typedef struct nc_runfile_writer nc_runfile_writer_t;
+
+/* Writes a Decryption Secrets Block holding text (len bytes of key log
+ * lines, borrowed) now: the packets added after it can be decrypted. */
+void nc_runfile_writer_secrets(nc_runfile_writer_t *w, const char *text, size_t len);
 
 /*
  * Creates path (through a temporary file renamed at close, so a reader

@@ -18,6 +18,14 @@
  * "server.done", and whatever `signal` names), under a lock; waits on it
  * are polled every 2 ms on the waiting program's loop.
  *
+ * A server's jobs (routes with job=) are nc_job_t: a submit route starts
+ * one, which a timer of the server's loop moves one step on every `every`
+ * until it is done; a status route answers with where it is now, a wait
+ * route holds the answer until it has moved since the last answer about
+ * it. Each answer about a job carries "job", "progress" and "news" (did
+ * it say something the last answer had not) in its write() report, which
+ * is how a run counts its empty answers (src/scenario/compare.c).
+ *
  * A server program also has a memory (nc_kit_memo_t: sessions it issued,
  * the bytes of each resumable upload) that its restart empties, and a
  * secret for the tokens it signs, which a restart keeps. A client program
@@ -51,6 +59,7 @@
 typedef struct nc_prun {
     nc_scn_t *s;
     pthread_mutex_t lock;
+    size_t running; /* programs not yet at their end (under lock) */
     char **events;
     size_t nevents;
 } nc_prun_t;
@@ -80,9 +89,20 @@ typedef struct nc_frame {
     long iter, count;
     int64_t every_ms;
     uint64_t t0;
+    const char *until; /* a repeat ends after the turn whose last answer holds it */
 } nc_frame_t;
 
 typedef struct nc_pi nc_pi_t;
+
+#define NC_PI_MAX_JOBS 16
+
+/* A job of the program's HTTP server: queued at step 0, done at `steps`. */
+typedef struct nc_job {
+    nc_pi_t *pi;
+    uv_timer_t timer; /* moves it on; freed with the job in its close callback */
+    long id, step, steps;
+    long told; /* the step the last answer about the job gave */
+} nc_job_t;
 
 /* A connection the program's HTTP server answers, with the state of the
  * answer in progress (held, or streamed as SSE). */
@@ -90,9 +110,11 @@ typedef struct nc_sconn {
     nc_pi_t *pi;
     nc_kit_http_t *h;
     const nc_prog_stmt_t *route;
+    nc_job_t *job; /* the job the request is about (job= routes) */
     uv_timer_t timer;
     bool timer_init, gone;
     long sse_i;
+    nc_kit_ws_t *ws; /* the WebSocket a ws= route opened, or NULL */
     /* what the server's state decided for the request being answered: a
      * status, headers and a body instead of the route's (0, none, NULL) */
     int status;
@@ -100,6 +122,10 @@ typedef struct nc_sconn {
     size_t nxhdr;
     const char *xbody;
 } nc_sconn_t;
+
+/* Where a client's `events` statement stands: reading the stream, waiting
+ * to reconnect after it gave the connection up, or reconnecting. */
+typedef enum { NC_SSE_STREAM, NC_SSE_RETRY, NC_SSE_CONNECT } nc_sse_phase_t;
 
 /* A request fetched on a connection of its own (the fetch statement). */
 typedef struct nc_fetch {
@@ -125,6 +151,7 @@ struct nc_pi {
     const nc_prog_stmt_t *cur;
     nc_wait_t wait;
     bool finished;
+    bool settled;                    /* counted out of pr->running */
     int64_t deadline, hard_deadline; /* uv_hrtime() for the watchdog */
     bool cut;                 /* this program cut the link and will restore it */
     const char *restore_say; /* borrowed from the cut statement */
@@ -134,6 +161,7 @@ struct nc_pi {
     nc_kit_listener_t *listener;
     const nc_prog_stmt_t *listen_st;
     bool http_server;
+    bool tls_server;          /* tls-listen: TLS under the HTTP server */
     nc_kit_conn_t *accepted[NC_PI_MAX_CONNS];
     size_t naccepted;
     nc_sconn_t *sconns[NC_PI_MAX_CONNS];
@@ -141,6 +169,8 @@ struct nc_pi {
     const nc_prog_stmt_t *routes[32];
     size_t nroutes;
     size_t served;
+    nc_job_t *jobs[NC_PI_MAX_JOBS];
+    size_t njobs;
     /* the current connection (raw, or under the HTTP client) */
     nc_kit_conn_t *conn;
     bool connected, conn_closed;
@@ -153,6 +183,8 @@ struct nc_pi {
     bool ws_open;
     size_t ws_msgs;
     char accept_say[400];
+    char location[256];  /* the Location of the last answer that had one */
+    char last_body[256]; /* the start of the last answer's body */
     /* a server's state: its memory, users and token secret */
     nc_kit_memo_t *memo;
     long users;
@@ -175,6 +207,11 @@ struct nc_pi {
     bool awaiting;
     uint64_t await_t0, sw_t0;
     int64_t ms; /* {ms} in sentences */
+    /* an `events` statement: the last event id it received, when the last
+     * event came, and its phase */
+    char last_id[64];
+    uint64_t last_event_ms, retry_at_ms;
+    nc_sse_phase_t sse_phase;
 };
 
 /* ---- the shared events ---- */
@@ -304,6 +341,58 @@ static int nc_pi_fail(nc_pi_t *pi, const char *fmt, const char *arg)
 
 /* ---- waiting ---- */
 
+static int nc_pi_events_reconnect(nc_pi_t *pi);
+static int nc_pi_send_request(nc_pi_t *pi, const nc_prog_stmt_t *st, bool resume);
+
+/*
+ * An `events` statement whose stream stopped short: true when it gives up
+ * (the connection ended and it has no retry=). With idle=T, a stream
+ * silent for T is given up (the client closes it); with retry=T the client
+ * then waits T, connects again as its http-connect did, and asks with
+ * Last-Event-ID (nc_pi_connected sends that request).
+ */
+static bool nc_pi_events_lost(nc_pi_t *pi)
+{
+    const nc_prog_stmt_t *st = pi->cur;
+    const char *idle = nc_opt(st, "idle"), *retry = nc_opt(st, "retry");
+    uv_update_time(&pi->loop);
+    uint64_t now = uv_now(&pi->loop);
+    switch (pi->sse_phase) {
+    case NC_SSE_STREAM: {
+        bool ended = pi->conn_closed || pi->eof;
+        bool silent = idle && now - pi->last_event_ms >=
+                                  (uint64_t)(nc_prog_duration_ns(idle) / 1000000);
+        if (!ended && !silent)
+            return false;
+        if (!retry && ended)
+            return true;
+        if (pi->conn) {
+            char say[200];
+            if (silent && !ended)
+                snprintf(say, sizeof say, "close(): no event for %s, the client gives up on this "
+                                          "connection", idle);
+            else
+                snprintf(say, sizeof say, "close(): the stream ended before its last event");
+            nc_kit_close(pi->conn, say);
+            pi->conn = NULL;
+            pi->http = NULL;
+        }
+        if (!retry)
+            return true;
+        pi->sse_phase = NC_SSE_RETRY;
+        pi->retry_at_ms = now + (uint64_t)(nc_prog_duration_ns(retry) / 1000000);
+        return false;
+    }
+    case NC_SSE_RETRY:
+        if (now < pi->retry_at_ms)
+            return false;
+        pi->sse_phase = NC_SSE_CONNECT;
+        return nc_pi_events_reconnect(pi) != 0;
+    default:
+        return false;
+    }
+}
+
 static bool nc_pi_ready(nc_pi_t *pi)
 {
     switch (pi->wait) {
@@ -344,7 +433,7 @@ static bool nc_pi_ready(nc_pi_t *pi)
     case NC_W_CLOSED:
         return pi->conn_closed;
     case NC_W_EVENTS:
-        return pi->sse_events >= pi->want || pi->conn_closed;
+        return pi->sse_events >= pi->want || nc_pi_events_lost(pi);
     case NC_W_STOP:
         return false; /* only a stopped run ends it (nc_pi_poke) */
     default:
@@ -394,7 +483,10 @@ static void nc_pi_tick(uv_timer_t *t)
         nc_pi_run(pi);
         return;
     }
-    if (pi->s->stop || pi->s->error) {
+    /* Another program's failure ends this one, unless it is done and
+     * serves on for the student: a late error (a client's loop closing
+     * badly) must not take the lab from under the student's shell. */
+    if (pi->s->stop || (pi->s->error && pi->wait != NC_W_STOP)) {
         nc_pi_finish(pi);
         return;
     }
@@ -516,11 +608,43 @@ static size_t nc_route_headers(const nc_prog_stmt_t *r, nc_kit_header_t *hd, siz
     return n;
 }
 
+/* A job's state in words: queued, running or done. */
+static const char *nc_job_state(const nc_job_t *j)
+{
+    return j->step == 0 ? "queued" : j->step < j->steps ? "running" : "done";
+}
+
+/* Fills a job route's text: {job} (its number), {state} and {progress}
+ * (percent done). */
+static void nc_job_fmt(const nc_job_t *j, const char *tpl, char *out, size_t outlen)
+{
+    static const char *const names[] = {"{job}", "{state}", "{progress}"};
+    size_t o = 0;
+    out[0] = '\0';
+    for (const char *s = tpl; *s && o + 1 < outlen;) {
+        size_t k = 0;
+        while (k < 3 && strncmp(s, names[k], strlen(names[k])) != 0)
+            k++;
+        if (k == 3) {
+            out[o++] = *s++;
+            out[o] = '\0';
+            continue;
+        }
+        int w = k == 0   ? snprintf(out + o, outlen - o, "%ld", j->id)
+                : k == 1 ? snprintf(out + o, outlen - o, "%s", nc_job_state(j))
+                         : snprintf(out + o, outlen - o, "%ld", j->step * 100 / j->steps);
+        if (w < 0 || (size_t)w >= outlen - o)
+            break;
+        o += (size_t)w;
+        s += strlen(names[k]);
+    }
+}
+
 static void nc_route_answer(nc_sconn_t *sc)
 {
     const nc_prog_stmt_t *r = sc->route;
-    nc_kit_header_t hd[10];
-    char names[10][64];
+    nc_kit_header_t hd[12];
+    char names[12][64];
     size_t nh = nc_route_headers(r, hd, 8, names);
     for (size_t i = 0; i < sc->nxhdr; i++) {
         size_t nl = strcspn(sc->xhdr[i], ":");
@@ -531,7 +655,24 @@ static void nc_route_answer(nc_sconn_t *sc)
     const char *body = sc->xbody ? sc->xbody : nc_opt(r, "body");
     const char *chunks = sc->xbody ? NULL : nc_opt(r, "chunks");
     long status = sc->status ? sc->status : nc_prog_number(r->args[2], 100, 999);
-    char say[400];
+    char say[400], text[400], location[64];
+    nc_job_t *j = sc->job;
+    if (j) {
+        /* The answer's news: a step the last answer about the job had not
+         * given (a new job is news). */
+        bool submit = strcmp(nc_opt(r, "job"), "submit") == 0;
+        nc_kit_conn_t *c = nc_kit_http_conn(sc->h);
+        nc_kit_conn_note(c, "job", j->id);
+        nc_kit_conn_note(c, "progress", j->step * 100 / j->steps);
+        nc_kit_conn_note(c, "news", submit || j->step != j->told);
+        j->told = j->step;
+        nc_job_fmt(j, body ? body : "job {job} is {state} ({progress}%)\n", text, sizeof text);
+        body = text;
+        if (submit && nh < sizeof hd / sizeof hd[0]) {
+            snprintf(location, sizeof location, "/jobs/%ld", j->id);
+            hd[nh++] = (nc_kit_header_t){"Location", location};
+        }
+    }
     sc->pi->body = body ? strlen(body) : 0;
     nc_kit_http_close_say(sc->h, nc_opt(r, "close"));
     nc_kit_http_respond(sc->h, (int)status, hd, nh, chunks ? NC_KIT_BODY_CHUNKED : NC_KIT_BODY_FIXED,
@@ -544,10 +685,19 @@ static void nc_route_answer(nc_sconn_t *sc)
 static void nc_sconn_tick(uv_timer_t *t)
 {
     nc_sconn_t *sc = t->data;
-    if (sc->gone || !sc->h)
+    /* A finished program has closed its jobs (they are freed before the
+     * connection that waits on one is). */
+    if (sc->gone || !sc->h || sc->pi->finished)
         return;
     const nc_prog_stmt_t *r = sc->route;
     const char *hold = nc_opt(r, "hold");
+    if (sc->job) {
+        if (sc->job->step == sc->job->told && !sc->pi->s->stop)
+            return;
+        uv_timer_stop(t);
+        nc_route_answer(sc);
+        return;
+    }
     if (hold && !nc_opt(r, "sse")) {
         size_t pl = strcspn(hold, ".");
         char prog[64];
@@ -560,7 +710,11 @@ static void nc_sconn_tick(uv_timer_t *t)
     }
     long total = nc_prog_number(nc_opt(r, "sse"), 1, 1000000);
     if (sc->sse_i >= total) {
+        /* end=no: the stream stays open, as an event stream does, until the
+         * client leaves. */
         uv_timer_stop(t);
+        if (nc_opt(r, "end") && !nc_opt_yes(r, "end"))
+            return;
         nc_kit_http_end(sc->h, NULL);
         nc_sconn_served(sc);
         return;
@@ -580,6 +734,8 @@ static void nc_sconn_tick(uv_timer_t *t)
         snprintf(data, sizeof data, "event %ld", sc->sse_i);
     }
     nc_kit_sse_event(sc->h, id, NULL, data, NULL);
+    if (sc->sse_i >= total && nc_opt(r, "end") && !nc_opt_yes(r, "end"))
+        nc_sconn_served(sc);
 }
 
 static void nc_sconn_delayed(uv_timer_t *t)
@@ -594,6 +750,63 @@ static void nc_ws_echo(nc_kit_ws_t *ws, nc_kit_ws_op_t op, const char *data, siz
 {
     if (op == NC_KIT_WS_TEXT || op == NC_KIT_WS_BINARY)
         nc_kit_ws_send(ws, op, data, len, 1, "write() the message back: the server echoes it");
+}
+
+/* ws=push: the server keeps the WebSocket for its own messages (ws-push);
+ * what the client sends is read and reported, never answered. */
+static void nc_ws_keep(nc_kit_ws_t *ws, nc_kit_ws_op_t op, const char *data, size_t len, int code,
+                       void *ud)
+{
+}
+
+static const struct {
+    const char *mode;
+    nc_kit_ws_msg_cb cb;
+} nc_ws_modes[] = {
+    {"echo", nc_ws_echo},
+    {"push", nc_ws_keep},
+};
+
+/* The server speaks first: a message to every WebSocket its ws= routes
+ * hold open, with no request before it (ws-push, and a route's push=).
+ * With none open, the news reaches nobody, and the run says so. */
+static void nc_pi_push(nc_pi_t *pi, nc_kit_ws_op_t op, const char *data, const char *say)
+{
+    size_t sent = 0;
+    for (size_t i = 0; i < pi->nsconns; i++) {
+        nc_sconn_t *sc = pi->sconns[i];
+        if (sc->ws && sc->h && !nc_kit_conn_closing(nc_kit_ws_conn(sc->ws))) {
+            nc_kit_ws_send(sc->ws, op, data, strlen(data), 1,
+                           say ? say : "write() a frame nobody asked for: the server pushes its "
+                                       "news");
+            sent++;
+        }
+    }
+    if (sent == 0)
+        nc_kit_report(pi->kit, NULL, "push", NULL, 0, NULL,
+                      "no client holds a WebSocket open: the news \"%.60s\" reaches nobody", data);
+}
+
+/* A route's push=: the template with {body} (the request's body, up to its
+ * first line) filled in. */
+static void nc_route_push(nc_sconn_t *sc, const nc_kit_http_msg_t *req)
+{
+    const char *tpl = nc_opt(sc->route, "push");
+    if (!tpl)
+        return;
+    size_t blen = req->body ? strcspn(req->body, "\r\n") : 0;
+    if (blen > req->body_len)
+        blen = req->body_len;
+    if (blen > 100)
+        blen = 100;
+    const char *mark = strstr(tpl, "{body}");
+    char data[400];
+    if (mark)
+        snprintf(data, sizeof data, "%.*s%.*s%s", (int)(mark - tpl), tpl, (int)blen,
+                 req->body ? req->body : "", mark + 6);
+    else
+        snprintf(data, sizeof data, "%s", tpl);
+    nc_pi_push(sc->pi, NC_KIT_WS_TEXT, data, NULL);
 }
 
 /* A message's Upload-Offset header, or -1. */
@@ -718,11 +931,66 @@ static bool nc_route_matches(const nc_prog_stmt_t *r, const nc_kit_http_msg_t *r
     bool head = strcmp(req->method, "HEAD") == 0 && strcmp(r->args[0], "GET") == 0;
     if (strcmp(r->args[0], "*") != 0 && strcmp(r->args[0], req->method) != 0 && !head)
         return false;
-    const char *path = r->args[1];
-    size_t n = strlen(path);
-    if (n && path[n - 1] == '*')
-        return req->path && strncmp(req->path, path, n - 1) == 0;
-    return req->path && strcmp(req->path, path) == 0;
+    if (!req->path)
+        return false;
+    /* A star in the route stands for any text: "/page/" then a star matches
+     * every page, "/jobs/" star "?wait=1" a long poll of any job. */
+    const char *path = r->args[1], *star = strchr(path, '*');
+    if (!star)
+        return strcmp(req->path, path) == 0;
+    size_t pre = (size_t)(star - path), post = strlen(star + 1), n = strlen(req->path);
+    return n >= pre + post && strncmp(req->path, path, pre) == 0 &&
+           strcmp(req->path + n - post, star + 1) == 0;
+}
+
+static void nc_job_freed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+/* The worker: one step more, reported as a "job" app event. */
+static void nc_job_tick(uv_timer_t *t)
+{
+    nc_job_t *j = t->data;
+    if (j->step >= j->steps)
+        return;
+    j->step++;
+    if (j->step == j->steps)
+        uv_timer_stop(t);
+    nc_scn_kv_t kv[] = {NC_KV_I("job", j->id), NC_KV_I("progress", j->step * 100 / j->steps),
+                        NC_KV_S("state", nc_job_state(j))};
+    if (j->step < j->steps)
+        nc_kit_report(j->pi->kit, NULL, "job", kv, 3, NULL,
+                      "the worker moves job %ld on: %ld%% done", j->id, j->step * 100 / j->steps);
+    else
+        nc_kit_report(j->pi->kit, NULL, "job", kv, 3, NULL, "the worker finishes job %ld: done",
+                      j->id);
+}
+
+/* The job a request is about: a new one (submit), or the one whose number
+ * follows the route's text before its '*' in the path; NULL when none. */
+static nc_job_t *nc_job_for(nc_pi_t *pi, const nc_prog_stmt_t *r, const char *path)
+{
+    if (strcmp(nc_opt(r, "job"), "submit") != 0) {
+        const char *star = strchr(r->args[1], '*');
+        long id = star ? atol(path + (star - r->args[1])) : 0;
+        for (size_t i = 0; i < pi->njobs; i++)
+            if (pi->jobs[i]->id == id)
+                return pi->jobs[i];
+        return NULL;
+    }
+    if (pi->njobs == NC_PI_MAX_JOBS)
+        return NULL;
+    const char *every = nc_opt(r, "every"), *steps = nc_opt(r, "steps");
+    int64_t ms = every ? nc_prog_duration_ns(every) / 1000000 : 100;
+    nc_job_t *j = nc_xcalloc(1, sizeof *j);
+    *j = (nc_job_t){.pi = pi, .id = (long)pi->njobs + 1,
+                    .steps = steps ? nc_prog_number(steps, 1, 1000000) : 4};
+    pi->jobs[pi->njobs++] = j;
+    uv_timer_init(&pi->loop, &j->timer);
+    j->timer.data = j;
+    uv_timer_start(&j->timer, nc_job_tick, (uint64_t)(ms > 0 ? ms : 1), (uint64_t)(ms > 0 ? ms : 1));
+    return j;
 }
 
 static void nc_pi_request(nc_kit_http_t *h, const nc_kit_http_msg_t *req, void *data)
@@ -747,13 +1015,30 @@ static void nc_pi_request(nc_kit_http_t *h, const nc_kit_http_msg_t *req, void *
         nc_route_upload(sc, req);
     nc_route_state(sc, req);
     if (nc_opt(r, "ws")) {
-        if (nc_kit_ws_accept(h, req, nc_ws_echo, sc))
+        size_t m = 0;
+        while (m + 1 < sizeof nc_ws_modes / sizeof nc_ws_modes[0] &&
+               strcmp(nc_ws_modes[m].mode, nc_opt(r, "ws")) != 0)
+            m++;
+        sc->ws = nc_kit_ws_accept(h, req, nc_ws_modes[m].cb, sc);
+        if (sc->ws)
             nc_sconn_served(sc);
         return;
     }
+    sc->job = nc_opt(r, "job") ? nc_job_for(pi, r, req->path) : NULL;
+    if (nc_opt(r, "job") && !sc->job) {
+        static const char nj[] = "no such job\n";
+        nc_kit_http_respond(h, 404, NULL, 0, NC_KIT_BODY_FIXED, nj, sizeof nj - 1, 0, NULL);
+        nc_sconn_served(sc);
+        return;
+    }
+    /* A wait route holds its answer while the job has not moved since the
+     * last answer about it. */
+    bool held = sc->job && strcmp(nc_opt(r, "job"), "wait") == 0 &&
+                sc->job->step == sc->job->told && sc->job->step < sc->job->steps;
     const char *delay = nc_opt(r, "delay");
-    if (!nc_opt(r, "sse") && !nc_opt(r, "hold") && !delay) {
+    if (!nc_opt(r, "sse") && !nc_opt(r, "hold") && !delay && !held) {
         nc_route_answer(sc);
+        nc_route_push(sc, req);
         return;
     }
     if (!sc->timer_init) {
@@ -778,15 +1063,37 @@ static void nc_pi_request(nc_kit_http_t *h, const nc_kit_http_msg_t *req, void *
         size_t nh = nc_route_headers(r, hd, 8, names);
         hd[nh++] = (nc_kit_header_t){"Content-Type", "text/event-stream"};
         hd[nh++] = (nc_kit_header_t){"Cache-Control", "no-cache"};
+        /* A client that reconnects says the last event it received
+         * (Last-Event-ID): the stream goes on after it. */
+        const char *last = nc_kit_http_header(req, "Last-Event-ID");
+        long after = last ? nc_prog_number(last, 0, 1000000) : -1;
         char say[400];
+        const char *text = nc_pi_say(pi, r, 0, say, sizeof say);
+        if (!text && after >= 0) {
+            snprintf(say, sizeof say, "write() the answer's head: the client's Last-Event-ID is "
+                                      "%ld, so the stream goes on with event %ld", after, after + 1);
+            text = say;
+        }
         nc_kit_http_respond(h, (int)nc_prog_number(r->args[2], 100, 999), hd, nh,
-                            NC_KIT_BODY_STREAM, NULL, 0, 0, nc_pi_say(pi, r, 0, say, sizeof say));
-        sc->sse_i = 0;
+                            NC_KIT_BODY_STREAM, NULL, 0, 0, text);
+        sc->sse_i = after > 0 ? after : 0;
         uv_timer_start(&sc->timer, nc_sconn_tick, (uint64_t)(every > 0 ? every : 1),
                        (uint64_t)(every > 0 ? every : 1));
     } else {
         uv_timer_start(&sc->timer, nc_sconn_tick, 2, 2);
     }
+}
+
+/* A tls-listen or tls-connect statement's TLS: version=1.2|1.3 (default:
+ * either), alpn= (default http/1.1), sni= (a client's; default its host). */
+static void nc_pi_tls_opts(const nc_prog_stmt_t *st, nc_kit_tls_opts_t *o)
+{
+    const char *v = nc_opt(st, "version");
+    o->version = v && strcmp(v, "1.2") == 0 ? 12 : v && strcmp(v, "1.3") == 0 ? 13 : 0;
+    o->alpn = nc_opt(st, "alpn") ? nc_opt(st, "alpn") : "http/1.1";
+    o->sni = nc_opt(st, "sni");
+    if (o->sni == NULL && strcmp(st->verb, "tls-connect") == 0)
+        o->sni = st->args[0];
 }
 
 static void nc_pi_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
@@ -800,6 +1107,13 @@ static void nc_pi_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
         nc_sconn_t *sc = nc_xcalloc(1, sizeof *sc);
         sc->pi = pi;
         pi->sconns[pi->nsconns++] = sc;
+        /* TLS goes under the HTTP server: the handshake runs as the
+         * records come, and HTTP reads the plaintext. */
+        if (pi->tls_server) {
+            nc_kit_tls_opts_t o;
+            nc_pi_tls_opts(pi->listen_st, &o);
+            nc_kit_tls_start(c, true, &o, NULL, NULL);
+        }
         sc->h = nc_kit_http_server(c, nc_pi_request, nc_sconn_gone, sc);
         return;
     }
@@ -853,6 +1167,12 @@ static void nc_pi_response(nc_kit_http_t *h, const nc_kit_http_msg_t *resp, void
     nc_pi_t *pi = data;
     if (resp->status == 100)
         return;
+    const char *loc = nc_kit_http_header(resp, "Location");
+    if (loc)
+        snprintf(pi->location, sizeof pi->location, "%s", loc);
+    snprintf(pi->last_body, sizeof pi->last_body, "%.*s",
+             (int)(resp->body_len < sizeof pi->last_body ? resp->body_len : sizeof pi->last_body - 1),
+             resp->body ? resp->body : "");
     nc_pi_jar_keep(pi, resp);
     if (pi->outstanding)
         pi->outstanding--;
@@ -866,6 +1186,9 @@ static void nc_pi_sse(nc_kit_http_t *h, const char *id, const char *event, const
 {
     nc_pi_t *pi = ud;
     pi->sse_events++;
+    if (id)
+        snprintf(pi->last_id, sizeof pi->last_id, "%s", id);
+    pi->last_event_ms = uv_now(&pi->loop);
     nc_pi_poke(pi);
 }
 
@@ -939,6 +1262,20 @@ static void nc_pi_ws_open(nc_kit_ws_t *ws, int status, void *ud)
     nc_pi_poke(pi);
 }
 
+/* The client's handshake ended: the connection is ready for requests. */
+static void nc_pi_tls_ready(nc_kit_conn_t *c, int status, void *data)
+{
+    nc_pi_t *pi = data;
+    if (status != 0) {
+        /* The kit reported why and closes the connection. */
+        nc_pi_fail(pi, "%s", "the TLS handshake failed");
+        nc_pi_finish(pi);
+        return;
+    }
+    pi->connected = true;
+    nc_pi_poke(pi);
+}
+
 static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
 {
     nc_pi_t *pi = data;
@@ -951,6 +1288,15 @@ static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
     const nc_prog_stmt_t *st = pi->cur;
     if (strcmp(st->verb, "connect") == 0) {
         nc_kit_conn_start(c, &nc_pi_conn_cbs, pi);
+    } else if (strcmp(st->verb, "events") == 0) {
+        /* An events statement reconnecting: ask again, resuming. */
+        pi->http = nc_kit_http_client(c, nc_pi_response, nc_pi_sse, nc_pi_http_gone, pi);
+        nc_kit_http_set_eof(pi->http, nc_pi_http_eof);
+        nc_kit_http_set_describe(pi->http, nc_pi_http_describe);
+        pi->sse_phase = NC_SSE_STREAM;
+        pi->last_event_ms = uv_now(&pi->loop);
+        if (nc_pi_send_request(pi, st, true) != 0)
+            nc_pi_finish(pi);
     } else {
         pi->http = nc_kit_http_client(c, nc_pi_response, nc_pi_sse, nc_pi_http_gone, pi);
         /* A WebSocket ends with its connection; an HTTP client closes
@@ -960,6 +1306,13 @@ static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
         nc_kit_http_set_describe(pi->http, nc_pi_http_describe);
         if (strcmp(st->verb, "ws-connect") == 0)
             pi->ws = nc_kit_ws_connect(pi->http, st->args[2], nc_pi_ws_open, nc_pi_ws_msg, pi);
+    }
+    if (strcmp(st->verb, "tls-connect") == 0) {
+        /* Connected once the handshake is done (nc_pi_tls_ready). */
+        nc_kit_tls_opts_t o;
+        nc_pi_tls_opts(st, &o);
+        nc_kit_tls_start(c, false, &o, nc_pi_tls_ready, pi);
+        return;
     }
     pi->connected = true;
     nc_pi_poke(pi);
@@ -971,7 +1324,8 @@ static int nc_v_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
     if (pi->listener)
         return nc_pi_fail(pi, "%s", "the program already listens");
-    pi->http_server = strcmp(st->verb, "http-listen") == 0;
+    pi->http_server = strcmp(st->verb, "http-listen") == 0 || strcmp(st->verb, "tls-listen") == 0;
+    pi->tls_server = strcmp(st->verb, "tls-listen") == 0;
     pi->listen_st = st;
     const char *backlog = nc_opt(st, "backlog");
     pi->listener = nc_kit_listen(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535),
@@ -1002,6 +1356,19 @@ static int nc_v_accept(nc_pi_t *pi, const nc_prog_stmt_t *st)
     pi->eof = false;
     pi->avail = pi->total = 0;
     return nc_pi_wait(pi, NC_W_ACCEPT);
+}
+
+/* An events statement connects again where the program's last
+ * http-connect went, keeping its count of events. */
+static int nc_pi_events_reconnect(nc_pi_t *pi)
+{
+    if (!pi->peer_host)
+        return nc_pi_fail(pi, "%s", "events cannot reconnect without an http-connect before it");
+    pi->connected = pi->conn_closed = pi->eof = false;
+    pi->outstanding = 0;
+    pi->conn = nc_kit_connect(pi->kit, pi->peer_host, pi->peer_port, false, nc_pi_connected, pi,
+                              "connect(): the client connects again to pick up the stream", NULL);
+    return pi->conn ? 0 : NC_EIO;
 }
 
 /* Connects the program's connection to host:port; the statement being run
@@ -1185,6 +1552,7 @@ static int nc_v_repeat(nc_pi_t *pi, const nc_prog_stmt_t *st)
         .count = nc_prog_number(st->args[0], 1, 1000000),
         .every_ms = every ? nc_prog_duration_ns(every) / 1000000 : 0,
         .t0 = uv_now(&pi->loop),
+        .until = nc_opt(st, "until"),
     };
     return 0;
 }
@@ -1238,14 +1606,11 @@ static int nc_v_restart(nc_pi_t *pi, const nc_prog_stmt_t *st)
     return nc_v_listen(pi, pi->listen_st);
 }
 
-static int nc_v_request(nc_pi_t *pi, const nc_prog_stmt_t *st)
+/* Sends the request a get, head, post or events statement makes; resume
+ * (an events statement reconnecting) adds Last-Event-ID. */
+static int nc_pi_send_request(nc_pi_t *pi, const nc_prog_stmt_t *st, bool resume)
 {
-    int again = nc_pi_reconnect(pi, st);
-    if (again != 0)
-        return again;
-    if (!pi->http)
-        return nc_pi_fail(pi, "%s needs an http-connect before it", st->verb);
-    nc_kit_header_t hd[10];
+    nc_kit_header_t hd[12]; /* the route's 8, Cookie, Accept and Last-Event-ID */
     char names[10][64], jar[sizeof pi->jar];
     size_t nh = nc_route_headers(st, hd, 8, names);
     if (nc_pi_jar_header(pi, jar, sizeof jar))
@@ -1253,6 +1618,8 @@ static int nc_v_request(nc_pi_t *pi, const nc_prog_stmt_t *st)
     bool events = strcmp(st->verb, "events") == 0;
     if (events)
         hd[nh++] = (nc_kit_header_t){"Accept", "text/event-stream"};
+    if (events && resume && pi->last_id[0])
+        hd[nh++] = (nc_kit_header_t){"Last-Event-ID", pi->last_id};
     char method[8];
     snprintf(method, sizeof method, "%s", events ? "GET" : st->verb);
     for (char *c = method; *c; c++)
@@ -1260,6 +1627,16 @@ static int nc_v_request(nc_pi_t *pi, const nc_prog_stmt_t *st)
     const char *body = nc_opt(st, "body");
     const char *chunks = nc_opt(st, "chunks");
     const char *version = nc_opt(st, "version");
+    /* "{location}": where the last answer with a Location header pointed. */
+    char path[512];
+    const char *mark = strstr(st->args[0], "{location}");
+    if (mark && !pi->location[0])
+        return nc_pi_fail(pi, "%s", "{location}: no answer so far had a Location header");
+    if (mark)
+        snprintf(path, sizeof path, "%.*s%s%s", (int)(mark - st->args[0]), st->args[0],
+                 pi->location, mark + 10);
+    else
+        snprintf(path, sizeof path, "%s", st->args[0]);
     const char *size = nc_opt(st, "size");
     char *made = NULL;
     if (size && !body) {
@@ -1273,7 +1650,7 @@ static int nc_v_request(nc_pi_t *pi, const nc_prog_stmt_t *st)
     }
     nc_kit_http_req_t r = {
         .method = method,
-        .path = st->args[0],
+        .path = path,
         .headers = hd,
         .nheaders = nh,
         .body = body,
@@ -1283,14 +1660,35 @@ static int nc_v_request(nc_pi_t *pi, const nc_prog_stmt_t *st)
         .http10 = version && strcmp(version, "1.0") == 0,
     };
     char say[400];
-    int rc = nc_kit_http_request(pi->http, &r, nc_pi_say(pi, st, 0, say, sizeof say));
+    const char *text = nc_pi_say(pi, st, 0, say, sizeof say);
+    if (events && resume && pi->last_id[0]) {
+        snprintf(say, sizeof say, "write() GET %s again with Last-Event-ID: %s, the last event "
+                                  "the client received", st->args[0], pi->last_id);
+        text = say;
+    }
+    int rc = nc_kit_http_request(pi->http, &r, text);
     free(made);
     if (rc != 0)
         return nc_pi_fail(pi, "%s", "the request could not be sent");
     pi->outstanding++;
-    if (events) {
+    return 0;
+}
+
+static int nc_v_request(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    int again = nc_pi_reconnect(pi, st);
+    if (again != 0)
+        return again;
+    if (!pi->http)
+        return nc_pi_fail(pi, "%s needs an http-connect before it", st->verb);
+    int rc = nc_pi_send_request(pi, st, false);
+    if (rc != 0)
+        return rc;
+    if (strcmp(st->verb, "events") == 0) {
         pi->sse_events = 0;
         pi->want = (size_t)nc_prog_number(st->args[1], 1, 1000000);
+        pi->sse_phase = NC_SSE_STREAM;
+        pi->last_event_ms = uv_now(&pi->loop);
         return nc_pi_wait(pi, NC_W_EVENTS);
     }
     return nc_opt_yes(st, "pipelined") ? 0 : nc_pi_wait(pi, NC_W_RESPONSE);
@@ -1601,6 +1999,17 @@ static int nc_v_ws_send(nc_pi_t *pi, const nc_prog_stmt_t *st)
     return 0;
 }
 
+static int nc_v_ws_push(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->http_server)
+        return nc_pi_fail(pi, "%s", "ws-push needs an http-listen before it");
+    char data[400], say[400];
+    nc_pi_fmt(pi, st->args[1], 0, data, sizeof data);
+    nc_pi_push(pi, strcmp(st->args[0], "binary") == 0 ? NC_KIT_WS_BINARY : NC_KIT_WS_TEXT, data,
+               nc_pi_say(pi, st, strlen(data), say, sizeof say));
+    return 0;
+}
+
 static int nc_v_ws_read(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
     if (!pi->ws)
@@ -1624,6 +2033,7 @@ static const struct {
 } nc_pi_verbs[] = {
     {"listen", nc_v_listen},       {"http-listen", nc_v_listen}, {"accept", nc_v_accept},
     {"connect", nc_v_connect},     {"http-connect", nc_v_connect}, {"ws-connect", nc_v_connect},
+    {"tls-listen", nc_v_listen},   {"tls-connect", nc_v_connect},
     {"write", nc_v_write},         {"read", nc_v_read},          {"close", nc_v_close},
     {"sleep", nc_v_sleep},         {"repeat", nc_v_repeat},      {"signal", nc_v_signal},
     {"wait", nc_v_wait},           {"route", nc_v_route},        {"serve", nc_v_serve},
@@ -1632,9 +2042,24 @@ static const struct {
     {"ws-send", nc_v_ws_send},     {"ws-ping", nc_v_ws_send},    {"ws-read", nc_v_ws_read},
     {"ws-close", nc_v_ws_close},  {"cut", nc_v_cut},          {"sysctl", nc_v_sysctl},
     {"upload", nc_v_upload},      {"fetch", nc_v_fetch},      {"stopwatch", nc_v_stopwatch},
+    {"ws-push", nc_v_ws_push},
 };
 
 /* ---- running ---- */
+
+/* The program reached its end (or serves on at it): the last one to do so
+ * tells the run that the lesson's own run is over. */
+static void nc_pi_settle(nc_pi_t *pi)
+{
+    if (pi->settled)
+        return;
+    pi->settled = true;
+    pthread_mutex_lock(&pi->pr->lock);
+    bool last = pi->pr->running > 0 && --pi->pr->running == 0;
+    pthread_mutex_unlock(&pi->pr->lock);
+    if (last)
+        atomic_store(&pi->s->settled, 1);
+}
 
 static void nc_pi_run(nc_pi_t *pi)
 {
@@ -1646,7 +2071,9 @@ static void nc_pi_run(nc_pi_t *pi)
         nc_frame_t *f = &pi->fr[pi->depth];
         if (f->pc >= f->n) {
             /* In a lab the student steps into, servers stay up for them. */
-            if (pi->depth == 0 && pi->s->shell_host && pi->listener) {
+            if (pi->depth == 0 && (pi->s->shell_host || pi->s->stay) && pi->listener) {
+                pi->deadline = (int64_t)uv_hrtime() + NC_PI_SHELL_TIMEOUT_MS * 1000000LL;
+                nc_pi_settle(pi);
                 nc_pi_wait(pi, NC_W_STOP);
                 return;
             }
@@ -1654,7 +2081,7 @@ static void nc_pi_run(nc_pi_t *pi)
                 nc_pi_finish(pi);
                 return;
             }
-            if (++f->iter >= f->count) {
+            if (++f->iter >= f->count || (f->until && strstr(pi->last_body, f->until))) {
                 pi->depth--;
                 continue;
             }
@@ -1687,6 +2114,7 @@ static void nc_pi_finish(nc_pi_t *pi)
     if (pi->finished)
         return;
     pi->finished = true;
+    nc_pi_settle(pi);
     pi->wait = NC_W_NONE;
     nc_pi_restore(pi);
     if (!uv_is_closing((uv_handle_t *)&pi->timer))
@@ -1708,6 +2136,9 @@ static void nc_pi_finish(nc_pi_t *pi)
         nc_kit_close(pi->conn, NULL);
     nc_kit_listener_close(pi->listener);
     pi->listener = NULL;
+    for (size_t i = 0; i < pi->njobs; i++)
+        uv_close((uv_handle_t *)&pi->jobs[i]->timer, nc_job_freed);
+    pi->njobs = 0;
     nc_prun_set(pi->pr, pi->pg->name, "done");
 }
 
@@ -1748,6 +2179,7 @@ static void *nc_pi_thread(void *arg)
         return NULL;
     }
     pi->kit = nc_kit_new(pi->s, pi->pg->host, &pi->loop);
+    nc_kit_set_program(pi->kit, pi->pg->name);
     uv_timer_init(&pi->loop, &pi->timer);
     pi->timer.data = pi;
     uv_timer_init(&pi->loop, &pi->aux);
@@ -1794,6 +2226,9 @@ static int nc_programs_run(nc_scn_t *s)
     nc_prun_t pr = {.s = s};
     pthread_mutex_init(&pr.lock, NULL);
     nc_pi_t *pis = nc_xcalloc(l->nprograms, sizeof *pis);
+    for (size_t i = 0; i < l->nprograms; i++)
+        if (!s->shell_host || strcmp(s->shell_host, l->programs[i].host) != 0)
+            pr.running++;
     for (size_t i = 0; i < l->nprograms; i++) {
         pis[i] = (nc_pi_t){.pr = &pr, .pg = &l->programs[i], .s = s};
         /* The student is this host: its programs are not run, and whoever

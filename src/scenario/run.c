@@ -34,8 +34,10 @@
 #include "run.h"
 
 #include "applink.h"
+#include "compare.h"
 #include "scenario.h"
 
+#include "../decrypt/decrypt.h"
 #include "../probe/probe.h"
 
 #include "../core/clock.h"
@@ -82,6 +84,7 @@ struct nc_run {
     nc_lab_t *lab;
     nc_probe_t *probe;
     nc_applink_t *applink;
+    nc_keylog_t *keylog; /* owned: the TLS secrets the programs logged */
     nc_scn_t scn;
     pthread_t thread;
     int thread_started;
@@ -100,7 +103,17 @@ struct nc_run {
     nc_evb_t hookb; /* used only inside the hook (under the timeline lock) */
     uint64_t seed;
     char *link;
+    /* A run that stays (opts.stay): its lab outlives the lesson's programs.
+     * The run is over once they are done and no event came for quiet_ns
+     * (the last packets of their connections are still on the wire when
+     * they return), or NC_RUN_SETTLE_MAX_NS after they were done. */
+    bool stay;
+    int64_t quiet_ns, settled_at, quiet_since;
+    size_t quiet_n;
+    char student[32]; /* the host the student stepped into, or "" (under lock) */
 };
+
+#define NC_RUN_SETTLE_MAX_NS (3 * 1000000000LL)
 
 static void nc_run_mark(nc_run_t *r, nc_evb_t *b, int64_t t)
 {
@@ -348,15 +361,18 @@ static void nc_run_checkpoints(nc_run_t *r, nc_event_t *ev, int step_ends)
     }
 }
 
-/* In a lab the student stepped into (netcourse shell), the packets to and
- * from the student's host are the student's own: they carry "student": 1,
- * and what the student sent says so first. */
+/* In a lab the student stepped into (netcourse shell, the interface's shell
+ * key), the packets to and from the student's host are the student's own:
+ * they carry "student": 1, and what the student sent says so first. */
 static void nc_run_mark_student(nc_run_t *r, nc_timeline_t *tl, nc_event_t *ev)
 {
-    const char *me = r->scn.shell_host;
+    char me[sizeof r->student];
+    pthread_mutex_lock(&r->lock);
+    memcpy(me, r->student, sizeof me);
+    pthread_mutex_unlock(&r->lock);
     const char *from = ev->type == NC_EV_PACKET ? nc_event_str(ev, "from") : NULL;
     const char *to = ev->type == NC_EV_PACKET ? nc_event_str(ev, "to") : NULL;
-    if (!me || !((from && strcmp(from, me) == 0) || (to && strcmp(to, me) == 0)))
+    if (!me[0] || !((from && strcmp(from, me) == 0) || (to && strcmp(to, me) == 0)))
         return;
     nc_timeline_add_int(tl, ev, "student", 1);
     if (!from || strcmp(from, me) != 0)
@@ -432,18 +448,30 @@ static void nc_run_hook(nc_timeline_t *tl, nc_event_t *ev, void *arg)
 
 /* ---- the run's thread ---- */
 
+/* Records the run's failure (the first one), from any thread. */
+static void nc_run_fail(nc_run_t *r, int rc, const char *msg)
+{
+    pthread_mutex_lock(&r->lock);
+    if (rc != 0 && r->status == 0) {
+        r->status = rc;
+        snprintf(r->errmsg, sizeof(r->errmsg), "%s", msg && msg[0] ? msg : nc_strerror(rc));
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
 static void *nc_run_thread(void *arg)
 {
     nc_run_t *r = arg;
     int rc = r->scenario->run(&r->scn);
+    atomic_store(&r->scn.settled, 1);
+    /* A lab that stays is kept until the run is stopped (a failed run's
+     * is not: there is nothing to step into). */
+    while (r->stay && rc == 0 && !r->scn.stop)
+        nc_scn_sleep_ms(20);
     /* The probe's last sample reports the sockets the programs closed. */
     nc_probe_stop(r->probe);
     nc_lab_stop(r->lab);
-    if (rc != 0 && r->status == 0) {
-        r->status = rc;
-        snprintf(r->errmsg, sizeof(r->errmsg), "%s",
-                 r->scn.errmsg[0] ? r->scn.errmsg : nc_strerror(rc));
-    }
+    nc_run_fail(r, rc, r->scn.errmsg);
     atomic_store(&r->finished, 1);
     return NULL;
 }
@@ -527,6 +555,10 @@ nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *
     r->scenario = scn;
     r->seed = o && o->seed ? o->seed : 1;
     r->link = o && o->link ? nc_xstrdup(o->link) : NULL;
+    r->stay = o && o->stay && !o->shell_host;
+    r->quiet_ns = 2 * link.delay_ns + 250 * 1000000LL;
+    if (o && o->shell_host)
+        snprintf(r->student, sizeof r->student, "%s", o->shell_host);
     pthread_mutex_init(&r->lock, NULL);
     nc_evb_init(&r->hookb);
     r->applink = nc_applink_new();
@@ -536,7 +568,11 @@ nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *
     }
     r->tl = nc_timeline_new(nc_clock_real_ns());
     nc_timeline_set_hook(r->tl, nc_run_hook, r);
+    /* The lab's decoder decrypts TLS with what the programs log here. */
+    r->keylog = nc_keylog_new();
     nc_lab_opts_t lo = {
+        .dec = &nc_decrypt_tls,
+        .dec_ctx = r->keylog,
         .topology = lesson->topology,
         .link = link,
         .faults = lesson->faults,
@@ -566,6 +602,8 @@ nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *
     r->scn.tl = r->tl;
     r->scn.lesson = lesson;
     r->scn.shell_host = o && o->shell_host ? nc_xstrdup(o->shell_host) : NULL;
+    r->scn.stay = r->stay;
+    r->scn.keylog = r->keylog;
     pthread_mutex_init(&r->scn.lock, NULL);
     if (pthread_create(&r->thread, NULL, nc_run_thread, r) != 0) {
         snprintf(err, errlen, "cannot start the run's thread");
@@ -574,6 +612,11 @@ nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *
     }
     r->thread_started = 1;
     return r;
+}
+
+nc_keylog_t *nc_run_keylog(nc_run_t *r)
+{
+    return r->keylog;
 }
 
 nc_timeline_t *nc_run_timeline(nc_run_t *r)
@@ -616,6 +659,18 @@ static void nc_run_finalize(nc_run_t *r)
     }
     nc_evb_t b;
     nc_evb_init(&b);
+    /* The lesson's comparisons, measured on the whole run, come first:
+     * they belong to the last step, and a window open to the end sees them.
+     * In a shell the student's host runs none of its programs: nothing to
+     * compare. */
+    for (size_t k = 0; k < l->ncompares && r->status == 0 && !r->scn.shell_host; k++) {
+        nc_compare_table_t table;
+        nc_compare_build(r->tl, &l->compares[k], &table);
+        nc_compare_note(&b, &table, t);
+        nc_timeline_add(r->tl, &b);
+    }
+    if (l->ncompares)
+        nc_timeline_flush(r->tl, true);
     for (size_t k = 0; k < l->ncheckpoints; k++) {
         nc_run_cp_t *c = &r->cps[k];
         if (c->state == NC_CP_DONE)
@@ -643,27 +698,72 @@ static void nc_run_finalize(nc_run_t *r)
     nc_evb_done(&b);
 }
 
+/* A run that stays: true once its programs are done and the wire has
+ * been quiet for r->quiet_ns (or for long enough). */
+static bool nc_run_settled(nc_run_t *r)
+{
+    if (!r->stay || !atomic_load(&r->scn.settled))
+        return false;
+    int64_t now = nc_clock_mono_ns();
+    size_t n = nc_timeline_count(r->tl);
+    if (r->settled_at == 0)
+        r->settled_at = now;
+    if (r->quiet_since == 0 || n != r->quiet_n) {
+        r->quiet_n = n;
+        r->quiet_since = now;
+    }
+    if (now - r->quiet_since < r->quiet_ns && now - r->settled_at < NC_RUN_SETTLE_MAX_NS)
+        return false;
+    pthread_mutex_lock(&r->scn.lock);
+    int rc = r->scn.error;
+    char msg[sizeof r->scn.errmsg];
+    memcpy(msg, r->scn.errmsg, sizeof msg);
+    pthread_mutex_unlock(&r->scn.lock);
+    nc_run_fail(r, rc, msg);
+    return true;
+}
+
 bool nc_run_poll(nc_run_t *r)
 {
+    bool finished = atomic_load(&r->finished);
+    if (finished && r->thread_started) {
+        pthread_join(r->thread, NULL);
+        r->thread_started = 0;
+        nc_timeline_flush(r->tl, true);
+    } else {
+        nc_timeline_flush(r->tl, false);
+    }
     if (r->finalized)
         return true;
-    if (!atomic_load(&r->finished)) {
-        nc_timeline_flush(r->tl, false);
+    if (!finished && !nc_run_settled(r))
         return false;
-    }
-    pthread_join(r->thread, NULL);
-    r->thread_started = 0;
     nc_timeline_flush(r->tl, true);
     nc_run_finalize(r);
     r->finalized = 1;
     return true;
 }
 
+bool nc_run_lab_up(const nc_run_t *r)
+{
+    return r->stay && r->finalized && !atomic_load(&r->finished) && !r->scn.stop;
+}
+
+void nc_run_set_student(nc_run_t *r, const char *host)
+{
+    pthread_mutex_lock(&r->lock);
+    snprintf(r->student, sizeof r->student, "%s", host ? host : "");
+    pthread_mutex_unlock(&r->lock);
+}
+
 int nc_run_status(const nc_run_t *r, char *err, size_t errlen)
 {
-    if (r->status != 0 && err)
+    nc_run_t *m = (nc_run_t *)r;
+    pthread_mutex_lock(&m->lock);
+    int status = r->status;
+    if (status != 0 && err)
         snprintf(err, errlen, "%s", r->errmsg);
-    return r->status;
+    pthread_mutex_unlock(&m->lock);
+    return status;
 }
 
 void nc_run_stop(nc_run_t *r)
@@ -685,6 +785,7 @@ void nc_run_free(nc_run_t *r)
     nc_probe_free(r->probe);
     if (r->lab)
         nc_lab_free(r->lab);
+    nc_keylog_free(r->keylog); /* after the lab: its decoder borrows it */
     nc_applink_free(r->applink);
     nc_timeline_free(r->tl);
     const nc_lesson_t *l = r->lesson;
@@ -718,7 +819,7 @@ void nc_run_free(nc_run_t *r)
 
 void nc_run_release(nc_run_t *r)
 {
-    if (r == NULL || !r->finalized)
+    if (r == NULL || !r->finalized || r->thread_started)
         return;
     nc_probe_free(r->probe);
     r->probe = NULL;

@@ -32,6 +32,10 @@ typedef struct nc_run_opts {
      * not run (the student is that host), and the servers stay up until
      * the run is stopped. NULL for an ordinary run. Borrowed. */
     const char *shell_host;
+    /* The lab and its servers stay up after the run, until nc_run_stop
+     * (the interface: until the student leaves the lesson), so that the
+     * student can step in (nc_run_set_student). */
+    bool stay;
 } nc_run_opts_t;
 
 /* Checkpoint state, as the run decides it. */
@@ -54,11 +58,23 @@ nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *
 /* The run's timeline (borrowed; lives as long as the run). */
 nc_timeline_t *nc_run_timeline(nc_run_t *r);
 /* Call from the owner's loop, often (every 10-50 ms): publishes what is due.
- * Returns true once the run is over and every event is published. */
+ * Returns true once the run is over and every event is published. A run
+ * that stays (opts.stay) is over once its programs are done and its wire
+ * has been quiet for a moment; its lab is still up then (nc_run_lab_up),
+ * and what happens in it after (the student's own traffic) keeps coming:
+ * keep polling until the run is stopped. */
 bool nc_run_poll(nc_run_t *r);
+/* True while the lab of a run that is over still stands (opts.stay). */
+bool nc_run_lab_up(const nc_run_t *r);
+/* From now on, the packets to and from host are the student's own: they
+ * carry "student": 1, and what host sends says so in its note. For a run
+ * that stays, once the student steps into host. host is copied (NULL: no
+ * one). Thread-safe. */
+void nc_run_set_student(nc_run_t *r, const char *host);
 /* 0 when the scenario completed; otherwise a negative code and err. */
 int nc_run_status(const nc_run_t *r, char *err, size_t errlen);
-/* Stops a run early (the scenario is told to finish; the lab is torn down). */
+/* Stops a run early, or ends the stay of its lab (the scenario is told to
+ * finish; the lab is torn down). */
 void nc_run_stop(nc_run_t *r);
 void nc_run_free(nc_run_t *r);
 /* Gives back what a finished run holds in the kernel and in big buffers: its
@@ -70,6 +86,9 @@ void nc_run_release(nc_run_t *r);
 /* What the run was started with, for saving it (borrowed from the run). */
 const nc_lesson_t *nc_run_lesson(const nc_run_t *r);
 uint64_t nc_run_seed(const nc_run_t *r);
+/* The TLS secrets the run's programs logged (borrowed; lives as long as
+ * the run). */
+struct nc_keylog *nc_run_keylog(nc_run_t *r);
 const char *nc_run_link(const nc_run_t *r); /* the --link override, or NULL */
 /* The run's lab (borrowed; lives as long as the run): for saving, and for
  * live faults, nc_lab_add_fault(nc_run_lab(r), ...). */

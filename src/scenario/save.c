@@ -13,6 +13,7 @@
 
 #include "../core/error.h"
 #include "../core/xmalloc.h"
+#include "../decrypt/keylog.h"
 #include "../lab/lab.h"
 #include "../runfile/runfile.h"
 
@@ -52,7 +53,15 @@ int nc_save_run(nc_run_t *r, const char *path, char *err, size_t errlen)
             names[m.nhosts++] = name;
         }
     }
-    return nc_runfile_save(path, nc_run_timeline(r), &m, err, errlen);
+    /* The programs' TLS secrets, so that Wireshark decrypts the run too. */
+    char *secrets = NULL;
+    size_t slen = 0;
+    nc_keylog_text(nc_run_keylog(r), &secrets, &slen);
+    m.secrets = secrets;
+    m.secrets_len = slen;
+    int rc = nc_runfile_save(path, nc_run_timeline(r), &m, err, errlen);
+    free(secrets);
+    return rc;
 }
 
 uint64_t nc_save_cap(void)

@@ -10,6 +10,7 @@
 #include "../core/clock.h"
 #include "../core/error.h"
 #include "../core/xmalloc.h"
+#include "../decrypt/keylog.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -113,6 +114,12 @@ void nc_scn_fail(nc_scn_t *s, const char *fmt, ...)
         s->error = NC_EIO;
     }
     pthread_mutex_unlock(&s->lock);
+}
+
+void nc_scn_keylog(nc_scn_t *s, const char *line)
+{
+    if (s->keylog)
+        nc_keylog_add(s->keylog, line, strlen(line), NULL);
 }
 
 const char *nc_scn_addr(nc_scn_t *s, const char *host)

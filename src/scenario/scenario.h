@@ -17,6 +17,7 @@
 #include "../core/timeline.h"
 #include "../lab/lab.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <uv.h>
 
@@ -43,12 +44,20 @@ struct nc_scn {
     /* netcourse shell: the host the student is (its programs are not run;
      * servers stay up until the run is stopped), or NULL. Owned. */
     char *shell_host;
+    /* The lab stays up after the run (the interface, until the student
+     * leaves the lesson): a server that reaches the end of its program
+     * keeps serving until the run is stopped. */
+    bool stay;
+    /* Set once every program has reached its end, or serves on at it: the
+     * lesson's own run is over, though its lab may still be up. */
+    atomic_int settled;
     volatile int stop; /* set when the run is stopped early */
     pthread_mutex_t lock;
     pthread_t threads[16];
     int nthreads;
     int error; /* first error a program reported */
     char errmsg[256];
+    struct nc_keylog *keylog; /* borrowed from the run: TLS secrets, or NULL */
 };
 
 /* Starts fn(arg) on host (see nc_lab_spawn). Returns 0 or a negative code. */
@@ -57,6 +66,9 @@ int nc_scn_spawn(nc_scn_t *s, const char *host, void *(*fn)(void *), void *arg);
 int nc_scn_join(nc_scn_t *s);
 /* Reports an error (the first one is kept) from any program thread. */
 void nc_scn_fail(nc_scn_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Adds one TLS key log line (SSLKEYLOGFILE format, from OpenSSL's keylog
+ * callback; borrowed) to the run's secrets; any thread. */
+void nc_scn_keylog(nc_scn_t *s, const char *line);
 /* The host's address, as text. */
 const char *nc_scn_addr(nc_scn_t *s, const char *host);
 /*

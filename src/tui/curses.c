@@ -87,6 +87,25 @@ void nc_curses_stop(void)
     nc_curses_screen = NULL;
 }
 
+void nc_curses_suspend(void)
+{
+    if (!nc_curses_screen)
+        return;
+    def_prog_mode();
+    endwin();
+}
+
+void nc_curses_resume(void)
+{
+    if (!nc_curses_screen)
+        return;
+    reset_prog_mode();
+    nc_curses_resize();
+    /* What the shell left on the screen is not what curses remembers. */
+    clearok(curscr, TRUE);
+    refresh();
+}
+
 void nc_curses_size(int *w, int *h)
 {
     *w = nc_curses_screen ? COLS : 0;

@@ -5,7 +5,9 @@
  * with that view's legend (nc_view_t.legend: each mark drawn as the view
  * draws it, with what it means), then lists every action of the key table
  * (keys.c) with all the keys bound to it and its help sentence, so the
- * help can never disagree with the keys. The rows are built on every draw
+ * help can never disagree with the keys; the shell key (!) is listed only
+ * while it works (ui->shell_host: a finished run's lab is up). The rows
+ * are built on every draw
  * into a small array; when the terminal is too short for all of them, the
  * list scrolls (up and down) and its last row says that more follows.
  */
@@ -55,8 +57,8 @@ static int nc_help_add(nc_help_row_t *rows, int n, const char *left, nc_style_t 
     return n;
 }
 
-static int nc_help_rows(const nc_canvas_t *c, const nc_view_t *below, nc_help_row_t *rows,
-                        int width)
+static int nc_help_rows(const nc_canvas_t *c, const nc_view_t *below, bool shell,
+                        nc_help_row_t *rows, int width)
 {
     int n = 0;
     const nc_style_t head = NC_STYLE(NC_A_BOLD, NC_ROLE_ACCENT);
@@ -73,6 +75,9 @@ static int nc_help_rows(const nc_canvas_t *c, const nc_view_t *below, nc_help_ro
     nc_action_t acts[NC_ACT__COUNT];
     size_t na = nc_key_actions(acts);
     for (size_t i = 0; i < na; i++) {
+        /* The shell key is listed only while it works. */
+        if (acts[i] == NC_ACT_SHELL && !shell)
+            continue;
         char keys[64];
         nc_action_keys(acts[i], " ", keys, sizeof keys, c->utf8);
         n = nc_help_add(rows, n, keys, NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL),
@@ -86,7 +91,7 @@ static void nc_help_draw(nc_canvas_t *c, nc_ui_t *ui)
     const nc_view_t *below = ui->depth >= 2 ? ui->stack[ui->depth - 2] : NULL;
     nc_help_row_t rows[NC_HELP_ROWS];
     int bw = c->w - 4 < 76 ? c->w - 4 : 76;
-    int nrows = nc_help_rows(c, below, rows, bw - 21);
+    int nrows = nc_help_rows(c, below, ui->shell_host != NULL, rows, bw - 21);
     int bh = nrows + 3;
     if (bh > c->h - 1)
         bh = c->h - 1;

@@ -4,8 +4,11 @@
  * The event's field tokens are walked generically, so a new decoder shows
  * up here without a line of code: scalars become "key: value" lines,
  * objects indented sections, lists of scalars one comma-separated line,
- * lists of objects numbered sections. Private keys (a leading '_') are
- * hidden. The layers are the top-level objects; ui->layer selects one, whose
+ * lists of objects one section per item, headed by what the item is (a
+ * packet that completes three pipelined HTTP requests shows "request 1 of
+ * 3: GET /a.txt" and so on; see nc_insp_items). Private keys (a leading
+ * '_') are hidden. The layers are the top-level objects and lists of
+ * objects; ui->layer selects one, whose
  * heading is highlighted and whose bytes (its "_off"/"_len" range) are shown
  * in reverse video in the hex dump below. Tab (or h/l) cycles the layers,
  * j/k scroll the fields, n/N go to the next and previous packet of the
@@ -83,6 +86,43 @@ static bool nc_insp_private(const nc_field_t *f)
     return f->key && f->key[0] == '_';
 }
 
+/*
+ * How an item of a list of objects is headed: by the first row whose key
+ * the item has, "NOUN K of N: VALUE VALUE2" (a stream decoder's messages:
+ * "request 1 of 3: GET /a.txt", "response 2 of 3: 200 OK", a WebSocket
+ * "frame 1 of 2: text 5", an SSE "event 1 of 2: tick"); else "item K of N".
+ */
+static const struct {
+    const char *key, *key2, *noun;
+} nc_insp_items[] = {
+    {"method", "target", "request"}, {"status", "reason", "response"},
+    {"opcode_name", "len", "frame"}, {"event", NULL, "event"},
+    {"data", NULL, "event"},
+};
+
+static void nc_insp_item_label(const nc_field_t *f, uint32_t idx, uint32_t end, int k, int n,
+                               nc_buf_t *out)
+{
+    const nc_field_t *item = f + idx + 1;
+    uint32_t len = end > idx + 1 ? end - idx - 1 : 0;
+    for (size_t r = 0;
+         f[idx].kind == NC_F_OBJ && r < sizeof nc_insp_items / sizeof nc_insp_items[0]; r++) {
+        const nc_field_t *v = nc_fields_get(item, len, nc_insp_items[r].key);
+        if (!v)
+            continue;
+        nc_buf_printf(out, "%s %d of %d: ", nc_insp_items[r].noun, k + 1, n);
+        nc_insp_scalar(v, out);
+        const nc_field_t *v2 =
+            nc_insp_items[r].key2 ? nc_fields_get(item, len, nc_insp_items[r].key2) : NULL;
+        if (v2) {
+            nc_buf_putc(out, ' ');
+            nc_insp_scalar(v2, out);
+        }
+        return;
+    }
+    nc_buf_printf(out, "item %d of %d", k + 1, n);
+}
+
 /* Renders the value at idx (under key, NULL in lists) and returns the
  * index after it. */
 static uint32_t nc_insp_value(nc_insp_t *in, const nc_field_t *f, uint32_t n, uint32_t idx,
@@ -114,12 +154,19 @@ static uint32_t nc_insp_value(nc_insp_t *in, const nc_field_t *f, uint32_t n, ui
             nc_insp_line(in, depth, name, nc_buf_cstr(&b), layer,
                          NC_STYLE(0, NC_ROLE_MUTED));
         } else {
-            nc_insp_line(in, depth, name, NULL, layer, NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL));
+            int count = 0;
+            for (uint32_t i = idx + 1; i < next && f[i].kind != NC_F_END;
+                 i = nc_fields_skip(f, n, i))
+                count++;
+            char many[32];
+            snprintf(many, sizeof many, "%d in this packet", count);
+            nc_insp_line(in, depth, name, many, layer,
+                         NC_STYLE(NC_A_BOLD, depth == 0 ? NC_ROLE_ACCENT : NC_ROLE_NORMAL));
             int k = 0;
             for (uint32_t i = idx + 1; i < next && f[i].kind != NC_F_END; k++) {
-                char label[16];
-                snprintf(label, sizeof label, "[%d]", k);
-                i = nc_insp_value(in, f, n, i, depth + 1, label, -1);
+                nc_buf_reset(&b);
+                nc_insp_item_label(f, i, nc_fields_skip(f, n, i), k, count, &b);
+                i = nc_insp_value(in, f, n, i, depth + 1, nc_buf_cstr(&b), -1);
             }
         }
     } else if (t->kind != NC_F_END) {
@@ -130,6 +177,16 @@ static uint32_t nc_insp_value(nc_insp_t *in, const nc_field_t *f, uint32_t n, ui
     return next;
 }
 
+/* A layer: a top-level object, or a top-level list of objects (a stream
+ * decoder's messages, when a packet completes several). */
+static bool nc_insp_is_layer(const nc_field_t *f, uint32_t n, uint32_t i)
+{
+    if (!f[i].key || nc_insp_private(&f[i]))
+        return false;
+    return f[i].kind == NC_F_OBJ ||
+           (f[i].kind == NC_F_LIST && i + 1 < n && f[i + 1].kind == NC_F_OBJ);
+}
+
 static void nc_insp_build(nc_insp_t *in, const nc_event_t *ev)
 {
     memset(in, 0, sizeof *in);
@@ -138,11 +195,10 @@ static void nc_insp_build(nc_insp_t *in, const nc_event_t *ev)
     uint32_t n = ev->nfields;
     for (uint32_t i = 0; i < n;) {
         int layer = -1;
-        if (f[i].kind == NC_F_OBJ && f[i].key && !nc_insp_private(&f[i]) &&
-            in->nlayers < NC_INSP_LAYERS) {
+        if (nc_insp_is_layer(f, n, i) && in->nlayers < NC_INSP_LAYERS) {
             layer = in->nlayers++;
             in->layer_name[layer] = f[i].key;
-            uint32_t end = nc_fields_skip(f, n, i);
+            uint32_t end = f[i].kind == NC_F_OBJ ? nc_fields_skip(f, n, i) : i + 1;
             const nc_field_t *o = nc_fields_get(f + i + 1, end - i - 1, "_off");
             const nc_field_t *l = nc_fields_get(f + i + 1, end - i - 1, "_len");
             in->off[layer] = o && o->kind == NC_F_INT ? o->v.i : -1;
@@ -388,8 +444,7 @@ static int nc_insp_key(nc_ui_t *ui, nc_action_t a, int key)
             const nc_event_t *ev = nc_ui_current(ui);
             int n = 0;
             for (uint32_t i = 0; ev && i < ev->nfields; i = nc_fields_skip(ev->fields, ev->nfields, i))
-                if (ev->fields[i].kind == NC_F_OBJ && ev->fields[i].key &&
-                    ev->fields[i].key[0] != '_')
+                if (nc_insp_is_layer(ev->fields, ev->nfields, i))
                     n++;
             if (ui->layer >= n)
                 ui->layer = 0;

@@ -39,10 +39,11 @@ static const struct {
     {'/', NC_ACT_SEARCH},         {'n', NC_ACT_PACKET},
     {'N', NC_ACT_PACKET},         {':', NC_ACT_GOTO},
     {'&', NC_ACT_FILTER},         {'C', NC_ACT_CONVS},
+    {'T', NC_ACT_TABLE},
     {'a', NC_ACT_ANSWER},         {'b', NC_ACT_ANSWER},
     {'c', NC_ACT_ANSWER},         {'d', NC_ACT_ANSWER},
     {'u', NC_ACT_EXPLORE},        {'H', NC_ACT_HAND},
-    {'R', NC_ACT_RUNS},
+    {'R', NC_ACT_RUNS},           {'!', NC_ACT_SHELL},
     {'?', NC_ACT_HELP},           {NC_KEY_ESC, NC_ACT_BACK},
     {'q', NC_ACT_QUIT},
 };
@@ -90,10 +91,14 @@ static const struct {
                                  "(tcp.flags~RST, http.status>=500); empty shows all"},
     [NC_ACT_CONVS] = {"conversations", "ladder: every TCP and UDP conversation; Enter shows "
                                        "one alone"},
+    [NC_ACT_TABLE] = {"comparison", "ladder: the run's comparison table, in a lesson that "
+                                    "compares ways of doing one thing"},
     [NC_ACT_ANSWER] = {"answer", "answer the open checkpoint with that choice"},
     [NC_ACT_EXPLORE] = {"explore", "in a class: explore on your own, or follow again"},
     [NC_ACT_HAND] = {"hand", "in a class: raise or lower your hand"},
     [NC_ACT_RUNS] = {"runs", "the saved runs; Enter replays one (not in a class)"},
+    [NC_ACT_SHELL] = {"shell", "ladder, once the run is over and while its lab is up: your "
+                               "shell on a lab host; what you do there joins the ladder"},
     [NC_ACT_HELP] = {"help", "show or hide the keys and this screen's legend"},
     [NC_ACT_BACK] = {"back", "go back"},
     [NC_ACT_QUIT] = {"quit", "go back; on the course map, quit; on the dashboard, end the "

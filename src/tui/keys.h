@@ -60,10 +60,12 @@ typedef enum {
     NC_ACT_GOTO,   /* ladder: go to an event by its number (':') */
     NC_ACT_FILTER, /* ladder: filter with a matcher ('&') */
     NC_ACT_CONVS,  /* ladder: the TCP and UDP conversations ('C') */
+    NC_ACT_TABLE,  /* ladder: the run's comparison table ('T') */
     NC_ACT_ANSWER, /* a checkpoint's choice: the key is the choice's letter */
     NC_ACT_EXPLORE, /* class: stop following the instructor, or follow again */
     NC_ACT_HAND,   /* class: raise or lower a hand */
     NC_ACT_RUNS,   /* the saved runs */
+    NC_ACT_SHELL,  /* ladder, while a finished run's lab is up: a shell in it ('!') */
     NC_ACT_HELP,
     NC_ACT_BACK,
     NC_ACT_QUIT,

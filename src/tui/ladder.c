@@ -354,18 +354,31 @@ static void nc_ladder_label(nc_canvas_t *c, int y, int lo, int hi, const char *t
     nc_canvas_textn(c, y, x, lw, text, st, true);
 }
 
+/* The student's own traffic, from a shell in the lab ("student": 1). */
+static bool nc_ladder_student(const nc_event_t *ev)
+{
+    int64_t v = 0;
+    return nc_event_int(ev, "student", &v) && v != 0;
+}
+
 static void nc_ladder_arrow(nc_canvas_t *c, const nc_lanes_t *L, int fa, int fb, int y,
                             const nc_event_t *ev)
 {
     int xa = L->x[fa], xb = L->x[fb], dir = xb > xa ? 1 : -1;
     const char *label = ev->summary;
     /* Where a host has several connections, each arrow names its own: the
-     * port on the left lane's side (the client's, as lanes are laid out). */
+     * port on the left lane's side (the client's, as lanes are laid out).
+     * The student's own traffic says so first. */
     char tagged[320];
     int64_t sp, dp;
-    if ((nc_lanes_multi(L, L->name[fa]) || nc_lanes_multi(L, L->name[fb])) &&
-        nc_ladder_ports(ev, &sp, &dp) && !nc_ladder_says_port(label, dir > 0 ? sp : dp)) {
-        snprintf(tagged, sizeof tagged, ":%lld %s", (long long)(dir > 0 ? sp : dp), ev->summary);
+    bool port = (nc_lanes_multi(L, L->name[fa]) || nc_lanes_multi(L, L->name[fb])) &&
+                nc_ladder_ports(ev, &sp, &dp) && !nc_ladder_says_port(label, dir > 0 ? sp : dp);
+    if (port || nc_ladder_student(ev)) {
+        char pbuf[24] = "";
+        if (port)
+            snprintf(pbuf, sizeof pbuf, ":%lld ", (long long)(dir > 0 ? sp : dp));
+        snprintf(tagged, sizeof tagged, "%s%s%s", nc_ladder_student(ev) ? "you: " : "", pbuf,
+                 ev->summary);
         label = tagged;
     }
     if (!nc_event_bool(ev, "dropped")) {
@@ -427,11 +440,12 @@ static int nc_ladder_lane_of(nc_canvas_t *c, const nc_lanes_t *L, const nc_event
     bool dropped = nc_event_bool(ev, "dropped");
     *st = dropped ? NC_STYLE(NC_A_BOLD, NC_ROLE_DROPPED) : NC_STYLE(0, nc_ladder_role(L, lane));
     const char *arrow = nc_canvas_glyph(c, dropped ? NC_G_DROP : NC_G_RARROW);
+    const char *you = nc_ladder_student(ev) ? "you: " : "";
     if (from && to && strcmp(from, to) != 0)
-        snprintf(text, n, "%s %s %s: %s%s", from, arrow, to, ev->summary,
+        snprintf(text, n, "%s%s %s %s: %s%s", you, from, arrow, to, ev->summary,
                  dropped ? " (dropped)" : "");
     else
-        snprintf(text, n, "%s %s%s", arrow, ev->summary, dropped ? " (dropped)" : "");
+        snprintf(text, n, "%s%s %s%s", you, arrow, ev->summary, dropped ? " (dropped)" : "");
     return lane;
 }
 
@@ -881,6 +895,11 @@ static int nc_ladder_key(nc_ui_t *ui, nc_action_t a, int key)
     case NC_ACT_CONVS:
         if (ui->src.tl)
             nc_convs_open(ui);
+        break;
+    case NC_ACT_TABLE:
+        if (!nc_compare_view_open(ui))
+            snprintf(ui->notice, sizeof ui->notice,
+                     "This run has no comparison table: only lessons that compare ways end with one.");
         break;
     case NC_ACT_FOLLOW:
         ui->follow = !ui->follow;

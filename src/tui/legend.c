@@ -40,6 +40,8 @@ const nc_legend_t nc_legend_ladder[] = {
     {"── Step", "-- Step", NC_STYLE(NC_A_DIM, NC_ROLE_MUTED),
      "across the width: a lesson step, a checkpoint, a note or a socket sample"},
     {"+0.012345", "+0.012345", NC_STYLE(0, NC_ROLE_MUTED), "seconds since the run started"},
+    {"you: GET /", "you: GET /", NC_STYLE(0, NC_ROLE_CLIENT),
+     "your own traffic, from a shell you opened in the lab (!)"},
     {":8080", ":8080", NC_STYLE(NC_A_BOLD, NC_ROLE_SERVER),
      "where both ends are one host (loopback), a lane per port; the host is over the times"},
     {"selected", "selected", NC_STYLE(NC_A_REVERSE, NC_ROLE_NORMAL),

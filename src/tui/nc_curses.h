@@ -19,6 +19,12 @@
 int nc_curses_start(char *err, size_t errlen);
 /* Restores the terminal. Safe to call twice, and from a signal path. */
 void nc_curses_stop(void);
+/* Hands the terminal to another program for a while (the lab shell):
+ * its modes saved, the screen left as a plain terminal... */
+void nc_curses_suspend(void);
+/* ...and takes it back: modes restored, the size read again, and the
+ * whole screen redrawn on the next blit. */
+void nc_curses_resume(void);
 /* The terminal's size in columns and rows. */
 void nc_curses_size(int *w, int *h);
 /* Asks the kernel for the new size after SIGWINCH and tells curses. */

@@ -14,6 +14,15 @@
  * an nc_ui_source_t. So does a replay (`netcourse replay FILE`): an
  * nc_playback_t loading the file on its own thread, advanced by the tick.
  * A finished live run is kept (save.h); `s` saves it where the user asks.
+ *
+ * The lab of a finished live run stays up (nc_run_opts_t.stay) until the
+ * student leaves the lesson (no reader or ladder left on the view stack),
+ * starts another run, or quits. While it is up, `!` on the ladder hands
+ * the terminal to the user's shell inside a lab host (shell.h): curses is
+ * suspended, the stdin watcher and SIGINT are off, and the tick goes on
+ * publishing the run's events (the student's own, marked) without drawing;
+ * when the shell exits, curses comes back and the ladder follows the
+ * newest events.
  */
 #include "tui.h"
 
@@ -29,13 +38,17 @@
 #include "../core/error.h"
 #include "../core/xmalloc.h"
 #include "../scenario/save.h"
+#include "../scenario/shell.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
@@ -57,7 +70,24 @@ typedef struct nc_tui {
     bool recorded; /* the finished run was written to the store */
     bool dirty;
     nc_tui_class_t klass; /* a live class, when teaching or joining */
+    pid_t shell;          /* the lab shell that has the terminal, or 0 */
+    int stdin_flags;      /* stdin's file status flags before the shell */
 } nc_tui_t;
+
+static void nc_tui_on_input(uv_poll_t *h, int status, int events);
+static void nc_tui_on_intr(uv_signal_t *h, int sig);
+
+/* The ladder's footer while a finished run's lab is up. */
+static const nc_action_t nc_tui_lab_footer[] = {
+    NC_ACT_UP,  NC_ACT_DOWN, NC_ACT_OPEN, NC_ACT_SHELL, NC_ACT_FOLLOW,
+    NC_ACT_RUN, NC_ACT_HELP, NC_ACT_BACK, NC_ACT_NONE,
+};
+
+static void nc_tui_lab_status(void *ctx, char *buf, size_t len)
+{
+    nc_tui_t *t = ctx;
+    snprintf(buf, len, "%s, run complete, lab up", t->ui.follow ? "following" : "paused");
+}
 
 static size_t nc_tui_cp_count(void *ctx)
 {
@@ -79,6 +109,13 @@ static int nc_tui_step_at(void *ctx, size_t i)
 static int nc_tui_live_key(void *ctx, nc_ui_t *ui, nc_action_t a, int key)
 {
     nc_tui_t *t = ctx;
+    if (a == NC_ACT_SHELL && t->run) {
+        if (ui->shell_host)
+            return NC_VIEW_HANDLED | NC_VIEW_SHELL;
+        snprintf(ui->notice, sizeof ui->notice,
+                 "Once the run is over, ! opens a shell in its lab, while the lab is up.");
+        return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
+    }
     if (a != NC_ACT_SAVE || !t->run)
         return 0;
     char *path;
@@ -114,6 +151,7 @@ static void nc_tui_stop_run(nc_tui_t *t)
 {
     if (!t->run)
         return;
+    t->ui.shell_host = NULL;
     nc_ui_source_t none = {0};
     nc_ui_set_source(&t->ui, &none);
     nc_run_stop(t->run);
@@ -147,7 +185,10 @@ static void nc_tui_start_run(nc_tui_t *t)
     if (!t->ui.lesson)
         return;
     char err[256] = "";
-    t->run = nc_run_start(t->ui.lesson, &t->o->run, err, sizeof err);
+    /* The lab stays up after the run, for the student to step into. */
+    nc_run_opts_t ro = t->o->run;
+    ro.stay = true;
+    t->run = nc_run_start(t->ui.lesson, &ro, err, sizeof err);
     if (!t->run) {
         snprintf(t->ui.run_error, sizeof t->ui.run_error, "The run could not start: %s",
                  err[0] ? err : "unknown error");
@@ -187,6 +228,87 @@ static void nc_tui_keep(nc_tui_t *t)
     }
 }
 
+/* Shows the shell key while the finished run's lab is up (the live run's
+ * ladder only), and hides it once the lab is gone. */
+static void nc_tui_lab_state(nc_tui_t *t)
+{
+    bool up = t->run && nc_run_lab_up(t->run) && t->ui.src.ctx == t;
+    const char *host = up ? nc_shell_default_host(nc_run_lab(t->run)) : NULL;
+    if (host == t->ui.shell_host)
+        return;
+    t->ui.shell_host = host;
+    if (t->ui.src.ctx == t) {
+        t->ui.src.footer = host ? nc_tui_lab_footer : NULL;
+        t->ui.src.status = host ? nc_tui_lab_status : NULL;
+    }
+    t->dirty = true;
+}
+
+/* Takes the terminal back from the shell (or from a shell that could not
+ * start): curses, the stdin watcher and SIGINT as before, and the ladder
+ * following the newest events, the student's among them. */
+static void nc_tui_shell_back(nc_tui_t *t)
+{
+    nc_shell_reclaim_terminal();
+    if (t->stdin_flags >= 0)
+        fcntl(STDIN_FILENO, F_SETFL, t->stdin_flags);
+    nc_curses_resume();
+    uv_signal_start(&t->intr, nc_tui_on_intr, SIGINT);
+    uv_poll_start(&t->input, UV_READABLE, nc_tui_on_input);
+    t->ui.follow = true;
+    t->dirty = true;
+}
+
+/* From the tick: has the shell exited? */
+static void nc_tui_shell_wait(nc_tui_t *t)
+{
+    if (t->shell <= 0)
+        return;
+    pid_t w = waitpid(t->shell, NULL, WNOHANG);
+    if (w == 0 || (w < 0 && errno == EINTR))
+        return;
+    t->shell = 0;
+    nc_tui_shell_back(t);
+}
+
+/* Hands the terminal to the user's shell on the lab host. */
+static void nc_tui_shell_open(nc_tui_t *t)
+{
+    const char *host = t->ui.shell_host;
+    if (!t->run || !host || t->shell > 0)
+        return;
+    nc_lab_t *lab = nc_run_lab(t->run);
+    nc_run_set_student(t->run, host);
+    uv_poll_stop(&t->input);
+    uv_signal_stop(&t->intr);
+    signal(SIGINT, SIG_IGN);
+    nc_curses_suspend();
+    /* The shell and what it runs read the terminal as it usually is:
+     * blocking (libuv made it non-blocking for the loop). */
+    t->stdin_flags = fcntl(STDIN_FILENO, F_GETFL);
+    if (t->stdin_flags >= 0)
+        fcntl(STDIN_FILENO, F_SETFL, t->stdin_flags & ~O_NONBLOCK);
+    printf("\nnetcourse: a shell on %s (%s), in the lab of \"%s\".\n", host,
+           nc_lab_host_addr(lab, host), t->run_lesson ? t->run_lesson->title : "the run");
+    for (size_t i = 0; i < nc_lab_host_count(lab); i++) {
+        const char *h = nc_lab_host_name(lab, i);
+        char var[32];
+        nc_shell_var(h, var, sizeof var);
+        if (strcmp(h, host) != 0)
+            printf("  %s is %s: $%s in the shell\n", h, nc_lab_host_addr(lab, h), var);
+    }
+    printf("What you send from here appears in the ladder, marked as yours. Type exit to go "
+           "back.\n\n");
+    fflush(stdout);
+    char err[256] = "";
+    t->shell = nc_shell_spawn(lab, host, NULL, err, sizeof err);
+    if (t->shell < 0) {
+        t->shell = 0;
+        nc_tui_shell_back(t);
+        snprintf(t->ui.notice, sizeof t->ui.notice, "No shell: %s", err);
+    }
+}
+
 static void nc_tui_on_tick(uv_timer_t *h)
 {
     nc_tui_t *t = h->data;
@@ -212,6 +334,7 @@ static void nc_tui_on_tick(uv_timer_t *h)
     }
     if (!t->run)
         return;
+    nc_tui_shell_wait(t);
     bool done = nc_run_poll(t->run);
     if (done && !t->ui.src.done) {
         t->ui.src.done = true;
@@ -229,6 +352,9 @@ static void nc_tui_on_tick(uv_timer_t *h)
         nc_tui_record(t);
         t->dirty = true;
     }
+    if (t->ui.src.done && nc_compare_view_tick(&t->ui))
+        t->dirty = true;
+    nc_tui_lab_state(t);
     if (nc_timeline_count(nc_run_timeline(t->run)) != t->shown)
         t->dirty = true;
 }
@@ -275,6 +401,18 @@ static int nc_tui_open_replay(nc_tui_t *t, const char *path, char *err, size_t e
     return 0;
 }
 
+/* The student is still in the run's lesson: its reader or its ladder is
+ * on the view stack. */
+static bool nc_tui_in_lesson(const nc_tui_t *t)
+{
+    if (t->ui.lesson != t->run_lesson)
+        return false;
+    for (int i = 1; i < t->ui.depth; i++)
+        if (t->ui.stack[i] == &nc_view_reader || t->ui.stack[i] == &nc_view_ladder)
+            return true;
+    return false;
+}
+
 static void nc_tui_on_input(uv_poll_t *h, int status, int events)
 {
     nc_tui_t *t = h->data;
@@ -313,12 +451,23 @@ static void nc_tui_on_input(uv_poll_t *h, int status, int events)
             nc_tui_quit(t);
             return;
         }
+        /* Leaving the lesson ends its run, and takes its lab down. */
+        if (t->run && !nc_tui_in_lesson(t)) {
+            nc_tui_stop_run(t);
+            t->dirty = true;
+        }
+        if (flags & NC_VIEW_SHELL) {
+            nc_tui_shell_open(t);
+            return; /* the shell has the terminal now */
+        }
     }
 }
 
 static void nc_tui_on_winch(uv_signal_t *h, int sig)
 {
     nc_tui_t *t = h->data;
+    if (t->shell > 0)
+        return; /* the size is read again when the shell gives the terminal back */
     nc_curses_resize();
     t->dirty = true;
 }
@@ -331,7 +480,7 @@ static void nc_tui_on_intr(uv_signal_t *h, int sig)
 static void nc_tui_on_check(uv_check_t *h)
 {
     nc_tui_t *t = h->data;
-    if (!t->dirty)
+    if (!t->dirty || t->shell > 0)
         return;
     t->dirty = false;
     int w, ht;
@@ -442,6 +591,11 @@ int nc_tui_main(const nc_tui_opts_t *o, char *err, size_t errlen)
         uv_run(&t.loop, UV_RUN_DEFAULT);
     }
 
+    if (t.shell > 0) {
+        nc_shell_kill(t.shell);
+        if (t.stdin_flags >= 0)
+            fcntl(STDIN_FILENO, F_SETFL, t.stdin_flags);
+    }
     nc_curses_stop();
     nc_tui_stop_run(&t);
     if (t.playback) {

@@ -26,7 +26,7 @@
 const nc_view_t *const nc_views[] = {
     &nc_view_map, &nc_view_reader, &nc_view_ladder, &nc_view_inspector,
     &nc_view_help, &nc_view_toosmall, &nc_view_dashboard, &nc_view_classbox, &nc_view_runs,
-    &nc_view_convs, &nc_view_prompt, NULL,
+    &nc_view_convs, &nc_view_prompt, &nc_view_compare, NULL,
 };
 
 void nc_ui_init(nc_ui_t *ui, const nc_course_t *course, nc_store_t *store, bool utf8)
@@ -106,6 +106,7 @@ void nc_ui_set_source(nc_ui_t *ui, const nc_ui_source_t *src)
     ui->insp_layer[0] = '\0';
     ui->place[0] = '\0';
     ui->notice[0] = '\0';
+    ui->compare_shown = false;
     nc_nav_free(ui->nav); /* its index and filter were the old source's */
     ui->nav = NULL;
     while (ui->depth > 1 && nc_ui_top(ui) == &nc_view_prompt)

@@ -36,6 +36,7 @@ enum {
     NC_VIEW_QUIT = 4,
     NC_VIEW_RUN = 8, /* start (or restart) the live run of ui->lesson */
     NC_VIEW_REPLAY = 16, /* replay the saved run at ui->replay_path */
+    NC_VIEW_SHELL = 32, /* open a shell on ui->shell_host, in the run's lab */
 };
 
 /* A view's own footer label for an action, where the generic one would
@@ -75,7 +76,7 @@ typedef struct nc_view {
 
 extern const nc_view_t nc_view_map, nc_view_reader, nc_view_ladder, nc_view_inspector,
     nc_view_help, nc_view_toosmall, nc_view_dashboard, nc_view_classbox, nc_view_runs,
-    nc_view_convs, nc_view_prompt;
+    nc_view_convs, nc_view_prompt, nc_view_compare;
 /* Every view, ending with NULL. */
 extern const nc_view_t *const nc_views[];
 
@@ -169,6 +170,12 @@ struct nc_ui {
     /* r on a run that is under way or on screen asks first: set by the
      * first r, cleared by any other key. */
     bool confirm_run;
+    /* The comparison table opened by itself for this source (compare.c). */
+    bool compare_shown;
+    /* The lab host the shell key opens a shell on, while a finished run's
+     * lab is up (tui.c); NULL otherwise, and the key is neither shown nor
+     * listed. Borrowed. */
+    const char *shell_host;
     /* The ladder's filter, search and prompt (nav.h); owned, NULL until
      * first used, dropped with the source. */
     struct nc_nav *nav;
@@ -200,6 +207,13 @@ int nc_ui_key(nc_ui_t *ui, int key);
 /* Called from the loop after events arrive: stores checkpoint answers the
  * run has decided. Returns true when something changed on screen. */
 bool nc_ui_tick(nc_ui_t *ui);
+
+/* Shows the run's comparison table (compare.c); false when the run has
+ * none. */
+bool nc_compare_view_open(nc_ui_t *ui);
+/* Opens the table once, by itself, when the ladder first shows it at the
+ * end of a run; true when it did. */
+bool nc_compare_view_tick(nc_ui_t *ui);
 
 /* Reads the saved runs from the store into ui->runs (runs.c). */
 void nc_ui_runs_load(nc_ui_t *ui);

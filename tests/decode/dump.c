@@ -1,7 +1,7 @@
 /*
  * dump.c: nc-decode-dump, the decoder's golden-test tool.
  *
- *   nc-decode-dump [--text | --fields] [--name ADDR=NAME]... FILE.pcap|FILE.pcapng
+ *   nc-decode-dump [--text | --fields] [--name ADDR=NAME]... [--keylog KEYS] FILE.pcap|FILE.pcapng
  *
  * Reads a capture with libpcap (nanosecond timestamps), decodes and
  * annotates every packet with one decoder (so flow state carries across
@@ -9,11 +9,13 @@
  * with "i" counting packets and "t" relative to the first packet), or with
  * --text "i summary | note". --fields leaves out the annotation: the JSON
  * holds the decoded fields only (the decoder's golden files), so that
- * rewording a note changes the annotation goldens (--text) alone. Exit
+ * rewording a note changes the annotation goldens (--text) alone. --keylog
+ * decrypts TLS with the secrets of an SSLKEYLOGFILE (src/decrypt). Exit
  * status 0, or 1 when the file cannot be read.
  */
 #include "annotate/annotate.h"
 #include "decode/decode.h"
+#include "decrypt/decrypt.h"
 
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -25,6 +27,7 @@ int main(int argc, char **argv)
     bool text = false, fields = false;
     const char *path = NULL;
     nc_decoder_t *d = nc_decoder_new();
+    nc_keylog_t *kl = nc_keylog_new();
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--text") == 0) {
             text = true;
@@ -38,6 +41,13 @@ int main(int argc, char **argv)
             }
             *eq = '\0';
             nc_decoder_name_host(d, spec, eq + 1);
+        } else if (strcmp(argv[i], "--keylog") == 0 && i + 1 < argc) {
+            char kerr[256];
+            if (nc_keylog_load(kl, argv[++i], kerr, sizeof kerr) != 0) {
+                fprintf(stderr, "nc-decode-dump: %s\n", kerr);
+                return 1;
+            }
+            nc_decoder_set_decryptor(d, &nc_decrypt_tls, kl);
         } else {
             path = argv[i];
         }
@@ -85,5 +95,6 @@ int main(int argc, char **argv)
     nc_evb_done(&b);
     pcap_close(p);
     nc_decoder_free(d);
+    nc_keylog_free(kl);
     return 0;
 }

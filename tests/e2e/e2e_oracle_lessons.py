@@ -4,10 +4,17 @@ the saved file agree with tshark's (TCP and HTTP reassembly on) for frame,
 method, URI, status and body length; a lesson with no HTTP has none on
 either side. And every field of the runs' state, mark and note events is
 in src/core/schema.c, which the lesson loader checks matchers against.
+
+The HTTP lessons must hold what they are about, in tshark's reading too
+(HTTP_LESSONS below: the messages each needs), and a lesson's comparison
+note (src/scenario/compare.c) must agree with tshark on the saved file: for
+each way, the requests and answers tshark finds on that program's
+connections, and the sum of their frames' lengths (bytes on the wire).
 tshark is required (.ci/quickstart test_pkgs)."""
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 
 from oraclelib import *
@@ -25,6 +32,50 @@ src = os.environ.get("NC_SOURCE_DIR", ".")
 with open(os.path.join(src, "src", "core", "schema.c")) as f:
     schema = set(re.findall(r'\{NC_EV_(STATE|MARK|NOTE), "([a-z_0-9.]+)"\}', f.read()))
 COMMON = {"i", "t", "type", "host", "summary", "note"}
+# What each HTTP lesson's run must hold, as tshark reads the saved file:
+# (kind, method or status, URI or None, at least this many).
+HTTP_LESSONS = {
+    "short-polling": [("request", "POST", "/jobs", 1), ("response", 202, None, 1),
+                      ("request", "GET", "/jobs/1", 3)],
+    "long-polling": [("request", "POST", "/jobs", 2), ("request", "GET", "/jobs/2?wait=1", 2)],
+    "http1": [("request", "GET", "/index.html", 3), ("request", "GET", "/style.css", 3),
+              ("request", "GET", "/logo.png", 3), ("request", "GET", "/news", 1)],
+}
+
+
+def frame_lengths(path):
+    """(port pair, frame length) of every TCP frame of a saved run, by tshark."""
+    p = subprocess.run(["tshark", "-r", path, "-T", "fields", "-e", "tcp.srcport", "-e",
+                        "tcp.dstport", "-e", "frame.len"], capture_output=True, text=True,
+                       timeout=120)
+    check(p.returncode == 0, f"tshark exited {p.returncode}: {p.stderr.strip()[:300]}")
+    out = []
+    for line in p.stdout.splitlines():
+        cols = line.split("\t")
+        if len(cols) == 3 and cols[0]:
+            out.append(((int(cols[0]), int(cols[1])), int(cols[2])))
+    return out
+
+
+def check_comparison(lesson, events, saved, theirs):
+    """Each way of the run's comparison note, against tshark's reading."""
+    lengths = None
+    for note in (e for e in events if e["type"] == "note" and "compare" in e):
+        lengths = lengths or frame_lengths(saved)
+        for way in note["ways"]:
+            ports = {e["port"] for e in events if e["type"] == "app"
+                     and e.get("program") == way["program"] and e.get("port")}
+            mine = [m for m in theirs if set(m[1]) & ports]
+            got = (sum(1 for m in mine if m[2] == "request"),
+                   sum(1 for m in mine if m[2] == "response"),
+                   sum(n for pair, n in lengths if set(pair) & ports))
+            want = (way["requests"], way["answers"], way["bytes"])
+            check(got == want, f"{lesson}: comparison {note['compare']}, {way['label']}: the note "
+                               f"says requests, answers, bytes = {want}; tshark reads {got}")
+            print(f"  {lesson} {way['label']}: {want[0]} requests, {want[1]} answers, "
+                  f"{want[2]} bytes, as tshark reads them")
+
+
 total = 0
 for lesson in lessons:
     saved = os.path.join(tmp, lesson + ".pcapng")
@@ -35,14 +86,23 @@ for lesson in lessons:
                 check((ev["type"].upper(), key) in schema,
                       f"{lesson}: a {ev['type']} event has \"{key}\", which src/core/schema.c "
                       f"does not declare (a lesson could not match on it): {ev}")
-    ours, _ = http_messages(saved)
+    ours, chunked = http_messages(saved)
     # tshark finds HTTP on port 80 by itself; tell it about any other port
     # netcourse found HTTP on.
     ports = sorted({p for m in ours for p in m[1] if p != 80 and p < 32768})
     extra = [a for p in ports for a in ("-d", f"tcp.port=={p},http")]
     theirs = tshark_http_messages(saved, extra)
     same_as_tshark(ours, theirs, f"{lesson}: HTTP messages", 60)
+    for kind, what, uri, least in HTTP_LESSONS.get(lesson, []):
+        n = sum(1 for m in theirs if m[2] == kind and m[3] == what and (uri is None or m[4] == uri))
+        check(n >= least, f"{lesson}: tshark finds {n} {kind}s {what} {uri or ''}, the lesson "
+                          f"needs at least {least}")
+    if lesson in HTTP_LESSONS:
+        check(chunked or lesson != "http1", f"{lesson}: no chunked answer with its chunk sizes")
+    check_comparison(lesson, events, saved, theirs)
     total += len(ours)
 check(total >= 2, f"the lessons' runs held only {total} HTTP messages")
+missing = sorted(set(HTTP_LESSONS) - set(lessons))
+check(not missing, f"netcourse list does not show the HTTP lessons {missing}")
 shutil.rmtree(tmp, ignore_errors=True)
 print(f"ok: {len(lessons)} lessons' saved runs, {total} HTTP messages agree with tshark")

@@ -125,6 +125,18 @@ for host, text in (("server", "101 Switching Protocols"), ("client", "text frame
 echoes = [e for e in app if e["host"] == "server" and "echoes" in e["text"]]
 check(len(echoes) == 2, f"the server echoed {len(echoes)} messages, not 2", ev)
 
+# ws-push: the server speaks first, twice, on the reader's WebSocket.
+news = [(p, f) for p in pk.values() if p["from"] == "server" and not p["dropped"]
+        for f in msgs(p, "websocket") if "news" in f.get("payload", {}).get("text", "")]
+check([f["payload"]["text"] for p, f in news] == ["news 1 of 2", "news 2 of 2"],
+      f"the pushed news were {[f['payload']['text'] for p, f in news]}", ev)
+port = news[0][0]["tcp"]["dport"]
+before = [p for p in pk.values() if p["from"] == "client" and p.get("tcp", {}).get("sport") == port
+          and p["i"] < news[-1][0]["i"] and "websocket" in p]
+check(not before, "the reader sent a frame before the server's news", ev)
+check(len([e for e in app if e["host"] == "server" and "never asked for" in e["text"]]) == 2,
+      "the server did not report two ws-push writes", ev)
+
 # A link cut for a while: what is sent meanwhile is dropped by the wire,
 # and TCP delivers it again once the link is back.
 cut = first(ev, "the cut", host="server", call="cut")

@@ -13,17 +13,7 @@ from nctest import *
 
 need_lab()
 need_tmux()
-if not shutil.which("curl"):
-    print("SKIP: curl is not installed")
-    sys.exit(77)
-LESSONS = os.path.join(os.environ["NC_SOURCE_DIR"], "tests", "e2e", "lessons")
-if os.geteuid() == 0:
-    user, work, lessons, data = ordinary_user(LESSONS)
-    import nctest
-    binary = nctest.BIN
-else:
-    user, work = None, tempfile.mkdtemp(prefix="nc-shell-")
-    lessons, data, binary = LESSONS, work, BIN
+user, work, lessons, data, binary = shell_user("nc-shell-")
 out = f"{data}/out.jsonl"
 cmd = f"{binary} --lessons {lessons} --data-dir {data} shell web client --json > {out}; echo EXITED $? >> {out}"
 if user:

@@ -202,6 +202,22 @@ def need_tmux():
         sys.exit(77)
 
 
+def shell_user(prefix):
+    """For the lab-shell tests (curl typed in a shell): skips without curl;
+    as root, an ordinary user with copies of the binary and the fixture
+    lessons (ordinary_user); otherwise the caller as is. Returns (user or
+    None, work dir to remove, lessons dir, data dir, binary)."""
+    if not shutil.which("curl"):
+        print("SKIP: curl is not installed")
+        sys.exit(77)
+    fixtures = os.path.join(os.environ["NC_SOURCE_DIR"], "tests", "e2e", "lessons")
+    if os.geteuid() == 0:
+        user, work, lessons, data = ordinary_user(fixtures)
+        return user, work, lessons, data, BIN
+    work = tempfile.mkdtemp(prefix=prefix)
+    return None, work, fixtures, work, BIN
+
+
 def ordinary_user(lessons, user="nc-e2e"):
     """For a test run as root: makes user (once) and copies the binary and
     the lessons directory where that user can read them. Points BIN at the
@@ -227,8 +243,16 @@ def ordinary_user(lessons, user="nc-e2e"):
     return user, work, f"{work}/lessons", f"{work}/data"
 
 
+def msgs(p, layer):
+    """The messages of one stream layer a packet completes ("http",
+    "websocket", "sse"): one object, or a list when it completes several."""
+    v = p.get(layer)
+    if v is None:
+        return []
+    return v if isinstance(v, list) else [v]
+
+
 def http_msgs(p):
     """The HTTP messages a packet completes: none, one, or several (a list,
     when one segment completes pipelined requests)."""
-    h = p.get("http")
-    return [] if h is None else (h if isinstance(h, list) else [h])
+    return msgs(p, "http")

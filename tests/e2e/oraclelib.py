@@ -148,6 +148,13 @@ def http_messages(path):
                 continue
             if m["request"]:
                 out.append((ev["frame"], conv, "request", m["method"], m["target"], m["body_len"]))
+            elif m.get("event_stream"):
+                # A deliberate difference: netcourse reports an event
+                # stream's head when its headers end (its events follow as
+                # SSE messages); tshark reports the response once its body
+                # ends, which an unending stream never does. Neither side
+                # counts event streams (see tshark_http_messages).
+                continue
             else:
                 out.append((ev["frame"], conv, "response", m["status"], None, m.get("body_len", 0)))
                 chunked += bool(m.get("chunked")) and len(m.get("chunks", [])) >= 2
@@ -172,6 +179,8 @@ def tshark_http_messages(path, extra=(), skip_conv=None):
             method = first_show(p, "http.request.method")
             if method is not None:
                 out.append((num, conv, "request", method, first_show(p, "http.request.uri"), body))
+            elif (first_show(p, "http.content_type") or "").startswith("text/event-stream"):
+                continue  # an event stream: see http_messages
             elif first_show(p, "http.response.code", int) is not None:
                 out.append((num, conv, "response", first_show(p, "http.response.code", int), None,
                             body))
@@ -236,3 +245,44 @@ def same_as_tshark(ours, theirs, what, width):
         b = str(theirs[k]) if k < len(theirs) else "-"
         lines.append(f"{a:{width}} | {b}{'' if a == b else '   <--'}")
     fail(f"{what} differ from tshark's:\n" + "\n".join(lines))
+
+
+def tls_rows(packets):
+    """netcourse's TLS per packet: (frame, record content types, TLS 1.3
+    opaque types, handshake types) for every packet with a TLS record,
+    packets being replay's packet events in frame order."""
+    rows = []
+    for n, ev in enumerate(packets, 1):
+        ct, op, hs = [], [], []
+        for m in layer_list(ev, "tls"):
+            if m.get("other_direction") or m.get("incomplete"):
+                continue
+            if not m.get("same_record"):
+                ct += [m["record"]["content_type"]] if "content_type" in m["record"] else []
+                op += [m["record"]["opaque_type"]] if "opaque_type" in m["record"] else []
+            hs += [m["handshake"]["type"]] if "handshake" in m else []
+        if ct or op or hs:
+            rows.append((n, ct, op, hs))
+    return rows
+
+
+def tshark_tls_rows(path, extra=(), more=()):
+    """tshark's TLS per packet in the shape of tls_rows(), with TCP
+    reassembly on; and the values of the fields in more, per frame
+    ({frame: [value, ...]}, empty ones left out)."""
+    p = subprocess.run(["tshark", "-r", path, *TSHARK_REASSEMBLY, *extra, "-T", "fields",
+                        "-E", "separator=/t", "-e", "frame.number", "-e", "tls.record.content_type",
+                        "-e", "tls.record.opaque_type", "-e", "tls.handshake.type",
+                        *[a for f in more for a in ("-e", f)]],
+                       capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, f"tshark exited {p.returncode}: {p.stderr[-500:]}")
+    rows, values = [], {}
+    for line in p.stdout.splitlines():
+        cols = (line.split("\t") + [""] * (4 + len(more)))[:4 + len(more)]
+        ct, op, hs = ([int(v) for v in c.split(",") if v] for c in cols[1:4])
+        if ct or op or hs:
+            rows.append((int(cols[0]), ct, op, hs))
+        got = [v for v in cols[4:] if v]
+        if got:
+            values[int(cols[0])] = got
+    return rows, values

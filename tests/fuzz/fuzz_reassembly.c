@@ -17,25 +17,12 @@
  * the end the stream is finished, and a checkpoint taken where one may be is
  * restored into a second stream that must accept the rest of the script.
  */
-#include "core/event.h"
-#include "decode/stream.h"
+#include "fuzz_stream.h"
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void nc_fuzz_write(nc_evb_t *b, const nc_stream_out_t *out)
-{
-    for (uint32_t i = 0; i < out->nmsgs; i++) {
-        char s[256];
-        nc_evb_reset(b, NC_EV_PACKET, 0);
-        nc_evb_obj(b, out->msgs[i].proto->name);
-        out->msgs[i].proto->write(b, &out->msgs[i]);
-        nc_evb_end(b);
-        out->msgs[i].proto->summary(&out->msgs[i], s, sizeof(s));
-    }
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -92,6 +92,16 @@ static const bad_case_t bad_cases[] = {
     {"no host", "name: p\nwrite 3\n", "t.md:1:", "\"host:\""},
     {"no statements", HEAD, "t.md:1:", "no statements"},
     {"bad close code", HEAD "ws-close 99\n", "t.md:4:", "close code"},
+    {"bad job part", HEAD "route GET /jobs/* 200 job=finish\n", "t.md:4:",
+     "submit, status or wait"},
+    {"bad job steps", HEAD "route POST /jobs 202 job=submit steps=0\n", "t.md:4:", "whole number"},
+    {"until on a statement", HEAD "get /a until=done\n", "t.md:4:", "no option \"until\""},
+    {"bad ws mode", HEAD "route GET /c 101 ws=shout\n", "t.md:4:", "echo or push"},
+    {"bad end", HEAD "route GET /e 200 sse=3 end=never\n", "t.md:4:", "yes or no"},
+    {"bad idle", HEAD "events /e 3 idle=soon\n", "t.md:4:", "duration"},
+    {"bad retry", HEAD "events /e 3 retry=5\n", "t.md:4:", "duration"},
+    {"ws-push kind", HEAD "ws-push morse \"hi\"\n", "t.md:4:", "text or binary"},
+    {"ws-push no data", HEAD "ws-push text\n", "t.md:4:", "ws-push takes 2 arguments"},
     {"bad stopwatch", HEAD "stopwatch pause\n", "t.md:4:", "start or stop"},
     {"bad state kind", HEAD "route GET /a 200 require=cookie\n", "t.md:4:", "session or token"},
     {"bad chunk size", HEAD "upload /a 100 chunk=0\n", "t.md:4:", "whole number"},
@@ -159,6 +169,20 @@ static void test_lesson_checks(void **state)
         {FRONT "---\n# P\n```program\nname: a\nhost: client\nroute GET / 200 hold=a\n```\n",
          "PROGRAM.EVENT"},
         {FRONT "---\n# P\n```program\nname: a\nhost: client\nwait a x\n```\n", NULL},
+        /* compare blocks: every way names a program of the lesson */
+        {FRONT "---\n# P\n```program\nname: a\nhost: client\nsleep 1ms\n```\n"
+               "```compare\nid: c\ntitle: T\nway: one | b\n```\n",
+         "t.md:15: compare \"c\": no program of this lesson is named \"b\""},
+        {FRONT "---\n# P\n```program\nname: a\nhost: client\nsleep 1ms\n```\n"
+               "```compare\nid: c\ntitle: T\nway: just a label\n```\n",
+         "t.md:18: a way is \"LABEL | PROGRAM\""},
+        {FRONT "---\n# P\n```program\nname: a\nhost: client\nsleep 1ms\n```\n"
+               "```compare\nid: c\ntitle: T\n```\n",
+         "t.md:15: the compare has no \"way\""},
+        {FRONT "---\n# P\n```program\nname: a\nhost: client\nsleep 1ms\n```\n"
+               "```compare\nid: c\ntitle: T\nway: x | a\n```\n"
+               "```compare\nid: c\ntitle: U\nway: y | a\n```\n",
+         "t.md:20: compare id \"c\" is already used on line 15"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         nc_lesson_t *l = NULL;

@@ -372,6 +372,8 @@ static void test_captures(void **state)
     size_t own = compare_dir(dir);
     snprintf(dir, sizeof dir, "%s/../e2e/captures", NC_TEST_DATA);
     own += compare_dir(dir);
+    snprintf(dir, sizeof dir, "%s/../decode/pcaps", NC_TEST_DATA); /* streams, TLS */
+    own += compare_dir(dir);
     printf("compared %zu packets of the shared captures, %zu of ours; %zu bytes printed\n",
            shared, own, written);
     assert_true(shared > 1000);

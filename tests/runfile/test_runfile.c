@@ -94,16 +94,33 @@ static char *tmpfile_path(void)
     return p;
 }
 
+/* A decryptor that only keeps the secrets a replay hands it. */
+static char dsb_seen[256];
+
+static void dsb_add(void *ctx, const char *text, size_t n)
+{
+    snprintf(dsb_seen + strlen(dsb_seen), sizeof dsb_seen - strlen(dsb_seen), "%.*s", (int)n,
+             text);
+}
+
+static const nc_decryptor_t dsb_recorder = {.add_secrets = dsb_add};
+
 static void test_round_trip(void **state)
 {
     nc_timeline_t *tl = make_run();
     char *path = tmpfile_path();
     const char *ifaces[] = {"c0", "s0"};
     const char *addrs[] = {"10.0.0.1", "10.0.0.2"}, *names[] = {"client", "server"};
-    nc_runfile_meta_t m = {"udp", 7, NULL, T0, ifaces, 2, addrs, names, 2};
+    /* The secrets go in a Decryption Secrets Block and come back to the
+     * replay's decryptor; 5 bytes long, so the block is padded. */
+    static const char secrets[] = "CLIENT_RANDOM 00 11\n#x\n";
+    nc_runfile_meta_t m = {"udp", 7,    NULL,  T0, ifaces, 2, addrs, names, 2, secrets,
+                           sizeof secrets - 1};
     char err[256] = "";
     assert_int_equal(nc_runfile_save(path, tl, &m, err, sizeof err), 0);
 
+    dsb_seen[0] = '\0';
+    nc_replay_use_decryptor(&dsb_recorder, NULL);
     nc_replay_t *r = nc_replay_open(path, err, sizeof err);
     assert_non_null(r);
     assert_non_null(nc_replay_info(r));
@@ -127,6 +144,7 @@ static void test_round_trip(void **state)
     }
     assert_int_equal(n, nc_timeline_count(tl));
     nc_replay_close(r);
+    assert_string_equal(dsb_seen, secrets); /* handed over, once */
 
     /* Cut anywhere: never a crash; a cut inside the packets ends in a note. */
     FILE *f = fopen(path, "rb");
@@ -147,6 +165,7 @@ static void test_round_trip(void **state)
         noted += note;
         nc_replay_close(c);
     }
+    nc_replay_use_decryptor(NULL, NULL);
     /* Only a cut that falls exactly between two blocks ends cleanly. */
     assert_true(noted > len * 9 / 10);
     free(all);

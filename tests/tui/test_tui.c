@@ -22,7 +22,9 @@
 
 #include "core/error.h"
 #include "core/xmalloc.h"
+#include "decode/decode.h"
 #include "lesson/lesson.h"
+#include "scenario/compare.h"
 #include "store/store.h"
 #include "tui/canvas.h"
 #include "tui/md.h"
@@ -601,6 +603,65 @@ static void test_inspector(void **state)
     assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_ladder);
 }
 
+/* A packet that completes three pipelined requests: the inspector shows its
+ * http layer as one section per request, headed by the request, never as
+ * "[0]", "[1]". The packet is decoded by the real decoder. */
+static void test_inspector_http_list(void **state)
+{
+    nc_fixture_t *fx = *state;
+    const char *reqs = "GET /a.txt HTTP/1.1\r\nHost: s\r\n\r\n"
+                       "GET /b.txt HTTP/1.1\r\nHost: s\r\n\r\n"
+                       "HEAD /c.txt HTTP/1.1\r\nHost: s\r\n\r\n";
+    nc_timeline_t *tl = nc_timeline_new(T0);
+    nc_timeline_set_window(tl, 0);
+    nc_decoder_t *d = nc_decoder_new();
+    nc_evb_t b;
+    nc_evb_init(&b);
+    nc_evb_reset(&b, NC_EV_PACKET, T0 + 1000);
+    assert_int_equal(
+        nc_decoder_layer(d, "http1", (const uint8_t *)reqs, (uint32_t)strlen(reqs), &b), 0);
+    nc_timeline_add(tl, &b);
+    nc_timeline_flush(tl, true);
+    nc_evb_done(&b);
+    nc_decoder_free(d);
+    const nc_event_t *ev = nc_timeline_get(tl, 0);
+    const nc_field_t *http = nc_event_get(ev, "http");
+    assert_non_null(http);
+    assert_int_equal(http->kind, NC_F_LIST);
+
+    nc_fixture_ladder(fx);
+    nc_ui_source_t src = fx->ui.src;
+    src.tl = tl;
+    nc_ui_set_source(&fx->ui, &src);
+    nc_ui_key(&fx->ui, 'g');
+    nc_ui_key(&fx->ui, 'i');
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_inspector);
+    /* The list is a layer: Tab reaches it, and it is shown whole. */
+    for (int k = 0; k < 8 && strcmp(fx->ui.insp_layer, "http") != 0; k++) {
+        nc_ui_key(&fx->ui, NC_KEY_TAB);
+        nc_buf_t out;
+        nc_buf_init(&out);
+        nc_tui_render_text(&fx->ui, NULL, 80, 40, &out);
+        nc_buf_done(&out);
+    }
+    assert_string_equal(fx->ui.insp_layer, "http");
+    nc_snapshot(&fx->ui, NULL, 80, 40, "inspector_http_list_80x40");
+    nc_buf_t out;
+    nc_buf_init(&out);
+    nc_tui_render_text(&fx->ui, NULL, 80, 40, &out);
+    const char *text = nc_buf_cstr(&out);
+    assert_non_null(strstr(text, "http: 3 in this packet"));
+    assert_non_null(strstr(text, "request 1 of 3: GET /a.txt"));
+    assert_non_null(strstr(text, "request 2 of 3: GET /b.txt"));
+    assert_non_null(strstr(text, "request 3 of 3: HEAD /c.txt"));
+    assert_null(strstr(text, "[0]"));
+    assert_null(strstr(text, "[1]"));
+    nc_buf_done(&out);
+    nc_ui_source_t none = {0};
+    nc_ui_set_source(&fx->ui, &none);
+    nc_timeline_free(tl);
+}
+
 static void test_help(void **state)
 {
     nc_fixture_t *fx = *state;
@@ -659,6 +720,11 @@ static void test_help_every_key(void **state)
     for (size_t i = 0; i < n; i++) {
         char keys[64];
         nc_action_keys(acts[i], " ", keys, sizeof keys, 1);
+        /* The shell key is listed only while a run's lab is up (below). */
+        if (acts[i] == NC_ACT_SHELL) {
+            assert_null(strstr(map, nc_action_help(acts[i])));
+            continue;
+        }
         assert_non_null(strstr(map, keys));
         /* Long sentences wrap: their first words are on the key's row. */
         char head[31];
@@ -677,6 +743,12 @@ static void test_help_every_key(void **state)
     assert_non_null(strstr(ladder, "• accept"));
     assert_non_null(strstr(ladder, "── Step"));
     assert_null(strstr(ladder, "lesson complete"));
+    assert_null(strstr(ladder, "your shell on a lab host"));
+    free(ladder);
+    fx->ui.shell_host = "client";
+    ladder = nc_help_text(fx);
+    assert_non_null(strstr(ladder, "your shell on a lab host"));
+    fx->ui.shell_host = NULL;
     free(ladder);
     assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_ladder);
 }
@@ -1022,6 +1094,40 @@ static void test_navigation(void **state)
     assert_int_equal(fx->ui.cursor, 0);
 }
 
+/*
+ * The comparison table (compare.c): T on a ladder without a comparison
+ * says so; once the run's note is on the timeline and the run is done, the
+ * table opens by itself, once, side by side, the fewest of each row in
+ * bold; Esc goes back and T opens it again.
+ */
+static void test_compare(void **state)
+{
+    nc_fixture_t *fx = *state;
+    nc_fixture_ladder(fx);
+    nc_ui_key(&fx->ui, 'T');
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_ladder);
+    assert_non_null(strstr(fx->ui.notice, "no comparison table"));
+    nc_compare_table_t t = {.id = "polling", .title = "One job, two ways", .nrows = 2};
+    t.rows[0] = (nc_compare_row_t){"short polling", "shortpoller", 12, 12, 7, 1, 13, 35, 3408,
+                               425600000};
+    t.rows[1] = (nc_compare_row_t){"long polling", "longpoller", 5, 5, 0, 1, 6, 22, 2148, 416600000};
+    nc_evb_t b;
+    nc_evb_init(&b);
+    nc_compare_note(&b, &t, T0 + 300000000);
+    nc_timeline_add(fx->tl, &b);
+    nc_timeline_flush(fx->tl, true);
+    nc_evb_done(&b);
+    fx->ui.src.done = true;
+    assert_true(nc_compare_view_tick(&fx->ui));
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_compare);
+    nc_snapshot(&fx->ui, NULL, 80, 24, "compare_80x24");
+    nc_ui_key(&fx->ui, NC_KEY_ESC);
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_ladder);
+    assert_false(nc_compare_view_tick(&fx->ui));
+    nc_ui_key(&fx->ui, 'T');
+    assert_ptr_equal(nc_ui_top(&fx->ui), &nc_view_compare);
+}
+
 static void test_ladder_local(void **state)
 {
     nc_fixture_t *fx = *state;
@@ -1061,7 +1167,9 @@ static void test_real_course(void **state)
     nc_ui_init(&ui, co, NULL, true);
     nc_buf_t out;
     nc_buf_init(&out);
-    nc_tui_render_text(&ui, NULL, 80, 24, &out);
+    /* The course outgrew 24 rows (the map scrolls there): the map is read
+     * on a screen tall enough for every lesson and part. */
+    nc_tui_render_text(&ui, NULL, 80, 60, &out);
     for (size_t i = 0; i < co->nlessons; i++)
         assert_non_null(strstr(nc_buf_cstr(&out), co->lessons[i]->title));
     for (size_t i = 0; i < co->nlessons; i++) {
@@ -1090,6 +1198,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ladder, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_inspector, nc_setup, nc_teardown),
+        cmocka_unit_test_setup_teardown(test_inspector_http_list, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_help, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_toosmall, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_help_every_key, nc_setup, nc_teardown),
@@ -1101,6 +1210,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ladder_local, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_ladder_truth, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_navigation, nc_setup, nc_teardown),
+        cmocka_unit_test_setup_teardown(test_compare, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_tiny, nc_setup, nc_teardown),
         cmocka_unit_test(test_real_course),
     };

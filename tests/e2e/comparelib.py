@@ -1,0 +1,105 @@
+"""The tests' own reading of a run's comparison (src/scenario/compare.c
+measures the same things; this is an independent count from the JSON
+events, so a test can hold the note's numbers against it).
+
+A way is one lesson program: its connections are the local ports its app
+events carry, on its host."""
+from nctest import *
+
+
+def http_msgs(ev):
+    """The HTTP messages a packet completes (one object or a list)."""
+    h = ev.get("http")
+    if h is None:
+        return []
+    return h if isinstance(h, list) else [h]
+
+
+def way_ports(events, program):
+    """The host and local ports of a program's connections."""
+    host, ports = None, set()
+    for e in events:
+        if e["type"] == "app" and e.get("program") == program and e.get("port"):
+            host = e["host"]
+            ports.add(e["port"])
+    return host, ports
+
+
+def way_packets(events, program):
+    """(packet, sent by the way's host) for every packet of its connections."""
+    host, ports = way_ports(events, program)
+    check(host and ports, f"program {program} reported no connection")
+    out = []
+    for e in events:
+        if e["type"] != "packet" or "tcp" not in e:
+            continue
+        if e["from"] == host and e["tcp"]["sport"] in ports:
+            out.append((e, True))
+        elif e["to"] == host and e["tcp"]["dport"] in ports:
+            out.append((e, False))
+    return out
+
+
+def measure(events, program):
+    """The numbers compare.c gives a way, counted again."""
+    host, ports = way_ports(events, program)
+    m = dict(requests=0, answers=0, empty=0, connections=0, round_trips=0, packets=0, bytes=0)
+    outstanding, first, last, last_answer = 0, None, None, None
+    for e, sent in way_packets(events, program):
+        m["packets"] += 1
+        m["bytes"] += e["len"]
+        first = e["t"] if first is None else first
+        last = e["t"]
+        flags = set(e["tcp"]["flags"])
+        if sent and "SYN" in flags and "ACK" not in flags and not e["tcp"].get("retransmission"):
+            m["connections"] += 1
+            m["round_trips"] += 1
+        msgs = http_msgs(e)
+        rq = sum(1 for h in msgs if h.get("request"))
+        rs = sum(1 for h in msgs if not h.get("request") and "status" in h)
+        if sent:
+            if rq and outstanding == 0:
+                m["round_trips"] += 1
+            outstanding += rq
+            m["requests"] += rq
+        elif rs:
+            outstanding = max(0, outstanding - rs)
+            m["answers"] += rs
+            last_answer = e["t"]
+    for e in events:
+        if (e["type"] == "app" and e.get("call") == "write" and e.get("news") == 0
+                and e["host"] != host and e.get("peer_port") in ports):
+            m["empty"] += 1
+    m["time_ms"] = ((last_answer if last_answer is not None else last) - first) * 1000
+    return m
+
+
+def comparison(events, compare_id):
+    """The run's comparison note with this id, checked to be one."""
+    notes = [e for e in events if e["type"] == "note" and e.get("compare") == compare_id]
+    check(len(notes) == 1, f"the run holds {len(notes)} comparison notes \"{compare_id}\"")
+    n = notes[0]
+    check(n["host"] == "lesson" and isinstance(n.get("ways"), list) and n["ways"],
+          f"the comparison note has no ways: {n}")
+    later = [e for e in events[n["i"] + 1:] if e["type"] in ("packet", "app")]
+    check(not later, f"packets or app events follow the comparison: {later[:2]}")
+    return n
+
+
+def check_against_run(events, note):
+    """Every number of every way equals the test's own count; returns the
+    ways by program."""
+    out = {}
+    for w in note["ways"]:
+        mine = measure(events, w["program"])
+        for k in ("requests", "answers", "empty", "connections", "round_trips", "packets", "bytes"):
+            check(w[k] == mine[k], f"{w['label']}: the note says {k} {w[k]}, the run's events "
+                                   f"say {mine[k]}")
+        check(abs(w["time_ms"] - mine["time_ms"]) < 0.2,
+              f"{w['label']}: the note says {w['time_ms']} ms, the events {mine['time_ms']:.3f}")
+        said = f"{w['label']}: {w['requests']} request"
+        check(said in (note.get("note") or ""), f"the note's text does not say \"{said}\"")
+        check(f"{w['bytes']} bytes, {w['time_ms']:.1f} ms." in note["note"],
+              f"the note's text and its numbers differ for {w['label']}: {note['note']}")
+        out[w["program"]] = w
+    return out
