@@ -4,8 +4,9 @@
  * Without options it opens the file in the TUI's ladder, with playback
  * controls. --dump prints the ladder as text and --json the EVENTS.md
  * stream, both streamed: each event is decoded, printed and forgotten, so a
- * file of any size costs the same memory. On a saved run the stream equals
- * the one the live run printed. --filter keeps the events a matcher (the
+ * file of any size costs the same memory; decoding runs on a second core
+ * (nc_replay_write). On a saved run the stream equals the one the live run
+ * printed. --filter keeps the events a matcher (the
  * lesson matcher language of core/match.h, `tcp.flags~RST`) accepts: with
  * --dump or --json only they are printed, each with its own index; in the
  * TUI the ladder opens filtered. TLS is decrypted with the secrets of the
@@ -39,41 +40,11 @@ static int nc_replay_print(const char *path, bool json, const nc_match_t *m)
         return NC_EXIT_FAIL;
     }
     signal(SIGPIPE, SIG_IGN);
-    nc_evb_t b;
-    nc_evb_init(&b);
-    nc_buf_t out;
-    nc_buf_init(&out);
-    int rc;
-    bool write_failed = false;
-    while ((rc = nc_replay_next(r, &b, err, sizeof err)) == 1) {
-        b.ev.t_ns -= nc_replay_t0(r);
-        if (m && !nc_match_event(m, &b.ev, NULL))
-            continue;
-        if (json) {
-            nc_event_json(&b.ev, &out);
-            nc_buf_putc(&out, '\n');
-        } else {
-            nc_event_text(&b.ev, &out);
-        }
-        if (out.len >= (1u << 16)) {
-            write_failed = fwrite(out.data, 1, out.len, stdout) != out.len;
-            nc_buf_reset(&out);
-            if (write_failed)
-                break;
-        }
-    }
-    if (!write_failed && out.len && fwrite(out.data, 1, out.len, stdout) != out.len)
-        write_failed = true;
-    if (fflush(stdout) != 0)
-        write_failed = true;
-    nc_buf_done(&out);
-    nc_evb_done(&b);
+    int rc = nc_replay_write(r, json, m, stdout, err, sizeof err);
     nc_replay_close(r);
-    if (rc < 0) {
+    if (rc < 0 && rc != NC_EIO)
         nc_cli_error("%s: %s", path, err);
-        return NC_EXIT_FAIL;
-    }
-    return write_failed ? NC_EXIT_FAIL : NC_EXIT_OK;
+    return rc < 0 ? NC_EXIT_FAIL : NC_EXIT_OK;
 }
 
 static void nc_replay_usage(FILE *out)

@@ -57,16 +57,19 @@ static const nc_field_t *nc_fields_find(const nc_field_t *f, uint32_t from, uint
                                         const char *key, size_t keylen, const char *rest)
 {
     for (uint32_t k = from; k < to;) {
-        uint32_t next = nc_fields_skip(f, to, k);
         const nc_field_t *t = &f[k];
         if (t->kind == NC_F_END)
             break;
+        /* A scalar is one token: no need to walk it. */
+        bool nested = t->kind == NC_F_OBJ || t->kind == NC_F_LIST;
+        uint32_t next = nested ? nc_fields_skip(f, to, k) : k + 1;
         if (t->key == NULL && t->kind == NC_F_OBJ) {
             /* an object inside a list: look inside it */
             const nc_field_t *hit = nc_fields_find(f, k + 1, next, key, keylen, rest);
             if (hit)
                 return hit;
-        } else if (t->key && strlen(t->key) == keylen && memcmp(t->key, key, keylen) == 0) {
+        } else if (t->key && t->key[0] == key[0] && strncmp(t->key, key, keylen) == 0 &&
+                   t->key[keylen] == '\0') {
             if (rest == NULL)
                 return t;
             if (t->kind == NC_F_OBJ || t->kind == NC_F_LIST) {

@@ -1,10 +1,19 @@
 /*
  * timeline.c: the append-only, time-ordered event log.
  *
- * Storage: events live in fixed-size chunks whose addresses never change
- * (the chunk table is allocated once, large enough for 2^26 events), and
- * their strings, fields and bytes live in one arena. Keys are interned: a
- * packet's "sport" is one shared string however many packets there are.
+ * Storage: each published event is one 16-byte row, in fixed-size chunks
+ * whose addresses never change (the chunk table is allocated once, large
+ * enough for 2^26 events): its time, and either the address of the event
+ * itself or, for a lazy row, the NC_TL_LAZY bit and a reference its source
+ * understands. A whole event (nc_event_t, fields, strings, bytes) lives in
+ * one arena; keys are interned there, so a packet's "sport" is one shared
+ * string however many packets there are.
+ *
+ * Lazy rows are how a replay holds a million packets in a few bytes each:
+ * the source (nc_timeline_set_source) decodes a row's packet again when a
+ * reader asks for it, and the copy waits in a direct-mapped cache of
+ * NC_TL_CACHE slots (event i in slot i % NC_TL_CACHE), so a screenful of
+ * rows, and the pointers to them, stay put while the screen is drawn.
  *
  * Adding: producers copy their built event in under the lock; it waits in
  * `pending`, kept sorted by time, until it is older than the reorder window.
@@ -19,6 +28,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +36,22 @@
 #define NC_TL_CHUNK (1u << NC_TL_CHUNK_BITS)
 #define NC_TL_MAX_CHUNKS (1u << 14)
 #define NC_TL_KEYS_MIN 256
+#define NC_TL_LAZY (1ULL << 63)
+#define NC_TL_CACHE 4096
+#define NC_TL_BEHIND 64 /* rows decoded before a missed one: see nc_timeline_decode */
+
+typedef struct nc_tl_row {
+    int64_t t;    /* ns since t0 */
+    uint64_t ref; /* NC_TL_LAZY | the source's reference, or the event's address */
+} nc_tl_row_t;
+
+/* One decoded lazy row; `arena` holds its fields, strings and bytes. */
+typedef struct nc_tl_slot {
+    size_t i; /* the event it holds, when used */
+    bool used;
+    nc_event_t ev;
+    nc_arena_t arena;
+} nc_tl_slot_t;
 
 struct nc_timeline {
     pthread_mutex_t lock;
@@ -33,9 +59,8 @@ struct nc_timeline {
     int64_t t0;
     int64_t window;
     int64_t last_due; /* absolute time of the last event published from pending */
-    nc_event_t **chunks;
+    nc_tl_row_t **chunks;
     _Atomic size_t count;
-    size_t capacity; /* slots allocated in chunks */
     nc_event_t *pending;
     size_t npending, cap_pending;
     nc_event_t *follow;
@@ -47,6 +72,12 @@ struct nc_timeline {
     void (*notify)(void *);
     void *notify_arg;
     size_t overflow; /* events refused because the table is full */
+    /* Lazy rows: the source, and the cache of rows decoded again. */
+    nc_timeline_source_fn source;
+    void *source_arg;
+    pthread_mutex_t cache_lock;
+    nc_tl_slot_t *cache; /* NC_TL_CACHE slots, allocated with the first lazy row */
+    nc_evb_t *scratch;   /* what the source decodes into */
 };
 
 nc_timeline_t *nc_timeline_new(int64_t t0_ns)
@@ -56,6 +87,7 @@ nc_timeline_t *nc_timeline_new(int64_t t0_ns)
     nc_arena_init(&tl->arena, 256 * 1024);
     tl->t0 = t0_ns;
     tl->window = 30 * 1000000LL;
+    pthread_mutex_init(&tl->cache_lock, NULL);
     tl->chunks = nc_xcalloc(NC_TL_MAX_CHUNKS, sizeof(*tl->chunks));
     tl->cap_keys = NC_TL_KEYS_MIN;
     tl->keys = nc_xcalloc(tl->cap_keys, sizeof(*tl->keys));
@@ -72,7 +104,15 @@ void nc_timeline_free(nc_timeline_t *tl)
     free(tl->pending);
     free(tl->follow);
     free(tl->keys);
+    for (size_t k = 0; tl->cache && k < NC_TL_CACHE; k++)
+        nc_arena_done(&tl->cache[k].arena);
+    free(tl->cache);
+    if (tl->scratch) {
+        nc_evb_done(tl->scratch);
+        free(tl->scratch);
+    }
     nc_arena_done(&tl->arena);
+    pthread_mutex_destroy(&tl->cache_lock);
     pthread_mutex_destroy(&tl->lock);
     free(tl);
 }
@@ -140,19 +180,21 @@ static const char *nc_timeline_key(nc_timeline_t *tl, const char *key)
     return tl->keys[h];
 }
 
-/* Deep-copies the builder's event into the arena (lock held). */
-static nc_event_t nc_timeline_copy(nc_timeline_t *tl, nc_evb_t *b)
+/* Deep-copies the builder's event into arena a; keys are interned in the
+ * timeline when intern is set (lock held), copied otherwise. */
+static nc_event_t nc_timeline_copy_to(nc_timeline_t *tl, nc_arena_t *a, nc_evb_t *b, bool intern)
 {
     const nc_event_t *src = nc_evb_view(b);
     nc_event_t ev = *src;
     /* Close anything the producer left open so the stream is well formed. */
     uint32_t n = b->nfields + (uint32_t)(b->depth > 0 ? b->depth : 0);
-    nc_field_t *f = nc_arena_alloc(&tl->arena, (n ? n : 1) * sizeof(*f));
+    nc_field_t *f = nc_arena_alloc(a, (n ? n : 1) * sizeof(*f));
     for (uint32_t k = 0; k < b->nfields; k++) {
         f[k] = src->fields[k];
-        f[k].key = nc_timeline_key(tl, src->fields[k].key);
+        const char *key = src->fields[k].key;
+        f[k].key = intern ? nc_timeline_key(tl, key) : key ? nc_arena_strdup(a, key) : NULL;
         if (f[k].kind == NC_F_STR)
-            f[k].v.s = nc_arena_strdup(&tl->arena, src->fields[k].v.s);
+            f[k].v.s = nc_arena_strdup(a, src->fields[k].v.s);
     }
     for (uint32_t k = b->nfields; k < n; k++) {
         f[k].key = NULL;
@@ -161,30 +203,50 @@ static nc_event_t nc_timeline_copy(nc_timeline_t *tl, nc_evb_t *b)
     }
     ev.fields = f;
     ev.nfields = n;
-    ev.host = nc_timeline_key(tl, src->host ? src->host : "");
-    ev.summary = nc_arena_strdup(&tl->arena, src->summary ? src->summary : "");
-    ev.note = src->note && src->note[0] ? nc_arena_strdup(&tl->arena, src->note) : NULL;
+    const char *host = src->host ? src->host : "";
+    ev.host = intern ? nc_timeline_key(tl, host) : nc_arena_strdup(a, host);
+    ev.summary = nc_arena_strdup(a, src->summary ? src->summary : "");
+    ev.note = src->note && src->note[0] ? nc_arena_strdup(a, src->note) : NULL;
     if (src->data && src->caplen)
-        ev.data = nc_arena_memdup(&tl->arena, src->data, src->caplen);
+        ev.data = nc_arena_memdup(a, src->data, src->caplen);
     else
         ev.data = NULL;
     return ev;
+}
+
+static nc_event_t nc_timeline_copy(nc_timeline_t *tl, nc_evb_t *b)
+{
+    return nc_timeline_copy_to(tl, &tl->arena, b, true);
+}
+
+/* Appends a row and makes it visible (lock held); false when full. */
+static bool nc_timeline_push(nc_timeline_t *tl, int64_t t, uint64_t ref)
+{
+    size_t i = atomic_load_explicit(&tl->count, memory_order_relaxed);
+    size_t c = i >> NC_TL_CHUNK_BITS;
+    if (c >= NC_TL_MAX_CHUNKS) {
+        tl->overflow++;
+        return false;
+    }
+    if (tl->chunks[c] == NULL)
+        tl->chunks[c] = nc_xmalloc(NC_TL_CHUNK * sizeof(nc_tl_row_t));
+    tl->chunks[c][i & (NC_TL_CHUNK - 1)] = (nc_tl_row_t){t, ref};
+    atomic_store_explicit(&tl->count, i + 1, memory_order_release);
+    return true;
 }
 
 /* Writes ev to the next slot and makes it visible (lock held). */
 static void nc_timeline_publish_one(nc_timeline_t *tl, nc_event_t *ev)
 {
     size_t i = atomic_load_explicit(&tl->count, memory_order_relaxed);
-    size_t c = i >> NC_TL_CHUNK_BITS;
-    if (c >= NC_TL_MAX_CHUNKS) {
+    if ((i >> NC_TL_CHUNK_BITS) >= NC_TL_MAX_CHUNKS) {
         tl->overflow++;
         return;
     }
-    if (tl->chunks[c] == NULL)
-        tl->chunks[c] = nc_xmalloc(NC_TL_CHUNK * sizeof(nc_event_t));
     ev->i = i;
-    tl->chunks[c][i & (NC_TL_CHUNK - 1)] = *ev;
-    atomic_store_explicit(&tl->count, i + 1, memory_order_release);
+    nc_event_t *kept = nc_arena_alloc(&tl->arena, sizeof(*kept));
+    *kept = *ev;
+    nc_timeline_push(tl, ev->t_ns, (uint64_t)(uintptr_t)kept);
 }
 
 /* The event the hook is looking at, so precede() can renumber it. */
@@ -304,17 +366,113 @@ size_t nc_timeline_count(const nc_timeline_t *tl)
     return atomic_load_explicit(&((nc_timeline_t *)tl)->count, memory_order_acquire);
 }
 
+static const nc_tl_row_t *nc_timeline_row(const nc_timeline_t *tl, size_t i)
+{
+    return &tl->chunks[i >> NC_TL_CHUNK_BITS][i & (NC_TL_CHUNK - 1)];
+}
+
+void nc_timeline_set_source(nc_timeline_t *tl, nc_timeline_source_fn fn, void *arg)
+{
+    tl->source = fn;
+    tl->source_arg = arg;
+}
+
+void nc_timeline_add_lazy(nc_timeline_t *tl, int64_t t_ns, uint64_t ref)
+{
+    pthread_mutex_lock(&tl->lock);
+    /* Events before it go first: a lazy row is never held back. */
+    size_t done = nc_timeline_publish_due(tl, 0, true);
+    if (tl->t0 == 0)
+        tl->t0 = t_ns;
+    if (tl->cache == NULL) {
+        tl->cache = nc_xcalloc(NC_TL_CACHE, sizeof(*tl->cache));
+        for (size_t k = 0; k < NC_TL_CACHE; k++)
+            nc_arena_init(&tl->cache[k].arena, 4096);
+        tl->scratch = nc_xmalloc(sizeof(*tl->scratch));
+        nc_evb_init(tl->scratch);
+    }
+    done += nc_timeline_push(tl, t_ns - tl->t0, NC_TL_LAZY | (ref & ~NC_TL_LAZY));
+    pthread_mutex_unlock(&tl->lock);
+    if (done && tl->notify)
+        tl->notify(tl->notify_arg);
+}
+
+static const nc_tl_row_t *nc_timeline_row(const nc_timeline_t *tl, size_t i);
+
+static bool nc_timeline_cached(const nc_timeline_t *tl, size_t i)
+{
+    const nc_tl_slot_t *slot = &tl->cache[i % NC_TL_CACHE];
+    return slot->used && slot->i == i;
+}
+
+/* Decodes lazy row i again into its cache slot (cache_lock held). */
+static void nc_timeline_fill(nc_timeline_t *tl, size_t i)
+{
+    const nc_tl_row_t *row = nc_timeline_row(tl, i);
+    nc_tl_slot_t *slot = &tl->cache[i % NC_TL_CACHE];
+    nc_evb_t *b = tl->scratch;
+    if (tl->source(tl->source_arg, row->ref & ~NC_TL_LAZY, b) != 0) {
+        /* The source could not read it again (it always should). */
+        nc_evb_reset(b, NC_EV_PACKET, 0);
+        nc_evb_host(b, "replay");
+        nc_evb_summary(b, "packet %zu could not be read again", i);
+    }
+    nc_arena_reset(&slot->arena);
+    slot->ev = nc_timeline_copy_to(tl, &slot->arena, b, false);
+    slot->ev.t_ns = row->t;
+    slot->ev.i = i;
+    slot->i = i;
+    slot->used = true;
+}
+
+/* Lazy row i, from the cache or decoded again. A source decodes forward
+ * cheaply and backward dearly (from a checkpoint), so a row missed whose
+ * predecessor is missing too brings up to NC_TL_BEHIND rows before it
+ * along: a ladder scrolled up then finds them ready. */
+static const nc_event_t *nc_timeline_decode(nc_timeline_t *tl, size_t i)
+{
+    pthread_mutex_lock(&tl->cache_lock);
+    if (!nc_timeline_cached(tl, i)) {
+        size_t lo = i;
+        while (lo > 0 && i - lo < NC_TL_BEHIND && !nc_timeline_cached(tl, lo - 1) &&
+               (nc_timeline_row(tl, lo - 1)->ref & NC_TL_LAZY))
+            lo--;
+        for (size_t j = lo; j <= i; j++)
+            nc_timeline_fill(tl, j);
+    }
+    pthread_mutex_unlock(&tl->cache_lock);
+    return &tl->cache[i % NC_TL_CACHE].ev;
+}
+
 const nc_event_t *nc_timeline_get(const nc_timeline_t *tl, size_t i)
 {
     if (i >= nc_timeline_count(tl))
         return NULL;
-    return &tl->chunks[i >> NC_TL_CHUNK_BITS][i & (NC_TL_CHUNK - 1)];
+    const nc_tl_row_t *row = nc_timeline_row(tl, i);
+    if (row->ref & NC_TL_LAZY)
+        return nc_timeline_decode((nc_timeline_t *)tl, i);
+    return (const nc_event_t *)(uintptr_t)row->ref;
+}
+
+nc_event_type_t nc_timeline_type(const nc_timeline_t *tl, size_t i)
+{
+    const nc_tl_row_t *row = nc_timeline_row(tl, i);
+    if (row->ref & NC_TL_LAZY)
+        return NC_EV_PACKET;
+    return ((const nc_event_t *)(uintptr_t)row->ref)->type;
+}
+
+int64_t nc_timeline_time(const nc_timeline_t *tl, size_t i)
+{
+    return nc_timeline_row(tl, i)->t;
 }
 
 size_t nc_timeline_memory(const nc_timeline_t *tl)
 {
-    size_t chunks = 0;
+    size_t chunks = 0, cache = 0;
     for (size_t c = 0; c < NC_TL_MAX_CHUNKS && tl->chunks[c]; c++)
         chunks++;
-    return tl->arena.used_total + chunks * NC_TL_CHUNK * sizeof(nc_event_t);
+    for (size_t k = 0; tl->cache && k < NC_TL_CACHE; k++)
+        cache += sizeof(tl->cache[k]) + tl->cache[k].arena.used_total;
+    return tl->arena.used_total + chunks * NC_TL_CHUNK * sizeof(nc_tl_row_t) + cache;
 }

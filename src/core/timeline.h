@@ -36,9 +36,29 @@ void nc_timeline_add(nc_timeline_t *tl, nc_evb_t *b);
 /* Publishes pending events older than the window, or all of them. */
 void nc_timeline_flush(nc_timeline_t *tl, bool all);
 
-/* Published events. Lock-free; pointers stay valid until nc_timeline_free. */
+/* Published events. Lock-free. A pointer to an event added whole stays
+ * valid until nc_timeline_free; one to a lazy row's event (see below) until
+ * NC_TL_CACHE (4096) other lazy rows have been got, and only on the thread
+ * that reads lazy rows (one: the interface's). */
 size_t nc_timeline_count(const nc_timeline_t *tl);
 const nc_event_t *nc_timeline_get(const nc_timeline_t *tl, size_t i);
+/* Event i's type and time (ns since t0), without decoding a lazy row: what
+ * scans over every event should test first. i below the count. */
+nc_event_type_t nc_timeline_type(const nc_timeline_t *tl, size_t i);
+int64_t nc_timeline_time(const nc_timeline_t *tl, size_t i);
+
+/*
+ * Lazy rows: a packet kept as its time and a reference (63 bits) that the
+ * source can decode it again from, on demand, into b (the packet as it was
+ * first decoded, its t_ns and i aside; returns 0, or non-zero when it
+ * cannot). For a big replay: the row costs 16 bytes, the decoded event
+ * kilobytes. Rows are published at once, in the order added (a replay's
+ * window is 0). Set the source before the first lazy row.
+ */
+typedef int (*nc_timeline_source_fn)(void *arg, uint64_t ref, nc_evb_t *b);
+void nc_timeline_set_source(nc_timeline_t *tl, nc_timeline_source_fn fn, void *arg);
+/* t_ns is absolute, as in a builder. Thread-safe. */
+void nc_timeline_add_lazy(nc_timeline_t *tl, int64_t t_ns, uint64_t ref);
 
 /* fn(arg) is called, on the thread that published, after new events become
  * visible (for a uv_async_send). Set it before producers start. */

@@ -80,6 +80,41 @@ nc_decoder_t *nc_decoder_new(void)
     return d;
 }
 
+struct nc_decoder_ck {
+    nc_flow_ck_t *flows;
+    bool csum_partial_seen;
+};
+
+nc_decoder_ck_t *nc_decoder_save(const nc_decoder_t *d, const nc_decoder_ck_t *prev,
+                                 size_t *bytes)
+{
+    nc_flow_ck_t *flows = nc_flow_table_save(d->flows, prev ? prev->flows : NULL, bytes);
+    if (flows == NULL)
+        return NULL;
+    nc_decoder_ck_t *ck = nc_xmalloc(sizeof(*ck));
+    ck->flows = flows;
+    ck->csum_partial_seen = d->csum_partial_seen;
+    *bytes += sizeof(*ck);
+    return ck;
+}
+
+void nc_decoder_restore(nc_decoder_t *d, const nc_decoder_ck_t *ck)
+{
+    /* Freeing the streams it replaces gives their held bytes back; nothing
+     * is held out of order in a checkpoint, so the budget is then empty. */
+    nc_flow_table_restore(d->flows, ck->flows, &d->ooo_budget);
+    d->ooo_budget.used = 0;
+    d->csum_partial_seen = ck->csum_partial_seen;
+}
+
+void nc_decoder_ck_free(nc_decoder_ck_t *ck)
+{
+    if (ck == NULL)
+        return;
+    nc_flow_ck_free(ck->flows);
+    free(ck);
+}
+
 void nc_decoder_free(nc_decoder_t *d)
 {
     if (d == NULL)

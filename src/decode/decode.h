@@ -51,6 +51,23 @@ int nc_decoder_packet(nc_decoder_t *d, int linktype, const uint8_t *data, uint32
                       uint32_t wirelen, nc_evb_t *b);
 
 /*
+ * Checkpoints: everything a decoder remembers between frames (flows, their
+ * TCP analysis and stream decoders), copied so that decoding can resume
+ * from this frame later, elsewhere, with exactly the same results. The
+ * names given with nc_decoder_name_host are not part of it. Save returns
+ * NULL while a stream holds bytes out of order (try a later frame); *bytes
+ * is what the checkpoint costs beyond prev (the previous checkpoint, or
+ * NULL), whose unchanged flows it shares: free checkpoints in any order.
+ * Restore replaces d's state with ck's (ck is unchanged and may be restored
+ * again). The caller owns ck.
+ */
+typedef struct nc_decoder_ck nc_decoder_ck_t;
+nc_decoder_ck_t *nc_decoder_save(const nc_decoder_t *d, const nc_decoder_ck_t *prev,
+                                 size_t *bytes);
+void nc_decoder_restore(nc_decoder_t *d, const nc_decoder_ck_t *ck);
+void nc_decoder_ck_free(nc_decoder_ck_t *ck);
+
+/*
  * At the end of a capture: ends every connection a stream decoder still
  * reads (nc_stream_finish), so that what only the end completes is
  * reported: a body read until the connection closes whose FIN the capture

@@ -84,6 +84,101 @@ size_t nc_flow_table_count(const nc_flow_table_t *t)
     return t->used;
 }
 
+/* One flow as a checkpoint saw it; shared by the checkpoints after it
+ * that found the flow unchanged (refs counts them). */
+typedef struct nc_flow_rec {
+    size_t refs;
+    nc_flow_t flow;            /* its stream member NULL */
+    bool has_state;
+    nc_stream_state_t state[]; /* one when has_state */
+} nc_flow_rec_t;
+
+struct nc_flow_ck {
+    size_t max, cap, used, ring;
+    nc_flow_rec_t **recs; /* `used`, one per slot */
+};
+
+/* True when slot f, whose stream state is st (NULL: none), is what rec holds. */
+static bool nc_flow_rec_same(const nc_flow_rec_t *rec, const nc_flow_t *f,
+                             const nc_stream_state_t *st)
+{
+    nc_flow_t plain = *f;
+    plain.stream = NULL;
+    if (memcmp(&rec->flow, &plain, sizeof(plain)) != 0 || rec->has_state != (st != NULL))
+        return false;
+    return st == NULL || memcmp(rec->state, st, sizeof(*st)) == 0;
+}
+
+nc_flow_ck_t *nc_flow_table_save(const nc_flow_table_t *t, const nc_flow_ck_t *prev,
+                                 size_t *bytes)
+{
+    nc_flow_ck_t *ck = nc_xcalloc(1, sizeof(*ck));
+    ck->max = t->max;
+    ck->cap = t->cap;
+    ck->ring = t->ring;
+    ck->recs = nc_xcalloc(t->used ? t->used : 1, sizeof(*ck->recs));
+    *bytes = sizeof(*ck) + t->used * sizeof(*ck->recs);
+    nc_stream_state_t st;
+    for (size_t i = 0; i < t->used; i++, ck->used++) {
+        const nc_flow_t *f = &t->slots[i];
+        if (f->stream && !nc_stream_save(f->stream, &st)) {
+            nc_flow_ck_free(ck);
+            return NULL;
+        }
+        const nc_stream_state_t *sp = f->stream ? &st : NULL;
+        if (prev && i < prev->used && nc_flow_rec_same(prev->recs[i], f, sp)) {
+            ck->recs[i] = prev->recs[i];
+            ck->recs[i]->refs++;
+            continue;
+        }
+        size_t size = sizeof(nc_flow_rec_t) + (sp ? sizeof(st) : 0);
+        nc_flow_rec_t *rec = nc_xmalloc(size);
+        rec->refs = 1;
+        rec->flow = *f;
+        rec->flow.stream = NULL;
+        rec->has_state = sp != NULL;
+        if (sp)
+            rec->state[0] = st;
+        ck->recs[i] = rec;
+        *bytes += size;
+    }
+    return ck;
+}
+
+void nc_flow_table_restore(nc_flow_table_t *t, const nc_flow_ck_t *ck,
+                           struct nc_stream_budget *budget)
+{
+    for (size_t i = 0; i < t->used; i++)
+        nc_stream_free(t->slots[i].stream);
+    t->max = ck->max;
+    t->cap = ck->cap;
+    t->used = ck->used;
+    t->ring = ck->ring;
+    free(t->slots);
+    t->slots = nc_xcalloc(t->cap ? t->cap : 1, sizeof(*t->slots));
+    for (size_t i = 0; i < ck->used; i++) {
+        const nc_flow_rec_t *rec = ck->recs[i];
+        t->slots[i] = rec->flow;
+        if (!rec->has_state)
+            continue;
+        t->slots[i].stream = nc_stream_new();
+        nc_stream_set_budget(t->slots[i].stream, budget);
+        nc_stream_restore(t->slots[i].stream, &rec->state[0]);
+    }
+    nc_flow_rehash(t);
+}
+
+void nc_flow_ck_free(nc_flow_ck_t *ck)
+{
+    if (ck == NULL)
+        return;
+    for (size_t i = 0; i < ck->used; i++)
+        if (--ck->recs[i]->refs == 0)
+            free(ck->recs[i]);
+    free(ck->recs);
+    free(ck);
+}
+
 nc_flow_t *nc_flow_at(nc_flow_table_t *t, size_t i)
 {
     return i < t->used ? &t->slots[i] : NULL;

@@ -125,6 +125,26 @@ void nc_flow_table_free(nc_flow_table_t *t);
 /* Returns how many flows the table holds now. */
 size_t nc_flow_table_count(const nc_flow_table_t *t);
 
+/*
+ * A checkpoint of a whole table: its slots in place (so that eviction goes
+ * on in the same order) and each connection's stream state (stream.h).
+ * A flow that has not changed since the previous checkpoint `prev` (may be
+ * NULL) shares prev's copy, so a capture of thousands of finished
+ * connections does not copy them again and again. nc_flow_table_save()
+ * returns NULL while any stream holds bytes out of order, where a
+ * checkpoint could not stand alone; *bytes is what it added.
+ * nc_flow_table_restore() makes t what it was when ck was taken; new
+ * streams count against budget. The caller owns ck (nc_flow_ck_free; the
+ * copies it shares live until the last checkpoint holding them is freed).
+ */
+typedef struct nc_flow_ck nc_flow_ck_t;
+nc_flow_ck_t *nc_flow_table_save(const nc_flow_table_t *t, const nc_flow_ck_t *prev,
+                                 size_t *bytes);
+struct nc_stream_budget;
+void nc_flow_table_restore(nc_flow_table_t *t, const nc_flow_ck_t *ck,
+                           struct nc_stream_budget *budget);
+void nc_flow_ck_free(nc_flow_ck_t *ck);
+
 /* Finds or creates the flow of k (borrowed, valid until the next call) and
  * sets *dir to the frame's direction in it. Never fails. */
 nc_flow_t *nc_flow_get(nc_flow_table_t *t, const nc_flow_key_t *k, int *dir);

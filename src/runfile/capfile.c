@@ -504,6 +504,29 @@ int nc_capfile_next(nc_capfile_t *f, nc_capfile_packet_t *out, char *err, size_t
                                           : nc_capfile_next_pcap(f, out, err, errlen);
 }
 
+void nc_capfile_tell(const nc_capfile_t *f, nc_capfile_mark_t *m)
+{
+    *m = (nc_capfile_mark_t){.pos = f->pos,
+                             .section_base = f->section_base,
+                             .nifaces = f->nifaces,
+                             .packets = f->packets,
+                             .last_ts = f->last_ts,
+                             .swap = f->swap};
+}
+
+void nc_capfile_seek(nc_capfile_t *f, const nc_capfile_mark_t *m)
+{
+    nc_capfile_packet_t p;
+    char err[8];
+    while (f->nifaces < m->nifaces && nc_capfile_next(f, &p, err, sizeof err) == 1)
+        continue; /* meeting the interfaces declared before the mark */
+    f->pos = m->pos;
+    f->section_base = m->section_base;
+    f->packets = m->packets;
+    f->last_ts = m->last_ts;
+    f->swap = m->swap;
+}
+
 size_t nc_capfile_iface_count(const nc_capfile_t *f)
 {
     return f->nifaces;

@@ -59,6 +59,23 @@ nc_capfile_format_t nc_capfile_format(const nc_capfile_t *f);
  */
 int nc_capfile_next(nc_capfile_t *f, nc_capfile_packet_t *out, char *err, size_t errlen);
 
+/*
+ * Where a reader stands: nc_capfile_tell() before nc_capfile_next() marks
+ * that packet, and nc_capfile_seek() puts a reader over the same bytes back
+ * there (a replay decodes packets again from saved points this way). A
+ * reader seeked to a mark must already know the mark's nifaces interfaces:
+ * a reader that has not met them yet is walked forward first to find them.
+ */
+typedef struct nc_capfile_mark {
+    size_t pos, section_base, nifaces;
+    uint64_t packets;
+    int64_t last_ts;
+    bool swap;
+} nc_capfile_mark_t;
+
+void nc_capfile_tell(const nc_capfile_t *f, nc_capfile_mark_t *m);
+void nc_capfile_seek(nc_capfile_t *f, const nc_capfile_mark_t *m);
+
 /* Interfaces seen so far (pcap: exactly one). */
 size_t nc_capfile_iface_count(const nc_capfile_t *f);
 int nc_capfile_iface_linktype(const nc_capfile_t *f, size_t iface);

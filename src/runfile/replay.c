@@ -8,6 +8,14 @@
  * position the next event takes: an event line whose "i" is not past it
  * goes first, otherwise the next packet does. `extra` holds the fields of
  * the last "p" line, appended to every packet from that one on.
+ *
+ * Decoding again (`lazy`, for the interface): `cks` are the decoder's state
+ * before packet `number`, with the reader's mark there, in packet order;
+ * the loading thread appends to them under `lock`. The decoding thread has
+ * a reader and a decoder of its own (`lz_cap`, `lz_dec`) that stand before
+ * packet `lz_next`: a packet at or after it, and after the checkpoint
+ * before the asked one, is reached by decoding on; any other from that
+ * checkpoint.
  */
 #include "replay.h"
 
@@ -20,6 +28,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +60,29 @@ struct nc_replay {
     bool break_noted;
     char break_msg[256];
     int64_t last_t;
+    /* Decoding again (see the top of the file). */
+    bool lazy;
+    bool bare;            /* foreign packets are built without annotation */
+    bool last_bare;       /* the event nc_replay_next built last is one */
+    uint64_t last_ref;    /* the packet nc_replay_next built last, or 0 */
+    uint64_t next_ck;     /* the packet number the next checkpoint waits for */
+    uint64_t ck_every;    /* packets between checkpoints, at least */
+    pthread_mutex_t lock; /* cks, ncks, cap_cks, ck_bytes */
+    struct nc_replay_ck {
+        uint64_t number;
+        nc_capfile_mark_t mark;
+        nc_decoder_ck_t *dec;
+    } *cks;
+    size_t ncks, cap_cks, ck_bytes;
+    nc_capfile_t *lz_cap;
+    nc_decoder_t *lz_dec;
+    uint64_t lz_next;
 };
+
+/* Checkpoints are at least this many packets apart, and further when one
+ * is big, so that they cost at most NC_REPLAY_CK_BYTES a packet. */
+#define NC_REPLAY_CK_EVERY 2048
+#define NC_REPLAY_CK_BYTES 8
 
 /* The decryptor every replay opened from now on decrypts TLS with. */
 static const nc_decryptor_t *nc_replay_decryptor;
@@ -107,6 +138,7 @@ nc_replay_t *nc_replay_open_mem(const uint8_t *data, size_t len, char *err, size
     nc_decoder_set_decryptor(r->dec, nc_replay_decryptor, nc_replay_decryptor_ctx);
     nc_replay_secrets(r);
     r->peek_kind = -1;
+    pthread_mutex_init(&r->lock, NULL);
     nc_evb_init(&r->extra);
     const uint8_t *payload;
     size_t plen, body;
@@ -176,6 +208,12 @@ void nc_replay_close(nc_replay_t *r)
     nc_decoder_free(r->dec);
     nc_runfile_info_done(&r->info);
     nc_evb_done(&r->extra);
+    for (size_t k = 0; k < r->ncks; k++)
+        nc_decoder_ck_free(r->cks[k].dec);
+    free(r->cks);
+    nc_capfile_close(r->lz_cap);
+    nc_decoder_free(r->lz_dec);
+    pthread_mutex_destroy(&r->lock);
     if (r->map)
         munmap(r->map, r->maplen);
     free(r);
@@ -232,18 +270,17 @@ static void nc_replay_break_note(nc_replay_t *r, nc_evb_t *b)
     nc_evb_str(b, "error", r->break_msg);
 }
 
-/* Decodes packet p into b. */
-static void nc_replay_packet(nc_replay_t *r, const nc_capfile_packet_t *p, nc_evb_t *b)
+/* Decodes packet p into b with decoder dec; a foreign capture's packet is
+ * annotated when `annotate` (not when only the decoder's state matters). */
+static void nc_replay_build(nc_replay_t *r, nc_decoder_t *dec, const nc_capfile_packet_t *p,
+                            nc_evb_t *b, bool annotate)
 {
-    if (!r->t0_known) {
-        r->t0 = p->ts_ns;
-        r->t0_known = true;
-    }
     nc_evb_reset(b, NC_EV_PACKET, p->ts_ns);
-    nc_decoder_packet(r->dec, p->linktype, p->data, p->caplen, p->wirelen, b);
+    nc_decoder_packet(dec, p->linktype, p->data, p->caplen, p->wirelen, b);
     b->ev.iface = p->iface;
     if (!r->saved) {
-        nc_annotate_event(b);
+        if (annotate)
+            nc_annotate_event(b);
         return;
     }
     if (r->have_extra)
@@ -253,9 +290,118 @@ static void nc_replay_packet(nc_replay_t *r, const nc_capfile_packet_t *p, nc_ev
         nc_buf_append(&b->note, p->comment, p->comment_len);
 }
 
+/* Decodes packet p into b. */
+static void nc_replay_packet(nc_replay_t *r, const nc_capfile_packet_t *p, nc_evb_t *b)
+{
+    if (!r->t0_known) {
+        r->t0 = p->ts_ns;
+        r->t0_known = true;
+    }
+    /* Bare: the caller annotates it on another thread (nc_replay_write), or
+     * keeps only its time and decodes it again when shown (the interface). */
+    nc_replay_build(r, r->dec, p, b, !r->bare);
+    r->last_bare = r->bare && !r->saved;
+}
+
+void nc_replay_defer_annotation(nc_replay_t *r)
+{
+    r->bare = true;
+}
+
+bool nc_replay_bare(const nc_replay_t *r)
+{
+    return r->last_bare;
+}
+
+void nc_replay_keep_checkpoints(nc_replay_t *r, uint64_t every)
+{
+    r->lazy = !r->saved;
+    r->bare = true;
+    r->next_ck = 1;
+    r->ck_every = every ? every : NC_REPLAY_CK_EVERY;
+}
+
+uint64_t nc_replay_packet_ref(const nc_replay_t *r)
+{
+    return r->last_ref;
+}
+
+size_t nc_replay_memory(nc_replay_t *r)
+{
+    pthread_mutex_lock(&r->lock);
+    size_t n = r->ck_bytes + r->cap_cks * sizeof(*r->cks);
+    pthread_mutex_unlock(&r->lock);
+    return n;
+}
+
+/* Saves the decoder's state before packet p, which `mark` points at, when
+ * one is due and the decoder can (nothing held out of order). */
+static void nc_replay_checkpoint(nc_replay_t *r, const nc_capfile_packet_t *p,
+                                 const nc_capfile_mark_t *mark)
+{
+    if (!r->lazy || p->number < r->next_ck)
+        return;
+    size_t bytes = 0;
+    const nc_decoder_ck_t *prev = r->ncks ? r->cks[r->ncks - 1].dec : NULL;
+    nc_decoder_ck_t *ck = nc_decoder_save(r->dec, prev, &bytes);
+    if (ck == NULL)
+        return; /* the next packet tries again */
+    pthread_mutex_lock(&r->lock);
+    if (r->ncks == r->cap_cks) {
+        r->cap_cks = r->cap_cks ? r->cap_cks * 2 : 64;
+        r->cks = nc_xrealloc(r->cks, r->cap_cks * sizeof(*r->cks));
+    }
+    r->cks[r->ncks++] = (struct nc_replay_ck){p->number, *mark, ck};
+    r->ck_bytes += bytes;
+    pthread_mutex_unlock(&r->lock);
+    uint64_t every = bytes / NC_REPLAY_CK_BYTES;
+    r->next_ck = p->number + (every > r->ck_every ? every : r->ck_every);
+}
+
+int nc_replay_decode(nc_replay_t *r, uint64_t ref, nc_evb_t *b)
+{
+    pthread_mutex_lock(&r->lock);
+    size_t lo = 0, hi = r->ncks;
+    while (hi - lo > 1) { /* the last checkpoint at or before ref */
+        size_t mid = (lo + hi) / 2;
+        if (r->cks[mid].number <= ref)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    struct nc_replay_ck ck = r->ncks ? r->cks[lo] : (struct nc_replay_ck){0};
+    pthread_mutex_unlock(&r->lock);
+    if (ck.dec == NULL || ck.number > ref)
+        return -1;
+    char why[256];
+    if (r->lz_cap == NULL) {
+        r->lz_cap = nc_capfile_open(r->data, r->len, why, sizeof why);
+        r->lz_dec = nc_decoder_new();
+        nc_decoder_set_decryptor(r->lz_dec, nc_replay_decryptor, nc_replay_decryptor_ctx);
+        if (r->lz_cap == NULL)
+            return -1;
+    }
+    if (r->lz_next == 0 || r->lz_next > ref || r->lz_next < ck.number) {
+        nc_decoder_restore(r->lz_dec, ck.dec);
+        nc_capfile_seek(r->lz_cap, &ck.mark);
+        r->lz_next = ck.number;
+    }
+    nc_capfile_packet_t p;
+    while (nc_capfile_next(r->lz_cap, &p, why, sizeof why) == 1) {
+        r->lz_next = p.number + 1;
+        nc_replay_build(r, r->lz_dec, &p, b, p.number == ref);
+        if (p.number == ref)
+            return 0;
+    }
+    r->lz_next = 0;
+    return -1;
+}
+
 int nc_replay_next(nc_replay_t *r, nc_evb_t *b, char *err, size_t errlen)
 {
     char why[256];
+    r->last_ref = 0;
+    r->last_bare = false;
     for (;;) {
         nc_replay_peek(r);
         if (r->peek_kind == NC_RUNFILE_LINE_EVENT &&
@@ -292,6 +438,9 @@ int nc_replay_next(nc_replay_t *r, nc_evb_t *b, char *err, size_t errlen)
             return 0;
         }
         nc_capfile_packet_t p;
+        nc_capfile_mark_t mark;
+        if (r->lazy)
+            nc_capfile_tell(r->cap, &mark);
         int rc = nc_capfile_next(r->cap, &p, why, sizeof why);
         nc_replay_secrets(r);
         if (rc <= 0) {
@@ -317,7 +466,10 @@ int nc_replay_next(nc_replay_t *r, nc_evb_t *b, char *err, size_t errlen)
             r->have_extra = kind == NC_RUNFILE_LINE_PACKET && r->extra.nfields > 0;
             nc_replay_peek(r);
         }
+        if (r->lazy)
+            nc_replay_checkpoint(r, &p, &mark);
         nc_replay_packet(r, &p, b);
+        r->last_ref = r->lazy ? p.number : 0;
         r->last_t = b->ev.t_ns - r->t0;
         b->ev.i = r->next_i++;
         nc_evb_view(b);

@@ -34,8 +34,10 @@ static bool nc_chart_pick(const nc_timeline_t *tl, size_t upto, nc_chart_pick_t 
     } seen[32];
     int nseen = 0, busiest = 0;
     for (size_t i = 0; i < upto; i++) {
+        if (nc_timeline_type(tl, i) != NC_EV_STATE)
+            continue;
         const nc_event_t *ev = nc_timeline_get(tl, i);
-        const char *name = ev->type == NC_EV_STATE ? nc_event_str(ev, "socket") : NULL;
+        const char *name = nc_event_str(ev, "socket");
         if (!name)
             continue;
         int64_t v;
@@ -100,7 +102,7 @@ void nc_chart_draw(nc_canvas_t *c, const nc_timeline_t *tl, size_t upto, size_t 
     }
     if (w > NC_CHART_MAX_COLS)
         w = NC_CHART_MAX_COLS;
-    int64_t tmax = nc_timeline_get(tl, upto - 1)->t_ns;
+    int64_t tmax = nc_timeline_time(tl, upto - 1);
     if (tmax <= 0)
         tmax = 1;
     /* Column k covers the times (tmax*k/w, tmax*(k+1)/w]: it shows the
@@ -117,9 +119,11 @@ void nc_chart_draw(nc_canvas_t *c, const nc_timeline_t *tl, size_t upto, size_t 
         int64_t te = tmax * (k + 1) / w;
         int64_t top = exists ? cur : 0;
         bool any = exists;
-        for (; i < upto && nc_timeline_get(tl, i)->t_ns <= te; i++) {
+        for (; i < upto && nc_timeline_time(tl, i) <= te; i++) {
+            if (nc_timeline_type(tl, i) != NC_EV_STATE)
+                continue;
             const nc_event_t *ev = nc_timeline_get(tl, i);
-            const char *name = ev->type == NC_EV_STATE ? nc_event_str(ev, "socket") : NULL;
+            const char *name = nc_event_str(ev, "socket");
             if (!name || strcmp(name, p.socket) != 0)
                 continue;
             /* An event without the value (CLOSED, TIME_WAIT) ends it. */
@@ -143,7 +147,7 @@ void nc_chart_draw(nc_canvas_t *c, const nc_timeline_t *tl, size_t upto, size_t 
     bool labels = h >= 4;
     int rows = h - 2 - (labels ? 1 : 0), levels = rows * 8;
     int axis = y + 1 + rows;
-    int64_t tc = nc_timeline_get(tl, cursor < upto ? cursor : upto - 1)->t_ns;
+    int64_t tc = nc_timeline_time(tl, cursor < upto ? cursor : upto - 1);
     int ccol = (int)(tc * w / tmax);
     if (ccol >= w)
         ccol = w - 1;

@@ -44,9 +44,9 @@ static void nc_gauge_collect(const nc_timeline_t *tl, size_t upto, size_t cursor
 {
     memset(set, 0, sizeof *set);
     for (size_t i = 0; i < upto; i++) {
-        const nc_event_t *ev = nc_timeline_get(tl, i);
-        if (ev->type != NC_EV_STATE)
+        if (nc_timeline_type(tl, i) != NC_EV_STATE)
             continue;
+        const nc_event_t *ev = nc_timeline_get(tl, i);
         const char *scope = nc_event_str(ev, "scope");
         bool host = scope && strcmp(scope, "host") == 0;
         const char *name = host ? ev->host : nc_event_str(ev, "socket");
@@ -74,7 +74,7 @@ static void nc_gauge_collect(const nc_timeline_t *tl, size_t upto, size_t cursor
 bool nc_gauges_any(const nc_timeline_t *tl, size_t upto)
 {
     for (size_t i = 0; tl && i < upto; i++)
-        if (nc_timeline_get(tl, i)->type == NC_EV_STATE)
+        if (nc_timeline_type(tl, i) == NC_EV_STATE)
             return true;
     return false;
 }

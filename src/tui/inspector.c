@@ -420,7 +420,7 @@ static void nc_insp_move(nc_ui_t *ui, int dir)
     size_t vis = nc_ui_visible(ui);
     for (size_t i = ui->cursor; dir > 0 ? i + 1 < vis : i > 0;) {
         i = dir > 0 ? i + 1 : i - 1;
-        if (nc_timeline_get(ui->src.tl, i)->type == NC_EV_PACKET) {
+        if (nc_timeline_type(ui->src.tl, i) == NC_EV_PACKET) {
             ui->cursor = i;
             ui->follow = false;
             ui->insp_scroll = -1;

@@ -3,7 +3,9 @@
  *
  * Data model: the loader thread owns the nc_replay_t and adds each event to
  * `tl` (reorder window 0: published at once, in file order); `loaded` turns
- * true when it is done. Everything else belongs to the UI thread: `head` is
+ * true when it is done. A foreign capture's packets go in as lazy rows
+ * (timeline.h): 16 bytes each, decoded again on the UI thread, from the
+ * replay's checkpoints, when a view gets them. Everything else belongs to the UI thread: `head` is
  * how many events the ladder shows (SIZE_MAX: all that are loaded), `playing`
  * and `speed` drive it, and `clock_ns` is the run time the head has reached
  * (in the events' own time, relative to the timeline's t0). Step marks (the
@@ -81,8 +83,13 @@ static void *nc_playback_thread(void *arg)
     nc_evb_init(&b);
     char err[512];
     int rc;
-    while (!atomic_load(&p->stop) && (rc = nc_replay_next(p->replay, &b, err, sizeof err)) == 1)
-        nc_timeline_add(p->tl, &b);
+    while (!atomic_load(&p->stop) && (rc = nc_replay_next(p->replay, &b, err, sizeof err)) == 1) {
+        uint64_t ref = nc_replay_packet_ref(p->replay);
+        if (ref)
+            nc_timeline_add_lazy(p->tl, b.ev.t_ns, ref);
+        else
+            nc_timeline_add(p->tl, &b);
+    }
     if (!atomic_load(&p->stop) && rc < 0) {
         snprintf(p->error, sizeof p->error, "%s", err);
         atomic_store(&p->failed, true);
@@ -91,6 +98,13 @@ static void *nc_playback_thread(void *arg)
     atomic_store(&p->loaded, true);
     nc_timeline_flush(p->tl, true); /* wakes the UI one last time */
     return NULL;
+}
+
+/* The timeline's source: a lazy row's packet, decoded again. */
+static int nc_playback_decode(void *arg, uint64_t ref, nc_evb_t *b)
+{
+    nc_playback_t *p = arg;
+    return nc_replay_decode(p->replay, ref, b);
 }
 
 nc_playback_t *nc_playback_open(const char *path, void (*notify)(void *), void *arg, char *err,
@@ -106,6 +120,9 @@ nc_playback_t *nc_playback_open(const char *path, void (*notify)(void *), void *
         p->lesson = nc_xstrdup(info->lesson);
     p->tl = nc_timeline_new(nc_replay_t0(r));
     nc_timeline_set_window(p->tl, 0);
+    /* A capture's packets are kept as rows and decoded again when shown. */
+    nc_replay_keep_checkpoints(r, 0);
+    nc_timeline_set_source(p->tl, nc_playback_decode, p);
     if (notify)
         nc_timeline_set_notify(p->tl, notify, arg);
     p->head = SIZE_MAX;
@@ -178,8 +195,10 @@ static void nc_playback_cp_scan(nc_playback_t *p)
 {
     size_t n = nc_timeline_count(p->tl);
     for (; p->cp_scanned < n; p->cp_scanned++) {
+        if (nc_timeline_type(p->tl, p->cp_scanned) != NC_EV_MARK)
+            continue;
         const nc_event_t *ev = nc_timeline_get(p->tl, p->cp_scanned);
-        const char *id = ev->type == NC_EV_MARK ? nc_event_str(ev, "checkpoint") : NULL;
+        const char *id = nc_event_str(ev, "checkpoint");
         const char *what = id ? nc_event_str(ev, "event") : NULL;
         size_t k = 0;
         while (what && k < p->model->ncheckpoints && strcmp(p->model->checkpoints[k].id, id) != 0)
@@ -243,8 +262,10 @@ static int nc_playback_step_at(void *ctx, size_t i)
     int step = -1;
     /* Scan back for at most a few thousand events: enough for any lesson. */
     for (size_t k = i < n ? i + 1 : n, seen = 0; k > 0 && seen < 4096; k--, seen++) {
+        if (nc_timeline_type(p->tl, k - 1) != NC_EV_MARK)
+            continue;
         const nc_event_t *ev = nc_timeline_get(p->tl, k - 1);
-        const char *what = ev->type == NC_EV_MARK ? nc_event_str(ev, "event") : NULL;
+        const char *what = nc_event_str(ev, "event");
         if (what && strcmp(what, "begin") == 0) {
             const char *id = nc_event_str(ev, "step");
             for (size_t s = 0; p->model && id && s < p->model->nsteps; s++)
@@ -285,9 +306,11 @@ static size_t nc_playback_gate(nc_playback_t *p, const nc_ui_t *ui)
     return gate;
 }
 
-static bool nc_playback_is_begin(const nc_event_t *ev)
+static bool nc_playback_is_begin(const nc_timeline_t *tl, size_t i)
 {
-    const char *what = ev->type == NC_EV_MARK ? nc_event_str(ev, "event") : NULL;
+    if (nc_timeline_type(tl, i) != NC_EV_MARK)
+        return false;
+    const char *what = nc_event_str(nc_timeline_get(tl, i), "event");
     return what && strcmp(what, "begin") == 0;
 }
 
@@ -305,8 +328,7 @@ static void nc_playback_seek(nc_playback_t *p, nc_ui_t *ui, size_t h)
     p->last_tick = 0;
     ui->follow = false;
     ui->cursor = h ? h - 1 : 0;
-    const nc_event_t *ev = h ? nc_timeline_get(p->tl, h - 1) : NULL;
-    p->clock_ns = ev ? ev->t_ns : 0;
+    p->clock_ns = h ? nc_timeline_time(p->tl, h - 1) : 0;
 }
 
 /* Index of the next (dir > 0) or previous step "begin" mark from `from`. */
@@ -314,7 +336,7 @@ static long nc_playback_find_mark(const nc_playback_t *p, size_t from, int dir)
 {
     size_t n = nc_playback_count(p);
     for (long k = (long)from + dir; k >= 0 && (size_t)k < n; k += dir)
-        if (nc_playback_is_begin(nc_timeline_get(p->tl, (size_t)k)))
+        if (nc_playback_is_begin(p->tl, (size_t)k))
             return k;
     return -1;
 }
@@ -439,9 +461,8 @@ static bool nc_playback_pace(nc_playback_t *p, nc_ui_t *ui, int64_t now_ns, size
         return false; /* at the end (see below), or waiting for an answer */
     p->head++;
     ui->follow = true;
-    const nc_event_t *ev = nc_timeline_get(p->tl, p->head - 1);
-    p->clock_ns = ev->t_ns;
-    if (nc_playback_is_begin(ev) && p->head > 1) {
+    p->clock_ns = nc_timeline_time(p->tl, p->head - 1);
+    if (nc_playback_is_begin(p->tl, p->head - 1) && p->head > 1) {
         p->playing = false; /* a new step: read its text, then p goes on */
         p->last_tick = 0;
     }
@@ -468,20 +489,18 @@ bool nc_playback_tick(nc_playback_t *p, nc_ui_t *ui, int64_t now_ns)
     }
     if (p->last_tick == 0) {
         p->last_tick = now_ns;
-        if (p->head < n) {
-            const nc_event_t *ev = p->head ? nc_timeline_get(p->tl, p->head - 1) : NULL;
-            p->clock_ns = ev ? ev->t_ns : 0;
-        }
+        if (p->head < n)
+            p->clock_ns = p->head ? nc_timeline_time(p->tl, p->head - 1) : 0;
         return false;
     }
     p->clock_ns += (int64_t)((double)(now_ns - p->last_tick) * nc_speeds[p->speed]);
     p->last_tick = now_ns;
-    while (p->head < n && p->head < gate && nc_timeline_get(p->tl, p->head)->t_ns <= p->clock_ns)
+    while (p->head < n && p->head < gate && nc_timeline_time(p->tl, p->head) <= p->clock_ns)
         p->head++;
     /* Never sit still for long on a gap: an idle second is skipped. */
     if (p->head == before && p->head < n && p->head < gate &&
-        nc_timeline_get(p->tl, p->head)->t_ns - p->clock_ns > 1000000000LL)
-        p->clock_ns = nc_timeline_get(p->tl, p->head)->t_ns - 1000000000LL;
+        nc_timeline_time(p->tl, p->head) - p->clock_ns > 1000000000LL)
+        p->clock_ns = nc_timeline_time(p->tl, p->head) - 1000000000LL;
     if (p->head >= n && atomic_load(&p->loaded)) {
         p->playing = false;
         p->last_tick = 0;
