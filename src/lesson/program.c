@@ -79,7 +79,7 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
       {"alpn", 's', false}}, false},
     {"tls-connect", "hp", "",
      {SAY, {"done", 's', false}, {"version", 't', false}, {"alpn", 's', false},
-      {"sni", 'w', false}}, false},
+      {"sni", 'w', false}, {"nodelay", 'b', false}}, false},
     {"get", "s", "",
      {{"header", 'H', true}, {"version", 'v', false}, {"pipelined", 'b', false}, SAY,
       {"reconnect", 'b', false}}, false},
