@@ -76,7 +76,7 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"http-connect", "hp", "", {SAY, {"done", 's', false}, {"nodelay", 'b', false}}, false},
     {"tls-listen", "p", "",
      {SAY, {"backlog", 'n', false}, {"accept", 's', false}, {"version", 't', false},
-      {"alpn", 's', false}}, false},
+      {"alpn", 's', false}, {"nodelay", 'b', false}}, false},
     {"tls-connect", "hp", "",
      {SAY, {"done", 's', false}, {"version", 't', false}, {"alpn", 's', false},
       {"sni", 'w', false}, {"nodelay", 'b', false}}, false},
