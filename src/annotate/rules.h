@@ -58,6 +58,7 @@ extern const nc_rule_set_t nc_rules_error, nc_rules_arp, nc_rules_icmp, nc_rules
     nc_rules_ip, nc_rules_tcp, nc_rules_udp, nc_rules_dns, nc_rules_http, nc_rules_csum,
     nc_rules_tls;
 extern const nc_rule_set_t nc_rules_websocket, nc_rules_sse, nc_rules_stun;
+extern const nc_rule_set_t nc_rules_http2, nc_rules_grpc;
 
 /* Integer field or def. */
 int64_t nc_annotate_int(const nc_event_t *ev, const char *path, int64_t def);

@@ -488,6 +488,9 @@ static const struct {
     {"sse", &nc_sse_proto, NC_CTX_TCP, 6, 80},
     {"tls", &nc_tls_proto, NC_CTX_TCP, 6, 443},
     {"stun", &nc_stun_proto, NC_CTX_UDP, 17, 3478},
+    {"http2", &nc_http2_proto, NC_CTX_TCP, 6, 80},
+    {"grpc", &nc_grpc_proto, NC_CTX_TCP, 6, 80},
+    {"protobuf", &nc_protobuf_proto, NC_CTX_TCP, 6, 80},
 };
 
 const nc_proto_t *nc__decode_proto(size_t i)

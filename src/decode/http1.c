@@ -282,6 +282,8 @@ static void hdr_upgrade(nc_http_dir_t *h, const char *v, size_t n)
         h->upgrade_ws = true;
     else
         h->upgrade_other = true;
+    if (http1_has_word(v, n, "h2c"))
+        h->upgrade_h2c = true;
 }
 
 static void hdr_ws_extensions(nc_http_dir_t *h, const char *v, size_t n)
@@ -390,6 +392,7 @@ static void http1_headers_done(nc_stream_ctx_t *sc, uint32_t end)
             http1_copy(q->method, sizeof(q->method), h->method, strlen(h->method));
             q->upgrade_ws = h->upgrade_ws;
             q->ws_deflate = h->ws_deflate;
+            q->upgrade_h2c = h->upgrade_h2c;
             f->qlen++;
         }
         if (h->chunked) {
@@ -413,8 +416,12 @@ static void http1_headers_done(nc_stream_ctx_t *sc, uint32_t end)
         http1_pop(f);
         http1_emit(sc, end, false);
         h->state = H_IDLE;
-        uint8_t app = (req.upgrade_ws || h->upgrade_ws) ? NC_SAPP_WEBSOCKET : NC_SAPP_TUNNEL;
+        uint8_t app = (req.upgrade_ws || h->upgrade_ws) ? NC_SAPP_WEBSOCKET
+                      : (req.upgrade_h2c && h->upgrade_h2c) ? NC_SAPP_HTTP2
+                                                            : NC_SAPP_TUNNEL;
         http1_switch(sc->dir, app, h->ws_deflate);
+        if (app == NC_SAPP_HTTP2)
+            nc__http2_upgraded(sc, !sc->d);
         /* The other side switches once its upgrade request is whole (the
          * capture may show the 101 before the request's last segment). */
         nc_http_dir_t *ph = &sc->peer->http;

@@ -162,6 +162,7 @@ extern const nc_proto_t nc_eth_proto, nc_sll_proto, nc_sll2_proto, nc_raw_proto,
     nc_null_proto, nc_ipv4_proto, nc_ipv6_proto, nc_arp_proto, nc_icmp_proto,
     nc_icmpv6_proto, nc_udp_proto, nc_tcp_proto, nc_dns_proto, nc_http1_proto;
 extern const nc_proto_t nc_websocket_proto, nc_sse_proto, nc_tls_proto;
+extern const nc_proto_t nc_http2_proto, nc_grpc_proto, nc_protobuf_proto;
 extern const nc_app_proto_t nc_dns_app;
 extern const nc_proto_t nc_stun_proto;
 extern const nc_app_proto_t nc_stun_app;

@@ -44,6 +44,7 @@ struct nc_stream {
     nc_ooo_t ooo[2];
     nc_stream_hold_t hold[2][NC_STREAM_HOLDS];
     nc_stream_budget_t *budget; /* borrowed: shared with the decoder's other streams */
+    struct nc_h2_conn *h2;      /* owned: HTTP/2's streams, windows and HPACK (http2.c) */
     const nc_decryptor_t *dec;  /* borrowed, or NULL */
     void *dec_ctx;
 };
@@ -133,6 +134,7 @@ void nc_stream_free(nc_stream_t *s)
     if (s == NULL)
         return;
     ooo_clear(s);
+    nc__http2_free(s->h2);
     hold_clear(s, true);
     free(s);
 }
@@ -151,6 +153,7 @@ static const struct {
     {NC_SAPP_HTTP, &nc_http1_stream},
     {NC_SAPP_WEBSOCKET, &nc_websocket_stream},
     {NC_SAPP_SSE, &nc_sse_stream},
+    {NC_SAPP_HTTP2, &nc_http2_stream},
     {NC_SAPP_TLS, &nc_tls_stream},
 };
 
@@ -188,6 +191,7 @@ static void ctx_init(nc_stream_ctx_t *sc, nc_stream_t *s, int d, nc_stream_out_t
     sc->peer = &s->st.dir[!d];
     sc->out = out;
     sc->seg_start = true;
+    sc->h2 = &s->h2;
     sc->hold = s->hold[d];
     sc->dec = s->dec;
     sc->dec_ctx = s->dec_ctx;
@@ -197,9 +201,25 @@ static void ctx_init(nc_stream_ctx_t *sc, nc_stream_t *s, int d, nc_stream_out_t
 static void pick_app(nc_stream_t *s, int d, const uint8_t *p, size_t n)
 {
     nc_stream_dir_t *dir = &s->st.dir[d], *peer = &s->st.dir[!d];
+    bool client;
+    /* An HTTP/2 server that speaks first (its SETTINGS) to a client whose
+     * HTTP/1 request came first: HTTP/1 chose both directions too early. */
+    if (dir->app == NC_SAPP_HTTP && !dir->midstream && dir->next == 1 &&
+        nc__http2_looks_like(p, n, &client) && !client) {
+        dir->app = NC_SAPP_HTTP2;
+        return;
+    }
     if (dir->app != NC_SAPP_UNKNOWN)
         return;
-    if (nc__http1_looks_like(p, n)) {
+    if (!dir->midstream && nc__http2_looks_like(p, n, &client)) {
+        /* HTTP/2 by prior knowledge: the client's preface, or the server's
+         * SETTINGS when the capture shows it first. */
+        dir->app = NC_SAPP_HTTP2;
+        /* The server's SETTINGS leave the client's side to its own first
+         * bytes: HTTP/1 with "Upgrade: h2c" may follow, or nothing h2. */
+        if (client && peer->app == NC_SAPP_UNKNOWN && !(peer->started && peer->midstream))
+            peer->app = NC_SAPP_HTTP2;
+    } else if (nc__http1_looks_like(p, n)) {
         dir->app = NC_SAPP_HTTP;
         if (peer->app == NC_SAPP_UNKNOWN) {
             peer->app = NC_SAPP_HTTP;
@@ -369,6 +389,8 @@ static void check_hole(nc_stream_t *s, int k, nc_stream_out_t *out, bool reverse
 static void reset_state(nc_stream_t *s)
 {
     ooo_clear(s);
+    nc__http2_free(s->h2);
+    s->h2 = NULL;
     hold_clear(s, false);
     memset(&s->st, 0, sizeof(s->st));
 }
@@ -450,6 +472,17 @@ void nc_stream_finish(nc_stream_t *s, nc_stream_out_t *out)
     end_dir(s, 1, out, true);
 }
 
+void nc_stream_plain(nc_stream_t *s, int d, const uint8_t *p, size_t n, nc_stream_out_t *out)
+{
+    nc_stream_dir_t *dir = &s->st.dir[d & 1];
+    if (!dir->started) {
+        dir->started = true;
+        dir->next = 1;
+    }
+    if (n > 0 && !dir->ended)
+        deliver(s, d & 1, p, (uint32_t)n, out);
+}
+
 void nc_stream_set_app(nc_stream_t *s, int d, nc_sapp_t app)
 {
     s->st.dir[d & 1].app = (uint8_t)app;
@@ -457,7 +490,9 @@ void nc_stream_set_app(nc_stream_t *s, int d, nc_sapp_t app)
 
 bool nc_stream_save(const nc_stream_t *s, nc_stream_state_t *ck)
 {
-    if (s->ooo[0].n || s->ooo[1].n || hold_busy(s))
+    /* HTTP/2's HPACK tables live in nghttp2's inflaters, which cannot be
+     * copied: a connection read as HTTP/2 has no checkpoint. */
+    if (s->ooo[0].n || s->ooo[1].n || hold_busy(s) || s->h2 != NULL)
         return false;
     *ck = s->st;
     return true;
@@ -466,6 +501,8 @@ bool nc_stream_save(const nc_stream_t *s, nc_stream_state_t *ck)
 void nc_stream_restore(nc_stream_t *s, const nc_stream_state_t *ck)
 {
     ooo_clear(s);
+    nc__http2_free(s->h2);
+    s->h2 = NULL;
     hold_clear(s, false);
     s->st = *ck;
 }
@@ -631,7 +668,7 @@ int nc__stream_layer(nc_dctx_t *x, nc_cursor_t *c, nc_sapp_t app)
         f->stream = nc_stream_new();
         nc_stream_set_decryptor(f->stream, x->d->dec, x->d->dec_ctx);
         nc_stream_set_app(f->stream, dir, app);
-        if (app == NC_SAPP_HTTP || app == NC_SAPP_TLS)
+        if (app == NC_SAPP_HTTP || app == NC_SAPP_TLS || app == NC_SAPP_HTTP2)
             nc_stream_set_app(f->stream, !dir, app);
     }
     nc_stream_dir_t *d = &f->stream->st.dir[dir & 1];

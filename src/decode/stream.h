@@ -76,6 +76,7 @@ typedef enum {
     NC_SAPP_TUNNEL,      /* after CONNECT or a non-WebSocket Upgrade */
     NC_SAPP_SSE,         /* only where a test or fuzzer feeds SSE directly */
     NC_SAPP_TLS,         /* TLS records (tls.c); the plaintext goes to the inner app */
+    NC_SAPP_HTTP2,       /* the preface, a 101 to "Upgrade: h2c", or TLS's ALPN "h2" */
 } nc_sapp_t;
 
 /* ---- the decoders' plain state (no pointers) ---- */
@@ -100,6 +101,7 @@ typedef struct nc_http_dir {
     uint32_t headers;
     int64_t content_length;   /* -1 when absent */
     bool chunked, upgrade_ws, upgrade_other, ws_deflate, truncated;
+    bool upgrade_h2c;         /* "Upgrade: h2c" (a request's, or the 101's) */
     uint64_t remaining;       /* body or chunk bytes still to come */
     uint64_t body_len;        /* body bytes seen (dechunked) */
     uint64_t gap_bytes;       /* of those, never captured */
@@ -118,7 +120,7 @@ typedef struct nc_http_dir {
  * to an Upgrade: websocket request switches the connection). */
 typedef struct nc_http_pending {
     char method[16];          /* cut to 15 bytes */
-    bool upgrade_ws, ws_deflate;
+    bool upgrade_ws, ws_deflate, upgrade_h2c;
 } nc_http_pending_t;
 
 typedef struct nc_http_flow {
@@ -247,6 +249,114 @@ typedef struct nc_stream_state {
     nc_tls_flow_t tls;
 } nc_stream_state_t;
 
+/* ---- HTTP/2, gRPC and protobuf messages (http2.c, grpc.c, protobuf.c) ----
+ *
+ * HTTP/2's connection state (streams, windows, the two HPACK inflaters) is
+ * not plain data: it lives in a heap object the stream owns (struct
+ * nc_h2_conn, http2.c), reached through nc_stream_ctx_t.h2. These are only
+ * the messages one frame or one gRPC message leaves in a packet. */
+
+#define NC_H2_HDRS 24         /* header fields kept per header block */
+#define NC_H2_HTEXT 1024      /* bytes of their names and values kept */
+#define NC_H2_SETTINGS 12     /* settings kept per SETTINGS frame */
+
+typedef struct nc_h2_frame {
+    bool magic;               /* the client connection preface, not a frame */
+    uint32_t length;          /* the header's fields */
+    uint8_t type, flags;
+    bool r;
+    uint32_t streamid;
+    uint8_t pad_length;       /* PADDED frames */
+    bool has_prio, exclusive; /* HEADERS with PRIORITY, and PRIORITY */
+    uint32_t stream_dependency;
+    uint8_t weight;
+    uint32_t promised;        /* PUSH_PROMISE */
+    uint32_t error;           /* RST_STREAM, GOAWAY */
+    uint32_t last_stream_id;  /* GOAWAY */
+    uint32_t increment;       /* WINDOW_UPDATE */
+    uint8_t ping[8];
+    uint8_t nsettings;
+    uint16_t settings_id[NC_H2_SETTINGS];
+    uint32_t settings_value[NC_H2_SETTINGS];
+    uint32_t data_len;        /* DATA: payload bytes without padding */
+    /* A header block that ended (END_HEADERS) with this frame. */
+    bool has_block, hpack_error;
+    uint16_t nhdr, hdr_more;  /* fields kept, fields not kept */
+    uint16_t name_off[NC_H2_HDRS], name_len[NC_H2_HDRS];
+    uint16_t value_off[NC_H2_HDRS], value_len[NC_H2_HDRS];
+    uint32_t block_len;       /* the block's HPACK bytes over all its frames */
+    uint32_t list_size;       /* its decoded size: name + value + 32 per field */
+    uint32_t block_frames;    /* HEADERS/PUSH_PROMISE plus CONTINUATIONs */
+    /* What the frame did to its stream and to the windows (http2.c). */
+    uint8_t state;            /* the stream's state after it, sender's view */
+    bool windowed;            /* DATA and WINDOW_UPDATE: the windows below */
+    int64_t conn_window, stream_window; /* the DATA sender's windows after it */
+    bool conn_exhausted, stream_exhausted; /* this DATA brought one to 0 or below */
+    bool conn_reopened, stream_reopened;   /* this WINDOW_UPDATE opened a closed one */
+    bool resumed;             /* DATA: the first since a used-up window reopened */
+    bool malformed;           /* lengths that do not add up */
+    uint64_t gap_bytes;
+    char htext[NC_H2_HTEXT];  /* last: a frame is cleared up to here */
+} nc_h2_frame_t;
+
+#define NC_GRPC_KEEP 256      /* message bytes kept for the protobuf walk */
+
+typedef struct nc_grpc_msg {
+    bool trailers;            /* grpc-status trailers, not a message */
+    uint8_t compressed_flag;
+    uint32_t message_length;
+    uint32_t streamid, index; /* its stream, and its place on it (from 1) */
+    bool request;             /* sent by the stream's initiator */
+    char path[96];            /* the stream's :path (the method) */
+    int64_t status;           /* trailers: grpc-status, -1 when absent */
+    char message[128];        /* trailers: grpc-message */
+    uint16_t keeplen;
+    uint8_t keep[NC_GRPC_KEEP];
+    uint64_t gap_bytes;
+} nc_grpc_msg_t;
+
+#define NC_PB_FIELDS 16
+
+typedef struct nc_pb_field {
+    uint8_t depth, wiretype;
+    uint32_t number;
+    uint8_t kind;             /* protobuf.c's value kinds */
+    uint64_t value;           /* varint, fixed32/64; the length for LEN */
+    char text[28];            /* a string's first bytes */
+    char name[24];            /* from the .proto, when the message is known */
+} nc_pb_field_t;
+
+typedef struct nc_pb_msg {
+    uint32_t streamid, index; /* the gRPC message it reads */
+    uint32_t length;          /* bytes walked */
+    bool truncated;           /* fewer bytes were kept than the message has */
+    bool malformed;           /* the walk stopped on bytes that are no message */
+    uint16_t nfields, more;   /* fields kept, fields past NC_PB_FIELDS */
+    char message_name[64];    /* its type from the .proto ("netcourse.demo.Note") */
+    nc_pb_field_t f[NC_PB_FIELDS];
+} nc_pb_msg_t;
+
+/* A gRPC stream direction's message parser (grpc.c), kept per stream in
+ * HTTP/2's state: the 5-byte prefix being collected, then the message's
+ * bytes still to come. */
+typedef struct nc_grpc_dir {
+    uint8_t hdr[5], hlen;
+    bool in_msg, lost;
+    uint32_t remaining, start_seq, count;
+    nc_grpc_msg_t m;          /* the message being read */
+} nc_grpc_dir_t;
+
+/* Walks n bytes of a protobuf message into m (protobuf.c): with its type
+ * from a compiled .proto (protobuf-c's descriptor) when desc is not NULL,
+ * without a schema otherwise. */
+struct ProtobufCMessageDescriptor;
+void nc__protobuf_walk(const uint8_t *p, size_t n, const struct ProtobufCMessageDescriptor *desc,
+                       nc_pb_msg_t *m);
+/* The request (or response) message type of the gRPC method at path
+ * ("/netcourse.demo.Echo/Say"), from the course's .proto files; NULL when
+ * none declares it (protos.c). */
+const struct ProtobufCMessageDescriptor *nc__protos_find(const char *path, bool request);
+
 /* ---- messages ---- */
 
 typedef struct nc_stream_msg {
@@ -259,6 +369,9 @@ typedef struct nc_stream_msg {
         nc_http_dir_t http;   /* a copy of the parser's message fields */
         nc_ws_dir_t ws;
         nc_sse_dir_t sse;
+        nc_h2_frame_t h2;
+        nc_grpc_msg_t grpc;
+        nc_pb_msg_t pb;
         nc_tls_msg_t tls;
     } u;
 } nc_stream_msg_t;
@@ -298,6 +411,7 @@ typedef struct nc_stream_ctx {
     uint32_t rel;             /* relative seq of the first byte of this call */
     bool seg_start;           /* this call starts a new segment's bytes */
     nc_stream_out_t *out;
+    struct nc_h2_conn **h2;   /* the stream's HTTP/2 state slot (owned by the stream) */
     nc_stream_hold_t *hold;   /* the direction's NC_STREAM_HOLDS byte stores */
     const nc_decryptor_t *dec; /* borrowed, or NULL: no decryption */
     void *dec_ctx;
@@ -324,6 +438,28 @@ const nc_stream_proto_t *nc__stream_app_proto(uint8_t app);
 /* TLS record test used to pick the decoder of a new stream: true when p
  * starts like a TLS record (a content type, then version 3.x). */
 bool nc__tls_looks_like(const uint8_t *p, size_t n);
+extern const nc_stream_proto_t nc_http2_stream, nc_grpc_stream, nc_protobuf_stream;
+
+/* HTTP/2 (http2.c). A direction switched to NC_SAPP_HTTP2 is read by
+ * nc_http2_stream.data like any other: tls.c hands it the plaintext as its
+ * inner decoder when ALPN chose "h2", and nc_stream_plain feeds plaintext
+ * recovered elsewhere. The client's side begins with the connection
+ * preface; the server's with its SETTINGS. */
+/* True when p starts like the client preface or a server's first SETTINGS. */
+bool nc__http2_looks_like(const uint8_t *p, size_t n, bool *client);
+/* After a 101 to "Upgrade: h2c": dir `client` sent the upgrade request,
+ * which became stream 1 (RFC 7540 3.2). */
+void nc__http2_upgraded(nc_stream_ctx_t *sc, int client);
+/* Frees an HTTP/2 connection state (NULL is fine). */
+void nc__http2_free(struct nc_h2_conn *c);
+/* Feeds a DATA frame's payload bytes of a gRPC stream (grpc.c); called by
+ * http2.c with the stream's gRPC parser state. */
+struct nc_grpc_dir;
+void nc__grpc_data(nc_stream_ctx_t *sc, struct nc_grpc_dir *g, const uint8_t *p, size_t n,
+                   uint32_t rel);
+void nc__grpc_gap(struct nc_grpc_dir *g, uint32_t n);
+/* Emits the trailers message of a gRPC stream (grpc.c). */
+void nc__grpc_trailers(nc_stream_ctx_t *sc, const nc_grpc_msg_t *t, uint32_t end);
 
 /* Adds m to the packet being decoded; sets its byte range from seq_start to
  * `end` (relative seq one past its last byte). */
@@ -383,6 +519,13 @@ bool nc_stream_segment(nc_stream_t *s, const nc_stream_seg_t *g, nc_stream_out_t
 /* Ends both directions (the capture ended): flushes held bytes as gaps. */
 void nc_stream_finish(nc_stream_t *s, nc_stream_out_t *out);
 
+/* Feeds n bytes of direction d that follow, in order, whatever was fed
+ * before: the plaintext a TLS decryptor recovered, say, in a stream of its
+ * own (set both directions' app to NC_SAPP_HTTP2 first when ALPN chose
+ * "h2"; otherwise the first bytes choose, as for TCP). Message ranges are
+ * then offsets in that plaintext, from 1. What the bytes complete is
+ * appended to out. */
+void nc_stream_plain(nc_stream_t *s, int d, const uint8_t *p, size_t n, nc_stream_out_t *out);
 /* Makes s decrypt TLS through dec (borrowed, with its ctx; NULL: never). */
 void nc_stream_set_decryptor(nc_stream_t *s, const nc_decryptor_t *dec, void *ctx);
 

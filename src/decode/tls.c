@@ -151,6 +151,7 @@ static const struct {
 } nc_tls_alpn[] = {
     {"http/1.1", NC_SAPP_HTTP},
     {"http/1.0", NC_SAPP_HTTP},
+    {"h2", NC_SAPP_HTTP2},
 };
 
 bool nc__tls_looks_like(const uint8_t *p, size_t n)

@@ -13,7 +13,10 @@
  *                      not, chunked uploads, Expect: 100-continue, 1.0);
  *   nc_kit_ws_t        WebSocket on a connection after the Upgrade (text,
  *                      binary, fragments, ping/pong, close codes; the
- *                      client masks its frames).
+ *                      client masks its frames);
+ *   nc_kit_h2_t        HTTP/2 on a connection, h2c by prior knowledge, as a
+ *                      server (requests on streams in, answers out) or a
+ *                      client (several requests at once, one stream each).
  *
  * Every system call the kit makes on a socket is reported as an app event
  * with the same fields everywhere: "pid", "tid", "port" (the program's own
@@ -46,6 +49,7 @@ typedef struct nc_kit_listener nc_kit_listener_t;
 typedef struct nc_kit_http nc_kit_http_t;
 typedef struct nc_kit_ws nc_kit_ws_t;
 typedef struct nc_kit_tls nc_kit_tls_t;
+typedef struct nc_kit_h2 nc_kit_h2_t;
 
 /* A program's kit: borrowed run, host and loop (all outlive it). */
 nc_kit_t *nc_kit_new(nc_scn_t *s, const char *host, uv_loop_t *loop);
@@ -330,6 +334,49 @@ int nc_kit_ws_send(nc_kit_ws_t *ws, nc_kit_ws_op_t op, const char *data, size_t 
 int nc_kit_ws_close(nc_kit_ws_t *ws, int code, const char *reason, const char *say);
 nc_kit_conn_t *nc_kit_ws_conn(const nc_kit_ws_t *ws);
 
+/* ---- HTTP/2 (h2c by prior knowledge, on nghttp2) ---- */
+
+/* A request (server) or response (client) whose stream ended, as an HTTP
+ * message (method, path or status, headers, body; borrowed for the call). */
+typedef void (*nc_kit_h2_request_cb)(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_msg_t *req,
+                                     void *data);
+typedef void (*nc_kit_h2_response_cb)(nc_kit_h2_t *h, int32_t stream,
+                                      const nc_kit_http_msg_t *resp, void *data);
+/* Wraps an accepted connection as an HTTP/2 server: it waits for the
+ * client's first bytes (the preface, or an HTTP/1.1 request with "Upgrade:
+ * h2c", answered 101: that request is stream 1), writes its SETTINGS, and
+ * hands every request to cb, which answers with
+ * nc_kit_h2_respond (the answer leaves after cb returns, with the frames
+ * the session owes: ACKs, WINDOW_UPDATEs). The kit owns it; it ends with
+ * its connection, and on_closed (may be NULL) is called once. */
+nc_kit_h2_t *nc_kit_h2_server(nc_kit_conn_t *c, nc_kit_h2_request_cb cb,
+                              void (*on_closed)(nc_kit_h2_t *h, void *data), void *data);
+/* Wraps a connected connection as an HTTP/2 client; the preface and SETTINGS
+ * leave with its first nc_kit_h2_send. */
+nc_kit_h2_t *nc_kit_h2_client(nc_kit_conn_t *c, nc_kit_h2_response_cb cb,
+                              void (*on_closed)(nc_kit_h2_t *h, void *data), void *data);
+/* Connects by Upgrade instead: writes GET path over HTTP/1.1 with
+ * "Upgrade: h2c" now; when the 101 arrives the client writes its preface
+ * and on_open is called with 0 (else a negative code, and the connection
+ * closes). The answer to path comes on stream 1, counted as outstanding. */
+nc_kit_h2_t *nc_kit_h2_client_upgrade(nc_kit_conn_t *c, const char *path, nc_kit_h2_response_cb cb,
+                                      void (*on_open)(nc_kit_h2_t *h, int status, void *data),
+                                      void (*on_closed)(nc_kit_h2_t *h, void *data), void *data);
+/* Queues a request on a new stream (no body); returns its stream id, or a
+ * negative code. Nothing is written before nc_kit_h2_send. */
+int32_t nc_kit_h2_submit(nc_kit_h2_t *h, const char *method, const char *path,
+                         const nc_kit_header_t *hd, size_t nh);
+/* Writes everything queued in one write(), reported with say (NULL: the
+ * frames it carries). */
+int nc_kit_h2_send(nc_kit_h2_t *h, const char *say);
+/* Answers a request's stream: status, headers, body (copied). */
+int nc_kit_h2_respond(nc_kit_h2_t *h, int32_t stream, int status, const nc_kit_header_t *hd,
+                      size_t nh, const char *body, size_t len);
+/* Sends GOAWAY (no error): the connection takes no new streams. */
+int nc_kit_h2_goaway(nc_kit_h2_t *h, const char *say);
+/* Client: requests sent and not answered yet. */
+size_t nc_kit_h2_outstanding(const nc_kit_h2_t *h);
+nc_kit_conn_t *nc_kit_h2_conn(const nc_kit_h2_t *h);
 /* ---- boxes in the middle (relay.c) and STUN (stun.c) ---- */
 
 typedef struct nc_kit_relay nc_kit_relay_t;

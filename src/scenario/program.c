@@ -185,6 +185,11 @@ struct nc_pi {
     bool ws_open;
     size_t ws_msgs;
     char accept_say[400];
+    /* HTTP/2: the server's connections, and the client (h2-connect) */
+    bool h2_server;
+    nc_kit_h2_t *h2conns[NC_PI_MAX_CONNS];
+    size_t nh2conns;
+    nc_kit_h2_t *h2;
     char location[256];  /* the Location of the last answer that had one */
     char last_body[256]; /* the start of the last answer's body */
     /* boxes in the middle (relay) and STUN */
@@ -1094,6 +1099,12 @@ static void nc_pi_request(nc_kit_http_t *h, const nc_kit_http_msg_t *req, void *
     }
 }
 
+static void nc_pi_h2_request(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_msg_t *req,
+                             void *data);
+static void nc_pi_h2_gone(nc_kit_h2_t *h, void *data);
+static void nc_pi_h2_response(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_msg_t *resp,
+                              void *data);
+static void nc_pi_h2_open(nc_kit_h2_t *h, int status, void *data);
 /* A tls-listen or tls-connect statement's TLS: version=1.2|1.3 (default:
  * either), alpn= (default http/1.1), sni= (a client's; default its host). */
 static void nc_pi_tls_opts(const nc_prog_stmt_t *st, nc_kit_tls_opts_t *o)
@@ -1109,6 +1120,14 @@ static void nc_pi_tls_opts(const nc_prog_stmt_t *st, nc_kit_tls_opts_t *o)
 static void nc_pi_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
 {
     nc_pi_t *pi = data;
+    if (pi->h2_server) {
+        if (pi->nh2conns == NC_PI_MAX_CONNS) {
+            nc_kit_close(c, "close(): too many connections for this lesson's server");
+            return;
+        }
+        pi->h2conns[pi->nh2conns++] = nc_kit_h2_server(c, nc_pi_h2_request, nc_pi_h2_gone, pi);
+        return;
+    }
     if (pi->http_server) {
         if (pi->nsconns == NC_PI_MAX_CONNS) {
             nc_kit_close(c, "close(): too many connections for this lesson's server");
@@ -1309,6 +1328,14 @@ static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
         pi->last_event_ms = uv_now(&pi->loop);
         if (nc_pi_send_request(pi, st, true) != 0)
             nc_pi_finish(pi);
+    } else if (strcmp(st->verb, "h2-connect") == 0 && nc_opt(st, "upgrade")) {
+        /* Connected once the 101 came and the client switched. */
+        pi->h2 = nc_kit_h2_client_upgrade(c, nc_opt(st, "upgrade"), nc_pi_h2_response,
+                                          nc_pi_h2_open, nc_pi_h2_gone, pi);
+        pi->outstanding = 1;
+        return;
+    } else if (strcmp(st->verb, "h2-connect") == 0) {
+        pi->h2 = nc_kit_h2_client(c, nc_pi_h2_response, nc_pi_h2_gone, pi);
     } else {
         pi->http = nc_kit_http_client(c, nc_pi_response, nc_pi_sse, nc_pi_http_gone, pi);
         /* A WebSocket ends with its connection; an HTTP client closes
@@ -1330,6 +1357,91 @@ static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
     nc_pi_poke(pi);
 }
 
+/* ---- HTTP/2 ---- */
+
+/* The server answers each stream from the route table, as HTTP/1 does
+ * (status, header= and body=; hold, sse and ws are HTTP/1's only). */
+static void nc_pi_h2_request(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_msg_t *req,
+                             void *data)
+{
+    nc_pi_t *pi = data;
+    const nc_prog_stmt_t *r = NULL;
+    for (size_t i = 0; i < pi->nroutes && !r; i++)
+        if (nc_route_matches(pi->routes[i], req))
+            r = pi->routes[i];
+    if (!r) {
+        static const char nf[] = "not found\n";
+        nc_kit_h2_respond(h, stream, 404, NULL, 0, nf, sizeof nf - 1);
+    } else {
+        nc_kit_header_t hd[10];
+        char names[10][64];
+        size_t nh = nc_route_headers(r, hd, 8, names);
+        const char *body = nc_opt(r, "body");
+        nc_kit_h2_respond(h, stream, (int)nc_prog_number(r->args[2], 100, 999), hd, nh,
+                          body ? body : "", body ? strlen(body) : 0);
+    }
+    pi->served++;
+    nc_pi_poke(pi);
+}
+
+static void nc_pi_h2_gone(nc_kit_h2_t *h, void *data)
+{
+    nc_pi_t *pi = data;
+    for (size_t i = 0; i < pi->nh2conns; i++)
+        if (pi->h2conns[i] == h) {
+            pi->h2conns[i] = pi->h2conns[--pi->nh2conns];
+            break;
+        }
+    if (pi->h2 != h)
+        return;
+    pi->h2 = NULL;
+    pi->conn = NULL;
+    pi->conn_closed = true;
+    pi->eof = true;
+    nc_pi_poke(pi);
+}
+
+static void nc_pi_h2_response(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_msg_t *resp,
+                              void *data)
+{
+    nc_pi_t *pi = data;
+    if (pi->outstanding)
+        pi->outstanding--;
+    nc_pi_poke(pi);
+}
+
+/* h2-connect upgrade=PATH: the 101 came (status 0) or the switch failed. */
+static void nc_pi_h2_open(nc_kit_h2_t *h, int status, void *data)
+{
+    nc_pi_t *pi = data;
+    if (status != 0) {
+        nc_pi_fail(pi, "%s", "the server did not switch to HTTP/2 (no 101 to Upgrade: h2c)");
+        nc_pi_finish(pi);
+        return;
+    }
+    pi->connected = true;
+    nc_pi_poke(pi);
+}
+
+/* h2-get /a /b ...: one stream per path, all written at once, then waits
+ * for every answer. */
+static int nc_v_h2_get(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->h2)
+        return nc_pi_fail(pi, "%s", "h2-get needs an h2-connect before it");
+    nc_kit_header_t hd[10];
+    char names[10][64];
+    size_t nh = nc_route_headers(st, hd, 8, names);
+    for (size_t i = 0; i < st->nargs; i++) {
+        if (nc_kit_h2_submit(pi->h2, "GET", st->args[i], hd, nh) < 0)
+            return nc_pi_fail(pi, "%s", "the request could not be sent");
+        pi->outstanding++;
+    }
+    char say[400];
+    nc_kit_h2_send(pi->h2, nc_pi_say(pi, st, 0, say, sizeof say));
+    return nc_pi_wait(pi, NC_W_RESPONSE);
+}
+
 /* ---- the verbs ---- */
 
 static int nc_v_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
@@ -1338,6 +1450,7 @@ static int nc_v_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
         return nc_pi_fail(pi, "%s", "the program already listens");
     pi->http_server = strcmp(st->verb, "http-listen") == 0 || strcmp(st->verb, "tls-listen") == 0;
     pi->tls_server = strcmp(st->verb, "tls-listen") == 0;
+    pi->h2_server = strcmp(st->verb, "h2-listen") == 0;
     pi->listen_st = st;
     const char *backlog = nc_opt(st, "backlog");
     pi->listener = nc_kit_listen(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535),
@@ -1362,7 +1475,7 @@ static int nc_v_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
 
 static int nc_v_accept(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
-    if (!pi->listener || pi->http_server)
+    if (!pi->listener || pi->http_server || pi->h2_server)
         return nc_pi_fail(pi, "%s", "accept needs a listen before it");
     pi->conn_closed = false;
     pi->eof = false;
@@ -1466,11 +1579,15 @@ static int nc_v_close(nc_pi_t *pi, const nc_prog_stmt_t *st)
     if (!pi->conn)
         return 0; /* the other side or the kit closed it already */
     char say[400];
+    /* HTTP/2 says goodbye with GOAWAY before the FIN. */
+    if (pi->h2)
+        nc_kit_h2_goaway(pi->h2, NULL);
     nc_kit_close(pi->conn, nc_pi_say(pi, st, 0, say, sizeof say));
     /* The program is done with it: the next connect starts afresh. */
     pi->conn = NULL;
     pi->http = NULL;
     pi->ws = NULL;
+    pi->h2 = NULL;
     return 0;
 }
 
@@ -1655,8 +1772,8 @@ static int nc_v_route(nc_pi_t *pi, const nc_prog_stmt_t *st)
 
 static int nc_v_serve(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
-    if (!pi->listener || !pi->http_server)
-        return nc_pi_fail(pi, "%s", "serve needs an http-listen before it");
+    if (!pi->listener || !(pi->http_server || pi->h2_server))
+        return nc_pi_fail(pi, "%s", "serve needs an http-listen or h2-listen before it");
     pi->want = (size_t)nc_prog_number(st->args[0], 1, 1000000);
     return nc_pi_wait(pi, NC_W_SERVE);
 }
@@ -1672,7 +1789,9 @@ static int nc_v_restart(nc_pi_t *pi, const nc_prog_stmt_t *st)
                      text ? text : "close(): the server restarts, dropping its connections");
     for (size_t i = pi->naccepted; i-- > 0;)
         nc_kit_close(pi->accepted[i], text);
-    if (pi->conn && !pi->http)
+    for (size_t i = pi->nh2conns; i-- > 0;)
+        nc_kit_close(nc_kit_h2_conn(pi->h2conns[i]), text);
+    if (pi->conn && !pi->http && !pi->h2)
         nc_kit_close(pi->conn, text);
     nc_kit_listener_close(pi->listener);
     pi->listener = NULL;
@@ -2116,6 +2235,7 @@ static const struct {
     {"post", nc_v_request},        {"events", nc_v_request},     {"await", nc_v_await},
     {"ws-send", nc_v_ws_send},     {"ws-ping", nc_v_ws_send},    {"ws-read", nc_v_ws_read},
     {"ws-close", nc_v_ws_close},  {"cut", nc_v_cut},          {"sysctl", nc_v_sysctl},
+    {"h2-listen", nc_v_listen},    {"h2-connect", nc_v_connect}, {"h2-get", nc_v_h2_get},
     {"relay", nc_v_relay},         {"stun-serve", nc_v_stun_serve}, {"stun-bind", nc_v_stun_bind},
     {"udp-send", nc_v_udp_send},
     {"upload", nc_v_upload},      {"fetch", nc_v_fetch},      {"stopwatch", nc_v_stopwatch},
@@ -2210,6 +2330,8 @@ static void nc_pi_finish(nc_pi_t *pi)
         nc_kit_close(nc_kit_http_conn(pi->sconns[i]->h), NULL);
     for (size_t i = pi->naccepted; i-- > 0;)
         nc_kit_close(pi->accepted[i], NULL);
+    for (size_t i = pi->nh2conns; i-- > 0;)
+        nc_kit_close(nc_kit_h2_conn(pi->h2conns[i]), NULL);
     if (pi->conn)
         nc_kit_close(pi->conn, NULL);
     nc_kit_listener_close(pi->listener);
