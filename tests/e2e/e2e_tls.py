@@ -75,6 +75,11 @@ for version, seq in want.items():
     ccs = [sender(e) for e, m in tls_msgs(version) if m.get("change_cipher_spec")]
     check(sorted(ccs) == ["client", "server"], f"TLS {version} ChangeCipherSpec records: {ccs}")
 
+# Every message knows its sender (the ClientHello included).
+wrong = [(e["i"], m["message"]) for v in PORT for e, m in tls_msgs(v)
+         if m.get("from_client") != (e["from"] == "client")]
+check(not wrong, f"TLS messages whose from_client is not their sender: {wrong}")
+
 # The round trips each handshake cost, on the message that completes it.
 for version, n in (("1.2", 2), ("1.3", 1)):
     rts = [(sender(e), m["round_trips"]) for e, m in tls_msgs(version) if "round_trips" in m]
