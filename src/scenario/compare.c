@@ -107,11 +107,11 @@ static void nc_compare_layer(const nc_event_t *ev, const char *layer, int64_t *a
              o = nc_fields_skip(f, n, o)) {
             uint32_t oend = nc_fields_skip(f, n, o);
             const nc_field_t *in = f + o + 1;
-            const nc_field_t *req = nc_fields_get(in, oend - o - 1, tls ? "round_trips" : "request");
+            const nc_field_t *v = nc_fields_get(in, oend - o - 1, tls ? "round_trips" : "request");
             if (tls) {
-                if (req && req->kind == NC_F_INT)
-                    *a += req->v.i;
-            } else if (req && req->kind == NC_F_BOOL && req->v.b)
+                if (v && v->kind == NC_F_INT)
+                    *a += v->v.i;
+            } else if (v && v->kind == NC_F_BOOL && v->v.b)
                 (*a)++;
             else if (nc_fields_get(in, oend - o - 1, "status"))
                 (*b)++;
