@@ -87,7 +87,19 @@ struct nc_kit_http {
     nc_kit_ws_t *ws_pending;
     nc_kit_ws_t *ws;
     bool failed;
+    /* a middlebox's server: bad input is answered, not a failed run */
+    bool lenient, bad;
+    size_t head_bytes; /* of the message being parsed */
+    /* the owner the connection goes to once this turn is over, or NULL */
+    const nc_kit_conn_cbs_t *detach_cbs;
+    void *detach_owner;
 };
+
+/* What a lenient server accepts: a head of 16 KiB at most, a body of
+ * 1 MiB, 16 requests waiting (reading pauses until they are answered). */
+#define NC_KIT_HTTP_MAX_HEAD (16 * 1024)
+#define NC_KIT_HTTP_MAX_BODY (1024 * 1024)
+#define NC_KIT_HTTP_MAX_QUEUE 16
 
 static void nc_kit_pmsg_done(nc_kit_pmsg_t *m)
 {
@@ -150,12 +162,22 @@ static int nc_kit_on_begin(http_parser *p)
     nc_buf_reset(&h->value);
     h->in_value = false;
     h->sse_body = false;
+    h->head_bytes = 0;
     return 0;
+}
+
+/* True when a lenient server's message grew past its bounds. */
+static bool nc_kit_http_over(nc_kit_http_t *h, size_t n)
+{
+    h->head_bytes += n;
+    return h->lenient && h->head_bytes > NC_KIT_HTTP_MAX_HEAD;
 }
 
 static int nc_kit_on_url(http_parser *p, const char *at, size_t n)
 {
     nc_kit_http_t *h = p->data;
+    if (nc_kit_http_over(h, n))
+        return 1;
     char *old = h->cur.path;
     h->cur.path = nc_xasprintf("%s%.*s", old ? old : "", (int)n, at);
     free(old);
@@ -165,6 +187,8 @@ static int nc_kit_on_url(http_parser *p, const char *at, size_t n)
 static int nc_kit_on_field(http_parser *p, const char *at, size_t n)
 {
     nc_kit_http_t *h = p->data;
+    if (nc_kit_http_over(h, n))
+        return 1;
     if (h->in_value)
         nc_kit_http_flush_header(h);
     nc_buf_append(&h->field, at, n);
@@ -174,6 +198,8 @@ static int nc_kit_on_field(http_parser *p, const char *at, size_t n)
 static int nc_kit_on_value(http_parser *p, const char *at, size_t n)
 {
     nc_kit_http_t *h = p->data;
+    if (nc_kit_http_over(h, n))
+        return 1;
     h->in_value = true;
     nc_buf_append(&h->value, at, n);
     return 0;
@@ -254,6 +280,8 @@ static void nc_kit_sse_cut(nc_kit_http_t *h)
 static int nc_kit_on_body(http_parser *p, const char *at, size_t n)
 {
     nc_kit_http_t *h = p->data;
+    if (h->lenient && h->cur.body.len + n > NC_KIT_HTTP_MAX_BODY)
+        return 1;
     nc_buf_append(&h->cur.body, at, n);
     /* Events are cut out after the read is reported (nc_kit_http_next). */
     if (h->sse_body)
@@ -308,7 +336,9 @@ static void nc_kit_http_parse(nc_kit_http_t *h, const char *data, size_t n, nc_b
         nc_buf_append(rest, data + done, n - done);
         return;
     }
-    if (HTTP_PARSER_ERRNO(&h->p) != HPE_OK && !h->failed) {
+    if (HTTP_PARSER_ERRNO(&h->p) != HPE_OK && !h->failed && h->lenient) {
+        h->failed = h->bad = true; /* answered by nc_kit_http_data_cb */
+    } else if (HTTP_PARSER_ERRNO(&h->p) != HPE_OK && !h->failed) {
         h->failed = true;
         nc_scn_fail(nc_kit_scn(nc_kit_conn_kit(h->c)), "%s: malformed HTTP from %s: %s",
                     nc_kit_host(nc_kit_conn_kit(h->c)), nc_kit_conn_peer(h->c),
@@ -365,11 +395,56 @@ static void nc_kit_http_describe(nc_kit_conn_t *c, const char *data, size_t n, c
 
 static void nc_kit_http_next(nc_kit_http_t *h);
 
+static void nc_kit_http_free(nc_kit_http_t *h);
+
+/* A lenient endpoint's answer to bad input: a server answers 400; either
+ * ends the connection (its messages can no longer be told apart). */
+static void nc_kit_http_refuse(nc_kit_http_t *h)
+{
+    h->bad = false;
+    static const char r[] = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
+                            "Content-Length: 0\r\n\r\n";
+    nc_kit_report(nc_kit_conn_kit(h->c), h->c, "refuse",
+                  (nc_scn_kv_t[]){NC_KV_S("reason", http_errno_name(HTTP_PARSER_ERRNO(&h->p)))},
+                  1, NULL, "the %s from %s is malformed or too large (%s)%s",
+                  h->server ? "request" : "answer", nc_kit_conn_peer(h->c),
+                  http_errno_description(HTTP_PARSER_ERRNO(&h->p)),
+                  h->server ? ": 400, and close" : ": close");
+    if (h->server)
+        nc_kit_write(h->c, r, sizeof r - 1, NULL);
+    nc_kit_close(h->c, "close(): after a malformed message the connection cannot go on");
+}
+
+/* The hand-over to the owner nc_kit_http_detach named: the parser goes,
+ * the bytes after the request go to the new owner as if just read. */
+static void nc_kit_http_hand_over(nc_kit_http_t *h)
+{
+    nc_kit_conn_t *c = h->c;
+    const nc_kit_conn_cbs_t *cbs = h->detach_cbs;
+    nc_buf_t rest = h->rest;
+    nc_buf_init(&h->rest);
+    nc_kit_conn_start(c, cbs, h->detach_owner);
+    nc_kit_http_free(h);
+    if (rest.len && cbs->on_data)
+        cbs->on_data(c, rest.data, rest.len);
+    nc_buf_done(&rest);
+}
+
 static void nc_kit_http_data_cb(nc_kit_conn_t *c, const char *data, size_t n)
 {
     nc_kit_http_t *h = nc_kit_conn_owner(c);
     nc_kit_ws_t *ws = h->ws;
     nc_kit_http_next(h);
+    if (h->detach_cbs) {
+        nc_kit_http_hand_over(h);
+        return;
+    }
+    if (h->bad && !h->busy && h->nqueue == 0) {
+        nc_kit_http_refuse(h);
+        return;
+    }
+    if (h->lenient && h->nqueue >= NC_KIT_HTTP_MAX_QUEUE)
+        nc_kit_conn_pause(c, true);
     /* Bytes that came to a WebSocket already (not the ones the upgrade
      * handed over just now, which it has read). */
     if (ws)
@@ -400,6 +475,11 @@ static void nc_kit_http_closed(nc_kit_conn_t *c)
     nc__kit_ws_free(h->ws_pending);
     if (h->on_closed)
         h->on_closed(h, h->data);
+    nc_kit_http_free(h);
+}
+
+static void nc_kit_http_free(nc_kit_http_t *h)
+{
     for (size_t i = 0; i < h->nqueue; i++)
         nc_kit_pmsg_done(&h->queue[i]);
     free(h->queue);
@@ -469,7 +549,8 @@ static void nc_kit_http_next(nc_kit_http_t *h)
     }
     if (!h->server && h->sse.len)
         nc_kit_sse_cut(h);
-    while (h->nqueue > 0 && !(h->server && h->busy) && !nc_kit_conn_closing(h->c)) {
+    while (h->nqueue > 0 && !(h->server && h->busy) && !nc_kit_conn_closing(h->c) &&
+           !h->detach_cbs) {
         nc_kit_pmsg_t m = h->queue[0];
         memmove(h->queue, h->queue + 1, (h->nqueue - 1) * sizeof *h->queue);
         h->nqueue--;
@@ -520,6 +601,12 @@ static void nc_kit_http_done(nc_kit_http_t *h)
         return;
     }
     nc_kit_http_next(h);
+    if (h->lenient && h->nqueue < NC_KIT_HTTP_MAX_QUEUE)
+        nc_kit_conn_pause(h->c, false);
+    if (h->bad && !h->busy && h->nqueue == 0) {
+        nc_kit_http_refuse(h);
+        return;
+    }
     /* The client left while this was being answered: nothing more will
      * come, so the server closes its side too. */
     if (h->server && h->peer_eof && !h->busy && h->nqueue == 0)
@@ -789,6 +876,19 @@ void nc__kit_http_upgrade(nc_kit_http_t *h, nc_kit_ws_t *ws)
         nc__kit_ws_feed(ws, rest.data, rest.len);
         nc_buf_done(&rest);
     }
+}
+
+void nc_kit_http_lenient(nc_kit_http_t *h)
+{
+    h->lenient = true;
+    nc_kit_conn_tolerant(h->c);
+}
+
+void nc_kit_http_detach(nc_kit_http_t *h, const nc_kit_conn_cbs_t *cbs, void *owner)
+{
+    h->detach_cbs = cbs;
+    h->detach_owner = owner;
+    h->busy = false;
 }
 
 void nc__kit_http_expect_ws(nc_kit_http_t *h, nc_kit_ws_t *ws)

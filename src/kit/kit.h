@@ -85,6 +85,8 @@ typedef struct nc_kit_conn_cbs {
     void (*on_eof)(nc_kit_conn_t *c);
     /* The connection is closed and about to be freed. */
     void (*on_closed)(nc_kit_conn_t *c);
+    /* Every byte handed to write() has gone to the kernel. */
+    void (*on_drain)(nc_kit_conn_t *c);
 } nc_kit_conn_cbs_t;
 
 typedef void (*nc_kit_accept_cb)(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data);
@@ -120,8 +122,17 @@ void nc_kit_conn_set_owner(nc_kit_conn_t *c, void *owner);
 nc_kit_t *nc_kit_conn_kit(const nc_kit_conn_t *c);
 /* "client:40112": the peer's name. */
 const char *nc_kit_conn_peer(const nc_kit_conn_t *c);
+/* The peer's IPv4 address ("10.0.0.1") in out, or "?". */
+void nc_kit_conn_peer_ip(const nc_kit_conn_t *c, char *out, size_t outlen);
 int nc_kit_conn_port(const nc_kit_conn_t *c, bool peer);
 bool nc_kit_conn_closing(const nc_kit_conn_t *c);
+/* A connection to a peer the program does not control (a middlebox's
+ * client): a failed write closes it instead of failing the run. */
+void nc_kit_conn_tolerant(nc_kit_conn_t *c);
+/* Bytes handed to write() that the kernel has not taken yet. */
+size_t nc_kit_conn_queued(const nc_kit_conn_t *c);
+/* Stops (true) or restarts reading the connection. */
+void nc_kit_conn_pause(nc_kit_conn_t *c, bool pause);
 /* Bytes read on the connection so far (every read report carries it as
  * "total"). */
 size_t nc_kit_conn_read_total(const nc_kit_conn_t *c);
@@ -235,6 +246,17 @@ int nc_kit_http_end(nc_kit_http_t *h, const char *say);
  * event may be NULL; data may hold newlines (one data: line each). */
 int nc_kit_sse_event(nc_kit_http_t *h, const char *id, const char *event, const char *data,
                      const char *say);
+/* An endpoint whose peer the lesson does not write (a middlebox's client
+ * or upstream): a malformed or oversized message closes its connection (a
+ * "refuse" app event; a server answers 400 first), writes that fail close
+ * it, and a server pauses reading while 16 requests wait; the run goes
+ * on. */
+void nc_kit_http_lenient(nc_kit_http_t *h);
+/* From the request callback: once this turn is over, the connection goes
+ * to a new owner as a plain stream (cbs), with the bytes that came after
+ * the request handed to cbs->on_data; h is freed without its on_closed.
+ * A CONNECT tunnel is made this way. */
+void nc_kit_http_detach(nc_kit_http_t *h, const nc_kit_conn_cbs_t *cbs, void *owner);
 /* Requests waiting for their answer, and answers sent. */
 size_t nc_kit_http_pending(const nc_kit_http_t *h);
 size_t nc_kit_http_answered(const nc_kit_http_t *h);
@@ -302,6 +324,93 @@ int nc_kit_token_make(const char *secret, const char *user, char *out, size_t ou
 bool nc_kit_token_check(const char *secret, const char *token);
 /* The value of cookie name in a Cookie header ("a=1; b=2"). */
 bool nc_kit_cookie_get(const char *header, const char *name, char *out, size_t outlen);
+
+/* ---- middleboxes (proxy.c, balance.c) ---- */
+
+/*
+ * A middlebox listens on a port and stands between the clients that
+ * connect to it and the servers behind it. Every decision it makes is an
+ * app event on its host, reported on the connection it concerns (so it
+ * carries that connection's port and peer_port) with fields naming the
+ * other side:
+ *   "choose"   backend, backend_port, reason, policy, path (L7), index
+ *   "forward"  on the upstream connection: in_port, in_peer_port (the
+ *              client's connection), backend, path
+ *   "tunnel"   a CONNECT: target, target_port
+ *   "cache"    hit (1/0), path, age_ms, max_age
+ *   "retry"    attempt, timeout_ms, path; "timeout" when none is left
+ *   "refuse"   reason (a malformed request, too many connections, a
+ *              client too slow, a peer that reads nothing)
+ * A bad client is refused alone: the others carry on.
+ */
+typedef enum {
+    NC_KIT_MB_FORWARD, /* HTTP CONNECT tunnels and absolute-URI requests */
+    NC_KIT_MB_REVERSE, /* requests to the backend whose path prefix fits */
+    NC_KIT_MB_RETRY,   /* one backend; an attempt that times out is sent again */
+    NC_KIT_MB_L4,      /* each connection spliced to one backend, unread */
+    NC_KIT_MB_L7,      /* each request to a backend by policy; X-Forwarded-For; cache */
+} nc_kit_mb_kind_t;
+
+#define NC_KIT_MB_BACKENDS 8
+
+typedef struct nc_kit_backend {
+    char host[64];
+    int port;
+    char prefix[128]; /* a reverse proxy's paths ("" for all) */
+} nc_kit_backend_t;
+
+typedef struct nc_kit_mb_conf {
+    nc_kit_mb_kind_t kind;
+    nc_kit_backend_t backend[NC_KIT_MB_BACKENDS];
+    size_t nbackends;
+    const char *policy; /* L4 and L7: a name of nc_kit_policy_names (NULL: round-robin) */
+    bool cache;         /* L7: keep GET answers that say Cache-Control: max-age */
+    bool tls;           /* L7: clients speak TLS to the box, which ends it (tls.c) */
+    int timeout_ms;     /* retry: the first attempt's timeout; each retry doubles it */
+    int retries;        /* retry: attempts after the first */
+    size_t max_conns;   /* clients at once (0: 64); more are refused */
+    int idle_ms;        /* a client without a whole request this long is closed (0: 5000) */
+} nc_kit_mb_conf_t;
+
+typedef struct nc_kit_mbox nc_kit_mbox_t;
+
+/* Parses a policy name; returns false for an unknown one. */
+bool nc_kit_policy_known(const char *name);
+/* "round-robin, least-conn, source-hash": the names, for messages. */
+extern const char *const nc_kit_policy_names;
+
+/* Starts a middlebox listening on port (its listen() reported with say).
+ * Returns it (nc_kit_mbox_stop ends it) or NULL after nc_scn_fail. */
+nc_kit_mbox_t *nc_kit_mbox_start(nc_kit_t *k, int port, const nc_kit_mb_conf_t *conf,
+                                 const char *say);
+/* Closes the listener and every connection; the box frees itself once the
+ * last one is gone. */
+void nc_kit_mbox_stop(nc_kit_mbox_t *m);
+/* Client connections it holds now, and the most it held at once. */
+size_t nc_kit_mbox_clients(const nc_kit_mbox_t *m);
+size_t nc_kit_mbox_peak(const nc_kit_mbox_t *m);
+
+/* ---- a broker and its client (broker.c; the line protocol is described
+ * at the top of that file) ---- */
+
+typedef struct nc_kit_broker nc_kit_broker_t;
+typedef struct nc_kit_bclient nc_kit_bclient_t;
+
+/* Starts a broker on port; a delivery without an ACK after ack_ms (0:
+ * 200) is sent again. Returns it or NULL after nc_scn_fail. */
+nc_kit_broker_t *nc_kit_broker_start(nc_kit_t *k, int port, int ack_ms, const char *say);
+/* Closes it and its connections; it frees itself once they are gone. */
+void nc_kit_broker_stop(nc_kit_broker_t *b);
+
+/* A line from the broker: verb ("MSG", "OK", "ERR"), the id, and for MSG
+ * the topic and text (all borrowed for the call). */
+typedef void (*nc_kit_bclient_cb)(nc_kit_bclient_t *bc, const char *verb, long id,
+                                  const char *topic, const char *text, void *data);
+/* Speaks the broker's protocol on a connected connection; on_closed (may
+ * be NULL) is called once when it ends. Lines are sent with nc_kit_write. */
+nc_kit_bclient_t *nc_kit_bclient(nc_kit_conn_t *c, nc_kit_bclient_cb cb,
+                                 void (*on_closed)(nc_kit_bclient_t *bc, void *data), void *data);
+nc_kit_conn_t *nc_kit_bclient_conn(const nc_kit_bclient_t *bc);
 
 /* ---- WebSocket ---- */
 

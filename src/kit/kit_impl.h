@@ -48,4 +48,80 @@ void nc__kit_conn_read_start(nc_kit_conn_t *c);
 void nc__kit_conn_set_tls(nc_kit_conn_t *c, nc_kit_tls_t *t);
 nc_kit_tls_t *nc__kit_conn_tls(const nc_kit_conn_t *c);
 
+/* ---- middleboxes: what proxy.c (the HTTP relay, the box itself) and
+ * balance.c (policies, the cache, the splice) share ---- */
+
+#include "../core/buf.h"
+
+typedef struct nc_mb_client nc_mb_client_t;
+typedef struct nc_mb_up nc_mb_up_t;
+typedef struct nc_mb_cached nc_mb_cached_t;
+
+#define NC_MB_CACHE 32
+
+struct nc_kit_mbox {
+    nc_kit_t *k;
+    nc_kit_mb_conf_t conf;
+    nc_kit_listener_t *l;
+    uv_timer_t sweep; /* deadlines: retries, idle and stuck clients */
+    nc_mb_client_t *clients; /* a list, newest first */
+    size_t nclients, peak;
+    size_t nups; /* upstream connections alive: the box outlives them */
+    size_t rr; /* round robin: the next backend */
+    size_t inflight[NC_KIT_MB_BACKENDS];
+    nc_mb_cached_t *cache[NC_MB_CACHE];
+    bool stopped;
+};
+
+/* One client connection, and the request of it being relayed. */
+struct nc_mb_client {
+    nc_kit_mbox_t *mb;
+    nc_mb_client_t *next, *prev;
+    nc_kit_conn_t *c;
+    nc_kit_http_t *h; /* the HTTP front; NULL for a splice */
+    nc_mb_up_t *up;   /* the upstream connection in use, or NULL */
+    uint64_t since;   /* uv_now: accepted, or the last answer given */
+    uint64_t stuck;   /* uv_now since which the client has read nothing back */
+    bool busy, splice;
+    nc_buf_t early; /* a splice's bytes that came before its upstream */
+    /* the request being relayed: owned copies */
+    char *method, *path;
+    nc_kit_header_t *hd;
+    size_t nhd;
+    nc_buf_t body;
+    int backend, attempt;
+    uint64_t deadline; /* a retrying proxy's attempt ends then (0: none) */
+    char host[64];     /* where it goes */
+    int port;
+};
+
+/* One upstream connection: a request's (HTTP) or a splice's other half. */
+struct nc_mb_up {
+    nc_mb_client_t *cl; /* NULL once the client let it go */
+    nc_kit_mbox_t *mb;
+    nc_kit_conn_t *c;
+    int backend; /* -1: not one of the box's backends */
+    bool connected, answered;
+};
+
+/* The backend the policy picks for a client; why in why. */
+int nc__mb_choose(nc_kit_mbox_t *mb, const nc_mb_client_t *cl, char *why, size_t whylen);
+/* A cached answer for GET path (true and the fields), or false. */
+bool nc__mb_cache_get(nc_kit_mbox_t *mb, const char *path, int *status, const char **ctype,
+                      const char **body, size_t *len, int64_t *age_ms, int *max_age);
+/* Keeps resp as the answer for path when its Cache-Control allows. */
+void nc__mb_cache_put(nc_kit_mbox_t *mb, const char *path, const nc_kit_http_msg_t *resp);
+void nc__mb_cache_free(nc_kit_mbox_t *mb);
+/* Splices cl's connection to host:port (a CONNECT answers 200 once the
+ * upstream is connected, when reply). */
+void nc__mb_splice(nc_mb_client_t *cl, const char *host, int port, int backend, bool reply);
+/* What a spliced client connection hears (balance.c). */
+extern const nc_kit_conn_cbs_t nc__mb_splice_in_cbs;
+/* The client is done: forgets it and lets its upstream go. */
+void nc__mb_client_gone(nc_mb_client_t *cl);
+/* A refused client: an app event with reason, then close. */
+void nc__mb_refuse(nc_mb_client_t *cl, const char *reason, const char *why);
+/* Upstream connections hold on to their box. */
+void nc__mb_up_free(nc_mb_up_t *up);
+
 #endif

@@ -16,6 +16,7 @@
 #include "../core/words.h"
 #include "../core/xmalloc.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,12 +59,16 @@ struct nc_kit_conn {
     size_t nnotes;
     bool close_wanted; /* close() was called; the handle waits for the writes */
     bool closing;
+    bool tolerant; /* a failure closes this connection, not the run */
+    bool paused;   /* reading stopped until the owner resumes it */
+    size_t queued; /* bytes handed to libuv and not yet written */
     nc_kit_tls_t *tls; /* owned: TLS over the connection (tls.c), or NULL */
 };
 
 typedef struct nc_kit_write {
     uv_write_t req;
     nc_kit_conn_t *c;
+    size_t len;
     char bytes[]; /* the copy being written */
 } nc_kit_write_t;
 
@@ -306,8 +311,14 @@ nc_kit_conn_t *nc_kit_connect(nc_kit_t *k, const char *host, int port, bool node
     c->connect.data = c;
     if (nodelay)
         nc_kit_conn_nodelay(c);
+    /* A lab host's name, or an IPv4 address as a real client gives it to a
+     * proxy. */
     struct sockaddr_in addr;
-    int rc = uv_ip4_addr(nc_scn_addr(k->s, host), port, &addr);
+    const char *ip = nc_scn_addr(k->s, host);
+    struct in_addr lit;
+    if (inet_pton(AF_INET, host, &lit) == 1)
+        ip = host;
+    int rc = uv_ip4_addr(ip, port, &addr);
     nc_kit_report(k, NULL, "connect",
                   (nc_scn_kv_t[]){NC_KV_S("to", host), NC_KV_I("to_port", port)}, 2, say,
                   "connect() to %s:%d: the kernel sends a SYN and the call waits", host, port);
@@ -384,7 +395,7 @@ void nc__kit_conn_deliver(nc_kit_conn_t *c, const char *data, size_t len, const 
 
 void nc__kit_conn_read_start(nc_kit_conn_t *c)
 {
-    if (c->closing)
+    if (c->closing || c->paused)
         return;
     int rc = uv_read_start((uv_stream_t *)&c->tcp, nc_kit_alloc, nc_kit_read);
     if (rc != 0 && rc != UV_EALREADY)
@@ -458,6 +469,40 @@ void nc_kit_conn_note(nc_kit_conn_t *c, const char *key, int64_t value)
     c->note_value[c->nnotes++] = value;
 }
 
+void nc_kit_conn_peer_ip(const nc_kit_conn_t *c, char *out, size_t outlen)
+{
+    struct sockaddr_storage sa;
+    int len = sizeof sa;
+    snprintf(out, outlen, "?");
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&sa, &len) == 0 &&
+        sa.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, out, (socklen_t)outlen);
+}
+
+void nc_kit_conn_tolerant(nc_kit_conn_t *c)
+{
+    c->tolerant = true;
+}
+
+size_t nc_kit_conn_queued(const nc_kit_conn_t *c)
+{
+    return c->queued;
+}
+
+/* A paused connection reads nothing: its peer's bytes wait in the kernel,
+ * whose receive window then closes, which is how a middlebox passes a slow
+ * reader's back-pressure on instead of buffering without bound. */
+void nc_kit_conn_pause(nc_kit_conn_t *c, bool pause)
+{
+    if (c->closing || c->close_wanted || c->paused == pause)
+        return;
+    c->paused = pause;
+    if (pause)
+        uv_read_stop((uv_stream_t *)&c->tcp);
+    else
+        nc__kit_conn_read_start(c);
+}
+
 bool nc_kit_conn_closing(const nc_kit_conn_t *c)
 {
     return c->closing || c->close_wanted;
@@ -469,11 +514,13 @@ static void nc_kit_written(uv_write_t *req, int status)
 {
     nc_kit_write_t *w = (nc_kit_write_t *)req;
     nc_kit_conn_t *c = w->c;
+    c->queued -= w->len;
     /* A peer that reset the connection (it closed, and our data reached it
      * anyway) is something the network did, as a failed read is: reported,
-     * and the connection closed. Anything else is the program's failure. */
+     * and the connection closed. Anything else is the program's failure,
+     * unless the connection is a middlebox's to a peer it does not control. */
     bool reset = status == UV_EPIPE || status == UV_ECONNRESET;
-    if (status < 0 && status != UV_ECANCELED && !reset)
+    if (status < 0 && status != UV_ECANCELED && !reset && !c->tolerant)
         nc_scn_fail(c->k->s, "%s: write failed: %s", c->k->host, uv_strerror(status));
     free(w);
     if (reset && !c->closing && !c->close_wanted) {
@@ -484,6 +531,8 @@ static void nc_kit_written(uv_write_t *req, int status)
         nc_kit_close(c, "close(): the peer is gone, so the program closes the connection");
         return;
     }
+    if (c->queued == 0 && c->cbs.on_drain && !c->closing && !c->close_wanted)
+        c->cbs.on_drain(c);
     /* A close asked for while writes were queued happens once they are
      * done: uv_close would cancel them. */
     if (--c->pending == 0 && c->close_wanted && !c->closing)
@@ -505,14 +554,17 @@ int nc__kit_conn_write_raw(nc_kit_conn_t *c, const void *data, size_t len)
         return UV_ECANCELED;
     nc_kit_write_t *w = nc_xmalloc(sizeof *w + (len ? len : 1));
     w->c = c;
+    w->len = len;
     memcpy(w->bytes, data, len);
     uv_buf_t buf = uv_buf_init(w->bytes, (unsigned)len);
     int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, nc_kit_written);
     if (rc < 0) {
-        nc_scn_fail(c->k->s, "%s: write: %s", c->k->host, uv_strerror(rc));
+        if (!c->tolerant)
+            nc_scn_fail(c->k->s, "%s: write: %s", c->k->host, uv_strerror(rc));
         free(w);
     } else {
         c->pending++;
+        c->queued += len;
     }
     return rc;
 }

@@ -587,7 +587,7 @@ static const uint8_t *nat_frame(nc_wire_t *w, const port_t *pt, int64_t ts_ns,
         v->drop = true;
     } else {
         if (r != NC_NAT_PASS)
-            snprintf(v->nat, sizeof v->nat, "%s", v->reason);
+            snprintf(v->nat, sizeof v->nat, "%.*s", (int)sizeof v->nat - 1, v->reason);
         v->reason[0] = '\0';
     }
     return r == NC_NAT_PASS ? data : w->scratch;

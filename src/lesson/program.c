@@ -32,6 +32,7 @@
  *                  w word   s any text   h lab host   x count or text
  *                  r count or "eof"   k "text" or "binary"   c close code
  *                  S "start" or "stop"   a "session" or "token"
+ *                  m "l4" or "l7"   P a balancing policy
  * Option kinds are the same letters, plus b (yes/no), H (a "Name: value"
  * header), v (1.0 or 1.1), e (a WebSocket route's mode: echo or push) and
  * j (a job route's part: submit, status or wait). An option in upper case
@@ -47,7 +48,7 @@ typedef struct nc_prog_verb {
     const char *name;
     const char *args;     /* kinds of the required arguments */
     const char *optional; /* kinds of the arguments that may follow */
-    nc_prog_optdef_t opts[18];
+    nc_prog_optdef_t opts[20];
     bool body;
 } nc_prog_verb_t;
 
@@ -70,7 +71,8 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
       {"sse", 'n', false}, {"every", 'd', false}, {"ws", 'e', false}, SAY,
       {"close", 's', false}, {"delay", 'd', false}, {"upload", 'b', false},
       {"issue", 'a', false}, {"require", 'a', false}, {"end", 'b', false},
-      {"push", 's', false}, {"job", 'j', false}, {"steps", 'n', false}}, false},
+      {"push", 's', false}, {"job", 'j', false}, {"steps", 'n', false},
+      {"record", 'b', false}}, false},
     {"serve", "n", "", {{0}}, false},
     {"restart", "", "", {SAY}, false},
     {"http-connect", "hp", "", {SAY, {"done", 's', false}, {"nodelay", 'b', false}}, false},
@@ -112,6 +114,20 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
       {"resume", 'b', false}, {"header", 'H', true}, SAY}, false},
     {"fetch", "hps", "", {{"async", 'b', false}, SAY}, false},
     {"stopwatch", "S", "", {SAY}, false},
+    /* middleboxes (src/kit/proxy.c, balance.c, broker.c) */
+    {"backend", "hp", "", {{"path", 's', false}}, false},
+    {"forward-proxy", "p", "", {SAY, {"max", 'n', false}, {"idle", 'd', false}}, false},
+    {"reverse-proxy", "p", "", {SAY, {"max", 'n', false}, {"idle", 'd', false}}, false},
+    {"balance", "p", "",
+     {SAY, {"mode", 'm', false}, {"policy", 'P', false}, {"cache", 'b', false},
+      {"max", 'n', false}, {"idle", 'd', false}, {"tls", 'b', false}}, false},
+    {"retry-proxy", "p", "",
+     {SAY, {"timeout", 'd', false}, {"retries", 'n', false}, {"max", 'n', false}}, false},
+    {"broker", "p", "", {SAY, {"ack", 'd', false}}, false},
+    {"broker-connect", "hp", "", {SAY, {"done", 's', false}}, false},
+    {"subscribe", "ww", "", {SAY}, false},
+    {"publish", "ws", "", {SAY}, false},
+    {"receive", "n", "", {SAY, {"ack", 'b', false}}, false},
     {"ws-push", "ks", "", {SAY}, false},
 };
 
@@ -268,7 +284,9 @@ static int nc_pp_kind(nc_pp_t *p, int line, char kind, const char *what, const c
     case 'S':
     case 'a':
     case 'e':
-    case 'j': {
+    case 'j':
+    case 'm':
+    case 'P': {
         /* The kinds that are one of a few words. */
         static const struct {
             char kind;
@@ -276,7 +294,9 @@ static int nc_pp_kind(nc_pp_t *p, int line, char kind, const char *what, const c
         } sets[] = {{'S', {"start", "stop"}},
                     {'a', {"session", "token"}},
                     {'e', {"echo", "push"}},
-                    {'j', {"submit", "status", "wait"}}};
+                    {'j', {"submit", "status", "wait"}},
+                    {'m', {"l4", "l7"}},
+                    {'P', {"round-robin", "least-conn", "source-hash"}}};
         size_t k = 0;
         while (k + 1 < sizeof sets / sizeof sets[0] && sets[k].kind != kind)
             k++;

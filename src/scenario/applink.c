@@ -10,7 +10,9 @@
  * copy: a retransmission, if that is what filled the hole); a read() that
  * returned 0 links to the FIN. The table is bounded (oldest entries are
  * overwritten), which is plenty for a lesson: a link is made within seconds
- * of its packet.
+ * of its packet. A middlebox's decisions link the same way (below): to the
+ * segment that brought the request, and its upstream connection to its
+ * SYN-ACK.
  */
 #include "applink.h"
 
@@ -69,6 +71,21 @@ static nc_applink_slot_t *nc_applink_find(nc_applink_t *a, int64_t sport, int64_
     return s;
 }
 
+/* A middlebox's decisions (src/kit/proxy.c, balance.c, broker.c) and a
+ * server's record of a request link to the packet that brought what they
+ * decided on: the last data segment that came in on their connection (for
+ * a decision made at accept, before any data, the handshake's ACK). */
+static bool nc_applink_decision(const char *call)
+{
+    static const char *const calls[] = {"choose", "cache",   "tunnel", "refuse",
+                                        "publish", "hold",   "subscribe", "ack",
+                                        "row",    "duplicate", "forwarded"};
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+        if (strcmp(calls[i], call) == 0)
+            return true;
+    return false;
+}
+
 long nc_applink_see(nc_applink_t *a, const nc_event_t *ev)
 {
     int64_t sport, dport;
@@ -113,6 +130,19 @@ long nc_applink_see(nc_applink_t *a, const nc_event_t *ev)
     if (strcmp(call, "connect") == 0) {
         nc_applink_slot_t *s = nc_applink_find(a, dport, sport, 0);
         return s && s->synack ? s->synack - 1 : -1;
+    }
+    /* A middlebox's upstream connection is up: its SYN-ACK, as a connect. */
+    if (strcmp(call, "forward") == 0) {
+        nc_applink_slot_t *s = nc_applink_find(a, dport, sport, 0);
+        return s && s->synack ? s->synack - 1 : -1;
+    }
+    if (nc_applink_decision(call)) {
+        nc_applink_slot_t *s = nc_applink_find(a, dport, sport, 0);
+        long best = -1;
+        for (size_t k = 0; s && k < NC_APPLINK_SEGS && k < s->nextseg; k++)
+            if (s->seg[k].index > best)
+                best = s->seg[k].index;
+        return best >= 0 ? best : s && s->ack ? s->ack - 1 : -1;
     }
     int64_t bytes;
     if (strcmp(call, "read") == 0 && nc_event_int(ev, "bytes", &bytes)) {

@@ -82,6 +82,8 @@ typedef enum {
     NC_W_STUN,
     NC_W_UPLOAD,
     NC_W_FETCH,
+    NC_W_BROKER_OK,
+    NC_W_RECEIVE,
 } nc_wait_t;
 
 typedef struct nc_frame {
@@ -122,6 +124,7 @@ typedef struct nc_sconn {
     char xhdr[2][300];
     size_t nxhdr;
     const char *xbody;
+    char rowbody[64]; /* record=yes: the answer's body */
 } nc_sconn_t;
 
 /* Where a client's `events` statement stands: reading the stream, waiting
@@ -220,6 +223,20 @@ struct nc_pi {
     bool awaiting;
     uint64_t await_t0, sw_t0;
     int64_t ms; /* {ms} in sentences */
+    /* middleboxes: the backends declared so far (for the next proxy or
+     * balancer), the boxes running, a broker, and a broker client with the
+     * message ids it has not handled yet and the ones it has seen */
+    nc_kit_mb_conf_t mbconf;
+    nc_kit_mbox_t *mbox[8];
+    size_t nmbox;
+    nc_kit_broker_t *broker;
+    nc_kit_bclient_t *bcl;
+    size_t bok; /* OK lines not yet waited for */
+    long bq[64];
+    size_t nbq, got;
+    long seen[64];
+    size_t nseen;
+    long rows; /* record=yes: rows the server has made */
     /* an `events` statement: the last event id it received, when the last
      * event came, and its phase */
     char last_id[64];
@@ -354,6 +371,7 @@ static int nc_pi_fail(nc_pi_t *pi, const char *fmt, const char *arg)
 
 /* ---- waiting ---- */
 
+static bool nc_pi_receive(nc_pi_t *pi);
 static int nc_pi_events_reconnect(nc_pi_t *pi);
 static int nc_pi_send_request(nc_pi_t *pi, const nc_prog_stmt_t *st, bool resume);
 
@@ -449,6 +467,13 @@ static bool nc_pi_ready(nc_pi_t *pi)
         return pi->sse_events >= pi->want || nc_pi_events_lost(pi);
     case NC_W_STOP:
         return false; /* only a stopped run ends it (nc_pi_poke) */
+    case NC_W_BROKER_OK:
+        if (pi->bok == 0)
+            return !pi->bcl;
+        pi->bok--;
+        return true;
+    case NC_W_RECEIVE:
+        return nc_pi_receive(pi);
     case NC_W_STUN:
         return pi->stun_done;
     default:
@@ -940,6 +965,49 @@ static void nc_route_state(nc_sconn_t *sc, const nc_kit_http_msg_t *req)
     }
 }
 
+/*
+ * record=yes: the server stores each request as a row (a comment, an
+ * order) and honours an Idempotency-Key header: a request whose key it has
+ * seen makes no new row and is answered at once with the row the key made.
+ * Each decision is an app event: "row" (row, rows, key) or "duplicate"
+ * (row, key). Returns true for a duplicate (answered without the route's
+ * delay: no work is done again).
+ */
+static bool nc_route_record(nc_sconn_t *sc, const nc_kit_http_msg_t *req)
+{
+    nc_pi_t *pi = sc->pi;
+    nc_kit_conn_t *c = nc_kit_http_conn(sc->h);
+    const char *key = nc_kit_http_header(req, "Idempotency-Key");
+    char mkey[240], num[32];
+    int64_t row = 0;
+    snprintf(mkey, sizeof mkey, "idempotency:%s", key ? key : "");
+    bool dup = key && nc_kit_memo_get(pi->memo, mkey, &row);
+    if (dup) {
+        nc_kit_report(pi->kit, c, "duplicate",
+                      (nc_scn_kv_t[]){NC_KV_I("row", row), NC_KV_S("key", key),
+                                      NC_KV_I("rows", pi->rows)},
+                      3, NULL, "the server has seen Idempotency-Key %s: no new row, it answers "
+                      "with row %lld again", key, (long long)row);
+    } else {
+        row = ++pi->rows;
+        if (key)
+            nc_kit_memo_set(pi->memo, mkey, row);
+        nc_kit_report(pi->kit, c, "row",
+                      (nc_scn_kv_t[]){NC_KV_I("row", row), NC_KV_S("key", key ? key : ""),
+                                      NC_KV_I("rows", pi->rows)},
+                      3, NULL, key ? "the server stores %s %s as row %lld and remembers its "
+                                     "Idempotency-Key %s"
+                                   : "the server stores %s %s as row %lld%s (no Idempotency-Key: "
+                                     "a retry would look like a new request)",
+                      req->method, req->path, (long long)row, key ? key : "");
+    }
+    snprintf(num, sizeof num, "%lld", (long long)row);
+    nc_sconn_header(sc, "X-Row", num);
+    snprintf(sc->rowbody, sizeof sc->rowbody, "row %lld\n", (long long)row);
+    sc->xbody = sc->rowbody;
+    return dup;
+}
+
 static bool nc_route_matches(const nc_prog_stmt_t *r, const nc_kit_http_msg_t *req)
 {
     /* A GET route answers HEAD too (the kit leaves the body out). */
@@ -1026,9 +1094,22 @@ static void nc_pi_request(nc_kit_http_t *h, const nc_kit_http_msg_t *req, void *
     sc->status = 0;
     sc->nxhdr = 0;
     sc->xbody = NULL;
+    /* A request that came through a proxy: the connection is the proxy's,
+     * the header names the client. */
+    const char *xff = nc_kit_http_header(req, "X-Forwarded-For");
+    if (xff)
+        nc_kit_report(pi->kit, nc_kit_http_conn(h), "forwarded",
+                      (nc_scn_kv_t[]){NC_KV_S("for", xff),
+                                      NC_KV_S("peer", nc_kit_conn_peer(nc_kit_http_conn(h)))},
+                      2, NULL, "the request comes from %s, a proxy; X-Forwarded-For says it was "
+                      "sent for %s", nc_kit_conn_peer(nc_kit_http_conn(h)), xff);
     if (nc_opt_yes(r, "upload"))
         nc_route_upload(sc, req);
     nc_route_state(sc, req);
+    if (nc_opt_yes(r, "record") && nc_route_record(sc, req)) {
+        nc_route_answer(sc);
+        return;
+    }
     if (nc_opt(r, "ws")) {
         size_t m = 0;
         while (m + 1 < sizeof nc_ws_modes / sizeof nc_ws_modes[0] &&
@@ -1293,6 +1374,9 @@ static void nc_pi_ws_open(nc_kit_ws_t *ws, int status, void *ud)
     nc_pi_poke(pi);
 }
 
+static void nc_pi_bline(nc_kit_bclient_t *bc, const char *verb, long id, const char *topic,
+                        const char *text, void *data);
+static void nc_pi_bgone(nc_kit_bclient_t *bc, void *data);
 /* The client's handshake ended: the connection is ready for requests. */
 static void nc_pi_tls_ready(nc_kit_conn_t *c, int status, void *data)
 {
@@ -1319,6 +1403,8 @@ static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
     const nc_prog_stmt_t *st = pi->cur;
     if (strcmp(st->verb, "connect") == 0) {
         nc_kit_conn_start(c, &nc_pi_conn_cbs, pi);
+    } else if (strcmp(st->verb, "broker-connect") == 0) {
+        pi->bcl = nc_kit_bclient(c, nc_pi_bline, nc_pi_bgone, pi);
     } else if (strcmp(st->verb, "events") == 0) {
         /* An events statement reconnecting: ask again, resuming. */
         pi->http = nc_kit_http_client(c, nc_pi_response, nc_pi_sse, nc_pi_http_gone, pi);
@@ -1502,6 +1588,7 @@ static int nc_pi_connect(nc_pi_t *pi, const char *host, int port, bool nodelay, 
                          const char *done, nc_wait_t w)
 {
     pi->connected = pi->conn_closed = pi->eof = pi->ws_open = false;
+    pi->bok = pi->nbq = 0;
     pi->avail = pi->total = pi->ws_msgs = pi->outstanding = pi->sse_events = 0;
     pi->conn = nc_kit_connect(pi->kit, host, port, nodelay, nc_pi_connected, pi, say, done);
     if (!pi->conn)
@@ -1588,6 +1675,8 @@ static int nc_v_close(nc_pi_t *pi, const nc_prog_stmt_t *st)
     pi->http = NULL;
     pi->ws = NULL;
     pi->h2 = NULL;
+    pi->bcl = NULL;
+    pi->nbq = 0;
     return 0;
 }
 
@@ -2221,6 +2310,186 @@ static int nc_v_ws_close(nc_pi_t *pi, const nc_prog_stmt_t *st)
     return nc_pi_wait(pi, NC_W_CLOSED);
 }
 
+/* ---- middleboxes (src/kit/proxy.c, balance.c, broker.c) ---- */
+
+/* backend HOST PORT [path=PREFIX]: a backend for the next proxy or
+ * balancer statement, which takes every backend declared before it. */
+static int nc_v_backend(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    nc_kit_mb_conf_t *m = &pi->mbconf;
+    if (m->nbackends == NC_KIT_MB_BACKENDS)
+        return nc_pi_fail(pi, "%s", "a box takes at most 8 backends");
+    nc_kit_backend_t *b = &m->backend[m->nbackends++];
+    memset(b, 0, sizeof *b);
+    snprintf(b->host, sizeof b->host, "%s", st->args[0]);
+    b->port = (int)nc_prog_number(st->args[1], 1, 65535);
+    const char *path = nc_opt(st, "path");
+    snprintf(b->prefix, sizeof b->prefix, "%s", path ? path : "");
+    return 0;
+}
+
+/* forward-proxy, reverse-proxy, balance, retry-proxy PORT: starts the box;
+ * it serves until the program ends. */
+static int nc_v_mbox(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    static const struct {
+        const char *verb;
+        nc_kit_mb_kind_t kind;
+    } kinds[] = {{"forward-proxy", NC_KIT_MB_FORWARD},
+                 {"reverse-proxy", NC_KIT_MB_REVERSE},
+                 {"retry-proxy", NC_KIT_MB_RETRY},
+                 {"balance", NC_KIT_MB_L7}};
+    if (pi->nmbox == sizeof pi->mbox / sizeof pi->mbox[0])
+        return nc_pi_fail(pi, "%s", "a program runs at most 8 boxes");
+    nc_kit_mb_conf_t conf = pi->mbconf;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(kinds[i].verb, st->verb) == 0)
+            conf.kind = kinds[i].kind;
+    const char *mode = nc_opt(st, "mode");
+    if (mode && strcmp(mode, "l4") == 0)
+        conf.kind = NC_KIT_MB_L4;
+    if (conf.kind != NC_KIT_MB_FORWARD && conf.nbackends == 0)
+        return nc_pi_fail(pi, "%s needs a backend statement before it", st->verb);
+    conf.policy = nc_opt(st, "policy");
+    conf.cache = nc_opt_yes(st, "cache");
+    conf.tls = nc_opt_yes(st, "tls");
+    if (conf.tls && conf.kind != NC_KIT_MB_L7)
+        return nc_pi_fail(pi, "%s", "tls=yes needs mode=l7: an L4 balancer does not read the "
+                                    "bytes, so it cannot end TLS");
+    const char *v = nc_opt(st, "timeout");
+    conf.timeout_ms = v ? (int)(nc_prog_duration_ns(v) / 1000000) : 100;
+    v = nc_opt(st, "retries");
+    conf.retries = v ? (int)nc_prog_number(v, 1, 10) : 2;
+    v = nc_opt(st, "max");
+    conf.max_conns = v ? (size_t)nc_prog_number(v, 1, 1000) : 0;
+    v = nc_opt(st, "idle");
+    conf.idle_ms = v ? (int)(nc_prog_duration_ns(v) / 1000000) : 0;
+    nc_kit_mbox_t *mb = nc_kit_mbox_start(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535),
+                                          &conf, nc_opt(st, "say"));
+    if (!mb)
+        return NC_EIO;
+    pi->mbox[pi->nmbox++] = mb;
+    pi->mbconf.nbackends = 0; /* the next box declares its own */
+    nc_prun_set(pi->pr, pi->pg->name, "listening");
+    return 0;
+}
+
+static int nc_v_broker(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->broker)
+        return nc_pi_fail(pi, "%s", "the program runs a broker already");
+    const char *ack = nc_opt(st, "ack");
+    pi->broker = nc_kit_broker_start(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535),
+                                     ack ? (int)(nc_prog_duration_ns(ack) / 1000000) : 0,
+                                     nc_opt(st, "say"));
+    if (!pi->broker)
+        return NC_EIO;
+    nc_prun_set(pi->pr, pi->pg->name, "listening");
+    return 0;
+}
+
+/* A line from the broker: OK ends a subscribe or publish; a message is
+ * reported as the subscriber takes it (again: 1 when its id was seen
+ * before, which at-least-once delivery allows) and waits for receive. */
+static void nc_pi_bline(nc_kit_bclient_t *bc, const char *verb, long id, const char *topic,
+                        const char *text, void *data)
+{
+    nc_pi_t *pi = data;
+    if (strcmp(verb, "OK") == 0) {
+        pi->bok++;
+    } else if (strcmp(verb, "MSG") == 0) {
+        bool again = false;
+        for (size_t i = 0; i < pi->nseen && !again; i++)
+            again = pi->seen[i] == id;
+        if (!again && pi->nseen < sizeof pi->seen / sizeof pi->seen[0])
+            pi->seen[pi->nseen++] = id;
+        nc_scn_kv_t kv[] = {NC_KV_I("id", id), NC_KV_S("topic", topic), NC_KV_I("again", again)};
+        if (again)
+            nc_kit_report(pi->kit, nc_kit_bclient_conn(bc), "message", kv, 3, NULL,
+                          "message %ld on %s again: the subscriber has seen this id, so it must "
+                          "not act on it twice", id, topic);
+        else
+            nc_kit_report(pi->kit, nc_kit_bclient_conn(bc), "message", kv, 3, NULL,
+                          "the subscriber gets message %ld on %s: %s", id, topic, text);
+        if (pi->nbq < sizeof pi->bq / sizeof pi->bq[0])
+            pi->bq[pi->nbq++] = id;
+    } else {
+        nc_pi_fail(pi, "the broker answered: %s", text);
+    }
+    nc_pi_poke(pi);
+}
+
+static void nc_pi_bgone(nc_kit_bclient_t *bc, void *data)
+{
+    nc_pi_t *pi = data;
+    if (pi->bcl != bc)
+        return;
+    pi->bcl = NULL;
+    pi->conn = NULL;
+    pi->conn_closed = true;
+    nc_pi_poke(pi);
+}
+
+/* subscribe NAME TOPIC, publish TOPIC TEXT: one line to the broker, then
+ * wait for its OK. */
+static int nc_v_bsend(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->bcl)
+        return nc_pi_fail(pi, "%s needs a broker-connect before it", st->verb);
+    bool sub = strcmp(st->verb, "subscribe") == 0;
+    if (strpbrk(st->args[1], "\r\n"))
+        return nc_pi_fail(pi, "%s", "a message is one line");
+    char *line = nc_xasprintf("%s %s %s\n", sub ? "SUB" : "PUB", st->args[0], st->args[1]);
+    char say[400], dflt[400];
+    if (sub)
+        snprintf(dflt, sizeof dflt, "write() SUB %s %s: the subscriber tells the broker its name "
+                 "and topic", st->args[0], st->args[1]);
+    else
+        snprintf(dflt, sizeof dflt, "write() PUB %s: the publisher hands its message to the "
+                 "broker, not to the subscribers", st->args[0]);
+    const char *own = nc_pi_say(pi, st, strlen(line), say, sizeof say);
+    nc_kit_write(nc_kit_bclient_conn(pi->bcl), line, strlen(line), own ? own : dflt);
+    free(line);
+    return nc_pi_wait(pi, NC_W_BROKER_OK);
+}
+
+/* Takes the messages that came, acknowledging each (ack=no: none, as a
+ * subscriber that fails before its ACK), until N are taken. */
+static bool nc_pi_receive(nc_pi_t *pi)
+{
+    const nc_prog_stmt_t *st = pi->cur;
+    bool ack = !nc_opt(st, "ack") || nc_opt_yes(st, "ack");
+    while (pi->nbq > 0 && pi->got < pi->want) {
+        long id = pi->bq[0];
+        memmove(pi->bq, pi->bq + 1, --pi->nbq * sizeof *pi->bq);
+        pi->got++;
+        if (ack && pi->bcl) {
+            char line[40], say[400];
+            snprintf(line, sizeof line, "ACK %ld\n", id);
+            char dflt[200];
+            snprintf(dflt, sizeof dflt, "write() ACK %ld: the subscriber has handled message %ld",
+                     id, id);
+            const char *own = nc_pi_say(pi, st, strlen(line), say, sizeof say);
+            nc_kit_write(nc_kit_bclient_conn(pi->bcl), line, strlen(line), own ? own : dflt);
+        } else if (pi->bcl) {
+            nc_kit_report(pi->kit, nc_kit_bclient_conn(pi->bcl), "noack",
+                          (nc_scn_kv_t[]){NC_KV_I("id", id)}, 1, NULL,
+                          "the subscriber takes message %ld but sends no ACK (it fails before "
+                          "it can): the broker will send it again", id);
+        }
+    }
+    return pi->got >= pi->want || !pi->bcl;
+}
+
+static int nc_v_receive(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->bcl)
+        return nc_pi_fail(pi, "%s", "receive needs a broker-connect before it");
+    pi->want = (size_t)nc_prog_number(st->args[0], 1, 1000000);
+    pi->got = 0;
+    return nc_pi_wait(pi, NC_W_RECEIVE);
+}
+
 static const struct {
     const char *verb;
     int (*run)(nc_pi_t *pi, const nc_prog_stmt_t *st);
@@ -2239,6 +2508,10 @@ static const struct {
     {"relay", nc_v_relay},         {"stun-serve", nc_v_stun_serve}, {"stun-bind", nc_v_stun_bind},
     {"udp-send", nc_v_udp_send},
     {"upload", nc_v_upload},      {"fetch", nc_v_fetch},      {"stopwatch", nc_v_stopwatch},
+    {"backend", nc_v_backend},     {"forward-proxy", nc_v_mbox}, {"reverse-proxy", nc_v_mbox},
+    {"balance", nc_v_mbox},        {"retry-proxy", nc_v_mbox},   {"broker", nc_v_broker},
+    {"broker-connect", nc_v_connect}, {"subscribe", nc_v_bsend}, {"publish", nc_v_bsend},
+    {"receive", nc_v_receive},
     {"ws-push", nc_v_ws_push},
 };
 
@@ -2269,7 +2542,8 @@ static void nc_pi_run(nc_pi_t *pi)
         if (f->pc >= f->n) {
             /* In a lab the student steps into, servers stay up for them. */
             if (pi->depth == 0 && (pi->s->shell_host || pi->s->stay) &&
-                (pi->listener || pi->relay || pi->nstun_servers)) {
+                (pi->listener || pi->relay || pi->nstun_servers ||
+                 pi->nmbox || pi->broker)) {
                 pi->deadline = (int64_t)uv_hrtime() + NC_PI_SHELL_TIMEOUT_MS * 1000000LL;
                 nc_pi_settle(pi);
                 nc_pi_wait(pi, NC_W_STOP);
@@ -2336,6 +2610,11 @@ static void nc_pi_finish(nc_pi_t *pi)
         nc_kit_close(pi->conn, NULL);
     nc_kit_listener_close(pi->listener);
     pi->listener = NULL;
+    for (size_t i = 0; i < pi->nmbox; i++)
+        nc_kit_mbox_stop(pi->mbox[i]);
+    pi->nmbox = 0;
+    nc_kit_broker_stop(pi->broker);
+    pi->broker = NULL;
     for (size_t i = 0; i < pi->njobs; i++)
         uv_close((uv_handle_t *)&pi->jobs[i]->timer, nc_job_freed);
     pi->njobs = 0;

@@ -70,7 +70,7 @@ static void *sb_server(void *arg)
                   "listen() on port %d with SO_RCVBUF %d: getsockopt() reads back %d%s",
                   SB_PORT, SB_BUF, size, sb_doubled(size));
     nc_scn_signal_set(&st->listening);
-    if (nc_scn_wait(s, lfd, POLLIN, 5000) <= 0) {
+    if (nc_scn_wait(s, lfd, POLLIN, 20000) <= 0) {
         nc_scn_fail(s, "server: no client within 5 s");
         close(lfd);
         return NULL;
@@ -96,7 +96,10 @@ static void *sb_server(void *arg)
     size_t total = 0;
     char *buf = malloc(SB_CHUNK);
     for (;;) {
-        if (nc_scn_wait(s, fd, POLLIN, 5000) <= 0) {
+        /* On a lossy link a few lost retransmissions in a row back the
+         * sender's timer off past 5 s (RFC 6298 doubles the RTO), so the
+         * reader gives up only after a silence no working link shows. */
+        if (nc_scn_wait(s, fd, POLLIN, 20000) <= 0) {
             nc_scn_fail(s, "server: the data stopped coming");
             break;
         }
@@ -139,7 +142,7 @@ static void *sb_client(void *arg)
                   "connect() to server:%d with SO_SNDBUF %d: getsockopt() reads back %d%s",
                   SB_PORT, SB_BUF, size, sb_doubled(size));
     if (nc_scn_connect(s, fd, "server", SB_PORT) != 0 ||
-        nc_scn_wait(s, fd, POLLOUT, 5000) <= 0) {
+        nc_scn_wait(s, fd, POLLOUT, 20000) <= 0) {
         nc_scn_fail(s, "client: cannot connect");
         close(fd);
         return NULL;

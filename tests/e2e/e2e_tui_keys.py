@@ -42,7 +42,9 @@ try:
 
     # 1, 2: the ladder's legend, then every key.
     keys("?")
-    s = wait_for("On this screen (ladder)", why="the ladder's legend in the help")
+    # Wait for the whole legend: tmux can capture the help half drawn.
+    s = wait_for(lambda s: "On this screen (ladder)" in s and "client colour" in s,
+                 why="the ladder's legend in the help")
     for want in ("✕", "a packet the wire dropped", "•", "a program's call", "── Step",
                  "client colour"):
         check(want in s, f"the ladder's legend lacks {want!r}:\n{s}")
@@ -97,13 +99,14 @@ try:
     keys("q", "q")
     wait_for("Part 2", why="the map under the replay")
     keys("?")
-    s = wait_for("On this screen (map)", why="the map's legend")
+    s = wait_for(lambda s: "On this screen (map)" in s and "lesson" in s.split("On this screen (map)")[1],
+                 why="the map's legend")
     check("lesson complete" in s or "lesson started" in s, f"the map's legend:\n{s}")
     keys("Escape")
 
     # 7: too small: say that q quits.
     tm.resize(60, 20)
-    s = wait_for("too small", why="the too-small screen")
+    s = wait_for(lambda s: "too small" in s and "q to quit" in s, why="the too-small screen")
     check("q to quit" in s, f"the too-small screen does not say q quits:\n{s}")
     keys("q")
     wait_for("EXITED 0", why="q quits from the too-small screen")

@@ -106,6 +106,15 @@ static const bad_case_t bad_cases[] = {
     {"bad state kind", HEAD "route GET /a 200 require=cookie\n", "t.md:4:", "session or token"},
     {"bad chunk size", HEAD "upload /a 100 chunk=0\n", "t.md:4:", "whole number"},
     {"fetch without path", HEAD "fetch server 80\n", "t.md:4:", "fetch takes 3 arguments"},
+    {"bad balance mode", HEAD "balance 8000 mode=l3\n", "t.md:4:", "l4 or l7"},
+    {"bad policy", HEAD "balance 8000 policy=random\n", "t.md:4:", "round-robin, least-conn"},
+    {"backend without port", HEAD "backend server\n", "t.md:4:", "backend takes 2 arguments"},
+    {"bad backend host", HEAD "backend \"a b\" 80\n", "t.md:4:", "not a plain word"},
+    {"bad retry timeout", HEAD "retry-proxy 8090 timeout=soon\n", "t.md:4:", "duration"},
+    {"topic with a blank", HEAD "subscribe me \"a b\"\n", "t.md:4:", "not a plain word"},
+    {"bad ack", HEAD "receive 2 ack=maybe\n", "t.md:4:", "yes or no"},
+    {"bad record", HEAD "route POST /c 201 record=1\n", "t.md:4:", "yes or no"},
+    {"bad balance tls", HEAD "balance 8443 tls=on\n", "t.md:4:", "yes or no"},
 };
 
 /* The statements of the patterns lessons: a route for any method (it was

@@ -1,0 +1,383 @@
+/*
+ * balance.c: what a balancer decides and keeps: its policies, the L7
+ * balancer's cache, and the splice that an L4 balancer (and a forward
+ * proxy's CONNECT tunnel) is made of.
+ *
+ * Data model. A policy is a row of nc_mb_policies: a name and a function
+ * that picks a backend index for a client and says why in a sentence. An
+ * L4 balancer asks once per connection (the connection is then pinned to
+ * that backend); an L7 balancer once per request.
+ *
+ * The cache (nc_mb_cached_t, at most NC_MB_CACHE entries, oldest replaced)
+ * keeps a 200 answer to a GET for as long as its Cache-Control max-age
+ * says, unless it says no-store, no-cache or private: the path, status,
+ * Content-Type and body (64 KiB at most), and when it was stored.
+ *
+ * The splice joins a client connection and an upstream connection without
+ * reading what passes: bytes read on one side are written to the other.
+ * When one side has NC_MB_SPLICE_HIGH bytes not yet taken by its kernel,
+ * the other side stops reading until it drains, so a peer that reads
+ * nothing stalls only its own splice (TCP's window tells its sender to
+ * wait) and the box's memory stays bounded. When either side ends, both
+ * are closed. Bytes that arrive before the upstream is connected wait in
+ * the client's early buffer (64 KiB at most).
+ *
+ * Ownership: entries belong to the box (nc__mb_cache_free); the splice's
+ * halves are the client (proxy.c's) and an nc_mb_up_t, each freed by its
+ * connection's close callback.
+ */
+#include "kit_impl.h"
+
+#include "../core/xmalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define NC_MB_CACHE_BODY (64 * 1024)
+#define NC_MB_SPLICE_HIGH (256 * 1024)
+#define NC_MB_EARLY (64 * 1024)
+
+/* ---- policies ---- */
+
+static int nc_mb_round_robin(nc_kit_mbox_t *mb, const nc_mb_client_t *cl, char *why, size_t len)
+{
+    size_t n = mb->conf.nbackends;
+    int i = (int)(mb->rr++ % n);
+    snprintf(why, len, "round robin: backend %d of %zu, the next in turn", i + 1, n);
+    return i;
+}
+
+static int nc_mb_least_conn(nc_kit_mbox_t *mb, const nc_mb_client_t *cl, char *why, size_t len)
+{
+    size_t n = mb->conf.nbackends;
+    size_t best = mb->rr % n;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = (mb->rr + k) % n;
+        if (mb->inflight[i] < mb->inflight[best])
+            best = i;
+    }
+    mb->rr++;
+    snprintf(why, len, "least connections: backend %zu has %zu in flight, no other has fewer",
+             best + 1, mb->inflight[best]);
+    return (int)best;
+}
+
+static int nc_mb_source_hash(nc_kit_mbox_t *mb, const nc_mb_client_t *cl, char *why, size_t len)
+{
+    const char *peer = nc_kit_conn_peer(cl->c);
+    size_t plen = strcspn(peer, ":");
+    uint32_t h = 2166136261u; /* FNV-1a over the client's address */
+    for (size_t i = 0; i < plen; i++)
+        h = (h ^ (unsigned char)peer[i]) * 16777619u;
+    int i = (int)(h % mb->conf.nbackends);
+    snprintf(why, len, "source hash: the address %.*s always maps to backend %d", (int)plen, peer,
+             i + 1);
+    return i;
+}
+
+static const struct {
+    const char *name;
+    int (*choose)(nc_kit_mbox_t *mb, const nc_mb_client_t *cl, char *why, size_t len);
+} nc_mb_policies[] = {
+    {"round-robin", nc_mb_round_robin},
+    {"least-conn", nc_mb_least_conn},
+    {"source-hash", nc_mb_source_hash},
+};
+
+const char *const nc_kit_policy_names = "round-robin, least-conn, source-hash";
+
+bool nc_kit_policy_known(const char *name)
+{
+    for (size_t i = 0; i < sizeof nc_mb_policies / sizeof nc_mb_policies[0]; i++)
+        if (strcmp(nc_mb_policies[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+int nc__mb_choose(nc_kit_mbox_t *mb, const nc_mb_client_t *cl, char *why, size_t whylen)
+{
+    const char *name = mb->conf.policy ? mb->conf.policy : "round-robin";
+    for (size_t i = 0; i < sizeof nc_mb_policies / sizeof nc_mb_policies[0]; i++)
+        if (strcmp(nc_mb_policies[i].name, name) == 0)
+            return nc_mb_policies[i].choose(mb, cl, why, whylen);
+    return nc_mb_round_robin(mb, cl, why, whylen);
+}
+
+/* ---- the cache ---- */
+
+struct nc_mb_cached {
+    char *path, *ctype;
+    int status, max_age;
+    char *body;
+    size_t len;
+    uint64_t stored; /* uv_now */
+};
+
+static void nc_mb_cached_free(nc_mb_cached_t *e)
+{
+    if (!e)
+        return;
+    free(e->path);
+    free(e->ctype);
+    free(e->body);
+    free(e);
+}
+
+bool nc__mb_cache_get(nc_kit_mbox_t *mb, const char *path, int *status, const char **ctype,
+                      const char **body, size_t *len, int64_t *age_ms, int *max_age)
+{
+    uint64_t now = uv_now(nc_kit_loop(mb->k));
+    for (size_t i = 0; i < NC_MB_CACHE; i++) {
+        nc_mb_cached_t *e = mb->cache[i];
+        if (!e || strcmp(e->path, path) != 0)
+            continue;
+        if (now - e->stored >= (uint64_t)e->max_age * 1000)
+            return false; /* stale: the next answer replaces it */
+        *status = e->status;
+        *ctype = e->ctype;
+        *body = e->body;
+        *len = e->len;
+        *age_ms = (int64_t)(now - e->stored);
+        *max_age = e->max_age;
+        return true;
+    }
+    return false;
+}
+
+void nc__mb_cache_put(nc_kit_mbox_t *mb, const char *path, const nc_kit_http_msg_t *resp)
+{
+    const char *cc = nc_kit_http_header(resp, "Cache-Control");
+    const char *ma = cc ? strstr(cc, "max-age=") : NULL;
+    if (resp->status != 200 || !ma || strstr(cc, "no-store") || strstr(cc, "no-cache") ||
+        strstr(cc, "private") || resp->body_len > NC_MB_CACHE_BODY)
+        return;
+    long age = strtol(ma + 8, NULL, 10);
+    if (age <= 0)
+        return;
+    size_t slot = 0;
+    for (size_t i = 0; i < NC_MB_CACHE; i++) {
+        nc_mb_cached_t *e = mb->cache[i];
+        if (!e || strcmp(e->path, path) == 0) {
+            slot = i;
+            break;
+        }
+        if (mb->cache[slot] && e->stored < mb->cache[slot]->stored)
+            slot = i;
+    }
+    nc_mb_cached_free(mb->cache[slot]);
+    nc_mb_cached_t *e = nc_xcalloc(1, sizeof *e);
+    e->path = nc_xstrdup(path);
+    const char *ct = nc_kit_http_header(resp, "Content-Type");
+    e->ctype = ct ? nc_xstrdup(ct) : NULL;
+    e->status = resp->status;
+    e->max_age = age > 86400 ? 86400 : (int)age;
+    e->body = nc_xmalloc(resp->body_len + 1);
+    memcpy(e->body, resp->body ? resp->body : "", resp->body_len);
+    e->len = resp->body_len;
+    e->stored = uv_now(nc_kit_loop(mb->k));
+    mb->cache[slot] = e;
+    nc_kit_report(mb->k, NULL, "store",
+                  (nc_scn_kv_t[]){NC_KV_S("path", path), NC_KV_I("max_age", e->max_age)}, 2, NULL,
+                  "the balancer keeps the answer to GET %s: Cache-Control lets it reuse it for "
+                  "%d s", path, e->max_age);
+}
+
+void nc__mb_cache_free(nc_kit_mbox_t *mb)
+{
+    for (size_t i = 0; i < NC_MB_CACHE; i++) {
+        nc_mb_cached_free(mb->cache[i]);
+        mb->cache[i] = NULL;
+    }
+}
+
+/* ---- the splice ---- */
+
+/* Writes what one half read to the other, and stops the reading half
+ * while the other has too much queued. */
+static void nc_mb_pass(nc_kit_conn_t *from, nc_kit_conn_t *to, const char *data, size_t n,
+                       const char *say)
+{
+    nc_kit_write(to, data, n, say);
+    if (nc_kit_conn_queued(to) > NC_MB_SPLICE_HIGH)
+        nc_kit_conn_pause(from, true);
+}
+
+static void nc_mb_in_describe(nc_kit_conn_t *c, const char *data, size_t n, char *out,
+                              size_t outlen)
+{
+    if (n)
+        snprintf(out, outlen, "read() returned %zu bytes from %s: the box passes them on "
+                 "without looking at them", n, nc_kit_conn_peer(c));
+}
+
+static void nc_mb_in_data(nc_kit_conn_t *c, const char *data, size_t n)
+{
+    nc_mb_client_t *cl = nc_kit_conn_owner(c);
+    if (!cl->up || !cl->up->connected) {
+        if (cl->early.len + n > NC_MB_EARLY) {
+            nc__mb_refuse(cl, "flood", "it sent too much before the upstream was connected");
+            return;
+        }
+        nc_buf_append(&cl->early, data, n);
+        return;
+    }
+    char say[200];
+    snprintf(say, sizeof say, "write() passes the %zu bytes on to %s:%d", n, cl->host, cl->port);
+    nc_mb_pass(c, cl->up->c, data, n, say);
+}
+
+static void nc_mb_in_eof(nc_kit_conn_t *c)
+{
+    nc_mb_client_t *cl = nc_kit_conn_owner(c);
+    if (cl->up && cl->up->c)
+        nc_kit_close(cl->up->c, "close(): the client closed its side, so the box closes the "
+                                "upstream half");
+    nc_kit_close(c, "close(): the client closed its side, so the box closes this half too");
+}
+
+static void nc_mb_in_closed(nc_kit_conn_t *c)
+{
+    nc__mb_client_gone(nc_kit_conn_owner(c));
+}
+
+static void nc_mb_in_drain(nc_kit_conn_t *c)
+{
+    nc_mb_client_t *cl = nc_kit_conn_owner(c);
+    if (cl->up && cl->up->c)
+        nc_kit_conn_pause(cl->up->c, false);
+}
+
+const nc_kit_conn_cbs_t nc__mb_splice_in_cbs = {
+    .describe = nc_mb_in_describe,
+    .on_data = nc_mb_in_data,
+    .on_eof = nc_mb_in_eof,
+    .on_closed = nc_mb_in_closed,
+    .on_drain = nc_mb_in_drain,
+};
+
+static void nc_mb_out_describe(nc_kit_conn_t *c, const char *data, size_t n, char *out,
+                               size_t outlen)
+{
+    if (n)
+        snprintf(out, outlen, "read() returned %zu bytes from %s: the box passes them back "
+                 "without looking at them", n, nc_kit_conn_peer(c));
+}
+
+static void nc_mb_out_data(nc_kit_conn_t *c, const char *data, size_t n)
+{
+    nc_mb_up_t *up = nc_kit_conn_owner(c);
+    if (!up->cl)
+        return;
+    char say[200];
+    snprintf(say, sizeof say, "write() passes the %zu bytes back to %s", n,
+             nc_kit_conn_peer(up->cl->c));
+    nc_mb_pass(c, up->cl->c, data, n, say);
+}
+
+static void nc_mb_out_eof(nc_kit_conn_t *c)
+{
+    nc_mb_up_t *up = nc_kit_conn_owner(c);
+    if (up->cl)
+        nc_kit_close(up->cl->c, "close(): the backend closed its side, so the box closes the "
+                                "client's half");
+    nc_kit_close(c, "close(): the backend closed its side, so the box closes this half too");
+}
+
+static void nc_mb_out_closed(nc_kit_conn_t *c)
+{
+    nc_mb_up_t *up = nc_kit_conn_owner(c);
+    if (up->cl) {
+        nc_kit_close(up->cl->c, NULL);
+        up->cl->up = NULL;
+    }
+    nc__mb_up_free(up);
+}
+
+static void nc_mb_out_drain(nc_kit_conn_t *c)
+{
+    nc_mb_up_t *up = nc_kit_conn_owner(c);
+    if (up->cl)
+        nc_kit_conn_pause(up->cl->c, false);
+}
+
+static const nc_kit_conn_cbs_t nc_mb_splice_out_cbs = {
+    .describe = nc_mb_out_describe,
+    .on_data = nc_mb_out_data,
+    .on_eof = nc_mb_out_eof,
+    .on_closed = nc_mb_out_closed,
+    .on_drain = nc_mb_out_drain,
+};
+
+static void nc_mb_splice_connected(nc_kit_conn_t *c, int status, void *data)
+{
+    nc_mb_up_t *up = data;
+    nc_mb_client_t *cl = up->cl;
+    if (status != 0) {
+        up->c = NULL;
+        if (cl) {
+            static const char bad[] = "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n";
+            if (!cl->h && cl->mb->conf.kind == NC_KIT_MB_FORWARD)
+                nc_kit_write(cl->c, bad, sizeof bad - 1, "write() 502: the tunnel's far end "
+                                                        "cannot be reached");
+            nc_kit_close(cl->c, NULL);
+        }
+        nc__mb_up_free(up);
+        return;
+    }
+    up->connected = true;
+    nc_kit_conn_tolerant(c);
+    nc_kit_conn_start(c, &nc_mb_splice_out_cbs, up);
+    if (!cl) {
+        nc_kit_close(c, NULL);
+        return;
+    }
+    nc_kit_t *k = cl->mb->k;
+    nc_kit_report(k, c, "forward",
+                  (nc_scn_kv_t[]){NC_KV_I("in_port", nc_kit_conn_port(cl->c, false)),
+                                  NC_KV_I("in_peer_port", nc_kit_conn_port(cl->c, true)),
+                                  NC_KV_S("backend", cl->host)},
+                  3, NULL, "the box splices %s to %s:%d: one connection in, this one out, for as "
+                  "long as they last", nc_kit_conn_peer(cl->c), cl->host, cl->port);
+    if (cl->mb->conf.kind == NC_KIT_MB_FORWARD) {
+        static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+        nc_kit_write(cl->c, ok, sizeof ok - 1,
+                     "write() 200 Connection established: the tunnel is open");
+    }
+    if (cl->early.len) {
+        nc_kit_write(c, cl->early.data, cl->early.len, "write() passes on what the client sent "
+                                                        "while the box was connecting");
+        nc_buf_reset(&cl->early);
+    }
+    nc_kit_conn_pause(cl->c, false);
+}
+
+void nc__mb_splice(nc_mb_client_t *cl, const char *host, int port, int backend, bool reply)
+{
+    nc_kit_mbox_t *mb = cl->mb;
+    if (!reply)
+        nc_kit_conn_start(cl->c, &nc__mb_splice_in_cbs, cl);
+    /* Nothing is read until the other half is there. */
+    nc_kit_conn_pause(cl->c, true);
+    if (host != cl->host)
+        snprintf(cl->host, sizeof cl->host, "%s", host);
+    cl->port = port;
+    nc_mb_up_t *up = nc_xcalloc(1, sizeof *up);
+    up->cl = cl;
+    up->mb = mb;
+    up->backend = backend;
+    mb->nups++;
+    if (backend >= 0)
+        mb->inflight[backend]++;
+    cl->up = up;
+    char say[300];
+    snprintf(say, sizeof say, "connect() to %s:%d: the box opens the other half of the %s", host,
+             port, reply ? "tunnel" : "splice");
+    up->c = nc_kit_connect(mb->k, host, port, false, nc_mb_splice_connected, up, say, NULL);
+    if (!up->c) {
+        cl->up = NULL;
+        nc__mb_up_free(up);
+        nc_kit_close(cl->c, NULL);
+    }
+}
