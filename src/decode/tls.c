@@ -301,6 +301,8 @@ static void hs_client_hello(tls_hs_t *h)
     h->m->nsuites = suites_len / 2;
     h->sc->dir->tls.client = true;
     h->sc->peer->tls.client = false;
+    /* The message was begun before its sender was known to be the client. */
+    h->m->from_client = true;
     /* A second ClientHello (after a HelloRetryRequest) keeps the random. */
     memcpy(f->client_random, random, sizeof(random));
     f->have_client_random = true;

@@ -114,6 +114,9 @@ nc_kit_conn_t *nc_kit_connect(nc_kit_t *k, const char *host, int port, bool node
 
 /* Sets what the owner hears and starts reading. */
 void nc_kit_conn_start(nc_kit_conn_t *c, const nc_kit_conn_cbs_t *cbs, void *owner);
+/* Turns Nagle's algorithm off on the connection (TCP_NODELAY), as
+ * nc_kit_connect's nodelay does; a failure fails the scenario. */
+void nc_kit_conn_nodelay(nc_kit_conn_t *c);
 void *nc_kit_conn_owner(const nc_kit_conn_t *c);
 void nc_kit_conn_set_owner(nc_kit_conn_t *c, void *owner);
 nc_kit_t *nc_kit_conn_kit(const nc_kit_conn_t *c);

@@ -309,11 +309,8 @@ nc_kit_conn_t *nc_kit_connect(nc_kit_t *k, const char *host, int port, bool node
     c->connect_data = data;
     c->say_done = say_done;
     c->connect.data = c;
-    if (nodelay) {
-        int rc = uv_tcp_nodelay(&c->tcp, 1);
-        if (rc != 0)
-            nc_scn_fail(k->s, "%s: TCP_NODELAY: %s", k->host, uv_strerror(rc));
-    }
+    if (nodelay)
+        nc_kit_conn_nodelay(c);
     /* A lab host's name, or an IPv4 address as a real client gives it to a
      * proxy. */
     struct sockaddr_in addr;
@@ -403,6 +400,13 @@ void nc__kit_conn_read_start(nc_kit_conn_t *c)
     int rc = uv_read_start((uv_stream_t *)&c->tcp, nc_kit_alloc, nc_kit_read);
     if (rc != 0 && rc != UV_EALREADY)
         nc_scn_fail(c->k->s, "%s: read: %s", c->k->host, uv_strerror(rc));
+}
+
+void nc_kit_conn_nodelay(nc_kit_conn_t *c)
+{
+    int rc = uv_tcp_nodelay(&c->tcp, 1);
+    if (rc != 0)
+        nc_scn_fail(c->k->s, "%s: TCP_NODELAY: %s", c->k->host, uv_strerror(rc));
 }
 
 void nc_kit_conn_start(nc_kit_conn_t *c, const nc_kit_conn_cbs_t *cbs, void *owner)

@@ -12,11 +12,15 @@
  *   answers      HTTP responses it received;
  *   round trips  every handshake, and every request sent while none of its
  *                earlier ones was still unanswered (a request pipelined
- *                behind another shares that one's trip);
+ *                behind another shares that one's trip); a TLS handshake
+ *                adds the round trips its decoder counted (tls.round_trips
+ *                on the message that completes it);
  *   bytes        every packet's length on the wire, both ways, the ones
  *                the wire dropped included (they were sent);
  *   time         from its first packet to the packet that completes its
- *                last answer (its last packet when it had no answer).
+ *                last answer (its last packet when it had no answer);
+ *   first byte   from its first packet to the first packet that carries
+ *                an answer (0 when it had none).
  *
  * Empty answers are counted from the server's side: the write() of an
  * answer about a job carries "news" (src/scenario/program.c), and an
@@ -85,26 +89,32 @@ static bool nc_compare_mine(const nc_event_t *ev, const nc_compare_ports_t *p, b
     return strcmp(to, p->host) == 0 && nc_compare_has_port(p, dport);
 }
 
-/* Counts the HTTP messages of a packet: its "http" is one object or a
- * list of them. */
-static void nc_compare_http(const nc_event_t *ev, int64_t *requests, int64_t *responses)
+/* Counts the messages of a packet's layer `layer` (one object or a list
+ * of them): for "http", requests in *a and responses in *b; for "tls", the
+ * handshake round trips in *a (*b stays 0). */
+static void nc_compare_layer(const nc_event_t *ev, const char *layer, int64_t *a, int64_t *b)
 {
-    *requests = *responses = 0;
+    *a = *b = 0;
+    bool tls = strcmp(layer, "tls") == 0;
     const nc_field_t *f = ev->fields;
     uint32_t n = ev->nfields;
     for (uint32_t k = 0; k < n; k = nc_fields_skip(f, n, k)) {
-        if (!f[k].key || strcmp(f[k].key, "http") != 0)
+        if (!f[k].key || strcmp(f[k].key, layer) != 0)
             continue;
         uint32_t end = nc_fields_skip(f, n, k);
         bool list = f[k].kind == NC_F_LIST;
         for (uint32_t o = list ? k + 1 : k; o < end && f[o].kind == NC_F_OBJ;
              o = nc_fields_skip(f, n, o)) {
             uint32_t oend = nc_fields_skip(f, n, o);
-            const nc_field_t *req = nc_fields_get(f + o + 1, oend - o - 1, "request");
-            if (req && req->kind == NC_F_BOOL && req->v.b)
-                (*requests)++;
-            else if (nc_fields_get(f + o + 1, oend - o - 1, "status"))
-                (*responses)++;
+            const nc_field_t *in = f + o + 1;
+            const nc_field_t *v = nc_fields_get(in, oend - o - 1, tls ? "round_trips" : "request");
+            if (tls) {
+                if (v && v->kind == NC_F_INT)
+                    *a += v->v.i;
+            } else if (v && v->kind == NC_F_BOOL && v->v.b)
+                (*a)++;
+            else if (nc_fields_get(in, oend - o - 1, "status"))
+                (*b)++;
             if (!list)
                 break;
         }
@@ -118,8 +128,8 @@ void nc_compare_measure(const nc_timeline_t *tl, size_t n, const char *program,
     nc_compare_ports_t p;
     nc_compare_ports(tl, n, program, &p);
     row->requests = row->answers = row->empty = row->connections = 0;
-    row->round_trips = row->packets = row->bytes = row->time_ns = 0;
-    int64_t first = -1, last = -1, last_answer = -1, outstanding = 0;
+    row->round_trips = row->packets = row->bytes = row->time_ns = row->first_byte_ns = 0;
+    int64_t first = -1, last = -1, first_answer = -1, last_answer = -1, outstanding = 0;
     for (size_t i = 0; i < n; i++) {
         const nc_event_t *ev = nc_timeline_get(tl, i);
         int64_t v;
@@ -147,7 +157,9 @@ void nc_compare_measure(const nc_timeline_t *tl, size_t n, const char *program,
             row->round_trips++;
         }
         int64_t rq, rs;
-        nc_compare_http(ev, &rq, &rs);
+        nc_compare_layer(ev, "tls", &rq, &rs);
+        row->round_trips += rq;
+        nc_compare_layer(ev, "http", &rq, &rs);
         if (sent) {
             if (rq && outstanding == 0)
                 row->round_trips++;
@@ -157,10 +169,14 @@ void nc_compare_measure(const nc_timeline_t *tl, size_t n, const char *program,
             outstanding = outstanding > rs ? outstanding - rs : 0;
             row->answers += rs;
             last_answer = ev->t_ns;
+            if (first_answer < 0)
+                first_answer = ev->t_ns;
         }
     }
     if (first >= 0)
         row->time_ns = (last_answer >= 0 ? last_answer : last) - first;
+    if (first_answer >= 0)
+        row->first_byte_ns = first_answer - first;
 }
 
 void nc_compare_build(const nc_timeline_t *tl, const nc_compare_t *c, nc_compare_table_t *out)
@@ -221,6 +237,7 @@ void nc_compare_note(nc_evb_t *b, const nc_compare_table_t *t, int64_t t_ns)
         for (size_t k = 0; k < NC_COMPARE_NFIELDS; k++)
             nc_evb_int(b, nc_compare_fields[k].key, *nc_compare_at(&r, k));
         nc_evb_num(b, "time_ms", nc_compare_ms(r.time_ns));
+        nc_evb_num(b, "first_byte_ms", nc_compare_ms(r.first_byte_ns));
         nc_evb_end(b);
     }
     nc_evb_end(b);
@@ -237,6 +254,16 @@ void nc_compare_note(nc_evb_t *b, const nc_compare_table_t *t, int64_t t_ns)
                     (long long)r->round_trips, nc_words_plural(r->round_trips, "trip", "trips"),
                     (long long)r->bytes, nc_compare_ms(r->time_ns));
     }
+}
+
+/* A note's milliseconds (a number or an integer) as nanoseconds; 0 when
+ * absent. */
+static int64_t nc_compare_ns(const nc_field_t *v)
+{
+    return !v                    ? 0
+           : v->kind == NC_F_NUM ? (int64_t)(v->v.d * 1e6 + 0.5)
+           : v->kind == NC_F_INT ? v->v.i * 1000000
+                                 : 0;
 }
 
 bool nc_compare_from_event(const nc_event_t *ev, nc_compare_table_t *out)
@@ -264,11 +291,8 @@ bool nc_compare_from_event(const nc_event_t *ev, nc_compare_table_t *out)
             v = nc_fields_get(in, len, nc_compare_fields[j].key);
             *nc_compare_at(r, j) = v && v->kind == NC_F_INT ? v->v.i : 0;
         }
-        v = nc_fields_get(in, len, "time_ms");
-        r->time_ns = !v                    ? 0
-                     : v->kind == NC_F_NUM ? (int64_t)(v->v.d * 1e6 + 0.5)
-                     : v->kind == NC_F_INT ? v->v.i * 1000000
-                                           : 0;
+        r->time_ns = nc_compare_ns(nc_fields_get(in, len, "time_ms"));
+        r->first_byte_ns = nc_compare_ns(nc_fields_get(in, len, "first_byte_ms"));
     }
     return true;
 }

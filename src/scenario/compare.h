@@ -29,8 +29,9 @@ typedef struct nc_compare_row {
     int64_t connections; /* TCP handshakes it opened */
     int64_t round_trips; /* handshakes, and requests sent with none outstanding */
     int64_t packets;
-    int64_t bytes;   /* on the wire, both directions, headers and all */
-    int64_t time_ns; /* its first packet to its last answer (or packet) */
+    int64_t bytes;         /* on the wire, both directions, headers and all */
+    int64_t time_ns;       /* its first packet to its last answer (or packet) */
+    int64_t first_byte_ns; /* its first packet to its first answer (0: none) */
 } nc_compare_row_t;
 
 /* A comparison as a note carries it. */

@@ -1220,6 +1220,8 @@ static void nc_pi_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
         /* TLS goes under the HTTP server: the handshake runs as the
          * records come, and HTTP reads the plaintext. */
         if (pi->tls_server) {
+            if (nc_opt_yes(pi->listen_st, "nodelay"))
+                nc_kit_conn_nodelay(c);
             nc_kit_tls_opts_t o;
             nc_pi_tls_opts(pi->listen_st, &o);
             nc_kit_tls_start(c, true, &o, NULL, NULL);

@@ -60,6 +60,7 @@ static const struct {
     {"packets", offsetof(nc_compare_row_t, packets), false},
     {"bytes on the wire", offsetof(nc_compare_row_t, bytes), false},
     {"time", offsetof(nc_compare_row_t, time_ns), true},
+    {"time to first byte", offsetof(nc_compare_row_t, first_byte_ns), true},
 };
 
 static int64_t nc_compare_view_value(const nc_compare_row_t *r, size_t k)

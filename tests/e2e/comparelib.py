@@ -44,7 +44,7 @@ def measure(events, program):
     """The numbers compare.c gives a way, counted again."""
     host, ports = way_ports(events, program)
     m = dict(requests=0, answers=0, empty=0, connections=0, round_trips=0, packets=0, bytes=0)
-    outstanding, first, last, last_answer = 0, None, None, None
+    outstanding, first, last, first_answer, last_answer = 0, None, None, None, None
     for e, sent in way_packets(events, program):
         m["packets"] += 1
         m["bytes"] += e["len"]
@@ -54,6 +54,9 @@ def measure(events, program):
         if sent and "SYN" in flags and "ACK" not in flags and not e["tcp"].get("retransmission"):
             m["connections"] += 1
             m["round_trips"] += 1
+        tls = e.get("tls")
+        m["round_trips"] += sum(t.get("round_trips", 0)
+                                for t in ([] if tls is None else tls if isinstance(tls, list) else [tls]))
         msgs = http_msgs(e)
         rq = sum(1 for h in msgs if h.get("request"))
         rs = sum(1 for h in msgs if not h.get("request") and "status" in h)
@@ -66,11 +69,13 @@ def measure(events, program):
             outstanding = max(0, outstanding - rs)
             m["answers"] += rs
             last_answer = e["t"]
+            first_answer = e["t"] if first_answer is None else first_answer
     for e in events:
         if (e["type"] == "app" and e.get("call") == "write" and e.get("news") == 0
                 and e["host"] != host and e.get("peer_port") in ports):
             m["empty"] += 1
     m["time_ms"] = ((last_answer if last_answer is not None else last) - first) * 1000
+    m["first_byte_ms"] = 0 if first_answer is None else (first_answer - first) * 1000
     return m
 
 
@@ -97,6 +102,9 @@ def check_against_run(events, note):
                                    f"say {mine[k]}")
         check(abs(w["time_ms"] - mine["time_ms"]) < 0.2,
               f"{w['label']}: the note says {w['time_ms']} ms, the events {mine['time_ms']:.3f}")
+        check(abs(w["first_byte_ms"] - mine["first_byte_ms"]) < 0.2,
+              f"{w['label']}: the note says first byte at {w['first_byte_ms']} ms, the events "
+              f"{mine['first_byte_ms']:.3f}")
         said = f"{w['label']}: {w['requests']} request"
         check(said in (note.get("note") or ""), f"the note's text does not say \"{said}\"")
         check(f"{w['bytes']} bytes, {w['time_ms']:.1f} ms." in note["note"],

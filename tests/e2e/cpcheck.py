@@ -128,6 +128,26 @@ def lookup(ev, path):
     return True, cur
 
 
+def lookups(ev, path):
+    """Every (found, value) of a dotted path in an event: where a packet
+    completes several messages of one protocol (a list of objects, three
+    pipelined "http" or a flight of "tls" messages), one per message."""
+    if path in ev and "." not in path:
+        return [(True, ev[path])]
+    alts = [ev]
+    for part in path.split("."):
+        nxt = []
+        for cur in alts:
+            if isinstance(cur, list) and cur and all(isinstance(x, dict) for x in cur):
+                nxt += [x[part] if part in x else None for x in cur]
+            elif isinstance(cur, dict) and part in cur:
+                nxt.append(cur[part])
+            else:
+                nxt.append(None)
+        alts = nxt
+    return [(v is not None, v) for v in alts]
+
+
 def truthy(s):
     return not (s == "" or s == "false" or s == "0")
 
@@ -153,9 +173,10 @@ def term_holds(term, ev, ref):
         if op:
             break
     if op is None:
+        # A bare path holds when one message has it; its negation when each
+        # lacks it.
         neg = term.startswith("!")
-        found, v = lookup(ev, term[1:] if neg else term)
-        ok = found and truthy(text_of(v))
+        ok = any(found and truthy(text_of(v)) for found, v in lookups(ev, term[1:] if neg else term))
         return not ok if neg else ok
     path, want = term[:at], term[at + len(op):]
     if want.startswith("$"):
@@ -163,7 +184,14 @@ def term_holds(term, ev, ref):
         if not found:
             return False
         want = text_of(rv)
-    found, v = lookup(ev, path)
+    alts = lookups(ev, path)
+    if op == "!=":
+        return all(value_holds(op, want, found, v) for found, v in alts)
+    return any(value_holds(op, want, found, v) for found, v in alts)
+
+
+def value_holds(op, want, found, v):
+    """Whether one message's value of a path satisfies `op want`."""
     if not found:
         return op == "!="
     got, is_list = text_of(v), isinstance(v, list)

@@ -117,6 +117,8 @@ static void test_measure(void **state)
     /* from the SYN to the last answer: seven events of 1 ms apart, two of
      * them app events */
     assert_int_equal(r.time_ns, 8000000);
+    /* The first answer comes before the last. */
+    assert_true(r.first_byte_ns > 0 && r.first_byte_ns < r.time_ns);
     nc_compare_measure(tl, nc_timeline_count(tl), "two", &r);
     assert_int_equal(r.connections, 1);
     assert_int_equal(r.requests, 3);
@@ -127,6 +129,7 @@ static void test_measure(void **state)
     nc_compare_measure(tl, nc_timeline_count(tl), "nobody", &r);
     assert_int_equal(r.packets, 0);
     assert_int_equal(r.time_ns, 0);
+    assert_int_equal(r.first_byte_ns, 0);
 
     /* The note, and the table read back from it. */
     nc_compare_way_t ways[] = {{"first way", "one"}, {"second way", "two"}};
@@ -150,6 +153,7 @@ static void test_measure(void **state)
         assert_int_equal(back.rows[i].round_trips, t.rows[i].round_trips);
         assert_int_equal(back.rows[i].bytes, t.rows[i].bytes);
         assert_int_equal(back.rows[i].time_ns / 100000, t.rows[i].time_ns / 100000);
+        assert_int_equal(back.rows[i].first_byte_ns / 100000, t.rows[i].first_byte_ns / 100000);
     }
     assert_non_null(strstr(ev->note, "first way: 2 requests (1 of them empty) on 1 connection, "
                                      "3 round trips"));
