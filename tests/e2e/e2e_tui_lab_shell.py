@@ -157,13 +157,22 @@ def help_text(view):
     return seen
 
 
+SHELLS = [0]
+
+
 def open_shell():
-    """! on the ladder: the shell on client; returns its network namespace."""
+    """! on the ladder: the shell on client; returns its network namespace.
+    The answer is tagged with this shell's number: the terminal may still
+    show an earlier shell's output, and the kernel reuses a freed
+    namespace's number, so an untagged match could read a stale one."""
+    SHELLS[0] += 1
+    tag = f"NS{SHELLS[0]}="
     keys("!")
     wait_for("[netcourse client] $", why="the shell's prompt naming the host")
-    keys("readlink /proc/self/ns/net", "Enter")
-    s = wait_for(lambda s: re.search(r"net:\[\d+\]", s), why="the shell's namespace")
-    return re.search(r"net:\[\d+\]", s).group(0)
+    keys(f"echo {tag}$(readlink /proc/self/ns/net)", "Enter")
+    pat = re.escape(tag) + r"(net:\[\d+\])"
+    s = wait_for(lambda s: re.search(pat, s), why="the shell's namespace")
+    return re.search(pat, s).group(1)
 
 
 before = host_links()
