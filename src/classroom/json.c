@@ -11,6 +11,7 @@
 #include "json.h"
 
 #include "../core/error.h"
+#include "../core/hex.h"
 
 #include <errno.h>
 #include <math.h>
@@ -53,10 +54,7 @@ static int nc_jp_hex4(const char *p)
     int v = 0;
     for (int k = 0; k < 4; k++) {
         char c = p[k];
-        int d = c >= '0' && c <= '9'   ? c - '0'
-                : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                       : -1;
+        int d = nc_hex_digit(c);
         if (d < 0)
             return -1;
         v = v * 16 + d;

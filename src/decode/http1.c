@@ -47,6 +47,7 @@
 #include "stream.h"
 
 #include "../core/error.h"
+#include "../core/hex.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -502,10 +503,7 @@ static bool http1_chunk_size(nc_http_dir_t *h, uint64_t *size)
     size_t i = 0;
     for (; i < h->linelen; i++) {
         char ch = h->line[i];
-        int dgt = ch >= '0' && ch <= '9' ? ch - '0'
-                  : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-                  : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
-                                           : -1;
+        int dgt = nc_hex_digit(ch);
         if (dgt < 0)
             break;
         if (v >> 60)

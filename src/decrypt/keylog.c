@@ -10,6 +10,7 @@
  */
 #include "keylog.h"
 
+#include "../core/hex.h"
 #include "../core/xmalloc.h"
 
 #include <errno.h>
@@ -60,27 +61,16 @@ void nc_keylog_free(nc_keylog_t *k)
     free(k);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads hex digits at *p (up to end) into out (at most max bytes); returns
  * the byte count, or 0 when the word is not whole hex bytes that fit. */
 static size_t hexword(const char **p, const char *end, uint8_t *out, size_t max)
 {
     const char *s = *p;
     size_t n = 0;
-    while (s + 1 < end && hexval(s[0]) >= 0 && hexval(s[1]) >= 0) {
+    while (s + 1 < end && nc_hex_digit(s[0]) >= 0 && nc_hex_digit(s[1]) >= 0) {
         if (n == max)
             return 0;
-        out[n++] = (uint8_t)(hexval(s[0]) << 4 | hexval(s[1]));
+        out[n++] = (uint8_t)(nc_hex_digit(s[0]) << 4 | nc_hex_digit(s[1]));
         s += 2;
     }
     if (s < end && *s != ' ' && *s != '\t' && *s != '\r')

@@ -15,6 +15,7 @@
 #include "runfile.h"
 
 #include "../core/error.h"
+#include "../core/hex.h"
 #include "../core/xmalloc.h"
 
 #include <errno.h>
@@ -361,24 +362,13 @@ static bool nc_json_lit(nc_json_t *j, const char *lit)
     return true;
 }
 
-static int nc_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool nc_json_hex4(nc_json_t *j, unsigned *out)
 {
     if (j->end - j->p < 4)
         return false;
     unsigned v = 0;
     for (int k = 0; k < 4; k++) {
-        int h = nc_hexval(j->p[k]);
+        int h = nc_hex_digit(j->p[k]);
         if (h < 0)
             return false;
         v = v << 4 | (unsigned)h;
