@@ -153,7 +153,7 @@ def watched_run(lesson, user=None, data=None):
     holds while it runs; returns those (the host's own left out)."""
     import nctest
     binary = os.path.realpath(nctest.BIN)
-    cmd = [binary, "--data-dir", data or tempfile.mkdtemp(prefix="nc-mb-"), "run", lesson,
+    cmd = [binary, "--data-dir", data, "run", lesson,
            "--headless", "--json"]
     if user:
         cmd = ["su", user, "-s", "/bin/sh", "-c", " ".join(map(sh_quote, cmd))]
@@ -161,19 +161,23 @@ def watched_run(lesson, user=None, data=None):
                          stdin=subprocess.DEVNULL)
     seen = set()
     while p.poll() is None:
-        seen |= net_namespaces(ours(binary))
+        seen |= net_namespaces(ours(binary, data))
         time.sleep(0.005)
     err = p.stderr.read().decode()
     check(p.returncode == 0, f"{lesson} exited {p.returncode}: {err.strip()}")
     return seen - {os.readlink("/proc/self/ns/net")}
 
 
-def ours(binary):
-    """The processes running binary now."""
+def ours(binary, data):
+    """The processes of this run now: those running binary with the run's
+    own data directory on their command line (forks keep it). Other tests
+    run the same binary at the same time (ctest -j2), so the binary alone
+    does not tell."""
     out = []
     for pid in all_pids():
         try:
-            if os.path.realpath(f"/proc/{pid}/exe") == binary:
+            if (os.path.realpath(f"/proc/{pid}/exe") == binary and
+                    data.encode() in open(f"/proc/{pid}/cmdline", "rb").read()):
                 out.append(pid)
         except OSError:
             pass
@@ -190,14 +194,15 @@ def nothing_left(lesson, hosts, user=None, data=None):
     import nctest
     binary = os.path.realpath(nctest.BIN)
     links = host_links()
+    data = data or tempfile.mkdtemp(prefix="nc-mb-")
     held = watched_run(lesson, user, data)
     # Each host's namespace and the wire's were seen while it ran ...
     check(len(held) >= hosts + 1, f"{lesson}: only {len(held)} lab namespaces were seen")
     # ... and none of them outlives the run: no process of the run is left
     # to hold one, and no mount pins one (a namespace's number may be given
     # to another one made later, by another test: that is not ours).
-    check(not ours(binary), f"{lesson}: a process of the run is still there")
-    left = held & (net_namespaces(ours(binary)) | pinned())
+    check(not ours(binary, data), f"{lesson}: a process of the run is still there")
+    left = held & (net_namespaces(ours(binary, data)) | pinned())
     check(not left, f"{lesson}: namespaces {sorted(left)} outlived the run")
     check(host_links() == links, f"{lesson}: the run left interfaces {set(host_links()) ^ set(links)}")
 
