@@ -86,6 +86,10 @@ struct nc_kit_h2 {
     bool opened;         /* client: the 101 came, on_open is due */
     bool broken;         /* the peer sent what nghttp2 refused: closing */
     void (*on_open)(nc_kit_h2_t *h, int status, void *data);
+    /* client: the SETTINGS wait for the first send, so that a window set
+     * by nc_kit_h2_window goes in them (0: the default, 65535) */
+    bool settings_due;
+    uint32_t window;
 };
 
 /* The SETTINGS an endpoint opens with (an Upgrade client's go in its
@@ -246,10 +250,14 @@ static ssize_t nc_kit_h2_body(nghttp2_session *s, int32_t id, uint8_t *buf, size
 
 /* ---- moving bytes ---- */
 
+static void nc_kit_h2_submit_settings(nc_kit_h2_t *h);
+
 /* Writes whatever the session has to send in one write(), reported with
  * say (NULL: the frames it carries). */
 static int nc_kit_h2_flush(nc_kit_h2_t *h, const char *say)
 {
+    if (h->settings_due)
+        nc_kit_h2_submit_settings(h);
     nc_buf_t out;
     nc_buf_init(&out);
     nc_buf_reset(&h->frames);
@@ -578,8 +586,12 @@ static nc_kit_h2_t *nc_kit_h2_new(nc_kit_conn_t *c, bool server, void *data)
 
 static void nc_kit_h2_submit_settings(nc_kit_h2_t *h)
 {
-    nghttp2_submit_settings(h->s, NGHTTP2_FLAG_NONE, nc_kit_h2_settings,
-                            sizeof nc_kit_h2_settings / sizeof nc_kit_h2_settings[0]);
+    nghttp2_settings_entry e[2] = {nc_kit_h2_settings[0]};
+    size_t n = 1;
+    if (h->window)
+        e[n++] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, h->window};
+    nghttp2_submit_settings(h->s, NGHTTP2_FLAG_NONE, e, n);
+    h->settings_due = false;
 }
 
 nc_kit_h2_t *nc_kit_h2_server(nc_kit_conn_t *c, nc_kit_h2_request_cb cb,
@@ -598,8 +610,13 @@ nc_kit_h2_t *nc_kit_h2_client(nc_kit_conn_t *c, nc_kit_h2_response_cb cb,
     nc_kit_h2_t *h = nc_kit_h2_new(c, false, data);
     h->on_response = cb;
     h->on_closed = on_closed;
-    nc_kit_h2_submit_settings(h);
+    h->settings_due = true;
     return h;
+}
+
+void nc_kit_h2_window(nc_kit_h2_t *h, uint32_t window)
+{
+    h->window = window;
 }
 
 nc_kit_h2_t *nc_kit_h2_client_upgrade(nc_kit_conn_t *c, const char *path, nc_kit_h2_response_cb cb,

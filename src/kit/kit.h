@@ -50,6 +50,7 @@ typedef struct nc_kit_http nc_kit_http_t;
 typedef struct nc_kit_ws nc_kit_ws_t;
 typedef struct nc_kit_tls nc_kit_tls_t;
 typedef struct nc_kit_h2 nc_kit_h2_t;
+typedef struct nc_kit_pool nc_kit_pool_t;
 
 /* A program's kit: borrowed run, host and loop (all outlive it). */
 nc_kit_t *nc_kit_new(nc_scn_t *s, const char *host, uv_loop_t *loop);
@@ -302,6 +303,24 @@ typedef struct nc_kit_http_req {
  * negative code. */
 int nc_kit_http_request(nc_kit_http_t *h, const nc_kit_http_req_t *r, const char *say);
 
+/* ---- a pool of HTTP/1.1 connections (pool.c) ---- */
+
+/* Every answer of the page is in (or the page cannot complete: a
+ * connection failed or closed under a request). */
+typedef void (*nc_kit_pool_done_cb)(nc_kit_pool_t *p, void *data);
+/* GETs each of the npaths paths (taken: nc_xmalloc'd strings in an
+ * nc_xmalloc'd array) from host:port over at most size keep-alive
+ * connections opened at once, one request at a time on each; a path that
+ * finds every connection busy waits for the first to come free. Each
+ * request's write() carries "slot", "resource" and "queued_ms". The kit
+ * owns the pool: it frees itself once its connections closed. Returns
+ * NULL (failure reported) when no connection could be made. */
+nc_kit_pool_t *nc_kit_pool_get(nc_kit_t *k, const char *host, int port, char **paths,
+                               size_t npaths, size_t size, nc_kit_pool_done_cb done, void *data);
+/* The owner goes away: done is not called, and the pool's connections
+ * close. */
+void nc_kit_pool_abandon(nc_kit_pool_t *p);
+
 /* ---- a server's state (state.c) ---- */
 
 /* A server's memory: names to numbers (sessions, upload offsets). The
@@ -464,6 +483,11 @@ nc_kit_h2_t *nc_kit_h2_server(nc_kit_conn_t *c, nc_kit_h2_request_cb cb,
  * leave with its first nc_kit_h2_send. */
 nc_kit_h2_t *nc_kit_h2_client(nc_kit_conn_t *c, nc_kit_h2_response_cb cb,
                               void (*on_closed)(nc_kit_h2_t *h, void *data), void *data);
+/* Client, before its first nc_kit_h2_send: the initial stream window its
+ * SETTINGS grant the server (SETTINGS_INITIAL_WINDOW_SIZE; 0 keeps the
+ * default, 65535). A small one makes the server's DATA wait for the
+ * client's WINDOW_UPDATEs, which nghttp2 sends as the client consumes. */
+void nc_kit_h2_window(nc_kit_h2_t *h, uint32_t window);
 /* Connects by Upgrade instead: writes GET path over HTTP/1.1 with
  * "Upgrade: h2c" now; when the 101 arrives the client writes its preface
  * and on_open is called with 0 (else a negative code, and the connection

@@ -122,6 +122,47 @@ static void nc_compare_layer(const nc_event_t *ev, const char *layer, int64_t *a
     }
 }
 
+/* An HTTP/2 frame (the object's fields, n of them) counted as HTTP's: a
+ * HEADERS frame with a :method opens a request (*a), and a HEADERS or DATA
+ * frame with END_STREAM on a stream ends a message (*b: an answer, when
+ * the peer sent it). */
+static void nc_compare_h2_frame(const nc_field_t *in, uint32_t n, int64_t *a, int64_t *b)
+{
+    const nc_field_t *type = nc_fields_get(in, n, "type"), *flags = nc_fields_get(in, n, "flags");
+    if (!type || type->kind != NC_F_INT || type->v.i > 1)
+        return;
+    if (flags && flags->kind == NC_F_INT && (flags->v.i & 1))
+        (*b)++;
+    const nc_field_t *h = nc_fields_get(in, n, "header");
+    if (type->v.i != 1 || !h || h->kind != NC_F_LIST)
+        return;
+    uint32_t k = (uint32_t)(h - in), end = nc_fields_skip(in, n, k);
+    for (uint32_t o = k + 1; o < end; o = nc_fields_skip(in, n, o)) {
+        const nc_field_t *name = nc_fields_get(in + o + 1, nc_fields_skip(in, n, o) - o - 1, "name");
+        if (name && name->kind == NC_F_STR && strcmp(name->v.s, ":method") == 0) {
+            (*a)++;
+            return;
+        }
+    }
+}
+
+/* The HTTP/2 requests and ended messages of a packet (its frames: one
+ * object or a list). */
+static void nc_compare_h2(const nc_event_t *ev, int64_t *a, int64_t *b)
+{
+    const nc_field_t *f = ev->fields, *h2 = nc_event_get(ev, "http2");
+    if (!h2)
+        return;
+    uint32_t n = ev->nfields, k = (uint32_t)(h2 - f), end = nc_fields_skip(f, n, k);
+    bool list = h2->kind == NC_F_LIST;
+    for (uint32_t o = list ? k + 1 : k; o < end && f[o].kind == NC_F_OBJ;
+         o = nc_fields_skip(f, n, o)) {
+        nc_compare_h2_frame(f + o + 1, nc_fields_skip(f, n, o) - o - 1, a, b);
+        if (!list)
+            break;
+    }
+}
+
 void nc_compare_measure(const nc_timeline_t *tl, size_t n, const char *program,
                         nc_compare_row_t *row)
 {
@@ -160,6 +201,7 @@ void nc_compare_measure(const nc_timeline_t *tl, size_t n, const char *program,
         nc_compare_layer(ev, "tls", &rq, &rs);
         row->round_trips += rq;
         nc_compare_layer(ev, "http", &rq, &rs);
+        nc_compare_h2(ev, &rq, &rs);
         if (sent) {
             if (rq && outstanding == 0)
                 row->round_trips++;

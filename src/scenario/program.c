@@ -193,6 +193,7 @@ struct nc_pi {
     nc_kit_h2_t *h2conns[NC_PI_MAX_CONNS];
     size_t nh2conns;
     nc_kit_h2_t *h2;
+    nc_kit_pool_t *pool; /* pool-get in flight (the kit owns it) */
     char location[256];  /* the Location of the last answer that had one */
     char last_body[256]; /* the start of the last answer's body */
     /* boxes in the middle (relay) and STUN */
@@ -445,7 +446,7 @@ static bool nc_pi_ready(nc_pi_t *pi)
     case NC_W_SERVE:
         return pi->served >= pi->want;
     case NC_W_RESPONSE:
-        return pi->outstanding == 0 && pi->nfetches == 0;
+        return pi->outstanding == 0 && pi->nfetches == 0 && !pi->pool;
     case NC_W_UPLOAD:
         return pi->up_done;
     case NC_W_FETCH:
@@ -680,6 +681,22 @@ static void nc_job_fmt(const nc_job_t *j, const char *tpl, char *out, size_t out
     }
 }
 
+/* A route's body: body=, or size=N bytes of letters as a file's would be
+ * (*made is then the nc_xmalloc'd copy the caller frees), or NULL. */
+static const char *nc_route_body(const nc_prog_stmt_t *r, char **made)
+{
+    const char *size = nc_opt(r, "size");
+    *made = NULL;
+    if (nc_opt(r, "body") || !size)
+        return nc_opt(r, "body");
+    size_t n = (size_t)nc_prog_number(size, 1, 1000000);
+    *made = nc_xmalloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        (*made)[i] = (char)('a' + i % 26);
+    (*made)[n] = '\0';
+    return *made;
+}
+
 static void nc_route_answer(nc_sconn_t *sc)
 {
     const nc_prog_stmt_t *r = sc->route;
@@ -692,7 +709,8 @@ static void nc_route_answer(nc_sconn_t *sc)
         hd[nh] = (nc_kit_header_t){names[nh], sc->xhdr[i] + nl + 2};
         nh++;
     }
-    const char *body = sc->xbody ? sc->xbody : nc_opt(r, "body");
+    char *made = NULL;
+    const char *body = sc->xbody ? sc->xbody : nc_route_body(r, &made);
     const char *chunks = sc->xbody ? NULL : nc_opt(r, "chunks");
     long status = sc->status ? sc->status : nc_prog_number(r->args[2], 100, 999);
     char say[400], text[400], location[64];
@@ -719,6 +737,7 @@ static void nc_route_answer(nc_sconn_t *sc)
                         body ? body : "", body ? strlen(body) : 0,
                         chunks ? (int)nc_prog_number(chunks, 1, 1000000) : 0,
                         nc_pi_say(sc->pi, r, NC_PI_KEEP_N, say, sizeof say));
+    free(made);
     nc_sconn_served(sc);
 }
 
@@ -1422,6 +1441,8 @@ static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
         return;
     } else if (strcmp(st->verb, "h2-connect") == 0) {
         pi->h2 = nc_kit_h2_client(c, nc_pi_h2_response, nc_pi_h2_gone, pi);
+        if (nc_opt(st, "window"))
+            nc_kit_h2_window(pi->h2, (uint32_t)nc_prog_number(nc_opt(st, "window"), 1, 1000000));
     } else {
         pi->http = nc_kit_http_client(c, nc_pi_response, nc_pi_sse, nc_pi_http_gone, pi);
         /* A WebSocket ends with its connection; an HTTP client closes
@@ -1462,9 +1483,11 @@ static void nc_pi_h2_request(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_m
         nc_kit_header_t hd[10];
         char names[10][64];
         size_t nh = nc_route_headers(r, hd, 8, names);
-        const char *body = nc_opt(r, "body");
+        char *made;
+        const char *body = nc_route_body(r, &made);
         nc_kit_h2_respond(h, stream, (int)nc_prog_number(r->args[2], 100, 999), hd, nh,
                           body ? body : "", body ? strlen(body) : 0);
+        free(made);
     }
     pi->served++;
     nc_pi_poke(pi);
@@ -1509,6 +1532,36 @@ static void nc_pi_h2_open(nc_kit_h2_t *h, int status, void *data)
     nc_pi_poke(pi);
 }
 
+/* A statement's paths: its arguments, or with count=N its one path N times
+ * with {i} replaced by 1..N ("/img/{i}.png"). Returns how many were put in
+ * out (nc_xmalloc'd strings, at most max). */
+static size_t nc_pi_paths(const nc_prog_stmt_t *st, size_t first, char **out, size_t max)
+{
+    const char *count = nc_opt(st, "count");
+    if (!count) {
+        size_t n = 0;
+        for (size_t i = first; i < st->nargs && n < max; i++)
+            out[n++] = nc_xstrdup(st->args[i]);
+        return n;
+    }
+    size_t n = (size_t)nc_prog_number(count, 1, 1000000);
+    if (n > max)
+        n = max;
+    const char *tpl = st->args[first];
+    const char *mark = strstr(tpl, "{i}");
+    for (size_t i = 0; i < n; i++) {
+        char path[300];
+        if (mark)
+            snprintf(path, sizeof path, "%.*s%zu%s", (int)(mark - tpl), tpl, i + 1, mark + 3);
+        else
+            snprintf(path, sizeof path, "%s", tpl);
+        out[i] = nc_xstrdup(path);
+    }
+    return n;
+}
+
+#define NC_PI_PAGE 64 /* paths an h2-get or pool-get asks for, at most */
+
 /* h2-get /a /b ...: one stream per path, all written at once, then waits
  * for every answer. */
 static int nc_v_h2_get(nc_pi_t *pi, const nc_prog_stmt_t *st)
@@ -1518,13 +1571,51 @@ static int nc_v_h2_get(nc_pi_t *pi, const nc_prog_stmt_t *st)
     nc_kit_header_t hd[10];
     char names[10][64];
     size_t nh = nc_route_headers(st, hd, 8, names);
-    for (size_t i = 0; i < st->nargs; i++) {
-        if (nc_kit_h2_submit(pi->h2, "GET", st->args[i], hd, nh) < 0)
-            return nc_pi_fail(pi, "%s", "the request could not be sent");
-        pi->outstanding++;
+    char *paths[NC_PI_PAGE];
+    size_t n = nc_pi_paths(st, 0, paths, NC_PI_PAGE);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0 && nc_kit_h2_submit(pi->h2, "GET", paths[i], hd, nh) < 0)
+            rc = nc_pi_fail(pi, "%s", "the request could not be sent");
+        else if (rc == 0)
+            pi->outstanding++;
+        free(paths[i]);
     }
+    if (rc != 0)
+        return rc;
     char say[400];
     nc_kit_h2_send(pi->h2, nc_pi_say(pi, st, 0, say, sizeof say));
+    return nc_pi_wait(pi, NC_W_RESPONSE);
+}
+
+/* pool-get's page is in: the program goes on. */
+static void nc_pi_pool_done(nc_kit_pool_t *p, void *data)
+{
+    (void)p;
+    nc_pi_t *pi = data;
+    pi->pool = NULL;
+    nc_pi_poke(pi);
+}
+
+/* pool-get HOST PORT PATH count=N pool=K: a page of resources over a pool
+ * of K HTTP/1.1 connections (default 6, a browser's), then waits for every
+ * answer. */
+static int nc_v_pool_get(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    char **paths = nc_xmalloc(NC_PI_PAGE * sizeof *paths);
+    size_t n = nc_pi_paths(st, 2, paths, NC_PI_PAGE);
+    const char *size = nc_opt(st, "pool");
+    char say[400];
+    const char *own = nc_pi_say(pi, st, 0, say, sizeof say);
+    size_t k = size ? (size_t)nc_prog_number(size, 1, 16) : 6;
+    nc_kit_report(pi->kit, NULL, "page", (nc_scn_kv_t[]){NC_KV_I("resources", (int64_t)n),
+                                                        NC_KV_I("pool", (int64_t)k)}, 2, own,
+                  "%zu resources to fetch over at most %zu HTTP/1.1 connections: one request "
+                  "at a time on each, the rest wait in a queue", n, k);
+    pi->pool = nc_kit_pool_get(pi->kit, st->args[0], (int)nc_prog_number(st->args[1], 1, 65535),
+                               paths, n, k, nc_pi_pool_done, pi);
+    if (!pi->pool)
+        return NC_EIO;
     return nc_pi_wait(pi, NC_W_RESPONSE);
 }
 
@@ -2513,6 +2604,7 @@ static const struct {
     {"broker-connect", nc_v_connect}, {"subscribe", nc_v_bsend}, {"publish", nc_v_bsend},
     {"receive", nc_v_receive},
     {"ws-push", nc_v_ws_push},
+    {"pool-get", nc_v_pool_get},
 };
 
 /* ---- running ---- */
@@ -2600,6 +2692,9 @@ static void nc_pi_finish(nc_pi_t *pi)
         nc_kit_close(f->c, NULL);
     }
     pi->nfetches = 0;
+    if (pi->pool)
+        nc_kit_pool_abandon(pi->pool);
+    pi->pool = NULL;
     for (size_t i = pi->nsconns; i-- > 0;)
         nc_kit_close(nc_kit_http_conn(pi->sconns[i]->h), NULL);
     for (size_t i = pi->naccepted; i-- > 0;)

@@ -15,6 +15,23 @@ def http_msgs(ev):
     return h if isinstance(h, list) else [h]
 
 
+def h2_counts(ev):
+    """(requests, ended messages) among a packet's HTTP/2 frames: a HEADERS
+    frame with a :method opens a request; a HEADERS or DATA frame with
+    END_STREAM ends a message (an answer, when the peer sent it)."""
+    h = ev.get("http2")
+    frames = [] if h is None else h if isinstance(h, list) else [h]
+    rq = rs = 0
+    for f in frames:
+        if f.get("type") not in (0, 1):
+            continue
+        if f.get("flags", 0) & 1:
+            rs += 1
+        if f["type"] == 1 and any(x.get("name") == ":method" for x in f.get("header", [])):
+            rq += 1
+    return rq, rs
+
+
 def way_ports(events, program):
     """The host and local ports of a program's connections."""
     host, ports = None, set()
@@ -60,6 +77,8 @@ def measure(events, program):
         msgs = http_msgs(e)
         rq = sum(1 for h in msgs if h.get("request"))
         rs = sum(1 for h in msgs if not h.get("request") and "status" in h)
+        rq2, rs2 = h2_counts(e)
+        rq, rs = rq + rq2, rs + rs2
         if sent:
             if rq and outstanding == 0:
                 m["round_trips"] += 1
