@@ -39,7 +39,7 @@ static const struct {
     {'/', NC_ACT_SEARCH},         {'n', NC_ACT_PACKET},
     {'N', NC_ACT_PACKET},         {':', NC_ACT_GOTO},
     {'&', NC_ACT_FILTER},         {'C', NC_ACT_CONVS},
-    {'T', NC_ACT_TABLE},
+    {'T', NC_ACT_TABLE},          {'S', NC_ACT_LANES},
     {'a', NC_ACT_ANSWER},         {'b', NC_ACT_ANSWER},
     {'c', NC_ACT_ANSWER},         {'d', NC_ACT_ANSWER},
     {'u', NC_ACT_EXPLORE},        {'H', NC_ACT_HAND},
@@ -93,6 +93,8 @@ static const struct {
                                        "one alone"},
     [NC_ACT_TABLE] = {"comparison", "ladder: the run's comparison table, in a lesson that "
                                     "compares ways of doing one thing"},
+    [NC_ACT_LANES] = {"streams", "ladder: one lane per stream of the selected HTTP/2 or QUIC "
+                                 "connection, or one per host again"},
     [NC_ACT_ANSWER] = {"answer", "answer the open checkpoint with that choice"},
     [NC_ACT_EXPLORE] = {"explore", "in a class: explore on your own, or follow again"},
     [NC_ACT_HAND] = {"hand", "in a class: raise or lower your hand"},

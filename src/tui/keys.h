@@ -61,6 +61,7 @@ typedef enum {
     NC_ACT_FILTER, /* ladder: filter with a matcher ('&') */
     NC_ACT_CONVS,  /* ladder: the TCP and UDP conversations ('C') */
     NC_ACT_TABLE,  /* ladder: the run's comparison table ('T') */
+    NC_ACT_LANES,  /* ladder: one lane per stream of a multiplexed connection ('S') */
     NC_ACT_ANSWER, /* a checkpoint's choice: the key is the choice's letter */
     NC_ACT_EXPLORE, /* class: stop following the instructor, or follow again */
     NC_ACT_HAND,   /* class: raise or lower a hand */

@@ -36,6 +36,7 @@
  * left lane's side, the client's: ":40112 FIN,ACK seq=1 ack=6".
  */
 #include "gauges.h"
+#include "ladder_streams.h"
 #include "nav.h"
 #include "ui.h"
 
@@ -45,7 +46,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define NC_LADDER_T 10 /* the time column: "+0.012345 " */
 #define NC_LADDER_LANES 8
 #define NC_LADDER_SIDE_MIN 100 /* narrowest terminal with the state panel */
 
@@ -182,9 +182,9 @@ static size_t nc_lanes_host(const nc_lanes_t *L)
     return n;
 }
 
-/* Lanes come from the first NC_LADDER_SCAN events and the rows on screen,
- * so a replayed capture of a million packets costs no more per draw. */
-#define NC_LADDER_SCAN 4096
+/* Lanes come from the first NC_LADDER_SCAN events and the rows on screen
+ * (ladder_streams.h), so a replayed capture of a million packets costs no
+ * more per draw. */
 
 static void nc_ladder_lanes(nc_ui_t *ui, size_t vis, int w, nc_lanes_t *L)
 {
@@ -729,6 +729,10 @@ static void nc_ladder_draw(nc_canvas_t *c, nc_ui_t *ui)
                  : 0;
     nc_lanes_t L;
     nc_ladder_lanes(ui, vis, c->w - gw, &L);
+    /* Stream lanes (key S) replace the host lanes while a connection in
+     * view has stream frames. */
+    nc_slanes_t S;
+    bool streams = ui->stream_lanes && nc_streams_lanes(ui, vis, c->w - gw, &S);
     /* Endpoint lanes of one host (a loopback capture) are told apart by
      * their ports (":8080"): the host is named once, over the time column,
      * when it fits there. */
@@ -738,7 +742,9 @@ static void nc_ladder_draw(nc_canvas_t *c, nc_ui_t *ui)
     char host[NC_LADDER_T + 1];
     snprintf(host, sizeof host, "%.*s", (int)common, L.n ? L.name[0] : "");
     nc_canvas_text(c, 2, 0, common ? host : "time", NC_STYLE(NC_A_BOLD, NC_ROLE_MUTED));
-    for (int i = 0; i < L.n; i++) {
+    if (streams)
+        nc_streams_header(c, &S, 2);
+    for (int i = 0; i < L.n && !streams; i++) {
         const char *label = L.name[i] + common;
         int nw = nc_text_width(label);
         int x = L.x[i] - nw / 2;
@@ -764,9 +770,9 @@ static void nc_ladder_draw(nc_canvas_t *c, nc_ui_t *ui)
         ui->top = nc_nav_from(ui, ui->top, vis);
         int taken = 0;
         for (size_t i = ui->top; i <= ui->cursor; i = nc_nav_next(ui, i, vis))
-            taken += nc_ladder_rows_of(c, &L, nc_timeline_get(ui->src.tl, i));
+            taken += streams ? 1 : nc_ladder_rows_of(c, &L, nc_timeline_get(ui->src.tl, i));
         while (taken > eh && ui->top < ui->cursor) {
-            taken -= nc_ladder_rows_of(c, &L, nc_timeline_get(ui->src.tl, ui->top));
+            taken -= streams ? 1 : nc_ladder_rows_of(c, &L, nc_timeline_get(ui->src.tl, ui->top));
             ui->top = nc_nav_next(ui, ui->top, vis);
         }
         /* The ladder keeps to its own columns: what does not fit is cut
@@ -775,10 +781,13 @@ static void nc_ladder_draw(nc_canvas_t *c, nc_ui_t *ui)
         int y = ey;
         for (size_t i = ui->top; i < vis && y < ey + eh; i = nc_nav_next(ui, i, vis)) {
             const nc_event_t *ev = nc_timeline_get(ui->src.tl, i);
-            int rows = nc_ladder_rows_of(c, &L, ev);
+            int rows = streams ? 1 : nc_ladder_rows_of(c, &L, ev);
             if (rows > ey + eh - y)
                 rows = ey + eh - y;
-            nc_ladder_row(c, &L, ev, y, rows);
+            if (streams)
+                nc_streams_row(c, &S, ev, y);
+            else
+                nc_ladder_row(c, &L, ev, y, rows);
             if (i == ui->cursor)
                 for (int r = 0; r < rows; r++)
                     nc_canvas_mark(c, y + r, 0, c->w, NC_STYLE(NC_A_REVERSE, NC_ROLE_NORMAL));
@@ -901,6 +910,15 @@ static int nc_ladder_key(nc_ui_t *ui, nc_action_t a, int key)
             snprintf(ui->notice, sizeof ui->notice,
                      "This run has no comparison table: only lessons that compare ways end with one.");
         break;
+    case NC_ACT_LANES: {
+        ui->stream_lanes = !ui->stream_lanes;
+        nc_slanes_t S;
+        if (ui->stream_lanes && ui->src.tl && !nc_streams_lanes(ui, vis, ui->w, &S))
+            snprintf(ui->notice, sizeof ui->notice,
+                     "Stream lanes: no HTTP/2 or QUIC stream in view yet; the host lanes stay "
+                     "until one comes.");
+        break;
+    }
     case NC_ACT_FOLLOW:
         ui->follow = !ui->follow;
         break;

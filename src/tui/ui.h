@@ -134,6 +134,10 @@ struct nc_ui {
     size_t top; /* first event row shown */
     bool follow;
     int ladder_rows; /* event rows at the last draw */
+    /* ladder: one lane per stream of a multiplexed connection (key S), and
+     * the connection it showed last (its port pair, ladder_streams.c) */
+    bool stream_lanes;
+    uint32_t lanes_ports;
     char run_error[256];
     nc_ui_answer_t *answers;
     size_t nanswers;
