@@ -50,6 +50,7 @@
 #define NC_LADDER_SIDE_MIN 100 /* narrowest terminal with the state panel */
 
 #define NC_LADDER_WRAP 3 /* most rows one event's text may take */
+#define NC_LADDER_OPENED 256 /* connections a middlebox's lanes can tell apart */
 
 /* A host's connections, as far as the ladder can tell them apart: the
  * first port pair seen, and whether another one was seen. */
@@ -70,6 +71,21 @@ typedef struct nc_lanes {
      * one (loopback, NAT): the names are then kept in ends[]. */
     bool ends;
     char endname[NC_LADDER_LANES][80];
+    /* Middleboxes. The endpoints (host, port) that opened a connection (a
+     * SYN's sender, a connect() that returned), and per host whether it
+     * opened (out) and took (in) connections. A host that did both (a proxy,
+     * a balancer, a relay) gets two adjacent lanes, "HOST in" facing its
+     * clients and "HOST out" facing its servers (nc_lanes_split). */
+    struct {
+        const char *host;
+        int64_t port;
+    } opened[NC_LADDER_OPENED];
+    int nopened;
+    struct {
+        const char *host;
+        bool in, out;
+    } side[NC_LADDER_LANES];
+    int nside;
 } nc_lanes_t;
 
 static int nc_lanes_find(const nc_lanes_t *L, const char *name)
@@ -80,10 +96,74 @@ static int nc_lanes_find(const nc_lanes_t *L, const char *name)
     return -1;
 }
 
-static void nc_lanes_add(nc_lanes_t *L, const char *name)
+/* Notes that host opened (out) or took (in) a connection. */
+static void nc_lanes_side(nc_lanes_t *L, const char *host, bool out)
 {
-    if (name && *name && L->n < NC_LADDER_LANES && nc_lanes_find(L, name) < 0)
-        L->name[L->n++] = name;
+    int i = 0;
+    while (i < L->nside && strcmp(L->side[i].host, host) != 0)
+        i++;
+    if (i == L->nside) {
+        if (L->nside == NC_LADDER_LANES)
+            return;
+        L->side[L->nside++].host = host;
+    }
+    if (out)
+        L->side[i].out = true;
+    else
+        L->side[i].in = true;
+}
+
+/* 1: host both took and opened connections (two lanes), 0: it only
+ * opened, 2: it only took, -1: nothing seen. */
+static int nc_lanes_kind(const nc_lanes_t *L, const char *host)
+{
+    for (int i = 0; host && i < L->nside; i++)
+        if (strcmp(L->side[i].host, host) == 0)
+            return L->side[i].in && L->side[i].out ? 1 : L->side[i].out ? 0 : 2;
+    return -1;
+}
+
+static void nc_lanes_opened(nc_lanes_t *L, const char *host, int64_t port)
+{
+    for (int i = 0; i < L->nopened; i++)
+        if (L->opened[i].port == port && strcmp(L->opened[i].host, host) == 0)
+            return;
+    if (L->nopened < NC_LADDER_OPENED) {
+        L->opened[L->nopened].host = host;
+        L->opened[L->nopened++].port = port;
+    }
+    nc_lanes_side(L, host, true);
+}
+
+/* Did host open the connection its local port belongs to? */
+static bool nc_lanes_is_opened(const nc_lanes_t *L, const char *host, int64_t port)
+{
+    for (int i = 0; i < L->nopened; i++)
+        if (L->opened[i].port == port && strcmp(L->opened[i].host, host) == 0)
+            return true;
+    return false;
+}
+
+/* The lane name of a middlebox's side: "middle in" or "middle out" in buf;
+ * host itself when it has one lane. */
+static const char *nc_lanes_split(const nc_lanes_t *L, const char *host, bool out, char *buf,
+                                  size_t len)
+{
+    if (!host || nc_lanes_kind(L, host) != 1)
+        return host;
+    snprintf(buf, len, "%s %s", host, out ? "out" : "in");
+    return buf;
+}
+
+/* The lane of an app event: on a middlebox, its connect() and anything on
+ * a connection it opened belong to the "out" lane, the rest to "in". */
+static const char *nc_lanes_app(const nc_lanes_t *L, const nc_event_t *ev, char *buf, size_t len)
+{
+    const char *call = nc_event_str(ev, "call");
+    int64_t port;
+    bool out = (call && strcmp(call, "connect") == 0) ||
+               (nc_event_int(ev, "port", &port) && nc_lanes_is_opened(L, ev->host, port));
+    return nc_lanes_split(L, ev->host, out, buf, len);
 }
 
 /* The port pair of a TCP or UDP packet (lower << 16 | higher), or 0. */
@@ -153,6 +233,14 @@ static const char *nc_ladder_end(const nc_lanes_t *L, const nc_event_t *ev, bool
 {
     const char *host = nc_event_str(ev, to ? "to" : "from");
     int64_t sp, dp;
+    if (!L->ends && host && nc_ladder_ports(ev, &sp, &dp))
+        return nc_lanes_split(L, host, nc_lanes_is_opened(L, host, to ? dp : sp), buf, len);
+    if (!L->ends && host) {
+        /* No connection to go by (ARP): a middlebox's side is the peer's,
+         * "out" towards a host that only takes connections. */
+        const char *peer = nc_event_str(ev, to ? "from" : "to");
+        return nc_lanes_split(L, host, nc_lanes_kind(L, peer) == 2, buf, len);
+    }
     if (!L->ends || !host || !nc_ladder_ports(ev, &sp, &dp))
         return host;
     snprintf(buf, len, "%s:%lld", host, (long long)(to ? dp : sp));
@@ -182,6 +270,44 @@ static size_t nc_lanes_host(const nc_lanes_t *L)
     return n;
 }
 
+/* Where a lane goes when a middlebox is in view: hosts that only opened
+ * connections (clients) at the left, then each middlebox's "in" and "out"
+ * lanes side by side, then hosts that only took connections (servers), so
+ * that a request reads from left to right across the box. */
+static int nc_lanes_rank(const nc_lanes_t *L, const char *name)
+{
+    char host[80];
+    size_t n = strlen(name);
+    if (n > 3 && strcmp(name + n - 3, " in") == 0) {
+        snprintf(host, sizeof host, "%.*s", (int)(n - 3), name);
+        if (nc_lanes_kind(L, host) == 1)
+            return 1;
+    }
+    if (n > 4 && strcmp(name + n - 4, " out") == 0) {
+        snprintf(host, sizeof host, "%.*s", (int)(n - 4), name);
+        if (nc_lanes_kind(L, host) == 1)
+            return 2;
+    }
+    return nc_lanes_kind(L, name) == 2 ? 3 : 0;
+}
+
+/* Orders the lanes by rank (stable) when a middlebox has two lanes. */
+static void nc_lanes_order(nc_lanes_t *L)
+{
+    bool box = false;
+    for (int i = 0; i < L->nside; i++)
+        box = box || (L->side[i].in && L->side[i].out);
+    if (!box)
+        return;
+    for (int i = 1; i < L->n; i++)
+        for (int j = i; j > 0 && nc_lanes_rank(L, L->name[j - 1]) > nc_lanes_rank(L, L->name[j]);
+             j--) {
+            const char *t = L->name[j];
+            L->name[j] = L->name[j - 1];
+            L->name[j - 1] = t;
+        }
+}
+
 /* Lanes come from the first NC_LADDER_SCAN events and the rows on screen
  * (ladder_streams.h), so a replayed capture of a million packets costs no
  * more per draw. */
@@ -205,25 +331,36 @@ static void nc_ladder_lanes(nc_ui_t *ui, size_t vis, int w, nc_lanes_t *L)
             int64_t sp, dp;
             uint32_t key = ev->type == NC_EV_PACKET ? nc_ladder_ports(ev, &sp, &dp) : 0;
             if (pass == 0) {
-                if (key && from && to && strcmp(from, to) == 0) {
+                /* Who opened which connection: a SYN's sender, a connect()
+                 * that returned. */
+                int64_t port;
+                const char *call = nc_event_str(ev, "call");
+                if (key && from && to && strcmp(from, to) == 0)
                     L->ends = true;
-                    break;
-                }
+                else if (key && from && to && nc_event_has(ev, "tcp.flags", "SYN") &&
+                         !nc_event_has(ev, "tcp.flags", "ACK")) {
+                    nc_lanes_opened(L, from, sp);
+                    nc_lanes_side(L, to, false);
+                } else if (ev->type == NC_EV_APP && call && strcmp(call, "connect") == 0 &&
+                           nc_event_int(ev, "port", &port))
+                    nc_lanes_opened(L, ev->host, port);
                 continue;
             }
+            char a[80], b[80];
             if (ev->type == NC_EV_PACKET && L->ends) {
-                char a[80], b[80];
                 nc_lanes_add_end(L, nc_ladder_end(L, ev, false, a, sizeof a));
                 nc_lanes_add_end(L, nc_ladder_end(L, ev, true, b, sizeof b));
             } else if (ev->type == NC_EV_PACKET) {
-                nc_lanes_add(L, from);
-                nc_lanes_add(L, to);
+                nc_lanes_add_end(L, nc_ladder_end(L, ev, false, a, sizeof a));
+                nc_lanes_add_end(L, nc_ladder_end(L, ev, true, b, sizeof b));
                 nc_lanes_conn(L, from, key);
                 nc_lanes_conn(L, to, key);
             } else if (ev->type == NC_EV_APP) {
-                nc_lanes_add(L, ev->host);
+                nc_lanes_add_end(L, nc_lanes_app(L, ev, a, sizeof a));
             }
         }
+        if (L->ends) /* one host on both ends: no middlebox lanes */
+            L->nopened = L->nside = 0;
     }
     bool local = ui->lesson && ui->lesson->topology && strcmp(ui->lesson->topology, "local") == 0;
     int cap = (w - NC_LADDER_T) / 14;
@@ -242,6 +379,7 @@ static void nc_ladder_lanes(nc_ui_t *ui, size_t vis, int w, nc_lanes_t *L)
     int s = nc_lanes_find(L, "server");
     if (s >= 0 && s < L->n - 1)
         nc_lanes_move(L, s, L->n - 1);
+    nc_lanes_order(L);
     if (L->n > cap) {
         /* Keep the server at the right edge when lanes are cut. */
         s = nc_lanes_find(L, "server");
@@ -410,6 +548,73 @@ static void nc_ladder_arrow(nc_canvas_t *c, const nc_lanes_t *L, int fa, int fb,
     }
 }
 
+/* A middlebox's decisions (lessons/README.md, Middleboxes): the app
+ * events that chose what happens to a request. */
+static const char *const nc_ladder_decisions[] = {
+    "choose", "tunnel", "cache", "retry", "timeout", "refuse", NULL,
+};
+
+static bool nc_ladder_decision(const nc_event_t *ev)
+{
+    const char *call = ev->type == NC_EV_APP ? nc_event_str(ev, "call") : NULL;
+    for (size_t i = 0; call && nc_ladder_decisions[i]; i++)
+        if (strcmp(call, nc_ladder_decisions[i]) == 0)
+            return true;
+    return false;
+}
+
+/* A decision on a middlebox with two lanes is drawn across them, from its
+ * "in" lane to its "out" lane; sets the two lanes. */
+static bool nc_ladder_bridge(const nc_lanes_t *L, const nc_event_t *ev, int *in, int *out)
+{
+    char a[96], b[96];
+    if (!nc_ladder_decision(ev) || nc_lanes_kind(L, ev->host) != 1)
+        return false;
+    *in = nc_lanes_find(L, nc_lanes_split(L, ev->host, false, a, sizeof a));
+    *out = nc_lanes_find(L, nc_lanes_split(L, ev->host, true, b, sizeof b));
+    return *in >= 0 && *out > *in;
+}
+
+#define NC_LADDER_LINK_SCAN 4096 /* events after a decision searched for its packet out */
+
+/*
+ * The packets a decision is linked to: in, the packet that brought what it
+ * decided on (its "packet" field), and out, the first segment with data
+ * the box sent on the upstream connection its "forward" event names (the
+ * forward that carries this client's port as in_peer_port). Either is -1
+ * when the run has none (a cache hit sends nothing upstream; another
+ * decision for the same client ends the search).
+ */
+static void nc_ladder_links(nc_ui_t *ui, size_t vis, size_t at, int64_t *in, int64_t *out)
+{
+    *in = *out = -1;
+    const nc_event_t *d = nc_timeline_get(ui->src.tl, at);
+    if (!nc_ladder_decision(d))
+        return;
+    if (!nc_event_int(d, "packet", in))
+        *in = -1;
+    int64_t peer = -1, v, up = -1;
+    nc_event_int(d, "peer_port", &peer);
+    for (size_t i = at + 1; i < vis && i < at + NC_LADDER_LINK_SCAN; i++) {
+        const nc_event_t *ev = nc_timeline_get(ui->src.tl, i);
+        const char *from = nc_event_str(ev, "from");
+        if (ev->type == NC_EV_APP && strcmp(ev->host, d->host) == 0) {
+            const char *call = nc_event_str(ev, "call");
+            bool same = nc_event_int(ev, "peer_port", &v) && v == peer;
+            if (up < 0 && nc_ladder_decision(ev) && same)
+                return;
+            if (up < 0 && call && strcmp(call, "forward") == 0 &&
+                nc_event_int(ev, "in_peer_port", &v) && v == peer)
+                nc_event_int(ev, "port", &up);
+        } else if (up >= 0 && ev->type == NC_EV_PACKET && from && strcmp(from, d->host) == 0 &&
+                   nc_event_int(ev, "tcp.sport", &v) && v == up &&
+                   nc_event_int(ev, "tcp.len", &v) && v > 0) {
+            *out = (int64_t)i;
+            return;
+        }
+    }
+}
+
 /*
  * The text an event shows beside a lane, for the events shown that way: an
  * app event's summary, and a packet between hosts that do not have two
@@ -421,8 +626,12 @@ static int nc_ladder_lane_of(nc_canvas_t *c, const nc_lanes_t *L, const nc_event
 {
     if (L->n == 0 || ev->type == NC_EV_MARK || ev->type == NC_EV_STATE || ev->type == NC_EV_NOTE)
         return -1;
+    int bin, bout;
+    if (nc_ladder_bridge(L, ev, &bin, &bout))
+        return -1;
     if (ev->type != NC_EV_PACKET) {
-        int lane = nc_lanes_find(L, ev->host);
+        char side[96];
+        int lane = nc_lanes_find(L, nc_lanes_app(L, ev, side, sizeof side));
         if (lane < 0)
             lane = 0;
         *st = NC_STYLE(NC_A_BOLD, nc_ladder_role(L, lane));
@@ -475,6 +684,17 @@ static void nc_ladder_row(nc_canvas_t *c, const nc_lanes_t *L, const nc_event_t 
     char text[512];
     nc_style_t st;
     int lane = nc_ladder_lane_of(c, L, ev, text, sizeof text, &st);
+    int bin, bout;
+    if (lane < 0 && nc_ladder_bridge(L, ev, &bin, &bout)) {
+        /* The box's decision, across its two lanes: request in on the
+         * left, request out on the right. */
+        nc_style_t bs = NC_STYLE(NC_A_BOLD, NC_ROLE_ACCENT);
+        nc_canvas_hline(c, y, L->x[bin] + 1, L->x[bout] - L->x[bin] - 1, bs);
+        nc_canvas_text(c, y, L->x[bin], nc_canvas_glyph(c, NC_G_BULLET), bs);
+        nc_canvas_text(c, y, L->x[bout], nc_canvas_glyph(c, NC_G_BULLET), bs);
+        nc_ladder_label(c, y, L->x[bin], L->x[bout], ev->summary, bs);
+        return;
+    }
     if (lane < 0) {
         char fbuf[80], tbuf[80];
         if (L->n > 0 && ev->type == NC_EV_PACKET)
@@ -634,6 +854,24 @@ static void nc_ladder_note_draw(nc_canvas_t *c, nc_ui_t *ui, int y, int h)
         hh = 1;
     if (h <= hh)
         return;
+    int64_t lin, lout;
+    nc_ladder_links(ui, nc_ui_visible(ui), ui->cursor, &lin, &lout);
+    if (lin >= 0 || lout >= 0) {
+        char link[160] = "The box's decision:";
+        if (lin >= 0)
+            snprintf(link + strlen(link), sizeof link - strlen(link), " request in #%lld",
+                     (long long)lin);
+        if (lout >= 0)
+            snprintf(link + strlen(link), sizeof link - strlen(link), "%s request out #%lld",
+                     lin >= 0 ? "," : "", (long long)lout);
+        else
+            snprintf(link + strlen(link), sizeof link - strlen(link), ", nothing sent upstream");
+        snprintf(link + strlen(link), sizeof link - strlen(link), " (marked %s).",
+                 nc_canvas_glyph(c, NC_G_BULLET));
+        nc_canvas_textn(c, y + hh, 1, c->w - 2, link, NC_STYLE(NC_A_BOLD, NC_ROLE_ACCENT), true);
+        if (++hh >= h)
+            return;
+    }
     if (ev->note && *ev->note)
         nc_canvas_wrap(c, y + hh, 1, h - hh, c->w - 2, ev->note, NC_STYLE(0, NC_ROLE_NOTE));
     else
@@ -778,6 +1016,10 @@ static void nc_ladder_draw(nc_canvas_t *c, nc_ui_t *ui)
         /* The ladder keeps to its own columns: what does not fit is cut
          * (and marked) at the state panel's edge, not drawn under it. */
         nc_canvas_clip(c, 0, 0, c->h, c->w - gw);
+        /* A middlebox's decision selected: it and the packets in and out
+         * it links are marked beside their times. */
+        int64_t lin = -1, lout = -1;
+        nc_ladder_links(ui, vis, ui->cursor, &lin, &lout);
         int y = ey;
         for (size_t i = ui->top; i < vis && y < ey + eh; i = nc_nav_next(ui, i, vis)) {
             const nc_event_t *ev = nc_timeline_get(ui->src.tl, i);
@@ -788,6 +1030,9 @@ static void nc_ladder_draw(nc_canvas_t *c, nc_ui_t *ui)
                 nc_streams_row(c, &S, ev, y);
             else
                 nc_ladder_row(c, &L, ev, y, rows);
+            if ((int64_t)i == lin || (int64_t)i == lout || (i == ui->cursor && (lin >= 0 || lout >= 0)))
+                nc_canvas_text(c, y, NC_LADDER_T - 1, nc_canvas_glyph(c, NC_G_BULLET),
+                               NC_STYLE(NC_A_BOLD, NC_ROLE_ACCENT));
             if (i == ui->cursor)
                 for (int r = 0; r < rows; r++)
                     nc_canvas_mark(c, y + r, 0, c->w, NC_STYLE(NC_A_REVERSE, NC_ROLE_NORMAL));
