@@ -52,6 +52,9 @@ const nc_legend_t nc_legend_ladder[] = {
      "the run showed another answer, and says why"},
     {"queues", "queues", NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL),
      "at 100 columns: each socket's queues and buffers as of the selected event"},
+    {"•── choose ──•", "*-- choose --*", NC_STYLE(NC_A_BOLD, NC_ROLE_ACCENT),
+     "a middlebox's decision, across its in and out lanes; selected, it marks (•) the "
+     "requests in and out"},
     {"→H ←D", "->H <-D", NC_STYLE(NC_A_BOLD, NC_ROLE_CLIENT),
      "stream lanes (S): a frame on that stream's lane, its direction and first letter "
      "(HEADERS, DATA, WINDOW_UPDATE...)"},
