@@ -57,8 +57,37 @@ def frame_lengths(path):
     return out
 
 
+def h2_frames(path, ports):
+    """tshark's HTTP/2 reading of the connections on ports (decoded as HTTP,
+    which follows the preface): (port pair, requests, ended messages) per
+    frame, a request being a header block with :method, an ended message
+    a HEADERS or DATA frame with END_STREAM."""
+    if not ports:
+        return []
+    extra = [a for p in sorted(ports) for a in ("-d", f"tcp.port=={p},http")]
+    p = subprocess.run(["tshark", "-r", path, "-o", "tcp.desegment_tcp_streams:TRUE", *extra,
+                        "-T", "fields", "-E", "aggregator=|", "-e", "tcp.srcport", "-e",
+                        "tcp.dstport", "-e", "http2.type", "-e", "http2.flags", "-e",
+                        "http2.header.name"], capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0, f"tshark exited {p.returncode}: {p.stderr.strip()[:300]}")
+    out = []
+    for line in p.stdout.splitlines():
+        c = line.split("\t") + ["", "", ""]
+        if not c[0] or not c[2]:
+            continue
+        types = [int(t) for t in c[2].split("|")]
+        flags = [int(f, 0) for f in c[3].split("|")]
+        ended = sum(1 for t, f in zip(types, flags) if t in (0, 1) and f & 1)
+        out.append(((int(c[0]), int(c[1])), c[4].split("|").count(":method"), ended))
+    return out
+
+
 def check_comparison(lesson, events, saved, theirs):
-    """Each way of the run's comparison note, against tshark's reading."""
+    """Each way of the run's comparison note, against tshark's reading
+    (HTTP/1 messages, and HTTP/2 requests and ended streams)."""
+    h2_ports = {p for e in events if e["type"] == "packet" and "http2" in e
+                for p in (e["tcp"]["sport"], e["tcp"]["dport"]) if p < 32768}
+    h2 = h2_frames(saved, h2_ports)
     lengths = None
     for note in (e for e in events if e["type"] == "note" and "compare" in e):
         lengths = lengths or frame_lengths(saved)
@@ -66,8 +95,10 @@ def check_comparison(lesson, events, saved, theirs):
             ports = {e["port"] for e in events if e["type"] == "app"
                      and e.get("program") == way["program"] and e.get("port")}
             mine = [m for m in theirs if set(m[1]) & ports]
-            got = (sum(1 for m in mine if m[2] == "request"),
-                   sum(1 for m in mine if m[2] == "response"),
+            got = (sum(1 for m in mine if m[2] == "request") +
+                   sum(rq for pair, rq, _ in h2 if pair[0] in ports),
+                   sum(1 for m in mine if m[2] == "response") +
+                   sum(rs for pair, _, rs in h2 if pair[1] in ports),
                    sum(n for pair, n in lengths if set(pair) & ports))
             want = (way["requests"], way["answers"], way["bytes"])
             check(got == want, f"{lesson}: comparison {note['compare']}, {way['label']}: the note "
