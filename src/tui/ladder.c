@@ -316,17 +316,14 @@ static void nc_ladder_lanes(nc_ui_t *ui, size_t vis, int w, nc_lanes_t *L)
 {
     memset(L, 0, sizeof *L);
     L->w = w;
-    size_t win = ui->top + (size_t)(ui->ladder_rows > 0 ? ui->ladder_rows : 0);
-    /* The first pass only looks for a packet whose two hosts are one: then
-     * the second lays out endpoint lanes instead of hosts. */
+    /* The first pass finds who opened which connection, and a packet whose
+     * two hosts are one: then the second lays out endpoint lanes instead of
+     * hosts. */
     for (int pass = 0; pass < 2; pass++) {
-        size_t n = 0;
-        for (size_t i = nc_nav_from(ui, 0, vis); i < vis; i = nc_nav_next(ui, i, vis), n++) {
-            if (n == NC_LADDER_SCAN && ui->top > i)
-                i = nc_nav_from(ui, ui->top, vis);
-            if ((n >= NC_LADDER_SCAN && i >= win) || i >= vis)
-                break;
-            const nc_event_t *ev = nc_timeline_get(ui->src.tl, i);
+        nc_lscan_t scan;
+        nc_lscan_start(&scan, ui, vis);
+        const nc_event_t *ev;
+        while ((ev = nc_lscan_next(&scan, ui)) != NULL) {
             const char *from = nc_event_str(ev, "from"), *to = nc_event_str(ev, "to");
             int64_t sp, dp;
             uint32_t key = ev->type == NC_EV_PACKET ? nc_ladder_ports(ev, &sp, &dp) : 0;

@@ -48,6 +48,29 @@ static const struct nc_stream_src {
 
 #define NC_STREAM_SRCS (sizeof nc_stream_srcs / sizeof nc_stream_srcs[0])
 
+void nc_lscan_start(nc_lscan_t *s, nc_ui_t *ui, size_t vis)
+{
+    s->vis = vis;
+    s->win = ui->top + (size_t)(ui->ladder_rows > 0 ? ui->ladder_rows : 0);
+    s->n = 0;
+    s->i = nc_nav_from(ui, 0, vis);
+    s->started = false;
+}
+
+const nc_event_t *nc_lscan_next(nc_lscan_t *s, nc_ui_t *ui)
+{
+    if (s->started && s->i < s->vis) {
+        s->i = nc_nav_next(ui, s->i, s->vis);
+        s->n++;
+    }
+    s->started = true;
+    if (s->i < s->vis && s->n == NC_LADDER_SCAN && ui->top > s->i)
+        s->i = nc_nav_from(ui, ui->top, s->vis);
+    if (s->i >= s->vis || (s->n >= NC_LADDER_SCAN && s->i >= s->win))
+        return NULL;
+    return nc_timeline_get(ui->src.tl, s->i);
+}
+
 /* Called for each frame: its stream id (-1: the connection) and name. */
 typedef void (*nc_frame_fn)(void *ctx, int64_t id, const char *name);
 
@@ -185,17 +208,12 @@ bool nc_streams_lanes(nc_ui_t *ui, size_t vis, int w, nc_slanes_t *S)
         ui->lanes_ports = nc_streams_key(sp, dp);
         nc_streams_focus(S, cur, src);
     }
-    size_t win = ui->top + (size_t)(ui->ladder_rows > 0 ? ui->ladder_rows : 0);
     for (int pass = S->on ? 1 : 0; pass < 2; pass++) {
-        const nc_event_t *first = NULL;
+        const nc_event_t *first = NULL, *ev;
         int first_src = -1;
-        size_t n = 0;
-        for (size_t i = nc_nav_from(ui, 0, vis); i < vis; i = nc_nav_next(ui, i, vis), n++) {
-            if (n == NC_LADDER_SCAN && ui->top > i)
-                i = nc_nav_from(ui, ui->top, vis);
-            if ((n >= NC_LADDER_SCAN && i >= win) || i >= vis)
-                break;
-            const nc_event_t *ev = nc_timeline_get(ui->src.tl, i);
+        nc_lscan_t scan;
+        nc_lscan_start(&scan, ui, vis);
+        while ((ev = nc_lscan_next(&scan, ui)) != NULL) {
             bool right;
             if (pass == 1) {
                 if (nc_streams_mine(S, ev, &right))

@@ -13,6 +13,17 @@
 #define NC_LADDER_T 10      /* the time column: "+0.012345 " */
 #define NC_LADDER_SCAN 4096 /* lanes come from this many events and the rows on screen */
 
+/* Walks the events lanes are laid out from: the first NC_LADDER_SCAN the
+ * filter shows and the rows on screen, so a replayed capture of a million
+ * packets costs no more per draw. */
+typedef struct nc_lscan {
+    size_t i, n, vis, win;
+    bool started;
+} nc_lscan_t;
+void nc_lscan_start(nc_lscan_t *s, nc_ui_t *ui, size_t vis);
+/* The next event (its index in s->i), or NULL after the last. */
+const nc_event_t *nc_lscan_next(nc_lscan_t *s, nc_ui_t *ui);
+
 #define NC_SLANES_MAX 40  /* stream lanes, the connection's own included */
 #define NC_SLANES_STEP 5  /* columns per stream lane: an arrow and up to three letters */
 #define NC_SLANES_TEXT 30 /* columns kept for the summaries after the lanes */

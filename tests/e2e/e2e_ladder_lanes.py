@@ -81,21 +81,24 @@ try:
     wait_for(f"paused x1, {total}/{total}", why="the whole run loaded")
     # The saved run's three checkpoints are asked again: answer each, so
     # the whole run can be visited.
-    for n in range(3):
-        wait_for("Predict, then press", why=f"checkpoint {n + 1}")
+    for q in ("header block packed", "all that the", "HTTP/1.1 fetched the ten icons"):
+        wait_for(lambda s: q in s and "Predict, then press" in s, why=f"the question {q!r}")
         keys("a")
-        wait_for("Enter: continue", why=f"checkpoint {n + 1}'s verdict")
+        wait_for(lambda s: "Your answer: a)" in s and "Enter: continue" in s,
+                 why=f"the verdict on {q!r}")
         keys("Enter")
-        wait_for(lambda s: "Enter: continue" not in s, why="the verdict dismissed")
+        wait_for(lambda s: "Enter: continue" not in s, why=f"the verdict on {q!r} dismissed")
+    wait_for(f"{total}/{total}", why="the replay at its end")
     # The help lists S (scrolled to it).
     keys("?")
-    for _ in range(8):
+    for _ in range(12):
         s = screen()
-        if "one lane per stream" in s:
+        if "one lane per stream of the selected HTTP/2" in s:
             break
         keys("PgDn")
-        time.sleep(0.2)
-    s = wait_for(lambda s: "one lane per stream" in s and "QUIC" in s, why="the help listing S")
+        time.sleep(0.3)
+    s = wait_for(lambda s: "one lane per stream of the selected HTTP/2" in s,
+                 why="the help listing S")
     check(re.search(r"\bS\b +ladder: one lane per stream of the selected HTTP/2", s),
           f"the help does not bind S to the stream lanes:\n{s}")
     keys("?")
