@@ -13,9 +13,9 @@
  * nc_slanes_t is what one draw needs, rebuilt on every draw from the events
  * in view (the first NC_LADDER_SCAN and the rows on screen, as the host
  * lanes are): the connection in focus (its two hosts and ports; `a` is the
- * side that spoke first, drawn as the sender of right-pointing marks), and
- * its lanes: lane 0 the connection's own frames (SETTINGS, PING, GOAWAY,
- * connection WINDOW_UPDATE, QUIC's ACKs), then one lane per stream in the
+ * client's side, on the higher, ephemeral port, whose frames point right),
+ * and its lanes: lane 0 the connection's own frames (SETTINGS, PING,
+ * GOAWAY, connection WINDOW_UPDATE, QUIC's ACKs), then one lane per stream in the
  * order the streams first appear. The focus is the connection of the
  * selected event when that event carries stream frames, else the one chosen
  * last (ui->lanes_ports), else the first connection with stream frames.
@@ -185,11 +185,14 @@ static void nc_streams_focus(nc_slanes_t *S, const nc_event_t *ev, int src)
     const char *from, *to;
     int64_t sp, dp;
     nc_streams_conn(ev, &from, &to, &sp, &dp);
+    /* The client's side at the left: the one on the higher (ephemeral)
+     * port. */
+    bool swap = dp > sp;
     S->on = true;
-    S->a = from;
-    S->b = to;
-    S->aport = sp;
-    S->bport = dp;
+    S->a = swap ? to : from;
+    S->b = swap ? from : to;
+    S->aport = swap ? dp : sp;
+    S->bport = swap ? sp : dp;
     S->proto = nc_stream_srcs[src].proto;
 }
 

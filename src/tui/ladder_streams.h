@@ -33,7 +33,7 @@ const nc_event_t *nc_lscan_next(nc_lscan_t *s, nc_ui_t *ui);
 typedef struct nc_slanes {
     bool on;           /* a connection with stream frames is in view */
     const char *proto; /* "HTTP/2", "QUIC" */
-    const char *a, *b; /* a: the side that spoke first in view */
+    const char *a, *b; /* a: the client's side (the higher port) */
     int64_t aport, bport;
     int64_t id[NC_SLANES_MAX]; /* lane 0: -1, the connection itself */
     int x[NC_SLANES_MAX];

@@ -63,7 +63,8 @@ def goto(i):
 
 try:
     tm.start(f"--data-dir {data} replay {saved}", cols=200, rows=80)
-    s = wait_for(f"paused x1, {total}/{total}", why="the whole run loaded")
+    s = wait_for(lambda s: f"paused x1, {total}/{total}" in s and "middle out" in s.splitlines()[2],
+                 why="the whole run loaded, with its lanes")
     head = s.splitlines()[2]
     names = ["client", "middle in", "middle out", "server"]
     xs = [head.find(n) for n in names]
@@ -79,12 +80,16 @@ try:
         wait_for(f"#{pout} packet middle", why=f"packet #{pout} selected")
         goto(d)
         note = f"The box's decision: request in #{pin}, request out #{pout}"
-        s = wait_for(note, why=f"decision {n}'s links in the note panel")
-        r = rows(s)
         # Both linked packets and the decision itself are marked (a bullet
-        # after the time).
+        # after the time); wait for the note and the marks, drawn together.
         path = "/first" if n == 1 else "/second"
-        marked = [l for l in r if len(l) > 9 and l[9] == "•"]
+
+        def marks(s):
+            return [l for l in rows(s) if len(l) > 9 and l[9] == "•"]
+        s = wait_for(lambda s: note in s and len(marks(s)) >= 3 and
+                     any("L7 balancer" in l for l in marks(s)),
+                     why=f"decision {n}'s links in the note panel, and its marks")
+        marked = marks(s)
         check(len(marked) == 3, f"{len(marked)} rows marked, expected 3:\n{s}")
         check(sum(f"GET {path} HTTP/1.1" in l for l in marked) == 2,
               f"the marked rows are not the two requests for {path}:\n{s}")

@@ -45,6 +45,9 @@ def frames(e):
 four = [e["i"] for e in events if e["type"] == "packet" and e["from"] == "client" and
         [f.get("streamid") for f in frames(e) if f.get("type") == 1] == [3, 5, 7, 9]]
 check(len(four) == 1, "the saved run has no packet with the four HEADERS")
+photos = [e["i"] for e in events if e["type"] == "packet" and e["from"] == "server" and
+          any(f.get("type") == 0 and f.get("streamid") in (7, 9) for f in frames(e))]
+check(len(photos) >= 4, f"the saved run has {len(photos)} packets of the photos' DATA")
 racer = [e["i"] for e in events if e["type"] == "packet" and e["from"] == "client" and
          sum(1 for f in frames(e) if f.get("type") == 1) == 10]
 check(len(racer) == 1, "the saved run has no packet with the racer's ten HEADERS")
@@ -77,8 +80,10 @@ def goto(i):
 
 
 try:
-    tm.start(f"--data-dir {data} replay {saved}", cols=160, rows=40)
-    wait_for(f"paused x1, {total}/{total}", why="the whole run loaded")
+    tm.start(f"--data-dir {data} replay {saved}", cols=160, rows=50)
+    # The replay stops at each checkpoint it reaches ("32/233, your
+    # answer?") or, once none is left, at its end.
+    wait_for(lambda s: f"/{total}" in s.splitlines()[0], why="the run loaded")
     # The saved run's three checkpoints are asked again: answer each, so
     # the whole run can be visited.
     for q in ("header block packed", "all that the", "HTTP/1.1 fetched the ten icons"):
@@ -106,8 +111,14 @@ try:
 
     goto(four[0])
     keys("S")
-    s = wait_for(lambda s: "HTTP/2 client:" in header(s) and " 9 " in header(s),
-                 why="the stream lanes of the browser's connection")
+    def drawn(s):
+        """The stream lanes' header and the four requests' row drawn with
+        them (a screen caught while curses repaints has one without the
+        other)."""
+        if not ("HTTP/2 client:" in header(s) and " 9 " in header(s)):
+            return False
+        return any("HEADERS[3]" in l and "→H" in l for l in rows(s))
+    s = wait_for(drawn, why="the stream lanes of the browser's connection")
     head = header(s)
     xs = {lab: lane_x(head, lab) for lab in ("conn", "1", "3", "5", "7", "9")}
     check(list(xs.values()) == sorted(xs.values()), f"lanes out of order: {head!r}")
@@ -125,23 +136,29 @@ try:
     check(r[xs["1"] + 1] != "H", f"stream 1 is marked in the four requests' row: {r!r}")
     print("ok: the four HEADERS sit under streams 3, 5, 7 and 9:", r[:60])
 
-    # The photos' DATA: rows with a D under 7 or 9, alternating.
-    keys("PgDn")
-    s = wait_for(lambda s: sum(1 for l in rows(s) if "DATA[7]" in l or "DATA[9]" in l) >= 4,
-                 why="the photos' DATA rows")
+    # The photos' DATA: rows with a D under 7 or 9, interleaved. The last
+    # of them first, so that going back up to the first keeps all on screen.
+    goto(photos[-1])
+    wait_for(f"#{photos[-1]} packet server", why="the photos' last DATA selected")
+    goto(photos[0])
+    s = wait_for(lambda s: f"#{photos[0]} packet server" in s and
+                 sum("←D" in l for l in rows(s)) >= 4, why="the photos' first DATA selected")
     xs = {lab: lane_x(header(s), lab) for lab in ("7", "9")}
     order = []
     for l in rows(s):
         for lab in ("7", "9"):
             if l[xs[lab]:xs[lab] + 2] == "←D":
                 order.append(lab)
-    check(len(order) >= 4 and all(a != b for a, b in zip(order, order[1:])),
-          f"the photos' DATA rows do not alternate between the lanes: {order}\n{s}")
-    print("ok: DATA under 7 and 9 alternates:", " ".join(order))
+    switches = sum(1 for a, b in zip(order, order[1:]) if a != b)
+    check(len(order) >= 4 and set(order) == {"7", "9"} and switches >= 2,
+          f"the photos' {len(photos)} DATA rows are not interleaved under lanes 7 and 9: "
+          f"{order}\n{s}")
+    print("ok: DATA under 7 and 9 interleaves:", " ".join(order))
 
     # The racer's connection: its own streams.
     goto(racer[0])
-    s = wait_for(lambda s: " 19 " in header(s), why="the racer's streams 1 to 19")
+    s = wait_for(lambda s: " 19 " in header(s) and f"#{racer[0]} packet client" in s,
+                 why="the racer's streams 1 to 19")
     check(" 11 " in header(s) and "conn" in header(s), f"the racer's lanes: {header(s)!r}")
     print("ok: selecting the other connection shows its streams:", header(s)[:90].strip())
 
