@@ -94,7 +94,8 @@ static const struct {
     [NC_ACT_TABLE] = {"comparison", "ladder: the run's comparison table, in a lesson that "
                                     "compares ways of doing one thing"},
     [NC_ACT_LANES] = {"streams", "ladder: one lane per stream of the selected HTTP/2 or QUIC "
-                                 "connection, or one per host again"},
+                                 "connection (per connection of an HTTP/1.1 pool), or one per "
+                                 "host again"},
     [NC_ACT_ANSWER] = {"answer", "answer the open checkpoint with that choice"},
     [NC_ACT_EXPLORE] = {"explore", "in a class: explore on your own, or follow again"},
     [NC_ACT_HAND] = {"hand", "in a class: raise or lower your hand"},

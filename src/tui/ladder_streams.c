@@ -20,6 +20,12 @@
  * selected event when that event carries stream frames, else the one chosen
  * last (ui->lanes_ports), else the first connection with stream frames.
  *
+ * Over a connection without streams (HTTP/1.1), the lanes are the
+ * connections between the selected packet's two hosts to the same server
+ * port, one per client port in the order they appear (`pool`): a
+ * browser's six connections side by side, each request (its method's first
+ * letter) and answer (its status's first digit) on its own lane.
+ *
  * A row is one event, as on the host ladder. A packet of the focus
  * connection puts a mark on each lane it carries frames for: an arrow for
  * its direction and the first letter of each frame's name (H for HEADERS,
@@ -148,6 +154,12 @@ static bool nc_streams_mine(const nc_slanes_t *S, const nc_event_t *ev, bool *ri
     int64_t sp, dp;
     if (!S->on || !nc_streams_conn(ev, &from, &to, &sp, &dp))
         return false;
+    if (S->pool) {
+        /* Any connection from a to b's port. */
+        *right = strcmp(from, S->a) == 0;
+        return (*right && strcmp(to, S->b) == 0 && dp == S->bport) ||
+               (!*right && strcmp(from, S->b) == 0 && strcmp(to, S->a) == 0 && sp == S->bport);
+    }
     if (strcmp(from, S->a) == 0 && sp == S->aport && strcmp(to, S->b) == 0 && dp == S->bport) {
         *right = true;
         return true;
@@ -165,6 +177,15 @@ static int nc_slanes_find(const nc_slanes_t *S, int64_t id)
         if (S->id[i] == id)
             return i;
     return -1;
+}
+
+/* A pool's lane id for a packet of it: the client's port. */
+static int64_t nc_streams_pool_id(const nc_slanes_t *S, const nc_event_t *ev)
+{
+    int64_t sp = 0, dp = 0;
+    nc_event_int(ev, "tcp.sport", &sp);
+    nc_event_int(ev, "tcp.dport", &dp);
+    return sp == S->bport ? dp : sp;
 }
 
 static void nc_slanes_add(void *ctx, int64_t id, const char *name)
@@ -196,6 +217,23 @@ static void nc_streams_focus(nc_slanes_t *S, const nc_event_t *ev, int src)
     S->proto = nc_stream_srcs[src].proto;
 }
 
+/* Takes ev's connection's two hosts and its server port as the focus of
+ * connection lanes: one per connection between them (a pool). */
+static void nc_streams_focus_pool(nc_slanes_t *S, const nc_event_t *ev)
+{
+    nc_streams_focus(S, ev, 0);
+    S->pool = true;
+    S->proto = nc_event_get(ev, "http") ? "HTTP/1" : "TCP";
+}
+
+/* A TCP packet that is not on a connection with stream frames. */
+static bool nc_streams_plain(const nc_event_t *ev)
+{
+    int64_t v;
+    return ev->type == NC_EV_PACKET && nc_event_int(ev, "tcp.sport", &v) &&
+           nc_streams_frames(ev, nc_streams_none, NULL) < 0;
+}
+
 bool nc_streams_lanes(nc_ui_t *ui, size_t vis, int w, nc_slanes_t *S)
 {
     memset(S, 0, sizeof *S);
@@ -210,6 +248,11 @@ bool nc_streams_lanes(nc_ui_t *ui, size_t vis, int w, nc_slanes_t *S)
         nc_streams_conn(cur, &from, &to, &sp, &dp)) {
         ui->lanes_ports = nc_streams_key(sp, dp);
         nc_streams_focus(S, cur, src);
+    } else if (cur && nc_streams_plain(cur) && nc_streams_conn(cur, &from, &to, &sp, &dp)) {
+        /* A packet of a connection without streams: the lanes are the
+         * connections between its two hosts to the same server port. */
+        ui->lanes_ports = nc_streams_key(sp, dp);
+        nc_streams_focus_pool(S, cur);
     }
     for (int pass = S->on ? 1 : 0; pass < 2; pass++) {
         const nc_event_t *first = NULL, *ev;
@@ -219,15 +262,25 @@ bool nc_streams_lanes(nc_ui_t *ui, size_t vis, int w, nc_slanes_t *S)
         while ((ev = nc_lscan_next(&scan, ui)) != NULL) {
             bool right;
             if (pass == 1) {
-                if (nc_streams_mine(S, ev, &right))
+                if (nc_streams_mine(S, ev, &right) && S->pool)
+                    nc_slanes_add(S, nc_streams_pool_id(S, ev), NULL);
+                else if (nc_streams_mine(S, ev, &right))
                     nc_streams_frames(ev, nc_slanes_add, S);
                 continue;
             }
             /* Looking for the focus: the one chosen last, else the first
              * connection with stream frames. */
-            if ((src = nc_streams_frames(ev, nc_streams_none, NULL)) < 0 ||
-                !nc_streams_conn(ev, &from, &to, &sp, &dp))
+            if (!nc_streams_conn(ev, &from, &to, &sp, &dp))
                 continue;
+            if ((src = nc_streams_frames(ev, nc_streams_none, NULL)) < 0) {
+                /* The connection lanes chosen last. */
+                if (ui->lanes_ports && nc_streams_plain(ev) &&
+                    nc_streams_key(sp, dp) == ui->lanes_ports) {
+                    nc_streams_focus_pool(S, ev);
+                    break;
+                }
+                continue;
+            }
             if (!first)
                 first = ev, first_src = src;
             if (nc_streams_key(sp, dp) == ui->lanes_ports) {
@@ -235,7 +288,7 @@ bool nc_streams_lanes(nc_ui_t *ui, size_t vis, int w, nc_slanes_t *S)
                 break;
             }
         }
-        if (pass == 0 && first)
+        if (pass == 0 && first && !S->on)
             nc_streams_focus(S, first, first_src);
         if (!S->on)
             break;
@@ -243,9 +296,12 @@ bool nc_streams_lanes(nc_ui_t *ui, size_t vis, int w, nc_slanes_t *S)
     if (!S->on)
         return false;
     ui->lanes_ports = nc_streams_key(S->aport, S->bport);
-    /* The connection's own lane first, whatever was seen first. */
-    int c = nc_slanes_find(S, -1);
-    if (c < 0 && S->n < NC_SLANES_MAX) {
+    /* The connection's own lane first, whatever was seen first (streams
+     * only: a pool's lanes are its connections). */
+    int c = S->pool ? 0 : nc_slanes_find(S, -1);
+    if (S->pool)
+        ;
+    else if (c < 0 && S->n < NC_SLANES_MAX) {
         memmove(S->id + 1, S->id, (size_t)S->n * sizeof S->id[0]);
         S->id[0] = -1;
         S->n++;
@@ -273,7 +329,9 @@ void nc_streams_header(nc_canvas_t *c, const nc_slanes_t *S, int y)
 {
     for (int i = 0; i < S->n; i++) {
         char label[24];
-        if (S->id[i] < 0)
+        if (S->pool)
+            snprintf(label, sizeof label, "#%d", i + 1);
+        else if (S->id[i] < 0)
             snprintf(label, sizeof label, "conn");
         else
             snprintf(label, sizeof label, "%lld", (long long)S->id[i]);
@@ -281,9 +339,14 @@ void nc_streams_header(nc_canvas_t *c, const nc_slanes_t *S, int y)
                         NC_STYLE(NC_A_BOLD, S->id[i] < 0 ? NC_ROLE_MUTED : NC_ROLE_ACCENT), false);
     }
     char what[200];
-    snprintf(what, sizeof what, "%s %s:%lld%s%s:%lld%s", S->proto, S->a, (long long)S->aport,
-             nc_canvas_glyph(c, NC_G_RARROW), S->b, (long long)S->bport,
-             S->more ? ", more streams than fit" : "");
+    if (S->pool)
+        snprintf(what, sizeof what, "%s connections %s%s%s:%lld%s", S->proto, S->a,
+                 nc_canvas_glyph(c, NC_G_RARROW), S->b, (long long)S->bport,
+                 S->more ? ", more than fit" : "");
+    else
+        snprintf(what, sizeof what, "%s %s:%lld%s%s:%lld%s", S->proto, S->a, (long long)S->aport,
+                 nc_canvas_glyph(c, NC_G_RARROW), S->b, (long long)S->bport,
+                 S->more ? ", more streams than fit" : "");
     nc_canvas_textn(c, y, S->text_x, S->w - S->text_x - 1, what, NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL),
                     true);
 }
@@ -306,6 +369,34 @@ static void nc_slanes_mark(void *ctx, int64_t id, const char *name)
         m->text[lane][len] = name[0], m->text[lane][len + 1] = '\0';
 }
 
+/* A pool's packet on its connection's lane: S for a SYN, F a FIN, R a
+ * reset, a request's method's first letter, an answer's status's first
+ * digit, d other data; a bare ACK has no mark. */
+static void nc_streams_pool_mark(nc_slanes_marks_t *m, const nc_event_t *ev)
+{
+    int lane = nc_slanes_find(m->S, nc_streams_pool_id(m->S, ev));
+    if (lane < 0)
+        return;
+    const nc_field_t *h = nc_event_get(ev, "http");
+    const char *method = nc_event_str(ev, "http.method");
+    int64_t status, len = 0;
+    nc_event_int(ev, "tcp.len", &len);
+    char mark = 0;
+    if (nc_event_has(ev, "tcp.flags", "SYN"))
+        mark = 'S';
+    else if (nc_event_has(ev, "tcp.flags", "RST"))
+        mark = 'R';
+    else if (h && method && *method)
+        mark = method[0];
+    else if (h && nc_event_int(ev, "http.status", &status))
+        mark = (char)('0' + status / 100 % 10);
+    else if (nc_event_has(ev, "tcp.flags", "FIN"))
+        mark = 'F';
+    else if (len > 0)
+        mark = 'd';
+    m->text[lane][0] = mark;
+}
+
 void nc_streams_row(nc_canvas_t *c, const nc_slanes_t *S, const nc_event_t *ev, int y)
 {
     nc_canvas_printf(c, y, 0, NC_STYLE(0, NC_ROLE_MUTED), "+%.6f", (double)ev->t_ns / 1e9);
@@ -317,7 +408,10 @@ void nc_streams_row(nc_canvas_t *c, const nc_slanes_t *S, const nc_event_t *ev, 
         nc_slanes_marks_t m;
         memset(&m, 0, sizeof m);
         m.S = S;
-        nc_streams_frames(ev, nc_slanes_mark, &m);
+        if (S->pool)
+            nc_streams_pool_mark(&m, ev);
+        else
+            nc_streams_frames(ev, nc_slanes_mark, &m);
         st = NC_STYLE(0, right ? NC_ROLE_CLIENT : NC_ROLE_SERVER);
         for (int i = 0; i < S->n; i++) {
             if (!m.text[i][0])

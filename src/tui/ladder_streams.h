@@ -32,6 +32,7 @@ const nc_event_t *nc_lscan_next(nc_lscan_t *s, nc_ui_t *ui);
  * Host names are borrowed from the timeline's events. */
 typedef struct nc_slanes {
     bool on;           /* a connection with stream frames is in view */
+    bool pool;         /* lanes are connections between a and b's port, not streams */
     const char *proto; /* "HTTP/2", "QUIC" */
     const char *a, *b; /* a: the client's side (the higher port) */
     int64_t aport, bport;

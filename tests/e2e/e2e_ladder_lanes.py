@@ -15,6 +15,10 @@ so that interleaving is seen.
 - selecting an event of the other HTTP/2 connection (the racer's ten
   icons) moves the lanes to its streams 1 to 19;
 - S again gives the host lanes back (client and server).
+- over HTTP/1.1 (lesson 8, multiplexing), S on a request gives one lane
+  per connection of the pool: six lanes #1 to #6, each request's G mark on
+  the lane of the connection it left on (lanes in the order the
+  connections first appear);
 Every screen checked is waited for whole."""
 import json
 import os
@@ -166,5 +170,51 @@ try:
     s = wait_for(lambda s: "HTTP/2 client:" not in header(s) and "client" in header(s)
                  and "server" in header(s), why="the host lanes again")
     print("ok: S again gives the host lanes back")
+finally:
+    tm.kill()
+
+# Lesson 8: the HTTP/1.1 pool's six connections as six lanes.
+saved = os.path.join(data, "multiplexing.pcapng")
+run_json("multiplexing", extra=("--save", saved), data_dir=data)
+rc, out, err = run(["replay", saved, "--json"], data_dir=data)
+check(rc == 0, f"replay --json exited {rc}: {err}")
+events = [json.loads(l) for l in out.splitlines()]
+total = len(events)
+order = []
+for e in events:
+    if e["type"] == "packet" and "tcp" in e and e["tcp"]["dport"] == 8081 and \
+            e["tcp"]["sport"] not in order:
+        order.append(e["tcp"]["sport"])
+check(len(order) == 6, f"the pool has {len(order)} connections")
+gets = {k: [e for e in events if e["type"] == "packet" and f"GET /img/{k}.jpg HTTP" in e["summary"]
+            and e["tcp"]["dport"] == 8081][0] for k in range(7, 13)}
+try:
+    tm.start(f"--data-dir {data} replay {saved}", cols=160, rows=50)
+    wait_for(lambda s: f"/{total}" in s.splitlines()[0], why="the run loaded")
+    for q in ("Where will request 7 go", "What stream"):
+        wait_for(lambda s: q in s and "Predict, then press" in s, why=f"the question {q!r}")
+        keys("a")
+        wait_for(lambda s: "Your answer: a)" in s and "Enter: continue" in s,
+                 why=f"the verdict on {q!r}")
+        keys("Enter")
+        wait_for(lambda s: "Enter: continue" not in s, why=f"the verdict on {q!r} dismissed")
+    goto(gets[12]["i"])
+    wait_for(f"#{gets[12]['i']} packet client", why="GET /img/12 selected")
+    goto(gets[7]["i"])
+    keys("S")
+
+    def pool(s):
+        return ("HTTP/1 connections" in header(s) and " #6 " in header(s) + " " and
+                sum(1 for l in rows(s) if "GET /img/" in l and "→G" in l) >= 6)
+    s = wait_for(pool, why="the pool's six connection lanes")
+    xs = [lane_x(header(s), f"#{k}") for k in range(1, 7)]
+    check(xs == sorted(xs), f"lanes out of order: {header(s)!r}")
+    for k, e in gets.items():
+        lane = order.index(e["tcp"]["sport"])
+        row = [l for l in rows(s) if f"GET /img/{k}.jpg HTTP" in l]
+        check(row and row[0][xs[lane]:xs[lane] + 2] == "→G",
+              f"GET /img/{k}.jpg (port {e['tcp']['sport']}) is not on lane #{lane + 1}: {row}")
+    print("ok: the pool's requests 7 to 12 sit on lanes",
+          [order.index(e["tcp"]["sport"]) + 1 for e in gets.values()])
 finally:
     tm.kill()
