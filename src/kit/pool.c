@@ -29,7 +29,7 @@ typedef struct nc_kit_pool_slot {
     nc_kit_pool_t *p;
     nc_kit_http_t *h; /* NULL until connected, and once closed */
     nc_kit_conn_t *c;
-    int index;        /* 1-based */
+    int index; /* 1-based */
     bool busy, closed;
 } nc_kit_pool_slot_t;
 
@@ -77,9 +77,10 @@ static void nc_kit_pool_take(nc_kit_pool_slot_t *s)
         snprintf(say, sizeof say, "write() GET %s on connection %d of the pool", p->paths[i],
                  s->index);
     else
-        snprintf(say, sizeof say, "write() GET %s on connection %d, the first to come free: it "
-                                  "waited %lld ms in the queue", p->paths[i], s->index,
-                 (long long)waited);
+        snprintf(say, sizeof say,
+                 "write() GET %s on connection %d, the first to come free: it "
+                 "waited %lld ms in the queue",
+                 p->paths[i], s->index, (long long)waited);
     nc_kit_conn_note(s->c, "slot", s->index);
     nc_kit_conn_note(s->c, "resource", (int64_t)i + 1);
     nc_kit_conn_note(s->c, "queued_ms", i < p->nslots ? 0 : waited);
@@ -132,8 +133,8 @@ static void nc_kit_pool_connected(nc_kit_conn_t *c, int status, void *data)
     nc_kit_pool_take(s);
 }
 
-nc_kit_pool_t *nc_kit_pool_get(nc_kit_t *k, const char *host, int port, char **paths,
-                               size_t npaths, size_t size, nc_kit_pool_done_cb done, void *data)
+nc_kit_pool_t *nc_kit_pool_get(nc_kit_t *k, const char *host, int port, char **paths, size_t npaths,
+                               size_t size, nc_kit_pool_done_cb done, void *data)
 {
     nc_kit_pool_t *p = nc_xcalloc(1, sizeof *p);
     p->kit = k;

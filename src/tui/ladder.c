@@ -1027,7 +1027,8 @@ static void nc_ladder_draw(nc_canvas_t *c, nc_ui_t *ui)
                 nc_streams_row(c, &S, ev, y);
             else
                 nc_ladder_row(c, &L, ev, y, rows);
-            if ((int64_t)i == lin || (int64_t)i == lout || (i == ui->cursor && (lin >= 0 || lout >= 0)))
+            bool linked = (int64_t)i == lin || (int64_t)i == lout;
+            if (linked || (i == ui->cursor && (lin >= 0 || lout >= 0)))
                 nc_canvas_text(c, y, NC_LADDER_T - 1, nc_canvas_glyph(c, NC_G_BULLET),
                                NC_STYLE(NC_A_BOLD, NC_ROLE_ACCENT));
             if (i == ui->cursor)

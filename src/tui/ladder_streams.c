@@ -42,11 +42,11 @@
 
 /* Where a protocol keeps its frames' stream ids. */
 static const struct nc_stream_src {
-    const char *proto;   /* the name shown over the lanes */
-    const char *frames;  /* the packet's list (or object) of frames */
-    const char *id[2];   /* a frame's stream id: the first path present */
-    const char *name;    /* a frame's name */
-    bool zero_is_conn;   /* stream 0 is the connection itself */
+    const char *proto;  /* the name shown over the lanes */
+    const char *frames; /* the packet's list (or object) of frames */
+    const char *id[2];  /* a frame's stream id: the first path present */
+    const char *name;   /* a frame's name */
+    bool zero_is_conn;  /* stream 0 is the connection itself */
 } nc_stream_srcs[] = {
     {"HTTP/2", "http2", {"streamid", NULL}, "type_name", true},
     {"QUIC", "quic.frame", {"stream.stream_id", "stream_id"}, "name", false},
@@ -347,8 +347,8 @@ void nc_streams_header(nc_canvas_t *c, const nc_slanes_t *S, int y)
         snprintf(what, sizeof what, "%s %s:%lld%s%s:%lld%s", S->proto, S->a, (long long)S->aport,
                  nc_canvas_glyph(c, NC_G_RARROW), S->b, (long long)S->bport,
                  S->more ? ", more streams than fit" : "");
-    nc_canvas_textn(c, y, S->text_x, S->w - S->text_x - 1, what, NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL),
-                    true);
+    nc_canvas_textn(c, y, S->text_x, S->w - S->text_x - 1, what,
+                    NC_STYLE(NC_A_BOLD, NC_ROLE_NORMAL), true);
 }
 
 /* One packet's marks, lane by lane: the frames' first letters. */
@@ -416,9 +416,9 @@ void nc_streams_row(nc_canvas_t *c, const nc_slanes_t *S, const nc_event_t *ev, 
         for (int i = 0; i < S->n; i++) {
             if (!m.text[i][0])
                 continue;
-            int x = nc_canvas_text(c, y, S->x[i],
-                                   nc_canvas_glyph(c, right ? NC_G_RARROW : NC_G_LARROW),
-                                   NC_STYLE(NC_A_BOLD, right ? NC_ROLE_CLIENT : NC_ROLE_SERVER));
+            int x =
+                nc_canvas_text(c, y, S->x[i], nc_canvas_glyph(c, right ? NC_G_RARROW : NC_G_LARROW),
+                               NC_STYLE(NC_A_BOLD, right ? NC_ROLE_CLIENT : NC_ROLE_SERVER));
             nc_canvas_text(c, y, x, m.text[i],
                            NC_STYLE(NC_A_BOLD, right ? NC_ROLE_CLIENT : NC_ROLE_SERVER));
         }
@@ -427,9 +427,10 @@ void nc_streams_row(nc_canvas_t *c, const nc_slanes_t *S, const nc_event_t *ev, 
     }
     char text[400];
     if (ev->type == NC_EV_PACKET && !mine)
-        snprintf(text, sizeof text, "%s %s %s: %s", nc_event_str(ev, "from") ? nc_event_str(ev, "from") : "?",
-                 nc_canvas_glyph(c, NC_G_RARROW), nc_event_str(ev, "to") ? nc_event_str(ev, "to") : "?",
-                 ev->summary);
+        snprintf(text, sizeof text, "%s %s %s: %s",
+                 nc_event_str(ev, "from") ? nc_event_str(ev, "from") : "?",
+                 nc_canvas_glyph(c, NC_G_RARROW),
+                 nc_event_str(ev, "to") ? nc_event_str(ev, "to") : "?", ev->summary);
     else if (ev->type == NC_EV_APP)
         snprintf(text, sizeof text, "%s: %s", ev->host, ev->summary);
     else

@@ -38,7 +38,7 @@ typedef struct nc_slanes {
     int64_t aport, bport;
     int64_t id[NC_SLANES_MAX]; /* lane 0: -1, the connection itself */
     int x[NC_SLANES_MAX];
-    int n, more; /* lanes drawn; streams left out */
+    int n, more;   /* lanes drawn; streams left out */
     int w, text_x; /* the ladder's width; where the summaries start */
 } nc_slanes_t;
 
