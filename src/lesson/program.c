@@ -33,6 +33,7 @@
  *                  r count or "eof"   k "text" or "binary"   c close code
  *                  S "start" or "stop"   a "session" or "token"
  *                  m "l4" or "l7"   P a balancing policy
+ *                  i paths of a page (1-64)   o a pool's connections (1-16)
  * Option kinds are the same letters, plus b (yes/no), H (a "Name: value"
  * header), v (1.0 or 1.1), e (a WebSocket route's mode: echo or push) and
  * j (a job route's part: submit, status or wait). An option in upper case
@@ -105,8 +106,8 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"h2-listen", "p", "", {SAY, {"backlog", 'n', false}, {"accept", 's', false}}, false},
     {"h2-connect", "hp", "",
      {SAY, {"done", 's', false}, {"upgrade", 's', false}, {"window", 'n', false}}, false},
-    {"h2-get", "s", "sssssssss", {{"header", 'H', true}, SAY, {"count", 'n', false}}, false},
-    {"pool-get", "hps", "", {SAY, {"count", 'n', false}, {"pool", 'n', false}}, false},
+    {"h2-get", "s", "sssssssss", {{"header", 'H', true}, SAY, {"count", 'i', false}}, false},
+    {"pool-get", "hps", "", {SAY, {"count", 'i', false}, {"pool", 'o', false}}, false},
     {"relay", "php", "", {SAY}, false},
     {"stun-serve", "p", "", {SAY}, false},
     {"stun-bind", "hp", "", {SAY, {"from", 'n', false}}, false},
@@ -259,6 +260,17 @@ static int nc_pp_kind(nc_pp_t *p, int line, char kind, const char *what, const c
     case 'n':
         if (nc_prog_number(v, 1, 1000000) < 0)
             return nc_pp_fail(p, line, "%s: expected a whole number from 1 to 1000000, found \"%s\"",
+                              what, v);
+        return 0;
+    case 'i':
+        if (nc_prog_number(v, 1, 64) < 0)
+            return nc_pp_fail(p, line, "%s: expected a number of paths from 1 to 64, found \"%s\"",
+                              what, v);
+        return 0;
+    case 'o':
+        if (nc_prog_number(v, 1, 16) < 0)
+            return nc_pp_fail(p, line,
+                              "%s: expected a number of connections from 1 to 16, found \"%s\"",
                               what, v);
         return 0;
     case 'c':

@@ -115,6 +115,12 @@ static const bad_case_t bad_cases[] = {
     {"bad ack", HEAD "receive 2 ack=maybe\n", "t.md:4:", "yes or no"},
     {"bad record", HEAD "route POST /c 201 record=1\n", "t.md:4:", "yes or no"},
     {"bad balance tls", HEAD "balance 8443 tls=on\n", "t.md:4:", "yes or no"},
+    {"page too big", HEAD "pool-get server 80 /i/{i} count=65\n", "t.md:4:", "from 1 to 64"},
+    {"pool too big", HEAD "pool-get server 80 /i/{i} count=20 pool=17\n", "t.md:4:",
+     "connections from 1 to 16"},
+    {"h2 count", HEAD "h2-get /i/{i} count=0\n", "t.md:4:", "paths from 1 to 64"},
+    {"h2 window", HEAD "h2-connect server 80 window=none\n", "t.md:4:", "whole number"},
+    {"route size", HEAD "route GET /a 200 size=big\n", "t.md:4:", "whole number"},
 };
 
 /* The statements of the patterns lessons: a route for any method (it was
