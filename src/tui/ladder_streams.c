@@ -44,12 +44,16 @@
 static const struct nc_stream_src {
     const char *proto;  /* the name shown over the lanes */
     const char *frames; /* the packet's list (or object) of frames */
-    const char *id[2];  /* a frame's stream id: the first path present */
+    const char *id[5];  /* a frame's stream id: the first path present */
     const char *name;   /* a frame's name */
     bool zero_is_conn;  /* stream 0 is the connection itself */
 } nc_stream_srcs[] = {
     {"HTTP/2", "http2", {"streamid", NULL}, "type_name", true},
-    {"QUIC", "quic.frame", {"stream.stream_id", "stream_id"}, "name", false},
+    {"QUIC",
+     "quic.frame",
+     {"stream.stream_id", "msd.stream_id", "rsts.stream_id", "ss.stream_id", "sdb.stream_id"},
+     "name",
+     false},
 };
 
 #define NC_STREAM_SRCS (sizeof nc_stream_srcs / sizeof nc_stream_srcs[0])
@@ -99,7 +103,7 @@ static int nc_streams_frames(const nc_event_t *ev, nc_frame_fn fn, void *ctx)
             const nc_field_t *other = nc_fields_get(in, cnt, "other_direction");
             if (!(other && other->kind == NC_F_BOOL && other->v.b)) {
                 const nc_field_t *id = NULL;
-                for (size_t p = 0; p < 2 && src->id[p] && !id; p++) {
+                for (size_t p = 0; p < 5 && src->id[p] && !id; p++) {
                     id = nc_fields_get(in, cnt, src->id[p]);
                     if (id && id->kind != NC_F_INT)
                         id = NULL;

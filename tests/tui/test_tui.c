@@ -543,6 +543,80 @@ static void test_ladder(void **state)
     assert_true(fx->ui.follow);
 }
 
+/* One QUIC packet over UDP from client:50000 (right) or server:443, its
+ * frames given as (name, stream id or -1, where the id lives). */
+static void nc_add_quic(nc_timeline_t *tl, nc_evb_t *b, int64_t t, bool right,
+                        const char *const *names, const int *ids, const char *const *objs,
+                        size_t n)
+{
+    nc_evb_reset(b, NC_EV_PACKET, t);
+    nc_evb_host(b, right ? "client" : "server");
+    nc_evb_summary(b, "QUIC 1-RTT");
+    nc_evb_str(b, "from", right ? "client" : "server");
+    nc_evb_str(b, "to", right ? "server" : "client");
+    nc_evb_obj(b, "udp");
+    nc_evb_int(b, "sport", right ? 50000 : 443);
+    nc_evb_int(b, "dport", right ? 443 : 50000);
+    nc_evb_end(b);
+    nc_evb_obj(b, "quic");
+    nc_evb_list(b, "frame");
+    for (size_t i = 0; i < n; i++) {
+        nc_evb_obj(b, NULL);
+        nc_evb_str(b, "name", names[i]);
+        if (ids[i] >= 0) {
+            nc_evb_obj(b, objs[i]);
+            nc_evb_int(b, "stream_id", ids[i]);
+            nc_evb_end(b);
+        }
+        nc_evb_end(b);
+    }
+    nc_evb_end(b);
+    nc_evb_end(b);
+    nc_timeline_add(tl, b);
+}
+
+/* Stream lanes (S) take QUIC's stream ids by the same table as HTTP/2's:
+ * stream 0 is a stream of its own (not the connection, as in HTTP/2), a
+ * frame without an id (ACK) goes to the connection's lane, and the ids
+ * in STREAM and MAX_STREAM_DATA frames both count. */
+static void test_ladder_quic_lanes(void **state)
+{
+    nc_fixture_t *fx = *state;
+    nc_timeline_t *tl = nc_timeline_new(T0);
+    nc_timeline_set_window(tl, 0);
+    nc_evb_t b;
+    nc_evb_init(&b);
+    const char *n1[] = {"STREAM", "STREAM"}, *o1[] = {"stream", "stream"};
+    const int i1[] = {0, 4};
+    nc_add_quic(tl, &b, T0 + 1000, true, n1, i1, o1, 2);
+    const char *n2[] = {"ACK", "STREAM", "MAX_STREAM_DATA"}, *o2[] = {NULL, "stream", "msd"};
+    const int i2[] = {-1, 0, 8};
+    nc_add_quic(tl, &b, T0 + 2000, false, n2, i2, o2, 3);
+    nc_timeline_flush(tl, true);
+    nc_evb_done(&b);
+    nc_fixture_ladder(fx);
+    fx->ui.src.tl = tl;
+    nc_ui_key(&fx->ui, 'g');
+    nc_ui_key(&fx->ui, 'S');
+    assert_true(fx->ui.stream_lanes);
+    nc_buf_t out;
+    nc_buf_init(&out);
+    nc_tui_render_text(&fx->ui, NULL, 100, 24, &out);
+    const char *txt = nc_buf_cstr(&out);
+    assert_non_null(strstr(txt, "conn 0    4    8    QUIC client:50000"));
+    assert_non_null(strstr(txt, "│    →S   →S   │    QUIC 1-RTT"));
+    assert_non_null(strstr(txt, "←A   ←S   │    ←M   QUIC 1-RTT"));
+    nc_buf_done(&out);
+    /* S again: the host lanes. */
+    nc_ui_key(&fx->ui, 'S');
+    nc_buf_init(&out);
+    nc_tui_render_text(&fx->ui, NULL, 100, 24, &out);
+    assert_null(strstr(nc_buf_cstr(&out), "QUIC client:50000"));
+    nc_buf_done(&out);
+    fx->ui.src.tl = fx->tl;
+    nc_timeline_free(tl);
+}
+
 static void test_checkpoint(void **state)
 {
     nc_fixture_t *fx = *state;
@@ -1219,6 +1293,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reader, nc_setup, nc_teardown),
         cmocka_unit_test(test_topo_line),
         cmocka_unit_test_setup_teardown(test_ladder, nc_setup, nc_teardown),
+        cmocka_unit_test_setup_teardown(test_ladder_quic_lanes, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_inspector, nc_setup, nc_teardown),
         cmocka_unit_test_setup_teardown(test_inspector_http_list, nc_setup, nc_teardown),
