@@ -360,7 +360,13 @@ static void nc_ladder_lanes(nc_ui_t *ui, size_t vis, int w, nc_lanes_t *L)
             L->nopened = L->nside = 0;
     }
     bool local = ui->lesson && ui->lesson->topology && strcmp(ui->lesson->topology, "local") == 0;
-    int cap = (w - NC_LADDER_T) / 14;
+    /* Lanes at least 14 columns apart; 12 where a middlebox has two, so a
+     * fan (two clients, the balancer's two lanes, three backends) fits in
+     * 100 columns. */
+    bool box = false;
+    for (int i = 0; i < L->nside; i++)
+        box = box || (L->side[i].in && L->side[i].out);
+    int cap = (w - NC_LADDER_T) / (box ? 12 : 14);
     if (cap < 1)
         cap = 1;
     /* On one loopback the client (127.0.0.2) and the server still get a lane
