@@ -296,6 +296,11 @@ bool nc_event_value(const nc_event_t *ev, const char *path, nc_buf_t *out)
         nc_buf_puts(out, ev->note);
         return true;
     }
+    return nc_event_field_value(ev, path, out);
+}
+
+bool nc_event_field_value(const nc_event_t *ev, const char *path, nc_buf_t *out)
+{
     const nc_field_t *f = nc_event_get(ev, path);
     if (f == NULL)
         return false;

@@ -106,6 +106,9 @@ bool nc_event_has(const nc_event_t *ev, const char *path, const char *s);
  * "summary" and "note". Returns false (appending nothing) when absent.
  */
 bool nc_event_value(const nc_event_t *ev, const char *path, nc_buf_t *out);
+/* The same for the event's fields only: "type" or "host" is a field of that
+ * name, not the event's own (an object of a list, read as an event). */
+bool nc_event_field_value(const nc_event_t *ev, const char *path, nc_buf_t *out);
 
 /* Appends the value that starts at f[k] as JSON (private '_' keys left out)
  * and returns the index just past it. Numbers are printed as the event

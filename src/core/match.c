@@ -300,13 +300,15 @@ static int nc_list_has(const char *list, const char *item)
     }
 }
 
+/* element: ev is one object of a list (nc_term_eval_each), whose fields
+ * are all there is: "type" is its field, not the event's type. */
 static bool nc_term_eval(const nc_term_t *t, const nc_event_t *ev, const nc_event_t *ref,
-                         nc_buf_t *a, nc_buf_t *b)
+                         nc_buf_t *a, nc_buf_t *b, bool element)
 {
     if (t->op == NC_OP_TYPE)
         return (int)ev->type == t->type;
     nc_buf_reset(a);
-    bool have = nc_event_value(ev, t->path, a);
+    bool have = element ? nc_event_field_value(ev, t->path, a) : nc_event_value(ev, t->path, a);
     if (t->op == NC_OP_TRUE)
         return have && nc_truthy(nc_buf_cstr(a));
     if (t->op == NC_OP_FALSE)
@@ -352,12 +354,12 @@ static bool nc_term_eval_each(const nc_term_t *t, const nc_event_t *ev, const nc
     const char *dot = t->op != NC_OP_TYPE && t->path ? strchr(t->path, '.') : NULL;
     char head[64];
     if (dot == NULL || (size_t)(dot - t->path) >= sizeof(head))
-        return nc_term_eval(t, ev, ref, a, b);
+        return nc_term_eval(t, ev, ref, a, b, false);
     memcpy(head, t->path, (size_t)(dot - t->path));
     head[dot - t->path] = '\0';
     const nc_field_t *l = nc_event_get(ev, head);
     if (l == NULL || l->kind != NC_F_LIST)
-        return nc_term_eval(t, ev, ref, a, b);
+        return nc_term_eval(t, ev, ref, a, b, false);
     uint32_t idx = (uint32_t)(l - ev->fields);
     uint32_t end = nc_fields_skip(ev->fields, ev->nfields, idx);
     nc_term_t sub = *t;
@@ -371,7 +373,7 @@ static bool nc_term_eval_each(const nc_term_t *t, const nc_event_t *ev, const nc
             nc_event_t el = *ev;
             el.fields = ev->fields + k + 1;
             el.nfields = next - k - 2;
-            bool r = nc_term_eval(&sub, &el, ref, a, b);
+            bool r = nc_term_eval(&sub, &el, ref, a, b, true);
             any |= r;
             all &= r;
             seen = true;
@@ -379,7 +381,7 @@ static bool nc_term_eval_each(const nc_term_t *t, const nc_event_t *ev, const nc
         k = next;
     }
     if (!seen)
-        return nc_term_eval(t, ev, ref, a, b);
+        return nc_term_eval(t, ev, ref, a, b, false);
     return negative ? all : any;
 }
 

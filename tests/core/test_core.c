@@ -166,6 +166,23 @@ static void test_match_list_of_layers(void **state)
     assert_false(match("http.target!=/b", ev, NULL));
     assert_true(match("http", ev, NULL));
     nc_evb_done(&b);
+    /* A field named like an event's own (type, host, summary ...) is the
+     * object's: HTTP/2 frames have a numeric "type" (it read "packet"). */
+    nc_evb_reset(&b, NC_EV_PACKET, 0);
+    nc_evb_list(&b, "http2");
+    for (int i = 0; i < 2; i++) {
+        nc_evb_obj(&b, NULL);
+        nc_evb_int(&b, "type", i == 0 ? 4 : 1);
+        nc_evb_end(&b);
+    }
+    nc_evb_end(&b);
+    ev = nc_evb_view(&b);
+    assert_true(match("packet http2.type=1", ev, NULL));
+    assert_true(match("http2.type=4 http2.type<2", ev, NULL));
+    assert_false(match("http2.type=packet", ev, NULL));
+    assert_false(match("http2.type=0", ev, NULL));
+    assert_true(match("type=packet", ev, NULL));
+    nc_evb_done(&b);
 }
 
 static void add_at(nc_timeline_t *tl, int64_t t, const char *summary)
