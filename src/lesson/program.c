@@ -249,35 +249,30 @@ static void nc_stmt_done(nc_prog_stmt_t *st)
     memset(st, 0, sizeof *st);
 }
 
+/* The kinds that are a number in a range, and what the number is. */
+static const struct {
+    char kind;
+    long min, max;
+    const char *what;
+} nc_pp_ranges[] = {
+    {'p', 1, 65535, "a port"},
+    {'n', 1, 1000000, "a whole number"},
+    {'i', 1, 64, "a number of paths"},
+    {'o', 1, 16, "a number of connections"},
+    {'c', 1000, 4999, "a close code"},
+};
+
 /* Checks one value against its kind. */
 static int nc_pp_kind(nc_pp_t *p, int line, char kind, const char *what, const char *v)
 {
+    for (size_t i = 0; i < sizeof nc_pp_ranges / sizeof nc_pp_ranges[0]; i++)
+        if (nc_pp_ranges[i].kind == kind) {
+            if (nc_prog_number(v, nc_pp_ranges[i].min, nc_pp_ranges[i].max) >= 0)
+                return 0;
+            return nc_pp_fail(p, line, "%s: expected %s from %ld to %ld, found \"%s\"", what,
+                              nc_pp_ranges[i].what, nc_pp_ranges[i].min, nc_pp_ranges[i].max, v);
+        }
     switch (kind) {
-    case 'p':
-        if (nc_prog_number(v, 1, 65535) < 0)
-            return nc_pp_fail(p, line, "%s: expected a port from 1 to 65535, found \"%s\"", what, v);
-        return 0;
-    case 'n':
-        if (nc_prog_number(v, 1, 1000000) < 0)
-            return nc_pp_fail(p, line, "%s: expected a whole number from 1 to 1000000, found \"%s\"",
-                              what, v);
-        return 0;
-    case 'i':
-        if (nc_prog_number(v, 1, 64) < 0)
-            return nc_pp_fail(p, line, "%s: expected a number of paths from 1 to 64, found \"%s\"",
-                              what, v);
-        return 0;
-    case 'o':
-        if (nc_prog_number(v, 1, 16) < 0)
-            return nc_pp_fail(p, line,
-                              "%s: expected a number of connections from 1 to 16, found \"%s\"",
-                              what, v);
-        return 0;
-    case 'c':
-        if (nc_prog_number(v, 1000, 4999) < 0)
-            return nc_pp_fail(p, line, "%s: expected a close code from 1000 to 4999, found \"%s\"",
-                              what, v);
-        return 0;
     case 'd':
         if (nc_prog_duration_ns(v) < 0)
             return nc_pp_fail(p, line, "%s: expected a duration such as 20ms or 1s, found \"%s\"",
