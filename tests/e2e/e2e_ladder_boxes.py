@@ -54,11 +54,7 @@ def rows(s):
     return [l for l in s.splitlines() if re.match(r"^\+\d+\.\d{6}", l)]
 
 
-def goto(i):
-    keys(":")
-    for ch in str(i):
-        keys("-l", ch)
-    keys("Enter")
+goto = tm.goto
 
 
 try:

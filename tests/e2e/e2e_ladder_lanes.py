@@ -76,11 +76,7 @@ def lane_x(head, label):
     return m.start()
 
 
-def goto(i):
-    keys(":")
-    for ch in str(i):
-        keys("-l", ch)
-    keys("Enter")
+goto = tm.goto
 
 
 try:
@@ -91,12 +87,7 @@ try:
     # The saved run's three checkpoints are asked again: answer each, so
     # the whole run can be visited.
     for q in ("header block packed", "all that the", "HTTP/1.1 fetched the ten icons"):
-        wait_for(lambda s: q in s and "Predict, then press" in s, why=f"the question {q!r}")
-        keys("a")
-        wait_for(lambda s: "Your answer: a)" in s and "Enter: continue" in s,
-                 why=f"the verdict on {q!r}")
-        keys("Enter")
-        wait_for(lambda s: "Enter: continue" not in s, why=f"the verdict on {q!r} dismissed")
+        tm.answer(q)
     wait_for(f"{total}/{total}", why="the replay at its end")
     # The help lists S (scrolled to it).
     keys("?")
@@ -192,12 +183,7 @@ try:
     tm.start(f"--data-dir {data} replay {saved}", cols=160, rows=50)
     wait_for(lambda s: f"/{total}" in s.splitlines()[0], why="the run loaded")
     for q in ("Where will request 7 go", "What stream"):
-        wait_for(lambda s: q in s and "Predict, then press" in s, why=f"the question {q!r}")
-        keys("a")
-        wait_for(lambda s: "Your answer: a)" in s and "Enter: continue" in s,
-                 why=f"the verdict on {q!r}")
-        keys("Enter")
-        wait_for(lambda s: "Enter: continue" not in s, why=f"the verdict on {q!r} dismissed")
+        tm.answer(q)
     goto(gets[12]["i"])
     wait_for(f"#{gets[12]['i']} packet client", why="GET /img/12 selected")
     goto(gets[7]["i"])

@@ -191,6 +191,25 @@ class Tmux:
             time.sleep(0.05)
         fail(f"{why or repr(want)} never appeared on the {win} screen; it shows:\n{self.screen(win)}")
 
+    def goto(self, i, win="nc"):
+        """Goes to event #i on the ladder, through the ':' prompt."""
+        self.keys(":", win=win)
+        for ch in str(i):
+            self.keys("-l", ch, win=win)
+        self.keys("Enter", win=win)
+
+    def answer(self, question, key="a", win="nc"):
+        """Answers the checkpoint whose question holds the text once it is
+        asked, then dismisses the verdict once it is shown."""
+        self.wait_for(lambda s: question in s and "Predict, then press" in s,
+                      why=f"the question {question!r}", win=win)
+        self.keys(key, win=win)
+        self.wait_for(lambda s: f"Your answer: {key})" in s and "Enter: continue" in s,
+                      why=f"the verdict on {question!r}", win=win)
+        self.keys("Enter", win=win)
+        self.wait_for(lambda s: "Enter: continue" not in s,
+                      why=f"the verdict on {question!r} dismissed", win=win)
+
     def kill(self):
         if self.cmd:
             self.tmux("kill-server")
