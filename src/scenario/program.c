@@ -1531,7 +1531,8 @@ static void nc_pi_h2_gone(nc_kit_h2_t *h, void *data)
  * A stream's answer reached the program (h2-get, h3-get): reported as a
  * "response" app event with when (ms after the requests left) and whether
  * it stalled. An answer costs one round trip when nothing is lost; one
- * that took more than one and a half stalled behind a loss. The round trip
+ * that took more than one and a half (and 10 ms more than one) stalled
+ * behind a loss. The round trip
  * is the smallest the connection measured so far: the kernel's for TCP
  * (tcpi_min_rtt), ngtcp2's for QUIC. After the last answer, a "streams" app event
  * sums the batch up (streams, stalled, first_ms, last_ms, rtt_ms).
@@ -1544,7 +1545,9 @@ static void nc_pi_stream_done(nc_pi_t *pi, nc_kit_conn_t *conn, int64_t stream,
         if (pi->sids[i] == stream)
             path = pi->spaths[i];
     double ms = (double)(uv_hrtime() - pi->req_t0) / 1e6;
-    bool stalled = pi->rtt_ms > 0 && ms > 1.5 * pi->rtt_ms;
+    /* On a link with next to no delay, 1.5 round trips is within the
+     * programs' own jitter: a stall is also at least 10 ms late. */
+    bool stalled = pi->rtt_ms > 0 && ms > 1.5 * pi->rtt_ms && ms > pi->rtt_ms + 10;
     if (pi->ndelivered++ == 0 || ms < pi->first_ms)
         pi->first_ms = ms;
     if (ms > pi->last_ms)

@@ -1,0 +1,190 @@
+# ctest: timeout=300
+"""Lesson 19, HTTP/3 and QUIC, run headless with --json --save, read from
+the run's own events (no timed assertions: order, content and counts).
+
+What the lesson must make visible (../shared/LESSONS.md): one lost packet
+stalls every HTTP/2 stream over TCP, and only one QUIC stream.
+
+- HTTP/2: the four requests leave in one write on one TCP connection; the
+  wire drops exactly one of the server's segments (scripted); the segments
+  after it reach the client before the retransmission, yet no answer
+  reaches the program before the retransmission does; all four streams
+  are reported stalled (and the kit's "stalled" agrees with its own times
+  and round trip), the summary says 4 of 4.
+- HTTP/3: a QUIC handshake (ALPN h3, TLS 1.3 cipher) on both sides; the
+  four requests on client streams 0, 4, 8, 12; the wire drops exactly one
+  UDP packet (scripted), one of the server's answer packets; three answers
+  reach the program before the server sends the lost answer again, the
+  fourth (stream 0, whose packet was lost) only after it; one stream
+  stalled, the summary says 1 of 4.
+- The checkpoints: both asked before their target, decided by the run:
+  h2stall "all four", h3stall "only stream 0".
+- The saved run: its Decryption Secrets Block holds the four QUIC traffic
+  secrets (SSLKEYLOGFILE labels), and `tshark -r` with no key file decrypts
+  the QUIC packets: the TLS handshake inside CRYPTO frames, and HTTP/3
+  HEADERS and DATA frames on streams 0, 4, 8 and 12.
+"""
+import os
+import struct
+import subprocess
+import tempfile
+
+from nctest import *
+
+need_lab()
+check(subprocess.run(["which", "tshark"], capture_output=True).returncode == 0,
+      "tshark is missing (Debian package tshark; .ci/quickstart installs it)")
+tmp = tempfile.mkdtemp(prefix="nc-e2e-http3-")
+saved = os.path.join(tmp, "http3.pcapng")
+events = run_json("http3", extra=("--save", saved), data_dir=tmp)
+
+
+def app(program, call):
+    return [e for e in events if e["type"] == "app" and e.get("program") == program
+            and e.get("call") == call]
+
+
+def one(lst, what):
+    check(len(lst) == 1, f"expected one {what}, got {len(lst)}: {lst}")
+    return lst[0]
+
+
+def tcp_srv(e):
+    return e["type"] == "packet" and "tcp" in e and e["tcp"]["sport"] == 8080
+
+
+def udp_srv(e):
+    return e["type"] == "packet" and "udp" in e and e["udp"]["sport"] == 4433
+
+
+def check_streams(program, proto, nstalled):
+    """The per-stream reports of one client and their summary."""
+    resp = app(program, "response")
+    check(len(resp) == 4 and all(r["proto"] == proto and r["status"] == 200 and r["bytes"] == 800
+                                 for r in resp), f"{program}: responses {resp}")
+    for r in resp:
+        # The kit's verdict is its own rule applied to its own numbers.
+        late = r["ms"] > 1.5 * r["rtt_ms"] and r["ms"] > r["rtt_ms"] + 10
+        check(bool(r["stalled"]) == late or abs(r["ms"] - 1.5 * r["rtt_ms"]) <= 1,
+              f"{program}: stream {r['stream']} stalled={r['stalled']} but {r['ms']} ms for "
+              f"a {r['rtt_ms']} ms round trip")
+    s = one(app(program, "streams"), f"{program} summary")
+    check(s["streams"] == 4 and s["stalled"] == nstalled and
+          s["stalled"] == sum(1 for r in resp if r["stalled"]),
+          f"{program}: summary {s}, expected {nstalled} of 4 stalled")
+    return resp, s
+
+
+# ---- HTTP/2 over TCP: one lost segment, every stream late ----
+drops = [e for e in events if e["type"] == "packet" and e["dropped"]]
+tcp_drop = one([e for e in drops if "tcp" in e], "dropped TCP segment")
+check(tcp_srv(tcp_drop) and tcp_drop["tcp"]["len"] > 1000 and
+      "scripted" in tcp_drop["wire"]["reason"], f"the dropped TCP segment: {tcp_drop}")
+write = one([w for w in app("h2client", "write") if "HEADERS" in w["text"]], "HTTP/2 request write")
+check(all(f"HEADERS on stream {s}" in write["text"] for s in (1, 3, 5, 7)),
+      f"the four requests should leave in one write: {write['text']}")
+retx = [e for e in events if tcp_srv(e) and e["tcp"].get("retransmission") and e["tcp"]["len"] > 0]
+check(retx, "the server never sent the lost segment again")
+rx = retx[0]["i"]
+after_hole = [e for e in events if tcp_srv(e) and not e["dropped"] and e["tcp"]["len"] > 0
+              and not e["tcp"].get("retransmission") and tcp_drop["i"] < e["i"] < rx]
+check(after_hole, "no server segment after the lost one arrived before its retransmission")
+resp2, sum2 = check_streams("h2client", "HTTP/2", 4)
+check(sorted(r["stream"] for r in resp2) == [1, 3, 5, 7], f"HTTP/2 streams {resp2}")
+check(all(r["i"] > rx for r in resp2),
+      f"an HTTP/2 answer reached the program before the retransmission (event {rx}): "
+      f"{[(r['stream'], r['i']) for r in resp2]}")
+reads = [r for r in app("h2client", "read") if r["i"] < rx]
+check(not reads, f"the client read something before the retransmission: {reads}")
+print(f"ok: HTTP/2: one segment lost, {len(after_hole)} later segment(s) held in the kernel, "
+      f"{sum2['stalled']} of 4 streams stalled (last {sum2['last_ms']} ms, round trip "
+      f"{sum2['rtt_ms']} ms)")
+
+# ---- HTTP/3 over QUIC: one lost packet, one stream late ----
+for prog in ("h3client", "h3server"):
+    hs = one(app(prog, "handshake"), f"{prog} QUIC handshake")
+    check(hs["alpn"] == "h3" and hs["cipher"], f"{prog} handshake: {hs}")
+reqs = app("h3client", "request")
+check(sorted(r["stream"] for r in reqs) == [0, 4, 8, 12] and
+      {r["path"] for r in reqs} == {"/main.js", "/main.css", "/img1.jpg", "/img2.jpg"},
+      f"HTTP/3 requests: {reqs}")
+udp_drop = one([e for e in drops if "udp" in e], "dropped UDP packet")
+check(udp_srv(udp_drop) and "scripted" in udp_drop["wire"]["reason"],
+      f"the dropped UDP packet: {udp_drop}")
+# The answers: the server's packets of the answers' size, in order; the one
+# after the first four is the lost answer sent again.
+big = [e for e in events if udp_srv(e) and 800 < e["udp"]["payload_len"] < 1000]
+check(len(big) >= 5 and big[0]["i"] == udp_drop["i"],
+      f"the server's answer packets: {[(e['i'], e['dropped']) for e in big]}")
+resent = big[4]["i"]
+resp3, sum3 = check_streams("h3client", "HTTP/3", 1)
+on_time = [r for r in resp3 if r["i"] < resent]
+check(sorted(r["stream"] for r in on_time) == [4, 8, 12],
+      f"the answers before the lost one came again should be streams 4, 8, 12: "
+      f"{[(r['stream'], r['i']) for r in resp3]}, resent at {resent}")
+late = [r for r in resp3 if r["stalled"]]
+check([r["stream"] for r in late] == [0] and late[0]["i"] > resent,
+      f"only stream 0 should be late, after its answer came again: {late}")
+respond = {r["stream"]: r["i"] for r in app("h3server", "respond")}
+check(sorted(respond) == [0, 4, 8, 12], f"server answers {respond}")
+print(f"ok: HTTP/3: one packet lost, streams 4, 8, 12 on time, stream 0 late "
+      f"({sum3['stalled']} of 4 stalled; last {sum3['last_ms']} ms, round trip "
+      f"{sum3['rtt_ms']} ms)")
+
+# ---- the checkpoints ----
+for cp, answer, target in (("h2stall", "b", tcp_drop), ("h3stall", "a", udp_drop)):
+    asked = one(marks(events, checkpoint=cp, event="asked"), f"{cp} asked")
+    dec = one(marks(events, checkpoint=cp, event="decided"), f"{cp} decided")
+    check(dec["answer"] == answer, f"checkpoint {cp}: the run answered {dec['answer']}, not {answer}")
+    check(asked["i"] < dec["target"] == target["i"] <= dec["by"] < dec["i"],
+          f"checkpoint {cp}: asked {asked['i']}, target {dec['target']}, by {dec['by']}")
+print("ok: h2stall decided 'all four', h3stall decided 'only stream 0'")
+
+# ---- the saved run: secrets in the DSB, tshark decrypts with no key file ----
+
+
+def dsb_secrets(path):
+    """The TLS key log lines of every Decryption Secrets Block of a pcapng."""
+    lines = []
+    with open(path, "rb") as f:
+        data = f.read()
+    off = 0
+    while off + 12 <= len(data):
+        btype, blen = struct.unpack_from("<II", data, off)
+        check(blen >= 12 and off + blen <= len(data), f"a broken pcapng block at {off}")
+        if btype == 0x0000000A:
+            stype, slen = struct.unpack_from("<II", data, off + 8)
+            if stype == 0x544C534B:
+                lines += data[off + 16:off + 16 + slen].decode().splitlines()
+        off += blen
+    return lines
+
+
+secrets = dsb_secrets(saved)
+labels = {l.split()[0] for l in secrets if l.strip()}
+for label in ("CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+              "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0"):
+    check(label in labels, f"the saved run's secrets lack {label}: {sorted(labels)}")
+p = subprocess.run(["tshark", "-r", saved, "-Y", "quic", "-T", "fields", "-E", "occurrence=a",
+                    "-E", "aggregator=,", "-e", "udp.srcport", "-e", "quic.stream.stream_id",
+                    "-e", "http3.frame_type", "-e", "tls.handshake.type"],
+                   capture_output=True, text=True, timeout=120)
+check(p.returncode == 0, f"tshark -r {saved}: {p.stderr.strip()}")
+h3_streams, hs_types, frame_types = set(), set(), set()
+for line in p.stdout.splitlines():
+    cols = (line.split("\t") + ["", "", "", ""])[:4]
+    sids = [int(x) for x in cols[1].split(",") if x]
+    fts = [int(x) for x in cols[2].split(",") if x]
+    hs_types |= {int(x) for x in cols[3].split(",") if x}
+    frame_types |= set(fts)
+    if 1 in fts or 0 in fts:
+        h3_streams |= {s for s in sids if s % 4 == 0}
+check({1, 2, 8, 11, 15, 20} <= hs_types,
+      f"tshark did not decrypt the QUIC handshake (ClientHello, ServerHello, EncryptedExtensions, "
+      f"Certificate, CertificateVerify, Finished): {sorted(hs_types)}")
+check({0, 1, 4} <= frame_types,
+      f"tshark saw no HTTP/3 DATA, HEADERS and SETTINGS frames: {sorted(frame_types)}")
+check({0, 4, 8, 12} <= h3_streams,
+      f"tshark's HTTP/3 frames should ride on streams 0, 4, 8, 12: {sorted(h3_streams)}")
+print(f"ok: the saved run carries {len(secrets)} secret lines; tshark -r decrypts QUIC with no "
+      f"key file: HTTP/3 frame types {sorted(frame_types)} on streams {sorted(h3_streams)}")
