@@ -510,7 +510,8 @@ typedef void (*nc_kit_h3_response_cb)(nc_kit_h3_t *h, int64_t stream,
 nc_kit_h3_t *nc_kit_h3_listen(nc_kit_t *k, int port, nc_kit_h3_request_cb cb, void *data,
                               const char *say);
 /* A client: sends its Initial packet to host:port now; on_ready(h, 0) once
- * the handshake is done (a negative status if the connection failed).
+ * the handshake is done, and on_ready(h, negative) when the connection
+ * fails or the server closes it (before or after the handshake).
  * Each response is handed to cb. Returns the endpoint or NULL (reported). */
 nc_kit_h3_t *nc_kit_h3_connect(nc_kit_t *k, const char *host, int port,
                                void (*on_ready)(nc_kit_h3_t *h, int status, void *data),

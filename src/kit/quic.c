@@ -765,9 +765,10 @@ static void nc_h3_conn_end(nc_kit_h3_conn_t *c, int rc)
     else
         nc_h3_report(c, "close", NULL, 0, NULL, "the QUIC connection with %s failed: %s",
                      c->peer, ngtcp2_strerror(rc));
-    if (client && !c->ready && c->ep->on_ready)
-        c->ep->on_ready(c->ep, NC_EIO, c->ep->data);
     nc_h3_conn_drop(c);
+    /* A client's owner hears of it, before or after its handshake. */
+    if (client && c->ep->on_ready)
+        c->ep->on_ready(c->ep, NC_EIO, c->ep->data);
 }
 
 static void nc_h3_timer_cb(uv_timer_t *t)

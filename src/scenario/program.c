@@ -1665,14 +1665,22 @@ static int nc_v_h3_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
     return 0;
 }
 
-/* The client's QUIC handshake ended (status 0) or the connection failed. */
+/* The client's QUIC handshake ended (status 0), or the connection ended
+ * (failed, or closed by the server): a failure while the program still
+ * waits on it. */
 static void nc_pi_h3_ready(nc_kit_h3_t *h, int status, void *data)
 {
     (void)h;
     nc_pi_t *pi = data;
     if (status != 0) {
-        nc_pi_fail(pi, "%s", "the QUIC connection failed before its handshake ended");
-        nc_pi_finish(pi);
+        bool waiting = !pi->connected || pi->outstanding > 0;
+        const char *why = !pi->connected ? "the QUIC connection failed before its handshake ended"
+                                         : "the QUIC connection ended before every answer came";
+        pi->outstanding = 0;
+        if (waiting && !pi->finished) {
+            nc_pi_fail(pi, "%s", why);
+            nc_pi_finish(pi);
+        }
         return;
     }
     pi->connected = true;
