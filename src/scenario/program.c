@@ -1564,7 +1564,7 @@ static void nc_pi_stream_done(nc_pi_t *pi, nc_kit_conn_t *conn, int64_t stream,
     nc_kit_report(pi->kit, conn, "response", kv, conn ? 8 : 9, NULL,
                   "%s stream %lld (%s): %zu bytes reached the program %.0f ms after the requests "
                   "left, %.1f round trips%s", proto, (long long)stream, path, m->body_len, ms,
-                  rtts, stalled ? ": it stalled behind a lost packet" : "");
+                  rtts, stalled ? ": late, more than one and a half round trips" : "");
     if (pi->ndelivered < pi->nsids)
         return;
     nc_scn_kv_t sum[7] = {

@@ -23,7 +23,13 @@ stalls every HTTP/2 stream over TCP, and only one QUIC stream.
   secrets (SSLKEYLOGFILE labels), and `tshark -r` with no key file decrypts
   the QUIC packets: the TLS handshake inside CRYPTO frames, and HTTP/3
   HEADERS and DATA frames on streams 0, 4, 8 and 12.
+- Real QUIC peers (Debian's ngtcp2 examples): gtlsclient typed in the lab
+  shell on the client host downloads two of the lesson server's answers
+  (800 bytes each); and the kit's client (a fixture lesson) gets files of
+  3000 and 5000 bytes and a 404 from gtlsserver run in the shell on the
+  server host.
 """
+import json
 import os
 import struct
 import subprocess
@@ -188,3 +194,69 @@ check({0, 4, 8, 12} <= h3_streams,
       f"tshark's HTTP/3 frames should ride on streams 0, 4, 8, 12: {sorted(h3_streams)}")
 print(f"ok: the saved run carries {len(secrets)} secret lines; tshark -r decrypts QUIC with no "
       f"key file: HTTP/3 frame types {sorted(frame_types)} on streams {sorted(h3_streams)}")
+
+# ---- real QUIC peers: Debian's ngtcp2 example client and server ----
+dl = os.path.join(tmp, "download")
+os.mkdir(dl)
+rc, out, err = run(["shell", "http3", "client", "-c",
+                    f"gtlsclient --exit-on-all-streams-close -q --download={dl} 10.0.0.2 4433 "
+                    "https://server:4433/main.js https://server:4433/img1.jpg; echo EXIT=$?",
+                    "--json"], data_dir=tmp)
+check(rc == 0 and "EXIT=0" in out, f"gtlsclient in the lab shell: rc {rc}, {out[-500:]} {err[-500:]}")
+got = {f: os.path.getsize(os.path.join(dl, f)) for f in os.listdir(dl)}
+check(got == {"main.js": 800, "img1.jpg": 800}, f"gtlsclient downloaded {got}")
+served = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+served = [e for e in served if e["type"] == "app" and e.get("call") == "respond"]
+check(len(served) == 2, f"the lesson's HTTP/3 server answered gtlsclient {len(served)} times")
+
+peer = os.path.join(tmp, "peer")
+docs = os.path.join(tmp, "htdocs")
+os.makedirs(peer)
+os.makedirs(docs)
+for name, size in (("a.bin", 3000), ("b.bin", 5000)):
+    with open(os.path.join(docs, name), "wb") as f:
+        f.write(os.urandom(size))
+key, cert = os.path.join(tmp, "key.pem"), os.path.join(tmp, "cert.pem")
+subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                "-subj", "/CN=server"], check=True, capture_output=True)
+with open(os.path.join(peer, "h3peer.md"), "w") as f:
+    f.write("""---
+id: h3peer
+title: The kit's HTTP/3 client against a real server
+number: 901
+part: 2 Protocols
+summary: The kit's HTTP/3 client against a server the student runs.
+topology: pair
+---
+# Peer
+
+The client asks the server host's HTTP/3 server for two files and one
+that is not there.
+
+```program
+name: h3client
+host: client
+sleep 500ms
+h3-connect server 4433
+h3-get /a.bin /b.bin /missing
+close
+```
+
+```step
+id: all
+title: All
+text: All of it.
+```
+""")
+rc, out, err = run(["--lessons", peer, "shell", "h3peer", "server", "-c",
+                    f"timeout 5 gtlsserver -q -d {docs} 10.0.0.2 4433 {key} {cert}", "--json"],
+                   data_dir=tmp)
+ev = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+resp = {e["path"]: (e["status"], e["bytes"]) for e in ev
+        if e["type"] == "app" and e.get("call") == "response"}
+check(resp.get("/a.bin") == (200, 3000) and resp.get("/b.bin") == (200, 5000) and
+      resp.get("/missing", (0,))[0] == 404,
+      f"the kit's client against gtlsserver got {resp} ({err[-500:]})")
+print("ok: gtlsclient downloads from the lesson's HTTP/3 server, and the kit's client from "
+      "gtlsserver")
