@@ -635,50 +635,37 @@ static void nc_h3_settings(ngtcp2_settings *s, ngtcp2_transport_params *p)
     p->max_idle_timeout = 30 * NGTCP2_SECONDS;
 }
 
-static const ngtcp2_callbacks nc_h3_client_cbs = {
-    .client_initial = ngtcp2_crypto_client_initial_cb,
-    .recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb,
-    .handshake_completed = nc_h3_q_handshake_done,
-    .encrypt = ngtcp2_crypto_encrypt_cb,
-    .decrypt = ngtcp2_crypto_decrypt_cb,
-    .hp_mask = ngtcp2_crypto_hp_mask_cb,
-    .recv_stream_data = nc_h3_q_stream_data,
-    .acked_stream_data_offset = nc_h3_q_acked,
-    .stream_close = nc_h3_q_stream_close,
-    .recv_retry = ngtcp2_crypto_recv_retry_cb,
-    .rand = nc_h3_q_rand,
-    .get_new_connection_id = nc_h3_q_new_cid,
-    .update_key = ngtcp2_crypto_update_key_cb,
-    .stream_reset = nc_h3_q_stream_reset,
-    .extend_max_stream_data = nc_h3_q_extend,
-    .delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb,
-    .delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb,
-    .get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb,
-    .stream_stop_sending = nc_h3_q_stop_sending,
-    .version_negotiation = ngtcp2_crypto_version_negotiation_cb,
-};
-
-static const ngtcp2_callbacks nc_h3_server_cbs = {
-    .recv_client_initial = ngtcp2_crypto_recv_client_initial_cb,
-    .recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb,
-    .handshake_completed = nc_h3_q_handshake_done,
-    .encrypt = ngtcp2_crypto_encrypt_cb,
-    .decrypt = ngtcp2_crypto_decrypt_cb,
-    .hp_mask = ngtcp2_crypto_hp_mask_cb,
-    .recv_stream_data = nc_h3_q_stream_data,
-    .acked_stream_data_offset = nc_h3_q_acked,
-    .stream_close = nc_h3_q_stream_close,
-    .rand = nc_h3_q_rand,
-    .get_new_connection_id = nc_h3_q_new_cid,
-    .update_key = ngtcp2_crypto_update_key_cb,
-    .stream_reset = nc_h3_q_stream_reset,
-    .extend_max_stream_data = nc_h3_q_extend,
-    .delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb,
-    .delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb,
-    .get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb,
-    .stream_stop_sending = nc_h3_q_stop_sending,
-    .version_negotiation = ngtcp2_crypto_version_negotiation_cb,
-};
+/* ngtcp2's callbacks: the crypto helper's, and ours that feed nghttp3. */
+static ngtcp2_callbacks nc_h3_callbacks(bool server)
+{
+    ngtcp2_callbacks cb = {
+        .recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb,
+        .handshake_completed = nc_h3_q_handshake_done,
+        .encrypt = ngtcp2_crypto_encrypt_cb,
+        .decrypt = ngtcp2_crypto_decrypt_cb,
+        .hp_mask = ngtcp2_crypto_hp_mask_cb,
+        .recv_stream_data = nc_h3_q_stream_data,
+        .acked_stream_data_offset = nc_h3_q_acked,
+        .stream_close = nc_h3_q_stream_close,
+        .rand = nc_h3_q_rand,
+        .get_new_connection_id = nc_h3_q_new_cid,
+        .update_key = ngtcp2_crypto_update_key_cb,
+        .stream_reset = nc_h3_q_stream_reset,
+        .extend_max_stream_data = nc_h3_q_extend,
+        .delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb,
+        .delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb,
+        .get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb,
+        .stream_stop_sending = nc_h3_q_stop_sending,
+        .version_negotiation = ngtcp2_crypto_version_negotiation_cb,
+    };
+    if (server) {
+        cb.recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
+    } else {
+        cb.client_initial = ngtcp2_crypto_client_initial_cb;
+        cb.recv_retry = ngtcp2_crypto_recv_retry_cb;
+    }
+    return cb;
+}
 
 /* Re-arms the connection's timer for ngtcp2's next deadline. */
 static void nc_h3_arm(nc_kit_h3_conn_t *c)
@@ -798,9 +785,10 @@ static nc_kit_h3_conn_t *nc_h3_accept(nc_kit_h3_t *ep, const struct sockaddr_in 
     ngtcp2_cid scid = {.datalen = 8};
     gnutls_rnd(GNUTLS_RND_RANDOM, scid.data, scid.datalen);
     ngtcp2_path path = nc_h3_path(c);
+    ngtcp2_callbacks cbs = nc_h3_callbacks(true);
     if (nc_h3_tls(c) != 0 ||
-        ngtcp2_conn_server_new(&c->q, &hd.scid, &scid, &path, hd.version, &nc_h3_server_cbs, &set,
-                               &params, NULL, c) != 0) {
+        ngtcp2_conn_server_new(&c->q, &hd.scid, &scid, &path, hd.version, &cbs, &set, &params,
+                               NULL, c) != 0) {
         nc_h3_report(c, "accept", NULL, 0, NULL, "the server could not set up QUIC for %s",
                      c->peer);
         nc_h3_conn_drop(c);
@@ -930,10 +918,11 @@ nc_kit_h3_t *nc_kit_h3_connect(nc_kit_t *k, const char *host, int port,
     gnutls_rnd(GNUTLS_RND_RANDOM, dcid.data, dcid.datalen);
     gnutls_rnd(GNUTLS_RND_RANDOM, scid.data, scid.datalen);
     ngtcp2_path path = nc_h3_path(c);
+    ngtcp2_callbacks cbs = nc_h3_callbacks(false);
     nc_scn_call_begin("connect");
     if (nc_h3_tls(c) != 0 ||
         ngtcp2_conn_client_new(&c->q, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1,
-                               &nc_h3_client_cbs, &set, &params, NULL, c) != 0) {
+                               &cbs, &set, &params, NULL, c) != 0) {
         nc_scn_fail(nc_kit_scn(k), "%s: cannot set up a QUIC client", nc_kit_host(k));
         nc_h3_conn_drop(c);
         ep->closing = true;

@@ -1580,6 +1580,19 @@ static void nc_pi_stream_done(nc_pi_t *pi, nc_kit_conn_t *conn, int64_t stream,
                   pi->nstalled, pi->nsids, pi->first_ms, pi->last_ms, pi->rtt_ms);
 }
 
+/* A request of the batch went out on stream id (negative: it could not). */
+static int nc_pi_stream_add(nc_pi_t *pi, int64_t id, const char *path)
+{
+    if (id < 0)
+        return nc_pi_fail(pi, "%s", "the request could not be sent");
+    if (pi->nsids < sizeof pi->sids / sizeof pi->sids[0]) {
+        pi->sids[pi->nsids] = id;
+        pi->spaths[pi->nsids++] = path;
+    }
+    pi->outstanding++;
+    return 0;
+}
+
 /* A batch of requests is about to leave: their answers are timed from now. */
 static void nc_pi_streams_begin(nc_pi_t *pi)
 {
@@ -1624,13 +1637,8 @@ static int nc_v_h2_get(nc_pi_t *pi, const nc_prog_stmt_t *st)
     nc_pi_streams_begin(pi);
     for (size_t i = 0; i < st->nargs; i++) {
         int32_t id = nc_kit_h2_submit(pi->h2, "GET", st->args[i], hd, nh);
-        if (id < 0)
-            return nc_pi_fail(pi, "%s", "the request could not be sent");
-        if (pi->nsids < 16) {
-            pi->sids[pi->nsids] = id;
-            pi->spaths[pi->nsids++] = st->args[i];
-        }
-        pi->outstanding++;
+        if (nc_pi_stream_add(pi, id, st->args[i]) != 0)
+            return NC_EIO;
     }
     char say[400];
     nc_kit_h2_send(pi->h2, nc_pi_say(pi, st, 0, say, sizeof say));
@@ -1728,13 +1736,8 @@ static int nc_v_h3_get(nc_pi_t *pi, const nc_prog_stmt_t *st)
         int64_t id = nc_kit_h3_submit(pi->h3, "GET", st->args[i], hd, nh,
                                       nc_opt(st, "say") ? nc_pi_say(pi, st, 0, say, sizeof say)
                                                         : NULL);
-        if (id < 0)
-            return nc_pi_fail(pi, "%s", "the request could not be sent");
-        if (pi->nsids < 16) {
-            pi->sids[pi->nsids] = id;
-            pi->spaths[pi->nsids++] = st->args[i];
-        }
-        pi->outstanding++;
+        if (nc_pi_stream_add(pi, id, st->args[i]) != 0)
+            return NC_EIO;
     }
     nc_kit_h3_send(pi->h3);
     return nc_pi_wait(pi, NC_W_RESPONSE);
