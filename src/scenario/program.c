@@ -1456,8 +1456,6 @@ static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
 
 /* ---- HTTP/2 ---- */
 
-/* The server answers each stream from the route table, as HTTP/1 does
- * (status, header= and body=; hold, sse and ws are HTTP/1's only). */
 /* The answer an HTTP/2 or HTTP/3 server's routes give req: status,
  * headers (into hd, names) and body (owned by the caller; size=N makes N
  * letters). 404 when no route matches. */
@@ -1498,6 +1496,8 @@ static void nc_pi_route_answer(nc_pi_t *pi, const nc_kit_http_msg_t *req, nc_pi_
     }
 }
 
+/* The server answers each stream from the route table, as HTTP/1 does
+ * (status, header=, body= and size=; hold, sse and ws are HTTP/1's only). */
 static void nc_pi_h2_request(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_msg_t *req,
                              void *data)
 {
@@ -1532,18 +1532,21 @@ static void nc_pi_h2_gone(nc_kit_h2_t *h, void *data)
  * "response" app event with when (ms after the requests left) and whether
  * it stalled. An answer costs one round trip when nothing is lost; one
  * that took more than one and a half (and 10 ms more than one) stalled
- * behind a loss. The round trip
- * is the smallest the connection measured so far: the kernel's for TCP
- * (tcpi_min_rtt), ngtcp2's for QUIC. After the last answer, a "streams" app event
- * sums the batch up (streams, stalled, first_ms, last_ms, rtt_ms).
+ * behind a loss. The round trip is the smallest the connection measured
+ * so far: the kernel's for TCP (tcpi_min_rtt), ngtcp2's for QUIC. After
+ * the batch's last answer, a "streams" app event sums it up (streams,
+ * stalled, first_ms, last_ms, rtt_ms). An answer that is not the batch's
+ * (an Upgrade's, on stream 1) is not timed: its read() said it all.
  */
 static void nc_pi_stream_done(nc_pi_t *pi, nc_kit_conn_t *conn, int64_t stream,
                               const nc_kit_http_msg_t *m, const char *proto, int port)
 {
-    const char *path = "?";
+    const char *path = NULL;
     for (size_t i = 0; i < pi->nsids; i++)
         if (pi->sids[i] == stream)
             path = pi->spaths[i];
+    if (!path)
+        return;
     double ms = (double)(uv_hrtime() - pi->req_t0) / 1e6;
     /* On a link with next to no delay, 1.5 round trips is within the
      * programs' own jitter: a stall is also at least 10 ms late. */
