@@ -63,6 +63,8 @@
 #define NC_H3_HEADERS 32
 #define NC_H3_PKT 1500
 #define NC_H3_BURST 64 /* packets written per flush at most */
+#define NC_H3_HANDSHAKE_S 10 /* seconds a handshake may take */
+#define NC_H3_IDLE_S 20      /* seconds of silence that end a connection */
 
 /* TLS 1.3 only (QUIC has no other), no middlebox compatibility mode. */
 static const char nc_h3_priority[] =
@@ -625,6 +627,9 @@ static void nc_h3_settings(ngtcp2_settings *s, ngtcp2_transport_params *p)
     /* No path MTU probes: every packet on the wire is one the lesson
      * explains (the lab's MTU is known anyway). */
     s->no_pmtud = 1;
+    /* A server that never answers (nothing on the port: UDP sends no
+     * refusal the client would see) fails the handshake after this. */
+    s->handshake_timeout = NC_H3_HANDSHAKE_S * NGTCP2_SECONDS;
     ngtcp2_transport_params_default(p);
     p->initial_max_stream_data_bidi_local = 256 * 1024;
     p->initial_max_stream_data_bidi_remote = 256 * 1024;
@@ -632,7 +637,7 @@ static void nc_h3_settings(ngtcp2_settings *s, ngtcp2_transport_params *p)
     p->initial_max_data = 1024 * 1024;
     p->initial_max_streams_bidi = 100;
     p->initial_max_streams_uni = 3;
-    p->max_idle_timeout = 30 * NGTCP2_SECONDS;
+    p->max_idle_timeout = NC_H3_IDLE_S * NGTCP2_SECONDS;
 }
 
 /* ngtcp2's callbacks: the crypto helper's, and ours that feed nghttp3. */
@@ -745,17 +750,22 @@ static void nc_h3_conn_end(nc_kit_h3_conn_t *c, int rc)
 {
     if (c->gone)
         return;
-    bool client = !c->ep->server;
+    nc_kit_h3_t *ep = c->ep;
     if (rc == NGTCP2_ERR_DRAINING)
         nc_h3_report(c, "close", NULL, 0, NULL, "%s closed the QUIC connection "
                                                 "(CONNECTION_CLOSE)", c->peer);
+    else if (rc == NGTCP2_ERR_HANDSHAKE_TIMEOUT || rc == NGTCP2_ERR_IDLE_CLOSE)
+        nc_h3_report(c, "close", NULL, 0, NULL,
+                     "nothing came back from %s for %d s: the QUIC connection gives up (when "
+                     "no server listens, UDP tells the client nothing)", c->peer,
+                     rc == NGTCP2_ERR_IDLE_CLOSE ? NC_H3_IDLE_S : NC_H3_HANDSHAKE_S);
     else
-        nc_h3_report(c, "close", NULL, 0, NULL, "the QUIC connection with %s failed: %s",
+        nc_h3_report(c, "close", NULL, 0, NULL, "the QUIC connection with %s failed (%s)",
                      c->peer, ngtcp2_strerror(rc));
-    nc_h3_conn_drop(c);
+    nc_h3_conn_drop(c); /* freed once its timer has closed, after this turn */
     /* A client's owner hears of it, before or after its handshake. */
-    if (client && c->ep->on_ready)
-        c->ep->on_ready(c->ep, NC_EIO, c->ep->data);
+    if (!ep->server && ep->on_ready)
+        ep->on_ready(ep, NC_EIO, ep->data);
 }
 
 static void nc_h3_timer_cb(uv_timer_t *t)

@@ -28,6 +28,10 @@ stalls every HTTP/2 stream over TCP, and only one QUIC stream.
   (800 bytes each); and the kit's client (a fixture lesson) gets files of
   3000 and 5000 bytes and a 404 from gtlsserver run in the shell on the
   server host.
+- Bad input: an h3-get with no h3-connect before it, and an h3-connect to a
+  port where nothing listens (UDP refuses nothing: the handshake gives up
+  after its timeout), each end the run with one sentence naming the
+  lesson's line, and a non-zero exit.
 """
 import json
 import os
@@ -260,3 +264,45 @@ check(resp.get("/a.bin") == (200, 3000) and resp.get("/b.bin") == (200, 5000) an
       f"the kit's client against gtlsserver got {resp} ({err[-500:]})")
 print("ok: gtlsclient downloads from the lesson's HTTP/3 server, and the kit's client from "
       "gtlsserver")
+
+# ---- bad input: one sentence, a non-zero exit ----
+BAD = """---
+id: h3bad
+title: Nobody there
+number: 902
+part: 2 Protocols
+summary: An HTTP/3 client with no server.
+topology: pair
+---
+# Nobody
+
+No server listens on the port.
+
+```program
+name: h3client
+host: client
+%s
+h3-get /a
+```
+
+```step
+id: all
+title: All
+text: All of it.
+```
+"""
+for first, want in (("sleep 10ms", "17: program h3client: h3-get needs an h3-connect before it"),
+                    ("h3-connect server 4433",
+                     "16: program h3client: the QUIC connection failed before its handshake ended")):
+    bad = tempfile.mkdtemp(prefix="nc-e2e-h3bad-")
+    with open(os.path.join(bad, "h3bad.md"), "w") as f:
+        f.write(BAD % first)
+    rc, out, err = run(["--lessons", bad, "run", "h3bad", "--headless", "--json"], data_dir=tmp)
+    lines = [l for l in err.splitlines() if l.strip()]
+    check(rc != 0 and len(lines) == 1 and "h3bad.md:" + want in lines[0],
+          f"{first!r} then h3-get: rc {rc}, stderr {err!r}")
+    if first.startswith("h3-connect"):
+        gaveup = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+        check(any(e.get("call") == "close" and "gives up" in e["text"] for e in gaveup),
+              "the client did not say why it gave up")
+print("ok: h3-get without h3-connect, and a server that never answers: one sentence each")
