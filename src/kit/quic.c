@@ -220,12 +220,6 @@ static nc_kit_http_msg_t nc_h3_view(const nc_h3_stream_t *st)
 
 /* ---- nghttp3's callbacks ---- */
 
-static int nc_h3_on_acked(nghttp3_conn *h3, int64_t id, uint64_t n, void *ud, void *sud)
-{
-    (void)h3, (void)id, (void)n, (void)ud, (void)sud;
-    return 0;
-}
-
 static int nc_h3_on_stream_close(nghttp3_conn *h3, int64_t id, uint64_t err, void *ud, void *sud)
 {
     (void)h3, (void)err, (void)sud;
@@ -311,7 +305,6 @@ static int nc_h3_setup(nc_kit_h3_conn_t *c)
     if (c->h3)
         return 0;
     nghttp3_callbacks cb = {
-        .acked_stream_data = nc_h3_on_acked,
         .stream_close = nc_h3_on_stream_close,
         .recv_data = nc_h3_on_data,
         .deferred_consume = nc_h3_on_consume,
