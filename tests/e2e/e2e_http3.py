@@ -7,13 +7,15 @@ stalls every HTTP/2 stream over TCP, and only one QUIC stream.
 
 - HTTP/2: the four requests leave in one write on one TCP connection; the
   wire drops exactly one of the server's segments (scripted); the segments
-  after it reach the client before the retransmission, yet no answer
+  after it reach the client before the retransmission (the lost one held
+  bytes of stream 1's DATA only; every byte of the other streams' frames
+  arrived in other segments before it), yet no answer
   reaches the program before the retransmission does; all four streams
   are reported stalled (and the kit's "stalled" agrees with its own times
   and round trip), the summary says 4 of 4.
 - HTTP/3: a QUIC handshake (ALPN h3, TLS 1.3 cipher) on both sides; the
   four requests on client streams 0, 4, 8, 12; the wire drops exactly one
-  UDP packet (scripted), one of the server's answer packets; three answers
+  UDP packet (scripted), the first of stream 0's answer; three answers
   reach the program before the server sends the lost answer again, the
   fourth (stream 0, whose packet was lost) only after it; one stream
   stalled, the summary says 1 of 4.
@@ -25,7 +27,7 @@ stalls every HTTP/2 stream over TCP, and only one QUIC stream.
   HEADERS and DATA frames on streams 0, 4, 8 and 12.
 - Real QUIC peers (Debian's ngtcp2 examples): gtlsclient typed in the lab
   shell on the client host downloads two of the lesson server's answers
-  (800 bytes each); and the kit's client (a fixture lesson) gets files of
+  (4000 and 800 bytes); and the kit's client (a fixture lesson) gets files of
   3000 and 5000 bytes and a 404 from gtlsserver run in the shell on the
   server host.
 - Bad input: an h3-get with no h3-connect before it, and an h3-connect to a
@@ -70,8 +72,10 @@ def udp_srv(e):
 def check_streams(program, proto, nstalled):
     """The per-stream reports of one client and their summary."""
     resp = app(program, "response")
-    check(len(resp) == 4 and all(r["proto"] == proto and r["status"] == 200 and r["bytes"] == 800
-                                 for r in resp), f"{program}: responses {resp}")
+    size = {"/main.js": 4000, "/main.css": 800, "/img1.jpg": 800, "/img2.jpg": 800}
+    check(len(resp) == 4 and all(r["proto"] == proto and r["status"] == 200 and
+                                 r["bytes"] == size.get(r["path"]) for r in resp),
+          f"{program}: responses {resp}")
     for r in resp:
         # The kit's verdict is its own rule applied to its own numbers.
         late = r["ms"] > 1.5 * r["rtt_ms"] and r["ms"] > r["rtt_ms"] + 10
@@ -104,8 +108,32 @@ check(sorted(r["stream"] for r in resp2) == [1, 3, 5, 7], f"HTTP/2 streams {resp
 check(all(r["i"] > rx for r in resp2),
       f"an HTTP/2 answer reached the program before the retransmission (event {rx}): "
       f"{[(r['stream'], r['i']) for r in resp2]}")
+# The lost segment held bytes of stream 1's DATA only; every byte of the
+# other streams' frames came in segments that arrived before the
+# retransmission (the decoder's frames say where each one sits in the
+# server's byte stream).
+frames = [f for e in events if tcp_srv(e) for f in msgs(e, "http2") if "seq_start" in f]
+lost = (tcp_drop["tcp"]["seq"], tcp_drop["tcp"]["seq"] + tcp_drop["tcp"]["len"])
+data1 = [f for f in frames if f.get("type") == 0 and f.get("streamid") == 1]
+check(len(data1) == 1 and data1[0]["seq_start"] + 9 <= lost[0] and lost[1] <= data1[0]["seq_end"],
+      f"the lost bytes {lost} should lie inside stream 1's DATA: {data1}")
+got = [(e["tcp"]["seq"], e["tcp"]["seq"] + e["tcp"]["len"]) for e in events
+       if tcp_srv(e) and not e["dropped"] and e["i"] < rx]
+def covered(lo, hi):
+    """Whether the bytes lo..hi all came in the segments of got."""
+    for a, b in sorted(got):
+        if a <= lo < b:
+            lo = b
+    return lo >= hi
+
+
+others = [f for f in frames if f.get("streamid") in (3, 5, 7)]
+check(len(others) == 6 and all(covered(f["seq_start"], f["seq_end"]) for f in others),
+      f"streams 3, 5, 7's frames should all lie in segments that came before the "
+      f"retransmission: {[(f['streamid'], f['seq_start'], f['seq_end']) for f in others]} in {got}")
 reads = [r for r in app("h2client", "read") if r["i"] < rx]
-check(not reads, f"the client read something before the retransmission: {reads}")
+check(all(r["total"] < lost[0] for r in reads),
+      f"the client read bytes from beyond the hole before the retransmission: {reads}")
 print(f"ok: HTTP/2: one segment lost, {len(after_hole)} later segment(s) held in the kernel, "
       f"{sum2['stalled']} of 4 streams stalled (last {sum2['last_ms']} ms, round trip "
       f"{sum2['rtt_ms']} ms)")
@@ -121,12 +149,12 @@ check(sorted(r["stream"] for r in reqs) == [0, 4, 8, 12] and
 udp_drop = one([e for e in drops if "udp" in e], "dropped UDP packet")
 check(udp_srv(udp_drop) and "scripted" in udp_drop["wire"]["reason"],
       f"the dropped UDP packet: {udp_drop}")
-# The answers: the server's packets of the answers' size, in order; the one
-# after the first four is the lost answer sent again.
-big = [e for e in events if udp_srv(e) and 800 < e["udp"]["payload_len"] < 1000]
-check(len(big) >= 5 and big[0]["i"] == udp_drop["i"],
-      f"the server's answer packets: {[(e['i'], e['dropped']) for e in big]}")
-resent = big[4]["i"]
+# The server's full-size packets: its handshake flight, /main.js's answer
+# (the lost packet is the second), and last, the lost bytes sent again.
+big = [e for e in events if udp_srv(e) and e["udp"]["payload_len"] >= 1200]
+check(len(big) >= 5 and big[1]["i"] == udp_drop["i"] and not big[-1]["dropped"],
+      f"the server's full-size packets: {[(e['i'], e['dropped']) for e in big]}")
+resent = big[-1]["i"]
 resp3, sum3 = check_streams("h3client", "HTTP/3", 1)
 on_time = [r for r in resp3 if r["i"] < resent]
 check(sorted(r["stream"] for r in on_time) == [4, 8, 12],
@@ -208,7 +236,7 @@ rc, out, err = run(["shell", "http3", "client", "-c",
                     "--json"], data_dir=tmp)
 check(rc == 0 and "EXIT=0" in out, f"gtlsclient in the lab shell: rc {rc}, {out[-500:]} {err[-500:]}")
 got = {f: os.path.getsize(os.path.join(dl, f)) for f in os.listdir(dl)}
-check(got == {"main.js": 800, "img1.jpg": 800}, f"gtlsclient downloaded {got}")
+check(got == {"main.js": 4000, "img1.jpg": 800}, f"gtlsclient downloaded {got}")
 served = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
 served = [e for e in served if e["type"] == "app" and e.get("call") == "respond"]
 check(len(served) == 2, f"the lesson's HTTP/3 server answered gtlsclient {len(served)} times")
