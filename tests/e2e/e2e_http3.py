@@ -282,7 +282,7 @@ text: All of it.
 ```
 """)
 rc, out, err = run(["--lessons", peer, "shell", "h3peer", "server", "-c",
-                    f"timeout 5 gtlsserver -q -d {docs} 10.0.0.2 4433 {key} {cert}", "--json"],
+                    f"timeout 3 gtlsserver -q -d {docs} 10.0.0.2 4433 {key} {cert}", "--json"],
                    data_dir=tmp)
 ev = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
 resp = {e["path"]: (e["status"], e["bytes"]) for e in ev
