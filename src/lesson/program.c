@@ -48,7 +48,7 @@ typedef struct nc_prog_verb {
     const char *name;
     const char *args;     /* kinds of the required arguments */
     const char *optional; /* kinds of the arguments that may follow */
-    nc_prog_optdef_t opts[20];
+    nc_prog_optdef_t opts[24]; /* route uses 20 */
     bool body;
 } nc_prog_verb_t;
 
