@@ -710,6 +710,9 @@ nc_kit_grpc_t *nc_kit_grpc_server(nc_kit_conn_t *c, const nc_kit_grpc_method_t *
     g->nmethods = nmethods;
     g->on_closed = on_closed;
     g->data = data;
+    /* gRPC's libraries turn Nagle's algorithm off: a small message must
+     * not wait for the ACK of the one before it. */
+    nc_kit_conn_nodelay(c);
     g->h2 = nc_kit_h2_server(c, nc_grpc_ignore, nc_grpc_closed, g);
     nc_kit_h2_set_streaming(g->h2, nc_grpc_stream);
     return g;
@@ -723,6 +726,7 @@ nc_kit_grpc_t *nc_kit_grpc_client(nc_kit_conn_t *c, nc_kit_grpc_done_cb on_done,
     g->on_done = on_done;
     g->on_closed = on_closed;
     g->data = data;
+    nc_kit_conn_nodelay(c);
     g->h2 = nc_kit_h2_client(c, nc_grpc_ignore, nc_grpc_closed, g);
     nc_kit_h2_set_streaming(g->h2, nc_grpc_stream);
     return g;
