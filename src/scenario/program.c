@@ -1210,9 +1210,22 @@ static void nc_pi_tls_opts(const nc_prog_stmt_t *st, nc_kit_tls_opts_t *o)
 static void nc_pi_grpc_gone(nc_kit_grpc_t *g, void *data);
 static void nc_pi_grpc_done(nc_kit_grpc_t *g, int status, size_t replies, void *data);
 
+/* h2-listen or grpc-listen tls=yes: TLS under HTTP/2, ALPN h2 only. */
+static void nc_pi_h2_tls(nc_pi_t *pi, nc_kit_conn_t *c)
+{
+    if (!nc_opt_yes(pi->listen_st, "tls"))
+        return;
+    nc_kit_tls_opts_t o;
+    nc_pi_tls_opts(pi->listen_st, &o);
+    o.alpn = "h2";
+    nc_kit_tls_start(c, true, &o, NULL, NULL);
+}
+
 static void nc_pi_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
 {
     nc_pi_t *pi = data;
+    if (pi->h2_server || pi->grpc_server)
+        nc_pi_h2_tls(pi, c);
     if (pi->grpc_server) {
         if (pi->ngconns == NC_PI_MAX_CONNS) {
             nc_kit_close(c, "close(): too many connections for this lesson's server");
