@@ -253,6 +253,10 @@ static int nc_kit_h2_on_recv(nghttp2_session *s, const nghttp2_frame *f, void *u
                (f->hd.flags & NGHTTP2_FLAG_END_STREAM);
     if (end && h->ndone < NC_KIT_H2_DONE)
         h->done[h->ndone++] = f->hd.stream_id;
+    /* An empty DATA frame that ends a stream brings no chunk: the stream
+     * is shown anyway, since its end is news. */
+    if (end)
+        nc_kit_h2_touch(h, f->hd.stream_id);
     return 0;
 }
 
