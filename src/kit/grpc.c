@@ -164,24 +164,25 @@ static int nc_grpc_store(const ProtobufCFieldDescriptor *f, void *p, const char 
 }
 
 /* Sets the field a dotted name reaches in m to v; a nested message on the
- * way is made when it is absent. */
+ * way is made when it is absent. Returns 0, NC_ENOENT (no such field) or
+ * NC_EINVAL (a value the field's type cannot hold). */
 static int nc_grpc_set(ProtobufCMessage *m, const char *name, const char *v)
 {
     const char *dot = strchr(name, '.');
     char first[64];
     size_t fl = dot ? (size_t)(dot - name) : strlen(name);
     if (fl == 0 || fl >= sizeof first)
-        return NC_EINVAL;
+        return NC_ENOENT;
     memcpy(first, name, fl);
     first[fl] = '\0';
     const ProtobufCFieldDescriptor *f =
         protobuf_c_message_descriptor_get_field_by_name(m->descriptor, first);
     if (!f)
-        return NC_EINVAL;
+        return NC_ENOENT;
     char *at = (char *)m + f->offset;
     if (dot) {
         if (f->type != PROTOBUF_C_TYPE_MESSAGE || f->label == PROTOBUF_C_LABEL_REPEATED)
-            return NC_EINVAL;
+            return NC_ENOENT;
         ProtobufCMessage **sub = (ProtobufCMessage **)at;
         if (!*sub) {
             const ProtobufCMessageDescriptor *d = f->descriptor;
@@ -211,11 +212,18 @@ static int nc_grpc_set(ProtobufCMessage *m, const char *name, const char *v)
     return nc_grpc_store(f, at, v);
 }
 
+static void nc_grpc_fill(const nc_kit_grpc_call_t *call, const char *tpl, nc_buf_t *out);
+
 /* Builds a message of type d from "name=value ..." (values may be in single
- * quotes). Returns it (free with protobuf_c_message_free_unpacked), or
- * NULL with the offending word in bad. */
+ * quotes); with a call, each value is a template filled from it after the
+ * text is cut into fields, so what the peer sent cannot change which
+ * fields are set. Returns the message (free with
+ * protobuf_c_message_free_unpacked), or NULL with the offending word in
+ * bad and *rc NC_ESYNTAX, NC_ENOENT (a field the type lacks) or NC_EINVAL
+ * (a value it cannot hold). */
 static ProtobufCMessage *nc_grpc_build(const ProtobufCMessageDescriptor *d, const char *text,
-                                       char *bad, size_t badlen)
+                                       const nc_kit_grpc_call_t *call, char *bad, size_t badlen,
+                                       int *rc)
 {
     ProtobufCMessage *m = nc_xcalloc(1, d->sizeof_message);
     protobuf_c_message_init(d, m);
@@ -231,6 +239,7 @@ static ProtobufCMessage *nc_grpc_build(const ProtobufCMessageDescriptor *d, cons
         if (!eq || (size_t)(eq - p) > sp || (size_t)(eq - p) >= sizeof name) {
             snprintf(bad, badlen, "%.*s", (int)sp, p);
             protobuf_c_message_free_unpacked(m, NULL);
+            *rc = NC_ESYNTAX;
             return NULL;
         }
         snprintf(name, sizeof name, "%.*s", (int)(eq - p), p);
@@ -246,8 +255,15 @@ static ProtobufCMessage *nc_grpc_build(const ProtobufCMessageDescriptor *d, cons
             snprintf(value, sizeof value, "%.*s", (int)vl, v);
             p = v + vl;
         }
-        if (nc_grpc_set(m, name, value) != 0) {
-            snprintf(bad, badlen, "%.60s=%.90s", name, value);
+        nc_buf_t filled;
+        nc_buf_init(&filled);
+        if (call)
+            nc_grpc_fill(call, value, &filled);
+        *rc = nc_grpc_set(m, name, call ? nc_buf_cstr(&filled) : value);
+        if (*rc != 0)
+            snprintf(bad, badlen, "%.60s=%.90s", name, call ? nc_buf_cstr(&filled) : value);
+        nc_buf_done(&filled);
+        if (*rc != 0) {
             protobuf_c_message_free_unpacked(m, NULL);
             return NULL;
         }
@@ -425,21 +441,36 @@ static nc_kit_grpc_call_t *nc_grpc_call_find(nc_kit_grpc_t *g, int32_t id)
     return NULL;
 }
 
+static void nc_grpc_status(nc_kit_grpc_call_t *call, int status, const char *message);
+
 /* Builds, reports and puts one message of the call (text in the lesson's
- * form, a reply's template already filled). */
+ * form; a server's reply is its template, filled here). A mistake in the
+ * lesson's text fails the run; a reply that what the client sent makes
+ * impossible (text where a number goes) ends the call with INTERNAL. */
 static int nc_grpc_send(nc_kit_grpc_call_t *call, const char *text)
 {
     char bad[160] = "";
+    int rc = 0;
     if (!call->out) {
         nc_scn_fail(nc_kit_scn(call->g->kit), "gRPC: no .proto in lessons/proto has the method %s",
                     call->path);
         return NC_EINVAL;
     }
-    ProtobufCMessage *m = nc_grpc_build(call->out, text, bad, sizeof bad);
+    ProtobufCMessage *m =
+        nc_grpc_build(call->out, text, call->g->server ? call : NULL, bad, sizeof bad, &rc);
+    if (!m && rc == NC_EINVAL && call->g->server) {
+        char why[200];
+        snprintf(why, sizeof why, "the reply could not be built: %s", bad);
+        nc_grpc_status(call, 13, why);
+        return rc;
+    }
     if (!m) {
-        nc_scn_fail(nc_kit_scn(call->g->kit), "gRPC: %s has no field for \"%s\"",
-                    call->out->name, bad);
-        return NC_EINVAL;
+        nc_scn_fail(nc_kit_scn(call->g->kit), "gRPC: %s: %s \"%s\"", call->out->name,
+                    rc == NC_ENOENT ? "the message type has no field for"
+                                    : rc == NC_ESYNTAX ? "expected name=value, found"
+                                                       : "a value its field cannot hold:",
+                    bad);
+        return rc;
     }
     size_t len = protobuf_c_message_get_packed_size(m);
     uint8_t *wire = nc_xmalloc(len + 5);
@@ -458,7 +489,7 @@ static int nc_grpc_send(nc_kit_grpc_call_t *call, const char *text)
                                   NC_KV_I("stream", call->id), NC_KV_S("message", nc_buf_cstr(&t))},
                   6, NULL, "send_message(): %s %zu of %s: %s, %zu bytes of protobuf behind "
                   "gRPC's 5-byte prefix", what, call->sent, call->path, nc_buf_cstr(&t), len);
-    int rc = nc_kit_h2_put(call->g->h2, call->id, wire, len + 5);
+    rc = nc_kit_h2_put(call->g->h2, call->id, wire, len + 5);
     nc_buf_done(&t);
     free(wire);
     protobuf_c_message_free_unpacked(m, NULL);
@@ -468,6 +499,8 @@ static int nc_grpc_send(nc_kit_grpc_call_t *call, const char *text)
 /* Server: the call's status goes out in the trailers. */
 static void nc_grpc_status(nc_kit_grpc_call_t *call, int status, const char *message)
 {
+    if (call->done)
+        return; /* a call ends once */
     char code[12];
     snprintf(code, sizeof code, "%d", status);
     nc_kit_header_t tr[2] = {{"grpc-status", code}, {"grpc-message", message ? message : ""}};
@@ -502,12 +535,9 @@ static void nc_grpc_answer_open(nc_kit_grpc_call_t *call)
 
 static void nc_grpc_reply(nc_kit_grpc_call_t *call)
 {
-    nc_buf_t t;
-    nc_buf_init(&t);
-    nc_grpc_fill(call, call->method->reply ? call->method->reply : "", &t);
     nc_grpc_answer_open(call);
-    nc_grpc_send(call, nc_buf_cstr(&t));
-    nc_buf_done(&t);
+    if (!call->done)
+        nc_grpc_send(call, call->method->reply ? call->method->reply : "");
 }
 
 /* The timer of a paced stream: the next message, or the end. */
@@ -517,6 +547,8 @@ static void nc_grpc_tick(uv_timer_t *t)
     nc_kit_grpc_t *g = call->g;
     if (nc_kit_conn_closing(nc_kit_h2_conn(g->h2)))
         return;
+    if (g->server && call->done)
+        call->todo = 0; /* it ended early, with an error */
     if (call->todo > 0) {
         call->todo--;
         if (g->server) {

@@ -16,7 +16,9 @@ and compared packet by packet:
   client streaming, bidirectional, and the call that fails with
   NOT_FOUND), `nghttp` and `h2load` posting gRPC messages framed by hand
   to the kit's gRPC server (h2c), and `curl --http2` over TLS to its TLS
-  port (ALPN h2); netcourse and tshark agree on every packet's http2.type
+  port (ALPN h2); a call of a method the server lacks gets UNIMPLEMENTED,
+  a quote in a request's text comes back in the reply unharmed, and a
+  message marked compressed closes its own connection and nothing else; netcourse and tshark agree on every packet's http2.type
   and http2.streamid, the header names and the count of gRPC messages,
   the TLS connection's records and handshake included (decrypted with
   curl's key log).
@@ -138,12 +140,24 @@ try:
     print("delete succeeded")
 except grpc.RpcError as e:
     print("delete", e.code().name, e.details())
+try:
+    ch.unary_unary(svc + "Nope")(todo, timeout=T)
+    print("nope succeeded")
+except grpc.RpcError as e:
+    print("nope", e.code().name)
+# A quote in the text cannot break the server's reply template.
+print("quote", ch.unary_unary(svc + "CreateTodo")(b"\\x12\\x04it's", timeout=T).hex())
 ch.close()
 """)
 body = os.path.join(tmp, "todo.bin")
 with open(body, "wb") as f:
     f.write(b"\0\0\0\0\x06\x12\x04milk")
-for p in (client_py, body):
+# The same message marked compressed: the kit reads no compression, and
+# ends that connection alone.
+packed = os.path.join(tmp, "packed.bin")
+with open(packed, "wb") as f:
+    f.write(b"\1\0\0\0\x06\x12\x04milk")
+for p in (client_py, body, packed):
     os.chmod(p, 0o644)
 keys = os.path.join(tmp, "grpc.keys")
 save = os.path.join(tmp, "grpc.pcapng")
@@ -152,24 +166,30 @@ GRPC_H = "-H 'content-type: application/grpc' -H 'te: trailers'"
 typed, ev = shell("grpc", (
     f"{PY} {client_py}; "
     f"nghttp -H ':method: POST' {GRPC_H} -d {body} {URL} | od -An -tx1; "
+    f"nghttp -H ':method: POST' {GRPC_H} -d {packed} {URL} >/dev/null 2>&1; "
     f"h2load -n 12 -c 2 -m 3 -d {body} {GRPC_H} {URL} | grep succeeded; "
     f"SSLKEYLOGFILE={keys} curl -sk --http2 {GRPC_H} --data-binary @{body} -o /dev/null "
     f"-w 'curl %{{http_version}} %{{http_code}}\\n' "
     f"https://$SERVER:50443/netcourse.todo.Todos/CreateTodo"), save)
 for line in ("create 080112046d696c6b", "read 3", "upload 0803", "sync 2",
-             "delete NOT_FOUND no to-do with that id", "12 succeeded", "curl 2 200"):
+             "delete NOT_FOUND no to-do with that id", "nope UNIMPLEMENTED", "120469742773\n",
+             "12 succeeded", "curl 2 200"):
     check(line in typed, f"the clients did not print {line!r}:\n{typed}")
 check("00 00 00 00 08 08" in typed, f"nghttp's reply was not a gRPC message:\n{typed}")
 done = apps(ev, call="send_status")
-check(len(done) == 5 + 1 + 12 + 1,
-      f"the servers ended {len(done)} calls, expected 19 (5 python, 1 nghttp, 12 h2load, 1 curl)")
-check(sorted(a["status"] for a in done).count(5) == 1, "one call (DeleteTodo) should end with status 5")
+check(len(done) == 7 + 1 + 12 + 1,
+      f"the servers ended {len(done)} calls, expected 21 (7 python, 1 nghttp, 12 h2load, 1 curl)")
+check(sorted(a["status"] for a in done) == [0] * 19 + [5, 12],
+      f"statuses {[a['status'] for a in done]}: all OK but DeleteTodo's 5 and Nope's 12")
+shut = [a for a in apps(ev, call="close", host="server") if "compressed" in a["text"]]
+check(len(shut) == 1, "the compressed message should close its connection, saying why")
 ours = h2_rows(replay_keylog(save, keys))
 n = same_h2_as_tshark(ours, tshark_h2_rows(save, ports=(50051,), keylog=keys),
                       "the grpc lesson's real clients")
 msgs = sum(v[2] for v in ours.values())
-# python: 1+1, 1+3, 3+1, 2+2 and 1+0; nghttp 1+1; h2load 12+12; curl 1+1.
-check(msgs == 15 + 2 + 24 + 2, f"{msgs} gRPC messages in the capture, expected 43")
+# python: 1+1, 1+3, 3+1, 2+2, 1+0, 1+0 and 1+1; nghttp 1+1 and the
+# compressed 1; h2load 12+12; curl 1+1.
+check(msgs == 18 + 3 + 24 + 2, f"{msgs} gRPC messages in the capture, expected 47")
 tls_pk = [p for p in replay_keylog(save, keys) if "tcp" in p and 50443 in (p["tcp"]["sport"], p["tcp"]["dport"])]
 check(any("http2" in p and p.get("tls") for p in tls_pk), "curl's HTTP/2 over TLS was not decrypted")
 theirs, _ = tshark_tls_rows(save, extra=("-o", f"tls.keylog_file:{keys}"))
