@@ -54,21 +54,6 @@
 
 #define NC_GRPC_MAX_MSG (1u << 20) /* a message longer than this ends the call */
 
-static const char *const nc_grpc_status_names[] = {
-    "OK",           "CANCELLED",         "UNKNOWN",           "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED", "NOT_FOUND",    "ALREADY_EXISTS",    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",   "OUT_OF_RANGE",
-    "UNIMPLEMENTED", "INTERNAL",         "UNAVAILABLE",       "DATA_LOSS",
-    "UNAUTHENTICATED",
-};
-
-static const char *nc_grpc_status_name(long s)
-{
-    return s >= 0 && s < (long)(sizeof nc_grpc_status_names / sizeof nc_grpc_status_names[0])
-               ? nc_grpc_status_names[s]
-               : "UNKNOWN";
-}
-
 typedef struct nc_kit_grpc_call {
     struct nc_kit_grpc_call *next;
     nc_kit_grpc_t *g;
@@ -730,38 +715,39 @@ static void nc_grpc_ignore(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_msg
 
 /* ---- the public face ---- */
 
-nc_kit_grpc_t *nc_kit_grpc_server(nc_kit_conn_t *c, const nc_kit_grpc_method_t *methods,
-                                  size_t nmethods, nc_kit_grpc_done_cb on_done,
+/* A gRPC handle over c, server or client. */
+static nc_kit_grpc_t *nc_grpc_new(nc_kit_conn_t *c, bool server, nc_kit_grpc_done_cb on_done,
                                   void (*on_closed)(nc_kit_grpc_t *g, void *data), void *data)
 {
     nc_kit_grpc_t *g = nc_xcalloc(1, sizeof *g);
-    g->on_done = on_done;
     g->kit = nc_kit_conn_kit(c);
-    g->server = true;
-    g->methods = methods;
-    g->nmethods = nmethods;
+    g->server = server;
+    g->on_done = on_done;
     g->on_closed = on_closed;
     g->data = data;
     /* gRPC's libraries turn Nagle's algorithm off: a small message must
      * not wait for the ACK of the one before it. */
     nc_kit_conn_nodelay(c);
-    g->h2 = nc_kit_h2_server(c, nc_grpc_ignore, nc_grpc_closed, g);
+    g->h2 = server ? nc_kit_h2_server(c, nc_grpc_ignore, nc_grpc_closed, g)
+                   : nc_kit_h2_client(c, nc_grpc_ignore, nc_grpc_closed, g);
     nc_kit_h2_set_streaming(g->h2, nc_grpc_stream);
+    return g;
+}
+
+nc_kit_grpc_t *nc_kit_grpc_server(nc_kit_conn_t *c, const nc_kit_grpc_method_t *methods,
+                                  size_t nmethods, nc_kit_grpc_done_cb on_done,
+                                  void (*on_closed)(nc_kit_grpc_t *g, void *data), void *data)
+{
+    nc_kit_grpc_t *g = nc_grpc_new(c, true, on_done, on_closed, data);
+    g->methods = methods;
+    g->nmethods = nmethods;
     return g;
 }
 
 nc_kit_grpc_t *nc_kit_grpc_client(nc_kit_conn_t *c, nc_kit_grpc_done_cb on_done,
                                   void (*on_closed)(nc_kit_grpc_t *g, void *data), void *data)
 {
-    nc_kit_grpc_t *g = nc_xcalloc(1, sizeof *g);
-    g->kit = nc_kit_conn_kit(c);
-    g->on_done = on_done;
-    g->on_closed = on_closed;
-    g->data = data;
-    nc_kit_conn_nodelay(c);
-    g->h2 = nc_kit_h2_client(c, nc_grpc_ignore, nc_grpc_closed, g);
-    nc_kit_h2_set_streaming(g->h2, nc_grpc_stream);
-    return g;
+    return nc_grpc_new(c, false, on_done, on_closed, data);
 }
 
 int nc_kit_grpc_call(nc_kit_grpc_t *g, const char *kind, const char *path,

@@ -60,20 +60,10 @@ def shell(lesson, cmd, save):
     return typed, ev
 
 
-def replay_keylog(path, keylog):
-    """replay --keylog's packet events, each with its frame number."""
-    rc, out, err = run(["replay", path, "--keylog", keylog, "--json"], timeout=120)
-    check(rc == 0, f"netcourse replay {path} --keylog exited {rc}: {err.strip()}")
-    pk = [e for e in map(json.loads, out.splitlines()) if e["type"] == "packet"]
-    for n, e in enumerate(pk, 1):
-        e["frame"] = n
-    return pk
-
-
 def compare_tls(path, keylog, what, more=()):
     """netcourse and tshark, the same key log, agree on every TLS packet;
     returns netcourse's packets, tshark's rows and its values of more."""
-    pk = replay_keylog(path, keylog)
+    pk = netcourse_packets(path, keylog)
     theirs, values = tshark_tls_rows(path, extra=("-o", f"tls.keylog_file:{keylog}"), more=more)
     check(len(theirs) >= 8, f"{what}: tshark saw only {len(theirs)} TLS packets")
     same_as_tshark(tls_rows(pk), theirs, f"{what}: TLS records and handshake types", 60)
@@ -183,17 +173,17 @@ check(sorted(a["status"] for a in done) == [0] * 19 + [5, 12],
       f"statuses {[a['status'] for a in done]}: all OK but DeleteTodo's 5 and Nope's 12")
 shut = [a for a in apps(ev, call="close", host="server") if "compressed" in a["text"]]
 check(len(shut) == 1, "the compressed message should close its connection, saying why")
-ours = h2_rows(replay_keylog(save, keys))
+ours = h2_rows(netcourse_packets(save, keys))
 n = same_h2_as_tshark(ours, tshark_h2_rows(save, ports=(50051,), keylog=keys),
                       "the grpc lesson's real clients")
 msgs = sum(v[2] for v in ours.values())
 # python: 1+1, 1+3, 3+1, 2+2, 1+0, 1+0 and 1+1; nghttp 1+1 and the
 # compressed 1; h2load 12+12; curl 1+1.
 check(msgs == 18 + 3 + 24 + 2, f"{msgs} gRPC messages in the capture, expected 47")
-tls_pk = [p for p in replay_keylog(save, keys) if "tcp" in p and 50443 in (p["tcp"]["sport"], p["tcp"]["dport"])]
+tls_pk = [p for p in netcourse_packets(save, keys) if "tcp" in p and 50443 in (p["tcp"]["sport"], p["tcp"]["dport"])]
 check(any("http2" in p and p.get("tls") for p in tls_pk), "curl's HTTP/2 over TLS was not decrypted")
 theirs, _ = tshark_tls_rows(save, extra=("-o", f"tls.keylog_file:{keys}"))
-same_as_tshark(tls_rows(replay_keylog(save, keys)), theirs, "TLS records of the grpc lesson's clients", 60)
+same_as_tshark(tls_rows(netcourse_packets(save, keys)), theirs, "TLS records of the grpc lesson's clients", 60)
 print(f"ok: python3-grpcio, nghttp, h2load and curl --http2 over TLS against the grpc lesson: "
       f"{n} HTTP/2 frames and {msgs} gRPC messages agree with tshark")
 shutil.rmtree(tmp, ignore_errors=True)

@@ -122,10 +122,12 @@ def wait_listening(port, proc, what):
     fail(f"{what} is not listening on port {port}")
 
 
-def netcourse_packets(path):
-    """The packet events of `netcourse replay path --json`, each with "frame":
-    its frame number as tshark counts (a saved run also holds other events)."""
-    rc, out, err = run(["replay", path, "--json"], timeout=120)
+def netcourse_packets(path, keylog=None):
+    """The packet events of `netcourse replay path --json` (with --keylog
+    when one is given), each with "frame": its frame number as tshark counts
+    (a saved run also holds other events)."""
+    rc, out, err = run(["replay", path, *(["--keylog", keylog] if keylog else []), "--json"],
+                       timeout=120)
     check(rc == 0, f"netcourse replay {path} --json exited {rc}: {err.strip()}")
     packets = [e for e in map(json.loads, out.splitlines()) if e["type"] == "packet"]
     for n, e in enumerate(packets, 1):
