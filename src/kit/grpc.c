@@ -633,8 +633,10 @@ static bool nc_grpc_read(nc_kit_grpc_call_t *call, const char *data, size_t n)
         nc_grpc_message(call, b + off + 5, len);
         off += 5 + (size_t)len;
     }
-    memmove(call->rd.data, call->rd.data + off, call->rd.len - off);
-    call->rd.len -= off;
+    if (off) {
+        memmove(call->rd.data, call->rd.data + off, call->rd.len - off);
+        call->rd.len -= off;
+    }
     return true;
 }
 

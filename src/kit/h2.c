@@ -278,7 +278,8 @@ static ssize_t nc_kit_h2_body(nghttp2_session *s, int32_t id, uint8_t *buf, size
     (void)ud;
     nc_kit_h2_stream_t *st = src->ptr;
     size_t k = st->outlen - st->outpos < len ? st->outlen - st->outpos : len;
-    memcpy(buf, st->out + st->outpos, k);
+    if (k)
+        memcpy(buf, st->out + st->outpos, k);
     st->outpos += k;
     if (st->outpos < st->outlen)
         return (ssize_t)k;
@@ -829,7 +830,8 @@ int nc_kit_h2_put(nc_kit_h2_t *h, int32_t stream, const void *p, size_t n)
     if (!st || !st->streaming || st->ending)
         return NC_EINVAL;
     /* What was sent is let go before the buffer grows. */
-    memmove(st->out, st->out + st->outpos, st->outlen - st->outpos);
+    if (st->outpos)
+        memmove(st->out, st->out + st->outpos, st->outlen - st->outpos);
     st->outlen -= st->outpos;
     st->outpos = 0;
     st->out = nc_xrealloc(st->out, st->outlen + n + 1);
