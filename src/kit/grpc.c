@@ -463,6 +463,20 @@ static int nc_grpc_send(nc_kit_grpc_call_t *call, const char *text)
     wire[1] = (uint8_t)(len >> 24), wire[2] = (uint8_t)(len >> 16);
     wire[3] = (uint8_t)(len >> 8), wire[4] = (uint8_t)len;
     protobuf_c_message_pack(m, wire + 5);
+    rc = nc_kit_h2_put(call->g->h2, call->id, wire, len + 5);
+    free(wire);
+    if (rc != 0) {
+        /* The stream is gone: the peer reset it (RST_STREAM), which is how
+         * a gRPC client cancels a call. */
+        protobuf_c_message_free_unpacked(m, NULL);
+        call->done = true;
+        call->todo = 0;
+        nc_kit_report(call->g->kit, nc_grpc_conn(call), "cancel",
+                      (nc_scn_kv_t[]){NC_KV_S("method", call->path), NC_KV_I("stream", call->id)},
+                      2, NULL, "%s on stream %d was cancelled (the peer reset the stream): "
+                      "nothing more is sent on it", call->path, call->id);
+        return rc;
+    }
     nc_buf_t t;
     nc_buf_init(&t);
     nc_grpc_text(&t, m, 0);
@@ -474,11 +488,9 @@ static int nc_grpc_send(nc_kit_grpc_call_t *call, const char *text)
                                   NC_KV_I("stream", call->id), NC_KV_S("message", nc_buf_cstr(&t))},
                   6, NULL, "send_message(): %s %zu of %s: %s, %zu bytes of protobuf behind "
                   "gRPC's 5-byte prefix", what, call->sent, call->path, nc_buf_cstr(&t), len);
-    rc = nc_kit_h2_put(call->g->h2, call->id, wire, len + 5);
     nc_buf_done(&t);
-    free(wire);
     protobuf_c_message_free_unpacked(m, NULL);
-    return rc;
+    return 0;
 }
 
 /* Server: the call's status goes out in the trailers. */

@@ -18,7 +18,9 @@ and compared packet by packet:
   to the kit's gRPC server (h2c), and `curl --http2` over TLS to its TLS
   port (ALPN h2); a call of a method the server lacks gets UNIMPLEMENTED,
   a quote in a request's text comes back in the reply unharmed, and a
-  message marked compressed closes its own connection and nothing else; netcourse and tshark agree on every packet's http2.type
+  message marked compressed closes its own connection and nothing else;
+  a call whose deadline passes is reset by the client (RST_STREAM), and
+  the server reports it cancelled and sends no more on it; netcourse and tshark agree on every packet's http2.type
   and http2.streamid, the header names and the count of gRPC messages,
   the TLS connection's records and handshake included (decrypted with
   curl's key log).
@@ -186,4 +188,44 @@ theirs, _ = tshark_tls_rows(save, extra=("-o", f"tls.keylog_file:{keys}"))
 same_as_tshark(tls_rows(netcourse_packets(save, keys)), theirs, "TLS records of the grpc lesson's clients", 60)
 print(f"ok: python3-grpcio, nghttp, h2load and curl --http2 over TLS against the grpc lesson: "
       f"{n} HTTP/2 frames and {msgs} gRPC messages agree with tshark")
+
+# A call the client cancels: python3-grpcio resets the stream (RST_STREAM
+# CANCEL) when its 15 ms deadline passes, while the server still has two
+# of its three 30 ms-spaced replies to send. The server says the call was
+# cancelled exactly when the reset came before its trailers.
+cancel_py = os.path.join(tmp, "grpc_cancel.py")
+with open(cancel_py, "w") as f:
+    f.write("""
+import grpc, os
+ch = grpc.insecure_channel(os.environ["SERVER"] + ":50051")
+grpc.channel_ready_future(ch).result(timeout=10)
+try:
+    list(ch.unary_stream("/netcourse.todo.Todos/ReadTodos")(b"\\x08\\x03", timeout=0.015))
+    print("read finished")
+except grpc.RpcError as e:
+    print("read", e.code().name)
+ch.close()
+""")
+os.chmod(cancel_py, 0o644)
+typed, ev = shell("grpc", f"{PY} {cancel_py}; sleep 0.2", os.path.join(tmp, "cancel.pcapng"))
+check("read DEADLINE_EXCEEDED" in typed, f"the cancelled call printed:\n{typed}")
+got = apps(ev, call="recv_message", method="/netcourse.todo.Todos/ReadTodos")
+check(len(got) == 1, f"the server got {len(got)} ReadTodos requests")
+sid = got[0]["stream"]
+pk = [e for e in ev if e["type"] == "packet" and "tcp" in e and 50051 in (e["tcp"]["sport"], e["tcp"]["dport"])]
+rst = [e["i"] for e in pk if e["from"] == "client" and
+       any(f.get("type") == 3 and f.get("streamid") == sid for f in layer_list(e, "http2"))]
+trailers = [e["i"] for e in pk if any(m.get("trailers") and m.get("streamid") == sid
+                                       for m in layer_list(e, "grpc"))]
+check(rst, "the client's deadline sent no RST_STREAM")
+cancelled = apps(ev, call="cancel", method="/netcourse.todo.Todos/ReadTodos")
+early = not trailers or rst[0] < trailers[0]
+check(bool(cancelled) == early and len(cancelled) <= 1,
+      f"RST_STREAM at {rst[0]}, trailers at {trailers}: the server's cancel events {cancelled}")
+if early:
+    check(not apps(ev, call="send_status", method="/netcourse.todo.Todos/ReadTodos") and
+          not [a for a in apps(ev, call="send_message") if a["i"] > cancelled[0]["i"]],
+          "the server went on with a cancelled call")
+print(f"ok: a call cancelled by its deadline: RST_STREAM {'before' if early else 'after'} the trailers, "
+      f"{len(cancelled)} cancel event(s) on the server")
 shutil.rmtree(tmp, ignore_errors=True)
