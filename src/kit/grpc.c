@@ -1,5 +1,6 @@
 /*
- * grpc.c: gRPC endpoints of the kit, on h2.c's nghttp2 sessions (h2c).
+ * grpc.c: gRPC endpoints of the kit, on h2.c's nghttp2 sessions (h2c, or h2
+ * when tls.c is under the connection).
  *
  * A gRPC call is one HTTP/2 stream: the client's HEADERS (POST, :path
  * /package.Service/Method, content-type application/grpc, te trailers),
@@ -30,13 +31,15 @@
  * meta.priority=2` (a dotted name reaches into a nested message, a
  * repeated field takes the name again), built into a protobuf-c message
  * and packed by protobuf-c. In a reply, `{n}` is the number of the call
- * on this server, `{i}` the reply's number in its call, `{count}` the
+ * on its connection, `{i}` the reply's number in its call, `{count}` the
  * requests the call brought, and `{FIELD}` that field of the last request.
  *
  * Every message sent or received is an app event (send_message,
  * recv_message: method, kind, index, bytes, message in text form), and so
  * is the status (send_status, recv_status: status, status_name, message);
  * the write() and read() reports name the HTTP/2 frames, as h2.c says them.
+ * A call whose stream the peer reset (RST_STREAM: a cancel) is a cancel
+ * event when the kit next has something for it, and sends nothing more.
  * Calls are freed in their timer's close callback; the handle ends with
  * its connection.
  */
