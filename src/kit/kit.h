@@ -576,6 +576,15 @@ void nc_kit_stun_close(nc_kit_stun_t *s);
  * (datagram.c). Returns 0 or a libuv code (reported). */
 int nc_kit_udp_send(nc_kit_t *k, const char *host, int port, int from_port, const char *text,
                     const char *say);
+/* A UDP socket bound to the host's port, reporting bind() and each
+ * datagram as a recvfrom() with its size and sender; on_datagram (may be
+ * NULL) hears each after the report. Returns it (the kit frees it after
+ * nc_kit_udp_close), or NULL after reporting the failure (datagram.c). */
+typedef struct nc_kit_udp nc_kit_udp_t;
+nc_kit_udp_t *nc_kit_udp_listen(nc_kit_t *k, int port, void (*on_datagram)(void *data),
+                                void *data, const char *say);
+/* Closes the socket (NULL is fine). */
+void nc_kit_udp_close(nc_kit_udp_t *u);
 
 /* base64(SHA-1(key + the protocol's GUID)): the Sec-WebSocket-Accept for a
  * Sec-WebSocket-Key. out needs 29 bytes. Returns 0 or NC_EINVAL. */

@@ -112,6 +112,7 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"stun-serve", "p", "", {SAY}, false},
     {"stun-bind", "hp", "", {SAY, {"from", 'n', false}}, false},
     {"udp-send", "hps", "", {SAY, {"from", 'n', false}}, false},
+    {"udp-listen", "p", "", {SAY, {"count", 'n', false}}, false},
     {"upload", "sn", "",
      {{"chunk", 'n', false}, {"every", 'd', false}, {"timeout", 'd', false},
       {"resume", 'b', false}, {"header", 'H', true}, SAY}, false},

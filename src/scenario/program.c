@@ -80,6 +80,7 @@ typedef enum {
     NC_W_EVENTS,
     NC_W_STOP,
     NC_W_STUN,
+    NC_W_DATAGRAMS,
     NC_W_UPLOAD,
     NC_W_FETCH,
     NC_W_BROKER_OK,
@@ -209,6 +210,8 @@ struct nc_pi {
     size_t nstun_servers;
     nc_kit_stun_t *stun_client;
     bool stun_done;
+    nc_kit_udp_t *udp; /* udp-listen's socket, and the datagrams it got */
+    size_t datagrams;
     /* a server's state: its memory, users and token secret */
     nc_kit_memo_t *memo;
     long users;
@@ -485,6 +488,8 @@ static bool nc_pi_ready(nc_pi_t *pi)
         return nc_pi_receive(pi);
     case NC_W_STUN:
         return pi->stun_done;
+    case NC_W_DATAGRAMS:
+        return pi->datagrams >= pi->want;
     default:
         return true;
     }
@@ -1849,6 +1854,31 @@ static int nc_v_stun_bind(nc_pi_t *pi, const nc_prog_stmt_t *st)
     return nc_pi_wait(pi, NC_W_STUN);
 }
 
+static void nc_pi_datagram(void *data)
+{
+    nc_pi_t *pi = data;
+    pi->datagrams++;
+    nc_pi_poke(pi);
+}
+
+/* A UDP socket that reports every datagram; count=N waits for N of them.
+ * It lasts until the program ends. */
+static int nc_v_udp_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->udp)
+        return nc_pi_fail(pi, "%s", "the program already has a udp-listen socket");
+    pi->udp = nc_kit_udp_listen(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535),
+                                nc_pi_datagram, pi, nc_opt(st, "say"));
+    if (!pi->udp)
+        return NC_EIO;
+    nc_prun_set(pi->pr, pi->pg->name, "listening");
+    const char *count = nc_opt(st, "count");
+    if (!count)
+        return 0;
+    pi->want = (size_t)nc_prog_number(count, 1, 1000000);
+    return nc_pi_wait(pi, NC_W_DATAGRAMS);
+}
+
 /* One UDP datagram, sent and forgotten. */
 static int nc_v_udp_send(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
@@ -2624,7 +2654,7 @@ static const struct {
     {"receive", nc_v_receive},
     {"ws-push", nc_v_ws_push},
     {"grpc-listen", nc_v_listen},  {"grpc-connect", nc_v_connect}, {"rpc", nc_v_rpc},
-    {"grpc-call", nc_v_grpc_call},
+    {"grpc-call", nc_v_grpc_call}, {"udp-listen", nc_v_udp_listen},
 };
 
 /* ---- running ---- */
@@ -2654,7 +2684,7 @@ static void nc_pi_run(nc_pi_t *pi)
         if (f->pc >= f->n) {
             /* In a lab the student steps into, servers stay up for them. */
             if (pi->depth == 0 && (pi->s->shell_host || pi->s->stay) &&
-                (pi->listener || pi->relay || pi->nstun_servers ||
+                (pi->listener || pi->relay || pi->nstun_servers || pi->udp ||
                  pi->nmbox || pi->broker)) {
                 pi->deadline = (int64_t)uv_hrtime() + NC_PI_SHELL_TIMEOUT_MS * 1000000LL;
                 nc_pi_settle(pi);
@@ -2739,6 +2769,8 @@ static void nc_pi_finish(nc_pi_t *pi)
     pi->nstun_servers = 0;
     nc_kit_stun_close(pi->stun_client);
     pi->stun_client = NULL;
+    nc_kit_udp_close(pi->udp);
+    pi->udp = NULL;
     nc_prun_set(pi->pr, pi->pg->name, "done");
 }
 

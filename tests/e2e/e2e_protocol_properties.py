@@ -11,6 +11,8 @@ run's own events:
   client packet, the server's gRPC side reads them in one read() and
   still hands over three messages (recv_message 1, 2, 3), because each
   carries a 5-byte length prefix (the grpc layer's message_length);
+- datagrams keep their edges: three sendto()s of 7 bytes, three UDP
+  packets of 7 bytes of payload, three recvfrom()s of 7 bytes each;
 - a bare stream loses write edges: three write()s of 7 bytes each, fewer
   data segments than writes, the server's read() sizes equal the
   segments' payloads (not the writes), and the 21 bytes arrive whole;
@@ -63,6 +65,16 @@ check(reads and "DATA on stream 3" in reads[-1]["text"] and
       all(a["i"] > reads[-1]["i"] for a in got),
       "the three messages should come out of one read()")
 
+# Datagrams.
+sent = apps(events, call="sendto", program="udpclient")
+dgrams = [e["udp"]["payload_len"] for e in events if e["type"] == "packet" and "udp" in e and
+          e["udp"]["dport"] == 9001]
+recvd = [a["bytes"] for a in apps(events, call="recvfrom", program="udpserver")]
+check([a["bytes"] for a in sent] == [7, 7, 7] and dgrams == [7, 7, 7] and recvd == [7, 7, 7],
+      f"sendto {sent}, datagrams {dgrams}, recvfrom {recvd}: each should be three of 7 bytes")
+check(all(a["from"].startswith("client:5001") for a in apps(events, call="recvfrom")),
+      "recvfrom should name the sender")
+
 # A bare stream.
 writes = apps(events, call="write", program="streamclient")
 check([w["bytes"] for w in writes] == [7, 7, 7], f"the line client's writes: {writes}")
@@ -81,4 +93,5 @@ for cp, answer in (("size", "b"), ("framing", "a"), ("stream", "b")):
     check(asked[0]["i"] < dec[0]["target"] <= dec[0]["by"] < dec[0]["i"],
           f"checkpoint {cp}: asked {asked[0]['i']}, target {dec[0]['target']}, decided {dec[0]['i']}")
 print(f"ok: JSON {json_len} bytes against protobuf {g['message_length']}; three messages out of one "
-      f"read by their prefixes; three writes became segments {segs} and reads {sreads}")
+      f"read by their prefixes; three datagrams, three recvfroms; three writes became segments "
+      f"{segs} and reads {sreads}")
