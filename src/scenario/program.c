@@ -1784,6 +1784,9 @@ static int nc_v_h3_get(nc_pi_t *pi, const nc_prog_stmt_t *st)
             return NC_EIO;
     }
     nc_kit_h3_send(pi->h3);
+    return nc_pi_wait(pi, NC_W_RESPONSE);
+}
+
 /* ---- gRPC ---- */
 
 static void nc_pi_grpc_gone(nc_kit_grpc_t *g, void *data)
