@@ -9,7 +9,7 @@
  * that sends no whole request in time, a client that reads nothing back).
  * A client connection has an HTTP front (the kit's lenient server: a
  * malformed request is answered 400 and only that client goes), or, for
- * an L4 balancer and a CONNECT tunnel, a splice (balance.c).
+ * an L4 balancer and a CONNECT tunnel, a splice (balance.c, on splice.c).
  *
  * Each request a front hands over is copied (method, path, headers, body)
  * and relayed on an upstream connection of its own (nc_mb_up_t), opened

@@ -18,11 +18,9 @@ clients, a balancer, three backends), read from the run's own events:
 - real curl in `netcourse shell load-balancing client1`: two requests on
   one connection through L4 reach one backend, two through L7 over HTTPS
   reach two."""
-import json
 import shutil
-import tempfile
 
-from nctest import *
+from mblib import *
 
 need_lab()
 ev = run_json("load-balancing")
@@ -119,31 +117,20 @@ for hit in logo[1:]:
 print("ok: the L7 cache: /logo missed once, then answered client1 and client2 itself")
 
 # The checkpoints.
-m = {(e["checkpoint"], e["event"]): e for e in ev if e["type"] == "mark" and e.get("checkpoint")}
-for cp, answer in (("l4-second", "b"), ("l7-plain", "b"), ("l7-spread", "b"), ("cache", "b")):
-    asked, dec = m.get((cp, "asked")), m.get((cp, "decided"))
-    check(asked and dec, f"checkpoint {cp} was not asked and decided: {sorted(m)}", ev)
-    check(dec["answer"] == answer, f"checkpoint {cp}: the run answered {dec['answer']}", ev)
-    check(asked["i"] < dec["target"] <= dec["by"] < dec["i"],
-          f"checkpoint {cp}: asked {asked['i']}, target {dec['target']}, decided {dec['i']}", ev)
-t = ev[m[("l7-spread", "decided")]["target"]]
+dec = check_checkpoints(ev, {"l4-second": "b", "l7-plain": "b", "l7-spread": "b", "cache": "b"})
+t = ev[dec["l7-spread"]["target"]]
 check(t["type"] == "packet" and t["to"] == "backend2" and t["i"] < l7[2]["i"],
       "l7-spread was not decided by client1's second request reaching backend2", ev)
-t = ev[m[("l4-second", "decided")]["target"]]
+t = ev[dec["l4-second"]["target"]]
 check(t["from"] == "client1" and t["tcp"]["dport"] == 80 and
       [p["i"] for p, _ in reqs(80, l4[0]["peer_port"])][1] == t["i"],
       "l4-second was not decided on client1's second request to the L4 balancer", ev)
-print("ok: four checkpoints asked, then decided by the run")
 
 # Real curl in the lab shell.
 if shutil.which("curl"):
     cmd = ("curl -s http://$BALANCER/who http://$BALANCER/who; "
            "curl -sk https://$BALANCER/who https://$BALANCER/who")
-    rc, out, err = run(["shell", "load-balancing", "client1", "-c", cmd, "--json"],
-                       data_dir=tempfile.mkdtemp(prefix="nc-e2e-"))
-    check(rc == 0, f"`netcourse shell load-balancing client1` exited {rc}: {err.strip()}")
-    typed = [l for l in out.splitlines() if not l.startswith("{")]
-    sev = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+    typed, sev = shell("load-balancing", "client1", cmd)
     check(len(typed) == 4 and typed[0] == typed[1] and typed[2] != typed[3] and
           all(t.startswith("backend") for t in typed), f"curl printed {typed}", sev)
     spk = {e["i"]: e for e in sev if e["type"] == "packet"}

@@ -19,11 +19,9 @@ middle ~ server), read from the run's own events:
 - the four checkpoints asked before their target and decided by the run;
 - the page's `netcourse shell proxy client` commands: real curl through
   both proxies (-x, -p -x, and the reverse proxy by its address)."""
-import json
 import shutil
-import tempfile
 
-from nctest import *
+from mblib import *
 
 need_lab()
 events = run_json("proxy")
@@ -155,32 +153,21 @@ for c, u in zip(rev, ups):
 print("ok: reverse proxy: /shop/cart to web1 and /blog/today to web2, each with X-Forwarded-For")
 
 # The checkpoints.
-marks_ = {(e["checkpoint"], e["event"]): e for e in ev if e["type"] == "mark" and e.get("checkpoint")}
-for cp, answer in (("origin-form", "a"), ("tunnel-source", "b"), ("tunnel-blind", "b"),
-                   ("who-asked", "a")):
-    asked, dec = marks_.get((cp, "asked")), marks_.get((cp, "decided"))
-    check(asked and dec, f"checkpoint {cp} was not asked and decided: {list(marks_)}", ev)
-    check(dec["answer"] == answer, f"checkpoint {cp}: the run answered {dec['answer']}", ev)
-    check(asked["i"] < dec["target"] <= dec["by"] < dec["i"],
-          f"checkpoint {cp}: asked {asked['i']}, target {dec['target']}, decided {dec['i']}", ev)
-t = events[marks_[("tunnel-source", "decided")]["target"]]
+dec = check_checkpoints(ev, {"origin-form": "a", "tunnel-source": "b", "tunnel-blind": "b",
+                             "who-asked": "a"})
+t = events[dec["tunnel-source"]["target"]]
 check(t["tcp"]["flags"] == ["SYN"] and t["ip"]["src"] == MIDDLE_OUT and t["tcp"]["dport"] == 7000,
       "tunnel-source was not decided by the tunnel's SYN from middle", ev)
-t = events[marks_[("origin-form", "decided")]["target"]]
+t = events[dec["origin-form"]["target"]]
 check([m.get("target") for m in http_msgs(t)] == ["/who"] and t["from"] == "middle",
       "origin-form was not decided by the proxy's request to the server", ev)
-print("ok: four checkpoints asked, then decided by the run")
 
 # The page's commands: real curl in the lab shell.
 if shutil.which("curl"):
     cmd = ("curl -s -x http://$MIDDLE:3128 http://$SERVER:8082/who; "
            "curl -s -p -x http://$MIDDLE:3128 http://$SERVER:8081/who; "
            "curl -s http://$MIDDLE/blog/x")
-    rc, out, err = run(["shell", "proxy", "client", "-c", cmd, "--json"],
-                       data_dir=tempfile.mkdtemp(prefix="nc-e2e-"))
-    check(rc == 0, f"`netcourse shell proxy client` exited {rc}: {err.strip()}")
-    typed = [l for l in out.splitlines() if not l.startswith("{")]
-    sev = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+    typed, sev = shell("proxy", "client", cmd)
     check(typed == ["web2 here", "web1 here", "web2 serves the blog"], f"curl printed {typed}", sev)
     check(len(apps(sev, call="tunnel")) == 1 and
           [c["policy"] for c in apps(sev, call="choose")] == ["forward proxy", "reverse proxy"],
