@@ -87,7 +87,11 @@ static void relay_connected(nc_kit_conn_t *c, int status, void *data)
         /* The kit closes out itself; in has no one to talk to. */
         p->out = NULL;
         nc__kit_splice_out_failed(p->sp);
-        nc_kit_close(p->in, "close(): the relay could not reach its target, so it closes this one");
+        if (p->in)
+            nc_kit_close(p->in, "close(): the relay could not reach its target, so it closes "
+                                "this one");
+        else
+            pair_free(p);
         return;
     }
     p->started = true;
