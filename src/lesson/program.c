@@ -33,6 +33,7 @@
  *                  r count or "eof"   k "text" or "binary"   c close code
  *                  S "start" or "stop"   a "session" or "token"
  *                  m "l4" or "l7"   P a balancing policy
+ *                  R "offer" or "answer" (an ICE agent's role)
  * Option kinds are the same letters, plus b (yes/no), H (a "Name: value"
  * header), v (1.0 or 1.1), e (a WebSocket route's mode: echo or push) and
  * j (a job route's part: submit, status or wait). An option in upper case
@@ -129,6 +130,18 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"publish", "ws", "", {SAY}, false},
     {"receive", "n", "", {SAY, {"ack", 'b', false}}, false},
     {"ws-push", "ks", "", {SAY}, false},
+    /* WebRTC's way through NATs (src/kit/turn.c, ice.c, signal.c, firewall.c) */
+    {"turn-serve", "p", "",
+     {SAY, {"user", 'w', false}, {"password", 'w', false}, {"max", 'n', false},
+      {"lifetime", 'd', false}}, false},
+    {"signal-serve", "p", "", {SAY}, false},
+    {"ice", "hp", "",
+     {{"role", 'R', false}, {"room", 'w', false}, {"stun", 'h', false}, {"stun-port", 'p', false},
+      {"turn", 'h', false}, {"turn-port", 'p', false}, {"user", 'w', false},
+      {"password", 'w', false}, {"from", 'p', false}}, false},
+    {"ice-send", "s", "", {SAY}, false},
+    {"ice-read", "", "", {{0}}, false},
+    {"firewall", "", "", {SAY}, false},
 };
 
 #define NC_PROG_MAX_DEPTH 4
@@ -286,6 +299,7 @@ static int nc_pp_kind(nc_pp_t *p, int line, char kind, const char *what, const c
     case 'e':
     case 'j':
     case 'm':
+    case 'R':
     case 'P': {
         /* The kinds that are one of a few words. */
         static const struct {
@@ -296,6 +310,7 @@ static int nc_pp_kind(nc_pp_t *p, int line, char kind, const char *what, const c
                     {'e', {"echo", "push"}},
                     {'j', {"submit", "status", "wait"}},
                     {'m', {"l4", "l7"}},
+                    {'R', {"offer", "answer"}},
                     {'P', {"round-robin", "least-conn", "source-hash"}}};
         size_t k = 0;
         while (k + 1 < sizeof sets / sizeof sets[0] && sets[k].kind != kind)

@@ -84,6 +84,9 @@ typedef enum {
     NC_W_FETCH,
     NC_W_BROKER_OK,
     NC_W_RECEIVE,
+    NC_W_ICE,
+    NC_W_ICEMSG,
+    NC_W_FIREWALL,
 } nc_wait_t;
 
 typedef struct nc_frame {
@@ -201,6 +204,13 @@ struct nc_pi {
     size_t nstun_servers;
     nc_kit_stun_t *stun_client;
     bool stun_done;
+    /* WebRTC: a TURN relay, a signalling server, an ICE agent and the
+     * messages it received that no ice-read took yet */
+    nc_kit_turn_t *turn;
+    nc_kit_signal_t *signal;
+    nc_kit_ice_t *ice;
+    bool ice_settled, fw_done;
+    size_t ice_msgs;
     /* a server's state: its memory, users and token secret */
     nc_kit_memo_t *memo;
     long users;
@@ -476,6 +486,15 @@ static bool nc_pi_ready(nc_pi_t *pi)
         return nc_pi_receive(pi);
     case NC_W_STUN:
         return pi->stun_done;
+    case NC_W_ICE:
+        return pi->ice_settled;
+    case NC_W_ICEMSG:
+        if (pi->ice_msgs == 0)
+            return false;
+        pi->ice_msgs--;
+        return true;
+    case NC_W_FIREWALL:
+        return pi->fw_done;
     default:
         return true;
     }
@@ -1752,6 +1771,108 @@ static int nc_v_udp_send(nc_pi_t *pi, const nc_prog_stmt_t *st)
     return 0;
 }
 
+/* A TURN relay on a UDP port; it lasts until the program ends. */
+static int nc_v_turn_serve(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->turn)
+        return nc_pi_fail(pi, "%s", "the program already runs a TURN relay");
+    const char *max = nc_opt(st, "max"), *life = nc_opt(st, "lifetime");
+    nc_kit_turn_conf_t conf = {
+        .user = nc_opt(st, "user"),
+        .password = nc_opt(st, "password"),
+        .max_allocs = max ? (size_t)nc_prog_number(max, 1, 1000000) : 0,
+        .lifetime_s = life ? (int)(nc_prog_duration_ns(life) / 1000000000) : 0,
+    };
+    pi->turn = nc_kit_turn_serve(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535), &conf,
+                                 nc_opt(st, "say"));
+    if (!pi->turn)
+        return NC_EIO;
+    nc_prun_set(pi->pr, pi->pg->name, "listening");
+    return 0;
+}
+
+/* A signalling server on a TCP port; it lasts until the program ends. */
+static int nc_v_signal_serve(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->signal)
+        return nc_pi_fail(pi, "%s", "the program already runs a signalling server");
+    pi->signal = nc_kit_signal_serve(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535),
+                                     nc_opt(st, "say"));
+    if (!pi->signal)
+        return NC_EIO;
+    nc_prun_set(pi->pr, pi->pg->name, "listening");
+    return 0;
+}
+
+static void nc_pi_ice_event(nc_kit_ice_t *ice, int event, void *data)
+{
+    nc_pi_t *pi = data;
+    if (event == NC_KIT_ICE_MESSAGE)
+        pi->ice_msgs++;
+    else
+        pi->ice_settled = true;
+    nc_pi_poke(pi);
+}
+
+/* An ICE agent: gathers, trades SDP through the signalling server at
+ * HOST:PORT, checks and selects a pair; the program waits until then. */
+static int nc_v_ice(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->ice)
+        return nc_pi_fail(pi, "%s", "the program already has an ICE agent");
+    const char *role = nc_opt(st, "role"), *sp = nc_opt(st, "stun-port"),
+               *tp = nc_opt(st, "turn-port"), *from = nc_opt(st, "from"),
+               *room = nc_opt(st, "room");
+    nc_kit_ice_conf_t conf = {
+        .controlling = !role || strcmp(role, "offer") == 0,
+        .port = from ? (int)nc_prog_number(from, 1, 65535) : 0,
+        .stun_host = nc_opt(st, "stun"),
+        .stun_port = sp ? (int)nc_prog_number(sp, 1, 65535) : 3478,
+        .turn_host = nc_opt(st, "turn"),
+        .turn_port = tp ? (int)nc_prog_number(tp, 1, 65535) : 3478,
+        .user = nc_opt(st, "user"),
+        .password = nc_opt(st, "password"),
+        .signal_host = st->args[0],
+        .signal_port = (int)nc_prog_number(st->args[1], 1, 65535),
+        .room = room ? room : "lesson",
+    };
+    pi->ice_settled = false;
+    pi->ice = nc_kit_ice_start(pi->kit, &conf, nc_pi_ice_event, pi);
+    if (!pi->ice)
+        return NC_EIO;
+    return nc_pi_wait(pi, NC_W_ICE);
+}
+
+static int nc_v_ice_send(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!nc_kit_ice_ready(pi->ice))
+        return nc_pi_fail(pi, "%s", "ice-send needs an ice statement that selected a pair");
+    nc_kit_ice_send(pi->ice, st->args[0], nc_opt(st, "say"));
+    return 0;
+}
+
+static int nc_v_ice_read(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->ice)
+        return nc_pi_fail(pi, "%s", "ice-read needs an ice statement before it");
+    return nc_pi_wait(pi, NC_W_ICEMSG);
+}
+
+static void nc_pi_fw_done(int status, void *data)
+{
+    nc_pi_t *pi = data;
+    pi->fw_done = true;
+    nc_pi_poke(pi);
+}
+
+static int nc_v_firewall(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    pi->fw_done = false;
+    if (nc_kit_firewall(pi->kit, nc_pi_fw_done, pi, nc_opt(st, "say")) != 0)
+        return NC_EIO;
+    return nc_pi_wait(pi, NC_W_FIREWALL);
+}
+
 /* Cuts the lab's wire for a while: a program "sleeps" through the cut and
  * restores the link when it wakes. */
 static int nc_v_cut(nc_pi_t *pi, const nc_prog_stmt_t *st)
@@ -2513,6 +2634,8 @@ static const struct {
     {"broker-connect", nc_v_connect}, {"subscribe", nc_v_bsend}, {"publish", nc_v_bsend},
     {"receive", nc_v_receive},
     {"ws-push", nc_v_ws_push},
+    {"turn-serve", nc_v_turn_serve}, {"signal-serve", nc_v_signal_serve}, {"ice", nc_v_ice},
+    {"ice-send", nc_v_ice_send},   {"ice-read", nc_v_ice_read},  {"firewall", nc_v_firewall},
 };
 
 /* ---- running ---- */
@@ -2543,7 +2666,7 @@ static void nc_pi_run(nc_pi_t *pi)
             /* In a lab the student steps into, servers stay up for them. */
             if (pi->depth == 0 && (pi->s->shell_host || pi->s->stay) &&
                 (pi->listener || pi->relay || pi->nstun_servers ||
-                 pi->nmbox || pi->broker)) {
+                 pi->nmbox || pi->broker || pi->turn || pi->signal)) {
                 pi->deadline = (int64_t)uv_hrtime() + NC_PI_SHELL_TIMEOUT_MS * 1000000LL;
                 nc_pi_settle(pi);
                 nc_pi_wait(pi, NC_W_STOP);
@@ -2625,6 +2748,12 @@ static void nc_pi_finish(nc_pi_t *pi)
     pi->nstun_servers = 0;
     nc_kit_stun_close(pi->stun_client);
     pi->stun_client = NULL;
+    nc_kit_turn_close(pi->turn);
+    pi->turn = NULL;
+    nc_kit_signal_stop(pi->signal);
+    pi->signal = NULL;
+    nc_kit_ice_close(pi->ice);
+    pi->ice = NULL;
     nc_prun_set(pi->pr, pi->pg->name, "done");
 }
 
