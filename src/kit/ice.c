@@ -280,7 +280,7 @@ static void local_add(nc_kit_ice_t *ice, cand_type_t type, const struct sockaddr
     cand_text(&ice->local[i], a, sizeof a);
     nc__stun_addr_text(&ice->local[i].base, base, sizeof base);
     ice_report(ice, "candidate",
-               (nc_scn_kv_t[]){NC_KV_S("type", cand_types[type].name), NC_KV_S("address", a),
+               (nc_scn_kv_t[]){NC_KV_S("candidate", cand_types[type].name), NC_KV_S("address", a),
                                NC_KV_I("priority", ice->local[i].priority),
                                NC_KV_S("base", base), NC_KV_S("side", "local")},
                5, "candidate: %s %s, priority %u: %s", cand_types[type].name, a,
@@ -357,7 +357,7 @@ static void on_gather_response(nc_kit_ice_t *ice, const nc__stun_msg_t *m)
                 char a[64];
                 nc__stun_addr_text(&mapped, a, sizeof a);
                 ice_report(ice, "candidate",
-                           (nc_scn_kv_t[]){NC_KV_S("type", "srflx"), NC_KV_S("address", a),
+                           (nc_scn_kv_t[]){NC_KV_S("candidate", "srflx"), NC_KV_S("address", a),
                                            NC_KV_S("side", "local"), NC_KV_B("redundant", true)},
                            4, "the STUN server sees this socket as %s, its own address: no NAT "
                               "in between, so no server-reflexive candidate",
@@ -465,7 +465,7 @@ static bool sdp_read(nc_kit_ice_t *ice, char *sdp)
                 char text[64];
                 nc__stun_addr_text(&a, text, sizeof text);
                 ice_report(ice, "candidate",
-                           (nc_scn_kv_t[]){NC_KV_S("type", cand_types[t].name),
+                           (nc_scn_kv_t[]){NC_KV_S("candidate", cand_types[t].name),
                                            NC_KV_S("address", text), NC_KV_I("priority", prio),
                                            NC_KV_S("side", "remote")},
                            4, "remote candidate: %s %s, priority %u, from the peer's SDP",
@@ -878,7 +878,7 @@ static void on_check_request(nc_kit_ice_t *ice, const nc__stun_msg_t *m,
         if (remote == (size_t)-1)
             return;
         ice_report(ice, "candidate",
-                   (nc_scn_kv_t[]){NC_KV_S("type", "prflx"), NC_KV_S("address", fromtext),
+                   (nc_scn_kv_t[]){NC_KV_S("candidate", "prflx"), NC_KV_S("address", fromtext),
                                    NC_KV_I("priority", prio), NC_KV_S("side", "remote")},
                    4, "remote candidate: prflx %s: a check came from an address the peer never "
                       "offered (its NAT made a new mapping for this destination)",
@@ -1172,7 +1172,7 @@ nc_kit_ice_t *nc_kit_ice_start(nc_kit_t *k, const nc_kit_ice_conf_t *conf, nc_ki
     char a[64];
     nc__stun_addr_text(&me, a, sizeof a);
     ice_report(ice, "candidate",
-               (nc_scn_kv_t[]){NC_KV_S("type", "host"), NC_KV_S("address", a),
+               (nc_scn_kv_t[]){NC_KV_S("candidate", "host"), NC_KV_S("address", a),
                                NC_KV_I("priority", ice->local[0].priority), NC_KV_S("base", a),
                                NC_KV_S("side", "local"),
                                NC_KV_S("role", conf->controlling ? "controlling" : "controlled")},

@@ -577,7 +577,7 @@ nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *
         .link = link,
         .links_on = lesson->links_on,
         .nlinks_on = lesson->nlinks_on,
-        .nat = lesson->nat,
+        .nat = o && o->nat ? o->nat : lesson->nat,
         .nat_timeout_ns = lesson->nat_timeout_ns,
         .faults = lesson->faults,
         .nfaults = lesson->nfaults,
