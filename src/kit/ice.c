@@ -137,6 +137,7 @@ struct nc_kit_ice {
     char ufrag[9], pwd[25], rufrag[64], rpwd[64];
     uint8_t tiebreak[8];
     uint64_t next_check, deadline;
+    uint64_t read_deadline; /* a read that waits for data gives up then (0: none) */
     int selected; /* pair index, or -1 */
     uint16_t channel;
     /* signalling */
@@ -245,7 +246,8 @@ static void ice_send_from(nc_kit_ice_t *ice, size_t local, const void *m, size_t
 static void ice_finish(nc_kit_ice_t *ice, phase_t phase)
 {
     ice->phase = phase;
-    uv_timer_stop(&ice->timer);
+    if (phase == PH_FAILED)
+        uv_timer_stop(&ice->timer);
     if (ice->cb)
         ice->cb(ice, phase == PH_READY ? NC_KIT_ICE_READY : NC_KIT_ICE_FAILED, ice->data);
 }
@@ -648,7 +650,7 @@ static void pairs_form(nc_kit_ice_t *ice)
         pair_text(ice, &ice->pairs[i], text, sizeof text);
         ice_report(ice, "pair",
                    (nc_scn_kv_t[]){NC_KV_S("pair", text), NC_KV_I("rank", (int64_t)i + 1),
-                                   NC_KV_I("priority", (int64_t)(ice->pairs[i].priority >> 1))},
+                                   NC_KV_I("priority", (int64_t)ice->pairs[i].priority)},
                    3, "pair %zu of %zu: %s (pair priority %llu)", i + 1, ice->npairs, text,
                    (unsigned long long)ice->pairs[i].priority);
     }
@@ -925,6 +927,14 @@ static void check_tick(uv_timer_t *t)
             signal_start(ice);
         return;
     }
+    if (ice->phase == PH_READY && ice->read_deadline && now >= ice->read_deadline) {
+        ice->read_deadline = 0;
+        ice_report(ice, "timeout", NULL, 0, "no data came from the peer in time: the read gives "
+                                            "up");
+        if (ice->cb)
+            ice->cb(ice, NC_KIT_ICE_TIMEOUT, ice->data);
+        return;
+    }
     if (ice->phase != PH_CHECK)
         return;
     bool busy = false;
@@ -1047,6 +1057,7 @@ static void ice_datagram(nc_kit_ice_t *ice, const uint8_t *d, size_t n,
     text[len] = '\0';
     snprintf(ice->last, sizeof ice->last, "%s", text);
     ice->received++;
+    ice->read_deadline = 0;
     nc__stun_addr_text(from, who, sizeof who);
     nc_kit_report(ice->k, NULL, "recvfrom",
                   (nc_scn_kv_t[]){NC_KV_S("from", who), NC_KV_I("bytes", (int64_t)n),
@@ -1212,6 +1223,12 @@ int nc_kit_ice_send(nc_kit_ice_t *ice, const char *text, const char *say)
 size_t nc_kit_ice_received(const nc_kit_ice_t *ice)
 {
     return ice ? ice->received : 0;
+}
+
+void nc_kit_ice_expect(nc_kit_ice_t *ice, int ms)
+{
+    if (ice && ice->phase == PH_READY)
+        ice->read_deadline = ice_now(ice) + (uint64_t)ms;
 }
 
 bool nc_kit_ice_ready(const nc_kit_ice_t *ice)

@@ -565,7 +565,7 @@ typedef struct nc_kit_ice_conf {
     int signal_port;
     const char *room;
 } nc_kit_ice_conf_t;
-enum { NC_KIT_ICE_READY, NC_KIT_ICE_FAILED, NC_KIT_ICE_MESSAGE };
+enum { NC_KIT_ICE_READY, NC_KIT_ICE_FAILED, NC_KIT_ICE_MESSAGE, NC_KIT_ICE_TIMEOUT };
 typedef void (*nc_kit_ice_cb)(nc_kit_ice_t *ice, int event, void *data);
 /* Starts an ICE agent: gathers, trades SDP through the signalling server,
  * checks pairs and selects one; cb hears READY or FAILED once, then
@@ -576,6 +576,9 @@ nc_kit_ice_t *nc_kit_ice_start(nc_kit_t *k, const nc_kit_ice_conf_t *conf, nc_ki
 /* Sends text over the selected pair (reported; say: the sentence). */
 int nc_kit_ice_send(nc_kit_ice_t *ice, const char *text, const char *say);
 size_t nc_kit_ice_received(const nc_kit_ice_t *ice);
+/* A ready agent that gets no data within ms tells its owner TIMEOUT once
+ * (a read must not wait for a peer that gave up). */
+void nc_kit_ice_expect(nc_kit_ice_t *ice, int ms);
 bool nc_kit_ice_ready(const nc_kit_ice_t *ice);
 void nc_kit_ice_close(nc_kit_ice_t *ice);
 

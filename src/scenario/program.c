@@ -209,7 +209,7 @@ struct nc_pi {
     nc_kit_turn_t *turn;
     nc_kit_signal_t *signal;
     nc_kit_ice_t *ice;
-    bool ice_settled, fw_done;
+    bool ice_settled, ice_gaveup, fw_done;
     size_t ice_msgs;
     /* a server's state: its memory, users and token secret */
     nc_kit_memo_t *memo;
@@ -490,7 +490,7 @@ static bool nc_pi_ready(nc_pi_t *pi)
         return pi->ice_settled;
     case NC_W_ICEMSG:
         if (pi->ice_msgs == 0)
-            return false;
+            return pi->ice_gaveup || !nc_kit_ice_ready(pi->ice);
         pi->ice_msgs--;
         return true;
     case NC_W_FIREWALL:
@@ -1809,6 +1809,8 @@ static void nc_pi_ice_event(nc_kit_ice_t *ice, int event, void *data)
     nc_pi_t *pi = data;
     if (event == NC_KIT_ICE_MESSAGE)
         pi->ice_msgs++;
+    else if (event == NC_KIT_ICE_TIMEOUT)
+        pi->ice_gaveup = true;
     else
         pi->ice_settled = true;
     nc_pi_poke(pi);
@@ -1843,18 +1845,30 @@ static int nc_v_ice(nc_pi_t *pi, const nc_prog_stmt_t *st)
     return nc_pi_wait(pi, NC_W_ICE);
 }
 
+/* Data over the selected pair. When ICE found no path (the network's
+ * doing, not the program's), there is nothing to send on: said, and the
+ * program goes on. */
 static int nc_v_ice_send(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
-    if (!nc_kit_ice_ready(pi->ice))
-        return nc_pi_fail(pi, "%s", "ice-send needs an ice statement that selected a pair");
+    if (!pi->ice)
+        return nc_pi_fail(pi, "%s", "ice-send needs an ice statement before it");
+    if (!nc_kit_ice_ready(pi->ice)) {
+        nc_kit_report(pi->kit, NULL, "sendto", NULL, 0, NULL,
+                      "nothing sent: ICE selected no pair, so there is no path to the peer");
+        return 0;
+    }
     nc_kit_ice_send(pi->ice, st->args[0], nc_opt(st, "say"));
     return 0;
 }
 
+/* Waits for one datagram of data from the peer; gives up after 2 s, or at
+ * once when ICE found no path. */
 static int nc_v_ice_read(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
     if (!pi->ice)
         return nc_pi_fail(pi, "%s", "ice-read needs an ice statement before it");
+    pi->ice_gaveup = false;
+    nc_kit_ice_expect(pi->ice, 2000);
     return nc_pi_wait(pi, NC_W_ICEMSG);
 }
 
