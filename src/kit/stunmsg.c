@@ -12,7 +12,7 @@
  * header's fields and the attribute area, which the finders walk with
  * every length checked against the bytes received.
  */
-#include "kit_impl.h"
+#include "stunmsg.h"
 
 #include <arpa/inet.h>
 #include <openssl/evp.h>
