@@ -39,7 +39,8 @@
  * "channel", "relay", "refresh", "release", "expire", "refuse") with the
  * client, peer and relay addresses; a hostile client could send without
  * end, so after NC_TURN_REPORTS events the server only counts, and says
- * once that it does.
+ * once that it does; 401 challenges, which anyone may ask for, are
+ * reported NC_TURN_CHALLENGES times at most.
  */
 #include "kit_impl.h"
 
@@ -56,6 +57,7 @@ enum {
     NC_TURN_CHANNELS = 8,
     NC_TURN_MAX_ALLOCS = 64,
     NC_TURN_REPORTS = 400,
+    NC_TURN_CHALLENGES = 20, /* 401s reported, of the budget: anyone can ask for them */
     NC_TURN_PERM_MS = 300000,
     NC_TURN_CHANNEL_MS = 600000,
     NC_TURN_SWEEP_MS = 200,
@@ -76,7 +78,7 @@ struct nc_kit_turn {
     size_t max;
     turn_alloc_t *allocs[NC_TURN_MAX_ALLOCS];
     size_t nallocs, peak;
-    size_t reports, unreported;
+    size_t reports, unreported, challenges;
 };
 
 typedef struct turn_perm {
@@ -210,6 +212,10 @@ static void answer_error(nc_kit_turn_t *t, const nc__stun_msg_t *req,
         nc__stun_integrity(&b, t->key, sizeof t->key);
     nc__stun_fingerprint(&b);
     turn_sendto(&t->udp, b.m, b.n, from);
+    if (code == 401 && ++t->challenges > NC_TURN_CHALLENGES) {
+        t->unreported++; /* a flood of them must not spend the reports */
+        return;
+    }
     char who[64];
     nc__stun_addr_text(from, who, sizeof who);
     TURN_REPORT(t, "refuse",
