@@ -24,7 +24,7 @@
  * "att.error_code" (401; Wireshark's stun.att.error is the 1 of it). Over
  * TCP a message is read whole from one segment (a lesson's TURN over TCP
  * sends one per segment). TURN's ChannelData (a channel number 0x4000-
- * 0x4FFF, a length, the data) is decoded on the TURN port, as Wireshark
+ * 0x7FFF, a length, the data) is decoded on the TURN port, as Wireshark
  * does: "channel" and "length" (stun.channel, stun.length).
  */
 #include "proto.h"
@@ -369,13 +369,14 @@ static int stun_message(nc_dctx_t *x, nc_cursor_t *c)
     return 0;
 }
 
-/* Whether c holds TURN ChannelData: a channel number 0x4000-0x4FFF, a
- * length that fits in what follows (RFC 8656 12.4). */
+/* Whether c holds TURN ChannelData: a channel number whose first two bits
+ * are 01 (RFC 8656 uses 0x4000-0x4FFF, RFC 5766 allowed up to 0x7FFF, and
+ * Wireshark takes both), a length that fits in what follows (12.4). */
 static bool channel_looks(const nc_cursor_t *c)
 {
     nc_cursor_t r = *c;
     uint16_t ch, len;
-    return nc_cur_u16be(&r, &ch) && nc_cur_u16be(&r, &len) && ch >= 0x4000 && ch <= 0x4FFF &&
+    return nc_cur_u16be(&r, &ch) && nc_cur_u16be(&r, &len) && ch >= 0x4000 && ch <= 0x7FFF &&
            nc_cur_left(&r) >= len;
 }
 

@@ -656,6 +656,19 @@ static void pairs_form(nc_kit_ice_t *ice)
     }
 }
 
+/* Signs an authenticated request to the TURN server with the long-term
+ * credentials (USERNAME, REALM, NONCE, MESSAGE-INTEGRITY), adds the
+ * FINGERPRINT and sends it. */
+static void turn_request_send(nc_kit_ice_t *ice, nc__stun_buf_t *b)
+{
+    nc__stun_put(b, NC_STUN_USERNAME, ice->user, strlen(ice->user));
+    nc__stun_put(b, NC_STUN_REALM, ice->realm, strlen(ice->realm));
+    nc__stun_put(b, NC_STUN_NONCE, ice->nonce, strlen(ice->nonce));
+    nc__stun_integrity(b, ice->key, sizeof ice->key);
+    nc__stun_fingerprint(b);
+    ice_sendto(ice, b->m, b->n, &ice->turn_addr);
+}
+
 static void permission_request(nc_kit_ice_t *ice)
 {
     nc__stun_buf_t b;
@@ -663,12 +676,7 @@ static void permission_request(nc_kit_ice_t *ice)
     memcpy(ice->ptid, b.m + 8, 12);
     for (size_t r = 0; r < ice->nremote; r++)
         nc__stun_put_xaddr(&b, NC_STUN_XOR_PEER_ADDRESS, &ice->remote[r].addr);
-    nc__stun_put(&b, NC_STUN_USERNAME, ice->user, strlen(ice->user));
-    nc__stun_put(&b, NC_STUN_REALM, ice->realm, strlen(ice->realm));
-    nc__stun_put(&b, NC_STUN_NONCE, ice->nonce, strlen(ice->nonce));
-    nc__stun_integrity(&b, ice->key, sizeof ice->key);
-    nc__stun_fingerprint(&b);
-    ice_sendto(ice, b.m, b.n, &ice->turn_addr);
+    turn_request_send(ice, &b);
     ice_report(ice, "sendto", (nc_scn_kv_t[]){NC_KV_I("peers", (int64_t)ice->nremote)}, 1,
                "sendto(): CreatePermission for the peer's %zu candidate addresses: the relay "
                "drops whatever comes from an address without one",
@@ -801,12 +809,7 @@ static void select_pair(nc_kit_ice_t *ice, size_t i)
         ice->channel = 0x4000;
         nc__stun_put32(&b, NC_STUN_CHANNEL_NUMBER, (uint32_t)ice->channel << 16);
         nc__stun_put_xaddr(&b, NC_STUN_XOR_PEER_ADDRESS, &ice->remote[p->remote].addr);
-        nc__stun_put(&b, NC_STUN_USERNAME, ice->user, strlen(ice->user));
-        nc__stun_put(&b, NC_STUN_REALM, ice->realm, strlen(ice->realm));
-        nc__stun_put(&b, NC_STUN_NONCE, ice->nonce, strlen(ice->nonce));
-        nc__stun_integrity(&b, ice->key, sizeof ice->key);
-        nc__stun_fingerprint(&b);
-        ice_sendto(ice, b.m, b.n, &ice->turn_addr);
+        turn_request_send(ice, &b);
     }
     ice_finish(ice, PH_READY);
 }
@@ -950,7 +953,6 @@ static void check_tick(uv_timer_t *t)
             continue;
         }
         p->state = PAIR_FAILED;
-        bool was_nominating = p->nominating;
         p->nominating = false;
         char text[160];
         pair_text(ice, p, text, sizeof text);
@@ -962,7 +964,6 @@ static void check_tick(uv_timer_t *t)
                            ice->remote[p->remote].type != CAND_RELAY
                        ? " (something between the two dropped them)"
                        : "");
-        (void)was_nominating;
         maybe_nominate(ice);
     }
     if (ice->phase != PH_CHECK)

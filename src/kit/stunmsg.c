@@ -99,8 +99,7 @@ void nc__stun_integrity(nc__stun_buf_t *b, const void *key, size_t keylen)
     nc__stun_put(b, NC_STUN_MESSAGE_INTEGRITY, mac, 20);
 }
 
-/* CRC-32 (ISO-HDLC, as zlib's), bit by bit: STUN messages are short. */
-static uint32_t crc32_of(const uint8_t *p, size_t n)
+uint32_t nc__stun_crc32(const uint8_t *p, size_t n)
 {
     uint32_t c = 0xffffffffu;
     for (size_t i = 0; i < n; i++) {
@@ -116,7 +115,7 @@ void nc__stun_fingerprint(nc__stun_buf_t *b)
     if (b->n + 8 > sizeof b->m)
         return;
     put16(b->m + 2, (uint16_t)(b->n + 8 - 20));
-    nc__stun_put32(b, NC_STUN_FINGERPRINT, crc32_of(b->m, b->n) ^ 0x5354554Eu);
+    nc__stun_put32(b, NC_STUN_FINGERPRINT, nc__stun_crc32(b->m, b->n) ^ 0x5354554Eu);
 }
 
 bool nc__stun_parse(const uint8_t *m, size_t n, nc__stun_msg_t *out)

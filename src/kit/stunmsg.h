@@ -66,6 +66,8 @@ void nc__stun_put_xaddr(nc__stun_buf_t *b, uint16_t type, const struct sockaddr_
 /* MESSAGE-INTEGRITY (HMAC-SHA1 with key), then FINGERPRINT: the last two. */
 void nc__stun_integrity(nc__stun_buf_t *b, const void *key, size_t keylen);
 void nc__stun_fingerprint(nc__stun_buf_t *b);
+/* CRC-32 (ISO-HDLC, as zlib's), bit by bit: STUN messages are short. */
+uint32_t nc__stun_crc32(const uint8_t *p, size_t n);
 /* Reads a message: false unless it is STUN and every attribute fits. */
 bool nc__stun_parse(const uint8_t *m, size_t n, nc__stun_msg_t *out);
 /* The first attribute of type (its value and *len), or NULL. */

@@ -8,7 +8,7 @@
  * NAT) and owns a relay socket of its own (the "relayed transport
  * address", a port on the TURN host), its permissions (peer IP addresses
  * that may send to the relay, at most NC_TURN_PERMS, 300 s each) and its
- * channels (a number 0x4000-0x4FFF bound to one peer address, at most
+ * channels (a number 0x4000-0x7FFF bound to one peer address, at most
  * NC_TURN_CHANNELS, 600 s each). Each allocation is its own allocation in
  * memory, since its relay socket closes asynchronously; the server frees
  * itself when its socket, its sweep timer and every relay socket are
@@ -21,7 +21,9 @@
  *                    with XOR-RELAYED-ADDRESS, XOR-MAPPED-ADDRESS, LIFETIME;
  *   Refresh          a new lifetime, or 0: the allocation is released;
  *   CreatePermission each XOR-PEER-ADDRESS's IP may now send to the relay;
- *   ChannelBind      a channel number for a peer (and its permission);
+ *   ChannelBind      a channel number for a peer (and its permission; RFC
+ *                    8656's 0x4000-0x4FFF, or RFC 5766's wider 0x4000-
+ *                    0x7FFF, which coturn's client uses);
  *   Send indication  DATA goes from the relay to XOR-PEER-ADDRESS, when
  *                    the peer has a permission (otherwise it is dropped);
  *   ChannelData      the same, 4 bytes of framing instead of 36;
@@ -432,9 +434,11 @@ static void channel_bind(nc_kit_turn_t *t, turn_alloc_t *a, const nc__stun_msg_t
     struct sockaddr_in peer;
     if (!nc__stun_find_u32(req, NC_STUN_CHANNEL_NUMBER, &cn) ||
         !nc__stun_find_xaddr(req, NC_STUN_XOR_PEER_ADDRESS, &peer) || (cn >> 16) < 0x4000 ||
-        (cn >> 16) > 0x4FFF) {
+        (cn >> 16) > 0x7FFF) {
+        /* RFC 8656 gives 0x4000-0x4FFF; RFC 5766's 0x4000-0x7FFF, which
+         * coturn's clients still use, is taken too. */
         answer_error(t, req, &a->client, 400, true, "a ChannelBind needs a channel number "
-                                                    "0x4000-0x4FFF and a peer");
+                                                    "0x4000-0x7FFF and a peer");
         return;
     }
     uint16_t number = (uint16_t)(cn >> 16);
