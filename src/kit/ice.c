@@ -444,7 +444,9 @@ static void checks_start(nc_kit_ice_t *ice);
 static bool sdp_read(nc_kit_ice_t *ice, char *sdp)
 {
     size_t cands = 0;
-    for (char *line = strtok(sdp, "\n"); line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    /* strtok_r: two agents parse on two program threads at once. */
+    for (char *line = strtok_r(sdp, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char ip[64], typ[16];
         unsigned prio, port, comp;
         int found;
