@@ -756,8 +756,8 @@ static void why_text(nc_kit_ice_t *ice, const pair_t *p, char *out, size_t outle
                    ice->remote[p->remote].type == CAND_RELAY;
     int better_failed = 0;
     for (size_t i = 0; i < ice->npairs; i++)
-        if (ice->pairs[i].state == PAIR_FAILED && ice->pairs[i].priority > p->priority)
-            better_failed++;
+        if (ice->pairs[i].state != PAIR_SUCCEEDED && ice->pairs[i].priority > p->priority)
+            better_failed++; /* failed, or no answer yet when the peer nominated */
     char srflx[64] = "";
     for (size_t i = 0; i < ice->nlocal; i++)
         if (ice->local[i].type == CAND_SRFLX)
@@ -771,7 +771,7 @@ static void why_text(nc_kit_ice_t *ice, const pair_t *p, char *out, size_t outle
                      srflx);
         return;
     }
-    n = (size_t)snprintf(out, outlen, "relayed: %d direct %s of higher priority got no answer, "
+    n = (size_t)snprintf(out, outlen, "relayed: %d %s of higher priority got no answer, "
                                       "so the path goes through the TURN server",
                          better_failed, better_failed == 1 ? "pair" : "pairs");
     if (srflx[0] && ice->turn_mapped[0] && strcmp(srflx, ice->turn_mapped) != 0 && n < outlen)
