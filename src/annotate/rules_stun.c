@@ -131,6 +131,10 @@ static void error_write(const nc_annot_t *a)
     nc_evb_note(a->b, "STUN error %lld%s%s%s from %s.",
                 (long long)nc_annotate_int(a->ev, "stun.att.error_code", 0), reason ? " (" : "",
                 reason ? reason : "", reason ? ")" : "", a->from);
+    if (nc_event_str(a->ev, "stun.att.realm") && nc_event_str(a->ev, "stun.att.nonce"))
+        nc_evb_note(a->b, "The server relays only for users it knows: with the REALM and NONCE "
+                          "given here, the client sends its request again with USERNAME and a "
+                          "MESSAGE-INTEGRITY keyed by its password.");
 }
 
 static const nc_rule_t stun_rules[] = {
