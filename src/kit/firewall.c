@@ -18,6 +18,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct firewall {
     uv_process_t proc; /* must stay first */
@@ -63,10 +64,12 @@ int nc_kit_firewall(nc_kit_t *k, void (*done)(int status, void *data), void *dat
     f->done = done;
     f->data = data;
     f->say = say;
-    char *args[] = {"nft", (char *)nc_fw_rules, NULL};
+    /* An ordinary user's PATH often lacks /usr/sbin, where Debian keeps nft. */
+    const char *nft = access("/usr/sbin/nft", X_OK) == 0 ? "/usr/sbin/nft" : "nft";
+    char *args[] = {(char *)nft, (char *)nc_fw_rules, NULL};
     uv_stdio_container_t io[3] = {{.flags = UV_IGNORE}, {.flags = UV_IGNORE},
                                   {.flags = UV_INHERIT_FD, .data.fd = 2}};
-    uv_process_options_t o = {.exit_cb = fw_exit, .file = "nft", .args = args,
+    uv_process_options_t o = {.exit_cb = fw_exit, .file = nft, .args = args,
                               .stdio_count = 3, .stdio = io};
     int rc = uv_spawn(nc_kit_loop(k), &f->proc, &o);
     if (rc != 0) {

@@ -235,5 +235,13 @@ for flags, how in (("-y -c", "ChannelData"), ("-y -c -s", "Send indication")):
           any(e["how"] == how for e in relays) and not apps(ev, host="turn", call="refuse",
                                                             error=400),
           f"turnutils_uclient {flags}: the relay's events {[e['text'] for e in relays[:3]]}", ev)
+# An ordinary user runs it too: the firewall's nft in a lab host of the
+# user's own namespaces, found outside the user's PATH (/usr/sbin).
+user, work, lessons, data = ordinary_user(os.path.join(os.environ["NC_SOURCE_DIR"], "lessons"))
+ev = run_json("webrtc", ["--nat", "symmetric"], data_dir=data, user=user)
+check(apps(ev, host="peer", call="firewall") and
+      [e["path"] for e in apps(ev, call="selected")] == ["relayed", "relayed"],
+      "as an ordinary user: no firewall, or not relayed", ev)
+shutil.rmtree(work, ignore_errors=True)
 print("ok: webrtc goes direct through three NAT kinds and through TURN for symmetric; "
       "coturn's client relays through the kit's TURN server")
