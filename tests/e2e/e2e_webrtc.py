@@ -84,6 +84,11 @@ def ours(s):
     }
 
 
+# A NAT behaviour that does not exist is one sentence and a usage exit.
+rc, out, err = run(["run", "webrtc", "--headless", "--nat", "cone"])
+check(rc == 2 and err.count("\n") == 1 and "unknown NAT behaviour \"cone\"" in err,
+      f"--nat cone: exit {rc}, said {err!r}")
+
 for kind, path in KINDS.items():
     d = tempfile.mkdtemp(prefix="nc-webrtc-")
     pcap = os.path.join(d, "run.pcapng")
