@@ -101,7 +101,8 @@ for kind, path in KINDS.items():
     check(len(srflx) == 1 and srflx[0]["address"] == f"{PUBLIC}:40000",
           f"{kind}: alice's server-reflexive candidates {srflx}", ev)
     stun_said = [e["mapped"] for e in apps(ev, host="stun", call="sendto") if "mapped" in e]
-    check(stun_said[0] == srflx[0]["address"], f"{kind}: the STUN server said {stun_said}", ev)
+    # (bob asks too, and either may be answered first)
+    check(srflx[0]["address"] in stun_said, f"{kind}: the STUN server said {stun_said}", ev)
     host = [e for e in alice(call="candidate") if e.get("candidate") == "host"][0]["address"]
     adds = [e for e in ev if e["type"] == "state" and e["host"] == "nat" and e["change"] == "add"
             and e["proto"] == "udp" and e["inside"] == host]
