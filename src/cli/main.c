@@ -31,6 +31,7 @@ extern const nc_cmd_t nc_cmd_replay;
 extern const nc_cmd_t nc_cmd_runs;
 extern const nc_cmd_t nc_cmd_export;
 extern const nc_cmd_t nc_cmd_shell;
+extern const nc_cmd_t nc_cmd_compare;
 
 static const nc_cmd_t *const nc_cmds[] = {
     &nc_cmd_list,
@@ -42,6 +43,7 @@ static const nc_cmd_t *const nc_cmds[] = {
     &nc_cmd_runs,
     &nc_cmd_export,
     &nc_cmd_shell,
+    &nc_cmd_compare,
 };
 
 const char *nc_cli_data_dir;
