@@ -40,18 +40,59 @@ def way_packets(events, program):
     return out
 
 
-def measure(events, program):
-    """The numbers compare.c gives a way, counted again."""
-    host, ports = way_ports(events, program)
-    m = dict(requests=0, answers=0, empty=0, connections=0, round_trips=0, packets=0, bytes=0)
+def h2_streams(e):
+    """The HTTP/2 stream ids (above 0) a packet carries frames of, or None
+    when it carries no HTTP/2 frame."""
+    h = e.get("http2")
+    if h is None:
+        return None
+    return {f["streamid"] for f in (h if isinstance(h, list) else [h])
+            if f.get("streamid", 0) > 0}
+
+
+def run_packets(events, program=None):
+    """(packet, sent, connection) for every TCP packet measured: a program's
+    connections, or (program None) every connection, the side that sent the
+    SYN being the client."""
+    if program is not None:
+        return [(e, sent, (e["from"], e["tcp"]["sport"]) if sent else (e["to"], e["tcp"]["dport"]))
+                for e, sent in way_packets(events, program)]
+    clients, out = set(), []
+    for e in events:
+        if e["type"] != "packet" or "tcp" not in e:
+            continue
+        t = e["tcp"]
+        if "SYN" in t["flags"] and "ACK" not in t["flags"]:
+            clients.add((e["from"], t["sport"]))
+        if (e["from"], t["sport"]) in clients:
+            out.append((e, True, (e["from"], t["sport"])))
+        elif (e["to"], t["dport"]) in clients:
+            out.append((e, False, (e["to"], t["dport"])))
+    return out
+
+
+def measure(events, program=None):
+    """The numbers compare.c gives a way (or, program None, a whole run),
+    counted again."""
+    if program:
+        host, ports = way_ports(events, program)
+        ends = {(host, port) for port in ports}
+    else:
+        ends = {(e["from"], e["tcp"]["sport"]) for e in events
+                if e["type"] == "packet" and "tcp" in e and "SYN" in e["tcp"]["flags"]
+                and "ACK" not in e["tcp"]["flags"]}
+    m = dict(requests=0, answers=0, empty=0, connections=0, round_trips=0, packets=0, bytes=0,
+             first_byte_round_trips=0, stalled_streams=0)
     outstanding, first, last, first_answer, last_answer = 0, None, None, None, None
-    for e, sent in way_packets(events, program):
+    stall_open, stalled = set(), set()
+    for e, sent, conn in run_packets(events, program):
         m["packets"] += 1
         m["bytes"] += e["len"]
         first = e["t"] if first is None else first
         last = e["t"]
         flags = set(e["tcp"]["flags"])
-        if sent and "SYN" in flags and "ACK" not in flags and not e["tcp"].get("retransmission"):
+        retrans = e["tcp"].get("retransmission")
+        if sent and "SYN" in flags and "ACK" not in flags and not retrans:
             m["connections"] += 1
             m["round_trips"] += 1
         tls = e.get("tls")
@@ -69,10 +110,24 @@ def measure(events, program):
             outstanding = max(0, outstanding - rs)
             m["answers"] += rs
             last_answer = e["t"]
-            first_answer = e["t"] if first_answer is None else first_answer
+            if first_answer is None:
+                first_answer = e["t"]
+                m["first_byte_round_trips"] = m["round_trips"]
+        # A lost data segment stalls its direction until a retransmission
+        # arrives; the streams that retransmission delivers had waited.
+        side = (conn, sent)
+        if e["tcp"].get("len", 0) > 0:
+            if e["dropped"]:
+                stall_open.add(side)
+            elif retrans and side in stall_open:
+                stall_open.discard(side)
+                ids = h2_streams(e)
+                for sid in ([-1] if ids is None else ids):
+                    stalled.add((side, sid))
+    m["stalled_streams"] = len(stalled)
     for e in events:
         if (e["type"] == "app" and e.get("call") == "write" and e.get("news") == 0
-                and e["host"] != host and e.get("peer_port") in ports):
+                and any(e.get("peer_port") == p and e["host"] != h for h, p in ends)):
             m["empty"] += 1
     m["time_ms"] = ((last_answer if last_answer is not None else last) - first) * 1000
     m["first_byte_ms"] = 0 if first_answer is None else (first_answer - first) * 1000
@@ -97,7 +152,8 @@ def check_against_run(events, note):
     out = {}
     for w in note["ways"]:
         mine = measure(events, w["program"])
-        for k in ("requests", "answers", "empty", "connections", "round_trips", "packets", "bytes"):
+        for k in ("requests", "answers", "empty", "connections", "round_trips", "packets", "bytes",
+                  "first_byte_round_trips", "stalled_streams"):
             check(w[k] == mine[k], f"{w['label']}: the note says {k} {w[k]}, the run's events "
                                    f"say {mine[k]}")
         check(abs(w["time_ms"] - mine["time_ms"]) < 0.2,
