@@ -20,7 +20,19 @@
  *   time         from its first packet to the packet that completes its
  *                last answer (its last packet when it had no answer);
  *   first byte   from its first packet to the first packet that carries
- *                an answer (0 when it had none).
+ *                an answer (0 when it had none);
+ *   round trips before the first byte
+ *                the turns from the client speaking (a SYN, or data) to the
+ *                server speaking (a SYN-ACK, or data), up to and including
+ *                the packet that completes the first answer: a ClientHello
+ *                in a Fast Open SYN, or a request in 0-RTT early data,
+ *                shares its trip with what went before it;
+ *   stalled streams
+ *                streams that waited on a retransmission: a data segment
+ *                the wire dropped stalls its direction of its connection
+ *                until a retransmission arrives, and every HTTP/2 stream
+ *                with a frame in that retransmission (or the connection's
+ *                own byte stream, without HTTP/2) waited behind the hole.
  *
  * Empty answers are counted from the server's side: the write() of an
  * answer about a job carries "news" (src/scenario/program.c), and an
@@ -214,6 +226,7 @@ static void nc_compare_scan(const nc_timeline_t *tl, size_t n, const char *progr
     row->round_trips = row->packets = row->bytes = row->time_ns = row->first_byte_ns = 0;
     row->first_byte_trips = row->stalled = 0;
     int64_t first = -1, last = -1, first_answer = -1, last_answer = -1, outstanding = 0;
+    bool turn = false; /* the client spoke since the server last did */
     for (size_t i = 0; i < n; i++) {
         const nc_event_t *ev = nc_timeline_get(tl, i);
         int64_t v;
@@ -265,16 +278,25 @@ static void nc_compare_scan(const nc_timeline_t *tl, size_t n, const char *progr
             outstanding = outstanding > rs ? outstanding - rs : 0;
             row->answers += rs;
             last_answer = ev->t_ns;
-            if (first_answer < 0) {
-                first_answer = ev->t_ns;
-                row->first_byte_trips = row->round_trips;
+        }
+        /* Round trips before the first byte: the turns from the client
+         * speaking (a SYN or data) to the server speaking (a SYN-ACK or
+         * data), up to the packet that completes the first answer. */
+        bool data = nc_event_int(ev, "tcp.len", &v) && v > 0;
+        if (first_answer < 0) {
+            if (sent && (syn || data))
+                turn = true;
+            else if (!sent && turn && (data || nc_event_has(ev, "tcp.flags", "SYN"))) {
+                turn = false;
+                row->first_byte_trips++;
             }
+            if (!sent && rs)
+                first_answer = ev->t_ns;
         }
         /* A lost data segment opens a stall of its direction; the first
          * retransmission that arrives repairs it, and what it delivers
          * had waited. */
         bool dropped = nc_event_bool(ev, "dropped");
-        bool data = nc_event_int(ev, "tcp.len", &v) && v > 0;
         if (data && dropped && conn < NC_COMPARE_MAX_PORTS)
             st.open[conn][sent] = true;
         else if (data && retrans && st.open[conn][sent]) {

@@ -84,7 +84,7 @@ def measure(events, program=None):
     m = dict(requests=0, answers=0, empty=0, connections=0, round_trips=0, packets=0, bytes=0,
              first_byte_round_trips=0, stalled_streams=0)
     outstanding, first, last, first_answer, last_answer = 0, None, None, None, None
-    stall_open, stalled = set(), set()
+    stall_open, stalled, turn = set(), set(), False
     for e, sent, conn in run_packets(events, program):
         m["packets"] += 1
         m["bytes"] += e["len"]
@@ -110,9 +110,17 @@ def measure(events, program=None):
             outstanding = max(0, outstanding - rs)
             m["answers"] += rs
             last_answer = e["t"]
-            if first_answer is None:
+        # The turns from the client speaking to the server speaking, up to
+        # the first answer.
+        data = e["tcp"].get("len", 0) > 0
+        if first_answer is None:
+            if sent and (data or ("SYN" in flags and "ACK" not in flags)):
+                turn = True
+            elif not sent and turn and (data or "SYN" in flags):
+                turn = False
+                m["first_byte_round_trips"] += 1
+            if not sent and rs:
                 first_answer = e["t"]
-                m["first_byte_round_trips"] = m["round_trips"]
         # A lost data segment stalls its direction until a retransmission
         # arrives; the streams that retransmission delivers had waited.
         side = (conn, sent)
