@@ -17,27 +17,10 @@
 #include "../scenario/compare.h"
 #include "../tui/tui.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-
-static int nc_compare_cmd_write(const char *path, const nc_buf_t *b)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-    if (f == NULL) {
-        nc_cli_error("cannot write %s: %s", path, strerror(errno));
-        return NC_EXIT_FAIL;
-    }
-    bool ok = fwrite(b->data ? b->data : "", 1, b->len, f) == b->len;
-    ok = (f == stdout ? fflush(f) : fclose(f)) == 0 && ok;
-    if (!ok) {
-        nc_cli_error("cannot write %s: %s", path, strerror(errno));
-        return NC_EXIT_FAIL;
-    }
-    return NC_EXIT_OK;
-}
 
 static int nc_compare_cmd_main(int argc, char **argv)
 {
@@ -101,13 +84,13 @@ static int nc_compare_cmd_main(int argc, char **argv)
     nc_buf_init(&out);
     if (rc == NC_EXIT_OK && svg) {
         nc_compare_svg_runs(&runs[0], &runs[1], &out);
-        rc = nc_compare_cmd_write(svg, &out);
+        rc = nc_cli_write(svg, &out);
     }
     if (rc == NC_EXIT_OK && json) {
         nc_buf_reset(&out);
         nc_compare_json(&runs[0], &runs[1], &out);
         signal(SIGPIPE, SIG_IGN);
-        rc = nc_compare_cmd_write("-", &out);
+        rc = nc_cli_write("-", &out);
     }
     if (rc == NC_EXIT_OK && !svg && !json) {
         nc_tui_opts_t to = {.compare = {&runs[0], &runs[1]}};

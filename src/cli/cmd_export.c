@@ -33,22 +33,6 @@ static bool nc_export_index(const char *arg, uint64_t *out)
     return true;
 }
 
-static int nc_export_write(const char *path, const nc_buf_t *b)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-    if (f == NULL) {
-        nc_cli_error("cannot write %s: %s", path, strerror(errno));
-        return NC_EXIT_FAIL;
-    }
-    bool ok = fwrite(b->data ? b->data : "", 1, b->len, f) == b->len;
-    ok = (f == stdout ? fflush(f) : fclose(f)) == 0 && ok;
-    if (!ok) {
-        nc_cli_error("cannot write %s: %s", path, strerror(errno));
-        return NC_EXIT_FAIL;
-    }
-    return NC_EXIT_OK;
-}
-
 static int nc_export_main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -148,7 +132,7 @@ static int nc_export_main(int argc, char **argv)
     nc_buf_init(&out);
     if (status == NC_EXIT_OK && svg) {
         nc_diagram_svg(d, title, &out);
-        status = nc_export_write(svg, &out);
+        status = nc_cli_write(svg, &out);
     }
     if (status == NC_EXIT_OK && chart && !compared) {
         nc_cli_error("%s has no comparison: only a lesson with a compare block ends with one",
@@ -158,12 +142,12 @@ static int nc_export_main(int argc, char **argv)
     if (status == NC_EXIT_OK && chart) {
         nc_buf_reset(&out);
         nc_compare_svg_table(&table, &out);
-        status = nc_export_write(chart, &out);
+        status = nc_cli_write(chart, &out);
     }
     if (status == NC_EXIT_OK && mermaid) {
         nc_buf_reset(&out);
         nc_diagram_mermaid(d, title, &out);
-        status = nc_export_write(mermaid, &out);
+        status = nc_cli_write(mermaid, &out);
     }
     nc_buf_done(&out);
     nc_diagram_free(d);

@@ -58,6 +58,22 @@ void nc_cli_error(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+int nc_cli_write(const char *path, const nc_buf_t *b)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (f == NULL) {
+        nc_cli_error("cannot write %s: %s", path, strerror(errno));
+        return NC_EXIT_FAIL;
+    }
+    bool ok = fwrite(b->data ? b->data : "", 1, b->len, f) == b->len;
+    ok = (f == stdout ? fflush(f) : fclose(f)) == 0 && ok;
+    if (!ok) {
+        nc_cli_error("cannot write %s: %s", path, strerror(errno));
+        return NC_EXIT_FAIL;
+    }
+    return NC_EXIT_OK;
+}
+
 nc_course_t *nc_cli_course(void)
 {
     char *dir = nc_course_find_dir();
