@@ -242,10 +242,10 @@ void nc_compare_svg_table(const nc_compare_table_t *t, nc_buf_t *out)
         nc_buf_puts(out, "</g>\n");
         y += 44;
     }
-    y = nc_csvg_ticks(out, y + 4, len_ms, step_ms);
+    y = nc_csvg_ticks(out, y + 4, len_ms, step_ms) + 10;
     nc_buf_puts(out, "<g class=\"summary\">\n");
     for (size_t w = 0; w < t->nrows; w++)
-        nc_csvg_text(out, 380 + 110 * (double)w, y, "font-weight=\"bold\" text-anchor=\"end\"",
+        nc_csvg_text(out, 400 + 140 * (double)w, y, "font-weight=\"bold\" text-anchor=\"end\"",
                      t->rows[w].label);
     for (size_t k = 0; k < nc_compare_nmeasures; k++) {
         y += NC_CSVG_ROW_H;
@@ -253,7 +253,7 @@ void nc_compare_svg_table(const nc_compare_table_t *t, nc_buf_t *out)
         for (size_t w = 0; w < t->nrows; w++) {
             char v[32];
             nc_csvg_value(&t->rows[w], k, v, sizeof v);
-            nc_csvg_text(out, 380 + 110 * (double)w, y, "text-anchor=\"end\"", v);
+            nc_csvg_text(out, 400 + 140 * (double)w, y, "text-anchor=\"end\"", v);
         }
     }
     nc_buf_puts(out, "</g>\n</svg>\n");
