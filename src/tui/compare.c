@@ -7,7 +7,9 @@
  * side by side: one column per way, one row per measure, the smallest
  * value of each row in bold. It opens by itself once, when the ladder of
  * a finished live run first shows the note (after the last checkpoint is
- * answered), and with T from the ladder; Esc goes back.
+ * answered), and with T from the ladder; Esc goes back. `s` writes the
+ * table as an SVG chart (compare_svg.c) to a new file in the current
+ * directory, as the ladder's `s` saves a run.
  *
  * Data model: nothing is kept. Every draw finds the note among the last
  * events of the timeline (there are a handful after it at most) and
@@ -18,10 +20,37 @@
 
 #include "../scenario/compare.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+/* Writes an SVG document (svg, borrowed) to a new file in the current
+ * directory named after what (`netcourse-compare-WHAT-STAMP.svg`) and
+ * says where, or why not, in the banner. */
+static void nc_compare_view_save(nc_ui_t *ui, const char *what, const nc_buf_t *svg)
+{
+    char stamp[32], path[200];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    snprintf(path, sizeof path, "netcourse-compare-%.64s-%s.svg", what, stamp);
+    FILE *f = fopen(path, "w");
+    bool ok = f && fwrite(svg->data, 1, svg->len, f) == svg->len;
+    int e = errno;
+    if (f && fclose(f) != 0 && ok) {
+        ok = false;
+        e = errno;
+    }
+    if (ok)
+        snprintf(ui->banner, sizeof ui->banner, "The chart is in %s (SVG).", path);
+    else
+        snprintf(ui->banner, sizeof ui->banner, "The chart was not written to %s: %s", path,
+                 strerror(e));
+}
 
 /* The comparison note of the ladder's source, or NULL. */
 static const nc_event_t *nc_compare_view_note(nc_ui_t *ui)
@@ -110,13 +139,26 @@ static void nc_compare_view_draw(nc_canvas_t *c, nc_ui_t *ui)
 
 static int nc_compare_view_key(nc_ui_t *ui, nc_action_t a, int key)
 {
+    const nc_event_t *ev = nc_compare_view_note(ui);
+    nc_compare_table_t t;
+    if (a == NC_ACT_SAVE && ev && nc_compare_from_event(ev, &t)) {
+        nc_buf_t svg;
+        nc_buf_init(&svg);
+        nc_compare_svg_table(&t, &svg);
+        nc_compare_view_save(ui, t.id, &svg);
+        nc_buf_done(&svg);
+        return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
+    }
     if (a != NC_ACT_TABLE)
         return 0;
     nc_ui_pop(ui);
     return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
 }
 
-static const nc_action_t nc_compare_view_footer[] = {NC_ACT_HELP, NC_ACT_BACK, NC_ACT_NONE};
+static const nc_action_t nc_compare_view_footer[] = {NC_ACT_HELP, NC_ACT_SAVE, NC_ACT_BACK,
+                                                     NC_ACT_NONE};
+static const nc_view_label_t nc_compare_view_labels[] = {{NC_ACT_SAVE, "save SVG"},
+                                                         {NC_ACT_NONE, NULL}};
 
 static const nc_legend_t nc_compare_view_legend[] = {
     {"12", "12", NC_STYLE(NC_A_BOLD, NC_ROLE_OK), "the fewest of its row, when the ways differ"},
@@ -131,6 +173,7 @@ const nc_view_t nc_view_compare = {
     .key = nc_compare_view_key,
     .footer = nc_compare_view_footer,
     .legend = nc_compare_view_legend,
+    .labels = nc_compare_view_labels,
 };
 
 /* ---- two saved runs side by side (`netcourse compare A B`) ----
@@ -142,6 +185,8 @@ const nc_view_t nc_view_compare = {
  * client side with data, '<' received with data, '.' a bare segment), a
  * line under each run with F at its first answer and L at its last, then
  * the axis and the summary, the measures where the runs differ in bold.
+ * `s` writes the same chart as `compare --svg` to a new file in the
+ * current directory.
  */
 
 /* The character of one axis cell: the most telling of its packets. */
@@ -246,12 +291,19 @@ static void nc_pair_draw(nc_canvas_t *c, nc_ui_t *ui)
 
 static int nc_pair_key(nc_ui_t *ui, nc_action_t a, int key)
 {
-    (void)ui;
     (void)key;
+    if (a == NC_ACT_SAVE && ui->pair[0] && ui->pair[1]) {
+        nc_buf_t svg;
+        nc_buf_init(&svg);
+        nc_compare_svg_runs(ui->pair[0], ui->pair[1], &svg);
+        nc_compare_view_save(ui, "runs", &svg);
+        nc_buf_done(&svg);
+        return NC_VIEW_HANDLED | NC_VIEW_REDRAW;
+    }
     return a == NC_ACT_BACK || a == NC_ACT_QUIT ? NC_VIEW_HANDLED | NC_VIEW_QUIT : 0;
 }
 
-static const nc_action_t nc_pair_footer[] = {NC_ACT_HELP, NC_ACT_QUIT, NC_ACT_NONE};
+static const nc_action_t nc_pair_footer[] = {NC_ACT_HELP, NC_ACT_SAVE, NC_ACT_QUIT, NC_ACT_NONE};
 
 static const nc_legend_t nc_pair_legend[] = {
     {">", ">", NC_STYLE(0, NC_ROLE_CLIENT), "a packet with data the client side sent"},
@@ -269,4 +321,5 @@ const nc_view_t nc_view_pair = {
     .key = nc_pair_key,
     .footer = nc_pair_footer,
     .legend = nc_pair_legend,
+    .labels = nc_compare_view_labels,
 };

@@ -18,7 +18,7 @@ one data segment), compared:
 - bad input: one run, a missing file, a file that is no capture, a capture
   that is no saved run, an unknown program: one sentence, non-zero exit;
 - the interface: both runs' lanes on one axis and the summary, the values
-  as --json gives them; q quits."""
+  as --json gives them; s writes the chart to a file beside it; q quits."""
 import json
 import os
 import re
@@ -170,6 +170,15 @@ check(not NAMES, f"rows missing from the screen: {list(NAMES)}\n{scr}")
 m = re.search(r"time to first byte\s+([\d.]+) ms\s+([\d.]+) ms", scr)
 check(m and (float(m.group(1)), float(m.group(2))) == (s["a"]["first_byte_ms"], s["b"]["first_byte_ms"]),
       f"time to first byte on screen: {m and m.groups()}")
+# s writes the chart beside it, as --svg does.
+before = set(os.listdir(tmp))
+tm.keys("s")
+scr = tm.wait_for("The chart is in", why="the chart's file name")
+made = [f for f in set(os.listdir(tmp)) - before if f.endswith(".svg")]
+check(len(made) == 1 and made[0] in scr.replace("\n", ""), f"s wrote {made}:\n{scr}")
+keys = {g.get("data-key") for g in ET.parse(os.path.join(tmp, made[0])).getroot().iter(NS + "g")
+        if g.get("class") == "measure"}
+check(keys == set(KEYS), f"the chart s wrote has the measures {sorted(keys)}")
 tm.keys("q")
 tm.wait_for("EXITED 0", why="netcourse to quit on q")
 tm.kill()
