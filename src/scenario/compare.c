@@ -3,13 +3,18 @@
  *
  * Data model. A way is one lesson program. Its connections are the local
  * ports its app events report (every kit call carries "program" and
- * "port"), on its host; its packets are the TCP packets of those ports
- * (sent from its host with that source port, or to it with that
- * destination port). Over them, in timeline order:
+ * "port"), on its host; its packets are the TCP packets, or UDP datagrams
+ * (QUIC), of those ports (sent from its host with that source port, or to
+ * it with that destination port). A whole run (no program) is every TCP
+ * connection, the side that sent the SYN being the client. Over them, in
+ * timeline order:
  *
- *   connections  SYNs it sent (not retransmissions);
- *   requests     HTTP requests it sent, pipelined ones each counted;
- *   answers      HTTP responses it received;
+ *   connections  SYNs it sent (not retransmissions), and for UDP the ports
+ *                it sent from;
+ *   requests     HTTP requests it sent, pipelined ones each counted
+ *                (HTTP/3: HEADERS with a method);
+ *   answers      HTTP responses it received (HTTP/3: HEADERS with a
+ *                status);
  *   round trips  every handshake, and every request sent while none of its
  *                earlier ones was still unanswered (a request pipelined
  *                behind another shares that one's trip); a TLS handshake
@@ -97,14 +102,21 @@ static void nc_compare_ports(const nc_timeline_t *tl, size_t n, const char *prog
     }
 }
 
-/* The connection a TCP packet travels on (-1: none of the measured side's).
- * Sets *sent to whether the measured side sent it. */
+/* A TCP or UDP packet's ports. */
+static bool nc_compare_packet_ports(const nc_event_t *ev, int64_t *sport, int64_t *dport)
+{
+    return (nc_event_int(ev, "tcp.sport", sport) && nc_event_int(ev, "tcp.dport", dport)) ||
+           (nc_event_int(ev, "udp.sport", sport) && nc_event_int(ev, "udp.dport", dport));
+}
+
+/* The connection a TCP packet, or a UDP datagram of a way (QUIC), travels
+ * on (-1: none of the measured side's). Sets *sent to whether the
+ * measured side sent it. */
 static int nc_compare_mine(const nc_event_t *ev, const nc_compare_ports_t *p, bool *sent)
 {
     const char *from = nc_event_str(ev, "from"), *to = nc_event_str(ev, "to");
     int64_t sport, dport;
-    if (!from || !to || !nc_event_int(ev, "tcp.sport", &sport) ||
-        !nc_event_int(ev, "tcp.dport", &dport))
+    if (!from || !to || !nc_compare_packet_ports(ev, &sport, &dport))
         return -1;
     int k = nc_compare_find_port(p, from, sport);
     *sent = k >= 0;
@@ -112,12 +124,13 @@ static int nc_compare_mine(const nc_event_t *ev, const nc_compare_ports_t *p, bo
 }
 
 /* Counts the messages of a packet's layer `layer` (one object or a list
- * of them): for "http", requests in *a and responses in *b; for "tls", the
- * handshake round trips in *a (*b stays 0). */
+ * of them): for "http" and "http3", requests in *a (HTTP/1's "request",
+ * HTTP/3's HEADERS with a "method") and responses in *b (a "status");
+ * for "tls", the handshake round trips in *a (*b stays 0). */
 static void nc_compare_layer(const nc_event_t *ev, const char *layer, int64_t *a, int64_t *b)
 {
     *a = *b = 0;
-    bool tls = strcmp(layer, "tls") == 0;
+    bool tls = strcmp(layer, "tls") == 0, h3 = strcmp(layer, "http3") == 0;
     const nc_field_t *f = ev->fields;
     uint32_t n = ev->nfields;
     for (uint32_t k = 0; k < n; k = nc_fields_skip(f, n, k)) {
@@ -129,11 +142,12 @@ static void nc_compare_layer(const nc_event_t *ev, const char *layer, int64_t *a
              o = nc_fields_skip(f, n, o)) {
             uint32_t oend = nc_fields_skip(f, n, o);
             const nc_field_t *in = f + o + 1;
-            const nc_field_t *v = nc_fields_get(in, oend - o - 1, tls ? "round_trips" : "request");
+            const nc_field_t *v = nc_fields_get(in, oend - o - 1,
+                                                tls ? "round_trips" : h3 ? "method" : "request");
             if (tls) {
                 if (v && v->kind == NC_F_INT)
                     *a += v->v.i;
-            } else if (v && v->kind == NC_F_BOOL && v->v.b)
+            } else if (v && (h3 || (v->kind == NC_F_BOOL && v->v.b)))
                 (*a)++;
             else if (nc_fields_get(in, oend - o - 1, "status"))
                 (*b)++;
@@ -197,8 +211,7 @@ static void nc_compare_point(nc_compare_run_t *run, int conn, const nc_event_t *
     nc_compare_conn_t *c = &run->conns[conn];
     if (c->n == 0) {
         int64_t sport = 0, dport = 0;
-        nc_event_int(ev, "tcp.sport", &sport);
-        nc_event_int(ev, "tcp.dport", &dport);
+        nc_compare_packet_ports(ev, &sport, &dport);
         bool sent = flags & NC_COMPARE_SENT;
         const char *peer = nc_event_str(ev, sent ? "to" : "from");
         snprintf(c->label, sizeof c->label, "%s:%lld > %s:%lld", p->host[conn],
@@ -227,6 +240,7 @@ static void nc_compare_scan(const nc_timeline_t *tl, size_t n, const char *progr
     row->first_byte_trips = row->stalled = 0;
     int64_t first = -1, last = -1, first_answer = -1, last_answer = -1, outstanding = 0;
     bool turn = false; /* the client spoke since the server last did */
+    bool used[NC_COMPARE_MAX_PORTS] = {false}; /* a connection's packet was seen */
     for (size_t i = 0; i < n; i++) {
         const nc_event_t *ev = nc_timeline_get(tl, i);
         int64_t v;
@@ -246,12 +260,13 @@ static void nc_compare_scan(const nc_timeline_t *tl, size_t n, const char *progr
         if (ev->type != NC_EV_PACKET)
             continue;
         bool syn = nc_event_has(ev, "tcp.flags", "SYN") && !nc_event_has(ev, "tcp.flags", "ACK");
+        bool udp = nc_event_get(ev, "udp") != NULL;
         int64_t sport;
         /* A whole run's client side: whoever sent a SYN. */
         if (!program && syn && nc_event_int(ev, "tcp.sport", &sport) && nc_event_str(ev, "from"))
             nc_compare_add_port(&p, nc_event_str(ev, "from"), sport);
         bool sent;
-        int conn = nc_compare_mine(ev, &p, &sent);
+        int conn = !program && udp ? -1 : nc_compare_mine(ev, &p, &sent);
         if (conn < 0)
             continue;
         row->packets++;
@@ -265,10 +280,18 @@ static void nc_compare_scan(const nc_timeline_t *tl, size_t n, const char *progr
             row->connections++;
             row->round_trips++;
         }
-        int64_t rq, rs;
+        /* A UDP way's connection (QUIC) is its first datagram from a port. */
+        if (udp && sent && conn < NC_COMPARE_MAX_PORTS && !used[conn])
+            row->connections++;
+        if (conn < NC_COMPARE_MAX_PORTS)
+            used[conn] = true;
+        int64_t rq, rs, rq3, rs3;
         nc_compare_layer(ev, "tls", &rq, &rs);
         row->round_trips += rq;
         nc_compare_layer(ev, "http", &rq, &rs);
+        nc_compare_layer(ev, "http3", &rq3, &rs3);
+        rq += rq3;
+        rs += rs3;
         if (sent) {
             if (rq && outstanding == 0)
                 row->round_trips++;
@@ -282,7 +305,8 @@ static void nc_compare_scan(const nc_timeline_t *tl, size_t n, const char *progr
         /* Round trips before the first byte: the turns from the client
          * speaking (a SYN or data) to the server speaking (a SYN-ACK or
          * data), up to the packet that completes the first answer. */
-        bool data = nc_event_int(ev, "tcp.len", &v) && v > 0;
+        bool data = (nc_event_int(ev, "tcp.len", &v) && v > 0) ||
+                    (nc_event_int(ev, "udp.payload_len", &v) && v > 0);
         if (first_answer < 0) {
             if (sent && (syn || data))
                 turn = true;
@@ -297,9 +321,9 @@ static void nc_compare_scan(const nc_timeline_t *tl, size_t n, const char *progr
          * retransmission that arrives repairs it, and what it delivers
          * had waited. */
         bool dropped = nc_event_bool(ev, "dropped");
-        if (data && dropped && conn < NC_COMPARE_MAX_PORTS)
+        if (data && !udp && dropped && conn < NC_COMPARE_MAX_PORTS)
             st.open[conn][sent] = true;
-        else if (data && retrans && st.open[conn][sent]) {
+        else if (data && retrans && conn < NC_COMPARE_MAX_PORTS && st.open[conn][sent]) {
             st.open[conn][sent] = false;
             nc_compare_stall_streams(&st, ev, conn, sent);
         }

@@ -31,13 +31,20 @@ def way_packets(events, program):
     check(host and ports, f"program {program} reported no connection")
     out = []
     for e in events:
-        if e["type"] != "packet" or "tcp" not in e:
+        t = e.get("tcp") or e.get("udp") if e["type"] == "packet" else None
+        if not t:
             continue
-        if e["from"] == host and e["tcp"]["sport"] in ports:
+        if e["from"] == host and t["sport"] in ports:
             out.append((e, True))
-        elif e["to"] == host and e["tcp"]["dport"] in ports:
+        elif e["to"] == host and t["dport"] in ports:
             out.append((e, False))
     return out
+
+
+def h3_msgs(e):
+    """A packet's HTTP/3 frames (one object or a list)."""
+    h = e.get("http3")
+    return [] if h is None else h if isinstance(h, list) else [h]
 
 
 def h2_streams(e):
@@ -55,7 +62,8 @@ def run_packets(events, program=None):
     connections, or (program None) every connection, the side that sent the
     SYN being the client."""
     if program is not None:
-        return [(e, sent, (e["from"], e["tcp"]["sport"]) if sent else (e["to"], e["tcp"]["dport"]))
+        return [(e, sent, (e["from"], (e.get("tcp") or e["udp"])["sport"]) if sent
+                 else (e["to"], (e.get("tcp") or e["udp"])["dport"]))
                 for e, sent in way_packets(events, program)]
     clients, out = set(), []
     for e in events:
@@ -84,23 +92,29 @@ def measure(events, program=None):
     m = dict(requests=0, answers=0, empty=0, connections=0, round_trips=0, packets=0, bytes=0,
              first_byte_round_trips=0, stalled_streams=0)
     outstanding, first, last, first_answer, last_answer = 0, None, None, None, None
-    stall_open, stalled, turn = set(), set(), False
+    stall_open, stalled, turn, used = set(), set(), False, set()
     for e, sent, conn in run_packets(events, program):
         m["packets"] += 1
         m["bytes"] += e["len"]
         first = e["t"] if first is None else first
         last = e["t"]
-        flags = set(e["tcp"]["flags"])
-        retrans = e["tcp"].get("retransmission")
+        udp = "udp" in e
+        flags = set(e.get("tcp", {}).get("flags", []))
+        retrans = e.get("tcp", {}).get("retransmission")
         if sent and "SYN" in flags and "ACK" not in flags and not retrans:
             m["connections"] += 1
             m["round_trips"] += 1
+        if udp and sent and conn not in used:
+            m["connections"] += 1  # a QUIC way's connection: a port's first datagram
+        used.add(conn)
         tls = e.get("tls")
         m["round_trips"] += sum(t.get("round_trips", 0)
                                 for t in ([] if tls is None else tls if isinstance(tls, list) else [tls]))
         msgs = http_msgs(e)
         rq = sum(1 for h in msgs if h.get("request"))
         rs = sum(1 for h in msgs if not h.get("request") and "status" in h)
+        rq += sum(1 for h in h3_msgs(e) if "method" in h)
+        rs += sum(1 for h in h3_msgs(e) if "method" not in h and "status" in h)
         if sent:
             if rq and outstanding == 0:
                 m["round_trips"] += 1
@@ -112,7 +126,7 @@ def measure(events, program=None):
             last_answer = e["t"]
         # The turns from the client speaking to the server speaking, up to
         # the first answer.
-        data = e["tcp"].get("len", 0) > 0
+        data = (e["udp"].get("payload_len", 0) if udp else e["tcp"].get("len", 0)) > 0
         if first_answer is None:
             if sent and (data or ("SYN" in flags and "ACK" not in flags)):
                 turn = True
@@ -124,7 +138,7 @@ def measure(events, program=None):
         # A lost data segment stalls its direction until a retransmission
         # arrives; the streams that retransmission delivers had waited.
         side = (conn, sent)
-        if e["tcp"].get("len", 0) > 0:
+        if data and not udp:
             if e["dropped"]:
                 stall_open.add(side)
             elif retrans and side in stall_open:
