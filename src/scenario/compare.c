@@ -15,7 +15,8 @@
  *                (HTTP/3: HEADERS with a method);
  *   answers      HTTP responses it received (HTTP/3: HEADERS with a
  *                status);
- *   round trips  every handshake, and every request sent while none of its
+ *   round trips  every handshake (a QUIC connection's counts one), and
+ *                every request sent while none of its
  *                earlier ones was still unanswered (a request pipelined
  *                behind another shares that one's trip); a TLS handshake
  *                adds the round trips its decoder counted (tls.round_trips
@@ -280,9 +281,12 @@ static void nc_compare_scan(const nc_timeline_t *tl, size_t n, const char *progr
             row->connections++;
             row->round_trips++;
         }
-        /* A UDP way's connection (QUIC) is its first datagram from a port. */
-        if (udp && sent && conn < NC_COMPARE_MAX_PORTS && !used[conn])
+        /* A UDP way's connection (QUIC) is its first datagram from a port,
+         * and its handshake one round trip (QUIC's own, TLS inside). */
+        if (udp && sent && conn < NC_COMPARE_MAX_PORTS && !used[conn]) {
             row->connections++;
+            row->round_trips++;
+        }
         if (conn < NC_COMPARE_MAX_PORTS)
             used[conn] = true;
         int64_t rq, rs, rq3, rs3;

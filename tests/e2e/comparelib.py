@@ -106,6 +106,7 @@ def measure(events, program=None):
             m["round_trips"] += 1
         if udp and sent and conn not in used:
             m["connections"] += 1  # a QUIC way's connection: a port's first datagram
+            m["round_trips"] += 1  # and its handshake's trip
         used.add(conn)
         tls = e.get("tls")
         m["round_trips"] += sum(t.get("round_trips", 0)
