@@ -105,12 +105,22 @@ void nc_kit_listener_say(nc_kit_listener_t *l, const char *say);
 int nc_kit_listener_port(const nc_kit_listener_t *l);
 /* Closes the listener (no report: closing a listener sends nothing). */
 void nc_kit_listener_close(nc_kit_listener_t *l);
+/* Lets the listener take data in a SYN (TCP Fast Open, RFC 7413): turns
+ * the host's net.ipv4.tcp_fastopen server bit on (its namespace only) and
+ * sets TCP_FASTOPEN on the socket. A failure fails the scenario. */
+void nc_kit_listener_fastopen(nc_kit_listener_t *l);
 
 /* Connects to host:port, reporting the connect() call now and again when
  * it returns (say_done, NULL: the default). cb gets status 0 or a libuv
  * code; on failure the connection is closed after cb. Returns the
  * connection, or NULL (failure reported). */
-nc_kit_conn_t *nc_kit_connect(nc_kit_t *k, const char *host, int port, bool nodelay,
+/* flags: NC_KIT_NODELAY (true, as callers give it, means this one), and
+ * NC_KIT_FASTOPEN: TCP Fast Open (TCP_FASTOPEN_CONNECT), so connect()
+ * returns at once and the first write leaves in the SYN when the kernel
+ * holds a cookie from an earlier connection to that server (else the SYN
+ * asks for one). */
+enum { NC_KIT_NODELAY = 1, NC_KIT_FASTOPEN = 2 };
+nc_kit_conn_t *nc_kit_connect(nc_kit_t *k, const char *host, int port, unsigned flags,
                               nc_kit_connect_cb cb, void *data, const char *say,
                               const char *say_done);
 
@@ -167,6 +177,14 @@ typedef struct nc_kit_tls_opts {
     int version;      /* 12 or 13: only TLS 1.2 or only 1.3; 0: the highest both know */
     const char *alpn; /* comma-separated protocols ("h2,http/1.1"), or NULL */
     const char *sni;  /* a client's server name, or NULL */
+    /* TLS 1.3 0-RTT. A server accepts early data (up to 16 KiB) and may
+     * answer it before the handshake ends. A client resumes with the last
+     * session ticket any kit client got from the same server (host:port)
+     * in this process and sends its first write as early data; with no
+     * ticket allowing it, the handshake is an ordinary one. Every kit
+     * server shares one ticket key, so a ticket from one connection opens
+     * the next. */
+    bool early;
 } nc_kit_tls_opts_t;
 
 typedef void (*nc_kit_tls_ready_cb)(nc_kit_conn_t *c, int status, void *data);

@@ -1231,13 +1231,15 @@ static void nc_pi_h2_response(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_
                               void *data);
 static void nc_pi_h2_open(nc_kit_h2_t *h, int status, void *data);
 /* A tls-listen or tls-connect statement's TLS: version=1.2|1.3 (default:
- * either), alpn= (default http/1.1), sni= (a client's; default its host). */
+ * either), alpn= (default http/1.1), sni= (a client's; default its host),
+ * early=yes (0-RTT: see nc_kit_tls_opts_t). */
 static void nc_pi_tls_opts(const nc_prog_stmt_t *st, nc_kit_tls_opts_t *o)
 {
     const char *v = nc_opt(st, "version");
     o->version = v && strcmp(v, "1.2") == 0 ? 12 : v && strcmp(v, "1.3") == 0 ? 13 : 0;
     o->alpn = nc_opt(st, "alpn") ? nc_opt(st, "alpn") : "http/1.1";
     o->sni = nc_opt(st, "sni");
+    o->early = nc_opt_yes(st, "early");
     if (o->sni == NULL && strcmp(st->verb, "tls-connect") == 0)
         o->sni = st->args[0];
 }
@@ -1891,6 +1893,8 @@ static int nc_v_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
                                  nc_pi_accepted, pi, nc_opt(st, "say"));
     if (!pi->listener)
         return NC_EIO;
+    if (nc_opt_yes(st, "fastopen"))
+        nc_kit_listener_fastopen(pi->listener);
     const char *acc = nc_opt(st, "accept");
     if (acc) {
         /* The kit puts the peer's name where "%s" stands. */
@@ -1931,13 +1935,13 @@ static int nc_pi_events_reconnect(nc_pi_t *pi)
 
 /* Connects the program's connection to host:port; the statement being run
  * (pi->cur) decides what it speaks once connected. */
-static int nc_pi_connect(nc_pi_t *pi, const char *host, int port, bool nodelay, const char *say,
-                         const char *done, nc_wait_t w)
+static int nc_pi_connect(nc_pi_t *pi, const char *host, int port, unsigned flags,
+                         const char *say, const char *done, nc_wait_t w)
 {
     pi->connected = pi->conn_closed = pi->eof = pi->ws_open = false;
     pi->bok = pi->nbq = 0;
     pi->avail = pi->total = pi->ws_msgs = pi->outstanding = pi->sse_events = 0;
-    pi->conn = nc_kit_connect(pi->kit, host, port, nodelay, nc_pi_connected, pi, say, done);
+    pi->conn = nc_kit_connect(pi->kit, host, port, flags, nc_pi_connected, pi, say, done);
     if (!pi->conn)
         return NC_EIO;
     return nc_pi_wait(pi, w);
@@ -1953,7 +1957,9 @@ static int nc_v_connect(nc_pi_t *pi, const nc_prog_stmt_t *st)
         pi->peer_host = st->args[0];
         pi->peer_port = port;
     }
-    return nc_pi_connect(pi, st->args[0], port, nc_opt_yes(st, "nodelay"),
+    return nc_pi_connect(pi, st->args[0], port,
+                         (nc_opt_yes(st, "nodelay") ? NC_KIT_NODELAY : 0) |
+                             (nc_opt_yes(st, "fastopen") ? NC_KIT_FASTOPEN : 0),
                          nc_pi_say(pi, st, 0, say, sizeof say), nc_opt(st, "done"),
                          strcmp(st->verb, "ws-connect") == 0 ? NC_W_WSOPEN : NC_W_CONNECT);
 }
