@@ -67,6 +67,7 @@ static const struct {
 static const nc_app_proto_t *const nc_app_table[] = {
     &nc_dns_app,
     &nc_stun_app,
+    &nc_quic_app,
 };
 
 /* IP-in-IP and stacked tags may nest this deep, no deeper. */
@@ -526,6 +527,8 @@ static const struct {
     {"http2", &nc_http2_proto, NC_CTX_TCP, 6, 80},
     {"grpc", &nc_grpc_proto, NC_CTX_TCP, 6, 80},
     {"protobuf", &nc_protobuf_proto, NC_CTX_TCP, 6, 80},
+    {"quic", &nc_quic_proto, NC_CTX_UDP, 17, 443},
+    {"http3", &nc_http3_proto, NC_CTX_UDP, 17, 443},
 };
 
 const nc_proto_t *nc__decode_proto(size_t i)

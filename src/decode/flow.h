@@ -70,6 +70,7 @@ typedef struct nc_flow {
     nc_flow_dir_t dir[2];
     struct nc_stream *stream; /* owned: reassembly and stream decoders (stream.h) */
     bool stream_off;          /* no stream decoder reads this connection */
+    struct nc_quic_conn *quic; /* owned: a QUIC connection's state (quic.h), or NULL */
 } nc_flow_t;
 
 enum {

@@ -166,5 +166,7 @@ extern const nc_proto_t nc_http2_proto, nc_grpc_proto, nc_protobuf_proto;
 extern const nc_app_proto_t nc_dns_app;
 extern const nc_proto_t nc_stun_proto;
 extern const nc_app_proto_t nc_stun_app;
+extern const nc_proto_t nc_quic_proto, nc_http3_proto;
+extern const nc_app_proto_t nc_quic_app;
 
 #endif
