@@ -149,7 +149,7 @@ static void h3_headers(nghttp3_qpack_decoder *qd, const h3_bs_t *s, nc_h3_msg_t 
 {
     nghttp3_qpack_stream_context *sc = NULL;
     m->header_block_len = (uint32_t)n;
-    if (qd == NULL || nghttp3_qpack_stream_context_new(&sc, (int64_t)s->id, NULL) != 0) {
+    if (qd == NULL || nghttp3_qpack_stream_context_new(&sc, (int64_t)s->id, nghttp3_mem_default()) != 0) {
         m->qpack_failed = true;
         return;
     }
@@ -331,7 +331,7 @@ void nc__http3_data(struct nc_h3_conn **ph3, bool from_client, uint64_t sid, uin
     if (*ph3 == NULL) {
         struct nc_h3_conn *h3 = nc_xcalloc(1, sizeof(*h3));
         for (int i = 0; i < 2; i++)
-            if (nghttp3_qpack_decoder_new(&h3->qd[i], H3_DTABLE, 100, NULL) == 0)
+            if (nghttp3_qpack_decoder_new(&h3->qd[i], H3_DTABLE, 100, nghttp3_mem_default()) == 0)
                 nghttp3_qpack_decoder_set_max_dtable_capacity(h3->qd[i], H3_DTABLE);
             else
                 h3->qd[i] = NULL;

@@ -185,9 +185,8 @@ static bool quic_header(const nc_quic_conn_t *conn, int dir, nc_cursor_t c, quic
     if (!nc_cur_u8(&c, &first))
         return false;
     p->lng = first & 0x80;
+    /* The fixed bit (0x40) may be greased (RFC 9287): it is not checked. */
     if (!p->lng) {
-        if (!(first & 0x40))
-            return false;
         p->dcidlen = conn && conn->cid_known[dir] ? conn->cid_len[dir] : 0;
         p->cid_guess = !(conn && conn->cid_known[dir]);
         if (!nc_cur_bytes(&c, p->dcid, p->dcidlen))
@@ -205,7 +204,7 @@ static bool quic_header(const nc_quic_conn_t *conn, int dir, nc_cursor_t c, quic
         p->len = (size_t)(c.end - p->start);
         return true;
     }
-    if (p->version != 1 || !(first & 0x40))
+    if (p->version != 1)
         return false;
     p->type = (first >> 4) & 3;
     if (p->type == LT_RETRY) {
