@@ -56,6 +56,8 @@ typedef struct h3_chunk {
 typedef struct h3_bs {
     bool used, from_client, uni, fin;
     uint64_t id, next;       /* next: the offset expected next */
+    uint64_t feed_off;       /* where the bytes being fed begin */
+    uint64_t pending_off;    /* where the DATA frame being passed began */
     int64_t type;            /* a unidirectional stream's type, -1 until read */
     uint8_t *buf;            /* bytes of the frame being read */
     size_t len, cap;
@@ -225,13 +227,16 @@ static void h3_parse(struct nc_h3_conn *h3, h3_bs_t *s, nc_h3_out_t *out)
             s->skip -= k;
             if (s->skip == 0 && s->has_pending) {
                 nc_h3_msg_t *m = h3_emit(out, s);
-                if (m)
+                if (m) {
                     *m = s->pending;
+                    m->split = s->pending_off < s->feed_off;
+                }
                 s->has_pending = false;
             }
             continue;
         }
         size_t start = at;
+        uint64_t start_off = s->next - s->len + start;
         if (s->uni && s->type < 0) {
             uint64_t t;
             if (!h3v(s->buf, s->len, &at, &t))
@@ -268,6 +273,7 @@ static void h3_parse(struct nc_h3_conn *h3, h3_bs_t *s, nc_h3_out_t *out)
                                        .frame_type = (int64_t)type, .stream_type = -1,
                                        .frame_length = len, .goaway_id = -1};
             s->has_pending = true;
+            s->pending_off = start_off;
             s->skip = len;
             if (len == 0) {
                 nc_h3_msg_t *m = h3_emit(out, s);
@@ -282,6 +288,8 @@ static void h3_parse(struct nc_h3_conn *h3, h3_bs_t *s, nc_h3_out_t *out)
             break;
         }
         h3_frame(h3, s, type, s->buf + at, (size_t)len, out);
+        if (out->n && out->msgs[out->n - 1].frame_type == (int64_t)type)
+            out->msgs[out->n - 1].split = start_off < s->feed_off;
         at += len;
     }
     memmove(s->buf, s->buf + at, s->len - at);
@@ -296,6 +304,7 @@ static void h3_feed(struct nc_h3_conn *h3, h3_bs_t *s, const uint8_t *p, size_t 
         s->buf = nc_xrealloc(s->buf, s->cap);
     }
     memcpy(s->buf + s->len, p, n);
+    s->feed_off = s->next;
     s->len += n;
     s->next += n;
     h3_parse(h3, s, out);
@@ -405,6 +414,8 @@ static void h3_write_one(nc_evb_t *b, const nc_h3_msg_t *m, char *sum, size_t su
     nc_evb_int(b, "frame_type", m->frame_type);
     nc_evb_str(b, "frame_name", name);
     nc_evb_int(b, "frame_length", (int64_t)m->frame_length);
+    if (m->split)
+        nc_evb_bool(b, "split", true);
     if (m->frame_type == 1) {
         nc_evb_int(b, "header_block_len", m->header_block_len);
         nc_evb_int(b, "header_list_size", m->header_list_size);
@@ -477,6 +488,7 @@ static const nc_field_decl_t http3_fields[] = {
     {"frame_type", NC_F_INT},
     {"frame_name", NC_F_STR},
     {"frame_length", NC_F_INT},
+    {"split", NC_F_BOOL},
     {"header_block_len", NC_F_INT},
     {"header_list_size", NC_F_INT},
     {"qpack_failed", NC_F_BOOL},

@@ -43,6 +43,7 @@ typedef struct nc_h3_msg {
     int64_t stream_type;     /* a unidirectional stream's type, or -1 */
     uint64_t frame_length;
     bool from_client;
+    bool split;              /* its bytes began in an earlier STREAM frame */
     uint32_t header_block_len, header_list_size;
     uint16_t nheaders;
     bool qpack_failed;       /* the header block would not decode */
