@@ -321,7 +321,7 @@ int nc_decode_app(nc_dctx_t *x, nc_cursor_t *c)
     return 0;
 }
 
-nc_flow_t *nc_decode_flow(nc_dctx_t *x, uint8_t l4, int *dir)
+static nc_flow_key_t nc_decode_flow_key(const nc_dctx_t *x, uint8_t l4)
 {
     nc_flow_key_t key;
     memset(&key, 0, sizeof(key));
@@ -331,7 +331,19 @@ nc_flow_t *nc_decode_flow(nc_dctx_t *x, uint8_t l4, int *dir)
     memcpy(key.daddr, x->daddr, 16);
     key.sport = x->sport;
     key.dport = x->dport;
+    return key;
+}
+
+nc_flow_t *nc_decode_flow(nc_dctx_t *x, uint8_t l4, int *dir)
+{
+    nc_flow_key_t key = nc_decode_flow_key(x, l4);
     return nc_flow_get(x->d->flows, &key, dir);
+}
+
+nc_flow_t *nc_decode_flow_find(const nc_dctx_t *x, uint8_t l4)
+{
+    nc_flow_key_t key = nc_decode_flow_key(x, l4);
+    return nc_flow_find(x->d->flows, &key);
 }
 
 bool nc_decoder_supports(int linktype)

@@ -234,6 +234,17 @@ static void nc_flow_unlink(nc_flow_table_t *t, int32_t idx)
     }
 }
 
+nc_flow_t *nc_flow_find(nc_flow_table_t *t, const nc_flow_key_t *k)
+{
+    uint8_t key[38];
+    nc_flow_canon(k, key);
+    uint32_t h = nc_flow_hash(key, sizeof(key));
+    for (int32_t i = t->buckets[h & (t->nbuckets - 1)]; i != -1; i = t->slots[i].next)
+        if (t->slots[i].hash == h && memcmp(t->slots[i].key, key, sizeof(key)) == 0)
+            return &t->slots[i];
+    return NULL;
+}
+
 nc_flow_t *nc_flow_get(nc_flow_table_t *t, const nc_flow_key_t *k, int *dir)
 {
     uint8_t key[38];

@@ -150,6 +150,10 @@ void nc_flow_ck_free(nc_flow_ck_t *ck);
  * sets *dir to the frame's direction in it. Never fails. */
 nc_flow_t *nc_flow_get(nc_flow_table_t *t, const nc_flow_key_t *k, int *dir);
 
+/* The flow of k (borrowed, valid until the next nc_flow_get), or NULL
+ * when the table has none: a lookup that creates nothing. */
+nc_flow_t *nc_flow_find(nc_flow_table_t *t, const nc_flow_key_t *k);
+
 /* The i-th flow of the table (0 <= i < nc_flow_table_count), in no
  * particular order; NULL past the last. */
 nc_flow_t *nc_flow_at(nc_flow_table_t *t, size_t i);

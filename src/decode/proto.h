@@ -135,6 +135,8 @@ int nc_decode_app(nc_dctx_t *x, nc_cursor_t *c);
  * for transport l4 (borrowed, valid until the next flow lookup); *dir is the
  * frame's direction in it. */
 nc_flow_t *nc_decode_flow(nc_dctx_t *x, uint8_t l4, int *dir);
+/* The same flow if the table already has it, or NULL (creates nothing). */
+nc_flow_t *nc_decode_flow_find(const nc_dctx_t *x, uint8_t l4);
 
 /* The i-th decoder of the registry (every protocol file's descriptor), or
  * NULL past the last: how fields.c finds every declared field. */

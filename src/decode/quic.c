@@ -229,9 +229,9 @@ static bool quic_match(const nc_dctx_t *x, const nc_cursor_t *c)
         return false;
     if (p.lng)
         return p.vn ? p.len >= 11 : true;
-    int dir;
-    nc_flow_t *f = nc_decode_flow((nc_dctx_t *)x, 17, &dir);
-    return f->quic != NULL;
+    /* A lookup that creates no flow: most UDP payloads are not QUIC. */
+    nc_flow_t *f = nc_decode_flow_find(x, 17);
+    return f != NULL && f->quic != NULL && p.len >= 1 + 16 + 4;
 }
 
 /* ---- the TLS handshake messages in the Initial CRYPTO frames ---- */
