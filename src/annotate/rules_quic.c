@@ -78,7 +78,8 @@ static void undecrypted_write(const nc_annot_t *a)
 
 /* Calls fn on each frame object of the packet, seen as an event of its own
  * (paths "stream.stream_id", "retransmission_of.packet_number"). */
-static void each_frame(const nc_annot_t *a, void (*fn)(const nc_annot_t *a, const nc_event_t *fr))
+static void each_frame(const nc_annot_t *a,
+                       void (*fn)(const nc_annot_t *a, const nc_event_t *fr, void *arg), void *arg)
 {
     const nc_field_t *l = nc_event_get(a->ev, "quic.frame");
     if (l == NULL || l->kind != NC_F_LIST)
@@ -92,7 +93,7 @@ static void each_frame(const nc_annot_t *a, void (*fn)(const nc_annot_t *a, cons
             nc_event_t el = *a->ev;
             el.fields = base + k + 1;
             el.nfields = next - k - 2;
-            fn(a, &el);
+            fn(a, &el, arg);
         }
         k = next;
     }
@@ -103,8 +104,9 @@ static bool retrans_match(const nc_annot_t *a)
     return keys_is(a, "1-RTT") || keys_is(a, "handshake") || keys_is(a, "initial");
 }
 
-static void retrans_one(const nc_annot_t *a, const nc_event_t *fr)
+static void retrans_one(const nc_annot_t *a, const nc_event_t *fr, void *arg)
 {
+    (void)arg;
     int64_t pn;
     if (!nc_event_int(fr, "retransmission_of.packet_number", &pn))
         return;
@@ -129,11 +131,12 @@ static void retrans_one(const nc_annot_t *a, const nc_event_t *fr)
 
 static void retrans_write(const nc_annot_t *a)
 {
-    each_frame(a, retrans_one);
+    each_frame(a, retrans_one, NULL);
 }
 
-static void close_one(const nc_annot_t *a, const nc_event_t *fr)
+static void close_one(const nc_annot_t *a, const nc_event_t *fr, void *arg)
 {
+    (void)arg;
     int64_t code;
     if (!nc_event_int(fr, "cc.error_code", &code))
         return;
@@ -148,10 +151,56 @@ static void close_one(const nc_annot_t *a, const nc_event_t *fr)
 
 static void close_write(const nc_annot_t *a)
 {
-    each_frame(a, close_one);
+    each_frame(a, close_one, NULL);
+}
+
+/* Appends "stream N bytes A-B" for a STREAM frame sent for the first
+ * time (arg: a char[256]). */
+static void stream_one(const nc_annot_t *a, const nc_event_t *fr, void *arg)
+{
+    (void)a;
+    char *list = arg;
+    int64_t sid, off, len;
+    if (!nc_event_int(fr, "stream.stream_id", &sid) || nc_event_get(fr, "retransmission_of"))
+        return;
+    off = nc_annotate_int(fr, "stream.offset", 0);
+    len = nc_annotate_int(fr, "stream.length", 0);
+    size_t n = strlen(list);
+    char range[48];
+    if (len == 0)
+        snprintf(range, sizeof(range), "its end, no bytes");
+    else if (len == 1)
+        snprintf(range, sizeof(range), "byte %lld", (long long)off);
+    else
+        snprintf(range, sizeof(range), "bytes %lld-%lld", (long long)off, (long long)(off + len - 1));
+    if (n + 80 < 256)
+        snprintf(list + n, 256 - n, "%sstream %lld %s", n ? ", " : "", (long long)sid, range);
+}
+
+static bool onertt_match(const nc_annot_t *a)
+{
+    return keys_is(a, "1-RTT");
+}
+
+static void onertt_write(const nc_annot_t *a)
+{
+    char list[256] = "";
+    each_frame(a, stream_one, list);
+    if (!list[0])
+        return;
+    int64_t gen = nc_annotate_int(a->ev, "quic.key_generation", 0);
+    char upd[48] = "";
+    if (gen)
+        snprintf(upd, sizeof(upd), ", moved on by %lld key update%s", (long long)gen,
+                 gen > 1 ? "s" : "");
+    nc_evb_note(a->b, "A 1-RTT packet, decrypted with %s application keys (%s from the key "
+                      "log%s): %s.",
+                from_client(a) ? "the client's" : "the server's",
+                from_client(a) ? "CLIENT_TRAFFIC_SECRET_0" : "SERVER_TRAFFIC_SECRET_0", upd, list);
 }
 
 static const nc_rule_t quic_rules[] = {
+    {"quic-1rtt", onertt_match, onertt_write},
     {"quic-initial", initial_match, initial_write},
     {"quic-handshake", secret_match, secret_write},
     {"quic-undecrypted", undecrypted_match, undecrypted_write},

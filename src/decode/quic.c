@@ -99,6 +99,7 @@ struct nc_quic_conn {
     bool have_random;
     uint16_t suite;
     char sni[128], alpn[64];
+    bool hello_now;          /* the ClientHello was read in this packet */
     quic_dir_t dir[2];
     struct nc_h3_conn *h3;
     uint8_t *pt;             /* plaintext buffer */
@@ -269,6 +270,7 @@ static void quic_hello(nc_quic_conn_t *q, int dir, bool client)
         return;
     memcpy(q->client_random, random, sizeof(random));
     q->have_random = true;
+    q->hello_now = true;
     uint8_t comp;
     nc_cursor_t ext;
     if (!nc_cur_u16be(&c, &n16) || !nc_cur_skip(&c, n16) || !nc_cur_u8(&c, &comp) ||
@@ -772,7 +774,9 @@ static const nc_quic_keys_t *quic_keys(nc_dctx_t *x, nc_quic_conn_t *q, int dir,
         }
         return tmp;
     }
-    if (!d->tried[level]) {
+    /* Keys the key log did not hold yet are asked for again: in a live
+     * run a secret may reach the log just after its first packet. */
+    if (!d->tried[level] || (!d->keys[level].ok && level != NC_QUIC_INITIAL)) {
         d->tried[level] = true;
         dec->quic_keys(x->d->dec_ctx, &req, &d->keys[level]);
     }
@@ -967,7 +971,9 @@ static void quic_packet(nc_dctx_t *x, nc_quic_conn_t *q, int dir, quic_pkt_t *p,
     quic_fctx_t f = {.x = x, .q = q, .dir = dir, .client = client, .space = space, .pn = pn};
     const char *bad = NULL;
     bool ok = quic_frames_read(&f, nc_cur_make(q->pt, ptlen), &bad);
-    if (level == NC_QUIC_INITIAL && q->have_random && client) {
+    if (q->hello_now) {
+        /* The packet whose CRYPTO frames completed the ClientHello. */
+        q->hello_now = false;
         if (q->sni[0])
             nc_evb_str(b, "sni", q->sni);
         if (q->alpn[0])
