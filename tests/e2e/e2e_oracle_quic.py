@@ -5,8 +5,9 @@ its own: Debian's ngtcp2 example server and client over GnuTLS
 (gtlsserver, gtlsclient), HTTP/3 with several requests on one connection,
 the client writing its secrets through SSLKEYLOGFILE.
 
-- A clean run: three requests (a small file, a 100 kB one, the small one
-  again).
+- A clean run: four requests (a small file, a 100 kB one, a 20-byte one,
+  the small one again), the client updating its keys after 1 ms (a key
+  phase change: netcourse moves to the next generation of 1-RTT keys).
 - A lossy run: the client drops a tenth of what it receives
   (gtlsclient --rx-loss), after the capture saw it, so the server sends
   the lost frames again in new packets.
@@ -93,7 +94,7 @@ def capture_run(name, client_args):
     return path, keylog
 
 
-clean, clean_keys = capture_run("clean", [])
+clean, clean_keys = capture_run("clean", ["--key-update=1ms"])
 n1, h3s, quics, evs = compare("clean run", clean, clean_keys)
 check(n1 >= 60, f"tshark saw only {n1} QUIC frames in the clean run")
 
@@ -104,6 +105,8 @@ check(initial[0].get("sni") == "localhost" and initial[0].get("alpn") == "h3",
       f"the ClientHello's SNI/ALPN: {initial[0].get('sni')}, {initial[0].get('alpn')}")
 levels = {q.get("keys") for _, q in quics if q.get("decrypted")}
 check({"initial", "handshake", "1-RTT"} <= levels, f"keys used: {levels}")
+gens = {(q.get("from_client"), q.get("key_generation", 0)) for _, q in quics if q.get("keys") == "1-RTT"}
+check((True, 1) in gens, f"no client packet after the key update was decrypted: {gens}")
 undecrypted = [(n, q.get("undecrypted")) for n, q in quics if not q.get("decrypted")]
 check(not undecrypted, f"QUIC packets left encrypted: {undecrypted[:5]}")
 reqs = [m for m in h3s if m.get("frame_type") == 1 and m.get("method")]
