@@ -18,30 +18,13 @@
 
 #include "decode/quic.h"
 #include "decrypt/decrypt.h"
+#include "hex.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define RANDOM_HEX "2222222222222222222222222222222222222222222222222222222222222222"
-
-static size_t unhex(const char *s, uint8_t *out)
-{
-    size_t n = 0;
-    for (; s[0] && s[1]; s += 2) {
-        unsigned v;
-        sscanf(s, "%2x", &v);
-        out[n++] = (uint8_t)v;
-    }
-    return n;
-}
-
-static void assert_hex(const uint8_t *p, size_t n, const char *hex)
-{
-    uint8_t want[256];
-    assert_int_equal(unhex(hex, want), n);
-    assert_memory_equal(p, want, n);
-}
 
 static void initial_keys(bool client, nc_quic_keys_t *k)
 {
