@@ -344,7 +344,22 @@ static void quic_acked(quic_dir_t *d, uint8_t space, uint64_t lo, uint64_t hi)
 
 /* ---- frames ---- */
 
+struct quic_fctx;
+typedef bool (*quic_frame_fn)(struct quic_fctx *f, uint64_t type, nc_cursor_t *c);
+
+/* Frame types: lowest and highest type of a row, the RFC's name, the
+ * reader, and for frames of varints only (fr_ints) the object and field
+ * names Wireshark gives them. */
+typedef struct quic_frame_row {
+    uint8_t lo, hi;
+    const char *name;
+    quic_frame_fn read;
+    const char *obj;
+    const char *keys[3];
+} quic_frame_row_t;
+
 typedef struct quic_fctx {
+    const quic_frame_row_t *row; /* the frame being read */
     nc_dctx_t *x;
     nc_quic_conn_t *q;
     int dir;
@@ -359,23 +374,22 @@ typedef struct quic_fctx {
     bool has_ack;
 } quic_fctx_t;
 
-typedef bool (*quic_frame_fn)(quic_fctx_t *f, uint64_t type, nc_cursor_t *c);
 
-/* Reads `count` varints into the named fields of the open object. */
-static bool quic_ints(quic_fctx_t *f, nc_cursor_t *c, const char *obj, const char *const *keys)
+/* A frame of varints only: reads them into the row's object under the
+ * row's names (quic_frames). */
+static bool fr_ints(quic_fctx_t *f, uint64_t type, nc_cursor_t *c)
 {
+    (void)type;
     nc_evb_t *b = f->x->b;
-    if (obj)
-        nc_evb_obj(b, obj);
+    nc_evb_obj(b, f->row->obj);
     bool ok = true;
-    for (size_t i = 0; keys[i] && ok; i++) {
+    for (size_t i = 0; i < 3 && f->row->keys[i] && ok; i++) {
         uint64_t v;
         ok = qv(c, &v);
         if (ok)
-            nc_evb_int(b, keys[i], (int64_t)v);
+            nc_evb_int(b, f->row->keys[i], (int64_t)v);
     }
-    if (obj)
-        nc_evb_end(b);
+    nc_evb_end(b);
     return ok;
 }
 
@@ -454,20 +468,6 @@ static bool fr_ack(quic_fctx_t *f, uint64_t type, nc_cursor_t *c)
     return ok;
 }
 
-static bool fr_rsts(quic_fctx_t *f, uint64_t type, nc_cursor_t *c)
-{
-    (void)type;
-    static const char *const k[] = {"stream_id", "application_error_code", "final_size", NULL};
-    return quic_ints(f, c, "rsts", k);
-}
-
-static bool fr_ss(quic_fctx_t *f, uint64_t type, nc_cursor_t *c)
-{
-    (void)type;
-    static const char *const k[] = {"stream_id", "application_error_code", NULL};
-    return quic_ints(f, c, "ss", k);
-}
-
 /* Names the frame an earlier packet carried the same data in. */
 static void quic_retrans(quic_fctx_t *f, const quic_sent_t *s)
 {
@@ -542,48 +542,6 @@ static bool fr_stream(quic_fctx_t *f, uint64_t type, nc_cursor_t *c)
     return true;
 }
 
-static bool fr_md(quic_fctx_t *f, uint64_t type, nc_cursor_t *c)
-{
-    (void)type;
-    static const char *const k[] = {"maximum_data", NULL};
-    return quic_ints(f, c, "md", k);
-}
-
-static bool fr_msd(quic_fctx_t *f, uint64_t type, nc_cursor_t *c)
-{
-    (void)type;
-    static const char *const k[] = {"stream_id", "maximum_stream_data", NULL};
-    return quic_ints(f, c, "msd", k);
-}
-
-static bool fr_ms(quic_fctx_t *f, uint64_t type, nc_cursor_t *c)
-{
-    (void)type;
-    static const char *const k[] = {"max_streams", NULL};
-    return quic_ints(f, c, "ms", k);
-}
-
-static bool fr_db(quic_fctx_t *f, uint64_t type, nc_cursor_t *c)
-{
-    (void)type;
-    static const char *const k[] = {"stream_data_limit", NULL};
-    return quic_ints(f, c, "sb", k);
-}
-
-static bool fr_sdb(quic_fctx_t *f, uint64_t type, nc_cursor_t *c)
-{
-    (void)type;
-    static const char *const k[] = {"stream_id", "stream_data_limit", NULL};
-    return quic_ints(f, c, "sdb", k);
-}
-
-static bool fr_sib(quic_fctx_t *f, uint64_t type, nc_cursor_t *c)
-{
-    (void)type;
-    static const char *const k[] = {"stream_limit", NULL};
-    return quic_ints(f, c, "sib", k);
-}
-
 static bool fr_nci(quic_fctx_t *f, uint64_t type, nc_cursor_t *c)
 {
     (void)type;
@@ -602,13 +560,6 @@ static bool fr_nci(quic_fctx_t *f, uint64_t type, nc_cursor_t *c)
     quic_hex(b, "cid", cid, len);
     nc_evb_end(b);
     return true;
-}
-
-static bool fr_rci(quic_fctx_t *f, uint64_t type, nc_cursor_t *c)
-{
-    (void)type;
-    static const char *const k[] = {"sequence", NULL};
-    return quic_ints(f, c, "rci", k);
 }
 
 static bool fr_path(quic_fctx_t *f, uint64_t type, nc_cursor_t *c)
@@ -655,34 +606,30 @@ static bool fr_dg(quic_fctx_t *f, uint64_t type, nc_cursor_t *c)
     return true;
 }
 
-/* Frame types: lowest and highest type of a row, the RFC's name, the
- * reader. */
-static const struct {
-    uint8_t lo, hi;
-    const char *name;
-    quic_frame_fn read;
-} quic_frames[] = {
-    {0x00, 0x00, "PADDING", fr_padding},
-    {0x01, 0x01, "PING", fr_none},
-    {0x02, 0x03, "ACK", fr_ack},
-    {0x04, 0x04, "RESET_STREAM", fr_rsts},
-    {0x05, 0x05, "STOP_SENDING", fr_ss},
-    {0x06, 0x06, "CRYPTO", fr_crypto},
-    {0x07, 0x07, "NEW_TOKEN", fr_nt},
-    {0x08, 0x0f, "STREAM", fr_stream},
-    {0x10, 0x10, "MAX_DATA", fr_md},
-    {0x11, 0x11, "MAX_STREAM_DATA", fr_msd},
-    {0x12, 0x13, "MAX_STREAMS", fr_ms},
-    {0x14, 0x14, "DATA_BLOCKED", fr_db},
-    {0x15, 0x15, "STREAM_DATA_BLOCKED", fr_sdb},
-    {0x16, 0x17, "STREAMS_BLOCKED", fr_sib},
-    {0x18, 0x18, "NEW_CONNECTION_ID", fr_nci},
-    {0x19, 0x19, "RETIRE_CONNECTION_ID", fr_rci},
-    {0x1a, 0x1a, "PATH_CHALLENGE", fr_path},
-    {0x1b, 0x1b, "PATH_RESPONSE", fr_path},
-    {0x1c, 0x1d, "CONNECTION_CLOSE", fr_cc},
-    {0x1e, 0x1e, "HANDSHAKE_DONE", fr_none},
-    {0x30, 0x31, "DATAGRAM", fr_dg},
+/* The frame types (quic_frame_row_t). */
+static const quic_frame_row_t quic_frames[] = {
+    {0x00, 0x00, "PADDING", fr_padding, NULL, {NULL}},
+    {0x01, 0x01, "PING", fr_none, NULL, {NULL}},
+    {0x02, 0x03, "ACK", fr_ack, NULL, {NULL}},
+    {0x04, 0x04, "RESET_STREAM", fr_ints, "rsts",
+     {"stream_id", "application_error_code", "final_size"}},
+    {0x05, 0x05, "STOP_SENDING", fr_ints, "ss", {"stream_id", "application_error_code"}},
+    {0x06, 0x06, "CRYPTO", fr_crypto, NULL, {NULL}},
+    {0x07, 0x07, "NEW_TOKEN", fr_nt, NULL, {NULL}},
+    {0x08, 0x0f, "STREAM", fr_stream, NULL, {NULL}},
+    {0x10, 0x10, "MAX_DATA", fr_ints, "md", {"maximum_data"}},
+    {0x11, 0x11, "MAX_STREAM_DATA", fr_ints, "msd", {"stream_id", "maximum_stream_data"}},
+    {0x12, 0x13, "MAX_STREAMS", fr_ints, "ms", {"max_streams"}},
+    {0x14, 0x14, "DATA_BLOCKED", fr_ints, "sb", {"stream_data_limit"}},
+    {0x15, 0x15, "STREAM_DATA_BLOCKED", fr_ints, "sdb", {"stream_id", "stream_data_limit"}},
+    {0x16, 0x17, "STREAMS_BLOCKED", fr_ints, "sib", {"stream_limit"}},
+    {0x18, 0x18, "NEW_CONNECTION_ID", fr_nci, NULL, {NULL}},
+    {0x19, 0x19, "RETIRE_CONNECTION_ID", fr_ints, "rci", {"sequence"}},
+    {0x1a, 0x1a, "PATH_CHALLENGE", fr_path, NULL, {NULL}},
+    {0x1b, 0x1b, "PATH_RESPONSE", fr_path, NULL, {NULL}},
+    {0x1c, 0x1d, "CONNECTION_CLOSE", fr_cc, NULL, {NULL}},
+    {0x1e, 0x1e, "HANDSHAKE_DONE", fr_none, NULL, {NULL}},
+    {0x30, 0x31, "DATAGRAM", fr_dg, NULL, {NULL}},
 };
 
 static int quic_frame_row(uint64_t type)
@@ -727,6 +674,7 @@ static bool quic_frames_read(quic_fctx_t *f, nc_cursor_t c, const char **why)
             *why = "an unknown frame type";
             break;
         }
+        f->row = &quic_frames[row];
         if (!quic_frames[row].read(f, type, &c)) {
             nc_evb_end(b);
             ok = false;
