@@ -64,6 +64,21 @@ static void secret_write(const nc_annot_t *a)
                 a->from, from_client(a) ? "client's" : "server's");
 }
 
+static bool early_match(const nc_annot_t *a)
+{
+    return keys_is(a, "0-RTT");
+}
+
+static void early_write(const nc_annot_t *a)
+{
+    nc_evb_note(a->b, "QUIC 0-RTT packet from %s, decrypted with its early traffic secret from "
+                      "the key log: data sent in the first flight, before the handshake is done, "
+                      "on the strength of a ticket from an earlier connection. The server may "
+                      "refuse it, and an attacker can replay it, so it should only ask for what "
+                      "is safe to repeat.",
+                a->from);
+}
+
 static bool undecrypted_match(const nc_annot_t *a)
 {
     return nc_event_str(a->ev, "quic.undecrypted") != NULL;
@@ -101,7 +116,7 @@ static void each_frame(const nc_annot_t *a,
 
 static bool retrans_match(const nc_annot_t *a)
 {
-    return keys_is(a, "1-RTT") || keys_is(a, "handshake") || keys_is(a, "initial");
+    return nc_event_get(a->ev, "quic.keys") != NULL;
 }
 
 static void retrans_one(const nc_annot_t *a, const nc_event_t *fr, void *arg)
@@ -203,6 +218,7 @@ static const nc_rule_t quic_rules[] = {
     {"quic-1rtt", onertt_match, onertt_write},
     {"quic-initial", initial_match, initial_write},
     {"quic-handshake", secret_match, secret_write},
+    {"quic-0rtt", early_match, early_write},
     {"quic-undecrypted", undecrypted_match, undecrypted_write},
     {"quic-retransmission", retrans_match, retrans_write},
     {"quic-close", retrans_match, close_write},

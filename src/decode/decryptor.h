@@ -51,7 +51,7 @@ typedef struct nc_tls_keys {
  * number spaces' keys: Initial keys come from the client's first
  * Destination Connection ID alone; Handshake and 1-RTT keys from the key
  * log's TLS 1.3 secrets of the connection (its client random). */
-enum { NC_QUIC_INITIAL = 0, NC_QUIC_HANDSHAKE = 1, NC_QUIC_1RTT = 2 };
+enum { NC_QUIC_INITIAL = 0, NC_QUIC_HANDSHAKE = 1, NC_QUIC_1RTT = 2, NC_QUIC_0RTT = 3 };
 
 typedef struct nc_quic_keyreq {
     uint8_t level;           /* NC_QUIC_* */

@@ -20,7 +20,9 @@
  * of its next one); Handshake and 1-RTT packets with keys from the key
  * log, found by the client random of the ClientHello that the client's
  * Initial CRYPTO frames carry, for the cipher suite of the server's
- * ServerHello. Header protection hides the packet number's length and
+ * ServerHello; 0-RTT packets with the client's early traffic secret (the
+ * resumed session's suite is taken to be AES-128-GCM's, as the ServerHello
+ * that names it comes later). Header protection hides the packet number's length and
  * bytes; the full number is rebuilt from the largest one seen in its space
  * (RFC 9000 A.3). A 1-RTT packet whose key phase bit flips is tried with
  * the next generation's keys (a key update).
@@ -76,8 +78,8 @@ typedef struct quic_sent {
 } quic_sent_t;
 
 typedef struct quic_dir {
-    nc_quic_keys_t keys[3]; /* NC_QUIC_INITIAL, _HANDSHAKE, _1RTT */
-    bool tried[3];
+    nc_quic_keys_t keys[4]; /* NC_QUIC_INITIAL, _HANDSHAKE, _1RTT, _0RTT */
+    bool tried[4];
     uint32_t generation;    /* 1-RTT key updates so far */
     bool phase;             /* the key phase bit of the current generation */
     int64_t largest[3];     /* per packet number space */
@@ -711,7 +713,11 @@ static const nc_quic_keys_t *quic_keys(nc_dctx_t *x, nc_quic_conn_t *q, int dir,
                             .suite = q->suite, .generation = gen, .dcidlen = q->odcid_len};
     memcpy(req.dcid, q->odcid, q->odcid_len);
     memcpy(req.client_random, q->client_random, NC_TLS_RANDOM);
-    if (level != NC_QUIC_INITIAL && (!q->have_random || q->suite == 0)) {
+    /* 0-RTT comes before the ServerHello: the resumed session's suite is
+     * not known, AES-128-GCM is tried. */
+    if (level == NC_QUIC_0RTT && q->suite == 0)
+        req.suite = 0x1301;
+    if (level != NC_QUIC_INITIAL && (!q->have_random || req.suite == 0)) {
         *why = "the handshake that names its keys was not seen";
         return NULL;
     }
@@ -894,14 +900,14 @@ static void quic_packet(nc_dctx_t *x, nc_quic_conn_t *q, int dir, quic_pkt_t *p,
     }
     int level = !p->lng ? NC_QUIC_1RTT
                 : p->type == LT_INITIAL ? NC_QUIC_INITIAL
-                : p->type == LT_HANDSHAKE ? NC_QUIC_HANDSHAKE : -1;
+                : p->type == LT_HANDSHAKE ? NC_QUIC_HANDSHAKE : NC_QUIC_0RTT;
     uint8_t space = level == NC_QUIC_INITIAL ? SP_INITIAL
                     : level == NC_QUIC_HANDSHAKE ? SP_HANDSHAKE : SP_APP;
-    const char *why = "0-RTT keys are not read from the key log";
+    const char *why = "";
     uint64_t pn = 0;
     size_t ptlen = 0;
     bool phase = false;
-    if (level < 0 || !quic_open(x, q, dir, p, level, space, &pn, &ptlen, &phase, &why)) {
+    if (!quic_open(x, q, dir, p, level, space, &pn, &ptlen, &phase, &why)) {
         nc_evb_bool(b, "decrypted", false);
         nc_evb_str(b, "undecrypted", why);
         snprintf(sum, sumlen, "%s, encrypted (%s)", level_name, why);
@@ -913,6 +919,7 @@ static void quic_packet(nc_dctx_t *x, nc_quic_conn_t *q, int dir, quic_pkt_t *p,
     nc_evb_bool(b, "decrypted", true);
     nc_evb_str(b, "keys", level == NC_QUIC_INITIAL     ? "initial"
                           : level == NC_QUIC_HANDSHAKE ? "handshake"
+                          : level == NC_QUIC_0RTT      ? "0-RTT"
                                                        : "1-RTT");
     if (level == NC_QUIC_1RTT && q->dir[dir].generation)
         nc_evb_int(b, "key_generation", q->dir[dir].generation);

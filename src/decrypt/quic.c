@@ -9,7 +9,8 @@
  *   server_initial_secret = HKDF-Expand-Label(initial_secret, "server in", "", 32)
  * with SHA-256 and AES-128-GCM. Handshake and 1-RTT packets use the TLS 1.3
  * handshake and application traffic secrets, read from the key log by the
- * connection's client random, with the cipher suite TLS chose. From any
+ * connection's client random, with the cipher suite TLS chose; 0-RTT
+ * packets use the client's early traffic secret. From any
  * secret: key = HKDF-Expand-Label(secret, "quic key", "", keylen), iv =
  * ... "quic iv" ... 12, hp = ... "quic hp" ... keylen. A key update (6)
  * moves the 1-RTT secret on with "quic ku"; the header protection key
@@ -104,10 +105,12 @@ bool nc__decrypt_quic_keys(void *ctx, const nc_quic_keyreq_t *req, nc_quic_keys_
         n = 32;
     } else {
         nc_keylog_label_t label =
-            req->level == NC_QUIC_HANDSHAKE
+            req->level == NC_QUIC_0RTT ? NC_KEYLOG_CLIENT_EARLY
+            : req->level == NC_QUIC_HANDSHAKE
                 ? (req->client ? NC_KEYLOG_CLIENT_HANDSHAKE : NC_KEYLOG_SERVER_HANDSHAKE)
                 : (req->client ? NC_KEYLOG_CLIENT_TRAFFIC_0 : NC_KEYLOG_SERVER_TRAFFIC_0);
-        if (ctx == NULL || (n = nc_keylog_find(ctx, label, req->client_random, secret)) == 0)
+        if (ctx == NULL || (req->level == NC_QUIC_0RTT && !req->client) ||
+            (n = nc_keylog_find(ctx, label, req->client_random, secret)) == 0)
             return false;
     }
     /* The header protection key is the first secret's, whatever the key

@@ -8,6 +8,9 @@ the client writing its secrets through SSLKEYLOGFILE.
 - A clean run: four requests (a small file, a 100 kB one, a 20-byte one,
   the small one again), the client updating its keys after 1 ms (a key
   phase change: netcourse moves to the next generation of 1-RTT keys).
+- A 0-RTT run: a second connection resumes the first one's session and
+  sends its request as 0-RTT data, decrypted with the client's early
+  traffic secret.
 - A lossy run: the client drops a tenth of what it receives
   (gtlsclient --rx-loss), after the capture saw it, so the server sends
   the lost frames again in new packets.
@@ -73,18 +76,23 @@ class QuicCapture(Capture):
         return self
 
 
-def capture_run(name, client_args):
-    """Captures one connection; returns (pcap path, key log path)."""
+def capture_run(name, client_args, paths=("a", "big", "tiny", "a"), prime=False):
+    """Captures one connection; returns (pcap path, key log path). prime:
+    a first connection, not captured, leaves a session ticket and transport
+    parameters for the captured one to resume with (0-RTT)."""
     path, keylog = os.path.join(tmp, f"{name}.pcap"), os.path.join(tmp, f"{name}.keys")
-    cap = QuicCapture(path, f"udp port {PORT}").start()
     srv = subprocess.Popen(["gtlsserver", "-q", "-d", www, "127.0.0.1", str(PORT), key, cert],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"https://127.0.0.1:{PORT}"
+    client = ["gtlsclient", "-q", "--exit-on-all-streams-close", *client_args, "127.0.0.1",
+              str(PORT), *[f"{base}/{p}" for p in paths]]
+    if prime:
+        p = subprocess.run(client, capture_output=True, timeout=60)
+        check(p.returncode == 0, f"gtlsclient (the priming connection) failed: {p.stderr[-400:]!r}")
+    cap = QuicCapture(path, f"udp port {PORT}").start()
     try:
-        base = f"https://127.0.0.1:{PORT}"
-        p = subprocess.run(["gtlsclient", "-q", "--exit-on-all-streams-close", *client_args,
-                            "127.0.0.1", str(PORT), f"{base}/a", f"{base}/big", f"{base}/tiny",
-                            f"{base}/a"],
-                           capture_output=True, timeout=60, env=dict(os.environ, SSLKEYLOGFILE=keylog))
+        p = subprocess.run(client, capture_output=True, timeout=60,
+                           env=dict(os.environ, SSLKEYLOGFILE=keylog))
         check(os.path.exists(keylog) and os.path.getsize(keylog) > 0,
               f"gtlsclient wrote no key log (exit {p.returncode}): {p.stderr[-400:]!r}")
     finally:
@@ -140,6 +148,19 @@ n, f = unacked[0]
 note = evs[n - 1].get("note", "")
 pn = f["retransmission_of"]["packet_number"]
 check(f"packet {pn}" in note and "again" in note, f"the note of packet {n} does not say so: {note!r}")
+# 0-RTT: a connection that resumes a session sends its request in its first
+# flight, in a 0-RTT packet beside the Initial.
+ticket, tp = os.path.join(tmp, "session.pem"), os.path.join(tmp, "tp.txt")
+early, early_keys = capture_run("early", [f"--session-file={ticket}", f"--tp-file={tp}"],
+                                paths=("tiny",), prime=True)
+n3, h3s, quics, evs = compare("0-RTT run", early, early_keys)
+zero = [(n, q) for n, q in quics if q.get("packet_type_name") == "0-RTT"]
+check(zero and all(q.get("keys") == "0-RTT" for _, q in zero),
+      f"0-RTT packets not decrypted with the early traffic secret: {zero[:2]}")
+check(any(m.get("path") == "/tiny" for m in h3s if m.get("frame_type") == 1),
+      "the request sent as 0-RTT was not decoded")
+check("0-RTT packet" in evs[zero[0][0] - 1].get("note", ""), "no note on the 0-RTT packet")
 shutil.rmtree(tmp, ignore_errors=True)
+
 print(f"ok: {n1} and {n2} QUIC frames agree with tshark (types, stream ids, HTTP/3 frames); "
       f"{len(linked)} retransmitted frames linked to their first packet")
