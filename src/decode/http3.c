@@ -62,7 +62,7 @@ typedef struct h3_bs {
     uint8_t *buf;            /* bytes of the frame being read */
     size_t len, cap;
     uint64_t skip;           /* DATA payload (or an unread frame) still to pass */
-    nc_h3_msg_t pending;     /* the DATA frame being passed */
+    uint64_t pending_type, pending_len; /* the DATA frame being passed */
     bool has_pending;
     h3_chunk_t *ooo;         /* held ahead of a hole, by offset */
 } h3_bs_t;
@@ -215,6 +215,18 @@ static void h3_frame(struct nc_h3_conn *h3, h3_bs_t *s, uint64_t type, const uin
     }
 }
 
+/* The DATA frame (or a frame too large to keep) being passed has ended. */
+static void h3_pending_done(h3_bs_t *s, nc_h3_out_t *out)
+{
+    nc_h3_msg_t *m = h3_emit(out, s);
+    if (m) {
+        m->frame_type = (int64_t)s->pending_type;
+        m->frame_length = s->pending_len;
+        m->split = s->pending_off < s->feed_off;
+    }
+    s->has_pending = false;
+}
+
 /* Reads what the byte stream's buffer holds: a stream type, then frames.
  * DATA payloads are passed as they come (skip). */
 static void h3_parse(struct nc_h3_conn *h3, h3_bs_t *s, nc_h3_out_t *out)
@@ -225,14 +237,8 @@ static void h3_parse(struct nc_h3_conn *h3, h3_bs_t *s, nc_h3_out_t *out)
             size_t k = s->len - at < s->skip ? s->len - at : (size_t)s->skip;
             at += k;
             s->skip -= k;
-            if (s->skip == 0 && s->has_pending) {
-                nc_h3_msg_t *m = h3_emit(out, s);
-                if (m) {
-                    *m = s->pending;
-                    m->split = s->pending_off < s->feed_off;
-                }
-                s->has_pending = false;
-            }
+            if (s->skip == 0 && s->has_pending)
+                h3_pending_done(s, out);
             continue;
         }
         size_t start = at;
@@ -269,18 +275,13 @@ static void h3_parse(struct nc_h3_conn *h3, h3_bs_t *s, nc_h3_out_t *out)
         if (type == 0 || len > H3_MAX_FRAME) {
             /* DATA (or a frame too large to keep): emitted once its last
              * byte has passed. */
-            s->pending = (nc_h3_msg_t){.stream_id = s->id, .from_client = s->from_client,
-                                       .frame_type = (int64_t)type, .stream_type = -1,
-                                       .frame_length = len, .goaway_id = -1};
+            s->pending_type = type;
+            s->pending_len = len;
             s->has_pending = true;
             s->pending_off = start_off;
             s->skip = len;
-            if (len == 0) {
-                nc_h3_msg_t *m = h3_emit(out, s);
-                if (m)
-                    *m = s->pending;
-                s->has_pending = false;
-            }
+            if (len == 0)
+                h3_pending_done(s, out);
             continue;
         }
         if (s->len - at < len) {

@@ -63,7 +63,7 @@
 typedef struct nc_quic_conn nc_quic_conn_t;
 
 #define QUIC_MAX_PKTS 8
-#define QUIC_SENT 512    /* STREAM/CRYPTO frames remembered per direction */
+#define QUIC_SENT 256    /* STREAM/CRYPTO frames remembered per direction */
 #define QUIC_HELLO 2048  /* first Initial CRYPTO bytes kept per direction */
 #define QUIC_FRAMES 64   /* frame types listed per packet */
 
