@@ -46,9 +46,12 @@
  * frame_type, stream.stream_id/offset/length/fin, crypto.offset/length,
  * ack.largest_acknowledged/ack_delay/ack_range_count/first_ack_range/gap/
  * ack_range/ect0_count..., md.maximum_data, msd.*, ms.max_streams,
- * nci.*, rci.sequence, cc.error_code/frame_type/reason_phrase, dg.length.
- * Ours: packet_type_name, decrypted, keys, undecrypted, name (the frame's),
- * sni, alpn, acked_packets, retransmission_of.
+ * nci.sequence/retire_prior_to/connection_id.length, rci.sequence,
+ * cc.error_code/frame_type/reason_phrase.length, dg.length, packet_length,
+ * supported_version. Ours: packet_type_name, from_client, decrypted, keys,
+ * key_generation, undecrypted, malformed, name (the frame's), nci.cid (the
+ * connection ID, as Wireshark's nci.connection_id is the length's parent),
+ * cc.reason, cc.application, sni, alpn, acked_packets, retransmission_of.
  */
 #include "proto.h"
 #include "quic.h"
