@@ -87,8 +87,21 @@ static bool undecrypted_match(const nc_annot_t *a)
 static void undecrypted_write(const nc_annot_t *a)
 {
     const char *lvl = nc_event_str(a->ev, "quic.packet_type_name");
-    nc_evb_note(a->b, "This QUIC %s packet stays encrypted: %s. Only its header can be read.",
-                lvl ? lvl : "", nc_event_str(a->ev, "quic.undecrypted"));
+    nc_evb_note(a->b, "This QUIC packet (%s) stays encrypted: %s. Only its header can be read.",
+                lvl ? lvl : "?", nc_event_str(a->ev, "quic.undecrypted"));
+}
+
+static bool vn_match(const nc_annot_t *a)
+{
+    return nc_event_get(a->ev, "quic.supported_version") != NULL;
+}
+
+static void vn_write(const nc_annot_t *a)
+{
+    nc_evb_note(a->b, "Version Negotiation: %s does not speak the QUIC version %s asked for and "
+                      "lists the ones it does. This packet is not protected; the client starts "
+                      "again with a version from the list.",
+                a->from, a->to);
 }
 
 /* Calls fn on each frame object of the packet, seen as an event of its own
@@ -220,6 +233,7 @@ static const nc_rule_t quic_rules[] = {
     {"quic-handshake", secret_match, secret_write},
     {"quic-0rtt", early_match, early_write},
     {"quic-undecrypted", undecrypted_match, undecrypted_write},
+    {"quic-vn", vn_match, vn_write},
     {"quic-retransmission", retrans_match, retrans_write},
     {"quic-close", retrans_match, close_write},
 };

@@ -173,6 +173,7 @@ typedef struct quic_pkt {
     const uint8_t *start;
     size_t len;         /* the whole packet */
     bool lng, vn;
+    bool other;         /* a version this decoder does not read (RFC 8999's invariants only) */
     uint8_t type;       /* LT_* for long headers */
     uint32_t version;
     uint8_t dcid[20], dcidlen, scid[20], scidlen;
@@ -210,8 +211,11 @@ static bool quic_header(const nc_quic_conn_t *conn, int dir, nc_cursor_t c, quic
         p->len = (size_t)(c.end - p->start);
         return true;
     }
-    if (p->version != 1)
-        return false;
+    if (p->version != 1) {
+        p->other = true;
+        p->len = (size_t)(c.end - p->start);
+        return true;
+    }
     p->type = (first >> 4) & 3;
     if (p->type == LT_RETRY) {
         p->len = (size_t)(c.end - p->start);
@@ -233,10 +237,15 @@ static bool quic_match(const nc_dctx_t *x, const nc_cursor_t *c)
     quic_pkt_t p;
     if (!quic_header(NULL, 0, *c, &p))
         return false;
+    /* Another version is QUIC only on QUIC's port or a flow that already
+     * carried it: its header has no other check. */
+    nc_flow_t *f = p.other ? nc_decode_flow_find(x, 17) : NULL;
+    if (p.other)
+        return x->sport == 443 || x->dport == 443 || (f != NULL && f->quic != NULL);
     if (p.lng)
         return p.vn ? p.len >= 11 : true;
     /* A lookup that creates no flow: most UDP payloads are not QUIC. */
-    nc_flow_t *f = nc_decode_flow_find(x, 17);
+    f = nc_decode_flow_find(x, 17);
     return f != NULL && f->quic != NULL && p.len >= 1 + 16 + 4;
 }
 
@@ -708,7 +717,7 @@ static const nc_quic_keys_t *quic_keys(nc_dctx_t *x, nc_quic_conn_t *q, int dir,
 {
     const nc_decryptor_t *dec = x->d->dec;
     if (dec == NULL || dec->quic_keys == NULL) {
-        *why = "this decoder has no decryptor";
+        *why = "decryption is off";
         return NULL;
     }
     quic_dir_t *d = &q->dir[dir];
@@ -832,7 +841,7 @@ struct nc_h3_conn **nc__quic_h3_slot(nc_flow_t *f)
 /* Learns what the long header of p tells about the connection. */
 static void quic_learn(nc_quic_conn_t *q, int dir, const quic_pkt_t *p)
 {
-    if (!p->lng || p->vn)
+    if (!p->lng || p->vn || p->other)
         return;
     if (p->type == LT_INITIAL && (!q->client_known || (q->after_retry && dir == q->client_dir))) {
         if (!q->client_known) {
@@ -864,7 +873,9 @@ static void quic_packet(nc_dctx_t *x, nc_quic_conn_t *q, int dir, quic_pkt_t *p,
     const char *level_name = "1-RTT";
     if (p->lng) {
         nc_evb_int(b, "version", p->version);
-        if (!p->vn) {
+        if (p->other) {
+            level_name = "other version";
+        } else if (!p->vn) {
             nc_evb_obj(b, "long");
             nc_evb_int(b, "packet_type", p->type);
             nc_evb_end(b);
@@ -874,9 +885,9 @@ static void quic_packet(nc_dctx_t *x, nc_quic_conn_t *q, int dir, quic_pkt_t *p,
         }
         quic_hex(b, "dcid", p->dcid, p->dcidlen);
         quic_hex(b, "scid", p->scid, p->scidlen);
-        if (!p->vn && p->type == LT_INITIAL)
+        if (!p->vn && !p->other && p->type == LT_INITIAL)
             nc_evb_int(b, "token_length", (int64_t)p->token_len);
-        if (!p->vn && p->type != LT_RETRY)
+        if (!p->vn && !p->other && p->type != LT_RETRY)
             nc_evb_int(b, "length", (int64_t)p->length);
     } else {
         quic_hex(b, "dcid", p->dcid, p->dcidlen);
@@ -894,6 +905,15 @@ static void quic_packet(nc_dctx_t *x, nc_quic_conn_t *q, int dir, quic_pkt_t *p,
             nc_evb_int(b, NULL, v);
         nc_evb_end(b);
         snprintf(sum, sumlen, "Version Negotiation");
+        return;
+    }
+    if (p->other) {
+        /* RFC 8999: only the version and the connection IDs are the same
+         * in every version. A client that offers an unknown version is
+         * asking for Version Negotiation. */
+        nc_evb_bool(b, "decrypted", false);
+        nc_evb_str(b, "undecrypted", "only QUIC version 1 is read");
+        snprintf(sum, sumlen, "version 0x%08x (only version 1 is read)", p->version);
         return;
     }
     if (p->lng && p->type == LT_RETRY) {
