@@ -969,6 +969,16 @@ static void quic_packet(nc_dctx_t *x, nc_quic_conn_t *q, int dir, quic_pkt_t *p,
              f.names[0] ? f.names : "no frames");
 }
 
+/* Whether every byte left in c is zero. */
+static bool quic_zeros(nc_cursor_t c)
+{
+    uint8_t b;
+    while (nc_cur_u8(&c, &b))
+        if (b != 0)
+            return false;
+    return true;
+}
+
 static int quic_decode(nc_dctx_t *x, nc_cursor_t *c)
 {
     int dir;
@@ -980,6 +990,8 @@ static int quic_decode(nc_dctx_t *x, nc_cursor_t *c)
     const uint8_t *dgram = c->ptr;
     /* Find every packet first, so that a datagram of several is a list. */
     while (nc_cur_left(&r) > 0 && np < QUIC_MAX_PKTS) {
+        if (np > 0 && quic_zeros(r))
+            break; /* the datagram padded with zeros after its packets */
         if (!quic_header(q, dir, r, &pk[np]))
             break;
         quic_learn(q, dir, &pk[np]);
@@ -1019,7 +1031,7 @@ static int quic_decode(nc_dctx_t *x, nc_cursor_t *c)
          * of the datagram, or a packet this decoder cannot delimit. */
         nc_decode_sum_str(x, " + ");
         nc_decode_sum_uint(x, rest);
-        nc_decode_sum_str(x, " bytes not read");
+        nc_decode_sum_str(x, quic_zeros(r) ? " bytes of padding" : " bytes not read");
     }
     if (q->h3out.n)
         nc__http3_write(x, &q->h3out);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "decode/decode.h"
 #include "decode/quic.h"
 #include "decrypt/decrypt.h"
 #include "hex.h"
@@ -158,6 +159,30 @@ static void test_pn_expand(void **state)
     assert_int_equal(nc_quic_pn_expand(300, 0xff, 1), 255);
 }
 
+/* A datagram whose packet is followed by zeros (a sender padding the
+ * datagram, not the packet) holds one packet, not a second one made of
+ * zeros. */
+static void test_datagram_padding(void **state)
+{
+    (void)state;
+    uint8_t dgram[135 + 20];
+    memset(dgram, 0, sizeof(dgram));
+    unhex(server_initial, dgram);
+    nc_decoder_t *d = nc_decoder_new();
+    nc_evb_t b;
+    nc_evb_init(&b);
+    nc_evb_reset(&b, NC_EV_PACKET, 0);
+    assert_int_equal(nc_decoder_layer(d, "quic", dgram, sizeof(dgram), &b), 0);
+    const nc_event_t *ev = nc_evb_view(&b);
+    assert_non_null(strstr(ev->summary, "Initial"));
+    assert_non_null(strstr(ev->summary, "20 bytes of padding"));
+    const nc_field_t *q = nc_event_get(ev, "quic");
+    assert_non_null(q);
+    assert_int_equal(q->kind, NC_F_OBJ);
+    nc_evb_done(&b);
+    nc_decoder_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_server_initial),
         cmocka_unit_test(test_chacha_short),
         cmocka_unit_test(test_pn_expand),
+        cmocka_unit_test(test_datagram_padding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
