@@ -16,7 +16,9 @@
  *                      client masks its frames);
  *   nc_kit_h2_t        HTTP/2 on a connection, h2c by prior knowledge, as a
  *                      server (requests on streams in, answers out) or a
- *                      client (several requests at once, one stream each).
+ *                      client (several requests at once, one stream each);
+ *   nc_kit_h3_t        HTTP/3 over QUIC on a UDP socket (quic.c), server or
+ *                      client, one QUIC stream per request.
  *
  * Every system call the kit makes on a socket is reported as an app event
  * with the same fields everywhere: "pid", "tid", "port" (the program's own
@@ -136,6 +138,9 @@ void nc_kit_conn_pause(nc_kit_conn_t *c, bool pause);
 /* Bytes read on the connection so far (every read report carries it as
  * "total"). */
 size_t nc_kit_conn_read_total(const nc_kit_conn_t *c);
+/* The smallest round trip the kernel measured on the connection so far, in
+ * ms (TCP_INFO's tcpi_min_rtt), 0 if unknown. */
+double nc_kit_conn_min_rtt_ms(const nc_kit_conn_t *c);
 /* Adds an integer field to the next report about c (key borrowed until
  * then; at most NC_KIT_NOTES, a key given twice keeps the last value): a
  * describe hook's way of saying more than the sentence. */
@@ -486,6 +491,51 @@ int nc_kit_h2_goaway(nc_kit_h2_t *h, const char *say);
 /* Client: requests sent and not answered yet. */
 size_t nc_kit_h2_outstanding(const nc_kit_h2_t *h);
 nc_kit_conn_t *nc_kit_h2_conn(const nc_kit_h2_t *h);
+/* ---- QUIC and HTTP/3 (quic.c: ngtcp2 0.12 + nghttp3 0.8, GnuTLS) ---- */
+
+typedef struct nc_kit_h3 nc_kit_h3_t;           /* an endpoint: a UDP socket */
+typedef struct nc_kit_h3_conn nc_kit_h3_conn_t; /* one QUIC connection on it */
+
+/* A request whose stream ended (server), as an HTTP message (borrowed for
+ * the call); the owner answers with nc_kit_h3_respond, now or later. */
+typedef void (*nc_kit_h3_request_cb)(nc_kit_h3_t *h, nc_kit_h3_conn_t *c, int64_t stream,
+                                     const nc_kit_http_msg_t *req, void *data);
+/* A response whose stream ended (client): path is the request's. */
+typedef void (*nc_kit_h3_response_cb)(nc_kit_h3_t *h, int64_t stream,
+                                      const nc_kit_http_msg_t *resp, void *data);
+/* An HTTP/3 server on UDP port (a self-signed certificate naming the host
+ * is made now), reported as bind(). Every client's first Initial packet
+ * opens a connection; each request is handed to cb. Returns the endpoint
+ * (nc_kit_h3_close ends it) or NULL after nc_scn_fail. */
+nc_kit_h3_t *nc_kit_h3_listen(nc_kit_t *k, int port, nc_kit_h3_request_cb cb, void *data,
+                              const char *say);
+/* A client: sends its Initial packet to host:port now; on_ready(h, 0) once
+ * the handshake is done, and on_ready(h, negative) when the connection
+ * fails or the server closes it (before or after the handshake).
+ * Each response is handed to cb. Returns the endpoint or NULL (reported). */
+nc_kit_h3_t *nc_kit_h3_connect(nc_kit_t *k, const char *host, int port,
+                               void (*on_ready)(nc_kit_h3_t *h, int status, void *data),
+                               nc_kit_h3_response_cb cb, void *data, const char *say);
+/* Client, once ready: queues a request (no body) on a new bidirectional
+ * stream, reported as a "request" app event (say: its sentence). Returns
+ * the stream id or a negative code. Nothing leaves before nc_kit_h3_send. */
+int64_t nc_kit_h3_submit(nc_kit_h3_t *h, const char *method, const char *path,
+                         const nc_kit_header_t *hd, size_t nh, const char *say);
+/* Writes every packet the endpoint's connections owe (one stream a packet). */
+int nc_kit_h3_send(nc_kit_h3_t *h);
+/* Server: answers a request's stream: status, headers, body (copied). */
+int nc_kit_h3_respond(nc_kit_h3_conn_t *c, int64_t stream, int status, const nc_kit_header_t *hd,
+                      size_t nh, const char *body, size_t len);
+/* Client: requests sent and not answered yet. */
+size_t nc_kit_h3_outstanding(const nc_kit_h3_t *h);
+/* Client: the smallest round trip ngtcp2 measured on the connection, in
+ * ms (0 before any). */
+double nc_kit_h3_min_rtt_ms(const nc_kit_h3_t *h);
+int nc_kit_h3_port(const nc_kit_h3_t *h);
+/* Sends CONNECTION_CLOSE on every open connection (reported with say) and
+ * closes the socket; the endpoint frees itself. NULL is fine. */
+void nc_kit_h3_close(nc_kit_h3_t *h, const char *say);
+
 /* ---- boxes in the middle (relay.c) and STUN (stun.c) ---- */
 
 typedef struct nc_kit_relay nc_kit_relay_t;

@@ -48,7 +48,7 @@ typedef struct nc_prog_verb {
     const char *name;
     const char *args;     /* kinds of the required arguments */
     const char *optional; /* kinds of the arguments that may follow */
-    nc_prog_optdef_t opts[20];
+    nc_prog_optdef_t opts[24]; /* route uses 20 */
     bool body;
 } nc_prog_verb_t;
 
@@ -72,7 +72,7 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
       {"close", 's', false}, {"delay", 'd', false}, {"upload", 'b', false},
       {"issue", 'a', false}, {"require", 'a', false}, {"end", 'b', false},
       {"push", 's', false}, {"job", 'j', false}, {"steps", 'n', false},
-      {"record", 'b', false}}, false},
+      {"record", 'b', false}, {"size", 'n', false}}, false},
     {"serve", "n", "", {{0}}, false},
     {"restart", "", "", {SAY}, false},
     {"http-connect", "hp", "", {SAY, {"done", 's', false}, {"nodelay", 'b', false}}, false},
@@ -105,6 +105,9 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"h2-listen", "p", "", {SAY, {"backlog", 'n', false}, {"accept", 's', false}}, false},
     {"h2-connect", "hp", "", {SAY, {"done", 's', false}, {"upgrade", 's', false}}, false},
     {"h2-get", "s", "sssssssss", {{"header", 'H', true}, SAY}, false},
+    {"h3-listen", "p", "", {SAY}, false},
+    {"h3-connect", "hp", "", {SAY}, false},
+    {"h3-get", "s", "sssssssss", {{"header", 'H', true}, SAY}, false},
     {"relay", "php", "", {SAY}, false},
     {"stun-serve", "p", "", {SAY}, false},
     {"stun-bind", "hp", "", {SAY, {"from", 'n', false}}, false},

@@ -193,6 +193,17 @@ struct nc_pi {
     nc_kit_h2_t *h2conns[NC_PI_MAX_CONNS];
     size_t nh2conns;
     nc_kit_h2_t *h2;
+    /* HTTP/3 over QUIC: the server (h3-listen) and the client (h3-connect) */
+    nc_kit_h3_t *h3srv, *h3;
+    /* the streams of the last h2-get or h3-get: their ids and paths, when
+     * the requests left, the connection's round trip, and the answers
+     * delivered so far (how many stalled, the first and last times) */
+    int64_t sids[16];
+    const char *spaths[16];
+    size_t nsids, ndelivered, nstalled;
+    uint64_t req_t0;
+    double rtt_ms;
+    double first_ms, last_ms;
     char location[256];  /* the Location of the last answer that had one */
     char last_body[256]; /* the start of the last answer's body */
     /* boxes in the middle (relay) and STUN */
@@ -1445,27 +1456,56 @@ static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
 
 /* ---- HTTP/2 ---- */
 
-/* The server answers each stream from the route table, as HTTP/1 does
- * (status, header= and body=; hold, sse and ws are HTTP/1's only). */
-static void nc_pi_h2_request(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_msg_t *req,
-                             void *data)
+/* The answer an HTTP/2 or HTTP/3 server's routes give req: status,
+ * headers (into hd, names) and body (owned by the caller; size=N makes N
+ * letters). 404 when no route matches. */
+typedef struct nc_pi_answer {
+    int status;
+    nc_kit_header_t hd[10];
+    char names[10][64];
+    size_t nh;
+    char *body;
+    size_t len;
+} nc_pi_answer_t;
+
+static void nc_pi_route_answer(nc_pi_t *pi, const nc_kit_http_msg_t *req, nc_pi_answer_t *a)
 {
-    nc_pi_t *pi = data;
     const nc_prog_stmt_t *r = NULL;
     for (size_t i = 0; i < pi->nroutes && !r; i++)
         if (nc_route_matches(pi->routes[i], req))
             r = pi->routes[i];
+    a->nh = 0;
     if (!r) {
-        static const char nf[] = "not found\n";
-        nc_kit_h2_respond(h, stream, 404, NULL, 0, nf, sizeof nf - 1);
-    } else {
-        nc_kit_header_t hd[10];
-        char names[10][64];
-        size_t nh = nc_route_headers(r, hd, 8, names);
-        const char *body = nc_opt(r, "body");
-        nc_kit_h2_respond(h, stream, (int)nc_prog_number(r->args[2], 100, 999), hd, nh,
-                          body ? body : "", body ? strlen(body) : 0);
+        a->status = 404;
+        a->body = nc_xstrdup("not found\n");
+        a->len = strlen(a->body);
+        return;
     }
+    a->status = (int)nc_prog_number(r->args[2], 100, 999);
+    a->nh = nc_route_headers(r, a->hd, 8, a->names);
+    const char *body = nc_opt(r, "body"), *size = nc_opt(r, "size");
+    if (size) {
+        a->len = (size_t)nc_prog_number(size, 0, 1 << 24);
+        a->body = nc_xmalloc(a->len + 1);
+        for (size_t i = 0; i < a->len; i++)
+            a->body[i] = (char)('a' + i % 26);
+        a->body[a->len] = '\0';
+    } else {
+        a->body = nc_xstrdup(body ? body : "");
+        a->len = strlen(a->body);
+    }
+}
+
+/* The server answers each stream from the route table, as HTTP/1 does
+ * (status, header=, body= and size=; hold, sse and ws are HTTP/1's only). */
+static void nc_pi_h2_request(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_msg_t *req,
+                             void *data)
+{
+    nc_pi_t *pi = data;
+    nc_pi_answer_t a;
+    nc_pi_route_answer(pi, req, &a);
+    nc_kit_h2_respond(h, stream, a.status, a.hd, a.nh, a.body, a.len);
+    free(a.body);
     pi->served++;
     nc_pi_poke(pi);
 }
@@ -1487,12 +1527,91 @@ static void nc_pi_h2_gone(nc_kit_h2_t *h, void *data)
     nc_pi_poke(pi);
 }
 
+/*
+ * A stream's answer reached the program (h2-get, h3-get): reported as a
+ * "response" app event with when (ms after the requests left) and whether
+ * it stalled. An answer costs one round trip when nothing is lost; one
+ * that took more than one and a half (and 10 ms more than one) stalled
+ * behind a loss. The round trip is the smallest the connection measured
+ * so far: the kernel's for TCP (tcpi_min_rtt), ngtcp2's for QUIC. After
+ * the batch's last answer, a "streams" app event sums it up (streams,
+ * stalled, first_ms, last_ms, rtt_ms). An answer that is not the batch's
+ * (an Upgrade's, on stream 1) is not timed: its read() said it all.
+ */
+static void nc_pi_stream_done(nc_pi_t *pi, nc_kit_conn_t *conn, int64_t stream,
+                              const nc_kit_http_msg_t *m, const char *proto, int port)
+{
+    const char *path = NULL;
+    for (size_t i = 0; i < pi->nsids; i++)
+        if (pi->sids[i] == stream)
+            path = pi->spaths[i];
+    if (!path)
+        return;
+    double ms = (double)(uv_hrtime() - pi->req_t0) / 1e6;
+    /* On a link with next to no delay, 1.5 round trips is within the
+     * programs' own jitter: a stall is also at least 10 ms late. */
+    bool stalled = pi->rtt_ms > 0 && ms > 1.5 * pi->rtt_ms && ms > pi->rtt_ms + 10;
+    if (pi->ndelivered++ == 0 || ms < pi->first_ms)
+        pi->first_ms = ms;
+    if (ms > pi->last_ms)
+        pi->last_ms = ms;
+    pi->nstalled += stalled;
+    nc_scn_kv_t kv[9] = {
+        NC_KV_I("stream", stream),      NC_KV_S("path", path),
+        NC_KV_I("status", m->status),   NC_KV_I("bytes", (int64_t)m->body_len),
+        NC_KV_I("ms", (int64_t)(ms + 0.5)), NC_KV_I("rtt_ms", (int64_t)(pi->rtt_ms + 0.5)),
+        NC_KV_B("stalled", stalled),    NC_KV_S("proto", proto),
+        NC_KV_I("port", port),
+    };
+    double rtts = pi->rtt_ms > 0 ? ms / pi->rtt_ms : 0;
+    nc_kit_report(pi->kit, conn, "response", kv, conn ? 8 : 9, NULL,
+                  "%s stream %lld (%s): %zu bytes reached the program %.0f ms after the requests "
+                  "left, %.1f round trips%s", proto, (long long)stream, path, m->body_len, ms,
+                  rtts, stalled ? ": late, more than one and a half round trips" : "");
+    if (pi->ndelivered < pi->nsids)
+        return;
+    nc_scn_kv_t sum[7] = {
+        NC_KV_I("streams", (int64_t)pi->nsids), NC_KV_I("stalled", (int64_t)pi->nstalled),
+        NC_KV_I("first_ms", (int64_t)(pi->first_ms + 0.5)),
+        NC_KV_I("last_ms", (int64_t)(pi->last_ms + 0.5)),
+        NC_KV_I("rtt_ms", (int64_t)(pi->rtt_ms + 0.5)), NC_KV_S("proto", proto),
+        NC_KV_I("port", port),
+    };
+    nc_kit_report(pi->kit, conn, "streams", sum, conn ? 6 : 7, NULL,
+                  "all %zu %s answers are in: %zu of %zu streams stalled (the first after %.0f "
+                  "ms, the last after %.0f ms; one round trip is %.0f ms)", pi->nsids, proto,
+                  pi->nstalled, pi->nsids, pi->first_ms, pi->last_ms, pi->rtt_ms);
+}
+
+/* A request of the batch went out on stream id (negative: it could not). */
+static int nc_pi_stream_add(nc_pi_t *pi, int64_t id, const char *path)
+{
+    if (id < 0)
+        return nc_pi_fail(pi, "%s", "the request could not be sent");
+    if (pi->nsids < sizeof pi->sids / sizeof pi->sids[0]) {
+        pi->sids[pi->nsids] = id;
+        pi->spaths[pi->nsids++] = path;
+    }
+    pi->outstanding++;
+    return 0;
+}
+
+/* A batch of requests is about to leave: their answers are timed from now. */
+static void nc_pi_streams_begin(nc_pi_t *pi)
+{
+    pi->nsids = pi->ndelivered = pi->nstalled = 0;
+    pi->first_ms = pi->last_ms = 0;
+    pi->req_t0 = uv_hrtime();
+}
+
 static void nc_pi_h2_response(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_msg_t *resp,
                               void *data)
 {
     nc_pi_t *pi = data;
     if (pi->outstanding)
         pi->outstanding--;
+    pi->rtt_ms = nc_kit_conn_min_rtt_ms(nc_kit_h2_conn(h));
+    nc_pi_stream_done(pi, nc_kit_h2_conn(h), stream, resp, "HTTP/2", 0);
     nc_pi_poke(pi);
 }
 
@@ -1518,13 +1637,112 @@ static int nc_v_h2_get(nc_pi_t *pi, const nc_prog_stmt_t *st)
     nc_kit_header_t hd[10];
     char names[10][64];
     size_t nh = nc_route_headers(st, hd, 8, names);
+    nc_pi_streams_begin(pi);
     for (size_t i = 0; i < st->nargs; i++) {
-        if (nc_kit_h2_submit(pi->h2, "GET", st->args[i], hd, nh) < 0)
-            return nc_pi_fail(pi, "%s", "the request could not be sent");
-        pi->outstanding++;
+        int32_t id = nc_kit_h2_submit(pi->h2, "GET", st->args[i], hd, nh);
+        if (nc_pi_stream_add(pi, id, st->args[i]) != 0)
+            return NC_EIO;
     }
     char say[400];
     nc_kit_h2_send(pi->h2, nc_pi_say(pi, st, 0, say, sizeof say));
+    return nc_pi_wait(pi, NC_W_RESPONSE);
+}
+
+/* ---- HTTP/3 over QUIC ---- */
+
+/* The server answers each request's stream from the route table, as h2-listen does. */
+static void nc_pi_h3_request(nc_kit_h3_t *h, nc_kit_h3_conn_t *c, int64_t stream,
+                             const nc_kit_http_msg_t *req, void *data)
+{
+    (void)h;
+    nc_pi_t *pi = data;
+    nc_pi_answer_t a;
+    nc_pi_route_answer(pi, req, &a);
+    nc_kit_h3_respond(c, stream, a.status, a.hd, a.nh, a.body, a.len);
+    free(a.body);
+    pi->served++;
+    nc_pi_poke(pi);
+}
+
+static int nc_v_h3_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->h3srv)
+        return nc_pi_fail(pi, "%s", "the program already serves HTTP/3");
+    pi->h3srv = nc_kit_h3_listen(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535),
+                                 nc_pi_h3_request, pi, nc_opt(st, "say"));
+    if (!pi->h3srv)
+        return NC_EIO;
+    nc_prun_set(pi->pr, pi->pg->name, "listening");
+    return 0;
+}
+
+/* The client's QUIC handshake ended (status 0), or the connection ended
+ * (failed, or closed by the server): a failure while the program still
+ * waits on it. */
+static void nc_pi_h3_ready(nc_kit_h3_t *h, int status, void *data)
+{
+    (void)h;
+    nc_pi_t *pi = data;
+    if (status != 0) {
+        bool waiting = !pi->connected || pi->outstanding > 0;
+        const char *why = !pi->connected ? "the QUIC connection failed before its handshake ended"
+                                         : "the QUIC connection ended before every answer came";
+        pi->outstanding = 0;
+        if (waiting && !pi->finished) {
+            nc_pi_fail(pi, "%s", why);
+            nc_pi_finish(pi);
+        }
+        return;
+    }
+    pi->connected = true;
+    nc_pi_poke(pi);
+}
+
+static void nc_pi_h3_response(nc_kit_h3_t *h, int64_t stream, const nc_kit_http_msg_t *resp,
+                              void *data)
+{
+    nc_pi_t *pi = data;
+    if (pi->outstanding)
+        pi->outstanding--;
+    pi->rtt_ms = nc_kit_h3_min_rtt_ms(h);
+    nc_pi_stream_done(pi, NULL, stream, resp, "HTTP/3", nc_kit_h3_port(h));
+    nc_pi_poke(pi);
+}
+
+static int nc_v_h3_connect(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->h3)
+        return nc_pi_fail(pi, "%s", "the program is already connected over QUIC (close first)");
+    char say[400];
+    pi->connected = false;
+    pi->outstanding = 0;
+    pi->h3 = nc_kit_h3_connect(pi->kit, st->args[0], (int)nc_prog_number(st->args[1], 1, 65535),
+                               nc_pi_h3_ready, nc_pi_h3_response, pi,
+                               nc_opt(st, "say") ? nc_pi_say(pi, st, 0, say, sizeof say) : NULL);
+    if (!pi->h3)
+        return NC_EIO;
+    return nc_pi_wait(pi, NC_W_CONNECT);
+}
+
+/* h3-get /a /b ...: one QUIC stream per path, all sent at once, then waits
+ * for every answer. */
+static int nc_v_h3_get(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->h3 || !pi->connected)
+        return nc_pi_fail(pi, "%s", "h3-get needs an h3-connect before it");
+    nc_kit_header_t hd[10];
+    char names[10][64];
+    size_t nh = nc_route_headers(st, hd, 8, names);
+    nc_pi_streams_begin(pi);
+    char say[400];
+    for (size_t i = 0; i < st->nargs; i++) {
+        int64_t id = nc_kit_h3_submit(pi->h3, "GET", st->args[i], hd, nh,
+                                      nc_opt(st, "say") ? nc_pi_say(pi, st, 0, say, sizeof say)
+                                                        : NULL);
+        if (nc_pi_stream_add(pi, id, st->args[i]) != 0)
+            return NC_EIO;
+    }
+    nc_kit_h3_send(pi->h3);
     return nc_pi_wait(pi, NC_W_RESPONSE);
 }
 
@@ -1663,9 +1881,15 @@ static int nc_v_read(nc_pi_t *pi, const nc_prog_stmt_t *st)
 
 static int nc_v_close(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
+    char say[400];
+    if (pi->h3) {
+        /* QUIC ends with one CONNECTION_CLOSE frame. */
+        nc_kit_h3_close(pi->h3, nc_opt(st, "say") ? nc_pi_say(pi, st, 0, say, sizeof say) : NULL);
+        pi->h3 = NULL;
+        return 0;
+    }
     if (!pi->conn)
         return 0; /* the other side or the kit closed it already */
-    char say[400];
     /* HTTP/2 says goodbye with GOAWAY before the FIN. */
     if (pi->h2)
         nc_kit_h2_goaway(pi->h2, NULL);
@@ -2513,6 +2737,7 @@ static const struct {
     {"broker-connect", nc_v_connect}, {"subscribe", nc_v_bsend}, {"publish", nc_v_bsend},
     {"receive", nc_v_receive},
     {"ws-push", nc_v_ws_push},
+    {"h3-listen", nc_v_h3_listen}, {"h3-connect", nc_v_h3_connect}, {"h3-get", nc_v_h3_get},
 };
 
 /* ---- running ---- */
@@ -2543,7 +2768,7 @@ static void nc_pi_run(nc_pi_t *pi)
             /* In a lab the student steps into, servers stay up for them. */
             if (pi->depth == 0 && (pi->s->shell_host || pi->s->stay) &&
                 (pi->listener || pi->relay || pi->nstun_servers ||
-                 pi->nmbox || pi->broker)) {
+                 pi->nmbox || pi->broker || pi->h3srv)) {
                 pi->deadline = (int64_t)uv_hrtime() + NC_PI_SHELL_TIMEOUT_MS * 1000000LL;
                 nc_pi_settle(pi);
                 nc_pi_wait(pi, NC_W_STOP);
@@ -2625,6 +2850,10 @@ static void nc_pi_finish(nc_pi_t *pi)
     pi->nstun_servers = 0;
     nc_kit_stun_close(pi->stun_client);
     pi->stun_client = NULL;
+    nc_kit_h3_close(pi->h3srv, NULL);
+    pi->h3srv = NULL;
+    nc_kit_h3_close(pi->h3, NULL);
+    pi->h3 = NULL;
     nc_prun_set(pi->pr, pi->pg->name, "done");
 }
 
