@@ -18,7 +18,12 @@
  * Epochs: 0 is the clear handshake. In TLS 1.3, 1 is the handshake traffic
  * keys, 2 the first application traffic keys and 2 + n the keys after the
  * direction's n-th KeyUpdate. In TLS 1.2, 1 is the keys after
- * ChangeCipherSpec.
+ * ChangeCipherSpec. NC_TLS_EPOCH_EARLY is TLS 1.3's 0-RTT early data, the
+ * client's records after a ClientHello that offers it, until its
+ * EndOfEarlyData (or until the server's EncryptedExtensions refuses it):
+ * keys from the client random alone, so they are asked for before the
+ * ServerHello, under each TLS 1.3 suite in turn (the ticket's suite is not
+ * on the wire) until one opens the record.
  */
 #ifndef NC_DECODE_DECRYPTOR_H
 #define NC_DECODE_DECRYPTOR_H
@@ -28,6 +33,7 @@
 #include <stdint.h>
 
 #define NC_TLS_RANDOM 32
+#define NC_TLS_EPOCH_EARLY 255
 
 /* Which keys the decoder needs. */
 typedef struct nc_tls_keyreq {

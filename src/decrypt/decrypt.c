@@ -106,16 +106,18 @@ static bool keys13(nc_keylog_t *kl, const nc_tls_keyreq_t *req, const nc_suite_t
                    nc_tls_keys_t *out)
 {
     uint8_t secret[NC_KEYLOG_SECRET_MAX];
-    nc_keylog_label_t label = req->epoch == 1
+    bool early = req->epoch == NC_TLS_EPOCH_EARLY;
+    nc_keylog_label_t label = early ? NC_KEYLOG_CLIENT_EARLY
+                              : req->epoch == 1
                                   ? (req->client ? NC_KEYLOG_CLIENT_HANDSHAKE
                                                  : NC_KEYLOG_SERVER_HANDSHAKE)
                                   : (req->client ? NC_KEYLOG_CLIENT_TRAFFIC_0
                                                  : NC_KEYLOG_SERVER_TRAFFIC_0);
     size_t n = nc_keylog_find(kl, label, req->client_random, secret);
-    if (n == 0 || req->epoch == 0)
+    if (n == 0 || req->epoch == 0 || (early && !req->client))
         return false;
     /* Each KeyUpdate moves the application secret one step on. */
-    for (int i = 2; i < req->epoch; i++)
+    for (int i = 2; !early && i < req->epoch; i++)
         if (nc_decrypt_expand_label(s->digest, secret, n, "traffic upd", secret, n) != 0)
             return false;
     return nc_decrypt_expand_label(s->digest, secret, n, "key", out->key, s->keylen) == 0 &&

@@ -105,12 +105,22 @@ void nc_kit_listener_say(nc_kit_listener_t *l, const char *say);
 int nc_kit_listener_port(const nc_kit_listener_t *l);
 /* Closes the listener (no report: closing a listener sends nothing). */
 void nc_kit_listener_close(nc_kit_listener_t *l);
+/* Lets the listener take data in a SYN (TCP Fast Open, RFC 7413): turns
+ * the host's net.ipv4.tcp_fastopen server bit on (its namespace only) and
+ * sets TCP_FASTOPEN on the socket. A failure fails the scenario. */
+void nc_kit_listener_fastopen(nc_kit_listener_t *l);
 
 /* Connects to host:port, reporting the connect() call now and again when
  * it returns (say_done, NULL: the default). cb gets status 0 or a libuv
  * code; on failure the connection is closed after cb. Returns the
  * connection, or NULL (failure reported). */
-nc_kit_conn_t *nc_kit_connect(nc_kit_t *k, const char *host, int port, bool nodelay,
+/* flags: NC_KIT_NODELAY (true, as callers give it, means this one), and
+ * NC_KIT_FASTOPEN: TCP Fast Open (TCP_FASTOPEN_CONNECT), so connect()
+ * returns at once and the first write leaves in the SYN when the kernel
+ * holds a cookie from an earlier connection to that server (else the SYN
+ * asks for one). */
+enum { NC_KIT_NODELAY = 1, NC_KIT_FASTOPEN = 2 };
+nc_kit_conn_t *nc_kit_connect(nc_kit_t *k, const char *host, int port, unsigned flags,
                               nc_kit_connect_cb cb, void *data, const char *say,
                               const char *say_done);
 
@@ -167,6 +177,14 @@ typedef struct nc_kit_tls_opts {
     int version;      /* 12 or 13: only TLS 1.2 or only 1.3; 0: the highest both know */
     const char *alpn; /* comma-separated protocols ("h2,http/1.1"), or NULL */
     const char *sni;  /* a client's server name, or NULL */
+    /* TLS 1.3 0-RTT. A server accepts early data (up to 16 KiB) and may
+     * answer it before the handshake ends. A client resumes with the last
+     * session ticket any kit client got from the same server (host:port)
+     * in this process and sends its first write as early data; with no
+     * ticket allowing it, the handshake is an ordinary one. Every kit
+     * server shares one ticket key, so a ticket from one connection opens
+     * the next. */
+    bool early;
 } nc_kit_tls_opts_t;
 
 typedef void (*nc_kit_tls_ready_cb)(nc_kit_conn_t *c, int status, void *data);
@@ -535,6 +553,62 @@ int nc_kit_h3_port(const nc_kit_h3_t *h);
 /* Sends CONNECTION_CLOSE on every open connection (reported with say) and
  * closes the socket; the endpoint frees itself. NULL is fine. */
 void nc_kit_h3_close(nc_kit_h3_t *h, const char *say);
+/* Streaming (gRPC): instead of whole messages at END_STREAM, cb hears each
+ * stream after every read that brought it frames: the headers so far (a
+ * trailer block's appended), the body bytes new since the last call (then
+ * dropped), and whether the peer ended it. Set before the first bytes. */
+typedef void (*nc_kit_h2_stream_cb)(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_msg_t *m,
+                                    bool ended, void *data);
+void nc_kit_h2_set_streaming(nc_kit_h2_t *h, nc_kit_h2_stream_cb cb);
+/* Opens a stream whose body is put later: stream 0 (a client) sends a POST
+ * to path on a new stream; a server answers stream with status. Headers
+ * are copied. Returns the stream id or a negative code; nothing is written
+ * before nc_kit_h2_send. */
+int32_t nc_kit_h2_open(nc_kit_h2_t *h, int32_t stream, const char *path, int status,
+                       const nc_kit_header_t *hd, size_t nh);
+/* Puts n bytes (copied) on an open stream's body. */
+int nc_kit_h2_put(nc_kit_h2_t *h, int32_t stream, const void *p, size_t n);
+/* Ends an open stream once its body is out: with END_STREAM on the last
+ * DATA, or, given trailers (copied), on a HEADERS frame after it. */
+int nc_kit_h2_end(nc_kit_h2_t *h, int32_t stream, const nc_kit_header_t *trailers, size_t nt);
+/* ---- gRPC (grpc.c, on HTTP/2 streams) ---- */
+
+typedef struct nc_kit_grpc nc_kit_grpc_t;
+/* A method a gRPC server answers (every pointer borrowed for the server's
+ * life). kind is "unary", "server-stream", "client-stream" or "bidi"; reply
+ * is a message as "field=value ..." with {n}, {i}, {count} and {FIELD}
+ * filled in; a server stream sends replies of them, every every_ms; a
+ * non-zero status ends the call with that grpc-status and message, and
+ * no reply; say is the sentence of its send_status. */
+typedef struct nc_kit_grpc_method {
+    const char *kind, *path, *reply, *message, *say;
+    size_t replies;
+    uint64_t every_ms;
+    int status;
+} nc_kit_grpc_method_t;
+/* A call ended: the grpc-status a client got, or a server sent, and the
+ * replies before it. */
+typedef void (*nc_kit_grpc_done_cb)(nc_kit_grpc_t *g, int status, size_t replies, void *data);
+/* Wraps an accepted connection as a gRPC server (HTTP/2 by prior
+ * knowledge) answering by methods; a method it does not have gets
+ * UNIMPLEMENTED. on_done hears each call's status leave. The kit owns it;
+ * on_closed is called once. */
+nc_kit_grpc_t *nc_kit_grpc_server(nc_kit_conn_t *c, const nc_kit_grpc_method_t *methods,
+                                  size_t nmethods, nc_kit_grpc_done_cb on_done,
+                                  void (*on_closed)(nc_kit_grpc_t *g, void *data), void *data);
+/* Wraps a connected connection as a gRPC client; on_done hears each call's
+ * end. */
+nc_kit_grpc_t *nc_kit_grpc_client(nc_kit_conn_t *c, nc_kit_grpc_done_cb on_done,
+                                  void (*on_closed)(nc_kit_grpc_t *g, void *data), void *data);
+/* Starts a call of method path (its messages from the course's .proto
+ * files) with n request messages (copied; none: one empty message). The
+ * first leaves with the HEADERS; a client stream paces the others every
+ * every_ms (0: all at once); a bidi call sends each next one when a reply
+ * came. Returns 0 or a negative code (the run failed, with the reason). */
+int nc_kit_grpc_call(nc_kit_grpc_t *g, const char *kind, const char *path,
+                     const char *const *msgs, size_t n, uint64_t every_ms);
+int nc_kit_grpc_goaway(nc_kit_grpc_t *g);
+nc_kit_conn_t *nc_kit_grpc_conn(const nc_kit_grpc_t *g);
 
 /* ---- boxes in the middle (relay.c) and STUN (stun.c) ---- */
 
@@ -569,6 +643,15 @@ void nc_kit_stun_close(nc_kit_stun_t *s);
  * (datagram.c). Returns 0 or a libuv code (reported). */
 int nc_kit_udp_send(nc_kit_t *k, const char *host, int port, int from_port, const char *text,
                     const char *say);
+/* A UDP socket bound to the host's port, reporting bind() and each
+ * datagram as a recvfrom() with its size and sender; on_datagram (may be
+ * NULL) hears each after the report. Returns it (the kit frees it after
+ * nc_kit_udp_close), or NULL after reporting the failure (datagram.c). */
+typedef struct nc_kit_udp nc_kit_udp_t;
+nc_kit_udp_t *nc_kit_udp_listen(nc_kit_t *k, int port, void (*on_datagram)(void *data),
+                                void *data, const char *say);
+/* Closes the socket (NULL is fine). */
+void nc_kit_udp_close(nc_kit_udp_t *u);
 
 /* base64(SHA-1(key + the protocol's GUID)): the Sec-WebSocket-Accept for a
  * Sec-WebSocket-Key. out needs 29 bytes. Returns 0 or NC_EINVAL. */

@@ -80,6 +80,7 @@ typedef enum {
     NC_W_EVENTS,
     NC_W_STOP,
     NC_W_STUN,
+    NC_W_DATAGRAMS,
     NC_W_UPLOAD,
     NC_W_FETCH,
     NC_W_BROKER_OK,
@@ -204,6 +205,14 @@ struct nc_pi {
     uint64_t req_t0;
     double rtt_ms;
     double first_ms, last_ms;
+    /* gRPC: the server's methods (rpc statements) and connections, and the
+     * client (grpc-connect) */
+    bool grpc_server;
+    nc_kit_grpc_method_t rpcs[16];
+    size_t nrpcs;
+    nc_kit_grpc_t *gconns[NC_PI_MAX_CONNS];
+    size_t ngconns;
+    nc_kit_grpc_t *grpc;
     char location[256];  /* the Location of the last answer that had one */
     char last_body[256]; /* the start of the last answer's body */
     /* boxes in the middle (relay) and STUN */
@@ -212,6 +221,8 @@ struct nc_pi {
     size_t nstun_servers;
     nc_kit_stun_t *stun_client;
     bool stun_done;
+    nc_kit_udp_t *udp; /* udp-listen's socket, and the datagrams it got */
+    size_t datagrams;
     /* a server's state: its memory, users and token secret */
     nc_kit_memo_t *memo;
     long users;
@@ -454,7 +465,8 @@ static bool nc_pi_ready(nc_pi_t *pi)
     case NC_W_EOF:
         return pi->eof || pi->conn_closed;
     case NC_W_SERVE:
-        return pi->served >= pi->want;
+        /* A gRPC server also stays until its clients have hung up. */
+        return pi->served >= pi->want && (!pi->grpc_server || pi->ngconns == 0);
     case NC_W_RESPONSE:
         return pi->outstanding == 0 && pi->nfetches == 0;
     case NC_W_UPLOAD:
@@ -487,6 +499,8 @@ static bool nc_pi_ready(nc_pi_t *pi)
         return nc_pi_receive(pi);
     case NC_W_STUN:
         return pi->stun_done;
+    case NC_W_DATAGRAMS:
+        return pi->datagrams >= pi->want;
     default:
         return true;
     }
@@ -1198,20 +1212,47 @@ static void nc_pi_h2_response(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_
                               void *data);
 static void nc_pi_h2_open(nc_kit_h2_t *h, int status, void *data);
 /* A tls-listen or tls-connect statement's TLS: version=1.2|1.3 (default:
- * either), alpn= (default http/1.1), sni= (a client's; default its host). */
+ * either), alpn= (default http/1.1), sni= (a client's; default its host),
+ * early=yes (0-RTT: see nc_kit_tls_opts_t). */
 static void nc_pi_tls_opts(const nc_prog_stmt_t *st, nc_kit_tls_opts_t *o)
 {
     const char *v = nc_opt(st, "version");
     o->version = v && strcmp(v, "1.2") == 0 ? 12 : v && strcmp(v, "1.3") == 0 ? 13 : 0;
     o->alpn = nc_opt(st, "alpn") ? nc_opt(st, "alpn") : "http/1.1";
     o->sni = nc_opt(st, "sni");
+    o->early = nc_opt_yes(st, "early");
     if (o->sni == NULL && strcmp(st->verb, "tls-connect") == 0)
         o->sni = st->args[0];
+}
+
+static void nc_pi_grpc_gone(nc_kit_grpc_t *g, void *data);
+static void nc_pi_grpc_done(nc_kit_grpc_t *g, int status, size_t replies, void *data);
+
+/* h2-listen or grpc-listen tls=yes: TLS under HTTP/2, ALPN h2 only. */
+static void nc_pi_h2_tls(nc_pi_t *pi, nc_kit_conn_t *c)
+{
+    if (!nc_opt_yes(pi->listen_st, "tls"))
+        return;
+    nc_kit_tls_opts_t o;
+    nc_pi_tls_opts(pi->listen_st, &o);
+    o.alpn = "h2";
+    nc_kit_tls_start(c, true, &o, NULL, NULL);
 }
 
 static void nc_pi_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
 {
     nc_pi_t *pi = data;
+    if (pi->h2_server || pi->grpc_server)
+        nc_pi_h2_tls(pi, c);
+    if (pi->grpc_server) {
+        if (pi->ngconns == NC_PI_MAX_CONNS) {
+            nc_kit_close(c, "close(): too many connections for this lesson's server");
+            return;
+        }
+        pi->gconns[pi->ngconns++] =
+            nc_kit_grpc_server(c, pi->rpcs, pi->nrpcs, nc_pi_grpc_done, nc_pi_grpc_gone, pi);
+        return;
+    }
     if (pi->h2_server) {
         if (pi->nh2conns == NC_PI_MAX_CONNS) {
             nc_kit_close(c, "close(): too many connections for this lesson's server");
@@ -1433,6 +1474,8 @@ static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
         return;
     } else if (strcmp(st->verb, "h2-connect") == 0) {
         pi->h2 = nc_kit_h2_client(c, nc_pi_h2_response, nc_pi_h2_gone, pi);
+    } else if (strcmp(st->verb, "grpc-connect") == 0) {
+        pi->grpc = nc_kit_grpc_client(c, nc_pi_grpc_done, nc_pi_grpc_gone, pi);
     } else {
         pi->http = nc_kit_http_client(c, nc_pi_response, nc_pi_sse, nc_pi_http_gone, pi);
         /* A WebSocket ends with its connection; an HTTP client closes
@@ -1746,6 +1789,74 @@ static int nc_v_h3_get(nc_pi_t *pi, const nc_prog_stmt_t *st)
     return nc_pi_wait(pi, NC_W_RESPONSE);
 }
 
+/* ---- gRPC ---- */
+
+static void nc_pi_grpc_gone(nc_kit_grpc_t *g, void *data)
+{
+    nc_pi_t *pi = data;
+    for (size_t i = 0; i < pi->ngconns; i++)
+        if (pi->gconns[i] == g) {
+            pi->gconns[i] = pi->gconns[--pi->ngconns];
+            break;
+        }
+    if (pi->grpc != g)
+        return;
+    pi->grpc = NULL;
+    pi->conn = NULL;
+    pi->conn_closed = true;
+    pi->eof = true;
+    pi->outstanding = 0; /* a call the connection took with it */
+    nc_pi_poke(pi);
+}
+
+static void nc_pi_grpc_done(nc_kit_grpc_t *g, int status, size_t replies, void *data)
+{
+    nc_pi_t *pi = data;
+    if (pi->grpc_server)
+        pi->served++;
+    else if (pi->outstanding)
+        pi->outstanding--;
+    nc_pi_poke(pi);
+}
+
+/* rpc KIND PATH: a method the program's grpc-listen answers. */
+static int nc_v_rpc(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->listener)
+        return nc_pi_fail(pi, "%s", "rpc statements come before the grpc-listen that serves them");
+    if (pi->nrpcs == sizeof pi->rpcs / sizeof pi->rpcs[0])
+        return nc_pi_fail(pi, "%s", "too many rpc statements");
+    const char *replies = nc_opt(st, "replies"), *every = nc_opt(st, "every");
+    const char *status = nc_opt(st, "status");
+    pi->rpcs[pi->nrpcs++] = (nc_kit_grpc_method_t){
+        .kind = st->args[0],
+        .path = st->args[1],
+        .reply = nc_opt(st, "reply"),
+        .message = nc_opt(st, "message"),
+        .say = nc_opt(st, "say"),
+        .replies = replies ? (size_t)nc_prog_number(replies, 1, 1000) : 1,
+        .every_ms = every ? (uint64_t)(nc_prog_duration_ns(every) / 1000000) : 0,
+        .status = status ? (int)nc_prog_number(status, 1, 16) : 0,
+    };
+    return 0;
+}
+
+/* grpc-call KIND PATH MSG...: one call, waited for until its status came. */
+static int nc_v_grpc_call(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->grpc)
+        return nc_pi_fail(pi, "%s", "grpc-call needs a grpc-connect before it");
+    size_t n = st->nargs - 2;
+    if (n > 1 && (strcmp(st->args[0], "unary") == 0 || strcmp(st->args[0], "server-stream") == 0))
+        return nc_pi_fail(pi, "a %s call sends one message", st->args[0]);
+    const char *every = nc_opt(st, "every");
+    pi->outstanding = 1;
+    if (nc_kit_grpc_call(pi->grpc, st->args[0], st->args[1], (const char *const *)st->args + 2, n,
+                         every ? (uint64_t)(nc_prog_duration_ns(every) / 1000000) : 0) != 0)
+        return NC_EIO;
+    return nc_pi_wait(pi, NC_W_RESPONSE);
+}
+
 /* ---- the verbs ---- */
 
 static int nc_v_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
@@ -1755,6 +1866,7 @@ static int nc_v_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
     pi->http_server = strcmp(st->verb, "http-listen") == 0 || strcmp(st->verb, "tls-listen") == 0;
     pi->tls_server = strcmp(st->verb, "tls-listen") == 0;
     pi->h2_server = strcmp(st->verb, "h2-listen") == 0;
+    pi->grpc_server = strcmp(st->verb, "grpc-listen") == 0;
     pi->listen_st = st;
     const char *backlog = nc_opt(st, "backlog");
     pi->listener = nc_kit_listen(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535),
@@ -1762,6 +1874,8 @@ static int nc_v_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
                                  nc_pi_accepted, pi, nc_opt(st, "say"));
     if (!pi->listener)
         return NC_EIO;
+    if (nc_opt_yes(st, "fastopen"))
+        nc_kit_listener_fastopen(pi->listener);
     const char *acc = nc_opt(st, "accept");
     if (acc) {
         /* The kit puts the peer's name where "%s" stands. */
@@ -1779,7 +1893,7 @@ static int nc_v_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
 
 static int nc_v_accept(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
-    if (!pi->listener || pi->http_server || pi->h2_server)
+    if (!pi->listener || pi->http_server || pi->h2_server || pi->grpc_server)
         return nc_pi_fail(pi, "%s", "accept needs a listen before it");
     pi->conn_closed = false;
     pi->eof = false;
@@ -1802,13 +1916,13 @@ static int nc_pi_events_reconnect(nc_pi_t *pi)
 
 /* Connects the program's connection to host:port; the statement being run
  * (pi->cur) decides what it speaks once connected. */
-static int nc_pi_connect(nc_pi_t *pi, const char *host, int port, bool nodelay, const char *say,
-                         const char *done, nc_wait_t w)
+static int nc_pi_connect(nc_pi_t *pi, const char *host, int port, unsigned flags,
+                         const char *say, const char *done, nc_wait_t w)
 {
     pi->connected = pi->conn_closed = pi->eof = pi->ws_open = false;
     pi->bok = pi->nbq = 0;
     pi->avail = pi->total = pi->ws_msgs = pi->outstanding = pi->sse_events = 0;
-    pi->conn = nc_kit_connect(pi->kit, host, port, nodelay, nc_pi_connected, pi, say, done);
+    pi->conn = nc_kit_connect(pi->kit, host, port, flags, nc_pi_connected, pi, say, done);
     if (!pi->conn)
         return NC_EIO;
     return nc_pi_wait(pi, w);
@@ -1824,7 +1938,9 @@ static int nc_v_connect(nc_pi_t *pi, const nc_prog_stmt_t *st)
         pi->peer_host = st->args[0];
         pi->peer_port = port;
     }
-    return nc_pi_connect(pi, st->args[0], port, nc_opt_yes(st, "nodelay"),
+    return nc_pi_connect(pi, st->args[0], port,
+                         (nc_opt_yes(st, "nodelay") ? NC_KIT_NODELAY : 0) |
+                             (nc_opt_yes(st, "fastopen") ? NC_KIT_FASTOPEN : 0),
                          nc_pi_say(pi, st, 0, say, sizeof say), nc_opt(st, "done"),
                          strcmp(st->verb, "ws-connect") == 0 ? NC_W_WSOPEN : NC_W_CONNECT);
 }
@@ -1893,12 +2009,15 @@ static int nc_v_close(nc_pi_t *pi, const nc_prog_stmt_t *st)
     /* HTTP/2 says goodbye with GOAWAY before the FIN. */
     if (pi->h2)
         nc_kit_h2_goaway(pi->h2, NULL);
+    if (pi->grpc)
+        nc_kit_grpc_goaway(pi->grpc);
     nc_kit_close(pi->conn, nc_pi_say(pi, st, 0, say, sizeof say));
     /* The program is done with it: the next connect starts afresh. */
     pi->conn = NULL;
     pi->http = NULL;
     pi->ws = NULL;
     pi->h2 = NULL;
+    pi->grpc = NULL;
     pi->bcl = NULL;
     pi->nbq = 0;
     return 0;
@@ -1963,6 +2082,31 @@ static int nc_v_stun_bind(nc_pi_t *pi, const nc_prog_stmt_t *st)
                          nc_opt(st, "say")) != 0)
         return NC_EIO;
     return nc_pi_wait(pi, NC_W_STUN);
+}
+
+static void nc_pi_datagram(void *data)
+{
+    nc_pi_t *pi = data;
+    pi->datagrams++;
+    nc_pi_poke(pi);
+}
+
+/* A UDP socket that reports every datagram; count=N waits for N of them.
+ * It lasts until the program ends. */
+static int nc_v_udp_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->udp)
+        return nc_pi_fail(pi, "%s", "the program already has a udp-listen socket");
+    pi->udp = nc_kit_udp_listen(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535),
+                                nc_pi_datagram, pi, nc_opt(st, "say"));
+    if (!pi->udp)
+        return NC_EIO;
+    nc_prun_set(pi->pr, pi->pg->name, "listening");
+    const char *count = nc_opt(st, "count");
+    if (!count)
+        return 0;
+    pi->want = (size_t)nc_prog_number(count, 1, 1000000);
+    return nc_pi_wait(pi, NC_W_DATAGRAMS);
 }
 
 /* One UDP datagram, sent and forgotten. */
@@ -2085,8 +2229,8 @@ static int nc_v_route(nc_pi_t *pi, const nc_prog_stmt_t *st)
 
 static int nc_v_serve(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
-    if (!pi->listener || !(pi->http_server || pi->h2_server))
-        return nc_pi_fail(pi, "%s", "serve needs an http-listen or h2-listen before it");
+    if (!pi->listener || !(pi->http_server || pi->h2_server || pi->grpc_server))
+        return nc_pi_fail(pi, "%s", "serve needs an http-listen, h2-listen or grpc-listen before it");
     pi->want = (size_t)nc_prog_number(st->args[0], 1, 1000000);
     return nc_pi_wait(pi, NC_W_SERVE);
 }
@@ -2104,7 +2248,9 @@ static int nc_v_restart(nc_pi_t *pi, const nc_prog_stmt_t *st)
         nc_kit_close(pi->accepted[i], text);
     for (size_t i = pi->nh2conns; i-- > 0;)
         nc_kit_close(nc_kit_h2_conn(pi->h2conns[i]), text);
-    if (pi->conn && !pi->http && !pi->h2)
+    for (size_t i = pi->ngconns; i-- > 0;)
+        nc_kit_close(nc_kit_grpc_conn(pi->gconns[i]), text);
+    if (pi->conn && !pi->http && !pi->h2 && !pi->grpc)
         nc_kit_close(pi->conn, text);
     nc_kit_listener_close(pi->listener);
     pi->listener = NULL;
@@ -2738,6 +2884,8 @@ static const struct {
     {"receive", nc_v_receive},
     {"ws-push", nc_v_ws_push},
     {"h3-listen", nc_v_h3_listen}, {"h3-connect", nc_v_h3_connect}, {"h3-get", nc_v_h3_get},
+    {"grpc-listen", nc_v_listen},  {"grpc-connect", nc_v_connect}, {"rpc", nc_v_rpc},
+    {"grpc-call", nc_v_grpc_call}, {"udp-listen", nc_v_udp_listen},
 };
 
 /* ---- running ---- */
@@ -2767,7 +2915,7 @@ static void nc_pi_run(nc_pi_t *pi)
         if (f->pc >= f->n) {
             /* In a lab the student steps into, servers stay up for them. */
             if (pi->depth == 0 && (pi->s->shell_host || pi->s->stay) &&
-                (pi->listener || pi->relay || pi->nstun_servers ||
+                (pi->listener || pi->relay || pi->nstun_servers || pi->udp ||
                  pi->nmbox || pi->broker || pi->h3srv)) {
                 pi->deadline = (int64_t)uv_hrtime() + NC_PI_SHELL_TIMEOUT_MS * 1000000LL;
                 nc_pi_settle(pi);
@@ -2831,6 +2979,8 @@ static void nc_pi_finish(nc_pi_t *pi)
         nc_kit_close(pi->accepted[i], NULL);
     for (size_t i = pi->nh2conns; i-- > 0;)
         nc_kit_close(nc_kit_h2_conn(pi->h2conns[i]), NULL);
+    for (size_t i = pi->ngconns; i-- > 0;)
+        nc_kit_close(nc_kit_grpc_conn(pi->gconns[i]), NULL);
     if (pi->conn)
         nc_kit_close(pi->conn, NULL);
     nc_kit_listener_close(pi->listener);
@@ -2854,6 +3004,8 @@ static void nc_pi_finish(nc_pi_t *pi)
     pi->h3srv = NULL;
     nc_kit_h3_close(pi->h3, NULL);
     pi->h3 = NULL;
+    nc_kit_udp_close(pi->udp);
+    pi->udp = NULL;
     nc_prun_set(pi->pr, pi->pg->name, "done");
 }
 
