@@ -4,8 +4,9 @@ the run's own events:
 
 - the comparison note: every number of every way equals this test's own
   count of the events (comparelib), and the round trips before the first
-  byte are 4 (TLS 1.2), 3 (TLS 1.3), 2 (TLS 1.3 0-RTT) and 2 (TCP Fast Open
-  + TLS 1.3); each time to first byte is at least its round trips, less
+  byte are 4 (TLS 1.2), 3 (TLS 1.3), 2 (TLS 1.3 0-RTT), 2 (TCP Fast Open
+  + TLS 1.3) and 2 (QUIC, whose first datagram holds the ClientHello); each
+  time to first byte is at least its round trips, less
   the last half trip, times the link's 100 ms;
 - 0-RTT: the client resumed with the ticket of its earlier visit (psk and
   early_data in its ClientHello), its request rides in the ClientHello's
@@ -39,7 +40,7 @@ tmp = tempfile.mkdtemp(prefix="nc-e2e-https-ways-")
 saved = os.path.join(tmp, "https-ways.pcapng")
 events = run_json("https-ways", extra=("--save", saved), data_dir=tmp)
 RTT_MS = 100  # the front matter's delay=50ms, each way
-PORT = {"tls12": 8412, "tls13": 8413, "early": 8414, "tfo": 8415}
+PORT = {"tls12": 8412, "tls13": 8413, "early": 8414, "tfo": 8415, "quic": 8416}
 
 
 def conn_packets(program):
@@ -50,9 +51,10 @@ def conn_packets(program):
 note = comparison(events, "ways")
 ways = check_against_run(events, note)
 check([w["label"] for w in note["ways"]] == ["TLS 1.2", "TLS 1.3", "TLS 1.3 0-RTT",
-                                             "TFO + TLS 1.3"], f"the ways: {note['ways']}")
+                                             "TFO + TLS 1.3", "QUIC (HTTP/3)"],
+      f"the ways: {note['ways']}")
 trips = {p: ways[p]["first_byte_round_trips"] for p in PORT}
-check(trips == {"tls12": 4, "tls13": 3, "early": 2, "tfo": 2},
+check(trips == {"tls12": 4, "tls13": 3, "early": 2, "tfo": 2, "quic": 2},
       f"round trips before the first byte: {trips}", events)
 for p, w in ways.items():
     check(w["connections"] == 1 and w["requests"] == 1 and w["answers"] == 1,
@@ -82,6 +84,14 @@ for who in ("SSL_connect", "SSL_accept"):
     done = [e for e in events if e["type"] == "app" and e.get("call") == who
             and e.get("early_data") == "accepted"]
     check(len(done) == 1 and done[0]["resumed"] == 1, f"{who}: early data accepted {len(done)} times")
+
+# QUIC: the ClientHello in the first datagram, the request in a 1-RTT packet.
+qp = conn_packets("quic")
+check(qp and "udp" in qp[0][0] and qp[0][1] and qp[0][0].get("quic"),
+      f"the QUIC way does not start with a datagram of its own: {qp[:1]}", events)
+check(any(("method" in h) for e, sent in qp if sent for h in
+          (e["http3"] if isinstance(e.get("http3"), list) else [e.get("http3") or {}])),
+      "the QUIC way's request is not decoded", events)
 
 # TCP Fast Open.
 visit = [e for e in events if e["type"] == "packet" and "tcp" in e and
