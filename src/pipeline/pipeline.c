@@ -75,6 +75,8 @@ void nc_pipeline_annotate(nc_evb_t *b)
 
 /* The note a packet the wire dropped leads with: its verdict's reason,
  * and who never gets it. */
+static void nc_pipeline_apply_keys(nc_evb_t *b, const nc_evb_t *extra, bool record);
+
 static void nc_pipeline_verdict(nc_evb_t *b)
 {
     const nc_event_t *ev = nc_evb_view(b);
@@ -97,7 +99,7 @@ int nc_pipeline_build(nc_pipeline_t *p, const nc_frame_t *f, const nc_pipeline_r
     int rc = nc_decoder_packet(p->dec, f->linktype, f->data, f->caplen, f->wirelen, b);
     b->ev.iface = f->iface;
     if (rec && rec->fields)
-        nc_pipeline_apply(b, rec->fields);
+        nc_pipeline_apply_keys(b, rec->fields, true);
     if (rec && rec->note) {
         nc_buf_reset(&b->note);
         if (rec->note_len)
@@ -124,12 +126,17 @@ void nc_pipeline_add(nc_pipeline_t *p, nc_evb_t *b)
         nc_timeline_add(p->tl, b);
 }
 
-void nc_pipeline_apply(nc_evb_t *b, const nc_evb_t *extra)
+/* nc_pipeline_apply, of the record's keys only when `record` is set. */
+static void nc_pipeline_apply_keys(nc_evb_t *b, const nc_evb_t *extra, bool record)
 {
     const nc_field_t *f = extra->fields;
     uint32_t n = extra->nfields, k = 0;
     while (k < n && f[k].kind != NC_F_END) {
         uint32_t next = nc_fields_skip(f, n, k);
+        if (record && !nc_pipeline_is_record_key(f[k].key)) {
+            k = next;
+            continue;
+        }
         nc_field_t *have = NULL;
         if (f[k].key && f[k].kind != NC_F_OBJ && f[k].kind != NC_F_LIST) {
             uint32_t m = 0;
@@ -179,6 +186,11 @@ void nc_pipeline_apply(nc_evb_t *b, const nc_evb_t *extra)
             }
         }
     }
+}
+
+void nc_pipeline_apply(nc_evb_t *b, const nc_evb_t *extra)
+{
+    nc_pipeline_apply_keys(b, extra, false);
 }
 
 void nc_pipeline_record_json(const nc_event_t *ev, nc_buf_t *out)

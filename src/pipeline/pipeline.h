@@ -48,8 +48,8 @@ typedef struct nc_frame {
 
 /* What a packet's source knows beyond its bytes (all borrowed). */
 typedef struct nc_pipeline_rec {
-    /* Top-level fields to set on the packet (a scalar it already has is
-     * replaced in place), or NULL. */
+    /* The record's fields (only its record keys are taken: a scalar the
+     * packet already has is replaced in place), or NULL. */
     const nc_evb_t *fields;
     /* The packet's note as the run wrote it, replacing the generic
      * annotation (len bytes; "" is no note); NULL: annotate. */
