@@ -143,10 +143,10 @@ static void winupd_write(const nc_annot_t *a)
                           "was waiting, and may send %lld more bytes now.",
                     sid ? "stream" : "connection", a->to, a->To, (long long)now);
     else
-        nc_evb_note(a->b, "WINDOW_UPDATE on %s %lld: %s has read %lld bytes and lets %s send "
-                          "that much more (%lld in all now).",
+        nc_evb_note(a->b, "WINDOW_UPDATE on %s %lld: %s raises %s's send window by %lld "
+                          "bytes (%lld in all now).",
                     sid ? "stream" : "the connection, stream", (long long)sid, a->From,
-                    (long long)inc, a->to, (long long)now);
+                    a->to, (long long)inc, (long long)now);
 }
 
 static void rst_write(const nc_annot_t *a)

@@ -49,7 +49,7 @@ class Capture:
         self.path, self.filter, self.p = path, port_filter, None
 
     def start(self):
-        self.p = subprocess.Popen(["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-s", "0", "-n", "-Z", "root",
+        self.p = subprocess.Popen(["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-B", "32768", "-s", "0", "-n", "-Z", "root",
                                    "-w", self.path, self.filter],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         # tcpdump says "listening on lo" once its socket is ready.
