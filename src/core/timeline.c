@@ -165,9 +165,25 @@ void nc_timeline_set_notify(nc_timeline_t *tl, void (*fn)(void *), void *arg)
 }
 
 static void *nc_timeline_consume(void *arg);
+static size_t nc_timeline_publish_due(nc_timeline_t *tl, int64_t now, bool all);
+
+static void nc_timeline_wait_staged(nc_timeline_t *tl);
 
 void nc_timeline_set_hook(nc_timeline_t *tl, nc_timeline_hook_fn fn, void *arg)
 {
+    if (fn == NULL && tl->consumer_on) {
+        /* What is due goes through the old hook first; then the consumer
+         * stops, and the timeline publishes on the producers' threads. */
+        pthread_mutex_lock(&tl->lock);
+        nc_timeline_publish_due(tl, 0, true);
+        nc_timeline_wait_staged(tl);
+        tl->stopping = true;
+        pthread_cond_signal(&tl->work);
+        pthread_mutex_unlock(&tl->lock);
+        pthread_join(tl->consumer, NULL);
+        tl->consumer_on = false;
+        tl->stopping = false;
+    }
     tl->hook = fn;
     tl->hook_arg = arg;
     if (fn && !tl->consumer_on && pthread_create(&tl->consumer, NULL, nc_timeline_consume, tl) == 0)

@@ -75,7 +75,8 @@ void nc_timeline_set_notify(nc_timeline_t *tl, void (*fn)(void *), void *arg);
  * nc_timeline_follow to publish events immediately before or after this
  * one, at the same time. The lesson runner uses it for lesson notes, step
  * marks and checkpoints. Set it before producers start; it must not call
- * nc_timeline_flush.
+ * nc_timeline_flush. Setting NULL once producers are done publishes what
+ * is left through the old hook and stops the consumer thread.
  */
 typedef void (*nc_timeline_hook_fn)(nc_timeline_t *tl, nc_event_t *ev, void *arg);
 void nc_timeline_set_hook(nc_timeline_t *tl, nc_timeline_hook_fn fn, void *arg);

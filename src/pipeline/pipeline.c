@@ -193,16 +193,8 @@ void nc_pipeline_apply(nc_evb_t *b, const nc_evb_t *extra)
     nc_pipeline_apply_keys(b, extra, false);
 }
 
-void nc_pipeline_record_json(const nc_event_t *ev, nc_buf_t *out)
+void nc_pipeline_record_fields(const nc_event_t *ev, bool exact, nc_buf_t *out)
 {
-    nc_event_t head = *ev;
-    head.nfields = 0;
-    nc_buf_t whole;
-    nc_buf_init(&whole);
-    nc_event_json(&head, &whole);
-    /* The head without its closing brace, then the record's keys. */
-    nc_buf_append(out, whole.data, whole.len - 1);
-    nc_buf_done(&whole);
     uint32_t k = 0;
     while (k < ev->nfields && ev->fields[k].kind != NC_F_END) {
         const nc_field_t *t = &ev->fields[k];
@@ -213,7 +205,20 @@ void nc_pipeline_record_json(const nc_event_t *ev, nc_buf_t *out)
         nc_buf_putc(out, ',');
         nc_buf_json_str(out, t->key);
         nc_buf_putc(out, ':');
-        k = nc_fields_json(ev->fields, ev->nfields, k, false, out);
+        k = nc_fields_json(ev->fields, ev->nfields, k, exact, out);
     }
+}
+
+void nc_pipeline_record_json(const nc_event_t *ev, nc_buf_t *out)
+{
+    nc_event_t head = *ev;
+    head.nfields = 0;
+    nc_buf_t whole;
+    nc_buf_init(&whole);
+    nc_event_json(&head, &whole);
+    /* The head without its closing brace, then the record's keys. */
+    nc_buf_append(out, whole.data, whole.len - 1);
+    nc_buf_done(&whole);
+    nc_pipeline_record_fields(ev, false, out);
     nc_buf_putc(out, '}');
 }

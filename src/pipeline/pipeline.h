@@ -93,6 +93,10 @@ void nc_pipeline_add(nc_pipeline_t *p, nc_evb_t *b);
  * already has is replaced in place, anything else appended. */
 void nc_pipeline_apply(nc_evb_t *b, const nc_evb_t *extra);
 
+/* Appends ev's record keys as the inside of a JSON object (",key:value"
+ * each; numbers to 17 digits with exact, as a saved run keeps them). */
+void nc_pipeline_record_fields(const nc_event_t *ev, bool exact, nc_buf_t *out);
+
 /* Appends the record of packet ev as one JSON object: "i", "t", "type",
  * "host", "summary", its note, and its record keys. What a class streams
  * beside the bytes; the receiver rebuilds the rest with nc_pipeline_build. */

@@ -116,18 +116,7 @@ static void nc_runfile_idb(nc_runfile_writer_t *w, uint32_t iface, int linktype)
 /* The packet's netcourse-only fields as the inside of a JSON object. */
 static void nc_runfile_extras(const nc_event_t *ev, nc_buf_t *out)
 {
-    uint32_t k = 0;
-    while (k < ev->nfields && ev->fields[k].kind != NC_F_END) {
-        const nc_field_t *t = &ev->fields[k];
-        if (!nc_pipeline_is_record_key(t->key)) {
-            k = nc_fields_skip(ev->fields, ev->nfields, k);
-            continue;
-        }
-        nc_buf_putc(out, ',');
-        nc_buf_json_str(out, t->key);
-        nc_buf_putc(out, ':');
-        k = nc_fields_json(ev->fields, ev->nfields, k, true, out);
-    }
+    nc_pipeline_record_fields(ev, true, out);
 }
 
 /* The longest prefix of s, at most max bytes, that does not cut a UTF-8

@@ -833,6 +833,8 @@ void nc_run_release(nc_run_t *r)
     r->probe = NULL;
     nc_lab_free(r->lab);
     r->lab = NULL;
+    /* Nothing adds to the timeline any more: its lesson thread can go. */
+    nc_timeline_set_hook(r->tl, NULL, NULL);
 }
 
 const nc_lesson_t *nc_run_lesson(const nc_run_t *r)
