@@ -29,11 +29,10 @@
 #include "../decrypt/decrypt.h"
 #include "../decrypt/keylog.h"
 #include "../lab/lab.h"
-#include "../pipeline/pipeline.h"
 #include "../lesson/lesson.h"
+#include "../pipeline/pipeline.h"
 #include "../store/store.h"
 
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>

@@ -5,11 +5,12 @@
  * The instructor serializes each event of its run once, as the body of an
  * event message: a packet as its bytes and its record (the fields and note
  * no decoder finds in the bytes, nc_pipeline_record_json), which the
- * student builds again through the pipeline, any other event whole; and a lockstep student passes the events of its own run
- * through the same bodies, so both kinds of student see the same held
- * marks. A held stand-in is an nc_event_t made on the stack: the mark's
- * index, time and host, one field ("held": true) and a fixed summary; it
- * borrows nothing but the host.
+ * student builds again through the pipeline, any other event whole; and
+ * a lockstep student passes the events of its own run through the same
+ * bodies, so both kinds of student see the same held marks. A held
+ * stand-in is an nc_event_t made on the stack: the mark's index, time and
+ * host, one field ("held": true) and a fixed summary; it borrows nothing
+ * but the host.
  */
 #include "hold.h"
 

@@ -146,8 +146,8 @@ typedef struct nc_srun {
     nc_srv_held_t *held; /* the checkpoint marks, in index order */
     size_t nheld;
     bool *opened, *revealed; /* per lesson checkpoint, in this run */
-    char *hosts;         /* the lab's hosts as a JSON object, for run messages */
-    size_t nkeys;        /* TLS secrets of the run sent so far, and their text's bytes */
+    char *hosts;             /* the lab's hosts as a JSON object, for run messages */
+    size_t nkeys;            /* TLS secrets of the run sent so far, and their text's bytes */
     size_t keys_len;
 } nc_srun_t;
 

@@ -32,9 +32,10 @@
  * the record ring (one producer, one consumer, bytes in place) and a
  * second thread, the recorder, turns the verdict into the packet's record
  * ("dropped" and a "wire" object) and hands frame and record to the
- * pipeline (src/pipeline: decode, annotate, timeline), forwarded or not. The ring keeps capture order. When it is
- * full the wire waits for the recorder (every frame is recorded; nothing
- * is sampled away), so at worst forwarding slows to the recording rate.
+ * pipeline (src/pipeline: decode, annotate, timeline), forwarded or not.
+ * The ring keeps capture order. When it is full the wire waits for the
+ * recorder (every frame is recorded; nothing is sampled away), so at worst
+ * forwarding slows to the recording rate.
  * The recorder is started only with a timeline and is joined after the
  * wire thread, then the capture's summary note is added last.
  *
@@ -46,8 +47,8 @@
  * relative numbers from its first frame after the fault.
  *
  * The wire thread owns ppipe, pb and the queues; the recorder owns pipe,
- * rb and b; other threads only read the atomic counters and ask the wire to stop
- * through a uv_async. Faults may be added while the wire runs (an
+ * rb and b; other threads only read the atomic counters and ask the wire
+ * to stop through a uv_async. Faults may be added while the wire runs (an
  * instructor's live "drop the next SYN-ACK"): the policy is then touched
  * under policy_lock, which only the wire thread and nc_wire_add_fault
  * take.
