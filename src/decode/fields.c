@@ -21,6 +21,7 @@ static const nc_field_decl_t packet_fields[] = {
     {"len", NC_F_INT},          {"error", NC_F_STR},       {"dropped", NC_F_BOOL},
     {"wire", NC_F_OBJ},         {"wire.action", NC_F_STR}, {"wire.delay", NC_F_NUM},
     {"wire.reason", NC_F_STR},  {"wire.link", NC_F_STR},      {"wire.nat", NC_F_STR},
+    {"unlisted_msgs", NC_F_INT},
     {NULL, 0},
 };
 

@@ -524,6 +524,11 @@ void nc__stream_write(nc_dctx_t *x, const nc_stream_out_t *out)
             nc_evb_bool(b, "reverse", true);
         nc_evb_end(b);
     }
+    /* Messages beyond the bound are counted, so a reader of the event knows
+     * the lists are not the whole packet (the summary may be cut before its
+     * "(+N more)"). */
+    if (out->dropped)
+        nc_evb_int(b, "unlisted_msgs", out->dropped);
     const nc_stream_proto_t *seen[8];
     size_t nseen = 0;
     for (uint32_t i = 0; i < out->nmsgs; i++) {

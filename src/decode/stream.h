@@ -64,7 +64,11 @@
 
 #define NC_STREAM_OOO_BYTES (256u * 1024u)
 #define NC_STREAM_OOO_SEGS 64
-#define NC_STREAM_MAX_MSGS 32 /* messages written into one packet */
+/* Messages (TLS records, HTTP/2 frames, ...) listed in one packet's event.
+ * A 1500-byte segment of small requests holds about 60; a 64 KiB one of empty
+ * frames thousands, and those beyond the bound are only counted
+ * ("unlisted_msgs"), so one packet's event stays bounded. */
+#define NC_STREAM_MAX_MSGS 128
 #define NC_STREAM_PROBES 16   /* segments a mid-connection start may wait for a message */
 
 /* Which decoder reads a direction. */

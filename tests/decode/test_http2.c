@@ -658,6 +658,36 @@ static void test_protobuf_names(void **state)
     assert_null(nc__protos_find("nopath", true));
 }
 
+/* A segment of more frames than an event lists: the first NC_STREAM_MAX_MSGS
+ * are listed, the rest counted (they were dropped without a count in the
+ * event before, and the summary that counted them was cut short). */
+static void test_h2_more_frames_than_listed(void **state)
+{
+    (void)state;
+    static bytes_t side;
+    memset(&side, 0, sizeof(side));
+    put(&side, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+    frame(&side, 0, 4, 0, 0, NULL); /* SETTINGS */
+    const uint8_t ping[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    for (int i = 0; i < 200; i++)
+        frame(&side, 8, 6, 0, 0, ping);
+    nc_stream_t *st = nc_stream_new();
+    static rec_t r;
+    memset(&r, 0, sizeof(r));
+    feed(st, 0, &side, 0, 0, true, &r);
+    static nc_stream_out_t out;
+    memset(&out, 0, sizeof(out));
+    nc_stream_seg_t s = {
+        .dir = 0, .seq = ISN_C + 1, .len = (uint32_t)side.n, .base = ISN_C,
+        .peer_base = ISN_S, .from_syn = true, .payload = side.b, .caplen = (uint32_t)side.n,
+    };
+    nc_stream_segment(st, &s, &out);
+    /* The preface, SETTINGS and 200 PINGs: 202 messages. */
+    assert_int_equal(out.nmsgs, NC_STREAM_MAX_MSGS);
+    assert_int_equal(out.dropped, 202 - NC_STREAM_MAX_MSGS);
+    nc_stream_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -670,6 +700,7 @@ int main(void)
         cmocka_unit_test(test_h2_server_first_settings),
         cmocka_unit_test(test_protobuf_walk),
         cmocka_unit_test(test_protobuf_names),
+        cmocka_unit_test(test_h2_more_frames_than_listed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
