@@ -95,6 +95,17 @@ bool nc_decoder_supports(int linktype);
 int nc_decoder_layer(nc_decoder_t *d, const char *name, const uint8_t *data, uint32_t len,
                      nc_evb_t *b);
 
+/* The protobuf-c descriptor of a gRPC method's request (request true) or
+ * reply message, from the course's .proto files (lessons/proto), by the
+ * call's :path "/package.Service/Method"; NULL when no file has it. The
+ * descriptor is static. */
+struct ProtobufCMessageDescriptor;
+const struct ProtobufCMessageDescriptor *nc_protos_message(const char *path, bool request);
+
+/* The name of a grpc-status code ("NOT_FOUND" for 5; "UNKNOWN" for a code
+ * gRPC does not define). Static. */
+const char *nc_grpc_status_name(long s);
+
 /*
  * Returns the kind (NC_F_INT, NC_F_STR ... of event.h) of the packet field
  * at path ("tcp.flags", "http.method", "ip.src", "from"), as the decoders

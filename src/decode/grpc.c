@@ -41,9 +41,9 @@ static const char *const grpc_status_names[] = {
     "UNAUTHENTICATED",
 };
 
-static const char *grpc_status_name(int64_t s)
+const char *nc_grpc_status_name(long s)
 {
-    return s >= 0 && s < (int64_t)(sizeof(grpc_status_names) / sizeof(grpc_status_names[0]))
+    return s >= 0 && s < (long)(sizeof(grpc_status_names) / sizeof(grpc_status_names[0]))
                ? grpc_status_names[s]
                : "UNKNOWN";
 }
@@ -148,7 +148,7 @@ static void grpc_write(nc_evb_t *b, const nc_stream_msg_t *m)
     if (g->trailers) {
         nc_evb_bool(b, "trailers", true);
         nc_evb_int(b, "status", g->status);
-        nc_evb_str(b, "status_name", grpc_status_name(g->status));
+        nc_evb_str(b, "status_name", nc_grpc_status_name((long)g->status));
         if (g->message[0])
             nc_evb_str(b, "message", g->message);
     } else {
@@ -167,7 +167,7 @@ static void grpc_summary(const nc_stream_msg_t *m, char *s, size_t n)
     const nc_grpc_msg_t *g = &m->u.grpc;
     if (g->trailers)
         snprintf(s, n, "gRPC status %lld %s%s%.60s", (long long)g->status,
-                 grpc_status_name(g->status), g->message[0] ? ": " : "", g->message);
+                 nc_grpc_status_name((long)g->status), g->message[0] ? ": " : "", g->message);
     else
         snprintf(s, n, "gRPC %s #%u %u B%s%s", g->request ? "request" : "response", g->index,
                  g->message_length, g->path[0] ? " " : "", g->path);

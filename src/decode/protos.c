@@ -13,11 +13,13 @@
 #include "stream.h"
 
 #include "echo.pb-c.h"
+#include "todo.pb-c.h"
 
 #include <string.h>
 
 static const ProtobufCServiceDescriptor *const nc_protos_services[] = {
     &netcourse__demo__echo__descriptor,
+    &netcourse__todo__todos__descriptor,
 };
 
 const ProtobufCMessageDescriptor *nc__protos_find(const char *path, bool request)
@@ -38,4 +40,9 @@ const ProtobufCMessageDescriptor *nc__protos_find(const char *path, bool request
                 return request ? s->methods[m].input : s->methods[m].output;
     }
     return NULL;
+}
+
+const ProtobufCMessageDescriptor *nc_protos_message(const char *path, bool request)
+{
+    return nc__protos_find(path, request);
 }

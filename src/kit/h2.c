@@ -30,6 +30,15 @@
  * the 101 arrives (on_open tells its owner). Until then the handle is in
  * its HTTP/1 phase (`phase`), reading the head into `head`.
  *
+ * Streaming (gRPC, kit/grpc.c). A handle given a stream hook
+ * (nc_kit_h2_set_streaming) hands each stream to its owner as frames come,
+ * not whole at END_STREAM: after every read, each stream that got HEADERS
+ * or DATA is shown with the headers so far and the body bytes new since
+ * the last time (then dropped). Its owner opens streams with their own
+ * data source (nc_kit_h2_open), puts bytes on them as it likes
+ * (nc_kit_h2_put: the source is deferred while it has none), and ends them
+ * (nc_kit_h2_end), with trailers after the last DATA when it gives some.
+ *
  * The handle ends with its connection (on_closed is called once).
  */
 #include "kit_impl.h"
@@ -63,6 +72,11 @@ typedef struct nc_kit_h2_stream {
     nc_buf_t body;
     char *out; /* an answer's body (owned), sent from outpos */
     size_t outlen, outpos;
+    /* streaming: more may be put on it until ending; trailers (owned) go
+     * after its last DATA */
+    bool streaming, ending;
+    nc_kit_header_t *trailers;
+    size_t ntrailers;
 } nc_kit_h2_stream_t;
 
 struct nc_kit_h2 {
@@ -86,6 +100,11 @@ struct nc_kit_h2 {
     bool opened;         /* client: the 101 came, on_open is due */
     bool broken;         /* the peer sent what nghttp2 refused: closing */
     void (*on_open)(nc_kit_h2_t *h, int status, void *data);
+    /* streaming: the owner's hook, and the streams that got frames in the
+     * read being handled */
+    nc_kit_h2_stream_cb on_stream;
+    int32_t touched[NC_KIT_H2_DONE];
+    size_t ntouched;
 };
 
 /* The SETTINGS an endpoint opens with (an Upgrade client's go in its
@@ -121,7 +140,22 @@ static void nc_kit_h2_stream_free(nc_kit_h2_stream_t *st)
     }
     nc_buf_done(&st->body);
     free(st->out);
+    for (size_t i = 0; i < st->ntrailers; i++) {
+        free((char *)st->trailers[i].name);
+        free((char *)st->trailers[i].value);
+    }
+    free(st->trailers);
     free(st);
+}
+
+/* Notes that a stream got frames in this read (streaming). */
+static void nc_kit_h2_touch(nc_kit_h2_t *h, int32_t id)
+{
+    for (size_t i = 0; i < h->ntouched; i++)
+        if (h->touched[i] == id)
+            return;
+    if (h->ntouched < NC_KIT_H2_DONE)
+        h->touched[h->ntouched++] = id;
 }
 
 static void nc_kit_h2_stream_drop(nc_kit_h2_t *h, int32_t id)
@@ -204,6 +238,7 @@ static int nc_kit_h2_on_chunk(nghttp2_session *s, uint8_t flags, int32_t id, con
     (void)s, (void)flags;
     nc_kit_h2_stream_t *st = nc_kit_h2_stream(ud, id, true);
     nc_buf_append(&st->body, data, len);
+    nc_kit_h2_touch(ud, id);
     return 0;
 }
 
@@ -212,10 +247,16 @@ static int nc_kit_h2_on_recv(nghttp2_session *s, const nghttp2_frame *f, void *u
     (void)s;
     nc_kit_h2_t *h = ud;
     nc_kit_h2_name(h, f);
+    if (f->hd.type == NGHTTP2_HEADERS)
+        nc_kit_h2_touch(h, f->hd.stream_id);
     bool end = (f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) &&
                (f->hd.flags & NGHTTP2_FLAG_END_STREAM);
     if (end && h->ndone < NC_KIT_H2_DONE)
         h->done[h->ndone++] = f->hd.stream_id;
+    /* An empty DATA frame that ends a stream brings no chunk: the stream
+     * is shown anyway, since its end is news. */
+    if (end)
+        nc_kit_h2_touch(h, f->hd.stream_id);
     return 0;
 }
 
@@ -234,13 +275,28 @@ static int nc_kit_h2_on_close(nghttp2_session *s, int32_t id, uint32_t err, void
 static ssize_t nc_kit_h2_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
                               uint32_t *flags, nghttp2_data_source *src, void *ud)
 {
-    (void)s, (void)id, (void)ud;
+    (void)ud;
     nc_kit_h2_stream_t *st = src->ptr;
     size_t k = st->outlen - st->outpos < len ? st->outlen - st->outpos : len;
-    memcpy(buf, st->out + st->outpos, k);
+    if (k)
+        memcpy(buf, st->out + st->outpos, k);
     st->outpos += k;
-    if (st->outpos == st->outlen)
-        *flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (st->outpos < st->outlen)
+        return (ssize_t)k;
+    if (st->streaming && !st->ending)
+        return k ? (ssize_t)k : NGHTTP2_ERR_DEFERRED;
+    *flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (st->ntrailers) {
+        nghttp2_nv nv[NC_KIT_H2_HEADERS];
+        size_t n = 0;
+        for (size_t i = 0; i < st->ntrailers && n < NC_KIT_H2_HEADERS; i++)
+            nv[n++] = (nghttp2_nv){(uint8_t *)st->trailers[i].name,
+                                   (uint8_t *)st->trailers[i].value,
+                                   strlen(st->trailers[i].name), strlen(st->trailers[i].value),
+                                   NGHTTP2_NV_FLAG_NONE};
+        if (nghttp2_submit_trailer(s, id, nv, n) == 0)
+            *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+    }
     return (ssize_t)k;
 }
 
@@ -459,6 +515,34 @@ static nc_kit_http_msg_t nc_kit_h2_view(const nc_kit_h2_stream_t *st)
     };
 }
 
+/* Streaming: hands each stream that got frames to the owner, with the
+ * body bytes new since last time, then writes what the session owes. */
+static void nc_kit_h2_stream_out(nc_kit_h2_t *h)
+{
+    int32_t touched[NC_KIT_H2_DONE];
+    size_t nt = h->ntouched;
+    memcpy(touched, h->touched, nt * sizeof touched[0]);
+    h->ntouched = 0;
+    for (size_t i = 0; i < nt && !nc_kit_conn_closing(h->c); i++) {
+        nc_kit_h2_stream_t *st = nc_kit_h2_stream(h, touched[i], false);
+        if (!st)
+            continue;
+        bool ended = false;
+        for (size_t k = 0; k < h->ndone; k++)
+            ended |= h->done[k] == touched[i];
+        nc_kit_http_msg_t m = nc_kit_h2_view(st);
+        h->on_stream(h, st->id, &m, ended, h->data);
+        nc_buf_reset(&st->body);
+    }
+    /* Streams nghttp2 has let go of are freed once handed out. */
+    for (size_t k = 0; k < h->ndone; k++)
+        if (!nghttp2_session_find_stream(h->s, h->done[k]))
+            nc_kit_h2_stream_drop(h, h->done[k]);
+    h->ndone = 0;
+    if (!nc_kit_conn_closing(h->c))
+        nc_kit_h2_flush(h, NULL);
+}
+
 static void nc_kit_h2_data(nc_kit_conn_t *c, const char *data, size_t n)
 {
     (void)data, (void)n;
@@ -496,6 +580,10 @@ static void nc_kit_h2_data(nc_kit_conn_t *c, const char *data, size_t n)
         if (h->on_open)
             h->on_open(h, 0, h->data);
         h->on_open = NULL;
+    }
+    if (h->on_stream) {
+        nc_kit_h2_stream_out(h);
+        return;
     }
     int32_t done[NC_KIT_H2_DONE];
     size_t ndone = h->ndone;
@@ -697,4 +785,73 @@ size_t nc_kit_h2_outstanding(const nc_kit_h2_t *h)
 nc_kit_conn_t *nc_kit_h2_conn(const nc_kit_h2_t *h)
 {
     return h->c;
+}
+
+void nc_kit_h2_set_streaming(nc_kit_h2_t *h, nc_kit_h2_stream_cb cb)
+{
+    h->on_stream = cb;
+}
+
+int32_t nc_kit_h2_open(nc_kit_h2_t *h, int32_t stream, const char *path, int status,
+                       const nc_kit_header_t *hd, size_t nh)
+{
+    char authority[80], code[8];
+    snprintf(authority, sizeof authority, "%s", nc_kit_conn_peer(h->c));
+    snprintf(code, sizeof code, "%d", status);
+    const char *req[] = {":method", "POST", ":scheme", "http", ":authority", authority,
+                         ":path", path};
+    const char *resp[] = {":status", code};
+    nghttp2_nv nv[NC_KIT_H2_HEADERS];
+    size_t n = stream ? nc_kit_h2_nv(nv, NC_KIT_H2_HEADERS, resp, 1, hd, nh)
+                      : nc_kit_h2_nv(nv, NC_KIT_H2_HEADERS, req, 4, hd, nh);
+    /* The data source is the stream's record, made before nghttp2 knows the
+     * id of a new one: it is filed under its id once submitted. */
+    nc_kit_h2_stream_t *st = stream ? nc_kit_h2_stream(h, stream, true)
+                                    : nc_xcalloc(1, sizeof *st);
+    if (!stream)
+        nc_buf_init(&st->body);
+    st->streaming = true;
+    nghttp2_data_provider prd = {.source = {.ptr = st}, .read_callback = nc_kit_h2_body};
+    int32_t id = stream ? (nghttp2_submit_response(h->s, stream, nv, n, &prd) == 0 ? stream : -1)
+                        : nghttp2_submit_request(h->s, NULL, nv, n, &prd, NULL);
+    if (!stream && id > 0) {
+        st->id = id;
+        st->next = h->streams;
+        h->streams = st;
+    } else if (!stream) {
+        nc_kit_h2_stream_free(st);
+    }
+    return id > 0 ? id : NC_EINVAL;
+}
+
+int nc_kit_h2_put(nc_kit_h2_t *h, int32_t stream, const void *p, size_t n)
+{
+    nc_kit_h2_stream_t *st = nc_kit_h2_stream(h, stream, false);
+    if (!st || !st->streaming || st->ending)
+        return NC_EINVAL;
+    /* What was sent is let go before the buffer grows. */
+    if (st->outpos)
+        memmove(st->out, st->out + st->outpos, st->outlen - st->outpos);
+    st->outlen -= st->outpos;
+    st->outpos = 0;
+    st->out = nc_xrealloc(st->out, st->outlen + n + 1);
+    memcpy(st->out + st->outlen, p, n);
+    st->outlen += n;
+    nghttp2_session_resume_data(h->s, stream);
+    return 0;
+}
+
+int nc_kit_h2_end(nc_kit_h2_t *h, int32_t stream, const nc_kit_header_t *trailers, size_t nt)
+{
+    nc_kit_h2_stream_t *st = nc_kit_h2_stream(h, stream, false);
+    if (!st || !st->streaming || st->ending)
+        return NC_EINVAL;
+    st->ending = true;
+    st->trailers = nt ? nc_xcalloc(nt, sizeof *st->trailers) : NULL;
+    for (size_t i = 0; i < nt; i++)
+        st->trailers[i] = (nc_kit_header_t){nc_xstrdup(trailers[i].name),
+                                            nc_xstrdup(trailers[i].value)};
+    st->ntrailers = nt;
+    nghttp2_session_resume_data(h->s, stream);
+    return 0;
 }

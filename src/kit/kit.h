@@ -16,7 +16,9 @@
  *                      client masks its frames);
  *   nc_kit_h2_t        HTTP/2 on a connection, h2c by prior knowledge, as a
  *                      server (requests on streams in, answers out) or a
- *                      client (several requests at once, one stream each).
+ *                      client (several requests at once, one stream each);
+ *   nc_kit_h3_t        HTTP/3 over QUIC on a UDP socket (quic.c), server or
+ *                      client, one QUIC stream per request.
  *
  * Every system call the kit makes on a socket is reported as an app event
  * with the same fields everywhere: "pid", "tid", "port" (the program's own
@@ -136,6 +138,9 @@ void nc_kit_conn_pause(nc_kit_conn_t *c, bool pause);
 /* Bytes read on the connection so far (every read report carries it as
  * "total"). */
 size_t nc_kit_conn_read_total(const nc_kit_conn_t *c);
+/* The smallest round trip the kernel measured on the connection so far, in
+ * ms (TCP_INFO's tcpi_min_rtt), 0 if unknown. */
+double nc_kit_conn_min_rtt_ms(const nc_kit_conn_t *c);
 /* Adds an integer field to the next report about c (key borrowed until
  * then; at most NC_KIT_NOTES, a key given twice keeps the last value): a
  * describe hook's way of saying more than the sentence. */
@@ -486,6 +491,107 @@ int nc_kit_h2_goaway(nc_kit_h2_t *h, const char *say);
 /* Client: requests sent and not answered yet. */
 size_t nc_kit_h2_outstanding(const nc_kit_h2_t *h);
 nc_kit_conn_t *nc_kit_h2_conn(const nc_kit_h2_t *h);
+/* ---- QUIC and HTTP/3 (quic.c: ngtcp2 0.12 + nghttp3 0.8, GnuTLS) ---- */
+
+typedef struct nc_kit_h3 nc_kit_h3_t;           /* an endpoint: a UDP socket */
+typedef struct nc_kit_h3_conn nc_kit_h3_conn_t; /* one QUIC connection on it */
+
+/* A request whose stream ended (server), as an HTTP message (borrowed for
+ * the call); the owner answers with nc_kit_h3_respond, now or later. */
+typedef void (*nc_kit_h3_request_cb)(nc_kit_h3_t *h, nc_kit_h3_conn_t *c, int64_t stream,
+                                     const nc_kit_http_msg_t *req, void *data);
+/* A response whose stream ended (client): path is the request's. */
+typedef void (*nc_kit_h3_response_cb)(nc_kit_h3_t *h, int64_t stream,
+                                      const nc_kit_http_msg_t *resp, void *data);
+/* An HTTP/3 server on UDP port (a self-signed certificate naming the host
+ * is made now), reported as bind(). Every client's first Initial packet
+ * opens a connection; each request is handed to cb. Returns the endpoint
+ * (nc_kit_h3_close ends it) or NULL after nc_scn_fail. */
+nc_kit_h3_t *nc_kit_h3_listen(nc_kit_t *k, int port, nc_kit_h3_request_cb cb, void *data,
+                              const char *say);
+/* A client: sends its Initial packet to host:port now; on_ready(h, 0) once
+ * the handshake is done, and on_ready(h, negative) when the connection
+ * fails or the server closes it (before or after the handshake).
+ * Each response is handed to cb. Returns the endpoint or NULL (reported). */
+nc_kit_h3_t *nc_kit_h3_connect(nc_kit_t *k, const char *host, int port,
+                               void (*on_ready)(nc_kit_h3_t *h, int status, void *data),
+                               nc_kit_h3_response_cb cb, void *data, const char *say);
+/* Client, once ready: queues a request (no body) on a new bidirectional
+ * stream, reported as a "request" app event (say: its sentence). Returns
+ * the stream id or a negative code. Nothing leaves before nc_kit_h3_send. */
+int64_t nc_kit_h3_submit(nc_kit_h3_t *h, const char *method, const char *path,
+                         const nc_kit_header_t *hd, size_t nh, const char *say);
+/* Writes every packet the endpoint's connections owe (one stream a packet). */
+int nc_kit_h3_send(nc_kit_h3_t *h);
+/* Server: answers a request's stream: status, headers, body (copied). */
+int nc_kit_h3_respond(nc_kit_h3_conn_t *c, int64_t stream, int status, const nc_kit_header_t *hd,
+                      size_t nh, const char *body, size_t len);
+/* Client: requests sent and not answered yet. */
+size_t nc_kit_h3_outstanding(const nc_kit_h3_t *h);
+/* Client: the smallest round trip ngtcp2 measured on the connection, in
+ * ms (0 before any). */
+double nc_kit_h3_min_rtt_ms(const nc_kit_h3_t *h);
+int nc_kit_h3_port(const nc_kit_h3_t *h);
+/* Sends CONNECTION_CLOSE on every open connection (reported with say) and
+ * closes the socket; the endpoint frees itself. NULL is fine. */
+void nc_kit_h3_close(nc_kit_h3_t *h, const char *say);
+/* Streaming (gRPC): instead of whole messages at END_STREAM, cb hears each
+ * stream after every read that brought it frames: the headers so far (a
+ * trailer block's appended), the body bytes new since the last call (then
+ * dropped), and whether the peer ended it. Set before the first bytes. */
+typedef void (*nc_kit_h2_stream_cb)(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_msg_t *m,
+                                    bool ended, void *data);
+void nc_kit_h2_set_streaming(nc_kit_h2_t *h, nc_kit_h2_stream_cb cb);
+/* Opens a stream whose body is put later: stream 0 (a client) sends a POST
+ * to path on a new stream; a server answers stream with status. Headers
+ * are copied. Returns the stream id or a negative code; nothing is written
+ * before nc_kit_h2_send. */
+int32_t nc_kit_h2_open(nc_kit_h2_t *h, int32_t stream, const char *path, int status,
+                       const nc_kit_header_t *hd, size_t nh);
+/* Puts n bytes (copied) on an open stream's body. */
+int nc_kit_h2_put(nc_kit_h2_t *h, int32_t stream, const void *p, size_t n);
+/* Ends an open stream once its body is out: with END_STREAM on the last
+ * DATA, or, given trailers (copied), on a HEADERS frame after it. */
+int nc_kit_h2_end(nc_kit_h2_t *h, int32_t stream, const nc_kit_header_t *trailers, size_t nt);
+/* ---- gRPC (grpc.c, on HTTP/2 streams) ---- */
+
+typedef struct nc_kit_grpc nc_kit_grpc_t;
+/* A method a gRPC server answers (every pointer borrowed for the server's
+ * life). kind is "unary", "server-stream", "client-stream" or "bidi"; reply
+ * is a message as "field=value ..." with {n}, {i}, {count} and {FIELD}
+ * filled in; a server stream sends replies of them, every every_ms; a
+ * non-zero status ends the call with that grpc-status and message, and
+ * no reply; say is the sentence of its send_status. */
+typedef struct nc_kit_grpc_method {
+    const char *kind, *path, *reply, *message, *say;
+    size_t replies;
+    uint64_t every_ms;
+    int status;
+} nc_kit_grpc_method_t;
+/* A call ended: the grpc-status a client got, or a server sent, and the
+ * replies before it. */
+typedef void (*nc_kit_grpc_done_cb)(nc_kit_grpc_t *g, int status, size_t replies, void *data);
+/* Wraps an accepted connection as a gRPC server (HTTP/2 by prior
+ * knowledge) answering by methods; a method it does not have gets
+ * UNIMPLEMENTED. on_done hears each call's status leave. The kit owns it;
+ * on_closed is called once. */
+nc_kit_grpc_t *nc_kit_grpc_server(nc_kit_conn_t *c, const nc_kit_grpc_method_t *methods,
+                                  size_t nmethods, nc_kit_grpc_done_cb on_done,
+                                  void (*on_closed)(nc_kit_grpc_t *g, void *data), void *data);
+/* Wraps a connected connection as a gRPC client; on_done hears each call's
+ * end. */
+nc_kit_grpc_t *nc_kit_grpc_client(nc_kit_conn_t *c, nc_kit_grpc_done_cb on_done,
+                                  void (*on_closed)(nc_kit_grpc_t *g, void *data), void *data);
+/* Starts a call of method path (its messages from the course's .proto
+ * files) with n request messages (copied; none: one empty message). The
+ * first leaves with the HEADERS; a client stream paces the others every
+ * every_ms (0: all at once); a bidi call sends each next one when a reply
+ * came. Returns 0 or a negative code (the run failed, with the reason). */
+int nc_kit_grpc_call(nc_kit_grpc_t *g, const char *kind, const char *path,
+                     const char *const *msgs, size_t n, uint64_t every_ms);
+int nc_kit_grpc_goaway(nc_kit_grpc_t *g);
+nc_kit_conn_t *nc_kit_grpc_conn(const nc_kit_grpc_t *g);
+
 /* ---- boxes in the middle (relay.c) and STUN (stun.c) ---- */
 
 typedef struct nc_kit_relay nc_kit_relay_t;
@@ -519,6 +625,15 @@ void nc_kit_stun_close(nc_kit_stun_t *s);
  * (datagram.c). Returns 0 or a libuv code (reported). */
 int nc_kit_udp_send(nc_kit_t *k, const char *host, int port, int from_port, const char *text,
                     const char *say);
+/* A UDP socket bound to the host's port, reporting bind() and each
+ * datagram as a recvfrom() with its size and sender; on_datagram (may be
+ * NULL) hears each after the report. Returns it (the kit frees it after
+ * nc_kit_udp_close), or NULL after reporting the failure (datagram.c). */
+typedef struct nc_kit_udp nc_kit_udp_t;
+nc_kit_udp_t *nc_kit_udp_listen(nc_kit_t *k, int port, void (*on_datagram)(void *data),
+                                void *data, const char *say);
+/* Closes the socket (NULL is fine). */
+void nc_kit_udp_close(nc_kit_udp_t *u);
 
 /* base64(SHA-1(key + the protocol's GUID)): the Sec-WebSocket-Accept for a
  * Sec-WebSocket-Key. out needs 29 bytes. Returns 0 or NC_EINVAL. */

@@ -11,6 +11,7 @@
  */
 #include "kit.h"
 #include "kit_impl.h"
+#include "kit_tcpinfo.h"
 
 #include "../core/error.h"
 #include "../core/words.h"
@@ -454,6 +455,14 @@ int nc_kit_conn_port(const nc_kit_conn_t *c, bool peer)
 size_t nc_kit_conn_read_total(const nc_kit_conn_t *c)
 {
     return c->read_total;
+}
+
+double nc_kit_conn_min_rtt_ms(const nc_kit_conn_t *c)
+{
+    uv_os_fd_t fd;
+    if (uv_fileno((const uv_handle_t *)&c->tcp, &fd) != 0)
+        return 0;
+    return nc__kit_tcp_min_rtt_ms(fd);
 }
 
 void nc_kit_conn_note(nc_kit_conn_t *c, const char *key, int64_t value)

@@ -33,6 +33,7 @@
  *                  r count or "eof"   k "text" or "binary"   c close code
  *                  S "start" or "stop"   a "session" or "token"
  *                  m "l4" or "l7"   P a balancing policy
+ *                  g a gRPC call kind (unary, server-stream, client-stream, bidi)
  * Option kinds are the same letters, plus b (yes/no), H (a "Name: value"
  * header), v (1.0 or 1.1), e (a WebSocket route's mode: echo or push) and
  * j (a job route's part: submit, status or wait). An option in upper case
@@ -48,7 +49,7 @@ typedef struct nc_prog_verb {
     const char *name;
     const char *args;     /* kinds of the required arguments */
     const char *optional; /* kinds of the arguments that may follow */
-    nc_prog_optdef_t opts[20];
+    nc_prog_optdef_t opts[24]; /* route uses 20 */
     bool body;
 } nc_prog_verb_t;
 
@@ -72,7 +73,7 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
       {"close", 's', false}, {"delay", 'd', false}, {"upload", 'b', false},
       {"issue", 'a', false}, {"require", 'a', false}, {"end", 'b', false},
       {"push", 's', false}, {"job", 'j', false}, {"steps", 'n', false},
-      {"record", 'b', false}}, false},
+      {"record", 'b', false}, {"size", 'n', false}}, false},
     {"serve", "n", "", {{0}}, false},
     {"restart", "", "", {SAY}, false},
     {"http-connect", "hp", "", {SAY, {"done", 's', false}, {"nodelay", 'b', false}}, false},
@@ -102,13 +103,19 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"ws-close", "c", "s", {SAY}, false},
     {"cut", "d", "", {SAY, {"restore", 's', false}, {"link", 'w', false}}, false},
     {"sysctl", "s", "sssssss", {SAY}, false},
-    {"h2-listen", "p", "", {SAY, {"backlog", 'n', false}, {"accept", 's', false}}, false},
+    {"h2-listen", "p", "",
+     {SAY, {"backlog", 'n', false}, {"accept", 's', false}, {"tls", 'b', false},
+      {"version", 't', false}}, false},
     {"h2-connect", "hp", "", {SAY, {"done", 's', false}, {"upgrade", 's', false}}, false},
     {"h2-get", "s", "sssssssss", {{"header", 'H', true}, SAY}, false},
+    {"h3-listen", "p", "", {SAY}, false},
+    {"h3-connect", "hp", "", {SAY}, false},
+    {"h3-get", "s", "sssssssss", {{"header", 'H', true}, SAY}, false},
     {"relay", "php", "", {SAY}, false},
     {"stun-serve", "p", "", {SAY}, false},
     {"stun-bind", "hp", "", {SAY, {"from", 'n', false}}, false},
     {"udp-send", "hps", "", {SAY, {"from", 'n', false}}, false},
+    {"udp-listen", "p", "", {SAY, {"count", 'n', false}}, false},
     {"upload", "sn", "",
      {{"chunk", 'n', false}, {"every", 'd', false}, {"timeout", 'd', false},
       {"resume", 'b', false}, {"header", 'H', true}, SAY}, false},
@@ -129,6 +136,15 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"publish", "ws", "", {SAY}, false},
     {"receive", "n", "", {SAY, {"ack", 'b', false}}, false},
     {"ws-push", "ks", "", {SAY}, false},
+    /* gRPC (src/kit/grpc.c) */
+    {"grpc-listen", "p", "",
+     {SAY, {"backlog", 'n', false}, {"accept", 's', false}, {"tls", 'b', false},
+      {"version", 't', false}}, false},
+    {"rpc", "gs", "",
+     {{"reply", 's', false}, {"replies", 'n', false}, {"every", 'd', false},
+      {"status", 'n', false}, {"message", 's', false}, SAY}, false},
+    {"grpc-connect", "hp", "", {SAY, {"done", 's', false}}, false},
+    {"grpc-call", "gs", "ssssssss", {{"every", 'd', false}}, false},
 };
 
 #define NC_PROG_MAX_DEPTH 4
@@ -310,6 +326,12 @@ static int nc_pp_kind(nc_pp_t *p, int line, char kind, const char *what, const c
                           sets[k].words[0], last == 2 ? ", " : "", last == 2 ? sets[k].words[1] : "",
                           sets[k].words[last], v);
     }
+    case 'g':
+        if (strcmp(v, "unary") != 0 && strcmp(v, "server-stream") != 0 &&
+            strcmp(v, "client-stream") != 0 && strcmp(v, "bidi") != 0)
+            return nc_pp_fail(p, line, "%s: expected a gRPC call kind (unary, server-stream, "
+                              "client-stream or bidi), found \"%s\"", what, v);
+        return 0;
     case 'v':
         if (strcmp(v, "1.0") != 0 && strcmp(v, "1.1") != 0)
             return nc_pp_fail(p, line, "%s: expected 1.0 or 1.1, found \"%s\"", what, v);

@@ -80,6 +80,7 @@ typedef enum {
     NC_W_EVENTS,
     NC_W_STOP,
     NC_W_STUN,
+    NC_W_DATAGRAMS,
     NC_W_UPLOAD,
     NC_W_FETCH,
     NC_W_BROKER_OK,
@@ -193,6 +194,25 @@ struct nc_pi {
     nc_kit_h2_t *h2conns[NC_PI_MAX_CONNS];
     size_t nh2conns;
     nc_kit_h2_t *h2;
+    /* HTTP/3 over QUIC: the server (h3-listen) and the client (h3-connect) */
+    nc_kit_h3_t *h3srv, *h3;
+    /* the streams of the last h2-get or h3-get: their ids and paths, when
+     * the requests left, the connection's round trip, and the answers
+     * delivered so far (how many stalled, the first and last times) */
+    int64_t sids[16];
+    const char *spaths[16];
+    size_t nsids, ndelivered, nstalled;
+    uint64_t req_t0;
+    double rtt_ms;
+    double first_ms, last_ms;
+    /* gRPC: the server's methods (rpc statements) and connections, and the
+     * client (grpc-connect) */
+    bool grpc_server;
+    nc_kit_grpc_method_t rpcs[16];
+    size_t nrpcs;
+    nc_kit_grpc_t *gconns[NC_PI_MAX_CONNS];
+    size_t ngconns;
+    nc_kit_grpc_t *grpc;
     char location[256];  /* the Location of the last answer that had one */
     char last_body[256]; /* the start of the last answer's body */
     /* boxes in the middle (relay) and STUN */
@@ -201,6 +221,8 @@ struct nc_pi {
     size_t nstun_servers;
     nc_kit_stun_t *stun_client;
     bool stun_done;
+    nc_kit_udp_t *udp; /* udp-listen's socket, and the datagrams it got */
+    size_t datagrams;
     /* a server's state: its memory, users and token secret */
     nc_kit_memo_t *memo;
     long users;
@@ -443,7 +465,8 @@ static bool nc_pi_ready(nc_pi_t *pi)
     case NC_W_EOF:
         return pi->eof || pi->conn_closed;
     case NC_W_SERVE:
-        return pi->served >= pi->want;
+        /* A gRPC server also stays until its clients have hung up. */
+        return pi->served >= pi->want && (!pi->grpc_server || pi->ngconns == 0);
     case NC_W_RESPONSE:
         return pi->outstanding == 0 && pi->nfetches == 0;
     case NC_W_UPLOAD:
@@ -476,6 +499,8 @@ static bool nc_pi_ready(nc_pi_t *pi)
         return nc_pi_receive(pi);
     case NC_W_STUN:
         return pi->stun_done;
+    case NC_W_DATAGRAMS:
+        return pi->datagrams >= pi->want;
     default:
         return true;
     }
@@ -1198,9 +1223,34 @@ static void nc_pi_tls_opts(const nc_prog_stmt_t *st, nc_kit_tls_opts_t *o)
         o->sni = st->args[0];
 }
 
+static void nc_pi_grpc_gone(nc_kit_grpc_t *g, void *data);
+static void nc_pi_grpc_done(nc_kit_grpc_t *g, int status, size_t replies, void *data);
+
+/* h2-listen or grpc-listen tls=yes: TLS under HTTP/2, ALPN h2 only. */
+static void nc_pi_h2_tls(nc_pi_t *pi, nc_kit_conn_t *c)
+{
+    if (!nc_opt_yes(pi->listen_st, "tls"))
+        return;
+    nc_kit_tls_opts_t o;
+    nc_pi_tls_opts(pi->listen_st, &o);
+    o.alpn = "h2";
+    nc_kit_tls_start(c, true, &o, NULL, NULL);
+}
+
 static void nc_pi_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
 {
     nc_pi_t *pi = data;
+    if (pi->h2_server || pi->grpc_server)
+        nc_pi_h2_tls(pi, c);
+    if (pi->grpc_server) {
+        if (pi->ngconns == NC_PI_MAX_CONNS) {
+            nc_kit_close(c, "close(): too many connections for this lesson's server");
+            return;
+        }
+        pi->gconns[pi->ngconns++] =
+            nc_kit_grpc_server(c, pi->rpcs, pi->nrpcs, nc_pi_grpc_done, nc_pi_grpc_gone, pi);
+        return;
+    }
     if (pi->h2_server) {
         if (pi->nh2conns == NC_PI_MAX_CONNS) {
             nc_kit_close(c, "close(): too many connections for this lesson's server");
@@ -1422,6 +1472,8 @@ static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
         return;
     } else if (strcmp(st->verb, "h2-connect") == 0) {
         pi->h2 = nc_kit_h2_client(c, nc_pi_h2_response, nc_pi_h2_gone, pi);
+    } else if (strcmp(st->verb, "grpc-connect") == 0) {
+        pi->grpc = nc_kit_grpc_client(c, nc_pi_grpc_done, nc_pi_grpc_gone, pi);
     } else {
         pi->http = nc_kit_http_client(c, nc_pi_response, nc_pi_sse, nc_pi_http_gone, pi);
         /* A WebSocket ends with its connection; an HTTP client closes
@@ -1445,27 +1497,56 @@ static void nc_pi_connected(nc_kit_conn_t *c, int status, void *data)
 
 /* ---- HTTP/2 ---- */
 
-/* The server answers each stream from the route table, as HTTP/1 does
- * (status, header= and body=; hold, sse and ws are HTTP/1's only). */
-static void nc_pi_h2_request(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_msg_t *req,
-                             void *data)
+/* The answer an HTTP/2 or HTTP/3 server's routes give req: status,
+ * headers (into hd, names) and body (owned by the caller; size=N makes N
+ * letters). 404 when no route matches. */
+typedef struct nc_pi_answer {
+    int status;
+    nc_kit_header_t hd[10];
+    char names[10][64];
+    size_t nh;
+    char *body;
+    size_t len;
+} nc_pi_answer_t;
+
+static void nc_pi_route_answer(nc_pi_t *pi, const nc_kit_http_msg_t *req, nc_pi_answer_t *a)
 {
-    nc_pi_t *pi = data;
     const nc_prog_stmt_t *r = NULL;
     for (size_t i = 0; i < pi->nroutes && !r; i++)
         if (nc_route_matches(pi->routes[i], req))
             r = pi->routes[i];
+    a->nh = 0;
     if (!r) {
-        static const char nf[] = "not found\n";
-        nc_kit_h2_respond(h, stream, 404, NULL, 0, nf, sizeof nf - 1);
-    } else {
-        nc_kit_header_t hd[10];
-        char names[10][64];
-        size_t nh = nc_route_headers(r, hd, 8, names);
-        const char *body = nc_opt(r, "body");
-        nc_kit_h2_respond(h, stream, (int)nc_prog_number(r->args[2], 100, 999), hd, nh,
-                          body ? body : "", body ? strlen(body) : 0);
+        a->status = 404;
+        a->body = nc_xstrdup("not found\n");
+        a->len = strlen(a->body);
+        return;
     }
+    a->status = (int)nc_prog_number(r->args[2], 100, 999);
+    a->nh = nc_route_headers(r, a->hd, 8, a->names);
+    const char *body = nc_opt(r, "body"), *size = nc_opt(r, "size");
+    if (size) {
+        a->len = (size_t)nc_prog_number(size, 0, 1 << 24);
+        a->body = nc_xmalloc(a->len + 1);
+        for (size_t i = 0; i < a->len; i++)
+            a->body[i] = (char)('a' + i % 26);
+        a->body[a->len] = '\0';
+    } else {
+        a->body = nc_xstrdup(body ? body : "");
+        a->len = strlen(a->body);
+    }
+}
+
+/* The server answers each stream from the route table, as HTTP/1 does
+ * (status, header=, body= and size=; hold, sse and ws are HTTP/1's only). */
+static void nc_pi_h2_request(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_msg_t *req,
+                             void *data)
+{
+    nc_pi_t *pi = data;
+    nc_pi_answer_t a;
+    nc_pi_route_answer(pi, req, &a);
+    nc_kit_h2_respond(h, stream, a.status, a.hd, a.nh, a.body, a.len);
+    free(a.body);
     pi->served++;
     nc_pi_poke(pi);
 }
@@ -1487,12 +1568,91 @@ static void nc_pi_h2_gone(nc_kit_h2_t *h, void *data)
     nc_pi_poke(pi);
 }
 
+/*
+ * A stream's answer reached the program (h2-get, h3-get): reported as a
+ * "response" app event with when (ms after the requests left) and whether
+ * it stalled. An answer costs one round trip when nothing is lost; one
+ * that took more than one and a half (and 10 ms more than one) stalled
+ * behind a loss. The round trip is the smallest the connection measured
+ * so far: the kernel's for TCP (tcpi_min_rtt), ngtcp2's for QUIC. After
+ * the batch's last answer, a "streams" app event sums it up (streams,
+ * stalled, first_ms, last_ms, rtt_ms). An answer that is not the batch's
+ * (an Upgrade's, on stream 1) is not timed: its read() said it all.
+ */
+static void nc_pi_stream_done(nc_pi_t *pi, nc_kit_conn_t *conn, int64_t stream,
+                              const nc_kit_http_msg_t *m, const char *proto, int port)
+{
+    const char *path = NULL;
+    for (size_t i = 0; i < pi->nsids; i++)
+        if (pi->sids[i] == stream)
+            path = pi->spaths[i];
+    if (!path)
+        return;
+    double ms = (double)(uv_hrtime() - pi->req_t0) / 1e6;
+    /* On a link with next to no delay, 1.5 round trips is within the
+     * programs' own jitter: a stall is also at least 10 ms late. */
+    bool stalled = pi->rtt_ms > 0 && ms > 1.5 * pi->rtt_ms && ms > pi->rtt_ms + 10;
+    if (pi->ndelivered++ == 0 || ms < pi->first_ms)
+        pi->first_ms = ms;
+    if (ms > pi->last_ms)
+        pi->last_ms = ms;
+    pi->nstalled += stalled;
+    nc_scn_kv_t kv[9] = {
+        NC_KV_I("stream", stream),      NC_KV_S("path", path),
+        NC_KV_I("status", m->status),   NC_KV_I("bytes", (int64_t)m->body_len),
+        NC_KV_I("ms", (int64_t)(ms + 0.5)), NC_KV_I("rtt_ms", (int64_t)(pi->rtt_ms + 0.5)),
+        NC_KV_B("stalled", stalled),    NC_KV_S("proto", proto),
+        NC_KV_I("port", port),
+    };
+    double rtts = pi->rtt_ms > 0 ? ms / pi->rtt_ms : 0;
+    nc_kit_report(pi->kit, conn, "response", kv, conn ? 8 : 9, NULL,
+                  "%s stream %lld (%s): %zu bytes reached the program %.0f ms after the requests "
+                  "left, %.1f round trips%s", proto, (long long)stream, path, m->body_len, ms,
+                  rtts, stalled ? ": late, more than one and a half round trips" : "");
+    if (pi->ndelivered < pi->nsids)
+        return;
+    nc_scn_kv_t sum[7] = {
+        NC_KV_I("streams", (int64_t)pi->nsids), NC_KV_I("stalled", (int64_t)pi->nstalled),
+        NC_KV_I("first_ms", (int64_t)(pi->first_ms + 0.5)),
+        NC_KV_I("last_ms", (int64_t)(pi->last_ms + 0.5)),
+        NC_KV_I("rtt_ms", (int64_t)(pi->rtt_ms + 0.5)), NC_KV_S("proto", proto),
+        NC_KV_I("port", port),
+    };
+    nc_kit_report(pi->kit, conn, "streams", sum, conn ? 6 : 7, NULL,
+                  "all %zu %s answers are in: %zu of %zu streams stalled (the first after %.0f "
+                  "ms, the last after %.0f ms; one round trip is %.0f ms)", pi->nsids, proto,
+                  pi->nstalled, pi->nsids, pi->first_ms, pi->last_ms, pi->rtt_ms);
+}
+
+/* A request of the batch went out on stream id (negative: it could not). */
+static int nc_pi_stream_add(nc_pi_t *pi, int64_t id, const char *path)
+{
+    if (id < 0)
+        return nc_pi_fail(pi, "%s", "the request could not be sent");
+    if (pi->nsids < sizeof pi->sids / sizeof pi->sids[0]) {
+        pi->sids[pi->nsids] = id;
+        pi->spaths[pi->nsids++] = path;
+    }
+    pi->outstanding++;
+    return 0;
+}
+
+/* A batch of requests is about to leave: their answers are timed from now. */
+static void nc_pi_streams_begin(nc_pi_t *pi)
+{
+    pi->nsids = pi->ndelivered = pi->nstalled = 0;
+    pi->first_ms = pi->last_ms = 0;
+    pi->req_t0 = uv_hrtime();
+}
+
 static void nc_pi_h2_response(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_msg_t *resp,
                               void *data)
 {
     nc_pi_t *pi = data;
     if (pi->outstanding)
         pi->outstanding--;
+    pi->rtt_ms = nc_kit_conn_min_rtt_ms(nc_kit_h2_conn(h));
+    nc_pi_stream_done(pi, nc_kit_h2_conn(h), stream, resp, "HTTP/2", 0);
     nc_pi_poke(pi);
 }
 
@@ -1518,13 +1678,180 @@ static int nc_v_h2_get(nc_pi_t *pi, const nc_prog_stmt_t *st)
     nc_kit_header_t hd[10];
     char names[10][64];
     size_t nh = nc_route_headers(st, hd, 8, names);
+    nc_pi_streams_begin(pi);
     for (size_t i = 0; i < st->nargs; i++) {
-        if (nc_kit_h2_submit(pi->h2, "GET", st->args[i], hd, nh) < 0)
-            return nc_pi_fail(pi, "%s", "the request could not be sent");
-        pi->outstanding++;
+        int32_t id = nc_kit_h2_submit(pi->h2, "GET", st->args[i], hd, nh);
+        if (nc_pi_stream_add(pi, id, st->args[i]) != 0)
+            return NC_EIO;
     }
     char say[400];
     nc_kit_h2_send(pi->h2, nc_pi_say(pi, st, 0, say, sizeof say));
+    return nc_pi_wait(pi, NC_W_RESPONSE);
+}
+
+/* ---- HTTP/3 over QUIC ---- */
+
+/* The server answers each request's stream from the route table, as h2-listen does. */
+static void nc_pi_h3_request(nc_kit_h3_t *h, nc_kit_h3_conn_t *c, int64_t stream,
+                             const nc_kit_http_msg_t *req, void *data)
+{
+    (void)h;
+    nc_pi_t *pi = data;
+    nc_pi_answer_t a;
+    nc_pi_route_answer(pi, req, &a);
+    nc_kit_h3_respond(c, stream, a.status, a.hd, a.nh, a.body, a.len);
+    free(a.body);
+    pi->served++;
+    nc_pi_poke(pi);
+}
+
+static int nc_v_h3_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->h3srv)
+        return nc_pi_fail(pi, "%s", "the program already serves HTTP/3");
+    pi->h3srv = nc_kit_h3_listen(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535),
+                                 nc_pi_h3_request, pi, nc_opt(st, "say"));
+    if (!pi->h3srv)
+        return NC_EIO;
+    nc_prun_set(pi->pr, pi->pg->name, "listening");
+    return 0;
+}
+
+/* The client's QUIC handshake ended (status 0), or the connection ended
+ * (failed, or closed by the server): a failure while the program still
+ * waits on it. */
+static void nc_pi_h3_ready(nc_kit_h3_t *h, int status, void *data)
+{
+    (void)h;
+    nc_pi_t *pi = data;
+    if (status != 0) {
+        bool waiting = !pi->connected || pi->outstanding > 0;
+        const char *why = !pi->connected ? "the QUIC connection failed before its handshake ended"
+                                         : "the QUIC connection ended before every answer came";
+        pi->outstanding = 0;
+        if (waiting && !pi->finished) {
+            nc_pi_fail(pi, "%s", why);
+            nc_pi_finish(pi);
+        }
+        return;
+    }
+    pi->connected = true;
+    nc_pi_poke(pi);
+}
+
+static void nc_pi_h3_response(nc_kit_h3_t *h, int64_t stream, const nc_kit_http_msg_t *resp,
+                              void *data)
+{
+    nc_pi_t *pi = data;
+    if (pi->outstanding)
+        pi->outstanding--;
+    pi->rtt_ms = nc_kit_h3_min_rtt_ms(h);
+    nc_pi_stream_done(pi, NULL, stream, resp, "HTTP/3", nc_kit_h3_port(h));
+    nc_pi_poke(pi);
+}
+
+static int nc_v_h3_connect(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->h3)
+        return nc_pi_fail(pi, "%s", "the program is already connected over QUIC (close first)");
+    char say[400];
+    pi->connected = false;
+    pi->outstanding = 0;
+    pi->h3 = nc_kit_h3_connect(pi->kit, st->args[0], (int)nc_prog_number(st->args[1], 1, 65535),
+                               nc_pi_h3_ready, nc_pi_h3_response, pi,
+                               nc_opt(st, "say") ? nc_pi_say(pi, st, 0, say, sizeof say) : NULL);
+    if (!pi->h3)
+        return NC_EIO;
+    return nc_pi_wait(pi, NC_W_CONNECT);
+}
+
+/* h3-get /a /b ...: one QUIC stream per path, all sent at once, then waits
+ * for every answer. */
+static int nc_v_h3_get(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->h3 || !pi->connected)
+        return nc_pi_fail(pi, "%s", "h3-get needs an h3-connect before it");
+    nc_kit_header_t hd[10];
+    char names[10][64];
+    size_t nh = nc_route_headers(st, hd, 8, names);
+    nc_pi_streams_begin(pi);
+    char say[400];
+    for (size_t i = 0; i < st->nargs; i++) {
+        int64_t id = nc_kit_h3_submit(pi->h3, "GET", st->args[i], hd, nh,
+                                      nc_opt(st, "say") ? nc_pi_say(pi, st, 0, say, sizeof say)
+                                                        : NULL);
+        if (nc_pi_stream_add(pi, id, st->args[i]) != 0)
+            return NC_EIO;
+    }
+    nc_kit_h3_send(pi->h3);
+    return nc_pi_wait(pi, NC_W_RESPONSE);
+}
+
+/* ---- gRPC ---- */
+
+static void nc_pi_grpc_gone(nc_kit_grpc_t *g, void *data)
+{
+    nc_pi_t *pi = data;
+    for (size_t i = 0; i < pi->ngconns; i++)
+        if (pi->gconns[i] == g) {
+            pi->gconns[i] = pi->gconns[--pi->ngconns];
+            break;
+        }
+    if (pi->grpc != g)
+        return;
+    pi->grpc = NULL;
+    pi->conn = NULL;
+    pi->conn_closed = true;
+    pi->eof = true;
+    pi->outstanding = 0; /* a call the connection took with it */
+    nc_pi_poke(pi);
+}
+
+static void nc_pi_grpc_done(nc_kit_grpc_t *g, int status, size_t replies, void *data)
+{
+    nc_pi_t *pi = data;
+    if (pi->grpc_server)
+        pi->served++;
+    else if (pi->outstanding)
+        pi->outstanding--;
+    nc_pi_poke(pi);
+}
+
+/* rpc KIND PATH: a method the program's grpc-listen answers. */
+static int nc_v_rpc(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->listener)
+        return nc_pi_fail(pi, "%s", "rpc statements come before the grpc-listen that serves them");
+    if (pi->nrpcs == sizeof pi->rpcs / sizeof pi->rpcs[0])
+        return nc_pi_fail(pi, "%s", "too many rpc statements");
+    const char *replies = nc_opt(st, "replies"), *every = nc_opt(st, "every");
+    const char *status = nc_opt(st, "status");
+    pi->rpcs[pi->nrpcs++] = (nc_kit_grpc_method_t){
+        .kind = st->args[0],
+        .path = st->args[1],
+        .reply = nc_opt(st, "reply"),
+        .message = nc_opt(st, "message"),
+        .say = nc_opt(st, "say"),
+        .replies = replies ? (size_t)nc_prog_number(replies, 1, 1000) : 1,
+        .every_ms = every ? (uint64_t)(nc_prog_duration_ns(every) / 1000000) : 0,
+        .status = status ? (int)nc_prog_number(status, 1, 16) : 0,
+    };
+    return 0;
+}
+
+/* grpc-call KIND PATH MSG...: one call, waited for until its status came. */
+static int nc_v_grpc_call(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->grpc)
+        return nc_pi_fail(pi, "%s", "grpc-call needs a grpc-connect before it");
+    size_t n = st->nargs - 2;
+    if (n > 1 && (strcmp(st->args[0], "unary") == 0 || strcmp(st->args[0], "server-stream") == 0))
+        return nc_pi_fail(pi, "a %s call sends one message", st->args[0]);
+    const char *every = nc_opt(st, "every");
+    pi->outstanding = 1;
+    if (nc_kit_grpc_call(pi->grpc, st->args[0], st->args[1], (const char *const *)st->args + 2, n,
+                         every ? (uint64_t)(nc_prog_duration_ns(every) / 1000000) : 0) != 0)
+        return NC_EIO;
     return nc_pi_wait(pi, NC_W_RESPONSE);
 }
 
@@ -1537,6 +1864,7 @@ static int nc_v_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
     pi->http_server = strcmp(st->verb, "http-listen") == 0 || strcmp(st->verb, "tls-listen") == 0;
     pi->tls_server = strcmp(st->verb, "tls-listen") == 0;
     pi->h2_server = strcmp(st->verb, "h2-listen") == 0;
+    pi->grpc_server = strcmp(st->verb, "grpc-listen") == 0;
     pi->listen_st = st;
     const char *backlog = nc_opt(st, "backlog");
     pi->listener = nc_kit_listen(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535),
@@ -1561,7 +1889,7 @@ static int nc_v_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
 
 static int nc_v_accept(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
-    if (!pi->listener || pi->http_server || pi->h2_server)
+    if (!pi->listener || pi->http_server || pi->h2_server || pi->grpc_server)
         return nc_pi_fail(pi, "%s", "accept needs a listen before it");
     pi->conn_closed = false;
     pi->eof = false;
@@ -1663,18 +1991,27 @@ static int nc_v_read(nc_pi_t *pi, const nc_prog_stmt_t *st)
 
 static int nc_v_close(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
+    char say[400];
+    if (pi->h3) {
+        /* QUIC ends with one CONNECTION_CLOSE frame. */
+        nc_kit_h3_close(pi->h3, nc_opt(st, "say") ? nc_pi_say(pi, st, 0, say, sizeof say) : NULL);
+        pi->h3 = NULL;
+        return 0;
+    }
     if (!pi->conn)
         return 0; /* the other side or the kit closed it already */
-    char say[400];
     /* HTTP/2 says goodbye with GOAWAY before the FIN. */
     if (pi->h2)
         nc_kit_h2_goaway(pi->h2, NULL);
+    if (pi->grpc)
+        nc_kit_grpc_goaway(pi->grpc);
     nc_kit_close(pi->conn, nc_pi_say(pi, st, 0, say, sizeof say));
     /* The program is done with it: the next connect starts afresh. */
     pi->conn = NULL;
     pi->http = NULL;
     pi->ws = NULL;
     pi->h2 = NULL;
+    pi->grpc = NULL;
     pi->bcl = NULL;
     pi->nbq = 0;
     return 0;
@@ -1739,6 +2076,31 @@ static int nc_v_stun_bind(nc_pi_t *pi, const nc_prog_stmt_t *st)
                          nc_opt(st, "say")) != 0)
         return NC_EIO;
     return nc_pi_wait(pi, NC_W_STUN);
+}
+
+static void nc_pi_datagram(void *data)
+{
+    nc_pi_t *pi = data;
+    pi->datagrams++;
+    nc_pi_poke(pi);
+}
+
+/* A UDP socket that reports every datagram; count=N waits for N of them.
+ * It lasts until the program ends. */
+static int nc_v_udp_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->udp)
+        return nc_pi_fail(pi, "%s", "the program already has a udp-listen socket");
+    pi->udp = nc_kit_udp_listen(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535),
+                                nc_pi_datagram, pi, nc_opt(st, "say"));
+    if (!pi->udp)
+        return NC_EIO;
+    nc_prun_set(pi->pr, pi->pg->name, "listening");
+    const char *count = nc_opt(st, "count");
+    if (!count)
+        return 0;
+    pi->want = (size_t)nc_prog_number(count, 1, 1000000);
+    return nc_pi_wait(pi, NC_W_DATAGRAMS);
 }
 
 /* One UDP datagram, sent and forgotten. */
@@ -1861,8 +2223,8 @@ static int nc_v_route(nc_pi_t *pi, const nc_prog_stmt_t *st)
 
 static int nc_v_serve(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
-    if (!pi->listener || !(pi->http_server || pi->h2_server))
-        return nc_pi_fail(pi, "%s", "serve needs an http-listen or h2-listen before it");
+    if (!pi->listener || !(pi->http_server || pi->h2_server || pi->grpc_server))
+        return nc_pi_fail(pi, "%s", "serve needs an http-listen, h2-listen or grpc-listen before it");
     pi->want = (size_t)nc_prog_number(st->args[0], 1, 1000000);
     return nc_pi_wait(pi, NC_W_SERVE);
 }
@@ -1880,7 +2242,9 @@ static int nc_v_restart(nc_pi_t *pi, const nc_prog_stmt_t *st)
         nc_kit_close(pi->accepted[i], text);
     for (size_t i = pi->nh2conns; i-- > 0;)
         nc_kit_close(nc_kit_h2_conn(pi->h2conns[i]), text);
-    if (pi->conn && !pi->http && !pi->h2)
+    for (size_t i = pi->ngconns; i-- > 0;)
+        nc_kit_close(nc_kit_grpc_conn(pi->gconns[i]), text);
+    if (pi->conn && !pi->http && !pi->h2 && !pi->grpc)
         nc_kit_close(pi->conn, text);
     nc_kit_listener_close(pi->listener);
     pi->listener = NULL;
@@ -2513,6 +2877,9 @@ static const struct {
     {"broker-connect", nc_v_connect}, {"subscribe", nc_v_bsend}, {"publish", nc_v_bsend},
     {"receive", nc_v_receive},
     {"ws-push", nc_v_ws_push},
+    {"h3-listen", nc_v_h3_listen}, {"h3-connect", nc_v_h3_connect}, {"h3-get", nc_v_h3_get},
+    {"grpc-listen", nc_v_listen},  {"grpc-connect", nc_v_connect}, {"rpc", nc_v_rpc},
+    {"grpc-call", nc_v_grpc_call}, {"udp-listen", nc_v_udp_listen},
 };
 
 /* ---- running ---- */
@@ -2542,8 +2909,8 @@ static void nc_pi_run(nc_pi_t *pi)
         if (f->pc >= f->n) {
             /* In a lab the student steps into, servers stay up for them. */
             if (pi->depth == 0 && (pi->s->shell_host || pi->s->stay) &&
-                (pi->listener || pi->relay || pi->nstun_servers ||
-                 pi->nmbox || pi->broker)) {
+                (pi->listener || pi->relay || pi->nstun_servers || pi->udp ||
+                 pi->nmbox || pi->broker || pi->h3srv)) {
                 pi->deadline = (int64_t)uv_hrtime() + NC_PI_SHELL_TIMEOUT_MS * 1000000LL;
                 nc_pi_settle(pi);
                 nc_pi_wait(pi, NC_W_STOP);
@@ -2606,6 +2973,8 @@ static void nc_pi_finish(nc_pi_t *pi)
         nc_kit_close(pi->accepted[i], NULL);
     for (size_t i = pi->nh2conns; i-- > 0;)
         nc_kit_close(nc_kit_h2_conn(pi->h2conns[i]), NULL);
+    for (size_t i = pi->ngconns; i-- > 0;)
+        nc_kit_close(nc_kit_grpc_conn(pi->gconns[i]), NULL);
     if (pi->conn)
         nc_kit_close(pi->conn, NULL);
     nc_kit_listener_close(pi->listener);
@@ -2625,6 +2994,12 @@ static void nc_pi_finish(nc_pi_t *pi)
     pi->nstun_servers = 0;
     nc_kit_stun_close(pi->stun_client);
     pi->stun_client = NULL;
+    nc_kit_h3_close(pi->h3srv, NULL);
+    pi->h3srv = NULL;
+    nc_kit_h3_close(pi->h3, NULL);
+    pi->h3 = NULL;
+    nc_kit_udp_close(pi->udp);
+    pi->udp = NULL;
     nc_prun_set(pi->pr, pi->pg->name, "done");
 }
 

@@ -143,6 +143,6 @@ for line in sys.stdin:
     n += sum(1 for f in (h if isinstance(h, list) else [h]) if "type" in f)
     more += ev.get("unlisted_msgs", 0)
 print(f"{n} listed ({more} more messages counted as unlisted_msgs)")')
-theirs=$(tshark -n -r "$file" -o "tls.keylog_file:$keys" -T fields -e http2.type |
+theirs=$(tshark -n -r "$file" -o "tls.keylog_file:$keys" -T fields -e http2.type 2> /dev/null |
          tr ',' '\n' | grep -c . || true)
 printf 'HTTP/2 frames decoded: netcourse %s; tshark %d\n' "$ours" "$theirs"

@@ -129,45 +129,19 @@ finally:
 retry_if_lossy(cap_path)
 
 # netcourse: per frame, [(type, streamid)], [header names], gRPC messages.
-ours, frames, pbs = {}, [], []
-for ev in netcourse_packets(cap_path):
-    h2 = [m for m in layer_list(ev, "http2") if not m.get("other_direction")]
-    g = [m for m in layer_list(ev, "grpc") if not m.get("other_direction")]
-    frames += h2
-    t = [(m["type"], m["streamid"]) for m in h2 if "magic" not in m]
-    names = [h["name"] for m in h2 for h in m.get("header", [])]
-    n = sum(1 for m in g if "message_length" in m)
-    if t or names or n:
-        ours[ev["frame"]] = (t, names, n)
-    for m in g:
-        if m.get("trailers") and m.get("status") == 5:
-            ours.setdefault("status5", m)
-    for m in layer_list(ev, "protobuf"):
-        pbs.append(m)
+packets_ = netcourse_packets(cap_path)
+ours = h2_rows(packets_)
+frames, pbs, status5 = [], [], None
+for ev in packets_:
+    frames += [m for m in layer_list(ev, "http2") if not m.get("other_direction")]
+    for m in layer_list(ev, "grpc"):
+        if m.get("trailers") and m.get("status") == 5 and not m.get("other_direction"):
+            status5 = status5 or m
+    pbs += layer_list(ev, "protobuf")
+theirs = tshark_h2_rows(cap_path, ports=(H2, GRPC))
 
-p = subprocess.run(["tshark", "-r", cap_path, *TSHARK_REASSEMBLY, "-d", f"tcp.port=={H2},http2",
-                    "-d", f"tcp.port=={GRPC},http2", "-T", "fields", "-E", "aggregator=|",
-                    "-e", "frame.number", "-e", "http2.type", "-e", "http2.streamid",
-                    "-e", "http2.header.name", "-e", "grpc.message_length"],
-                   capture_output=True, text=True, timeout=300)
-check(p.returncode == 0, f"tshark exited {p.returncode}: {p.stderr[:500]}")
-theirs = {}
-for line in p.stdout.splitlines():
-    c = line.split("\t") + [""] * 5
-    if not (c[1] or c[3] or c[4]):
-        continue
-    ty = [int(x) for x in c[1].split("|")] if c[1] else []
-    sid = [int(x) for x in c[2].split("|")] if c[2] else []
-    theirs[int(c[0])] = (list(zip(ty, sid)), c[3].split("|") if c[3] else [],
-                         len(c[4].split("|")) if c[4] else 0)
-
-status5 = ours.pop("status5", None)
-keys = sorted(set(ours) | set(theirs))
-a = [(k,) + ours.get(k, ([], [], 0)) for k in keys]
-b = [(k,) + theirs.get(k, ([], [], 0)) for k in keys]
-nframes = sum(len(v[0]) for v in theirs.values())
+nframes = same_h2_as_tshark(ours, theirs, "HTTP/2 frames, header names and gRPC messages")
 check(nframes >= 150, f"tshark saw only {nframes} HTTP/2 frames")
-same_as_tshark(a, b, "HTTP/2 frames, header names and gRPC messages", 90)
 
 types = {m["type"] for m in frames if "type" in m}
 check({0, 1, 2, 4, 6, 7, 8} <= types, f"frame types seen: {sorted(types)}")
@@ -220,30 +194,10 @@ finally:
     h2s.terminate()
     h2s.wait(timeout=10)
 retry_if_lossy(tls_path)
-rc, out, err = run(["replay", tls_path, "--keylog", keylog, "--json"], timeout=120)
-check(rc == 0, f"replay --keylog exited {rc}: {err.strip()}")
-tours = {}
-for n, ev in enumerate((e for e in map(json.loads, out.splitlines()) if e["type"] == "packet"), 1):
-    h2 = [m for m in layer_list(ev, "http2") if not m.get("other_direction")]
-    t = [(m["type"], m["streamid"]) for m in h2 if "magic" not in m]
-    names = [h["name"] for m in h2 for h in m.get("header", [])]
-    if t or names:
-        tours[n] = (t, names)
-p = subprocess.run(["tshark", "-r", tls_path, *TSHARK_REASSEMBLY, "-o", f"tls.keylog_file:{keylog}",
-                    "-T", "fields", "-E", "aggregator=|", "-e", "frame.number", "-e", "http2.type",
-                    "-e", "http2.streamid", "-e", "http2.header.name"],
-                   capture_output=True, text=True, timeout=120)
-ttheirs = {}
-for line in p.stdout.splitlines():
-    c = line.split("\t") + [""] * 4
-    if c[1]:
-        ttheirs[int(c[0])] = (list(zip(map(int, c[1].split("|")), map(int, c[2].split("|")))),
-                              c[3].split("|") if c[3] else [])
-tkeys = sorted(set(tours) | set(ttheirs))
-check(sum(len(v[0]) for v in ttheirs.values()) >= 6, f"tshark decrypted too few HTTP/2 frames: {ttheirs}")
-same_as_tshark([(k,) + tours.get(k, ([], [])) for k in tkeys],
-               [(k,) + ttheirs.get(k, ([], [])) for k in tkeys], "HTTP/2 over TLS", 70)
-print(f"ok: {nframes} HTTP/2 frames in {len(keys)} packets and {grpc_msgs} gRPC messages "
+tframes = same_h2_as_tshark(h2_rows(netcourse_packets(tls_path, keylog)),
+                           tshark_h2_rows(tls_path, keylog=keylog), "HTTP/2 over TLS")
+check(tframes >= 6, f"tshark decrypted only {tframes} HTTP/2 frames")
+print(f"ok: {nframes} HTTP/2 frames in {len(ours)} packets and {grpc_msgs} gRPC messages "
       f"agree with tshark (type, stream id, header names, message counts); over TLS "
-      f"{sum(len(v[0]) for v in ttheirs.values())} decrypted frames agree")
+      f"{tframes} decrypted frames agree")
 shutil.rmtree(tmp, ignore_errors=True)

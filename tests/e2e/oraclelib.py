@@ -128,10 +128,12 @@ def wait_listening(port, proc, what):
     fail(f"{what} is not listening on port {port}")
 
 
-def netcourse_packets(path):
-    """The packet events of `netcourse replay path --json`, each with "frame":
-    its frame number as tshark counts (a saved run also holds other events)."""
-    rc, out, err = run(["replay", path, "--json"], timeout=120)
+def netcourse_packets(path, keylog=None):
+    """The packet events of `netcourse replay path --json` (with --keylog
+    when one is given), each with "frame": its frame number as tshark counts
+    (a saved run also holds other events)."""
+    rc, out, err = run(["replay", path, *(["--keylog", keylog] if keylog else []), "--json"],
+                       timeout=120)
     check(rc == 0, f"netcourse replay {path} --json exited {rc}: {err.strip()}")
     packets = [e for e in map(json.loads, out.splitlines()) if e["type"] == "packet"]
     for n, e in enumerate(packets, 1):
@@ -292,3 +294,54 @@ def tshark_tls_rows(path, extra=(), more=()):
         if got:
             values[int(cols[0])] = got
     return rows, values
+
+
+def h2_rows(packets):
+    """netcourse's HTTP/2 per packet, packets being replay's packet events
+    in frame order (each with "frame"): {frame: ([(http2.type,
+    http2.streamid)], [header names], gRPC messages)} for every packet with
+    a frame, a header or a gRPC message; the preface is not a frame."""
+    rows = {}
+    for ev in packets:
+        h2 = [m for m in layer_list(ev, "http2") if not m.get("other_direction")]
+        g = [m for m in layer_list(ev, "grpc") if not m.get("other_direction")]
+        t = [(m["type"], m["streamid"]) for m in h2 if "magic" not in m]
+        names = [h["name"] for m in h2 for h in m.get("header", [])]
+        n = sum(1 for m in g if "message_length" in m)
+        if t or names or n:
+            rows[ev["frame"]] = (t, names, n)
+    return rows
+
+
+def tshark_h2_rows(path, ports=(), keylog=None):
+    """tshark's HTTP/2 per packet in the shape of h2_rows(), with TCP
+    reassembly on, the given TCP ports decoded as HTTP/2 (h2c on a port
+    tshark does not guess), and a key log for TLS."""
+    extra = [a for port in ports for a in ("-d", f"tcp.port=={port},http2")]
+    if keylog:
+        extra += ["-o", f"tls.keylog_file:{keylog}"]
+    p = subprocess.run(["tshark", "-r", path, *TSHARK_REASSEMBLY, *extra, "-T", "fields",
+                        "-E", "aggregator=|", "-e", "frame.number", "-e", "http2.type",
+                        "-e", "http2.streamid", "-e", "http2.header.name",
+                        "-e", "grpc.message_length"],
+                       capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, f"tshark exited {p.returncode}: {p.stderr[:500]}")
+    rows = {}
+    for line in p.stdout.splitlines():
+        c = line.split("\t") + [""] * 5
+        if not (c[1] or c[3] or c[4]):
+            continue
+        ty = [int(x) for x in c[1].split("|")] if c[1] else []
+        sid = [int(x) for x in c[2].split("|")] if c[2] else []
+        rows[int(c[0])] = (list(zip(ty, sid)), c[3].split("|") if c[3] else [],
+                           len(c[4].split("|")) if c[4] else 0)
+    return rows
+
+
+def same_h2_as_tshark(ours, theirs, what):
+    """Compares h2_rows() with tshark_h2_rows() frame by frame; returns the
+    number of HTTP/2 frames tshark saw."""
+    keys = sorted(set(ours) | set(theirs))
+    same_as_tshark([(k,) + ours.get(k, ([], [], 0)) for k in keys],
+                   [(k,) + theirs.get(k, ([], [], 0)) for k in keys], what, 90)
+    return sum(len(v[0]) for v in theirs.values())
