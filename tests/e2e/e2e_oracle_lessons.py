@@ -44,16 +44,37 @@ HTTP_LESSONS = {
 
 
 def frame_lengths(path):
-    """(port pair, frame length) of every TCP frame of a saved run, by tshark."""
+    """(port pair, frame length) of every TCP or UDP frame of a saved run, by
+    tshark."""
     p = subprocess.run(["tshark", "-r", path, "-T", "fields", "-e", "tcp.srcport", "-e",
-                        "tcp.dstport", "-e", "frame.len"], capture_output=True, text=True,
-                       timeout=120)
+                        "tcp.dstport", "-e", "udp.srcport", "-e", "udp.dstport", "-e",
+                        "frame.len"], capture_output=True, text=True, timeout=120)
     check(p.returncode == 0, f"tshark exited {p.returncode}: {p.stderr.strip()[:300]}")
     out = []
     for line in p.stdout.splitlines():
         cols = line.split("\t")
-        if len(cols) == 3 and cols[0]:
-            out.append(((int(cols[0]), int(cols[1])), int(cols[2])))
+        if len(cols) != 5:
+            continue
+        sport, dport = (cols[0], cols[1]) if cols[0] else (cols[2], cols[3])
+        if sport:
+            out.append(((int(sport), int(dport)), int(cols[4])))
+    return out
+
+
+def h3_frames(path):
+    """tshark's HTTP/3 reading of a saved run (QUIC decrypted with the run's
+    own secrets): (port pair, HEADERS frames) per packet. tshark 4.0 has no
+    QPACK, so a request is a HEADERS frame from the client's port and an
+    answer one towards it (the kit's answers carry no trailers)."""
+    p = subprocess.run(["tshark", "-r", path, "-Y", "http3", "-T", "fields", "-E",
+                        "aggregator=|", "-e", "udp.srcport", "-e", "udp.dstport", "-e",
+                        "http3.frame_type"], capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0, f"tshark exited {p.returncode}: {p.stderr.strip()[:300]}")
+    out = []
+    for line in p.stdout.splitlines():
+        c = line.split("\t") + ["", ""]
+        if c[0] and c[2]:
+            out.append(((int(c[0]), int(c[1])), c[2].split("|").count("1")))
     return out
 
 
@@ -84,10 +105,11 @@ def h2_frames(path, ports):
 
 def check_comparison(lesson, events, saved, theirs):
     """Each way of the run's comparison note, against tshark's reading
-    (HTTP/1 messages, and HTTP/2 requests and ended streams)."""
+    (HTTP/1 messages, HTTP/2 requests and ended streams, HTTP/3 HEADERS)."""
     h2_ports = {p for e in events if e["type"] == "packet" and "http2" in e
                 for p in (e["tcp"]["sport"], e["tcp"]["dport"]) if p < 32768}
     h2 = h2_frames(saved, h2_ports)
+    h3 = h3_frames(saved) if any("quic" in e for e in events if e["type"] == "packet") else []
     lengths = None
     for note in (e for e in events if e["type"] == "note" and "compare" in e):
         lengths = lengths or frame_lengths(saved)
@@ -96,9 +118,11 @@ def check_comparison(lesson, events, saved, theirs):
                      and e.get("program") == way["program"] and e.get("port")}
             mine = [m for m in theirs if set(m[1]) & ports]
             got = (sum(1 for m in mine if m[2] == "request") +
-                   sum(rq for pair, rq, _ in h2 if pair[0] in ports),
+                   sum(rq for pair, rq, _ in h2 if pair[0] in ports) +
+                   sum(n for pair, n in h3 if pair[0] in ports),
                    sum(1 for m in mine if m[2] == "response") +
-                   sum(rs for pair, _, rs in h2 if pair[1] in ports),
+                   sum(rs for pair, _, rs in h2 if pair[1] in ports) +
+                   sum(n for pair, n in h3 if pair[1] in ports),
                    sum(n for pair, n in lengths if set(pair) & ports))
             want = (way["requests"], way["answers"], way["bytes"])
             check(got == want, f"{lesson}: comparison {note['compare']}, {way['label']}: the note "
