@@ -86,6 +86,7 @@ struct nc_sc_req {
     nc_buf_t body;
     int32_t stream;       /* 0 while waiting for the upstream */
     bool done;
+    bool answered;        /* the service answered (else the status is the sidecar's) */
     int status;
     nc_kit_header_t ahd[NC_SC_HEADERS];
     size_t nahd;
@@ -176,17 +177,22 @@ static void nc_sc_flush(nc_kit_sidecar_t *sc)
             if (!r->done)
                 break;
             char say[300];
-            snprintf(say, sizeof say, "write() HTTP/1.1 %d to the application: the answer of "
-                     "HTTP/2 stream %d, turned back into HTTP/1.1 ({n} bytes)", r->status,
-                     (int)r->stream);
+            if (r->answered)
+                snprintf(say, sizeof say, "write() HTTP/1.1 %d to the application: the answer "
+                         "of HTTP/2 stream %d, turned back into HTTP/1.1 ({n} bytes)", r->status,
+                         (int)r->stream);
+            else
+                snprintf(say, sizeof say, "write() HTTP/1.1 %d to the application: the "
+                         "sidecar's own answer, the service gave none ({n} bytes)", r->status);
             nc_kit_report(sc->k, nc_kit_http_conn(f->h), "answer",
                           (nc_scn_kv_t[]){NC_KV_I("status", r->status),
                                           NC_KV_I("stream", r->stream),
                                           NC_KV_S("path", r->path),
                                           NC_KV_I("bytes", (int64_t)r->answer.len)},
-                          4, NULL, "the sidecar has the answer to %s %s (stream %d, %d): it "
-                          "hands it to the application in HTTP/1.1", r->method, r->path,
-                          (int)r->stream, r->status);
+                          4, NULL, r->answered ? "the sidecar has the answer to %s %s (stream "
+                          "%d, %d): it hands it to the application in HTTP/1.1"
+                          : "the service gave no answer to %s %s (stream %d): the sidecar "
+                          "answers %d itself", r->method, r->path, (int)r->stream, r->status);
             nc_kit_http_respond(f->h, r->status, r->ahd, r->nahd, NC_KIT_BODY_FIXED,
                                 nc_buf_cstr(&r->answer), r->answer.len, 0, say);
             nc_sc_unlink(sc, prev, r);
@@ -214,6 +220,23 @@ static void nc_sc_fail_req(nc_sc_req_t *r, int status)
 }
 
 /* ---- the upstream: TCP, TLS with ALPN h2, HTTP/2 ---- */
+
+/* The upstream could not be opened: every request still waiting gets 502. */
+static void nc_sc_fail_waiting(nc_kit_sidecar_t *sc)
+{
+    for (nc_sc_req_t *r = sc->reqs; r; r = r->next) {
+        if (r->done)
+            continue;
+        nc_sc_fail_req(r, 502);
+        if (r->front)
+            nc_kit_report(sc->k, nc_kit_http_conn(r->front->h), "refuse",
+                          (nc_scn_kv_t[]){NC_KV_S("reason", "no connection to the service"),
+                                          NC_KV_S("path", r->path)},
+                          2, NULL, "the sidecar cannot reach %s:%d: it answers %s with 502",
+                          sc->host, sc->port, r->path);
+    }
+    nc_sc_flush(sc);
+}
 
 static void nc_sc_open(nc_kit_sidecar_t *sc);
 
@@ -269,6 +292,7 @@ static void nc_sc_up_response(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_
         if (r->stream != stream || r->done)
             continue;
         r->done = true;
+        r->answered = true;
         r->status = resp->status;
         r->nahd = nc_sc_copy_headers(r->ahd, resp);
         nc_buf_append(&r->answer, resp->body, resp->body_len);
@@ -281,6 +305,9 @@ static void nc_sc_up_closed(nc_kit_h2_t *h, void *data)
 {
     (void)h;
     nc_kit_sidecar_t *sc = data;
+    /* A connection that never got as far as HTTP/2 (TLS failed, no h2)
+     * fails its waiting requests too: trying again would loop. */
+    bool opened = sc->state == NC_SC_READY;
     sc->h2 = NULL;
     sc->up = NULL;
     sc->state = NC_SC_NONE;
@@ -288,7 +315,7 @@ static void nc_sc_up_closed(nc_kit_h2_t *h, void *data)
     for (nc_sc_req_t *r = sc->reqs; r; r = r->next) {
         if (r->done)
             continue;
-        if (r->stream || sc->closed) {
+        if (r->stream || sc->closed || !opened) {
             nc_sc_fail_req(r, 502);
             if (r->front)
                 nc_kit_report(sc->k, nc_kit_http_conn(r->front->h), "refuse",
@@ -329,15 +356,15 @@ static void nc_sc_up_connected(nc_kit_conn_t *c, int status, void *data)
     if (status != 0) {
         sc->up = NULL;
         sc->state = NC_SC_NONE;
-        for (nc_sc_req_t *r = sc->reqs; r; r = r->next)
-            if (!r->done)
-                nc_sc_fail_req(r, 502);
-        nc_sc_flush(sc);
+        nc_sc_fail_waiting(sc);
         nc_sc_free(sc);
         return;
     }
     if (sc->closed) {
+        sc->up = NULL;
+        nc_kit_conn_start(c, &(nc_kit_conn_cbs_t){0}, NULL);
         nc_kit_close(c, NULL);
+        nc_sc_free(sc);
         return;
     }
     nc_kit_conn_tolerant(c);
@@ -366,10 +393,7 @@ static void nc_sc_open(nc_kit_sidecar_t *sc)
     sc->up = nc_kit_connect(sc->k, sc->host, sc->port, true, nc_sc_up_connected, sc, say, NULL);
     if (!sc->up) {
         sc->state = NC_SC_NONE;
-        for (nc_sc_req_t *r = sc->reqs; r; r = r->next)
-            if (!r->done)
-                nc_sc_fail_req(r, 502);
-        nc_sc_flush(sc);
+        nc_sc_fail_waiting(sc);
     }
 }
 

@@ -19,6 +19,7 @@ protocols for one logical request"):
 - the three checkpoints decided by the run;
 - the saved run: tshark decrypts it with no key file and agrees with
   netcourse's replay of the file on every packet's HTTP/2 frames."""
+import json
 import os
 import subprocess
 import tempfile
@@ -130,3 +131,64 @@ check(their_paths == PATHS, f"tshark -r on the saved run did not decrypt the req
 ours = h2_rows(netcourse_packets(saved))
 n = same_h2_as_tshark(ours, tshark_h2_rows(saved), "HTTP/2 frames of the saved run")
 print(f"ok: tshark -r decrypts the saved run with no key file ({n} HTTP/2 frames agree)")
+
+# A service the sidecar cannot use: the first time it speaks no TLS (the
+# handshake fails), then it is gone (connect refused). The application
+# gets the sidecar's own 502 each time, with a `refuse` that says why, and
+# the run goes on (no retry loop, no crash).
+BAD = r'''---
+id: sc-bad
+title: A sidecar whose service speaks no TLS
+number: 950
+part: 9 Fixtures
+summary: The sidecar's TLS handshake fails, then its connect is refused; its application gets 502 each time.
+topology: pair
+---
+# Fixture
+
+A sidecar in front of a service that is not what it expects.
+
+```program
+name: service
+host: server
+listen 8443
+accept
+read 10
+write "HTTP/1.1 400 Bad Request\r\n\r\n"
+close
+```
+
+```program
+name: sidecar
+host: client
+sidecar 8080 server 8443
+wait app done
+```
+
+```program
+name: app
+host: client
+wait sidecar listening
+wait service listening
+http-connect client 8080
+get /x
+post /y body="hello"
+close
+```
+'''
+bad_dir = tempfile.mkdtemp(prefix="nc-e2e-sidecar-bad-")
+with open(os.path.join(bad_dir, "sc-bad.md"), "w") as f:
+    f.write(BAD)
+rc, out, err = run(["--lessons", bad_dir, "run", "sc-bad", "--headless", "--json"],
+                   data_dir=bad_dir)
+check(rc == 0, f"the run with a broken service exited {rc}: {err.strip()}")
+bad = [json.loads(l) for l in out.splitlines()]
+check(any(e.get("call") == "SSL_connect" and "failed" in e["text"] for e in bad),
+      "the sidecar's failed handshake was not reported")
+ref = apps(bad, program="sidecar", call="refuse")
+check([r["path"] for r in ref] == ["/x", "/y"], f"the sidecar's refusals: {ref}")
+got = [e["text"] for e in apps(bad, program="app", call="read") if "response" in e["text"]]
+check(len(got) == 2 and all("502" in t for t in got), f"the application's answers: {got}")
+check(len(apps(bad, program="sidecar", call="upstream")) == 2,
+      "the sidecar did not try once per request (or looped)")
+print("ok: a service without TLS, then none: 502 from the sidecar each time, with the reason")
