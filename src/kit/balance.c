@@ -14,17 +14,12 @@
  * Content-Type and body (64 KiB at most), and when it was stored.
  *
  * The splice joins a client connection and an upstream connection without
- * reading what passes: bytes read on one side are written to the other.
- * When one side has NC_MB_SPLICE_HIGH bytes not yet taken by its kernel,
- * the other side stops reading until it drains, so a peer that reads
- * nothing stalls only its own splice (TCP's window tells its sender to
- * wait) and the box's memory stays bounded. When either side ends, both
- * are closed. Bytes that arrive before the upstream is connected wait in
- * the client's early buffer (64 KiB at most).
+ * reading what passes: splice.c passes the bytes (with its bounds); this
+ * file opens the upstream half, reports it, and answers a CONNECT.
  *
  * Ownership: entries belong to the box (nc__mb_cache_free); the splice's
- * halves are the client (proxy.c's) and an nc_mb_up_t, each freed by its
- * connection's close callback.
+ * halves are the client (proxy.c's) and an nc_mb_up_t, each freed when
+ * splice.c says its connection is gone.
  */
 #include "kit_impl.h"
 
@@ -36,8 +31,6 @@
 #include <strings.h>
 
 #define NC_MB_CACHE_BODY (64 * 1024)
-#define NC_MB_SPLICE_HIGH (256 * 1024)
-#define NC_MB_EARLY (64 * 1024)
 
 /* ---- policies ---- */
 
@@ -194,121 +187,38 @@ void nc__mb_cache_free(nc_kit_mbox_t *mb)
 
 /* ---- the splice ---- */
 
-/* Writes what one half read to the other, and stops the reading half
- * while the other has too much queued. */
-static void nc_mb_pass(nc_kit_conn_t *from, nc_kit_conn_t *to, const char *data, size_t n,
-                       const char *say)
+/*
+ * The box's side of a splice (splice.c passes the bytes): in is the
+ * client (its owner cl), out the upstream (its owner an nc_mb_up_t).
+ */
+static void nc_mb_splice_gone(nc_kit_splice_t *sp, int side, void *owner)
 {
-    nc_kit_write(to, data, n, say);
-    if (nc_kit_conn_queued(to) > NC_MB_SPLICE_HIGH)
-        nc_kit_conn_pause(from, true);
-}
-
-static void nc_mb_in_describe(nc_kit_conn_t *c, const char *data, size_t n, char *out,
-                              size_t outlen)
-{
-    if (n)
-        snprintf(out, outlen, "read() returned %zu bytes from %s: the box passes them on "
-                 "without looking at them", n, nc_kit_conn_peer(c));
-}
-
-static void nc_mb_in_data(nc_kit_conn_t *c, const char *data, size_t n)
-{
-    nc_mb_client_t *cl = nc_kit_conn_owner(c);
-    if (!cl->up || !cl->up->connected) {
-        if (cl->early.len + n > NC_MB_EARLY) {
-            nc__mb_refuse(cl, "flood", "it sent too much before the upstream was connected");
-            return;
-        }
-        nc_buf_append(&cl->early, data, n);
+    if (side == NC_SPLICE_IN) {
+        nc__mb_client_gone(owner);
         return;
     }
-    char say[200];
-    snprintf(say, sizeof say, "write() passes the %zu bytes on to %s:%d", n, cl->host, cl->port);
-    nc_mb_pass(c, cl->up->c, data, n, say);
-}
-
-static void nc_mb_in_eof(nc_kit_conn_t *c)
-{
-    nc_mb_client_t *cl = nc_kit_conn_owner(c);
-    if (cl->up && cl->up->c)
-        nc_kit_close(cl->up->c, "close(): the client closed its side, so the box closes the "
-                                "upstream half");
-    nc_kit_close(c, "close(): the client closed its side, so the box closes this half too");
-}
-
-static void nc_mb_in_closed(nc_kit_conn_t *c)
-{
-    nc__mb_client_gone(nc_kit_conn_owner(c));
-}
-
-static void nc_mb_in_drain(nc_kit_conn_t *c)
-{
-    nc_mb_client_t *cl = nc_kit_conn_owner(c);
-    if (cl->up && cl->up->c)
-        nc_kit_conn_pause(cl->up->c, false);
-}
-
-const nc_kit_conn_cbs_t nc__mb_splice_in_cbs = {
-    .describe = nc_mb_in_describe,
-    .on_data = nc_mb_in_data,
-    .on_eof = nc_mb_in_eof,
-    .on_closed = nc_mb_in_closed,
-    .on_drain = nc_mb_in_drain,
-};
-
-static void nc_mb_out_describe(nc_kit_conn_t *c, const char *data, size_t n, char *out,
-                               size_t outlen)
-{
-    if (n)
-        snprintf(out, outlen, "read() returned %zu bytes from %s: the box passes them back "
-                 "without looking at them", n, nc_kit_conn_peer(c));
-}
-
-static void nc_mb_out_data(nc_kit_conn_t *c, const char *data, size_t n)
-{
-    nc_mb_up_t *up = nc_kit_conn_owner(c);
-    if (!up->cl)
-        return;
-    char say[200];
-    snprintf(say, sizeof say, "write() passes the %zu bytes back to %s", n,
-             nc_kit_conn_peer(up->cl->c));
-    nc_mb_pass(c, up->cl->c, data, n, say);
-}
-
-static void nc_mb_out_eof(nc_kit_conn_t *c)
-{
-    nc_mb_up_t *up = nc_kit_conn_owner(c);
+    nc_mb_up_t *up = owner;
     if (up->cl)
-        nc_kit_close(up->cl->c, "close(): the backend closed its side, so the box closes the "
-                                "client's half");
-    nc_kit_close(c, "close(): the backend closed its side, so the box closes this half too");
-}
-
-static void nc_mb_out_closed(nc_kit_conn_t *c)
-{
-    nc_mb_up_t *up = nc_kit_conn_owner(c);
-    if (up->cl) {
-        nc_kit_close(up->cl->c, NULL);
         up->cl->up = NULL;
-    }
     nc__mb_up_free(up);
 }
 
-static void nc_mb_out_drain(nc_kit_conn_t *c)
+static void nc_mb_splice_flood(nc_kit_splice_t *sp, void *owner)
 {
-    nc_mb_up_t *up = nc_kit_conn_owner(c);
-    if (up->cl)
-        nc_kit_conn_pause(up->cl->c, false);
+    nc__mb_refuse(owner, "flood", "it sent too much before the upstream was connected");
 }
 
-static const nc_kit_conn_cbs_t nc_mb_splice_out_cbs = {
-    .describe = nc_mb_out_describe,
-    .on_data = nc_mb_out_data,
-    .on_eof = nc_mb_out_eof,
-    .on_closed = nc_mb_out_closed,
-    .on_drain = nc_mb_out_drain,
+static const nc_kit_splice_hooks_t nc_mb_splice_hooks = {
+    .box = "box",
+    .gone = nc_mb_splice_gone,
+    .flood = nc_mb_splice_flood,
 };
+
+void nc__mb_splice_begin(nc_mb_client_t *cl)
+{
+    cl->splice = true;
+    cl->sp = nc__kit_splice_new(&nc_mb_splice_hooks, cl->c, cl);
+}
 
 static void nc_mb_splice_connected(nc_kit_conn_t *c, int status, void *data)
 {
@@ -316,6 +226,7 @@ static void nc_mb_splice_connected(nc_kit_conn_t *c, int status, void *data)
     nc_mb_client_t *cl = up->cl;
     if (status != 0) {
         up->c = NULL;
+        nc__kit_splice_out_failed(up->sp);
         if (cl) {
             static const char bad[] = "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n";
             if (!cl->h && cl->mb->conf.kind == NC_KIT_MB_FORWARD)
@@ -328,54 +239,47 @@ static void nc_mb_splice_connected(nc_kit_conn_t *c, int status, void *data)
     }
     up->connected = true;
     nc_kit_conn_tolerant(c);
-    nc_kit_conn_start(c, &nc_mb_splice_out_cbs, up);
-    if (!cl) {
-        nc_kit_close(c, NULL);
-        return;
+    if (cl) {
+        nc_kit_report(cl->mb->k, c, "forward",
+                      (nc_scn_kv_t[]){NC_KV_I("in_port", nc_kit_conn_port(cl->c, false)),
+                                      NC_KV_I("in_peer_port", nc_kit_conn_port(cl->c, true)),
+                                      NC_KV_S("backend", cl->host)},
+                      3, NULL, "the box splices %s to %s:%d: one connection in, this one out, "
+                      "for as long as they last", nc_kit_conn_peer(cl->c), cl->host, cl->port);
+        if (cl->mb->conf.kind == NC_KIT_MB_FORWARD) {
+            static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+            nc_kit_write(cl->c, ok, sizeof ok - 1,
+                         "write() 200 Connection established: the tunnel is open");
+        }
     }
-    nc_kit_t *k = cl->mb->k;
-    nc_kit_report(k, c, "forward",
-                  (nc_scn_kv_t[]){NC_KV_I("in_port", nc_kit_conn_port(cl->c, false)),
-                                  NC_KV_I("in_peer_port", nc_kit_conn_port(cl->c, true)),
-                                  NC_KV_S("backend", cl->host)},
-                  3, NULL, "the box splices %s to %s:%d: one connection in, this one out, for as "
-                  "long as they last", nc_kit_conn_peer(cl->c), cl->host, cl->port);
-    if (cl->mb->conf.kind == NC_KIT_MB_FORWARD) {
-        static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
-        nc_kit_write(cl->c, ok, sizeof ok - 1,
-                     "write() 200 Connection established: the tunnel is open");
-    }
-    if (cl->early.len) {
-        nc_kit_write(c, cl->early.data, cl->early.len, "write() passes on what the client sent "
-                                                        "while the box was connecting");
-        nc_buf_reset(&cl->early);
-    }
-    nc_kit_conn_pause(cl->c, false);
+    /* Without its client the splice closes this half at once. */
+    nc__kit_splice_out(up->sp, c, up);
 }
 
 void nc__mb_splice(nc_mb_client_t *cl, const char *host, int port, int backend, bool reply)
 {
     nc_kit_mbox_t *mb = cl->mb;
     if (!reply)
-        nc_kit_conn_start(cl->c, &nc__mb_splice_in_cbs, cl);
-    /* Nothing is read until the other half is there. */
-    nc_kit_conn_pause(cl->c, true);
+        nc_kit_conn_start(cl->c, &nc__kit_splice_cbs, cl->sp);
     if (host != cl->host)
         snprintf(cl->host, sizeof cl->host, "%s", host);
     cl->port = port;
     nc_mb_up_t *up = nc_xcalloc(1, sizeof *up);
     up->cl = cl;
     up->mb = mb;
+    up->sp = cl->sp;
     up->backend = backend;
     mb->nups++;
     if (backend >= 0)
         mb->inflight[backend]++;
     cl->up = up;
+    nc__kit_splice_connecting(cl->sp);
     char say[300];
     snprintf(say, sizeof say, "connect() to %s:%d: the box opens the other half of the %s", host,
              port, reply ? "tunnel" : "splice");
     up->c = nc_kit_connect(mb->k, host, port, false, nc_mb_splice_connected, up, say, NULL);
     if (!up->c) {
+        nc__kit_splice_out_failed(cl->sp);
         cl->up = NULL;
         nc__mb_up_free(up);
         nc_kit_close(cl->c, NULL);

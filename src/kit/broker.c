@@ -155,7 +155,10 @@ static void nc_bk_send(nc_kit_broker_t *b, nc_bk_sub_t *s, nc_bk_dlv_t *d, bool 
                                       NC_KV_S("to", s->name), NC_KV_I("held", 0)},
                       4, NULL, "the broker delivers message %ld on %s to %s", d->m->id,
                       d->m->topic, s->name);
-    nc_kit_write(c, line, strlen(line), NULL);
+    char say[200];
+    snprintf(say, sizeof say, "write() MSG %ld %s to %s%s", d->m->id, d->m->topic, s->name,
+             again ? ", the same id as before" : "");
+    nc_kit_write(c, line, strlen(line), say);
     free(line);
 }
 
@@ -171,7 +174,9 @@ static void nc_bk_err(nc_bk_conn_t *bc, const char *text)
 {
     char line[200];
     snprintf(line, sizeof line, "ERR %s\n", text);
-    nc_kit_write(bc->c, line, strlen(line), NULL);
+    char say[240];
+    snprintf(say, sizeof say, "write() ERR %s", text);
+    nc_kit_write(bc->c, line, strlen(line), say);
 }
 
 static void nc_bk_sub(nc_bk_conn_t *bc, const char *name, const char *topic)
@@ -199,7 +204,7 @@ static void nc_bk_sub(nc_bk_conn_t *bc, const char *name, const char *topic)
     else
         nc_kit_report(b->k, bc->c, "subscribe", kv, 3, NULL, "%s subscribes to %s", name, topic);
     static const char ok[] = "OK 0\n";
-    nc_kit_write(bc->c, ok, sizeof ok - 1, NULL);
+    nc_kit_write(bc->c, ok, sizeof ok - 1, "write() OK 0: the subscription is in place");
     /* Everything held or never acknowledged goes out now, in order. */
     for (size_t k = 0; k < s->nq; k++)
         nc_bk_send(b, s, &s->q[k], true);
@@ -223,7 +228,10 @@ static void nc_bk_pub(nc_bk_conn_t *bc, const char *topic, const char *text)
                   n == 1 ? "subscriber" : "subscribers");
     char ok[40];
     snprintf(ok, sizeof ok, "OK %ld\n", m->id);
-    nc_kit_write(bc->c, ok, strlen(ok), NULL);
+    char say[120];
+    snprintf(say, sizeof say, "write() OK %ld: the broker has the message, and the publisher "
+             "can go on", m->id);
+    nc_kit_write(bc->c, ok, strlen(ok), say);
     for (size_t i = 0; i < b->nsubs; i++) {
         nc_bk_sub_t *s = b->subs[i];
         if (strcmp(s->topic, topic) != 0)

@@ -48,6 +48,38 @@ void nc__kit_conn_read_start(nc_kit_conn_t *c);
 void nc__kit_conn_set_tls(nc_kit_conn_t *c, nc_kit_tls_t *t);
 nc_kit_tls_t *nc__kit_conn_tls(const nc_kit_conn_t *c);
 
+/* ---- a splice: two connections joined, bytes passed unread (splice.c;
+ * under relay.c and balance.c) ---- */
+
+typedef struct nc_kit_splice nc_kit_splice_t;
+enum { NC_SPLICE_IN = 0, NC_SPLICE_OUT = 1 };
+
+typedef struct {
+    const char *box; /* who passes the bytes, in sentences: "relay", "box" */
+    /* side's connection is gone (owner: that side's); the splice closes
+     * the other side after this returns */
+    void (*gone)(nc_kit_splice_t *sp, int side, void *owner);
+    /* in sent more than the early buffer holds before out was there
+     * (NULL: in is closed) */
+    void (*flood)(nc_kit_splice_t *sp, void *owner);
+} nc_kit_splice_hooks_t;
+
+/* What a spliced connection hears: start in with these, the splice as
+ * owner (out is started by nc__kit_splice_out). */
+extern const nc_kit_conn_cbs_t nc__kit_splice_cbs;
+/* A splice of in (owner: the user's, for its side); hooks are borrowed. */
+nc_kit_splice_t *nc__kit_splice_new(const nc_kit_splice_hooks_t *hooks, nc_kit_conn_t *in,
+                                    void *owner);
+/* out is being connected: in is paused until it is there. */
+void nc__kit_splice_connecting(nc_kit_splice_t *sp);
+/* out is connected: starts it, passes on what in sent meanwhile, resumes
+ * in. Returns false (and closes out) when in is already gone. */
+bool nc__kit_splice_out(nc_kit_splice_t *sp, nc_kit_conn_t *out, void *owner);
+/* out could not be connected (the user closes in). */
+void nc__kit_splice_out_failed(nc_kit_splice_t *sp);
+/* A side's connection, or NULL. */
+nc_kit_conn_t *nc__kit_splice_conn(const nc_kit_splice_t *sp, int side);
+
 /* ---- middleboxes: what proxy.c (the HTTP relay, the box itself) and
  * balance.c (policies, the cache, the splice) share ---- */
 
@@ -83,7 +115,7 @@ struct nc_mb_client {
     uint64_t since;   /* uv_now: accepted, or the last answer given */
     uint64_t stuck;   /* uv_now since which the client has read nothing back */
     bool busy, splice;
-    nc_buf_t early; /* a splice's bytes that came before its upstream */
+    nc_kit_splice_t *sp; /* a splice's joint (it frees itself) */
     /* the request being relayed: owned copies */
     char *method, *path;
     nc_kit_header_t *hd;
@@ -99,6 +131,7 @@ struct nc_mb_client {
 struct nc_mb_up {
     nc_mb_client_t *cl; /* NULL once the client let it go */
     nc_kit_mbox_t *mb;
+    nc_kit_splice_t *sp; /* a splice's joint, or NULL */
     nc_kit_conn_t *c;
     int backend; /* -1: not one of the box's backends */
     bool connected, answered;
@@ -112,11 +145,13 @@ bool nc__mb_cache_get(nc_kit_mbox_t *mb, const char *path, int *status, const ch
 /* Keeps resp as the answer for path when its Cache-Control allows. */
 void nc__mb_cache_put(nc_kit_mbox_t *mb, const char *path, const nc_kit_http_msg_t *resp);
 void nc__mb_cache_free(nc_kit_mbox_t *mb);
+/* Makes cl's connection the in side of a splice (cl->sp); its callbacks
+ * are then nc__kit_splice_cbs with cl->sp as owner (balance.c). */
+void nc__mb_splice_begin(nc_mb_client_t *cl);
 /* Splices cl's connection to host:port (a CONNECT answers 200 once the
- * upstream is connected, when reply). */
+ * upstream is connected, when reply; nc__mb_splice_begin was called and
+ * its callbacks set). */
 void nc__mb_splice(nc_mb_client_t *cl, const char *host, int port, int backend, bool reply);
-/* What a spliced client connection hears (balance.c). */
-extern const nc_kit_conn_cbs_t nc__mb_splice_in_cbs;
 /* The client is done: forgets it and lets its upstream go. */
 void nc__mb_client_gone(nc_mb_client_t *cl);
 /* A refused client: an app event with reason, then close. */

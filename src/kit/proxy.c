@@ -9,7 +9,7 @@
  * that sends no whole request in time, a client that reads nothing back).
  * A client connection has an HTTP front (the kit's lenient server: a
  * malformed request is answered 400 and only that client goes), or, for
- * an L4 balancer and a CONNECT tunnel, a splice (balance.c).
+ * an L4 balancer and a CONNECT tunnel, a splice (balance.c, on splice.c).
  *
  * Each request a front hands over is copied (method, path, headers, body)
  * and relayed on an upstream connection of its own (nc_mb_up_t), opened
@@ -141,7 +141,6 @@ void nc__mb_client_gone(nc_mb_client_t *cl)
     mb->nclients--;
     nc_mb_request_done(cl);
     nc_buf_done(&cl->body);
-    nc_buf_done(&cl->early);
     free(cl);
     nc_mb_free_box(mb);
 }
@@ -457,8 +456,8 @@ static void nc_mb_request(nc_kit_http_t *h, const nc_kit_http_msg_t *req, void *
                       NULL, "CONNECT %s:%ld: the proxy opens a tunnel and from then on passes "
                       "bytes both ways without reading them", host, port);
         cl->busy = false;
-        cl->splice = true;
-        nc_kit_http_detach(h, &nc__mb_splice_in_cbs, cl); /* the splice takes the stream */
+        nc__mb_splice_begin(cl);
+        nc_kit_http_detach(h, &nc__kit_splice_cbs, cl->sp); /* the splice takes the stream */
         cl->h = NULL;
         nc__mb_splice(cl, host, (int)port, -1, true);
         return;
@@ -621,7 +620,6 @@ static void nc_mb_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
     cl->backend = -1;
     cl->since = nc_mb_now(mb);
     nc_buf_init(&cl->body);
-    nc_buf_init(&cl->early);
     cl->next = mb->clients;
     if (cl->next)
         cl->next->prev = cl;
@@ -630,7 +628,7 @@ static void nc_mb_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
         mb->peak = mb->nclients;
     if (mb->conf.kind == NC_KIT_MB_L4) {
         char why[200];
-        cl->splice = true;
+        nc__mb_splice_begin(cl);
         int i = nc__mb_choose(mb, cl, why, sizeof why);
         nc_mb_use_backend(cl, i);
         nc_mb_choose_report(cl, why);

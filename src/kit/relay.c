@@ -3,15 +3,16 @@
  *
  * Data model. A relay is a listener on the program's host and a target
  * (host, port). Each accepted connection ("in") gets a connection of its
- * own to the target ("out"); once out is connected both are read, and
- * every byte read on one is written to the other, each call reported like
- * any kit call, so the ladder shows the request in and the request out on
- * the middle host. A FIN on one side closes both. The pair is freed when
- * both connections are gone. The relay keeps its open pairs in a list;
- * nc_kit_relay_close closes its listener and every open pair, and the
- * relay is freed with its last pair (pairs point back at it until then).
+ * own to the target ("out"), and the two are joined by a splice (splice.c):
+ * once out is connected, every byte read on one is written to the other,
+ * each call reported like any kit call, so the ladder shows the request in
+ * and the request out on the middle host; a FIN on one side closes both.
+ * The relay keeps its open pairs in a list; nc_kit_relay_close closes its
+ * listener and every open pair, and the relay is freed with its last pair
+ * (pairs point back at it until then). A pair is freed when the splice says
+ * both of its connections are gone.
  */
-#include "kit.h"
+#include "kit_impl.h"
 
 #include "../core/xmalloc.h"
 
@@ -30,10 +31,11 @@ struct nc_kit_relay {
     bool closed;        /* nc_kit_relay_close was called */
 };
 
-/* One relayed connection: in (accepted) and out (to the target); a side is
- * NULL once its connection is gone. */
+/* One relayed connection: in (accepted) and out (to the target), joined by
+ * sp; a side is NULL once its connection is gone. */
 struct relay_pair {
     nc_kit_relay_t *r;
+    nc_kit_splice_t *sp;
     nc_kit_conn_t *in, *out;
     bool started; /* out is connected and both are read */
     relay_pair_t *prev, *next;
@@ -60,52 +62,22 @@ static void pair_free(relay_pair_t *p)
         relay_free(r);
 }
 
-static nc_kit_conn_t *relay_other(relay_pair_t *p, nc_kit_conn_t *c)
+/* The splice says a side's connection is gone (both sides' owner is the
+ * pair). */
+static void relay_gone(nc_kit_splice_t *sp, int side, void *owner)
 {
-    return c == p->in ? p->out : p->in;
-}
-
-static void relay_data(nc_kit_conn_t *c, const char *data, size_t n)
-{
-    relay_pair_t *p = nc_kit_conn_owner(c);
-    nc_kit_conn_t *o = relay_other(p, c);
-    if (!o)
-        return;
-    char say[200];
-    snprintf(say, sizeof say, "write() passes the %zu bytes on to %s", n, nc_kit_conn_peer(o));
-    nc_kit_write(o, data, n, say);
-}
-
-static void relay_eof(nc_kit_conn_t *c)
-{
-    relay_pair_t *p = nc_kit_conn_owner(c);
-    nc_kit_conn_t *o = relay_other(p, c);
-    char say[200];
-    snprintf(say, sizeof say, "close(): %s closed its side, so the relay closes both",
-             nc_kit_conn_peer(c));
-    nc_kit_close(c, say);
-    if (o)
-        nc_kit_close(o, say);
-}
-
-static void relay_closed(nc_kit_conn_t *c)
-{
-    relay_pair_t *p = nc_kit_conn_owner(c);
-    if (c == p->in)
+    relay_pair_t *p = owner;
+    if (side == NC_SPLICE_IN)
         p->in = NULL;
     else
         p->out = NULL;
-    nc_kit_conn_t *o = p->in ? p->in : p->out;
-    if (o)
-        nc_kit_close(o, NULL);
-    else
+    if (!p->in && !p->out)
         pair_free(p);
 }
 
-static const nc_kit_conn_cbs_t relay_cbs = {
-    .on_data = relay_data,
-    .on_eof = relay_eof,
-    .on_closed = relay_closed,
+static const nc_kit_splice_hooks_t relay_hooks = {
+    .box = "relay",
+    .gone = relay_gone,
 };
 
 static void relay_connected(nc_kit_conn_t *c, int status, void *data)
@@ -114,16 +86,16 @@ static void relay_connected(nc_kit_conn_t *c, int status, void *data)
     if (status != 0) {
         /* The kit closes out itself; in has no one to talk to. */
         p->out = NULL;
-        nc_kit_conn_t *in = p->in;
-        p->in = NULL;
-        nc_kit_conn_start(in, &(nc_kit_conn_cbs_t){0}, NULL);
-        nc_kit_close(in, "close(): the relay could not reach its target, so it closes this one");
-        pair_free(p);
+        nc__kit_splice_out_failed(p->sp);
+        if (p->in)
+            nc_kit_close(p->in, "close(): the relay could not reach its target, so it closes "
+                                "this one");
+        else
+            pair_free(p);
         return;
     }
     p->started = true;
-    nc_kit_conn_start(p->in, &relay_cbs, p);
-    nc_kit_conn_start(p->out, &relay_cbs, p);
+    nc__kit_splice_out(p->sp, c, p);
 }
 
 static void relay_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
@@ -137,15 +109,16 @@ static void relay_accepted(nc_kit_listener_t *l, nc_kit_conn_t *c, void *data)
         r->open->prev = p;
     r->open = p;
     r->pairs++;
-    nc_kit_conn_set_owner(c, p);
+    p->sp = nc__kit_splice_new(&relay_hooks, c, p);
+    nc_kit_conn_start(c, &nc__kit_splice_cbs, p->sp);
+    nc__kit_splice_connecting(p->sp);
     char say[200];
     snprintf(say, sizeof say, "connect() to %s:%d: the relay opens its own connection for %s",
              r->host, r->port, nc_kit_conn_peer(c));
     p->out = nc_kit_connect(r->k, r->host, r->port, true, relay_connected, p, say, NULL);
     if (!p->out) {
-        nc_kit_conn_start(c, &(nc_kit_conn_cbs_t){0}, NULL);
+        nc__kit_splice_out_failed(p->sp);
         nc_kit_close(c, NULL);
-        pair_free(p);
     }
 }
 

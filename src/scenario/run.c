@@ -324,6 +324,10 @@ static void nc_run_checkpoints(nc_run_t *r, nc_event_t *ev, int step_ends)
 {
     const nc_lesson_t *l = r->lesson;
     long was_open = r->open_cp;
+    /* A checkpoint asked at this event, even one this event also decides,
+     * keeps every other from being asked at it: their marks would sit
+     * between its question and its target. */
+    long asked_now = -1;
     if (was_open >= 0) {
         nc_run_cp_t *c = &r->cps[was_open];
         if (c->state == NC_CP_OPEN)
@@ -346,16 +350,19 @@ static void nc_run_checkpoints(nc_run_t *r, nc_event_t *ev, int step_ends)
         int is_target = nc_match_event(c->before, ev, NULL);
         if (!is_target && !(c->reveal && nc_match_event(c->reveal, ev, NULL)))
             continue;
-        if (was_open >= 0 || r->open_cp >= 0) {
-            long other = r->open_cp >= 0 ? r->open_cp : was_open;
+        if (was_open >= 0 || r->open_cp >= 0 || asked_now >= 0) {
+            long other = r->open_cp >= 0 ? r->open_cp : was_open >= 0 ? was_open : asked_now;
             char why[200];
             snprintf(why, sizeof why,
                      "its moment came while the answer to \"%s\" was not shown yet, so it could not be asked in time",
                      l->checkpoints[other].id);
-            nc_run_skip(r, c, why, NC_MARK_BEFORE, 0);
+            /* Behind a question asked at this very event the skip goes
+             * after the event, so the question stays next to its target. */
+            nc_run_skip(r, c, why, asked_now >= 0 ? NC_MARK_AFTER : NC_MARK_BEFORE, 0);
             continue;
         }
         nc_run_ask(r, c, ev);
+        asked_now = (long)k;
         if (is_target)
             nc_run_target(r, c, ev, step_ends);
     }

@@ -75,7 +75,7 @@ def echo(lesson, client, middle, server, near, far, user=None, data=None, save=N
           and e["wire"]["link"] == far and e.get("tcp", {}).get("len") == 5,
           app(server, "read", "returned 5 bytes"),
           app(server, "write"),
-          app(middle, "write", f"on to {client}:"),
+          app(middle, "write", f"back to {client}:"),
           app(client, "read", "returned 5 bytes"))
     order(ev,
           app(middle, "accept", f"from {client}:"),

@@ -19,12 +19,12 @@ if not shutil.which("curl"):
     print("SKIP: curl is not installed")
     sys.exit(77)
 LESSONS = os.path.join(os.environ["NC_SOURCE_DIR"], "tests", "e2e", "lessons")
-CMD = ("curl -s -x http://$SERVER:3128 http://$SERVER:8081/who; "
-       "curl -s -p -x http://$SERVER:3128 http://$SERVER:8082/who; "
-       "curl -s http://$SERVER:8000/a/x http://$SERVER:8000/b/y; "
-       "curl -s http://$SERVER:8004/who http://$SERVER:8004/who; "
-       "curl -s http://$SERVER:8007/who http://$SERVER:8007/who; "
-       "curl -sk https://$SERVER:8443/who https://$SERVER:8443/who")
+CMD = ("curl -s -x http://$MIDDLE:3128 http://$SERVER:8081/who; "
+       "curl -s -p -x http://$MIDDLE:3128 http://$SERVER:8082/who; "
+       "curl -s http://$MIDDLE:8000/a/x http://$MIDDLE:8000/b/y; "
+       "curl -s http://$MIDDLE:8004/who http://$MIDDLE:8004/who; "
+       "curl -s http://$MIDDLE:8007/who http://$MIDDLE:8007/who; "
+       "curl -sk https://$MIDDLE:8443/who https://$MIDDLE:8443/who")
 
 rc, out, err = run(["--lessons", LESSONS, "shell", "boxes", "client", "-c", CMD, "--json"],
                    data_dir=tempfile.mkdtemp(prefix="nc-e2e-"))
@@ -48,7 +48,7 @@ splice = [f for f in apps(ev, call="forward") if f["in_port"] == 3128
 check(len(splice) == 1, "the tunnel did not open its other half", ev)
 connect = [p for p in ev if p["type"] == "packet" and p.get("http", {}).get("method") == "CONNECT"]
 check(connect and connect[0]["from"] == "client", "curl's CONNECT is not on the wire", ev)
-ok = [p for p in ev if p["type"] == "packet" and p.get("from") == "server"
+ok = [p for p in ev if p["type"] == "packet" and p.get("from") == "middle"
       and p.get("http", {}).get("status") == 200 and "tcp" in p and p["tcp"]["sport"] == 3128]
 check(len(ok) == 2, "the proxy's two answers (the relayed 200, the tunnel's 200) are not on the wire", ev)
 
@@ -73,7 +73,7 @@ check(len(l7s) == 2 and {c["backend_port"] for c in l7s} == {8081, 8082}
       "the TLS-ending balancer did not spread the decrypted requests", ev)
 check(apps(ev, call="SSL_read", port=8443) and apps(ev, call="SSL_write", port=8443),
       "the balancer's side of the client connection is not TLS", ev)
-check(len([f for f in apps(ev, call="forwarded") if f["for"] == "10.0.0.1"]) >= 2,
+check(len([f for f in apps(ev, call="forwarded") if f["for"] == "10.0.1.2"]) >= 2,
       "the backends behind the TLS balancer did not see the client in X-Forwarded-For", ev)
 print("ok: curl through the forward proxy (plain and CONNECT), the reverse proxy, both balancers "
       "and TLS ended at the L7 balancer")

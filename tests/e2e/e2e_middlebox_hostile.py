@@ -24,7 +24,7 @@ LESSONS = os.path.join(os.environ["NC_SOURCE_DIR"], "tests", "e2e", "lessons")
 PEER = os.path.join(os.environ["NC_SOURCE_DIR"], "tests", "e2e", "mb_hostile_peer.py")
 
 cmd = [BIN, "--data-dir", tempfile.mkdtemp(prefix="nc-e2e-"), "--lessons", LESSONS, "shell",
-       "boxes", "client", "--json", "-c", f"python3 {PEER} $SERVER"]
+       "boxes", "client", "--json", "-c", f"python3 {PEER} $MIDDLE $SERVER"]
 p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                      stdin=subprocess.DEVNULL)
 samples = []

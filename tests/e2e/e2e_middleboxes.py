@@ -47,19 +47,22 @@ ev = run_lesson("middle")
 
 # Forward proxy: an absolute URI in, the origin form out, on two connections.
 fwd = [c for c in apps(ev, call="choose") if c["port"] == 3128]
-check(len(fwd) == 1 and fwd[0]["backend"] == "client" and fwd[0]["backend_port"] == 8081,
+check(len(fwd) == 1 and fwd[0]["backend"] == "server" and fwd[0]["backend_port"] == 8081,
       "the forward proxy did not choose the host the URI names", ev)
 out = upstreams(ev, fwd[0])
 check(len(out) == 1, "the forward proxy's request did not go out on a connection of its own", ev)
 inreq = requests_on(ev, 3128, fwd[0]["peer_port"])
 outreq = requests_on(ev, out[0]["port"], 8081)
-check([m["target"] for m in inreq] == ["http://client:8081/who"],
+check([m["target"] for m in inreq] == ["http://server:8081/who"],
       f"the request into the proxy was {[m['target'] for m in inreq]}", ev)
 check([m["target"] for m in outreq] == ["/who"],
       f"the request out of the proxy was {[m['target'] for m in outreq]}", ev)
-for a, b in ((3128, fwd[0]["peer_port"]), (out[0]["port"], 8081)):
+for (a, b), link in (((3128, fwd[0]["peer_port"]), "client-middle"),
+                     ((out[0]["port"], 8081), "middle-server")):
     syn = [p for p in conn_packets(ev, a, b) if p["tcp"]["flags"] == ["SYN"]]
     check(len(syn) == 1, f"the connection {a}-{b} has {len(syn)} SYNs, not one handshake", ev)
+    check({p["wire"]["link"] for p in conn_packets(ev, a, b)} == {link},
+          f"the connection {a}-{b} is not on the {link} link alone", ev)
 
 # The ladder's links: a decision to the packet that brought the request (in
 # on its own connection), the upstream connection to its SYN-ACK. (A link
@@ -86,7 +89,7 @@ rev = [c for c in apps(ev, call="choose") if c["port"] == 8000]
 check([(c["path"], c["backend_port"]) for c in rev] == [("/a/x", 8081), ("/b/y", 8082)],
       f"the reverse proxy chose {[(c['path'], c['backend_port']) for c in rev]}", ev)
 xff = [f for f in apps(ev, call="forwarded") if f["port"] in (8081, 8082)]
-check(xff and all(f["for"] == "10.0.0.1" and f["peer"].startswith("server:") for f in xff),
+check(xff and all(f["for"] == "10.0.1.2" and f["peer"].startswith("middle:") for f in xff),
       "a backend did not see the client in X-Forwarded-For behind the proxy's address", ev)
 check(not [f for f in apps(ev, call="forwarded") if f["port"] == 8081
            and f["peer_port"] == out[0]["port"]],
@@ -113,7 +116,7 @@ check([c["hit"] for c in cache] == [0, 1], f"the cache said {[c['hit'] for c in 
 hit = cache[1]
 check(not [f for f in apps(ev, call="forward") if f["i"] > hit["i"] and f.get("path") == "/cached"],
       "the cache hit still went upstream", ev)
-check(len([m for p in ev if p["type"] == "packet" and p.get("to") in ("server", "client")
+check(len([m for p in ev if p["type"] == "packet" and p.get("to") in ("middle", "server")
            for m in http_msgs(p) if m.get("target") == "/cached"]) == 3,
       "GET /cached was not asked twice by the client and once by the balancer", ev)
 
@@ -129,7 +132,7 @@ retries = apps(ev, call="retry")
 check(len(retries) == 3 and [r["attempt"] for r in retries] == [2, 3, 2],
       f"the proxy retried {[r['attempt'] for r in retries]}", ev)
 check(all(r["port"] == 8090 for r in retries), "a retry is not reported on the client's connection", ev)
-resets = [e for e in ev if e["type"] == "packet" and e.get("from") == "server" and "tcp" in e
+resets = [e for e in ev if e["type"] == "packet" and e.get("from") == "middle" and "tcp" in e
           and "RST" in e["tcp"]["flags"] and e["tcp"]["dport"] == 8083]
 check(len(resets) >= 3, "the abandoned attempts were not reset", ev)
 

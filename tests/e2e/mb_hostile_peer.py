@@ -1,6 +1,6 @@
 """Hostile peers against the boxes of tests/e2e/lessons/boxes.md, run
-inside the lab shell on `client` by e2e_middlebox_hostile.py (argument: the
-server's address). Each attack runs beside an honest request, which must
+inside the lab shell on `client` by e2e_middlebox_hostile.py (arguments:
+the boxes' address, middle's, then the servers', server's). Each attack runs beside an honest request, which must
 still be answered; one line of results per attack."""
 import socket
 import ssl
@@ -8,12 +8,12 @@ import sys
 import threading
 import time
 
-SRV = sys.argv[1]
+SRV, WEB = sys.argv[1], sys.argv[2]
 
 
 def honest(port):
     """One ordinary request: its status line, or the error."""
-    path = f"http://{SRV}:8081/who" if port == 3128 else "/who"
+    path = f"http://{WEB}:8081/who" if port == 3128 else "/who"
     try:
         s = socket.create_connection((SRV, port), timeout=5)
         s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
