@@ -20,6 +20,7 @@ static const nc_rule_set_t *const nc_rule_sets[] = {
     &nc_rules_error, &nc_rules_arp, &nc_rules_icmp, &nc_rules_icmpv6, &nc_rules_ip,
     &nc_rules_tcp,   &nc_rules_udp, &nc_rules_dns,  &nc_rules_tls, &nc_rules_http, &nc_rules_websocket, &nc_rules_sse,
     &nc_rules_http2, &nc_rules_grpc, &nc_rules_csum, &nc_rules_stun,
+    &nc_rules_quic, &nc_rules_http3,
 };
 
 #define NC_ANNOT_SETS (sizeof(nc_rule_sets) / sizeof(nc_rule_sets[0]))

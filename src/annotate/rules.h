@@ -59,6 +59,7 @@ extern const nc_rule_set_t nc_rules_error, nc_rules_arp, nc_rules_icmp, nc_rules
     nc_rules_tls;
 extern const nc_rule_set_t nc_rules_websocket, nc_rules_sse, nc_rules_stun;
 extern const nc_rule_set_t nc_rules_http2, nc_rules_grpc;
+extern const nc_rule_set_t nc_rules_quic, nc_rules_http3;
 
 /* Integer field or def. */
 int64_t nc_annotate_int(const nc_event_t *ev, const char *path, int64_t def);

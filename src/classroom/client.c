@@ -17,6 +17,7 @@
 #include "hold.h"
 #include "json.h"
 #include "proto.h"
+#include "record.h"
 #include "server.h"
 #include "tls.h"
 
@@ -24,11 +25,14 @@
 #include "../core/clock.h"
 #include "../core/error.h"
 #include "../core/xmalloc.h"
+#include "../decode/decode.h"
+#include "../decrypt/decrypt.h"
+#include "../decrypt/keylog.h"
 #include "../lab/lab.h"
 #include "../lesson/lesson.h"
+#include "../pipeline/pipeline.h"
 #include "../store/store.h"
 
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -98,7 +102,14 @@ struct nc_class_client {
     size_t local_shown;
     bool local_done;
     nc_store_t *store;
-    nc_evb_t b;
+    nc_evb_t b;  /* an event message's event, or a packet's record */
+    nc_evb_t pb; /* a packet built again from its bytes and record */
+    /* The current run's pipeline (src/pipeline): the decoder the streamed
+     * packets are built again with, naming the run's hosts and decrypting
+     * with keys, the secrets the instructor streamed (watch) or the
+     * student's own run's (lockstep, borrowed). */
+    nc_pipeline_t *pipe;
+    nc_keylog_t *keys;
     nc_buf_t line;
 };
 
@@ -315,6 +326,27 @@ static void nc_cl_cps_local(nc_class_client_t *c)
 
 /* ---- runs ---- */
 
+/* A new pipeline for a new run: its hosts are names (an object of the run
+ * message, address to name, or NULL) or the lab's of a local run; it
+ * decrypts with the streamed secrets, or with local's. */
+static void nc_cl_new_pipeline(nc_class_client_t *c, const nc_json_t *names, nc_run_t *local)
+{
+    nc_pipeline_free(c->pipe);
+    nc_keylog_free(c->keys);
+    c->keys = local ? NULL : nc_keylog_new();
+    c->pipe = nc_pipeline_new(&nc_decrypt_tls, local ? nc_run_keylog(local) : c->keys, NULL);
+    if (local && nc_run_lab(local)) {
+        const char *addrs[32], *hosts[32];
+        size_t n = nc_lab_addrs(nc_run_lab(local), addrs, hosts, 32);
+        for (size_t k = 0; k < n; k++)
+            nc_pipeline_name_host(c->pipe, addrs[k], hosts[k]);
+    }
+    for (const nc_json_t *h = names && names->kind == NC_JSON_OBJ ? names->child : NULL; h;
+         h = h->next)
+        if (h->kind == NC_JSON_STR && h->key)
+            nc_pipeline_name_host(c->pipe, h->key, h->v.s);
+}
+
 static void nc_cl_new_timeline(nc_class_client_t *c, int64_t t0)
 {
     nc_timeline_t *tl = nc_timeline_new(t0);
@@ -451,6 +483,7 @@ static void nc_cl_start_local(nc_class_client_t *c, const nc_json_t *m)
     c->local_done = false;
     c->t0 = nc_timeline_t0(nc_run_timeline(r));
     nc_cl_new_timeline(c, c->t0);
+    nc_cl_new_pipeline(c, NULL, r);
     nc_cl_cps_reset(c);
     uv_timer_start(&c->poll, nc_cl_on_poll, 10, 10);
 }
@@ -562,27 +595,34 @@ static void nc_cl_run(nc_class_client_t *c, const nc_json_t *m)
         c->run = (int)run;
         c->t0 = t0;
         nc_cl_new_timeline(c, t0);
+        nc_cl_new_pipeline(c, nc_json_get(m, "hosts"), NULL);
         nc_cl_cps_reset(c);
     }
 }
 
-static int nc_cl_b64(const char *s, uint8_t **out)
+/* Builds a packet again from its bytes and record (in c->b) into c->pb,
+ * through the run's pipeline (record.h). A record that cannot be built
+ * becomes a note in its place (so the next event is still the next
+ * index), and one log line. */
+static nc_evb_t *nc_cl_rebuild(nc_class_client_t *c, const nc_json_t *m)
 {
-    size_t n = strlen(s);
-    if (n == 0 || n % 4 != 0 || n > 4 * 65536)
-        return -1;
-    uint8_t *p = nc_xmalloc(n / 4 * 3 + 1);
-    int got = EVP_DecodeBlock(p, (const unsigned char *)s, (int)n);
-    if (got < 0) {
-        free(p);
-        return -1;
-    }
-    if (s[n - 1] == '=')
-        got--;
-    if (s[n - 2] == '=')
-        got--;
-    *out = p;
-    return got;
+    char why[160];
+    if (nc_class_packet_build(c->pipe, m, &c->b, c->t0, &c->pb, why, sizeof why) == 0)
+        return &c->pb;
+    const nc_event_t *rv = nc_evb_view(&c->b);
+    char text[256];
+    snprintf(text, sizeof text, "packet %llu of the class's run could not be rebuilt: %s",
+             (unsigned long long)rv->i, why);
+    nc_buf_t *b = nc_cl_log(c, "error");
+    nc_cl_kv(b, "text", text);
+    nc_cl_end(c);
+    uint64_t i = rv->i;
+    nc_evb_reset(&c->pb, NC_EV_NOTE, c->t0 + rv->t_ns);
+    nc_evb_host(&c->pb, "class");
+    nc_evb_summary(&c->pb, "%s", text);
+    nc_evb_str(&c->pb, "error", why);
+    c->pb.ev.i = i;
+    return &c->pb;
 }
 
 /* Adds the event of an event message body to the current timeline. */
@@ -591,6 +631,9 @@ static void nc_cl_add_event(nc_class_client_t *c, const nc_json_t *m)
     int64_t ts = 0;
     nc_json_int(m, "ts", &ts);
     char err[200];
+    const char *keys = nc_json_str(m, "keys");
+    if (keys && c->keys)
+        nc_keylog_add(c->keys, keys, strlen(keys), NULL);
     if (nc_event_from_json(nc_json_get(m, "ev"), &c->b, err, sizeof err) != 0) {
         nc_buf_t *b = nc_cl_log(c, "error");
         nc_cl_kv(b, "text", err);
@@ -600,22 +643,12 @@ static void nc_cl_add_event(nc_class_client_t *c, const nc_json_t *m)
     size_t have = nc_timeline_count(c->tl);
     if (c->b.ev.i != have)
         return; /* a duplicate after a resume (or a gap the resume will fill) */
-    const char *data = nc_json_str(m, "data");
-    int64_t dlt = 1, iface = 0, wirelen = 0;
-    nc_json_int(m, "dlt", &dlt);
-    nc_json_int(m, "iface", &iface);
-    nc_json_int(m, "wirelen", &wirelen);
-    uint8_t *bytes = NULL;
-    int nbytes = data ? nc_cl_b64(data, &bytes) : -1;
-    if (nbytes > 0) {
-        nc_evb_data(&c->b, bytes, (uint32_t)nbytes,
-                    wirelen >= nbytes && wirelen < (1 << 20) ? (uint32_t)wirelen : (uint32_t)nbytes,
-                    (int)dlt);
-        c->b.ev.iface = (uint32_t)iface;
-    }
-    free(bytes);
-    c->b.ev.t_ns += c->t0;
-    nc_timeline_add(c->tl, &c->b);
+    nc_evb_t *eb = &c->b;
+    if (c->b.ev.type == NC_EV_PACKET && nc_json_get(m, "data"))
+        eb = nc_cl_rebuild(c, m);
+    else
+        c->b.ev.t_ns += c->t0; /* a whole event (a packet without its bytes too) */
+    nc_timeline_add(c->tl, eb);
     nc_timeline_flush(c->tl, true);
     const nc_event_t *ev = nc_timeline_get(c->tl, have);
     nc_cl_cp_mark(c, ev);
@@ -640,7 +673,7 @@ static void nc_cl_local_event(nc_class_client_t *c, const nc_event_t *ev)
     nc_buf_t body;
     nc_buf_init(&body);
     nc_hold_event_body(&body, c->run, nc_clock_real_ns(), ev,
-                       nc_hold_kind(ev, NULL) != NC_HOLD_NONE);
+                       nc_hold_kind(ev, NULL) != NC_HOLD_NONE, NULL);
     nc_json_doc_t doc;
     char why[120];
     if (nc_json_parse(&doc, body.data, body.len, why, sizeof why) == 0)
@@ -1288,6 +1321,7 @@ nc_class_client_t *nc_class_client_new(uv_loop_t *loop, const nc_class_client_op
     c->ctx = nc_tls_client_ctx(err, sizeof err);
     pthread_mutex_init(&c->lock, NULL);
     nc_evb_init(&c->b);
+    nc_evb_init(&c->pb);
     nc_buf_init(&c->line);
     uv_timer_init(loop, &c->ping);
     uv_timer_init(loop, &c->retry);
@@ -1368,6 +1402,9 @@ void nc_class_client_free(nc_class_client_t *c)
         nc_store_close(c->store);
     SSL_CTX_free(c->ctx);
     nc_evb_done(&c->b);
+    nc_evb_done(&c->pb);
+    nc_pipeline_free(c->pipe);
+    nc_keylog_free(c->keys);
     nc_buf_done(&c->line);
     pthread_mutex_destroy(&c->lock);
     free(c->host);

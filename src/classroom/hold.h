@@ -19,6 +19,7 @@
 
 #include "../core/buf.h"
 #include "../core/event.h"
+#include "record.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,9 +35,12 @@ typedef enum {
 nc_hold_kind_t nc_hold_kind(const nc_event_t *ev, const char **cp);
 
 /* Appends the body of an event message (PROTOCOL.md, type 4) for event ev
- * of run `run`, sent at ts (CLOCK_REALTIME ns): the packet's bytes in
- * base64 when it has some, and the event as nc_event_json writes it, or
- * with held set, the held stand-in of a checkpoint mark. */
-void nc_hold_event_body(nc_buf_t *body, int run, int64_t ts, const nc_event_t *ev, bool held);
+ * of run `run`, sent at ts (CLOCK_REALTIME ns): the run's TLS secrets new
+ * since the last body (key log lines, borrowed; NULL or "": none); for a packet its bytes in base64 and its record
+ * (nc_pipeline_record_json); for any other event (or a packet with no
+ * bytes) the event as nc_event_json writes it; with held set, the held
+ * stand-in of a checkpoint mark. */
+void nc_hold_event_body(nc_buf_t *body, int run, int64_t ts, const nc_event_t *ev, bool held,
+                        const char *keys);
 
 #endif

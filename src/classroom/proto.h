@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NC_CLASS_PROTO_VERSION 1
+#define NC_CLASS_PROTO_VERSION 2
 #define NC_FRAME_HDR 5
 /* The largest body of any frame (an event with its packet bytes). */
 #define NC_FRAME_MAX (256u * 1024u)

@@ -49,6 +49,7 @@
 #include "../core/clock.h"
 #include "../core/error.h"
 #include "../core/xmalloc.h"
+#include "../decrypt/keylog.h"
 #include "../lab/lab.h"
 #include "../lesson/lesson.h"
 
@@ -145,6 +146,9 @@ typedef struct nc_srun {
     nc_srv_held_t *held; /* the checkpoint marks, in index order */
     size_t nheld;
     bool *opened, *revealed; /* per lesson checkpoint, in this run */
+    char *hosts;             /* the lab's hosts as a JSON object, for run messages */
+    size_t nkeys;            /* TLS secrets of the run sent so far, and their text's bytes */
+    size_t keys_len;
 } nc_srun_t;
 
 typedef struct nc_bucket {
@@ -389,9 +393,23 @@ static void nc_srv_cache_event(nc_class_server_t *s, nc_srun_t *r, const nc_even
     const char *id;
     nc_hold_kind_t kind = nc_hold_kind(ev, &id);
     int64_t ts = nc_clock_real_ns();
+    /* The secrets the run's programs logged since the last event go with
+     * this one: the student decrypts the packets from here on with them. */
+    char *keys = NULL;
+    size_t klen = 0;
+    nc_keylog_t *kl = r->run ? nc_run_keylog(r->run) : NULL;
+    if (kl && nc_keylog_count(kl) > r->nkeys) {
+        r->nkeys = nc_keylog_count(kl);
+        nc_keylog_text(kl, &keys, &klen);
+        keys = nc_xrealloc(keys, klen + 1);
+        keys[klen] = '\0';
+    }
+    const char *fresh = keys && klen > r->keys_len ? keys + r->keys_len : NULL;
+    if (keys)
+        r->keys_len = klen;
     nc_buf_t body;
     nc_buf_init(&body);
-    nc_hold_event_body(&body, r->id, ts, ev, false);
+    nc_hold_event_body(&body, r->id, ts, ev, false, fresh);
     if (s->o.log) {
         nc_buf_t line;
         nc_buf_init(&line);
@@ -408,7 +426,7 @@ static void nc_srv_cache_event(nc_class_server_t *s, nc_srun_t *r, const nc_even
             r->held[r->nheld - 1].len = r->full.len - r->held[r->nheld - 1].off;
         }
         nc_buf_reset(&body);
-        nc_hold_event_body(&body, r->id, ts, ev, true);
+        nc_hold_event_body(&body, r->id, ts, ev, true, fresh);
     }
     if (r->n + 2 > r->cap) {
         r->cap = r->cap ? 2 * r->cap : 256;
@@ -427,6 +445,7 @@ static void nc_srv_cache_event(nc_class_server_t *s, nc_srun_t *r, const nc_even
     r->n++;
     r->off[r->n] = r->frames.len;
     nc_buf_done(&body);
+    free(keys);
 }
 
 /* The first checkpoint mark at or after event `from` that the instructor
@@ -449,6 +468,7 @@ static void nc_srv_run_free(nc_srun_t *r)
     free(r->held);
     free(r->opened);
     free(r->revealed);
+    free(r->hosts);
     free(r);
 }
 
@@ -525,6 +545,8 @@ static void nc_srv_run_msg(nc_class_server_t *s, const nc_srun_t *r, nc_buf_t *b
     }
     if (r->run)
         nc_buf_printf(b, ",\"t0\":%lld", (long long)nc_timeline_t0(nc_run_timeline(r->run)));
+    if (r->hosts)
+        nc_buf_printf(b, ",\"hosts\":%s", r->hosts);
     if (r->done)
         nc_buf_printf(b, ",\"events\":%zu", r->n);
     nc_buf_puts(b, ",\"faults\":[");
@@ -1742,6 +1764,28 @@ static void nc_srv_do_reveal(nc_class_server_t *s)
  * timeline, which the dashboard may still be drawing; older ones are
  * freed. So a long lecture holds one run and one timeline, however many
  * it had. */
+/* The lab's hosts, address to name, as the run message carries them: the
+ * student's pipeline names the packets it decodes with them. */
+static void nc_srv_run_hosts(nc_srun_t *r)
+{
+    nc_lab_t *lab = nc_run_lab(r->run);
+    const char *addrs[32], *names[32];
+    size_t n = lab ? nc_lab_addrs(lab, addrs, names, 32) : 0;
+    nc_buf_t b;
+    nc_buf_init(&b);
+    nc_buf_putc(&b, '{');
+    for (size_t k = 0; k < n; k++) {
+        if (k)
+            nc_buf_putc(&b, ',');
+        nc_buf_json_str(&b, addrs[k]);
+        nc_buf_putc(&b, ':');
+        nc_buf_json_str(&b, names[k]);
+    }
+    nc_buf_putc(&b, '}');
+    r->hosts = nc_xstrdup(nc_buf_cstr(&b));
+    nc_buf_done(&b);
+}
+
 static void nc_srv_release_runs(nc_class_server_t *s)
 {
     for (size_t k = 0; k < s->nruns; k++) {
@@ -1794,6 +1838,7 @@ static void nc_srv_do_run(nc_class_server_t *s)
             return;
         }
     }
+    nc_srv_run_hosts(r);
     nc_srv_release_runs(s);
     s->runs = nc_xrealloc(s->runs, (s->nruns + 1) * sizeof *s->runs);
     s->runs[s->nruns++] = r;

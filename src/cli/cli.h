@@ -6,6 +6,7 @@
 #ifndef NC_CLI_H
 #define NC_CLI_H
 
+#include "../core/buf.h"
 #include "../core/course.h"
 
 #include <stdbool.h>
@@ -26,6 +27,10 @@ typedef struct nc_cmd {
 
 /* Prints "netcourse: <sentence>" to stderr. */
 void nc_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Writes b to path ("-": standard output); prints one sentence and
+ * returns NC_EXIT_FAIL when it cannot, else NC_EXIT_OK. */
+int nc_cli_write(const char *path, const nc_buf_t *b);
 
 /* Loads the course from the lessons directory; prints one sentence and
  * returns NULL when it cannot. */

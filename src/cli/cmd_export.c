@@ -4,13 +4,16 @@
  * Reads a saved run or capture as `replay` does and draws its ladder as a
  * sequence diagram (diagram.h): SVG for slides, Mermaid for documents.
  * --from I and --to J keep events I..J (the indexes `replay --dump` and the
- * ladder show); OUT "-" is standard output.
+ * ladder show); OUT "-" is standard output. --compare-svg OUT draws the
+ * run's comparison instead (a lesson's compare block: each way's time to
+ * first and last byte as bars, and its numbers; compare_svg.c).
  */
 #include "cli.h"
 
 #include "../core/buf.h"
 #include "../runfile/diagram.h"
 #include "../runfile/replay.h"
+#include "../scenario/compare.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -30,30 +33,15 @@ static bool nc_export_index(const char *arg, uint64_t *out)
     return true;
 }
 
-static int nc_export_write(const char *path, const nc_buf_t *b)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-    if (f == NULL) {
-        nc_cli_error("cannot write %s: %s", path, strerror(errno));
-        return NC_EXIT_FAIL;
-    }
-    bool ok = fwrite(b->data ? b->data : "", 1, b->len, f) == b->len;
-    ok = (f == stdout ? fflush(f) : fclose(f)) == 0 && ok;
-    if (!ok) {
-        nc_cli_error("cannot write %s: %s", path, strerror(errno));
-        return NC_EXIT_FAIL;
-    }
-    return NC_EXIT_OK;
-}
-
 static int nc_export_main(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"svg", required_argument, NULL, 's'},  {"mermaid", required_argument, NULL, 'm'},
         {"from", required_argument, NULL, 'f'}, {"to", required_argument, NULL, 't'},
+        {"compare-svg", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
-    const char *svg = NULL, *mermaid = NULL;
+    const char *svg = NULL, *mermaid = NULL, *chart = NULL;
     uint64_t from = 0, to = UINT64_MAX;
     int c;
     opterr = 0;
@@ -65,6 +53,9 @@ static int nc_export_main(int argc, char **argv)
         case 'm':
             mermaid = optarg;
             break;
+        case 'c':
+            chart = optarg;
+            break;
         case 'f':
         case 't':
             if (!nc_export_index(optarg, c == 'f' ? &from : &to)) {
@@ -74,8 +65,8 @@ static int nc_export_main(int argc, char **argv)
             }
             break;
         case 'h':
-            printf("usage: netcourse export FILE [--svg OUT] [--mermaid OUT] [--from I] "
-                   "[--to J]\n");
+            printf("usage: netcourse export FILE [--svg OUT] [--mermaid OUT] [--compare-svg OUT] "
+                   "[--from I] [--to J]\n");
             return NC_EXIT_OK;
         default:
             nc_cli_error("export: unknown option \"%s\"; see `netcourse export --help`",
@@ -91,8 +82,8 @@ static int nc_export_main(int argc, char **argv)
         nc_cli_error("export takes one file, not \"%s\" too", argv[optind + 1]);
         return NC_EXIT_USAGE;
     }
-    if (!svg && !mermaid) {
-        nc_cli_error("export needs --svg OUT or --mermaid OUT (or both)");
+    if (!svg && !mermaid && !chart) {
+        nc_cli_error("export needs --svg OUT, --mermaid OUT or --compare-svg OUT");
         return NC_EXIT_USAGE;
     }
     if (from > to) {
@@ -109,12 +100,16 @@ static int nc_export_main(int argc, char **argv)
     nc_diagram_t *d = nc_diagram_new();
     nc_evb_t b;
     nc_evb_init(&b);
+    nc_compare_table_t table;
+    bool compared = false;
     int rc;
     while ((rc = nc_replay_next(r, &b, err, sizeof err)) == 1 && b.ev.i <= to) {
         if (b.ev.i < from)
             continue;
         b.ev.t_ns -= nc_replay_t0(r);
         nc_diagram_add(d, &b.ev);
+        if (chart && b.ev.type == NC_EV_NOTE && nc_compare_from_event(&b.ev, &table))
+            compared = true;
     }
     const nc_runfile_info_t *info = nc_replay_info(r);
     char title[256];
@@ -137,12 +132,22 @@ static int nc_export_main(int argc, char **argv)
     nc_buf_init(&out);
     if (status == NC_EXIT_OK && svg) {
         nc_diagram_svg(d, title, &out);
-        status = nc_export_write(svg, &out);
+        status = nc_cli_write(svg, &out);
+    }
+    if (status == NC_EXIT_OK && chart && !compared) {
+        nc_cli_error("%s has no comparison: only a lesson with a compare block ends with one",
+                     path);
+        status = NC_EXIT_FAIL;
+    }
+    if (status == NC_EXIT_OK && chart) {
+        nc_buf_reset(&out);
+        nc_compare_svg_table(&table, &out);
+        status = nc_cli_write(chart, &out);
     }
     if (status == NC_EXIT_OK && mermaid) {
         nc_buf_reset(&out);
         nc_diagram_mermaid(d, title, &out);
-        status = nc_export_write(mermaid, &out);
+        status = nc_cli_write(mermaid, &out);
     }
     nc_buf_done(&out);
     nc_diagram_free(d);

@@ -10,6 +10,7 @@
 
 #include "../core/buf.h"
 #include "../core/clock.h"
+#include "../lab/lab.h"
 #include "../lesson/lesson.h"
 #include "../scenario/run.h"
 #include "../scenario/save.h"
@@ -107,7 +108,7 @@ static int nc_run_headless(const nc_lesson_t *l, const nc_run_opts_t *o, bool js
 static void nc_run_usage(FILE *out)
 {
     fprintf(out, "usage: netcourse run LESSON [--headless] [--json] [--seed N] [--link SPEC] "
-                 "[--save FILE]\n");
+                 "[--save FILE] [--nat KIND]\n");
 }
 
 static int nc_run_main(int argc, char **argv)
@@ -117,6 +118,7 @@ static int nc_run_main(int argc, char **argv)
         {"seed", required_argument, NULL, 's'}, {"link", required_argument, NULL, 'l'},
         {"data-dir", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
         {"save", required_argument, NULL, 'S'},
+        {"nat", required_argument, NULL, 'n'},
         {NULL, 0, NULL, 0},
     };
     bool headless = false, json = false;
@@ -143,6 +145,14 @@ static int nc_run_main(int argc, char **argv)
             break;
         case 'S':
             save = optarg;
+            break;
+        case 'n':
+            if (!nc_lab_nat_known(optarg)) {
+                nc_cli_error("run: unknown NAT behaviour \"%s\"; expected one of %s", optarg,
+                             nc_lab_nat_names());
+                return NC_EXIT_USAGE;
+            }
+            o.nat = optarg;
             break;
         case 'd':
             nc_cli_data_dir = optarg;

@@ -31,6 +31,7 @@ extern const nc_cmd_t nc_cmd_replay;
 extern const nc_cmd_t nc_cmd_runs;
 extern const nc_cmd_t nc_cmd_export;
 extern const nc_cmd_t nc_cmd_shell;
+extern const nc_cmd_t nc_cmd_compare;
 
 static const nc_cmd_t *const nc_cmds[] = {
     &nc_cmd_list,
@@ -42,6 +43,7 @@ static const nc_cmd_t *const nc_cmds[] = {
     &nc_cmd_runs,
     &nc_cmd_export,
     &nc_cmd_shell,
+    &nc_cmd_compare,
 };
 
 const char *nc_cli_data_dir;
@@ -54,6 +56,22 @@ void nc_cli_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+int nc_cli_write(const char *path, const nc_buf_t *b)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (f == NULL) {
+        nc_cli_error("cannot write %s: %s", path, strerror(errno));
+        return NC_EXIT_FAIL;
+    }
+    bool ok = fwrite(b->data ? b->data : "", 1, b->len, f) == b->len;
+    ok = (f == stdout ? fflush(f) : fclose(f)) == 0 && ok;
+    if (!ok) {
+        nc_cli_error("cannot write %s: %s", path, strerror(errno));
+        return NC_EXIT_FAIL;
+    }
+    return NC_EXIT_OK;
 }
 
 nc_course_t *nc_cli_course(void)

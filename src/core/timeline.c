@@ -17,9 +17,19 @@
  *
  * Adding: producers copy their built event in under the lock; it waits in
  * `pending`, kept sorted by time, until it is older than the reorder window.
- * Publishing takes due events in time order, runs the publish hook, writes
- * them to the next slots and only then advances `count` with a release store,
- * so a reader that loads `count` with acquire sees complete events.
+ * Publishing takes due events in time order, writes them to the next slots
+ * and only then advances `count` with a release store, so a reader that
+ * loads `count` with acquire sees complete events.
+ *
+ * With a publish hook (a live run's lesson logic), due events are not
+ * published by the thread that found them due: they move, in order, to
+ * `staged`, and the timeline's own consumer thread ("nc-lesson") takes
+ * them, runs the hook on each without the timeline's lock, and publishes
+ * it with what the hook put before and after it, taking the lock only to
+ * write. So no producer (the wire's recorder, a scenario, the probe) ever
+ * waits for a lesson's notes, steps and checkpoints. `nstaged` counts every
+ * event staged and `npublished` every one the consumer finished, so a
+ * flush waits for exactly what was due when it was called.
  */
 #include "timeline.h"
 
@@ -72,6 +82,13 @@ struct nc_timeline {
     void (*notify)(void *);
     void *notify_arg;
     size_t overflow; /* events refused because the table is full */
+    /* With a hook: events due, waiting for the consumer, in order. */
+    nc_event_t *staged;
+    size_t nstage, cap_stage;
+    uint64_t nstaged, npublished;
+    pthread_t consumer;
+    bool consumer_on, stopping;
+    pthread_cond_t work, done; /* with lock: staged grew; npublished grew */
     /* Lazy rows: the source, and the cache of rows decoded again. */
     nc_timeline_source_fn source;
     void *source_arg;
@@ -88,6 +105,8 @@ nc_timeline_t *nc_timeline_new(int64_t t0_ns)
     tl->t0 = t0_ns;
     tl->window = 30 * 1000000LL;
     pthread_mutex_init(&tl->cache_lock, NULL);
+    pthread_cond_init(&tl->work, NULL);
+    pthread_cond_init(&tl->done, NULL);
     tl->chunks = nc_xcalloc(NC_TL_MAX_CHUNKS, sizeof(*tl->chunks));
     tl->cap_keys = NC_TL_KEYS_MIN;
     tl->keys = nc_xcalloc(tl->cap_keys, sizeof(*tl->keys));
@@ -98,6 +117,16 @@ void nc_timeline_free(nc_timeline_t *tl)
 {
     if (tl == NULL)
         return;
+    if (tl->consumer_on) {
+        pthread_mutex_lock(&tl->lock);
+        tl->stopping = true;
+        pthread_cond_signal(&tl->work);
+        pthread_mutex_unlock(&tl->lock);
+        pthread_join(tl->consumer, NULL);
+    }
+    free(tl->staged);
+    pthread_cond_destroy(&tl->work);
+    pthread_cond_destroy(&tl->done);
     for (size_t c = 0; c < NC_TL_MAX_CHUNKS && tl->chunks[c]; c++)
         free(tl->chunks[c]);
     free(tl->chunks);
@@ -135,10 +164,30 @@ void nc_timeline_set_notify(nc_timeline_t *tl, void (*fn)(void *), void *arg)
     tl->notify_arg = arg;
 }
 
+static void *nc_timeline_consume(void *arg);
+static size_t nc_timeline_publish_due(nc_timeline_t *tl, int64_t now, bool all);
+
+static void nc_timeline_wait_staged(nc_timeline_t *tl);
+
 void nc_timeline_set_hook(nc_timeline_t *tl, nc_timeline_hook_fn fn, void *arg)
 {
+    if (fn == NULL && tl->consumer_on) {
+        /* What is due goes through the old hook first; then the consumer
+         * stops, and the timeline publishes on the producers' threads. */
+        pthread_mutex_lock(&tl->lock);
+        nc_timeline_publish_due(tl, 0, true);
+        nc_timeline_wait_staged(tl);
+        tl->stopping = true;
+        pthread_cond_signal(&tl->work);
+        pthread_mutex_unlock(&tl->lock);
+        pthread_join(tl->consumer, NULL);
+        tl->consumer_on = false;
+        tl->stopping = false;
+    }
     tl->hook = fn;
     tl->hook_arg = arg;
+    if (fn && !tl->consumer_on && pthread_create(&tl->consumer, NULL, nc_timeline_consume, tl) == 0)
+        tl->consumer_on = true;
 }
 
 static uint64_t nc_hash(const char *s)
@@ -252,18 +301,23 @@ static void nc_timeline_publish_one(nc_timeline_t *tl, nc_event_t *ev)
 /* The event the hook is looking at, so precede() can renumber it. */
 static _Thread_local nc_event_t *nc_hook_current;
 
+/* The hook runs on the consumer without the lock: what it calls takes the
+ * lock for the arena, the keys and the rows it touches. */
 void nc_timeline_precede(nc_timeline_t *tl, nc_evb_t *b)
 {
+    pthread_mutex_lock(&tl->lock);
     nc_event_t ev = nc_timeline_copy(tl, b);
     int64_t t = nc_hook_current ? nc_hook_current->t_ns : ev.t_ns - tl->t0;
     ev.t_ns = t;
     nc_timeline_publish_one(tl, &ev);
     if (nc_hook_current)
         nc_hook_current->i = atomic_load_explicit(&tl->count, memory_order_relaxed);
+    pthread_mutex_unlock(&tl->lock);
 }
 
 void nc_timeline_follow(nc_timeline_t *tl, nc_evb_t *b)
 {
+    pthread_mutex_lock(&tl->lock);
     nc_event_t ev = nc_timeline_copy(tl, b);
     if (nc_hook_current)
         ev.t_ns = nc_hook_current->t_ns;
@@ -272,24 +326,31 @@ void nc_timeline_follow(nc_timeline_t *tl, nc_evb_t *b)
         tl->follow = nc_xrealloc(tl->follow, tl->cap_follow * sizeof(*tl->follow));
     }
     tl->follow[tl->nfollow++] = ev;
+    pthread_mutex_unlock(&tl->lock);
 }
 
 void nc_timeline_add_int(nc_timeline_t *tl, nc_event_t *ev, const char *key, int64_t v)
 {
+    pthread_mutex_lock(&tl->lock);
     nc_field_t *f = nc_arena_alloc(&tl->arena, (ev->nfields + 1) * sizeof(*f));
     if (ev->nfields)
         memcpy(f, ev->fields, ev->nfields * sizeof(*f));
     f[ev->nfields] = (nc_field_t){.key = nc_timeline_key(tl, key), .kind = NC_F_INT, .v.i = v};
     ev->fields = f;
     ev->nfields++;
+    pthread_mutex_unlock(&tl->lock);
 }
 
 char *nc_timeline_strdup(nc_timeline_t *tl, const char *s)
 {
-    return nc_arena_strdup(&tl->arena, s);
+    pthread_mutex_lock(&tl->lock);
+    char *copy = nc_arena_strdup(&tl->arena, s);
+    pthread_mutex_unlock(&tl->lock);
+    return copy;
 }
 
-/* Publishes pending events due at `now` (lock held); returns how many. */
+/* Publishes pending events due at `now` (lock held), or with a hook hands
+ * them to the consumer; returns how many were published here. */
 static size_t nc_timeline_publish_due(nc_timeline_t *tl, int64_t now, bool all)
 {
     size_t done = 0;
@@ -300,24 +361,84 @@ static size_t nc_timeline_publish_due(nc_timeline_t *tl, int64_t now, bool all)
         done++;
         tl->last_due = ev.t_ns;
         ev.t_ns -= tl->t0;
-        ev.i = atomic_load_explicit(&tl->count, memory_order_relaxed);
-        if (tl->hook) {
-            nc_hook_current = &ev;
-            tl->hook(tl, &ev, tl->hook_arg);
-            nc_hook_current = NULL;
+        if (tl->consumer_on) {
+            if (tl->nstage == tl->cap_stage) {
+                tl->cap_stage = tl->cap_stage ? tl->cap_stage * 2 : 64;
+                tl->staged = nc_xrealloc(tl->staged, tl->cap_stage * sizeof(*tl->staged));
+            }
+            tl->staged[tl->nstage++] = ev;
+            tl->nstaged++;
+            continue;
         }
         nc_timeline_publish_one(tl, &ev);
-        /* Followers may themselves be looked at by the hook (a step that
-         * ends on a mark); they are published as they are. */
-        for (size_t k = 0; k < tl->nfollow; k++)
-            nc_timeline_publish_one(tl, &tl->follow[k]);
-        tl->nfollow = 0;
     }
     if (done) {
         memmove(tl->pending, tl->pending + done, (tl->npending - done) * sizeof(*tl->pending));
         tl->npending -= done;
     }
+    if (tl->consumer_on) {
+        if (done)
+            pthread_cond_signal(&tl->work);
+        return 0;
+    }
     return done;
+}
+
+/* The consumer: runs the hook on each staged event, in order, without the
+ * lock, then publishes it and its followers. */
+static void *nc_timeline_consume(void *arg)
+{
+    nc_timeline_t *tl = arg;
+    pthread_setname_np(pthread_self(), "nc-lesson");
+    nc_event_t *batch = NULL;
+    size_t cap = 0;
+    pthread_mutex_lock(&tl->lock);
+    for (;;) {
+        while (tl->nstage == 0 && !tl->stopping)
+            pthread_cond_wait(&tl->work, &tl->lock);
+        if (tl->stopping)
+            break;
+        size_t n = tl->nstage;
+        if (n > cap) {
+            cap = n;
+            batch = nc_xrealloc(batch, cap * sizeof(*batch));
+        }
+        memcpy(batch, tl->staged, n * sizeof(*batch));
+        tl->nstage = 0;
+        pthread_mutex_unlock(&tl->lock);
+        for (size_t k = 0; k < n; k++) {
+            nc_event_t *ev = &batch[k];
+            ev->i = nc_timeline_count(tl);
+            nc_hook_current = ev;
+            tl->hook(tl, ev, tl->hook_arg);
+            nc_hook_current = NULL;
+            pthread_mutex_lock(&tl->lock);
+            nc_timeline_publish_one(tl, ev);
+            /* Followers may themselves be looked at by the hook (a step
+             * that ends on a mark); they are published as they are. */
+            for (size_t j = 0; j < tl->nfollow; j++)
+                nc_timeline_publish_one(tl, &tl->follow[j]);
+            tl->nfollow = 0;
+            pthread_mutex_unlock(&tl->lock);
+        }
+        if (tl->notify)
+            tl->notify(tl->notify_arg);
+        pthread_mutex_lock(&tl->lock);
+        tl->npublished += n;
+        pthread_cond_broadcast(&tl->done);
+    }
+    pthread_mutex_unlock(&tl->lock);
+    free(batch);
+    return NULL;
+}
+
+/* Waits (lock held) until the consumer has published every event staged
+ * so far. */
+static void nc_timeline_wait_staged(nc_timeline_t *tl)
+{
+    uint64_t want = tl->nstaged;
+    while (tl->consumer_on && tl->npublished < want && !tl->stopping)
+        pthread_cond_wait(&tl->done, &tl->lock);
 }
 
 void nc_timeline_add(nc_timeline_t *tl, nc_evb_t *b)
@@ -356,6 +477,7 @@ void nc_timeline_flush(nc_timeline_t *tl, bool all)
 {
     pthread_mutex_lock(&tl->lock);
     size_t done = nc_timeline_publish_due(tl, nc_clock_real_ns(), all);
+    nc_timeline_wait_staged(tl);
     pthread_mutex_unlock(&tl->lock);
     if (done && tl->notify)
         tl->notify(tl->notify_arg);

@@ -65,12 +65,18 @@ void nc_timeline_add_lazy(nc_timeline_t *tl, int64_t t_ns, uint64_t ref);
 void nc_timeline_set_notify(nc_timeline_t *tl, void (*fn)(void *), void *arg);
 
 /*
- * The publish hook: fn(tl, ev, arg) is called under the timeline's lock for
- * each event, in order, just before it becomes visible (ev->i is set). The
- * hook may change ev->note (strings from nc_timeline_strdup), and may call
- * nc_timeline_precede / nc_timeline_follow to publish events immediately
- * before or after this one, at the same time. The lesson runner uses it for
- * lesson notes, step marks and checkpoints. Set it before producers start.
+ * The publish hook: fn(tl, ev, arg) is called for each event, in order,
+ * just before it becomes visible (ev->i is set), on the timeline's own
+ * consumer thread ("nc-lesson"), not under the timeline's lock: a producer
+ * (the wire's recorder, a scenario thread, the probe) only queues its
+ * events and never waits for the hook, and nc_timeline_flush waits until
+ * the consumer has published what was due. The hook may change ev->note
+ * (strings from nc_timeline_strdup), and may call nc_timeline_precede /
+ * nc_timeline_follow to publish events immediately before or after this
+ * one, at the same time. The lesson runner uses it for lesson notes, step
+ * marks and checkpoints. Set it before producers start; it must not call
+ * nc_timeline_flush. Setting NULL once producers are done publishes what
+ * is left through the old hook and stops the consumer thread.
  */
 typedef void (*nc_timeline_hook_fn)(nc_timeline_t *tl, nc_event_t *ev, void *arg);
 void nc_timeline_set_hook(nc_timeline_t *tl, nc_timeline_hook_fn fn, void *arg);

@@ -67,6 +67,7 @@ static const struct {
 static const nc_app_proto_t *const nc_app_table[] = {
     &nc_dns_app,
     &nc_stun_app,
+    &nc_quic_app,
 };
 
 /* IP-in-IP and stacked tags may nest this deep, no deeper. */
@@ -320,7 +321,7 @@ int nc_decode_app(nc_dctx_t *x, nc_cursor_t *c)
     return 0;
 }
 
-nc_flow_t *nc_decode_flow(nc_dctx_t *x, uint8_t l4, int *dir)
+static nc_flow_key_t nc_decode_flow_key(const nc_dctx_t *x, uint8_t l4)
 {
     nc_flow_key_t key;
     memset(&key, 0, sizeof(key));
@@ -330,7 +331,19 @@ nc_flow_t *nc_decode_flow(nc_dctx_t *x, uint8_t l4, int *dir)
     memcpy(key.daddr, x->daddr, 16);
     key.sport = x->sport;
     key.dport = x->dport;
+    return key;
+}
+
+nc_flow_t *nc_decode_flow(nc_dctx_t *x, uint8_t l4, int *dir)
+{
+    nc_flow_key_t key = nc_decode_flow_key(x, l4);
     return nc_flow_get(x->d->flows, &key, dir);
+}
+
+nc_flow_t *nc_decode_flow_find(const nc_dctx_t *x, uint8_t l4)
+{
+    nc_flow_key_t key = nc_decode_flow_key(x, l4);
+    return nc_flow_find(x->d->flows, &key);
 }
 
 bool nc_decoder_supports(int linktype)
@@ -526,6 +539,8 @@ static const struct {
     {"http2", &nc_http2_proto, NC_CTX_TCP, 6, 80},
     {"grpc", &nc_grpc_proto, NC_CTX_TCP, 6, 80},
     {"protobuf", &nc_protobuf_proto, NC_CTX_TCP, 6, 80},
+    {"quic", &nc_quic_proto, NC_CTX_UDP, 17, 443},
+    {"http3", &nc_http3_proto, NC_CTX_UDP, 17, 443},
 };
 
 const nc_proto_t *nc__decode_proto(size_t i)

@@ -13,10 +13,17 @@
  * protected record with them. src/decrypt implements this interface with
  * OpenSSL and a key log (SSLKEYLOGFILE lines).
  *
+ * QUIC (quic.c) asks the same decryptor for its packet protection keys.
+ *
  * Epochs: 0 is the clear handshake. In TLS 1.3, 1 is the handshake traffic
  * keys, 2 the first application traffic keys and 2 + n the keys after the
  * direction's n-th KeyUpdate. In TLS 1.2, 1 is the keys after
- * ChangeCipherSpec.
+ * ChangeCipherSpec. NC_TLS_EPOCH_EARLY is TLS 1.3's 0-RTT early data, the
+ * client's records after a ClientHello that offers it, until its
+ * EndOfEarlyData (or until the server's EncryptedExtensions refuses it):
+ * keys from the client random alone, so they are asked for before the
+ * ServerHello, under each TLS 1.3 suite in turn (the ticket's suite is not
+ * on the wire) until one opens the record.
  */
 #ifndef NC_DECODE_DECRYPTOR_H
 #define NC_DECODE_DECRYPTOR_H
@@ -26,6 +33,7 @@
 #include <stdint.h>
 
 #define NC_TLS_RANDOM 32
+#define NC_TLS_EPOCH_EARLY 255
 
 /* Which keys the decoder needs. */
 typedef struct nc_tls_keyreq {
@@ -45,6 +53,30 @@ typedef struct nc_tls_keys {
     uint8_t key[32], iv[12];
 } nc_tls_keys_t;
 
+/* QUIC packet protection (RFC 9001 section 5). Levels name the packet
+ * number spaces' keys: Initial keys come from the client's first
+ * Destination Connection ID alone; Handshake and 1-RTT keys from the key
+ * log's TLS 1.3 secrets of the connection (its client random). */
+enum { NC_QUIC_INITIAL = 0, NC_QUIC_HANDSHAKE = 1, NC_QUIC_1RTT = 2, NC_QUIC_0RTT = 3 };
+
+typedef struct nc_quic_keyreq {
+    uint8_t level;           /* NC_QUIC_* */
+    bool client;             /* keys protecting what the client sends */
+    uint16_t suite;          /* the TLS cipher suite (Initial: ignored) */
+    uint32_t generation;     /* 1-RTT: key updates so far ("quic ku") */
+    uint8_t dcidlen;         /* Initial: the client's first DCID */
+    uint8_t dcid[20];
+    uint8_t client_random[NC_TLS_RANDOM];
+} nc_quic_keyreq_t;
+
+/* One direction's packet protection at one level: plain bytes. */
+typedef struct nc_quic_keys {
+    bool ok;
+    uint16_t suite;
+    uint8_t keylen;
+    uint8_t key[32], iv[12], hp[32];
+} nc_quic_keys_t;
+
 typedef struct nc_decryptor {
     /* Derives the keys req names into *out (out->ok false and the function
      * false when the key log holds no secret for the connection, or the
@@ -60,6 +92,19 @@ typedef struct nc_decryptor {
     /* Adds secrets in the key log format (text, n bytes, borrowed): what a
      * capture file carries in a Decryption Secrets Block. */
     void (*add_secrets)(void *ctx, const char *text, size_t n);
+    /* QUIC: derives the keys req names into *out (false: no secret for
+     * the connection, or a suite it does not decrypt). Initial keys need
+     * no key log. */
+    bool (*quic_keys)(void *ctx, const nc_quic_keyreq_t *req, nc_quic_keys_t *out);
+    /* QUIC header protection: the 5-byte mask for a 16-byte sample of the
+     * protected payload (borrowed). False when the cipher refuses. */
+    bool (*quic_mask)(const nc_quic_keys_t *k, const uint8_t *sample, uint8_t mask[5]);
+    /* Opens one QUIC packet's payload: hdr its hlen header bytes with the
+     * protection removed (the additional data), ct its n bytes (tag
+     * last), pn its full packet number. Writes n - 16 bytes into pt and
+     * returns that length, or -1 when it does not authenticate. */
+    int (*quic_open)(const nc_quic_keys_t *k, uint64_t pn, const uint8_t *hdr, size_t hlen,
+                     const uint8_t *ct, size_t n, uint8_t *pt);
 } nc_decryptor_t;
 
 #endif

@@ -24,6 +24,7 @@
  */
 #include "flow.h"
 
+#include "quic.h"
 #include "stream.h"
 
 #include "../core/xmalloc.h"
@@ -72,8 +73,10 @@ void nc_flow_table_free(nc_flow_table_t *t)
 {
     if (t == NULL)
         return;
-    for (size_t i = 0; i < t->used; i++)
+    for (size_t i = 0; i < t->used; i++) {
         nc_stream_free(t->slots[i].stream);
+        nc__quic_free(t->slots[i].quic);
+    }
     free(t->slots);
     free(t->buckets);
     free(t);
@@ -121,7 +124,9 @@ nc_flow_ck_t *nc_flow_table_save(const nc_flow_table_t *t, const nc_flow_ck_t *p
     nc_stream_state_t st;
     for (size_t i = 0; i < t->used; i++, ck->used++) {
         const nc_flow_t *f = &t->slots[i];
-        if (f->stream && !nc_stream_save(f->stream, &st)) {
+        /* A QUIC connection's state holds nghttp3's QPACK decoder, which
+         * cannot be copied (quic.h). */
+        if (f->quic || (f->stream && !nc_stream_save(f->stream, &st))) {
             nc_flow_ck_free(ck);
             return NULL;
         }
@@ -148,8 +153,10 @@ nc_flow_ck_t *nc_flow_table_save(const nc_flow_table_t *t, const nc_flow_ck_t *p
 void nc_flow_table_restore(nc_flow_table_t *t, const nc_flow_ck_t *ck,
                            struct nc_stream_budget *budget)
 {
-    for (size_t i = 0; i < t->used; i++)
+    for (size_t i = 0; i < t->used; i++) {
         nc_stream_free(t->slots[i].stream);
+        nc__quic_free(t->slots[i].quic);
+    }
     t->max = ck->max;
     t->cap = ck->cap;
     t->used = ck->used;
@@ -227,6 +234,17 @@ static void nc_flow_unlink(nc_flow_table_t *t, int32_t idx)
     }
 }
 
+nc_flow_t *nc_flow_find(nc_flow_table_t *t, const nc_flow_key_t *k)
+{
+    uint8_t key[38];
+    nc_flow_canon(k, key);
+    uint32_t h = nc_flow_hash(key, sizeof(key));
+    for (int32_t i = t->buckets[h & (t->nbuckets - 1)]; i != -1; i = t->slots[i].next)
+        if (t->slots[i].hash == h && memcmp(t->slots[i].key, key, sizeof(key)) == 0)
+            return &t->slots[i];
+    return NULL;
+}
+
 nc_flow_t *nc_flow_get(nc_flow_table_t *t, const nc_flow_key_t *k, int *dir)
 {
     uint8_t key[38];
@@ -254,6 +272,7 @@ nc_flow_t *nc_flow_get(nc_flow_table_t *t, const nc_flow_key_t *k, int *dir)
     }
     nc_flow_t *f = &t->slots[idx];
     nc_stream_free(f->stream); /* an evicted flow's, or NULL */
+    nc__quic_free(f->quic);
     memset(f, 0, sizeof(*f));
     memcpy(f->key, key, sizeof(key));
     f->hash = h;

@@ -70,6 +70,7 @@ typedef struct nc_flow {
     nc_flow_dir_t dir[2];
     struct nc_stream *stream; /* owned: reassembly and stream decoders (stream.h) */
     bool stream_off;          /* no stream decoder reads this connection */
+    struct nc_quic_conn *quic; /* owned: a QUIC connection's state (quic.h), or NULL */
 } nc_flow_t;
 
 enum {
@@ -148,6 +149,10 @@ void nc_flow_ck_free(nc_flow_ck_t *ck);
 /* Finds or creates the flow of k (borrowed, valid until the next call) and
  * sets *dir to the frame's direction in it. Never fails. */
 nc_flow_t *nc_flow_get(nc_flow_table_t *t, const nc_flow_key_t *k, int *dir);
+
+/* The flow of k (borrowed, valid until the next nc_flow_get), or NULL
+ * when the table has none: a lookup that creates nothing. */
+nc_flow_t *nc_flow_find(nc_flow_table_t *t, const nc_flow_key_t *k);
 
 /* The i-th flow of the table (0 <= i < nc_flow_table_count), in no
  * particular order; NULL past the last. */

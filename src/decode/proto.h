@@ -135,6 +135,8 @@ int nc_decode_app(nc_dctx_t *x, nc_cursor_t *c);
  * for transport l4 (borrowed, valid until the next flow lookup); *dir is the
  * frame's direction in it. */
 nc_flow_t *nc_decode_flow(nc_dctx_t *x, uint8_t l4, int *dir);
+/* The same flow if the table already has it, or NULL (creates nothing). */
+nc_flow_t *nc_decode_flow_find(const nc_dctx_t *x, uint8_t l4);
 
 /* The i-th decoder of the registry (every protocol file's descriptor), or
  * NULL past the last: how fields.c finds every declared field. */
@@ -166,5 +168,7 @@ extern const nc_proto_t nc_http2_proto, nc_grpc_proto, nc_protobuf_proto;
 extern const nc_app_proto_t nc_dns_app;
 extern const nc_proto_t nc_stun_proto;
 extern const nc_app_proto_t nc_stun_app;
+extern const nc_proto_t nc_quic_proto, nc_http3_proto;
+extern const nc_app_proto_t nc_quic_app;
 
 #endif

@@ -19,8 +19,13 @@
  * is a list in attribute order, as tshark prints it. "mapped" (the address
  * the server saw, from XOR-MAPPED-ADDRESS or else MAPPED-ADDRESS, as
  * "addr:port") and the names ("class_name", "method_name", "attributes")
- * are ours. Over TCP a message is read whole from one segment (a lesson's
- * TURN over TCP sends one per segment); ChannelData is not decoded.
+ * are ours, and so are "peer" and "relayed" (XOR-PEER-ADDRESS and
+ * XOR-RELAYED-ADDRESS as "addr:port"), "data_len" (DATA's length) and
+ * "att.error_code" (401; Wireshark's stun.att.error is the 1 of it). Over
+ * TCP a message is read whole from one segment (a lesson's TURN over TCP
+ * sends one per segment). TURN's ChannelData (a channel number 0x4000-
+ * 0x7FFF, a length, the data) is decoded on the TURN port, as Wireshark
+ * does: "channel" and "length" (stun.channel, stun.length).
  */
 #include "proto.h"
 
@@ -131,6 +136,8 @@ typedef struct stun_vals {
     size_t ntypes, naddrs;
     char mapped[64];
     bool mapped_xor;
+    char peer[64], relayed[64]; /* XOR-PEER-ADDRESS, XOR-RELAYED-ADDRESS */
+    int64_t data_len;           /* DATA's length, or -1 */
 } stun_vals_t;
 
 /* An address attribute's value: IPv4 or IPv6, XORed when xor. */
@@ -200,7 +207,11 @@ static int stun_attr(nc_dctx_t *x, uint16_t type, nc_cursor_t v, const uint8_t i
             snprintf(vals->ipv4[vals->naddrs], sizeof vals->ipv4[0], "%s", addr);
             vals->ports[vals->naddrs++] = port;
         }
-        if ((type == 0x0020 || (type == 0x0001 && !vals->mapped_xor)) ) {
+        char *named = type == 0x0012 ? vals->peer : type == 0x0016 ? vals->relayed : NULL;
+        if (named && !named[0])
+            snprintf(named, sizeof vals->peer, strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr,
+                     port);
+        if (type == 0x0020 || (type == 0x0001 && !vals->mapped_xor)) {
             snprintf(vals->mapped, sizeof vals->mapped, strchr(addr, ':') ? "[%s]:%u" : "%s:%u",
                      addr, port);
             vals->mapped_xor = type == 0x0020;
@@ -232,7 +243,10 @@ static int stun_attr(nc_dctx_t *x, uint16_t type, nc_cursor_t v, const uint8_t i
         uint8_t cls, num;
         if (!nc_cur_u16be(&v, &zero) || !nc_cur_u8(&v, &cls) || !nc_cur_u8(&v, &num))
             return nc_decode_fail(x, NC_ETRUNC, "stun: ERROR-CODE is short");
-        nc_evb_int(b, "error", (cls & 7) * 100 + num);
+        /* Wireshark's stun.att.error is the number within the class (1 of
+         * 401); the whole code is ours, error_code. */
+        nc_evb_int(b, "error", num);
+        nc_evb_int(b, "error_code", (cls & 7) * 100 + num);
         nc_evb_obj(b, "error_tree");
         nc_evb_int(b, "class", cls & 7);
         nc_evb_int(b, "number", num);
@@ -282,7 +296,7 @@ static int stun_message(nc_dctx_t *x, nc_cursor_t *c)
     if (!nc_cur_sub(c, len, &body))
         return nc_decode_fail(x, NC_ETRUNC, "stun: %u attribute bytes announced, fewer captured",
                               len);
-    stun_vals_t vals = {0};
+    stun_vals_t vals = {.data_len = -1};
     int64_t error = -1;
     nc_evb_obj(b, "att");
     int rc = 0;
@@ -299,6 +313,8 @@ static int stun_message(nc_dctx_t *x, nc_cursor_t *c)
             vals.types[vals.ntypes++] = at;
         if (at == 0x0009 && nc_cur_left(&v) >= 4)
             error = (v.ptr[2] & 7) * 100 + v.ptr[3];
+        if (at == 0x0013)
+            vals.data_len = (int64_t)alen;
         rc = stun_attr(x, at, v, id, &vals);
     }
     if (rc != 0)
@@ -329,9 +345,23 @@ static int stun_message(nc_dctx_t *x, nc_cursor_t *c)
     nc_evb_end(b);
     if (vals.mapped[0])
         nc_evb_str(b, "mapped", vals.mapped);
-    if (vals.mapped[0])
+    if (vals.peer[0])
+        nc_evb_str(b, "peer", vals.peer);
+    if (vals.relayed[0])
+        nc_evb_str(b, "relayed", vals.relayed);
+    if (vals.data_len >= 0)
+        nc_evb_int(b, "data_len", vals.data_len);
+    if (vals.relayed[0])
+        nc_decode_summary(x, "STUN %s %s: XOR-RELAYED-ADDRESS %s", mname, stun_classes[cls],
+                          vals.relayed);
+    else if (vals.mapped[0])
         nc_decode_summary(x, "STUN %s %s: %s %s", mname, stun_classes[cls],
                           vals.mapped_xor ? "XOR-MAPPED-ADDRESS" : "MAPPED-ADDRESS", vals.mapped);
+    else if (vals.peer[0] && vals.data_len >= 0)
+        nc_decode_summary(x, "STUN %s %s: %lld bytes, peer %s", mname, stun_classes[cls],
+                          (long long)vals.data_len, vals.peer);
+    else if (vals.peer[0])
+        nc_decode_summary(x, "STUN %s %s: peer %s", mname, stun_classes[cls], vals.peer);
     else if (error >= 0)
         nc_decode_summary(x, "STUN %s %s %lld", mname, stun_classes[cls], (long long)error);
     else
@@ -339,10 +369,35 @@ static int stun_message(nc_dctx_t *x, nc_cursor_t *c)
     return 0;
 }
 
+/* Whether c holds TURN ChannelData: a channel number whose first two bits
+ * are 01 (RFC 8656 uses 0x4000-0x4FFF, RFC 5766 allowed up to 0x7FFF, and
+ * Wireshark takes both), a length that fits in what follows (12.4). */
+static bool channel_looks(const nc_cursor_t *c)
+{
+    nc_cursor_t r = *c;
+    uint16_t ch, len;
+    return nc_cur_u16be(&r, &ch) && nc_cur_u16be(&r, &len) && ch >= 0x4000 && ch <= 0x7FFF &&
+           nc_cur_left(&r) >= len;
+}
+
+/* ChannelData: the channel, the length, then the application's bytes
+ * (padded to 4 over UDP); Wireshark's stun.channel and stun.length. */
+static int channel_message(nc_dctx_t *x, nc_cursor_t *c)
+{
+    uint16_t ch, len;
+    if (!nc_cur_u16be(c, &ch) || !nc_cur_u16be(c, &len))
+        return nc_decode_fail(x, NC_ETRUNC, "stun: ChannelData header truncated");
+    nc_evb_int(x->b, "channel", ch);
+    nc_evb_int(x->b, "length", len);
+    nc_evb_str(x->b, "method_name", "ChannelData");
+    nc_decode_summary(x, "TURN ChannelData 0x%04x: %u bytes", ch, len);
+    return 0;
+}
+
 static int stun_decode(nc_dctx_t *x, nc_cursor_t *c)
 {
     nc_decode_open(x, "stun", c);
-    int rc = stun_message(x, c);
+    int rc = !stun_looks(c) && channel_looks(c) ? channel_message(x, c) : stun_message(x, c);
     if (rc == 0) {
         c->ptr = c->end;
         nc_decode_close(x, c);
@@ -355,7 +410,8 @@ static bool stun_match(const nc_dctx_t *x, const nc_cursor_t *c)
     if (x->l4 != 17 && x->l4 != 6)
         return false;
     bool port = x->sport == 3478 || x->dport == 3478 || x->sport == 3479 || x->dport == 3479;
-    return stun_looks(c) && (port || x->l4 == 17);
+    /* ChannelData has no cookie to go by: only on a TURN server's port. */
+    return (stun_looks(c) && (port || x->l4 == 17)) || (port && x->l4 == 17 && channel_looks(c));
 }
 
 /* Every field this layer writes (proto.h). */
@@ -379,6 +435,7 @@ static const nc_field_decl_t stun_fields[] = {
     {"att.token", NC_F_STR},
     {"att.tie-breaker", NC_F_STR},
     {"att.error", NC_F_INT},
+    {"att.error_code", NC_F_INT},
     {"att.error_tree", NC_F_OBJ},
     {"att.error_tree.class", NC_F_INT},
     {"att.error_tree.number", NC_F_INT},
@@ -394,6 +451,10 @@ static const nc_field_decl_t stun_fields[] = {
     {"att.crc32", NC_F_INT},
     {"attributes", NC_F_LIST},
     {"mapped", NC_F_STR},
+    {"peer", NC_F_STR},
+    {"relayed", NC_F_STR},
+    {"data_len", NC_F_INT},
+    {"channel", NC_F_INT},
     {NULL, 0},
 };
 

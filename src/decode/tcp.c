@@ -12,12 +12,13 @@
  *   |                    Options (Data Offset > 5)                  |
  *
  * Options read: MSS (2), window scale (3), SACK permitted (4), SACK (5),
- * timestamps (8); the walk stops at EOL or at a malformed length. The
+ * timestamps (8), Fast Open (34); the walk stops at EOL or at a malformed length. The
  * segment then goes through the flow table (flow.c) for relative numbers,
  * the scaled window and retransmission / dup-ACK / zero-window detection.
  * Fields are those of common.md: sport, dport, flags (list), seq, ack,
  * raw_seq, raw_ack, len, win, hdr_len, checksum, checksum_status (csum.c),
- * retransmission, options {mss, wscale, sack_perm, sack, ts_val, ts_ecr},
+ * retransmission, options {mss, wscale, sack_perm, sack, ts_val, ts_ecr,
+ * tfo_request, tfo_cookie (hex): TCP Fast Open, kind 34},
  * and zero_window, window_probe, dup_ack (with dup_ack_num, the how-manieth
  * in a row, Wireshark's tcp.analysis.duplicate_ack_num), keepalive when
  * true; a retransmission has recovery: how the flow's history says it came
@@ -63,6 +64,9 @@ typedef struct tcp_opts {
     uint32_t ts_val, ts_ecr;
     int nsack;
     uint32_t sack[4][2];
+    bool tfo_request;  /* Fast Open (RFC 7413): an empty option asks for a cookie */
+    uint8_t tfo_len;   /* the cookie's bytes (0: none) */
+    uint8_t tfo_cookie[16];
     bool any;
 } tcp_opts_t;
 
@@ -94,6 +98,10 @@ static void tcp_parse_opts(nc_cursor_t o, tcp_opts_t *t)
                 t->nsack++;
         } else if (kind == 8 && len == 10) {
             t->ts = nc_cur_u32be(&v, &t->ts_val) && nc_cur_u32be(&v, &t->ts_ecr);
+        } else if (kind == 34 && len <= 2 + sizeof t->tfo_cookie) {
+            t->tfo_len = (uint8_t)(len - 2);
+            t->tfo_request = len == 2;
+            nc_cur_bytes(&v, t->tfo_cookie, t->tfo_len);
         } else {
             continue;
         }
@@ -119,6 +127,14 @@ static void tcp_write_opts(nc_dctx_t *x, const tcp_opts_t *t, uint32_t rev_base)
     if (t->ts) {
         nc_evb_int(x->b, "ts_val", t->ts_val);
         nc_evb_int(x->b, "ts_ecr", t->ts_ecr);
+    }
+    if (t->tfo_request)
+        nc_evb_bool(x->b, "tfo_request", true);
+    if (t->tfo_len) {
+        char hex[2 * sizeof t->tfo_cookie + 1];
+        for (int i = 0; i < t->tfo_len; i++)
+            snprintf(hex + 2 * i, 3, "%02x", t->tfo_cookie[i]);
+        nc_evb_str(x->b, "tfo_cookie", hex);
     }
     nc_evb_end(x->b);
 }
@@ -306,6 +322,8 @@ static const nc_field_decl_t tcp_fields[] = {
     {"options.sack", NC_F_LIST},
     {"options.ts_val", NC_F_INT},
     {"options.ts_ecr", NC_F_INT},
+    {"options.tfo_request", NC_F_BOOL},
+    {"options.tfo_cookie", NC_F_STR},
     {"zero_window", NC_F_BOOL},
     {"window_probe", NC_F_BOOL},
     {"dup_ack", NC_F_BOOL},

@@ -288,6 +288,8 @@ static void tls_extensions_read(tls_hs_t *h, nc_cursor_t *c, bool server)
                 tls_extensions[i].read(h, e, server);
 }
 
+static void tls_protect(nc_tls_dir_t *t, uint8_t epoch);
+
 static void hs_client_hello(tls_hs_t *h)
 {
     nc_tls_flow_t *f = &h->sc->st->tls;
@@ -307,6 +309,9 @@ static void hs_client_hello(tls_hs_t *h)
     memcpy(f->client_random, random, sizeof(random));
     f->have_client_random = true;
     tls_extensions_read(h, c, false);
+    /* Offering 0-RTT: what the client sends next may be early data. */
+    if (h->m->early_data && !f->hrr)
+        tls_protect(&h->sc->dir->tls, NC_TLS_EPOCH_EARLY);
 }
 
 /* The other direction starts protecting its records: keys of a new epoch. */
@@ -343,7 +348,13 @@ static void hs_server_hello(tls_hs_t *h)
     f->version = h->m->nversions ? h->m->versions[0] : h->m->hs_version;
     if (f->version == 0x0304) {
         tls_protect(&h->sc->dir->tls, 1);
-        tls_protect(&h->sc->peer->tls, 1);
+        /* A client sending early data keeps its early keys until its
+         * EndOfEarlyData, unless the server refuses it (hs_encrypted_extensions). */
+        if (h->sc->peer->tls.epoch != NC_TLS_EPOCH_EARLY)
+            tls_protect(&h->sc->peer->tls, 1);
+    } else if (h->sc->peer->tls.epoch == NC_TLS_EPOCH_EARLY) {
+        h->sc->peer->tls.protect = false; /* TLS 1.2 has no early data */
+        h->sc->peer->tls.epoch = 0;
     }
 }
 
@@ -382,6 +393,15 @@ static void hs_certificate_verify(tls_hs_t *h)
 static void hs_encrypted_extensions(tls_hs_t *h)
 {
     tls_extensions_read(h, &h->body, true);
+    /* The server accepts early data by naming it here; without it the
+     * client's next records are under handshake keys. */
+    if (h->sc->peer->tls.epoch == NC_TLS_EPOCH_EARLY && !h->m->early_data)
+        tls_protect(&h->sc->peer->tls, 1);
+}
+
+static void hs_end_of_early_data(tls_hs_t *h)
+{
+    tls_protect(&h->sc->dir->tls, 1);
 }
 
 static void hs_new_session_ticket(tls_hs_t *h)
@@ -415,7 +435,7 @@ static void hs_key_update(tls_hs_t *h)
 {
     nc_tls_dir_t *t = &h->sc->dir->tls;
     nc_cur_u8(&h->body, &h->m->key_update_request);
-    if (t->protect && t->epoch >= 2 && t->epoch < 255)
+    if (t->protect && t->epoch >= 2 && t->epoch < NC_TLS_EPOCH_EARLY - 1)
         tls_protect(t, (uint8_t)(t->epoch + 1));
 }
 
@@ -428,7 +448,7 @@ static const struct {
     {1, "ClientHello", hs_client_hello},
     {2, "ServerHello", hs_server_hello},
     {4, "NewSessionTicket", hs_new_session_ticket},
-    {5, "EndOfEarlyData", NULL},
+    {5, "EndOfEarlyData", hs_end_of_early_data},
     {8, "EncryptedExtensions", hs_encrypted_extensions},
     {11, "Certificate", hs_certificate},
     {12, "ServerKeyExchange", NULL},
@@ -463,7 +483,8 @@ static void tls_msg_record(nc_stream_ctx_t *sc, nc_stream_msg_t *msg, uint8_t ct
     nc_tls_msg_t *m = &msg->u.tls;
     /* A TLS 1.3 protected record's outer type is opaque_type; its real
      * type is known only once it is decrypted. */
-    bool opaque = encrypted && t->protect && sc->st->tls.version == 0x0304;
+    bool opaque = encrypted && t->protect &&
+                  (sc->st->tls.version == 0x0304 || t->epoch == NC_TLS_EPOCH_EARLY);
     m->content_type = opaque && !decrypted ? 0 : ctype;
     m->opaque_type = opaque ? t->hdr[0] : 0;
     m->rversion = (uint16_t)(t->hdr[1] << 8 | t->hdr[2]);
@@ -628,7 +649,9 @@ static void tls_plaintext(nc_stream_ctx_t *sc, uint8_t ctype, const uint8_t *p, 
         m->plain[k] = '\0';
     }
     nc_stream_emit(sc, &msg, sc->rel);
-    if (ctype == TLS_CCS && sc->st->tls.version != 0x0304)
+    /* TLS 1.2's ChangeCipherSpec switches keys; TLS 1.3's (for middleboxes,
+     * also sent between a ClientHello and its early data) does not. */
+    if (ctype == TLS_CCS && sc->st->tls.version != 0x0304 && t->epoch != NC_TLS_EPOCH_EARLY)
         tls_protect(t, 1);
     if (ctype == TLS_APPDATA)
         tls_inner(sc, p, n, false);
@@ -641,7 +664,28 @@ static bool tls_encrypted(const nc_stream_ctx_t *sc)
 {
     const nc_tls_dir_t *t = &sc->dir->tls;
     uint8_t ctype = t->hdr[0];
-    return ctype == TLS_APPDATA || (t->protect && sc->st->tls.version != 0x0304);
+    return ctype == TLS_APPDATA || (t->protect && sc->st->tls.version != 0x0304 &&
+                                    t->epoch != NC_TLS_EPOCH_EARLY);
+}
+
+/* Early data's keys: the client random's early secret under the TLS 1.3
+ * suite that opens this record (body, n bytes), tried in turn. Returns
+ * whether one did (t->keys holds its keys). */
+static bool tls_early_keys(nc_stream_ctx_t *sc, const uint8_t *body, size_t n)
+{
+    static const uint16_t suites[] = {0x1301, 0x1302, 0x1303};
+    uint8_t pt[TLS_PLAIN_MAX];
+    nc_tls_dir_t *t = &sc->dir->tls;
+    nc_tls_keyreq_t req = {.version = 0x0304, .client = true, .epoch = NC_TLS_EPOCH_EARLY};
+    memcpy(req.client_random, sc->st->tls.client_random, sizeof(req.client_random));
+    for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
+        req.suite = suites[i];
+        if (sc->dec->keys(sc->dec_ctx, &req, &t->keys) &&
+            sc->dec->open(sc->dec_ctx, &t->keys, t->recseq, t->hdr, body, n, pt) >= 0)
+            return true;
+    }
+    memset(&t->keys, 0, sizeof(t->keys));
+    return false;
 }
 
 /* The AEAD overhead of a record under k: what a lost record's plaintext
@@ -675,7 +719,8 @@ static void tls_record_done(nc_stream_ctx_t *sc)
         nc_stream_emit(sc, &msg, sc->rel);
     } else if (!encrypted) {
         tls_plaintext(sc, ctype, body, rec->len, false, false);
-    } else if (t->keys.ok && sc->dec != NULL && rec->len > 0 && rec->len <= TLS_PLAIN_MAX) {
+    } else if (sc->dec != NULL && rec->len > 0 && rec->len <= TLS_PLAIN_MAX &&
+               (t->keys.ok || (t->epoch == NC_TLS_EPOCH_EARLY && tls_early_keys(sc, body, rec->len)))) {
         uint8_t pt[TLS_PLAIN_MAX];
         int n = sc->dec->open(sc->dec_ctx, &t->keys, t->recseq, t->hdr, body, rec->len, pt);
         /* After whole records were lost, the sequence number is found by
@@ -731,7 +776,10 @@ static void tls_record_start(nc_stream_ctx_t *sc)
     }
     bool encrypted = tls_encrypted(sc);
     bool keep = !encrypted;
-    if (encrypted && t->protect && sc->dec != NULL) {
+    if (encrypted && t->protect && sc->dec != NULL && t->epoch == NC_TLS_EPOCH_EARLY) {
+        /* Early data's suite is found when its first record is whole. */
+        keep = t->keys.ok || f->have_client_random;
+    } else if (encrypted && t->protect && sc->dec != NULL) {
         if (!t->keys_tried && f->have_client_random && f->have_server_random) {
             nc_tls_keyreq_t req = {.version = f->version, .suite = f->suite,
                                    .client = t->client, .epoch = t->epoch};

@@ -18,6 +18,7 @@
  * live in the decoder's stream state.
  */
 #include "decrypt.h"
+#include "decrypt_impl.h"
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -105,16 +106,18 @@ static bool keys13(nc_keylog_t *kl, const nc_tls_keyreq_t *req, const nc_suite_t
                    nc_tls_keys_t *out)
 {
     uint8_t secret[NC_KEYLOG_SECRET_MAX];
-    nc_keylog_label_t label = req->epoch == 1
+    bool early = req->epoch == NC_TLS_EPOCH_EARLY;
+    nc_keylog_label_t label = early ? NC_KEYLOG_CLIENT_EARLY
+                              : req->epoch == 1
                                   ? (req->client ? NC_KEYLOG_CLIENT_HANDSHAKE
                                                  : NC_KEYLOG_SERVER_HANDSHAKE)
                                   : (req->client ? NC_KEYLOG_CLIENT_TRAFFIC_0
                                                  : NC_KEYLOG_SERVER_TRAFFIC_0);
     size_t n = nc_keylog_find(kl, label, req->client_random, secret);
-    if (n == 0 || req->epoch == 0)
+    if (n == 0 || req->epoch == 0 || (early && !req->client))
         return false;
     /* Each KeyUpdate moves the application secret one step on. */
-    for (int i = 2; i < req->epoch; i++)
+    for (int i = 2; !early && i < req->epoch; i++)
         if (nc_decrypt_expand_label(s->digest, secret, n, "traffic upd", secret, n) != 0)
             return false;
     return nc_decrypt_expand_label(s->digest, secret, n, "key", out->key, s->keylen) == 0 &&
@@ -167,7 +170,7 @@ static void aeads_fetch(void)
         nc_aeads[i] = EVP_CIPHER_fetch(NULL, nc_aead_names[i], NULL);
 }
 
-static const EVP_CIPHER *aead_find(const char *name)
+const EVP_CIPHER *nc__decrypt_aead_find(const char *name)
 {
     pthread_once(&nc_aeads_once, aeads_fetch);
     for (size_t i = 0; i < 3; i++)
@@ -176,13 +179,11 @@ static const EVP_CIPHER *aead_find(const char *name)
     return NULL;
 }
 
-/* AEAD-opens ct (n bytes, the tag after them) with key, a 12-byte nonce
- * and aad into pt; returns n, or -1. */
-static int aead_open(const char *cipher, const uint8_t *key, const uint8_t *nonce,
+int nc__decrypt_aead_open(const char *cipher, const uint8_t *key, const uint8_t *nonce,
                      const uint8_t *aad, size_t aadlen, const uint8_t *ct, size_t n,
                      const uint8_t *tag, uint8_t *pt)
 {
-    const EVP_CIPHER *c = aead_find(cipher);
+    const EVP_CIPHER *c = nc__decrypt_aead_find(cipher);
     EVP_CIPHER_CTX *cc = c ? EVP_CIPHER_CTX_new() : NULL;
     int len = 0, fin = 0, ok = 0;
     if (cc != NULL && EVP_DecryptInit_ex(cc, c, NULL, NULL, NULL) > 0 &&
@@ -231,7 +232,7 @@ static int nc_decrypt_open(void *ctx, const nc_tls_keys_t *k, uint64_t seq, cons
         aad[12] = (uint8_t)ctlen;
         aadlen = 13;
     }
-    return aead_open(s->cipher, k->key, nonce, aad, aadlen, body + pre, ctlen,
+    return nc__decrypt_aead_open(s->cipher, k->key, nonce, aad, aadlen, body + pre, ctlen,
                      body + pre + ctlen, pt);
 }
 
@@ -245,4 +246,7 @@ const nc_decryptor_t nc_decrypt_tls = {
     .keys = nc_decrypt_keys,
     .open = nc_decrypt_open,
     .add_secrets = nc_decrypt_add,
+    .quic_keys = nc__decrypt_quic_keys,
+    .quic_mask = nc__decrypt_quic_mask,
+    .quic_open = nc__decrypt_quic_open,
 };

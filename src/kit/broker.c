@@ -281,9 +281,10 @@ static void nc_bk_ack(nc_bk_conn_t *bc, long id)
 /* One line from a client. */
 static void nc_bk_line(nc_bk_conn_t *bc, char *line)
 {
-    char *verb = strtok(line, " ");
-    char *a = strtok(NULL, " ");
-    char *rest = strtok(NULL, "");
+    char *save = NULL; /* strtok_r: programs run on threads of their own */
+    char *verb = strtok_r(line, " ", &save);
+    char *a = strtok_r(NULL, " ", &save);
+    char *rest = strtok_r(NULL, "", &save);
     if (verb && a && strcmp(verb, "SUB") == 0 && rest && !strchr(rest, ' '))
         nc_bk_sub(bc, a, rest);
     else if (verb && a && strcmp(verb, "PUB") == 0)
@@ -469,10 +470,11 @@ struct nc_kit_bclient {
 static void nc_bcl_each(char *line, void *arg)
 {
     nc_kit_bclient_t *bc = arg;
-    char *verb = strtok(line, " ");
-    char *id = strtok(NULL, " ");
-    char *topic = strtok(NULL, " ");
-    char *text = strtok(NULL, "");
+    char *save = NULL; /* strtok_r: programs run on threads of their own */
+    char *verb = strtok_r(line, " ", &save);
+    char *id = strtok_r(NULL, " ", &save);
+    char *topic = strtok_r(NULL, " ", &save);
+    char *text = strtok_r(NULL, "", &save);
     if (verb && id)
         bc->cb(bc, verb, strtol(id, NULL, 10), topic ? topic : "", text ? text : "", bc->data);
 }

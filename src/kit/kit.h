@@ -105,12 +105,22 @@ void nc_kit_listener_say(nc_kit_listener_t *l, const char *say);
 int nc_kit_listener_port(const nc_kit_listener_t *l);
 /* Closes the listener (no report: closing a listener sends nothing). */
 void nc_kit_listener_close(nc_kit_listener_t *l);
+/* Lets the listener take data in a SYN (TCP Fast Open, RFC 7413): turns
+ * the host's net.ipv4.tcp_fastopen server bit on (its namespace only) and
+ * sets TCP_FASTOPEN on the socket. A failure fails the scenario. */
+void nc_kit_listener_fastopen(nc_kit_listener_t *l);
 
 /* Connects to host:port, reporting the connect() call now and again when
  * it returns (say_done, NULL: the default). cb gets status 0 or a libuv
  * code; on failure the connection is closed after cb. Returns the
  * connection, or NULL (failure reported). */
-nc_kit_conn_t *nc_kit_connect(nc_kit_t *k, const char *host, int port, bool nodelay,
+/* flags: NC_KIT_NODELAY (true, as callers give it, means this one), and
+ * NC_KIT_FASTOPEN: TCP Fast Open (TCP_FASTOPEN_CONNECT), so connect()
+ * returns at once and the first write leaves in the SYN when the kernel
+ * holds a cookie from an earlier connection to that server (else the SYN
+ * asks for one). */
+enum { NC_KIT_NODELAY = 1, NC_KIT_FASTOPEN = 2 };
+nc_kit_conn_t *nc_kit_connect(nc_kit_t *k, const char *host, int port, unsigned flags,
                               nc_kit_connect_cb cb, void *data, const char *say,
                               const char *say_done);
 
@@ -167,6 +177,14 @@ typedef struct nc_kit_tls_opts {
     int version;      /* 12 or 13: only TLS 1.2 or only 1.3; 0: the highest both know */
     const char *alpn; /* comma-separated protocols ("h2,http/1.1"), or NULL */
     const char *sni;  /* a client's server name, or NULL */
+    /* TLS 1.3 0-RTT. A server accepts early data (up to 16 KiB) and may
+     * answer it before the handshake ends. A client resumes with the last
+     * session ticket any kit client got from the same server (host:port)
+     * in this process and sends its first write as early data; with no
+     * ticket allowing it, the handshake is an ordinary one. Every kit
+     * server shares one ticket key, so a ticket from one connection opens
+     * the next. */
+    bool early;
 } nc_kit_tls_opts_t;
 
 typedef void (*nc_kit_tls_ready_cb)(nc_kit_conn_t *c, int status, void *data);
@@ -651,5 +669,71 @@ void nc_kit_udp_close(nc_kit_udp_t *u);
 /* base64(SHA-1(key + the protocol's GUID)): the Sec-WebSocket-Accept for a
  * Sec-WebSocket-Key. out needs 29 bytes. Returns 0 or NC_EINVAL. */
 int nc_kit_ws_accept_key(const char *key, char *out, size_t outlen);
+
+
+/* ---- TURN (turn.c), ICE (ice.c) and signalling (signal.c): WebRTC's way
+ * through NATs ---- */
+
+typedef struct nc_kit_turn nc_kit_turn_t;
+typedef struct nc_kit_turn_conf {
+    const char *user, *password; /* the long-term credentials (NULL: student, secret) */
+    size_t max_allocs;           /* allocations at once (0: 16; at most 64) */
+    int lifetime_s;              /* an allocation's lifetime (0: 600 s) */
+} nc_kit_turn_conf_t;
+/* A TURN relay (RFC 8656: Allocate, Refresh, CreatePermission, ChannelBind,
+ * Send and Data indications, ChannelData) on UDP port; every decision is an
+ * app event (turn.c says which). Returns NULL after reporting a failure. */
+nc_kit_turn_t *nc_kit_turn_serve(nc_kit_t *k, int port, const nc_kit_turn_conf_t *conf,
+                                 const char *say);
+/* Allocations held now, and the most held at once. */
+size_t nc_kit_turn_allocations(const nc_kit_turn_t *t);
+size_t nc_kit_turn_peak(const nc_kit_turn_t *t);
+/* Releases every allocation and closes; it frees itself (NULL is fine). */
+void nc_kit_turn_close(nc_kit_turn_t *t);
+
+typedef struct nc_kit_signal nc_kit_signal_t;
+/* A signalling server on TCP port: peers JOIN a room (two at most) and
+ * every line one sends goes to the other (held until it comes). */
+nc_kit_signal_t *nc_kit_signal_serve(nc_kit_t *k, int port, const char *say);
+size_t nc_kit_signal_members(const nc_kit_signal_t *s);
+void nc_kit_signal_stop(nc_kit_signal_t *s);
+
+typedef struct nc_kit_ice nc_kit_ice_t;
+typedef struct nc_kit_ice_conf {
+    bool controlling;         /* the offerer; the answerer is controlled */
+    int port;                 /* the agent's UDP port (0: any) */
+    const char *stun_host;    /* NULL: no server-reflexive candidate */
+    int stun_port;
+    const char *turn_host;    /* NULL: no relayed candidate */
+    int turn_port;
+    const char *user, *password;
+    const char *signal_host;  /* the signalling server (required) */
+    int signal_port;
+    const char *room;
+} nc_kit_ice_conf_t;
+enum { NC_KIT_ICE_READY, NC_KIT_ICE_FAILED, NC_KIT_ICE_MESSAGE, NC_KIT_ICE_TIMEOUT };
+typedef void (*nc_kit_ice_cb)(nc_kit_ice_t *ice, int event, void *data);
+/* Starts an ICE agent: gathers, trades SDP through the signalling server,
+ * checks pairs and selects one; cb hears READY or FAILED once, then
+ * MESSAGE for each datagram of data. Strings in conf are copied. Returns
+ * NULL after reporting a failure. */
+nc_kit_ice_t *nc_kit_ice_start(nc_kit_t *k, const nc_kit_ice_conf_t *conf, nc_kit_ice_cb cb,
+                               void *data);
+/* Sends text over the selected pair (reported; say: the sentence). */
+int nc_kit_ice_send(nc_kit_ice_t *ice, const char *text, const char *say);
+size_t nc_kit_ice_received(const nc_kit_ice_t *ice);
+/* A ready agent that gets no data within ms tells its owner TIMEOUT once
+ * (a read must not wait for a peer that gave up). */
+void nc_kit_ice_expect(nc_kit_ice_t *ice, int ms);
+bool nc_kit_ice_ready(const nc_kit_ice_t *ice);
+void nc_kit_ice_close(nc_kit_ice_t *ice);
+
+
+/* Makes the kit's host a stateful firewall (nftables with conntrack, run
+ * through nft): UDP gets in only when it answers something the host sent.
+ * done(0 or -1, data) is called once nft has finished. Returns 0 or a
+ * libuv code (reported). */
+int nc_kit_firewall(nc_kit_t *k, void (*done)(int status, void *data), void *data,
+                    const char *say);
 
 #endif

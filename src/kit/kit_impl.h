@@ -159,4 +159,9 @@ void nc__mb_refuse(nc_mb_client_t *cl, const char *reason, const char *why);
 /* Upstream connections hold on to their box. */
 void nc__mb_up_free(nc_mb_up_t *up);
 
+
+/* ---- STUN messages (stunmsg.h), for the TURN relay and the ICE agent ---- */
+
+#include "stunmsg.h"
+
 #endif

@@ -19,7 +19,7 @@
  * client retransmits after 500 ms, then 1 s, then gives up after a last
  * wait of 2 s (RFC 8489 6.2.1, with Rc = 3).
  */
-#include "kit.h"
+#include "kit_impl.h"
 
 #include "../core/xmalloc.h"
 
@@ -87,18 +87,6 @@ static uint32_t get32(const uint8_t *p)
     return (uint32_t)get16(p) << 16 | get16(p + 2);
 }
 
-/* CRC-32 (ISO-HDLC, as zlib's crc32), bit by bit: STUN messages are short. */
-static uint32_t crc32_of(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1)));
-    }
-    return ~c;
-}
-
 /* Appends an attribute to the message in m (used bytes *n, room cap),
  * padded to 4 bytes, and updates the header's length. */
 static void attr_put(uint8_t *m, size_t *n, size_t cap, uint16_t type, const void *v, size_t len)
@@ -137,7 +125,7 @@ static void fingerprint(uint8_t *m, size_t *n, size_t cap)
         return;
     put16(m + 2, (uint16_t)(*n + 8 - 20));
     uint8_t v[4];
-    put32(v, crc32_of(m, *n) ^ STUN_FP_XOR);
+    put32(v, nc__stun_crc32(m, *n) ^ STUN_FP_XOR);
     attr_put(m, n, cap, ATTR_FINGERPRINT, v, 4);
 }
 

@@ -30,37 +30,37 @@
  * Recording is not the wire's work: the wire thread only forwards and
  * decides. Each frame it reads, with its verdict and delay, is copied into
  * the record ring (one producer, one consumer, bytes in place) and a
- * second thread, the recorder, decodes it, adds "dropped", a "wire" object,
- * a note when dropped and the generic annotation, and puts it on the
- * timeline, forwarded or not. The ring keeps capture order. When it is
- * full the wire waits for the recorder (every frame is recorded; nothing
- * is sampled away), so at worst forwarding slows to the recording rate.
+ * second thread, the recorder, turns the verdict into the packet's record
+ * ("dropped" and a "wire" object) and hands frame and record to the
+ * pipeline (src/pipeline: decode, annotate, timeline), forwarded or not.
+ * The ring keeps capture order. When it is full the wire waits for the
+ * recorder (every frame is recorded; nothing is sampled away), so at worst
+ * forwarding slows to the recording rate.
  * The recorder is started only with a timeline and is joined after the
  * wire thread, then the capture's summary note is added last.
  *
  * The policy needs decoded frames only when there are faults: the wire
- * thread then decodes with a decoder of its own (pdec), which has seen
+ * thread then decodes with a pipeline of its own (ppipe), which has seen
  * every frame since the first fault was added, as the recorder's has seen
  * every frame. Lesson faults are added before any traffic, so both see the
  * same frames; a fault added live mid-connection sees that connection's
  * relative numbers from its first frame after the fault.
  *
- * The wire thread owns pdec, pb and the queues; the recorder owns dec and
- * b; other threads only read the atomic counters and ask the wire to stop
- * through a uv_async. Faults may be added while the wire runs (an
+ * The wire thread owns ppipe, pb and the queues; the recorder owns pipe,
+ * rb and b; other threads only read the atomic counters and ask the wire
+ * to stop through a uv_async. Faults may be added while the wire runs (an
  * instructor's live "drop the next SYN-ACK"): the policy is then touched
  * under policy_lock, which only the wire thread and nc_wire_add_fault
  * take.
  */
 #include "lab_impl.h"
 
-#include "annotate/annotate.h"
 #include "capture/capture.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/words.h"
 #include "core/xmalloc.h"
-#include "decode/decode.h"
+#include "pipeline/pipeline.h"
 
 #include <errno.h>
 #include <semaphore.h>
@@ -188,10 +188,11 @@ struct nc_wire {
     nc_wire_policy_t *policy;
     pthread_mutex_t policy_lock;
     atomic_bool has_faults; /* decode even without a timeline */
-    nc_decoder_t *pdec; /* the policy's, on the wire thread */
+    nc_pipeline_t *ppipe; /* the policy's decoding, on the wire thread */
     nc_evb_t pb;
-    nc_decoder_t *dec; /* the recorder's */
-    nc_evb_t b;
+    nc_pipeline_t *pipe; /* the recorder's: decode, annotate, timeline */
+    nc_evb_t rb;         /* the recorder's verdict record */
+    nc_evb_t b;          /* the recorder's NAT changes and closing note */
     ring_t ring;
     pthread_t recorder;
     bool recording, started;
@@ -429,15 +430,15 @@ static void on_release(uv_poll_t *h, int status, int events)
     release_due(w, (int)(d - w->dirs));
 }
 
-/* Adds "dropped", the "wire" object and the drop note to the event. */
-static void describe(nc_wire_t *w, int h_iface, const nc_wire_verdict_t *v, double delay_s)
+/* The wire's verdict on a frame as the packet's record: "dropped" and the
+ * "wire" object (the pipeline leads a dropped packet's note with it). */
+static void verdict_record(nc_wire_t *w, int h_iface, const nc_wire_verdict_t *v, double delay_s)
 {
-    nc_evb_t *b = &w->b;
-    nc_field_t *dropped = nc_evb_find(b, "dropped");
-    if (dropped && dropped->kind == NC_F_BOOL)
-        dropped->v.b = v->drop;
-    else
-        nc_evb_bool(b, "dropped", v->drop);
+    nc_evb_t *b = &w->rb;
+    nc_evb_reset(b, NC_EV_PACKET, 0);
+    nc_evb_bool(b, "dropped", v->drop);
+    if (!w->bridge)
+        return; /* no wire on a loopback: nothing is ever dropped by the lesson */
     nc_evb_obj(b, "wire");
     nc_evb_str(b, "action", v->drop ? "drop" : "forward");
     nc_evb_num(b, "delay", v->drop ? 0 : delay_s);
@@ -447,35 +448,22 @@ static void describe(nc_wire_t *w, int h_iface, const nc_wire_verdict_t *v, doub
     if (v->nat[0])
         nc_evb_str(b, "nat", v->nat);
     nc_evb_end(b);
-    if (v->drop) {
-        const nc_event_t *ev = nc_evb_view(b);
-        const char *from = nc_event_str(ev, "from");
-        const char *to = nc_event_str(ev, "to");
-        char note[400];
-        snprintf(note, sizeof note,
-                 "Dropped by the lesson's wire (%s). It left the %s but never reaches the %s.",
-                 v->reason, from ? from : "sender", to ? to : "receiver");
-        nc_evb_note_first(b, note);
-    }
 }
 
-/* The recorder's half of a frame: decode, the wire's decision, notes, and
- * the timeline. */
+/* The recorder's half of a frame: the frame and the wire's verdict go
+ * down the pipeline (decode, annotate, timeline). */
 static void record_frame(nc_wire_t *w, const rec_t *h)
 {
-    nc_evb_reset(&w->b, NC_EV_PACKET, h->ts_ns);
-    nc_decoder_packet(w->dec, w->ports[h->iface].linktype, (const uint8_t *)(h + 1), h->caplen,
-                      h->wirelen, &w->b);
-    w->b.ev.iface = (uint32_t)h->iface;
-    if (w->bridge) {
-        describe(w, h->iface, &h->v, (double)h->delay_ns / 1e9);
-    } else if (!nc_evb_find(&w->b, "dropped")) {
-        /* No wire on a loopback: nothing is ever dropped by the lesson,
-         * but every packet says so, as EVENTS.md promises. */
-        nc_evb_bool(&w->b, "dropped", false);
-    }
-    nc_annotate_event(&w->b);
-    nc_timeline_add(w->cfg.tl, &w->b);
+    verdict_record(w, h->iface, &h->v, (double)h->delay_ns / 1e9);
+    nc_frame_t f = {
+        .ts_ns = h->ts_ns,
+        .linktype = w->ports[h->iface].linktype,
+        .data = (const uint8_t *)(h + 1),
+        .caplen = h->caplen,
+        .wirelen = h->wirelen,
+        .iface = (uint32_t)h->iface,
+    };
+    nc_pipeline_push(w->pipe, &f, &(nc_pipeline_rec_t){.fields = &w->rb});
 }
 
 /* The recorder's half of a NAT table change: one "state" event from the
@@ -516,7 +504,7 @@ static void record_nat(nc_wire_t *w, const rec_t *h)
         nc_evb_note(b, "No packet left through %s for the NAT's timeout, so the NAT forgot it: "
                        "an answer sent to it now is dropped.",
                     c->outside);
-    nc_timeline_add(w->cfg.tl, b);
+    nc_pipeline_add(w->pipe, b);
 }
 
 static void *recorder_main(void *arg)
@@ -621,9 +609,8 @@ static void on_frame(void *arg, int64_t ts_ns, const uint8_t *data, uint32_t cap
     }
     bool decode = atomic_load(&w->has_faults);
     if (decode) {
-        nc_evb_reset(&w->pb, NC_EV_PACKET, ts_ns);
-        nc_decoder_packet(w->pdec, pt->linktype, seen, caplen, wirelen, &w->pb);
-        w->pb.ev.iface = (uint32_t)pt->idx;
+        nc_frame_t f = {ts_ns, pt->linktype, seen, caplen, wirelen, (uint32_t)pt->idx};
+        nc_pipeline_build(w->ppipe, &f, &(nc_pipeline_rec_t){.bare = true}, &w->pb);
         nc_evb_obj(&w->pb, "wire");
         nc_evb_str(&w->pb, "link", w->topo->links[pt->link].name);
         nc_evb_end(&w->pb);
@@ -720,7 +707,7 @@ static void summarize(nc_wire_t *w)
                        "is missing some packets that really were sent.",
                     (unsigned long long)lost,
                     nc_words_plural((long long)lost, "frame", "frames"));
-    nc_timeline_add(w->cfg.tl, b);
+    nc_pipeline_add(w->pipe, b);
 }
 
 /* Reads what is left, records the counters, and closes every handle so
@@ -838,20 +825,21 @@ static void *wire_main(void *arg)
     return NULL;
 }
 
-static nc_decoder_t *new_decoder(const nc_wire_cfg_t *c)
+/* A pipeline that knows the lab's hosts by name, adding to tl (or NULL:
+ * the policy's, which only decodes). */
+static nc_pipeline_t *new_pipeline(const nc_wire_cfg_t *c, nc_timeline_t *tl)
 {
     const nc_topology_t *topo = c->topo;
-    nc_decoder_t *d = nc_decoder_new();
-    nc_decoder_set_decryptor(d, c->dec, c->dec_ctx);
+    nc_pipeline_t *p = nc_pipeline_new(c->dec, c->dec_ctx, tl);
     for (size_t i = 0; i < topo->nhosts; i++)
-        nc_decoder_name_host(d, topo->hosts[i].addr, topo->hosts[i].name);
+        nc_pipeline_name_host(p, topo->hosts[i].addr, topo->hosts[i].name);
     for (size_t l = 0; l < topo->nlinks; l++)
         for (size_t e = 0; e < topo->links[l].nends; e++)
-            nc_decoder_name_host(d, topo->links[l].ends[e].addr,
-                                 topo->hosts[topo->links[l].ends[e].host].name);
+            nc_pipeline_name_host(p, topo->links[l].ends[e].addr,
+                                  topo->hosts[topo->links[l].ends[e].host].name);
     for (size_t i = 0; i < topo->naliases; i++)
-        nc_decoder_name_host(d, topo->aliases[i].addr, topo->aliases[i].name);
-    return d;
+        nc_pipeline_name_host(p, topo->aliases[i].addr, topo->aliases[i].name);
+    return p;
 }
 
 /* Closes the ring and waits for the recorder to put what is left on the
@@ -947,9 +935,10 @@ nc_wire_t *nc_wire_start(const nc_wire_cfg_t *c, char *err, size_t errlen)
     w->scratch = nc_xmalloc(2 * SNAPLEN);
     pthread_mutex_init(&w->policy_lock, NULL);
     atomic_store(&w->has_faults, nc_wire_policy_needs_decode(w->policy));
-    w->pdec = new_decoder(c);
-    w->dec = new_decoder(c);
+    w->ppipe = new_pipeline(c, NULL);
+    w->pipe = new_pipeline(c, c->tl);
     nc_evb_init(&w->pb);
+    nc_evb_init(&w->rb);
     nc_evb_init(&w->b);
     sem_init(&w->ready, 0, 0);
     ring_t *r = &w->ring;
@@ -1048,9 +1037,10 @@ void nc_wire_free(nc_wire_t *w)
         nc_capture_close(w->ports[i].cap);
     nc_wire_policy_free(w->policy);
     pthread_mutex_destroy(&w->policy_lock);
-    nc_decoder_free(w->pdec);
-    nc_decoder_free(w->dec);
+    nc_pipeline_free(w->ppipe);
+    nc_pipeline_free(w->pipe);
     nc_evb_done(&w->pb);
+    nc_evb_done(&w->rb);
     nc_evb_done(&w->b);
     free(w->ring.buf);
     pthread_mutex_destroy(&w->ring.lock);

@@ -34,6 +34,7 @@
  *                  S "start" or "stop"   a "session" or "token"
  *                  m "l4" or "l7"   P a balancing policy
  *                  g a gRPC call kind (unary, server-stream, client-stream, bidi)
+ *                  R "offer" or "answer" (an ICE agent's role)
  * Option kinds are the same letters, plus b (yes/no), H (a "Name: value"
  * header), v (1.0 or 1.1), e (a WebSocket route's mode: echo or push) and
  * j (a job route's part: submit, status or wait). An option in upper case
@@ -79,10 +80,12 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"http-connect", "hp", "", {SAY, {"done", 's', false}, {"nodelay", 'b', false}}, false},
     {"tls-listen", "p", "",
      {SAY, {"backlog", 'n', false}, {"accept", 's', false}, {"version", 't', false},
-      {"alpn", 's', false}, {"nodelay", 'b', false}}, false},
+      {"alpn", 's', false}, {"nodelay", 'b', false}, {"early", 'b', false},
+      {"fastopen", 'b', false}}, false},
     {"tls-connect", "hp", "",
      {SAY, {"done", 's', false}, {"version", 't', false}, {"alpn", 's', false},
-      {"sni", 'w', false}, {"nodelay", 'b', false}}, false},
+      {"sni", 'w', false}, {"nodelay", 'b', false}, {"early", 'b', false},
+      {"fastopen", 'b', false}}, false},
     {"get", "s", "",
      {{"header", 'H', true}, {"version", 'v', false}, {"pipelined", 'b', false}, SAY,
       {"reconnect", 'b', false}}, false},
@@ -146,6 +149,18 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
       {"status", 'n', false}, {"message", 's', false}, SAY}, false},
     {"grpc-connect", "hp", "", {SAY, {"done", 's', false}}, false},
     {"grpc-call", "gs", "ssssssss", {{"every", 'd', false}}, false},
+    /* WebRTC's way through NATs (src/kit/turn.c, ice.c, signal.c, firewall.c) */
+    {"turn-serve", "p", "",
+     {SAY, {"user", 'w', false}, {"password", 'w', false}, {"max", 'n', false},
+      {"lifetime", 'd', false}}, false},
+    {"signal-serve", "p", "", {SAY}, false},
+    {"ice", "hp", "",
+     {{"role", 'R', false}, {"room", 'w', false}, {"stun", 'h', false}, {"stun-port", 'p', false},
+      {"turn", 'h', false}, {"turn-port", 'p', false}, {"user", 'w', false},
+      {"password", 'w', false}, {"from", 'p', false}}, false},
+    {"ice-send", "s", "", {SAY}, false},
+    {"ice-read", "", "", {{0}}, false},
+    {"firewall", "", "", {SAY}, false},
 };
 
 #define NC_PROG_MAX_DEPTH 4
@@ -303,6 +318,7 @@ static int nc_pp_kind(nc_pp_t *p, int line, char kind, const char *what, const c
     case 'e':
     case 'j':
     case 'm':
+    case 'R':
     case 'P': {
         /* The kinds that are one of a few words. */
         static const struct {
@@ -313,6 +329,7 @@ static int nc_pp_kind(nc_pp_t *p, int line, char kind, const char *what, const c
                     {'e', {"echo", "push"}},
                     {'j', {"submit", "status", "wait"}},
                     {'m', {"l4", "l7"}},
+                    {'R', {"offer", "answer"}},
                     {'P', {"round-robin", "least-conn", "source-hash"}}};
         size_t k = 0;
         while (k + 1 < sizeof sets / sizeof sets[0] && sets[k].kind != kind)

@@ -128,7 +128,7 @@ static void nc_diagram_order(const nc_diagram_t *d, int *pos)
 
 /* ---- SVG ---- */
 
-static void nc_xml(nc_buf_t *out, const char *s, size_t n)
+void nc_diagram_xml(nc_buf_t *out, const char *s, size_t n)
 {
     for (size_t k = 0; k < n && s[k]; k++) {
         unsigned char c = (unsigned char)s[k];
@@ -189,7 +189,7 @@ static int nc_wrap(const char *text, size_t width, nc_buf_t *out, double x, doub
                 end++;
         if (out) {
             nc_buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" %s>", x, y + lines * lh, attrs);
-            nc_xml(out, p, (size_t)(end - p));
+            nc_diagram_xml(out, p, (size_t)(end - p));
             nc_buf_puts(out, "</text>\n");
         }
         lines++;
@@ -205,7 +205,7 @@ static void nc_svg_text(nc_buf_t *out, double x, double y, const char *attrs, co
     nc_buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" %s>", x, y, attrs);
     size_t len = strlen(s);
     if (nc_chars(s, len) <= width) {
-        nc_xml(out, s, len);
+        nc_diagram_xml(out, s, len);
     } else {
         size_t k = 0, chars = 0;
         while (k < len && chars + 1 < width) {
@@ -213,7 +213,7 @@ static void nc_svg_text(nc_buf_t *out, double x, double y, const char *attrs, co
             if (((unsigned char)s[k] & 0xC0) != 0x80)
                 chars++;
         }
-        nc_xml(out, s, k);
+        nc_diagram_xml(out, s, k);
         nc_buf_puts(out, "\xe2\x80\xa6");
     }
     nc_buf_puts(out, "</text>\n");
@@ -274,7 +274,7 @@ void nc_diagram_svg(const nc_diagram_t *d, const char *title, nc_buf_t *out)
     if (title) {
         nc_buf_puts(out, "<text x=\"20\" y=\"30\" font-size=\"20\" font-weight=\"bold\" "
                          "fill=\"#222222\">");
-        nc_xml(out, title, strlen(title));
+        nc_diagram_xml(out, title, strlen(title));
         nc_buf_puts(out, "</text>\n");
     }
     double head_y = NC_SVG_HEAD_H - 20;
@@ -290,7 +290,7 @@ void nc_diagram_svg(const nc_diagram_t *d, const char *title, nc_buf_t *out)
         nc_buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"15\" "
                            "font-weight=\"bold\" fill=\"#ffffff\">",
                       lane_x[k], head_y);
-        nc_xml(out, d->lanes[k], strlen(d->lanes[k]));
+        nc_diagram_xml(out, d->lanes[k], strlen(d->lanes[k]));
         nc_buf_puts(out, "</text>\n");
         nc_buf_printf(out,
                       "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "

@@ -28,5 +28,8 @@ size_t nc_diagram_count(const nc_diagram_t *d);
 void nc_diagram_svg(const nc_diagram_t *d, const char *title, nc_buf_t *out);
 /* Appends Mermaid text (a `sequenceDiagram` block). */
 void nc_diagram_mermaid(const nc_diagram_t *d, const char *title, nc_buf_t *out);
+/* Appends the first n bytes of s (up to a NUL) as XML text: markup
+ * characters escaped, control characters as spaces. */
+void nc_diagram_xml(nc_buf_t *out, const char *s, size_t n);
 
 #endif

@@ -12,7 +12,7 @@
  * Decoding again (`lazy`, for the interface): `cks` are the decoder's state
  * before packet `number`, with the reader's mark there, in packet order;
  * the loading thread appends to them under `lock`. The decoding thread has
- * a reader and a decoder of its own (`lz_cap`, `lz_dec`) that stand before
+ * a reader and a pipeline of its own (`lz_cap`, `lz_pipe`) that stand before
  * packet `lz_next`: a packet at or after it, and after the checkpoint
  * before the asked one, is reached by decoding on; any other from that
  * checkpoint.
@@ -21,10 +21,10 @@
 
 #include "capfile.h"
 
-#include "../annotate/annotate.h"
 #include "../core/error.h"
 #include "../core/xmalloc.h"
 #include "../decode/decode.h"
+#include "../pipeline/pipeline.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,7 +42,7 @@ struct nc_replay {
     const uint8_t *data;
     size_t len;
     nc_capfile_t *cap;
-    nc_decoder_t *dec;
+    nc_pipeline_t *pipe; /* decode -> annotate, in file order */
     bool saved;
     nc_runfile_info_t info;
     const char *body, *body_end; /* the Custom Block's lines not read yet */
@@ -75,7 +75,7 @@ struct nc_replay {
     } *cks;
     size_t ncks, cap_cks, ck_bytes;
     nc_capfile_t *lz_cap;
-    nc_decoder_t *lz_dec;
+    nc_pipeline_t *lz_pipe;
     uint64_t lz_next;
 };
 
@@ -134,8 +134,7 @@ nc_replay_t *nc_replay_open_mem(const uint8_t *data, size_t len, char *err, size
     r->data = data;
     r->len = len;
     r->cap = cap;
-    r->dec = nc_decoder_new();
-    nc_decoder_set_decryptor(r->dec, nc_replay_decryptor, nc_replay_decryptor_ctx);
+    r->pipe = nc_pipeline_new(nc_replay_decryptor, nc_replay_decryptor_ctx, NULL);
     nc_replay_secrets(r);
     r->peek_kind = -1;
     pthread_mutex_init(&r->lock, NULL);
@@ -154,7 +153,7 @@ nc_replay_t *nc_replay_open_mem(const uint8_t *data, size_t len, char *err, size
             r->t0 = r->info.t0_ns;
             r->t0_known = true;
             for (size_t i = 0; i < r->info.nhosts; i++)
-                nc_decoder_name_host(r->dec, r->info.host_addrs[i], r->info.host_names[i]);
+                nc_pipeline_name_host(r->pipe, r->info.host_addrs[i], r->info.host_names[i]);
         } else {
             snprintf(r->break_msg, sizeof r->break_msg, "%s", why);
         }
@@ -205,14 +204,14 @@ void nc_replay_close(nc_replay_t *r)
     if (r == NULL)
         return;
     nc_capfile_close(r->cap);
-    nc_decoder_free(r->dec);
+    nc_pipeline_free(r->pipe);
     nc_runfile_info_done(&r->info);
     nc_evb_done(&r->extra);
     for (size_t k = 0; k < r->ncks; k++)
         nc_decoder_ck_free(r->cks[k].dec);
     free(r->cks);
     nc_capfile_close(r->lz_cap);
-    nc_decoder_free(r->lz_dec);
+    nc_pipeline_free(r->lz_pipe);
     pthread_mutex_destroy(&r->lock);
     if (r->map)
         munmap(r->map, r->maplen);
@@ -270,24 +269,21 @@ static void nc_replay_break_note(nc_replay_t *r, nc_evb_t *b)
     nc_evb_str(b, "error", r->break_msg);
 }
 
-/* Decodes packet p into b with decoder dec; a foreign capture's packet is
- * annotated when `annotate` (not when only the decoder's state matters). */
-static void nc_replay_build(nc_replay_t *r, nc_decoder_t *dec, const nc_capfile_packet_t *p,
+/* Builds packet p into b through pipeline pipe: a saved run's packet with
+ * its record (the "p" fields, and its comment for its note), a foreign
+ * capture's annotated when `annotate` (not when only the decoder's state
+ * matters, or another thread annotates). */
+static void nc_replay_build(nc_replay_t *r, nc_pipeline_t *pipe, const nc_capfile_packet_t *p,
                             nc_evb_t *b, bool annotate)
 {
-    nc_evb_reset(b, NC_EV_PACKET, p->ts_ns);
-    nc_decoder_packet(dec, p->linktype, p->data, p->caplen, p->wirelen, b);
-    b->ev.iface = p->iface;
-    if (!r->saved) {
-        if (annotate)
-            nc_annotate_event(b);
-        return;
+    nc_frame_t f = {p->ts_ns, p->linktype, p->data, p->caplen, p->wirelen, p->iface};
+    nc_pipeline_rec_t rec = {.bare = !annotate};
+    if (r->saved) {
+        rec.fields = r->have_extra ? &r->extra : NULL;
+        rec.note = p->comment && p->comment_len ? (const char *)p->comment : "";
+        rec.note_len = p->comment ? p->comment_len : 0;
     }
-    if (r->have_extra)
-        nc_runfile_apply(b, &r->extra);
-    nc_buf_reset(&b->note);
-    if (p->comment && p->comment_len)
-        nc_buf_append(&b->note, p->comment, p->comment_len);
+    nc_pipeline_build(pipe, &f, &rec, b);
 }
 
 /* Decodes packet p into b. */
@@ -299,7 +295,7 @@ static void nc_replay_packet(nc_replay_t *r, const nc_capfile_packet_t *p, nc_ev
     }
     /* Bare: the caller annotates it on another thread (nc_replay_write), or
      * keeps only its time and decodes it again when shown (the interface). */
-    nc_replay_build(r, r->dec, p, b, !r->bare);
+    nc_replay_build(r, r->pipe, p, b, !r->bare);
     r->last_bare = r->bare && !r->saved;
 }
 
@@ -343,7 +339,7 @@ static void nc_replay_checkpoint(nc_replay_t *r, const nc_capfile_packet_t *p,
         return;
     size_t bytes = 0;
     const nc_decoder_ck_t *prev = r->ncks ? r->cks[r->ncks - 1].dec : NULL;
-    nc_decoder_ck_t *ck = nc_decoder_save(r->dec, prev, &bytes);
+    nc_decoder_ck_t *ck = nc_decoder_save(nc_pipeline_decoder(r->pipe), prev, &bytes);
     if (ck == NULL)
         return; /* the next packet tries again */
     pthread_mutex_lock(&r->lock);
@@ -376,20 +372,19 @@ int nc_replay_decode(nc_replay_t *r, uint64_t ref, nc_evb_t *b)
     char why[256];
     if (r->lz_cap == NULL) {
         r->lz_cap = nc_capfile_open(r->data, r->len, why, sizeof why);
-        r->lz_dec = nc_decoder_new();
-        nc_decoder_set_decryptor(r->lz_dec, nc_replay_decryptor, nc_replay_decryptor_ctx);
+        r->lz_pipe = nc_pipeline_new(nc_replay_decryptor, nc_replay_decryptor_ctx, NULL);
         if (r->lz_cap == NULL)
             return -1;
     }
     if (r->lz_next == 0 || r->lz_next > ref || r->lz_next < ck.number) {
-        nc_decoder_restore(r->lz_dec, ck.dec);
+        nc_decoder_restore(nc_pipeline_decoder(r->lz_pipe), ck.dec);
         nc_capfile_seek(r->lz_cap, &ck.mark);
         r->lz_next = ck.number;
     }
     nc_capfile_packet_t p;
     while (nc_capfile_next(r->lz_cap, &p, why, sizeof why) == 1) {
         r->lz_next = p.number + 1;
-        nc_replay_build(r, r->lz_dec, &p, b, p.number == ref);
+        nc_replay_build(r, r->lz_pipe, &p, b, p.number == ref);
         if (p.number == ref)
             return 0;
     }
@@ -421,7 +416,7 @@ int nc_replay_next(nc_replay_t *r, nc_evb_t *b, char *err, size_t errlen)
             /* A capture ends its streams (a saved run replays as it ran
              * live, where the lab's end ends nothing). */
             if (!r->saved && !r->streams_done) {
-                if (nc_decoder_finish(r->dec, r->t0 + r->last_t, b) > 0) {
+                if (nc_decoder_finish(nc_pipeline_decoder(r->pipe), r->t0 + r->last_t, b) > 0) {
                     b->ev.i = r->next_i++;
                     nc_evb_view(b);
                     return 1;

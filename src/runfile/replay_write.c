@@ -20,7 +20,7 @@
  */
 #include "replay.h"
 
-#include "../annotate/annotate.h"
+#include "../pipeline/pipeline.h"
 #include "../core/buf.h"
 #include "../core/error.h"
 #include "../core/xmalloc.h"
@@ -61,7 +61,7 @@ static void nc_rp_finish(const nc_rp_t *p, nc_rp_slot_t *s)
 {
     nc_buf_reset(&s->text);
     if (s->bare)
-        nc_annotate_event(&s->b);
+        nc_pipeline_annotate(&s->b);
     const nc_event_t *ev = nc_evb_view(&s->b);
     if (!p->m || nc_match_event(p->m, ev, NULL)) {
         if (p->json) {

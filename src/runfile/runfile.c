@@ -17,6 +17,7 @@
 #include "../core/error.h"
 #include "../core/hex.h"
 #include "../core/xmalloc.h"
+#include "../pipeline/pipeline.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -26,9 +27,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Top-level packet fields that only a live run has (the wire's decision):
- * they travel in "p" lines, since decoding the frame again cannot know them. */
-static const char *const nc_runfile_packet_keys[] = {"dropped", "wire"};
+/* Top-level packet fields that only a live run has (the wire's decision,
+ * the student's traffic: the pipeline's record keys) travel in "p" lines,
+ * since decoding the frame again cannot know them. */
 
 #define NC_JSON_DEPTH 64
 #define NC_COMMENT_MAX 65532u /* an option's value fits 16 bits, padded */
@@ -115,21 +116,7 @@ static void nc_runfile_idb(nc_runfile_writer_t *w, uint32_t iface, int linktype)
 /* The packet's netcourse-only fields as the inside of a JSON object. */
 static void nc_runfile_extras(const nc_event_t *ev, nc_buf_t *out)
 {
-    uint32_t k = 0;
-    while (k < ev->nfields && ev->fields[k].kind != NC_F_END) {
-        const nc_field_t *t = &ev->fields[k];
-        bool keep = false;
-        for (size_t j = 0; t->key && j < sizeof nc_runfile_packet_keys / sizeof(char *); j++)
-            keep = keep || strcmp(t->key, nc_runfile_packet_keys[j]) == 0;
-        if (!keep) {
-            k = nc_fields_skip(ev->fields, ev->nfields, k);
-            continue;
-        }
-        nc_buf_putc(out, ',');
-        nc_buf_json_str(out, t->key);
-        nc_buf_putc(out, ':');
-        k = nc_fields_json(ev->fields, ev->nfields, k, true, out);
-    }
+    nc_pipeline_record_fields(ev, true, out);
 }
 
 /* The longest prefix of s, at most max bytes, that does not cut a UTF-8
@@ -727,59 +714,7 @@ bad:
 
 void nc_runfile_apply(nc_evb_t *b, const nc_evb_t *extra)
 {
-    const nc_field_t *f = extra->fields;
-    uint32_t n = extra->nfields, k = 0;
-    while (k < n && f[k].kind != NC_F_END) {
-        uint32_t next = nc_fields_skip(f, n, k);
-        nc_field_t *have = NULL;
-        if (f[k].key && f[k].kind != NC_F_OBJ && f[k].kind != NC_F_LIST) {
-            uint32_t m = 0;
-            while (m < b->nfields && b->fields[m].kind != NC_F_END) {
-                if (b->fields[m].key && strcmp(b->fields[m].key, f[k].key) == 0) {
-                    have = &b->fields[m];
-                    break;
-                }
-                m = nc_fields_skip(b->fields, b->nfields, m);
-            }
-        }
-        if (have && (have->kind == NC_F_OBJ || have->kind == NC_F_LIST))
-            have = NULL;
-        if (have) {
-            have->kind = f[k].kind;
-            if (f[k].kind == NC_F_STR)
-                have->v.s = nc_arena_strdup(&b->arena, f[k].v.s);
-            else
-                have->v = f[k].v;
-            k = next;
-            continue;
-        }
-        for (; k < next; k++) {
-            const nc_field_t *t = &f[k];
-            switch (t->kind) {
-            case NC_F_INT:
-                nc_evb_int(b, t->key, t->v.i);
-                break;
-            case NC_F_NUM:
-                nc_evb_num(b, t->key, t->v.d);
-                break;
-            case NC_F_STR:
-                nc_evb_str(b, t->key, t->v.s);
-                break;
-            case NC_F_BOOL:
-                nc_evb_bool(b, t->key, t->v.b != 0);
-                break;
-            case NC_F_OBJ:
-                nc_evb_obj(b, t->key);
-                break;
-            case NC_F_LIST:
-                nc_evb_list(b, t->key);
-                break;
-            default:
-                nc_evb_end(b);
-                break;
-            }
-        }
-    }
+    nc_pipeline_apply(b, extra);
 }
 
 /* ---- the header line ---- */

@@ -124,7 +124,8 @@ int nc_runfile_line_parse(const char *line, size_t len, nc_evb_t *b, uint64_t *i
                           char *err, size_t errlen);
 
 /* Appends the top-level fields of extra (a built packet line) to the packet
- * event in b; a scalar that b already has is replaced in place. */
+ * event in b; a scalar that b already has is replaced in place. Kept for
+ * callers of the old name: it is nc_pipeline_apply. */
 void nc_runfile_apply(nc_evb_t *b, const nc_evb_t *extra);
 
 #endif

@@ -3,14 +3,20 @@
  *
  * Data model. A way is one lesson program. Its connections are the local
  * ports its app events report (every kit call carries "program" and
- * "port"), on its host; its packets are the TCP packets of those ports
- * (sent from its host with that source port, or to it with that
- * destination port). Over them, in timeline order:
+ * "port"), on its host; its packets are the TCP packets, or UDP datagrams
+ * (QUIC), of those ports (sent from its host with that source port, or to
+ * it with that destination port). A whole run (no program) is every TCP
+ * connection, the side that sent the SYN being the client. Over them, in
+ * timeline order:
  *
- *   connections  SYNs it sent (not retransmissions);
- *   requests     HTTP requests it sent, pipelined ones each counted;
- *   answers      HTTP responses it received;
- *   round trips  every handshake, and every request sent while none of its
+ *   connections  SYNs it sent (not retransmissions), and for UDP the ports
+ *                it sent from;
+ *   requests     HTTP requests it sent, pipelined ones each counted
+ *                (HTTP/3: HEADERS with a method);
+ *   answers      HTTP responses it received (HTTP/3: HEADERS with a
+ *                status);
+ *   round trips  every handshake (a QUIC connection's counts one), and
+ *                every request sent while none of its
  *                earlier ones was still unanswered (a request pipelined
  *                behind another shares that one's trip); a TLS handshake
  *                adds the round trips its decoder counted (tls.round_trips
@@ -20,7 +26,19 @@
  *   time         from its first packet to the packet that completes its
  *                last answer (its last packet when it had no answer);
  *   first byte   from its first packet to the first packet that carries
- *                an answer (0 when it had none).
+ *                an answer (0 when it had none);
+ *   round trips before the first byte
+ *                the turns from the client speaking (a SYN, or data) to the
+ *                server speaking (a SYN-ACK, or data), up to and including
+ *                the packet that completes the first answer: a ClientHello
+ *                in a Fast Open SYN, or a request in 0-RTT early data,
+ *                shares its trip with what went before it;
+ *   stalled streams
+ *                streams that waited on a retransmission: a data segment
+ *                the wire dropped stalls its direction of its connection
+ *                until a retransmission arrives, and every HTTP/2 stream
+ *                with a frame in that retransmission (or the connection's
+ *                own byte stream, without HTTP/2) waited behind the hole.
  *
  * Empty answers are counted from the server's side: the write() of an
  * answer about a job carries "news" (src/scenario/program.c), and an
@@ -34,25 +52,40 @@
 
 #include "../core/buf.h"
 #include "../core/words.h"
+#include "../core/xmalloc.h"
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NC_COMPARE_MAX_PORTS 64
+#define NC_COMPARE_MAX_STREAMS 256
 
+/* The measured side's connections: a local port on a host each. */
 typedef struct nc_compare_ports {
-    const char *host;
+    const char *host[NC_COMPARE_MAX_PORTS];
     int64_t port[NC_COMPARE_MAX_PORTS];
     size_t n;
 } nc_compare_ports_t;
 
-static bool nc_compare_has_port(const nc_compare_ports_t *p, int64_t port)
+/* The connection of host:port, or -1. */
+static int nc_compare_find_port(const nc_compare_ports_t *p, const char *host, int64_t port)
 {
     for (size_t i = 0; i < p->n; i++)
-        if (p->port[i] == port)
-            return true;
-    return false;
+        if (p->port[i] == port && host && strcmp(p->host[i], host) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int nc_compare_add_port(nc_compare_ports_t *p, const char *host, int64_t port)
+{
+    int k = nc_compare_find_port(p, host, port);
+    if (k >= 0 || p->n == NC_COMPARE_MAX_PORTS)
+        return k;
+    p->host[p->n] = host;
+    p->port[p->n] = port;
+    return (int)p->n++;
 }
 
 /* The way's host and local ports, from its own app events. */
@@ -66,36 +99,39 @@ static void nc_compare_ports(const nc_timeline_t *tl, size_t n, const char *prog
         int64_t port;
         if (!prog || strcmp(prog, program) != 0 || !nc_event_int(ev, "port", &port))
             continue;
-        out->host = ev->host;
-        if (!nc_compare_has_port(out, port) && out->n < NC_COMPARE_MAX_PORTS)
-            out->port[out->n++] = port;
+        nc_compare_add_port(out, ev->host, port);
     }
 }
 
-/* Does the packet travel on one of the way's connections? Sets *out to
- * whether the way's host sent it. */
-static bool nc_compare_mine(const nc_event_t *ev, const nc_compare_ports_t *p, bool *out)
+/* A TCP or UDP packet's ports. */
+static bool nc_compare_packet_ports(const nc_event_t *ev, int64_t *sport, int64_t *dport)
+{
+    return (nc_event_int(ev, "tcp.sport", sport) && nc_event_int(ev, "tcp.dport", dport)) ||
+           (nc_event_int(ev, "udp.sport", sport) && nc_event_int(ev, "udp.dport", dport));
+}
+
+/* The connection a TCP packet, or a UDP datagram of a way (QUIC), travels
+ * on (-1: none of the measured side's). Sets *sent to whether the
+ * measured side sent it. */
+static int nc_compare_mine(const nc_event_t *ev, const nc_compare_ports_t *p, bool *sent)
 {
     const char *from = nc_event_str(ev, "from"), *to = nc_event_str(ev, "to");
     int64_t sport, dport;
-    if (!p->host || !from || !to || !nc_event_int(ev, "tcp.sport", &sport) ||
-        !nc_event_int(ev, "tcp.dport", &dport))
-        return false;
-    if (strcmp(from, p->host) == 0 && nc_compare_has_port(p, sport)) {
-        *out = true;
-        return true;
-    }
-    *out = false;
-    return strcmp(to, p->host) == 0 && nc_compare_has_port(p, dport);
+    if (!from || !to || !nc_compare_packet_ports(ev, &sport, &dport))
+        return -1;
+    int k = nc_compare_find_port(p, from, sport);
+    *sent = k >= 0;
+    return k >= 0 ? k : nc_compare_find_port(p, to, dport);
 }
 
 /* Counts the messages of a packet's layer `layer` (one object or a list
- * of them): for "http", requests in *a and responses in *b; for "tls", the
- * handshake round trips in *a (*b stays 0). */
+ * of them): for "http" and "http3", requests in *a (HTTP/1's "request",
+ * HTTP/3's HEADERS with a "method") and responses in *b (a "status");
+ * for "tls", the handshake round trips in *a (*b stays 0). */
 static void nc_compare_layer(const nc_event_t *ev, const char *layer, int64_t *a, int64_t *b)
 {
     *a = *b = 0;
-    bool tls = strcmp(layer, "tls") == 0;
+    bool tls = strcmp(layer, "tls") == 0, h3 = strcmp(layer, "http3") == 0;
     const nc_field_t *f = ev->fields;
     uint32_t n = ev->nfields;
     for (uint32_t k = 0; k < n; k = nc_fields_skip(f, n, k)) {
@@ -107,11 +143,12 @@ static void nc_compare_layer(const nc_event_t *ev, const char *layer, int64_t *a
              o = nc_fields_skip(f, n, o)) {
             uint32_t oend = nc_fields_skip(f, n, o);
             const nc_field_t *in = f + o + 1;
-            const nc_field_t *v = nc_fields_get(in, oend - o - 1, tls ? "round_trips" : "request");
+            const nc_field_t *v = nc_fields_get(in, oend - o - 1,
+                                                tls ? "round_trips" : h3 ? "method" : "request");
             if (tls) {
                 if (v && v->kind == NC_F_INT)
                     *a += v->v.i;
-            } else if (v && v->kind == NC_F_BOOL && v->v.b)
+            } else if (v && (h3 || (v->kind == NC_F_BOOL && v->v.b)))
                 (*a)++;
             else if (nc_fields_get(in, oend - o - 1, "status"))
                 (*b)++;
@@ -122,14 +159,89 @@ static void nc_compare_layer(const nc_event_t *ev, const char *layer, int64_t *a
     }
 }
 
-void nc_compare_measure(const nc_timeline_t *tl, size_t n, const char *program,
-                        nc_compare_row_t *row)
+/* Streams that waited on a retransmission: (connection, direction, HTTP/2
+ * stream id or -1 for the connection's own byte stream), each once. */
+typedef struct nc_compare_stalls {
+    int64_t key[NC_COMPARE_MAX_STREAMS];
+    size_t n;
+    bool open[NC_COMPARE_MAX_PORTS][2]; /* a loss not yet repaired */
+} nc_compare_stalls_t;
+
+static void nc_compare_stall(nc_compare_stalls_t *s, int conn, bool sent, int64_t stream)
+{
+    int64_t key = ((int64_t)conn * 2 + sent) << 32 | (stream & 0xffffffff);
+    for (size_t i = 0; i < s->n; i++)
+        if (s->key[i] == key)
+            return;
+    if (s->n < NC_COMPARE_MAX_STREAMS)
+        s->key[s->n++] = key;
+}
+
+/* Marks the streams of a repairing packet: every HTTP/2 stream (id > 0)
+ * with a frame in it, or the connection's byte stream when it carries no
+ * HTTP/2 frame. */
+static void nc_compare_stall_streams(nc_compare_stalls_t *s, const nc_event_t *ev, int conn,
+                                     bool sent)
+{
+    const nc_field_t *f = ev->fields, *h2 = nc_event_get(ev, "http2");
+    if (!h2) {
+        nc_compare_stall(s, conn, sent, -1);
+        return;
+    }
+    uint32_t n = ev->nfields, k = (uint32_t)(h2 - f), end = nc_fields_skip(f, n, k);
+    bool list = h2->kind == NC_F_LIST;
+    for (uint32_t o = list ? k + 1 : k; o < end && f[o].kind == NC_F_OBJ;
+         o = nc_fields_skip(f, n, o)) {
+        const nc_field_t *v = nc_fields_get(f + o + 1, nc_fields_skip(f, n, o) - o - 1, "streamid");
+        if (v && v->kind == NC_F_INT && v->v.i > 0)
+            nc_compare_stall(s, conn, sent, v->v.i);
+        if (!list)
+            break;
+    }
+}
+
+static void nc_compare_point(nc_compare_run_t *run, int conn, const nc_event_t *ev,
+                             const nc_compare_ports_t *p, unsigned flags)
+{
+    while (run->nconns <= (size_t)conn) {
+        run->conns = nc_xrealloc(run->conns, (run->nconns + 1) * sizeof *run->conns);
+        nc_compare_conn_t *c = &run->conns[run->nconns];
+        memset(c, 0, sizeof *c);
+        run->nconns++;
+    }
+    nc_compare_conn_t *c = &run->conns[conn];
+    if (c->n == 0) {
+        int64_t sport = 0, dport = 0;
+        nc_compare_packet_ports(ev, &sport, &dport);
+        bool sent = flags & NC_COMPARE_SENT;
+        const char *peer = nc_event_str(ev, sent ? "to" : "from");
+        snprintf(c->label, sizeof c->label, "%s:%lld > %s:%lld", p->host[conn],
+                 (long long)p->port[conn], peer ? peer : "?", (long long)(sent ? dport : sport));
+    }
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 16;
+        c->pts = nc_xrealloc(c->pts, c->cap * sizeof *c->pts);
+    }
+    c->pts[c->n++] = (nc_compare_point_t){ev->t_ns, flags};
+}
+
+/* The one pass behind nc_compare_measure and nc_compare_measure_run. */
+static void nc_compare_scan(const nc_timeline_t *tl, size_t n, const char *program,
+                            nc_compare_row_t *row, nc_compare_run_t *run)
 {
     nc_compare_ports_t p;
-    nc_compare_ports(tl, n, program, &p);
+    if (program)
+        nc_compare_ports(tl, n, program, &p);
+    else
+        memset(&p, 0, sizeof p);
+    nc_compare_stalls_t st;
+    memset(&st, 0, sizeof st);
     row->requests = row->answers = row->empty = row->connections = 0;
     row->round_trips = row->packets = row->bytes = row->time_ns = row->first_byte_ns = 0;
+    row->first_byte_trips = row->stalled = 0;
     int64_t first = -1, last = -1, first_answer = -1, last_answer = -1, outstanding = 0;
+    bool turn = false; /* the client spoke since the server last did */
+    bool used[NC_COMPARE_MAX_PORTS] = {false}; /* a connection's packet was seen */
     for (size_t i = 0; i < n; i++) {
         const nc_event_t *ev = nc_timeline_get(tl, i);
         int64_t v;
@@ -137,13 +249,26 @@ void nc_compare_measure(const nc_timeline_t *tl, size_t n, const char *program,
             /* An answer about a job to one of the way's connections. */
             const char *call = nc_event_str(ev, "call");
             if (call && strcmp(call, "write") == 0 && nc_event_int(ev, "news", &v) && v == 0 &&
-                p.host && strcmp(ev->host, p.host) != 0 && nc_event_int(ev, "peer_port", &v) &&
-                nc_compare_has_port(&p, v))
-                row->empty++;
+                nc_event_int(ev, "peer_port", &v)) {
+                for (size_t k = 0; k < p.n; k++)
+                    if (p.port[k] == v && strcmp(ev->host, p.host[k]) != 0) {
+                        row->empty++;
+                        break;
+                    }
+            }
             continue;
         }
+        if (ev->type != NC_EV_PACKET)
+            continue;
+        bool syn = nc_event_has(ev, "tcp.flags", "SYN") && !nc_event_has(ev, "tcp.flags", "ACK");
+        bool udp = nc_event_get(ev, "udp") != NULL;
+        int64_t sport;
+        /* A whole run's client side: whoever sent a SYN. */
+        if (!program && syn && nc_event_int(ev, "tcp.sport", &sport) && nc_event_str(ev, "from"))
+            nc_compare_add_port(&p, nc_event_str(ev, "from"), sport);
         bool sent;
-        if (ev->type != NC_EV_PACKET || !nc_compare_mine(ev, &p, &sent))
+        int conn = !program && udp ? -1 : nc_compare_mine(ev, &p, &sent);
+        if (conn < 0)
             continue;
         row->packets++;
         if (nc_event_int(ev, "len", &v))
@@ -151,15 +276,26 @@ void nc_compare_measure(const nc_timeline_t *tl, size_t n, const char *program,
         if (first < 0)
             first = ev->t_ns;
         last = ev->t_ns;
-        if (sent && nc_event_has(ev, "tcp.flags", "SYN") && !nc_event_has(ev, "tcp.flags", "ACK") &&
-            !nc_event_bool(ev, "tcp.retransmission")) {
+        bool retrans = nc_event_bool(ev, "tcp.retransmission");
+        if (sent && syn && !retrans) {
             row->connections++;
             row->round_trips++;
         }
-        int64_t rq, rs;
+        /* A UDP way's connection (QUIC) is its first datagram from a port,
+         * and its handshake one round trip (QUIC's own, TLS inside). */
+        if (udp && sent && conn < NC_COMPARE_MAX_PORTS && !used[conn]) {
+            row->connections++;
+            row->round_trips++;
+        }
+        if (conn < NC_COMPARE_MAX_PORTS)
+            used[conn] = true;
+        int64_t rq, rs, rq3, rs3;
         nc_compare_layer(ev, "tls", &rq, &rs);
         row->round_trips += rq;
         nc_compare_layer(ev, "http", &rq, &rs);
+        nc_compare_layer(ev, "http3", &rq3, &rs3);
+        rq += rq3;
+        rs += rs3;
         if (sent) {
             if (rq && outstanding == 0)
                 row->round_trips++;
@@ -169,14 +305,69 @@ void nc_compare_measure(const nc_timeline_t *tl, size_t n, const char *program,
             outstanding = outstanding > rs ? outstanding - rs : 0;
             row->answers += rs;
             last_answer = ev->t_ns;
-            if (first_answer < 0)
+        }
+        /* Round trips before the first byte: the turns from the client
+         * speaking (a SYN or data) to the server speaking (a SYN-ACK or
+         * data), up to the packet that completes the first answer. */
+        bool data = (nc_event_int(ev, "tcp.len", &v) && v > 0) ||
+                    (nc_event_int(ev, "udp.payload_len", &v) && v > 0);
+        if (first_answer < 0) {
+            if (sent && (syn || data))
+                turn = true;
+            else if (!sent && turn && (data || nc_event_has(ev, "tcp.flags", "SYN"))) {
+                turn = false;
+                row->first_byte_trips++;
+            }
+            if (!sent && rs)
                 first_answer = ev->t_ns;
         }
+        /* A lost data segment opens a stall of its direction; the first
+         * retransmission that arrives repairs it, and what it delivers
+         * had waited. */
+        bool dropped = nc_event_bool(ev, "dropped");
+        if (data && !udp && dropped && conn < NC_COMPARE_MAX_PORTS)
+            st.open[conn][sent] = true;
+        else if (data && retrans && conn < NC_COMPARE_MAX_PORTS && st.open[conn][sent]) {
+            st.open[conn][sent] = false;
+            nc_compare_stall_streams(&st, ev, conn, sent);
+        }
+        if (run)
+            nc_compare_point(run, conn, ev, &p,
+                             (sent ? NC_COMPARE_SENT : 0) | (dropped ? NC_COMPARE_DROPPED : 0) |
+                                 (rs && !sent ? NC_COMPARE_ANSWER : 0) |
+                                 (retrans ? NC_COMPARE_RETRANS : 0) |
+                                 (data ? NC_COMPARE_DATA : 0));
     }
+    row->stalled = (int64_t)st.n;
     if (first >= 0)
         row->time_ns = (last_answer >= 0 ? last_answer : last) - first;
     if (first_answer >= 0)
         row->first_byte_ns = first_answer - first;
+    if (run && first >= 0) {
+        run->start_ns = first;
+        run->end_ns = last;
+    }
+}
+
+void nc_compare_measure(const nc_timeline_t *tl, size_t n, const char *program,
+                        nc_compare_row_t *row)
+{
+    nc_compare_scan(tl, n, program, row, NULL);
+}
+
+void nc_compare_measure_run(const nc_timeline_t *tl, size_t n, const char *program,
+                            nc_compare_run_t *run)
+{
+    nc_compare_scan(tl, n, program, &run->row, run);
+}
+
+void nc_compare_run_done(nc_compare_run_t *run)
+{
+    for (size_t i = 0; i < run->nconns; i++)
+        free(run->conns[i].pts);
+    free(run->conns);
+    run->conns = NULL;
+    run->nconns = 0;
 }
 
 void nc_compare_build(const nc_timeline_t *tl, const nc_compare_t *c, nc_compare_table_t *out)
@@ -193,25 +384,32 @@ void nc_compare_build(const nc_timeline_t *tl, const nc_compare_t *c, nc_compare
     }
 }
 
-/* The numbers of a row, by name, for the note and for reading it back. */
-static const struct {
-    const char *key;
-    size_t off;
-} nc_compare_fields[] = {
-    {"requests", offsetof(nc_compare_row_t, requests)},
-    {"answers", offsetof(nc_compare_row_t, answers)},
-    {"empty", offsetof(nc_compare_row_t, empty)},
-    {"connections", offsetof(nc_compare_row_t, connections)},
-    {"round_trips", offsetof(nc_compare_row_t, round_trips)},
-    {"packets", offsetof(nc_compare_row_t, packets)},
-    {"bytes", offsetof(nc_compare_row_t, bytes)},
+/* Every measure, in the order tables show them; the note carries each
+ * under its key (times as milliseconds). */
+const nc_compare_measure_def_t nc_compare_measures[] = {
+    {"requests", "requests", offsetof(nc_compare_row_t, requests), false},
+    {"answers", "answers", offsetof(nc_compare_row_t, answers), false},
+    {"empty answers", "empty", offsetof(nc_compare_row_t, empty), false},
+    {"connections", "connections", offsetof(nc_compare_row_t, connections), false},
+    {"round trips", "round_trips", offsetof(nc_compare_row_t, round_trips), false},
+    {"round trips before first byte", "first_byte_round_trips",
+     offsetof(nc_compare_row_t, first_byte_trips), false},
+    {"packets", "packets", offsetof(nc_compare_row_t, packets), false},
+    {"bytes on the wire", "bytes", offsetof(nc_compare_row_t, bytes), false},
+    {"time to first byte", "first_byte_ms", offsetof(nc_compare_row_t, first_byte_ns), true},
+    {"time to last byte", "time_ms", offsetof(nc_compare_row_t, time_ns), true},
+    {"stalled streams", "stalled_streams", offsetof(nc_compare_row_t, stalled), false},
 };
+const size_t nc_compare_nmeasures = sizeof nc_compare_measures / sizeof nc_compare_measures[0];
 
-#define NC_COMPARE_NFIELDS (sizeof nc_compare_fields / sizeof nc_compare_fields[0])
+int64_t nc_compare_value(const nc_compare_row_t *r, size_t k)
+{
+    return *(const int64_t *)((const char *)r + nc_compare_measures[k].off);
+}
 
 static int64_t *nc_compare_at(nc_compare_row_t *r, size_t k)
 {
-    return (int64_t *)((char *)r + nc_compare_fields[k].off);
+    return (int64_t *)((char *)r + nc_compare_measures[k].off);
 }
 
 /* Milliseconds to a tenth, rounded: the note's field and its sentence
@@ -234,10 +432,12 @@ void nc_compare_note(nc_evb_t *b, const nc_compare_table_t *t, int64_t t_ns)
         nc_evb_obj(b, NULL);
         nc_evb_str(b, "label", r.label);
         nc_evb_str(b, "program", r.program);
-        for (size_t k = 0; k < NC_COMPARE_NFIELDS; k++)
-            nc_evb_int(b, nc_compare_fields[k].key, *nc_compare_at(&r, k));
-        nc_evb_num(b, "time_ms", nc_compare_ms(r.time_ns));
-        nc_evb_num(b, "first_byte_ms", nc_compare_ms(r.first_byte_ns));
+        for (size_t k = 0; k < nc_compare_nmeasures; k++) {
+            if (nc_compare_measures[k].time)
+                nc_evb_num(b, nc_compare_measures[k].key, nc_compare_ms(*nc_compare_at(&r, k)));
+            else
+                nc_evb_int(b, nc_compare_measures[k].key, *nc_compare_at(&r, k));
+        }
         nc_evb_end(b);
     }
     nc_evb_end(b);
@@ -287,12 +487,14 @@ bool nc_compare_from_event(const nc_event_t *ev, nc_compare_table_t *out)
         snprintf(r->label, sizeof r->label, "%s", v && v->kind == NC_F_STR ? v->v.s : "?");
         v = nc_fields_get(in, len, "program");
         snprintf(r->program, sizeof r->program, "%s", v && v->kind == NC_F_STR ? v->v.s : "?");
-        for (size_t j = 0; j < NC_COMPARE_NFIELDS; j++) {
-            v = nc_fields_get(in, len, nc_compare_fields[j].key);
-            *nc_compare_at(r, j) = v && v->kind == NC_F_INT ? v->v.i : 0;
+        /* A field an older note lacks reads as 0. */
+        for (size_t j = 0; j < nc_compare_nmeasures; j++) {
+            v = nc_fields_get(in, len, nc_compare_measures[j].key);
+            if (nc_compare_measures[j].time)
+                *nc_compare_at(r, j) = nc_compare_ns(v);
+            else
+                *nc_compare_at(r, j) = v && v->kind == NC_F_INT ? v->v.i : 0;
         }
-        r->time_ns = nc_compare_ns(nc_fields_get(in, len, "time_ms"));
-        r->first_byte_ns = nc_compare_ns(nc_fields_get(in, len, "first_byte_ms"));
     }
     return true;
 }

@@ -12,6 +12,7 @@
 #ifndef NC_COMPARE_H
 #define NC_COMPARE_H
 
+#include "../core/buf.h"
 #include "../core/course.h"
 #include "../core/event.h"
 #include "../core/timeline.h"
@@ -32,7 +33,52 @@ typedef struct nc_compare_row {
     int64_t bytes;         /* on the wire, both directions, headers and all */
     int64_t time_ns;       /* its first packet to its last answer (or packet) */
     int64_t first_byte_ns; /* its first packet to its first answer (0: none) */
+    int64_t first_byte_trips; /* round trips counted before its first answer */
+    int64_t stalled;          /* streams that waited on a retransmission */
 } nc_compare_row_t;
+
+/* The measures of a row as people and JSON name them, in the order the
+ * tables show them; `time` ones are nanoseconds shown in ms (JSON: ms). */
+typedef struct nc_compare_measure_def {
+    const char *name; /* "round trips before first byte" */
+    const char *key;  /* "first_byte_round_trips" */
+    size_t off;       /* into nc_compare_row_t */
+    bool time;
+} nc_compare_measure_def_t;
+extern const nc_compare_measure_def_t nc_compare_measures[];
+extern const size_t nc_compare_nmeasures;
+/* The value of measure k of a row. */
+int64_t nc_compare_value(const nc_compare_row_t *r, size_t k);
+
+/* One packet of a connection, as a timeline draws it. */
+enum {
+    NC_COMPARE_SENT = 1,    /* sent by the measured side (the client) */
+    NC_COMPARE_DROPPED = 2, /* the wire dropped it */
+    NC_COMPARE_ANSWER = 4,  /* it completes an HTTP answer */
+    NC_COMPARE_RETRANS = 8, /* a retransmission */
+    NC_COMPARE_DATA = 16,   /* it carries payload */
+};
+typedef struct nc_compare_point {
+    int64_t t_ns; /* since the run's t0 */
+    unsigned flags;
+} nc_compare_point_t;
+
+/* One connection of a measured run: its packets in time order (owned). */
+typedef struct nc_compare_conn {
+    char label[96]; /* "client:40012 > server:8413" */
+    nc_compare_point_t *pts;
+    size_t n, cap;
+} nc_compare_conn_t;
+
+/* One run of `netcourse compare`: its name, numbers and connections. The
+ * connections' points are owned; free with nc_compare_run_done. */
+typedef struct nc_compare_run {
+    char name[256];
+    nc_compare_row_t row;
+    int64_t start_ns, end_ns; /* its first and last packet, since t0 */
+    nc_compare_conn_t *conns;
+    size_t nconns;
+} nc_compare_run_t;
 
 /* A comparison as a note carries it. */
 typedef struct nc_compare_table {
@@ -47,6 +93,29 @@ typedef struct nc_compare_table {
  * the call. */
 void nc_compare_measure(const nc_timeline_t *tl, size_t n, const char *program,
                         nc_compare_row_t *row);
+
+/* Measures a whole run (program NULL: every TCP connection, the side
+ * that sent the SYN measured as the client; else that program's way) over
+ * the first n events of tl into run, keeping each connection's packets
+ * for a timeline (run->name is left as it is). Borrows tl and program. */
+void nc_compare_measure_run(const nc_timeline_t *tl, size_t n, const char *program,
+                            nc_compare_run_t *run);
+void nc_compare_run_done(nc_compare_run_t *run);
+
+/* Reads a saved run into run and measures it: arg is a saved run's path,
+ * or PATH@PROGRAM for one program's way of a lesson's run. Returns 0, or
+ * -1 with one sentence in err (missing file, not a saved run, no such
+ * program). TLS is decrypted when a decryptor is in use (replay.h). */
+int nc_compare_load(const char *arg, nc_compare_run_t *run, char *err, size_t errlen);
+
+/* The comparison of two runs as a standalone SVG: the two timelines on
+ * one time axis and the summary of their numbers (compare_svg.c). */
+void nc_compare_svg_runs(const nc_compare_run_t *a, const nc_compare_run_t *b, nc_buf_t *out);
+/* A lesson's comparison table as a standalone SVG: a bar for each way's
+ * time to first byte and time to last byte, and its numbers. */
+void nc_compare_svg_table(const nc_compare_table_t *t, nc_buf_t *out);
+/* Both runs' summaries as one JSON object ("a", "b", "differs"). */
+void nc_compare_json(const nc_compare_run_t *a, const nc_compare_run_t *b, nc_buf_t *out);
 
 /* Measures every way of c over tl's events into out (copies what it
  * keeps of c; borrows tl and c for the call). */

@@ -85,6 +85,9 @@ typedef enum {
     NC_W_FETCH,
     NC_W_BROKER_OK,
     NC_W_RECEIVE,
+    NC_W_ICE,
+    NC_W_ICEMSG,
+    NC_W_FIREWALL,
 } nc_wait_t;
 
 typedef struct nc_frame {
@@ -224,6 +227,13 @@ struct nc_pi {
     bool stun_done;
     nc_kit_udp_t *udp; /* udp-listen's socket, and the datagrams it got */
     size_t datagrams;
+    /* WebRTC: a TURN relay, a signalling server, an ICE agent and the
+     * messages it received that no ice-read took yet */
+    nc_kit_turn_t *turn;
+    nc_kit_signal_t *signal;
+    nc_kit_ice_t *ice;
+    bool ice_settled, ice_gaveup, fw_done;
+    size_t ice_msgs;
     /* a server's state: its memory, users and token secret */
     nc_kit_memo_t *memo;
     long users;
@@ -502,6 +512,15 @@ static bool nc_pi_ready(nc_pi_t *pi)
         return pi->stun_done;
     case NC_W_DATAGRAMS:
         return pi->datagrams >= pi->want;
+    case NC_W_ICE:
+        return pi->ice_settled;
+    case NC_W_ICEMSG:
+        if (pi->ice_msgs == 0)
+            return pi->ice_gaveup || !nc_kit_ice_ready(pi->ice);
+        pi->ice_msgs--;
+        return true;
+    case NC_W_FIREWALL:
+        return pi->fw_done;
     default:
         return true;
     }
@@ -1213,13 +1232,15 @@ static void nc_pi_h2_response(nc_kit_h2_t *h, int32_t stream, const nc_kit_http_
                               void *data);
 static void nc_pi_h2_open(nc_kit_h2_t *h, int status, void *data);
 /* A tls-listen or tls-connect statement's TLS: version=1.2|1.3 (default:
- * either), alpn= (default http/1.1), sni= (a client's; default its host). */
+ * either), alpn= (default http/1.1), sni= (a client's; default its host),
+ * early=yes (0-RTT: see nc_kit_tls_opts_t). */
 static void nc_pi_tls_opts(const nc_prog_stmt_t *st, nc_kit_tls_opts_t *o)
 {
     const char *v = nc_opt(st, "version");
     o->version = v && strcmp(v, "1.2") == 0 ? 12 : v && strcmp(v, "1.3") == 0 ? 13 : 0;
     o->alpn = nc_opt(st, "alpn") ? nc_opt(st, "alpn") : "http/1.1";
     o->sni = nc_opt(st, "sni");
+    o->early = nc_opt_yes(st, "early");
     if (o->sni == NULL && strcmp(st->verb, "tls-connect") == 0)
         o->sni = st->args[0];
 }
@@ -1873,6 +1894,8 @@ static int nc_v_listen(nc_pi_t *pi, const nc_prog_stmt_t *st)
                                  nc_pi_accepted, pi, nc_opt(st, "say"));
     if (!pi->listener)
         return NC_EIO;
+    if (nc_opt_yes(st, "fastopen"))
+        nc_kit_listener_fastopen(pi->listener);
     const char *acc = nc_opt(st, "accept");
     if (acc) {
         /* The kit puts the peer's name where "%s" stands. */
@@ -1913,13 +1936,13 @@ static int nc_pi_events_reconnect(nc_pi_t *pi)
 
 /* Connects the program's connection to host:port; the statement being run
  * (pi->cur) decides what it speaks once connected. */
-static int nc_pi_connect(nc_pi_t *pi, const char *host, int port, bool nodelay, const char *say,
-                         const char *done, nc_wait_t w)
+static int nc_pi_connect(nc_pi_t *pi, const char *host, int port, unsigned flags,
+                         const char *say, const char *done, nc_wait_t w)
 {
     pi->connected = pi->conn_closed = pi->eof = pi->ws_open = false;
     pi->bok = pi->nbq = 0;
     pi->avail = pi->total = pi->ws_msgs = pi->outstanding = pi->sse_events = 0;
-    pi->conn = nc_kit_connect(pi->kit, host, port, nodelay, nc_pi_connected, pi, say, done);
+    pi->conn = nc_kit_connect(pi->kit, host, port, flags, nc_pi_connected, pi, say, done);
     if (!pi->conn)
         return NC_EIO;
     return nc_pi_wait(pi, w);
@@ -1935,7 +1958,9 @@ static int nc_v_connect(nc_pi_t *pi, const nc_prog_stmt_t *st)
         pi->peer_host = st->args[0];
         pi->peer_port = port;
     }
-    return nc_pi_connect(pi, st->args[0], port, nc_opt_yes(st, "nodelay"),
+    return nc_pi_connect(pi, st->args[0], port,
+                         (nc_opt_yes(st, "nodelay") ? NC_KIT_NODELAY : 0) |
+                             (nc_opt_yes(st, "fastopen") ? NC_KIT_FASTOPEN : 0),
                          nc_pi_say(pi, st, 0, say, sizeof say), nc_opt(st, "done"),
                          strcmp(st->verb, "ws-connect") == 0 ? NC_W_WSOPEN : NC_W_CONNECT);
 }
@@ -2128,6 +2153,122 @@ static int nc_v_udp_send(nc_pi_t *pi, const nc_prog_stmt_t *st)
                         nc_opt(st, "say")) != 0)
         return NC_EIO;
     return 0;
+}
+
+/* A TURN relay on a UDP port; it lasts until the program ends. */
+static int nc_v_turn_serve(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->turn)
+        return nc_pi_fail(pi, "%s", "the program already runs a TURN relay");
+    const char *max = nc_opt(st, "max"), *life = nc_opt(st, "lifetime");
+    nc_kit_turn_conf_t conf = {
+        .user = nc_opt(st, "user"),
+        .password = nc_opt(st, "password"),
+        .max_allocs = max ? (size_t)nc_prog_number(max, 1, 1000000) : 0,
+        .lifetime_s = life ? (int)(nc_prog_duration_ns(life) / 1000000000) : 0,
+    };
+    pi->turn = nc_kit_turn_serve(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535), &conf,
+                                 nc_opt(st, "say"));
+    if (!pi->turn)
+        return NC_EIO;
+    nc_prun_set(pi->pr, pi->pg->name, "listening");
+    return 0;
+}
+
+/* A signalling server on a TCP port; it lasts until the program ends. */
+static int nc_v_signal_serve(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->signal)
+        return nc_pi_fail(pi, "%s", "the program already runs a signalling server");
+    pi->signal = nc_kit_signal_serve(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535),
+                                     nc_opt(st, "say"));
+    if (!pi->signal)
+        return NC_EIO;
+    nc_prun_set(pi->pr, pi->pg->name, "listening");
+    return 0;
+}
+
+static void nc_pi_ice_event(nc_kit_ice_t *ice, int event, void *data)
+{
+    nc_pi_t *pi = data;
+    if (event == NC_KIT_ICE_MESSAGE)
+        pi->ice_msgs++;
+    else if (event == NC_KIT_ICE_TIMEOUT)
+        pi->ice_gaveup = true;
+    else
+        pi->ice_settled = true;
+    nc_pi_poke(pi);
+}
+
+/* An ICE agent: gathers, trades SDP through the signalling server at
+ * HOST:PORT, checks and selects a pair; the program waits until then. */
+static int nc_v_ice(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->ice)
+        return nc_pi_fail(pi, "%s", "the program already has an ICE agent");
+    const char *role = nc_opt(st, "role"), *sp = nc_opt(st, "stun-port"),
+               *tp = nc_opt(st, "turn-port"), *from = nc_opt(st, "from"),
+               *room = nc_opt(st, "room");
+    nc_kit_ice_conf_t conf = {
+        .controlling = !role || strcmp(role, "offer") == 0,
+        .port = from ? (int)nc_prog_number(from, 1, 65535) : 0,
+        .stun_host = nc_opt(st, "stun"),
+        .stun_port = sp ? (int)nc_prog_number(sp, 1, 65535) : 3478,
+        .turn_host = nc_opt(st, "turn"),
+        .turn_port = tp ? (int)nc_prog_number(tp, 1, 65535) : 3478,
+        .user = nc_opt(st, "user"),
+        .password = nc_opt(st, "password"),
+        .signal_host = st->args[0],
+        .signal_port = (int)nc_prog_number(st->args[1], 1, 65535),
+        .room = room ? room : "lesson",
+    };
+    pi->ice_settled = false;
+    pi->ice = nc_kit_ice_start(pi->kit, &conf, nc_pi_ice_event, pi);
+    if (!pi->ice)
+        return NC_EIO;
+    return nc_pi_wait(pi, NC_W_ICE);
+}
+
+/* Data over the selected pair. When ICE found no path (the network's
+ * doing, not the program's), there is nothing to send on: said, and the
+ * program goes on. */
+static int nc_v_ice_send(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->ice)
+        return nc_pi_fail(pi, "%s", "ice-send needs an ice statement before it");
+    if (!nc_kit_ice_ready(pi->ice)) {
+        nc_kit_report(pi->kit, NULL, "sendto", NULL, 0, NULL,
+                      "nothing sent: ICE selected no pair, so there is no path to the peer");
+        return 0;
+    }
+    nc_kit_ice_send(pi->ice, st->args[0], nc_opt(st, "say"));
+    return 0;
+}
+
+/* Waits for one datagram of data from the peer; gives up after 2 s, or at
+ * once when ICE found no path. */
+static int nc_v_ice_read(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (!pi->ice)
+        return nc_pi_fail(pi, "%s", "ice-read needs an ice statement before it");
+    pi->ice_gaveup = false;
+    nc_kit_ice_expect(pi->ice, 2000);
+    return nc_pi_wait(pi, NC_W_ICEMSG);
+}
+
+static void nc_pi_fw_done(int status, void *data)
+{
+    nc_pi_t *pi = data;
+    pi->fw_done = true;
+    nc_pi_poke(pi);
+}
+
+static int nc_v_firewall(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    pi->fw_done = false;
+    if (nc_kit_firewall(pi->kit, nc_pi_fw_done, pi, nc_opt(st, "say")) != 0)
+        return NC_EIO;
+    return nc_pi_wait(pi, NC_W_FIREWALL);
 }
 
 /* Cuts the lab's wire for a while: a program "sleeps" through the cut and
@@ -2896,6 +3037,8 @@ static const struct {
     {"h3-listen", nc_v_h3_listen}, {"h3-connect", nc_v_h3_connect}, {"h3-get", nc_v_h3_get},
     {"grpc-listen", nc_v_listen},  {"grpc-connect", nc_v_connect}, {"rpc", nc_v_rpc},
     {"grpc-call", nc_v_grpc_call}, {"udp-listen", nc_v_udp_listen},
+    {"turn-serve", nc_v_turn_serve}, {"signal-serve", nc_v_signal_serve}, {"ice", nc_v_ice},
+    {"ice-send", nc_v_ice_send},   {"ice-read", nc_v_ice_read},  {"firewall", nc_v_firewall},
 };
 
 /* ---- running ---- */
@@ -2926,7 +3069,7 @@ static void nc_pi_run(nc_pi_t *pi)
             /* In a lab the student steps into, servers stay up for them. */
             if (pi->depth == 0 && (pi->s->shell_host || pi->s->stay) &&
                 (pi->listener || pi->relay || pi->sidecar || pi->nstun_servers || pi->udp ||
-                 pi->nmbox || pi->broker || pi->h3srv)) {
+                 pi->nmbox || pi->broker || pi->h3srv || pi->turn || pi->signal)) {
                 pi->deadline = (int64_t)uv_hrtime() + NC_PI_SHELL_TIMEOUT_MS * 1000000LL;
                 nc_pi_settle(pi);
                 nc_pi_wait(pi, NC_W_STOP);
@@ -3018,6 +3161,12 @@ static void nc_pi_finish(nc_pi_t *pi)
     pi->h3 = NULL;
     nc_kit_udp_close(pi->udp);
     pi->udp = NULL;
+    nc_kit_turn_close(pi->turn);
+    pi->turn = NULL;
+    nc_kit_signal_stop(pi->signal);
+    pi->signal = NULL;
+    nc_kit_ice_close(pi->ice);
+    pi->ice = NULL;
     nc_prun_set(pi->pr, pi->pg->name, "done");
 }
 

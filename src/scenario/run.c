@@ -3,8 +3,9 @@
  *
  * The run owns a timeline, a lab and a thread that runs the scenario and
  * then stops the lab. The lesson's script is applied by the timeline's
- * publish hook, so it sees every event exactly once, in order, just before
- * the event becomes visible:
+ * publish hook, on the timeline's consumer thread (never the wire's or a
+ * program's, and not under the timeline's lock), so it sees every event
+ * exactly once, in order, just before the event becomes visible:
  *
  *   notes        a lesson note is put in front of the generic annotation of
  *                the first event it matches (every one, with "every: yes");
@@ -100,7 +101,8 @@ struct nc_run {
     nc_run_cp_t *cps;
     long open_cp; /* the checkpoint asked and not yet decided, or -1 */
     nc_run_note_t *notes;
-    nc_evb_t hookb; /* used only inside the hook (under the timeline lock) */
+    nc_evb_t hookb; /* used only inside the hook (the timeline's consumer
+                       thread) and by nc_run_finalize once it has flushed */
     uint64_t seed;
     char *link;
     /* A run that stays (opts.stay): its lab outlives the lesson's programs.
@@ -171,8 +173,11 @@ static void nc_run_publish(nc_run_t *r, nc_evb_t *b, nc_mark_at_t where, int64_t
     } else if (where == NC_MARK_BEFORE) {
         nc_timeline_precede(r->tl, b);
     } else {
+        /* At the end (nc_run_finalize): published before finalize goes on,
+         * since the hook, on the timeline's consumer, sees it too. */
         b->ev.t_ns = t;
         nc_timeline_add(r->tl, b);
+        nc_timeline_flush(r->tl, true);
     }
 }
 
@@ -584,7 +589,7 @@ nc_run_t *nc_run_start(const nc_lesson_t *lesson, const nc_run_opts_t *o, char *
         .link = link,
         .links_on = lesson->links_on,
         .nlinks_on = lesson->nlinks_on,
-        .nat = lesson->nat,
+        .nat = o && o->nat ? o->nat : lesson->nat,
         .nat_timeout_ns = lesson->nat_timeout_ns,
         .faults = lesson->faults,
         .nfaults = lesson->nfaults,
@@ -679,9 +684,8 @@ static void nc_run_finalize(nc_run_t *r)
         nc_compare_build(r->tl, &l->compares[k], &table);
         nc_compare_note(&b, &table, t);
         nc_timeline_add(r->tl, &b);
-    }
-    if (l->ncompares)
         nc_timeline_flush(r->tl, true);
+    }
     for (size_t k = 0; k < l->ncheckpoints; k++) {
         nc_run_cp_t *c = &r->cps[k];
         if (c->state == NC_CP_DONE)
@@ -836,6 +840,8 @@ void nc_run_release(nc_run_t *r)
     r->probe = NULL;
     nc_lab_free(r->lab);
     r->lab = NULL;
+    /* Nothing adds to the timeline any more: its lesson thread can go. */
+    nc_timeline_set_hook(r->tl, NULL, NULL);
 }
 
 const nc_lesson_t *nc_run_lesson(const nc_run_t *r)

@@ -24,6 +24,7 @@ typedef struct nc_run nc_run_t;
 typedef struct nc_run_opts {
     uint64_t seed;       /* for random loss; 0 = the lesson's default (1) */
     const char *link;    /* "--link" override, or NULL */
+    const char *nat;     /* "--nat" override of the lesson's NAT behaviour, or NULL */
     /* Faults added to the lesson's own (an instructor's injected faults),
      * applied before the scenario starts; copied by nc_run_start. */
     const nc_fault_t *faults;

@@ -545,6 +545,11 @@ int nc_tui_main(const nc_tui_opts_t *o, char *err, size_t errlen)
         nc_ui_open_lesson(&t.ui, start);
         nc_ui_push(&t.ui, &nc_view_reader);
     }
+    if (o->compare[0] && o->compare[1]) {
+        t.ui.pair[0] = o->compare[0];
+        t.ui.pair[1] = o->compare[1];
+        nc_ui_push(&t.ui, &nc_view_pair);
+    }
     int rc = nc_curses_start(err, errlen);
     if (rc < 0) {
         nc_ui_done(&t.ui);

@@ -34,6 +34,9 @@ typedef struct nc_tui_opts {
     /* With no store: why progress will not be kept, shown once (until the
      * first key) on the first screen. Borrowed; may be NULL. */
     const char *store_note;
+    /* `netcourse compare A B`: opens on the two runs side by side
+     * (borrowed; both or neither). */
+    const struct nc_compare_run *compare[2];
 } nc_tui_opts_t;
 
 /* A file size as people read it: "812 B", "13.3 KiB", "1.2 MiB". */

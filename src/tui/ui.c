@@ -26,7 +26,7 @@
 const nc_view_t *const nc_views[] = {
     &nc_view_map, &nc_view_reader, &nc_view_ladder, &nc_view_inspector,
     &nc_view_help, &nc_view_toosmall, &nc_view_dashboard, &nc_view_classbox, &nc_view_runs,
-    &nc_view_convs, &nc_view_prompt, &nc_view_compare, NULL,
+    &nc_view_convs, &nc_view_prompt, &nc_view_compare, &nc_view_pair, NULL,
 };
 
 void nc_ui_init(nc_ui_t *ui, const nc_course_t *course, nc_store_t *store, bool utf8)

@@ -76,7 +76,7 @@ typedef struct nc_view {
 
 extern const nc_view_t nc_view_map, nc_view_reader, nc_view_ladder, nc_view_inspector,
     nc_view_help, nc_view_toosmall, nc_view_dashboard, nc_view_classbox, nc_view_runs,
-    nc_view_convs, nc_view_prompt, nc_view_compare;
+    nc_view_convs, nc_view_prompt, nc_view_compare, nc_view_pair;
 /* Every view, ending with NULL. */
 extern const nc_view_t *const nc_views[];
 
@@ -172,6 +172,9 @@ struct nc_ui {
     bool confirm_run;
     /* The comparison table opened by itself for this source (compare.c). */
     bool compare_shown;
+    /* `netcourse compare A B`: the two measured runs (borrowed), for the
+     * pair view (compare.c); NULL otherwise. */
+    const struct nc_compare_run *pair[2];
     /* The lab host the shell key opens a shell on, while a finished run's
      * lab is up (tui.c); NULL otherwise, and the key is neither shown nor
      * listed. Borrowed. */

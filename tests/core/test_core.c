@@ -222,9 +222,13 @@ static void test_timeline_orders_by_time(void **state)
 }
 
 static nc_evb_t hook_b;
+static pthread_t hook_thread;
+static int hook_calls;
 
 static void hook(nc_timeline_t *tl, nc_event_t *ev, void *arg)
 {
+    hook_thread = pthread_self();
+    hook_calls++;
     if (strcmp(ev->summary, "b") != 0)
         return;
     ev->note = nc_timeline_strdup(tl, "noted");
@@ -247,6 +251,11 @@ static void test_timeline_hook(void **state)
     add_at(tl, 10, "a");
     add_at(tl, 20, "b");
     add_at(tl, 30, "c");
+    /* The hook (a run's lesson logic) runs on the timeline's own consumer
+     * thread, never on the producer's: a flush waits for it. */
+    nc_timeline_flush(tl, true);
+    assert_int_equal(hook_calls, 3);
+    assert_false(pthread_equal(hook_thread, pthread_self()));
     assert_int_equal(nc_timeline_count(tl), 5);
     assert_string_equal(nc_timeline_get(tl, 1)->summary, "before b");
     assert_string_equal(nc_timeline_get(tl, 2)->summary, "b");

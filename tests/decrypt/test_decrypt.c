@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "decrypt/decrypt.h"
+#include "hex.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,17 +23,6 @@
 
 /* Any client random names the connection in the key log. */
 #define RANDOM_HEX "1111111111111111111111111111111111111111111111111111111111111111"
-
-static size_t unhex(const char *s, uint8_t *out)
-{
-    size_t n = 0;
-    for (; s[0] && s[1]; s += 2) {
-        unsigned v;
-        sscanf(s, "%2x", &v);
-        out[n++] = (uint8_t)v;
-    }
-    return n;
-}
 
 static nc_keylog_t *rfc8448_keylog(void)
 {
@@ -59,13 +49,6 @@ static void keys_for(nc_keylog_t *k, bool client, uint8_t epoch, nc_tls_keys_t *
     unhex(RANDOM_HEX, req.client_random);
     assert_true(nc_decrypt_tls.keys(k, &req, out));
     assert_true(out->ok);
-}
-
-static void assert_hex(const uint8_t *p, size_t n, const char *hex)
-{
-    uint8_t want[64];
-    assert_int_equal(unhex(hex, want), n);
-    assert_memory_equal(p, want, n);
 }
 
 static void test_traffic_keys(void **state)

@@ -230,7 +230,7 @@ def raw_join(t, name, token=None, src=None, code=None, rcvbuf=None):
     """A hand-made student: TLS, hello, and the first answer (welcome or
     error) as (socket, type, body)."""
     s = tls_connect(t.port, src, rcvbuf)
-    hello = {"v": 1, "name": name, "code": code or t.code}
+    hello = {"v": 2, "name": name, "code": code or t.code}
     if token:
         hello["token"] = token
     s.sendall(frame(HELLO, hello))

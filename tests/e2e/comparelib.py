@@ -31,35 +31,91 @@ def way_packets(events, program):
     check(host and ports, f"program {program} reported no connection")
     out = []
     for e in events:
-        if e["type"] != "packet" or "tcp" not in e:
+        t = e.get("tcp") or e.get("udp") if e["type"] == "packet" else None
+        if not t:
             continue
-        if e["from"] == host and e["tcp"]["sport"] in ports:
+        if e["from"] == host and t["sport"] in ports:
             out.append((e, True))
-        elif e["to"] == host and e["tcp"]["dport"] in ports:
+        elif e["to"] == host and t["dport"] in ports:
             out.append((e, False))
     return out
 
 
-def measure(events, program):
-    """The numbers compare.c gives a way, counted again."""
-    host, ports = way_ports(events, program)
-    m = dict(requests=0, answers=0, empty=0, connections=0, round_trips=0, packets=0, bytes=0)
+def h3_msgs(e):
+    """A packet's HTTP/3 frames (one object or a list)."""
+    h = e.get("http3")
+    return [] if h is None else h if isinstance(h, list) else [h]
+
+
+def h2_streams(e):
+    """The HTTP/2 stream ids (above 0) a packet carries frames of, or None
+    when it carries no HTTP/2 frame."""
+    h = e.get("http2")
+    if h is None:
+        return None
+    return {f["streamid"] for f in (h if isinstance(h, list) else [h])
+            if f.get("streamid", 0) > 0}
+
+
+def run_packets(events, program=None):
+    """(packet, sent, connection) for every TCP packet measured: a program's
+    connections, or (program None) every connection, the side that sent the
+    SYN being the client."""
+    if program is not None:
+        return [(e, sent, (e["from"], (e.get("tcp") or e["udp"])["sport"]) if sent
+                 else (e["to"], (e.get("tcp") or e["udp"])["dport"]))
+                for e, sent in way_packets(events, program)]
+    clients, out = set(), []
+    for e in events:
+        if e["type"] != "packet" or "tcp" not in e:
+            continue
+        t = e["tcp"]
+        if "SYN" in t["flags"] and "ACK" not in t["flags"]:
+            clients.add((e["from"], t["sport"]))
+        if (e["from"], t["sport"]) in clients:
+            out.append((e, True, (e["from"], t["sport"])))
+        elif (e["to"], t["dport"]) in clients:
+            out.append((e, False, (e["to"], t["dport"])))
+    return out
+
+
+def measure(events, program=None):
+    """The numbers compare.c gives a way (or, program None, a whole run),
+    counted again."""
+    if program:
+        host, ports = way_ports(events, program)
+        ends = {(host, port) for port in ports}
+    else:
+        ends = {(e["from"], e["tcp"]["sport"]) for e in events
+                if e["type"] == "packet" and "tcp" in e and "SYN" in e["tcp"]["flags"]
+                and "ACK" not in e["tcp"]["flags"]}
+    m = dict(requests=0, answers=0, empty=0, connections=0, round_trips=0, packets=0, bytes=0,
+             first_byte_round_trips=0, stalled_streams=0)
     outstanding, first, last, first_answer, last_answer = 0, None, None, None, None
-    for e, sent in way_packets(events, program):
+    stall_open, stalled, turn, used = set(), set(), False, set()
+    for e, sent, conn in run_packets(events, program):
         m["packets"] += 1
         m["bytes"] += e["len"]
         first = e["t"] if first is None else first
         last = e["t"]
-        flags = set(e["tcp"]["flags"])
-        if sent and "SYN" in flags and "ACK" not in flags and not e["tcp"].get("retransmission"):
+        udp = "udp" in e
+        flags = set(e.get("tcp", {}).get("flags", []))
+        retrans = e.get("tcp", {}).get("retransmission")
+        if sent and "SYN" in flags and "ACK" not in flags and not retrans:
             m["connections"] += 1
             m["round_trips"] += 1
+        if udp and sent and conn not in used:
+            m["connections"] += 1  # a QUIC way's connection: a port's first datagram
+            m["round_trips"] += 1  # and its handshake's trip
+        used.add(conn)
         tls = e.get("tls")
         m["round_trips"] += sum(t.get("round_trips", 0)
                                 for t in ([] if tls is None else tls if isinstance(tls, list) else [tls]))
         msgs = http_msgs(e)
         rq = sum(1 for h in msgs if h.get("request"))
         rs = sum(1 for h in msgs if not h.get("request") and "status" in h)
+        rq += sum(1 for h in h3_msgs(e) if "method" in h)
+        rs += sum(1 for h in h3_msgs(e) if "method" not in h and "status" in h)
         if sent:
             if rq and outstanding == 0:
                 m["round_trips"] += 1
@@ -69,10 +125,32 @@ def measure(events, program):
             outstanding = max(0, outstanding - rs)
             m["answers"] += rs
             last_answer = e["t"]
-            first_answer = e["t"] if first_answer is None else first_answer
+        # The turns from the client speaking to the server speaking, up to
+        # the first answer.
+        data = (e["udp"].get("payload_len", 0) if udp else e["tcp"].get("len", 0)) > 0
+        if first_answer is None:
+            if sent and (data or ("SYN" in flags and "ACK" not in flags)):
+                turn = True
+            elif not sent and turn and (data or "SYN" in flags):
+                turn = False
+                m["first_byte_round_trips"] += 1
+            if not sent and rs:
+                first_answer = e["t"]
+        # A lost data segment stalls its direction until a retransmission
+        # arrives; the streams that retransmission delivers had waited.
+        side = (conn, sent)
+        if data and not udp:
+            if e["dropped"]:
+                stall_open.add(side)
+            elif retrans and side in stall_open:
+                stall_open.discard(side)
+                ids = h2_streams(e)
+                for sid in ([-1] if ids is None else ids):
+                    stalled.add((side, sid))
+    m["stalled_streams"] = len(stalled)
     for e in events:
         if (e["type"] == "app" and e.get("call") == "write" and e.get("news") == 0
-                and e["host"] != host and e.get("peer_port") in ports):
+                and any(e.get("peer_port") == p and e["host"] != h for h, p in ends)):
             m["empty"] += 1
     m["time_ms"] = ((last_answer if last_answer is not None else last) - first) * 1000
     m["first_byte_ms"] = 0 if first_answer is None else (first_answer - first) * 1000
@@ -97,7 +175,8 @@ def check_against_run(events, note):
     out = {}
     for w in note["ways"]:
         mine = measure(events, w["program"])
-        for k in ("requests", "answers", "empty", "connections", "round_trips", "packets", "bytes"):
+        for k in ("requests", "answers", "empty", "connections", "round_trips", "packets", "bytes",
+                  "first_byte_round_trips", "stalled_streams"):
             check(w[k] == mine[k], f"{w['label']}: the note says {k} {w[k]}, the run's events "
                                    f"say {mine[k]}")
         check(abs(w["time_ms"] - mine["time_ms"]) < 0.2,

@@ -103,9 +103,9 @@ def names():
     """Item 9."""
     t = Teacher()
     for bad in ("ann\u200b", "\u202eann", "\u0085ann", "an\u200dn", "   "):
-        mtype, reply = hello_raw(t, {"v": 1, "name": bad, "code": t.code})
+        mtype, reply = hello_raw(t, {"v": 2, "name": bad, "code": t.code})
         check(mtype == ERROR and reply["code"] == "name", f"the name {bad!r} got {reply}")
-    raw = b'{"v":1,"name":"a\xffnn","code":"' + t.code.encode() + b'"}'
+    raw = b'{"v":2,"name":"a\xffnn","code":"' + t.code.encode() + b'"}'
     mtype, reply = hello_raw(t, raw)
     check(mtype == ERROR and reply["code"] in ("name", "garbage"),
           f"a name in invalid UTF-8 got {reply}")

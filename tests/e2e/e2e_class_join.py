@@ -80,7 +80,7 @@ def lockstep_inject():
     t.wait_class("joined", student="ann")
     # A student that never reports keeps run 1 in progress.
     slow = tls_connect(t.port)
-    slow.sendall(frame(HELLO, {"v": 1, "name": "slow", "code": t.code}))
+    slow.sendall(frame(HELLO, {"v": 2, "name": "slow", "code": t.code}))
     check(read_until(slow, WELCOME) is not None, "the slow student was not welcomed")
     t.wait_class("joined", student="slow")
     t.send("run")

@@ -40,7 +40,7 @@ def main():
 
     # A student sending what only the instructor may send.
     m = tls_connect(t.port)
-    m.sendall(frame(HELLO, {"v": 1, "name": "mallory", "code": t.code}))
+    m.sendall(frame(HELLO, {"v": 2, "name": "mallory", "code": t.code}))
     check(read_until(m, WELCOME) is not None, "mallory was not welcomed")
     for mtype, body in ((PAGE, {"page": 5}), (RUN, {"run": 9, "state": "start"}),
                         (INJECT, {"run": 1, "fault": "drop 1st packet tcp"}),

@@ -3,13 +3,14 @@
 lesson run live, its checkpoints answered as they come; once the ladder
 reaches the end, the table opens by itself with both ways side by side,
 and its numbers are the ones the run's comparison note holds (read back
-from the run the interface kept). Esc goes back to the ladder, T opens the
-table again; on a run without a comparison, T says so in one sentence."""
+from the run the interface kept); s writes it as an SVG chart with the
+note's times. Esc goes back to the ladder, T opens the table again; on a run without a comparison, T says so in one sentence."""
 import glob
 import json
 import os
 import re
 import tempfile
+import xml.etree.ElementTree as ET
 
 from nctest import *
 
@@ -63,6 +64,18 @@ try:
         check(shown[row] == (ways[0][key], ways[1][key]),
               f"{row}: the table shows {shown[row]}, the note {ways[0][key]}, {ways[1][key]}")
     check(shown["requests"][1] < shown["requests"][0], f"requests: {shown['requests']}")
+
+    # s writes the table as an SVG chart beside the run, the note's times
+    # on its bars.
+    before = set(os.listdir(data))
+    tm.keys("s")
+    tm.wait_for("The chart is in", why="the chart's file name")
+    made = [f for f in set(os.listdir(data)) - before if f.endswith(".svg")]
+    check(len(made) == 1, f"s wrote {made}")
+    bars = {g.get("data-label"): float(g.get("data-first-byte-ms"))
+            for g in ET.parse(os.path.join(data, made[0])).getroot().iter()
+            if g.get("class") == "way"}
+    check(bars == {w["label"]: w["first_byte_ms"] for w in ways}, f"the chart's bars: {bars}")
 
     # Esc back to the ladder, T for the table again.
     tm.keys("Escape")

@@ -108,7 +108,13 @@ rss = [s[1] for s in samples[base:end]]
 check(max(fds) - min(fds) <= 40, f"descriptors grew from {min(fds)} to {max(fds)}", ev)
 # (Under AddressSanitizer freed memory waits in its quarantine, 256 MB,
 # so resident memory says nothing there.)
+# Resident memory also holds the run's timeline: every captured packet's
+# event, and on chain each proxied request crosses two links. The attacks put
+# 40-100 MB of events on it (47,000 events and 74 MB in one run; it varies
+# with how far the never-reading peer gets before the kernel's buffers fill),
+# so the bound is loose; the descriptors above are the sharp check of the
+# boxes' own bounds.
 if "ASAN_OPTIONS" not in os.environ:
-    check(max(rss) - min(rss) <= 64 * 1024, f"memory grew from {min(rss)} to {max(rss)} kB", ev)
-print(f"ok: hostile peers refused alone; descriptors {min(fds)}-{max(fds)}, "
+    check(max(rss) - min(rss) <= 160 * 1024, f"memory grew from {min(rss)} to {max(rss)} kB", ev)
+print(f"ok: hostile peers refused alone; {len(ev)} events; descriptors {min(fds)}-{max(fds)}, "
       f"RSS {min(rss) // 1024}-{max(rss) // 1024} MB")

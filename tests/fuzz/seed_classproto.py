@@ -20,8 +20,8 @@ def main(src, out):
     os.makedirs(out, exist_ok=True)
     events = [json.loads(l) for l in open(src)]
     seeds = {
-        "hello": frame(HELLO, {"v": 1, "name": "ann", "code": "ABCD-EFGH-JKMN", "token": "00ff"}),
-        "welcome": frame(WELCOME, {"v": 1, "id": 1, "name": "ann", "token": "ab", "lesson": "tcp",
+        "hello": frame(HELLO, {"v": 2, "name": "ann", "code": "ABCD-EFGH-JKMN", "token": "00ff"}),
+        "welcome": frame(WELCOME, {"v": 2, "id": 1, "name": "ann", "token": "ab", "lesson": "tcp",
                                    "mode": "watch", "page": 0, "step": 0, "resumed": False}),
         "huge-length": struct.pack(">IB", 0x7FFFFFF0, HELLO) + b"{}",
         "zero-length": struct.pack(">I", 0) + b"\x01{}",

@@ -162,10 +162,102 @@ static void test_measure(void **state)
     nc_timeline_free(tl);
 }
 
+/* A data segment of a whole run's connection (client port cport to 443):
+ * len payload bytes, dropped by the wire or not, a retransmission or not,
+ * carrying HTTP/2 frames of the streams in h2 (ending with 0; NULL: no
+ * HTTP/2) and nresp HTTP answers. */
+static void seg(nc_timeline_t *tl, nc_evb_t *b, bool from_client, int cport, const char *flags,
+                int len, bool dropped, bool retrans, const int *h2, int nresp)
+{
+    nc_evb_reset(b, NC_EV_PACKET, t_ns += 1000000);
+    nc_evb_host(b, from_client ? "client" : "server");
+    nc_evb_summary(b, "p");
+    nc_evb_str(b, "from", from_client ? "client" : "server");
+    nc_evb_str(b, "to", from_client ? "server" : "client");
+    nc_evb_int(b, "len", 54 + len);
+    nc_evb_bool(b, "dropped", dropped);
+    nc_evb_obj(b, "tcp");
+    nc_evb_int(b, "sport", from_client ? cport : 443);
+    nc_evb_int(b, "dport", from_client ? 443 : cport);
+    nc_evb_int(b, "len", len);
+    nc_evb_list(b, "flags");
+    if (strchr(flags, 'S'))
+        nc_evb_str(b, NULL, "SYN");
+    if (strchr(flags, 'A'))
+        nc_evb_str(b, NULL, "ACK");
+    nc_evb_end(b);
+    if (retrans)
+        nc_evb_bool(b, "retransmission", true);
+    nc_evb_end(b);
+    if (h2) {
+        nc_evb_list(b, "http2");
+        for (const int *id = h2; *id; id++) {
+            nc_evb_obj(b, NULL);
+            nc_evb_int(b, "streamid", *id == -1 ? 0 : *id);
+            nc_evb_end(b);
+        }
+        nc_evb_end(b);
+    }
+    if (nresp) {
+        nc_evb_obj(b, "http");
+        nc_evb_int(b, "status", 200);
+        nc_evb_end(b);
+    }
+    nc_timeline_add(tl, b);
+}
+
+/* A whole run (no program): the client side is whoever sent a SYN. One
+ * connection's SYN carries data (a Fast Open hello) and its answer comes
+ * after two turns; on the other, HTTP/2 over one TCP connection, the wire
+ * drops a data segment: the retransmission that repairs it delivers
+ * frames of streams 1, 3 and 5 (and a SETTINGS on stream 0, no stream),
+ * so three streams waited. A loss in the other direction, never repaired,
+ * stalls nothing counted. */
+static void test_stalls_and_turns(void **state)
+{
+    (void)state;
+    nc_timeline_t *tl = nc_timeline_new(0);
+    nc_timeline_set_window(tl, 0);
+    nc_evb_t b;
+    nc_evb_init(&b);
+    static const int s135[] = {1, 3, 5, -1, 0}, s7[] = {7, 0};
+    seg(tl, &b, true, 5000, "S", 300, false, false, NULL, 0);   /* SYN + hello */
+    seg(tl, &b, false, 5000, "SA", 0, false, false, NULL, 0);   /* turn 1 */
+    seg(tl, &b, false, 5000, "A", 900, false, false, NULL, 0);  /* the server's flight */
+    seg(tl, &b, true, 5000, "A", 0, false, false, NULL, 0);     /* a bare ACK: no turn */
+    seg(tl, &b, true, 5000, "A", 80, false, false, NULL, 0);    /* Finished + request */
+    seg(tl, &b, false, 5000, "A", 120, false, false, NULL, 1);  /* turn 2: the answer */
+    seg(tl, &b, true, 6000, "S", 0, false, false, NULL, 0);
+    seg(tl, &b, false, 6000, "SA", 0, false, false, NULL, 0);
+    seg(tl, &b, true, 6000, "A", 500, true, false, s7, 0);      /* dropped */
+    seg(tl, &b, true, 6000, "A", 500, false, false, NULL, 0);   /* behind the hole */
+    seg(tl, &b, true, 6000, "A", 1000, false, true, s135, 0);   /* the repair */
+    seg(tl, &b, false, 6000, "A", 500, true, false, s7, 0);     /* never repaired */
+    nc_timeline_flush(tl, true);
+    nc_compare_run_t run;
+    memset(&run, 0, sizeof run);
+    nc_compare_measure_run(tl, nc_timeline_count(tl), NULL, &run);
+    assert_int_equal(run.row.connections, 2);
+    assert_int_equal(run.row.first_byte_trips, 2);
+    assert_int_equal(run.row.stalled, 3);
+    assert_int_equal(run.row.answers, 1);
+    assert_int_equal(run.nconns, 2);
+    assert_int_equal(run.conns[0].n, 6);
+    assert_int_equal(run.conns[1].n, 6);
+    assert_string_equal(run.conns[1].label, "client:6000 > server:443");
+    assert_true(run.conns[1].pts[2].flags & NC_COMPARE_DROPPED);
+    assert_true(run.conns[1].pts[2].flags & NC_COMPARE_SENT);
+    assert_true(run.conns[0].pts[5].flags & NC_COMPARE_ANSWER);
+    nc_compare_run_done(&run);
+    nc_evb_done(&b);
+    nc_timeline_free(tl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_measure),
+        cmocka_unit_test(test_stalls_and_turns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1130,9 +1130,9 @@ static void test_compare(void **state)
     assert_non_null(strstr(fx->ui.notice, "no comparison table"));
     nc_compare_table_t t = {.id = "polling", .title = "One job, two ways", .nrows = 2};
     t.rows[0] = (nc_compare_row_t){"short polling", "shortpoller", 12, 12, 7, 1, 13, 35, 3408,
-                               425600000, 20300000};
+                               425600000, 20300000, 0, 0};
     t.rows[1] = (nc_compare_row_t){"long polling", "longpoller", 5, 5, 0, 1, 6, 22, 2148, 416600000,
-                                   20100000};
+                                   20100000, 0, 0};
     nc_evb_t b;
     nc_evb_init(&b);
     nc_compare_note(&b, &t, T0 + 300000000);
