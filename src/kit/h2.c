@@ -746,13 +746,20 @@ static size_t nc_kit_h2_nv(nghttp2_nv *nv, size_t max, const char *const *pseudo
     return n;
 }
 
+/* A request's :scheme: "https" when the connection runs TLS (a sidecar's,
+ * say), "http" for h2c. */
+static const char *nc_kit_h2_scheme(const nc_kit_h2_t *h)
+{
+    return nc__kit_conn_tls(h->c) ? "https" : "http";
+}
+
 int32_t nc_kit_h2_submit(nc_kit_h2_t *h, const char *method, const char *path,
                          const nc_kit_header_t *hd, size_t nh)
 {
     char authority[80];
     snprintf(authority, sizeof authority, "%s", nc_kit_conn_peer(h->c));
-    const char *pseudo[] = {":method", method, ":scheme", "http", ":authority", authority,
-                            ":path", path};
+    const char *pseudo[] = {":method", method, ":scheme", nc_kit_h2_scheme(h), ":authority",
+                            authority, ":path", path};
     nghttp2_nv nv[NC_KIT_H2_HEADERS];
     size_t n = nc_kit_h2_nv(nv, NC_KIT_H2_HEADERS, pseudo, 4, hd, nh);
     int32_t id = nghttp2_submit_request(h->s, NULL, nv, n, NULL, NULL);
@@ -815,8 +822,8 @@ int32_t nc_kit_h2_open(nc_kit_h2_t *h, int32_t stream, const char *path, int sta
     char authority[80], code[8];
     snprintf(authority, sizeof authority, "%s", nc_kit_conn_peer(h->c));
     snprintf(code, sizeof code, "%d", status);
-    const char *req[] = {":method", "POST", ":scheme", "http", ":authority", authority,
-                         ":path", path};
+    const char *req[] = {":method", "POST", ":scheme", nc_kit_h2_scheme(h), ":authority",
+                         authority, ":path", path};
     const char *resp[] = {":status", code};
     nghttp2_nv nv[NC_KIT_H2_HEADERS];
     size_t n = stream ? nc_kit_h2_nv(nv, NC_KIT_H2_HEADERS, resp, 1, hd, nh)

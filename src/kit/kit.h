@@ -646,6 +646,19 @@ size_t nc_kit_relay_pairs(const nc_kit_relay_t *r);
 /* Stops listening; relayed pairs end with their connections. */
 void nc_kit_relay_close(nc_kit_relay_t *r);
 
+/* A sidecar (sidecar.c): listens on port for its application's plain
+ * HTTP/1.1 and carries every request to host:target_port as a stream of
+ * HTTP/2 over TLS (ALPN h2), all on one upstream connection, each decision
+ * an app event. Returns it or NULL after nc_scn_fail. */
+typedef struct nc_kit_sidecar nc_kit_sidecar_t;
+nc_kit_sidecar_t *nc_kit_sidecar(nc_kit_t *k, int port, const char *host, int target_port,
+                                 const char *say);
+/* Upstream connections it has opened so far. */
+size_t nc_kit_sidecar_conns(const nc_kit_sidecar_t *sc);
+/* Stops listening, sends GOAWAY and closes every connection; the sidecar
+ * frees itself once they are gone. */
+void nc_kit_sidecar_close(nc_kit_sidecar_t *sc);
+
 typedef struct nc_kit_stun nc_kit_stun_t;
 /* A STUN server (RFC 8489) on UDP port: every Binding request is answered
  * with the source address it came from (XOR-MAPPED-ADDRESS and

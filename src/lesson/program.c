@@ -118,6 +118,7 @@ static const nc_prog_verb_t nc_prog_verbs[] = {
     {"h3-connect", "hp", "", {SAY}, false},
     {"h3-get", "s", "sssssssss", {{"header", 'H', true}, SAY}, false},
     {"relay", "php", "", {SAY}, false},
+    {"sidecar", "php", "", {SAY}, false},
     {"stun-serve", "p", "", {SAY}, false},
     {"stun-bind", "hp", "", {SAY, {"from", 'n', false}}, false},
     {"udp-send", "hps", "", {SAY, {"from", 'n', false}}, false},

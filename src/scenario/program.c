@@ -221,6 +221,7 @@ struct nc_pi {
     char last_body[256]; /* the start of the last answer's body */
     /* boxes in the middle (relay) and STUN */
     nc_kit_relay_t *relay;
+    nc_kit_sidecar_t *sidecar;
     nc_kit_stun_t *stun_servers[4];
     size_t nstun_servers;
     nc_kit_stun_t *stun_client;
@@ -2158,6 +2159,21 @@ static int nc_v_relay(nc_pi_t *pi, const nc_prog_stmt_t *st)
     return 0;
 }
 
+/* A sidecar on this host: HTTP/1.1 in from the application, HTTP/2 over
+ * TLS out to host:port; it lasts until the program ends. */
+static int nc_v_sidecar(nc_pi_t *pi, const nc_prog_stmt_t *st)
+{
+    if (pi->sidecar)
+        return nc_pi_fail(pi, "%s", "the program already runs a sidecar");
+    pi->sidecar = nc_kit_sidecar(pi->kit, (int)nc_prog_number(st->args[0], 1, 65535),
+                                 st->args[1], (int)nc_prog_number(st->args[2], 1, 65535),
+                                 nc_opt(st, "say"));
+    if (!pi->sidecar)
+        return NC_EIO;
+    nc_prun_set(pi->pr, pi->pg->name, "listening");
+    return 0;
+}
+
 /* A STUN server on a UDP port; it lasts until the program ends. */
 static int nc_v_stun_serve(nc_pi_t *pi, const nc_prog_stmt_t *st)
 {
@@ -3101,7 +3117,7 @@ static const struct {
     {"ws-close", nc_v_ws_close},  {"cut", nc_v_cut},          {"sysctl", nc_v_sysctl},
     {"h2-listen", nc_v_listen},    {"h2-connect", nc_v_connect}, {"h2-get", nc_v_h2_get},
     {"relay", nc_v_relay},         {"stun-serve", nc_v_stun_serve}, {"stun-bind", nc_v_stun_bind},
-    {"udp-send", nc_v_udp_send},
+    {"udp-send", nc_v_udp_send},   {"sidecar", nc_v_sidecar},
     {"upload", nc_v_upload},      {"fetch", nc_v_fetch},      {"stopwatch", nc_v_stopwatch},
     {"backend", nc_v_backend},     {"forward-proxy", nc_v_mbox}, {"reverse-proxy", nc_v_mbox},
     {"balance", nc_v_mbox},        {"retry-proxy", nc_v_mbox},   {"broker", nc_v_broker},
@@ -3143,7 +3159,7 @@ static void nc_pi_run(nc_pi_t *pi)
         if (f->pc >= f->n) {
             /* In a lab the student steps into, servers stay up for them. */
             if (pi->depth == 0 && (pi->s->shell_host || pi->s->stay) &&
-                (pi->listener || pi->relay || pi->nstun_servers || pi->udp ||
+                (pi->listener || pi->relay || pi->sidecar || pi->nstun_servers || pi->udp ||
                  pi->nmbox || pi->broker || pi->h3srv || pi->turn || pi->signal)) {
                 pi->deadline = (int64_t)uv_hrtime() + NC_PI_SHELL_TIMEOUT_MS * 1000000LL;
                 nc_pi_settle(pi);
@@ -3226,6 +3242,8 @@ static void nc_pi_finish(nc_pi_t *pi)
     pi->njobs = 0;
     nc_kit_relay_close(pi->relay);
     pi->relay = NULL;
+    nc_kit_sidecar_close(pi->sidecar);
+    pi->sidecar = NULL;
     for (size_t i = 0; i < pi->nstun_servers; i++)
         nc_kit_stun_close(pi->stun_servers[i]);
     pi->nstun_servers = 0;
