@@ -218,9 +218,9 @@ static void nc_compare_stall(nc_compare_stalls_t *s, int conn, bool sent, int64_
         s->key[s->n++] = key;
 }
 
-/* Marks the streams of a repairing packet: every HTTP/2 stream (id > 0)
- * with a frame in it, or the connection's byte stream when it carries no
- * HTTP/2 frame. */
+/* Marks the streams of a packet that waited on a hole: every HTTP/2 stream
+ * (id > 0) with a frame in it, or the connection's byte stream when it
+ * carries no HTTP/2 frame. */
 static void nc_compare_stall_streams(nc_compare_stalls_t *s, const nc_event_t *ev, int conn,
                                      bool sent)
 {
@@ -239,6 +239,53 @@ static void nc_compare_stall_streams(nc_compare_stalls_t *s, const nc_event_t *e
         if (!list)
             break;
     }
+}
+
+/* Marks the QUIC streams of a packet that carries again a STREAM frame a
+ * lost packet held (the decoder's retransmission_of): only those streams
+ * waited, as QUIC delivers each stream on its own. */
+static void nc_compare_stall_quic(nc_compare_stalls_t *s, const nc_event_t *ev, int conn,
+                                  bool sent)
+{
+    const nc_field_t *f = ev->fields, *q = nc_event_get(ev, "quic");
+    if (!q)
+        return;
+    uint32_t n = ev->nfields, k = (uint32_t)(q - f), end = nc_fields_skip(f, n, k);
+    bool list = q->kind == NC_F_LIST;
+    for (uint32_t o = list ? k + 1 : k; o < end && f[o].kind == NC_F_OBJ;
+         o = nc_fields_skip(f, n, o)) {
+        uint32_t pend = nc_fields_skip(f, n, o);
+        const nc_field_t *fr = nc_fields_get(f + o + 1, pend - o - 1, "frame");
+        if (fr && fr->kind == NC_F_LIST) {
+            uint32_t fk = (uint32_t)(fr - f), fend = nc_fields_skip(f, n, fk);
+            for (uint32_t j = fk + 1; j < fend && f[j].kind == NC_F_OBJ;
+                 j = nc_fields_skip(f, n, j)) {
+                uint32_t jn = nc_fields_skip(f, n, j) - j - 1;
+                const nc_field_t *sid = nc_fields_get(f + j + 1, jn, "stream.stream_id");
+                if (sid && sid->kind == NC_F_INT && nc_fields_get(f + j + 1, jn, "retransmission_of"))
+                    nc_compare_stall(s, conn, sent, sid->v.i);
+            }
+        }
+        if (!list)
+            break;
+    }
+}
+
+/* The stalled streams counted: a connection's own byte stream (-1) only
+ * when none of its packets named a stream, since a segment behind a hole
+ * that completes no HTTP/2 frame still belongs to the streams named. */
+static int64_t nc_compare_stall_count(const nc_compare_stalls_t *s)
+{
+    int64_t n = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        bool whole = (s->key[i] & 0xffffffff) == 0xffffffff;
+        bool named = false;
+        for (size_t j = 0; whole && j < s->n; j++)
+            named |= (s->key[j] >> 33) == (s->key[i] >> 33) &&
+                     (s->key[j] & 0xffffffff) != 0xffffffff;
+        n += !(whole && named);
+    }
+    return n;
 }
 
 static void nc_compare_point(nc_compare_run_t *run, int conn, const nc_event_t *ev,
@@ -363,16 +410,23 @@ static void nc_compare_scan(const nc_timeline_t *tl, size_t n, const char *progr
             if (!sent && rs)
                 first_answer = ev->t_ns;
         }
-        /* A lost data segment opens a stall of its direction; the first
-         * retransmission that arrives repairs it, and what it delivers
-         * had waited. */
+        /* A lost data segment opens a stall of its direction until the
+         * first retransmission that arrives repairs it. Every byte sent
+         * after the hole waits in the receiver's kernel meanwhile, so the
+         * streams of the lost segment, of every data segment behind it and
+         * of the repairing one all waited. */
         bool dropped = nc_event_bool(ev, "dropped");
-        if (data && !udp && dropped && conn < NC_COMPARE_MAX_PORTS)
-            st.open[conn][sent] = true;
-        else if (data && retrans && conn < NC_COMPARE_MAX_PORTS && st.open[conn][sent]) {
-            st.open[conn][sent] = false;
-            nc_compare_stall_streams(&st, ev, conn, sent);
-        }
+        if (data && !udp && conn < NC_COMPARE_MAX_PORTS) {
+            if (dropped) {
+                st.open[conn][sent] = true;
+                nc_compare_stall_streams(&st, ev, conn, sent);
+            } else if (st.open[conn][sent]) {
+                nc_compare_stall_streams(&st, ev, conn, sent);
+                if (retrans)
+                    st.open[conn][sent] = false;
+            }
+        } else if (udp && conn < NC_COMPARE_MAX_PORTS)
+            nc_compare_stall_quic(&st, ev, conn, sent);
         if (run)
             nc_compare_point(run, conn, ev, &p,
                              (sent ? NC_COMPARE_SENT : 0) | (dropped ? NC_COMPARE_DROPPED : 0) |
@@ -380,7 +434,7 @@ static void nc_compare_scan(const nc_timeline_t *tl, size_t n, const char *progr
                                  (retrans ? NC_COMPARE_RETRANS : 0) |
                                  (data ? NC_COMPARE_DATA : 0));
     }
-    row->stalled = (int64_t)st.n;
+    row->stalled = nc_compare_stall_count(&st);
     if (first >= 0)
         row->time_ns = (last_answer >= 0 ? last_answer : last) - first;
     if (first_answer >= 0)

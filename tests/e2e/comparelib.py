@@ -156,17 +156,29 @@ def measure(events, program=None):
             if not sent and rs:
                 first_answer = e["t"]
         # A lost data segment stalls its direction until a retransmission
-        # arrives; the streams that retransmission delivers had waited.
+        # arrives; the streams of the lost segment, of every data segment
+        # behind it and of the repairing one waited.
         side = (conn, sent)
-        if data and not udp:
+        if data and not udp and (e["dropped"] or side in stall_open):
             if e["dropped"]:
                 stall_open.add(side)
-            elif retrans and side in stall_open:
+            elif retrans:
                 stall_open.discard(side)
-                ids = h2_streams(e)
-                for sid in ([-1] if ids is None else ids):
-                    stalled.add((side, sid))
-    m["stalled_streams"] = len(stalled)
+            ids = h2_streams(e)
+            for sid in ([-1] if ids is None else ids):
+                stalled.add((side, sid))
+        elif udp:
+            # QUIC: a STREAM frame sent again for a lost packet; only its
+            # stream waited.
+            q = e.get("quic", [])
+            for pkt in (q if isinstance(q, list) else [q]):
+                for fr in pkt.get("frame", []):
+                    if "retransmission_of" in fr and "stream" in fr:
+                        stalled.add((side, fr["stream"]["stream_id"]))
+    # A connection's own byte stream (-1) counts only when none of its
+    # packets named an HTTP/2 stream.
+    named = {side[0] for side, sid in stalled if sid != -1}
+    m["stalled_streams"] = len([1 for side, sid in stalled if sid != -1 or side[0] not in named])
     for e in events:
         if (e["type"] == "app" and e.get("call") == "write" and e.get("news") == 0
                 and any(e.get("peer_port") == p and e["host"] != h for h, p in ends)):

@@ -41,6 +41,7 @@ import struct
 import subprocess
 import tempfile
 
+from comparelib import check_against_run, comparison
 from nctest import *
 
 need_lab()
@@ -168,6 +169,14 @@ check(sorted(respond) == [0, 4, 8, 12], f"server answers {respond}")
 print(f"ok: HTTP/3: one packet lost, streams 4, 8, 12 on time, stream 0 late "
       f"({sum3['stalled']} of 4 stalled; last {sum3['last_ms']} ms, round trip "
       f"{sum3['rtt_ms']} ms)")
+
+# ---- the comparison: the note's numbers are the run's, and its stalled
+# streams row says 4 for HTTP/2 and 1 for HTTP/3 ----
+ways = check_against_run(events, comparison(events, "hol"))
+check(ways["h2client"]["stalled_streams"] == 4 and ways["h3client"]["stalled_streams"] == 1,
+      f"stalled streams in the comparison: HTTP/2 {ways['h2client']['stalled_streams']}, "
+      f"HTTP/3 {ways['h3client']['stalled_streams']}")
+print("ok: the comparison: 4 HTTP/2 streams stalled, 1 HTTP/3 stream")
 
 # ---- the checkpoints ----
 for cp, answer, target in (("h2stall", "b", tcp_drop), ("h3stall", "a", udp_drop)):

@@ -63,19 +63,22 @@ def frame_lengths(path):
 
 def h3_frames(path):
     """tshark's HTTP/3 reading of a saved run (QUIC decrypted with the run's
-    own secrets): (port pair, HEADERS frames) per packet. tshark 4.0 has no
-    QPACK, so a request is a HEADERS frame from the client's port and an
-    answer one towards it (the kit's answers carry no trailers)."""
-    p = subprocess.run(["tshark", "-r", path, "-Y", "http3", "-T", "fields", "-E",
-                        "aggregator=|", "-e", "udp.srcport", "-e", "udp.dstport", "-e",
-                        "http3.frame_type"], capture_output=True, text=True, timeout=120)
+    own secrets): (port pair, streams) for each direction's HTTP/3 HEADERS.
+    tshark 4.0 has no QPACK, so a request is a HEADERS frame from the
+    client's port and an answer one towards it (the kit's answers carry no
+    trailers). A packet sent again for a loss repeats its stream's HEADERS,
+    which tshark reads again: each (direction, stream) counts once. The
+    kit's packets hold one stream's frames each, or only HEADERS."""
+    p = subprocess.run(["tshark", "-r", path, "-Y", "http3.frame_type == 1", "-T", "fields",
+                        "-E", "aggregator=|", "-e", "udp.srcport", "-e", "udp.dstport", "-e",
+                        "quic.stream.stream_id"], capture_output=True, text=True, timeout=120)
     check(p.returncode == 0, f"tshark exited {p.returncode}: {p.stderr.strip()[:300]}")
-    out = []
+    seen = set()
     for line in p.stdout.splitlines():
         c = line.split("\t") + ["", ""]
         if c[0] and c[2]:
-            out.append(((int(c[0]), int(c[1])), c[2].split("|").count("1")))
-    return out
+            seen |= {((int(c[0]), int(c[1])), int(sid)) for sid in c[2].split("|")}
+    return [(pair, 1) for pair, _ in seen]
 
 
 def h2_frames(path, ports):

@@ -47,16 +47,24 @@ pubs_out = [p for p in ev if p["type"] == "packet" and p.get("from") == "client1
 check(sum(p["tcp"]["len"] for p in pubs_out) == 2 * len("PUB uploads video 17 uploaded\n"),
       "the publisher sent more than its two PUB lines: one copy each, whatever the "
       "subscribers", ev)
+# format crashes right after message 1; message 2, published just after it,
+# reaches format live or (on a busy machine, when the crash came first) is
+# held for it like notify's, and delivered when it returns. Both are the
+# broker doing its job; everything else is fixed.
 for mid in (1, 2):
     first = {d["to"]: d for d in apps(ev, call="deliver", id=mid) if d["held"] == 0}
-    check(set(first) == {"compress", "format"}, f"message {mid} went first to {sorted(first)}", ev)
+    held = [h["to"] for h in apps(ev, call="hold", id=mid)]
+    crashed_first = mid == 2 and "format" not in first and sorted(held) == ["format", "notify"]
+    want = {"compress"} if crashed_first else {"compress", "format"}
+    check(set(first) == want, f"message {mid} went first to {sorted(first)}", ev)
     for name, link in (("compress", "balancer-backend1"), ("format", "balancer-backend2")):
+        if name not in first:
+            continue
         d = first[name]
         out = data_from_broker_after(d["peer_port"], d["i"])
         check(out and out[0]["wire"]["link"] == link,
               f"message {mid}'s copy for {name} did not leave on {link}", ev)
-    check([h["to"] for h in apps(ev, call="hold", id=mid)] == ["notify"],
-          f"message {mid} was not held for notify alone", ev)
+    check(crashed_first or held == ["notify"], f"message {mid} was held for {held}", ev)
 upload_gone = apps(ev, program="upload", call="close")[0]["i"]
 late = [d for d in apps(ev, call="deliver", to="notify")]
 check(late and all(d["i"] > upload_gone for d in late),
