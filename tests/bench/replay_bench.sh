@@ -63,22 +63,7 @@ fi
 printf 'capture: %s, %d packets, %.1f MiB (%d bytes/packet)\n\n' "$file" "$packets" \
   "$(echo "$size / 1048576" | bc -l)" "$((size / packets))"
 
-# best SECONDS, its CPU seconds and peak RSS KiB of a command over $repeat
-# runs: "secs cpu kib"
-measure() {
-  local best="" cpu=0 rss=0
-  for _ in $(seq "$repeat"); do
-    /usr/bin/time -f "%e %U %S %M" -o "$work/t" "$@" > /dev/null 2>"$work/err" || {
-      echo "replay_bench: failed: $* ($(head -c 300 "$work/err"))" >&2; exit 1; }
-    read -r secs user sys kib < <(tail -1 "$work/t")
-    if [ -z "$best" ] || (( $(echo "$secs < $best" | bc) )); then
-      best=$secs; cpu=$(echo "$user + $sys" | bc)
-    fi
-    rss=$kib
-  done
-  [ "$(echo "$best == 0" | bc)" = 1 ] && best=0.01
-  echo "$best $cpu $rss"
-}
+. "$here/tests/bench/benchlib.sh"
 
 declare -A secs rss
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"

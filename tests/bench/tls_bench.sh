@@ -94,31 +94,16 @@ printf 'capture: %d packets, %.1f MiB, %d HTTP/2 requests on one TLS 1.3 connect
   "$packets" "$(echo "$size / 1048576" | bc -l)" "$requests"
 printf 'load average: %s\n\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 
-# best SECONDS, its CPU seconds and peak RSS KiB of a command over N runs
-measure() {
-  local n="$1" best="" cpu=0 rss=0
-  shift
-  for _ in $(seq "$n"); do
-    /usr/bin/time -f "%e %U %S %M" -o "$work/t" "$@" > /dev/null 2> "$work/err" || {
-      echo "tls_bench: failed: $* ($(head -c 300 "$work/err"))" >&2; exit 1; }
-    read -r secs user sys kib < <(tail -1 "$work/t")
-    if [ -z "$best" ] || (( $(echo "$secs < $best" | bc) )); then
-      best=$secs; cpu=$(echo "$user + $sys" | bc)
-    fi
-    rss=$kib
-  done
-  [ "$(echo "$best == 0" | bc)" = 1 ] && best=0.01
-  echo "$best $cpu $rss"
-}
+. "$here/tests/bench/benchlib.sh"
 
 row() {
   printf '%-52s %8.2f s wall %8.2f s CPU %8d KiB\n' "$1" "$2" "$3" "$4"
 }
 
-read -r nj_s nj_c nj_m < <(measure "$repeat" "$nc" replay "$file" --keylog "$keys" --json)
-read -r tj_s tj_c tj_m < <(measure 1 tshark -n -r "$file" -o "tls.keylog_file:$keys" -T json)
-read -r nd_s nd_c nd_m < <(measure "$repeat" "$nc" replay "$file" --keylog "$keys" --dump)
-read -r td_s td_c td_m < <(measure "$repeat" tshark -n -r "$file" -o "tls.keylog_file:$keys")
+read -r nj_s nj_c nj_m < <(measure "$nc" replay "$file" --keylog "$keys" --json)
+read -r tj_s tj_c tj_m < <(repeat=1 measure tshark -n -r "$file" -o "tls.keylog_file:$keys" -T json)
+read -r nd_s nd_c nd_m < <(measure "$nc" replay "$file" --keylog "$keys" --dump)
+read -r td_s td_c td_m < <(measure tshark -n -r "$file" -o "tls.keylog_file:$keys")
 
 row "netcourse replay --keylog --json" "$nj_s" "$nj_c" "$nj_m"
 row "tshark -o tls.keylog_file -T json" "$tj_s" "$tj_c" "$tj_m"

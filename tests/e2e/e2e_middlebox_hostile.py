@@ -14,8 +14,6 @@ import json
 import os
 import subprocess
 import tempfile
-import threading
-import time
 
 from nctest import *
 
@@ -27,35 +25,20 @@ cmd = [BIN, "--data-dir", tempfile.mkdtemp(prefix="nc-e2e-"), "--lessons", LESSO
        "boxes", "client", "--json", "-c", f"python3 {PEER} $MIDDLE $SERVER"]
 p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                      stdin=subprocess.DEVNULL)
-samples = []
-
-
-def sample():
-    while p.poll() is None:
-        try:
-            fds = len(os.listdir(f"/proc/{p.pid}/fd"))
-            with open(f"/proc/{p.pid}/status") as f:
-                rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
-            samples.append((fds, rss))
-        except (OSError, StopIteration):
-            pass
-        time.sleep(0.01)
-
-
-t = threading.Thread(target=sample)
-t.start()
+sampler = ProcSampler(p)
+samples = sampler.samples
 # The baseline: the process once the lab is up and the first attack (the
 # slow client) is over, read when the peer prints its first line.
 lines, base, end = [], None, None
 for line in p.stdout:
     lines.append(line.rstrip("\n"))
     if base is None and line.startswith("slow"):
-        base = len(samples)
+        base = sampler.mark()
     if end is None and line.startswith("noread"):
-        end = len(samples)
+        end = sampler.mark()
 err = p.stderr.read()
 p.wait(timeout=240)
-t.join()
+sampler.join()
 out = "\n".join(lines)
 check(p.returncode == 0, f"`netcourse shell boxes client` exited {p.returncode}: {err.strip()}")
 typed = [l.split() for l in out.splitlines() if not l.startswith("{")]

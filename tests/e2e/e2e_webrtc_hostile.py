@@ -18,8 +18,6 @@ import json
 import os
 import subprocess
 import tempfile
-import threading
-import time
 
 from nctest import *
 
@@ -31,33 +29,18 @@ cmd = [BIN, "--data-dir", tempfile.mkdtemp(prefix="nc-e2e-"), "--lessons", LESSO
        "turn-hostile", "peer", "--json", "-c", f"python3 {PEER} $TURN $STUN $PEER"]
 p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                      stdin=subprocess.DEVNULL)
-samples = []
-
-
-def sample():
-    while p.poll() is None:
-        try:
-            fds = len(os.listdir(f"/proc/{p.pid}/fd"))
-            with open(f"/proc/{p.pid}/status") as f:
-                rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
-            samples.append((fds, rss))
-        except (OSError, StopIteration):
-            pass
-        time.sleep(0.01)
-
-
-t = threading.Thread(target=sample)
-t.start()
+sampler = ProcSampler(p)
+samples = sampler.samples
 lines, base, end = [], None, None
 for line in p.stdout:
     lines.append(line.rstrip("\n"))
     if base is None and line.startswith("garbage"):
-        base = len(samples)
+        base = sampler.mark()
     if end is None and line.startswith("signal"):
-        end = len(samples)
+        end = sampler.mark()
 err = p.stderr.read()
 p.wait(timeout=240)
-t.join()
+sampler.join()
 check(p.returncode == 0, f"`netcourse shell turn-hostile peer` exited {p.returncode}: {err.strip()}")
 typed = [l.split() for l in lines if not l.startswith("{")]
 ev = [json.loads(l) for l in lines if l.startswith("{")]

@@ -139,6 +139,37 @@ def decided(events, checkpoint):
     return m[0]["answer"] if m else None
 
 
+class ProcSampler:
+    """Samples a running process's open descriptors and resident memory
+    (VmRSS, kB) every 10 ms from outside, on a thread of its own, until it
+    exits: `samples` is a list of (fds, rss). mark() is the index of the
+    next sample, to cut the list at moments of the test."""
+
+    def __init__(self, proc):
+        import threading
+        self.proc, self.samples = proc, []
+        self.thread = threading.Thread(target=self._run)
+        self.thread.start()
+
+    def _run(self):
+        pid = self.proc.pid
+        while self.proc.poll() is None:
+            try:
+                fds = len(os.listdir(f"/proc/{pid}/fd"))
+                with open(f"/proc/{pid}/status") as f:
+                    rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+                self.samples.append((fds, rss))
+            except (OSError, StopIteration):
+                pass
+            time.sleep(0.01)
+
+    def mark(self):
+        return len(self.samples)
+
+    def join(self):
+        self.thread.join()
+
+
 class Tmux:
     """A tmux server of its own for driving the interface as a person
     would: start netcourse in a window, type keys, read the screen. Each
