@@ -243,13 +243,14 @@ static void nc_compare_stall_streams(nc_compare_stalls_t *s, const nc_event_t *e
 
 /* Marks the QUIC streams of a packet that carries again a STREAM frame a
  * lost packet held (the decoder's retransmission_of): only those streams
- * waited, as QUIC delivers each stream on its own. */
-static void nc_compare_stall_quic(nc_compare_stalls_t *s, const nc_event_t *ev, int conn,
+ * waited, as QUIC delivers each stream on its own. True when it marked one. */
+static bool nc_compare_stall_quic(nc_compare_stalls_t *s, const nc_event_t *ev, int conn,
                                   bool sent)
 {
     const nc_field_t *f = ev->fields, *q = nc_event_get(ev, "quic");
+    bool any = false;
     if (!q)
-        return;
+        return false;
     uint32_t n = ev->nfields, k = (uint32_t)(q - f), end = nc_fields_skip(f, n, k);
     bool list = q->kind == NC_F_LIST;
     for (uint32_t o = list ? k + 1 : k; o < end && f[o].kind == NC_F_OBJ;
@@ -262,13 +263,16 @@ static void nc_compare_stall_quic(nc_compare_stalls_t *s, const nc_event_t *ev, 
                  j = nc_fields_skip(f, n, j)) {
                 uint32_t jn = nc_fields_skip(f, n, j) - j - 1;
                 const nc_field_t *sid = nc_fields_get(f + j + 1, jn, "stream.stream_id");
-                if (sid && sid->kind == NC_F_INT && nc_fields_get(f + j + 1, jn, "retransmission_of"))
+                if (sid && sid->kind == NC_F_INT && nc_fields_get(f + j + 1, jn, "retransmission_of")) {
                     nc_compare_stall(s, conn, sent, sid->v.i);
+                    any = true;
+                }
             }
         }
         if (!list)
             break;
     }
+    return any;
 }
 
 /* The stalled streams counted: a connection's own byte stream (-1) only
@@ -330,6 +334,7 @@ static void nc_compare_scan(const nc_timeline_t *tl, size_t n, const char *progr
     int64_t first = -1, last = -1, first_answer = -1, last_answer = -1, outstanding = 0;
     bool turn = false; /* the client spoke since the server last did */
     bool used[NC_COMPARE_MAX_PORTS] = {false}; /* a connection's packet was seen */
+    bool held_answer[NC_COMPARE_MAX_PORTS] = {false}; /* an answer waits on a repair */
     for (size_t i = 0; i < n; i++) {
         const nc_event_t *ev = nc_timeline_get(tl, i);
         int64_t v;
@@ -385,6 +390,15 @@ static void nc_compare_scan(const nc_timeline_t *tl, size_t n, const char *progr
         rq += rq3;
         rs += rs3;
         nc_compare_h2(ev, &rq, &rs);
+        bool data = (nc_event_int(ev, "tcp.len", &v) && v > 0) ||
+                    (nc_event_int(ev, "udp.payload_len", &v) && v > 0);
+        bool dropped = nc_event_bool(ev, "dropped");
+        /* The decoder reads a dropped packet as if it arrived. An answer
+         * it completes, or one completed over TCP behind a hole not yet
+         * repaired, reaches the client only with the repair: it is timed
+         * then (held[conn]). */
+        bool held = !sent && rs && conn < NC_COMPARE_MAX_PORTS &&
+                    (dropped || (!udp && st.open[conn][0] && !(data && retrans)));
         if (sent) {
             if (rq && outstanding == 0)
                 row->round_trips++;
@@ -393,13 +407,14 @@ static void nc_compare_scan(const nc_timeline_t *tl, size_t n, const char *progr
         } else if (rs) {
             outstanding = outstanding > rs ? outstanding - rs : 0;
             row->answers += rs;
-            last_answer = ev->t_ns;
+            if (held)
+                held_answer[conn] = true;
+            else
+                last_answer = ev->t_ns;
         }
         /* Round trips before the first byte: the turns from the client
          * speaking (a SYN or data) to the server speaking (a SYN-ACK or
          * data), up to the packet that completes the first answer. */
-        bool data = (nc_event_int(ev, "tcp.len", &v) && v > 0) ||
-                    (nc_event_int(ev, "udp.payload_len", &v) && v > 0);
         if (first_answer < 0) {
             if (sent && (syn || data))
                 turn = true;
@@ -407,7 +422,7 @@ static void nc_compare_scan(const nc_timeline_t *tl, size_t n, const char *progr
                 turn = false;
                 row->first_byte_trips++;
             }
-            if (!sent && rs)
+            if (!sent && rs && !held)
                 first_answer = ev->t_ns;
         }
         /* A lost data segment opens a stall of its direction until the
@@ -415,18 +430,26 @@ static void nc_compare_scan(const nc_timeline_t *tl, size_t n, const char *progr
          * after the hole waits in the receiver's kernel meanwhile, so the
          * streams of the lost segment, of every data segment behind it and
          * of the repairing one all waited. */
-        bool dropped = nc_event_bool(ev, "dropped");
+        bool repaired = false;
         if (data && !udp && conn < NC_COMPARE_MAX_PORTS) {
             if (dropped) {
                 st.open[conn][sent] = true;
                 nc_compare_stall_streams(&st, ev, conn, sent);
             } else if (st.open[conn][sent]) {
                 nc_compare_stall_streams(&st, ev, conn, sent);
-                if (retrans)
+                if (retrans) {
                     st.open[conn][sent] = false;
+                    repaired = true;
+                }
             }
         } else if (udp && conn < NC_COMPARE_MAX_PORTS)
-            nc_compare_stall_quic(&st, ev, conn, sent);
+            repaired = nc_compare_stall_quic(&st, ev, conn, sent) && !dropped;
+        if (repaired && !sent && held_answer[conn]) {
+            held_answer[conn] = false;
+            last_answer = last_answer > ev->t_ns ? last_answer : ev->t_ns;
+            if (first_answer < 0)
+                first_answer = ev->t_ns;
+        }
         if (run)
             nc_compare_point(run, conn, ev, &p,
                              (sent ? NC_COMPARE_SENT : 0) | (dropped ? NC_COMPARE_DROPPED : 0) |

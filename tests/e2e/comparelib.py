@@ -109,7 +109,7 @@ def measure(events, program=None):
     m = dict(requests=0, answers=0, empty=0, connections=0, round_trips=0, packets=0, bytes=0,
              first_byte_round_trips=0, stalled_streams=0)
     outstanding, first, last, first_answer, last_answer = 0, None, None, None, None
-    stall_open, stalled, turn, used = set(), set(), False, set()
+    stall_open, stalled, turn, used, held_conns = set(), set(), False, set(), set()
     for e, sent, conn in run_packets(events, program):
         m["packets"] += 1
         m["bytes"] += e["len"]
@@ -135,6 +135,12 @@ def measure(events, program=None):
         rq, rs = rq + rq2, rs + rs2
         rq += sum(1 for h in h3_msgs(e) if "method" in h)
         rs += sum(1 for h in h3_msgs(e) if "method" not in h and "status" in h)
+        data = (e["udp"].get("payload_len", 0) if udp else e["tcp"].get("len", 0)) > 0
+        # An answer completed in a dropped packet, or over TCP behind a hole
+        # not yet repaired, reaches the client with the repair.
+        held = (not sent and rs and
+                (e["dropped"] or (not udp and (conn, False) in stall_open
+                                  and not (data and retrans))))
         if sent:
             if rq and outstanding == 0:
                 m["round_trips"] += 1
@@ -143,27 +149,31 @@ def measure(events, program=None):
         elif rs:
             outstanding = max(0, outstanding - rs)
             m["answers"] += rs
-            last_answer = e["t"]
+            if held:
+                held_conns.add(conn)
+            else:
+                last_answer = e["t"]
         # The turns from the client speaking to the server speaking, up to
         # the first answer.
-        data = (e["udp"].get("payload_len", 0) if udp else e["tcp"].get("len", 0)) > 0
         if first_answer is None:
             if sent and (data or ("SYN" in flags and "ACK" not in flags)):
                 turn = True
             elif not sent and turn and (data or "SYN" in flags):
                 turn = False
                 m["first_byte_round_trips"] += 1
-            if not sent and rs:
+            if not sent and rs and not held:
                 first_answer = e["t"]
         # A lost data segment stalls its direction until a retransmission
         # arrives; the streams of the lost segment, of every data segment
         # behind it and of the repairing one waited.
         side = (conn, sent)
+        repaired = False
         if data and not udp and (e["dropped"] or side in stall_open):
             if e["dropped"]:
                 stall_open.add(side)
             elif retrans:
                 stall_open.discard(side)
+                repaired = True
             ids = h2_streams(e)
             for sid in ([-1] if ids is None else ids):
                 stalled.add((side, sid))
@@ -175,6 +185,12 @@ def measure(events, program=None):
                 for fr in pkt.get("frame", []):
                     if "retransmission_of" in fr and "stream" in fr:
                         stalled.add((side, fr["stream"]["stream_id"]))
+                        repaired = not e["dropped"]
+        if repaired and not sent and conn in held_conns:
+            held_conns.discard(conn)
+            last_answer = e["t"] if last_answer is None else max(last_answer, e["t"])
+            if first_answer is None:
+                first_answer = e["t"]
     # A connection's own byte stream (-1) counts only when none of its
     # packets named an HTTP/2 stream.
     named = {side[0] for side, sid in stalled if sid != -1}
