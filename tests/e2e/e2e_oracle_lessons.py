@@ -128,10 +128,16 @@ def check_comparison(lesson, events, saved, theirs):
                    sum(n for pair, n in h3 if pair[1] in ports),
                    sum(n for pair, n in lengths if set(pair) & ports))
             want = (way["requests"], way["answers"], way["bytes"])
+            # A QUIC way's closing exchange (CONNECTION_CLOSE, a last ACK)
+            # is not awaited by the kit's client and may reach the wire
+            # after the note was made: its bytes are not compared.
+            if any(pair for pair, _ in h3 if set(pair) & ports):
+                got, want = got[:2], want[:2]
             check(got == want, f"{lesson}: comparison {note['compare']}, {way['label']}: the note "
                                f"says requests, answers, bytes = {want}; tshark reads {got}")
+            said = f"{want[2]} bytes" if len(want) == 3 else "bytes not compared"
             print(f"  {lesson} {way['label']}: {want[0]} requests, {want[1]} answers, "
-                  f"{want[2]} bytes, as tshark reads them")
+                  f"{said}, as tshark reads them")
 
 
 total = 0
